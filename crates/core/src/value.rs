@@ -1,0 +1,279 @@
+//! Value types and typed values: what an attribute's `:db/valueType` allows,
+//! and a value known to be of one of those types.
+//!
+//! Each type has a small integer tag stored beside the value in SQLite, so
+//! values of every type share one column and a query compares values of one
+//! type without decoding them.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use factlite_edn::{Instant, Keyword, Symbol, Uuid, Value};
+
+use crate::Entid;
+
+/// The value types an attribute may have (`:db.type/...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ValueType {
+    Ref,
+    Boolean,
+    Instant,
+    Long,
+    Double,
+    String,
+    Keyword,
+    Uuid,
+    Bytes,
+}
+
+impl ValueType {
+    /// Every value type, in tag order.
+    pub const ALL: [ValueType; 9] = [
+        ValueType::Ref,
+        ValueType::Boolean,
+        ValueType::Instant,
+        ValueType::Long,
+        ValueType::Double,
+        ValueType::String,
+        ValueType::Keyword,
+        ValueType::Uuid,
+        ValueType::Bytes,
+    ];
+
+    /// The tag stored in the `t` column beside each value.
+    pub fn tag(self) -> i64 {
+        match self {
+            ValueType::Ref => 0,
+            ValueType::Boolean => 1,
+            ValueType::Instant => 2,
+            ValueType::Long => 3,
+            ValueType::Double => 4,
+            ValueType::String => 5,
+            ValueType::Keyword => 6,
+            ValueType::Uuid => 7,
+            ValueType::Bytes => 8,
+        }
+    }
+
+    /// The value type with this tag.
+    pub fn from_tag(tag: i64) -> Option<ValueType> {
+        ValueType::ALL.into_iter().find(|t| t.tag() == tag)
+    }
+
+    /// The name after `:db.type/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Ref => "ref",
+            ValueType::Boolean => "boolean",
+            ValueType::Instant => "instant",
+            ValueType::Long => "long",
+            ValueType::Double => "double",
+            ValueType::String => "string",
+            ValueType::Keyword => "keyword",
+            ValueType::Uuid => "uuid",
+            ValueType::Bytes => "bytes",
+        }
+    }
+
+    /// The ident keyword, `:db.type/string`.
+    pub fn ident(self) -> Keyword {
+        Keyword::namespaced("db.type", self.name())
+    }
+
+    /// The value type an ident such as `:db.type/long` names.
+    pub fn from_ident(ident: &Keyword) -> Option<ValueType> {
+        if ident.namespace.as_deref() != Some("db.type") {
+            return None;
+        }
+        ValueType::ALL.into_iter().find(|t| t.name() == ident.name)
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, ":db.type/{}", self.name())
+    }
+}
+
+/// A value of a known type, as stored in a datom.
+#[derive(Clone, Debug)]
+pub enum TypedValue {
+    Ref(Entid),
+    Boolean(bool),
+    /// Milliseconds since the Unix epoch.
+    Instant(i64),
+    Long(i64),
+    Double(f64),
+    String(String),
+    Keyword(Keyword),
+    Uuid(u128),
+    Bytes(Vec<u8>),
+}
+
+/// A value that does not fit the type it was meant for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypeMismatch {
+    pub expected: ValueType,
+    pub found: Value,
+}
+
+impl fmt::Display for TypeMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is a {}, not a {}", self.found, self.found.kind_name(), self.expected)
+    }
+}
+
+impl TypedValue {
+    /// The value's type.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            TypedValue::Ref(_) => ValueType::Ref,
+            TypedValue::Boolean(_) => ValueType::Boolean,
+            TypedValue::Instant(_) => ValueType::Instant,
+            TypedValue::Long(_) => ValueType::Long,
+            TypedValue::Double(_) => ValueType::Double,
+            TypedValue::String(_) => ValueType::String,
+            TypedValue::Keyword(_) => ValueType::Keyword,
+            TypedValue::Uuid(_) => ValueType::Uuid,
+            TypedValue::Bytes(_) => ValueType::Bytes,
+        }
+    }
+
+    /// Converts an EDN value to the given type, when it fits. Refs are not
+    /// resolved here: only an integer entity id converts to a ref. A long
+    /// converts to a double (an integer literal where a double is expected is
+    /// exact); a double never converts to a long.
+    pub fn from_edn(value: &Value, expected: ValueType) -> Result<TypedValue, TypeMismatch> {
+        let converted = match (expected, value) {
+            (ValueType::Ref, Value::Integer(id)) => Some(TypedValue::Ref(*id)),
+            (ValueType::Boolean, Value::Boolean(b)) => Some(TypedValue::Boolean(*b)),
+            (ValueType::Instant, Value::Inst(Instant(ms))) => Some(TypedValue::Instant(*ms)),
+            (ValueType::Long, Value::Integer(i)) => Some(TypedValue::Long(*i)),
+            (ValueType::Double, Value::Float(x)) => Some(TypedValue::Double(*x)),
+            (ValueType::Double, Value::Integer(i)) => Some(TypedValue::Double(*i as f64)),
+            (ValueType::String, Value::String(s)) => Some(TypedValue::String(s.clone())),
+            (ValueType::Keyword, Value::Keyword(k)) => Some(TypedValue::Keyword(k.clone())),
+            (ValueType::Uuid, Value::Uuid(Uuid(u))) => Some(TypedValue::Uuid(*u)),
+            (ValueType::Bytes, Value::Tagged(tag, inner)) if tag.is("bytes") => match &**inner {
+                Value::String(hex) => decode_hex(hex).map(TypedValue::Bytes),
+                _ => None,
+            },
+            _ => None,
+        };
+        converted.ok_or_else(|| TypeMismatch { expected, found: value.clone() })
+    }
+
+    /// The EDN form of the value. Refs become their entity id; bytes become
+    /// `#bytes "hex"`.
+    pub fn to_edn(&self) -> Value {
+        match self {
+            TypedValue::Ref(id) => Value::Integer(*id),
+            TypedValue::Boolean(b) => Value::Boolean(*b),
+            TypedValue::Instant(ms) => Value::Inst(Instant(*ms)),
+            TypedValue::Long(i) => Value::Integer(*i),
+            TypedValue::Double(x) => Value::Float(*x),
+            TypedValue::String(s) => Value::String(s.clone()),
+            TypedValue::Keyword(k) => Value::Keyword(k.clone()),
+            TypedValue::Uuid(u) => Value::Uuid(Uuid(*u)),
+            TypedValue::Bytes(bytes) => {
+                Value::Tagged(Symbol::plain("bytes"), Box::new(Value::String(encode_hex(bytes))))
+            }
+        }
+    }
+
+    /// The keyword text as stored in SQLite: `ns/name` (no colon).
+    pub fn keyword_storage_text(keyword: &Keyword) -> String {
+        keyword.qualified_name()
+    }
+}
+
+impl PartialEq for TypedValue {
+    fn eq(&self, other: &TypedValue) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for TypedValue {}
+
+impl Hash for TypedValue {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.value_type().hash(state);
+        match self {
+            TypedValue::Ref(i) | TypedValue::Instant(i) | TypedValue::Long(i) => i.hash(state),
+            TypedValue::Boolean(b) => b.hash(state),
+            TypedValue::Double(x) => x.to_bits().hash(state),
+            TypedValue::String(s) => s.hash(state),
+            TypedValue::Keyword(k) => k.hash(state),
+            TypedValue::Uuid(u) => u.hash(state),
+            TypedValue::Bytes(b) => b.hash(state),
+        }
+    }
+}
+
+impl PartialOrd for TypedValue {
+    fn partial_cmp(&self, other: &TypedValue) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Values of one type compare naturally; different types order by tag.
+impl Ord for TypedValue {
+    fn cmp(&self, other: &TypedValue) -> Ordering {
+        match (self, other) {
+            (TypedValue::Ref(a), TypedValue::Ref(b))
+            | (TypedValue::Instant(a), TypedValue::Instant(b))
+            | (TypedValue::Long(a), TypedValue::Long(b)) => a.cmp(b),
+            (TypedValue::Boolean(a), TypedValue::Boolean(b)) => a.cmp(b),
+            (TypedValue::Double(a), TypedValue::Double(b)) => a.total_cmp(b),
+            (TypedValue::String(a), TypedValue::String(b)) => a.cmp(b),
+            (TypedValue::Keyword(a), TypedValue::Keyword(b)) => a.cmp(b),
+            (TypedValue::Uuid(a), TypedValue::Uuid(b)) => a.cmp(b),
+            (TypedValue::Bytes(a), TypedValue::Bytes(b)) => a.cmp(b),
+            _ => self.value_type().tag().cmp(&other.value_type().tag()),
+        }
+    }
+}
+
+impl fmt::Display for TypedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_edn())
+    }
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_round_trip() {
+        for t in ValueType::ALL {
+            assert_eq!(ValueType::from_tag(t.tag()), Some(t));
+            assert_eq!(ValueType::from_ident(&t.ident()), Some(t));
+        }
+    }
+
+    #[test]
+    fn conversions_follow_the_type() {
+        assert_eq!(TypedValue::from_edn(&Value::Integer(3), ValueType::Long), Ok(TypedValue::Long(3)));
+        assert!(TypedValue::from_edn(&Value::Float(2.5), ValueType::Long).is_err());
+        assert!(TypedValue::from_edn(&Value::from("2"), ValueType::Long).is_err());
+        assert_eq!(TypedValue::from_edn(&Value::Integer(3), ValueType::Double), Ok(TypedValue::Double(3.0)));
+        let bytes = TypedValue::Bytes(vec![0, 255, 16]);
+        assert_eq!(TypedValue::from_edn(&bytes.to_edn(), ValueType::Bytes), Ok(bytes));
+    }
+}

@@ -1,0 +1,399 @@
+//! The EDN data model: [`Value`] and its parts ([`Keyword`], [`Symbol`],
+//! [`Instant`], [`Uuid`]).
+//!
+//! Equality is structural. Maps and sets compare as unordered collections but
+//! keep insertion order for printing. Floats compare by their bit pattern
+//! (`total_cmp`), so `NaN == NaN` and every value can be a map key.
+
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
+
+use indexmap::{IndexMap, IndexSet};
+
+/// An EDN value.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Nil,
+    Boolean(bool),
+    Integer(i64),
+    Float(f64),
+    String(String),
+    Char(char),
+    Keyword(Keyword),
+    Symbol(Symbol),
+    List(Vec<Value>),
+    Vector(Vec<Value>),
+    Map(IndexMap<Value, Value>),
+    Set(IndexSet<Value>),
+    /// `#inst "..."`: milliseconds since the Unix epoch, UTC.
+    Inst(Instant),
+    /// `#uuid "..."`.
+    Uuid(Uuid),
+    /// Any other tagged element, kept for the caller to interpret.
+    Tagged(Symbol, Box<Value>),
+}
+
+/// A keyword such as `:name` or `:person/name`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Keyword {
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// A symbol such as `?x`, `foo` or `str/starts-with?`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Symbol {
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// An instant in time, in milliseconds since 1970-01-01T00:00:00Z.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Instant(pub i64);
+
+/// A 128-bit UUID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uuid(pub u128);
+
+impl Keyword {
+    /// A keyword without a namespace, `:name`.
+    pub fn plain(name: impl Into<String>) -> Keyword {
+        Keyword { namespace: None, name: name.into() }
+    }
+
+    /// A keyword with a namespace, `:namespace/name`.
+    pub fn namespaced(namespace: impl Into<String>, name: impl Into<String>) -> Keyword {
+        Keyword { namespace: Some(namespace.into()), name: name.into() }
+    }
+
+    /// Reads `":ns/name"`, `"ns/name"` or `"name"` (no validation of characters).
+    pub fn from_str_lossy(text: &str) -> Keyword {
+        let text = text.strip_prefix(':').unwrap_or(text);
+        match split_namespace(text) {
+            (Some(ns), name) => Keyword::namespaced(ns, name),
+            (None, name) => Keyword::plain(name),
+        }
+    }
+
+    /// `true` for reverse-reference keywords such as `:person/_friend`.
+    pub fn is_reverse(&self) -> bool {
+        self.namespace.is_some() && self.name.starts_with('_') && self.name.len() > 1
+    }
+
+    /// `:person/_friend` → `:person/friend`; other keywords unchanged.
+    pub fn to_forward(&self) -> Keyword {
+        if self.is_reverse() {
+            Keyword { namespace: self.namespace.clone(), name: self.name[1..].to_string() }
+        } else {
+            self.clone()
+        }
+    }
+
+    /// `:person/friend` → `:person/_friend`.
+    pub fn to_reverse(&self) -> Keyword {
+        Keyword { namespace: self.namespace.clone(), name: format!("_{}", self.name) }
+    }
+
+    /// The text after the colon: `ns/name` or `name`.
+    pub fn qualified_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+impl Symbol {
+    /// A symbol without a namespace.
+    pub fn plain(name: impl Into<String>) -> Symbol {
+        Symbol { namespace: None, name: name.into() }
+    }
+
+    /// Reads `"ns/name"` or `"name"` (no validation of characters).
+    pub fn from_str_lossy(text: &str) -> Symbol {
+        match split_namespace(text) {
+            (Some(ns), name) => Symbol { namespace: Some(ns.to_string()), name: name.to_string() },
+            (None, name) => Symbol::plain(name),
+        }
+    }
+
+    /// The full text of the symbol: `ns/name` or `name`.
+    pub fn qualified_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// `true` when the symbol has no namespace and this name.
+    pub fn is(&self, name: &str) -> bool {
+        self.namespace.is_none() && self.name == name
+    }
+}
+
+fn split_namespace(text: &str) -> (Option<&str>, &str) {
+    // A lone "/" is a name; "a/b" splits at the first slash.
+    match text.find('/') {
+        Some(i) if i > 0 && i + 1 < text.len() => (Some(&text[..i]), &text[i + 1..]),
+        _ => (None, text),
+    }
+}
+
+impl Value {
+    /// Shorthand for a keyword value.
+    pub fn keyword(text: &str) -> Value {
+        Value::Keyword(Keyword::from_str_lossy(text))
+    }
+
+    /// Shorthand for a symbol value.
+    pub fn symbol(text: &str) -> Value {
+        Value::Symbol(Symbol::from_str_lossy(text))
+    }
+
+    /// A short name of the value's kind, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "nil",
+            Value::Boolean(_) => "boolean",
+            Value::Integer(_) => "integer",
+            Value::Float(_) => "float",
+            Value::String(_) => "string",
+            Value::Char(_) => "character",
+            Value::Keyword(_) => "keyword",
+            Value::Symbol(_) => "symbol",
+            Value::List(_) => "list",
+            Value::Vector(_) => "vector",
+            Value::Map(_) => "map",
+            Value::Set(_) => "set",
+            Value::Inst(_) => "instant",
+            Value::Uuid(_) => "uuid",
+            Value::Tagged(..) => "tagged element",
+        }
+    }
+
+    pub fn as_keyword(&self) -> Option<&Keyword> {
+        match self {
+            Value::Keyword(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    pub fn as_symbol(&self) -> Option<&Symbol> {
+        match self {
+            Value::Symbol(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items of a list or vector.
+    pub fn as_sequence(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(items) | Value::Vector(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Nil => 0,
+            Value::Boolean(_) => 1,
+            Value::Integer(_) => 2,
+            Value::Float(_) => 3,
+            Value::String(_) => 4,
+            Value::Char(_) => 5,
+            Value::Keyword(_) => 6,
+            Value::Symbol(_) => 7,
+            Value::Inst(_) => 8,
+            Value::Uuid(_) => 9,
+            Value::List(_) => 10,
+            Value::Vector(_) => 11,
+            Value::Map(_) => 12,
+            Value::Set(_) => 13,
+            Value::Tagged(..) => 14,
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Nil, Value::Nil) => true,
+            (Value::Boolean(a), Value::Boolean(b)) => a == b,
+            (Value::Integer(a), Value::Integer(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a.total_cmp(b) == Ordering::Equal,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Char(a), Value::Char(b)) => a == b,
+            (Value::Keyword(a), Value::Keyword(b)) => a == b,
+            (Value::Symbol(a), Value::Symbol(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a == b,
+            (Value::Vector(a), Value::Vector(b)) => a == b,
+            // IndexMap and IndexSet compare as unordered collections.
+            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Set(a), Value::Set(b)) => a == b,
+            (Value::Inst(a), Value::Inst(b)) => a == b,
+            (Value::Uuid(a), Value::Uuid(b)) => a == b,
+            (Value::Tagged(ta, a), Value::Tagged(tb, b)) => ta == tb && a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.rank().hash(state);
+        match self {
+            Value::Nil => {}
+            Value::Boolean(b) => b.hash(state),
+            Value::Integer(i) => i.hash(state),
+            Value::Float(f) => f.to_bits().hash(state),
+            Value::String(s) => s.hash(state),
+            Value::Char(c) => c.hash(state),
+            Value::Keyword(k) => k.hash(state),
+            Value::Symbol(s) => s.hash(state),
+            Value::List(items) | Value::Vector(items) => items.hash(state),
+            Value::Map(map) => {
+                // Order-independent: combine the entries' own hashes commutatively.
+                let mut sum: u64 = 0;
+                for (k, v) in map {
+                    sum = sum.wrapping_add(hash_one(&(k, v)));
+                }
+                map.len().hash(state);
+                sum.hash(state);
+            }
+            Value::Set(set) => {
+                let mut sum: u64 = 0;
+                for item in set {
+                    sum = sum.wrapping_add(hash_one(item));
+                }
+                set.len().hash(state);
+                sum.hash(state);
+            }
+            Value::Inst(i) => i.hash(state),
+            Value::Uuid(u) => u.hash(state),
+            Value::Tagged(tag, value) => {
+                tag.hash(state);
+                value.hash(state);
+            }
+        }
+    }
+}
+
+fn hash_one<T: Hash>(value: &T) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Value) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A total order: values of one kind compare naturally (numbers numerically,
+/// strings by code point, instants by time); different kinds order by kind.
+/// Maps and sets compare by their sorted contents.
+impl Ord for Value {
+    fn cmp(&self, other: &Value) -> Ordering {
+        match (self, other) {
+            (Value::Nil, Value::Nil) => Ordering::Equal,
+            (Value::Boolean(a), Value::Boolean(b)) => a.cmp(b),
+            (Value::Integer(a), Value::Integer(b)) => a.cmp(b),
+            (Value::Float(a), Value::Float(b)) => a.total_cmp(b),
+            (Value::String(a), Value::String(b)) => a.cmp(b),
+            (Value::Char(a), Value::Char(b)) => a.cmp(b),
+            (Value::Keyword(a), Value::Keyword(b)) => a.cmp(b),
+            (Value::Symbol(a), Value::Symbol(b)) => a.cmp(b),
+            (Value::List(a), Value::List(b)) | (Value::Vector(a), Value::Vector(b)) => a.cmp(b),
+            (Value::Map(a), Value::Map(b)) => {
+                let mut a: Vec<_> = a.iter().collect();
+                let mut b: Vec<_> = b.iter().collect();
+                a.sort();
+                b.sort();
+                a.cmp(&b)
+            }
+            (Value::Set(a), Value::Set(b)) => {
+                let mut a: Vec<_> = a.iter().collect();
+                let mut b: Vec<_> = b.iter().collect();
+                a.sort();
+                b.sort();
+                a.cmp(&b)
+            }
+            (Value::Inst(a), Value::Inst(b)) => a.cmp(b),
+            (Value::Uuid(a), Value::Uuid(b)) => a.cmp(b),
+            (Value::Tagged(ta, a), Value::Tagged(tb, b)) => ta.cmp(tb).then_with(|| a.cmp(b)),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Value {
+        Value::String(text.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Value {
+        Value::String(text)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(number: i64) -> Value {
+        Value::Integer(number)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(number: f64) -> Value {
+        Value::Float(number)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(flag: bool) -> Value {
+        Value::Boolean(flag)
+    }
+}
+
+impl From<Keyword> for Value {
+    fn from(keyword: Keyword) -> Value {
+        Value::Keyword(keyword)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_compare_without_order_and_hash_alike() {
+        let mut a = IndexMap::new();
+        a.insert(Value::from(1), Value::from("x"));
+        a.insert(Value::from(2), Value::from("y"));
+        let mut b = IndexMap::new();
+        b.insert(Value::from(2), Value::from("y"));
+        b.insert(Value::from(1), Value::from("x"));
+        let (a, b) = (Value::Map(a), Value::Map(b));
+        assert_eq!(a, b);
+        assert_eq!(hash_one(&a), hash_one(&b));
+        assert_eq!(a.cmp(&b), Ordering::Equal);
+    }
+
+    #[test]
+    fn reverse_keywords() {
+        let k = Keyword::from_str_lossy(":person/_friend");
+        assert!(k.is_reverse());
+        assert_eq!(k.to_forward(), Keyword::namespaced("person", "friend"));
+        assert_eq!(k.to_forward().to_reverse(), k);
+        assert!(!Keyword::from_str_lossy(":_x").is_reverse());
+    }
+
+    #[test]
+    fn long_and_double_differ() {
+        assert_ne!(Value::Integer(1), Value::Float(1.0));
+    }
+}
