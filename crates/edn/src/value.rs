@@ -58,12 +58,18 @@ pub struct Uuid(pub u128);
 impl Keyword {
     /// A keyword without a namespace, `:name`.
     pub fn plain(name: impl Into<String>) -> Keyword {
-        Keyword { namespace: None, name: name.into() }
+        Keyword {
+            namespace: None,
+            name: name.into(),
+        }
     }
 
     /// A keyword with a namespace, `:namespace/name`.
     pub fn namespaced(namespace: impl Into<String>, name: impl Into<String>) -> Keyword {
-        Keyword { namespace: Some(namespace.into()), name: name.into() }
+        Keyword {
+            namespace: Some(namespace.into()),
+            name: name.into(),
+        }
     }
 
     /// Reads `":ns/name"`, `"ns/name"` or `"name"` (no validation of characters).
@@ -75,6 +81,12 @@ impl Keyword {
         }
     }
 
+    /// `true` when the printed keyword reads back as itself: the namespace
+    /// and name are valid EDN names (see `grammar/edn.ebnf`).
+    pub fn is_readable(&self) -> bool {
+        crate::reader::is_readable_name(self.namespace.as_deref(), &self.name)
+    }
+
     /// `true` for reverse-reference keywords such as `:person/_friend`.
     pub fn is_reverse(&self) -> bool {
         self.namespace.is_some() && self.name.starts_with('_') && self.name.len() > 1
@@ -83,7 +95,10 @@ impl Keyword {
     /// `:person/_friend` → `:person/friend`; other keywords unchanged.
     pub fn to_forward(&self) -> Keyword {
         if self.is_reverse() {
-            Keyword { namespace: self.namespace.clone(), name: self.name[1..].to_string() }
+            Keyword {
+                namespace: self.namespace.clone(),
+                name: self.name[1..].to_string(),
+            }
         } else {
             self.clone()
         }
@@ -91,7 +106,10 @@ impl Keyword {
 
     /// `:person/friend` → `:person/_friend`.
     pub fn to_reverse(&self) -> Keyword {
-        Keyword { namespace: self.namespace.clone(), name: format!("_{}", self.name) }
+        Keyword {
+            namespace: self.namespace.clone(),
+            name: format!("_{}", self.name),
+        }
     }
 
     /// The text after the colon: `ns/name` or `name`.
@@ -106,13 +124,19 @@ impl Keyword {
 impl Symbol {
     /// A symbol without a namespace.
     pub fn plain(name: impl Into<String>) -> Symbol {
-        Symbol { namespace: None, name: name.into() }
+        Symbol {
+            namespace: None,
+            name: name.into(),
+        }
     }
 
     /// Reads `"ns/name"` or `"name"` (no validation of characters).
     pub fn from_str_lossy(text: &str) -> Symbol {
         match split_namespace(text) {
-            (Some(ns), name) => Symbol { namespace: Some(ns.to_string()), name: name.to_string() },
+            (Some(ns), name) => Symbol {
+                namespace: Some(ns.to_string()),
+                name: name.to_string(),
+            },
             (None, name) => Symbol::plain(name),
         }
     }
@@ -123,6 +147,15 @@ impl Symbol {
             Some(ns) => format!("{ns}/{}", self.name),
             None => self.name.clone(),
         }
+    }
+
+    /// `true` when the printed symbol reads back as itself: the namespace
+    /// and name are valid EDN names and the symbol is not `nil`, `true` or
+    /// `false` (which read as those values).
+    pub fn is_readable(&self) -> bool {
+        let reserved =
+            self.namespace.is_none() && matches!(self.name.as_str(), "nil" | "true" | "false");
+        !reserved && crate::reader::is_readable_name(self.namespace.as_deref(), &self.name)
     }
 
     /// `true` when the symbol has no namespace and this name.

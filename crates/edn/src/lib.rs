@@ -1,0 +1,23 @@
+//! EDN (extensible data notation) for factlite: the [`Value`] data model, a
+//! reader ([`parse`], [`parse_all`]) and a printer (`Display` on [`Value`]).
+//!
+//! Everything factlite reads from a user — queries, transaction data, pull
+//! patterns, scenario files — arrives as EDN text and passes through here.
+//! The accepted grammar is written down in `grammar/edn.ebnf`.
+//!
+//! ```
+//! use factlite_edn::{parse, Value};
+//! let value = parse(r#"{:name "Ann", :tags #{:a :b}, :at #inst "2024-01-10T09:00:00Z"}"#).unwrap();
+//! assert_eq!(parse(&value.to_string()), Ok(value));
+//! ```
+
+mod error;
+mod instant;
+mod printer;
+mod reader;
+mod uuid;
+mod value;
+
+pub use error::{ParseError, Result};
+pub use reader::{parse, parse_all, MAX_DEPTH};
+pub use value::{Instant, Keyword, Symbol, Uuid, Value};
