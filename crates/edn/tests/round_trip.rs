@@ -1,0 +1,113 @@
+//! Property test: every value the reader can produce prints as text that
+//! reads back as an equal value (`parse(&v.to_string()) == Ok(v)`), across
+//! all variants, nested, with awkward strings, floats (NaN, infinities,
+//! -0.0, subnormals), characters, namespaced keywords and symbols.
+
+use factlite_edn::{parse, parse_all, Instant, Keyword, Symbol, Uuid, Value};
+use indexmap::{IndexMap, IndexSet};
+use proptest::prelude::*;
+
+/// A name part as the grammar allows it (see `grammar/edn.ebnf`).
+fn name_part() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z*!_?$%&=<>][a-zA-Z0-9.*+!_?$%&=<>:#-]{0,8}",
+        "[-+.]([a-zA-Z*!_?$%&=<>:#.+-][a-zA-Z0-9.*+!_?$%&=<>:#-]{0,6})?",
+        "[éß名λ][a-z0-9é]{0,3}",
+    ]
+}
+
+fn qualified() -> impl Strategy<Value = (Option<String>, String)> {
+    (proptest::option::of(name_part()), name_part())
+}
+
+fn keyword() -> impl Strategy<Value = Keyword> {
+    qualified()
+        .prop_map(|(namespace, name)| Keyword { namespace, name })
+        .prop_filter("readable keyword", Keyword::is_readable)
+}
+
+fn symbol() -> impl Strategy<Value = Symbol> {
+    prop_oneof![
+        qualified().prop_map(|(namespace, name)| Symbol { namespace, name }),
+        Just(Symbol::plain("/")),
+    ]
+    .prop_filter("readable symbol", Symbol::is_readable)
+}
+
+fn tag() -> impl Strategy<Value = Symbol> {
+    (
+        proptest::option::of("[a-z][a-z0-9.-]{0,5}"),
+        "[a-zA-Z][a-zA-Z0-9-]{0,5}",
+    )
+        .prop_map(|(namespace, name)| Symbol { namespace, name })
+        .prop_filter("not a built-in tag", |tag| {
+            !tag.is("inst") && !tag.is("uuid")
+        })
+}
+
+fn float() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>().prop_map(|x| if x.is_nan() { f64::NAN } else { x }),
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        Just(-0.0),
+        Just(0.0),
+        Just(f64::MIN_POSITIVE / 2.0),
+        Just(1e16),
+        Just(0.1),
+    ]
+}
+
+fn string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[\"\\\\\n\t\r\u{0}-\u{1f}\u{7f}\u{a0}\u{2028}\u{feff};#,]{0,10}",
+        "[a-z \\\\\"]{0,10}",
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Nil),
+        any::<bool>().prop_map(Value::Boolean),
+        any::<i64>().prop_map(Value::Integer),
+        float().prop_map(Value::Float),
+        string().prop_map(Value::String),
+        any::<char>().prop_map(Value::Char),
+        keyword().prop_map(Value::Keyword),
+        symbol().prop_map(Value::Symbol),
+        any::<i64>().prop_map(|millis| Value::Inst(Instant(millis))),
+        any::<u128>().prop_map(|bits| Value::Uuid(Uuid(bits))),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Vector),
+            prop::collection::vec((inner.clone(), inner.clone()), 0..6)
+                .prop_map(|entries| Value::Map(entries.into_iter().collect::<IndexMap<_, _>>())),
+            prop::collection::vec(inner.clone(), 0..6)
+                .prop_map(|elements| Value::Set(elements.into_iter().collect::<IndexSet<_>>())),
+            (tag(), inner).prop_map(|(tag, value)| Value::Tagged(tag, Box::new(value))),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn printed_values_read_back_equal(value in value()) {
+        let printed = value.to_string();
+        prop_assert_eq!(parse(&printed), Ok(value), "printed: {}", printed);
+    }
+
+    #[test]
+    fn printed_sequences_read_back_equal(values in prop::collection::vec(value(), 0..5)) {
+        let printed: Vec<String> = values.iter().map(Value::to_string).collect();
+        prop_assert_eq!(parse_all(&printed.join(" ")), Ok(values));
+    }
+}
