@@ -1,0 +1,244 @@
+//! Transaction data: entity maps and the list forms `[:db/add e a v]`,
+//! `[:db/retract e a v?]`, `[:db/retractEntity e]` and `[:db/cas e a old new]`.
+//! Values stay EDN values: whether a vector is a lookup ref, a collection of
+//! values or nested maps depends on the schema, which the transactor knows.
+
+use factlite_edn::{Keyword, Value};
+use indexmap::IndexMap;
+
+use crate::error::show;
+use crate::forms::{fail, Failed};
+
+/// One form of transaction data.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TxForm {
+    /// `{:db/id e :attr value ...}`
+    Map(TxMap),
+    /// `[:db/add e a v]`
+    Add {
+        /// The entity.
+        e: EntityRef,
+        /// The attribute.
+        a: AttrRef,
+        /// The value, as written.
+        v: Value,
+    },
+    /// `[:db/retract e a v]`, or `[:db/retract e a]` for every value of `a`.
+    Retract {
+        /// The entity.
+        e: EntityRef,
+        /// The attribute.
+        a: AttrRef,
+        /// The value to retract; `None` retracts every value.
+        v: Option<Value>,
+    },
+    /// `[:db/retractEntity e]` (also `:db.fn/retractEntity`).
+    RetractEntity(EntityRef),
+    /// `[:db/cas e a old new]` (also `:db.fn/cas`); `old` may be `nil`.
+    Cas {
+        /// The entity.
+        e: EntityRef,
+        /// The attribute.
+        a: AttrRef,
+        /// The value the attribute must hold now (`nil`: no value).
+        old: Value,
+        /// The value to set.
+        new: Value,
+    },
+}
+
+/// An entity map: `{:db/id e :attr value ...}`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TxMap {
+    /// The entity named by `:db/id`, if present.
+    pub db_id: Option<EntityRef>,
+    /// Every other attribute with its value as written, in order. Keys may
+    /// be reverse attributes (`:person/_friend`).
+    pub attrs: IndexMap<Keyword, Value>,
+}
+
+/// How transaction data names an entity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntityRef {
+    /// An entity id.
+    Id(i64),
+    /// A string tempid, resolved within the transaction.
+    TempId(String),
+    /// `[:unique/attr value]`.
+    LookupRef(Keyword, Value),
+    /// An ident keyword such as `:db.type/string`.
+    Ident(Keyword),
+}
+
+/// How a list form names an attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttrRef {
+    /// An attribute ident such as `:person/name`.
+    Ident(Keyword),
+    /// An attribute's entity id.
+    Id(i64),
+}
+
+/// The operations of the list forms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TxOp {
+    Add,
+    Retract,
+    RetractEntity,
+    Cas,
+}
+
+const OPS: [(&str, TxOp); 6] = [
+    ("db/add", TxOp::Add),
+    ("db/retract", TxOp::Retract),
+    ("db/retractEntity", TxOp::RetractEntity),
+    ("db.fn/retractEntity", TxOp::RetractEntity),
+    ("db/cas", TxOp::Cas),
+    ("db.fn/cas", TxOp::Cas),
+];
+
+/// Parses transaction data: a vector (or list) of transaction forms.
+pub(crate) fn tx_data(form: &Value) -> Result<Vec<TxForm>, Failed<'_>> {
+    match form.as_sequence() {
+        Some(items) => items.iter().map(tx_form).collect(),
+        None => Err(fail(format!(
+            "{} is not transaction data; expected a vector of maps and list forms",
+            show(form)
+        ))),
+    }
+}
+
+fn tx_form(form: &Value) -> Result<TxForm, Failed<'_>> {
+    match form {
+        Value::Map(map) => tx_map(map).map(TxForm::Map),
+        Value::Vector(items) | Value::List(items) => list_form(form, items),
+        _ => Err(fail(format!(
+            "{} is not a transaction form; expected an entity map {{...}} or [:db/add e a v]",
+            show(form)
+        ))),
+    }
+}
+
+fn tx_map(map: &IndexMap<Value, Value>) -> Result<TxMap, Failed<'_>> {
+    let mut tx_map = TxMap::default();
+    for (key, value) in map {
+        let Value::Keyword(attr) = key else {
+            return Err(fail(format!(
+                "{} is not an attribute in an entity map; expected a keyword",
+                show(key)
+            )));
+        };
+        if attr.namespace.as_deref() == Some("db") && attr.name == "id" {
+            tx_map.db_id = Some(entity_ref(value)?);
+        } else {
+            tx_map.attrs.insert(attr.clone(), value.clone());
+        }
+    }
+    Ok(tx_map)
+}
+
+fn list_form<'a>(form: &Value, items: &'a [Value]) -> Result<TxForm, Failed<'a>> {
+    let Some((op, args)) = items.split_first() else {
+        return Err(fail(
+            "[] is not a transaction form; expected [:db/add e a v] or another list form"
+                .to_string(),
+        ));
+    };
+    match (tx_op(form, op)?, args) {
+        (TxOp::Add, [e, a, v]) => Ok(TxForm::Add {
+            e: entity_ref(e)?,
+            a: attr_ref(form, a)?,
+            v: v.clone(),
+        }),
+        (TxOp::Retract, [e, a]) => Ok(TxForm::Retract {
+            e: entity_ref(e)?,
+            a: attr_ref(form, a)?,
+            v: None,
+        }),
+        (TxOp::Retract, [e, a, v]) => Ok(TxForm::Retract {
+            e: entity_ref(e)?,
+            a: attr_ref(form, a)?,
+            v: Some(v.clone()),
+        }),
+        (TxOp::RetractEntity, [e]) => Ok(TxForm::RetractEntity(entity_ref(e)?)),
+        (TxOp::Cas, [e, a, old, new]) => Ok(TxForm::Cas {
+            e: entity_ref(e)?,
+            a: attr_ref(form, a)?,
+            old: old.clone(),
+            new: new.clone(),
+        }),
+        (op, _) => Err(fail(arity_message(form, op, args.len()))),
+    }
+}
+
+fn tx_op<'a>(form: &Value, op: &Value) -> Result<TxOp, Failed<'a>> {
+    let known = op.as_keyword().and_then(|keyword| {
+        let name = keyword.qualified_name();
+        OPS.iter()
+            .find(|(text, _)| *text == name)
+            .map(|(_, op)| *op)
+    });
+    known.ok_or_else(|| {
+        fail(format!(
+            "{} in {} is not a transaction operation; expected :db/add, :db/retract, :db/retractEntity or :db/cas",
+            show(op),
+            show(form)
+        ))
+    })
+}
+
+fn arity_message(form: &Value, op: TxOp, found: usize) -> String {
+    let (shape, wanted) = match op {
+        TxOp::Add => ("[:db/add e a v]", 3),
+        TxOp::Retract => ("[:db/retract e a v] or [:db/retract e a]", 3),
+        TxOp::RetractEntity => ("[:db/retractEntity e]", 1),
+        TxOp::Cas => ("[:db/cas e a old new]", 4),
+    };
+    let problem = if op == TxOp::Add && found == 2 {
+        "is missing its value"
+    } else if found < wanted {
+        "has too few arguments"
+    } else {
+        "has too many arguments"
+    };
+    format!("{} {problem}; expected {shape}", show(form))
+}
+
+/// An entity reference: id, tempid, lookup ref or ident.
+fn entity_ref(form: &Value) -> Result<EntityRef, Failed<'_>> {
+    match form {
+        Value::Integer(id) => Ok(EntityRef::Id(*id)),
+        Value::String(tempid) => Ok(EntityRef::TempId(tempid.clone())),
+        Value::Keyword(ident) => Ok(EntityRef::Ident(ident.clone())),
+        Value::Vector(items) | Value::List(items) => match items.as_slice() {
+            [Value::Keyword(attr), value] => Ok(EntityRef::LookupRef(attr.clone(), value.clone())),
+            _ => Err(entity_error(form)),
+        },
+        _ => Err(entity_error(form)),
+    }
+}
+
+fn entity_error<'a>(form: &Value) -> Failed<'a> {
+    fail(format!(
+        "{} is not an entity reference; expected an entity id, a string tempid, a lookup ref [:attr value] or an ident keyword",
+        show(form)
+    ))
+}
+
+/// An attribute in a list form: a forward keyword or an entity id.
+fn attr_ref<'a>(form: &Value, attr: &Value) -> Result<AttrRef, Failed<'a>> {
+    match attr {
+        Value::Keyword(ident) if ident.is_reverse() => Err(fail(format!(
+            "{} in {} is a reverse attribute; reverse attributes are only allowed as keys of entity maps",
+            show(attr),
+            show(form)
+        ))),
+        Value::Keyword(ident) => Ok(AttrRef::Ident(ident.clone())),
+        Value::Integer(id) => Ok(AttrRef::Id(*id)),
+        _ => Err(fail(format!(
+            "{} in {} is not an attribute; expected a keyword or an entity id",
+            show(attr),
+            show(form)
+        ))),
+    }
+}
