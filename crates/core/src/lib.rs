@@ -12,7 +12,7 @@ mod value;
 
 pub use category::ErrorCategory;
 pub use datom::Datom;
-pub use schema::{Attribute, Cardinality, Schema, Unique};
+pub use schema::{Attribute, Cardinality, Schema, SchemaDefinitionError, Unique};
 pub use value::{TypeMismatch, TypedValue, ValueType};
 
 /// An entity id: a 64-bit integer allocated from a partition, never reused.

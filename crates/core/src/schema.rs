@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use factlite_edn::Keyword;
+use factlite_edn::{Keyword, Value};
 use indexmap::IndexMap;
 
 use crate::{Entid, ValueType};
@@ -168,5 +168,96 @@ impl Schema {
     /// Every ident, in no particular order.
     pub fn idents(&self) -> impl Iterator<Item = (&Keyword, Entid)> {
         self.ident_to_id.iter().map(|(k, id)| (k, *id))
+    }
+}
+
+/// What is wrong with a set of schema datoms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaDefinitionError(pub String);
+
+impl Schema {
+    /// Builds the schema from the current values of the schema attributes
+    /// (`:db/ident`, `:db/valueType`, ...), given as (entity, attribute,
+    /// value) triples. An entity with both an ident and a value type is an
+    /// attribute; cardinality defaults to one.
+    pub fn from_datoms(
+        datoms: impl IntoIterator<Item = (Entid, Entid, crate::TypedValue)>,
+    ) -> Result<Schema, SchemaDefinitionError> {
+        use crate::bootstrap as b;
+        use crate::TypedValue as V;
+
+        let mut schema = Schema::new();
+        let mut facts: IndexMap<Entid, Vec<(Entid, V)>> = IndexMap::new();
+        for (e, a, v) in datoms {
+            if a == b::DB_IDENT {
+                if let V::Keyword(k) = &v {
+                    schema.set_ident(e, k.clone());
+                }
+            }
+            facts.entry(e).or_default().push((a, v));
+        }
+        for (e, entity_facts) in &facts {
+            let Some(ident) = schema.ident(*e).cloned() else { continue };
+            let mut value_type = None;
+            let mut attribute = Attribute {
+                id: *e,
+                ident: ident.clone(),
+                value_type: ValueType::Long,
+                cardinality: Cardinality::One,
+                unique: None,
+                index: false,
+                is_component: false,
+                no_history: false,
+                fulltext: false,
+                doc: None,
+            };
+            for (a, v) in entity_facts {
+                let enum_ident = |v: &V| match v {
+                    V::Ref(id) => schema.ident(*id).cloned(),
+                    _ => None,
+                };
+                let bad = || {
+                    SchemaDefinitionError(format!("attribute {ident:?} has an invalid value {v:?}"))
+                };
+                match (*a, v) {
+                    (b::DB_VALUE_TYPE, v) => {
+                        value_type = Some(
+                            enum_ident(v).and_then(|k| ValueType::from_ident(&k)).ok_or_else(bad)?,
+                        );
+                    }
+                    (b::DB_CARDINALITY, v) => {
+                        attribute.cardinality = enum_ident(v)
+                            .and_then(|k| Cardinality::from_ident(&k))
+                            .ok_or_else(bad)?;
+                    }
+                    (b::DB_UNIQUE, v) => {
+                        attribute.unique =
+                            Some(enum_ident(v).and_then(|k| Unique::from_ident(&k)).ok_or_else(bad)?);
+                    }
+                    (b::DB_INDEX, V::Boolean(flag)) => attribute.index = *flag,
+                    (b::DB_IS_COMPONENT, V::Boolean(flag)) => attribute.is_component = *flag,
+                    (b::DB_NO_HISTORY, V::Boolean(flag)) => attribute.no_history = *flag,
+                    (b::DB_FULLTEXT, V::Boolean(flag)) => attribute.fulltext = *flag,
+                    (b::DB_DOC, V::String(doc)) => attribute.doc = Some(doc.clone()),
+                    _ => {}
+                }
+            }
+            if let Some(value_type) = value_type {
+                attribute.value_type = value_type;
+                if attribute.is_component && value_type != ValueType::Ref {
+                    return Err(SchemaDefinitionError(format!(
+                        "attribute {} is a component but not a ref",
+                        Value::Keyword(ident)
+                    )));
+                }
+                schema.attributes.insert(*e, attribute);
+            } else if entity_facts.iter().any(|(a, _)| *a != b::DB_IDENT && *a != b::DB_DOC) {
+                return Err(SchemaDefinitionError(format!(
+                    "attribute {} has no :db/valueType",
+                    Value::Keyword(ident)
+                )));
+            }
+        }
+        Ok(schema)
     }
 }

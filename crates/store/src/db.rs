@@ -1,0 +1,220 @@
+//! [`Db`]: an immutable view of a store at one transaction — the current
+//! state, as of a past transaction, since a transaction, or the whole
+//! history — and the reads that do not need the query engine: entities,
+//! idents and index ranges.
+//!
+//! A `Db` is defined by its basis transaction. While the store has not moved
+//! past the basis, reads go to the current-state tables; once later
+//! transactions exist, the same `Db` reads "as of its basis" from the log, so
+//! it never sees later writes.
+
+use std::rc::Rc;
+
+use factlite_core::{Datom, Entid, Schema, TypedValue};
+use factlite_edn::Keyword;
+use rusqlite::types::Value as SqlValue;
+
+use crate::encode::from_sql;
+use crate::error::Result;
+use crate::Store;
+
+/// Which datoms a [`Db`] sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DbView {
+    /// The datoms that hold at the basis.
+    Current,
+    /// The datoms that held after transaction `t`.
+    AsOf(Entid),
+    /// The datoms that hold now and were asserted after transaction `t`.
+    Since(Entid),
+    /// Every assertion and retraction ever made.
+    History,
+}
+
+/// The four index orders of `datoms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexName {
+    Eavt,
+    Aevt,
+    Avet,
+    Vaet,
+}
+
+/// An immutable snapshot of a store.
+#[derive(Clone)]
+pub struct Db {
+    store: Store,
+    basis: Entid,
+    view: DbView,
+}
+
+impl Db {
+    pub(crate) fn new(store: Store, basis: Entid, view: DbView) -> Db {
+        Db { store, basis, view }
+    }
+
+    /// The store this snapshot reads.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The newest transaction this snapshot includes.
+    pub fn basis_tx(&self) -> Entid {
+        self.basis
+    }
+
+    /// Which datoms this snapshot sees.
+    pub fn view(&self) -> DbView {
+        self.view
+    }
+
+    /// The database as it was right after transaction `tx`.
+    pub fn as_of(&self, tx: Entid) -> Db {
+        Db::new(self.store.clone(), self.basis.min(tx), DbView::AsOf(tx.min(self.basis)))
+    }
+
+    /// The datoms of this snapshot asserted after transaction `tx`.
+    pub fn since(&self, tx: Entid) -> Db {
+        Db::new(self.store.clone(), self.basis, DbView::Since(tx))
+    }
+
+    /// Every assertion and retraction up to the basis.
+    pub fn history(&self) -> Db {
+        Db::new(self.store.clone(), self.basis, DbView::History)
+    }
+
+    /// The view the SQL must read, taking the basis into account: a
+    /// current view whose basis is no longer the newest reads as of it.
+    pub fn effective_view(&self) -> Result<DbView> {
+        let latest = self.store.latest_tx()?;
+        Ok(match self.view {
+            DbView::Current if self.basis < latest => DbView::AsOf(self.basis),
+            view => view,
+        })
+    }
+
+    /// The schema (the current one: attributes are never removed while in
+    /// use, so it describes every past datom too).
+    pub fn schema(&self) -> Result<Rc<Schema>> {
+        self.store.schema()
+    }
+
+    /// The entity an ident names.
+    pub fn entid(&self, ident: &Keyword) -> Result<Option<Entid>> {
+        Ok(self.schema()?.entid(ident))
+    }
+
+    /// The ident of an entity.
+    pub fn ident(&self, id: Entid) -> Result<Option<Keyword>> {
+        Ok(self.schema()?.ident(id).cloned())
+    }
+
+    /// The SQL that yields this snapshot's datoms as rows `(e, a, v, t, tx,
+    /// added)`, with its parameters. Queries, pulls and index reads all start
+    /// from it.
+    pub fn source_sql(&self) -> Result<(String, Vec<SqlValue>)> {
+        Ok(source_sql(self.effective_view()?, self.basis))
+    }
+
+    /// Every datom of an index whose leading components equal `prefix`
+    /// (entity, attribute, value in the index's order), in index order.
+    pub fn datoms(&self, index: IndexName, prefix: &[TypedValue]) -> Result<Vec<Datom>> {
+        let (source, mut params) = self.source_sql()?;
+        let columns: &[&str] = match index {
+            IndexName::Eavt => &["e", "a", "v"],
+            IndexName::Aevt => &["a", "e", "v"],
+            IndexName::Avet => &["a", "v", "e"],
+            IndexName::Vaet => &["v", "a", "e"],
+        };
+        let mut conditions = Vec::new();
+        if index == IndexName::Vaet {
+            conditions.push("t = 0".to_string());
+        }
+        for (column, value) in columns.iter().zip(prefix) {
+            params.push(crate::encode::to_sql(value));
+            conditions.push(format!("{column} = ?{}", params.len()));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT e, a, v, t, tx, added FROM ({source}) {filter} ORDER BY {}, tx",
+            columns.join(", ")
+        );
+        let conn = self.store.connection();
+        let mut statement = conn.prepare(&sql)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        let mut datoms = Vec::new();
+        while let Some(row) = rows.next()? {
+            datoms.push(Datom {
+                e: row.get(0)?,
+                a: row.get(1)?,
+                v: from_sql(row.get_ref(2)?, row.get(3)?)?,
+                tx: row.get(4)?,
+                added: row.get(5)?,
+            });
+        }
+        Ok(datoms)
+    }
+
+    /// The current attributes and values of an entity, in attribute order.
+    pub fn entity(&self, e: Entid) -> Result<Vec<(Entid, TypedValue)>> {
+        Ok(self
+            .datoms(IndexName::Eavt, &[TypedValue::Ref(e)])?
+            .into_iter()
+            .filter(|d| d.added)
+            .map(|d| (d.a, d.v))
+            .collect())
+    }
+
+    /// The datoms of the transactions in `from..=to`, in log order.
+    pub fn tx_range(&self, from: Entid, to: Entid) -> Result<Vec<Datom>> {
+        let conn = self.store.connection();
+        let mut statement = conn.prepare_cached(
+            "SELECT e, a, v, t, tx, added FROM log WHERE tx >= ?1 AND tx <= ?2 ORDER BY tx, seq",
+        )?;
+        let mut rows = statement.query([from, to.min(self.basis)])?;
+        let mut datoms = Vec::new();
+        while let Some(row) = rows.next()? {
+            datoms.push(Datom {
+                e: row.get(0)?,
+                a: row.get(1)?,
+                v: from_sql(row.get_ref(2)?, row.get(3)?)?,
+                tx: row.get(4)?,
+                added: row.get(5)?,
+            });
+        }
+        Ok(datoms)
+    }
+}
+
+/// The rows `(e, a, v, t, tx, added)` a view sees, as SQL with parameters.
+///
+/// - current: the `datoms` table;
+/// - as of T: the log's assertions up to T not retracted later up to T (the
+///   log alternates assertion and retraction for each fact);
+/// - since T: current datoms asserted after T;
+/// - history: the log up to the basis.
+pub fn source_sql(view: DbView, basis: Entid) -> (String, Vec<SqlValue>) {
+    match view {
+        DbView::Current => ("SELECT e, a, v, t, tx, 1 AS added FROM datoms".to_string(), vec![]),
+        DbView::AsOf(t) => (
+            "SELECT l.e, l.a, l.v, l.t, l.tx, 1 AS added FROM log AS l \
+             WHERE l.added = 1 AND l.tx <= ?1 AND NOT EXISTS (\
+             SELECT 1 FROM log AS r WHERE r.a = l.a AND r.e = l.e AND r.v = l.v \
+             AND r.tx > l.tx AND r.tx <= ?1)"
+                .to_string(),
+            vec![SqlValue::Integer(t)],
+        ),
+        DbView::Since(t) => (
+            "SELECT e, a, v, t, tx, 1 AS added FROM datoms WHERE tx > ?1".to_string(),
+            vec![SqlValue::Integer(t)],
+        ),
+        DbView::History => (
+            "SELECT e, a, v, t, tx, added FROM log WHERE tx <= ?1".to_string(),
+            vec![SqlValue::Integer(basis)],
+        ),
+    }
+}

@@ -1,0 +1,111 @@
+//! The store's error type: one variant per kind of failure, each naming the
+//! entity, attribute and value involved, and each mapped to the category a
+//! user or test tells it apart by.
+
+use std::fmt;
+
+use factlite_core::{ErrorCategory, ValueType};
+use factlite_edn::Value;
+
+/// Anything that can go wrong in the store.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Transaction data that is not a valid transaction form.
+    Parse(String),
+    /// An attribute no schema defines.
+    UnknownAttribute { attribute: String },
+    /// A value that does not fit its attribute's type.
+    TypeMismatch { entity: String, attribute: String, value: Value, expected: ValueType },
+    /// A uniqueness constraint would be violated.
+    UniqueConflict(String),
+    /// A lookup ref, ident or id that names no entity.
+    UnknownEntity(String),
+    /// `:db/cas` found another value.
+    CasFailed { entity: String, attribute: String, expected: String, found: String },
+    /// A schema change that is not allowed.
+    Schema(String),
+    /// A query that parses but cannot run.
+    Query(String),
+    /// A vocabulary that conflicts with what is installed.
+    Vocabulary(String),
+    /// The database stayed locked by another writer for longer than the busy
+    /// timeout.
+    Busy { waited_ms: u64 },
+    /// The file holds data this version cannot read.
+    Corrupt(String),
+    /// SQLite failed.
+    Sqlite(rusqlite::Error),
+}
+
+/// The store's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The category of the error, as the conformance format names them.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Error::Parse(_) => ErrorCategory::Parse,
+            Error::UnknownAttribute { .. } => ErrorCategory::UnknownAttribute,
+            Error::TypeMismatch { .. } => ErrorCategory::TypeMismatch,
+            Error::UniqueConflict(_) => ErrorCategory::UniqueConflict,
+            Error::UnknownEntity(_) => ErrorCategory::UnknownEntity,
+            Error::CasFailed { .. } => ErrorCategory::CasFailed,
+            Error::Schema(_) | Error::Vocabulary(_) => ErrorCategory::Schema,
+            Error::Query(_) => ErrorCategory::Query,
+            Error::Busy { .. } | Error::Corrupt(_) | Error::Sqlite(_) => ErrorCategory::Storage,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Parse(message) => write!(f, "{message}"),
+            Error::UnknownAttribute { attribute } => {
+                write!(f, "unknown attribute {attribute}: no schema defines it")
+            }
+            Error::TypeMismatch { entity, attribute, value, expected } => write!(
+                f,
+                "value {value} for attribute {attribute} of entity {entity} is a {}, but the attribute holds {expected}",
+                value.kind_name()
+            ),
+            Error::UniqueConflict(message) => write!(f, "unique conflict: {message}"),
+            Error::UnknownEntity(message) => write!(f, "unknown entity: {message}"),
+            Error::CasFailed { entity, attribute, expected, found } => write!(
+                f,
+                "compare-and-swap failed on entity {entity}, attribute {attribute}: expected {expected}, found {found}"
+            ),
+            Error::Schema(message) => write!(f, "schema change refused: {message}"),
+            Error::Query(message) => write!(f, "{message}"),
+            Error::Vocabulary(message) => write!(f, "vocabulary refused: {message}"),
+            Error::Busy { waited_ms } => write!(
+                f,
+                "the database is locked by another writer (waited {waited_ms} ms); try again later"
+            ),
+            Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
+            Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Sqlite(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Error {
+        Error::Sqlite(error)
+    }
+}
+
+impl From<crate::encode::CorruptValue> for Error {
+    fn from(error: crate::encode::CorruptValue) -> Error {
+        Error::Corrupt(error.0)
+    }
+}

@@ -1,0 +1,168 @@
+//! The SQLite layout of a store: tables, indexes, format version, and the
+//! bootstrap transaction that writes the built-in schema as datoms.
+//!
+//! ```text
+//! datoms(e, a, v, t, tx, avet)   current state; primary key (e, a, v) = EAVT
+//!   datoms_aevt (a, e, v)        attribute → entity
+//!   datoms_avet (a, v, e)        attribute → value, only rows with avet = 1
+//!                                (indexed and unique attributes)
+//!   datoms_vaet (v, a, e)        value → entity, only refs (t = 0)
+//! log(tx, seq, e, a, v, t, added) every assertion and retraction, append-only;
+//!   primary key (tx, seq) orders it; log_aevt (a, e, v, tx) for history reads
+//! partitions(part, next_id)       the next free entity id of each partition
+//! attribute_stats(a, datoms)      current datom count per attribute (planner)
+//! fulltext (fts5: v, e, a)        values of :db/fulltext attributes
+//! ```
+//! `v` has no declared type, so SQLite stores each value in its own storage
+//! class; `t` is the factlite value type tag (see `encode`).
+
+use factlite_core::{bootstrap, Partition, TypedValue};
+use rusqlite::{params, Connection};
+
+use crate::encode::SqlParam;
+use crate::error::{Error, Result};
+
+/// The layout version written to `PRAGMA user_version`.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// An id no factlite store uses in `application_id`, so other tools can tell
+/// our files apart ("FLit").
+pub const APPLICATION_ID: i64 = 0x464c_6974;
+
+const CREATE_TABLES: &str = "
+CREATE TABLE datoms (
+    e    INTEGER NOT NULL,
+    a    INTEGER NOT NULL,
+    v             NOT NULL,
+    t    INTEGER NOT NULL,
+    tx   INTEGER NOT NULL,
+    avet INTEGER NOT NULL,
+    PRIMARY KEY (e, a, v)
+) WITHOUT ROWID;
+CREATE INDEX datoms_aevt ON datoms (a, e, v);
+CREATE INDEX datoms_avet ON datoms (a, v, e) WHERE avet = 1;
+CREATE INDEX datoms_vaet ON datoms (v, a, e) WHERE t = 0;
+CREATE TABLE log (
+    tx    INTEGER NOT NULL,
+    seq   INTEGER NOT NULL,
+    e     INTEGER NOT NULL,
+    a     INTEGER NOT NULL,
+    v              NOT NULL,
+    t     INTEGER NOT NULL,
+    added INTEGER NOT NULL,
+    PRIMARY KEY (tx, seq)
+) WITHOUT ROWID;
+CREATE INDEX log_aevt ON log (a, e, v, tx);
+CREATE TABLE partitions (part INTEGER PRIMARY KEY, next_id INTEGER NOT NULL);
+CREATE TABLE attribute_stats (a INTEGER PRIMARY KEY, datoms INTEGER NOT NULL);
+CREATE VIRTUAL TABLE fulltext USING fts5(v, e UNINDEXED, a UNINDEXED);
+";
+
+/// Sets the connection options every store connection uses.
+pub fn configure(conn: &Connection, busy_timeout_ms: u64) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms))?;
+    // WAL is refused by in-memory databases; they keep their own journal.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = OFF;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -65536;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(())
+}
+
+/// Creates the layout in an empty database, or checks the version of an
+/// existing one.
+pub fn ensure(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version == FORMAT_VERSION {
+        return Ok(());
+    }
+    if version != 0 {
+        return Err(Error::Corrupt(format!(
+            "format version {version} is not the version this factlite reads ({FORMAT_VERSION})"
+        )));
+    }
+    let has_tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_tables != 0 {
+        return Err(Error::Corrupt(
+            "the file is a SQLite database, but not a factlite store".into(),
+        ));
+    }
+    let tx = conn.transaction()?;
+    tx.execute_batch(CREATE_TABLES)?;
+    write_bootstrap(&tx, now_ms)?;
+    tx.execute_batch(&format!(
+        "PRAGMA user_version = {FORMAT_VERSION}; PRAGMA application_id = {APPLICATION_ID};"
+    ))?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The datoms of the built-in schema, asserted by the first transaction.
+fn bootstrap_datoms(tx_id: i64, now_ms: i64) -> Vec<(i64, i64, TypedValue)> {
+    let mut datoms = Vec::new();
+    let enum_id = |ident: factlite_edn::Keyword| {
+        bootstrap::enum_idents()
+            .into_iter()
+            .find(|(_, k)| *k == ident)
+            .map(|(id, _)| id)
+            .unwrap_or_else(|| unreachable!("bootstrap enum {ident:?} is defined"))
+    };
+    for attribute in bootstrap::attributes() {
+        let id = attribute.id;
+        datoms.push((id, bootstrap::DB_IDENT, TypedValue::Keyword(attribute.ident.clone())));
+        datoms.push((id, bootstrap::DB_VALUE_TYPE, TypedValue::Ref(enum_id(attribute.value_type.ident()))));
+        datoms.push((id, bootstrap::DB_CARDINALITY, TypedValue::Ref(enum_id(attribute.cardinality.ident()))));
+        if let Some(unique) = attribute.unique {
+            datoms.push((id, bootstrap::DB_UNIQUE, TypedValue::Ref(enum_id(unique.ident()))));
+        }
+        if attribute.index {
+            datoms.push((id, bootstrap::DB_INDEX, TypedValue::Boolean(true)));
+        }
+    }
+    for (id, ident) in bootstrap::enum_idents() {
+        datoms.push((id, bootstrap::DB_IDENT, TypedValue::Keyword(ident)));
+    }
+    datoms.push((tx_id, bootstrap::DB_TX_INSTANT, TypedValue::Instant(now_ms)));
+    datoms
+}
+
+fn write_bootstrap(conn: &Connection, now_ms: i64) -> Result<()> {
+    let tx_id = Partition::Tx.start();
+    let attributes = bootstrap::attributes();
+    let in_avet = |a: i64| attributes.iter().any(|attr| attr.id == a && attr.in_avet());
+    let mut insert_datom = conn.prepare(
+        "INSERT INTO datoms (e, a, v, t, tx, avet) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut insert_log = conn.prepare(
+        "INSERT INTO log (tx, seq, e, a, v, t, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
+    )?;
+    for (seq, (e, a, v)) in bootstrap_datoms(tx_id, now_ms).iter().enumerate() {
+        let tag = v.value_type().tag();
+        insert_datom.execute(params![e, a, SqlParam(v), tag, tx_id, in_avet(*a)])?;
+        insert_log.execute(params![tx_id, seq as i64, e, a, SqlParam(v), tag])?;
+    }
+    conn.execute(
+        "INSERT INTO attribute_stats (a, datoms) SELECT a, count(*) FROM datoms GROUP BY a",
+        [],
+    )?;
+    for partition in Partition::ALL {
+        let next = match partition {
+            Partition::Db => bootstrap::FIRST_USER_SCHEMA_ID,
+            Partition::Tx => tx_id + 1,
+            Partition::User => partition.start(),
+        };
+        conn.execute(
+            "INSERT INTO partitions (part, next_id) VALUES (?1, ?2)",
+            params![partition as i64, next],
+        )?;
+    }
+    Ok(())
+}

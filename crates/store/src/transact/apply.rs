@@ -1,0 +1,176 @@
+//! The second half of the transactor: writes a [`TxRecord`] into the
+//! tables, inside the caller's SQLite transaction, and checks the schema
+//! changes that can only be judged against the written state.
+
+use std::collections::BTreeMap;
+
+use factlite_core::{bootstrap, Entid, Partition, Schema, TypedValue, ValueType};
+use factlite_edn::Value;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::TxRecord;
+use crate::encode::SqlParam;
+use crate::error::{Error, Result};
+use crate::schema_io;
+
+/// Writes the record. Returns the new schema when the transaction changed
+/// it. `old_schema` is the schema the record was resolved against.
+pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Result<Option<Schema>> {
+    let touches_schema = record
+        .retracted
+        .iter()
+        .chain(&record.asserted)
+        .any(|(_, a, _)| bootstrap::SCHEMA_ATTRIBUTES.contains(a));
+    let mut delete = conn.prepare_cached("DELETE FROM datoms WHERE e = ?1 AND a = ?2 AND v = ?3")?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO datoms (e, a, v, t, tx, avet) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut log = conn.prepare_cached(
+        "INSERT INTO log (tx, seq, e, a, v, t, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut counts: BTreeMap<Entid, i64> = BTreeMap::new();
+    let mut seq: i64 = 0;
+    for (e, a, v) in &record.retracted {
+        delete.execute(params![e, a, SqlParam(v)])?;
+        log.execute(params![record.tx, seq, e, a, SqlParam(v), v.value_type().tag(), false])?;
+        seq += 1;
+        *counts.entry(*a).or_default() -= 1;
+        if old_schema.attribute(*a).is_some_and(|attr| attr.fulltext) {
+            remove_fulltext(conn, *e, *a, v)?;
+        }
+    }
+    // A new attribute's own datoms may appear in this record: the provisional
+    // schema is not at hand, so avet for new attributes is fixed up below.
+    for (e, a, v) in &record.asserted {
+        let attribute = old_schema.attribute(*a);
+        let avet = attribute.is_some_and(|attr| attr.in_avet());
+        insert.execute(params![e, a, SqlParam(v), v.value_type().tag(), record.tx, avet])?;
+        log.execute(params![record.tx, seq, e, a, SqlParam(v), v.value_type().tag(), true])?;
+        seq += 1;
+        *counts.entry(*a).or_default() += 1;
+        if attribute.is_some_and(|attr| attr.fulltext) {
+            add_fulltext(conn, *e, *a, v)?;
+        }
+    }
+    let mut stats = conn.prepare_cached(
+        "INSERT INTO attribute_stats (a, datoms) VALUES (?1, ?2)
+         ON CONFLICT (a) DO UPDATE SET datoms = datoms + excluded.datoms",
+    )?;
+    for (a, delta) in counts.iter().filter(|(_, delta)| **delta != 0) {
+        stats.execute(params![a, delta])?;
+    }
+    let mut partitions = conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?;
+    for partition in Partition::ALL {
+        partitions.execute(params![partition as i64, record.next_ids[partition as usize]])?;
+    }
+    if !touches_schema {
+        return Ok(None);
+    }
+    let new_schema = schema_io::load(conn)?;
+    check_schema_change(conn, old_schema, &new_schema)?;
+    Ok(Some(new_schema))
+}
+
+fn add_fulltext(conn: &Connection, e: Entid, a: Entid, v: &TypedValue) -> Result<()> {
+    if let TypedValue::String(text) = v {
+        conn.prepare_cached("INSERT INTO fulltext (v, e, a) VALUES (?1, ?2, ?3)")?
+            .execute(params![text, e, a])?;
+    }
+    Ok(())
+}
+
+fn remove_fulltext(conn: &Connection, e: Entid, a: Entid, v: &TypedValue) -> Result<()> {
+    if let TypedValue::String(text) = v {
+        conn.prepare_cached("DELETE FROM fulltext WHERE e = ?1 AND a = ?2 AND v = ?3")?
+            .execute(params![e, a, text])?;
+    }
+    Ok(())
+}
+
+/// Judges every attribute whose definition changed, and brings the indexes
+/// in line with the new definitions.
+fn check_schema_change(
+    conn: &Connection,
+    old: &Schema,
+    new: &Schema,
+) -> Result<()> {
+    for attribute in new.attributes() {
+        let name = Value::Keyword(attribute.ident.clone());
+        let in_use = || -> Result<bool> {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM datoms WHERE a = ?1 LIMIT 1")?
+                .exists(params![attribute.id])?)
+        };
+        let previous = old.attribute(attribute.id);
+        if let Some(previous) = previous {
+            if previous.value_type != attribute.value_type && in_use()? {
+                return Err(Error::Schema(format!(
+                    "{name} holds values of {}; its value type cannot change to {}",
+                    previous.value_type, attribute.value_type
+                )));
+            }
+            if previous.cardinality != attribute.cardinality
+                && attribute.cardinality == factlite_core::Cardinality::One
+            {
+                let several: Option<Entid> = conn
+                    .prepare_cached(
+                        "SELECT e FROM datoms WHERE a = ?1 GROUP BY e HAVING count(*) > 1 LIMIT 1",
+                    )?
+                    .query_row(params![attribute.id], |row| row.get(0))
+                    .optional()?;
+                if let Some(e) = several
+                {
+                    return Err(Error::Schema(format!(
+                        "{name} cannot become cardinality one: entity {e} holds several values"
+                    )));
+                }
+            }
+            if previous.unique.is_none() && attribute.unique.is_some() {
+                let mut duplicated = conn.prepare_cached(
+                    "SELECT v, t FROM datoms WHERE a = ?1 GROUP BY v, t HAVING count(*) > 1 LIMIT 1",
+                )?;
+                if duplicated.exists(params![attribute.id])? {
+                    return Err(Error::Schema(format!(
+                        "{name} cannot become unique: two entities hold the same value"
+                    )));
+                }
+            }
+        }
+        if attribute.is_component && attribute.value_type != ValueType::Ref {
+            return Err(Error::Schema(format!("{name} cannot be a component: it is not a ref")));
+        }
+        if attribute.fulltext && attribute.value_type != ValueType::String {
+            return Err(Error::Schema(format!("{name} cannot be fulltext: it is not a string")));
+        }
+        if previous.map(|p| p.in_avet()) != Some(attribute.in_avet()) {
+            conn.prepare_cached("UPDATE datoms SET avet = ?2 WHERE a = ?1")?
+                .execute(params![attribute.id, attribute.in_avet()])?;
+        }
+        let was_fulltext = previous.is_some_and(|p| p.fulltext);
+        if was_fulltext != attribute.fulltext {
+            if attribute.fulltext {
+                conn.prepare_cached(
+                    "INSERT INTO fulltext (v, e, a) SELECT v, e, a FROM datoms WHERE a = ?1",
+                )?
+                .execute(params![attribute.id])?;
+            } else {
+                conn.prepare_cached("DELETE FROM fulltext WHERE a = ?1")?
+                    .execute(params![attribute.id])?;
+            }
+        }
+    }
+    for previous in old.attributes() {
+        if new.attribute(previous.id).is_none() {
+            let in_use = conn
+                .prepare_cached("SELECT 1 FROM datoms WHERE a = ?1 LIMIT 1")?
+                .exists(params![previous.id])?;
+            if in_use {
+                return Err(Error::Schema(format!(
+                    "{} holds values; its definition cannot be retracted",
+                    Value::Keyword(previous.ident.clone())
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! The transactor, in two halves kept apart on purpose:
+//!
+//! - [`resolve`]: transaction data + the current state → a [`TxRecord`], a
+//!   plain record of the datoms to retract and assert, with every tempid,
+//!   lookup ref and ident resolved and every constraint checked that can be
+//!   checked before writing;
+//! - [`apply`]: a record → rows in `datoms`, `log`, the statistics and the
+//!   full-text index, and the schema checks that need the written state —
+//!   all inside the caller's SQLite transaction.
+//!
+//! Every write goes through `apply`, so a record could also arrive from
+//! elsewhere (a replicated log) and be applied the same way.
+
+pub mod apply;
+pub mod resolve;
+
+use factlite_core::{Datom, Entid, TypedValue};
+use indexmap::IndexMap;
+
+/// The reserved tempid that names the transaction entity itself, so a
+/// transaction can assert facts about itself (`[:db/add "datomic.tx"
+/// :audit/user "ann"]`).
+pub const TX_TEMPID: &str = "datomic.tx";
+
+/// What a transaction does, fully resolved: the input of [`apply`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TxRecord {
+    /// The transaction's entity id.
+    pub tx: Entid,
+    /// Its `:db/txInstant`, in milliseconds since the epoch.
+    pub instant: i64,
+    /// Datoms that stop holding, as (e, a, v).
+    pub retracted: Vec<(Entid, Entid, TypedValue)>,
+    /// Datoms that start holding, as (e, a, v); includes the tx instant.
+    pub asserted: Vec<(Entid, Entid, TypedValue)>,
+    /// Each string tempid and the entity it resolved to.
+    pub tempids: IndexMap<String, Entid>,
+    /// The next free id of each partition after this transaction, in
+    /// [`factlite_core::Partition::ALL`] order.
+    pub next_ids: [Entid; 3],
+}
+
+/// What a committed transaction did, as reported to the caller and to
+/// listeners.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TxReport {
+    /// The transaction's entity id.
+    pub tx: Entid,
+    /// Its `:db/txInstant`, in milliseconds since the epoch.
+    pub instant: i64,
+    /// The last transaction before this one.
+    pub basis_before: Entid,
+    /// Every datom the transaction retracted (`added == false`) and
+    /// asserted (`added == true`), in log order.
+    pub datoms: Vec<Datom>,
+    /// Each string tempid and the entity it resolved to.
+    pub tempids: IndexMap<String, Entid>,
+}
+
+impl TxRecord {
+    /// The datoms of the record in log order: retractions, then assertions.
+    pub fn datoms(&self) -> Vec<Datom> {
+        let retracted = self.retracted.iter().map(|(e, a, v)| Datom {
+            e: *e,
+            a: *a,
+            v: v.clone(),
+            tx: self.tx,
+            added: false,
+        });
+        let asserted = self.asserted.iter().map(|(e, a, v)| Datom {
+            e: *e,
+            a: *a,
+            v: v.clone(),
+            tx: self.tx,
+            added: true,
+        });
+        retracted.chain(asserted).collect()
+    }
+}

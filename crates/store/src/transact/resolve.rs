@@ -1,0 +1,826 @@
+//! The first half of the transactor: transaction forms + the current state →
+//! a [`TxRecord`].
+//!
+//! The passes, in order:
+//! 1. **declare**: maps that define new attributes (`:db/ident` with
+//!    `:db/valueType`) get schema ids and join a provisional schema, so the
+//!    same transaction may use them;
+//! 2. **expand**: every form becomes [`Op`]s on entity terms (ids or
+//!    tempids) with typed values; lookup refs and idents resolve here;
+//! 3. **upsert**: tempids asserting a held `:db.unique/identity` value take
+//!    the holder's id (to a fixpoint, since upserts can unlock others);
+//! 4. **allocate**: the remaining tempids get new ids;
+//! 5. **interpret**: the ops run against the current state: cardinality-one
+//!    replacement, no-op elimination, retractEntity cascades, cas checks;
+//! 6. **check uniqueness** of the asserted values.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use factlite_core::{
+    bootstrap, Attribute, Cardinality, Entid, Partition, Schema, TypedValue, Unique, ValueType,
+};
+use factlite_edn::{Keyword, Value};
+use factlite_query::{AttrRef, EntityRef, TxForm, TxMap};
+use indexmap::{IndexMap, IndexSet};
+use rusqlite::Connection;
+
+use super::{TxRecord, TX_TEMPID};
+use crate::error::{Error, Result};
+use crate::reads;
+
+/// What the resolver reads from and allocates against.
+pub struct Context<'c> {
+    /// A connection inside the write transaction.
+    pub conn: &'c Connection,
+    /// The schema before the transaction.
+    pub schema: &'c Schema,
+    /// The new transaction's id.
+    pub tx: Entid,
+    /// Its instant.
+    pub instant: i64,
+    /// The next free id of each partition, in [`Partition::ALL`] order.
+    pub next_ids: [Entid; 3],
+}
+
+/// A tempid: named by the user, or made up for a map without `:db/id`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Temp {
+    Named(String),
+    Anonymous(usize),
+}
+
+#[derive(Clone, Debug)]
+enum EntityTerm {
+    Id(Entid),
+    Temp(Temp),
+}
+
+#[derive(Clone, Debug)]
+enum ValueTerm {
+    Value(TypedValue),
+    Entity(EntityTerm),
+}
+
+#[derive(Debug)]
+enum Op {
+    Add { e: EntityTerm, a: Entid, v: ValueTerm },
+    Retract { e: EntityTerm, a: Entid, v: ValueTerm },
+    RetractAttribute { e: EntityTerm, a: Entid },
+    RetractEntity { e: EntityTerm },
+    Cas { e: EntityTerm, a: Entid, old: Option<ValueTerm>, new: ValueTerm },
+}
+
+type DatomKey = (Entid, Entid, TypedValue);
+
+/// Resolves transaction forms into a record of datoms to retract and assert.
+pub fn resolve(ctx: &Context<'_>, forms: &[TxForm]) -> Result<TxRecord> {
+    let mut resolver = Resolver {
+        ctx,
+        schema: Cow::Borrowed(ctx.schema),
+        next_ids: ctx.next_ids,
+        temps: IndexMap::new(),
+        anonymous: 0,
+        preallocated: HashMap::new(),
+        ops: Vec::new(),
+        fresh: HashSet::new(),
+        schema_temps: HashSet::new(),
+    };
+    resolver.declare_attributes(forms)?;
+    for (index, form) in forms.iter().enumerate() {
+        resolver.expand_form(index, form)?;
+    }
+    resolver.upsert()?;
+    resolver.allocate()?;
+    let mut state = Interpretation::default();
+    let ops = std::mem::take(&mut resolver.ops);
+    for op in &ops {
+        resolver.interpret(op, &mut state)?;
+    }
+    state.asserted.insert((
+        ctx.tx,
+        bootstrap::DB_TX_INSTANT,
+        TypedValue::Instant(ctx.instant),
+    ));
+    resolver.check_uniqueness(&state)?;
+    let tempids = resolver
+        .temps
+        .iter()
+        .filter_map(|(temp, id)| match (temp, id) {
+            (Temp::Named(name), Some(id)) => Some((name.clone(), *id)),
+            _ => None,
+        })
+        .collect();
+    Ok(TxRecord {
+        tx: ctx.tx,
+        instant: ctx.instant,
+        retracted: state.retracted.into_iter().collect(),
+        asserted: state.asserted.into_iter().collect(),
+        tempids,
+        next_ids: resolver.next_ids,
+    })
+}
+
+struct Resolver<'c> {
+    ctx: &'c Context<'c>,
+    /// The schema, with the attributes this transaction declares.
+    schema: Cow<'c, Schema>,
+    next_ids: [Entid; 3],
+    temps: IndexMap<Temp, Option<Entid>>,
+    anonymous: usize,
+    /// Ids given to maps without `:db/id` that declare attributes, by form
+    /// index.
+    preallocated: HashMap<usize, Entid>,
+    ops: Vec<Op>,
+    /// Entities created by this transaction: they have no datoms yet.
+    fresh: HashSet<Entid>,
+    /// Tempids of entities that belong in the schema partition.
+    schema_temps: HashSet<Temp>,
+}
+
+/// The datoms an interpretation has decided on so far.
+#[derive(Default)]
+struct Interpretation {
+    retracted: IndexSet<DatomKey>,
+    asserted: IndexSet<DatomKey>,
+    /// The value a cardinality-one attribute gets in this transaction.
+    one_values: HashMap<(Entid, Entid), TypedValue>,
+}
+
+fn db_keyword(name: &str) -> Keyword {
+    Keyword::namespaced("db", name)
+}
+
+impl<'c> Resolver<'c> {
+    // ---- pass 1: declare ------------------------------------------------
+
+    fn declare_attributes(&mut self, forms: &[TxForm]) -> Result<()> {
+        for (index, form) in forms.iter().enumerate() {
+            let TxForm::Map(TxMap { db_id, attrs: attributes }) = form else { continue };
+            let Some(Value::Keyword(ident)) = attributes.get(&db_keyword("ident")) else {
+                continue;
+            };
+            if self.schema.entid(ident).is_some() {
+                continue; // an existing ident: this map upserts and may alter it
+            }
+            let Some(value_type) = attributes.get(&db_keyword("valueType")) else { continue };
+            let id = match db_id {
+                Some(EntityRef::Id(id)) => *id,
+                Some(EntityRef::TempId(name)) => {
+                    let id = self.allocate_id(Partition::Db);
+                    self.temps.insert(Temp::Named(name.clone()), Some(id));
+                    id
+                }
+                Some(other) => self.entity_term(other).and_then(|term| match term {
+                    EntityTerm::Id(id) => Ok(id),
+                    EntityTerm::Temp(_) => Err(Error::Schema(format!(
+                        "attribute {} cannot be declared on a tempid",
+                        Value::Keyword(ident.clone())
+                    ))),
+                })?,
+                None => {
+                    let id = self.allocate_id(Partition::Db);
+                    self.preallocated.insert(index, id);
+                    id
+                }
+            };
+            let attribute = declared_attribute(id, ident, value_type, attributes)?;
+            self.schema.to_mut().set_attribute(attribute);
+        }
+        Ok(())
+    }
+
+    fn allocate_id(&mut self, partition: Partition) -> Entid {
+        let slot = partition as usize;
+        let id = self.next_ids[slot];
+        self.next_ids[slot] += 1;
+        self.fresh.insert(id);
+        id
+    }
+
+    // ---- pass 2: expand -------------------------------------------------
+
+    fn expand_form(&mut self, index: usize, form: &TxForm) -> Result<()> {
+        match form {
+            TxForm::Map(TxMap { db_id, attrs: attributes }) => {
+                let e = match (db_id, self.preallocated.get(&index)) {
+                    (Some(reference), _) => self.entity_term(reference)?,
+                    (None, Some(id)) => EntityTerm::Id(*id),
+                    (None, None) => self.anonymous_entity(),
+                };
+                self.expand_map(&e, attributes)
+            }
+            TxForm::Add { e, a, v } => {
+                let e = self.entity_term(e)?;
+                let attribute = self.forward_attribute(a)?;
+                let v = self.value_term(&e, &attribute, v)?;
+                self.ops.push(Op::Add { e, a: attribute.id, v });
+                Ok(())
+            }
+            TxForm::Retract { e, a, v: Some(v) } => {
+                let e = self.entity_term(e)?;
+                let attribute = self.forward_attribute(a)?;
+                let v = self.value_term(&e, &attribute, v)?;
+                self.ops.push(Op::Retract { e, a: attribute.id, v });
+                Ok(())
+            }
+            TxForm::Retract { e, a, v: None } => {
+                let e = self.entity_term(e)?;
+                let attribute = self.forward_attribute(a)?;
+                self.ops.push(Op::RetractAttribute { e, a: attribute.id });
+                Ok(())
+            }
+            TxForm::RetractEntity(e) => {
+                let e = self.entity_term(e)?;
+                self.ops.push(Op::RetractEntity { e });
+                Ok(())
+            }
+            TxForm::Cas { e, a, old, new } => {
+                let e = self.entity_term(e)?;
+                let attribute = self.forward_attribute(a)?;
+                if attribute.cardinality == Cardinality::Many {
+                    return Err(Error::Schema(format!(
+                        ":db/cas needs a cardinality-one attribute; {} is cardinality many",
+                        attribute.ident_text()
+                    )));
+                }
+                let old = match old {
+                    Value::Nil => None,
+                    old => Some(self.value_term(&e, &attribute, old)?),
+                };
+                let new = self.value_term(&e, &attribute, new)?;
+                self.ops.push(Op::Cas { e, a: attribute.id, old, new });
+                Ok(())
+            }
+        }
+    }
+
+    fn anonymous_entity(&mut self) -> EntityTerm {
+        let temp = Temp::Anonymous(self.anonymous);
+        self.anonymous += 1;
+        self.temps.insert(temp.clone(), None);
+        EntityTerm::Temp(temp)
+    }
+
+    fn expand_map(&mut self, e: &EntityTerm, attributes: &IndexMap<Keyword, Value>) -> Result<()> {
+        for (key, value) in attributes {
+            if key.is_reverse() {
+                self.expand_reverse(e, key, value)?;
+                continue;
+            }
+            let attribute = self.attribute_named(key)?;
+            if attribute.id == bootstrap::DB_IDENT || attribute.id == bootstrap::DB_VALUE_TYPE {
+                if let EntityTerm::Temp(temp) = e {
+                    self.schema_temps.insert(temp.clone());
+                }
+            }
+            for item in self.values_of(&attribute, value) {
+                let v = self.value_term(e, &attribute, item)?;
+                self.ops.push(Op::Add { e: e.clone(), a: attribute.id, v });
+            }
+        }
+        Ok(())
+    }
+
+    /// `{:person/_friend x}` on entity e asserts `[x :person/friend e]`.
+    fn expand_reverse(&mut self, e: &EntityTerm, key: &Keyword, value: &Value) -> Result<()> {
+        let attribute = self.attribute_named(&key.to_forward())?;
+        if attribute.value_type != ValueType::Ref {
+            return Err(Error::Schema(format!(
+                "reverse attribute {} needs a ref attribute, but {} holds {}",
+                Value::Keyword(key.clone()),
+                attribute.ident_text(),
+                attribute.value_type
+            )));
+        }
+        let items: Vec<&Value> = match value {
+            Value::Vector(items) | Value::List(items) if !self.is_lookup_ref(value) => {
+                items.iter().collect()
+            }
+            Value::Set(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        for item in items {
+            let referrer = match self.value_term(e, &attribute, item)? {
+                ValueTerm::Entity(term) => term,
+                ValueTerm::Value(_) => unreachable!("ref values are entity terms"),
+            };
+            self.ops.push(Op::Add { e: referrer, a: attribute.id, v: ValueTerm::Entity(e.clone()) });
+        }
+        Ok(())
+    }
+
+    /// The values a map entry asserts: each element of a collection for a
+    /// cardinality-many attribute, else the value itself.
+    fn values_of<'v>(&self, attribute: &Attribute, value: &'v Value) -> Vec<&'v Value> {
+        if attribute.cardinality == Cardinality::Many {
+            match value {
+                Value::Vector(items) | Value::List(items) if !self.is_lookup_ref(value) => {
+                    return items.iter().collect();
+                }
+                Value::Set(items) => return items.iter().collect(),
+                _ => {}
+            }
+        }
+        vec![value]
+    }
+
+    /// `[:attr value]` where :attr is a unique attribute.
+    fn is_lookup_ref(&self, value: &Value) -> bool {
+        match value {
+            Value::Vector(items) if items.len() == 2 => match &items[0] {
+                Value::Keyword(k) => {
+                    self.schema.attribute_named(k).is_some_and(|a| a.unique.is_some())
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn entity_term(&mut self, reference: &EntityRef) -> Result<EntityTerm> {
+        match reference {
+            EntityRef::Id(id) => {
+                self.check_id_exists(*id)?;
+                Ok(EntityTerm::Id(*id))
+            }
+            EntityRef::TempId(name) if name == TX_TEMPID => Ok(EntityTerm::Id(self.ctx.tx)),
+            EntityRef::TempId(name) => {
+                let temp = Temp::Named(name.clone());
+                self.temps.entry(temp.clone()).or_insert(None);
+                Ok(EntityTerm::Temp(temp))
+            }
+            EntityRef::LookupRef(attribute, value) => {
+                Ok(EntityTerm::Id(self.lookup_ref(attribute, value)?))
+            }
+            EntityRef::Ident(ident) => match self.schema.entid(ident) {
+                Some(id) => Ok(EntityTerm::Id(id)),
+                None => Err(Error::UnknownEntity(format!(
+                    "no entity has the ident {}",
+                    Value::Keyword(ident.clone())
+                ))),
+            },
+        }
+    }
+
+    fn check_id_exists(&self, id: Entid) -> Result<()> {
+        let allocated = Partition::of(id)
+            .is_some_and(|p| id >= p.start() && id < self.next_ids[p as usize]);
+        if allocated || id == self.ctx.tx {
+            Ok(())
+        } else {
+            Err(Error::UnknownEntity(format!("entity id {id} was never allocated")))
+        }
+    }
+
+    fn lookup_ref(&self, attribute: &Keyword, value: &Value) -> Result<Entid> {
+        let described = || format!("[{} {}]", Value::Keyword(attribute.clone()), value);
+        let attr = self.attribute_named(attribute)?;
+        if attr.unique.is_none() {
+            return Err(Error::UnknownEntity(format!(
+                "lookup ref {}: {} is not a unique attribute",
+                described(),
+                attr.ident_text()
+            )));
+        }
+        let typed = TypedValue::from_edn(value, attr.value_type).map_err(|_| {
+            Error::TypeMismatch {
+                entity: described(),
+                attribute: attr.ident_text(),
+                value: value.clone(),
+                expected: attr.value_type,
+            }
+        })?;
+        reads::holder(self.ctx.conn, attr.id, &typed)?.ok_or_else(|| {
+            Error::UnknownEntity(format!("lookup ref {} names no entity", described()))
+        })
+    }
+
+    fn attribute_named(&self, ident: &Keyword) -> Result<Attribute> {
+        self.schema.attribute_named(ident).cloned().ok_or_else(|| Error::UnknownAttribute {
+            attribute: Value::Keyword(ident.clone()).to_string(),
+        })
+    }
+
+    /// The attribute of a list form; reverse attributes are not allowed there.
+    fn forward_attribute(&self, reference: &AttrRef) -> Result<Attribute> {
+        match reference {
+            AttrRef::Ident(ident) if ident.is_reverse() => Err(Error::Parse(format!(
+                "reverse attribute {} is only allowed in entity maps",
+                Value::Keyword(ident.clone())
+            ))),
+            AttrRef::Ident(ident) => self.attribute_named(ident),
+            AttrRef::Id(id) => self.schema.attribute(*id).cloned().ok_or_else(|| {
+                Error::UnknownAttribute { attribute: format!("entity {id}") }
+            }),
+        }
+    }
+
+    fn value_term(&mut self, e: &EntityTerm, attribute: &Attribute, value: &Value) -> Result<ValueTerm> {
+        let mismatch = |this: &Self| Error::TypeMismatch {
+            entity: this.describe(e),
+            attribute: attribute.ident_text(),
+            value: value.clone(),
+            expected: attribute.value_type,
+        };
+        if attribute.value_type != ValueType::Ref {
+            return TypedValue::from_edn(value, attribute.value_type)
+                .map(ValueTerm::Value)
+                .map_err(|_| mismatch(self));
+        }
+        let term = match value {
+            Value::Integer(id) => self.entity_term(&EntityRef::Id(*id))?,
+            Value::String(name) => self.entity_term(&EntityRef::TempId(name.clone()))?,
+            Value::Keyword(ident) => self.entity_term(&EntityRef::Ident(ident.clone()))?,
+            Value::Vector(items) if self.is_lookup_ref(value) => {
+                let Value::Keyword(attr) = &items[0] else { return Err(mismatch(self)) };
+                EntityTerm::Id(self.lookup_ref(attr, &items[1])?)
+            }
+            Value::Map(map) => self.nested_entity(attribute, map)?,
+            _ => return Err(mismatch(self)),
+        };
+        Ok(ValueTerm::Entity(term))
+    }
+
+    /// A map in value position: a new (or upserted) entity of its own.
+    fn nested_entity(&mut self, attribute: &Attribute, map: &IndexMap<Value, Value>) -> Result<EntityTerm> {
+        let mut attributes = IndexMap::new();
+        let mut db_id = None;
+        for (key, value) in map {
+            match key {
+                Value::Keyword(k) if *k == db_keyword("id") => db_id = Some(value),
+                Value::Keyword(k) => {
+                    attributes.insert(k.clone(), value.clone());
+                }
+                other => {
+                    return Err(Error::Parse(format!(
+                        "{other} is not an attribute; the keys of a nested entity map under {} are keywords",
+                        attribute.ident_text()
+                    )))
+                }
+            }
+        }
+        let e = match db_id {
+            Some(reference) => match self.value_term(&EntityTerm::Id(0), attribute, reference)? {
+                ValueTerm::Entity(term) => term,
+                ValueTerm::Value(_) => unreachable!("ref values are entity terms"),
+            },
+            None => self.anonymous_entity(),
+        };
+        self.expand_map(&e, &attributes)?;
+        Ok(e)
+    }
+
+    fn describe(&self, e: &EntityTerm) -> String {
+        match e {
+            EntityTerm::Id(id) => id.to_string(),
+            EntityTerm::Temp(Temp::Named(name)) => format!("{name:?}"),
+            EntityTerm::Temp(Temp::Anonymous(_)) => "(new entity)".to_string(),
+        }
+    }
+
+    // ---- pass 3: upsert -------------------------------------------------
+
+    fn upsert(&mut self) -> Result<()> {
+        // Each round may resolve tempids that let ref-valued identities match.
+        loop {
+            let mut changed = false;
+            for index in 0..self.ops.len() {
+                let Op::Add { e: EntityTerm::Temp(temp), a, v } = &self.ops[index] else {
+                    continue;
+                };
+                let unique = self.schema.attribute(*a).and_then(|attr| attr.unique);
+                if unique != Some(Unique::Identity) {
+                    continue;
+                }
+                let Some(value) = self.known_value(v) else { continue };
+                let Some(holder) = reads::holder(self.ctx.conn, *a, &value)? else { continue };
+                let temp = temp.clone();
+                match self.temps.get(&temp).copied().flatten() {
+                    None => {
+                        self.temps.insert(temp, Some(holder));
+                        changed = true;
+                    }
+                    Some(existing) if existing != holder => {
+                        return Err(Error::UniqueConflict(format!(
+                            "tempid {} would upsert to two entities, {existing} and {holder}, through {} {}",
+                            self.describe(&EntityTerm::Temp(temp)),
+                            self.schema.attribute(*a).map(|x| x.ident_text()).unwrap_or_default(),
+                            value
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if !changed {
+                return Ok(());
+            }
+        }
+    }
+
+    fn known_value(&self, v: &ValueTerm) -> Option<TypedValue> {
+        match v {
+            ValueTerm::Value(value) => Some(value.clone()),
+            ValueTerm::Entity(EntityTerm::Id(id)) => Some(TypedValue::Ref(*id)),
+            ValueTerm::Entity(EntityTerm::Temp(temp)) => {
+                self.temps.get(temp).copied().flatten().map(TypedValue::Ref)
+            }
+        }
+    }
+
+    // ---- pass 4: allocate -----------------------------------------------
+
+    fn allocate(&mut self) -> Result<()> {
+        let in_entity_position: HashSet<Temp> = self
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Add { e: EntityTerm::Temp(t), .. }
+                | Op::Retract { e: EntityTerm::Temp(t), .. }
+                | Op::Cas { e: EntityTerm::Temp(t), .. } => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        let unresolved: Vec<Temp> =
+            self.temps.iter().filter(|(_, id)| id.is_none()).map(|(t, _)| t.clone()).collect();
+        for temp in unresolved {
+            if !in_entity_position.contains(&temp) {
+                if let Temp::Named(name) = &temp {
+                    return Err(Error::UnknownEntity(format!(
+                        "tempid {name:?} is only used as a value; assert something about it in this transaction"
+                    )));
+                }
+                continue;
+            }
+            let partition =
+                if self.schema_temps.contains(&temp) { Partition::Db } else { Partition::User };
+            let id = self.allocate_id(partition);
+            self.temps.insert(temp, Some(id));
+        }
+        Ok(())
+    }
+
+    fn entid(&self, term: &EntityTerm) -> Entid {
+        match term {
+            EntityTerm::Id(id) => *id,
+            EntityTerm::Temp(temp) => match self.temps.get(temp).copied().flatten() {
+                Some(id) => id,
+                None => unreachable!("every tempid in entity position is allocated"),
+            },
+        }
+    }
+
+    fn typed(&self, term: &ValueTerm) -> Result<TypedValue> {
+        match term {
+            ValueTerm::Value(value) => Ok(value.clone()),
+            ValueTerm::Entity(EntityTerm::Id(id)) => Ok(TypedValue::Ref(*id)),
+            ValueTerm::Entity(EntityTerm::Temp(temp)) => {
+                self.temps.get(temp).copied().flatten().map(TypedValue::Ref).ok_or_else(|| {
+                    Error::UnknownEntity(format!("tempid {temp:?} does not name an entity"))
+                })
+            }
+        }
+    }
+
+    // ---- pass 5: interpret ----------------------------------------------
+
+    fn current_values(&self, e: Entid, a: Entid) -> Result<Vec<TypedValue>> {
+        if self.fresh.contains(&e) {
+            return Ok(Vec::new());
+        }
+        reads::values(self.ctx.conn, e, a)
+    }
+
+    fn holds(&self, e: Entid, a: Entid, v: &TypedValue) -> Result<bool> {
+        if self.fresh.contains(&e) {
+            return Ok(false);
+        }
+        reads::holds(self.ctx.conn, e, a, v)
+    }
+
+    fn attribute(&self, a: Entid) -> &Attribute {
+        match self.schema.attribute(a) {
+            Some(attribute) => attribute,
+            None => unreachable!("ops only name known attributes"),
+        }
+    }
+
+    fn interpret(&self, op: &Op, state: &mut Interpretation) -> Result<()> {
+        match op {
+            Op::Add { e, a, v } => self.assert(self.entid(e), *a, self.typed(v)?, state),
+            Op::Retract { e, a, v } => {
+                let (e, v) = (self.entid(e), self.typed(v)?);
+                self.retract(e, *a, v, state)
+            }
+            Op::RetractAttribute { e, a } => {
+                let e = self.entid(e);
+                for v in self.current_values(e, *a)? {
+                    self.retract(e, *a, v, state)?;
+                }
+                Ok(())
+            }
+            Op::RetractEntity { e } => self.retract_entity(self.entid(e), state),
+            Op::Cas { e, a, old, new } => {
+                let e = self.entid(e);
+                let current = self.current_values(e, *a)?;
+                let expected = old.as_ref().map(|v| self.typed(v)).transpose()?;
+                let matches = match &expected {
+                    None => current.is_empty(),
+                    Some(v) => current.len() == 1 && current[0] == *v,
+                };
+                if !matches {
+                    let show = |v: Option<&TypedValue>| v.map_or("nil".to_string(), |v| v.to_string());
+                    return Err(Error::CasFailed {
+                        entity: e.to_string(),
+                        attribute: self.attribute(*a).ident_text(),
+                        expected: show(expected.as_ref()),
+                        found: show(current.first()),
+                    });
+                }
+                self.assert(e, *a, self.typed(new)?, state)
+            }
+        }
+    }
+
+    fn assert(&self, e: Entid, a: Entid, v: TypedValue, state: &mut Interpretation) -> Result<()> {
+        let key = (e, a, v);
+        if state.asserted.contains(&key) {
+            return Ok(());
+        }
+        if state.retracted.contains(&key) && !self.fresh.contains(&e) {
+            // Retracted earlier in this transaction: the two cancel out.
+            return Err(self.conflict(&key, "both asserts and retracts"));
+        }
+        let attribute = self.attribute(a);
+        if attribute.cardinality == Cardinality::One {
+            if let Some(other) = state.one_values.get(&(e, a)) {
+                if *other != key.2 {
+                    return Err(Error::UniqueConflict(format!(
+                        "entity {e} gets two values for cardinality-one attribute {} in one transaction: {other} and {}",
+                        attribute.ident_text(),
+                        key.2
+                    )));
+                }
+            }
+            state.one_values.insert((e, a), key.2.clone());
+            let mut already = false;
+            for current in self.current_values(e, a)? {
+                if current == key.2 {
+                    already = true;
+                } else {
+                    state.retracted.insert((e, a, current));
+                }
+            }
+            if !already {
+                state.asserted.insert(key);
+            }
+        } else if !self.holds(e, a, &key.2)? {
+            state.asserted.insert(key);
+        }
+        Ok(())
+    }
+
+    fn retract(&self, e: Entid, a: Entid, v: TypedValue, state: &mut Interpretation) -> Result<()> {
+        let key = (e, a, v);
+        if state.asserted.contains(&key) {
+            return Err(self.conflict(&key, "both asserts and retracts"));
+        }
+        if self.holds(key.0, key.1, &key.2)? {
+            state.retracted.insert(key);
+        }
+        Ok(())
+    }
+
+    fn conflict(&self, (e, a, v): &DatomKey, what: &str) -> Error {
+        Error::UniqueConflict(format!(
+            "the transaction {what} [{e} {} {v}]",
+            self.attribute(*a).ident_text()
+        ))
+    }
+
+    /// Retracts every datom of the entity, every reference to it, and the
+    /// component entities it owns, recursively.
+    fn retract_entity(&self, root: Entid, state: &mut Interpretation) -> Result<()> {
+        let mut pending = vec![root];
+        let mut seen = HashSet::new();
+        while let Some(e) = pending.pop() {
+            if !seen.insert(e) || self.fresh.contains(&e) {
+                continue;
+            }
+            for (a, v) in reads::entity(self.ctx.conn, e)? {
+                if let (Some(attribute), TypedValue::Ref(child)) = (self.schema.attribute(a), &v) {
+                    if attribute.is_component {
+                        pending.push(*child);
+                    }
+                }
+                state.asserted.shift_remove(&(e, a, v.clone()));
+                state.retracted.insert((e, a, v));
+            }
+            for (referrer, a) in reads::referrers(self.ctx.conn, e)? {
+                state.retracted.insert((referrer, a, TypedValue::Ref(e)));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- pass 6: uniqueness ---------------------------------------------
+
+    fn check_uniqueness(&self, state: &Interpretation) -> Result<()> {
+        let mut claimed: HashMap<(Entid, &TypedValue), Entid> = HashMap::new();
+        for (e, a, v) in &state.asserted {
+            let attribute = self.attribute(*a);
+            if attribute.unique.is_none() {
+                continue;
+            }
+            if let Some(other) = claimed.insert((*a, v), *e) {
+                if other != *e {
+                    return Err(Error::UniqueConflict(format!(
+                        "entities {other} and {e} would both hold {} {v}",
+                        attribute.ident_text()
+                    )));
+                }
+            }
+            if let Some(holder) = reads::holder(self.ctx.conn, *a, v)? {
+                if holder != *e && !state.retracted.contains(&(holder, *a, v.clone())) {
+                    return Err(Error::UniqueConflict(format!(
+                        "{} {v} is already held by entity {holder}; entity {e} cannot hold it too",
+                        attribute.ident_text()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The attribute a map such as `{:db/ident :a/b :db/valueType :db.type/long}`
+/// declares.
+fn declared_attribute(
+    id: Entid,
+    ident: &Keyword,
+    value_type: &Value,
+    attributes: &IndexMap<Keyword, Value>,
+) -> Result<Attribute> {
+    let invalid = |what: &str, value: &Value| {
+        Error::Schema(format!(
+            "attribute {} has an invalid {what}: {value}",
+            Value::Keyword(ident.clone())
+        ))
+    };
+    let enum_keyword = |value: &Value| match value {
+        Value::Keyword(k) => Some(k.clone()),
+        _ => None,
+    };
+    let value_type = enum_keyword(value_type)
+        .and_then(|k| ValueType::from_ident(&k))
+        .ok_or_else(|| invalid(":db/valueType", value_type))?;
+    let mut attribute = Attribute {
+        id,
+        ident: ident.clone(),
+        value_type,
+        cardinality: Cardinality::One,
+        unique: None,
+        index: false,
+        is_component: false,
+        no_history: false,
+        fulltext: false,
+        doc: None,
+    };
+    for (key, value) in attributes {
+        if key.namespace.as_deref() != Some("db") {
+            continue;
+        }
+        match (key.name.as_str(), value) {
+            ("cardinality", v) => {
+                attribute.cardinality = enum_keyword(v)
+                    .and_then(|k| Cardinality::from_ident(&k))
+                    .ok_or_else(|| invalid(":db/cardinality", v))?;
+            }
+            ("unique", v) => {
+                attribute.unique = Some(
+                    enum_keyword(v)
+                        .and_then(|k| Unique::from_ident(&k))
+                        .ok_or_else(|| invalid(":db/unique", v))?,
+                );
+            }
+            ("index", Value::Boolean(flag)) => attribute.index = *flag,
+            ("isComponent", Value::Boolean(flag)) => attribute.is_component = *flag,
+            ("noHistory", Value::Boolean(flag)) => attribute.no_history = *flag,
+            ("fulltext", Value::Boolean(flag)) => attribute.fulltext = *flag,
+            ("doc", Value::String(doc)) => attribute.doc = Some(doc.clone()),
+            _ => {}
+        }
+    }
+    Ok(attribute)
+}
+
+/// Printing helpers for attributes in messages.
+trait IdentText {
+    fn ident_text(&self) -> String;
+}
+
+impl IdentText for Attribute {
+    fn ident_text(&self) -> String {
+        Value::Keyword(self.ident.clone()).to_string()
+    }
+}
