@@ -176,12 +176,13 @@ pub(crate) fn parse_items<'a, T>(
     }
 }
 
-/// Fails for good when the nesting depth passes [`MAX_DEPTH`].
+/// Fails for good when the nesting depth passes [`MAX_DEPTH`]. The message
+/// leaves the form out: printing it would recurse as deep as it nests.
 pub(crate) fn check_depth<'a>(depth: usize, form: &Value) -> Result<(), Failed<'a>> {
     if depth > MAX_DEPTH {
         return Err(fail(format!(
-            "forms nested more than {MAX_DEPTH} levels deep at {}",
-            show(form)
+            "forms nested more than {MAX_DEPTH} levels deep (at a {})",
+            form.kind_name()
         )));
     }
     Ok(())
