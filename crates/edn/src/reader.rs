@@ -37,12 +37,13 @@ pub const MAX_DEPTH: usize = 256;
 ///            "line 1, column 3: expected end of input after the value, found '2'");
 /// ```
 pub fn parse(input: &str) -> Result<Value, ParseError> {
-    let result = skip_ignorable(input, 0).and_then(|(rest, ())| {
+    let scratch = &mut Scratch::new();
+    let result = skip_ignorable(input, 0, scratch).and_then(|(rest, ())| {
         if rest.is_empty() {
             return fail(rest, "expected a value, found end of input");
         }
-        let (rest, value) = form(rest, 0)?;
-        let (rest, ()) = skip_ignorable(rest, 0)?;
+        let (rest, value) = form(rest, 0, scratch)?;
+        let (rest, ()) = skip_ignorable(rest, 0, scratch)?;
         if !rest.is_empty() {
             return fail(
                 rest,
@@ -61,17 +62,18 @@ pub fn parse(input: &str) -> Result<Value, ParseError> {
 
 /// Reads zero or more top-level values, such as the maps of a scenario file.
 pub fn parse_all(input: &str) -> Result<Vec<Value>, ParseError> {
+    let scratch = &mut Scratch::new();
     let mut values = Vec::new();
     let mut rest = input;
     loop {
-        rest = match skip_ignorable(rest, 0) {
+        rest = match skip_ignorable(rest, 0, scratch) {
             Ok((rest, ())) => rest,
             Err(error) => return Err(to_parse_error(input, error)),
         };
         if rest.is_empty() {
             return Ok(values);
         }
-        match form(rest, 0) {
+        match form(rest, 0, scratch) {
             Ok((after, value)) => {
                 values.push(value);
                 rest = after;
@@ -243,21 +245,25 @@ fn enter(at: &str, depth: usize) -> Result<usize, Err<Problem<'_>>> {
 }
 
 /// Skips whitespace, commas, `;` comments and `#_` discarded forms.
-fn skip_ignorable(mut input: &str, depth: usize) -> Parsed<'_, ()> {
+fn skip_ignorable<'a>(
+    mut input: &'a str,
+    depth: usize,
+    scratch: &mut Scratch<'a>,
+) -> Parsed<'a, ()> {
     loop {
         (input, _) = take_while(is_whitespace).parse(input)?;
         if input.starts_with(';') {
             (input, _) = take_till(|c| c == '\n').parse(input)?;
         } else if let Some(after) = input.strip_prefix("#_") {
             let inner = enter(input, depth)?;
-            let (rest, ()) = skip_ignorable(after, inner)?;
+            let (rest, ()) = skip_ignorable(after, inner, scratch)?;
             if rest.is_empty() || is_closer(rest) {
                 return fail(
                     rest,
                     format!("expected a form to discard after #_, found {}", found(rest)),
                 );
             }
-            (input, _) = form(rest, inner)?;
+            (input, _) = form(rest, inner, scratch)?;
         } else {
             return Ok((input, ()));
         }
@@ -265,31 +271,88 @@ fn skip_ignorable(mut input: &str, depth: usize) -> Parsed<'_, ()> {
 }
 
 /// One form; `input` starts at its first character (ignorables skipped).
-fn form(input: &str, depth: usize) -> Parsed<'_, Value> {
+fn form<'a>(input: &'a str, depth: usize, scratch: &mut Scratch<'a>) -> Parsed<'a, Value> {
     let Some(&first) = input.as_bytes().first() else {
         return fail(input, "expected a value, found end of input");
     };
     match first {
         b'(' => {
-            let (rest, items) = sequence(input, ')', "list", depth)?;
+            let (rest, items) = sequence(input, ')', "list", depth, scratch)?;
             Ok((rest, Value::List(items)))
         }
         b'[' => {
-            let (rest, items) = sequence(input, ']', "vector", depth)?;
+            let (rest, items) = sequence(input, ']', "vector", depth, scratch)?;
             Ok((rest, Value::Vector(items)))
         }
-        b'{' => map(input, depth),
+        b'{' => map(input, depth, scratch),
         b'"' => {
             let (rest, text) = string(input)?;
             Ok((rest, Value::String(text)))
         }
         b'\\' => character(input),
         b':' => keyword(input),
-        b'#' => dispatch(input, depth),
+        b'#' => dispatch(input, depth, scratch),
         b'0'..=b'9' => number(input),
         b'+' | b'-' if input.as_bytes().get(1).is_some_and(u8::is_ascii_digit) => number(input),
         b')' | b']' | b'}' => fail(input, format!("unmatched '{}'", first as char)),
         _ => symbolic(input),
+    }
+}
+
+/// Values of the collections being read, kept on one stack shared by all
+/// nesting levels so each collection is allocated once at its exact size.
+struct Scratch<'a> {
+    values: Vec<Value>,
+    /// Where each key of an open map (or element of an open set) starts,
+    /// to point at a duplicate.
+    positions: Vec<&'a str>,
+}
+
+impl Scratch<'_> {
+    fn new() -> Self {
+        Scratch {
+            values: Vec::new(),
+            positions: Vec::new(),
+        }
+    }
+}
+
+/// Reads the forms of a collection onto `scratch.values` (and, for maps and
+/// sets, their start positions onto `scratch.positions`) up to `close`.
+/// `input` starts at the opening bracket, which is `open_length` bytes long.
+fn elements<'a>(
+    input: &'a str,
+    open_length: usize,
+    close: char,
+    what: &'static str,
+    depth: usize,
+    scratch: &mut Scratch<'a>,
+) -> Parsed<'a, ()> {
+    let inner = enter(input, depth)?;
+    let keep_positions = what != "list" && what != "vector";
+    let mut rest = &input[open_length..];
+    // In a map, whether the next form is a value (the last one was a key).
+    let mut after_key = false;
+    loop {
+        (rest, ()) = skip_ignorable(rest, inner, scratch)?;
+        if rest.starts_with(close) {
+            if after_key {
+                let key = scratch.values.last().map_or_else(String::new, shown);
+                let message = format!("map has an odd number of forms: key {key} has no value");
+                return fail(rest, message);
+            }
+            return Ok((&rest[1..], ()));
+        }
+        if rest.is_empty() || is_closer(rest) {
+            return unclosed(rest, what, close, input);
+        }
+        if keep_positions && !after_key {
+            scratch.positions.push(rest);
+        }
+        let (after, item) = form(rest, inner, scratch)?;
+        scratch.values.push(item);
+        after_key = what == "map" && !after_key;
+        rest = after;
     }
 }
 
@@ -299,89 +362,52 @@ fn sequence<'a>(
     close: char,
     what: &'static str,
     depth: usize,
+    scratch: &mut Scratch<'a>,
 ) -> Parsed<'a, Vec<Value>> {
-    let inner = enter(input, depth)?;
-    let mut items = Vec::new();
-    let mut rest = &input[1..];
-    loop {
-        (rest, ()) = skip_ignorable(rest, inner)?;
-        if rest.starts_with(close) {
-            return Ok((&rest[1..], items));
-        }
-        if rest.is_empty() || is_closer(rest) {
-            return unclosed(rest, what, close, input);
-        }
-        let (after, item) = form(rest, inner)?;
-        items.push(item);
-        rest = after;
-    }
+    let start = scratch.values.len();
+    let (rest, ()) = elements(input, 1, close, what, depth, scratch)?;
+    Ok((rest, scratch.values.drain(start..).collect()))
 }
 
 /// A map; `input` starts at the `{`.
-fn map(input: &str, depth: usize) -> Parsed<'_, Value> {
-    let inner = enter(input, depth)?;
-    let mut entries = IndexMap::new();
-    let mut rest = &input[1..];
-    loop {
-        (rest, ()) = skip_ignorable(rest, inner)?;
-        if rest.starts_with('}') {
-            return Ok((&rest[1..], Value::Map(entries)));
-        }
-        if rest.is_empty() || is_closer(rest) {
-            return unclosed(rest, "map", '}', input);
-        }
-        let key_at = rest;
-        let (after, key) = form(rest, inner)?;
-        (rest, ()) = skip_ignorable(after, inner)?;
-        if rest.starts_with('}') {
-            let message = format!(
-                "map has an odd number of forms: key {} has no value",
-                shown(&key)
-            );
-            return fail(rest, message);
-        }
-        if rest.is_empty() || is_closer(rest) {
-            return unclosed(rest, "map", '}', input);
-        }
-        let (after, value) = form(rest, inner)?;
-        rest = after;
+fn map<'a>(input: &'a str, depth: usize, scratch: &mut Scratch<'a>) -> Parsed<'a, Value> {
+    let start = scratch.values.len();
+    let positions_start = scratch.positions.len();
+    let (rest, ()) = elements(input, 1, '}', "map", depth, scratch)?;
+    let mut entries = IndexMap::with_capacity((scratch.values.len() - start) / 2);
+    let mut forms = scratch.values.drain(start..);
+    let mut index = 0;
+    while let (Some(key), Some(value)) = (forms.next(), forms.next()) {
         match entries.entry(key) {
             Entry::Occupied(entry) => {
-                return fail(
-                    key_at,
-                    format!("duplicate key {} in map", shown(entry.key())),
-                )
+                let message = format!("duplicate key {} in map", shown(entry.key()));
+                return fail(scratch.positions[positions_start + index], message);
             }
             Entry::Vacant(entry) => {
                 entry.insert(value);
             }
         }
+        index += 1;
     }
+    drop(forms);
+    scratch.positions.truncate(positions_start);
+    Ok((rest, Value::Map(entries)))
 }
 
 /// A set; `input` starts at the `#{`.
-fn set(input: &str, depth: usize) -> Parsed<'_, Value> {
-    let inner = enter(input, depth)?;
-    let mut elements = IndexSet::new();
-    let mut rest = &input[2..];
-    loop {
-        (rest, ()) = skip_ignorable(rest, inner)?;
-        if rest.starts_with('}') {
-            return Ok((&rest[1..], Value::Set(elements)));
-        }
-        if rest.is_empty() || is_closer(rest) {
-            return unclosed(rest, "set", '}', input);
-        }
-        let element_at = rest;
-        let (after, element) = form(rest, inner)?;
-        rest = after;
+fn set<'a>(input: &'a str, depth: usize, scratch: &mut Scratch<'a>) -> Parsed<'a, Value> {
+    let start = scratch.values.len();
+    let positions_start = scratch.positions.len();
+    let (rest, ()) = elements(input, 2, '}', "set", depth, scratch)?;
+    let mut elements = IndexSet::with_capacity(scratch.values.len() - start);
+    for (index, element) in scratch.values.drain(start..).enumerate() {
         if let Some(duplicate) = elements.replace(element) {
-            return fail(
-                element_at,
-                format!("duplicate element {} in set", shown(&duplicate)),
-            );
+            let message = format!("duplicate element {} in set", shown(&duplicate));
+            return fail(scratch.positions[positions_start + index], message);
         }
     }
+    scratch.positions.truncate(positions_start);
+    Ok((rest, Value::Set(elements)))
 }
 
 /// A string; `input` starts at the opening quote.
@@ -679,10 +705,10 @@ fn number(input: &str) -> Parsed<'_, Value> {
 
 /// Everything that starts with `#`: sets, `##` symbolic values and tagged
 /// elements (`#_` is consumed by [`skip_ignorable`] and never reaches here).
-fn dispatch(input: &str, depth: usize) -> Parsed<'_, Value> {
+fn dispatch<'a>(input: &'a str, depth: usize, scratch: &mut Scratch<'a>) -> Parsed<'a, Value> {
     let after = &input[1..];
     match after.chars().next() {
-        Some('{') => set(input, depth),
+        Some('{') => set(input, depth, scratch),
         Some('#') => {
             let (rest, name) = token(&after[1..])?;
             let float = match name {
@@ -700,7 +726,7 @@ fn dispatch(input: &str, depth: usize) -> Parsed<'_, Value> {
             };
             Ok((rest, Value::Float(float)))
         }
-        Some(c) if c.is_alphabetic() => tagged(input, depth),
+        Some(c) if c.is_alphabetic() => tagged(input, depth, scratch),
         _ => fail(
             input,
             format!(
@@ -712,14 +738,14 @@ fn dispatch(input: &str, depth: usize) -> Parsed<'_, Value> {
 }
 
 /// `#tag value`; `input` starts at the `#`.
-fn tagged(input: &str, depth: usize) -> Parsed<'_, Value> {
+fn tagged<'a>(input: &'a str, depth: usize, scratch: &mut Scratch<'a>) -> Parsed<'a, Value> {
     let (rest, text) = token(&input[1..])?;
     let tag = match split_symbol(text) {
         Ok((namespace, name)) => make_symbol(namespace, name),
         Err(reason) => return fail(input, format!("invalid tag #{text}: {reason}")),
     };
     let inner = enter(input, depth)?;
-    let (rest, ()) = skip_ignorable(rest, inner)?;
+    let (rest, ()) = skip_ignorable(rest, inner, scratch)?;
     if rest.is_empty() || is_closer(rest) {
         return fail(
             rest,
@@ -730,7 +756,7 @@ fn tagged(input: &str, depth: usize) -> Parsed<'_, Value> {
         );
     }
     let value_at = rest;
-    let (rest, value) = form(rest, inner)?;
+    let (rest, value) = form(rest, inner, scratch)?;
     if tag.namespace.is_some() || !matches!(tag.name.as_str(), "inst" | "uuid") {
         return Ok((rest, Value::Tagged(tag, Box::new(value))));
     }
