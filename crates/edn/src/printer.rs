@@ -43,6 +43,70 @@ impl Display for Value {
     }
 }
 
+impl Value {
+    /// Prints the value over several lines, indented, keeping each
+    /// collection on one line when it fits in `width` characters from where
+    /// it starts. The text reads back as the same value as [`Value`]'s
+    /// `Display` output; only the whitespace differs.
+    pub fn to_pretty_string(&self, width: usize) -> String {
+        let mut out = String::new();
+        write_pretty(&mut out, self, 0, width);
+        out
+    }
+}
+
+fn write_pretty(out: &mut String, value: &Value, column: usize, width: usize) {
+    let flat = value.to_string();
+    if column + flat.chars().count() <= width {
+        out.push_str(&flat);
+        return;
+    }
+    let (open, items, close): (&str, Vec<&Value>, &str) = match value {
+        Value::List(items) => ("(", items.iter().collect(), ")"),
+        Value::Vector(items) => ("[", items.iter().collect(), "]"),
+        Value::Set(elements) => ("#{", elements.iter().collect(), "}"),
+        Value::Map(entries) => {
+            out.push('{');
+            for (index, (key, value)) in entries.iter().enumerate() {
+                if index > 0 {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(column + 1));
+                }
+                let key_start = column + 1;
+                write_pretty(out, key, key_start, width);
+                let key_width = out
+                    .rsplit('\n')
+                    .next()
+                    .map_or(0, |line| line.chars().count());
+                out.push(' ');
+                write_pretty(out, value, key_width + 1, width);
+            }
+            out.push('}');
+            return;
+        }
+        Value::Tagged(tag, inner) => {
+            let prefix = format!("#{tag} ");
+            out.push_str(&prefix);
+            write_pretty(out, inner, column + prefix.chars().count(), width);
+            return;
+        }
+        _ => {
+            out.push_str(&flat);
+            return;
+        }
+    };
+    out.push_str(open);
+    let item_column = column + open.len();
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+            out.push_str(&" ".repeat(item_column));
+        }
+        write_pretty(out, item, item_column, width);
+    }
+    out.push_str(close);
+}
+
 /// `:name` or `:namespace/name`.
 impl Display for Keyword {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -210,6 +274,20 @@ mod tests {
         check(Value::Char('\u{a0}'), "\\u00a0");
         check(Value::Char('('), "\\(");
         check(Value::Char('é'), "\\é");
+    }
+
+    #[test]
+    fn pretty_printing_breaks_long_collections() {
+        let value = crate::parse(
+            r#"{:name "a scenario" :steps [{:transact [[:db/add "x" :a 1]]} {:query [:find ?x] :expect #{[1] [2]}}]}"#,
+        )
+        .unwrap();
+        let expected = r#"{:name "a scenario"
+ :steps [{:transact [[:db/add "x" :a 1]]}
+         {:query [:find ?x], :expect #{[1] [2]}}]}"#;
+        assert_eq!(value.to_pretty_string(50), expected);
+        assert_eq!(crate::parse(expected).unwrap(), value);
+        assert_eq!(value.to_pretty_string(200), value.to_string());
     }
 
     #[test]

@@ -13,17 +13,29 @@ use indexmap::{IndexMap, IndexSet};
 /// An EDN value.
 #[derive(Clone, Debug)]
 pub enum Value {
+    /// `nil`.
     Nil,
+    /// `true` or `false`.
     Boolean(bool),
+    /// A 64-bit integer such as `42` or `-7N`.
     Integer(i64),
+    /// A double such as `1.5`, `1e-3`, `##NaN` or `##-Inf`.
     Float(f64),
+    /// A string, `"..."`.
     String(String),
+    /// A character such as `\a`, `\newline` or `\u00e9`.
     Char(char),
+    /// A keyword such as `:person/name`.
     Keyword(Keyword),
+    /// A symbol such as `?x`.
     Symbol(Symbol),
+    /// A list, `(...)`.
     List(Vec<Value>),
+    /// A vector, `[...]`.
     Vector(Vec<Value>),
+    /// A map, `{...}`, in the order written; keys are distinct.
     Map(IndexMap<Value, Value>),
+    /// A set, `#{...}`, in the order written; elements are distinct.
     Set(IndexSet<Value>),
     /// `#inst "..."`: milliseconds since the Unix epoch, UTC.
     Inst(Instant),
@@ -36,14 +48,18 @@ pub enum Value {
 /// A keyword such as `:name` or `:person/name`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Keyword {
+    /// The part before the `/`, if any.
     pub namespace: Option<String>,
+    /// The part after the `/` (or after the `:` when there is no namespace).
     pub name: String,
 }
 
 /// A symbol such as `?x`, `foo` or `str/starts-with?`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol {
+    /// The part before the `/`, if any.
     pub namespace: Option<String>,
+    /// The part after the `/`, or the whole symbol.
     pub name: String,
 }
 
@@ -204,6 +220,7 @@ impl Value {
         }
     }
 
+    /// The keyword, if this is one.
     pub fn as_keyword(&self) -> Option<&Keyword> {
         match self {
             Value::Keyword(k) => Some(k),
@@ -211,6 +228,7 @@ impl Value {
         }
     }
 
+    /// The symbol, if this is one.
     pub fn as_symbol(&self) -> Option<&Symbol> {
         match self {
             Value::Symbol(s) => Some(s),

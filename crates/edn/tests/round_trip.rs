@@ -1,7 +1,8 @@
 //! Property test: every value the reader can produce prints as text that
 //! reads back as an equal value (`parse(&v.to_string()) == Ok(v)`), across
 //! all variants, nested, with awkward strings, floats (NaN, infinities,
-//! -0.0, subnormals), characters, namespaced keywords and symbols.
+//! -0.0, subnormals), characters, namespaced keywords and symbols; the same
+//! for the pretty printer at any width.
 
 use factlite_edn::{parse, parse_all, Instant, Keyword, Symbol, Uuid, Value};
 use indexmap::{IndexMap, IndexSet};
@@ -102,6 +103,12 @@ proptest! {
     #[test]
     fn printed_values_read_back_equal(value in value()) {
         let printed = value.to_string();
+        prop_assert_eq!(parse(&printed), Ok(value), "printed: {}", printed);
+    }
+
+    #[test]
+    fn pretty_printed_values_read_back_equal(value in value(), width in 0usize..60) {
+        let printed = value.to_pretty_string(width);
         prop_assert_eq!(parse(&printed), Ok(value), "printed: {}", printed);
     }
 
