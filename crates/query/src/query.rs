@@ -186,7 +186,7 @@ pub(crate) fn default_inputs() -> Vec<Input> {
 /// What `:find` holds before a vector spec is looked into.
 enum FindShape<'a> {
     /// `[...]`: a collection or tuple spec.
-    Vector(&'a [Value]),
+    Vector(&'a Value, &'a [Value]),
     /// A relation or scalar spec.
     Spec(FindSpec),
 }
@@ -200,7 +200,7 @@ fn find_spec(forms: &[Value]) -> Result<FindSpec, Failed<'_>> {
     }
     let element = || one(|form: &Value| find_elem(form));
     let vector = one_if(|form: &Value| match form {
-        Value::Vector(items) => Some(FindShape::Vector(items.as_slice())),
+        Value::Vector(items) => Some(FindShape::Vector(form, items.as_slice())),
         _ => None,
     });
     let scalar = map(terminated(element(), symbol_named(".")), |single| {
@@ -216,7 +216,7 @@ fn find_spec(forms: &[Value]) -> Result<FindSpec, Failed<'_>> {
     ))
     .parse(Forms(forms));
     match shape {
-        Ok((_, FindShape::Vector(items))) => vector_find_spec(items),
+        Ok((_, FindShape::Vector(form, items))) => vector_find_spec(form, items),
         Ok((_, FindShape::Spec(spec))) => Ok(spec),
         Err(nom::Err::Error(_)) => Err(fail(format!(
             "{} is not a find spec; expected ?a ?b, ?a ., [?a ...] or [?a ?b]",
@@ -227,18 +227,21 @@ fn find_spec(forms: &[Value]) -> Result<FindSpec, Failed<'_>> {
 }
 
 /// `[?a ...]` (collection) or `[?a ?b]` (tuple).
-fn vector_find_spec(items: &[Value]) -> Result<FindSpec, Failed<'_>> {
+fn vector_find_spec<'a>(form: &Value, items: &'a [Value]) -> Result<FindSpec, Failed<'a>> {
     let element = || one(|form: &Value| find_elem(form));
     let collection = map(
         terminated(element(), symbol_named("...")),
         FindSpec::Collection,
     );
     let tuple = map(many1(element()), FindSpec::Tuple);
-    let shown = show(&Value::Vector(items.to_vec()));
-    let leftover =
-        move |_: &Value| format!("{shown} is not a find spec; expected [?x ...] or [?a ?b]");
-    match parse_items(items, alt((collection, tuple)), &leftover) {
-        Err(nom::Err::Error(_)) => Err(fail(leftover(&Value::Nil))),
+    let message = || {
+        format!(
+            "{} is not a find spec; expected [?x ...] or [?a ?b]",
+            show(form)
+        )
+    };
+    match parse_items(items, alt((collection, tuple)), |_| message()) {
+        Err(nom::Err::Error(_)) => Err(fail(message())),
         other => other,
     }
 }
