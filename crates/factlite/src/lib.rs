@@ -1,1 +1,28 @@
-//! factlite.
+//! factlite: an embedded Datalog fact store on SQLite.
+//!
+//! Commands append facts; queries are Datalog compiled to SQL; hot queries
+//! become tables kept current from each transaction's delta.
+//!
+//! ```
+//! use factlite::{Store, edn};
+//!
+//! let store = Store::open_in_memory()?;
+//! store.transact_str(r#"[{:db/ident :person/name
+//!                        :db/valueType :db.type/string
+//!                        :db/cardinality :db.cardinality/one}]"#)?;
+//! store.transact_str(r#"[{:person/name "Ann"} {:person/name "Bo"}]"#)?;
+//! let names = store.db()?.q_str("[:find [?n ...] :where [_ :person/name ?n]]", &[])?;
+//! assert_eq!(names, edn::parse(r#"#{"Ann" "Bo"}"#)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod query;
+mod store;
+
+pub use error::{Error, Result};
+pub use factlite_core::{Datom, Entid, ErrorCategory, TypedValue, ValueType};
+pub use factlite_edn as edn;
+pub use factlite_edn::Value;
+pub use factlite_store::{DbView, IndexName, TxReport};
+pub use store::{Db, Store};

@@ -11,6 +11,7 @@ mod db;
 mod encode;
 mod error;
 mod layout;
+mod query;
 mod reads;
 mod schema_io;
 pub mod transact;

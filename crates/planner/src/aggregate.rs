@@ -1,0 +1,142 @@
+//! Aggregates the executor computes in Rust, over the EDN values of one
+//! group's distinct bindings: those SQLite lacks (median, variance, stddev,
+//! distinct, the n-ary min/max, sample, rand) and any aggregate over values
+//! whose type is only known per row.
+
+use factlite_edn::Value;
+use indexmap::IndexSet;
+
+use crate::error::{Error, Result};
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Float(x) => Some(*x),
+        _ => None,
+    }
+}
+
+fn numbers(name: &str, values: &[Value]) -> Result<Vec<f64>> {
+    values
+        .iter()
+        .map(|v| number(v).ok_or_else(|| Error::Query(format!("({name} ...) needs numbers, got {v}"))))
+        .collect()
+}
+
+fn count_arg(name: &str, constants: &[Value]) -> Result<usize> {
+    match constants.first() {
+        Some(Value::Integer(n)) if *n >= 0 => Ok(*n as usize),
+        other => Err(Error::Query(format!(
+            "({name} n ?x) needs a non-negative integer n, got {}",
+            other.map_or("nothing".to_string(), |v| v.to_string())
+        ))),
+    }
+}
+
+/// Computes aggregate `name` over `values` (one per binding of the group);
+/// `constants` are the arguments before the variable, as in `(max 3 ?x)`.
+pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Value> {
+    let sorted = || {
+        let mut sorted = values.to_vec();
+        sorted.sort();
+        sorted
+    };
+    Ok(match (name, constants.is_empty()) {
+        ("count", true) => Value::Integer(values.len() as i64),
+        ("count-distinct", true) => {
+            Value::Integer(values.iter().collect::<IndexSet<_>>().len() as i64)
+        }
+        ("sum", true) => {
+            if values.iter().all(|v| matches!(v, Value::Integer(_))) {
+                let mut total: i64 = 0;
+                for v in values {
+                    if let Value::Integer(i) = v {
+                        total = total.checked_add(*i).ok_or_else(|| {
+                            Error::Query("(sum ...) overflows a 64-bit integer".into())
+                        })?;
+                    }
+                }
+                Value::Integer(total)
+            } else {
+                Value::Float(numbers(name, values)?.iter().sum())
+            }
+        }
+        ("avg", true) => {
+            let xs = numbers(name, values)?;
+            Value::Float(xs.iter().sum::<f64>() / xs.len().max(1) as f64)
+        }
+        ("min", true) => sorted().first().cloned().unwrap_or(Value::Nil),
+        ("max", true) => sorted().last().cloned().unwrap_or(Value::Nil),
+        ("min", false) => {
+            let n = count_arg(name, constants)?;
+            Value::Vector(sorted().into_iter().take(n).collect())
+        }
+        ("max", false) => {
+            let n = count_arg(name, constants)?;
+            Value::Vector(sorted().into_iter().rev().take(n).collect())
+        }
+        ("median", true) => {
+            let sorted = sorted();
+            let middle = sorted.len() / 2;
+            if sorted.is_empty() {
+                Value::Nil
+            } else if sorted.len() % 2 == 1 {
+                sorted[middle].clone()
+            } else {
+                match (number(&sorted[middle - 1]), number(&sorted[middle])) {
+                    (Some(a), Some(b)) => Value::Float((a + b) / 2.0),
+                    _ => sorted[middle - 1].clone(),
+                }
+            }
+        }
+        ("variance", true) | ("stddev", true) => {
+            let xs = numbers(name, values)?;
+            let mean = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+            let variance = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len().max(1) as f64;
+            Value::Float(if name == "stddev" { variance.sqrt() } else { variance })
+        }
+        ("distinct", true) => Value::Set(values.iter().cloned().collect()),
+        ("sample", false) | ("rand", false) => {
+            let n = count_arg(name, constants)?;
+            let mut chosen: Vec<Value> = if name == "sample" {
+                values.iter().collect::<IndexSet<_>>().into_iter().cloned().collect()
+            } else {
+                values.to_vec()
+            };
+            // A deterministic spread over the group keeps results repeatable.
+            let step = (chosen.len() / n.max(1)).max(1);
+            chosen = chosen.into_iter().step_by(step).take(n).collect();
+            Value::Vector(chosen)
+        }
+        ("first", true) => values.first().cloned().unwrap_or(Value::Nil),
+        ("last", true) => values.last().cloned().unwrap_or(Value::Nil),
+        (other, _) => return Err(Error::Query(format!("aggregate ({other} ...) with these arguments is not known"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(xs: &[i64]) -> Vec<Value> {
+        xs.iter().map(|x| Value::Integer(*x)).collect()
+    }
+
+    #[test]
+    fn aggregates_follow_datomic_types() {
+        let values = ints(&[50, 70, 90, 70, 100]);
+        assert_eq!(compute("count", &[], &values).unwrap(), Value::Integer(5));
+        assert_eq!(compute("count-distinct", &[], &values).unwrap(), Value::Integer(4));
+        assert_eq!(compute("sum", &[], &values).unwrap(), Value::Integer(380));
+        assert_eq!(compute("avg", &[], &values).unwrap(), Value::Float(76.0));
+        assert_eq!(compute("median", &[], &values).unwrap(), Value::Integer(70));
+        assert_eq!(compute("min", &[], &values).unwrap(), Value::Integer(50));
+        assert_eq!(compute("max", &[Value::Integer(2)], &values).unwrap(), Value::Vector(ints(&[100, 90])));
+        assert_eq!(compute("variance", &[], &ints(&[1, 3])).unwrap(), Value::Float(1.0));
+    }
+
+    #[test]
+    fn sum_overflow_is_an_error() {
+        assert!(compute("sum", &[], &ints(&[i64::MAX, 1])).is_err());
+    }
+}

@@ -1,0 +1,853 @@
+//! Clause compilation: `:where` clauses → FROM items and conditions of one
+//! SELECT, with each variable bound to a SQL expression and a type.
+//!
+//! Clauses are taken in an order chosen here, not as written: at each step
+//! every filter whose variables are bound (predicates, functions, `not`,
+//! fully-bound `or`) is applied, then the cheapest relation (data pattern,
+//! recursive rule, `or` that binds new variables, relation-valued function)
+//! given what is bound joins next. FROM items are joined with `CROSS JOIN`,
+//! which SQLite keeps in the written order.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use factlite_core::{Attribute, Schema, TypedValue, ValueType};
+use factlite_edn::Value;
+use factlite_query::{Binding, Clause, FnCall, Input, Pattern, Query, Rule, RuleVars, Term};
+use indexmap::IndexMap;
+
+use crate::error::{Error, Result};
+use crate::rules::{RuleSet, RecursiveRelation};
+use crate::source::{source_sql, Source};
+use crate::{Context, Plan, SqlLiteral, Statistics};
+
+/// The type of a bound variable.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    /// Every value has this type.
+    Known(ValueType),
+    /// The type is in this SQL expression (a tag column).
+    Dynamic(String),
+    /// A tuple of values (from `tuple`, `ground` of a vector, a tuple input).
+    Tuple(Vec<Var>),
+}
+
+/// A bound variable: where its value is, and its type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Var {
+    pub expr: String,
+    pub ty: Ty,
+}
+
+impl Var {
+    fn known(expr: String, value_type: ValueType) -> Var {
+        Var { expr, ty: Ty::Known(value_type) }
+    }
+
+    /// The SQL expression of the type tag.
+    pub fn tag_expr(&self) -> String {
+        match &self.ty {
+            Ty::Known(t) => t.tag().to_string(),
+            Ty::Dynamic(tag) => tag.clone(),
+            Ty::Tuple(_) => "NULL".to_string(),
+        }
+    }
+}
+
+/// The query's inputs, bound to its `:in`.
+pub struct BoundInputs {
+    pub rules: Vec<Rule>,
+    pub bindings: Vec<(Binding, Value)>,
+}
+
+/// Pairs the query's `:in` with the inputs (after `$`).
+pub fn bind_inputs(query: &Query, inputs: &[Value]) -> Result<BoundInputs> {
+    let mut declared = Vec::new();
+    let mut sources = 0;
+    for input in &query.inputs {
+        match input {
+            Input::Source(source) => {
+                sources += 1;
+                if sources > 1 || source.0 != "$" {
+                    return Err(Error::Query(format!(
+                        "only one database input ($) is supported, found {}",
+                        source.0
+                    )));
+                }
+            }
+            other => declared.push(other),
+        }
+    }
+    if declared.len() != inputs.len() {
+        return Err(Error::Query(format!(
+            "the query's :in expects {} input(s) after $, but {} were given",
+            declared.len(),
+            inputs.len()
+        )));
+    }
+    let mut bound = BoundInputs { rules: Vec::new(), bindings: Vec::new() };
+    for (input, value) in declared.into_iter().zip(inputs) {
+        match input {
+            Input::Rules => bound.rules.extend(
+                factlite_query::parse_rules(value).map_err(|e| Error::Parse(e.to_string()))?,
+            ),
+            Input::Binding(binding) => bound.bindings.push((binding.clone(), value.clone())),
+            Input::Source(_) => unreachable!("sources were filtered out"),
+        }
+    }
+    Ok(bound)
+}
+
+/// State shared by every SELECT scope of one query: parameters, alias
+/// numbers and common table expressions.
+pub struct Shared<'a> {
+    pub schema: &'a Schema,
+    pub statistics: &'a dyn Statistics,
+    pub source: Source,
+    pub params: RefCell<Vec<SqlLiteral>>,
+    aliases: RefCell<usize>,
+    /// `name AS (select)` items of the WITH clause, in definition order.
+    pub ctes: RefCell<Vec<String>>,
+    pub recursive: RefCell<bool>,
+    pub rules: RuleSet,
+    source_table: RefCell<Option<String>>,
+}
+
+impl<'a> Shared<'a> {
+    pub fn new(context: &Context<'a>, rules: &[Rule]) -> Result<Shared<'a>> {
+        Ok(Shared {
+            schema: context.schema,
+            statistics: context.statistics,
+            source: context.source,
+            params: RefCell::new(Vec::new()),
+            aliases: RefCell::new(0),
+            ctes: RefCell::new(Vec::new()),
+            recursive: RefCell::new(false),
+            rules: RuleSet::new(rules)?,
+            source_table: RefCell::new(None),
+        })
+    }
+
+    /// Binds a parameter and returns its placeholder.
+    pub fn param(&self, literal: SqlLiteral) -> String {
+        let mut params = self.params.borrow_mut();
+        params.push(literal);
+        format!("?{}", params.len())
+    }
+
+    /// A fresh alias with the given prefix.
+    pub fn alias(&self, prefix: &str) -> String {
+        let mut next = self.aliases.borrow_mut();
+        *next += 1;
+        format!("{prefix}{}", *next)
+    }
+
+    /// The table (or CTE) holding the source's datoms.
+    pub fn source_table(&self) -> String {
+        if self.source.is_current() {
+            return "datoms".to_string();
+        }
+        if let Some(name) = self.source_table.borrow().as_ref() {
+            return name.clone();
+        }
+        let t = match self.source {
+            Source::AsOf(t) | Source::Since(t) | Source::History(t) => t,
+            Source::Current => unreachable!("handled above"),
+        };
+        let param = self.param(SqlLiteral::Integer(t));
+        let index: usize = param[1..].parse().unwrap_or(1);
+        self.ctes.borrow_mut().push(format!("src AS ({})", source_sql(self.source, index)));
+        *self.source_table.borrow_mut() = Some("src".to_string());
+        "src".to_string()
+    }
+
+    fn attribute(&self, ident: &factlite_edn::Keyword) -> Result<&'a Attribute> {
+        self.schema.attribute_named(ident).ok_or_else(|| {
+            Error::UnknownAttribute(Value::Keyword(ident.clone()).to_string())
+        })
+    }
+}
+
+/// One SELECT scope: its FROM items, conditions and variables.
+pub struct Frame<'s, 'a> {
+    pub shared: &'s Shared<'a>,
+    pub vars: IndexMap<String, Var>,
+    pub from: Vec<String>,
+    pub conditions: Vec<String>,
+}
+
+/// What a clause needs before it can run, and what it binds.
+enum Readiness {
+    /// A filter: runs now.
+    Filter,
+    /// A relation: joins with the given estimated cost.
+    Relation(f64),
+    /// Not yet: these variables must be bound first.
+    Waiting(Vec<String>),
+}
+
+pub fn literal(value: &Value) -> Option<(SqlLiteral, ValueType)> {
+    Some(match value {
+        Value::Integer(i) => (SqlLiteral::Integer(*i), ValueType::Long),
+        Value::Float(x) => (SqlLiteral::Real(*x), ValueType::Double),
+        Value::String(s) => (SqlLiteral::Text(s.clone()), ValueType::String),
+        Value::Boolean(b) => (SqlLiteral::Integer(i64::from(*b)), ValueType::Boolean),
+        Value::Keyword(k) => (SqlLiteral::Text(k.qualified_name()), ValueType::Keyword),
+        Value::Inst(i) => (SqlLiteral::Integer(i.0), ValueType::Instant),
+        Value::Uuid(u) => (SqlLiteral::Blob(u.0.to_be_bytes().to_vec()), ValueType::Uuid),
+        _ => return None,
+    })
+}
+
+fn typed_literal(value: &TypedValue) -> SqlLiteral {
+    match value {
+        TypedValue::Ref(i) | TypedValue::Long(i) | TypedValue::Instant(i) => SqlLiteral::Integer(*i),
+        TypedValue::Boolean(b) => SqlLiteral::Integer(i64::from(*b)),
+        TypedValue::Double(x) => SqlLiteral::Real(*x),
+        TypedValue::String(s) => SqlLiteral::Text(s.clone()),
+        TypedValue::Keyword(k) => SqlLiteral::Text(k.qualified_name()),
+        TypedValue::Uuid(u) => SqlLiteral::Blob(u.to_be_bytes().to_vec()),
+        TypedValue::Bytes(b) => SqlLiteral::Blob(b.clone()),
+    }
+}
+
+/// Every variable a clause mentions.
+pub fn clause_vars(clause: &Clause, out: &mut Vec<String>) {
+    let term = |t: &Term, out: &mut Vec<String>| {
+        if let Term::Variable(v) = t {
+            out.push(v.0.clone());
+        }
+    };
+    match clause {
+        Clause::Pattern(p) => {
+            for t in [&p.entity, &p.attribute, &p.value, &p.tx, &p.added] {
+                term(t, out);
+            }
+        }
+        Clause::Predicate(call) => call.args.iter().for_each(|t| term(t, out)),
+        Clause::Function { call, binding } => {
+            call.args.iter().for_each(|t| term(t, out));
+            binding_vars(binding, out);
+        }
+        Clause::Or { join: Some(vars), .. } => {
+            out.extend(vars.required.iter().chain(&vars.free).map(|v| v.0.clone()))
+        }
+        Clause::Or { join: None, branches } => {
+            branches.iter().flatten().for_each(|c| clause_vars(c, out))
+        }
+        Clause::Not { join: Some(vars), .. } => out.extend(vars.iter().map(|v| v.0.clone())),
+        Clause::Not { join: None, clauses } => clauses.iter().for_each(|c| clause_vars(c, out)),
+        Clause::RuleCall { args, .. } => args.iter().for_each(|t| term(t, out)),
+    }
+}
+
+pub fn binding_vars(binding: &Binding, out: &mut Vec<String>) {
+    match binding {
+        Binding::Variable(v) => out.push(v.0.clone()),
+        Binding::Blank => {}
+        Binding::Tuple(items) | Binding::Relation(items) => {
+            items.iter().for_each(|b| binding_vars(b, out))
+        }
+        Binding::Collection(item) => binding_vars(item, out),
+    }
+}
+
+fn vars_of(clauses: &[Clause]) -> Vec<String> {
+    let mut out = Vec::new();
+    clauses.iter().for_each(|c| clause_vars(c, &mut out));
+    out
+}
+
+impl<'s, 'a> Frame<'s, 'a> {
+    pub fn new(shared: &'s Shared<'a>) -> Frame<'s, 'a> {
+        Frame { shared, vars: IndexMap::new(), from: Vec::new(), conditions: Vec::new() }
+    }
+
+    /// A nested scope that sees the given outer variables.
+    fn child(&self, visible: Option<&[String]>) -> Frame<'s, 'a> {
+        let vars = match visible {
+            None => self.vars.clone(),
+            Some(names) => self
+                .vars
+                .iter()
+                .filter(|(k, _)| names.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        Frame { shared: self.shared, vars, from: Vec::new(), conditions: Vec::new() }
+    }
+
+    fn bound(&self, name: &str) -> bool {
+        self.vars.contains_key(name)
+    }
+
+    /// Binds a variable, or constrains it to equal its earlier binding.
+    pub fn bind(&mut self, name: &str, var: Var) {
+        if name == "_" {
+            return;
+        }
+        match self.vars.get(name) {
+            Some(existing) => {
+                let condition = equal(existing, &var);
+                self.conditions.push(condition);
+            }
+            None => {
+                self.vars.insert(name.to_string(), var);
+            }
+        }
+    }
+
+    /// FROM clause text.
+    pub fn from_sql(&self) -> String {
+        if self.from.is_empty() {
+            String::new()
+        } else {
+            format!(" FROM {}", self.from.join(" CROSS JOIN "))
+        }
+    }
+
+    /// WHERE clause text.
+    pub fn where_sql(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+
+    // ---- clause ordering ------------------------------------------------
+
+    /// Compiles clauses in a cost-based order. `later` holds variables that
+    /// the enclosing scope binds after these clauses (none at top level).
+    pub fn compile_clauses(&mut self, clauses: Vec<Clause>) -> Result<()> {
+        let clauses = self.shared.rules.expand_calls(clauses, self)?;
+        let mut pending: Vec<Clause> = clauses;
+        while !pending.is_empty() {
+            let mut best: Option<(usize, f64)> = None;
+            let mut waiting = Vec::new();
+            let mut ran_filter = false;
+            for (index, clause) in pending.iter().enumerate() {
+                let others: Vec<&Clause> =
+                    pending.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, c)| c).collect();
+                match self.readiness(clause, &others)? {
+                    Readiness::Filter => {
+                        let clause = pending.remove(index);
+                        self.compile_clause(clause, true)?;
+                        ran_filter = true;
+                        break;
+                    }
+                    Readiness::Relation(cost) => {
+                        if best.is_none_or(|(_, c)| cost < c) {
+                            best = Some((index, cost));
+                        }
+                    }
+                    Readiness::Waiting(vars) => waiting.extend(vars),
+                }
+            }
+            if ran_filter {
+                continue;
+            }
+            match best {
+                Some((index, _)) => {
+                    let clause = pending.remove(index);
+                    self.compile_clause(clause, false)?;
+                }
+                None => {
+                    waiting.sort();
+                    waiting.dedup();
+                    return Err(Error::Query(format!(
+                        "insufficient bindings: {} must be bound before use in {}",
+                        waiting.join(", "),
+                        pending.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn unbound(&self, names: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut missing: Vec<String> = names.into_iter().filter(|n| !self.bound(n)).collect();
+        missing.dedup();
+        missing
+    }
+
+    fn readiness(&self, clause: &Clause, others: &[&Clause]) -> Result<Readiness> {
+        Ok(match clause {
+            Clause::Pattern(pattern) => Readiness::Relation(self.pattern_cost(pattern)?),
+            Clause::Predicate(call) => {
+                let missing = self.unbound(call_vars(call));
+                if missing.is_empty() { Readiness::Filter } else { Readiness::Waiting(missing) }
+            }
+            Clause::Function { call, binding } => {
+                let missing = self.unbound(call_vars(call));
+                if !missing.is_empty() {
+                    Readiness::Waiting(missing)
+                } else if matches!(binding, Binding::Collection(_) | Binding::Relation(_))
+                    || call.name == "fulltext"
+                    || call.name == "get-some"
+                {
+                    Readiness::Relation(50.0)
+                } else {
+                    Readiness::Filter
+                }
+            }
+            Clause::Not { join, clauses } => {
+                let needed: Vec<String> = match join {
+                    Some(vars) => vars.iter().map(|v| v.0.clone()).collect(),
+                    None => {
+                        let elsewhere: HashSet<String> =
+                            others.iter().flat_map(|c| vars_of(std::slice::from_ref(*c))).collect();
+                        vars_of(clauses)
+                            .into_iter()
+                            .filter(|v| self.bound(v) || elsewhere.contains(v))
+                            .collect()
+                    }
+                };
+                let missing = self.unbound(needed);
+                if missing.is_empty() { Readiness::Filter } else { Readiness::Waiting(missing) }
+            }
+            Clause::Or { join, branches } => {
+                let (required, all) = or_vars(join, branches);
+                let missing_required = self.unbound(required);
+                if !missing_required.is_empty() {
+                    return Ok(Readiness::Waiting(missing_required));
+                }
+                if self.unbound(all.clone()).is_empty() {
+                    Readiness::Filter
+                } else if branches.iter().all(|b| self.branch_binds(b, &all)) {
+                    Readiness::Relation(1000.0)
+                } else {
+                    Readiness::Waiting(self.unbound(all))
+                }
+            }
+            Clause::RuleCall { name, args, .. } => {
+                let relation = self.shared.rules.recursive_relation(name).ok_or_else(|| {
+                    Error::Query(format!("rule ({name} ...) is not defined"))
+                })?;
+                let required = relation.required_positions(name);
+                let missing: Vec<String> = required
+                    .iter()
+                    .filter_map(|&i| match args.get(i) {
+                        Some(Term::Variable(v)) if !self.bound(&v.0) => Some(v.0.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if missing.is_empty() { Readiness::Relation(500.0) } else { Readiness::Waiting(missing) }
+            }
+        })
+    }
+
+    /// Whether a branch binds every one of `vars` that is not bound yet,
+    /// through its own relation clauses.
+    fn branch_binds(&self, branch: &[Clause], vars: &[String]) -> bool {
+        let mut bound_here = Vec::new();
+        for clause in branch {
+            match clause {
+                Clause::Pattern(_) | Clause::RuleCall { .. } | Clause::Or { .. } => {
+                    clause_vars(clause, &mut bound_here)
+                }
+                Clause::Function { binding, .. } => binding_vars(binding, &mut bound_here),
+                _ => {}
+            }
+        }
+        vars.iter().all(|v| self.bound(v) || bound_here.contains(v))
+    }
+
+    fn pattern_cost(&self, pattern: &Pattern) -> Result<f64> {
+        let stats = self.shared.statistics;
+        let is_bound = |t: &Term| match t {
+            Term::Variable(v) => self.bound(&v.0),
+            Term::Constant(_) => true,
+            _ => false,
+        };
+        let attribute = match &pattern.attribute {
+            Term::Constant(Value::Keyword(k)) => Some(self.shared.attribute(k)?),
+            _ => None,
+        };
+        let count = match attribute {
+            Some(a) => stats.attribute_count(a.id).max(1) as f64,
+            None => stats.total().max(1) as f64,
+        };
+        Ok(if is_bound(&pattern.entity) {
+            1.0 + count.log2() / 100.0
+        } else if is_bound(&pattern.value) {
+            match attribute {
+                Some(a) if a.in_avet() || a.value_type == ValueType::Ref => {
+                    2.0 + count.log2() / 100.0
+                }
+                _ => count / 2.0,
+            }
+        } else {
+            count
+        })
+    }
+
+    // ---- clause compilation ---------------------------------------------
+
+    fn compile_clause(&mut self, clause: Clause, as_filter: bool) -> Result<()> {
+        match clause {
+            Clause::Pattern(pattern) => self.compile_pattern(&pattern),
+            Clause::Predicate(call) => {
+                let condition = self.predicate(&call)?;
+                self.conditions.push(condition);
+                Ok(())
+            }
+            Clause::Function { call, binding } => self.compile_function(&call, &binding),
+            Clause::Not { join, clauses } => {
+                let visible: Option<Vec<String>> =
+                    join.map(|vars| vars.iter().map(|v| v.0.clone()).collect());
+                let mut child = self.child(visible.as_deref());
+                child.compile_clauses(clauses)?;
+                let sql = format!("SELECT 1{}{}", child.from_sql(), child.where_sql());
+                self.conditions.push(format!("NOT EXISTS ({sql})"));
+                Ok(())
+            }
+            Clause::Or { join, branches } => {
+                if as_filter {
+                    self.or_as_filter(join, branches)
+                } else {
+                    self.or_as_relation(join, branches)
+                }
+            }
+            Clause::RuleCall { name, args, .. } => self.compile_recursive_call(&name, &args),
+        }
+    }
+
+    fn or_as_filter(&mut self, join: Option<RuleVars>, branches: Vec<Vec<Clause>>) -> Result<()> {
+        let visible: Option<Vec<String>> = join.map(|vars| {
+            vars.required.iter().chain(&vars.free).map(|v| v.0.clone()).collect()
+        });
+        let mut alternatives = Vec::new();
+        for branch in branches {
+            let mut child = self.child(visible.as_deref());
+            child.compile_clauses(branch)?;
+            alternatives.push(format!("EXISTS (SELECT 1{}{})", child.from_sql(), child.where_sql()));
+        }
+        self.conditions.push(format!("({})", alternatives.join(" OR ")));
+        Ok(())
+    }
+
+    /// An `or` that binds new variables: a UNION of its branches, each a
+    /// SELECT of the join variables, joined in as a derived table.
+    fn or_as_relation(&mut self, join: Option<RuleVars>, branches: Vec<Vec<Clause>>) -> Result<()> {
+        let (_, vars) = or_vars(&join, &branches);
+        let visible: Vec<String> = vars.iter().filter(|v| self.bound(v)).cloned().collect();
+        let mut selects = Vec::new();
+        let mut types: Vec<Option<Ty>> = vec![None; vars.len()];
+        for branch in branches {
+            let mut child = self.child(Some(&visible));
+            child.compile_clauses(branch)?;
+            let mut columns = Vec::new();
+            for (i, name) in vars.iter().enumerate() {
+                let var = child.vars.get(name).ok_or_else(|| {
+                    Error::Query(format!("an or branch does not bind {name}"))
+                })?;
+                columns.push(format!("{} AS v{i}, {} AS t{i}", var.expr, var.tag_expr()));
+                types[i] = match (&types[i], &var.ty) {
+                    (None, ty) => Some(ty.clone()),
+                    (Some(Ty::Known(a)), Ty::Known(b)) if a == b => Some(Ty::Known(*a)),
+                    _ => Some(Ty::Dynamic(String::new())),
+                };
+            }
+            if columns.is_empty() {
+                columns.push("1 AS v0".to_string());
+            }
+            selects.push(format!("SELECT {}{}{}", columns.join(", "), child.from_sql(), child.where_sql()));
+        }
+        let alias = self.shared.alias("o");
+        self.from.push(format!("({}) AS {alias}", selects.join(" UNION ")));
+        for (i, name) in vars.iter().enumerate() {
+            let expr = format!("{alias}.v{i}");
+            let ty = match &types[i] {
+                Some(Ty::Known(t)) => Ty::Known(*t),
+                _ => Ty::Dynamic(format!("{alias}.t{i}")),
+            };
+            self.bind(name, Var { expr, ty });
+        }
+        Ok(())
+    }
+
+    fn compile_recursive_call(&mut self, name: &str, args: &[Term]) -> Result<()> {
+        let relation: RecursiveRelation = self
+            .shared
+            .rules
+            .recursive_relation(name)
+            .ok_or_else(|| Error::Query(format!("rule ({name} ...) is not defined")))?;
+        let table = relation.table(self.shared)?;
+        let alias = self.shared.alias("r");
+        self.from.push(format!("{table} AS {alias}"));
+        self.conditions.push(format!("{alias}.rid = {}", relation.rule_id(name)));
+        for (i, arg) in args.iter().enumerate() {
+            let var = Var { expr: format!("{alias}.v{i}"), ty: Ty::Dynamic(format!("{alias}.t{i}")) };
+            match arg {
+                Term::Variable(v) => self.bind(&v.0, var),
+                Term::Blank => {}
+                Term::Constant(value) => {
+                    let (literal, value_type) = self.constant(value)?;
+                    let placeholder = self.shared.param(literal);
+                    self.conditions.push(format!(
+                        "{} = {placeholder} AND {} = {}",
+                        var.expr,
+                        var.tag_expr(),
+                        value_type.tag()
+                    ));
+                }
+                Term::Source(_) => {
+                    return Err(Error::Query(format!("a source cannot be passed to rule {name}")))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A constant for a dynamically typed position: keywords that name
+    /// entities stay keywords.
+    fn constant(&self, value: &Value) -> Result<(SqlLiteral, ValueType)> {
+        literal(value).ok_or_else(|| Error::Query(format!("{value} cannot be used as a constant here")))
+    }
+
+    fn compile_pattern(&mut self, pattern: &Pattern) -> Result<()> {
+        if pattern.source.as_ref().is_some_and(|s| s.0 != "$") {
+            return Err(Error::Query("only the default source $ is supported".into()));
+        }
+        let table = self.shared.source_table();
+        let alias = self.shared.alias("d");
+        self.from.push(format!("{table} AS {alias}"));
+        let attribute = match &pattern.attribute {
+            Term::Constant(Value::Keyword(k)) => {
+                let attribute = self.shared.attribute(k)?;
+                let placeholder = self.shared.param(SqlLiteral::Integer(attribute.id));
+                self.conditions.push(format!("{alias}.a = {placeholder}"));
+                Some(attribute)
+            }
+            Term::Constant(Value::Integer(id)) => {
+                let attribute = self.shared.schema.attribute(*id).ok_or_else(|| {
+                    Error::UnknownAttribute(format!("entity {id}"))
+                })?;
+                let placeholder = self.shared.param(SqlLiteral::Integer(attribute.id));
+                self.conditions.push(format!("{alias}.a = {placeholder}"));
+                Some(attribute)
+            }
+            Term::Constant(other) => {
+                return Err(Error::Query(format!("{other} is not an attribute in pattern {}", Clause::Pattern(Box::new(pattern.clone())))))
+            }
+            Term::Variable(v) => {
+                self.bind(&v.0, Var::known(format!("{alias}.a"), ValueType::Ref));
+                None
+            }
+            _ => None,
+        };
+        self.pattern_entity(&alias, &pattern.entity)?;
+        self.pattern_value(&alias, attribute, &pattern.value, pattern)?;
+        match &pattern.tx {
+            Term::Variable(v) => self.bind(&v.0, Var::known(format!("{alias}.tx"), ValueType::Ref)),
+            Term::Constant(Value::Integer(tx)) => {
+                let placeholder = self.shared.param(SqlLiteral::Integer(*tx));
+                self.conditions.push(format!("{alias}.tx = {placeholder}"));
+            }
+            Term::Blank => {}
+            other => return Err(Error::Query(format!("{other:?} cannot stand in the transaction position"))),
+        }
+        match &pattern.added {
+            Term::Variable(v) => {
+                self.bind(&v.0, Var::known(format!("{alias}.added"), ValueType::Boolean))
+            }
+            Term::Constant(Value::Boolean(b)) => {
+                self.conditions.push(format!("{alias}.added = {}", i64::from(*b)))
+            }
+            Term::Blank => {}
+            other => return Err(Error::Query(format!("{other:?} cannot stand in the added position"))),
+        }
+        Ok(())
+    }
+
+    fn pattern_entity(&mut self, alias: &str, entity: &Term) -> Result<()> {
+        match entity {
+            Term::Variable(v) => {
+                self.bind(&v.0, Var::known(format!("{alias}.e"), ValueType::Ref));
+            }
+            Term::Constant(value) => {
+                let expr = self.entity_constant(value)?;
+                self.conditions.push(format!("{alias}.e = {expr}"));
+            }
+            Term::Blank => {}
+            Term::Source(s) => return Err(Error::Query(format!("{} cannot be an entity", s.0))),
+        }
+        Ok(())
+    }
+
+    /// SQL for an entity given as a constant: an id, an ident, or a lookup
+    /// ref (resolved by a subquery).
+    pub fn entity_constant(&self, value: &Value) -> Result<String> {
+        match value {
+            Value::Integer(id) => Ok(self.shared.param(SqlLiteral::Integer(*id))),
+            Value::Keyword(ident) => Ok(match self.shared.schema.entid(ident) {
+                Some(id) => self.shared.param(SqlLiteral::Integer(id)),
+                None => "NULL".to_string(),
+            }),
+            Value::Vector(items) if items.len() == 2 => {
+                let Value::Keyword(k) = &items[0] else {
+                    return Err(Error::Query(format!("{value} is not a lookup ref")));
+                };
+                let attribute = self.shared.attribute(k)?;
+                if attribute.unique.is_none() {
+                    return Err(Error::Query(format!(
+                        "lookup ref {value}: {} is not a unique attribute",
+                        items[0]
+                    )));
+                }
+                let typed = self.typed_constant(attribute, &items[1])?;
+                let a = self.shared.param(SqlLiteral::Integer(attribute.id));
+                let v = self.shared.param(typed);
+                Ok(format!("(SELECT e FROM datoms WHERE a = {a} AND v = {v} AND avet = 1)"))
+            }
+            other => Err(Error::Query(format!("{other} does not name an entity"))),
+        }
+    }
+
+    fn typed_constant(&self, attribute: &Attribute, value: &Value) -> Result<SqlLiteral> {
+        TypedValue::from_edn(value, attribute.value_type)
+            .map(|v| typed_literal(&v))
+            .map_err(|_| {
+                Error::Query(format!(
+                    "{value} is a {}, but {} holds {}",
+                    value.kind_name(),
+                    Value::Keyword(attribute.ident.clone()),
+                    attribute.value_type
+                ))
+            })
+    }
+
+    fn pattern_value(&mut self, alias: &str, attribute: Option<&Attribute>, value: &Term, pattern: &Pattern) -> Result<()> {
+        match (value, attribute) {
+            (Term::Blank, _) => {}
+            (Term::Variable(v), Some(attribute)) => {
+                let var = Var::known(format!("{alias}.v"), attribute.value_type);
+                if self.bound(&v.0) && self.shared.source.is_current() {
+                    self.hint_value_index(alias, attribute);
+                }
+                self.bind(&v.0, var);
+            }
+            (Term::Variable(v), None) => {
+                self.bind(&v.0, Var { expr: format!("{alias}.v"), ty: Ty::Dynamic(format!("{alias}.t")) })
+            }
+            (Term::Constant(constant), Some(attribute)) => {
+                let expr = if attribute.value_type == ValueType::Ref {
+                    self.entity_constant(constant)?
+                } else {
+                    let literal = self.typed_constant(attribute, constant)?;
+                    self.shared.param(literal)
+                };
+                self.conditions.push(format!("{alias}.v = {expr}"));
+                if self.shared.source.is_current() {
+                    self.hint_value_index(alias, attribute);
+                }
+            }
+            (Term::Constant(constant), None) => {
+                let (literal, value_type) = self.constant(constant)?;
+                let placeholder = self.shared.param(literal);
+                self.conditions.push(format!("{alias}.v = {placeholder} AND {alias}.t = {}", value_type.tag()));
+            }
+            (Term::Source(_), _) => {
+                return Err(Error::Query(format!("a source cannot be a value in {}", Clause::Pattern(Box::new(pattern.clone())))))
+            }
+        }
+        Ok(())
+    }
+
+    /// Lets SQLite use the partial AVET or VAET index.
+    fn hint_value_index(&mut self, alias: &str, attribute: &Attribute) {
+        if attribute.in_avet() {
+            self.conditions.push(format!("{alias}.avet = 1"));
+        } else if attribute.value_type == ValueType::Ref {
+            self.conditions.push(format!("{alias}.t = 0"));
+        }
+    }
+
+    // ---- predicates and functions ---------------------------------------
+
+    /// The SQL value of a term: a bound variable or a constant.
+    pub fn term_var(&self, term: &Term) -> Result<Var> {
+        match term {
+            Term::Variable(v) => self.vars.get(&v.0).cloned().ok_or_else(|| {
+                Error::Query(format!("{} is not bound", v.0))
+            }),
+            Term::Constant(Value::Vector(items)) => {
+                let vars = items
+                    .iter()
+                    .map(|item| self.term_var(&Term::Constant(item.clone())))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Var { expr: "NULL".into(), ty: Ty::Tuple(vars) })
+            }
+            Term::Constant(Value::Nil) => Ok(Var { expr: "NULL".into(), ty: Ty::Dynamic("NULL".into()) }),
+            Term::Constant(value) => {
+                let (literal, value_type) = self.constant(value)?;
+                Ok(Var::known(self.shared.param(literal), value_type))
+            }
+            Term::Blank => Err(Error::Query("_ cannot be a function argument".into())),
+            Term::Source(s) => Err(Error::Query(format!("{} is not a value", s.0))),
+        }
+    }
+
+    fn predicate(&self, call: &FnCall) -> Result<String> {
+        crate::compile_fns::predicate(self, call)
+    }
+
+    fn compile_function(&mut self, call: &FnCall, binding: &Binding) -> Result<()> {
+        crate::compile_fns::function(self, call, binding)
+    }
+}
+
+fn call_vars(call: &FnCall) -> Vec<String> {
+    call.args
+        .iter()
+        .filter_map(|t| match t {
+            Term::Variable(v) => Some(v.0.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The required and all join variables of an `or`.
+fn or_vars(join: &Option<RuleVars>, branches: &[Vec<Clause>]) -> (Vec<String>, Vec<String>) {
+    match join {
+        Some(vars) => (
+            vars.required.iter().map(|v| v.0.clone()).collect(),
+            vars.required.iter().chain(&vars.free).map(|v| v.0.clone()).collect(),
+        ),
+        None => {
+            let mut all = branches.first().map(|b| vars_of(b)).unwrap_or_default();
+            all.sort();
+            all.dedup();
+            (Vec::new(), all)
+        }
+    }
+}
+
+/// SQL equality of two bound values, comparing tags when a type is dynamic.
+pub fn equal(a: &Var, b: &Var) -> String {
+    match (&a.ty, &b.ty) {
+        (Ty::Known(x), Ty::Known(y)) if x == y => format!("{} = {}", a.expr, b.expr),
+        (Ty::Known(ValueType::Ref), Ty::Known(ValueType::Long))
+        | (Ty::Known(ValueType::Long), Ty::Known(ValueType::Ref)) => format!("{} = {}", a.expr, b.expr),
+        (Ty::Known(_), Ty::Known(_)) => "0".to_string(),
+        (Ty::Tuple(xs), Ty::Tuple(ys)) if xs.len() == ys.len() => {
+            let parts: Vec<String> = xs.iter().zip(ys).map(|(x, y)| equal(x, y)).collect();
+            if parts.is_empty() { "1".into() } else { format!("({})", parts.join(" AND ")) }
+        }
+        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => "0".to_string(),
+        _ => format!("({} = {} AND {} = {})", a.expr, b.expr, a.tag_expr(), b.tag_expr()),
+    }
+}
+
+/// Compiles a whole query.
+pub fn compile_query(context: &Context<'_>, query: &Query, rules: &[Rule], inputs: BoundInputs) -> Result<Plan> {
+    let shared = Shared::new(context, rules)?;
+    let mut frame = Frame::new(&shared);
+    for (binding, value) in &inputs.bindings {
+        crate::compile_fns::bind_input(&mut frame, binding, value)?;
+    }
+    frame.compile_clauses(query.where_clauses.clone())?;
+    crate::find::finish(&shared, frame, query)
+}

@@ -1,0 +1,457 @@
+//! Predicates, functions and inputs: each becomes a SQL condition, a SQL
+//! expression a variable is bound to, or a derived table joined in.
+
+use factlite_core::ValueType;
+use factlite_edn::Value;
+use factlite_query::{Binding, FnCall, Term};
+
+use crate::compile::{equal, literal, Frame, Ty, Var};
+use crate::error::{Error, Result};
+use crate::SqlLiteral;
+
+fn arity(call: &FnCall, expected: std::ops::RangeInclusive<usize>) -> Result<()> {
+    if expected.contains(&call.args.len()) {
+        Ok(())
+    } else {
+        Err(Error::Query(format!(
+            "({} ...) takes {} argument(s), got {}",
+            call.name,
+            if expected.start() == expected.end() {
+                expected.start().to_string()
+            } else {
+                format!("{} to {}", expected.start(), expected.end())
+            },
+            call.args.len()
+        )))
+    }
+}
+
+fn args(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Vec<Var>> {
+    call.args.iter().map(|t| frame.term_var(t)).collect()
+}
+
+/// A predicate clause `[(pred args...)]` as a SQL condition.
+pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
+    let name = call.name.as_str();
+    if name == "missing?" {
+        return missing(frame, call);
+    }
+    let values = args(frame, call)?;
+    let compare = |op: &str| -> Result<String> {
+        if values.len() < 2 {
+            arity(call, 2..=usize::MAX)?;
+        }
+        let parts: Vec<String> = values
+            .windows(2)
+            .map(|pair| format!("{} {op} {}", pair[0].expr, pair[1].expr))
+            .collect();
+        Ok(format!("({})", parts.join(" AND ")))
+    };
+    let one = |template: &str| -> Result<String> {
+        arity(call, 1..=1)?;
+        Ok(template.replace("$0", &values[0].expr))
+    };
+    let two = |template: &str| -> Result<String> {
+        arity(call, 2..=2)?;
+        Ok(template.replace("$0", &values[0].expr).replace("$1", &values[1].expr))
+    };
+    match name {
+        "=" | "==" => {
+            arity(call, 2..=usize::MAX)?;
+            let parts: Vec<String> = values.windows(2).map(|p| equal(&p[0], &p[1])).collect();
+            Ok(format!("({})", parts.join(" AND ")))
+        }
+        "!=" | "not=" => {
+            arity(call, 2..=2)?;
+            Ok(format!("NOT {}", equal(&values[0], &values[1])))
+        }
+        "<" | ">" | "<=" | ">=" => compare(name),
+        "zero?" => one("($0 = 0)"),
+        "pos?" => one("($0 > 0)"),
+        "neg?" => one("($0 < 0)"),
+        "even?" => one("($0 % 2 = 0)"),
+        "odd?" => one("($0 % 2 != 0)"),
+        "nil?" => one("($0 IS NULL)"),
+        "some?" => one("($0 IS NOT NULL)"),
+        "true?" => one("($0 = 1)"),
+        "false?" => one("($0 = 0)"),
+        "str/starts-with?" | "clojure.string/starts-with?" => {
+            two("(substr($0, 1, length($1)) = $1)")
+        }
+        "str/ends-with?" | "clojure.string/ends-with?" => {
+            two("(length($0) >= length($1) AND substr($0, length($0) - length($1) + 1) = $1)")
+        }
+        "str/includes?" | "clojure.string/includes?" => two("(instr($0, $1) > 0)"),
+        "str/blank?" | "clojure.string/blank?" => one("(trim($0) = '')"),
+        other => Err(Error::Query(format!("unknown predicate {other}"))),
+    }
+}
+
+/// `[(missing? $ ?e :attr)]`
+fn missing(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
+    arity(call, 3..=3)?;
+    let entity = frame.term_var(&call.args[1])?;
+    let attribute = attribute_arg(frame, &call.args[2], &call.name)?;
+    let table = frame.shared.source_table();
+    let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
+    Ok(format!("NOT EXISTS (SELECT 1 FROM {table} WHERE e = {} AND a = {a})", entity.expr))
+}
+
+fn attribute_arg<'a>(frame: &Frame<'_, 'a>, term: &Term, function: &str) -> Result<&'a factlite_core::Attribute> {
+    match term {
+        Term::Constant(Value::Keyword(k)) => frame.shared.schema.attribute_named(k).ok_or_else(|| {
+            Error::UnknownAttribute(Value::Keyword(k.clone()).to_string())
+        }),
+        other => Err(Error::Query(format!("{function} needs an attribute keyword, got {other:?}"))),
+    }
+}
+
+fn numeric_type(values: &[Var]) -> Ty {
+    if values.iter().all(|v| v.ty == Ty::Known(ValueType::Long)) {
+        Ty::Known(ValueType::Long)
+    } else if values
+        .iter()
+        .all(|v| matches!(v.ty, Ty::Known(ValueType::Long) | Ty::Known(ValueType::Double)))
+    {
+        Ty::Known(ValueType::Double)
+    } else {
+        Ty::Dynamic(format!(
+            "(CASE typeof({}) WHEN 'integer' THEN 3 ELSE 4 END)",
+            values.first().map(|v| v.expr.as_str()).unwrap_or("NULL")
+        ))
+    }
+}
+
+/// A function clause `[(f args...) binding]`.
+pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    match call.name.as_str() {
+        "ground" => {
+            arity(call, 1..=1)?;
+            let Term::Constant(value) = &call.args[0] else {
+                return Err(Error::Query("ground takes a constant".into()));
+            };
+            bind_value(frame, binding, value)
+        }
+        "get-else" => {
+            arity(call, 4..=4)?;
+            let entity = frame.term_var(&call.args[1])?;
+            let attribute = attribute_arg(frame, &call.args[2], "get-else")?;
+            let default = frame.term_var(&call.args[3])?;
+            let table = frame.shared.source_table();
+            let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
+            let expr = format!(
+                "COALESCE((SELECT v FROM {table} WHERE e = {} AND a = {a} LIMIT 1), {})",
+                entity.expr, default.expr
+            );
+            let ty = if default.ty == Ty::Known(attribute.value_type) {
+                Ty::Known(attribute.value_type)
+            } else {
+                Ty::Dynamic(format!(
+                    "(CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE e = {} AND a = {a}) THEN {} ELSE {} END)",
+                    entity.expr,
+                    attribute.value_type.tag(),
+                    default.tag_expr()
+                ))
+            };
+            bind_scalar(frame, binding, Var { expr, ty })
+        }
+        "get-some" => get_some(frame, call, binding),
+        "fulltext" => fulltext(frame, call, binding),
+        "tuple" => {
+            let values = args(frame, call)?;
+            bind_scalar(frame, binding, Var { expr: "NULL".into(), ty: Ty::Tuple(values) })
+        }
+        "untuple" => {
+            arity(call, 1..=1)?;
+            let value = frame.term_var(&call.args[0])?;
+            let Ty::Tuple(items) = value.ty else {
+                return Err(Error::Query("untuple needs a tuple".into()));
+            };
+            let Binding::Tuple(names) = binding else {
+                return Err(Error::Query("untuple binds a tuple form [?a ?b ...]".into()));
+            };
+            for (name, item) in names.iter().zip(items) {
+                bind_scalar(frame, name, item)?;
+            }
+            Ok(())
+        }
+        _ => {
+            let var = scalar_function(frame, call)?;
+            bind_scalar(frame, binding, var)
+        }
+    }
+}
+
+fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
+    let values = args(frame, call)?;
+    let fold = |op: &str| -> Result<Var> {
+        arity(call, 1..=usize::MAX)?;
+        let exprs: Vec<String> = values.iter().map(|v| v.expr.clone()).collect();
+        Ok(Var { expr: format!("({})", exprs.join(&format!(" {op} "))), ty: numeric_type(&values) })
+    };
+    let long = |expr: String| Var { expr, ty: Ty::Known(ValueType::Long) };
+    match call.name.as_str() {
+        "+" => fold("+"),
+        "*" => fold("*"),
+        "-" if values.len() == 1 => Ok(Var { expr: format!("(-{})", values[0].expr), ty: numeric_type(&values) }),
+        "-" => fold("-"),
+        "/" => {
+            arity(call, 2..=2)?;
+            let (a, b) = (&values[0].expr, &values[1].expr);
+            if numeric_type(&values) == Ty::Known(ValueType::Long) {
+                // Long division stays long when exact, as the result of a
+                // ratio that is whole; otherwise it is a double.
+                let exact = format!("({b} != 0 AND {a} % {b} = 0)");
+                Ok(Var {
+                    expr: format!("(CASE WHEN {exact} THEN {a} / {b} ELSE CAST({a} AS REAL) / {b} END)"),
+                    ty: Ty::Dynamic(format!("(CASE WHEN {exact} THEN 3 ELSE 4 END)")),
+                })
+            } else {
+                Ok(Var { expr: format!("(CAST({a} AS REAL) / {b})"), ty: Ty::Known(ValueType::Double) })
+            }
+        }
+        "quot" => {
+            arity(call, 2..=2)?;
+            Ok(long(format!("({} / {})", values[0].expr, values[1].expr)))
+        }
+        "rem" => {
+            arity(call, 2..=2)?;
+            Ok(long(format!("({} % {})", values[0].expr, values[1].expr)))
+        }
+        "mod" => {
+            arity(call, 2..=2)?;
+            let (a, b) = (&values[0].expr, &values[1].expr);
+            Ok(long(format!("((({a} % {b}) + {b}) % {b})")))
+        }
+        "inc" => {
+            arity(call, 1..=1)?;
+            Ok(Var { expr: format!("({} + 1)", values[0].expr), ty: numeric_type(&values) })
+        }
+        "dec" => {
+            arity(call, 1..=1)?;
+            Ok(Var { expr: format!("({} - 1)", values[0].expr), ty: numeric_type(&values) })
+        }
+        "min" | "max" => {
+            arity(call, 1..=usize::MAX)?;
+            let exprs: Vec<String> = values.iter().map(|v| v.expr.clone()).collect();
+            let expr = if exprs.len() == 1 { exprs[0].clone() } else { format!("{}({})", call.name, exprs.join(", ")) };
+            Ok(Var { expr, ty: values[0].ty.clone() })
+        }
+        "str" => {
+            let parts: Vec<String> = values.iter().map(str_part).collect();
+            let expr = if parts.is_empty() { "''".to_string() } else { format!("({})", parts.join(" || ")) };
+            Ok(Var { expr, ty: Ty::Known(ValueType::String) })
+        }
+        "subs" => {
+            arity(call, 2..=3)?;
+            let (s, start) = (&values[0].expr, &values[1].expr);
+            let expr = match values.get(2) {
+                Some(end) => format!("substr({s}, {start} + 1, {} - {start})", end.expr),
+                None => format!("substr({s}, {start} + 1)"),
+            };
+            Ok(Var { expr, ty: Ty::Known(ValueType::String) })
+        }
+        "count" => {
+            arity(call, 1..=1)?;
+            Ok(long(format!("length({})", values[0].expr)))
+        }
+        "identity" => {
+            arity(call, 1..=1)?;
+            Ok(values[0].clone())
+        }
+        other => Err(Error::Query(format!("unknown function {other}"))),
+    }
+}
+
+/// A value as `str` prints it: keywords with their colon.
+fn str_part(var: &Var) -> String {
+    match &var.ty {
+        Ty::Known(ValueType::Keyword) => format!("(':' || {})", var.expr),
+        Ty::Known(ValueType::Boolean) => format!("(CASE WHEN {} THEN 'true' ELSE 'false' END)", var.expr),
+        Ty::Known(_) => format!("CAST({} AS TEXT)", var.expr),
+        _ => format!("COALESCE(CAST({} AS TEXT), '')", var.expr),
+    }
+}
+
+/// `[(get-some $ ?e :a1 :a2 ...) [?attr ?value]]`: the first attribute that
+/// has a value.
+fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    arity(call, 3..=usize::MAX)?;
+    let entity = frame.term_var(&call.args[1])?;
+    let attributes = call.args[2..]
+        .iter()
+        .map(|t| attribute_arg(frame, t, "get-some").map(|a| a.id))
+        .collect::<Result<Vec<_>>>()?;
+    let table = frame.shared.source_table();
+    let alias = frame.shared.alias("g");
+    let ids: Vec<String> = attributes.iter().map(|id| frame.shared.param(SqlLiteral::Integer(*id))).collect();
+    frame.from.push(format!("{table} AS {alias}"));
+    frame.conditions.push(format!("{alias}.e = {}", entity.expr));
+    frame.conditions.push(format!("{alias}.a IN ({})", ids.join(", ")));
+    for i in 1..ids.len() {
+        frame.conditions.push(format!(
+            "NOT ({alias}.a = {} AND EXISTS (SELECT 1 FROM {table} AS h WHERE h.e = {alias}.e AND h.a IN ({})))",
+            ids[i],
+            ids[..i].join(", ")
+        ));
+    }
+    let attr = Var { expr: format!("{alias}.a"), ty: Ty::Known(ValueType::Ref) };
+    let value = Var { expr: format!("{alias}.v"), ty: Ty::Dynamic(format!("{alias}.t")) };
+    match binding {
+        Binding::Tuple(items) if items.len() == 2 => {
+            bind_scalar(frame, &items[0], attr)?;
+            bind_scalar(frame, &items[1], value)
+        }
+        other => Err(Error::Query(format!("get-some binds [?attribute ?value], not {other:?}"))),
+    }
+}
+
+/// `[(fulltext $ :attr "terms") [[?e ?value]]]` over the FTS5 index.
+fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    arity(call, 3..=3)?;
+    let attribute = attribute_arg(frame, &call.args[1], "fulltext")?;
+    if !attribute.fulltext {
+        return Err(Error::Query(format!(
+            "{} is not a :db/fulltext attribute",
+            Value::Keyword(attribute.ident.clone())
+        )));
+    }
+    let terms = frame.term_var(&call.args[2])?;
+    let alias = frame.shared.alias("f");
+    let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
+    frame.from.push(format!(
+        "(SELECT e, v FROM fulltext WHERE fulltext MATCH {} AND a = {a}) AS {alias}",
+        terms.expr
+    ));
+    let Binding::Relation(items) = binding else {
+        return Err(Error::Query("fulltext binds a relation [[?e ?value]]".into()));
+    };
+    let columns = [
+        Var { expr: format!("{alias}.e"), ty: Ty::Known(ValueType::Ref) },
+        Var { expr: format!("{alias}.v"), ty: Ty::Known(ValueType::String) },
+    ];
+    for (item, var) in items.iter().zip(columns) {
+        bind_scalar(frame, item, var)?;
+    }
+    Ok(())
+}
+
+/// Binds a scalar binding form to a value.
+fn bind_scalar(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Result<()> {
+    match binding {
+        Binding::Variable(v) => {
+            frame.bind(&v.0, var);
+            Ok(())
+        }
+        Binding::Blank => Ok(()),
+        Binding::Tuple(items) => match var.ty {
+            Ty::Tuple(parts) if parts.len() >= items.len() => {
+                for (item, part) in items.iter().zip(parts) {
+                    bind_scalar(frame, item, part)?;
+                }
+                Ok(())
+            }
+            _ => Err(Error::Query(format!("cannot bind {binding:?}: the value is not a tuple"))),
+        },
+        other => Err(Error::Query(format!("cannot bind {other:?} to a single value"))),
+    }
+}
+
+/// A constant value as a bound variable (tuples for vectors).
+fn constant_var(frame: &Frame<'_, '_>, value: &Value) -> Result<Var> {
+    match value {
+        Value::Vector(items) | Value::List(items) => Ok(Var {
+            expr: "NULL".into(),
+            ty: Ty::Tuple(items.iter().map(|i| constant_var(frame, i)).collect::<Result<_>>()?),
+        }),
+        other => {
+            let (lit, value_type) = literal(other)
+                .ok_or_else(|| Error::Query(format!("{other} cannot be bound to a variable")))?;
+            Ok(Var { expr: frame.shared.param(lit), ty: Ty::Known(value_type) })
+        }
+    }
+}
+
+/// Binds a binding form to a constant (from `ground` or an input).
+pub fn bind_value(frame: &mut Frame<'_, '_>, binding: &Binding, value: &Value) -> Result<()> {
+    match binding {
+        Binding::Variable(_) | Binding::Blank => {
+            let var = constant_var(frame, value)?;
+            bind_scalar(frame, binding, var)
+        }
+        Binding::Tuple(items) => {
+            let parts = sequence(value, binding)?;
+            if parts.len() < items.len() {
+                return Err(Error::Query(format!("{value} has fewer elements than {binding:?}")));
+            }
+            for (item, part) in items.iter().zip(parts) {
+                bind_value(frame, item, part)?;
+            }
+            Ok(())
+        }
+        Binding::Collection(item) => {
+            let rows: Vec<Vec<&Value>> = sequence(value, binding)?.into_iter().map(|v| vec![v]).collect();
+            bind_rows(frame, std::slice::from_ref(item.as_ref()), &rows)
+        }
+        Binding::Relation(items) => {
+            let rows = sequence(value, binding)?
+                .iter()
+                .map(|row| sequence(row, binding))
+                .collect::<Result<Vec<Vec<&Value>>>>()?;
+            bind_rows(frame, items, &rows)
+        }
+    }
+}
+
+/// Binds an input to its `:in` binding form.
+pub fn bind_input(frame: &mut Frame<'_, '_>, binding: &Binding, value: &Value) -> Result<()> {
+    bind_value(frame, binding, value)
+}
+
+fn sequence<'v>(value: &'v Value, binding: &Binding) -> Result<Vec<&'v Value>> {
+    match value {
+        Value::Vector(items) | Value::List(items) => Ok(items.iter().collect()),
+        Value::Set(items) => Ok(items.iter().collect()),
+        other => Err(Error::Query(format!("{other} is not a collection, as {binding:?} needs"))),
+    }
+}
+
+/// A relation of constant rows joined in as a `VALUES` table.
+fn bind_rows(frame: &mut Frame<'_, '_>, items: &[Binding], rows: &[Vec<&Value>]) -> Result<()> {
+    let alias = frame.shared.alias("c");
+    let width = items.len();
+    let mut selects = Vec::new();
+    let mut types: Vec<Option<ValueType>> = vec![None; width];
+    let mut uniform = vec![true; width];
+    for row in rows {
+        if row.len() < width {
+            return Err(Error::Query(format!("an input row has {} values, {} expected", row.len(), width)));
+        }
+        let mut columns = Vec::new();
+        for (i, value) in row.iter().take(width).enumerate() {
+            let (lit, value_type) = literal(value)
+                .ok_or_else(|| Error::Query(format!("{value} cannot be bound to a variable")))?;
+            let placeholder = frame.shared.param(lit);
+            columns.push(format!("{placeholder} AS v{i}, {} AS t{i}", value_type.tag()));
+            match types[i] {
+                None => types[i] = Some(value_type),
+                Some(t) if t != value_type => uniform[i] = false,
+                _ => {}
+            }
+        }
+        selects.push(format!("SELECT {}", columns.join(", ")));
+    }
+    if selects.is_empty() {
+        let columns: Vec<String> = (0..width).map(|i| format!("NULL AS v{i}, NULL AS t{i}")).collect();
+        selects.push(format!("SELECT {} WHERE 0", columns.join(", ")));
+    }
+    frame.from.push(format!("({}) AS {alias}", selects.join(" UNION ALL ")));
+    for (i, item) in items.iter().enumerate() {
+        let ty = match (types[i], uniform[i]) {
+            (Some(t), true) => Ty::Known(t),
+            _ => Ty::Dynamic(format!("{alias}.t{i}")),
+        };
+        bind_scalar(frame, item, Var { expr: format!("{alias}.v{i}"), ty })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! The find step: the SELECT list, aggregation (in SQL when SQLite can, else
+//! marked for the executor), ordering, paging and the WITH clause.
+//!
+//! Results are sets: the SELECT is `DISTINCT` over the find and `:with`
+//! variables, so duplicate bindings collapse in SQLite. Aggregates run over
+//! that distinct set of bindings, as in Datomic.
+
+use factlite_core::ValueType;
+use factlite_query::{AggregateArg, FindElem, FindSpec, PatternRef, Query};
+
+use crate::compile::{Frame, Shared, Ty, Var};
+use crate::error::{Error, Result};
+use crate::{AggregateInput, Cell, Output, Plan, Shape, SqlLiteral};
+
+/// Aggregates SQLite computes itself.
+const SQL_AGGREGATES: [&str; 6] = ["count", "count-distinct", "sum", "avg", "min", "max"];
+
+/// Aggregates the executor knows.
+pub const AGGREGATES: [&str; 14] = [
+    "count", "count-distinct", "sum", "avg", "min", "max", "median", "variance", "stddev",
+    "distinct", "sample", "rand", "first", "last",
+];
+
+struct Columns {
+    /// `expr AS cN` items.
+    select: Vec<String>,
+    cells: Vec<Cell>,
+}
+
+impl Columns {
+    /// Adds the cells of a bound value; returns how to read it back.
+    fn push(&mut self, var: &Var) -> Output {
+        match &var.ty {
+            Ty::Known(t) => {
+                let n = self.cells.len();
+                self.select.push(format!("{} AS c{n}", var.expr));
+                self.cells.push(Cell::Typed(*t));
+                Output::Value(n)
+            }
+            Ty::Dynamic(tag) => {
+                let n = self.cells.len();
+                self.select.push(format!("{} AS c{n}, {tag} AS c{n}t", var.expr));
+                self.cells.push(Cell::Dynamic);
+                Output::Value(n)
+            }
+            Ty::Tuple(items) => Output::Tuple(items.iter().map(|item| self.push(item)).collect()),
+        }
+    }
+}
+
+fn lookup<'f>(frame: &'f Frame<'_, '_>, name: &str, place: &str) -> Result<&'f Var> {
+    frame.vars.get(name).ok_or_else(|| {
+        Error::Query(format!("{name} in {place} is not bound by any :where clause"))
+    })
+}
+
+/// The column names of an output, for ORDER BY and GROUP BY.
+fn output_columns(output: &Output, cells: &[Cell], out: &mut Vec<String>) {
+    match output {
+        Output::Value(n) | Output::SqlAggregate(n) | Output::Pull { cell: n, .. } => {
+            if cells[*n] == Cell::Dynamic {
+                out.push(format!("c{n}t"));
+            }
+            out.push(format!("c{n}"));
+        }
+        Output::Tuple(items) => items.iter().for_each(|i| output_columns(i, cells, out)),
+        Output::Aggregate { .. } => {}
+    }
+}
+
+/// Builds the plan from the compiled `:where` frame.
+pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Result<Plan> {
+    let elements = query.find.elements();
+    let has_aggregates = elements.iter().any(|e| matches!(e, FindElem::Aggregate { .. }));
+    let sql_aggregation = has_aggregates && elements.iter().all(|e| match e {
+        FindElem::Aggregate { name, args } => {
+            SQL_AGGREGATES.contains(&name.as_str())
+                && args.len() == 1
+                && matches!(&args[0], AggregateArg::Variable(v)
+                    if matches!(frame.vars.get(&v.0).map(|x| &x.ty), Some(Ty::Known(_))))
+        }
+        _ => true,
+    });
+    let mut columns = Columns { select: Vec::new(), cells: Vec::new() };
+    let mut outputs = Vec::new();
+    let mut aggregate_specs = Vec::new();
+    for element in elements {
+        let output = match element {
+            FindElem::Variable(v) => columns.push(lookup(&frame, &v.0, ":find")?),
+            FindElem::Pull { var, pattern, .. } => {
+                let PatternRef::Pattern(pattern) = pattern else {
+                    return Err(Error::Query("a pull pattern given as an input is not supported".into()));
+                };
+                let bound = lookup(&frame, &var.0, ":find")?;
+                let entity = Var { expr: bound.expr.clone(), ty: Ty::Known(ValueType::Ref) };
+                match columns.push(&entity) {
+                    Output::Value(cell) => Output::Pull { cell, pattern: pattern.clone() },
+                    _ => unreachable!("an entity is one cell"),
+                }
+            }
+            FindElem::Aggregate { name, args } => {
+                if !AGGREGATES.contains(&name.as_str()) {
+                    return Err(Error::Query(format!("unknown aggregate ({name} ...)")));
+                }
+                let mut inputs = Vec::new();
+                for arg in args {
+                    inputs.push(match arg {
+                        AggregateArg::Constant(value) => AggregateInput::Constant(value.clone()),
+                        AggregateArg::Variable(v) => {
+                            AggregateInput::Column(Box::new(columns.push(lookup(&frame, &v.0, ":find")?)))
+                        }
+                    });
+                }
+                if !matches!(inputs.last(), Some(AggregateInput::Column(_))) {
+                    return Err(Error::Query(format!("aggregate ({name} ...) needs a variable as its last argument")));
+                }
+                aggregate_specs.push(outputs.len());
+                Output::Aggregate { name: name.clone(), args: inputs }
+            }
+        };
+        outputs.push(output);
+    }
+    for v in &query.with {
+        columns.push(lookup(&frame, &v.0, ":with")?);
+    }
+    if columns.select.is_empty() {
+        columns.select.push("1 AS c0".into());
+    }
+
+    let mut sql = format!(
+        "SELECT DISTINCT {}{}{}",
+        columns.select.join(", "),
+        frame.from_sql(),
+        frame.where_sql()
+    );
+    let mut cells = columns.cells.clone();
+    if sql_aggregation {
+        let (outer, outer_cells) = sql_aggregate(&sql, &columns.cells, &mut outputs)?;
+        sql = outer;
+        cells = outer_cells;
+    }
+
+    let order_terms = query
+        .order_by
+        .iter()
+        .map(|term| {
+            elements
+                .iter()
+                .position(|e| matches!(e, FindElem::Variable(v) if v == &term.var))
+                .map(|i| (i, term.descending))
+                .ok_or_else(|| Error::Query(format!("{} in :order-by is not a :find variable", term.var.0)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let rust_aggregation = has_aggregates && !sql_aggregation;
+    let shape = match &query.find {
+        FindSpec::Relation(_) => Shape::Relation,
+        FindSpec::Collection(_) => Shape::Collection,
+        FindSpec::Scalar(_) => Shape::Scalar,
+        FindSpec::Tuple(_) => Shape::Tuple,
+    };
+    let mut order_in_rust = Vec::new();
+    let mut limit_in_rust = None;
+    if rust_aggregation {
+        order_in_rust = order_terms.clone();
+        if query.limit.is_some() || query.offset.is_some() {
+            limit_in_rust = Some((query.limit, query.offset.unwrap_or(0)));
+        }
+    } else {
+        if !order_terms.is_empty() {
+            let mut keys = Vec::new();
+            for (index, descending) in &order_terms {
+                let mut names = Vec::new();
+                output_columns(&outputs[*index], &cells, &mut names);
+                keys.extend(names.into_iter().map(|n| if *descending { format!("{n} DESC") } else { n }));
+            }
+            sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
+        }
+        let single = matches!(shape, Shape::Scalar | Shape::Tuple);
+        let limit = if single { Some(query.limit.unwrap_or(1).min(1)) } else { query.limit };
+        if limit.is_some() || query.offset.is_some() {
+            let limit = shared.param(SqlLiteral::Integer(limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64)));
+            let offset = shared.param(SqlLiteral::Integer(query.offset.unwrap_or(0).min(i64::MAX as u64) as i64));
+            sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+        }
+    }
+    let ctes = shared.ctes.borrow();
+    if !ctes.is_empty() {
+        let keyword = if *shared.recursive.borrow() { "WITH RECURSIVE" } else { "WITH" };
+        sql = format!("{keyword} {} {sql}", ctes.join(", "));
+    }
+    let _ = aggregate_specs;
+    Ok(Plan {
+        sql,
+        params: shared.params.borrow().clone(),
+        cells,
+        outputs,
+        shape,
+        return_maps: query.return_maps.clone(),
+        rust_aggregation,
+        order_in_rust,
+        limit_in_rust,
+        ordered: !query.order_by.is_empty(),
+    })
+}
+
+/// Wraps the distinct bindings in a GROUP BY computing SQL aggregates.
+fn sql_aggregate(inner: &str, cells: &[Cell], outputs: &mut [Output]) -> Result<(String, Vec<Cell>)> {
+    let mut select = Vec::new();
+    let mut group = Vec::new();
+    let mut new_cells = Vec::new();
+    for output in outputs.iter_mut() {
+        let n = new_cells.len();
+        match output {
+            Output::Aggregate { name, args } => {
+                let Some(AggregateInput::Column(column)) = args.last() else {
+                    return Err(Error::Query(format!("aggregate ({name} ...) needs a variable")));
+                };
+                let Output::Value(source) = **column else {
+                    return Err(Error::Query(format!("aggregate ({name} ...) needs a plain variable")));
+                };
+                let Cell::Typed(value_type) = cells[source] else {
+                    return Err(Error::Query(format!("aggregate ({name} ...) needs a typed variable")));
+                };
+                let (expr, result_type) = match name.as_str() {
+                    "count" => (format!("count(c{source})"), ValueType::Long),
+                    "count-distinct" => (format!("count(DISTINCT c{source})"), ValueType::Long),
+                    "sum" => (format!("sum(c{source})"), value_type),
+                    "avg" => (format!("avg(c{source})"), ValueType::Double),
+                    "min" => (format!("min(c{source})"), value_type),
+                    "max" => (format!("max(c{source})"), value_type),
+                    other => return Err(Error::Query(format!("({other} ...) is not a SQL aggregate"))),
+                };
+                select.push(format!("{expr} AS c{n}"));
+                new_cells.push(Cell::Typed(result_type));
+                *output = Output::SqlAggregate(n);
+            }
+            other => {
+                let mut names = Vec::new();
+                remap(other, cells, &mut new_cells, &mut select, &mut names);
+                group.extend(names);
+            }
+        }
+    }
+    let mut sql = format!("SELECT {} FROM ({inner})", select.join(", "));
+    if group.is_empty() {
+        sql.push_str(" HAVING count(*) > 0");
+    } else {
+        sql.push_str(&format!(" GROUP BY {}", group.join(", ")));
+    }
+    Ok((sql, new_cells))
+}
+
+/// Re-numbers a grouped output's cells for the outer SELECT.
+fn remap(output: &mut Output, cells: &[Cell], new_cells: &mut Vec<Cell>, select: &mut Vec<String>, group: &mut Vec<String>) {
+    match output {
+        Output::Value(n) | Output::Pull { cell: n, .. } => {
+            let m = new_cells.len();
+            if cells[*n] == Cell::Dynamic {
+                select.push(format!("c{n} AS c{m}, c{n}t AS c{m}t"));
+                group.push(format!("c{n}t"));
+            } else {
+                select.push(format!("c{n} AS c{m}"));
+            }
+            group.push(format!("c{n}"));
+            new_cells.push(cells[*n]);
+            *n = m;
+        }
+        Output::Tuple(items) => items.iter_mut().for_each(|i| remap(i, cells, new_cells, select, group)),
+        Output::SqlAggregate(_) | Output::Aggregate { .. } => {}
+    }
+}

@@ -1,0 +1,457 @@
+//! Rules: the dependency graph of a rule set, its strongly connected
+//! components (recursion), the stratification check (no rule may depend
+//! negatively on itself), inlining of non-recursive rules as `or-join`s, and
+//! `WITH RECURSIVE` relations for recursive ones.
+//!
+//! A recursive component becomes one CTE `recN(rid, v0, t0, v1, t1, ...)`
+//! holding the tuples of every rule in the component, told apart by `rid`
+//! (SQLite has no mutual recursion between CTEs). Bodies that call no rule
+//! of the component are the CTE's base case; the others its recursive part.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use factlite_edn::Value;
+use factlite_query::{Binding, Clause, FnCall, Pattern, Rule, RuleVars, Term, Variable};
+use indexmap::IndexMap;
+
+use crate::compile::{Frame, Shared};
+use crate::error::{Error, Result};
+
+/// The rules of one query, analysed.
+pub struct RuleSet {
+    rules: IndexMap<String, Vec<Rule>>,
+    /// Component number of each recursive rule.
+    component_of: HashMap<String, usize>,
+    components: Vec<Vec<String>>,
+    /// Names of CTEs generated (or being generated) per component.
+    tables: RefCell<HashMap<usize, String>>,
+    fresh: RefCell<usize>,
+}
+
+/// A call target that is computed as a recursive CTE.
+#[derive(Clone, Debug)]
+pub struct RecursiveRelation {
+    component: usize,
+    names: Vec<String>,
+    required: HashMap<String, Vec<usize>>,
+}
+
+impl RecursiveRelation {
+    /// The `rid` of a rule in the component's table.
+    pub fn rule_id(&self, name: &str) -> usize {
+        self.names.iter().position(|n| n == name).unwrap_or(0)
+    }
+
+    /// Argument positions that must be bound at the call.
+    pub fn required_positions(&self, name: &str) -> Vec<usize> {
+        self.required.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The CTE's name, generating its definition on first use.
+    pub fn table(&self, shared: &Shared<'_>) -> Result<String> {
+        if let Some(name) = shared.rules.tables.borrow().get(&self.component) {
+            return Ok(name.clone());
+        }
+        let name = shared.alias("rec");
+        shared.rules.tables.borrow_mut().insert(self.component, name.clone());
+        *shared.recursive.borrow_mut() = true;
+        let width = self
+            .names
+            .iter()
+            .flat_map(|n| shared.rules.rules.get(n).into_iter().flatten())
+            .map(|r| r.required.len() + r.free.len())
+            .max()
+            .unwrap_or(0);
+        let mut base = Vec::new();
+        let mut recursive = Vec::new();
+        for (rid, rule_name) in self.names.iter().enumerate() {
+            for rule in shared.rules.rules.get(rule_name).into_iter().flatten() {
+                let select = self.body_select(shared, rid, rule, width)?;
+                if calls_any(&rule.body, &self.names) {
+                    recursive.push(select);
+                } else {
+                    base.push(select);
+                }
+            }
+        }
+        if base.is_empty() {
+            let nulls: Vec<String> = (0..width).map(|i| format!("NULL AS v{i}, NULL AS t{i}")).collect();
+            base.push(format!("SELECT 0 AS rid, {} WHERE 0", nulls.join(", ")));
+        }
+        let mut columns = vec!["rid".to_string()];
+        for i in 0..width {
+            columns.push(format!("v{i}"));
+            columns.push(format!("t{i}"));
+        }
+        let parts: Vec<String> = base.into_iter().chain(recursive).collect();
+        shared
+            .ctes
+            .borrow_mut()
+            .push(format!("{name}({}) AS ({})", columns.join(", "), parts.join(" UNION ")));
+        Ok(name)
+    }
+
+    fn body_select(&self, shared: &Shared<'_>, rid: usize, rule: &Rule, width: usize) -> Result<String> {
+        let own_calls = count_calls(&rule.body, &self.names);
+        if own_calls > 1 {
+            return Err(Error::Query(format!(
+                "rule ({} ...) calls its own recursive component {own_calls} times in one body; \
+                 only linear recursion is supported",
+                rule.name
+            )));
+        }
+        let mut frame = Frame::new(shared);
+        frame.compile_clauses(rule.body.clone())?;
+        let mut columns = vec![format!("{rid}")];
+        for (i, head) in rule.required.iter().chain(&rule.free).enumerate() {
+            let var = frame.vars.get(&head.0).ok_or_else(|| {
+                Error::Query(format!("rule ({} ...) does not bind {} in its body", rule.name, head.0))
+            })?;
+            columns.push(format!("{}, {}", var.expr, var.tag_expr()));
+            let _ = i;
+        }
+        for _ in (rule.required.len() + rule.free.len())..width {
+            columns.push("NULL, NULL".to_string());
+        }
+        Ok(format!("SELECT {}{}{}", columns.join(", "), frame.from_sql(), frame.where_sql()))
+    }
+}
+
+fn calls_any(clauses: &[Clause], names: &[String]) -> bool {
+    count_calls(clauses, names) > 0
+}
+
+fn count_calls(clauses: &[Clause], names: &[String]) -> usize {
+    clauses
+        .iter()
+        .map(|clause| match clause {
+            Clause::RuleCall { name, .. } => usize::from(names.contains(name)),
+            Clause::Or { branches, .. } => branches.iter().map(|b| count_calls(b, names)).sum(),
+            Clause::Not { clauses, .. } => count_calls(clauses, names),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Rule calls in clauses, with whether each is under a `not`.
+fn calls(clauses: &[Clause], negated: bool, out: &mut Vec<(String, bool)>) {
+    for clause in clauses {
+        match clause {
+            Clause::RuleCall { name, .. } => out.push((name.clone(), negated)),
+            Clause::Or { branches, .. } => branches.iter().for_each(|b| calls(b, negated, out)),
+            Clause::Not { clauses, .. } => calls(clauses, true, out),
+            _ => {}
+        }
+    }
+}
+
+impl RuleSet {
+    /// Analyses a rule set.
+    pub fn new(rules: &[Rule]) -> Result<RuleSet> {
+        let mut by_name: IndexMap<String, Vec<Rule>> = IndexMap::new();
+        for rule in rules {
+            if let Some(first) = by_name.get(&rule.name).and_then(|defs| defs.first()) {
+                let arity = first.required.len() + first.free.len();
+                if arity != rule.required.len() + rule.free.len() {
+                    return Err(Error::Query(format!(
+                        "rule {} is defined with {} and {} arguments",
+                        rule.name,
+                        arity,
+                        rule.required.len() + rule.free.len()
+                    )));
+                }
+            }
+            by_name.entry(rule.name.clone()).or_default().push(rule.clone());
+        }
+        let mut edges: IndexMap<String, Vec<(String, bool)>> = IndexMap::new();
+        for (name, defs) in &by_name {
+            let mut out = Vec::new();
+            for def in defs {
+                calls(&def.body, false, &mut out);
+            }
+            for (callee, _) in &out {
+                if !by_name.contains_key(callee) {
+                    return Err(Error::Query(format!(
+                        "rule {name} calls ({callee} ...), which is not defined"
+                    )));
+                }
+            }
+            edges.insert(name.clone(), out);
+        }
+        let components = strongly_connected(&edges);
+        let mut component_of = HashMap::new();
+        let mut recursive_components = Vec::new();
+        for component in components {
+            let self_loop = component.len() == 1
+                && edges[&component[0]].iter().any(|(callee, _)| *callee == component[0]);
+            if component.len() == 1 && !self_loop {
+                continue;
+            }
+            for name in &component {
+                for (callee, negated) in &edges[name] {
+                    if *negated && component.contains(callee) {
+                        return Err(Error::Query(format!(
+                            "rules cannot be stratified: {name} depends negatively on {callee}, \
+                             which depends on {name} (cycle through not: {})",
+                            component.join(" -> ")
+                        )));
+                    }
+                }
+            }
+            for name in &component {
+                component_of.insert(name.clone(), recursive_components.len());
+            }
+            recursive_components.push(component);
+        }
+        Ok(RuleSet {
+            rules: by_name,
+            component_of,
+            components: recursive_components,
+            tables: RefCell::new(HashMap::new()),
+            fresh: RefCell::new(0),
+        })
+    }
+
+    /// The relation to call for a recursive rule.
+    pub fn recursive_relation(&self, name: &str) -> Option<RecursiveRelation> {
+        let component = *self.component_of.get(name)?;
+        let names = self.components[component].clone();
+        let required = names
+            .iter()
+            .map(|n| {
+                let positions = self
+                    .rules
+                    .get(n)
+                    .and_then(|defs| defs.first())
+                    .map(|r| (0..r.required.len()).collect())
+                    .unwrap_or_default();
+                (n.clone(), positions)
+            })
+            .collect();
+        Some(RecursiveRelation { component, names, required })
+    }
+
+    /// Replaces calls of non-recursive rules by their bodies (an `or-join`
+    /// when a rule has several definitions). Calls of recursive rules stay.
+    pub fn expand_calls(&self, clauses: Vec<Clause>, frame: &Frame<'_, '_>) -> Result<Vec<Clause>> {
+        let _ = frame;
+        let mut out = Vec::new();
+        let mut pending: Vec<Clause> = clauses.into_iter().rev().collect();
+        let mut expansions = 0;
+        while let Some(clause) = pending.pop() {
+            let Clause::RuleCall { name, args, .. } = &clause else {
+                out.push(clause);
+                continue;
+            };
+            let Some(defs) = self.rules.get(name) else {
+                return Err(Error::Query(format!("rule ({name} ...) is not defined")));
+            };
+            if self.component_of.contains_key(name) {
+                out.push(clause);
+                continue;
+            }
+            expansions += 1;
+            if expansions > 10_000 {
+                return Err(Error::Query("rule expansion does not terminate".into()));
+            }
+            let inlined = self.inline(name, defs, args)?;
+            pending.extend(inlined.into_iter().rev());
+        }
+        Ok(out)
+    }
+
+    fn fresh_name(&self, base: &str) -> String {
+        let mut n = self.fresh.borrow_mut();
+        *n += 1;
+        format!("?__{}_{}", base.trim_start_matches('?'), *n)
+    }
+
+    fn inline(&self, name: &str, defs: &[Rule], args: &[Term]) -> Result<Vec<Clause>> {
+        let mut branches = Vec::new();
+        for def in defs {
+            let heads: Vec<&Variable> = def.required.iter().chain(&def.free).collect();
+            if heads.len() != args.len() {
+                return Err(Error::Query(format!(
+                    "rule ({name} ...) takes {} arguments, called with {}",
+                    heads.len(),
+                    args.len()
+                )));
+            }
+            let mut renames: HashMap<String, String> = HashMap::new();
+            let mut prefix = Vec::new();
+            for (head, arg) in heads.iter().zip(args) {
+                match arg {
+                    Term::Variable(v) => {
+                        renames.insert(head.0.clone(), v.0.clone());
+                    }
+                    Term::Constant(value) => {
+                        let fresh = self.fresh_name(&head.0);
+                        prefix.push(ground(&fresh, value));
+                        renames.insert(head.0.clone(), fresh);
+                    }
+                    _ => {
+                        renames.insert(head.0.clone(), self.fresh_name(&head.0));
+                    }
+                }
+            }
+            let mut locals = HashSet::new();
+            def.body.iter().for_each(|c| crate::compile::clause_vars(c, &mut Vec::new()));
+            let mut body_vars = Vec::new();
+            def.body.iter().for_each(|c| crate::compile::clause_vars(c, &mut body_vars));
+            for v in body_vars {
+                if !renames.contains_key(&v) && locals.insert(v.clone()) {
+                    renames.insert(v.clone(), self.fresh_name(&v));
+                }
+            }
+            let rename = |v: &str| renames.get(v).cloned().unwrap_or_else(|| v.to_string());
+            let mut branch = prefix;
+            branch.extend(def.body.iter().map(|c| rename_clause(c, &rename)));
+            branches.push(branch);
+        }
+        if branches.len() == 1 {
+            return Ok(branches.pop().unwrap_or_default());
+        }
+        let required_count = defs.first().map(|d| d.required.len()).unwrap_or(0);
+        let mut join = RuleVars::default();
+        for (i, arg) in args.iter().enumerate() {
+            if let Term::Variable(v) = arg {
+                if i < required_count {
+                    join.required.push(v.clone());
+                } else {
+                    join.free.push(v.clone());
+                }
+            }
+        }
+        Ok(vec![Clause::Or { join: Some(join), branches }])
+    }
+}
+
+fn ground(name: &str, value: &Value) -> Clause {
+    Clause::Function {
+        call: FnCall { name: "ground".into(), args: vec![Term::Constant(value.clone())] },
+        binding: Binding::Variable(Variable(name.to_string())),
+    }
+}
+
+fn rename_term(term: &Term, rename: &dyn Fn(&str) -> String) -> Term {
+    match term {
+        Term::Variable(v) => Term::Variable(Variable(rename(&v.0))),
+        other => other.clone(),
+    }
+}
+
+fn rename_binding(binding: &Binding, rename: &dyn Fn(&str) -> String) -> Binding {
+    match binding {
+        Binding::Variable(v) => Binding::Variable(Variable(rename(&v.0))),
+        Binding::Blank => Binding::Blank,
+        Binding::Tuple(items) => Binding::Tuple(items.iter().map(|b| rename_binding(b, rename)).collect()),
+        Binding::Collection(item) => Binding::Collection(Box::new(rename_binding(item, rename))),
+        Binding::Relation(items) => Binding::Relation(items.iter().map(|b| rename_binding(b, rename)).collect()),
+    }
+}
+
+fn rename_vars(vars: &[Variable], rename: &dyn Fn(&str) -> String) -> Vec<Variable> {
+    vars.iter().map(|v| Variable(rename(&v.0))).collect()
+}
+
+/// A clause with its variables renamed.
+pub fn rename_clause(clause: &Clause, rename: &dyn Fn(&str) -> String) -> Clause {
+    match clause {
+        Clause::Pattern(p) => Clause::Pattern(Box::new(Pattern {
+            source: p.source.clone(),
+            entity: rename_term(&p.entity, rename),
+            attribute: rename_term(&p.attribute, rename),
+            value: rename_term(&p.value, rename),
+            tx: rename_term(&p.tx, rename),
+            added: rename_term(&p.added, rename),
+        })),
+        Clause::Predicate(call) => Clause::Predicate(rename_call(call, rename)),
+        Clause::Function { call, binding } => Clause::Function {
+            call: rename_call(call, rename),
+            binding: rename_binding(binding, rename),
+        },
+        Clause::Or { join, branches } => Clause::Or {
+            join: join.as_ref().map(|j| RuleVars {
+                required: rename_vars(&j.required, rename),
+                free: rename_vars(&j.free, rename),
+            }),
+            branches: branches
+                .iter()
+                .map(|b| b.iter().map(|c| rename_clause(c, rename)).collect())
+                .collect(),
+        },
+        Clause::Not { join, clauses } => Clause::Not {
+            join: join.as_ref().map(|j| rename_vars(j, rename)),
+            clauses: clauses.iter().map(|c| rename_clause(c, rename)).collect(),
+        },
+        Clause::RuleCall { source, name, args } => Clause::RuleCall {
+            source: source.clone(),
+            name: name.clone(),
+            args: args.iter().map(|t| rename_term(t, rename)).collect(),
+        },
+    }
+}
+
+fn rename_call(call: &FnCall, rename: &dyn Fn(&str) -> String) -> FnCall {
+    FnCall { name: call.name.clone(), args: call.args.iter().map(|t| rename_term(t, rename)).collect() }
+}
+
+/// Tarjan's algorithm, iteration order fixed by the IndexMap.
+fn strongly_connected(edges: &IndexMap<String, Vec<(String, bool)>>) -> Vec<Vec<String>> {
+    struct State<'e> {
+        edges: &'e IndexMap<String, Vec<(String, bool)>>,
+        index: HashMap<&'e str, usize>,
+        low: HashMap<&'e str, usize>,
+        stack: Vec<&'e str>,
+        on_stack: HashSet<&'e str>,
+        next: usize,
+        out: Vec<Vec<String>>,
+    }
+    fn visit<'e>(s: &mut State<'e>, node: &'e str) {
+        s.index.insert(node, s.next);
+        s.low.insert(node, s.next);
+        s.next += 1;
+        s.stack.push(node);
+        s.on_stack.insert(node);
+        let edges = s.edges;
+        for (callee, _) in edges.get(node).into_iter().flatten() {
+            let callee = callee.as_str();
+            if !s.index.contains_key(callee) {
+                visit(s, callee);
+                let low = s.low[callee].min(s.low[node]);
+                s.low.insert(node, low);
+            } else if s.on_stack.contains(callee) {
+                let low = s.index[callee].min(s.low[node]);
+                s.low.insert(node, low);
+            }
+        }
+        if s.low[node] == s.index[node] {
+            let mut component = Vec::new();
+            while let Some(top) = s.stack.pop() {
+                s.on_stack.remove(top);
+                component.push(top.to_string());
+                if top == node {
+                    break;
+                }
+            }
+            component.reverse();
+            s.out.push(component);
+        }
+    }
+    let mut state = State {
+        edges,
+        index: HashMap::new(),
+        low: HashMap::new(),
+        stack: Vec::new(),
+        on_stack: HashSet::new(),
+        next: 0,
+        out: Vec::new(),
+    };
+    for name in edges.keys() {
+        if !state.index.contains_key(name.as_str()) {
+            visit(&mut state, name);
+        }
+    }
+    state.out
+}
