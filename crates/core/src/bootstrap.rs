@@ -71,7 +71,10 @@ pub fn attributes() -> Vec<Attribute> {
         attribute(DB_DOC, "doc", ValueType::String),
         attribute(DB_NO_HISTORY, "noHistory", ValueType::Boolean),
         attribute(DB_FULLTEXT, "fulltext", ValueType::Boolean),
-        Attribute { index: true, ..attribute(DB_TX_INSTANT, "txInstant", ValueType::Instant) },
+        Attribute {
+            index: true,
+            ..attribute(DB_TX_INSTANT, "txInstant", ValueType::Instant)
+        },
     ]
 }
 
@@ -81,8 +84,16 @@ pub fn enum_idents() -> Vec<(Entid, Keyword)> {
     let mut idents: Vec<Keyword> = ValueType::ALL.iter().map(|t| t.ident()).collect();
     idents.extend([Cardinality::One.ident(), Cardinality::Many.ident()]);
     idents.extend([Unique::Identity.ident(), Unique::Value.ident()]);
-    idents.extend([kw("db.part", "db"), kw("db.part", "tx"), kw("db.part", "user")]);
-    idents.into_iter().enumerate().map(|(i, k)| (FIRST_ENUM + i as Entid, k)).collect()
+    idents.extend([
+        kw("db.part", "db"),
+        kw("db.part", "tx"),
+        kw("db.part", "user"),
+    ]);
+    idents
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (FIRST_ENUM + i as Entid, k))
+        .collect()
 }
 
 #[cfg(test)]

@@ -197,7 +197,9 @@ impl Schema {
             facts.entry(e).or_default().push((a, v));
         }
         for (e, entity_facts) in &facts {
-            let Some(ident) = schema.ident(*e).cloned() else { continue };
+            let Some(ident) = schema.ident(*e).cloned() else {
+                continue;
+            };
             let mut value_type = None;
             let mut attribute = Attribute {
                 id: *e,
@@ -222,7 +224,9 @@ impl Schema {
                 match (*a, v) {
                     (b::DB_VALUE_TYPE, v) => {
                         value_type = Some(
-                            enum_ident(v).and_then(|k| ValueType::from_ident(&k)).ok_or_else(bad)?,
+                            enum_ident(v)
+                                .and_then(|k| ValueType::from_ident(&k))
+                                .ok_or_else(bad)?,
                         );
                     }
                     (b::DB_CARDINALITY, v) => {
@@ -231,8 +235,11 @@ impl Schema {
                             .ok_or_else(bad)?;
                     }
                     (b::DB_UNIQUE, v) => {
-                        attribute.unique =
-                            Some(enum_ident(v).and_then(|k| Unique::from_ident(&k)).ok_or_else(bad)?);
+                        attribute.unique = Some(
+                            enum_ident(v)
+                                .and_then(|k| Unique::from_ident(&k))
+                                .ok_or_else(bad)?,
+                        );
                     }
                     (b::DB_INDEX, V::Boolean(flag)) => attribute.index = *flag,
                     (b::DB_IS_COMPONENT, V::Boolean(flag)) => attribute.is_component = *flag,
@@ -251,7 +258,10 @@ impl Schema {
                     )));
                 }
                 schema.attributes.insert(*e, attribute);
-            } else if entity_facts.iter().any(|(a, _)| *a != b::DB_IDENT && *a != b::DB_DOC) {
+            } else if entity_facts
+                .iter()
+                .any(|(a, _)| *a != b::DB_IDENT && *a != b::DB_DOC)
+            {
                 return Err(SchemaDefinitionError(format!(
                     "attribute {} has no :db/valueType",
                     Value::Keyword(ident)

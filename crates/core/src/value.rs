@@ -120,7 +120,13 @@ pub struct TypeMismatch {
 
 impl fmt::Display for TypeMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} is a {}, not a {}", self.found, self.found.kind_name(), self.expected)
+        write!(
+            f,
+            "{} is a {}, not a {}",
+            self.found,
+            self.found.kind_name(),
+            self.expected
+        )
     }
 }
 
@@ -161,7 +167,10 @@ impl TypedValue {
             },
             _ => None,
         };
-        converted.ok_or_else(|| TypeMismatch { expected, found: value.clone() })
+        converted.ok_or_else(|| TypeMismatch {
+            expected,
+            found: value.clone(),
+        })
     }
 
     /// The EDN form of the value. Refs become their entity id; bytes become
@@ -176,9 +185,10 @@ impl TypedValue {
             TypedValue::String(s) => Value::String(s.clone()),
             TypedValue::Keyword(k) => Value::Keyword(k.clone()),
             TypedValue::Uuid(u) => Value::Uuid(Uuid(*u)),
-            TypedValue::Bytes(bytes) => {
-                Value::Tagged(Symbol::plain("bytes"), Box::new(Value::String(encode_hex(bytes))))
-            }
+            TypedValue::Bytes(bytes) => Value::Tagged(
+                Symbol::plain("bytes"),
+                Box::new(Value::String(encode_hex(bytes))),
+            ),
         }
     }
 
@@ -246,7 +256,7 @@ fn encode_hex(bytes: &[u8]) -> String {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len())
@@ -269,11 +279,20 @@ mod tests {
 
     #[test]
     fn conversions_follow_the_type() {
-        assert_eq!(TypedValue::from_edn(&Value::Integer(3), ValueType::Long), Ok(TypedValue::Long(3)));
+        assert_eq!(
+            TypedValue::from_edn(&Value::Integer(3), ValueType::Long),
+            Ok(TypedValue::Long(3))
+        );
         assert!(TypedValue::from_edn(&Value::Float(2.5), ValueType::Long).is_err());
         assert!(TypedValue::from_edn(&Value::from("2"), ValueType::Long).is_err());
-        assert_eq!(TypedValue::from_edn(&Value::Integer(3), ValueType::Double), Ok(TypedValue::Double(3.0)));
+        assert_eq!(
+            TypedValue::from_edn(&Value::Integer(3), ValueType::Double),
+            Ok(TypedValue::Double(3.0))
+        );
         let bytes = TypedValue::Bytes(vec![0, 255, 16]);
-        assert_eq!(TypedValue::from_edn(&bytes.to_edn(), ValueType::Bytes), Ok(bytes));
+        assert_eq!(
+            TypedValue::from_edn(&bytes.to_edn(), ValueType::Bytes),
+            Ok(bytes)
+        );
     }
 }

@@ -22,7 +22,9 @@ impl Store {
 
     /// Opens a new, empty store in memory.
     pub fn open_in_memory() -> Result<Store> {
-        Ok(Store { store: factlite_store::Store::open_in_memory()? })
+        Ok(Store {
+            store: factlite_store::Store::open_in_memory()?,
+        })
     }
 
     /// The underlying store, for lower-level access.
@@ -48,7 +50,9 @@ impl Store {
 
     /// A snapshot of the current state.
     pub fn db(&self) -> Result<Db> {
-        Ok(Db { db: self.store.db()? })
+        Ok(Db {
+            db: self.store.db()?,
+        })
     }
 }
 
@@ -71,17 +75,23 @@ impl Db {
 
     /// The database as it was right after transaction `tx`.
     pub fn as_of(&self, tx: Entid) -> Db {
-        Db { db: self.db.as_of(tx) }
+        Db {
+            db: self.db.as_of(tx),
+        }
     }
 
     /// Only the datoms asserted after transaction `tx`.
     pub fn since(&self, tx: Entid) -> Db {
-        Db { db: self.db.since(tx) }
+        Db {
+            db: self.db.since(tx),
+        }
     }
 
     /// Every assertion and retraction.
     pub fn history(&self) -> Db {
-        Db { db: self.db.history() }
+        Db {
+            db: self.db.history(),
+        }
     }
 
     /// Runs a query (an EDN vector or map) with inputs for its `:in`

@@ -19,7 +19,9 @@ fn number(value: &Value) -> Option<f64> {
 fn numbers(name: &str, values: &[Value]) -> Result<Vec<f64>> {
     values
         .iter()
-        .map(|v| number(v).ok_or_else(|| Error::Query(format!("({name} ...) needs numbers, got {v}"))))
+        .map(|v| {
+            number(v).ok_or_else(|| Error::Query(format!("({name} ...) needs numbers, got {v}")))
+        })
         .collect()
 }
 
@@ -92,14 +94,24 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
         ("variance", true) | ("stddev", true) => {
             let xs = numbers(name, values)?;
             let mean = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
-            let variance = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len().max(1) as f64;
-            Value::Float(if name == "stddev" { variance.sqrt() } else { variance })
+            let variance =
+                xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len().max(1) as f64;
+            Value::Float(if name == "stddev" {
+                variance.sqrt()
+            } else {
+                variance
+            })
         }
         ("distinct", true) => Value::Set(values.iter().cloned().collect()),
         ("sample", false) | ("rand", false) => {
             let n = count_arg(name, constants)?;
             let mut chosen: Vec<Value> = if name == "sample" {
-                values.iter().collect::<IndexSet<_>>().into_iter().cloned().collect()
+                values
+                    .iter()
+                    .collect::<IndexSet<_>>()
+                    .into_iter()
+                    .cloned()
+                    .collect()
             } else {
                 values.to_vec()
             };
@@ -110,7 +122,11 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
         }
         ("first", true) => values.first().cloned().unwrap_or(Value::Nil),
         ("last", true) => values.last().cloned().unwrap_or(Value::Nil),
-        (other, _) => return Err(Error::Query(format!("aggregate ({other} ...) with these arguments is not known"))),
+        (other, _) => {
+            return Err(Error::Query(format!(
+                "aggregate ({other} ...) with these arguments is not known"
+            )))
+        }
     })
 }
 
@@ -126,13 +142,22 @@ mod tests {
     fn aggregates_follow_datomic_types() {
         let values = ints(&[50, 70, 90, 70, 100]);
         assert_eq!(compute("count", &[], &values).unwrap(), Value::Integer(5));
-        assert_eq!(compute("count-distinct", &[], &values).unwrap(), Value::Integer(4));
+        assert_eq!(
+            compute("count-distinct", &[], &values).unwrap(),
+            Value::Integer(4)
+        );
         assert_eq!(compute("sum", &[], &values).unwrap(), Value::Integer(380));
         assert_eq!(compute("avg", &[], &values).unwrap(), Value::Float(76.0));
         assert_eq!(compute("median", &[], &values).unwrap(), Value::Integer(70));
         assert_eq!(compute("min", &[], &values).unwrap(), Value::Integer(50));
-        assert_eq!(compute("max", &[Value::Integer(2)], &values).unwrap(), Value::Vector(ints(&[100, 90])));
-        assert_eq!(compute("variance", &[], &ints(&[1, 3])).unwrap(), Value::Float(1.0));
+        assert_eq!(
+            compute("max", &[Value::Integer(2)], &values).unwrap(),
+            Value::Vector(ints(&[100, 90]))
+        );
+        assert_eq!(
+            compute("variance", &[], &ints(&[1, 3])).unwrap(),
+            Value::Float(1.0)
+        );
     }
 
     #[test]

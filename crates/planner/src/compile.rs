@@ -17,7 +17,7 @@ use factlite_query::{Binding, Clause, FnCall, Input, Pattern, Query, Rule, RuleV
 use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
-use crate::rules::{RuleSet, RecursiveRelation};
+use crate::rules::{RecursiveRelation, RuleSet};
 use crate::source::{source_sql, Source};
 use crate::{Context, Plan, SqlLiteral, Statistics};
 
@@ -41,7 +41,10 @@ pub struct Var {
 
 impl Var {
     fn known(expr: String, value_type: ValueType) -> Var {
-        Var { expr, ty: Ty::Known(value_type) }
+        Var {
+            expr,
+            ty: Ty::Known(value_type),
+        }
     }
 
     /// The SQL expression of the type tag.
@@ -85,7 +88,10 @@ pub fn bind_inputs(query: &Query, inputs: &[Value]) -> Result<BoundInputs> {
             inputs.len()
         )));
     }
-    let mut bound = BoundInputs { rules: Vec::new(), bindings: Vec::new() };
+    let mut bound = BoundInputs {
+        rules: Vec::new(),
+        bindings: Vec::new(),
+    };
     for (input, value) in declared.into_iter().zip(inputs) {
         match input {
             Input::Rules => bound.rules.extend(
@@ -156,15 +162,17 @@ impl<'a> Shared<'a> {
         };
         let param = self.param(SqlLiteral::Integer(t));
         let index: usize = param[1..].parse().unwrap_or(1);
-        self.ctes.borrow_mut().push(format!("src AS ({})", source_sql(self.source, index)));
+        self.ctes
+            .borrow_mut()
+            .push(format!("src AS ({})", source_sql(self.source, index)));
         *self.source_table.borrow_mut() = Some("src".to_string());
         "src".to_string()
     }
 
     fn attribute(&self, ident: &factlite_edn::Keyword) -> Result<&'a Attribute> {
-        self.schema.attribute_named(ident).ok_or_else(|| {
-            Error::UnknownAttribute(Value::Keyword(ident.clone()).to_string())
-        })
+        self.schema
+            .attribute_named(ident)
+            .ok_or_else(|| Error::UnknownAttribute(Value::Keyword(ident.clone()).to_string()))
     }
 }
 
@@ -194,14 +202,19 @@ pub fn literal(value: &Value) -> Option<(SqlLiteral, ValueType)> {
         Value::Boolean(b) => (SqlLiteral::Integer(i64::from(*b)), ValueType::Boolean),
         Value::Keyword(k) => (SqlLiteral::Text(k.qualified_name()), ValueType::Keyword),
         Value::Inst(i) => (SqlLiteral::Integer(i.0), ValueType::Instant),
-        Value::Uuid(u) => (SqlLiteral::Blob(u.0.to_be_bytes().to_vec()), ValueType::Uuid),
+        Value::Uuid(u) => (
+            SqlLiteral::Blob(u.0.to_be_bytes().to_vec()),
+            ValueType::Uuid,
+        ),
         _ => return None,
     })
 }
 
 fn typed_literal(value: &TypedValue) -> SqlLiteral {
     match value {
-        TypedValue::Ref(i) | TypedValue::Long(i) | TypedValue::Instant(i) => SqlLiteral::Integer(*i),
+        TypedValue::Ref(i) | TypedValue::Long(i) | TypedValue::Instant(i) => {
+            SqlLiteral::Integer(*i)
+        }
         TypedValue::Boolean(b) => SqlLiteral::Integer(i64::from(*b)),
         TypedValue::Double(x) => SqlLiteral::Real(*x),
         TypedValue::String(s) => SqlLiteral::Text(s.clone()),
@@ -229,14 +242,20 @@ pub fn clause_vars(clause: &Clause, out: &mut Vec<String>) {
             call.args.iter().for_each(|t| term(t, out));
             binding_vars(binding, out);
         }
-        Clause::Or { join: Some(vars), .. } => {
-            out.extend(vars.required.iter().chain(&vars.free).map(|v| v.0.clone()))
-        }
-        Clause::Or { join: None, branches } => {
-            branches.iter().flatten().for_each(|c| clause_vars(c, out))
-        }
-        Clause::Not { join: Some(vars), .. } => out.extend(vars.iter().map(|v| v.0.clone())),
-        Clause::Not { join: None, clauses } => clauses.iter().for_each(|c| clause_vars(c, out)),
+        Clause::Or {
+            join: Some(vars), ..
+        } => out.extend(vars.required.iter().chain(&vars.free).map(|v| v.0.clone())),
+        Clause::Or {
+            join: None,
+            branches,
+        } => branches.iter().flatten().for_each(|c| clause_vars(c, out)),
+        Clause::Not {
+            join: Some(vars), ..
+        } => out.extend(vars.iter().map(|v| v.0.clone())),
+        Clause::Not {
+            join: None,
+            clauses,
+        } => clauses.iter().for_each(|c| clause_vars(c, out)),
         Clause::RuleCall { args, .. } => args.iter().for_each(|t| term(t, out)),
     }
 }
@@ -260,7 +279,12 @@ fn vars_of(clauses: &[Clause]) -> Vec<String> {
 
 impl<'s, 'a> Frame<'s, 'a> {
     pub fn new(shared: &'s Shared<'a>) -> Frame<'s, 'a> {
-        Frame { shared, vars: IndexMap::new(), from: Vec::new(), conditions: Vec::new() }
+        Frame {
+            shared,
+            vars: IndexMap::new(),
+            from: Vec::new(),
+            conditions: Vec::new(),
+        }
     }
 
     /// A nested scope that sees the given outer variables.
@@ -274,7 +298,12 @@ impl<'s, 'a> Frame<'s, 'a> {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         };
-        Frame { shared: self.shared, vars, from: Vec::new(), conditions: Vec::new() }
+        Frame {
+            shared: self.shared,
+            vars,
+            from: Vec::new(),
+            conditions: Vec::new(),
+        }
     }
 
     fn bound(&self, name: &str) -> bool {
@@ -298,7 +327,7 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     /// FROM clause text.
-    pub fn from_sql(&self) -> String {
+    pub fn sql_from(&self) -> String {
         if self.from.is_empty() {
             String::new()
         } else {
@@ -307,7 +336,7 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     /// WHERE clause text.
-    pub fn where_sql(&self) -> String {
+    pub fn sql_where(&self) -> String {
         if self.conditions.is_empty() {
             String::new()
         } else {
@@ -317,18 +346,21 @@ impl<'s, 'a> Frame<'s, 'a> {
 
     // ---- clause ordering ------------------------------------------------
 
-    /// Compiles clauses in a cost-based order. `later` holds variables that
-    /// the enclosing scope binds after these clauses (none at top level).
+    /// Compiles clauses in a cost-based order.
     pub fn compile_clauses(&mut self, clauses: Vec<Clause>) -> Result<()> {
-        let clauses = self.shared.rules.expand_calls(clauses, self)?;
+        let clauses = self.shared.rules.expand_calls(clauses)?;
         let mut pending: Vec<Clause> = clauses;
         while !pending.is_empty() {
             let mut best: Option<(usize, f64)> = None;
             let mut waiting = Vec::new();
             let mut ran_filter = false;
             for (index, clause) in pending.iter().enumerate() {
-                let others: Vec<&Clause> =
-                    pending.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, c)| c).collect();
+                let others: Vec<&Clause> = pending
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != index)
+                    .map(|(_, c)| c)
+                    .collect();
                 match self.readiness(clause, &others)? {
                     Readiness::Filter => {
                         let clause = pending.remove(index);
@@ -358,7 +390,11 @@ impl<'s, 'a> Frame<'s, 'a> {
                     return Err(Error::Query(format!(
                         "insufficient bindings: {} must be bound before use in {}",
                         waiting.join(", "),
-                        pending.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")
+                        pending
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
                     )));
                 }
             }
@@ -377,7 +413,11 @@ impl<'s, 'a> Frame<'s, 'a> {
             Clause::Pattern(pattern) => Readiness::Relation(self.pattern_cost(pattern)?),
             Clause::Predicate(call) => {
                 let missing = self.unbound(call_vars(call));
-                if missing.is_empty() { Readiness::Filter } else { Readiness::Waiting(missing) }
+                if missing.is_empty() {
+                    Readiness::Filter
+                } else {
+                    Readiness::Waiting(missing)
+                }
             }
             Clause::Function { call, binding } => {
                 let missing = self.unbound(call_vars(call));
@@ -396,8 +436,10 @@ impl<'s, 'a> Frame<'s, 'a> {
                 let needed: Vec<String> = match join {
                     Some(vars) => vars.iter().map(|v| v.0.clone()).collect(),
                     None => {
-                        let elsewhere: HashSet<String> =
-                            others.iter().flat_map(|c| vars_of(std::slice::from_ref(*c))).collect();
+                        let elsewhere: HashSet<String> = others
+                            .iter()
+                            .flat_map(|c| vars_of(std::slice::from_ref(*c)))
+                            .collect();
                         vars_of(clauses)
                             .into_iter()
                             .filter(|v| self.bound(v) || elsewhere.contains(v))
@@ -405,7 +447,11 @@ impl<'s, 'a> Frame<'s, 'a> {
                     }
                 };
                 let missing = self.unbound(needed);
-                if missing.is_empty() { Readiness::Filter } else { Readiness::Waiting(missing) }
+                if missing.is_empty() {
+                    Readiness::Filter
+                } else {
+                    Readiness::Waiting(missing)
+                }
             }
             Clause::Or { join, branches } => {
                 let (required, all) = or_vars(join, branches);
@@ -422,9 +468,11 @@ impl<'s, 'a> Frame<'s, 'a> {
                 }
             }
             Clause::RuleCall { name, args, .. } => {
-                let relation = self.shared.rules.recursive_relation(name).ok_or_else(|| {
-                    Error::Query(format!("rule ({name} ...) is not defined"))
-                })?;
+                let relation = self
+                    .shared
+                    .rules
+                    .recursive_relation(name)
+                    .ok_or_else(|| Error::Query(format!("rule ({name} ...) is not defined")))?;
                 let required = relation.required_positions(name);
                 let missing: Vec<String> = required
                     .iter()
@@ -433,7 +481,11 @@ impl<'s, 'a> Frame<'s, 'a> {
                         _ => None,
                     })
                     .collect();
-                if missing.is_empty() { Readiness::Relation(500.0) } else { Readiness::Waiting(missing) }
+                if missing.is_empty() {
+                    Readiness::Relation(500.0)
+                } else {
+                    Readiness::Waiting(missing)
+                }
             }
         })
     }
@@ -499,7 +551,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                     join.map(|vars| vars.iter().map(|v| v.0.clone()).collect());
                 let mut child = self.child(visible.as_deref());
                 child.compile_clauses(clauses)?;
-                let sql = format!("SELECT 1{}{}", child.from_sql(), child.where_sql());
+                let sql = format!("SELECT 1{}{}", child.sql_from(), child.sql_where());
                 self.conditions.push(format!("NOT EXISTS ({sql})"));
                 Ok(())
             }
@@ -516,15 +568,24 @@ impl<'s, 'a> Frame<'s, 'a> {
 
     fn or_as_filter(&mut self, join: Option<RuleVars>, branches: Vec<Vec<Clause>>) -> Result<()> {
         let visible: Option<Vec<String>> = join.map(|vars| {
-            vars.required.iter().chain(&vars.free).map(|v| v.0.clone()).collect()
+            vars.required
+                .iter()
+                .chain(&vars.free)
+                .map(|v| v.0.clone())
+                .collect()
         });
         let mut alternatives = Vec::new();
         for branch in branches {
             let mut child = self.child(visible.as_deref());
             child.compile_clauses(branch)?;
-            alternatives.push(format!("EXISTS (SELECT 1{}{})", child.from_sql(), child.where_sql()));
+            alternatives.push(format!(
+                "EXISTS (SELECT 1{}{})",
+                child.sql_from(),
+                child.sql_where()
+            ));
         }
-        self.conditions.push(format!("({})", alternatives.join(" OR ")));
+        self.conditions
+            .push(format!("({})", alternatives.join(" OR ")));
         Ok(())
     }
 
@@ -540,9 +601,10 @@ impl<'s, 'a> Frame<'s, 'a> {
             child.compile_clauses(branch)?;
             let mut columns = Vec::new();
             for (i, name) in vars.iter().enumerate() {
-                let var = child.vars.get(name).ok_or_else(|| {
-                    Error::Query(format!("an or branch does not bind {name}"))
-                })?;
+                let var = child
+                    .vars
+                    .get(name)
+                    .ok_or_else(|| Error::Query(format!("an or branch does not bind {name}")))?;
                 columns.push(format!("{} AS v{i}, {} AS t{i}", var.expr, var.tag_expr()));
                 types[i] = match (&types[i], &var.ty) {
                     (None, ty) => Some(ty.clone()),
@@ -553,10 +615,16 @@ impl<'s, 'a> Frame<'s, 'a> {
             if columns.is_empty() {
                 columns.push("1 AS v0".to_string());
             }
-            selects.push(format!("SELECT {}{}{}", columns.join(", "), child.from_sql(), child.where_sql()));
+            selects.push(format!(
+                "SELECT {}{}{}",
+                columns.join(", "),
+                child.sql_from(),
+                child.sql_where()
+            ));
         }
         let alias = self.shared.alias("o");
-        self.from.push(format!("({}) AS {alias}", selects.join(" UNION ")));
+        self.from
+            .push(format!("({}) AS {alias}", selects.join(" UNION ")));
         for (i, name) in vars.iter().enumerate() {
             let expr = format!("{alias}.v{i}");
             let ty = match &types[i] {
@@ -577,9 +645,13 @@ impl<'s, 'a> Frame<'s, 'a> {
         let table = relation.table(self.shared)?;
         let alias = self.shared.alias("r");
         self.from.push(format!("{table} AS {alias}"));
-        self.conditions.push(format!("{alias}.rid = {}", relation.rule_id(name)));
+        self.conditions
+            .push(format!("{alias}.rid = {}", relation.rule_id(name)));
         for (i, arg) in args.iter().enumerate() {
-            let var = Var { expr: format!("{alias}.v{i}"), ty: Ty::Dynamic(format!("{alias}.t{i}")) };
+            let var = Var {
+                expr: format!("{alias}.v{i}"),
+                ty: Ty::Dynamic(format!("{alias}.t{i}")),
+            };
             match arg {
                 Term::Variable(v) => self.bind(&v.0, var),
                 Term::Blank => {}
@@ -594,7 +666,9 @@ impl<'s, 'a> Frame<'s, 'a> {
                     ));
                 }
                 Term::Source(_) => {
-                    return Err(Error::Query(format!("a source cannot be passed to rule {name}")))
+                    return Err(Error::Query(format!(
+                        "a source cannot be passed to rule {name}"
+                    )))
                 }
             }
         }
@@ -604,12 +678,15 @@ impl<'s, 'a> Frame<'s, 'a> {
     /// A constant for a dynamically typed position: keywords that name
     /// entities stay keywords.
     fn constant(&self, value: &Value) -> Result<(SqlLiteral, ValueType)> {
-        literal(value).ok_or_else(|| Error::Query(format!("{value} cannot be used as a constant here")))
+        literal(value)
+            .ok_or_else(|| Error::Query(format!("{value} cannot be used as a constant here")))
     }
 
     fn compile_pattern(&mut self, pattern: &Pattern) -> Result<()> {
         if pattern.source.as_ref().is_some_and(|s| s.0 != "$") {
-            return Err(Error::Query("only the default source $ is supported".into()));
+            return Err(Error::Query(
+                "only the default source $ is supported".into(),
+            ));
         }
         let table = self.shared.source_table();
         let alias = self.shared.alias("d");
@@ -622,15 +699,20 @@ impl<'s, 'a> Frame<'s, 'a> {
                 Some(attribute)
             }
             Term::Constant(Value::Integer(id)) => {
-                let attribute = self.shared.schema.attribute(*id).ok_or_else(|| {
-                    Error::UnknownAttribute(format!("entity {id}"))
-                })?;
+                let attribute = self
+                    .shared
+                    .schema
+                    .attribute(*id)
+                    .ok_or_else(|| Error::UnknownAttribute(format!("entity {id}")))?;
                 let placeholder = self.shared.param(SqlLiteral::Integer(attribute.id));
                 self.conditions.push(format!("{alias}.a = {placeholder}"));
                 Some(attribute)
             }
             Term::Constant(other) => {
-                return Err(Error::Query(format!("{other} is not an attribute in pattern {}", Clause::Pattern(Box::new(pattern.clone())))))
+                return Err(Error::Query(format!(
+                    "{other} is not an attribute in pattern {}",
+                    Clause::Pattern(Box::new(pattern.clone()))
+                )))
             }
             Term::Variable(v) => {
                 self.bind(&v.0, Var::known(format!("{alias}.a"), ValueType::Ref));
@@ -647,17 +729,26 @@ impl<'s, 'a> Frame<'s, 'a> {
                 self.conditions.push(format!("{alias}.tx = {placeholder}"));
             }
             Term::Blank => {}
-            other => return Err(Error::Query(format!("{other:?} cannot stand in the transaction position"))),
+            other => {
+                return Err(Error::Query(format!(
+                    "{other:?} cannot stand in the transaction position"
+                )))
+            }
         }
         match &pattern.added {
-            Term::Variable(v) => {
-                self.bind(&v.0, Var::known(format!("{alias}.added"), ValueType::Boolean))
-            }
-            Term::Constant(Value::Boolean(b)) => {
-                self.conditions.push(format!("{alias}.added = {}", i64::from(*b)))
-            }
+            Term::Variable(v) => self.bind(
+                &v.0,
+                Var::known(format!("{alias}.added"), ValueType::Boolean),
+            ),
+            Term::Constant(Value::Boolean(b)) => self
+                .conditions
+                .push(format!("{alias}.added = {}", i64::from(*b))),
             Term::Blank => {}
-            other => return Err(Error::Query(format!("{other:?} cannot stand in the added position"))),
+            other => {
+                return Err(Error::Query(format!(
+                    "{other:?} cannot stand in the added position"
+                )))
+            }
         }
         Ok(())
     }
@@ -700,7 +791,9 @@ impl<'s, 'a> Frame<'s, 'a> {
                 let typed = self.typed_constant(attribute, &items[1])?;
                 let a = self.shared.param(SqlLiteral::Integer(attribute.id));
                 let v = self.shared.param(typed);
-                Ok(format!("(SELECT e FROM datoms WHERE a = {a} AND v = {v} AND avet = 1)"))
+                Ok(format!(
+                    "(SELECT e FROM datoms WHERE a = {a} AND v = {v} AND avet = 1)"
+                ))
             }
             other => Err(Error::Query(format!("{other} does not name an entity"))),
         }
@@ -719,7 +812,13 @@ impl<'s, 'a> Frame<'s, 'a> {
             })
     }
 
-    fn pattern_value(&mut self, alias: &str, attribute: Option<&Attribute>, value: &Term, pattern: &Pattern) -> Result<()> {
+    fn pattern_value(
+        &mut self,
+        alias: &str,
+        attribute: Option<&Attribute>,
+        value: &Term,
+        pattern: &Pattern,
+    ) -> Result<()> {
         match (value, attribute) {
             (Term::Blank, _) => {}
             (Term::Variable(v), Some(attribute)) => {
@@ -729,9 +828,13 @@ impl<'s, 'a> Frame<'s, 'a> {
                 }
                 self.bind(&v.0, var);
             }
-            (Term::Variable(v), None) => {
-                self.bind(&v.0, Var { expr: format!("{alias}.v"), ty: Ty::Dynamic(format!("{alias}.t")) })
-            }
+            (Term::Variable(v), None) => self.bind(
+                &v.0,
+                Var {
+                    expr: format!("{alias}.v"),
+                    ty: Ty::Dynamic(format!("{alias}.t")),
+                },
+            ),
             (Term::Constant(constant), Some(attribute)) => {
                 let expr = if attribute.value_type == ValueType::Ref {
                     self.entity_constant(constant)?
@@ -747,10 +850,16 @@ impl<'s, 'a> Frame<'s, 'a> {
             (Term::Constant(constant), None) => {
                 let (literal, value_type) = self.constant(constant)?;
                 let placeholder = self.shared.param(literal);
-                self.conditions.push(format!("{alias}.v = {placeholder} AND {alias}.t = {}", value_type.tag()));
+                self.conditions.push(format!(
+                    "{alias}.v = {placeholder} AND {alias}.t = {}",
+                    value_type.tag()
+                ));
             }
             (Term::Source(_), _) => {
-                return Err(Error::Query(format!("a source cannot be a value in {}", Clause::Pattern(Box::new(pattern.clone())))))
+                return Err(Error::Query(format!(
+                    "a source cannot be a value in {}",
+                    Clause::Pattern(Box::new(pattern.clone()))
+                )))
             }
         }
         Ok(())
@@ -770,17 +879,25 @@ impl<'s, 'a> Frame<'s, 'a> {
     /// The SQL value of a term: a bound variable or a constant.
     pub fn term_var(&self, term: &Term) -> Result<Var> {
         match term {
-            Term::Variable(v) => self.vars.get(&v.0).cloned().ok_or_else(|| {
-                Error::Query(format!("{} is not bound", v.0))
-            }),
+            Term::Variable(v) => self
+                .vars
+                .get(&v.0)
+                .cloned()
+                .ok_or_else(|| Error::Query(format!("{} is not bound", v.0))),
             Term::Constant(Value::Vector(items)) => {
                 let vars = items
                     .iter()
                     .map(|item| self.term_var(&Term::Constant(item.clone())))
                     .collect::<Result<Vec<_>>>()?;
-                Ok(Var { expr: "NULL".into(), ty: Ty::Tuple(vars) })
+                Ok(Var {
+                    expr: "NULL".into(),
+                    ty: Ty::Tuple(vars),
+                })
             }
-            Term::Constant(Value::Nil) => Ok(Var { expr: "NULL".into(), ty: Ty::Dynamic("NULL".into()) }),
+            Term::Constant(Value::Nil) => Ok(Var {
+                expr: "NULL".into(),
+                ty: Ty::Dynamic("NULL".into()),
+            }),
             Term::Constant(value) => {
                 let (literal, value_type) = self.constant(value)?;
                 Ok(Var::known(self.shared.param(literal), value_type))
@@ -814,7 +931,11 @@ fn or_vars(join: &Option<RuleVars>, branches: &[Vec<Clause>]) -> (Vec<String>, V
     match join {
         Some(vars) => (
             vars.required.iter().map(|v| v.0.clone()).collect(),
-            vars.required.iter().chain(&vars.free).map(|v| v.0.clone()).collect(),
+            vars.required
+                .iter()
+                .chain(&vars.free)
+                .map(|v| v.0.clone())
+                .collect(),
         ),
         None => {
             let mut all = branches.first().map(|b| vars_of(b)).unwrap_or_default();
@@ -830,19 +951,36 @@ pub fn equal(a: &Var, b: &Var) -> String {
     match (&a.ty, &b.ty) {
         (Ty::Known(x), Ty::Known(y)) if x == y => format!("{} = {}", a.expr, b.expr),
         (Ty::Known(ValueType::Ref), Ty::Known(ValueType::Long))
-        | (Ty::Known(ValueType::Long), Ty::Known(ValueType::Ref)) => format!("{} = {}", a.expr, b.expr),
+        | (Ty::Known(ValueType::Long), Ty::Known(ValueType::Ref)) => {
+            format!("{} = {}", a.expr, b.expr)
+        }
         (Ty::Known(_), Ty::Known(_)) => "0".to_string(),
         (Ty::Tuple(xs), Ty::Tuple(ys)) if xs.len() == ys.len() => {
             let parts: Vec<String> = xs.iter().zip(ys).map(|(x, y)| equal(x, y)).collect();
-            if parts.is_empty() { "1".into() } else { format!("({})", parts.join(" AND ")) }
+            if parts.is_empty() {
+                "1".into()
+            } else {
+                format!("({})", parts.join(" AND "))
+            }
         }
         (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => "0".to_string(),
-        _ => format!("({} = {} AND {} = {})", a.expr, b.expr, a.tag_expr(), b.tag_expr()),
+        _ => format!(
+            "({} = {} AND {} = {})",
+            a.expr,
+            b.expr,
+            a.tag_expr(),
+            b.tag_expr()
+        ),
     }
 }
 
 /// Compiles a whole query.
-pub fn compile_query(context: &Context<'_>, query: &Query, rules: &[Rule], inputs: BoundInputs) -> Result<Plan> {
+pub fn compile_query(
+    context: &Context<'_>,
+    query: &Query,
+    rules: &[Rule],
+    inputs: BoundInputs,
+) -> Result<Plan> {
     let shared = Shared::new(context, rules)?;
     let mut frame = Frame::new(&shared);
     for (binding, value) in &inputs.bindings {

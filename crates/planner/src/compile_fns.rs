@@ -53,7 +53,9 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     };
     let two = |template: &str| -> Result<String> {
         arity(call, 2..=2)?;
-        Ok(template.replace("$0", &values[0].expr).replace("$1", &values[1].expr))
+        Ok(template
+            .replace("$0", &values[0].expr)
+            .replace("$1", &values[1].expr))
     };
     match name {
         "=" | "==" => {
@@ -94,25 +96,38 @@ fn missing(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     let attribute = attribute_arg(frame, &call.args[2], &call.name)?;
     let table = frame.shared.source_table();
     let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
-    Ok(format!("NOT EXISTS (SELECT 1 FROM {table} WHERE e = {} AND a = {a})", entity.expr))
+    Ok(format!(
+        "NOT EXISTS (SELECT 1 FROM {table} WHERE e = {} AND a = {a})",
+        entity.expr
+    ))
 }
 
-fn attribute_arg<'a>(frame: &Frame<'_, 'a>, term: &Term, function: &str) -> Result<&'a factlite_core::Attribute> {
+fn attribute_arg<'a>(
+    frame: &Frame<'_, 'a>,
+    term: &Term,
+    function: &str,
+) -> Result<&'a factlite_core::Attribute> {
     match term {
-        Term::Constant(Value::Keyword(k)) => frame.shared.schema.attribute_named(k).ok_or_else(|| {
-            Error::UnknownAttribute(Value::Keyword(k.clone()).to_string())
-        }),
-        other => Err(Error::Query(format!("{function} needs an attribute keyword, got {other:?}"))),
+        Term::Constant(Value::Keyword(k)) => frame
+            .shared
+            .schema
+            .attribute_named(k)
+            .ok_or_else(|| Error::UnknownAttribute(Value::Keyword(k.clone()).to_string())),
+        other => Err(Error::Query(format!(
+            "{function} needs an attribute keyword, got {other:?}"
+        ))),
     }
 }
 
 fn numeric_type(values: &[Var]) -> Ty {
     if values.iter().all(|v| v.ty == Ty::Known(ValueType::Long)) {
         Ty::Known(ValueType::Long)
-    } else if values
-        .iter()
-        .all(|v| matches!(v.ty, Ty::Known(ValueType::Long) | Ty::Known(ValueType::Double)))
-    {
+    } else if values.iter().all(|v| {
+        matches!(
+            v.ty,
+            Ty::Known(ValueType::Long) | Ty::Known(ValueType::Double)
+        )
+    }) {
         Ty::Known(ValueType::Double)
     } else {
         Ty::Dynamic(format!(
@@ -159,7 +174,14 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         "fulltext" => fulltext(frame, call, binding),
         "tuple" => {
             let values = args(frame, call)?;
-            bind_scalar(frame, binding, Var { expr: "NULL".into(), ty: Ty::Tuple(values) })
+            bind_scalar(
+                frame,
+                binding,
+                Var {
+                    expr: "NULL".into(),
+                    ty: Ty::Tuple(values),
+                },
+            )
         }
         "untuple" => {
             arity(call, 1..=1)?;
@@ -168,7 +190,9 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
                 return Err(Error::Query("untuple needs a tuple".into()));
             };
             let Binding::Tuple(names) = binding else {
-                return Err(Error::Query("untuple binds a tuple form [?a ?b ...]".into()));
+                return Err(Error::Query(
+                    "untuple binds a tuple form [?a ?b ...]".into(),
+                ));
             };
             for (name, item) in names.iter().zip(items) {
                 bind_scalar(frame, name, item)?;
@@ -187,13 +211,22 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
     let fold = |op: &str| -> Result<Var> {
         arity(call, 1..=usize::MAX)?;
         let exprs: Vec<String> = values.iter().map(|v| v.expr.clone()).collect();
-        Ok(Var { expr: format!("({})", exprs.join(&format!(" {op} "))), ty: numeric_type(&values) })
+        Ok(Var {
+            expr: format!("({})", exprs.join(&format!(" {op} "))),
+            ty: numeric_type(&values),
+        })
     };
-    let long = |expr: String| Var { expr, ty: Ty::Known(ValueType::Long) };
+    let long = |expr: String| Var {
+        expr,
+        ty: Ty::Known(ValueType::Long),
+    };
     match call.name.as_str() {
         "+" => fold("+"),
         "*" => fold("*"),
-        "-" if values.len() == 1 => Ok(Var { expr: format!("(-{})", values[0].expr), ty: numeric_type(&values) }),
+        "-" if values.len() == 1 => Ok(Var {
+            expr: format!("(-{})", values[0].expr),
+            ty: numeric_type(&values),
+        }),
         "-" => fold("-"),
         "/" => {
             arity(call, 2..=2)?;
@@ -203,11 +236,16 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
                 // ratio that is whole; otherwise it is a double.
                 let exact = format!("({b} != 0 AND {a} % {b} = 0)");
                 Ok(Var {
-                    expr: format!("(CASE WHEN {exact} THEN {a} / {b} ELSE CAST({a} AS REAL) / {b} END)"),
+                    expr: format!(
+                        "(CASE WHEN {exact} THEN {a} / {b} ELSE CAST({a} AS REAL) / {b} END)"
+                    ),
                     ty: Ty::Dynamic(format!("(CASE WHEN {exact} THEN 3 ELSE 4 END)")),
                 })
             } else {
-                Ok(Var { expr: format!("(CAST({a} AS REAL) / {b})"), ty: Ty::Known(ValueType::Double) })
+                Ok(Var {
+                    expr: format!("(CAST({a} AS REAL) / {b})"),
+                    ty: Ty::Known(ValueType::Double),
+                })
             }
         }
         "quot" => {
@@ -225,22 +263,42 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         }
         "inc" => {
             arity(call, 1..=1)?;
-            Ok(Var { expr: format!("({} + 1)", values[0].expr), ty: numeric_type(&values) })
+            Ok(Var {
+                expr: format!("({} + 1)", values[0].expr),
+                ty: numeric_type(&values),
+            })
         }
         "dec" => {
             arity(call, 1..=1)?;
-            Ok(Var { expr: format!("({} - 1)", values[0].expr), ty: numeric_type(&values) })
+            Ok(Var {
+                expr: format!("({} - 1)", values[0].expr),
+                ty: numeric_type(&values),
+            })
         }
         "min" | "max" => {
             arity(call, 1..=usize::MAX)?;
             let exprs: Vec<String> = values.iter().map(|v| v.expr.clone()).collect();
-            let expr = if exprs.len() == 1 { exprs[0].clone() } else { format!("{}({})", call.name, exprs.join(", ")) };
-            Ok(Var { expr, ty: values[0].ty.clone() })
+            let expr = if exprs.len() == 1 {
+                exprs[0].clone()
+            } else {
+                format!("{}({})", call.name, exprs.join(", "))
+            };
+            Ok(Var {
+                expr,
+                ty: values[0].ty.clone(),
+            })
         }
         "str" => {
             let parts: Vec<String> = values.iter().map(str_part).collect();
-            let expr = if parts.is_empty() { "''".to_string() } else { format!("({})", parts.join(" || ")) };
-            Ok(Var { expr, ty: Ty::Known(ValueType::String) })
+            let expr = if parts.is_empty() {
+                "''".to_string()
+            } else {
+                format!("({})", parts.join(" || "))
+            };
+            Ok(Var {
+                expr,
+                ty: Ty::Known(ValueType::String),
+            })
         }
         "subs" => {
             arity(call, 2..=3)?;
@@ -249,7 +307,10 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
                 Some(end) => format!("substr({s}, {start} + 1, {} - {start})", end.expr),
                 None => format!("substr({s}, {start} + 1)"),
             };
-            Ok(Var { expr, ty: Ty::Known(ValueType::String) })
+            Ok(Var {
+                expr,
+                ty: Ty::Known(ValueType::String),
+            })
         }
         "count" => {
             arity(call, 1..=1)?;
@@ -267,7 +328,9 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
 fn str_part(var: &Var) -> String {
     match &var.ty {
         Ty::Known(ValueType::Keyword) => format!("(':' || {})", var.expr),
-        Ty::Known(ValueType::Boolean) => format!("(CASE WHEN {} THEN 'true' ELSE 'false' END)", var.expr),
+        Ty::Known(ValueType::Boolean) => {
+            format!("(CASE WHEN {} THEN 'true' ELSE 'false' END)", var.expr)
+        }
         Ty::Known(_) => format!("CAST({} AS TEXT)", var.expr),
         _ => format!("COALESCE(CAST({} AS TEXT), '')", var.expr),
     }
@@ -284,10 +347,17 @@ fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         .collect::<Result<Vec<_>>>()?;
     let table = frame.shared.source_table();
     let alias = frame.shared.alias("g");
-    let ids: Vec<String> = attributes.iter().map(|id| frame.shared.param(SqlLiteral::Integer(*id))).collect();
+    let ids: Vec<String> = attributes
+        .iter()
+        .map(|id| frame.shared.param(SqlLiteral::Integer(*id)))
+        .collect();
     frame.from.push(format!("{table} AS {alias}"));
-    frame.conditions.push(format!("{alias}.e = {}", entity.expr));
-    frame.conditions.push(format!("{alias}.a IN ({})", ids.join(", ")));
+    frame
+        .conditions
+        .push(format!("{alias}.e = {}", entity.expr));
+    frame
+        .conditions
+        .push(format!("{alias}.a IN ({})", ids.join(", ")));
     for i in 1..ids.len() {
         frame.conditions.push(format!(
             "NOT ({alias}.a = {} AND EXISTS (SELECT 1 FROM {table} AS h WHERE h.e = {alias}.e AND h.a IN ({})))",
@@ -295,14 +365,22 @@ fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
             ids[..i].join(", ")
         ));
     }
-    let attr = Var { expr: format!("{alias}.a"), ty: Ty::Known(ValueType::Ref) };
-    let value = Var { expr: format!("{alias}.v"), ty: Ty::Dynamic(format!("{alias}.t")) };
+    let attr = Var {
+        expr: format!("{alias}.a"),
+        ty: Ty::Known(ValueType::Ref),
+    };
+    let value = Var {
+        expr: format!("{alias}.v"),
+        ty: Ty::Dynamic(format!("{alias}.t")),
+    };
     match binding {
         Binding::Tuple(items) if items.len() == 2 => {
             bind_scalar(frame, &items[0], attr)?;
             bind_scalar(frame, &items[1], value)
         }
-        other => Err(Error::Query(format!("get-some binds [?attribute ?value], not {other:?}"))),
+        other => Err(Error::Query(format!(
+            "get-some binds [?attribute ?value], not {other:?}"
+        ))),
     }
 }
 
@@ -324,11 +402,19 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         terms.expr
     ));
     let Binding::Relation(items) = binding else {
-        return Err(Error::Query("fulltext binds a relation [[?e ?value]]".into()));
+        return Err(Error::Query(
+            "fulltext binds a relation [[?e ?value]]".into(),
+        ));
     };
     let columns = [
-        Var { expr: format!("{alias}.e"), ty: Ty::Known(ValueType::Ref) },
-        Var { expr: format!("{alias}.v"), ty: Ty::Known(ValueType::String) },
+        Var {
+            expr: format!("{alias}.e"),
+            ty: Ty::Known(ValueType::Ref),
+        },
+        Var {
+            expr: format!("{alias}.v"),
+            ty: Ty::Known(ValueType::String),
+        },
     ];
     for (item, var) in items.iter().zip(columns) {
         bind_scalar(frame, item, var)?;
@@ -351,9 +437,13 @@ fn bind_scalar(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Result
                 }
                 Ok(())
             }
-            _ => Err(Error::Query(format!("cannot bind {binding:?}: the value is not a tuple"))),
+            _ => Err(Error::Query(format!(
+                "cannot bind {binding:?}: the value is not a tuple"
+            ))),
         },
-        other => Err(Error::Query(format!("cannot bind {other:?} to a single value"))),
+        other => Err(Error::Query(format!(
+            "cannot bind {other:?} to a single value"
+        ))),
     }
 }
 
@@ -362,12 +452,20 @@ fn constant_var(frame: &Frame<'_, '_>, value: &Value) -> Result<Var> {
     match value {
         Value::Vector(items) | Value::List(items) => Ok(Var {
             expr: "NULL".into(),
-            ty: Ty::Tuple(items.iter().map(|i| constant_var(frame, i)).collect::<Result<_>>()?),
+            ty: Ty::Tuple(
+                items
+                    .iter()
+                    .map(|i| constant_var(frame, i))
+                    .collect::<Result<_>>()?,
+            ),
         }),
         other => {
             let (lit, value_type) = literal(other)
                 .ok_or_else(|| Error::Query(format!("{other} cannot be bound to a variable")))?;
-            Ok(Var { expr: frame.shared.param(lit), ty: Ty::Known(value_type) })
+            Ok(Var {
+                expr: frame.shared.param(lit),
+                ty: Ty::Known(value_type),
+            })
         }
     }
 }
@@ -382,7 +480,9 @@ pub fn bind_value(frame: &mut Frame<'_, '_>, binding: &Binding, value: &Value) -
         Binding::Tuple(items) => {
             let parts = sequence(value, binding)?;
             if parts.len() < items.len() {
-                return Err(Error::Query(format!("{value} has fewer elements than {binding:?}")));
+                return Err(Error::Query(format!(
+                    "{value} has fewer elements than {binding:?}"
+                )));
             }
             for (item, part) in items.iter().zip(parts) {
                 bind_value(frame, item, part)?;
@@ -390,7 +490,10 @@ pub fn bind_value(frame: &mut Frame<'_, '_>, binding: &Binding, value: &Value) -
             Ok(())
         }
         Binding::Collection(item) => {
-            let rows: Vec<Vec<&Value>> = sequence(value, binding)?.into_iter().map(|v| vec![v]).collect();
+            let rows: Vec<Vec<&Value>> = sequence(value, binding)?
+                .into_iter()
+                .map(|v| vec![v])
+                .collect();
             bind_rows(frame, std::slice::from_ref(item.as_ref()), &rows)
         }
         Binding::Relation(items) => {
@@ -412,7 +515,9 @@ fn sequence<'v>(value: &'v Value, binding: &Binding) -> Result<Vec<&'v Value>> {
     match value {
         Value::Vector(items) | Value::List(items) => Ok(items.iter().collect()),
         Value::Set(items) => Ok(items.iter().collect()),
-        other => Err(Error::Query(format!("{other} is not a collection, as {binding:?} needs"))),
+        other => Err(Error::Query(format!(
+            "{other} is not a collection, as {binding:?} needs"
+        ))),
     }
 }
 
@@ -425,14 +530,21 @@ fn bind_rows(frame: &mut Frame<'_, '_>, items: &[Binding], rows: &[Vec<&Value>])
     let mut uniform = vec![true; width];
     for row in rows {
         if row.len() < width {
-            return Err(Error::Query(format!("an input row has {} values, {} expected", row.len(), width)));
+            return Err(Error::Query(format!(
+                "an input row has {} values, {} expected",
+                row.len(),
+                width
+            )));
         }
         let mut columns = Vec::new();
         for (i, value) in row.iter().take(width).enumerate() {
             let (lit, value_type) = literal(value)
                 .ok_or_else(|| Error::Query(format!("{value} cannot be bound to a variable")))?;
             let placeholder = frame.shared.param(lit);
-            columns.push(format!("{placeholder} AS v{i}, {} AS t{i}", value_type.tag()));
+            columns.push(format!(
+                "{placeholder} AS v{i}, {} AS t{i}",
+                value_type.tag()
+            ));
             match types[i] {
                 None => types[i] = Some(value_type),
                 Some(t) if t != value_type => uniform[i] = false,
@@ -442,16 +554,27 @@ fn bind_rows(frame: &mut Frame<'_, '_>, items: &[Binding], rows: &[Vec<&Value>])
         selects.push(format!("SELECT {}", columns.join(", ")));
     }
     if selects.is_empty() {
-        let columns: Vec<String> = (0..width).map(|i| format!("NULL AS v{i}, NULL AS t{i}")).collect();
+        let columns: Vec<String> = (0..width)
+            .map(|i| format!("NULL AS v{i}, NULL AS t{i}"))
+            .collect();
         selects.push(format!("SELECT {} WHERE 0", columns.join(", ")));
     }
-    frame.from.push(format!("({}) AS {alias}", selects.join(" UNION ALL ")));
+    frame
+        .from
+        .push(format!("({}) AS {alias}", selects.join(" UNION ALL ")));
     for (i, item) in items.iter().enumerate() {
         let ty = match (types[i], uniform[i]) {
             (Some(t), true) => Ty::Known(t),
             _ => Ty::Dynamic(format!("{alias}.t{i}")),
         };
-        bind_scalar(frame, item, Var { expr: format!("{alias}.v{i}"), ty })?;
+        bind_scalar(
+            frame,
+            item,
+            Var {
+                expr: format!("{alias}.v{i}"),
+                ty,
+            },
+        )?;
     }
     Ok(())
 }

@@ -17,8 +17,20 @@ const SQL_AGGREGATES: [&str; 6] = ["count", "count-distinct", "sum", "avg", "min
 
 /// Aggregates the executor knows.
 pub const AGGREGATES: [&str; 14] = [
-    "count", "count-distinct", "sum", "avg", "min", "max", "median", "variance", "stddev",
-    "distinct", "sample", "rand", "first", "last",
+    "count",
+    "count-distinct",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "median",
+    "variance",
+    "stddev",
+    "distinct",
+    "sample",
+    "rand",
+    "first",
+    "last",
 ];
 
 struct Columns {
@@ -39,7 +51,8 @@ impl Columns {
             }
             Ty::Dynamic(tag) => {
                 let n = self.cells.len();
-                self.select.push(format!("{} AS c{n}, {tag} AS c{n}t", var.expr));
+                self.select
+                    .push(format!("{} AS c{n}, {tag} AS c{n}t", var.expr));
                 self.cells.push(Cell::Dynamic);
                 Output::Value(n)
             }
@@ -50,7 +63,9 @@ impl Columns {
 
 fn lookup<'f>(frame: &'f Frame<'_, '_>, name: &str, place: &str) -> Result<&'f Var> {
     frame.vars.get(name).ok_or_else(|| {
-        Error::Query(format!("{name} in {place} is not bound by any :where clause"))
+        Error::Query(format!(
+            "{name} in {place} is not bound by any :where clause"
+        ))
     })
 }
 
@@ -71,30 +86,43 @@ fn output_columns(output: &Output, cells: &[Cell], out: &mut Vec<String>) {
 /// Builds the plan from the compiled `:where` frame.
 pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Result<Plan> {
     let elements = query.find.elements();
-    let has_aggregates = elements.iter().any(|e| matches!(e, FindElem::Aggregate { .. }));
-    let sql_aggregation = has_aggregates && elements.iter().all(|e| match e {
-        FindElem::Aggregate { name, args } => {
-            SQL_AGGREGATES.contains(&name.as_str())
-                && args.len() == 1
-                && matches!(&args[0], AggregateArg::Variable(v)
+    let has_aggregates = elements
+        .iter()
+        .any(|e| matches!(e, FindElem::Aggregate { .. }));
+    let sql_aggregation = has_aggregates
+        && elements.iter().all(|e| match e {
+            FindElem::Aggregate { name, args } => {
+                SQL_AGGREGATES.contains(&name.as_str())
+                    && args.len() == 1
+                    && matches!(&args[0], AggregateArg::Variable(v)
                     if matches!(frame.vars.get(&v.0).map(|x| &x.ty), Some(Ty::Known(_))))
-        }
-        _ => true,
-    });
-    let mut columns = Columns { select: Vec::new(), cells: Vec::new() };
+            }
+            _ => true,
+        });
+    let mut columns = Columns {
+        select: Vec::new(),
+        cells: Vec::new(),
+    };
     let mut outputs = Vec::new();
-    let mut aggregate_specs = Vec::new();
     for element in elements {
         let output = match element {
             FindElem::Variable(v) => columns.push(lookup(&frame, &v.0, ":find")?),
             FindElem::Pull { var, pattern, .. } => {
                 let PatternRef::Pattern(pattern) = pattern else {
-                    return Err(Error::Query("a pull pattern given as an input is not supported".into()));
+                    return Err(Error::Query(
+                        "a pull pattern given as an input is not supported".into(),
+                    ));
                 };
                 let bound = lookup(&frame, &var.0, ":find")?;
-                let entity = Var { expr: bound.expr.clone(), ty: Ty::Known(ValueType::Ref) };
+                let entity = Var {
+                    expr: bound.expr.clone(),
+                    ty: Ty::Known(ValueType::Ref),
+                };
                 match columns.push(&entity) {
-                    Output::Value(cell) => Output::Pull { cell, pattern: pattern.clone() },
+                    Output::Value(cell) => Output::Pull {
+                        cell,
+                        pattern: pattern.clone(),
+                    },
                     _ => unreachable!("an entity is one cell"),
                 }
             }
@@ -106,16 +134,20 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
                 for arg in args {
                     inputs.push(match arg {
                         AggregateArg::Constant(value) => AggregateInput::Constant(value.clone()),
-                        AggregateArg::Variable(v) => {
-                            AggregateInput::Column(Box::new(columns.push(lookup(&frame, &v.0, ":find")?)))
-                        }
+                        AggregateArg::Variable(v) => AggregateInput::Column(Box::new(
+                            columns.push(lookup(&frame, &v.0, ":find")?),
+                        )),
                     });
                 }
                 if !matches!(inputs.last(), Some(AggregateInput::Column(_))) {
-                    return Err(Error::Query(format!("aggregate ({name} ...) needs a variable as its last argument")));
+                    return Err(Error::Query(format!(
+                        "aggregate ({name} ...) needs a variable as its last argument"
+                    )));
                 }
-                aggregate_specs.push(outputs.len());
-                Output::Aggregate { name: name.clone(), args: inputs }
+                Output::Aggregate {
+                    name: name.clone(),
+                    args: inputs,
+                }
             }
         };
         outputs.push(output);
@@ -130,8 +162,8 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
     let mut sql = format!(
         "SELECT DISTINCT {}{}{}",
         columns.select.join(", "),
-        frame.from_sql(),
-        frame.where_sql()
+        frame.sql_from(),
+        frame.sql_where()
     );
     let mut cells = columns.cells.clone();
     if sql_aggregation {
@@ -148,7 +180,12 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
                 .iter()
                 .position(|e| matches!(e, FindElem::Variable(v) if v == &term.var))
                 .map(|i| (i, term.descending))
-                .ok_or_else(|| Error::Query(format!("{} in :order-by is not a :find variable", term.var.0)))
+                .ok_or_else(|| {
+                    Error::Query(format!(
+                        "{} in :order-by is not a :find variable",
+                        term.var.0
+                    ))
+                })
         })
         .collect::<Result<Vec<_>>>()?;
     let rust_aggregation = has_aggregates && !sql_aggregation;
@@ -171,24 +208,41 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
             for (index, descending) in &order_terms {
                 let mut names = Vec::new();
                 output_columns(&outputs[*index], &cells, &mut names);
-                keys.extend(names.into_iter().map(|n| if *descending { format!("{n} DESC") } else { n }));
+                keys.extend(names.into_iter().map(|n| {
+                    if *descending {
+                        format!("{n} DESC")
+                    } else {
+                        n
+                    }
+                }));
             }
             sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
         }
         let single = matches!(shape, Shape::Scalar | Shape::Tuple);
-        let limit = if single { Some(query.limit.unwrap_or(1).min(1)) } else { query.limit };
+        let limit = if single {
+            Some(query.limit.unwrap_or(1).min(1))
+        } else {
+            query.limit
+        };
         if limit.is_some() || query.offset.is_some() {
-            let limit = shared.param(SqlLiteral::Integer(limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64)));
-            let offset = shared.param(SqlLiteral::Integer(query.offset.unwrap_or(0).min(i64::MAX as u64) as i64));
+            let limit = shared.param(SqlLiteral::Integer(
+                limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64),
+            ));
+            let offset = shared.param(SqlLiteral::Integer(
+                query.offset.unwrap_or(0).min(i64::MAX as u64) as i64,
+            ));
             sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
         }
     }
     let ctes = shared.ctes.borrow();
     if !ctes.is_empty() {
-        let keyword = if *shared.recursive.borrow() { "WITH RECURSIVE" } else { "WITH" };
+        let keyword = if *shared.recursive.borrow() {
+            "WITH RECURSIVE"
+        } else {
+            "WITH"
+        };
         sql = format!("{keyword} {} {sql}", ctes.join(", "));
     }
-    let _ = aggregate_specs;
     Ok(Plan {
         sql,
         params: shared.params.borrow().clone(),
@@ -204,7 +258,11 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
 }
 
 /// Wraps the distinct bindings in a GROUP BY computing SQL aggregates.
-fn sql_aggregate(inner: &str, cells: &[Cell], outputs: &mut [Output]) -> Result<(String, Vec<Cell>)> {
+fn sql_aggregate(
+    inner: &str,
+    cells: &[Cell],
+    outputs: &mut [Output],
+) -> Result<(String, Vec<Cell>)> {
     let mut select = Vec::new();
     let mut group = Vec::new();
     let mut new_cells = Vec::new();
@@ -213,13 +271,19 @@ fn sql_aggregate(inner: &str, cells: &[Cell], outputs: &mut [Output]) -> Result<
         match output {
             Output::Aggregate { name, args } => {
                 let Some(AggregateInput::Column(column)) = args.last() else {
-                    return Err(Error::Query(format!("aggregate ({name} ...) needs a variable")));
+                    return Err(Error::Query(format!(
+                        "aggregate ({name} ...) needs a variable"
+                    )));
                 };
                 let Output::Value(source) = **column else {
-                    return Err(Error::Query(format!("aggregate ({name} ...) needs a plain variable")));
+                    return Err(Error::Query(format!(
+                        "aggregate ({name} ...) needs a plain variable"
+                    )));
                 };
                 let Cell::Typed(value_type) = cells[source] else {
-                    return Err(Error::Query(format!("aggregate ({name} ...) needs a typed variable")));
+                    return Err(Error::Query(format!(
+                        "aggregate ({name} ...) needs a typed variable"
+                    )));
                 };
                 let (expr, result_type) = match name.as_str() {
                     "count" => (format!("count(c{source})"), ValueType::Long),
@@ -228,7 +292,11 @@ fn sql_aggregate(inner: &str, cells: &[Cell], outputs: &mut [Output]) -> Result<
                     "avg" => (format!("avg(c{source})"), ValueType::Double),
                     "min" => (format!("min(c{source})"), value_type),
                     "max" => (format!("max(c{source})"), value_type),
-                    other => return Err(Error::Query(format!("({other} ...) is not a SQL aggregate"))),
+                    other => {
+                        return Err(Error::Query(format!(
+                            "({other} ...) is not a SQL aggregate"
+                        )))
+                    }
                 };
                 select.push(format!("{expr} AS c{n}"));
                 new_cells.push(Cell::Typed(result_type));
@@ -251,7 +319,13 @@ fn sql_aggregate(inner: &str, cells: &[Cell], outputs: &mut [Output]) -> Result<
 }
 
 /// Re-numbers a grouped output's cells for the outer SELECT.
-fn remap(output: &mut Output, cells: &[Cell], new_cells: &mut Vec<Cell>, select: &mut Vec<String>, group: &mut Vec<String>) {
+fn remap(
+    output: &mut Output,
+    cells: &[Cell],
+    new_cells: &mut Vec<Cell>,
+    select: &mut Vec<String>,
+    group: &mut Vec<String>,
+) {
     match output {
         Output::Value(n) | Output::Pull { cell: n, .. } => {
             let m = new_cells.len();
@@ -265,7 +339,9 @@ fn remap(output: &mut Output, cells: &[Cell], new_cells: &mut Vec<Cell>, select:
             new_cells.push(cells[*n]);
             *n = m;
         }
-        Output::Tuple(items) => items.iter_mut().for_each(|i| remap(i, cells, new_cells, select, group)),
+        Output::Tuple(items) => items
+            .iter_mut()
+            .for_each(|i| remap(i, cells, new_cells, select, group)),
         Output::SqlAggregate(_) | Output::Aggregate { .. } => {}
     }
 }

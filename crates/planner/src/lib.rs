@@ -60,7 +60,10 @@ pub enum Output {
     /// An aggregate computed by SQL: the value of its cell, typed as given.
     SqlAggregate(usize),
     /// An aggregate the executor computes over the group's rows.
-    Aggregate { name: String, args: Vec<AggregateInput> },
+    Aggregate {
+        name: String,
+        args: Vec<AggregateInput>,
+    },
 }
 
 /// An argument of an aggregate computed in Rust.

@@ -54,7 +54,11 @@ impl RecursiveRelation {
             return Ok(name.clone());
         }
         let name = shared.alias("rec");
-        shared.rules.tables.borrow_mut().insert(self.component, name.clone());
+        shared
+            .rules
+            .tables
+            .borrow_mut()
+            .insert(self.component, name.clone());
         *shared.recursive.borrow_mut() = true;
         let width = self
             .names
@@ -76,7 +80,9 @@ impl RecursiveRelation {
             }
         }
         if base.is_empty() {
-            let nulls: Vec<String> = (0..width).map(|i| format!("NULL AS v{i}, NULL AS t{i}")).collect();
+            let nulls: Vec<String> = (0..width)
+                .map(|i| format!("NULL AS v{i}, NULL AS t{i}"))
+                .collect();
             base.push(format!("SELECT 0 AS rid, {} WHERE 0", nulls.join(", ")));
         }
         let mut columns = vec!["rid".to_string()];
@@ -85,14 +91,21 @@ impl RecursiveRelation {
             columns.push(format!("t{i}"));
         }
         let parts: Vec<String> = base.into_iter().chain(recursive).collect();
-        shared
-            .ctes
-            .borrow_mut()
-            .push(format!("{name}({}) AS ({})", columns.join(", "), parts.join(" UNION ")));
+        shared.ctes.borrow_mut().push(format!(
+            "{name}({}) AS ({})",
+            columns.join(", "),
+            parts.join(" UNION ")
+        ));
         Ok(name)
     }
 
-    fn body_select(&self, shared: &Shared<'_>, rid: usize, rule: &Rule, width: usize) -> Result<String> {
+    fn body_select(
+        &self,
+        shared: &Shared<'_>,
+        rid: usize,
+        rule: &Rule,
+        width: usize,
+    ) -> Result<String> {
         let own_calls = count_calls(&rule.body, &self.names);
         if own_calls > 1 {
             return Err(Error::Query(format!(
@@ -104,17 +117,24 @@ impl RecursiveRelation {
         let mut frame = Frame::new(shared);
         frame.compile_clauses(rule.body.clone())?;
         let mut columns = vec![format!("{rid}")];
-        for (i, head) in rule.required.iter().chain(&rule.free).enumerate() {
+        for head in rule.required.iter().chain(&rule.free) {
             let var = frame.vars.get(&head.0).ok_or_else(|| {
-                Error::Query(format!("rule ({} ...) does not bind {} in its body", rule.name, head.0))
+                Error::Query(format!(
+                    "rule ({} ...) does not bind {} in its body",
+                    rule.name, head.0
+                ))
             })?;
             columns.push(format!("{}, {}", var.expr, var.tag_expr()));
-            let _ = i;
         }
         for _ in (rule.required.len() + rule.free.len())..width {
             columns.push("NULL, NULL".to_string());
         }
-        Ok(format!("SELECT {}{}{}", columns.join(", "), frame.from_sql(), frame.where_sql()))
+        Ok(format!(
+            "SELECT {}{}{}",
+            columns.join(", "),
+            frame.sql_from(),
+            frame.sql_where()
+        ))
     }
 }
 
@@ -162,7 +182,10 @@ impl RuleSet {
                     )));
                 }
             }
-            by_name.entry(rule.name.clone()).or_default().push(rule.clone());
+            by_name
+                .entry(rule.name.clone())
+                .or_default()
+                .push(rule.clone());
         }
         let mut edges: IndexMap<String, Vec<(String, bool)>> = IndexMap::new();
         for (name, defs) in &by_name {
@@ -184,7 +207,9 @@ impl RuleSet {
         let mut recursive_components = Vec::new();
         for component in components {
             let self_loop = component.len() == 1
-                && edges[&component[0]].iter().any(|(callee, _)| *callee == component[0]);
+                && edges[&component[0]]
+                    .iter()
+                    .any(|(callee, _)| *callee == component[0]);
             if component.len() == 1 && !self_loop {
                 continue;
             }
@@ -229,13 +254,16 @@ impl RuleSet {
                 (n.clone(), positions)
             })
             .collect();
-        Some(RecursiveRelation { component, names, required })
+        Some(RecursiveRelation {
+            component,
+            names,
+            required,
+        })
     }
 
     /// Replaces calls of non-recursive rules by their bodies (an `or-join`
     /// when a rule has several definitions). Calls of recursive rules stay.
-    pub fn expand_calls(&self, clauses: Vec<Clause>, frame: &Frame<'_, '_>) -> Result<Vec<Clause>> {
-        let _ = frame;
+    pub fn expand_calls(&self, clauses: Vec<Clause>) -> Result<Vec<Clause>> {
         let mut out = Vec::new();
         let mut pending: Vec<Clause> = clauses.into_iter().rev().collect();
         let mut expansions = 0;
@@ -296,9 +324,10 @@ impl RuleSet {
                 }
             }
             let mut locals = HashSet::new();
-            def.body.iter().for_each(|c| crate::compile::clause_vars(c, &mut Vec::new()));
             let mut body_vars = Vec::new();
-            def.body.iter().for_each(|c| crate::compile::clause_vars(c, &mut body_vars));
+            def.body
+                .iter()
+                .for_each(|c| crate::compile::clause_vars(c, &mut body_vars));
             for v in body_vars {
                 if !renames.contains_key(&v) && locals.insert(v.clone()) {
                     renames.insert(v.clone(), self.fresh_name(&v));
@@ -323,13 +352,19 @@ impl RuleSet {
                 }
             }
         }
-        Ok(vec![Clause::Or { join: Some(join), branches }])
+        Ok(vec![Clause::Or {
+            join: Some(join),
+            branches,
+        }])
     }
 }
 
 fn ground(name: &str, value: &Value) -> Clause {
     Clause::Function {
-        call: FnCall { name: "ground".into(), args: vec![Term::Constant(value.clone())] },
+        call: FnCall {
+            name: "ground".into(),
+            args: vec![Term::Constant(value.clone())],
+        },
         binding: Binding::Variable(Variable(name.to_string())),
     }
 }
@@ -345,9 +380,13 @@ fn rename_binding(binding: &Binding, rename: &dyn Fn(&str) -> String) -> Binding
     match binding {
         Binding::Variable(v) => Binding::Variable(Variable(rename(&v.0))),
         Binding::Blank => Binding::Blank,
-        Binding::Tuple(items) => Binding::Tuple(items.iter().map(|b| rename_binding(b, rename)).collect()),
+        Binding::Tuple(items) => {
+            Binding::Tuple(items.iter().map(|b| rename_binding(b, rename)).collect())
+        }
         Binding::Collection(item) => Binding::Collection(Box::new(rename_binding(item, rename))),
-        Binding::Relation(items) => Binding::Relation(items.iter().map(|b| rename_binding(b, rename)).collect()),
+        Binding::Relation(items) => {
+            Binding::Relation(items.iter().map(|b| rename_binding(b, rename)).collect())
+        }
     }
 }
 
@@ -394,7 +433,10 @@ pub fn rename_clause(clause: &Clause, rename: &dyn Fn(&str) -> String) -> Clause
 }
 
 fn rename_call(call: &FnCall, rename: &dyn Fn(&str) -> String) -> FnCall {
-    FnCall { name: call.name.clone(), args: call.args.iter().map(|t| rename_term(t, rename)).collect() }
+    FnCall {
+        name: call.name.clone(),
+        args: call.args.iter().map(|t| rename_term(t, rename)).collect(),
+    }
 }
 
 /// Tarjan's algorithm, iteration order fixed by the IndexMap.

@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use factlite_core::{Datom, Entid, Schema, TypedValue};
 use factlite_edn::Keyword;
+use factlite_planner::Source;
 use rusqlite::types::Value as SqlValue;
 
 use crate::encode::from_sql;
@@ -70,7 +71,11 @@ impl Db {
 
     /// The database as it was right after transaction `tx`.
     pub fn as_of(&self, tx: Entid) -> Db {
-        Db::new(self.store.clone(), self.basis.min(tx), DbView::AsOf(tx.min(self.basis)))
+        Db::new(
+            self.store.clone(),
+            self.basis.min(tx),
+            DbView::AsOf(tx.min(self.basis)),
+        )
     }
 
     /// The datoms of this snapshot asserted after transaction `tx`.
@@ -113,7 +118,22 @@ impl Db {
     /// added)`, with its parameters. Queries, pulls and index reads all start
     /// from it.
     pub fn source_sql(&self) -> Result<(String, Vec<SqlValue>)> {
-        Ok(source_sql(self.effective_view()?, self.basis))
+        let source = self.planner_source()?;
+        let params = match source {
+            Source::Current => vec![],
+            Source::AsOf(t) | Source::Since(t) | Source::History(t) => vec![SqlValue::Integer(t)],
+        };
+        Ok((factlite_planner::source_sql(source, 1), params))
+    }
+
+    /// The planner's source for this snapshot.
+    pub fn planner_source(&self) -> Result<Source> {
+        Ok(match self.effective_view()? {
+            DbView::Current => Source::Current,
+            DbView::AsOf(t) => Source::AsOf(t),
+            DbView::Since(t) => Source::Since(t),
+            DbView::History => Source::History(self.basis),
+        })
     }
 
     /// Every datom of an index whose leading components equal `prefix`
@@ -187,34 +207,5 @@ impl Db {
             });
         }
         Ok(datoms)
-    }
-}
-
-/// The rows `(e, a, v, t, tx, added)` a view sees, as SQL with parameters.
-///
-/// - current: the `datoms` table;
-/// - as of T: the log's assertions up to T not retracted later up to T (the
-///   log alternates assertion and retraction for each fact);
-/// - since T: current datoms asserted after T;
-/// - history: the log up to the basis.
-pub fn source_sql(view: DbView, basis: Entid) -> (String, Vec<SqlValue>) {
-    match view {
-        DbView::Current => ("SELECT e, a, v, t, tx, 1 AS added FROM datoms".to_string(), vec![]),
-        DbView::AsOf(t) => (
-            "SELECT l.e, l.a, l.v, l.t, l.tx, 1 AS added FROM log AS l \
-             WHERE l.added = 1 AND l.tx <= ?1 AND NOT EXISTS (\
-             SELECT 1 FROM log AS r WHERE r.a = l.a AND r.e = l.e AND r.v = l.v \
-             AND r.tx > l.tx AND r.tx <= ?1)"
-                .to_string(),
-            vec![SqlValue::Integer(t)],
-        ),
-        DbView::Since(t) => (
-            "SELECT e, a, v, t, tx, 1 AS added FROM datoms WHERE tx > ?1".to_string(),
-            vec![SqlValue::Integer(t)],
-        ),
-        DbView::History => (
-            "SELECT e, a, v, t, tx, added FROM log WHERE tx <= ?1".to_string(),
-            vec![SqlValue::Integer(basis)],
-        ),
     }
 }

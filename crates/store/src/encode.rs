@@ -58,20 +58,22 @@ pub fn from_sql(value: ValueRef<'_>, tag: i64) -> Result<TypedValue, CorruptValu
         (ValueType::Boolean, ValueRef::Integer(i)) => Some(TypedValue::Boolean(i != 0)),
         (ValueType::Double, ValueRef::Real(x)) => Some(TypedValue::Double(x)),
         (ValueType::Double, ValueRef::Integer(i)) => Some(TypedValue::Double(i as f64)),
-        (ValueType::String, ValueRef::Text(t)) => {
-            std::str::from_utf8(t).ok().map(|s| TypedValue::String(s.to_string()))
-        }
-        (ValueType::Keyword, ValueRef::Text(t)) => {
-            std::str::from_utf8(t).ok().map(|s| TypedValue::Keyword(Keyword::from_str_lossy(s)))
-        }
-        (ValueType::Uuid, ValueRef::Blob(b)) => {
-            <[u8; 16]>::try_from(b).ok().map(|bytes| TypedValue::Uuid(u128::from_be_bytes(bytes)))
-        }
+        (ValueType::String, ValueRef::Text(t)) => std::str::from_utf8(t)
+            .ok()
+            .map(|s| TypedValue::String(s.to_string())),
+        (ValueType::Keyword, ValueRef::Text(t)) => std::str::from_utf8(t)
+            .ok()
+            .map(|s| TypedValue::Keyword(Keyword::from_str_lossy(s))),
+        (ValueType::Uuid, ValueRef::Blob(b)) => <[u8; 16]>::try_from(b)
+            .ok()
+            .map(|bytes| TypedValue::Uuid(u128::from_be_bytes(bytes))),
         (ValueType::Bytes, ValueRef::Blob(b)) => Some(TypedValue::Bytes(b.to_vec())),
         _ => None,
     };
     decoded.ok_or_else(|| {
-        CorruptValue(format!("stored value {value:?} does not decode as {value_type}"))
+        CorruptValue(format!(
+            "stored value {value:?} does not decode as {value_type}"
+        ))
     })
 }
 

@@ -16,13 +16,23 @@ pub enum Error {
     /// An attribute no schema defines.
     UnknownAttribute { attribute: String },
     /// A value that does not fit its attribute's type.
-    TypeMismatch { entity: String, attribute: String, value: Value, expected: ValueType },
+    TypeMismatch {
+        entity: String,
+        attribute: String,
+        value: Box<Value>,
+        expected: ValueType,
+    },
     /// A uniqueness constraint would be violated.
     UniqueConflict(String),
     /// A lookup ref, ident or id that names no entity.
     UnknownEntity(String),
     /// `:db/cas` found another value.
-    CasFailed { entity: String, attribute: String, expected: String, found: String },
+    CasFailed {
+        entity: String,
+        attribute: String,
+        expected: String,
+        found: String,
+    },
     /// A schema change that is not allowed.
     Schema(String),
     /// A query that parses but cannot run.

@@ -117,11 +117,27 @@ fn bootstrap_datoms(tx_id: i64, now_ms: i64) -> Vec<(i64, i64, TypedValue)> {
     };
     for attribute in bootstrap::attributes() {
         let id = attribute.id;
-        datoms.push((id, bootstrap::DB_IDENT, TypedValue::Keyword(attribute.ident.clone())));
-        datoms.push((id, bootstrap::DB_VALUE_TYPE, TypedValue::Ref(enum_id(attribute.value_type.ident()))));
-        datoms.push((id, bootstrap::DB_CARDINALITY, TypedValue::Ref(enum_id(attribute.cardinality.ident()))));
+        datoms.push((
+            id,
+            bootstrap::DB_IDENT,
+            TypedValue::Keyword(attribute.ident.clone()),
+        ));
+        datoms.push((
+            id,
+            bootstrap::DB_VALUE_TYPE,
+            TypedValue::Ref(enum_id(attribute.value_type.ident())),
+        ));
+        datoms.push((
+            id,
+            bootstrap::DB_CARDINALITY,
+            TypedValue::Ref(enum_id(attribute.cardinality.ident())),
+        ));
         if let Some(unique) = attribute.unique {
-            datoms.push((id, bootstrap::DB_UNIQUE, TypedValue::Ref(enum_id(unique.ident()))));
+            datoms.push((
+                id,
+                bootstrap::DB_UNIQUE,
+                TypedValue::Ref(enum_id(unique.ident())),
+            ));
         }
         if attribute.index {
             datoms.push((id, bootstrap::DB_INDEX, TypedValue::Boolean(true)));
@@ -138,9 +154,8 @@ fn write_bootstrap(conn: &Connection, now_ms: i64) -> Result<()> {
     let tx_id = Partition::Tx.start();
     let attributes = bootstrap::attributes();
     let in_avet = |a: i64| attributes.iter().any(|attr| attr.id == a && attr.in_avet());
-    let mut insert_datom = conn.prepare(
-        "INSERT INTO datoms (e, a, v, t, tx, avet) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+    let mut insert_datom =
+        conn.prepare("INSERT INTO datoms (e, a, v, t, tx, avet) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
     let mut insert_log = conn.prepare(
         "INSERT INTO log (tx, seq, e, a, v, t, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
     )?;

@@ -7,12 +7,14 @@ use std::collections::HashMap;
 
 use factlite_core::Entid;
 use factlite_edn::{Keyword, Symbol, Value};
-use factlite_planner::{aggregate, AggregateInput, Cell, Output, Plan, Shape, SqlLiteral, Source, Statistics};
+use factlite_planner::{
+    aggregate, AggregateInput, Cell, Output, Plan, Shape, SqlLiteral, Statistics,
+};
 use factlite_query::{Query, ReturnMapKind};
 use indexmap::IndexMap;
 use rusqlite::types::Value as SqlValue;
 
-use crate::db::{Db, DbView};
+use crate::db::Db;
 use crate::encode::from_sql;
 use crate::error::{Error, Result};
 
@@ -35,7 +37,9 @@ impl Statistics for Counts {
 impl From<factlite_planner::Error> for Error {
     fn from(error: factlite_planner::Error) -> Error {
         match error {
-            factlite_planner::Error::UnknownAttribute(attribute) => Error::UnknownAttribute { attribute },
+            factlite_planner::Error::UnknownAttribute(attribute) => {
+                Error::UnknownAttribute { attribute }
+            }
             factlite_planner::Error::Parse(message) => Error::Parse(message),
             other => Error::Query(other.to_string()),
         }
@@ -59,16 +63,9 @@ impl Db {
         let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         let by_attribute: HashMap<Entid, i64> = rows.collect::<rusqlite::Result<_>>()?;
         let total = by_attribute.values().sum();
-        Ok(Counts { by_attribute, total })
-    }
-
-    /// The planner's source for this snapshot.
-    fn planner_source(&self) -> Result<Source> {
-        Ok(match self.effective_view()? {
-            DbView::Current => Source::Current,
-            DbView::AsOf(t) => Source::AsOf(t),
-            DbView::Since(t) => Source::Since(t),
-            DbView::History => Source::History(self.basis_tx()),
+        Ok(Counts {
+            by_attribute,
+            total,
         })
     }
 
@@ -133,7 +130,12 @@ impl Db {
                 };
                 cells.push(value);
             }
-            results.push(plan.outputs.iter().map(|o| self.output(o, &cells)).collect::<Result<_>>()?);
+            results.push(
+                plan.outputs
+                    .iter()
+                    .map(|o| self.output(o, &cells))
+                    .collect::<Result<_>>()?,
+            );
             if matches!(plan.shape, Shape::Scalar | Shape::Tuple) && !plan.rust_aggregation {
                 break;
             }
@@ -148,9 +150,12 @@ impl Db {
     fn output(&self, output: &Output, cells: &[Value]) -> Result<Value> {
         Ok(match output {
             Output::Value(n) | Output::SqlAggregate(n) => cells[*n].clone(),
-            Output::Tuple(items) => {
-                Value::Vector(items.iter().map(|i| self.output(i, cells)).collect::<Result<_>>()?)
-            }
+            Output::Tuple(items) => Value::Vector(
+                items
+                    .iter()
+                    .map(|i| self.output(i, cells))
+                    .collect::<Result<_>>()?,
+            ),
             Output::Pull { cell, pattern } => self.pull(pattern, &cells[*cell])?,
             // Filled in by aggregation: the row keeps the aggregate's input.
             Output::Aggregate { args, .. } => match args.last() {
@@ -191,7 +196,9 @@ fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>, _db: &Db) -> Result<Vec<Ve
     for (_, members) in groups {
         let mut row = members[0].clone();
         for &position in &aggregate_positions {
-            let Output::Aggregate { name, args } = &plan.outputs[position] else { continue };
+            let Output::Aggregate { name, args } = &plan.outputs[position] else {
+                continue;
+            };
             let constants: Vec<Value> = args
                 .iter()
                 .filter_map(|a| match a {
@@ -208,7 +215,11 @@ fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>, _db: &Db) -> Result<Vec<Ve
         out.sort_by(|a, b| {
             for (index, descending) in &plan.order_in_rust {
                 let ordering = a[*index].cmp(&b[*index]);
-                let ordering = if *descending { ordering.reverse() } else { ordering };
+                let ordering = if *descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                };
                 if ordering != std::cmp::Ordering::Equal {
                     return ordering;
                 }
@@ -244,7 +255,9 @@ fn shape(plan: &Plan, rows: Vec<Vec<Value>>) -> Value {
                         .zip(row)
                         .map(|(name, value)| {
                             let key = match maps.kind {
-                                ReturnMapKind::Keys => Value::Keyword(Keyword::from_str_lossy(name)),
+                                ReturnMapKind::Keys => {
+                                    Value::Keyword(Keyword::from_str_lossy(name))
+                                }
                                 ReturnMapKind::Strs => Value::String(name.clone()),
                                 ReturnMapKind::Syms => Value::Symbol(Symbol::from_str_lossy(name)),
                             };
@@ -256,8 +269,20 @@ fn shape(plan: &Plan, rows: Vec<Vec<Value>>) -> Value {
             });
             collect(rows.collect())
         }
-        Shape::Collection => collect(rows.into_iter().filter_map(|row| row.into_iter().next()).collect()),
-        Shape::Scalar => rows.into_iter().next().and_then(|row| row.into_iter().next()).unwrap_or(Value::Nil),
-        Shape::Tuple => rows.into_iter().next().map(Value::Vector).unwrap_or(Value::Nil),
+        Shape::Collection => collect(
+            rows.into_iter()
+                .filter_map(|row| row.into_iter().next())
+                .collect(),
+        ),
+        Shape::Scalar => rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next())
+            .unwrap_or(Value::Nil),
+        Shape::Tuple => rows
+            .into_iter()
+            .next()
+            .map(Value::Vector)
+            .unwrap_or(Value::Nil),
     }
 }

@@ -20,9 +20,8 @@ pub fn values(conn: &Connection, e: Entid, a: Entid) -> Result<Vec<TypedValue>> 
 
 /// Whether the datom (e, a, v) currently holds.
 pub fn holds(conn: &Connection, e: Entid, a: Entid, v: &TypedValue) -> Result<bool> {
-    let mut statement = conn.prepare_cached(
-        "SELECT 1 FROM datoms WHERE e = ?1 AND a = ?2 AND v = ?3 AND t = ?4",
-    )?;
+    let mut statement =
+        conn.prepare_cached("SELECT 1 FROM datoms WHERE e = ?1 AND a = ?2 AND v = ?3 AND t = ?4")?;
     Ok(statement.exists(params![e, a, SqlParam(v), v.value_type().tag()])?)
 }
 
@@ -32,7 +31,9 @@ pub fn holder(conn: &Connection, a: Entid, v: &TypedValue) -> Result<Option<Enti
         "SELECT e FROM datoms WHERE a = ?1 AND v = ?2 AND t = ?3 AND avet = 1 LIMIT 1",
     )?;
     Ok(statement
-        .query_row(params![a, SqlParam(v), v.value_type().tag()], |row| row.get(0))
+        .query_row(params![a, SqlParam(v), v.value_type().tag()], |row| {
+            row.get(0)
+        })
         .optional()?)
 }
 

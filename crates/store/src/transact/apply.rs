@@ -21,7 +21,8 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
         .iter()
         .chain(&record.asserted)
         .any(|(_, a, _)| bootstrap::SCHEMA_ATTRIBUTES.contains(a));
-    let mut delete = conn.prepare_cached("DELETE FROM datoms WHERE e = ?1 AND a = ?2 AND v = ?3")?;
+    let mut delete =
+        conn.prepare_cached("DELETE FROM datoms WHERE e = ?1 AND a = ?2 AND v = ?3")?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO datoms (e, a, v, t, tx, avet) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
@@ -32,7 +33,15 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     let mut seq: i64 = 0;
     for (e, a, v) in &record.retracted {
         delete.execute(params![e, a, SqlParam(v)])?;
-        log.execute(params![record.tx, seq, e, a, SqlParam(v), v.value_type().tag(), false])?;
+        log.execute(params![
+            record.tx,
+            seq,
+            e,
+            a,
+            SqlParam(v),
+            v.value_type().tag(),
+            false
+        ])?;
         seq += 1;
         *counts.entry(*a).or_default() -= 1;
         if old_schema.attribute(*a).is_some_and(|attr| attr.fulltext) {
@@ -44,8 +53,23 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     for (e, a, v) in &record.asserted {
         let attribute = old_schema.attribute(*a);
         let avet = attribute.is_some_and(|attr| attr.in_avet());
-        insert.execute(params![e, a, SqlParam(v), v.value_type().tag(), record.tx, avet])?;
-        log.execute(params![record.tx, seq, e, a, SqlParam(v), v.value_type().tag(), true])?;
+        insert.execute(params![
+            e,
+            a,
+            SqlParam(v),
+            v.value_type().tag(),
+            record.tx,
+            avet
+        ])?;
+        log.execute(params![
+            record.tx,
+            seq,
+            e,
+            a,
+            SqlParam(v),
+            v.value_type().tag(),
+            true
+        ])?;
         seq += 1;
         *counts.entry(*a).or_default() += 1;
         if attribute.is_some_and(|attr| attr.fulltext) {
@@ -59,9 +83,13 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     for (a, delta) in counts.iter().filter(|(_, delta)| **delta != 0) {
         stats.execute(params![a, delta])?;
     }
-    let mut partitions = conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?;
+    let mut partitions =
+        conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?;
     for partition in Partition::ALL {
-        partitions.execute(params![partition as i64, record.next_ids[partition as usize]])?;
+        partitions.execute(params![
+            partition as i64,
+            record.next_ids[partition as usize]
+        ])?;
     }
     if !touches_schema {
         return Ok(None);
@@ -89,11 +117,7 @@ fn remove_fulltext(conn: &Connection, e: Entid, a: Entid, v: &TypedValue) -> Res
 
 /// Judges every attribute whose definition changed, and brings the indexes
 /// in line with the new definitions.
-fn check_schema_change(
-    conn: &Connection,
-    old: &Schema,
-    new: &Schema,
-) -> Result<()> {
+fn check_schema_change(conn: &Connection, old: &Schema, new: &Schema) -> Result<()> {
     for attribute in new.attributes() {
         let name = Value::Keyword(attribute.ident.clone());
         let in_use = || -> Result<bool> {
@@ -118,8 +142,7 @@ fn check_schema_change(
                     )?
                     .query_row(params![attribute.id], |row| row.get(0))
                     .optional()?;
-                if let Some(e) = several
-                {
+                if let Some(e) = several {
                     return Err(Error::Schema(format!(
                         "{name} cannot become cardinality one: entity {e} holds several values"
                     )));
@@ -137,10 +160,14 @@ fn check_schema_change(
             }
         }
         if attribute.is_component && attribute.value_type != ValueType::Ref {
-            return Err(Error::Schema(format!("{name} cannot be a component: it is not a ref")));
+            return Err(Error::Schema(format!(
+                "{name} cannot be a component: it is not a ref"
+            )));
         }
         if attribute.fulltext && attribute.value_type != ValueType::String {
-            return Err(Error::Schema(format!("{name} cannot be fulltext: it is not a string")));
+            return Err(Error::Schema(format!(
+                "{name} cannot be fulltext: it is not a string"
+            )));
         }
         if previous.map(|p| p.in_avet()) != Some(attribute.in_avet()) {
             conn.prepare_cached("UPDATE datoms SET avet = ?2 WHERE a = ?1")?

@@ -64,11 +64,29 @@ enum ValueTerm {
 
 #[derive(Debug)]
 enum Op {
-    Add { e: EntityTerm, a: Entid, v: ValueTerm },
-    Retract { e: EntityTerm, a: Entid, v: ValueTerm },
-    RetractAttribute { e: EntityTerm, a: Entid },
-    RetractEntity { e: EntityTerm },
-    Cas { e: EntityTerm, a: Entid, old: Option<ValueTerm>, new: ValueTerm },
+    Add {
+        e: EntityTerm,
+        a: Entid,
+        v: ValueTerm,
+    },
+    Retract {
+        e: EntityTerm,
+        a: Entid,
+        v: ValueTerm,
+    },
+    RetractAttribute {
+        e: EntityTerm,
+        a: Entid,
+    },
+    RetractEntity {
+        e: EntityTerm,
+    },
+    Cas {
+        e: EntityTerm,
+        a: Entid,
+        old: Option<ValueTerm>,
+        new: ValueTerm,
+    },
 }
 
 type DatomKey = (Entid, Entid, TypedValue);
@@ -156,14 +174,22 @@ impl<'c> Resolver<'c> {
 
     fn declare_attributes(&mut self, forms: &[TxForm]) -> Result<()> {
         for (index, form) in forms.iter().enumerate() {
-            let TxForm::Map(TxMap { db_id, attrs: attributes }) = form else { continue };
+            let TxForm::Map(TxMap {
+                db_id,
+                attrs: attributes,
+            }) = form
+            else {
+                continue;
+            };
             let Some(Value::Keyword(ident)) = attributes.get(&db_keyword("ident")) else {
                 continue;
             };
             if self.schema.entid(ident).is_some() {
                 continue; // an existing ident: this map upserts and may alter it
             }
-            let Some(value_type) = attributes.get(&db_keyword("valueType")) else { continue };
+            let Some(value_type) = attributes.get(&db_keyword("valueType")) else {
+                continue;
+            };
             let id = match db_id {
                 Some(EntityRef::Id(id)) => *id,
                 Some(EntityRef::TempId(name)) => {
@@ -202,7 +228,10 @@ impl<'c> Resolver<'c> {
 
     fn expand_form(&mut self, index: usize, form: &TxForm) -> Result<()> {
         match form {
-            TxForm::Map(TxMap { db_id, attrs: attributes }) => {
+            TxForm::Map(TxMap {
+                db_id,
+                attrs: attributes,
+            }) => {
                 let e = match (db_id, self.preallocated.get(&index)) {
                     (Some(reference), _) => self.entity_term(reference)?,
                     (None, Some(id)) => EntityTerm::Id(*id),
@@ -214,14 +243,22 @@ impl<'c> Resolver<'c> {
                 let e = self.entity_term(e)?;
                 let attribute = self.forward_attribute(a)?;
                 let v = self.value_term(&e, &attribute, v)?;
-                self.ops.push(Op::Add { e, a: attribute.id, v });
+                self.ops.push(Op::Add {
+                    e,
+                    a: attribute.id,
+                    v,
+                });
                 Ok(())
             }
             TxForm::Retract { e, a, v: Some(v) } => {
                 let e = self.entity_term(e)?;
                 let attribute = self.forward_attribute(a)?;
                 let v = self.value_term(&e, &attribute, v)?;
-                self.ops.push(Op::Retract { e, a: attribute.id, v });
+                self.ops.push(Op::Retract {
+                    e,
+                    a: attribute.id,
+                    v,
+                });
                 Ok(())
             }
             TxForm::Retract { e, a, v: None } => {
@@ -249,7 +286,12 @@ impl<'c> Resolver<'c> {
                     old => Some(self.value_term(&e, &attribute, old)?),
                 };
                 let new = self.value_term(&e, &attribute, new)?;
-                self.ops.push(Op::Cas { e, a: attribute.id, old, new });
+                self.ops.push(Op::Cas {
+                    e,
+                    a: attribute.id,
+                    old,
+                    new,
+                });
                 Ok(())
             }
         }
@@ -276,7 +318,11 @@ impl<'c> Resolver<'c> {
             }
             for item in self.values_of(&attribute, value) {
                 let v = self.value_term(e, &attribute, item)?;
-                self.ops.push(Op::Add { e: e.clone(), a: attribute.id, v });
+                self.ops.push(Op::Add {
+                    e: e.clone(),
+                    a: attribute.id,
+                    v,
+                });
             }
         }
         Ok(())
@@ -305,7 +351,11 @@ impl<'c> Resolver<'c> {
                 ValueTerm::Entity(term) => term,
                 ValueTerm::Value(_) => unreachable!("ref values are entity terms"),
             };
-            self.ops.push(Op::Add { e: referrer, a: attribute.id, v: ValueTerm::Entity(e.clone()) });
+            self.ops.push(Op::Add {
+                e: referrer,
+                a: attribute.id,
+                v: ValueTerm::Entity(e.clone()),
+            });
         }
         Ok(())
     }
@@ -329,9 +379,10 @@ impl<'c> Resolver<'c> {
     fn is_lookup_ref(&self, value: &Value) -> bool {
         match value {
             Value::Vector(items) if items.len() == 2 => match &items[0] {
-                Value::Keyword(k) => {
-                    self.schema.attribute_named(k).is_some_and(|a| a.unique.is_some())
-                }
+                Value::Keyword(k) => self
+                    .schema
+                    .attribute_named(k)
+                    .is_some_and(|a| a.unique.is_some()),
                 _ => false,
             },
             _ => false,
@@ -364,12 +415,14 @@ impl<'c> Resolver<'c> {
     }
 
     fn check_id_exists(&self, id: Entid) -> Result<()> {
-        let allocated = Partition::of(id)
-            .is_some_and(|p| id >= p.start() && id < self.next_ids[p as usize]);
+        let allocated =
+            Partition::of(id).is_some_and(|p| id >= p.start() && id < self.next_ids[p as usize]);
         if allocated || id == self.ctx.tx {
             Ok(())
         } else {
-            Err(Error::UnknownEntity(format!("entity id {id} was never allocated")))
+            Err(Error::UnknownEntity(format!(
+                "entity id {id} was never allocated"
+            )))
         }
     }
 
@@ -383,23 +436,25 @@ impl<'c> Resolver<'c> {
                 attr.ident_text()
             )));
         }
-        let typed = TypedValue::from_edn(value, attr.value_type).map_err(|_| {
-            Error::TypeMismatch {
+        let typed =
+            TypedValue::from_edn(value, attr.value_type).map_err(|_| Error::TypeMismatch {
                 entity: described(),
                 attribute: attr.ident_text(),
-                value: value.clone(),
+                value: Box::new(value.clone()),
                 expected: attr.value_type,
-            }
-        })?;
+            })?;
         reads::holder(self.ctx.conn, attr.id, &typed)?.ok_or_else(|| {
             Error::UnknownEntity(format!("lookup ref {} names no entity", described()))
         })
     }
 
     fn attribute_named(&self, ident: &Keyword) -> Result<Attribute> {
-        self.schema.attribute_named(ident).cloned().ok_or_else(|| Error::UnknownAttribute {
-            attribute: Value::Keyword(ident.clone()).to_string(),
-        })
+        self.schema
+            .attribute_named(ident)
+            .cloned()
+            .ok_or_else(|| Error::UnknownAttribute {
+                attribute: Value::Keyword(ident.clone()).to_string(),
+            })
     }
 
     /// The attribute of a list form; reverse attributes are not allowed there.
@@ -410,17 +465,27 @@ impl<'c> Resolver<'c> {
                 Value::Keyword(ident.clone())
             ))),
             AttrRef::Ident(ident) => self.attribute_named(ident),
-            AttrRef::Id(id) => self.schema.attribute(*id).cloned().ok_or_else(|| {
-                Error::UnknownAttribute { attribute: format!("entity {id}") }
-            }),
+            AttrRef::Id(id) => {
+                self.schema
+                    .attribute(*id)
+                    .cloned()
+                    .ok_or_else(|| Error::UnknownAttribute {
+                        attribute: format!("entity {id}"),
+                    })
+            }
         }
     }
 
-    fn value_term(&mut self, e: &EntityTerm, attribute: &Attribute, value: &Value) -> Result<ValueTerm> {
+    fn value_term(
+        &mut self,
+        e: &EntityTerm,
+        attribute: &Attribute,
+        value: &Value,
+    ) -> Result<ValueTerm> {
         let mismatch = |this: &Self| Error::TypeMismatch {
             entity: this.describe(e),
             attribute: attribute.ident_text(),
-            value: value.clone(),
+            value: Box::new(value.clone()),
             expected: attribute.value_type,
         };
         if attribute.value_type != ValueType::Ref {
@@ -433,7 +498,9 @@ impl<'c> Resolver<'c> {
             Value::String(name) => self.entity_term(&EntityRef::TempId(name.clone()))?,
             Value::Keyword(ident) => self.entity_term(&EntityRef::Ident(ident.clone()))?,
             Value::Vector(items) if self.is_lookup_ref(value) => {
-                let Value::Keyword(attr) = &items[0] else { return Err(mismatch(self)) };
+                let Value::Keyword(attr) = &items[0] else {
+                    return Err(mismatch(self));
+                };
                 EntityTerm::Id(self.lookup_ref(attr, &items[1])?)
             }
             Value::Map(map) => self.nested_entity(attribute, map)?,
@@ -443,7 +510,11 @@ impl<'c> Resolver<'c> {
     }
 
     /// A map in value position: a new (or upserted) entity of its own.
-    fn nested_entity(&mut self, attribute: &Attribute, map: &IndexMap<Value, Value>) -> Result<EntityTerm> {
+    fn nested_entity(
+        &mut self,
+        attribute: &Attribute,
+        map: &IndexMap<Value, Value>,
+    ) -> Result<EntityTerm> {
         let mut attributes = IndexMap::new();
         let mut db_id = None;
         for (key, value) in map {
@@ -486,15 +557,24 @@ impl<'c> Resolver<'c> {
         loop {
             let mut changed = false;
             for index in 0..self.ops.len() {
-                let Op::Add { e: EntityTerm::Temp(temp), a, v } = &self.ops[index] else {
+                let Op::Add {
+                    e: EntityTerm::Temp(temp),
+                    a,
+                    v,
+                } = &self.ops[index]
+                else {
                     continue;
                 };
                 let unique = self.schema.attribute(*a).and_then(|attr| attr.unique);
                 if unique != Some(Unique::Identity) {
                     continue;
                 }
-                let Some(value) = self.known_value(v) else { continue };
-                let Some(holder) = reads::holder(self.ctx.conn, *a, &value)? else { continue };
+                let Some(value) = self.known_value(v) else {
+                    continue;
+                };
+                let Some(holder) = reads::holder(self.ctx.conn, *a, &value)? else {
+                    continue;
+                };
                 let temp = temp.clone();
                 match self.temps.get(&temp).copied().flatten() {
                     None => {
@@ -535,14 +615,27 @@ impl<'c> Resolver<'c> {
             .ops
             .iter()
             .filter_map(|op| match op {
-                Op::Add { e: EntityTerm::Temp(t), .. }
-                | Op::Retract { e: EntityTerm::Temp(t), .. }
-                | Op::Cas { e: EntityTerm::Temp(t), .. } => Some(t.clone()),
+                Op::Add {
+                    e: EntityTerm::Temp(t),
+                    ..
+                }
+                | Op::Retract {
+                    e: EntityTerm::Temp(t),
+                    ..
+                }
+                | Op::Cas {
+                    e: EntityTerm::Temp(t),
+                    ..
+                } => Some(t.clone()),
                 _ => None,
             })
             .collect();
-        let unresolved: Vec<Temp> =
-            self.temps.iter().filter(|(_, id)| id.is_none()).map(|(t, _)| t.clone()).collect();
+        let unresolved: Vec<Temp> = self
+            .temps
+            .iter()
+            .filter(|(_, id)| id.is_none())
+            .map(|(t, _)| t.clone())
+            .collect();
         for temp in unresolved {
             if !in_entity_position.contains(&temp) {
                 if let Temp::Named(name) = &temp {
@@ -552,8 +645,11 @@ impl<'c> Resolver<'c> {
                 }
                 continue;
             }
-            let partition =
-                if self.schema_temps.contains(&temp) { Partition::Db } else { Partition::User };
+            let partition = if self.schema_temps.contains(&temp) {
+                Partition::Db
+            } else {
+                Partition::User
+            };
             let id = self.allocate_id(partition);
             self.temps.insert(temp, Some(id));
         }
@@ -574,11 +670,15 @@ impl<'c> Resolver<'c> {
         match term {
             ValueTerm::Value(value) => Ok(value.clone()),
             ValueTerm::Entity(EntityTerm::Id(id)) => Ok(TypedValue::Ref(*id)),
-            ValueTerm::Entity(EntityTerm::Temp(temp)) => {
-                self.temps.get(temp).copied().flatten().map(TypedValue::Ref).ok_or_else(|| {
+            ValueTerm::Entity(EntityTerm::Temp(temp)) => self
+                .temps
+                .get(temp)
+                .copied()
+                .flatten()
+                .map(TypedValue::Ref)
+                .ok_or_else(|| {
                     Error::UnknownEntity(format!("tempid {temp:?} does not name an entity"))
-                })
-            }
+                }),
         }
     }
 
@@ -629,7 +729,8 @@ impl<'c> Resolver<'c> {
                     Some(v) => current.len() == 1 && current[0] == *v,
                 };
                 if !matches {
-                    let show = |v: Option<&TypedValue>| v.map_or("nil".to_string(), |v| v.to_string());
+                    let show =
+                        |v: Option<&TypedValue>| v.map_or("nil".to_string(), |v| v.to_string());
                     return Err(Error::CasFailed {
                         entity: e.to_string(),
                         attribute: self.attribute(*a).ident_text(),
