@@ -11,6 +11,7 @@ mod db;
 mod encode;
 mod error;
 mod layout;
+mod pull;
 mod query;
 mod reads;
 mod schema_io;
@@ -41,7 +42,9 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { busy_timeout: Duration::from_secs(5) }
+        Config {
+            busy_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -126,7 +129,11 @@ impl Store {
     /// A snapshot of the current state.
     pub fn db(&self) -> Result<Db> {
         self.refresh()?;
-        Ok(Db::new(self.clone(), self.inner.latest_tx.get(), DbView::Current))
+        Ok(Db::new(
+            self.clone(),
+            self.inner.latest_tx.get(),
+            DbView::Current,
+        ))
     }
 
     /// Re-reads the schema and the newest transaction when another
@@ -186,7 +193,12 @@ impl Store {
         Ok(report)
     }
 
-    fn apply_record(&self, schema: &Rc<Schema>, record: &TxRecord, hook: &mut WriteHook<'_>) -> Result<TxReport> {
+    fn apply_record(
+        &self,
+        schema: &Rc<Schema>,
+        record: &TxRecord,
+        hook: &mut WriteHook<'_>,
+    ) -> Result<TxReport> {
         let conn = &self.inner.conn;
         let new_schema = transact::apply::apply(conn, schema, record)?;
         let report = TxReport {
@@ -204,8 +216,10 @@ impl Store {
 
     fn after_commit(&self, report: &TxReport) -> Result<()> {
         self.inner.latest_tx.set(report.tx);
-        let version: i64 =
-            self.inner.conn.query_row("PRAGMA data_version", [], |row| row.get(0))?;
+        let version: i64 = self
+            .inner
+            .conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))?;
         self.inner.data_version.set(version);
         let mut listeners = self.inner.listeners.borrow_mut();
         for (_, listener) in listeners.iter_mut() {
@@ -247,7 +261,9 @@ impl<'c> WriteTransaction<'c> {
                 if failure.code == ErrorCode::DatabaseBusy
                     || failure.code == ErrorCode::DatabaseLocked =>
             {
-                Err(Error::Busy { waited_ms: timeout.as_millis() as u64 })
+                Err(Error::Busy {
+                    waited_ms: timeout.as_millis() as u64,
+                })
             }
             Err(other) => Err(other.into()),
         }
@@ -294,5 +310,8 @@ fn last_instant(conn: &Connection) -> Result<i64> {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
