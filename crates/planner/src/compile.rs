@@ -160,8 +160,8 @@ impl<'a> Shared<'a> {
             Source::AsOf(t) | Source::Since(t) | Source::History(t) => t,
             Source::Current => unreachable!("handled above"),
         };
-        let param = self.param(SqlLiteral::Integer(t));
-        let index: usize = param[1..].parse().unwrap_or(1);
+        self.param(SqlLiteral::Integer(t));
+        let index = self.params.borrow().len();
         self.ctes
             .borrow_mut()
             .push(format!("src AS ({})", source_sql(self.source, index)));
