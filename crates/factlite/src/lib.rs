@@ -25,4 +25,5 @@ pub use factlite_core::{Datom, Entid, ErrorCategory, TypedValue, ValueType};
 pub use factlite_edn as edn;
 pub use factlite_edn::Value;
 pub use factlite_store::{DbView, IndexName, TxReport};
+pub use query::Explanation;
 pub use store::{Db, Store};

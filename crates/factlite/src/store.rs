@@ -107,6 +107,12 @@ impl Db {
         self.q(&factlite_edn::parse(query)?, inputs)
     }
 
+    /// The SQL a query compiles to, its parameters and SQLite's query plan,
+    /// without running it.
+    pub fn explain(&self, query: &Value, inputs: &[Value]) -> Result<crate::Explanation> {
+        crate::query::explain(&self.db, query, inputs)
+    }
+
     /// Pulls a pattern for one entity, given as an id, a lookup ref
     /// `[:attr value]` or an ident.
     pub fn pull(&self, pattern: &Value, entity: &Value) -> Result<Value> {

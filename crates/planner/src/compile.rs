@@ -521,17 +521,18 @@ impl<'s, 'a> Frame<'s, 'a> {
             Some(a) => stats.attribute_count(a.id).max(1) as f64,
             None => stats.total().max(1) as f64,
         };
+        // Estimated rows visited; any indexed lookup beats any scan.
         Ok(if is_bound(&pattern.entity) {
             1.0 + count.log2() / 100.0
         } else if is_bound(&pattern.value) {
             match attribute {
                 Some(a) if a.in_avet() || a.value_type == ValueType::Ref => {
-                    2.0 + count.log2() / 100.0
+                    1.5 + count.log2() / 100.0
                 }
-                _ => count / 2.0,
+                _ => 2.0 + count / 2.0,
             }
         } else {
-            count
+            3.0 + count
         })
     }
 

@@ -1,0 +1,85 @@
+//! The façade end to end: transact, query, pull, explain and views of time.
+
+use factlite::{edn, Store};
+
+fn store() -> Store {
+    let store = Store::open_in_memory().expect("in-memory store");
+    store
+        .transact_str(
+            r#"[{:db/ident :person/name :db/valueType :db.type/string
+                 :db/cardinality :db.cardinality/one :db/index true}
+                {:db/ident :person/age :db/valueType :db.type/long
+                 :db/cardinality :db.cardinality/one}]"#,
+        )
+        .expect("schema");
+    store
+}
+
+#[test]
+fn explain_shows_sql_parameters_and_the_index_sqlite_uses() {
+    let store = store();
+    store
+        .transact_str(r#"[{:person/name "Ivan" :person/age 30}]"#)
+        .expect("data");
+    let db = store.db().expect("db");
+    let query = edn::parse(r#"[:find ?a :where [?e :person/name "Ivan"] [?e :person/age ?a]]"#)
+        .expect("edn");
+    let explanation = db.explain(&query, &[]).expect("explain");
+    assert!(
+        explanation.sql.starts_with("SELECT DISTINCT"),
+        "{}",
+        explanation.sql
+    );
+    assert!(explanation
+        .params
+        .contains(&factlite_planner::SqlLiteral::Text("Ivan".into())));
+    let plan = explanation.query_plan.join("\n");
+    assert!(
+        plan.contains("datoms_avet"),
+        "the constant name should use AVET:\n{plan}"
+    );
+    assert_eq!(
+        db.q(&query, &[]).expect("query"),
+        edn::parse("#{[30]}").expect("edn")
+    );
+}
+
+#[test]
+fn a_snapshot_does_not_see_later_transactions() {
+    let store = store();
+    store
+        .transact_str(r#"[{:person/name "Ann"}]"#)
+        .expect("ann");
+    let before = store.db().expect("db");
+    store.transact_str(r#"[{:person/name "Bo"}]"#).expect("bo");
+    let names = "[:find [?n ...] :where [_ :person/name ?n]]";
+    assert_eq!(
+        before.q_str(names, &[]).expect("q"),
+        edn::parse(r#"#{"Ann"}"#).expect("edn")
+    );
+    assert_eq!(
+        store.db().expect("db").q_str(names, &[]).expect("q"),
+        edn::parse(r#"#{"Ann" "Bo"}"#).expect("edn")
+    );
+}
+
+#[test]
+fn errors_carry_categories() {
+    let store = store();
+    let error = store
+        .transact_str(r#"[{:person/age "old"}]"#)
+        .expect_err("type mismatch");
+    assert_eq!(error.category().keyword(), ":error/type-mismatch");
+    let error = store
+        .db()
+        .expect("db")
+        .q_str("[:find ?x :where [?e :person/nope ?x]]", &[])
+        .expect_err("unknown");
+    assert_eq!(error.category().keyword(), ":error/unknown-attribute");
+    let error = store
+        .db()
+        .expect("db")
+        .q_str("[:find ?x :where", &[])
+        .expect_err("not edn");
+    assert_eq!(error.category().keyword(), ":error/parse");
+}
