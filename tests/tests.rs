@@ -1,0 +1,7 @@
+//! The workspace's integration tests, built as one test binary (ripgrep's
+//! layout): one module per concern.
+
+mod conformance_local;
+mod conformance_shared;
+mod dependencies;
+mod runner;
