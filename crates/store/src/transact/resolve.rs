@@ -636,6 +636,10 @@ impl<'c> Resolver<'c> {
             .filter(|(_, id)| id.is_none())
             .map(|(t, _)| t.clone())
             .collect();
+        let claims = self.new_identity_claims();
+        // Tempids asserting the same new :db.unique/identity value name one
+        // entity: the first of them gets the id, the others share it.
+        let mut claimed: HashMap<&(Entid, TypedValue), Entid> = HashMap::new();
         for temp in unresolved {
             if !in_entity_position.contains(&temp) {
                 if let Temp::Named(name) = &temp {
@@ -645,15 +649,51 @@ impl<'c> Resolver<'c> {
                 }
                 continue;
             }
-            let partition = if self.schema_temps.contains(&temp) {
-                Partition::Db
-            } else {
-                Partition::User
+            let temp_claims = claims.get(&temp).map(Vec::as_slice).unwrap_or_default();
+            let id = match temp_claims.iter().find_map(|claim| claimed.get(claim)) {
+                Some(id) => *id,
+                None => {
+                    let partition = if self.schema_temps.contains(&temp) {
+                        Partition::Db
+                    } else {
+                        Partition::User
+                    };
+                    self.allocate_id(partition)
+                }
             };
-            let id = self.allocate_id(partition);
+            for claim in temp_claims {
+                claimed.entry(claim).or_insert(id);
+            }
             self.temps.insert(temp, Some(id));
         }
         Ok(())
+    }
+
+    /// The :db.unique/identity values each still-unresolved tempid asserts
+    /// (no entity holds them yet, or the tempid would have upserted).
+    fn new_identity_claims(&self) -> HashMap<Temp, Vec<(Entid, TypedValue)>> {
+        let mut claims: HashMap<Temp, Vec<(Entid, TypedValue)>> = HashMap::new();
+        for op in &self.ops {
+            let Op::Add {
+                e: EntityTerm::Temp(temp),
+                a,
+                v,
+            } = op
+            else {
+                continue;
+            };
+            if self.temps.get(temp).copied().flatten().is_some() {
+                continue;
+            }
+            let unique = self.schema.attribute(*a).and_then(|attr| attr.unique);
+            if unique != Some(Unique::Identity) {
+                continue;
+            }
+            if let Some(value) = self.known_value(v) {
+                claims.entry(temp.clone()).or_default().push((*a, value));
+            }
+        }
+        claims
     }
 
     fn entid(&self, term: &EntityTerm) -> Entid {
