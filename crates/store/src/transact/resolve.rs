@@ -15,6 +15,7 @@
 //! 6. **check uniqueness** of the asserted values.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use factlite_core::{
@@ -103,6 +104,7 @@ pub fn resolve(ctx: &Context<'_>, forms: &[TxForm]) -> Result<TxRecord> {
         ops: Vec::new(),
         fresh: HashSet::new(),
         schema_temps: HashSet::new(),
+        holders: RefCell::new(HashMap::new()),
     };
     resolver.declare_attributes(forms)?;
     for (index, form) in forms.iter().enumerate() {
@@ -154,6 +156,10 @@ struct Resolver<'c> {
     fresh: HashSet<Entid>,
     /// Tempids of entities that belong in the schema partition.
     schema_temps: HashSet<Temp>,
+    /// Holders of unique values already read: the state does not change
+    /// while resolving, so upsert, lookup refs and the uniqueness check
+    /// ask SQLite once per value.
+    holders: RefCell<HashMap<(Entid, TypedValue), Option<Entid>>>,
 }
 
 /// The datoms an interpretation has decided on so far.
@@ -443,9 +449,21 @@ impl<'c> Resolver<'c> {
                 value: Box::new(value.clone()),
                 expected: attr.value_type,
             })?;
-        reads::holder(self.ctx.conn, attr.id, &typed)?.ok_or_else(|| {
+        self.holder(attr.id, &typed)?.ok_or_else(|| {
             Error::UnknownEntity(format!("lookup ref {} names no entity", described()))
         })
+    }
+
+    /// The entity holding value `v` of unique attribute `a` before the
+    /// transaction.
+    fn holder(&self, a: Entid, v: &TypedValue) -> Result<Option<Entid>> {
+        let key = (a, v.clone());
+        if let Some(holder) = self.holders.borrow().get(&key) {
+            return Ok(*holder);
+        }
+        let holder = reads::holder(self.ctx.conn, a, v)?;
+        self.holders.borrow_mut().insert(key, holder);
+        Ok(holder)
     }
 
     fn attribute_named(&self, ident: &Keyword) -> Result<Attribute> {
@@ -572,7 +590,7 @@ impl<'c> Resolver<'c> {
                 let Some(value) = self.known_value(v) else {
                     continue;
                 };
-                let Some(holder) = reads::holder(self.ctx.conn, *a, &value)? else {
+                let Some(holder) = self.holder(*a, &value)? else {
                     continue;
                 };
                 let temp = temp.clone();
@@ -881,7 +899,7 @@ impl<'c> Resolver<'c> {
                     )));
                 }
             }
-            if let Some(holder) = reads::holder(self.ctx.conn, *a, v)? {
+            if let Some(holder) = self.holder(*a, v)? {
                 if holder != *e && !state.retracted.contains(&(holder, *a, v.clone())) {
                     return Err(Error::UniqueConflict(format!(
                         "{} {v} is already held by entity {holder}; entity {e} cannot hold it too",
