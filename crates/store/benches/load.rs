@@ -162,14 +162,14 @@ fn load_raw(path: &Path, entities: usize) -> Duration {
     let [email, name, age, score, friend] =
         ["email", "name", "age", "score", "friend"].map(attribute);
     let instant_attribute = factlite_core::bootstrap::DB_TX_INSTANT;
-    let mut tx: i64 = conn
+    let first_tx: i64 = conn
         .query_row("SELECT next_id FROM partitions WHERE part = 1", [], |row| {
             row.get(0)
         })
         .expect("next tx");
     let first_id = Partition::User.start();
     let started = Instant::now();
-    for start in (0..entities).step_by(ENTITIES_PER_TX) {
+    for (tx, start) in (first_tx..).zip((0..entities).step_by(ENTITIES_PER_TX)) {
         let end = (start + ENTITIES_PER_TX).min(entities);
         let batch = conn.unchecked_transaction().expect("begin");
         {
@@ -209,7 +209,6 @@ fn load_raw(path: &Path, entities: usize) -> Duration {
             row(tx, instant_attribute, &now, ValueType::Instant, true);
         }
         batch.commit().expect("commit");
-        tx += 1;
     }
     started.elapsed()
 }
