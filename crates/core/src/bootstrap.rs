@@ -42,18 +42,7 @@ fn kw(namespace: &str, name: &str) -> Keyword {
 }
 
 fn attribute(id: Entid, name: &str, value_type: ValueType) -> Attribute {
-    Attribute {
-        id,
-        ident: kw("db", name),
-        value_type,
-        cardinality: Cardinality::One,
-        unique: None,
-        index: false,
-        is_component: false,
-        no_history: false,
-        fulltext: false,
-        doc: None,
-    }
+    Attribute::new(id, kw("db", name), value_type)
 }
 
 /// The built-in attributes.

@@ -94,6 +94,22 @@ pub struct Attribute {
 }
 
 impl Attribute {
+    /// A cardinality-one attribute with no other options set.
+    pub fn new(id: Entid, ident: Keyword, value_type: ValueType) -> Attribute {
+        Attribute {
+            id,
+            ident,
+            value_type,
+            cardinality: Cardinality::One,
+            unique: None,
+            index: false,
+            is_component: false,
+            no_history: false,
+            fulltext: false,
+            doc: None,
+        }
+    }
+
     /// Whether the attribute's values belong in the AVET index.
     pub fn in_avet(&self) -> bool {
         self.index || self.unique.is_some()
@@ -201,18 +217,7 @@ impl Schema {
                 continue;
             };
             let mut value_type = None;
-            let mut attribute = Attribute {
-                id: *e,
-                ident: ident.clone(),
-                value_type: ValueType::Long,
-                cardinality: Cardinality::One,
-                unique: None,
-                index: false,
-                is_component: false,
-                no_history: false,
-                fulltext: false,
-                doc: None,
-            };
+            let mut attribute = Attribute::new(*e, ident.clone(), ValueType::Long);
             for (a, v) in entity_facts {
                 let enum_ident = |v: &V| match v {
                     V::Ref(id) => schema.ident(*id).cloned(),

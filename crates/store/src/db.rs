@@ -168,13 +168,7 @@ impl Db {
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
         let mut datoms = Vec::new();
         while let Some(row) = rows.next()? {
-            datoms.push(Datom {
-                e: row.get(0)?,
-                a: row.get(1)?,
-                v: from_sql(row.get_ref(2)?, row.get(3)?)?,
-                tx: row.get(4)?,
-                added: row.get(5)?,
-            });
+            datoms.push(read_datom(row)?);
         }
         Ok(datoms)
     }
@@ -198,14 +192,19 @@ impl Db {
         let mut rows = statement.query([from, to.min(self.basis)])?;
         let mut datoms = Vec::new();
         while let Some(row) = rows.next()? {
-            datoms.push(Datom {
-                e: row.get(0)?,
-                a: row.get(1)?,
-                v: from_sql(row.get_ref(2)?, row.get(3)?)?,
-                tx: row.get(4)?,
-                added: row.get(5)?,
-            });
+            datoms.push(read_datom(row)?);
         }
         Ok(datoms)
     }
+}
+
+/// A datom from a row `(e, a, v, t, tx, added)`.
+fn read_datom(row: &rusqlite::Row<'_>) -> Result<Datom> {
+    Ok(Datom {
+        e: row.get(0)?,
+        a: row.get(1)?,
+        v: from_sql(row.get_ref(2)?, row.get(3)?)?,
+        tx: row.get(4)?,
+        added: row.get(5)?,
+    })
 }

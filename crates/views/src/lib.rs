@@ -13,7 +13,10 @@ pub enum Error {
     /// No view has this name.
     UnknownView(String),
     /// The store failed while maintaining or reading a view.
-    Store { view: String, error: factlite_store::Error },
+    Store {
+        view: String,
+        error: factlite_store::Error,
+    },
 }
 
 /// The views crate's result type.

@@ -933,18 +933,7 @@ fn declared_attribute(
     let value_type = enum_keyword(value_type)
         .and_then(|k| ValueType::from_ident(&k))
         .ok_or_else(|| invalid(":db/valueType", value_type))?;
-    let mut attribute = Attribute {
-        id,
-        ident: ident.clone(),
-        value_type,
-        cardinality: Cardinality::One,
-        unique: None,
-        index: false,
-        is_component: false,
-        no_history: false,
-        fulltext: false,
-        doc: None,
-    };
+    let mut attribute = Attribute::new(id, ident.clone(), value_type);
     for (key, value) in attributes {
         if key.namespace.as_deref() != Some("db") {
             continue;
