@@ -976,13 +976,8 @@ pub fn equal(a: &Var, b: &Var) -> String {
 }
 
 /// Compiles a whole query.
-pub fn compile_query(
-    context: &Context<'_>,
-    query: &Query,
-    rules: &[Rule],
-    inputs: BoundInputs,
-) -> Result<Plan> {
-    let shared = Shared::new(context, rules)?;
+pub fn compile_query(context: &Context<'_>, query: &Query, inputs: BoundInputs) -> Result<Plan> {
+    let shared = Shared::new(context, &inputs.rules)?;
     let mut frame = Frame::new(&shared);
     for (binding, value) in &inputs.bindings {
         crate::compile_fns::bind_input(&mut frame, binding, value)?;

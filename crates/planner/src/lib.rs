@@ -23,7 +23,7 @@ mod source;
 
 use factlite_core::{Entid, Schema, ValueType};
 use factlite_edn::Value;
-use factlite_query::{PullPattern, Query, ReturnMaps, Rule};
+use factlite_query::{PullPattern, Query, ReturnMaps};
 
 pub use error::{Error, Result};
 pub use source::{source_sql, Source};
@@ -127,6 +127,5 @@ pub struct Context<'a> {
 /// Plans a query with its inputs (the arguments for `:in`, `$` excluded).
 pub fn plan(context: &Context<'_>, query: &Query, inputs: &[Value]) -> Result<Plan> {
     let bound = compile::bind_inputs(query, inputs)?;
-    let rules: Vec<Rule> = bound.rules.clone();
-    compile::compile_query(context, query, &rules, bound)
+    compile::compile_query(context, query, bound)
 }

@@ -142,7 +142,7 @@ impl Db {
         }
         drop(rows);
         if plan.rust_aggregation {
-            results = aggregate_rows(plan, results, self)?;
+            results = aggregate_rows(plan, results)?;
         }
         Ok(shape(plan, results))
     }
@@ -174,7 +174,7 @@ fn decode(raw: rusqlite::types::ValueRef<'_>, tag: i64) -> Result<Value> {
 }
 
 /// Groups rows by their non-aggregate outputs and computes the aggregates.
-fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>, _db: &Db) -> Result<Vec<Vec<Value>>> {
+fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>> {
     let aggregate_positions: Vec<usize> = plan
         .outputs
         .iter()
