@@ -19,7 +19,7 @@ use indexmap::IndexMap;
 use crate::error::{Error, Result};
 use crate::rules::{RecursiveRelation, RuleSet};
 use crate::source::{source_sql, Source};
-use crate::{Context, Plan, SqlLiteral, Statistics};
+use crate::{Context, NamedSource, Plan, SqlLiteral, Statistics};
 
 /// The type of a bound variable.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +110,7 @@ pub struct Shared<'a> {
     pub schema: &'a Schema,
     pub statistics: &'a dyn Statistics,
     pub source: Source,
+    named_sources: &'a [NamedSource],
     pub params: RefCell<Vec<SqlLiteral>>,
     aliases: RefCell<usize>,
     /// `name AS (select)` items of the WITH clause, in definition order.
@@ -125,6 +126,7 @@ impl<'a> Shared<'a> {
             schema: context.schema,
             statistics: context.statistics,
             source: context.source,
+            named_sources: context.named_sources,
             params: RefCell::new(Vec::new()),
             aliases: RefCell::new(0),
             ctes: RefCell::new(Vec::new()),
@@ -684,12 +686,18 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     fn compile_pattern(&mut self, pattern: &Pattern) -> Result<()> {
-        if pattern.source.as_ref().is_some_and(|s| s.0 != "$") {
-            return Err(Error::Query(
-                "only the default source $ is supported".into(),
-            ));
-        }
-        let table = self.shared.source_table();
+        let table = match &pattern.source {
+            Some(source) if source.0 != "$" => self
+                .shared
+                .named_sources
+                .iter()
+                .find(|named| named.name == source.0)
+                .map(|named| named.table.clone())
+                .ok_or_else(|| {
+                    Error::Query(format!("unknown data source {} in a pattern", source.0))
+                })?,
+            _ => self.shared.source_table(),
+        };
         let alias = self.shared.alias("d");
         self.from.push(format!("{table} AS {alias}"));
         let attribute = match &pattern.attribute {

@@ -122,6 +122,20 @@ pub struct Context<'a> {
     pub schema: &'a Schema,
     pub statistics: &'a dyn Statistics,
     pub source: Source,
+    /// Extra data sources a pattern may name (`[$delta ?e :a ?v]`), each an
+    /// SQL table with the columns of `datoms` plus `added`. The materialized
+    /// views read a transaction's changed datoms through one.
+    pub named_sources: &'a [NamedSource],
+}
+
+/// A data source other than `$`: a name as patterns write it, and the SQL
+/// table holding its datoms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedSource {
+    /// The source variable, `$` included (`"$delta"`).
+    pub name: String,
+    /// The table, with columns `e, a, v, t, tx, avet, added`.
+    pub table: String,
 }
 
 /// Plans a query with its inputs (the arguments for `:in`, `$` excluded).

@@ -130,6 +130,7 @@ fn render(text: &str) -> String {
         schema: &schema,
         statistics: &counts,
         source: Source::Current,
+        named_sources: &[],
     };
     match plan(&context, &query, &inputs) {
         Ok(plan) => format!("{}\nparams: {:?}\n", pretty(&plan.sql), plan.params),

@@ -47,11 +47,30 @@ pub struct Db {
     store: Store,
     basis: Entid,
     view: DbView,
+    /// The schema a write hook sees mid-transaction, when it differs from
+    /// the store's committed one.
+    schema: Option<Rc<Schema>>,
 }
 
 impl Db {
     pub(crate) fn new(store: Store, basis: Entid, view: DbView) -> Db {
-        Db { store, basis, view }
+        Db {
+            store,
+            basis,
+            view,
+            schema: None,
+        }
+    }
+
+    /// The current state as a write hook sees it inside the write
+    /// transaction (the datoms written so far, read through `schema`).
+    pub(crate) fn in_write(store: Store, basis: Entid, schema: Rc<Schema>) -> Db {
+        Db {
+            store,
+            basis,
+            view: DbView::Current,
+            schema: Some(schema),
+        }
     }
 
     /// The store this snapshot reads.
@@ -71,21 +90,26 @@ impl Db {
 
     /// The database as it was right after transaction `tx`.
     pub fn as_of(&self, tx: Entid) -> Db {
-        Db::new(
-            self.store.clone(),
-            self.basis.min(tx),
-            DbView::AsOf(tx.min(self.basis)),
-        )
+        self.with_view(self.basis.min(tx), DbView::AsOf(tx.min(self.basis)))
     }
 
     /// The datoms of this snapshot asserted after transaction `tx`.
     pub fn since(&self, tx: Entid) -> Db {
-        Db::new(self.store.clone(), self.basis, DbView::Since(tx))
+        self.with_view(self.basis, DbView::Since(tx))
     }
 
     /// Every assertion and retraction up to the basis.
     pub fn history(&self) -> Db {
-        Db::new(self.store.clone(), self.basis, DbView::History)
+        self.with_view(self.basis, DbView::History)
+    }
+
+    fn with_view(&self, basis: Entid, view: DbView) -> Db {
+        Db {
+            store: self.store.clone(),
+            basis,
+            view,
+            schema: self.schema.clone(),
+        }
     }
 
     /// The view the SQL must read, taking the basis into account: a
@@ -101,7 +125,10 @@ impl Db {
     /// The schema (the current one: attributes are never removed while in
     /// use, so it describes every past datom too).
     pub fn schema(&self) -> Result<Rc<Schema>> {
-        self.store.schema()
+        match &self.schema {
+            Some(schema) => Ok(schema.clone()),
+            None => self.store.schema(),
+        }
     }
 
     /// The entity an ident names.

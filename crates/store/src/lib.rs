@@ -48,10 +48,32 @@ impl Default for Config {
     }
 }
 
-/// Called inside every write transaction, after the datoms are written and
-/// before the commit; an error aborts the transaction. The materialized
-/// views use it to stay in step with the datoms.
-pub type WriteHook<'h> = dyn FnMut(&Connection, &TxReport, &Schema) -> Result<()> + 'h;
+/// Work done inside a write transaction, around the writing of the datoms:
+/// an error from either step rolls the whole transaction back. The
+/// materialized views use it to stay in step with the datoms.
+pub trait WriteHook {
+    /// Runs once the transaction's datoms are known (they are in `report`)
+    /// and before they are written: the store still reads as before.
+    fn before_write(&mut self, store: &Store, report: &TxReport) -> Result<()>;
+
+    /// Runs after the datoms are written and before the commit. `db` reads
+    /// the state the commit will make, through the schema after the
+    /// transaction.
+    fn after_write(&mut self, db: &Db, report: &TxReport) -> Result<()>;
+}
+
+/// The hook of a plain transaction: nothing to do.
+struct NoHook;
+
+impl WriteHook for NoHook {
+    fn before_write(&mut self, _: &Store, _: &TxReport) -> Result<()> {
+        Ok(())
+    }
+
+    fn after_write(&mut self, _: &Db, _: &TxReport) -> Result<()> {
+        Ok(())
+    }
+}
 
 /// A listener for committed transactions.
 pub type Listener = Box<dyn FnMut(&TxReport)>;
@@ -163,13 +185,13 @@ impl Store {
 
     /// Transacts parsed transaction forms.
     pub fn transact(&self, forms: &[TxForm]) -> Result<TxReport> {
-        self.transact_with(forms, &mut |_, _, _| Ok(()))
+        self.transact_with(forms, &mut NoHook)
     }
 
     /// Transacts, running `hook` inside the SQLite transaction before the
     /// commit. Any error — from resolution, writing or the hook — rolls the
     /// whole transaction back.
-    pub fn transact_with(&self, forms: &[TxForm], hook: &mut WriteHook<'_>) -> Result<TxReport> {
+    pub fn transact_with(&self, forms: &[TxForm], hook: &mut dyn WriteHook) -> Result<TxReport> {
         let conn = &self.inner.conn;
         let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
         // Another process may have written since we last looked.
@@ -197,10 +219,9 @@ impl Store {
         &self,
         schema: &Rc<Schema>,
         record: &TxRecord,
-        hook: &mut WriteHook<'_>,
+        hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &self.inner.conn;
-        let new_schema = transact::apply::apply(conn, schema, record)?;
         let report = TxReport {
             tx: record.tx,
             instant: record.instant,
@@ -208,8 +229,11 @@ impl Store {
             datoms: record.datoms(),
             tempids: record.tempids.clone(),
         };
+        hook.before_write(self, &report)?;
+        let new_schema = transact::apply::apply(conn, schema, record)?;
         let schema_after = new_schema.map(Rc::new).unwrap_or_else(|| schema.clone());
-        hook(conn, &report, &schema_after)?;
+        let db = Db::in_write(self.clone(), report.basis_before, schema_after.clone());
+        hook.after_write(&db, &report)?;
         *self.inner.schema.borrow_mut() = schema_after;
         Ok(report)
     }

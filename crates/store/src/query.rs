@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use factlite_core::Entid;
 use factlite_edn::{Keyword, Symbol, Value};
 use factlite_planner::{
-    aggregate, AggregateInput, Cell, Output, Plan, Shape, SqlLiteral, Statistics,
+    aggregate, AggregateInput, Cell, NamedSource, Output, Plan, Shape, SqlLiteral, Statistics,
 };
 use factlite_query::{Query, ReturnMapKind};
 use indexmap::IndexMap;
@@ -71,12 +71,24 @@ impl Db {
 
     /// Plans a query against this snapshot.
     pub fn plan(&self, query: &Query, inputs: &[Value]) -> Result<Plan> {
+        self.plan_with_sources(query, inputs, &[])
+    }
+
+    /// Plans a query whose patterns may also read the named sources
+    /// (`[$delta ?e :a ?v]`), tables the caller keeps on this connection.
+    pub fn plan_with_sources(
+        &self,
+        query: &Query,
+        inputs: &[Value],
+        named_sources: &[NamedSource],
+    ) -> Result<Plan> {
         let schema = self.schema()?;
         let statistics = self.statistics()?;
         let context = factlite_planner::Context {
             schema: &schema,
             statistics: &statistics,
             source: self.planner_source()?,
+            named_sources,
         };
         Ok(factlite_planner::plan(&context, query, inputs)?)
     }
