@@ -16,7 +16,7 @@ use factlite_planner::Source;
 use rusqlite::types::Value as SqlValue;
 
 use crate::encode::from_sql;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::Store;
 
 /// Which datoms a [`Db`] sees.
@@ -115,11 +115,16 @@ impl Db {
     /// The view the SQL must read, taking the basis into account: a
     /// current view whose basis is no longer the newest reads as of it.
     pub fn effective_view(&self) -> Result<DbView> {
-        let latest = self.store.latest_tx()?;
         Ok(match self.view {
-            DbView::Current if self.basis < latest => DbView::AsOf(self.basis),
+            DbView::Current if self.is_stale()? => DbView::AsOf(self.basis),
             view => view,
         })
+    }
+
+    /// Whether transactions after the basis exist, so the current-state
+    /// tables hold more than this snapshot sees.
+    fn is_stale(&self) -> Result<bool> {
+        Ok(self.basis < self.store.latest_tx()?)
     }
 
     /// The schema (the current one: attributes are never removed while in
@@ -142,9 +147,21 @@ impl Db {
     }
 
     /// The SQL that yields this snapshot's datoms as rows `(e, a, v, t, tx,
-    /// added)`, with its parameters. Queries, pulls and index reads all start
-    /// from it.
+    /// added)`, with its parameters (`?1`, `?2`...). Pulls and index reads
+    /// start from it.
     pub fn source_sql(&self) -> Result<(String, Vec<SqlValue>)> {
+        if let DbView::Since(t) = self.view {
+            if self.is_stale()? {
+                // The current tables hold later datoms: read as of the
+                // basis, then keep what came after `t`.
+                let as_of = factlite_planner::source_sql(Source::AsOf(self.basis), 1);
+                let sql = format!("SELECT e, a, v, t, tx, added FROM ({as_of}) WHERE tx > ?2");
+                return Ok((
+                    sql,
+                    vec![SqlValue::Integer(self.basis), SqlValue::Integer(t)],
+                ));
+            }
+        }
         let source = self.planner_source()?;
         let params = match source {
             Source::Current => vec![],
@@ -153,20 +170,50 @@ impl Db {
         Ok((factlite_planner::source_sql(source, 1), params))
     }
 
-    /// The planner's source for this snapshot.
+    /// The planner's source for this snapshot. A since view whose basis is
+    /// no longer the newest transaction has no planner source yet (the
+    /// planner's `Since` reads the current tables, which hold later datoms):
+    /// that is an [`Error::Query`] rather than an answer with later data.
     pub fn planner_source(&self) -> Result<Source> {
         Ok(match self.effective_view()? {
             DbView::Current => Source::Current,
             DbView::AsOf(t) => Source::AsOf(t),
+            DbView::Since(t) if self.is_stale()? => {
+                return Err(Error::Query(format!(
+                    "queries on a since-{t} view of a snapshot older than the store's newest transaction are not supported; take a new snapshot with Store::db"
+                )))
+            }
             DbView::Since(t) => Source::Since(t),
             DbView::History => Source::History(self.basis),
         })
     }
 
-    /// Every datom of an index whose leading components equal `prefix`
-    /// (entity, attribute, value in the index's order), in index order.
-    pub fn datoms(&self, index: IndexName, prefix: &[TypedValue]) -> Result<Vec<Datom>> {
-        let (source, mut params) = self.source_sql()?;
+    /// The datoms of an index whose leading components equal `prefix`
+    /// (entity, attribute, value in the index's order), ready to stream in
+    /// index order with [`Datoms::iter`]. AVET holds only the datoms of
+    /// indexed and unique attributes, VAET only refs, as in Datomic. On
+    /// history views each component is followed by the transaction order,
+    /// and retractions come as datoms with `added == false`.
+    pub fn datoms(&self, index: IndexName, prefix: &[TypedValue]) -> Result<Datoms<'_>> {
+        let (sql, params) = self.index_sql(index, prefix)?;
+        let conn = self.store.connection();
+        let statement = conn.prepare_cached(&sql)?;
+        Ok(Datoms {
+            conn,
+            sql,
+            statement,
+            params,
+        })
+    }
+
+    /// The SQL of an index range and its parameters. The current state is
+    /// read from `datoms` itself, so each index order is served by its
+    /// (partial) SQLite index; other views read their source SQL.
+    fn index_sql(
+        &self,
+        index: IndexName,
+        prefix: &[TypedValue],
+    ) -> Result<(String, Vec<SqlValue>)> {
         let columns: &[&str] = match index {
             IndexName::Eavt => &["e", "a", "v"],
             IndexName::Aevt => &["a", "e", "v"],
@@ -174,8 +221,33 @@ impl Db {
             IndexName::Vaet => &["v", "a", "e"],
         };
         let mut conditions = Vec::new();
-        if index == IndexName::Vaet {
-            conditions.push("t = 0".to_string());
+        let (from, mut params, current_table) = match self.effective_view()? {
+            DbView::Current => ("datoms".to_string(), vec![], true),
+            DbView::Since(t) if !self.is_stale()? => {
+                conditions.push("tx > ?1".to_string());
+                ("datoms".to_string(), vec![SqlValue::Integer(t)], true)
+            }
+            _ => {
+                let (source, params) = self.source_sql()?;
+                (format!("({source})"), params, false)
+            }
+        };
+        match index {
+            IndexName::Avet if current_table => conditions.push("avet = 1".to_string()),
+            IndexName::Avet => {
+                let schema = self.schema()?;
+                let indexed: Vec<String> = schema
+                    .attributes()
+                    .filter(|attribute| attribute.in_avet())
+                    .map(|attribute| {
+                        params.push(SqlValue::Integer(attribute.id));
+                        format!("?{}", params.len())
+                    })
+                    .collect();
+                conditions.push(format!("a IN ({})", indexed.join(", ")));
+            }
+            IndexName::Vaet => conditions.push("t = 0".to_string()),
+            IndexName::Eavt | IndexName::Aevt => {}
         }
         for (column, value) in columns.iter().zip(prefix) {
             params.push(crate::encode::to_sql(value));
@@ -184,30 +256,28 @@ impl Db {
         let filter = if conditions.is_empty() {
             String::new()
         } else {
-            format!("WHERE {}", conditions.join(" AND "))
+            format!(" WHERE {}", conditions.join(" AND "))
         };
-        let sql = format!(
-            "SELECT e, a, v, t, tx, added FROM ({source}) {filter} ORDER BY {}, tx",
-            columns.join(", ")
-        );
-        let conn = self.store.connection();
-        let mut statement = conn.prepare(&sql)?;
-        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
-        let mut datoms = Vec::new();
-        while let Some(row) = rows.next()? {
-            datoms.push(read_datom(row)?);
-        }
-        Ok(datoms)
+        let (added, order) = if current_table {
+            ("1 AS added", columns.join(", "))
+        } else {
+            ("added", format!("{}, tx", columns.join(", ")))
+        };
+        let sql = format!("SELECT e, a, v, t, tx, {added} FROM {from}{filter} ORDER BY {order}");
+        Ok((sql, params))
     }
 
     /// The current attributes and values of an entity, in attribute order.
     pub fn entity(&self, e: Entid) -> Result<Vec<(Entid, TypedValue)>> {
-        Ok(self
-            .datoms(IndexName::Eavt, &[TypedValue::Ref(e)])?
-            .into_iter()
-            .filter(|d| d.added)
-            .map(|d| (d.a, d.v))
-            .collect())
+        let mut datoms = self.datoms(IndexName::Eavt, &[TypedValue::Ref(e)])?;
+        let mut values = Vec::new();
+        for datom in datoms.iter()? {
+            let datom = datom?;
+            if datom.added {
+                values.push((datom.a, datom.v));
+            }
+        }
+        Ok(values)
     }
 
     /// The datoms of the transactions in `from..=to`, in log order.
@@ -222,6 +292,44 @@ impl Db {
             datoms.push(read_datom(row)?);
         }
         Ok(datoms)
+    }
+}
+
+/// A range of an index, prepared: [`Datoms::iter`] streams it, one row at
+/// a time, from SQLite.
+pub struct Datoms<'db> {
+    conn: &'db rusqlite::Connection,
+    sql: String,
+    statement: rusqlite::CachedStatement<'db>,
+    params: Vec<SqlValue>,
+}
+
+impl Datoms<'_> {
+    /// The datoms of the range in index order. Each call runs the range's
+    /// statement anew; rows are decoded as the iterator advances.
+    pub fn iter(&mut self) -> Result<impl Iterator<Item = Result<Datom>> + '_> {
+        let mut rows = self
+            .statement
+            .query(rusqlite::params_from_iter(self.params.iter()))?;
+        Ok(std::iter::from_fn(move || match rows.next() {
+            Ok(Some(row)) => Some(read_datom(row)),
+            Ok(None) => None,
+            Err(error) => Some(Err(error.into())),
+        }))
+    }
+
+    /// SQLite's `EXPLAIN QUERY PLAN` for the range, one line per step: which
+    /// table and index it reads.
+    pub fn query_plan(&self) -> Result<Vec<String>> {
+        let mut statement = self
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", self.sql))?;
+        let mut rows = statement.query(rusqlite::params_from_iter(self.params.iter()))?;
+        let mut lines = Vec::new();
+        while let Some(row) = rows.next()? {
+            lines.push(row.get::<_, String>(3)?);
+        }
+        Ok(lines)
     }
 }
 

@@ -127,10 +127,11 @@ impl Names {
 fn dump(store: &Store, names: &Names) -> Vec<String> {
     let db = store.db().expect("db");
     let schema = store.schema().expect("schema");
-    let mut lines: Vec<String> = db
-        .datoms(IndexName::Eavt, &[])
-        .expect("datoms")
-        .into_iter()
+    let mut datoms = db.datoms(IndexName::Eavt, &[]).expect("datoms");
+    let mut lines: Vec<String> = datoms
+        .iter()
+        .expect("datoms stream")
+        .map(|d| d.expect("datom decodes"))
         .filter(|d| d.e >= Partition::Tx.start() || d.a >= bootstrap::FIRST_USER_SCHEMA_ID)
         .filter(|d| d.a != bootstrap::DB_TX_INSTANT)
         .map(|d| {
@@ -586,6 +587,63 @@ fn two_tempids_with_the_same_new_identity_value_unify() {
         report.datoms.len(),
         1,
         "the upsert adds nothing but the instant"
+    );
+}
+
+/// Regression: a chain of three tempids (a and b share a new email, b and c
+/// a new order id) was split in two when c came before b, and the
+/// transaction failed with a unique conflict.
+#[test]
+fn a_chain_of_tempids_sharing_identity_values_unifies() {
+    check(
+        PEOPLE,
+        &[(
+            r#"[{:db/id "a" :person/email "x@x" :person/name "X"}
+                {:db/id "c" :order/id 9}
+                {:db/id "b" :person/email "x@x" :order/id 9 :person/age 3}]"#,
+            "ok",
+        )],
+        r#"a :person/email "x@x"
+           a :person/name "X"
+           a :order/id 9
+           a :person/age 3"#,
+    );
+}
+
+#[test]
+fn a_chain_of_tempids_upserts_when_one_link_is_held() {
+    check(
+        PEOPLE,
+        &[
+            (r#"[{:db/id "old" :order/id 9}]"#, "ok"),
+            (
+                r#"[{:db/id "a" :person/email "x@x"}
+                    {:db/id "b" :person/email "x@x" :person/name "B"}
+                    {:db/id "c" :person/nick "C" :order/id 9 :person/email "x@x"}]"#,
+                "ok",
+            ),
+        ],
+        r#"old :order/id 9
+           old :person/email "x@x"
+           old :person/name "B"
+           old :person/nick "C""#,
+    );
+}
+
+#[test]
+fn tempids_sharing_a_new_identity_value_but_upserting_apart_conflict() {
+    check(
+        PEOPLE,
+        &[
+            (r#"[{:person/email "one@x"} {:person/email "two@x"}]"#, "ok"),
+            (
+                r#"[{:db/id "a" :person/email "one@x" :order/id 100}
+                    {:db/id "c" :person/email "two@x" :order/id 100}]"#,
+                r#":error/unique-conflict tempids "a" and "c" assert the same :db.unique/identity values but resolve to two entities"#,
+            ),
+        ],
+        r#"#0 :person/email "one@x"
+           #1 :person/email "two@x""#,
     );
 }
 

@@ -610,10 +610,101 @@ impl<'c> Resolver<'c> {
                     Some(_) => {}
                 }
             }
+            if self.unify_identity_classes()? {
+                changed = true;
+            }
             if !changed {
                 return Ok(());
             }
         }
+    }
+
+    /// Gives every unresolved tempid of an identity class the entity a
+    /// member of the class resolved to. Returns whether any tempid changed.
+    fn unify_identity_classes(&mut self) -> Result<bool> {
+        let classes = self.identity_classes();
+        let mut resolved: HashMap<usize, (&Temp, Entid)> = HashMap::new();
+        for (temp, class) in &classes {
+            let Some(id) = self.temps.get(temp).copied().flatten() else {
+                continue;
+            };
+            match resolved.get(class) {
+                Some((other, other_id)) if *other_id != id => {
+                    return Err(Error::UniqueConflict(format!(
+                        "tempids {} and {} assert the same :db.unique/identity values but resolve to two entities, {other_id} and {id}",
+                        self.describe(&EntityTerm::Temp((*other).clone())),
+                        self.describe(&EntityTerm::Temp(temp.clone())),
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    resolved.insert(*class, (temp, id));
+                }
+            }
+        }
+        let unify: Vec<(Temp, Entid)> = classes
+            .iter()
+            .filter(|(temp, _)| self.temps.get(*temp).copied().flatten().is_none())
+            .filter_map(|(temp, class)| resolved.get(class).map(|(_, id)| (temp.clone(), *id)))
+            .collect();
+        let changed = !unify.is_empty();
+        for (temp, id) in unify {
+            self.temps.insert(temp, Some(id));
+        }
+        Ok(changed)
+    }
+
+    /// Tempids asserting the same :db.unique/identity value name one
+    /// entity, and so, transitively, do chains of them (A and B share one
+    /// value, B and C another). Maps each tempid that asserts a known
+    /// identity value to its class, in order of first appearance.
+    fn identity_classes(&self) -> IndexMap<Temp, usize> {
+        let mut nodes: IndexMap<Temp, usize> = IndexMap::new();
+        let mut parent: Vec<usize> = Vec::new();
+        let mut claimant: HashMap<(Entid, TypedValue), usize> = HashMap::new();
+        fn root(parent: &mut [usize], mut node: usize) -> usize {
+            while parent[node] != node {
+                parent[node] = parent[parent[node]];
+                node = parent[node];
+            }
+            node
+        }
+        for op in &self.ops {
+            let Op::Add {
+                e: EntityTerm::Temp(temp),
+                a,
+                v,
+            } = op
+            else {
+                continue;
+            };
+            let unique = self.schema.attribute(*a).and_then(|attr| attr.unique);
+            if unique != Some(Unique::Identity) {
+                continue;
+            }
+            let Some(value) = self.known_value(v) else {
+                continue;
+            };
+            let node = *nodes.entry(temp.clone()).or_insert_with(|| {
+                parent.push(parent.len());
+                parent.len() - 1
+            });
+            match claimant.get(&(*a, value.clone())) {
+                Some(&other) => {
+                    let (x, y) = (root(&mut parent, node), root(&mut parent, other));
+                    // The earlier node stays the root, so classes are
+                    // numbered by first appearance.
+                    parent[x.max(y)] = x.min(y);
+                }
+                None => {
+                    claimant.insert((*a, value), node);
+                }
+            }
+        }
+        nodes
+            .into_iter()
+            .map(|(temp, node)| (temp, root(&mut parent, node)))
+            .collect()
     }
 
     fn known_value(&self, v: &ValueTerm) -> Option<TypedValue> {
@@ -654,10 +745,10 @@ impl<'c> Resolver<'c> {
             .filter(|(_, id)| id.is_none())
             .map(|(t, _)| t.clone())
             .collect();
-        let claims = self.new_identity_claims();
-        // Tempids asserting the same new :db.unique/identity value name one
-        // entity: the first of them gets the id, the others share it.
-        let mut claimed: HashMap<&(Entid, TypedValue), Entid> = HashMap::new();
+        // The tempids of one identity class name one entity: the first of
+        // them gets the id, the others share it.
+        let classes = self.identity_classes();
+        let mut class_ids: HashMap<usize, Entid> = HashMap::new();
         for temp in unresolved {
             if !in_entity_position.contains(&temp) {
                 if let Temp::Named(name) = &temp {
@@ -667,8 +758,8 @@ impl<'c> Resolver<'c> {
                 }
                 continue;
             }
-            let temp_claims = claims.get(&temp).map(Vec::as_slice).unwrap_or_default();
-            let id = match temp_claims.iter().find_map(|claim| claimed.get(claim)) {
+            let class = classes.get(&temp).copied();
+            let id = match class.and_then(|class| class_ids.get(&class)) {
                 Some(id) => *id,
                 None => {
                     let partition = if self.schema_temps.contains(&temp) {
@@ -679,39 +770,12 @@ impl<'c> Resolver<'c> {
                     self.allocate_id(partition)
                 }
             };
-            for claim in temp_claims {
-                claimed.entry(claim).or_insert(id);
+            if let Some(class) = class {
+                class_ids.entry(class).or_insert(id);
             }
             self.temps.insert(temp, Some(id));
         }
         Ok(())
-    }
-
-    /// The :db.unique/identity values each still-unresolved tempid asserts
-    /// (no entity holds them yet, or the tempid would have upserted).
-    fn new_identity_claims(&self) -> HashMap<Temp, Vec<(Entid, TypedValue)>> {
-        let mut claims: HashMap<Temp, Vec<(Entid, TypedValue)>> = HashMap::new();
-        for op in &self.ops {
-            let Op::Add {
-                e: EntityTerm::Temp(temp),
-                a,
-                v,
-            } = op
-            else {
-                continue;
-            };
-            if self.temps.get(temp).copied().flatten().is_some() {
-                continue;
-            }
-            let unique = self.schema.attribute(*a).and_then(|attr| attr.unique);
-            if unique != Some(Unique::Identity) {
-                continue;
-            }
-            if let Some(value) = self.known_value(v) {
-                claims.entry(temp.clone()).or_default().push((*a, value));
-            }
-        }
-        claims
     }
 
     fn entid(&self, term: &EntityTerm) -> Entid {
