@@ -46,6 +46,13 @@ pub enum Error {
     Corrupt(String),
     /// SQLite failed.
     Sqlite(rusqlite::Error),
+    /// Work a [`crate::WriteHook`] runs inside the write transaction (a
+    /// materialized view's maintenance) failed, and the transaction was
+    /// rolled back.
+    Hook {
+        message: String,
+        category: ErrorCategory,
+    },
 }
 
 /// The store's result type.
@@ -64,6 +71,7 @@ impl Error {
             Error::Schema(_) | Error::Vocabulary(_) => ErrorCategory::Schema,
             Error::Query(_) => ErrorCategory::Query,
             Error::Busy { .. } | Error::Corrupt(_) | Error::Sqlite(_) => ErrorCategory::Storage,
+            Error::Hook { category, .. } => *category,
         }
     }
 }
@@ -95,6 +103,7 @@ impl fmt::Display for Error {
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
+            Error::Hook { message, .. } => write!(f, "{message}"),
         }
     }
 }

@@ -1,44 +1,784 @@
 //! Materialized queries: a query's result kept as an ordinary SQLite table
-//! and updated from each transaction's delta inside the same SQLite
-//! transaction.
+//! in the store's file, and updated from each transaction's delta inside
+//! the same SQLite transaction that appends the datoms.
+//!
+//! [`Views`] is the registry of one connection's views. Every write goes
+//! through [`Views::transact`], which runs the transaction with the
+//! registry as its [`WriteHook`]:
+//!
+//! 1. before the datoms are written, the transaction's datoms go into the
+//!    temporary table `fl_delta`, and each view whose attributes they touch
+//!    runs its delta queries (see `definition` and `rewrite`) against the
+//!    old state: the keys of rows that lose a derivation;
+//! 2. after they are written, the same delta queries against the new state
+//!    give the keys of rows that gain one; the recheck query derives the
+//!    rows of all those keys from the indexes, and the table is brought in
+//!    line — rows removed and added, and the same as a change event for
+//!    subscribers, delivered after the commit.
+//!
+//! A schema change that touches an attribute a view reads (cardinality,
+//! uniqueness, renaming) rebuilds that view in the same transaction, and so
+//! does any change to the attributes a recursive rule reads (recursion is
+//! recomputed, not yet maintained). An error while maintaining a view fails
+//! the transaction, naming the view.
+//!
+//! Definitions are data: each view is an entity with `:factlite.view/name`,
+//! `:factlite.view/query`, `:factlite.view/args` and
+//! `:factlite.view/automatic`, so views survive reopening and show in the
+//! history. The table layout is in `table`.
 
-use std::fmt;
+mod auto;
+mod definition;
+mod error;
+mod rewrite;
+mod table;
 
-use factlite_core::ErrorCategory;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
-/// What can go wrong with a materialized view.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Error {
-    /// No view has this name.
-    UnknownView(String),
-    /// The store failed while maintaining or reading a view.
-    Store {
-        view: String,
-        error: factlite_store::Error,
-    },
+use factlite_core::{bootstrap, Entid};
+use factlite_edn::{Keyword, Value};
+use factlite_planner::{NamedSource, Plan};
+use factlite_query::TxForm;
+use factlite_store::{Db, Store, TxReport, WriteHook};
+use indexmap::IndexMap;
+
+pub use auto::AutoPolicy;
+use definition::Definition;
+pub use error::{Error, Result};
+pub use rewrite::DELTA_SOURCE;
+use table::Table;
+
+/// The attributes that hold view definitions.
+const DEFINITION_SCHEMA: &str = r#"[
+ {:db/ident :factlite.view/name :db/valueType :db.type/string
+  :db/cardinality :db.cardinality/one :db/unique :db.unique/identity
+  :db/doc "A materialized view's name; its table is \"view_<name>\"."}
+ {:db/ident :factlite.view/query :db/valueType :db.type/string
+  :db/cardinality :db.cardinality/one :db/doc "The view's query, as EDN text."}
+ {:db/ident :factlite.view/args :db/valueType :db.type/string
+  :db/cardinality :db.cardinality/one
+  :db/doc "The view's inputs after $ (rule sets), as an EDN vector."}
+ {:db/ident :factlite.view/automatic :db/valueType :db.type/boolean
+  :db/cardinality :db.cardinality/one
+  :db/doc "Whether the view was materialized by the automatic policy."}]"#;
+
+/// The SQL table through which delta queries read a transaction's datoms.
+const DELTA_TABLE: &str = "temp.fl_delta";
+
+/// Attributes of attributes whose change alters what a view reads.
+const SCHEMA_ATTRIBUTES: [Entid; 7] = [
+    bootstrap::DB_IDENT,
+    bootstrap::DB_VALUE_TYPE,
+    bootstrap::DB_CARDINALITY,
+    bootstrap::DB_UNIQUE,
+    bootstrap::DB_IS_COMPONENT,
+    bootstrap::DB_INDEX,
+    bootstrap::DB_FULLTEXT,
+];
+
+/// A view as [`Views::list`] describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewInfo {
+    /// The view's name.
+    pub name: String,
+    /// Its query, as EDN text.
+    pub query: String,
+    /// Its SQLite table (quoted).
+    pub table: String,
+    /// The rows in the table.
+    pub rows: i64,
+    /// Reads of the view through this connection.
+    pub hits: u64,
+    /// Transactions (through this connection) that had to update it.
+    pub maintained: u64,
+    /// Times it was recomputed whole (schema changes, recursion).
+    pub rebuilds: u64,
+    /// Time spent maintaining it in those transactions.
+    pub maintenance: Duration,
+    /// Whether the automatic policy created it.
+    pub automatic: bool,
 }
 
-/// The views crate's result type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+/// The rows a transaction added to and removed from a view, as the table
+/// holds them (one value per find element; pulls as entity ids).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewChange {
+    /// The view.
+    pub view: String,
+    /// The transaction.
+    pub tx: Entid,
+    /// Rows that appeared.
+    pub added: Vec<Vec<Value>>,
+    /// Rows that went.
+    pub removed: Vec<Vec<Value>>,
+}
 
-impl Error {
-    /// The category of the error.
-    pub fn category(&self) -> ErrorCategory {
-        match self {
-            Error::UnknownView(_) => ErrorCategory::Query,
-            Error::Store { error, .. } => error.category(),
+/// A callback for a view's changes.
+pub type Subscriber = Box<dyn FnMut(&ViewChange)>;
+
+/// Per-connection counters of one view.
+#[derive(Clone, Debug, Default)]
+struct Stats {
+    hits: u64,
+    maintained: u64,
+    rebuilds: u64,
+    maintenance: Duration,
+    last_used: u64,
+}
+
+/// One view as the registry keeps it.
+struct View {
+    query_text: String,
+    /// The query's normalized text and the inputs' text: what a query
+    /// call must match to be answered from this view.
+    normalized: String,
+    args: String,
+    definition: Definition,
+    table: Table,
+    automatic: bool,
+    /// The view's query planned, for the shape of its result (on first
+    /// read after a schema change).
+    read_plan: Option<Plan>,
+    /// The delta queries, planned (on first need after a schema change).
+    delta_plans: Option<Vec<(Option<Keyword>, Plan)>>,
+    /// This transaction: the keys to recheck (`None`: untouched).
+    touched: Option<HashSet<Vec<Value>>>,
+    /// This transaction: recompute the whole view.
+    rebuild: bool,
+    /// This transaction: the table is to be created and filled.
+    installing: bool,
+    stats: Stats,
+}
+
+/// The materialized views of one store connection.
+pub struct Views {
+    views: IndexMap<String, View>,
+    /// The newest transaction whose definitions are loaded.
+    seen_tx: Entid,
+    /// Changes of the transaction in progress, for subscribers.
+    pending: Vec<ViewChange>,
+    subscribers: Vec<(u64, String, Subscriber)>,
+    next_subscriber: u64,
+    /// The error behind a failed hook, returned instead of the store's.
+    failure: Option<Error>,
+    /// View to drop in the transaction in progress.
+    dropping: Option<String>,
+    /// The clock of `Stats::last_used`.
+    uses: u64,
+    auto: auto::Tracker,
+}
+
+impl Views {
+    /// Loads the views defined in a store.
+    pub fn load(store: &Store) -> Result<Views> {
+        let mut views = Views {
+            views: IndexMap::new(),
+            seen_tx: store.latest_tx()?,
+            pending: Vec::new(),
+            subscribers: Vec::new(),
+            next_subscriber: 0,
+            failure: None,
+            dropping: None,
+            uses: 0,
+            auto: auto::Tracker::default(),
+        };
+        views.reload(store)?;
+        Ok(views)
+    }
+
+    /// Re-reads the definitions (another connection may have changed
+    /// them), keeping this connection's counters.
+    fn reload(&mut self, store: &Store) -> Result<()> {
+        let db = store.db()?;
+        let mut loaded = IndexMap::new();
+        if db.schema()?.attribute_named(&name_attribute()).is_some() {
+            let query = factlite_query::parse_query(&parse_edn(
+                "[:find ?n ?q ?a ?auto :where [?v :factlite.view/name ?n] \
+                 [?v :factlite.view/query ?q] [?v :factlite.view/args ?a] \
+                 [(get-else $ ?v :factlite.view/automatic false) ?auto]]",
+            )?)
+            .map_err(|e| Error::Parse(e.to_string()))?;
+            for row in rows_of(db.query(&query, &[])?) {
+                let [Value::String(name), Value::String(query_text), Value::String(args), Value::Boolean(automatic)] =
+                    row.as_slice()
+                else {
+                    continue;
+                };
+                let mut view = View::new(name, query_text, args, *automatic)?;
+                if let Some(old) = self.views.swap_remove(name) {
+                    view.stats = old.stats;
+                }
+                loaded.insert(name.clone(), view);
+            }
         }
+        self.views = loaded;
+        self.seen_tx = db.basis_tx();
+        Ok(())
+    }
+
+    fn refresh(&mut self, store: &Store) -> Result<()> {
+        if store.latest_tx()? != self.seen_tx {
+            self.reload(store)?;
+        }
+        Ok(())
+    }
+
+    /// Transacts parsed forms, keeping every view in step.
+    pub fn transact(&mut self, store: &Store, forms: &[TxForm]) -> Result<TxReport> {
+        self.refresh(store)?;
+        self.failure = None;
+        self.pending.clear();
+        let result = store.transact_with(forms, self);
+        let outcome = match result {
+            Ok(report) => {
+                self.seen_tx = report.tx;
+                self.finish_dropping();
+                self.deliver();
+                Ok(report)
+            }
+            Err(error) => {
+                self.pending.clear();
+                self.views.retain(|_, v| !v.installing);
+                Err(self.failure.take().unwrap_or(Error::Store(error)))
+            }
+        };
+        self.dropping = None;
+        for view in self.views.values_mut() {
+            view.touched = None;
+            view.rebuild = false;
+            view.installing = false;
+        }
+        outcome
+    }
+
+    fn finish_dropping(&mut self) {
+        if let Some(name) = self.dropping.take() {
+            self.views.shift_remove(&name);
+            self.subscribers.retain(|(_, view, _)| *view != name);
+        }
+    }
+
+    fn deliver(&mut self) {
+        for change in self.pending.drain(..) {
+            for (_, view, subscriber) in self.subscribers.iter_mut() {
+                if *view == change.view {
+                    subscriber(&change);
+                }
+            }
+        }
+    }
+
+    /// Materializes `query` (with `inputs`, rule sets only, for its `:in`
+    /// after `$`) as the view `name`, in one transaction that records the
+    /// definition and fills the table.
+    pub fn materialize(
+        &mut self,
+        store: &Store,
+        name: &str,
+        query: &Value,
+        inputs: &[Value],
+    ) -> Result<ViewInfo> {
+        self.materialize_as(store, name, query, inputs, false)
+    }
+
+    fn materialize_as(
+        &mut self,
+        store: &Store,
+        name: &str,
+        query: &Value,
+        inputs: &[Value],
+        automatic: bool,
+    ) -> Result<ViewInfo> {
+        check_name(name)?;
+        self.refresh(store)?;
+        if self.views.contains_key(name) {
+            return Err(Error::Exists(name.to_string()));
+        }
+        let args = Value::Vector(inputs.to_vec()).to_string();
+        let mut view = View::new(name, &query.to_string(), &args, automatic)?;
+        // Plan it now, so a query that cannot run fails before anything is
+        // written.
+        store
+            .db()?
+            .plan(&view.definition.materialized, &view.definition.inputs)?;
+        self.ensure_schema(store)?;
+        view.installing = true;
+        self.views.insert(name.to_string(), view);
+        let mut entity = vec![
+            (kw("factlite.view/name"), Value::String(name.to_string())),
+            (kw("factlite.view/query"), Value::String(query.to_string())),
+            (kw("factlite.view/args"), Value::String(args)),
+        ];
+        if automatic {
+            entity.push((kw("factlite.view/automatic"), Value::Boolean(true)));
+        }
+        let tx = Value::Vector(vec![Value::Map(
+            entity
+                .into_iter()
+                .map(|(k, v)| (Value::Keyword(k), v))
+                .collect(),
+        )]);
+        self.transact(store, &parse_tx(&tx)?)?;
+        self.info(store, name)
+    }
+
+    /// Installs the attributes that hold definitions, once.
+    fn ensure_schema(&mut self, store: &Store) -> Result<()> {
+        if store.schema()?.attribute_named(&name_attribute()).is_none() {
+            self.transact(store, &parse_tx(&parse_edn(DEFINITION_SCHEMA)?)?)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a view: its definition is retracted and its table dropped in
+    /// one transaction.
+    pub fn drop_view(&mut self, store: &Store, name: &str) -> Result<()> {
+        self.refresh(store)?;
+        if !self.views.contains_key(name) {
+            return Err(Error::UnknownView(name.to_string()));
+        }
+        self.dropping = Some(name.to_string());
+        let tx = Value::Vector(vec![Value::Vector(vec![
+            Value::Keyword(kw("db/retractEntity")),
+            Value::Vector(vec![
+                Value::Keyword(name_attribute()),
+                Value::String(name.to_string()),
+            ]),
+        ])]);
+        self.transact(store, &parse_tx(&tx)?).map(|_| ())
+    }
+
+    /// Whether a view of this name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.views.contains_key(name)
+    }
+
+    /// Reads a view, shaped as the query would shape its result (find
+    /// spec, `:keys`, `:order-by`, `:limit`, pulls).
+    pub fn read(&mut self, store: &Store, name: &str) -> Result<Value> {
+        self.refresh(store)?;
+        self.uses += 1;
+        let uses = self.uses;
+        let view = self
+            .views
+            .get_mut(name)
+            .ok_or_else(|| Error::UnknownView(name.to_string()))?;
+        view.stats.hits += 1;
+        view.stats.last_used = uses;
+        let db = store.db()?;
+        if view.read_plan.is_none() {
+            let definition = &view.definition;
+            view.read_plan = Some(db.plan(&definition.query, &definition.inputs)?);
+        }
+        let rows = view.table.rows(store.connection())?;
+        match &view.read_plan {
+            Some(plan) => shape(&db, &view.definition, plan, rows),
+            None => Ok(Value::Nil),
+        }
+    }
+
+    /// Every view, with its counters.
+    pub fn list(&mut self, store: &Store) -> Result<Vec<ViewInfo>> {
+        self.refresh(store)?;
+        let names: Vec<String> = self.views.keys().cloned().collect();
+        names.iter().map(|n| self.info(store, n)).collect()
+    }
+
+    fn info(&self, store: &Store, name: &str) -> Result<ViewInfo> {
+        let view = self
+            .views
+            .get(name)
+            .ok_or_else(|| Error::UnknownView(name.to_string()))?;
+        Ok(ViewInfo {
+            name: name.to_string(),
+            query: view.query_text.clone(),
+            table: view.table.name.clone(),
+            rows: view.table.count(store.connection())?,
+            hits: view.stats.hits,
+            maintained: view.stats.maintained,
+            rebuilds: view.stats.rebuilds,
+            maintenance: view.stats.maintenance,
+            automatic: view.automatic,
+        })
+    }
+
+    /// Calls `subscriber` after every commit that changes the view, with
+    /// the rows added and removed. Returns a key for
+    /// [`Views::unsubscribe`].
+    pub fn subscribe(&mut self, name: &str, subscriber: Subscriber) -> Result<u64> {
+        if !self.views.contains_key(name) {
+            return Err(Error::UnknownView(name.to_string()));
+        }
+        let key = self.next_subscriber;
+        self.next_subscriber += 1;
+        self.subscribers.push((key, name.to_string(), subscriber));
+        Ok(key)
+    }
+
+    /// Removes a subscription; `false` when the key is unknown.
+    pub fn unsubscribe(&mut self, key: u64) -> bool {
+        let before = self.subscribers.len();
+        self.subscribers.retain(|(k, _, _)| *k != key);
+        before != self.subscribers.len()
+    }
+
+    // ---- maintenance ---------------------------------------------------------
+
+    fn hook_failure(&mut self, view: &str, error: Error) -> factlite_store::Error {
+        let error = Error::Maintenance {
+            view: view.to_string(),
+            error: Box::new(error),
+        };
+        let converted = factlite_store::Error::Hook {
+            message: error.to_string(),
+            category: error.category(),
+        };
+        self.failure = Some(error);
+        converted
+    }
+
+    fn before(&mut self, store: &Store, report: &TxReport) -> Result<(), (String, Error)> {
+        let fail = |e: Error| (String::new(), e);
+        let schema = store.schema().map_err(|e| fail(e.into()))?;
+        fill_delta(store, report, &schema).map_err(fail)?;
+        let mut attributes: HashSet<Keyword> = HashSet::new();
+        let mut changed_attributes: HashSet<Entid> = HashSet::new();
+        let mut idents_changed = false;
+        for datom in &report.datoms {
+            if let Some(ident) = schema.ident(datom.a) {
+                attributes.insert(ident.clone());
+            }
+            if SCHEMA_ATTRIBUTES.contains(&datom.a) {
+                changed_attributes.insert(datom.e);
+                idents_changed |= datom.a == bootstrap::DB_IDENT;
+            }
+        }
+        let db = store.db().map_err(|e| fail(e.into()))?;
+        for (name, view) in self.views.iter_mut() {
+            if view.installing {
+                continue;
+            }
+            let schema_touched = idents_changed
+                || view.definition.attributes.as_ref().is_none_or(|read| {
+                    read.iter().any(|k| {
+                        schema
+                            .entid(k)
+                            .is_some_and(|id| changed_attributes.contains(&id))
+                    })
+                }) && !changed_attributes.is_empty();
+            if schema_touched {
+                view.rebuild = true;
+                view.delta_plans = None;
+                view.read_plan = None;
+                continue;
+            }
+            if !view.definition.reads_any(&attributes) {
+                continue;
+            }
+            if view.definition.recursion_reads_any(&attributes) {
+                view.rebuild = true;
+                continue;
+            }
+            let mut keys = HashSet::new();
+            view.collect_keys(&db, &attributes, &mut keys)
+                .map_err(|e| (name.clone(), e))?;
+            view.touched = Some(keys);
+        }
+        Ok(())
+    }
+
+    fn after(&mut self, db: &Db, report: &TxReport) -> Result<(), (String, Error)> {
+        let conn = db.store().connection();
+        if let Some(name) = &self.dropping {
+            if let Some(view) = self.views.get(name) {
+                view.table.drop_table(conn).map_err(|e| (name.clone(), e))?;
+            }
+        }
+        let schema = db.schema().map_err(|e| (String::new(), e.into()))?;
+        let mut attributes: HashSet<Keyword> = HashSet::new();
+        for datom in &report.datoms {
+            if let Some(ident) = schema.ident(datom.a) {
+                attributes.insert(ident.clone());
+            }
+        }
+        for (name, view) in self.views.iter_mut() {
+            if Some(name) == self.dropping.as_ref() {
+                continue;
+            }
+            let started = Instant::now();
+            let change = if view.installing {
+                view.table.create(conn).map_err(|e| (name.clone(), e))?;
+                view.recompute(db, report.tx, name)
+            } else if view.rebuild {
+                view.stats.rebuilds += 1;
+                view.recompute(db, report.tx, name)
+            } else if let Some(mut keys) = view.touched.take() {
+                view.collect_keys(db, &attributes, &mut keys)
+                    .and_then(|()| view.recheck(db, report.tx, name, keys))
+            } else {
+                continue;
+            }
+            .map_err(|e| (name.clone(), e))?;
+            view.stats.maintained += 1;
+            view.stats.maintenance += started.elapsed();
+            if !change.added.is_empty() || !change.removed.is_empty() {
+                self.pending.push(change);
+            }
+        }
+        Ok(())
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::UnknownView(name) => write!(f, "no materialized view is named {name:?}"),
-            Error::Store { view, error } => write!(f, "view {view:?}: {error}"),
+impl WriteHook for Views {
+    fn before_write(&mut self, store: &Store, report: &TxReport) -> factlite_store::Result<()> {
+        if self.views.is_empty() {
+            return Ok(());
         }
+        self.before(store, report)
+            .map_err(|(view, error)| self.hook_failure(&view, error))
+    }
+
+    fn after_write(&mut self, db: &Db, report: &TxReport) -> factlite_store::Result<()> {
+        if self.views.is_empty() {
+            return Ok(());
+        }
+        self.after(db, report)
+            .map_err(|(view, error)| self.hook_failure(&view, error))
     }
 }
 
-impl std::error::Error for Error {}
+impl View {
+    fn new(name: &str, query_text: &str, args: &str, automatic: bool) -> Result<View> {
+        let query = factlite_query::parse_query(&parse_edn(query_text)?)
+            .map_err(|e| Error::Parse(format!("view {name:?}: {e}")))?;
+        let inputs = match parse_edn(args)? {
+            Value::Vector(items) => items,
+            other => return Err(Error::Parse(format!("view inputs must be a vector, not {other}"))),
+        };
+        let definition = Definition::new(query, inputs)?;
+        let table = Table::new(name, &definition.columns, &definition.key_positions);
+        Ok(View {
+            query_text: query_text.to_string(),
+            normalized: factlite_query::normalized_text(&definition.query),
+            args: args.to_string(),
+            definition,
+            table,
+            automatic,
+            read_plan: None,
+            delta_plans: None,
+            touched: None,
+            rebuild: false,
+            installing: false,
+            stats: Stats::default(),
+        })
+    }
+
+    /// Runs the delta queries whose attribute the transaction touched,
+    /// adding the keys they return.
+    fn collect_keys(
+        &mut self,
+        db: &Db,
+        attributes: &HashSet<Keyword>,
+        keys: &mut HashSet<Vec<Value>>,
+    ) -> Result<()> {
+        if self.definition.delta_queries.is_empty() {
+            // One group (an aggregate without grouping): recheck it.
+            keys.insert(Vec::new());
+            return Ok(());
+        }
+        if self.delta_plans.is_none() {
+            let sources = [NamedSource {
+                name: DELTA_SOURCE.to_string(),
+                table: DELTA_TABLE.to_string(),
+            }];
+            let mut plans = Vec::with_capacity(self.definition.delta_queries.len());
+            for delta in &self.definition.delta_queries {
+                let plan = db.plan_with_sources(&delta.query, &self.definition.inputs, &sources)?;
+                plans.push((delta.attribute.clone(), plan));
+            }
+            self.delta_plans = Some(plans);
+        }
+        for (attribute, plan) in self.delta_plans.iter().flatten() {
+            if attribute.as_ref().is_some_and(|a| !attributes.contains(a)) {
+                continue;
+            }
+            keys.extend(rows_of(db.run_plan(plan, &self.definition.inputs)?));
+        }
+        Ok(())
+    }
+
+    /// Recomputes the whole view.
+    fn recompute(&mut self, db: &Db, tx: Entid, name: &str) -> Result<ViewChange> {
+        let conn = db.store().connection();
+        let inputs = &self.definition.inputs;
+        let plan = db.plan(&self.definition.materialized, inputs)?;
+        let fresh: HashSet<Vec<Value>> = rows_of(db.run_plan(&plan, inputs)?).into_iter().collect();
+        let old: HashSet<Vec<Value>> = if self.installing {
+            HashSet::new()
+        } else {
+            self.table.rows(conn)?.into_iter().collect()
+        };
+        self.apply(conn, tx, name, old, fresh)
+    }
+
+    /// Re-derives the rows of `keys` and brings the table in line.
+    fn recheck(
+        &mut self,
+        db: &Db,
+        tx: Entid,
+        name: &str,
+        keys: HashSet<Vec<Value>>,
+    ) -> Result<ViewChange> {
+        let conn = db.store().connection();
+        let mut old = HashSet::new();
+        let mut fresh = HashSet::new();
+        let keys: Vec<Vec<Value>> = keys.into_iter().collect();
+        // A few hundred keys per statement keeps the bound parameters well
+        // under SQLite's limit.
+        for chunk in keys.chunks(256) {
+            for key in chunk {
+                old.extend(self.table.rows_with_key(conn, key)?);
+            }
+            let (query, inputs) = self
+                .definition
+                .recheck(chunk.iter().cloned().map(Value::Vector).collect());
+            let plan = db.plan(&query, &inputs)?;
+            fresh.extend(rows_of(db.run_plan(&plan, &inputs)?));
+        }
+        self.apply(conn, tx, name, old, fresh)
+    }
+
+    /// Deletes `old - fresh`, inserts `fresh - old`.
+    fn apply(
+        &mut self,
+        conn: &rusqlite::Connection,
+        tx: Entid,
+        name: &str,
+        old: HashSet<Vec<Value>>,
+        fresh: HashSet<Vec<Value>>,
+    ) -> Result<ViewChange> {
+        let removed: Vec<Vec<Value>> = old.difference(&fresh).cloned().collect();
+        let added: Vec<Vec<Value>> = fresh.difference(&old).cloned().collect();
+        for row in &removed {
+            self.table.delete(conn, row)?;
+        }
+        for row in &added {
+            self.table.insert(conn, row)?;
+        }
+        Ok(ViewChange {
+            view: name.to_string(),
+            tx,
+            added,
+            removed,
+        })
+    }
+}
+
+/// Writes the transaction's datoms into the delta table.
+fn fill_delta(store: &Store, report: &TxReport, schema: &factlite_core::Schema) -> Result<()> {
+    let conn = store.connection();
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS fl_delta \
+         (e INTEGER, a INTEGER, v, t INTEGER, tx INTEGER, avet INTEGER, added INTEGER);\
+         DELETE FROM temp.fl_delta;",
+    )?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO temp.fl_delta (e, a, v, t, tx, avet, added) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for datom in &report.datoms {
+        let avet = schema.attribute(datom.a).is_some_and(|a| a.in_avet());
+        insert.execute(rusqlite::params![
+            datom.e,
+            datom.a,
+            factlite_store::to_sql(&datom.v),
+            datom.v.value_type().tag(),
+            datom.tx,
+            avet,
+            datom.added,
+        ])?;
+    }
+    Ok(())
+}
+
+/// The rows of a relation result.
+fn rows_of(result: Value) -> Vec<Vec<Value>> {
+    match result {
+        Value::Set(items) => items
+            .into_iter()
+            .filter_map(|row| match row {
+                Value::Vector(values) => Some(values),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The view's rows as its query's result: pulls, ordering, paging, shape.
+fn shape(
+    db: &Db,
+    definition: &Definition,
+    plan: &Plan,
+    mut rows: Vec<Vec<Value>>,
+) -> Result<Value> {
+    for row in rows.iter_mut() {
+        for (value, pull) in row.iter_mut().zip(&definition.pulls) {
+            if let Some(pattern) = pull {
+                *value = db.pull(pattern, value)?;
+            }
+        }
+    }
+    let query = &definition.query;
+    if !definition.order.is_empty() {
+        rows.sort_by(|a, b| {
+            definition
+                .order
+                .iter()
+                .map(|&(i, descending)| {
+                    let ordering = a[i].cmp(&b[i]);
+                    if descending {
+                        ordering.reverse()
+                    } else {
+                        ordering
+                    }
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    let offset = query.offset.unwrap_or(0) as usize;
+    let limit = query.limit.map_or(usize::MAX, |l| l as usize);
+    let rows: Vec<Vec<Value>> = rows.into_iter().skip(offset).take(limit).collect();
+    Ok(factlite_store::shape_rows(plan, rows))
+}
+
+fn check_name(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidName(name.to_string()))
+    }
+}
+
+fn kw(text: &str) -> Keyword {
+    Keyword::from_str_lossy(text)
+}
+
+fn name_attribute() -> Keyword {
+    kw("factlite.view/name")
+}
+
+fn parse_edn(text: &str) -> Result<Value> {
+    factlite_edn::parse(text).map_err(|e| Error::Parse(e.to_string()))
+}
+
+fn parse_tx(value: &Value) -> Result<Vec<TxForm>> {
+    factlite_query::parse_tx_data(value).map_err(|e| Error::Parse(e.to_string()))
+}

@@ -171,8 +171,8 @@ pub enum Problem {
         /// Where the two differ, for results too big to compare by eye.
         difference: Option<String>,
     },
-    /// The step needs something factlite cannot do yet.
-    NotImplemented(String),
+    /// A view could not be materialized, read or dropped.
+    View(String),
 }
 
 impl fmt::Display for Problem {
@@ -193,7 +193,7 @@ impl fmt::Display for Problem {
                     None => Ok(()),
                 }
             }
-            Problem::NotImplemented(message) => f.write_str(message),
+            Problem::View(message) => f.write_str(message),
         }
     }
 }

@@ -142,7 +142,7 @@ impl ScenarioRun<'_> {
             Action::View { name, expect } => Vec::from_iter(self.view(name, expect)),
             Action::DropView { name } => views::drop(&self.store, name)
                 .err()
-                .map(|error| Problem::NotImplemented(error.to_string()))
+                .map(|error| Problem::View(error.to_string()))
                 .into_iter()
                 .collect(),
         };
@@ -228,7 +228,7 @@ impl ScenarioRun<'_> {
                     args,
                     step: number,
                 }),
-                Err(error) => problems.push(Problem::NotImplemented(format!("--views: {error}"))),
+                Err(error) => problems.push(Problem::View(format!("--views: {error}"))),
             }
         }
         problems
@@ -295,13 +295,13 @@ impl ScenarioRun<'_> {
         };
         views::materialize(&self.store, name, &query, &args)
             .err()
-            .map(|error| Problem::NotImplemented(error.to_string()))
+            .map(|error| Problem::View(error.to_string()))
     }
 
     fn view(&self, name: &str, expect: &Expectation) -> Option<Problem> {
         match views::read(&self.store, name) {
             Ok(value) => self.judge(expect, Actual::Value(value)),
-            Err(error) => Some(Problem::NotImplemented(error.to_string())),
+            Err(error) => Some(Problem::View(error.to_string())),
         }
     }
 
@@ -310,13 +310,13 @@ impl ScenarioRun<'_> {
         let mut problems = Vec::new();
         for view in &self.live_views {
             let fresh = match self.store.db() {
-                Ok(db) => Actual::from_read(db.q(&view.query, &view.args)),
+                Ok(db) => Actual::from_read(db.q_from_scratch(&view.query, &view.args)),
                 Err(error) => Actual::from_error(&error),
             };
             let kept = match views::read(&self.store, &view.name) {
                 Ok(value) => Actual::Value(value),
                 Err(error) => {
-                    problems.push(Problem::NotImplemented(format!("--views: {error}")));
+                    problems.push(Problem::View(format!("--views: {error}")));
                     continue;
                 }
             };

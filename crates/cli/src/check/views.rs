@@ -1,42 +1,25 @@
-//! The runner's one seam to materialized views. The façade does not offer
-//! them yet (they will be `Store::materialize`, `Store::view` and
-//! `Store::drop_view`), so every call here reports [`ViewsUnavailable`] and
-//! the steps and checks that need views fail with that message instead of
-//! passing. When the façade grows the methods, only this file changes.
-
-use std::fmt;
+//! The runner's one seam to materialized views: the scenario steps
+//! `:materialize`, `:view` and `:drop-view`, and the `--views` checks, go
+//! through these calls to the façade.
 
 use factlite::{Store, Value};
 
-/// The message of every view step until the façade has views.
-pub const NOT_IMPLEMENTED: &str = "materialized views: capability not implemented yet";
-
-/// Materialized views are not available from the façade yet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ViewsUnavailable;
-
-impl fmt::Display for ViewsUnavailable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(NOT_IMPLEMENTED)
-    }
-}
-
 /// Registers `query` with `inputs` as the materialized view `name`.
 pub fn materialize(
-    _store: &Store,
-    _name: &str,
-    _query: &Value,
-    _inputs: &[Value],
-) -> Result<(), ViewsUnavailable> {
-    Err(ViewsUnavailable)
+    store: &Store,
+    name: &str,
+    query: &Value,
+    inputs: &[Value],
+) -> factlite::Result<()> {
+    store.materialize(name, query, inputs).map(|_| ())
 }
 
 /// Reads the materialized view `name`, shaped as `Db::q` shapes results.
-pub fn read(_store: &Store, _name: &str) -> Result<Value, ViewsUnavailable> {
-    Err(ViewsUnavailable)
+pub fn read(store: &Store, name: &str) -> factlite::Result<Value> {
+    store.view(name)
 }
 
 /// Removes the materialized view `name`.
-pub fn drop(_store: &Store, _name: &str) -> Result<(), ViewsUnavailable> {
-    Err(ViewsUnavailable)
+pub fn drop(store: &Store, name: &str) -> factlite::Result<()> {
+    store.drop_view(name)
 }

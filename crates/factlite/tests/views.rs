@@ -1,0 +1,279 @@
+//! Materialized views through the façade: the table another SQLite client
+//! reads, persistence across reopening, subscriptions, the automatic
+//! policy, schema changes, and failures that roll the transaction back.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use factlite::{edn, AutoPolicy, ErrorCategory, Store, Value, ViewChange};
+
+const SCHEMA: &str = r#"[
+ {:db/ident :emp/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+ {:db/ident :emp/dept :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
+ {:db/ident :emp/salary :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+ {:db/ident :dept/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one
+  :db/unique :db.unique/identity}]"#;
+
+const STAFF: &str =
+    "[:find ?n ?d :where [?e :emp/name ?n] [?e :emp/dept ?x] [?x :dept/name ?d]]";
+
+const PAYROLL: &str =
+    "[:find ?d (count ?e) (sum ?s) :where [?e :emp/dept ?x] [?x :dept/name ?d] [?e :emp/salary ?s]]";
+
+fn value(text: &str) -> Value {
+    edn::parse(text).expect("test EDN parses")
+}
+
+fn store_with_staff() -> Store {
+    let store = Store::open_in_memory().expect("opens");
+    store.transact_str(SCHEMA).expect("schema");
+    store
+        .transact_str(
+            r#"[{:db/id "eng" :dept/name "eng"}
+                {:db/id "ann" :emp/name "Ann" :emp/dept "eng" :emp/salary 10}
+                {:db/id "bo" :emp/name "Bo" :emp/dept "eng" :emp/salary 20}]"#,
+        )
+        .expect("data");
+    store
+}
+
+#[test]
+fn a_plain_sqlite_connection_reads_the_view_table_while_the_store_is_open() {
+    let dir = std::env::temp_dir().join(format!("factlite-views-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("plain-reader.db");
+    let _ = std::fs::remove_file(&path);
+    let store = Store::open(&path).expect("opens");
+    store.transact_str(SCHEMA).expect("schema");
+    store
+        .transact_str(r#"[{:db/id "eng" :dept/name "eng"} {:emp/name "Ann" :emp/dept "eng" :emp/salary 7}]"#)
+        .expect("data");
+    store.materialize_str("payroll", PAYROLL, &[]).expect("materializes");
+    store
+        .transact_str(r#"[{:emp/name "Bo" :emp/dept [:dept/name "eng"] :emp/salary 5}]"#)
+        .expect("more data");
+
+    let plain = rusqlite::Connection::open(&path).expect("a second connection");
+    let row: (String, String, i64, i64) = plain
+        .query_row(
+            r#"SELECT d, d_type, count_e, sum_s FROM "view_payroll""#,
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .expect("the view's table is readable");
+    assert_eq!(row, ("eng".to_string(), "string".to_string(), 2, 12));
+    drop(plain);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn views_survive_reopening_and_their_definitions_are_data() {
+    let dir = std::env::temp_dir().join(format!("factlite-views-reopen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("reopen.db");
+    let _ = std::fs::remove_file(&path);
+    {
+        let store = Store::open(&path).expect("opens");
+        store.transact_str(SCHEMA).expect("schema");
+        store.materialize_str("staff", STAFF, &[]).expect("materializes");
+        store
+            .transact_str(r#"[{:db/id "x" :dept/name "ops"} {:emp/name "Cy" :emp/dept "x"}]"#)
+            .expect("data");
+    }
+    let store = Store::open(&path).expect("reopens");
+    assert_eq!(store.view("staff").expect("reads"), value(r#"#{["Cy" "ops"]}"#));
+    store
+        .transact_str(r#"[{:emp/name "Di" :emp/dept [:dept/name "ops"]}]"#)
+        .expect("more data");
+    assert_eq!(
+        store.view("staff").expect("reads"),
+        value(r#"#{["Cy" "ops"] ["Di" "ops"]}"#),
+        "a reopened store keeps maintaining the view"
+    );
+    let names = store
+        .db()
+        .expect("db")
+        .q_str("[:find [?n ...] :where [_ :factlite.view/name ?n]]", &[])
+        .expect("the definitions are queryable");
+    assert_eq!(names, value(r#"#{"staff"}"#));
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn subscribers_receive_exactly_the_rows_added_and_removed_after_commit() {
+    let store = store_with_staff();
+    store.materialize_str("staff", STAFF, &[]).expect("materializes");
+    let seen: Rc<RefCell<Vec<ViewChange>>> = Rc::default();
+    let sink = seen.clone();
+    store
+        .subscribe("staff", move |change| sink.borrow_mut().push(change.clone()))
+        .expect("subscribes");
+    store
+        .transact_str(r#"[[:db/add [:dept/name "eng"] :dept/name "engineering"]]"#)
+        .expect("rename the department");
+    let changes = seen.borrow().clone();
+    assert_eq!(changes.len(), 1);
+    let mut added = changes[0].added.clone();
+    added.sort();
+    let mut removed = changes[0].removed.clone();
+    removed.sort();
+    assert_eq!(
+        added,
+        vec![
+            vec![value(r#""Ann""#), value(r#""engineering""#)],
+            vec![value(r#""Bo""#), value(r#""engineering""#)]
+        ]
+    );
+    assert_eq!(
+        removed,
+        vec![
+            vec![value(r#""Ann""#), value(r#""eng""#)],
+            vec![value(r#""Bo""#), value(r#""eng""#)]
+        ]
+    );
+    // A transaction that does not change the view notifies nobody; a failed
+    // one neither.
+    store
+        .transact_str(r#"[[:db/add [:dept/name "engineering"] :emp/salary 1]]"#)
+        .expect("unrelated");
+    assert!(store.transact_str(r#"[[:db/add "x" :emp/name 12]]"#).is_err());
+    assert_eq!(seen.borrow().len(), 1);
+}
+
+#[test]
+fn aggregates_follow_updates_per_group() {
+    let store = store_with_staff();
+    store.materialize_str("payroll", PAYROLL, &[]).expect("materializes");
+    assert_eq!(store.view("payroll").expect("reads"), value(r#"#{["eng" 2 30]}"#));
+    store
+        .transact_str(r#"[[:db/retractEntity [:dept/name "eng"]]]"#)
+        .expect("the department goes");
+    assert_eq!(store.view("payroll").expect("reads"), value("#{}"));
+}
+
+#[test]
+fn a_cardinality_change_rebuilds_the_views_that_read_the_attribute() {
+    let store = store_with_staff();
+    let tags = "[:find ?n ?t :where [?e :emp/name ?n] [?e :emp/tag ?t]]";
+    store
+        .transact_str(
+            "[{:db/ident :emp/tag :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]",
+        )
+        .expect("attribute");
+    store
+        .transact_str(r#"[[:db/add [:dept/name "eng"] :emp/tag "x"]]"#)
+        .expect("a tag");
+    store.materialize_str("tags", tags, &[]).expect("materializes");
+    store
+        .transact_str("[{:db/id :emp/tag :db/cardinality :db.cardinality/many}]")
+        .expect("one to many");
+    let info = store.views().expect("lists");
+    assert_eq!(info[0].rebuilds, 1, "the schema change rebuilt the view");
+    store
+        .transact_str(r#"[{:emp/name "Eve" :emp/tag ["a" "b"]}]"#)
+        .expect("two tags");
+    assert_eq!(
+        store.view("tags").expect("reads"),
+        store.db().expect("db").q_from_scratch(&value(tags), &[]).expect("runs")
+    );
+}
+
+#[test]
+fn a_view_whose_maintenance_fails_fails_the_transaction_and_names_the_view() {
+    let dir = std::env::temp_dir().join(format!("factlite-views-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("fail.db");
+    let _ = std::fs::remove_file(&path);
+    let store = Store::open(&path).expect("opens");
+    store.transact_str(SCHEMA).expect("schema");
+    store.materialize_str("staff", STAFF, &[]).expect("materializes");
+    let plain = rusqlite::Connection::open(&path).expect("a second connection");
+    plain
+        .execute_batch(r#"DROP TABLE "view_staff""#)
+        .expect("someone drops the table by hand");
+    let before = store.db().expect("db").basis_tx();
+    let error = store
+        .transact_str(r#"[{:db/id "d" :dept/name "ops"} {:emp/name "Fay" :emp/dept "d"}]"#)
+        .expect_err("maintenance cannot write the table");
+    assert!(error.to_string().contains("\"staff\""), "{error}");
+    assert_eq!(store.db().expect("db").basis_tx(), before, "nothing was committed");
+    let found = store
+        .db()
+        .expect("db")
+        .q_str("[:find ?n . :where [_ :emp/name ?n]]", &[])
+        .expect("runs");
+    assert_eq!(found, Value::Nil);
+    drop(plain);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_view_requests_are_clear_errors_that_change_nothing() {
+    let store = store_with_staff();
+    let basis = store.db().expect("db").basis_tx();
+    let parameterized = store
+        .materialize_str("p", "[:find ?n :in $ ?d :where [?e :emp/name ?n] [?e :emp/dept ?d]]", &[])
+        .expect_err("parameterized queries are not materialized");
+    assert!(parameterized.to_string().contains("rule sets"), "{parameterized}");
+    let unknown = store
+        .materialize_str("u", "[:find ?n :where [?e :no/such ?n]]", &[])
+        .expect_err("unknown attribute");
+    assert_eq!(unknown.category(), ErrorCategory::UnknownAttribute);
+    let bad_name = store
+        .materialize_str("no spaces", STAFF, &[])
+        .expect_err("bad name");
+    assert!(bad_name.to_string().contains("not a view name"), "{bad_name}");
+    assert!(store.view("nothing").is_err());
+    assert!(store.drop_view("nothing").is_err());
+    assert_eq!(store.db().expect("db").basis_tx(), basis, "nothing was written");
+    store.materialize_str("staff", STAFF, &[]).expect("materializes");
+    assert!(store.materialize_str("staff", STAFF, &[]).is_err(), "names are unique");
+}
+
+#[test]
+fn a_query_run_often_is_materialized_and_then_answered_from_its_table() {
+    let store = store_with_staff();
+    store.set_auto_materialize(AutoPolicy {
+        enabled: true,
+        threshold: 3,
+        window: Duration::from_secs(60),
+        max_views: 1,
+        max_rows: 100,
+    });
+    let db = || store.db().expect("db");
+    for _ in 0..2 {
+        db().q_str(STAFF, &[]).expect("runs");
+    }
+    assert!(store.views().expect("lists").is_empty());
+    let third = db().q_str(STAFF, &[]).expect("runs");
+    let views = store.views().expect("lists");
+    assert_eq!(views.len(), 1);
+    assert!(views[0].automatic);
+    assert_eq!(third, value(r#"#{["Ann" "eng"] ["Bo" "eng"]}"#));
+    db().q_str(STAFF, &[]).expect("runs");
+    assert_eq!(store.views().expect("lists")[0].hits, 2, "answered from the table");
+    // A parameterized query is never materialized.
+    let by_dept = "[:find ?n :in $ ?d :where [?e :emp/name ?n] [?e :emp/dept ?x] [?x :dept/name ?d]]";
+    for _ in 0..5 {
+        db().q_str(by_dept, &[value(r#""eng""#)]).expect("runs");
+    }
+    assert_eq!(store.views().expect("lists").len(), 1);
+    // The budget holds one automatic view: a second hot query evicts the
+    // least recently used.
+    for _ in 0..3 {
+        db().q_str(PAYROLL, &[]).expect("runs");
+    }
+    let views = store.views().expect("lists");
+    assert_eq!(views.len(), 1);
+    assert!(views[0].query.contains("sum"), "{views:?}");
+    // Turned off, queries run from scratch again.
+    store.set_auto_materialize(AutoPolicy::default());
+    assert_eq!(
+        db().q_str(PAYROLL, &[]).expect("runs"),
+        value(r#"#{["eng" 2 30]}"#)
+    );
+}

@@ -1,0 +1,291 @@
+//! What a view is, worked out once from its query: the query whose result
+//! the table holds (every row of the relation, before ordering, paging and
+//! pulls), the key that identifies the rows a change can touch, the delta
+//! queries that find those keys, and the recheck query that recomputes the
+//! rows of given keys.
+//!
+//! The key is the find elements that are not aggregates (for a plain
+//! relation, the whole row; for an aggregate, its group). A transaction
+//! changes the view only at keys that the delta queries return, before or
+//! after the datoms are written; the recheck query then derives exactly the
+//! rows of those keys from the indexes, so a row disappears only when its
+//! last derivation does.
+
+use std::collections::HashSet;
+
+use factlite_edn::{Keyword, Value};
+use factlite_query::{
+    AggregateArg, Binding, FindElem, FindSpec, Input, OrderTerm, PatternRef, PullPattern, Query,
+    Rule, Variable,
+};
+
+use crate::error::{Error, Result};
+use crate::rewrite::{self, Fresh};
+
+/// A view's query, analysed.
+#[derive(Clone, Debug)]
+pub struct Definition {
+    /// The query as the user gave it.
+    pub query: Query,
+    /// The inputs after `$` (rule sets only).
+    pub inputs: Vec<Value>,
+    /// The query whose rows the table holds.
+    pub materialized: Query,
+    /// Table column names, one per find element.
+    pub columns: Vec<String>,
+    /// Per find element, the pull applied when the view is read.
+    pub pulls: Vec<Option<PullPattern>>,
+    /// Positions of the key's elements among the find elements.
+    pub key_positions: Vec<usize>,
+    /// One query per delta site, returning keys.
+    pub delta_queries: Vec<DeltaQuery>,
+    /// Attributes any part of the query reads (`None`: any attribute).
+    pub attributes: Option<HashSet<Keyword>>,
+    /// Attributes the recursive rules it calls read, when it calls any
+    /// (`Some(None)`: any attribute).
+    pub recursive_attributes: Option<Option<HashSet<Keyword>>>,
+    /// The `:order-by` terms as positions among the find elements.
+    pub order: Vec<(usize, bool)>,
+}
+
+/// A query returning the keys whose rows a changed datom can reach.
+#[derive(Clone, Debug)]
+pub struct DeltaQuery {
+    /// The attribute the changed datom must have, when fixed.
+    pub attribute: Option<Keyword>,
+    /// The query (key variables in `:find`).
+    pub query: Query,
+}
+
+impl Definition {
+    /// Analyses a view's query and inputs.
+    pub fn new(query: Query, inputs: Vec<Value>) -> Result<Definition> {
+        let rules = check_inputs(&query, &inputs)?;
+        let elements = query.find.elements().to_vec();
+        let mut find = Vec::with_capacity(elements.len());
+        let mut pulls = Vec::with_capacity(elements.len());
+        let mut key_positions = Vec::new();
+        let mut key_vars = Vec::new();
+        for (position, element) in elements.iter().enumerate() {
+            match element {
+                FindElem::Variable(var) => {
+                    find.push(element.clone());
+                    pulls.push(None);
+                    key_positions.push(position);
+                    key_vars.push(var.clone());
+                }
+                FindElem::Pull { var, pattern, .. } => {
+                    let PatternRef::Pattern(pattern) = pattern else {
+                        return Err(Error::Unsupported(
+                            "a pull pattern given as an input".to_string(),
+                        ));
+                    };
+                    find.push(FindElem::Variable(var.clone()));
+                    pulls.push(Some(pattern.clone()));
+                    key_positions.push(position);
+                    key_vars.push(var.clone());
+                }
+                FindElem::Aggregate { .. } => {
+                    find.push(element.clone());
+                    pulls.push(None);
+                }
+            }
+        }
+        let aggregated = key_positions.len() < elements.len();
+        let materialized = Query {
+            find: FindSpec::Relation(find),
+            return_maps: None,
+            with: query.with.clone(),
+            inputs: query.inputs.clone(),
+            where_clauses: query.where_clauses.clone(),
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+        };
+        let order = order_positions(&query.order_by, &elements)?;
+        let recursive = rewrite::recursive_rules(&rules);
+        let mut fresh = Fresh::default();
+        let inlined = rewrite::inline_rules(&query.where_clauses, &rules, &recursive, &mut fresh)
+            .map_err(|rewrite::InlineError::TooDeep(name)| {
+                Error::Unsupported(format!("rule ({name} ...) nests too deeply to maintain"))
+            })?;
+        let recursive_rules: Vec<Rule> = rules
+            .iter()
+            .filter(|r| recursive.contains(&r.name))
+            .cloned()
+            .collect();
+        let recursive_attributes = rewrite::calls_any(&inlined, &recursive)
+            .then(|| rewrite::attributes_read(&[], &recursive_rules));
+        // With an aggregate and no grouping there is one group: any change
+        // recomputes it, so no delta query is needed.
+        let delta_queries = if key_vars.is_empty() && aggregated {
+            Vec::new()
+        } else {
+            rewrite::delta_sites(&inlined, &mut fresh)
+                .into_iter()
+                .map(|site| DeltaQuery {
+                    attribute: site.attribute,
+                    query: Query {
+                        find: FindSpec::Relation(
+                            key_vars.iter().cloned().map(FindElem::Variable).collect(),
+                        ),
+                        return_maps: None,
+                        with: Vec::new(),
+                        inputs: query.inputs.clone(),
+                        where_clauses: site.clauses,
+                        order_by: Vec::new(),
+                        limit: None,
+                        offset: None,
+                    },
+                })
+                .collect()
+        };
+        Ok(Definition {
+            columns: column_names(&elements),
+            attributes: rewrite::attributes_read(&query.where_clauses, &rules),
+            inputs,
+            materialized,
+            pulls,
+            key_positions,
+            delta_queries,
+            recursive_attributes,
+            order,
+            query,
+        })
+    }
+
+    /// The key variables, in key order.
+    pub fn key_vars(&self) -> Vec<Variable> {
+        self.key_positions
+            .iter()
+            .filter_map(|&p| match &self.materialized.find.elements()[p] {
+                FindElem::Variable(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The materialized query restricted to the rows of `keys`, and its
+    /// inputs.
+    pub fn recheck(&self, keys: Vec<Value>) -> (Query, Vec<Value>) {
+        let mut query = self.materialized.clone();
+        let mut inputs = self.inputs.clone();
+        if !self.key_positions.is_empty() {
+            query.inputs.push(Input::Binding(Binding::Relation(
+                self.key_vars().into_iter().map(Binding::Variable).collect(),
+            )));
+            inputs.push(Value::Vector(keys));
+        }
+        (query, inputs)
+    }
+
+    /// Whether a transaction touching `attributes` can change the view.
+    pub fn reads_any(&self, attributes: &HashSet<Keyword>) -> bool {
+        match &self.attributes {
+            None => true,
+            Some(read) => read.iter().any(|a| attributes.contains(a)),
+        }
+    }
+
+    /// Whether the recursive rules the view calls read one of `attributes`.
+    pub fn recursion_reads_any(&self, attributes: &HashSet<Keyword>) -> bool {
+        match &self.recursive_attributes {
+            None => false,
+            Some(None) => true,
+            Some(Some(read)) => read.iter().any(|a| attributes.contains(a)),
+        }
+    }
+}
+
+/// Views take no inputs but rule sets: a parameterized query has no one
+/// result to keep. Returns the rules.
+fn check_inputs(query: &Query, inputs: &[Value]) -> Result<Vec<Rule>> {
+    let declared: Vec<&Input> = query
+        .inputs
+        .iter()
+        .filter(|i| !matches!(i, Input::Source(_)))
+        .collect();
+    if let Some(other) = declared.iter().find(|i| !matches!(i, Input::Rules)) {
+        return Err(Error::Unsupported(format!(
+            "the input {other:?}: a view's query may take only rule sets (%) as inputs"
+        )));
+    }
+    if declared.len() != inputs.len() {
+        return Err(Error::Unsupported(format!(
+            "the query's :in expects {} rule set(s), but {} were given",
+            declared.len(),
+            inputs.len()
+        )));
+    }
+    let mut rules = Vec::new();
+    for value in inputs {
+        rules.extend(
+            factlite_query::parse_rules(value)
+                .map_err(|e| Error::Parse(format!("rule set: {e}")))?,
+        );
+    }
+    Ok(rules)
+}
+
+fn order_positions(order_by: &[OrderTerm], elements: &[FindElem]) -> Result<Vec<(usize, bool)>> {
+    order_by
+        .iter()
+        .map(|term| {
+            elements
+                .iter()
+                .position(|e| element_var(e) == Some(&term.var))
+                .map(|p| (p, term.descending))
+                .ok_or_else(|| {
+                    Error::Unsupported(format!(
+                        ":order-by {}: not a variable of :find",
+                        term.var.0
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn element_var(element: &FindElem) -> Option<&Variable> {
+    match element {
+        FindElem::Variable(v) | FindElem::Pull { var: v, .. } => Some(v),
+        FindElem::Aggregate { .. } => None,
+    }
+}
+
+/// A column name per find element, from its text: `?name` → `name`,
+/// `(count ?o)` → `count_o`; made unique with a numeric suffix.
+fn column_names(elements: &[FindElem]) -> Vec<String> {
+    let mut used = HashSet::new();
+    elements
+        .iter()
+        .map(|element| {
+            let raw = match element {
+                FindElem::Variable(v) | FindElem::Pull { var: v, .. } => v.0.clone(),
+                FindElem::Aggregate { name, args } => {
+                    let mut parts = vec![name.clone()];
+                    parts.extend(args.iter().map(|a| match a {
+                        AggregateArg::Variable(v) => v.0.trim_start_matches('?').to_string(),
+                        AggregateArg::Constant(c) => c.to_string(),
+                    }));
+                    parts.join("_")
+                }
+            };
+            let mut base: String = raw
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>()
+                .trim_matches('_')
+                .to_string();
+            if base.is_empty() || base.ends_with("_type") {
+                base.push_str("_col");
+            }
+            let mut name = base.clone();
+            let mut n = 2;
+            while !used.insert(name.clone()) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
