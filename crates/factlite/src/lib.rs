@@ -17,6 +17,7 @@
 //! ```
 
 mod error;
+mod prepared;
 mod query;
 mod store;
 
@@ -25,5 +26,6 @@ pub use factlite_core::{Datom, Entid, ErrorCategory, TypedValue, ValueType};
 pub use factlite_edn as edn;
 pub use factlite_edn::Value;
 pub use factlite_store::{DbView, IndexName, TxReport};
+pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;
 pub use store::{Db, Store};

@@ -1,14 +1,8 @@
-//! Queries through the façade: EDN in, parsed, planned, run, EDN out.
+//! `explain`: what a query compiles to, without running it.
 
 use factlite_edn::Value;
 
 use crate::error::Result;
-
-/// Parses and runs a query against a snapshot.
-pub fn run(db: &factlite_store::Db, query: &Value, inputs: &[Value]) -> Result<Value> {
-    let query = factlite_query::parse_query(query)?;
-    Ok(db.query(&query, inputs)?)
-}
 
 /// What a query compiles to: the SQL, its parameters, and SQLite's plan.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,8 +21,8 @@ pub fn explain(db: &factlite_store::Db, query: &Value, inputs: &[Value]) -> Resu
     let plan = db.plan(&query, inputs)?;
     let query_plan = db.explain_plan(&plan)?;
     Ok(Explanation {
+        params: db.plan_parameters(&plan)?,
         sql: plan.sql,
-        params: plan.params,
         query_plan,
     })
 }

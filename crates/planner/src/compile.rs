@@ -13,13 +13,14 @@ use std::collections::HashSet;
 
 use factlite_core::{Attribute, Schema, TypedValue, ValueType};
 use factlite_edn::Value;
-use factlite_query::{Binding, Clause, FnCall, Input, Pattern, Query, Rule, RuleVars, Term};
+use factlite_query::{Binding, Clause, FnCall, Pattern, Query, Rule, RuleVars, Term};
 use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
+use crate::inputs::Signature;
 use crate::rules::{RecursiveRelation, RuleSet};
 use crate::source::{source_sql, Source};
-use crate::{Context, NamedSource, Plan, SqlLiteral, Statistics};
+use crate::{Context, NamedSource, Param, Plan, SqlLiteral, Statistics};
 
 /// The type of a bound variable.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,53 +58,6 @@ impl Var {
     }
 }
 
-/// The query's inputs, bound to its `:in`.
-pub struct BoundInputs {
-    pub rules: Vec<Rule>,
-    pub bindings: Vec<(Binding, Value)>,
-}
-
-/// Pairs the query's `:in` with the inputs (after `$`).
-pub fn bind_inputs(query: &Query, inputs: &[Value]) -> Result<BoundInputs> {
-    let mut declared = Vec::new();
-    let mut sources = 0;
-    for input in &query.inputs {
-        match input {
-            Input::Source(source) => {
-                sources += 1;
-                if sources > 1 || source.0 != "$" {
-                    return Err(Error::Query(format!(
-                        "only one database input ($) is supported, found {}",
-                        source.0
-                    )));
-                }
-            }
-            other => declared.push(other),
-        }
-    }
-    if declared.len() != inputs.len() {
-        return Err(Error::Query(format!(
-            "the query's :in expects {} input(s) after $, but {} were given",
-            declared.len(),
-            inputs.len()
-        )));
-    }
-    let mut bound = BoundInputs {
-        rules: Vec::new(),
-        bindings: Vec::new(),
-    };
-    for (input, value) in declared.into_iter().zip(inputs) {
-        match input {
-            Input::Rules => bound.rules.extend(
-                factlite_query::parse_rules(value).map_err(|e| Error::Parse(e.to_string()))?,
-            ),
-            Input::Binding(binding) => bound.bindings.push((binding.clone(), value.clone())),
-            Input::Source(_) => unreachable!("sources were filtered out"),
-        }
-    }
-    Ok(bound)
-}
-
 /// State shared by every SELECT scope of one query: parameters, alias
 /// numbers and common table expressions.
 pub struct Shared<'a> {
@@ -111,7 +65,7 @@ pub struct Shared<'a> {
     pub statistics: &'a dyn Statistics,
     pub source: Source,
     named_sources: &'a [NamedSource],
-    pub params: RefCell<Vec<SqlLiteral>>,
+    pub params: RefCell<Vec<Param>>,
     aliases: RefCell<usize>,
     /// `name AS (select)` items of the WITH clause, in definition order.
     pub ctes: RefCell<Vec<String>>,
@@ -136,10 +90,15 @@ impl<'a> Shared<'a> {
         })
     }
 
-    /// Binds a parameter and returns its placeholder.
+    /// Binds a constant parameter and returns its placeholder.
     pub fn param(&self, literal: SqlLiteral) -> String {
+        self.push_param(Param::Constant(literal))
+    }
+
+    /// Adds a parameter and returns its placeholder.
+    pub fn push_param(&self, param: Param) -> String {
         let mut params = self.params.borrow_mut();
-        params.push(literal);
+        params.push(param);
         format!("?{}", params.len())
     }
 
@@ -158,11 +117,7 @@ impl<'a> Shared<'a> {
         if let Some(name) = self.source_table.borrow().as_ref() {
             return name.clone();
         }
-        let t = match self.source {
-            Source::AsOf(t) | Source::Since(t) | Source::History(t) => t,
-            Source::Current => unreachable!("handled above"),
-        };
-        self.param(SqlLiteral::Integer(t));
+        self.push_param(Param::Basis);
         let index = self.params.borrow().len();
         self.ctes
             .borrow_mut()
@@ -984,12 +939,10 @@ pub fn equal(a: &Var, b: &Var) -> String {
 }
 
 /// Compiles a whole query.
-pub fn compile_query(context: &Context<'_>, query: &Query, inputs: BoundInputs) -> Result<Plan> {
+pub fn compile_query(context: &Context<'_>, query: &Query, inputs: &Signature) -> Result<Plan> {
     let shared = Shared::new(context, &inputs.rules)?;
     let mut frame = Frame::new(&shared);
-    for (binding, value) in &inputs.bindings {
-        crate::compile_fns::bind_input(&mut frame, binding, value)?;
-    }
+    crate::inputs::bind_inputs(&mut frame, inputs)?;
     frame.compile_clauses(query.where_clauses.clone())?;
     crate::find::finish(&shared, frame, query)
 }

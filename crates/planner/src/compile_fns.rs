@@ -5,7 +5,7 @@ use factlite_core::ValueType;
 use factlite_edn::Value;
 use factlite_query::{Binding, FnCall, Term};
 
-use crate::compile::{equal, literal, Frame, Ty, Var};
+use crate::compile::{equal, Frame, Ty, Var};
 use crate::error::{Error, Result};
 use crate::SqlLiteral;
 
@@ -145,7 +145,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             let Term::Constant(value) = &call.args[0] else {
                 return Err(Error::Query("ground takes a constant".into()));
             };
-            bind_value(frame, binding, value)
+            crate::inputs::bind_constant(frame, binding, value)
         }
         "get-else" => {
             arity(call, 4..=4)?;
@@ -423,7 +423,7 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
 }
 
 /// Binds a scalar binding form to a value.
-fn bind_scalar(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Result<()> {
+pub fn bind_scalar(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Result<()> {
     match binding {
         Binding::Variable(v) => {
             frame.bind(&v.0, var);
@@ -445,136 +445,4 @@ fn bind_scalar(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Result
             "cannot bind {other:?} to a single value"
         ))),
     }
-}
-
-/// A constant value as a bound variable (tuples for vectors).
-fn constant_var(frame: &Frame<'_, '_>, value: &Value) -> Result<Var> {
-    match value {
-        Value::Vector(items) | Value::List(items) => Ok(Var {
-            expr: "NULL".into(),
-            ty: Ty::Tuple(
-                items
-                    .iter()
-                    .map(|i| constant_var(frame, i))
-                    .collect::<Result<_>>()?,
-            ),
-        }),
-        other => {
-            let (lit, value_type) = literal(other)
-                .ok_or_else(|| Error::Query(format!("{other} cannot be bound to a variable")))?;
-            Ok(Var {
-                expr: frame.shared.param(lit),
-                ty: Ty::Known(value_type),
-            })
-        }
-    }
-}
-
-/// Binds a binding form to a constant (from `ground` or an input).
-pub fn bind_value(frame: &mut Frame<'_, '_>, binding: &Binding, value: &Value) -> Result<()> {
-    match binding {
-        Binding::Variable(_) | Binding::Blank => {
-            let var = constant_var(frame, value)?;
-            bind_scalar(frame, binding, var)
-        }
-        Binding::Tuple(items) => {
-            let parts = sequence(value, binding)?;
-            if parts.len() < items.len() {
-                return Err(Error::Query(format!(
-                    "{value} has fewer elements than {binding:?}"
-                )));
-            }
-            for (item, part) in items.iter().zip(parts) {
-                bind_value(frame, item, part)?;
-            }
-            Ok(())
-        }
-        Binding::Collection(item) => {
-            let rows: Vec<Vec<&Value>> = sequence(value, binding)?
-                .into_iter()
-                .map(|v| vec![v])
-                .collect();
-            bind_rows(frame, std::slice::from_ref(item.as_ref()), &rows)
-        }
-        Binding::Relation(items) => {
-            let rows = sequence(value, binding)?
-                .iter()
-                .map(|row| sequence(row, binding))
-                .collect::<Result<Vec<Vec<&Value>>>>()?;
-            bind_rows(frame, items, &rows)
-        }
-    }
-}
-
-/// Binds an input to its `:in` binding form.
-pub fn bind_input(frame: &mut Frame<'_, '_>, binding: &Binding, value: &Value) -> Result<()> {
-    bind_value(frame, binding, value)
-}
-
-fn sequence<'v>(value: &'v Value, binding: &Binding) -> Result<Vec<&'v Value>> {
-    match value {
-        Value::Vector(items) | Value::List(items) => Ok(items.iter().collect()),
-        Value::Set(items) => Ok(items.iter().collect()),
-        other => Err(Error::Query(format!(
-            "{other} is not a collection, as {binding:?} needs"
-        ))),
-    }
-}
-
-/// A relation of constant rows joined in as a `VALUES` table.
-fn bind_rows(frame: &mut Frame<'_, '_>, items: &[Binding], rows: &[Vec<&Value>]) -> Result<()> {
-    let alias = frame.shared.alias("c");
-    let width = items.len();
-    let mut selects = Vec::new();
-    let mut types: Vec<Option<ValueType>> = vec![None; width];
-    let mut uniform = vec![true; width];
-    for row in rows {
-        if row.len() < width {
-            return Err(Error::Query(format!(
-                "an input row has {} values, {} expected",
-                row.len(),
-                width
-            )));
-        }
-        let mut columns = Vec::new();
-        for (i, value) in row.iter().take(width).enumerate() {
-            let (lit, value_type) = literal(value)
-                .ok_or_else(|| Error::Query(format!("{value} cannot be bound to a variable")))?;
-            let placeholder = frame.shared.param(lit);
-            columns.push(format!(
-                "{placeholder} AS v{i}, {} AS t{i}",
-                value_type.tag()
-            ));
-            match types[i] {
-                None => types[i] = Some(value_type),
-                Some(t) if t != value_type => uniform[i] = false,
-                _ => {}
-            }
-        }
-        selects.push(format!("SELECT {}", columns.join(", ")));
-    }
-    if selects.is_empty() {
-        let columns: Vec<String> = (0..width)
-            .map(|i| format!("NULL AS v{i}, NULL AS t{i}"))
-            .collect();
-        selects.push(format!("SELECT {} WHERE 0", columns.join(", ")));
-    }
-    frame
-        .from
-        .push(format!("({}) AS {alias}", selects.join(" UNION ALL ")));
-    for (i, item) in items.iter().enumerate() {
-        let ty = match (types[i], uniform[i]) {
-            (Some(t), true) => Ty::Known(t),
-            _ => Ty::Dynamic(format!("{alias}.t{i}")),
-        };
-        bind_scalar(
-            frame,
-            item,
-            Var {
-                expr: format!("{alias}.v{i}"),
-                ty,
-            },
-        )?;
-    }
-    Ok(())
 }

@@ -18,6 +18,7 @@ mod compile;
 mod compile_fns;
 mod error;
 mod find;
+mod inputs;
 mod rules;
 mod source;
 
@@ -26,6 +27,7 @@ use factlite_edn::Value;
 use factlite_query::{PullPattern, Query, ReturnMaps};
 
 pub use error::{Error, Result};
+pub use inputs::{signature, InputSig, Signature, SignatureKey};
 pub use source::{source_sql, Source};
 
 /// A value bound to a `?N` parameter of the generated SQL.
@@ -36,6 +38,27 @@ pub enum SqlLiteral {
     Real(f64),
     Text(String),
     Blob(Vec<u8>),
+}
+
+/// Where the value of a `?N` parameter comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    /// A constant of the query or the schema (an attribute id, a limit).
+    Constant(SqlLiteral),
+    /// A scalar input: the input's position after `$`, then the positions
+    /// inside nested tuples.
+    Input { input: usize, path: Vec<usize> },
+    /// The rows of a collection (`collection`) or relation input of `width`
+    /// columns, as the JSON array that `json_each` expands.
+    Rows {
+        input: usize,
+        path: Vec<usize>,
+        width: usize,
+        collection: bool,
+    },
+    /// The transaction a view of time is taken at (`as_of`, `since`,
+    /// `history`).
+    Basis,
 }
 
 /// How one result cell is read from the SQL row.
@@ -87,8 +110,9 @@ pub enum Shape {
 pub struct Plan {
     /// The statement.
     pub sql: String,
-    /// Its parameters, `?1` first.
-    pub params: Vec<SqlLiteral>,
+    /// Where its parameters come from, `?1` first; [`Plan::parameters`]
+    /// reads their values for given inputs.
+    pub params: Vec<Param>,
     /// How each row's cells are read, in column order.
     pub cells: Vec<Cell>,
     /// One per find element.
@@ -138,8 +162,16 @@ pub struct NamedSource {
     pub table: String,
 }
 
-/// Plans a query with its inputs (the arguments for `:in`, `$` excluded).
+/// Plans a query for these inputs (the arguments for `:in`, `$`
+/// excluded): [`signature`], [`compile`], then the inputs' values made
+/// constants ([`Plan::with_inputs`]).
 pub fn plan(context: &Context<'_>, query: &Query, inputs: &[Value]) -> Result<Plan> {
-    let bound = compile::bind_inputs(query, inputs)?;
-    compile::compile_query(context, query, bound)
+    compile(context, query, &signature(query, inputs)?)?.with_inputs(inputs)
+}
+
+/// Compiles a query for inputs of a signature. The plan serves every input
+/// of that signature, on any basis of the context's kind of source:
+/// [`Plan::parameters`] gives the statement's parameters for each.
+pub fn compile(context: &Context<'_>, query: &Query, inputs: &Signature) -> Result<Plan> {
+    compile::compile_query(context, query, inputs)
 }

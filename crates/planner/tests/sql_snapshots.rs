@@ -133,7 +133,10 @@ fn render(text: &str) -> String {
         named_sources: &[],
     };
     match plan(&context, &query, &inputs) {
-        Ok(plan) => format!("{}\nparams: {:?}\n", pretty(&plan.sql), plan.params),
+        Ok(plan) => match plan.parameters(&[], Source::Current) {
+            Ok(params) => format!("{}\nparams: {:?}\n", pretty(&plan.sql), params),
+            Err(error) => format!("error: {error}\n"),
+        },
         Err(error) => format!("error: {error}\n"),
     }
 }

@@ -30,6 +30,7 @@ pub use db::{Datoms, Db, DbView, IndexName};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
 pub use layout::FORMAT_VERSION;
+pub use query::{shape_rows, ResultRows};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};
 
 /// How a store is opened.

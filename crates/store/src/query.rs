@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use factlite_core::Entid;
 use factlite_edn::{Keyword, Symbol, Value};
+use factlite_planner::Signature;
 use factlite_planner::{
     aggregate, AggregateInput, Cell, NamedSource, Output, Plan, Shape, SqlLiteral, Statistics,
 };
@@ -46,13 +47,69 @@ impl From<factlite_planner::Error> for Error {
     }
 }
 
-fn to_sql_value(literal: &SqlLiteral) -> SqlValue {
+fn to_sql_value(literal: SqlLiteral) -> SqlValue {
     match literal {
         SqlLiteral::Null => SqlValue::Null,
-        SqlLiteral::Integer(i) => SqlValue::Integer(*i),
-        SqlLiteral::Real(x) => SqlValue::Real(*x),
-        SqlLiteral::Text(s) => SqlValue::Text(s.clone()),
-        SqlLiteral::Blob(b) => SqlValue::Blob(b.clone()),
+        SqlLiteral::Integer(i) => SqlValue::Integer(i),
+        SqlLiteral::Real(x) => SqlValue::Real(x),
+        SqlLiteral::Text(s) => SqlValue::Text(s),
+        SqlLiteral::Blob(b) => SqlValue::Blob(b),
+    }
+}
+
+/// The rows of a query's result, one find-spec item at a time: a tuple (a
+/// vector, or a map under `:keys`/`:strs`/`:syms`) for a relation, a value
+/// for a collection or scalar, a vector for a tuple.
+///
+/// Rows are read from SQLite as the iterator advances, so a result need not
+/// fit in memory. Only what the find spec needs is held: aggregates SQLite
+/// cannot compute, and the ordering and paging that follow them, need every
+/// binding first, so such a result is computed whole before the first item.
+/// Relations are sets: the statement is `SELECT DISTINCT`, so SQLite drops
+/// repeated rows (it remembers the rows seen in its temporary storage, which
+/// spills to disk), and the rows that reach the iterator are already
+/// distinct. An ordered result is sorted by SQLite (`ORDER BY`).
+pub struct ResultRows<'s> {
+    db: &'s Db,
+    plan: &'s Plan,
+    rows: RowSource<'s>,
+}
+
+enum RowSource<'s> {
+    /// Rows still in the statement.
+    Sql(rusqlite::Rows<'s>),
+    /// Rows computed in advance (aggregation in Rust).
+    Ready(std::vec::IntoIter<Vec<Value>>),
+    /// The single row of a scalar or tuple was read.
+    Finished,
+}
+
+impl ResultRows<'_> {
+    fn next_row(&mut self) -> Result<Option<Vec<Value>>> {
+        match &mut self.rows {
+            RowSource::Sql(rows) => {
+                let row = match rows.next()? {
+                    Some(row) => self.db.read_row(self.plan, row)?,
+                    None => return Ok(None),
+                };
+                if matches!(self.plan.shape, Shape::Scalar | Shape::Tuple) {
+                    self.rows = RowSource::Finished;
+                }
+                Ok(Some(row))
+            }
+            RowSource::Ready(rows) => Ok(rows.next()),
+            RowSource::Finished => Ok(None),
+        }
+    }
+}
+
+impl Iterator for ResultRows<'_> {
+    type Item = Result<Value>;
+
+    fn next(&mut self) -> Option<Result<Value>> {
+        self.next_row()
+            .map(|row| row.map(|row| item(self.plan, row)))
+            .transpose()
     }
 }
 
@@ -69,6 +126,14 @@ impl Db {
         })
     }
 
+    /// The number of current datoms, as the planner's statistics count them
+    /// (a cached plan is compiled again when it has changed much).
+    pub fn datom_count(&self) -> Result<i64> {
+        let conn = self.store().connection();
+        let mut statement = conn.prepare_cached("SELECT total(datoms) FROM attribute_stats")?;
+        Ok(statement.query_row([], |row| row.get::<_, f64>(0))? as i64)
+    }
+
     /// Plans a query against this snapshot.
     pub fn plan(&self, query: &Query, inputs: &[Value]) -> Result<Plan> {
         self.plan_with_sources(query, inputs, &[])
@@ -82,6 +147,23 @@ impl Db {
         inputs: &[Value],
         named_sources: &[NamedSource],
     ) -> Result<Plan> {
+        let signature = factlite_planner::signature(query, inputs)?;
+        self.compile_with_sources(query, &signature, named_sources)
+    }
+
+    /// Compiles a query for every input of a signature
+    /// ([`factlite_planner::signature`]), with this snapshot's schema,
+    /// statistics and kind of view of time.
+    pub fn compile(&self, query: &Query, signature: &Signature) -> Result<Plan> {
+        self.compile_with_sources(query, signature, &[])
+    }
+
+    fn compile_with_sources(
+        &self,
+        query: &Query,
+        signature: &Signature,
+        named_sources: &[NamedSource],
+    ) -> Result<Plan> {
         let schema = self.schema()?;
         let statistics = self.statistics()?;
         let context = factlite_planner::Context {
@@ -90,20 +172,34 @@ impl Db {
             source: self.planner_source()?,
             named_sources,
         };
-        Ok(factlite_planner::plan(&context, query, inputs)?)
+        Ok(factlite_planner::compile(&context, query, signature)?)
     }
 
     /// Runs a query and shapes its result by the find spec.
     pub fn query(&self, query: &Query, inputs: &[Value]) -> Result<Value> {
         let plan = self.plan(query, inputs)?;
-        self.run_plan(&plan)
+        self.run_plan(&plan, inputs)
     }
 
-    /// SQLite's `EXPLAIN QUERY PLAN` for a plan, one line per step.
+    /// The statement's parameters for a plan and its inputs, on this
+    /// snapshot's view of time.
+    fn parameters(&self, plan: &Plan, inputs: &[Value]) -> Result<Vec<SqlValue>> {
+        let params = plan.parameters(inputs, self.planner_source()?)?;
+        Ok(params.into_iter().map(to_sql_value).collect())
+    }
+
+    /// The statement's parameters, as SQLite receives them, for a plan of
+    /// [`Db::plan`].
+    pub fn plan_parameters(&self, plan: &Plan) -> Result<Vec<SqlLiteral>> {
+        Ok(plan.parameters(&[], self.planner_source()?)?)
+    }
+
+    /// SQLite's `EXPLAIN QUERY PLAN` for a plan of [`Db::plan`], one line
+    /// per step.
     pub fn explain_plan(&self, plan: &Plan) -> Result<Vec<String>> {
         let conn = self.store().connection();
         let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", plan.sql))?;
-        let params: Vec<SqlValue> = plan.params.iter().map(to_sql_value).collect();
+        let params = self.parameters(plan, &[])?;
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
         let mut lines = Vec::new();
         while let Some(row) = rows.next()? {
@@ -112,51 +208,74 @@ impl Db {
         Ok(lines)
     }
 
-    /// Runs a compiled plan.
-    pub fn run_plan(&self, plan: &Plan) -> Result<Value> {
+    /// Runs a plan with its inputs and shapes the whole result: a set (or,
+    /// ordered, a vector) for a relation or collection, a value or `nil`
+    /// for a scalar, a vector or `nil` for a tuple. A plan of [`Db::plan`]
+    /// holds its inputs' values already; one of [`Db::compile`] reads them
+    /// from `inputs`, which must have its signature.
+    pub fn run_plan(&self, plan: &Plan, inputs: &[Value]) -> Result<Value> {
+        let items = self.with_rows(plan, inputs, |rows| rows.collect::<Result<Vec<_>>>())??;
+        Ok(collect_items(plan, items))
+    }
+
+    /// Runs a plan with its inputs (as [`Db::run_plan`] does) and hands
+    /// `read` the result's items as they come from SQLite (see [`ResultRows`]). The rows borrow
+    /// the statement, which lives until `read` returns.
+    pub fn with_rows<R>(
+        &self,
+        plan: &Plan,
+        inputs: &[Value],
+        read: impl FnOnce(&mut ResultRows<'_>) -> R,
+    ) -> Result<R> {
         let conn = self.store().connection();
         let mut statement = conn.prepare_cached(&plan.sql)?;
-        let params: Vec<SqlValue> = plan.params.iter().map(to_sql_value).collect();
+        let params = self.parameters(plan, inputs)?;
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
-        let mut results: Vec<Vec<Value>> = Vec::new();
+        let source = if plan.rust_aggregation {
+            let mut all = Vec::new();
+            while let Some(row) = rows.next()? {
+                all.push(self.read_row(plan, row)?);
+            }
+            RowSource::Ready(aggregate_rows(plan, all)?.into_iter())
+        } else {
+            RowSource::Sql(rows)
+        };
+        let mut result_rows = ResultRows {
+            db: self,
+            plan,
+            rows: source,
+        };
+        let value = read(&mut result_rows);
+        Ok(value)
+    }
+
+    /// One SQL row as the values of the find elements.
+    fn read_row(&self, plan: &Plan, row: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
         let mut cells = Vec::with_capacity(plan.cells.len());
-        while let Some(row) = rows.next()? {
-            cells.clear();
-            let mut column = 0;
-            for cell in &plan.cells {
-                let value = match cell {
-                    Cell::Typed(value_type) => {
-                        let raw = row.get_ref(column)?;
-                        column += 1;
-                        decode(raw, value_type.tag())?
+        let mut column = 0;
+        for cell in &plan.cells {
+            let value = match cell {
+                Cell::Typed(value_type) => {
+                    let raw = row.get_ref(column)?;
+                    column += 1;
+                    decode(raw, value_type.tag())?
+                }
+                Cell::Dynamic => {
+                    let raw = row.get_ref(column)?;
+                    let tag: Option<i64> = row.get(column + 1)?;
+                    column += 2;
+                    match tag {
+                        Some(tag) => decode(raw, tag)?,
+                        None => Value::Nil,
                     }
-                    Cell::Dynamic => {
-                        let raw = row.get_ref(column)?;
-                        let tag: Option<i64> = row.get(column + 1)?;
-                        column += 2;
-                        match tag {
-                            Some(tag) => decode(raw, tag)?,
-                            None => Value::Nil,
-                        }
-                    }
-                };
-                cells.push(value);
-            }
-            results.push(
-                plan.outputs
-                    .iter()
-                    .map(|o| self.output(o, &cells))
-                    .collect::<Result<_>>()?,
-            );
-            if matches!(plan.shape, Shape::Scalar | Shape::Tuple) && !plan.rust_aggregation {
-                break;
-            }
+                }
+            };
+            cells.push(value);
         }
-        drop(rows);
-        if plan.rust_aggregation {
-            results = aggregate_rows(plan, results)?;
-        }
-        Ok(shape(plan, results))
+        plan.outputs
+            .iter()
+            .map(|o| self.output(o, &cells))
+            .collect()
     }
 
     fn output(&self, output: &Output, cells: &[Value]) -> Result<Value> {
@@ -249,52 +368,40 @@ fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>>
     Ok(out)
 }
 
-/// The result value for the find spec.
-fn shape(plan: &Plan, rows: Vec<Vec<Value>>) -> Value {
-    let collect = |items: Vec<Value>| {
-        if plan.ordered {
-            Value::Vector(items)
-        } else {
-            Value::Set(items.into_iter().collect())
-        }
-    };
+/// Rows of find-element values (pulls done, ordered and paged already)
+/// shaped as `plan`'s result, as [`Db::run_plan`] shapes them.
+pub fn shape_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Value {
+    collect_items(plan, rows.into_iter().map(|row| item(plan, row)).collect())
+}
+
+/// The result holding `items`: a set (or, ordered, a vector) for a relation
+/// or collection, the first item or `nil` for a scalar or a tuple.
+fn collect_items(plan: &Plan, items: Vec<Value>) -> Value {
     match plan.shape {
-        Shape::Relation => {
-            let rows = rows.into_iter().map(|row| match &plan.return_maps {
-                Some(maps) => Value::Map(
-                    maps.names
-                        .iter()
-                        .zip(row)
-                        .map(|(name, value)| {
-                            let key = match maps.kind {
-                                ReturnMapKind::Keys => {
-                                    Value::Keyword(Keyword::from_str_lossy(name))
-                                }
-                                ReturnMapKind::Strs => Value::String(name.clone()),
-                                ReturnMapKind::Syms => Value::Symbol(Symbol::from_str_lossy(name)),
-                            };
-                            (key, value)
-                        })
-                        .collect(),
-                ),
-                None => Value::Vector(row),
-            });
-            collect(rows.collect())
-        }
-        Shape::Collection => collect(
-            rows.into_iter()
-                .filter_map(|row| row.into_iter().next())
+        Shape::Relation | Shape::Collection if plan.ordered => Value::Vector(items),
+        Shape::Relation | Shape::Collection => Value::Set(items.into_iter().collect()),
+        Shape::Scalar | Shape::Tuple => items.into_iter().next().unwrap_or(Value::Nil),
+    }
+}
+
+/// One item of the result, from the values of the find elements.
+fn item(plan: &Plan, row: Vec<Value>) -> Value {
+    match (&plan.shape, &plan.return_maps) {
+        (Shape::Relation, Some(maps)) => Value::Map(
+            maps.names
+                .iter()
+                .zip(row)
+                .map(|(name, value)| {
+                    let key = match maps.kind {
+                        ReturnMapKind::Keys => Value::Keyword(Keyword::from_str_lossy(name)),
+                        ReturnMapKind::Strs => Value::String(name.clone()),
+                        ReturnMapKind::Syms => Value::Symbol(Symbol::from_str_lossy(name)),
+                    };
+                    (key, value)
+                })
                 .collect(),
         ),
-        Shape::Scalar => rows
-            .into_iter()
-            .next()
-            .and_then(|row| row.into_iter().next())
-            .unwrap_or(Value::Nil),
-        Shape::Tuple => rows
-            .into_iter()
-            .next()
-            .map(Value::Vector)
-            .unwrap_or(Value::Nil),
+        (Shape::Relation | Shape::Tuple, _) => Value::Vector(row),
+        (Shape::Collection | Shape::Scalar, _) => row.into_iter().next().unwrap_or(Value::Nil),
     }
 }

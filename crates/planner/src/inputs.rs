@@ -1,0 +1,545 @@
+//! Query inputs (and `ground` constants) as statement parameters.
+//!
+//! A plan depends on an input only through its [`InputSig`]: the shape its
+//! binding form gives it and the types of its values. The values themselves
+//! become parameters that [`Plan::parameters`] reads out of the inputs at run
+//! time, so one plan serves every input of the same signature. A collection
+//! or relation travels as one parameter — its rows as a JSON array, each row
+//! `[v0, t0, v1, t1, ...]` (value and type tag) — that SQLite's `json_each`
+//! turns back into rows, so a plan does not depend on how many rows an input
+//! has (and an input may have more rows than a compound SELECT may have
+//! terms).
+
+use factlite_core::ValueType;
+use factlite_edn::Value;
+use factlite_query::{Binding, Input, Query, Rule};
+
+use crate::compile::{literal, Frame, Ty, Var};
+use crate::compile_fns::bind_scalar;
+use crate::error::{Error, Result};
+use crate::source::Source;
+use crate::{Param, Plan, SqlLiteral};
+
+/// What planning depends on in one input.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum InputSig {
+    /// One value of this type.
+    Scalar(ValueType),
+    /// A tuple: a vector bound to a variable, or a value bound to a tuple
+    /// form `[?a ?b]`; one signature per element used.
+    Tuple(Vec<InputSig>),
+    /// The rows of a collection `[?x ...]` or relation `[[?a ?b]]`: each
+    /// column's type when every row agrees, `None` when they differ or there
+    /// are no rows (the type is then read per row).
+    Rows(Vec<Option<ValueType>>),
+    /// A value bound to `_`, or a rule set (`%`, planned from
+    /// [`Signature::rules`]).
+    Ignored,
+}
+
+/// The part of a query's inputs that planning depends on: the plan-cache
+/// key together with the query's normalized text and its source.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SignatureKey {
+    inputs: Vec<InputSig>,
+    /// The rule sets given through `%`, printed.
+    rules: Vec<String>,
+}
+
+/// The inputs of a query as planning sees them.
+#[derive(Clone, Debug)]
+pub struct Signature {
+    key: SignatureKey,
+    /// The rules given through `%`, parsed.
+    pub rules: Vec<Rule>,
+    /// The `:in` binding of each input after `$` (`None` for rule sets).
+    bindings: Vec<Option<Binding>>,
+}
+
+impl Signature {
+    /// What a compiled plan for these inputs may be cached under (with the
+    /// query's normalized text and its source).
+    pub fn key(&self) -> &SignatureKey {
+        &self.key
+    }
+}
+
+/// Pairs the query's `:in` with the inputs (after `$`) and computes their
+/// signature, checking every input against its binding form.
+pub fn signature(query: &Query, inputs: &[Value]) -> Result<Signature> {
+    let mut declared = Vec::new();
+    let mut sources = 0;
+    for input in &query.inputs {
+        match input {
+            Input::Source(source) => {
+                sources += 1;
+                if sources > 1 || source.0 != "$" {
+                    return Err(Error::Query(format!(
+                        "only one database input ($) is supported, found {}",
+                        source.0
+                    )));
+                }
+            }
+            other => declared.push(other),
+        }
+    }
+    if declared.len() != inputs.len() {
+        return Err(Error::Query(format!(
+            "the query's :in expects {} input(s) after $, but {} were given",
+            declared.len(),
+            inputs.len()
+        )));
+    }
+    let mut signature = Signature {
+        key: SignatureKey {
+            inputs: Vec::new(),
+            rules: Vec::new(),
+        },
+        rules: Vec::new(),
+        bindings: Vec::new(),
+    };
+    for (input, value) in declared.into_iter().zip(inputs) {
+        match input {
+            Input::Rules => {
+                signature.rules.extend(
+                    factlite_query::parse_rules(value).map_err(|e| Error::Parse(e.to_string()))?,
+                );
+                signature.key.rules.push(value.to_string());
+                signature.key.inputs.push(InputSig::Ignored);
+                signature.bindings.push(None);
+            }
+            Input::Binding(binding) => {
+                signature.key.inputs.push(binding_sig(binding, value)?);
+                signature.bindings.push(Some(binding.clone()));
+            }
+            Input::Source(_) => unreachable!("sources were filtered out"),
+        }
+    }
+    Ok(signature)
+}
+
+/// The signature of a value bound to a binding form.
+fn binding_sig(binding: &Binding, value: &Value) -> Result<InputSig> {
+    match binding {
+        Binding::Variable(_) => value_sig(value),
+        Binding::Blank => value_sig(value).map(|_| InputSig::Ignored),
+        Binding::Tuple(items) => {
+            let parts = sequence(value, binding)?;
+            if parts.len() < items.len() {
+                return Err(Error::Query(format!(
+                    "{value} has fewer elements than {binding:?}"
+                )));
+            }
+            items
+                .iter()
+                .zip(parts)
+                .map(|(item, part)| binding_sig(item, part))
+                .collect::<Result<_>>()
+                .map(InputSig::Tuple)
+        }
+        Binding::Collection(_) => {
+            let rows = sequence(value, binding)?;
+            column_types(rows.into_iter().map(|row| vec![row]), 1)
+        }
+        Binding::Relation(items) => {
+            let rows = sequence(value, binding)?
+                .into_iter()
+                .map(|row| sequence(row, binding))
+                .collect::<Result<Vec<_>>>()?;
+            column_types(rows.into_iter(), items.len())
+        }
+    }
+}
+
+/// The signature of a value bound to a variable: a scalar, or a tuple for
+/// a vector.
+fn value_sig(value: &Value) -> Result<InputSig> {
+    match value {
+        Value::Vector(items) | Value::List(items) => items
+            .iter()
+            .map(value_sig)
+            .collect::<Result<_>>()
+            .map(InputSig::Tuple),
+        other => Ok(InputSig::Scalar(scalar(other)?.1)),
+    }
+}
+
+fn scalar(value: &Value) -> Result<(SqlLiteral, ValueType)> {
+    literal(value).ok_or_else(|| Error::Query(format!("{value} cannot be bound to a variable")))
+}
+
+/// The column types of input rows, checking every row is wide enough and
+/// holds scalars.
+fn column_types<'v>(rows: impl Iterator<Item = Vec<&'v Value>>, width: usize) -> Result<InputSig> {
+    let mut types: Vec<Option<ValueType>> = vec![None; width];
+    let mut uniform = vec![true; width];
+    for row in rows {
+        if row.len() < width {
+            return Err(Error::Query(format!(
+                "an input row has {} values, {width} expected",
+                row.len()
+            )));
+        }
+        for (i, value) in row.iter().take(width).enumerate() {
+            let (_, value_type) = scalar(value)?;
+            match types[i] {
+                None => types[i] = Some(value_type),
+                Some(t) if t != value_type => uniform[i] = false,
+                _ => {}
+            }
+        }
+    }
+    Ok(InputSig::Rows(
+        types
+            .into_iter()
+            .zip(uniform)
+            .map(|(t, uniform)| t.filter(|_| uniform))
+            .collect(),
+    ))
+}
+
+fn sequence<'v>(value: &'v Value, binding: &Binding) -> Result<Vec<&'v Value>> {
+    match value {
+        Value::Vector(items) | Value::List(items) => Ok(items.iter().collect()),
+        Value::Set(items) => Ok(items.iter().collect()),
+        other => Err(Error::Query(format!(
+            "{other} is not a collection, as {binding:?} needs"
+        ))),
+    }
+}
+
+/// Where the values of a binding come from.
+#[derive(Clone, Copy)]
+enum Origin<'v> {
+    /// A constant of the query (`ground`): its parameters are constants.
+    Constant(&'v Value),
+    /// Input number `n` (after `$`): its parameters are read at run time.
+    Input(usize),
+}
+
+/// Binds every input of a signature in the query's outermost scope.
+pub fn bind_inputs(frame: &mut Frame<'_, '_>, signature: &Signature) -> Result<()> {
+    for (index, (binding, sig)) in signature
+        .bindings
+        .iter()
+        .zip(&signature.key.inputs)
+        .enumerate()
+    {
+        if let Some(binding) = binding {
+            bind(frame, binding, sig, Origin::Input(index), &mut Vec::new())?;
+        }
+    }
+    Ok(())
+}
+
+/// Binds a binding form to a constant (`ground`).
+pub fn bind_constant(frame: &mut Frame<'_, '_>, binding: &Binding, value: &Value) -> Result<()> {
+    let sig = binding_sig(binding, value)?;
+    bind(
+        frame,
+        binding,
+        &sig,
+        Origin::Constant(value),
+        &mut Vec::new(),
+    )
+}
+
+fn bind(
+    frame: &mut Frame<'_, '_>,
+    binding: &Binding,
+    sig: &InputSig,
+    origin: Origin<'_>,
+    path: &mut Vec<usize>,
+) -> Result<()> {
+    match (binding, sig) {
+        (_, InputSig::Ignored) => Ok(()),
+        (Binding::Variable(_) | Binding::Blank, _) => {
+            let var = value_var(frame, sig, origin, path)?;
+            bind_scalar(frame, binding, var)
+        }
+        (Binding::Tuple(items), InputSig::Tuple(parts)) => {
+            for (i, (item, part)) in items.iter().zip(parts).enumerate() {
+                path.push(i);
+                bind(frame, item, part, origin, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        (Binding::Collection(item), InputSig::Rows(types)) => bind_rows(
+            frame,
+            std::slice::from_ref(item.as_ref()),
+            types,
+            rows_param(origin, path, 1, true)?,
+        ),
+        (Binding::Relation(items), InputSig::Rows(types)) => bind_rows(
+            frame,
+            items,
+            types,
+            rows_param(origin, path, items.len(), false)?,
+        ),
+        (binding, sig) => Err(Error::Query(format!(
+            "an input of shape {sig:?} cannot be bound to {binding:?}"
+        ))),
+    }
+}
+
+/// The variable for a scalar or tuple signature.
+fn value_var(
+    frame: &Frame<'_, '_>,
+    sig: &InputSig,
+    origin: Origin<'_>,
+    path: &mut Vec<usize>,
+) -> Result<Var> {
+    match sig {
+        InputSig::Scalar(value_type) => {
+            let param = match origin {
+                Origin::Constant(value) => Param::Constant(scalar(value_at(value, path)?)?.0),
+                Origin::Input(input) => Param::Input {
+                    input,
+                    path: path.clone(),
+                },
+            };
+            Ok(Var {
+                expr: frame.shared.push_param(param),
+                ty: Ty::Known(*value_type),
+            })
+        }
+        InputSig::Tuple(parts) => {
+            let mut vars = Vec::with_capacity(parts.len());
+            for (i, part) in parts.iter().enumerate() {
+                path.push(i);
+                vars.push(value_var(frame, part, origin, path)?);
+                path.pop();
+            }
+            Ok(Var {
+                expr: "NULL".into(),
+                ty: Ty::Tuple(vars),
+            })
+        }
+        other => Err(Error::Query(format!(
+            "an input of shape {other:?} is not a single value"
+        ))),
+    }
+}
+
+/// The parameter carrying a collection's or relation's rows.
+fn rows_param(origin: Origin<'_>, path: &[usize], width: usize, collection: bool) -> Result<Param> {
+    Ok(match origin {
+        Origin::Constant(value) => Param::Constant(SqlLiteral::Text(rows_json(
+            value_at(value, path)?,
+            width,
+            collection,
+        )?)),
+        Origin::Input(input) => Param::Rows {
+            input,
+            path: path.to_vec(),
+            width,
+            collection,
+        },
+    })
+}
+
+/// Rows joined in as a derived table over `json_each` of one parameter.
+fn bind_rows(
+    frame: &mut Frame<'_, '_>,
+    items: &[Binding],
+    types: &[Option<ValueType>],
+    param: Param,
+) -> Result<()> {
+    let placeholder = frame.shared.push_param(param);
+    let alias = frame.shared.alias("c");
+    let mut columns = Vec::new();
+    for (i, value_type) in types.iter().enumerate() {
+        let value = format!("json_extract(value, '$[{}]')", 2 * i);
+        let tag = format!("json_extract(value, '$[{}]')", 2 * i + 1);
+        let uuid = ValueType::Uuid.tag();
+        let value = match value_type {
+            Some(ValueType::Uuid) => format!("unhex({value})"),
+            Some(_) => value,
+            None => format!("(CASE {tag} WHEN {uuid} THEN unhex({value}) ELSE {value} END)"),
+        };
+        columns.push(format!("{value} AS v{i}, {tag} AS t{i}"));
+    }
+    frame.from.push(format!(
+        "(SELECT {} FROM json_each({placeholder})) AS {alias}",
+        columns.join(", ")
+    ));
+    for (i, (item, value_type)) in items.iter().zip(types).enumerate() {
+        let ty = match value_type {
+            Some(t) => Ty::Known(*t),
+            None => Ty::Dynamic(format!("{alias}.t{i}")),
+        };
+        bind_scalar(
+            frame,
+            item,
+            Var {
+                expr: format!("{alias}.v{i}"),
+                ty,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The element of a value at a path of positions in nested sequences.
+fn value_at<'v>(value: &'v Value, path: &[usize]) -> Result<&'v Value> {
+    let mut current = value;
+    for &i in path {
+        let items = sequence(current, &Binding::Blank)?;
+        current = items
+            .get(i)
+            .copied()
+            .ok_or_else(|| Error::Query(format!("{current} has no element {i}")))?;
+    }
+    Ok(current)
+}
+
+/// Input rows as the JSON array `bind_rows` reads: `[[v0, t0, ...], ...]`.
+fn rows_json(value: &Value, width: usize, collection: bool) -> Result<String> {
+    let binding = Binding::Blank;
+    let mut json = String::from("[");
+    for (n, row) in sequence(value, &binding)?.into_iter().enumerate() {
+        let cells = if collection {
+            vec![row]
+        } else {
+            sequence(row, &binding)?
+        };
+        if cells.len() < width {
+            return Err(Error::Query(format!(
+                "an input row has {} values, {width} expected",
+                cells.len()
+            )));
+        }
+        json.push_str(if n == 0 { "[" } else { ",[" });
+        for (i, cell) in cells.into_iter().take(width).enumerate() {
+            let (literal, value_type) = scalar(cell)?;
+            if i > 0 {
+                json.push(',');
+            }
+            push_json(&mut json, &literal);
+            json.push_str(&format!(",{}", value_type.tag()));
+        }
+        json.push(']');
+    }
+    json.push(']');
+    Ok(json)
+}
+
+fn push_json(json: &mut String, literal: &SqlLiteral) {
+    match literal {
+        SqlLiteral::Null => json.push_str("null"),
+        SqlLiteral::Integer(i) => json.push_str(&i.to_string()),
+        // SQLite binds NaN as NULL, and reads 9e999 as infinity.
+        SqlLiteral::Real(x) if x.is_nan() => json.push_str("null"),
+        SqlLiteral::Real(x) if x.is_infinite() => {
+            json.push_str(if *x > 0.0 { "9e999" } else { "-9e999" })
+        }
+        // Debug keeps a fraction or exponent, so SQLite reads a real back.
+        SqlLiteral::Real(x) => json.push_str(&format!("{x:?}")),
+        SqlLiteral::Text(s) => push_json_string(json, s),
+        SqlLiteral::Blob(bytes) => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            push_json_string(json, &hex)
+        }
+    }
+}
+
+fn push_json_string(json: &mut String, s: &str) {
+    json.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => json.push_str("\\\""),
+            '\\' => json.push_str("\\\\"),
+            c if (c as u32) < 0x20 => json.push_str(&format!("\\u{:04x}", c as u32)),
+            c => json.push(c),
+        }
+    }
+    json.push('"');
+}
+
+impl Plan {
+    /// The statement's parameters for these inputs (the arguments for
+    /// `:in` after `$`, as given to [`signature`]) on this source. The
+    /// inputs must have the signature the plan was compiled for.
+    pub fn parameters(&self, inputs: &[Value], source: Source) -> Result<Vec<SqlLiteral>> {
+        self.params
+            .iter()
+            .map(|param| match param {
+                Param::Basis => match source {
+                    Source::AsOf(t) | Source::Since(t) | Source::History(t) => {
+                        Ok(SqlLiteral::Integer(t))
+                    }
+                    Source::Current => Err(Error::Query(
+                        "the plan reads a view of time but runs on the current state".into(),
+                    )),
+                },
+                other => input_value(other, inputs),
+            })
+            .collect()
+    }
+
+    /// This plan with the values of these inputs made constants: a plan
+    /// for these inputs only, whose parameters need no inputs.
+    pub fn with_inputs(mut self, inputs: &[Value]) -> Result<Plan> {
+        for param in &mut self.params {
+            if matches!(param, Param::Input { .. } | Param::Rows { .. }) {
+                *param = Param::Constant(input_value(param, inputs)?);
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// The value of a parameter that is not the basis.
+fn input_value(param: &Param, inputs: &[Value]) -> Result<SqlLiteral> {
+    let input = |index: usize, path: &[usize]| -> Result<&Value> {
+        let value = inputs.get(index).ok_or_else(|| {
+            Error::Query(format!(
+                "the plan reads input {} but {} were given",
+                index + 1,
+                inputs.len()
+            ))
+        })?;
+        value_at(value, path)
+    };
+    match param {
+        Param::Constant(literal) => Ok(literal.clone()),
+        Param::Input { input: n, path } => scalar(input(*n, path)?).map(|(l, _)| l),
+        Param::Rows {
+            input: n,
+            path,
+            width,
+            collection,
+        } => rows_json(input(*n, path)?, *width, *collection).map(SqlLiteral::Text),
+        Param::Basis => Err(Error::Query(
+            "the basis of a view of time is not an input".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(rows: &str, width: usize, collection: bool) -> String {
+        let value = factlite_edn::parse(rows).expect("EDN");
+        rows_json(&value, width, collection).unwrap_or_else(|e| format!("error: {e}"))
+    }
+
+    #[test]
+    fn rows_travel_as_json_with_their_tags() {
+        let long = ValueType::Long.tag();
+        let string = ValueType::String.tag();
+        let double = ValueType::Double.tag();
+        assert_eq!(json("[1 2]", 1, true), format!("[[1,{long}],[2,{long}]]"));
+        assert_eq!(
+            json(r#"[["a\"\\\n" 1.0] ["b" 2]]"#, 2, false),
+            format!(r#"[["a\"\\\u000a",{string},1.0,{double}],["b",{string},2,{long}]]"#)
+        );
+        assert_eq!(json("[]", 2, false), "[]");
+        assert_eq!(
+            json("[[1]]", 2, false),
+            "error: query cannot run: an input row has 1 values, 2 expected"
+        );
+    }
+}
