@@ -2,6 +2,12 @@
 //! the schema partition. Their definitions are written as ordinary datoms in
 //! the first transaction of a new store, so they can be queried like any
 //! other schema.
+//!
+//! Ids are never moved: an id, once given to a built-in, keeps it in every
+//! store. Ids 1–10 are the `:db/*` attributes of the first layout, 11–13 the
+//! `:db.vocabulary/*` attributes (added by layout version 2, which writes
+//! them into older stores when it opens them), 14–19 are free for future
+//! built-in attributes, and the enum idents start at 20.
 
 use factlite_edn::Keyword;
 
@@ -17,6 +23,21 @@ pub const DB_DOC: Entid = 7;
 pub const DB_NO_HISTORY: Entid = 8;
 pub const DB_FULLTEXT: Entid = 9;
 pub const DB_TX_INSTANT: Entid = 10;
+/// `:db.vocabulary/name`: the keyword naming a vocabulary (unique identity).
+pub const DB_VOCABULARY_NAME: Entid = 11;
+/// `:db.vocabulary/version`: the installed version of a vocabulary (long).
+pub const DB_VOCABULARY_VERSION: Entid = 12;
+/// `:db.vocabulary/attributes`: the attributes and enum idents a
+/// vocabulary declares (refs, cardinality many).
+pub const DB_VOCABULARY_ATTRIBUTES: Entid = 13;
+
+/// The built-in attributes the first layout lacked: a store of an older
+/// layout gets them when it is opened.
+pub const VOCABULARY_ATTRIBUTES: [Entid; 3] = [
+    DB_VOCABULARY_NAME,
+    DB_VOCABULARY_VERSION,
+    DB_VOCABULARY_ATTRIBUTES,
+];
 
 /// The first id of the enum idents (`:db.type/...`, `:db.cardinality/...`).
 const FIRST_ENUM: Entid = 20;
@@ -64,6 +85,27 @@ pub fn attributes() -> Vec<Attribute> {
             index: true,
             ..attribute(DB_TX_INSTANT, "txInstant", ValueType::Instant)
         },
+        Attribute {
+            unique: Some(Unique::Identity),
+            ..Attribute::new(
+                DB_VOCABULARY_NAME,
+                kw("db.vocabulary", "name"),
+                ValueType::Keyword,
+            )
+        },
+        Attribute::new(
+            DB_VOCABULARY_VERSION,
+            kw("db.vocabulary", "version"),
+            ValueType::Long,
+        ),
+        Attribute {
+            cardinality: Cardinality::Many,
+            ..Attribute::new(
+                DB_VOCABULARY_ATTRIBUTES,
+                kw("db.vocabulary", "attributes"),
+                ValueType::Ref,
+            )
+        },
     ]
 }
 
@@ -94,5 +136,38 @@ mod tests {
         let idents = enum_idents();
         assert!(idents.iter().all(|(id, _)| *id < FIRST_USER_SCHEMA_ID));
         assert!(attributes().iter().all(|a| a.id < FIRST_ENUM));
+    }
+
+    /// Existing stores hold these ids: moving one would change the meaning
+    /// of their datoms.
+    #[test]
+    fn built_in_ids_never_move() {
+        let ids: Vec<(Entid, String)> = attributes()
+            .iter()
+            .map(|a| (a.id, a.ident.to_string()))
+            .chain(enum_idents().into_iter().map(|(id, k)| (id, k.to_string())))
+            .collect();
+        let expected = [
+            (1, ":db/ident"),
+            (2, ":db/valueType"),
+            (3, ":db/cardinality"),
+            (4, ":db/unique"),
+            (5, ":db/isComponent"),
+            (6, ":db/index"),
+            (7, ":db/doc"),
+            (8, ":db/noHistory"),
+            (9, ":db/fulltext"),
+            (10, ":db/txInstant"),
+            (11, ":db.vocabulary/name"),
+            (12, ":db.vocabulary/version"),
+            (13, ":db.vocabulary/attributes"),
+        ];
+        for (id, ident) in expected {
+            assert!(
+                ids.contains(&(id, ident.to_string())),
+                "{ident} must keep id {id}"
+            );
+        }
+        assert_eq!(enum_idents()[0].0, FIRST_ENUM);
     }
 }

@@ -10,7 +10,7 @@
 
 use std::rc::Rc;
 
-use factlite_core::{Datom, Entid, Schema, TypedValue};
+use factlite_core::{Datom, Entid, Partition, Schema, TypedValue};
 use factlite_edn::Keyword;
 use factlite_planner::Source;
 use rusqlite::types::Value as SqlValue;
@@ -122,9 +122,30 @@ impl Db {
     }
 
     /// Whether transactions after the basis exist, so the current-state
-    /// tables hold more than this snapshot sees.
+    /// tables hold more than this snapshot sees. Read from the database
+    /// itself, so inside a read transaction ([`Db::read`]) the answer and
+    /// the rows read afterwards come from one SQLite snapshot. A `Db` a
+    /// write hook gets reads the state being written, never as of before it.
     fn is_stale(&self) -> Result<bool> {
-        Ok(self.basis < self.store.latest_tx()?)
+        if self.schema.is_some() {
+            return Ok(false);
+        }
+        let next_tx: Entid = self
+            .store
+            .connection()
+            .prepare_cached("SELECT next_id FROM partitions WHERE part = ?1")?
+            .query_row([Partition::Tx as i64], |row| row.get(0))?;
+        Ok(self.basis < next_tx - 1)
+    }
+
+    /// Runs `reads` of this snapshot inside one SQLite read transaction
+    /// (unless the connection is in a transaction already), so the choice
+    /// between the current tables and the log and every row read come from
+    /// one state of the file, whatever other connections commit meanwhile.
+    /// Pulls, entity reads and index ranges do this themselves.
+    pub fn read<T>(&self, reads: impl FnOnce() -> Result<T>) -> Result<T> {
+        let _read = ReadTransaction::begin(self.store.connection())?;
+        reads()
     }
 
     /// The schema (the current one: attributes are never removed while in
@@ -195,14 +216,16 @@ impl Db {
     /// history views each component is followed by the transaction order,
     /// and retractions come as datoms with `added == false`.
     pub fn datoms(&self, index: IndexName, prefix: &[TypedValue]) -> Result<Datoms<'_>> {
-        let (sql, params) = self.index_sql(index, prefix)?;
         let conn = self.store.connection();
+        let read = ReadTransaction::begin(conn)?;
+        let (sql, params) = self.index_sql(index, prefix)?;
         let statement = conn.prepare_cached(&sql)?;
         Ok(Datoms {
             conn,
             sql,
             statement,
             params,
+            _read: read,
         })
     }
 
@@ -297,11 +320,43 @@ impl Db {
 
 /// A range of an index, prepared: [`Datoms::iter`] streams it, one row at
 /// a time, from SQLite.
+///
+/// The range holds a read transaction on the store's connection until it
+/// is dropped, so every run of it reads the snapshot's state: drop it
+/// before transacting through the same [`Store`].
 pub struct Datoms<'db> {
     conn: &'db rusqlite::Connection,
     sql: String,
     statement: rusqlite::CachedStatement<'db>,
     params: Vec<SqlValue>,
+    /// Declared last: dropped after the statement.
+    _read: ReadTransaction<'db>,
+}
+
+/// A deferred SQLite transaction, begun only when the connection is in
+/// none, and ended when dropped. Its first read fixes the snapshot (WAL).
+pub(crate) struct ReadTransaction<'c> {
+    conn: Option<&'c rusqlite::Connection>,
+}
+
+impl<'c> ReadTransaction<'c> {
+    pub(crate) fn begin(conn: &'c rusqlite::Connection) -> Result<ReadTransaction<'c>> {
+        if !conn.is_autocommit() {
+            return Ok(ReadTransaction { conn: None });
+        }
+        conn.execute_batch("BEGIN DEFERRED")?;
+        Ok(ReadTransaction { conn: Some(conn) })
+    }
+}
+
+impl Drop for ReadTransaction<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn {
+            // A read transaction has nothing to lose: if ending it fails,
+            // the next statement's error will say why.
+            let _ = conn.execute_batch("COMMIT");
+        }
+    }
 }
 
 impl Datoms<'_> {

@@ -7,23 +7,34 @@
 //!   datoms_avet (a, v, e)        attribute → value, only rows with avet = 1
 //!                                (indexed and unique attributes)
 //!   datoms_vaet (v, a, e)        value → entity, only refs (t = 0)
-//! log(tx, seq, e, a, v, t, added) every assertion and retraction, append-only;
-//!   primary key (tx, seq) orders it; log_aevt (a, e, v, tx) for history reads
+//! log(tx, seq, e, a, v, t, added) every assertion and retraction, append-only
+//!   (but see `:db/noHistory` in `transact::apply`); primary key (tx, seq)
+//!   orders it; log_aevt (a, e, v, tx) and log_eavt (e, a, v, tx) serve
+//!   as-of, since and history reads by attribute and by entity
 //! partitions(part, next_id)       the next free entity id of each partition
 //! attribute_stats(a, datoms)      current datom count per attribute (planner)
 //! fulltext (fts5: v, e, a)        values of :db/fulltext attributes
 //! ```
 //! `v` has no declared type, so SQLite stores each value in its own storage
 //! class; `t` is the factlite value type tag (see `encode`).
+//!
+//! Layout versions (`PRAGMA user_version`): 1 is the first layout; 2 adds
+//! the `log_eavt` index and the built-in `:db.vocabulary/*` attributes
+//! (ids 11–13). Opening a version-1 file upgrades it in one SQLite
+//! transaction: the index is built, and the three attribute definitions are
+//! asserted by a new transaction of their own (so the log stays
+//! append-only), then the version becomes 2. The upgrade is refused, with
+//! the file untouched, if entities 11–13 already hold data. A file of a
+//! newer layout than this factlite knows is refused.
 
-use factlite_core::{bootstrap, Partition, TypedValue};
-use rusqlite::{params, Connection};
+use factlite_core::{bootstrap, Attribute, Partition, TypedValue};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = 1;
+pub const FORMAT_VERSION: i64 = 2;
 
 /// An id no factlite store uses in `application_id`, so other tools can tell
 /// our files apart ("FLit").
@@ -53,6 +64,7 @@ CREATE TABLE log (
     PRIMARY KEY (tx, seq)
 ) WITHOUT ROWID;
 CREATE INDEX log_aevt ON log (a, e, v, tx);
+CREATE INDEX log_eavt ON log (e, a, v, tx);
 CREATE TABLE partitions (part INTEGER PRIMARY KEY, next_id INTEGER NOT NULL);
 CREATE TABLE attribute_stats (a INTEGER PRIMARY KEY, datoms INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fulltext USING fts5(v, e UNINDEXED, a UNINDEXED);
@@ -73,18 +85,21 @@ pub fn configure(conn: &Connection, busy_timeout_ms: u64) -> Result<()> {
     Ok(())
 }
 
-/// Creates the layout in an empty database, or checks the version of an
-/// existing one.
+/// Creates the layout in an empty database, upgrades an older layout, or
+/// checks the version of an existing one.
 pub fn ensure(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if version == FORMAT_VERSION {
-        return Ok(());
+    match version {
+        FORMAT_VERSION => Ok(()),
+        0 => create(conn, now_ms),
+        1 => upgrade_from_1(conn, now_ms),
+        _ => Err(Error::Corrupt(format!(
+            "format version {version} is not a version this factlite reads (1 to {FORMAT_VERSION})"
+        ))),
     }
-    if version != 0 {
-        return Err(Error::Corrupt(format!(
-            "format version {version} is not the version this factlite reads ({FORMAT_VERSION})"
-        )));
-    }
+}
+
+fn create(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let has_tables: i64 = conn.query_row(
         "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
         [],
@@ -97,7 +112,23 @@ pub fn ensure(conn: &mut Connection, now_ms: i64) -> Result<()> {
     }
     let tx = conn.transaction()?;
     tx.execute_batch(CREATE_TABLES)?;
-    write_bootstrap(&tx, now_ms)?;
+    let tx_id = Partition::Tx.start();
+    let mut datoms = attribute_datoms(&bootstrap::attributes());
+    for (id, ident) in bootstrap::enum_idents() {
+        datoms.push((id, bootstrap::DB_IDENT, TypedValue::Keyword(ident)));
+    }
+    write_transaction(&tx, tx_id, now_ms, &datoms)?;
+    for partition in Partition::ALL {
+        let next = match partition {
+            Partition::Db => bootstrap::FIRST_USER_SCHEMA_ID,
+            Partition::Tx => tx_id + 1,
+            Partition::User => partition.start(),
+        };
+        tx.execute(
+            "INSERT INTO partitions (part, next_id) VALUES (?1, ?2)",
+            params![partition as i64, next],
+        )?;
+    }
     tx.execute_batch(&format!(
         "PRAGMA user_version = {FORMAT_VERSION}; PRAGMA application_id = {APPLICATION_ID};"
     ))?;
@@ -105,8 +136,54 @@ pub fn ensure(conn: &mut Connection, now_ms: i64) -> Result<()> {
     Ok(())
 }
 
-/// The datoms of the built-in schema, asserted by the first transaction.
-fn bootstrap_datoms(tx_id: i64, now_ms: i64) -> Vec<(i64, i64, TypedValue)> {
+/// Layout 1 → 2: the `log_eavt` index and the vocabulary attributes.
+fn upgrade_from_1(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    let ids = bootstrap::VOCABULARY_ATTRIBUTES;
+    let taken: Option<i64> = tx
+        .query_row(
+            "SELECT e FROM datoms WHERE e IN (?1, ?2, ?3) LIMIT 1",
+            params![ids[0], ids[1], ids[2]],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(e) = taken {
+        return Err(Error::Corrupt(format!(
+            "cannot upgrade the file to format version {FORMAT_VERSION}: entity {e}, reserved for a built-in attribute, already holds data"
+        )));
+    }
+    tx.execute_batch("CREATE INDEX log_eavt ON log (e, a, v, tx);")?;
+    let new: Vec<Attribute> = bootstrap::attributes()
+        .into_iter()
+        .filter(|attribute| ids.contains(&attribute.id))
+        .collect();
+    let tx_id: i64 = tx.query_row(
+        "SELECT next_id FROM partitions WHERE part = ?1",
+        [Partition::Tx as i64],
+        |row| row.get(0),
+    )?;
+    let last_instant: i64 = tx.query_row(
+        "SELECT coalesce(max(v), 0) FROM log WHERE a = ?1",
+        [bootstrap::DB_TX_INSTANT],
+        |row| row.get(0),
+    )?;
+    write_transaction(
+        &tx,
+        tx_id,
+        now_ms.max(last_instant),
+        &attribute_datoms(&new),
+    )?;
+    tx.execute(
+        "UPDATE partitions SET next_id = ?2 WHERE part = ?1",
+        params![Partition::Tx as i64, tx_id + 1],
+    )?;
+    tx.execute_batch(&format!("PRAGMA user_version = {FORMAT_VERSION};"))?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The datoms that define built-in attributes.
+fn attribute_datoms(attributes: &[Attribute]) -> Vec<(i64, i64, TypedValue)> {
     let mut datoms = Vec::new();
     let enum_id = |ident: factlite_edn::Keyword| {
         bootstrap::enum_idents()
@@ -115,7 +192,7 @@ fn bootstrap_datoms(tx_id: i64, now_ms: i64) -> Vec<(i64, i64, TypedValue)> {
             .map(|(id, _)| id)
             .unwrap_or_else(|| unreachable!("bootstrap enum {ident:?} is defined"))
     };
-    for attribute in bootstrap::attributes() {
+    for attribute in attributes {
         let id = attribute.id;
         datoms.push((
             id,
@@ -143,15 +220,17 @@ fn bootstrap_datoms(tx_id: i64, now_ms: i64) -> Vec<(i64, i64, TypedValue)> {
             datoms.push((id, bootstrap::DB_INDEX, TypedValue::Boolean(true)));
         }
     }
-    for (id, ident) in bootstrap::enum_idents() {
-        datoms.push((id, bootstrap::DB_IDENT, TypedValue::Keyword(ident)));
-    }
-    datoms.push((tx_id, bootstrap::DB_TX_INSTANT, TypedValue::Instant(now_ms)));
     datoms
 }
 
-fn write_bootstrap(conn: &Connection, now_ms: i64) -> Result<()> {
-    let tx_id = Partition::Tx.start();
+/// Writes a built-in transaction: its datoms and its instant, into
+/// `datoms`, `log` and `attribute_stats`.
+fn write_transaction(
+    conn: &Connection,
+    tx_id: i64,
+    instant: i64,
+    datoms: &[(i64, i64, TypedValue)],
+) -> Result<()> {
     let attributes = bootstrap::attributes();
     let in_avet = |a: i64| attributes.iter().any(|attr| attr.id == a && attr.in_avet());
     let mut insert_datom =
@@ -159,25 +238,20 @@ fn write_bootstrap(conn: &Connection, now_ms: i64) -> Result<()> {
     let mut insert_log = conn.prepare(
         "INSERT INTO log (tx, seq, e, a, v, t, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
     )?;
-    for (seq, (e, a, v)) in bootstrap_datoms(tx_id, now_ms).iter().enumerate() {
+    let mut count = conn.prepare(
+        "INSERT INTO attribute_stats (a, datoms) VALUES (?1, 1)
+         ON CONFLICT (a) DO UPDATE SET datoms = datoms + 1",
+    )?;
+    let instant_datom = (
+        tx_id,
+        bootstrap::DB_TX_INSTANT,
+        TypedValue::Instant(instant),
+    );
+    for (seq, (e, a, v)) in datoms.iter().chain([&instant_datom]).enumerate() {
         let tag = v.value_type().tag();
         insert_datom.execute(params![e, a, SqlParam(v), tag, tx_id, in_avet(*a)])?;
         insert_log.execute(params![tx_id, seq as i64, e, a, SqlParam(v), tag])?;
-    }
-    conn.execute(
-        "INSERT INTO attribute_stats (a, datoms) SELECT a, count(*) FROM datoms GROUP BY a",
-        [],
-    )?;
-    for partition in Partition::ALL {
-        let next = match partition {
-            Partition::Db => bootstrap::FIRST_USER_SCHEMA_ID,
-            Partition::Tx => tx_id + 1,
-            Partition::User => partition.start(),
-        };
-        conn.execute(
-            "INSERT INTO partitions (part, next_id) VALUES (?1, ?2)",
-            params![partition as i64, next],
-        )?;
+        count.execute([a])?;
     }
     Ok(())
 }

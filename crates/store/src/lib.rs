@@ -16,6 +16,7 @@ mod query;
 mod reads;
 mod schema_io;
 pub mod transact;
+mod vocabulary;
 
 use std::cell::{Cell, RefCell};
 use std::path::Path;
@@ -32,6 +33,7 @@ pub use error::{Error, Result};
 pub use layout::FORMAT_VERSION;
 pub use query::{shape_rows, ResultRows};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};
+pub use vocabulary::{Migration, MigrationError, MigrationStep, Vocabulary, VocabularyOutcome};
 
 /// How a store is opened.
 #[derive(Clone, Debug)]
@@ -197,6 +199,16 @@ impl Store {
         let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
         // Another process may have written since we last looked.
         self.refresh()?;
+        let report = self.transact_locked(forms, hook)?;
+        guard.commit()?;
+        self.after_commit(&report)?;
+        Ok(report)
+    }
+
+    /// Resolves and applies forms inside the write transaction the caller
+    /// holds (and has refreshed the state in).
+    fn transact_locked(&self, forms: &[TxForm], hook: &mut dyn WriteHook) -> Result<TxReport> {
+        let conn = &self.inner.conn;
         let schema = self.inner.schema.borrow().clone();
         let next_ids = read_next_ids(conn)?;
         let tx = next_ids[Partition::Tx as usize];
@@ -210,10 +222,7 @@ impl Store {
             next_ids: next_ids_after_tx,
         };
         let record = transact::resolve::resolve(&context, forms)?;
-        let report = self.apply_record(&schema, &record, hook)?;
-        guard.commit()?;
-        self.after_commit(&report)?;
-        Ok(report)
+        self.apply_record(&schema, &record, hook)
     }
 
     fn apply_record(

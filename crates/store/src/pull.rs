@@ -70,6 +70,10 @@ impl Db {
     /// entity and [`Error::UnknownAttribute`] when the pattern names an
     /// attribute no schema defines.
     pub fn pull(&self, pattern: &PullPattern, entity: &Value) -> Result<Value> {
+        self.read(|| self.pull_in_snapshot(pattern, entity))
+    }
+
+    fn pull_in_snapshot(&self, pattern: &PullPattern, entity: &Value) -> Result<Value> {
         let reader = Reader::new(self)?;
         let mut compiler = Compiler::new(&reader.schema);
         let plan = compiler.compile(pattern)?;
@@ -80,6 +84,14 @@ impl Db {
     /// Pulls `pattern` for each entity id, in order, sharing one compiled
     /// pattern and one view of the snapshot.
     pub fn pull_many(&self, pattern: &PullPattern, entities: &[Entid]) -> Result<Vec<Value>> {
+        self.read(|| self.pull_many_in_snapshot(pattern, entities))
+    }
+
+    fn pull_many_in_snapshot(
+        &self,
+        pattern: &PullPattern,
+        entities: &[Entid],
+    ) -> Result<Vec<Value>> {
         let reader = Reader::new(self)?;
         let mut compiler = Compiler::new(&reader.schema);
         let plan = compiler.compile(pattern)?;

@@ -37,6 +37,12 @@ pub fn holder(conn: &Connection, a: Entid, v: &TypedValue) -> Result<Option<Enti
         .optional()?)
 }
 
+/// Whether any entity holds a value of attribute `a`.
+pub fn in_use(conn: &Connection, a: Entid) -> Result<bool> {
+    let mut statement = conn.prepare_cached("SELECT 1 FROM datoms WHERE a = ?1 LIMIT 1")?;
+    Ok(statement.exists(params![a])?)
+}
+
 /// Every current datom of entity `e`, as (a, v), in attribute order.
 pub fn entity(conn: &Connection, e: Entid) -> Result<Vec<(Entid, TypedValue)>> {
     let mut statement =

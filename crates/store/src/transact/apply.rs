@@ -1,6 +1,24 @@
 //! The second half of the transactor: writes a [`TxRecord`] into the
 //! tables, inside the caller's SQLite transaction, and checks the schema
 //! changes that can only be judged against the written state.
+//!
+//! `:db/noHistory true` attributes keep no history, as in Datomic: when a
+//! datom of such an attribute stops holding (retracted, replaced as a
+//! cardinality-one value, or by `:db/retractEntity`), its assertion is
+//! deleted from the log and the retraction is not logged. So the log only
+//! ever holds the assertions of their datoms that still hold, each at the
+//! transaction that asserted it, and:
+//! - the current state (and a since view) is exact;
+//! - as-of views, history views, the log of a transaction (`tx_range`) and
+//!   a snapshot older than the newest transaction (which reads as of its
+//!   basis) see of such an attribute only the values that still hold now
+//!   and were asserted by then: a replaced value is gone, not shown as it
+//!   was;
+//! - the transaction's report (and listeners) still get every datom.
+//!
+//! The attribute's definition when the transaction starts decides; turning
+//! `:db/noHistory` on keeps the history already logged until each of those
+//! datoms stops holding.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +29,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::TxRecord;
 use crate::encode::SqlParam;
 use crate::error::{Error, Result};
-use crate::schema_io;
+use crate::{reads, schema_io};
 
 /// Writes the record. Returns the new schema when the transaction changed
 /// it. `old_schema` is the schema the record was resolved against.
@@ -31,20 +49,26 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     )?;
     let mut counts: BTreeMap<Entid, i64> = BTreeMap::new();
     let mut seq: i64 = 0;
+    let mut forget = conn.prepare_cached("DELETE FROM log WHERE e = ?1 AND a = ?2 AND v = ?3")?;
     for (e, a, v) in &record.retracted {
         delete.execute(params![e, a, SqlParam(v)])?;
-        log.execute(params![
-            record.tx,
-            seq,
-            e,
-            a,
-            SqlParam(v),
-            v.value_type().tag(),
-            false
-        ])?;
-        seq += 1;
+        let attribute = old_schema.attribute(*a);
+        if attribute.is_some_and(|attr| attr.no_history) {
+            forget.execute(params![e, a, SqlParam(v)])?;
+        } else {
+            log.execute(params![
+                record.tx,
+                seq,
+                e,
+                a,
+                SqlParam(v),
+                v.value_type().tag(),
+                false
+            ])?;
+            seq += 1;
+        }
         *counts.entry(*a).or_default() -= 1;
-        if old_schema.attribute(*a).is_some_and(|attr| attr.fulltext) {
+        if attribute.is_some_and(|attr| attr.fulltext) {
             remove_fulltext(conn, *e, *a, v)?;
         }
     }
@@ -120,14 +144,9 @@ fn remove_fulltext(conn: &Connection, e: Entid, a: Entid, v: &TypedValue) -> Res
 fn check_schema_change(conn: &Connection, old: &Schema, new: &Schema) -> Result<()> {
     for attribute in new.attributes() {
         let name = Value::Keyword(attribute.ident.clone());
-        let in_use = || -> Result<bool> {
-            Ok(conn
-                .prepare_cached("SELECT 1 FROM datoms WHERE a = ?1 LIMIT 1")?
-                .exists(params![attribute.id])?)
-        };
         let previous = old.attribute(attribute.id);
         if let Some(previous) = previous {
-            if previous.value_type != attribute.value_type && in_use()? {
+            if previous.value_type != attribute.value_type && reads::in_use(conn, attribute.id)? {
                 return Err(Error::Schema(format!(
                     "{name} holds values of {}; its value type cannot change to {}",
                     previous.value_type, attribute.value_type
@@ -188,10 +207,7 @@ fn check_schema_change(conn: &Connection, old: &Schema, new: &Schema) -> Result<
     }
     for previous in old.attributes() {
         if new.attribute(previous.id).is_none() {
-            let in_use = conn
-                .prepare_cached("SELECT 1 FROM datoms WHERE a = ?1 LIMIT 1")?
-                .exists(params![previous.id])?;
-            if in_use {
+            if reads::in_use(conn, previous.id)? {
                 return Err(Error::Schema(format!(
                     "{} holds values; its definition cannot be retracted",
                     Value::Keyword(previous.ident.clone())

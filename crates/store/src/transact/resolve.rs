@@ -978,7 +978,7 @@ impl<'c> Resolver<'c> {
 
 /// The attribute a map such as `{:db/ident :a/b :db/valueType :db.type/long}`
 /// declares.
-fn declared_attribute(
+pub(crate) fn declared_attribute(
     id: Entid,
     ident: &Keyword,
     value_type: &Value,

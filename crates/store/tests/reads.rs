@@ -1,0 +1,720 @@
+//! Reading a store: index ranges (`Db::datoms`) and the SQLite indexes
+//! they use, reads of the past (as-of, since, history) and what they
+//! cost, `:db/noHistory` attributes, snapshots that later writes must not
+//! change (in one process and across connections), and the upgrade of a
+//! file of the first layout.
+
+use std::time::Duration;
+
+use factlite_core::{bootstrap, Datom, Entid, TypedValue};
+use factlite_edn::{parse, Value};
+use factlite_query::{parse_pull_pattern, parse_query, parse_tx_data};
+use factlite_store::{Config, Db, Error, IndexName, Store, TxReport, FORMAT_VERSION};
+
+const SCHEMA: &str = r#"[
+ {:db/ident :item/sku :db/valueType :db.type/string :db/cardinality :db.cardinality/one
+  :db/unique :db.unique/identity}
+ {:db/ident :item/price :db/valueType :db.type/long :db/cardinality :db.cardinality/one
+  :db/index true}
+ {:db/ident :item/note :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+ {:db/ident :item/parts :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
+ {:db/ident :item/views :db/valueType :db.type/long :db/cardinality :db.cardinality/one
+  :db/noHistory true}
+ {:db/ident :item/tags :db/valueType :db.type/string :db/cardinality :db.cardinality/many
+  :db/noHistory true}]"#;
+
+fn transact(store: &Store, text: &str) -> TxReport {
+    let forms = parse_tx_data(&parse(text).expect("tx text parses")).expect("tx data parses");
+    store
+        .transact(&forms)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn attribute(store: &Store, ident: &str) -> Entid {
+    let Value::Keyword(keyword) = parse(ident).expect("ident parses") else {
+        panic!("{ident} is not a keyword")
+    };
+    store
+        .schema()
+        .expect("schema")
+        .entid(&keyword)
+        .unwrap_or_else(|| panic!("{ident} is defined"))
+}
+
+fn collect(db: &Db, index: IndexName, prefix: &[TypedValue]) -> Vec<Datom> {
+    let mut range = db.datoms(index, prefix).expect("range prepares");
+    let datoms = range
+        .iter()
+        .expect("range runs")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("datoms decode");
+    datoms
+}
+
+/// `e a v added` per datom, the attribute by ident, without tx instants.
+fn lines(store: &Store, datoms: &[Datom]) -> Vec<String> {
+    let schema = store.schema().expect("schema");
+    datoms
+        .iter()
+        .filter(|d| d.a != bootstrap::DB_TX_INSTANT)
+        .map(|d| {
+            let a = schema.ident(d.a).map(|k| k.to_string()).unwrap_or_default();
+            format!("{} {a} {} {}", d.e, d.v, d.added)
+        })
+        .collect()
+}
+
+fn query(db: &Db, text: &str) -> String {
+    let query = parse_query(&parse(text).expect("query text parses")).expect("query parses");
+    db.query(&query, &[]).expect("query runs").to_string()
+}
+
+fn pull(db: &Db, pattern: &str, e: Entid) -> String {
+    let pattern = parse_pull_pattern(&parse(pattern).expect("pattern parses")).expect("pattern");
+    db.pull(&pattern, &Value::Integer(e))
+        .expect("pull runs")
+        .to_string()
+}
+
+/// A store with two items: `a` (price 10, part `b`) then `b`'s price
+/// raised; returns the store, the two entities and the two transactions.
+fn items() -> (Store, Entid, Entid, Entid, Entid) {
+    let store = Store::open_in_memory().expect("store");
+    transact(&store, SCHEMA);
+    let first = transact(
+        &store,
+        r#"[{:db/id "a" :item/sku "A" :item/price 10 :item/parts "b"}
+            {:db/id "b" :item/sku "B" :item/price 5 :item/note "small"}]"#,
+    );
+    let second = transact(&store, r#"[{:item/sku "B" :item/price 6}]"#);
+    (
+        store,
+        first.tempids["a"],
+        first.tempids["b"],
+        first.tx,
+        second.tx,
+    )
+}
+
+// ---- index ranges -----------------------------------------------------------
+
+#[test]
+fn ranges_follow_each_index_order_and_prefix() {
+    let (store, a, b, _, _) = items();
+    let db = store.db().expect("db");
+    let price = attribute(&store, ":item/price");
+    let parts = attribute(&store, ":item/parts");
+    let sku = attribute(&store, ":item/sku");
+    let note = attribute(&store, ":item/note");
+    assert_eq!(
+        lines(
+            &store,
+            &collect(&db, IndexName::Eavt, &[TypedValue::Ref(b)])
+        ),
+        [
+            format!(r#"{b} :item/sku "B" true"#),
+            format!("{b} :item/price 6 true"),
+            format!(r#"{b} :item/note "small" true"#),
+        ]
+    );
+    assert_eq!(
+        lines(
+            &store,
+            &collect(&db, IndexName::Aevt, &[TypedValue::Ref(price)])
+        ),
+        [
+            format!("{a} :item/price 10 true"),
+            format!("{b} :item/price 6 true")
+        ]
+    );
+    // AVET: by value, and only for indexed and unique attributes
+    assert_eq!(
+        lines(
+            &store,
+            &collect(&db, IndexName::Avet, &[TypedValue::Ref(price)])
+        ),
+        [
+            format!("{b} :item/price 6 true"),
+            format!("{a} :item/price 10 true")
+        ]
+    );
+    assert_eq!(
+        lines(
+            &store,
+            &collect(
+                &db,
+                IndexName::Avet,
+                &[TypedValue::Ref(sku), TypedValue::String("A".into())]
+            )
+        ),
+        [format!(r#"{a} :item/sku "A" true"#)]
+    );
+    assert!(collect(&db, IndexName::Avet, &[TypedValue::Ref(note)]).is_empty());
+    // VAET: refs only
+    assert_eq!(
+        lines(
+            &store,
+            &collect(&db, IndexName::Vaet, &[TypedValue::Ref(b)])
+        ),
+        [format!("{a} :item/parts {b} true")]
+    );
+    assert_eq!(
+        collect(&db, IndexName::Vaet, &[]).len(),
+        collect(&db, IndexName::Aevt, &[])
+            .iter()
+            .filter(|d| matches!(d.v, TypedValue::Ref(_)) && d.a != parts)
+            .count()
+            + 1,
+        "every ref datom, the bootstrap's enum refs included"
+    );
+}
+
+#[test]
+fn a_range_streams_and_can_stop_early() {
+    let store = Store::open_in_memory().expect("store");
+    transact(&store, SCHEMA);
+    let items: Vec<String> = (0..500)
+        .map(|i| format!(r#"{{:item/sku "s{i}" :item/price {i}}}"#))
+        .collect();
+    transact(&store, &format!("[{}]", items.join(" ")));
+    let db = store.db().expect("db");
+    let price = attribute(&store, ":item/price");
+    let mut range = db
+        .datoms(IndexName::Avet, &[TypedValue::Ref(price)])
+        .expect("range");
+    let first: Vec<TypedValue> = range
+        .iter()
+        .expect("runs")
+        .take(3)
+        .map(|d| d.expect("decodes").v)
+        .collect();
+    assert_eq!(
+        first,
+        [0, 1, 2].map(TypedValue::Long),
+        "the first three by value"
+    );
+    // the same range runs again, whole
+    assert_eq!(range.iter().expect("runs again").count(), 500);
+}
+
+/// Which SQLite index each kind of read uses, on the current state and on
+/// the views of time: `(view, index, prefix length, a line the plan must
+/// contain)`. No read of an entity or attribute scans the log or `datoms`.
+#[test]
+fn ranges_use_the_matching_sqlite_index() {
+    let (store, _, b, first_tx, _) = items();
+    let price = attribute(&store, ":item/price");
+    let current = store.db().expect("db");
+    let cases: [(&str, Db, IndexName, Vec<TypedValue>, &str); 10] = [
+        (
+            "current",
+            current.clone(),
+            IndexName::Eavt,
+            vec![TypedValue::Ref(b)],
+            "SEARCH datoms USING PRIMARY KEY (e=?)",
+        ),
+        (
+            "current",
+            current.clone(),
+            IndexName::Aevt,
+            vec![TypedValue::Ref(price)],
+            "SEARCH datoms USING INDEX datoms_aevt (a=?)",
+        ),
+        (
+            "current",
+            current.clone(),
+            IndexName::Avet,
+            vec![TypedValue::Ref(price), TypedValue::Long(6)],
+            "SEARCH datoms USING INDEX datoms_avet (a=? AND v=?)",
+        ),
+        (
+            "current",
+            current.clone(),
+            IndexName::Avet,
+            vec![TypedValue::Ref(price)],
+            "SEARCH datoms USING INDEX datoms_avet (a=?)",
+        ),
+        (
+            "current",
+            current.clone(),
+            IndexName::Vaet,
+            vec![TypedValue::Ref(b)],
+            "SEARCH datoms USING INDEX datoms_vaet (v=?)",
+        ),
+        (
+            "since",
+            current.since(first_tx),
+            IndexName::Avet,
+            vec![TypedValue::Ref(price)],
+            "SEARCH datoms USING INDEX datoms_avet (a=?)",
+        ),
+        (
+            "as-of",
+            current.as_of(first_tx),
+            IndexName::Eavt,
+            vec![TypedValue::Ref(b)],
+            "SEARCH l USING INDEX log_eavt (e=?)",
+        ),
+        (
+            "as-of",
+            current.as_of(first_tx),
+            IndexName::Aevt,
+            vec![TypedValue::Ref(price)],
+            "SEARCH l USING INDEX log_aevt (a=?)",
+        ),
+        (
+            "history",
+            current.history(),
+            IndexName::Eavt,
+            vec![TypedValue::Ref(b)],
+            "SEARCH log USING INDEX log_eavt (e=?)",
+        ),
+        (
+            "history",
+            current.history(),
+            IndexName::Aevt,
+            vec![TypedValue::Ref(price)],
+            "SEARCH log USING INDEX log_aevt (a=?)",
+        ),
+    ];
+    for (view, db, index, prefix, expected) in cases {
+        let plan = db
+            .datoms(index, &prefix)
+            .expect("range")
+            .query_plan()
+            .expect("plan");
+        assert!(
+            plan.iter().any(|line| line.starts_with(expected)),
+            "{view} {index:?} {prefix:?}: expected {expected:?} in {plan:#?}"
+        );
+        assert!(
+            !plan.iter().any(|line| line.starts_with("SCAN")),
+            "{view} {index:?} {prefix:?}: scans in {plan:#?}"
+        );
+    }
+}
+
+/// A pull reads each entity with `e = ?` on the snapshot's source SQL: as
+/// of a past transaction that must search the log by entity, not scan it.
+#[test]
+fn as_of_entity_reads_and_pulls_search_the_log_by_entity() {
+    let (store, _, b, first_tx, _) = items();
+    let db = store.db().expect("db").as_of(first_tx);
+    let (source, mut params) = db.source_sql().expect("source");
+    params.push(rusqlite::types::Value::Integer(b));
+    let sql = format!(
+        "EXPLAIN QUERY PLAN SELECT a, v, t, added FROM ({source}) WHERE e = ?{}",
+        params.len()
+    );
+    let conn = store.connection();
+    let mut statement = conn.prepare(&sql).expect("explain prepares");
+    let plan: Vec<String> = statement
+        .query_map(rusqlite::params_from_iter(params), |row| row.get(3))
+        .expect("explain runs")
+        .collect::<Result<_, _>>()
+        .expect("plan rows");
+    assert!(
+        plan.iter()
+            .any(|line| line.starts_with("SEARCH l USING INDEX log_eavt (e=?")),
+        "{plan:#?}"
+    );
+    assert!(!plan.iter().any(|l| l.starts_with("SCAN")), "{plan:#?}");
+    assert_eq!(pull(&db, "[:item/price]", b), "{:item/price 5}");
+    assert_eq!(
+        db.entity(b)
+            .expect("entity")
+            .iter()
+            .map(|(_, v)| v.to_string())
+            .collect::<Vec<_>>(),
+        [r#""B""#, "5", r#""small""#]
+    );
+}
+
+// ---- :db/noHistory ----------------------------------------------------------
+
+#[test]
+fn no_history_attributes_keep_only_what_holds() {
+    let store = Store::open_in_memory().expect("store");
+    transact(&store, SCHEMA);
+    let views = attribute(&store, ":item/views");
+    let tags = attribute(&store, ":item/tags");
+    let price = attribute(&store, ":item/price");
+    let t1 = transact(
+        &store,
+        r#"[{:db/id "a" :item/sku "A" :item/views 1 :item/price 1 :item/tags ["new" "red"]}]"#,
+    );
+    let a = t1.tempids["a"];
+    let t2 = transact(
+        &store,
+        r#"[{:item/sku "A" :item/views 2 :item/price 2} [:db/retract [:item/sku "A"] :item/tags "new"]]"#,
+    );
+    let t3 = transact(&store, r#"[{:item/sku "A" :item/views 3 :item/price 3}]"#);
+    // the report still tells everything that happened
+    assert_eq!(
+        lines(&store, &t2.datoms),
+        [
+            format!("{a} :item/views 1 false"),
+            format!("{a} :item/price 1 false"),
+            format!(r#"{a} :item/tags "new" false"#),
+            format!("{a} :item/views 2 true"),
+            format!("{a} :item/price 2 true"),
+        ]
+    );
+    let db = store.db().expect("db");
+    // the current value is right
+    assert_eq!(
+        pull(&db, "[:item/views :item/tags :item/price]", a),
+        r#"{:item/views 3, :item/tags ["red"], :item/price 3}"#
+    );
+    // history keeps every price, but of views and tags only what holds
+    let history = |a_id| {
+        lines(
+            &store,
+            &collect(&db.history(), IndexName::Aevt, &[TypedValue::Ref(a_id)]),
+        )
+    };
+    assert_eq!(
+        history(price),
+        [
+            format!("{a} :item/price 1 true"),
+            format!("{a} :item/price 1 false"),
+            format!("{a} :item/price 2 true"),
+            format!("{a} :item/price 2 false"),
+            format!("{a} :item/price 3 true"),
+        ]
+    );
+    assert_eq!(history(views), [format!("{a} :item/views 3 true")]);
+    assert_eq!(history(tags), [format!(r#"{a} :item/tags "red" true"#)]);
+    // as of t1, the replaced values are gone, not shown as they were
+    assert_eq!(
+        pull(&db.as_of(t1.tx), "[:item/views :item/tags :item/price]", a),
+        r#"{:item/tags ["red"], :item/price 1}"#
+    );
+    assert_eq!(
+        pull(&db.as_of(t3.tx), "[:item/views]", a),
+        "{:item/views 3}"
+    );
+    // the log of t2 holds no datom of views or tags
+    let logged = db.tx_range(t2.tx, t2.tx).expect("log");
+    assert_eq!(
+        lines(&store, &logged),
+        [
+            format!("{a} :item/price 1 false"),
+            format!("{a} :item/price 2 true"),
+        ]
+    );
+    // retracting the last value leaves no trace of the attribute
+    transact(&store, r#"[[:db/retractEntity [:item/sku "A"]]]"#);
+    let db = store.db().expect("db");
+    assert!(collect(&db.history(), IndexName::Aevt, &[TypedValue::Ref(views)]).is_empty());
+    assert!(collect(&db.history(), IndexName::Aevt, &[TypedValue::Ref(tags)]).is_empty());
+    assert_eq!(
+        collect(&db.history(), IndexName::Aevt, &[TypedValue::Ref(price)]).len(),
+        6
+    );
+}
+
+// ---- snapshots --------------------------------------------------------------
+
+/// Everything a snapshot reads, as text: a query, a pull, an entity, an
+/// index range, the history of one attribute and a since view.
+fn everything(db: &Db, store: &Store, a: Entid, since: Entid) -> Vec<String> {
+    let price = attribute(store, ":item/price");
+    vec![
+        query(
+            db,
+            "[:find ?s ?p :where [?e :item/sku ?s] [?e :item/price ?p]]",
+        ),
+        pull(db, "[:item/price :item/note]", a),
+        format!("{:?}", db.entity(a).expect("entity")),
+        format!(
+            "{:?}",
+            lines(
+                store,
+                &collect(db, IndexName::Avet, &[TypedValue::Ref(price)])
+            )
+        ),
+        format!(
+            "{:?}",
+            lines(
+                store,
+                &collect(&db.history(), IndexName::Aevt, &[TypedValue::Ref(price)])
+            )
+        ),
+        format!(
+            "{:?}",
+            lines(store, &collect(&db.since(since), IndexName::Eavt, &[]))
+        ),
+    ]
+}
+
+#[test]
+fn a_snapshot_is_unaffected_by_later_writes_through_the_same_store() {
+    let (store, a, _, first_tx, _) = items();
+    let db = store.db().expect("db");
+    let before = everything(&db, &store, a, first_tx);
+    transact(
+        &store,
+        r#"[{:item/sku "A" :item/price 11 :item/note "new"} {:item/sku "C" :item/price 1}]"#,
+    );
+    transact(&store, r#"[[:db/retractEntity [:item/sku "B"]]]"#);
+    assert_eq!(everything(&db, &store, a, first_tx), before);
+    assert_ne!(
+        everything(&store.db().expect("db"), &store, a, first_tx),
+        before,
+        "a new snapshot sees the writes"
+    );
+}
+
+#[test]
+fn a_snapshot_is_unaffected_by_writes_from_another_connection() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    let reader = Store::open(&path, Config::default()).expect("reader opens");
+    let writer = Store::open(&path, Config::default()).expect("writer opens");
+    transact(&writer, SCHEMA);
+    let first = transact(
+        &writer,
+        r#"[{:db/id "a" :item/sku "A" :item/price 10} {:item/sku "B" :item/price 5}]"#,
+    );
+    let a = first.tempids["a"];
+    let db = reader.db().expect("db");
+    assert_eq!(db.basis_tx(), first.tx);
+    let before = everything(&db, &reader, a, first.tx - 1);
+    transact(
+        &writer,
+        r#"[{:item/sku "A" :item/price 11} [:db/retractEntity [:item/sku "B"]]]"#,
+    );
+    assert_eq!(everything(&db, &reader, a, first.tx - 1), before);
+    assert_eq!(
+        query(
+            &reader.db().expect("db"),
+            "[:find ?p . :where [?e :item/sku \"A\"] [?e :item/price ?p]]"
+        ),
+        "11"
+    );
+}
+
+/// One writer thread transfers amounts between accounts (every transaction
+/// keeps the total) while a reader on another connection keeps taking
+/// snapshots: each snapshot must see a consistent total and nothing newer
+/// than its basis.
+#[test]
+fn readers_on_another_connection_see_whole_transactions_only() {
+    const ACCOUNTS: i64 = 5;
+    const TRANSFERS: i64 = 150;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    let setup = Store::open(&path, Config::default()).expect("store");
+    transact(&setup, SCHEMA);
+    let accounts: Vec<String> = (0..ACCOUNTS)
+        .map(|i| format!(r#"{{:item/sku "acct{i}" :item/price 100}}"#))
+        .collect();
+    transact(&setup, &format!("[{}]", accounts.join(" ")));
+    drop(setup);
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        let store = Store::open(&writer_path, Config::default()).expect("writer opens");
+        for i in 0..TRANSFERS {
+            let (from, to) = (i % ACCOUNTS, (i + 1) % ACCOUNTS);
+            let db = store.db().expect("db");
+            let balance = |n: i64| -> i64 {
+                let text = query(
+                    &db,
+                    &format!(r#"[:find ?p . :where [?e :item/sku "acct{n}"] [?e :item/price ?p]]"#),
+                );
+                text.parse().expect("balance")
+            };
+            let (a, b) = (balance(from), balance(to));
+            transact(
+                &store,
+                &format!(
+                    r#"[{{:item/sku "acct{from}" :item/price {}}} {{:item/sku "acct{to}" :item/price {}}}]"#,
+                    a - 1,
+                    b + 1
+                ),
+            );
+        }
+    });
+    let reader = Store::open(&path, Config::default()).expect("reader opens");
+    let price = attribute(&reader, ":item/price");
+    let mut snapshots = 0;
+    while !writer.is_finished() || snapshots == 0 {
+        let db = reader.db().expect("db");
+        let datoms = collect(&db, IndexName::Aevt, &[TypedValue::Ref(price)]);
+        let total: i64 = datoms
+            .iter()
+            .map(|d| match d.v {
+                TypedValue::Long(n) => n,
+                _ => panic!("a price is a long"),
+            })
+            .sum();
+        assert_eq!(total, 100 * ACCOUNTS, "snapshot at {}", db.basis_tx());
+        assert!(
+            datoms.iter().all(|d| d.tx <= db.basis_tx()),
+            "snapshot at {} sees a later datom",
+            db.basis_tx()
+        );
+        snapshots += 1;
+    }
+    writer.join().expect("writer finishes");
+    assert!(snapshots > 1, "the reader read while the writer wrote");
+}
+
+#[test]
+fn a_second_writer_fails_busy_after_the_timeout_and_can_retry() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    let config = Config {
+        busy_timeout: Duration::from_millis(150),
+    };
+    let first = Store::open(&path, config.clone()).expect("first opens");
+    let second = Store::open(&path, config).expect("second opens");
+    transact(&first, SCHEMA);
+    // the first store's write hook holds the write lock while the second
+    // tries to write
+    let (holding_tx, holding_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder_path = path.clone();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&holder_path).expect("raw connection");
+        conn.execute_batch("BEGIN IMMEDIATE").expect("write lock");
+        holding_tx.send(()).expect("tell");
+        release_rx.recv().expect("wait");
+        conn.execute_batch("ROLLBACK").expect("let go");
+    });
+    holding_rx.recv().expect("the lock is held");
+    let forms = parse_tx_data(&parse(r#"[{:item/sku "X"}]"#).expect("parses")).expect("forms");
+    let started = std::time::Instant::now();
+    let error = second.transact(&forms).expect_err("blocked");
+    assert!(matches!(error, Error::Busy { waited_ms: 150 }), "{error:?}");
+    assert!(started.elapsed() >= Duration::from_millis(140));
+    // reading is never blocked by a writer
+    assert_eq!(
+        query(
+            &second.db().expect("db"),
+            "[:find (count ?e) . :where [?e :item/sku]]"
+        ),
+        "nil"
+    );
+    release_tx.send(()).expect("release");
+    holder.join().expect("holder ends");
+    second
+        .transact(&forms)
+        .expect("retries once the lock is free");
+}
+
+// ---- layout versions --------------------------------------------------------
+
+/// Rewrites a store file the way the first layout left it: no `log_eavt`,
+/// no vocabulary attributes, `user_version` 1.
+fn make_layout_1(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).expect("raw connection");
+    conn.execute_batch(
+        "BEGIN;
+         DROP INDEX log_eavt;
+         DELETE FROM datoms WHERE e IN (11, 12, 13);
+         DELETE FROM log WHERE e IN (11, 12, 13);
+         DELETE FROM attribute_stats;
+         INSERT INTO attribute_stats (a, datoms) SELECT a, count(*) FROM datoms GROUP BY a;
+         PRAGMA user_version = 1;
+         COMMIT;",
+    )
+    .expect("downgrade");
+}
+
+#[test]
+fn a_layout_1_file_is_upgraded_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    let data_tx = {
+        let store = Store::open(&path, Config::default()).expect("store");
+        transact(&store, SCHEMA);
+        transact(&store, r#"[{:item/sku "A" :item/price 1}]"#).tx
+    };
+    make_layout_1(&path);
+    let store = Store::open(&path, Config::default()).expect("upgrades");
+    let conn = store.connection();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, FORMAT_VERSION);
+    let has_index: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'log_eavt'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("index lookup");
+    assert!(has_index);
+    // the vocabulary attributes came in a transaction of their own
+    let upgrade_tx = store.latest_tx().expect("latest");
+    assert_eq!(upgrade_tx, data_tx + 1);
+    let db = store.db().expect("db");
+    assert_eq!(
+        query(
+            &db,
+            "[:find ?i . :where [11 :db/ident ?i] [11 :db/valueType ?t] [11 :db/unique :db.unique/identity]]"
+        ),
+        ":db.vocabulary/name"
+    );
+    assert_eq!(
+        lines(&store, &db.tx_range(upgrade_tx, upgrade_tx).expect("log"))[0],
+        r#"11 :db/ident :db.vocabulary/name true"#
+    );
+    assert_eq!(
+        query(
+            &db,
+            "[:find ?p . :where [?e :item/sku \"A\"] [?e :item/price ?p]]"
+        ),
+        "1"
+    );
+    // and opening it again changes nothing
+    drop(db);
+    drop(store);
+    let again = Store::open(&path, Config::default()).expect("opens");
+    assert_eq!(again.latest_tx().expect("latest"), upgrade_tx);
+}
+
+#[test]
+fn a_layout_1_file_whose_reserved_ids_hold_data_is_refused_untouched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    {
+        let store = Store::open(&path, Config::default()).expect("store");
+        transact(&store, SCHEMA);
+    }
+    make_layout_1(&path);
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw connection");
+        conn.execute_batch(
+            "INSERT INTO datoms (e, a, v, t, tx, avet) VALUES (12, 7, 'squatter', 4, 1, 0)",
+        )
+        .expect("squat");
+    }
+    let error = Store::open(&path, Config::default())
+        .err()
+        .expect("refused");
+    assert!(matches!(error, Error::Corrupt(_)), "{error:?}");
+    assert!(error.to_string().contains("entity 12"), "{error}");
+    let conn = rusqlite::Connection::open(&path).expect("raw connection");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, 1, "the file is left as it was");
+}
+
+#[test]
+fn a_file_of_a_newer_layout_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    drop(Store::open(&path, Config::default()).expect("store"));
+    rusqlite::Connection::open(&path)
+        .expect("raw")
+        .execute_batch(&format!("PRAGMA user_version = {};", FORMAT_VERSION + 1))
+        .expect("bump");
+    let error = Store::open(&path, Config::default())
+        .err()
+        .expect("refused");
+    assert!(error.to_string().contains("format version"), "{error}");
+}
