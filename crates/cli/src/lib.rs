@@ -1,5 +1,15 @@
 //! The library half of the `factlite` command line, shared by the binary and
-//! the workspace's tests: the scenario runner behind `factlite check`
-//! ([`check::run_files`]).
+//! the workspace's tests: the REPL session ([`session::Session`]) with its
+//! dot commands, result printing, import and export, the sample database,
+//! and the scenario runner behind `factlite check` ([`check::run_files`]).
 
 pub mod check;
+pub mod commands;
+pub mod editor;
+pub mod error;
+pub mod input;
+pub mod interrupt;
+pub mod render;
+pub mod sample;
+pub mod session;
+pub mod transfer;

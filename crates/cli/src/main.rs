@@ -1,20 +1,49 @@
-//! The `factlite` command. `factlite check [--views] FILE...` runs
-//! conformance scenario files and prints one line per failing step, then
-//! `check: N passed, M failed`; it exits 0 only when no scenario failed.
-//! Without a subcommand it prints its help.
+//! The `factlite` command.
+//!
+//! - `factlite [DB]` opens an interactive session (a REPL) on a database
+//!   file, created if missing; without a file, on the sample database
+//!   `factlite-sample.db` in the working directory, filled on first use.
+//! - `factlite DB -e 'STATEMENTS'` and `factlite DB < script` run statements
+//!   without a prompt; `--json` prints results as JSON. The first error
+//!   stops them, is printed on stderr with its place, and the exit code is 1.
+//! - `factlite check`, `factlite import`, `factlite export`: see `--help`.
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use factlite_cli::check::{run_files, CheckOptions};
+use factlite_cli::editor::{Completions, ReplHelper};
+use factlite_cli::error::CliError;
+use factlite_cli::render::{Mode, TableStyle};
+use factlite_cli::session::{Outcome, Session, SessionConfig};
+use factlite_cli::{interrupt, sample, transfer};
+use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
+use rustyline::Editor;
 
 /// An embedded Datalog fact store on SQLite.
+///
+/// Without a subcommand, opens DB (created if missing) and reads statements:
+/// a query ([:find ...] or {:find ...}), a vector of transaction data, or a
+/// dot command (.help lists them). Without DB, opens the sample database
+/// factlite-sample.db in the working directory (films, people, roles),
+/// creating it on first use.
 #[derive(Parser)]
-#[command(name = "factlite", version)]
+#[command(name = "factlite", version, args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The database file.
+    #[arg(value_name = "DB")]
+    database: Option<PathBuf>,
+    /// Run these statements instead of reading them from the terminal or stdin.
+    #[arg(short = 'e', long = "execute", value_name = "STATEMENTS")]
+    execute: Option<String>,
+    /// Print results as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -29,16 +58,51 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Import files into a database: EDN transaction data (each top-level
+    /// vector one transaction), JSON objects or CSV rows (a header row of
+    /// attribute names), told apart by extension.
+    Import {
+        /// The database file (created if missing).
+        #[arg(value_name = "DB")]
+        database: PathBuf,
+        /// The files to import, in order.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Export a database: every datom as transaction data that imports into
+    /// an empty database, or with --query a query's result (EDN, JSON or CSV
+    /// by the file's extension).
+    Export {
+        /// The database file.
+        #[arg(value_name = "DB")]
+        database: PathBuf,
+        /// The file to write.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// A query whose result to write instead of the datoms.
+        #[arg(long, value_name = "QUERY")]
+        query: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Check { views, files }) => check(&files, &CheckOptions { views }),
-        None => match Cli::command().print_help() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::FAILURE,
-        },
+    let result = match cli.command {
+        Some(Command::Check { views, files }) => return check(&files, &CheckOptions { views }),
+        Some(Command::Import { database, files }) => import(&database, &files),
+        Some(Command::Export {
+            database,
+            file,
+            query,
+        }) => export(&database, &file, query.as_deref()),
+        None => statements(cli.database.as_deref(), cli.execute.as_deref(), cli.json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("factlite: {message}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -53,4 +117,152 @@ fn check(files: &[PathBuf], options: &CheckOptions) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn import(database: &Path, files: &[PathBuf]) -> Result<ExitCode, CliError> {
+    let session = Session::open(database, SessionConfig::default())?;
+    for file in files {
+        print!("{}", transfer::import_file(session.store(), file, true)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(database: &Path, file: &Path, query: Option<&str>) -> Result<ExitCode, CliError> {
+    let mut session = Session::open(database, SessionConfig::default())?;
+    let command = format!(".export {} {}", file.display(), query.unwrap_or(""));
+    if let Outcome::Text(text) = session.execute(&command)? {
+        print!("{text}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the database (or the sample) and runs statements: from `-e`,
+/// from stdin when it is not a terminal, else interactively.
+fn statements(
+    database: Option<&Path>,
+    execute: Option<&str>,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let interactive = execute.is_none() && std::io::stdin().is_terminal();
+    let config = SessionConfig {
+        table: TableStyle {
+            color: interactive && std::io::stdout().is_terminal(),
+            ..TableStyle::default()
+        },
+        progress: true,
+    };
+    let mut session = match database {
+        Some(path) => Session::open(path, config)?,
+        None => open_sample(config)?,
+    };
+    if json {
+        session.set_mode(Mode::Json);
+    }
+    if interactive {
+        return repl(&mut session);
+    }
+    let (source, script) = match execute {
+        Some(text) => ("-e".to_string(), text.to_string()),
+        None => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|error| CliError::Io {
+                    path: PathBuf::from("stdin"),
+                    error,
+                })?;
+            ("stdin".to_string(), text)
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = session.run_script(&source, &script, &mut |text| {
+        let _ = stdout.write_all(text.as_bytes());
+    });
+    match result {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(located) => {
+            let _ = stdout.flush();
+            eprintln!("{located}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Opens the sample database in the working directory, filling it first
+/// if it does not hold the sample yet.
+fn open_sample(config: SessionConfig) -> Result<Session, CliError> {
+    let path = Path::new(sample::SAMPLE_FILE);
+    let session = Session::open(path, config)?;
+    if !sample::is_loaded(session.store())? {
+        let size = sample::load(session.store())?;
+        eprintln!(
+            "created {} from the sample dataset: {} films, {} people, {} roles",
+            path.display(),
+            size.films,
+            size.people,
+            size.roles
+        );
+    }
+    Ok(session)
+}
+
+/// Where the REPL keeps its history: `$FACTLITE_HISTORY`, else
+/// `~/.factlite_history`.
+fn history_file() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("FACTLITE_HISTORY") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::var_os("HOME").map(|home| Path::new(&home).join(".factlite_history"))
+}
+
+/// The interactive loop.
+fn repl(session: &mut Session) -> Result<ExitCode, CliError> {
+    let readline_error = |error: ReadlineError| CliError::Usage(format!("line editor: {error}"));
+    let mut editor: Editor<ReplHelper, DefaultHistory> = Editor::new().map_err(readline_error)?;
+    let completions = Completions::default();
+    completions.refresh(session);
+    editor.set_helper(Some(ReplHelper {
+        completions: completions.clone(),
+    }));
+    let history = history_file();
+    if let Some(path) = &history {
+        // A missing history file is the normal first run.
+        let _ = editor.load_history(path);
+    }
+    if let Err(error) = interrupt::install() {
+        eprintln!("factlite: Ctrl-C cannot cancel statements: {error}");
+    }
+    let place = session
+        .location()
+        .map_or("memory".to_string(), |path| path.display().to_string());
+    println!(
+        "factlite {} on {place}. Type .help for the commands; Ctrl-D leaves.",
+        env!("CARGO_PKG_VERSION")
+    );
+    let color = std::io::stdout().is_terminal();
+    loop {
+        match editor.readline(&session.prompt()) {
+            Ok(line) => {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let _ = editor.add_history_entry(line.as_str());
+                if let Some(path) = &history {
+                    let _ = editor.save_history(path);
+                }
+                match session.execute(&line) {
+                    Ok(Outcome::Text(text)) => print!("{text}"),
+                    Ok(Outcome::Quit) => break,
+                    Err(error) if color => eprintln!("\x1b[31m{error}\x1b[0m"),
+                    Err(error) => eprintln!("{error}"),
+                }
+                let _ = std::io::stdout().flush();
+                completions.refresh(session);
+            }
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(error) => return Err(readline_error(error)),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
