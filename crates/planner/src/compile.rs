@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::inputs::Signature;
-use crate::rules::{RecursiveRelation, RuleSet};
+use crate::rules::RuleSet;
 use crate::source::{source_sql, Source};
 use crate::{Context, NamedSource, Param, Plan, SqlLiteral, Statistics};
 
@@ -595,42 +595,7 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     fn compile_recursive_call(&mut self, name: &str, args: &[Term]) -> Result<()> {
-        let relation: RecursiveRelation = self
-            .shared
-            .rules
-            .recursive_relation(name)
-            .ok_or_else(|| Error::Query(format!("rule ({name} ...) is not defined")))?;
-        let table = relation.table(self.shared)?;
-        let alias = self.shared.alias("r");
-        self.from.push(format!("{table} AS {alias}"));
-        self.conditions
-            .push(format!("{alias}.rid = {}", relation.rule_id(name)));
-        for (i, arg) in args.iter().enumerate() {
-            let var = Var {
-                expr: format!("{alias}.v{i}"),
-                ty: Ty::Dynamic(format!("{alias}.t{i}")),
-            };
-            match arg {
-                Term::Variable(v) => self.bind(&v.0, var),
-                Term::Blank => {}
-                Term::Constant(value) => {
-                    let (literal, value_type) = self.constant(value)?;
-                    let placeholder = self.shared.param(literal);
-                    self.conditions.push(format!(
-                        "{} = {placeholder} AND {} = {}",
-                        var.expr,
-                        var.tag_expr(),
-                        value_type.tag()
-                    ));
-                }
-                Term::Source(_) => {
-                    return Err(Error::Query(format!(
-                        "a source cannot be passed to rule {name}"
-                    )))
-                }
-            }
-        }
-        Ok(())
+        crate::pushdown::compile_call(self, name, args)
     }
 
     /// A constant for a dynamically typed position: keywords that name
@@ -928,6 +893,16 @@ pub fn equal(a: &Var, b: &Var) -> String {
             }
         }
         (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => "0".to_string(),
+        // An entity id and a long are the same number (as between known
+        // types above), so a dynamic value of either tag matches.
+        (Ty::Known(ValueType::Ref | ValueType::Long), Ty::Dynamic(tag))
+        | (Ty::Dynamic(tag), Ty::Known(ValueType::Ref | ValueType::Long)) => format!(
+            "({} = {} AND {tag} IN ({}, {}))",
+            a.expr,
+            b.expr,
+            ValueType::Ref.tag(),
+            ValueType::Long.tag()
+        ),
         _ => format!(
             "({} = {} AND {} = {})",
             a.expr,

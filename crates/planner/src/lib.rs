@@ -19,6 +19,7 @@ mod compile_fns;
 mod error;
 mod find;
 mod inputs;
+mod pushdown;
 mod rules;
 mod source;
 

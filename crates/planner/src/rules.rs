@@ -17,6 +17,7 @@ use indexmap::IndexMap;
 
 use crate::compile::{Frame, Shared};
 use crate::error::{Error, Result};
+use crate::pushdown::Seed;
 
 /// The rules of one query, analysed.
 pub struct RuleSet {
@@ -24,16 +25,19 @@ pub struct RuleSet {
     /// Component number of each recursive rule.
     component_of: HashMap<String, usize>,
     components: Vec<Vec<String>>,
-    /// Names of CTEs generated (or being generated) per component.
+    /// Names of the unseeded CTEs generated per component.
     tables: RefCell<HashMap<usize, String>>,
+    /// Components whose relation is being defined, innermost last, each with
+    /// the name its own recursive calls refer to.
+    generating: RefCell<Vec<(usize, String)>>,
     fresh: RefCell<usize>,
 }
 
 /// A call target that is computed as a recursive CTE.
 #[derive(Clone, Debug)]
 pub struct RecursiveRelation {
-    component: usize,
-    names: Vec<String>,
+    pub(crate) component: usize,
+    pub(crate) names: Vec<String>,
     required: HashMap<String, Vec<usize>>,
 }
 
@@ -48,55 +52,108 @@ impl RecursiveRelation {
         self.required.get(name).cloned().unwrap_or_default()
     }
 
+    /// Every definition of every rule of the component, with its `rid`.
+    pub(crate) fn definitions<'r>(&self, rules: &'r RuleSet) -> Vec<(usize, &'r Rule)> {
+        self.names
+            .iter()
+            .enumerate()
+            .flat_map(|(rid, name)| {
+                rules
+                    .rules
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .map(move |rule| (rid, rule))
+            })
+            .collect()
+    }
+
+    /// The number of arguments rule `name` takes.
+    pub fn arity(&self, rules: &RuleSet, name: &str) -> usize {
+        rules
+            .rules
+            .get(name)
+            .and_then(|defs| defs.first())
+            .map_or(0, |rule| rule.required.len() + rule.free.len())
+    }
+
+    /// The number of value columns of the component's table: its widest
+    /// rule head.
+    pub(crate) fn width(&self, rules: &RuleSet) -> usize {
+        self.definitions(rules)
+            .iter()
+            .map(|(_, r)| r.required.len() + r.free.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether the component is being defined right now: its calls are then
+    /// the CTE's references to itself.
+    pub fn being_defined(&self, shared: &Shared<'_>) -> Option<String> {
+        shared
+            .rules
+            .generating
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(component, _)| *component == self.component)
+            .map(|(_, name)| name.clone())
+    }
+
     /// The CTE's name, generating its definition on first use.
     pub fn table(&self, shared: &Shared<'_>) -> Result<String> {
+        if let Some(name) = self.being_defined(shared) {
+            return Ok(name);
+        }
         if let Some(name) = shared.rules.tables.borrow().get(&self.component) {
             return Ok(name.clone());
         }
         let name = shared.alias("rec");
+        self.define(shared, &name, None)?;
         shared
             .rules
             .tables
             .borrow_mut()
             .insert(self.component, name.clone());
-        *shared.recursive.borrow_mut() = true;
-        let width = self
-            .names
-            .iter()
-            .flat_map(|n| shared.rules.rules.get(n).into_iter().flatten())
-            .map(|r| r.required.len() + r.free.len())
-            .max()
-            .unwrap_or(0);
-        let mut base = Vec::new();
-        let mut recursive = Vec::new();
-        for (rid, rule_name) in self.names.iter().enumerate() {
-            for rule in shared.rules.rules.get(rule_name).into_iter().flatten() {
-                let select = self.body_select(shared, rid, rule, width)?;
+        Ok(name)
+    }
+
+    /// Defines the component's CTE under `name`. With a seed, the bodies
+    /// that do not recurse start from the seed's rows, which the recursive
+    /// bodies carry along unchanged (see `pushdown`).
+    pub(crate) fn define(
+        &self,
+        shared: &Shared<'_>,
+        name: &str,
+        seed: Option<&Seed>,
+    ) -> Result<()> {
+        let result = shared.rules.defining(self.component, name, || {
+            let width = self.width(&shared.rules);
+            let mut base = Vec::new();
+            let mut recursive = Vec::new();
+            for (rid, rule) in self.definitions(&shared.rules) {
                 if calls_any(&rule.body, &self.names) {
-                    recursive.push(select);
+                    recursive.push(self.body_select(shared, rid, rule, width, None)?);
                 } else {
-                    base.push(select);
+                    base.push(self.body_select(shared, rid, rule, width, seed)?);
                 }
             }
-        }
+            Ok((base, recursive, width))
+        });
+        let (mut base, recursive, width) = result?;
         if base.is_empty() {
-            let nulls: Vec<String> = (0..width)
-                .map(|i| format!("NULL AS v{i}, NULL AS t{i}"))
-                .collect();
-            base.push(format!("SELECT 0 AS rid, {} WHERE 0", nulls.join(", ")));
+            base.push(empty_select(width));
         }
         let mut columns = vec!["rid".to_string()];
-        for i in 0..width {
-            columns.push(format!("v{i}"));
-            columns.push(format!("t{i}"));
-        }
+        columns.extend(value_columns(width));
         let parts: Vec<String> = base.into_iter().chain(recursive).collect();
+        *shared.recursive.borrow_mut() = true;
         shared.ctes.borrow_mut().push(format!(
             "{name}({}) AS ({})",
             columns.join(", "),
             parts.join(" UNION ")
         ));
-        Ok(name)
+        Ok(())
     }
 
     fn body_select(
@@ -105,6 +162,7 @@ impl RecursiveRelation {
         rid: usize,
         rule: &Rule,
         width: usize,
+        seed: Option<&Seed>,
     ) -> Result<String> {
         let own_calls = count_calls(&rule.body, &self.names);
         if own_calls > 1 {
@@ -115,17 +173,12 @@ impl RecursiveRelation {
             )));
         }
         let mut frame = Frame::new(shared);
+        if let Some(seed) = seed {
+            seed.join(&mut frame, &heads(rule));
+        }
         frame.compile_clauses(rule.body.clone())?;
         let mut columns = vec![format!("{rid}")];
-        for head in rule.required.iter().chain(&rule.free) {
-            let var = frame.vars.get(&head.0).ok_or_else(|| {
-                Error::Query(format!(
-                    "rule ({} ...) does not bind {} in its body",
-                    rule.name, head.0
-                ))
-            })?;
-            columns.push(format!("{}, {}", var.expr, var.tag_expr()));
-        }
+        columns.extend(head_columns(&frame, rule, &heads(rule))?);
         for _ in (rule.required.len() + rule.free.len())..width {
             columns.push("NULL, NULL".to_string());
         }
@@ -138,11 +191,49 @@ impl RecursiveRelation {
     }
 }
 
-fn calls_any(clauses: &[Clause], names: &[String]) -> bool {
+/// A rule's head variables, in argument order.
+pub(crate) fn heads(rule: &Rule) -> Vec<&Variable> {
+    rule.required.iter().chain(&rule.free).collect()
+}
+
+/// `value, tag` of each of `vars` (head variables of `rule`) in a compiled
+/// body.
+pub(crate) fn head_columns(
+    frame: &Frame<'_, '_>,
+    rule: &Rule,
+    vars: &[&Variable],
+) -> Result<Vec<String>> {
+    vars.iter()
+        .map(|head| {
+            let var = frame.vars.get(&head.0).ok_or_else(|| {
+                Error::Query(format!(
+                    "rule ({} ...) does not bind {} in its body",
+                    rule.name, head.0
+                ))
+            })?;
+            Ok(format!("{}, {}", var.expr, var.tag_expr()))
+        })
+        .collect()
+}
+
+/// `v0, t0, v1, t1, ...`: the value and type-tag columns of a rule table.
+pub(crate) fn value_columns(width: usize) -> Vec<String> {
+    (0..width).map(|i| format!("v{i}, t{i}")).collect()
+}
+
+/// A SELECT of no rows shaped like a rule table of `width` values.
+pub(crate) fn empty_select(width: usize) -> String {
+    let nulls: Vec<String> = (0..width)
+        .map(|i| format!("NULL AS v{i}, NULL AS t{i}"))
+        .collect();
+    format!("SELECT 0 AS rid, {} WHERE 0", nulls.join(", "))
+}
+
+pub(crate) fn calls_any(clauses: &[Clause], names: &[String]) -> bool {
     count_calls(clauses, names) > 0
 }
 
-fn count_calls(clauses: &[Clause], names: &[String]) -> usize {
+pub(crate) fn count_calls(clauses: &[Clause], names: &[String]) -> usize {
     clauses
         .iter()
         .map(|clause| match clause {
@@ -234,8 +325,30 @@ impl RuleSet {
             component_of,
             components: recursive_components,
             tables: RefCell::new(HashMap::new()),
+            generating: RefCell::new(Vec::new()),
             fresh: RefCell::new(0),
         })
+    }
+
+    /// Runs `define` with `component` marked as being defined under `name`.
+    pub(crate) fn defining<T>(
+        &self,
+        component: usize,
+        name: &str,
+        define: impl FnOnce() -> T,
+    ) -> T {
+        self.generating
+            .borrow_mut()
+            .push((component, name.to_string()));
+        let result = define();
+        self.generating.borrow_mut().pop();
+        result
+    }
+
+    /// Whether some recursive relation is being defined: a body compiled now
+    /// may refer to a CTE that only exists inside its own definition.
+    pub fn defining_any(&self) -> bool {
+        !self.generating.borrow().is_empty()
     }
 
     /// The relation to call for a recursive rule.

@@ -1,0 +1,550 @@
+//! Bound arguments pushed into recursion, so that "the ancestors of one
+//! person" does not compute the ancestors of everyone.
+//!
+//! When a recursive rule is called with some arguments bound (constants, or
+//! variables bound by the clauses compiled before the call), those values
+//! become a *seed*: a CTE `seedN(v0, t0, ...)` holding one row per distinct
+//! combination of bound values. The component's relation is then specialised
+//! to the seed in one of two ways, whichever the rules allow:
+//!
+//! - **carry**: every recursive call passes the bound arguments on unchanged
+//!   (left-linear rules such as `(reach ?a ?b) :- (reach ?a ?m) [?m :edge
+//!   ?b]`). The bodies that do not recurse start from the seed's rows, so the
+//!   recursion only ever holds tuples whose bound arguments are seeds.
+//! - **tail**: every recursive call passes the head's free variables on
+//!   unchanged and nothing else in its body mentions them (right-linear rules
+//!   such as `(reach ?a ?b) :- [?a :edge ?m] (reach ?m ?b)`). A recursive CTE
+//!   `goalN(rid, s0, st0, ..., g0, gt0, ...)` walks from each seed `s` to the
+//!   goals `g` the recursion asks about (the bound arguments of each call it
+//!   makes), and the answers `ansN(s0, st0, ..., v_i, t_i, ...)` are the
+//!   bodies that do not recurse, run on those goals and kept with their seed.
+//!
+//! Either way SQLite explores only what is reachable from the seeds. A call
+//! that fits neither, or whose seed would depend on an enclosing scope (inside
+//! `not`, an `or` branch, or the definition of a recursive CTE), reads the
+//! whole relation, as an unbound call does.
+
+use std::collections::HashSet;
+
+use factlite_core::ValueType;
+use factlite_query::{Clause, Rule, Term, Variable};
+
+use crate::compile::{clause_vars, literal, Frame, Shared, Ty, Var};
+use crate::error::{Error, Result};
+use crate::rules::{count_calls, head_columns, heads, RecursiveRelation};
+
+/// The rows a specialised relation starts from: a CTE with one value and one
+/// tag column per bound argument position.
+pub struct Seed {
+    table: String,
+    /// The argument positions the seed binds, in column order.
+    positions: Vec<usize>,
+    /// The type of each column, when it is known statically.
+    types: Vec<Option<ValueType>>,
+}
+
+impl Seed {
+    /// A column holding the values of seed column `j`: typed as the seed's
+    /// when that is known, else by the tag column `tag`.
+    fn typed(&self, j: usize, expr: String, tag: String) -> Var {
+        match self.types[j] {
+            Some(value_type) => Var {
+                expr,
+                ty: Ty::Known(value_type),
+            },
+            None => Var {
+                expr,
+                ty: Ty::Dynamic(tag),
+            },
+        }
+    }
+
+    /// Joins the seed's rows into a rule body's scope, binding the head
+    /// variables at the seeded positions.
+    pub fn join(&self, frame: &mut Frame<'_, '_>, heads: &[&Variable]) {
+        let alias = frame.shared.alias("s");
+        frame.from.push(format!("{} AS {alias}", self.table));
+        for (j, &position) in self.positions.iter().enumerate() {
+            let var = self.typed(j, format!("{alias}.v{j}"), format!("{alias}.t{j}"));
+            frame.bind(&heads[position].0, var);
+        }
+    }
+}
+
+/// How a call's bound arguments are pushed into the recursion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Strategy {
+    Carry,
+    Tail,
+}
+
+/// Compiles a call of a recursive rule: joins its relation (specialised to
+/// the call's bound arguments where possible) and binds its arguments.
+pub fn compile_call(frame: &mut Frame<'_, '_>, name: &str, args: &[Term]) -> Result<()> {
+    let shared = frame.shared;
+    let relation = shared
+        .rules
+        .recursive_relation(name)
+        .ok_or_else(|| Error::Query(format!("rule ({name} ...) is not defined")))?;
+    if args.iter().any(|arg| matches!(arg, Term::Source(_))) {
+        return Err(Error::Query(format!(
+            "a source cannot be passed to rule {name}"
+        )));
+    }
+    let arity = relation.arity(&shared.rules, name);
+    if args.len() != arity {
+        return Err(Error::Query(format!(
+            "rule ({name} ...) takes {arity} arguments, called with {}",
+            args.len()
+        )));
+    }
+    if relation.being_defined(shared).is_none() {
+        let positions = bound_positions(frame, args);
+        if !positions.is_empty() {
+            match strategy(shared, &relation, &positions) {
+                Some(Strategy::Carry) => {
+                    if let Some(seed) = make_seed(frame, args, positions) {
+                        return carry_call(frame, &relation, name, args, &seed);
+                    }
+                }
+                Some(Strategy::Tail) => {
+                    if let Some(seed) = make_seed(frame, args, positions) {
+                        return tail_call(frame, &relation, name, args, &seed);
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    let table = relation.table(shared)?;
+    let alias = shared.alias("r");
+    frame.from.push(format!("{table} AS {alias}"));
+    frame
+        .conditions
+        .push(format!("{alias}.rid = {}", relation.rule_id(name)));
+    bind_arguments(frame, args, |i| Var {
+        expr: format!("{alias}.v{i}"),
+        ty: Ty::Dynamic(format!("{alias}.t{i}")),
+    })
+}
+
+/// Binds (or constrains) each argument of a call to the column `column`
+/// gives for its position.
+fn bind_arguments(
+    frame: &mut Frame<'_, '_>,
+    args: &[Term],
+    column: impl Fn(usize) -> Var,
+) -> Result<()> {
+    for (i, arg) in args.iter().enumerate() {
+        let var = column(i);
+        match arg {
+            Term::Variable(v) => frame.bind(&v.0, var),
+            Term::Constant(value) => {
+                let (literal, value_type) = literal(value).ok_or_else(|| {
+                    Error::Query(format!("{value} cannot be used as a constant here"))
+                })?;
+                let constant = Var {
+                    expr: frame.shared.param(literal),
+                    ty: Ty::Known(value_type),
+                };
+                frame
+                    .conditions
+                    .push(crate::compile::equal(&var, &constant));
+            }
+            Term::Blank | Term::Source(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The argument positions whose values are known when the call runs:
+/// constants, and variables already bound to a single value.
+fn bound_positions(frame: &Frame<'_, '_>, args: &[Term]) -> Vec<usize> {
+    args.iter()
+        .enumerate()
+        .filter(|(_, arg)| match arg {
+            Term::Constant(value) => literal(value).is_some(),
+            Term::Variable(v) => frame
+                .vars
+                .get(&v.0)
+                .is_some_and(|var| !matches!(var.ty, Ty::Tuple(_))),
+            _ => false,
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Defines the seed CTE of a call: its bound values, computed by the
+/// clauses compiled so far when a value comes from them. `None` when those
+/// clauses cannot stand alone in a CTE.
+fn make_seed(frame: &Frame<'_, '_>, args: &[Term], positions: Vec<usize>) -> Option<Seed> {
+    let shared = frame.shared;
+    let from_clauses = positions.iter().any(|&i| match &args[i] {
+        Term::Variable(v) => frame
+            .vars
+            .get(&v.0)
+            .is_some_and(|var| !aliases(var).is_empty()),
+        _ => false,
+    });
+    if from_clauses && (shared.rules.defining_any() || !self_contained(frame)) {
+        return None;
+    }
+    let values: Vec<Var> = positions
+        .iter()
+        .map(|&i| match &args[i] {
+            Term::Variable(v) => frame.vars.get(&v.0).cloned(),
+            Term::Constant(value) => {
+                let (literal, value_type) = literal(value)?;
+                Some(Var {
+                    expr: shared.param(literal),
+                    ty: Ty::Known(value_type),
+                })
+            }
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let columns: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(j, var)| format!("{} AS v{j}, {} AS t{j}", var.expr, var.tag_expr()))
+        .collect();
+    let select = if from_clauses {
+        format!(
+            "SELECT DISTINCT {}{}{}",
+            columns.join(", "),
+            frame.sql_from(),
+            frame.sql_where()
+        )
+    } else {
+        format!("SELECT {}", columns.join(", "))
+    };
+    let table = shared.alias("seed");
+    shared
+        .ctes
+        .borrow_mut()
+        .push(format!("{table} AS ({select})"));
+    let types = values
+        .iter()
+        .map(|var| match var.ty {
+            Ty::Known(value_type) => Some(value_type),
+            _ => None,
+        })
+        .collect();
+    Some(Seed {
+        table,
+        positions,
+        types,
+    })
+}
+
+/// The table aliases (`d3` in `d3.e`) an expression reads.
+fn aliases(var: &Var) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut texts = vec![var.expr.clone(), var.tag_expr()];
+    if let Ty::Tuple(items) = &var.ty {
+        items.iter().for_each(|item| out.extend(aliases(item)));
+        texts.clear();
+    }
+    for text in texts {
+        let bytes = text.as_bytes();
+        let mut start = None;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                start.get_or_insert(i);
+                continue;
+            }
+            if let Some(s) = start.take() {
+                let word = &text[s..i];
+                let is_alias = b == b'.' && word.starts_with(|c: char| c.is_ascii_lowercase());
+                if is_alias && (s == 0 || bytes[s - 1] != b'.') {
+                    out.push(word.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether every variable of the scope is read from the scope's own FROM
+/// items (or is a parameter): a nested scope also sees its parents' tables,
+/// which a CTE cannot.
+fn self_contained(frame: &Frame<'_, '_>) -> bool {
+    let defined: HashSet<&str> = frame
+        .from
+        .iter()
+        .filter_map(|item| item.rsplit(' ').next())
+        .collect();
+    frame
+        .vars
+        .values()
+        .all(|var| aliases(var).iter().all(|a| defined.contains(a.as_str())))
+}
+
+/// The call of the component at the top level of a body, if any: the
+/// callee's name and the arguments.
+fn own_call<'r>(rule: &'r Rule, names: &[String]) -> Option<(&'r str, &'r [Term])> {
+    rule.body.iter().find_map(|clause| match clause {
+        Clause::RuleCall { name, args, .. } if names.contains(name) => {
+            Some((name.as_str(), args.as_slice()))
+        }
+        _ => None,
+    })
+}
+
+/// The variables of a body's clauses other than its call of the component.
+fn vars_besides_call(rule: &Rule, names: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for clause in &rule.body {
+        if !matches!(clause, Clause::RuleCall { name, .. } if names.contains(name)) {
+            clause_vars(clause, &mut out);
+        }
+    }
+    out
+}
+
+/// Which specialisation the component allows for these bound positions.
+fn strategy(
+    shared: &Shared<'_>,
+    relation: &RecursiveRelation,
+    positions: &[usize],
+) -> Option<Strategy> {
+    let definitions = relation.definitions(&shared.rules);
+    let arity = heads(definitions.first()?.1).len();
+    let mut recursive = Vec::new();
+    for (_, rule) in &definitions {
+        if heads(rule).len() != arity {
+            return None;
+        }
+        match count_calls(&rule.body, &relation.names) {
+            0 => {}
+            1 => {
+                let (_, args) = own_call(rule, &relation.names)?;
+                if args.len() != arity {
+                    return None;
+                }
+                recursive.push((*rule, args));
+            }
+            _ => return None,
+        }
+    }
+    let passes_on = |rule: &Rule, args: &[Term], i: usize| matches!(&args[i], Term::Variable(v) if *v == *heads(rule)[i]);
+    let carry = recursive
+        .iter()
+        .all(|(rule, args)| positions.iter().all(|&i| passes_on(rule, args, i)));
+    if carry {
+        return Some(Strategy::Carry);
+    }
+    let tail = recursive.iter().all(|(rule, args)| {
+        let head = heads(rule);
+        let others = vars_besides_call(rule, &relation.names);
+        (0..arity).all(|i| {
+            if positions.contains(&i) {
+                match &args[i] {
+                    Term::Constant(value) => literal(value).is_some(),
+                    Term::Variable(v) => {
+                        others.contains(&v.0) || positions.iter().any(|&p| head[p].0 == v.0)
+                    }
+                    _ => false,
+                }
+            } else {
+                passes_on(rule, args, i)
+                    && !others.contains(&head[i].0)
+                    && head.iter().filter(|h| h.0 == head[i].0).count() == 1
+            }
+        })
+    });
+    tail.then_some(Strategy::Tail)
+}
+
+/// A call specialised by carrying the seed through the recursion.
+fn carry_call(
+    frame: &mut Frame<'_, '_>,
+    relation: &RecursiveRelation,
+    name: &str,
+    args: &[Term],
+    seed: &Seed,
+) -> Result<()> {
+    let shared = frame.shared;
+    let table = shared.alias("rec");
+    relation.define(shared, &table, Some(seed))?;
+    let alias = shared.alias("r");
+    frame.from.push(format!("{table} AS {alias}"));
+    frame
+        .conditions
+        .push(format!("{alias}.rid = {}", relation.rule_id(name)));
+    bind_arguments(frame, args, |i| {
+        match seed.positions.iter().position(|&p| p == i) {
+            // The carried columns hold seed values: their type is the seed's.
+            Some(j) => seed.typed(j, format!("{alias}.v{i}"), format!("{alias}.t{i}")),
+            None => Var {
+                expr: format!("{alias}.v{i}"),
+                ty: Ty::Dynamic(format!("{alias}.t{i}")),
+            },
+        }
+    })
+}
+
+/// A call specialised by walking from the seeds to the goals the recursion
+/// asks about, then answering the goals with the bodies that do not recurse.
+fn tail_call(
+    frame: &mut Frame<'_, '_>,
+    relation: &RecursiveRelation,
+    name: &str,
+    args: &[Term],
+    seed: &Seed,
+) -> Result<()> {
+    let shared = frame.shared;
+    let bound = seed.positions.len();
+    let goal = shared.alias("goal");
+    let seed_alias = shared.alias("s");
+    let seed_columns: Vec<String> = (0..bound)
+        .map(|j| format!("{seed_alias}.v{j}, {seed_alias}.t{j}"))
+        .collect();
+    let mut parts = vec![format!(
+        "SELECT {}, {}, {} FROM {} AS {seed_alias}",
+        relation.rule_id(name),
+        seed_columns.join(", "),
+        seed_columns.join(", "),
+        seed.table
+    )];
+    let definitions = relation.definitions(&shared.rules);
+    let steps = shared.rules.defining(relation.component, &goal, || {
+        definitions
+            .iter()
+            .filter_map(|(rid, rule)| Some((*rid, *rule, own_call(rule, &relation.names)?)))
+            .map(|(rid, rule, (callee, call))| {
+                goal_step(shared, relation, seed, &goal, (rid, rule), callee, call)
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    parts.extend(steps);
+    let mut goal_columns = vec!["rid".to_string()];
+    goal_columns.extend((0..bound).map(|j| format!("s{j}, st{j}")));
+    goal_columns.extend((0..bound).map(|j| format!("g{j}, gt{j}")));
+    *shared.recursive.borrow_mut() = true;
+    shared.ctes.borrow_mut().push(format!(
+        "{goal}({}) AS ({})",
+        goal_columns.join(", "),
+        parts.join(" UNION ")
+    ));
+
+    let free: Vec<usize> = (0..args.len())
+        .filter(|i| !seed.positions.contains(i))
+        .collect();
+    let mut answers = Vec::new();
+    for (rid, rule) in &definitions {
+        if count_calls(&rule.body, &relation.names) > 0 {
+            continue;
+        }
+        let mut body = goal_scope(shared, seed, &goal, *rid, rule);
+        body.frame.compile_clauses(rule.body.clone())?;
+        let head = heads(rule);
+        let free_heads: Vec<&Variable> = free.iter().map(|&i| head[i]).collect();
+        let mut columns = body.seed_columns;
+        columns.extend(head_columns(&body.frame, rule, &free_heads)?);
+        answers.push(format!(
+            "SELECT {}{}{}",
+            columns.join(", "),
+            body.frame.sql_from(),
+            body.frame.sql_where()
+        ));
+    }
+    let mut answer_columns: Vec<String> = (0..bound).map(|j| format!("s{j}, st{j}")).collect();
+    answer_columns.extend(free.iter().map(|i| format!("v{i}, t{i}")));
+    if answers.is_empty() {
+        let nulls = vec!["NULL, NULL"; bound + free.len()];
+        answers.push(format!("SELECT {} WHERE 0", nulls.join(", ")));
+    }
+    let answer = shared.alias("ans");
+    shared.ctes.borrow_mut().push(format!(
+        "{answer}({}) AS ({})",
+        answer_columns.join(", "),
+        answers.join(" UNION ")
+    ));
+    let alias = shared.alias("r");
+    frame.from.push(format!("{answer} AS {alias}"));
+    bind_arguments(frame, args, |i| {
+        match seed.positions.iter().position(|&p| p == i) {
+            Some(j) => seed.typed(j, format!("{alias}.s{j}"), format!("{alias}.st{j}")),
+            None => Var {
+                expr: format!("{alias}.v{i}"),
+                ty: Ty::Dynamic(format!("{alias}.t{i}")),
+            },
+        }
+    })
+}
+
+/// A rule body's scope reading one goal of rule `rid`: the goal table
+/// joined in, the head's bound variables bound to the goal's values, and the
+/// goal's seed columns to select.
+struct GoalScope<'s, 'a> {
+    frame: Frame<'s, 'a>,
+    seed_columns: Vec<String>,
+}
+
+fn goal_scope<'s, 'a>(
+    shared: &'s Shared<'a>,
+    seed: &Seed,
+    goal: &str,
+    rid: usize,
+    rule: &Rule,
+) -> GoalScope<'s, 'a> {
+    let mut frame = Frame::new(shared);
+    let alias = shared.alias("g");
+    frame.from.push(format!("{goal} AS {alias}"));
+    frame.conditions.push(format!("{alias}.rid = {rid}"));
+    let head = heads(rule);
+    for (j, &position) in seed.positions.iter().enumerate() {
+        let var = Var {
+            expr: format!("{alias}.g{j}"),
+            ty: Ty::Dynamic(format!("{alias}.gt{j}")),
+        };
+        frame.bind(&head[position].0, var);
+    }
+    let seed_columns = (0..seed.positions.len())
+        .map(|j| format!("{alias}.s{j}, {alias}.st{j}"))
+        .collect();
+    GoalScope {
+        frame,
+        seed_columns,
+    }
+}
+
+/// The recursive part of the goal CTE for one recursive body: from a goal of
+/// rule `rid`, the clauses before the call give the bound arguments of the
+/// goal it asks about next.
+fn goal_step(
+    shared: &Shared<'_>,
+    relation: &RecursiveRelation,
+    seed: &Seed,
+    goal: &str,
+    (rid, rule): (usize, &Rule),
+    callee: &str,
+    call: &[Term],
+) -> Result<String> {
+    let mut scope = goal_scope(shared, seed, goal, rid, rule);
+    let rest: Vec<Clause> = rule
+        .body
+        .iter()
+        .filter(|c| !matches!(c, Clause::RuleCall { name, .. } if relation.names.contains(name)))
+        .cloned()
+        .collect();
+    scope.frame.compile_clauses(rest)?;
+    let mut columns = vec![relation.rule_id(callee).to_string()];
+    columns.extend(scope.seed_columns.iter().cloned());
+    for &position in &seed.positions {
+        let var = scope.frame.term_var(&call[position]).map_err(|_| {
+            Error::Query(format!(
+                "rule ({} ...) does not bind the arguments of its recursive call",
+                rule.name
+            ))
+        })?;
+        columns.push(format!("{}, {}", var.expr, var.tag_expr()));
+    }
+    Ok(format!(
+        "SELECT {}{}{}",
+        columns.join(", "),
+        scope.frame.sql_from(),
+        scope.frame.sql_where()
+    ))
+}
