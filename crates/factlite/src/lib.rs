@@ -25,7 +25,10 @@ pub use error::{Error, Result};
 pub use factlite_core::{Datom, Entid, ErrorCategory, TypedValue, ValueType};
 pub use factlite_edn as edn;
 pub use factlite_edn::Value;
-pub use factlite_store::{DbView, IndexName, TxReport};
+pub use factlite_store::{
+    Datoms, DbView, IndexName, Migration, MigrationError, TxReport, Vocabulary, VocabularyOutcome,
+};
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;
+pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use store::{Db, Store};

@@ -4,6 +4,11 @@
 use factlite_edn::Value;
 use factlite_query::TxForm;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use factlite_views::{AutoPolicy, ViewChange, ViewInfo, Views};
+
 use crate::error::Result;
 use crate::prepared::{PlanCacheStats, PreparedQuery, Rows, SharedPlanCache};
 use crate::{Entid, TxReport};
@@ -14,22 +19,28 @@ use crate::{Entid, TxReport};
 pub struct Store {
     store: factlite_store::Store,
     plans: SharedPlanCache,
+    views: SharedViews,
 }
+
+/// The store's materialized views, shared by its clones and snapshots.
+type SharedViews = Rc<RefCell<Views>>;
 
 impl Store {
     /// Opens the store in a file, creating it if needed.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Store> {
         let store = factlite_store::Store::open(path, factlite_store::Config::default())?;
-        Ok(Store {
-            store,
-            plans: SharedPlanCache::default(),
-        })
+        Store::with_views(store)
     }
 
     /// Opens a new, empty store in memory.
     pub fn open_in_memory() -> Result<Store> {
+        Store::with_views(factlite_store::Store::open_in_memory()?)
+    }
+
+    fn with_views(store: factlite_store::Store) -> Result<Store> {
         Ok(Store {
-            store: factlite_store::Store::open_in_memory()?,
+            views: Rc::new(RefCell::new(Views::load(&store)?)),
+            store,
             plans: SharedPlanCache::default(),
         })
     }
@@ -52,7 +63,80 @@ impl Store {
 
     /// Transacts parsed forms.
     pub fn transact_forms(&self, forms: &[TxForm]) -> Result<TxReport> {
-        Ok(self.store.transact(forms)?)
+        Ok(self.views.borrow_mut().transact(&self.store, forms)?)
+    }
+
+    /// Materializes a query as the view `name`: its result becomes the
+    /// SQLite table `"view_<name>"`, kept up to date by every later
+    /// transaction inside that transaction. `inputs` are the query's
+    /// inputs after `$`, rule sets only. The definition is stored as data
+    /// (`:factlite.view/*`), so the view survives reopening.
+    pub fn materialize(&self, name: &str, query: &Value, inputs: &[Value]) -> Result<ViewInfo> {
+        Ok(self
+            .views
+            .borrow_mut()
+            .materialize(&self.store, name, query, inputs)?)
+    }
+
+    /// [`Store::materialize`] on query text.
+    pub fn materialize_str(&self, name: &str, query: &str, inputs: &[Value]) -> Result<ViewInfo> {
+        self.materialize(name, &factlite_edn::parse(query)?, inputs)
+    }
+
+    /// Reads a view, shaped as its query's result.
+    pub fn view(&self, name: &str) -> Result<Value> {
+        Ok(self.views.borrow_mut().read(&self.store, name)?)
+    }
+
+    /// Removes a view and its table.
+    pub fn drop_view(&self, name: &str) -> Result<()> {
+        Ok(self.views.borrow_mut().drop_view(&self.store, name)?)
+    }
+
+    /// Every view with its row count, reads, maintenance count and cost.
+    pub fn views(&self) -> Result<Vec<ViewInfo>> {
+        Ok(self.views.borrow_mut().list(&self.store)?)
+    }
+
+    /// Calls `subscriber` after each commit that changes the view with the
+    /// rows added and removed (as the table holds them). Returns a key for
+    /// [`Store::unsubscribe`].
+    pub fn subscribe(
+        &self,
+        name: &str,
+        subscriber: impl FnMut(&ViewChange) + 'static,
+    ) -> Result<u64> {
+        Ok(self
+            .views
+            .borrow_mut()
+            .subscribe(name, Box::new(subscriber))?)
+    }
+
+    /// Ends a subscription; `false` when the key is unknown.
+    pub fn unsubscribe(&self, key: u64) -> bool {
+        self.views.borrow_mut().unsubscribe(key)
+    }
+
+    /// Sets the policy by which queries run often become views by
+    /// themselves (off by default; see [`AutoPolicy`]).
+    pub fn set_auto_materialize(&self, policy: AutoPolicy) {
+        self.views.borrow_mut().set_auto_policy(policy);
+    }
+
+    /// Installs, checks or upgrades a vocabulary — a named, versioned set
+    /// of attributes this program relies on — in one transaction, keeping
+    /// the views in step: call it each time the program opens the store.
+    /// Absent, it is installed; at the same version, nothing is written;
+    /// at a lower version, it is upgraded with its [`crate::Migration`];
+    /// newer or in conflict with what is installed, it is refused with an
+    /// `:error/schema`. Installed vocabularies are data:
+    /// `[?v :db.vocabulary/name ?n] [?v :db.vocabulary/version ?version]`.
+    pub fn ensure_vocabulary(
+        &self,
+        vocabulary: &crate::Vocabulary,
+    ) -> Result<crate::VocabularyOutcome> {
+        let mut views = self.views.borrow_mut();
+        Ok(self.store.ensure_vocabulary_with(vocabulary, &mut *views)?)
     }
 
     /// A snapshot of the current state.
@@ -60,6 +144,7 @@ impl Store {
         Ok(Db {
             db: self.store.db()?,
             plans: self.plans.clone(),
+            views: Some((self.store.clone(), self.views.clone())),
         })
     }
 
@@ -75,6 +160,9 @@ impl Store {
 pub struct Db {
     db: factlite_store::Db,
     plans: SharedPlanCache,
+    /// The store's views, for a snapshot of the current state: a query
+    /// that a view holds is answered from its table.
+    views: Option<(factlite_store::Store, SharedViews)>,
 }
 
 impl Db {
@@ -97,6 +185,7 @@ impl Db {
         Db {
             db: self.db.as_of(tx),
             plans: self.plans.clone(),
+            views: None,
         }
     }
 
@@ -105,6 +194,7 @@ impl Db {
         Db {
             db: self.db.since(tx),
             plans: self.plans.clone(),
+            views: None,
         }
     }
 
@@ -113,6 +203,7 @@ impl Db {
         Db {
             db: self.db.history(),
             plans: self.plans.clone(),
+            views: None,
         }
     }
 
@@ -125,6 +216,19 @@ impl Db {
     /// the store's cache (see [`PreparedQuery`]), so running the same query
     /// again — with the same or other input values — only parses it.
     pub fn q(&self, query: &Value, inputs: &[Value]) -> Result<Value> {
+        if let Some((store, views)) = &self.views {
+            if store.latest_tx()? == self.db.basis_tx() {
+                if let Some(answer) = views.borrow_mut().answer(store, query, inputs)? {
+                    return Ok(answer);
+                }
+            }
+        }
+        self.q_from_scratch(query, inputs)
+    }
+
+    /// Runs a query from scratch, never answering from a materialized view:
+    /// what a view is checked against.
+    pub fn q_from_scratch(&self, query: &Value, inputs: &[Value]) -> Result<Value> {
         PreparedQuery::new(query)?.run(self, inputs)
     }
 

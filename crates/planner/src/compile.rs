@@ -48,6 +48,12 @@ impl Var {
         }
     }
 
+    /// Whether the value reads a column of a FROM item (`d3.v`), rather
+    /// than being a parameter or a constant.
+    fn is_column(&self) -> bool {
+        self.expr.contains('.') && !self.expr.starts_with('?')
+    }
+
     /// The SQL expression of the type tag.
     pub fn tag_expr(&self) -> String {
         match &self.ty {
@@ -419,7 +425,14 @@ impl<'s, 'a> Frame<'s, 'a> {
                 if self.unbound(all.clone()).is_empty() {
                     Readiness::Filter
                 } else if branches.iter().all(|b| self.branch_binds(b, &all)) {
-                    Readiness::Relation(1000.0)
+                    let small = branches.iter().all(|b| {
+                        b.iter().any(|c| {
+                            matches!(c, Clause::Pattern(p)
+                                if p.source.as_ref().is_some_and(|s| s.0 != "$"))
+                        })
+                    });
+                    // Each branch starting from a named source (a delta) is small.
+                    Readiness::Relation(if small { 0.6 } else { 1000.0 })
                 } else {
                     Readiness::Waiting(self.unbound(all))
                 }
@@ -464,6 +477,11 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     fn pattern_cost(&self, pattern: &Pattern) -> Result<f64> {
+        if pattern.source.as_ref().is_some_and(|s| s.0 != "$") {
+            // A named source is a handful of rows (a transaction's delta):
+            // reading it first keeps the rest of the join on indexes.
+            return Ok(0.5);
+        }
         let stats = self.shared.statistics;
         let is_bound = |t: &Term| match t {
             Term::Variable(v) => self.bound(&v.0),
@@ -551,7 +569,14 @@ impl<'s, 'a> Frame<'s, 'a> {
     /// SELECT of the join variables, joined in as a derived table.
     fn or_as_relation(&mut self, join: Option<RuleVars>, branches: Vec<Vec<Clause>>) -> Result<()> {
         let (_, vars) = or_vars(&join, &branches);
-        let visible: Vec<String> = vars.iter().filter(|v| self.bound(v)).cloned().collect();
+        // A FROM subquery cannot see the other FROM items (SQLite has no
+        // LATERAL): only bindings that are parameters or constants enter
+        // the branches; column bindings are joined on the union's output.
+        let visible: Vec<String> = vars
+            .iter()
+            .filter(|v| self.vars.get(*v).is_some_and(|var| !var.is_column()))
+            .cloned()
+            .collect();
         let mut selects = Vec::new();
         let mut types: Vec<Option<Ty>> = vec![None; vars.len()];
         for branch in branches {

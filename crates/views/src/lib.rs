@@ -582,7 +582,7 @@ impl View {
         attributes: &HashSet<Keyword>,
         keys: &mut HashSet<Vec<Value>>,
     ) -> Result<()> {
-        if self.definition.delta_queries.is_empty() {
+        if self.definition.key_positions.is_empty() {
             // One group (an aggregate without grouping): recheck it.
             keys.insert(Vec::new());
             return Ok(());
