@@ -1,9 +1,12 @@
 //! The project's own scenarios, `tests/scenarios/*.edn`: behaviour beyond
 //! the shared corpus, in the same format.
 
-use factlite_tests::{assert_scenarios_pass, edn_files, workspace_root};
+use factlite_cli::check::CheckOptions;
+use factlite_tests::{assert_scenarios_pass_with, edn_files, workspace_root};
 
 #[test]
 fn local_scenarios_pass() {
-    assert_scenarios_pass(&edn_files(&workspace_root().join("tests/scenarios")));
+    let files = edn_files(&workspace_root().join("tests/scenarios"));
+    assert_scenarios_pass_with(&files, &CheckOptions { views: false });
+    assert_scenarios_pass_with(&files, &CheckOptions { views: true });
 }

@@ -1,11 +1,17 @@
 //! The shared conformance corpus (`../shared/conformance/*.edn`), one test
-//! per file so the test output shows which feature areas pass.
+//! per file so the test output shows which feature areas pass, each run
+//! plain and with every query materialized (`--views`).
 
-use factlite_tests::{assert_scenarios_pass, edn_files, shared_conformance_dir};
+use factlite_cli::check::CheckOptions;
+use factlite_tests::{assert_scenarios_pass_with, edn_files, shared_conformance_dir};
 
-/// Runs one file of the shared corpus.
+/// Runs one file of the shared corpus, as `check` and as `check --views`
+/// (every query also materialized the first time it is met, and checked
+/// against itself run from scratch after every later step).
 fn check(file_name: &str) {
-    assert_scenarios_pass(&[shared_conformance_dir().join(file_name)]);
+    let file = [shared_conformance_dir().join(file_name)];
+    assert_scenarios_pass_with(&file, &CheckOptions { views: false });
+    assert_scenarios_pass_with(&file, &CheckOptions { views: true });
 }
 
 macro_rules! shared_files {
@@ -34,28 +40,8 @@ shared_files! {
     pull => "09-pull.edn",
     time => "10-time.edn",
     errors => "11-errors.edn",
+    views => "12-views.edn",
 }
-
-/// Materialized views (issue 6) are not built yet. Asserted as it is: every
-/// scenario of 12-views fails, and only because the capability is missing.
-/// When views land this test fails; replace it with a `check` line above.
-#[test]
-fn views_fail_only_for_the_missing_capability() {
-    let file = shared_conformance_dir().join(VIEWS_FILE);
-    let summary =
-        factlite_cli::check::run_files(&[file], &factlite_cli::check::CheckOptions::default());
-    let lines: Vec<String> = summary.failure_lines().collect();
-    assert_eq!(summary.passed(), 0, "{}", summary.summary_line());
-    assert!(!lines.is_empty());
-    for line in &lines {
-        assert!(
-            line.contains("materialized views: capability not implemented yet"),
-            "a views scenario failed for another reason:\n{line}"
-        );
-    }
-}
-
-const VIEWS_FILE: &str = "12-views.edn";
 
 /// A file added to the corpus needs a test above, or it would never run.
 #[test]
@@ -64,8 +50,7 @@ fn every_shared_file_has_a_test() {
         .iter()
         .filter_map(|path| path.file_name()?.to_str().map(str::to_string))
         .collect();
-    let mut expected: Vec<&str> = FILES.to_vec();
-    expected.push(VIEWS_FILE);
+    let expected: Vec<&str> = FILES.to_vec();
     assert_eq!(
         on_disk, expected,
         "add a test per new file to tests/conformance_shared.rs"

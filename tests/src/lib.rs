@@ -44,11 +44,12 @@ pub fn edn_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Runs scenario files as `factlite check` would and panics with every
-/// failure line unless all scenarios pass.
-pub fn assert_scenarios_pass(files: &[PathBuf]) {
+/// Runs scenario files with the runner's options (`views: true` is
+/// `check --views`) and fails the test with the runner's report if any
+/// scenario fails.
+pub fn assert_scenarios_pass_with(files: &[PathBuf], options: &CheckOptions) {
     assert!(!files.is_empty(), "no scenario files to run");
-    let summary = run_files(files, &CheckOptions::default());
+    let summary = run_files(files, options);
     let lines: Vec<String> = summary.failure_lines().collect();
     assert!(
         summary.failed() == 0,
