@@ -58,6 +58,15 @@ pub enum Migration {
     Step(MigrationStep),
 }
 
+impl Migration {
+    /// Fixed transaction data, given as an EDN vector of forms.
+    pub fn tx_data(data: &Value) -> Result<Migration> {
+        let forms = factlite_query::parse_tx_data(data)
+            .map_err(|e| Error::Parse(format!("migration transaction data: {e}")))?;
+        Ok(Migration::TxData(forms))
+    }
+}
+
 /// A named, versioned set of attribute (and enum ident) definitions.
 pub struct Vocabulary {
     name: Keyword,
