@@ -5,4 +5,5 @@ mod conformance_local;
 mod conformance_shared;
 mod dependencies;
 mod fuzz_corpus;
+mod rules_closure;
 mod runner;

@@ -254,6 +254,7 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
         order_in_rust,
         limit_in_rust,
         ordered: !query.order_by.is_empty(),
+        fixpoint: shared.rules.take_fixpoints(),
     })
 }
 

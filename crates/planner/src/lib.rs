@@ -18,6 +18,7 @@ mod compile;
 mod compile_fns;
 mod error;
 mod find;
+mod fixpoint;
 mod inputs;
 mod pushdown;
 mod rules;
@@ -28,6 +29,7 @@ use factlite_edn::Value;
 use factlite_query::{PullPattern, Query, ReturnMaps};
 
 pub use error::{Error, Result};
+pub use fixpoint::Fixpoint;
 pub use inputs::{signature, InputSig, Signature, SignatureKey};
 pub use source::{source_sql, Source};
 
@@ -132,6 +134,10 @@ pub struct Plan {
     pub limit_in_rust: Option<(Option<u64>, u64)>,
     /// Whether the result is ordered (a vector rather than a set).
     pub ordered: bool,
+    /// Relations the statement reads from temporary tables, computed first
+    /// by these programs, in order (recursion `WITH RECURSIVE` cannot
+    /// express). Their statements use the plan's parameters.
+    pub fixpoint: Vec<Fixpoint>,
 }
 
 /// Counts the planner uses to order joins.

@@ -31,7 +31,7 @@ use factlite_query::{Clause, Rule, Term, Variable};
 
 use crate::compile::{clause_vars, literal, Frame, Shared, Ty, Var};
 use crate::error::{Error, Result};
-use crate::rules::{count_calls, head_columns, heads, RecursiveRelation};
+use crate::rules::{count_calls, head_columns, heads, split_delta, RecursiveRelation};
 
 /// The rows a specialised relation starts from: a CTE with one value and one
 /// tag column per bound argument position.
@@ -82,6 +82,7 @@ enum Strategy {
 /// the call's bound arguments where possible) and binds its arguments.
 pub fn compile_call(frame: &mut Frame<'_, '_>, name: &str, args: &[Term]) -> Result<()> {
     let shared = frame.shared;
+    let (name, delta) = split_delta(name);
     let relation = shared
         .rules
         .recursive_relation(name)
@@ -98,7 +99,7 @@ pub fn compile_call(frame: &mut Frame<'_, '_>, name: &str, args: &[Term]) -> Res
             args.len()
         )));
     }
-    if relation.being_defined(shared).is_none() {
+    if !relation.being_defined(shared) {
         let positions = bound_positions(frame, args);
         if !positions.is_empty() {
             match strategy(shared, &relation, &positions) {
@@ -116,7 +117,7 @@ pub fn compile_call(frame: &mut Frame<'_, '_>, name: &str, args: &[Term]) -> Res
             }
         }
     }
-    let table = relation.table(shared)?;
+    let table = relation.table(shared, delta)?;
     let alias = shared.alias("r");
     frame.from.push(format!("{table} AS {alias}"));
     frame
@@ -408,7 +409,7 @@ fn tail_call(
         seed.table
     )];
     let definitions = relation.definitions(&shared.rules);
-    let steps = shared.rules.defining(relation.component, &goal, || {
+    let steps = shared.rules.defining(relation.component, &goal, None, || {
         definitions
             .iter()
             .filter_map(|(rid, rule)| Some((*rid, *rule, own_call(rule, &relation.names)?)))

@@ -17,6 +17,7 @@ use indexmap::IndexMap;
 
 use crate::compile::{Frame, Shared};
 use crate::error::{Error, Result};
+use crate::fixpoint::Fixpoint;
 use crate::pushdown::Seed;
 
 /// The rules of one query, analysed.
@@ -27,10 +28,39 @@ pub struct RuleSet {
     components: Vec<Vec<String>>,
     /// Names of the unseeded CTEs generated per component.
     tables: RefCell<HashMap<usize, String>>,
-    /// Components whose relation is being defined, innermost last, each with
-    /// the name its own recursive calls refer to.
-    generating: RefCell<Vec<(usize, String)>>,
+    /// Relations being defined, innermost last.
+    generating: RefCell<Vec<Defining>>,
+    /// Names of the temporary tables of components evaluated semi-naively.
+    fixpoint_tables: RefCell<HashMap<usize, String>>,
+    /// Their programs, in the order they must run.
+    fixpoints: RefCell<Vec<Fixpoint>>,
     fresh: RefCell<usize>,
+}
+
+/// A component whose relation is being defined: the name its own calls
+/// read, and the name its calls marked as reading the delta read (in a
+/// semi-naive round).
+struct Defining {
+    component: usize,
+    name: String,
+    delta: Option<String>,
+}
+
+/// Appended to a rule's name in a call that reads the delta of a relation
+/// evaluated semi-naively (a space: no rule name has one).
+const DELTA_MARK: &str = " delta";
+
+/// A call's rule name without the delta mark, and whether it had it.
+pub(crate) fn split_delta(name: &str) -> (&str, bool) {
+    match name.strip_suffix(DELTA_MARK) {
+        Some(name) => (name, true),
+        None => (name, false),
+    }
+}
+
+/// The name that marks a call as reading the delta.
+pub(crate) fn delta_name(name: &str) -> String {
+    format!("{name}{DELTA_MARK}")
 }
 
 /// A call target that is computed as a recursive CTE.
@@ -44,12 +74,28 @@ pub struct RecursiveRelation {
 impl RecursiveRelation {
     /// The `rid` of a rule in the component's table.
     pub fn rule_id(&self, name: &str) -> usize {
+        let (name, _) = split_delta(name);
         self.names.iter().position(|n| n == name).unwrap_or(0)
     }
 
     /// Argument positions that must be bound at the call.
     pub fn required_positions(&self, name: &str) -> Vec<usize> {
+        let (name, _) = split_delta(name);
         self.required.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Whether WITH RECURSIVE cannot compute the component: a body calls it
+    /// more than once, or from inside an `or` (a subquery).
+    pub(crate) fn needs_fixpoint(&self, rules: &RuleSet) -> bool {
+        self.definitions(rules).iter().any(|(_, rule)| {
+            let top_level = rule
+                .body
+                .iter()
+                .filter(|c| matches!(c, Clause::RuleCall { name, .. } if self.names.contains(name)))
+                .count();
+            let all = count_calls(&rule.body, &self.names);
+            all > 1 || all != top_level
+        })
     }
 
     /// Every definition of every rule of the component, with its `rid`.
@@ -88,25 +134,47 @@ impl RecursiveRelation {
     }
 
     /// Whether the component is being defined right now: its calls are then
-    /// the CTE's references to itself.
-    pub fn being_defined(&self, shared: &Shared<'_>) -> Option<String> {
-        shared
-            .rules
-            .generating
-            .borrow()
-            .iter()
-            .rev()
-            .find(|(component, _)| *component == self.component)
-            .map(|(_, name)| name.clone())
+    /// the definition's references to itself.
+    pub fn being_defined(&self, shared: &Shared<'_>) -> bool {
+        self.defined_as(shared, false).is_some()
     }
 
-    /// The CTE's name, generating its definition on first use.
-    pub fn table(&self, shared: &Shared<'_>) -> Result<String> {
-        if let Some(name) = self.being_defined(shared) {
+    /// The name a call reads while the component is being defined (its
+    /// delta, for a call so marked in a semi-naive round).
+    fn defined_as(&self, shared: &Shared<'_>, delta: bool) -> Option<String> {
+        let generating = shared.rules.generating.borrow();
+        let defining = generating
+            .iter()
+            .rev()
+            .find(|d| d.component == self.component)?;
+        Some(match (&defining.delta, delta) {
+            (Some(name), true) => name.clone(),
+            _ => defining.name.clone(),
+        })
+    }
+
+    /// The table (a CTE, or a temporary table filled by a fixpoint
+    /// program) a call reads, defining it on first use. `delta`: the call
+    /// is marked as reading the delta of a semi-naive round.
+    pub fn table(&self, shared: &Shared<'_>, delta: bool) -> Result<String> {
+        if let Some(name) = self.defined_as(shared, delta) {
             return Ok(name);
+        }
+        if let Some(name) = shared.rules.fixpoint_tables.borrow().get(&self.component) {
+            return Ok(name.clone());
         }
         if let Some(name) = shared.rules.tables.borrow().get(&self.component) {
             return Ok(name.clone());
+        }
+        if self.needs_fixpoint(&shared.rules) {
+            let (name, program) = crate::fixpoint::program(shared, self)?;
+            shared.rules.fixpoints.borrow_mut().push(program);
+            shared
+                .rules
+                .fixpoint_tables
+                .borrow_mut()
+                .insert(self.component, name.clone());
+            return Ok(name);
         }
         let name = shared.alias("rec");
         self.define(shared, &name, None)?;
@@ -127,7 +195,7 @@ impl RecursiveRelation {
         name: &str,
         seed: Option<&Seed>,
     ) -> Result<()> {
-        let result = shared.rules.defining(self.component, name, || {
+        let result = shared.rules.defining(self.component, name, None, || {
             let width = self.width(&shared.rules);
             let mut base = Vec::new();
             let mut recursive = Vec::new();
@@ -156,7 +224,9 @@ impl RecursiveRelation {
         Ok(())
     }
 
-    fn body_select(
+    /// One body as a SELECT of `rid` and the head's values, padded with
+    /// NULLs to `width`.
+    pub(crate) fn body_select(
         &self,
         shared: &Shared<'_>,
         rid: usize,
@@ -164,14 +234,6 @@ impl RecursiveRelation {
         width: usize,
         seed: Option<&Seed>,
     ) -> Result<String> {
-        let own_calls = count_calls(&rule.body, &self.names);
-        if own_calls > 1 {
-            return Err(Error::Query(format!(
-                "rule ({} ...) calls its own recursive component {own_calls} times in one body; \
-                 only linear recursion is supported",
-                rule.name
-            )));
-        }
         let mut frame = Frame::new(shared);
         if let Some(seed) = seed {
             seed.join(&mut frame, &heads(rule));
@@ -237,7 +299,9 @@ pub(crate) fn count_calls(clauses: &[Clause], names: &[String]) -> usize {
     clauses
         .iter()
         .map(|clause| match clause {
-            Clause::RuleCall { name, .. } => usize::from(names.contains(name)),
+            Clause::RuleCall { name, .. } => {
+                usize::from(names.iter().any(|n| n == split_delta(name).0))
+            }
             Clause::Or { branches, .. } => branches.iter().map(|b| count_calls(b, names)).sum(),
             Clause::Not { clauses, .. } => count_calls(clauses, names),
             _ => 0,
@@ -326,23 +390,50 @@ impl RuleSet {
             components: recursive_components,
             tables: RefCell::new(HashMap::new()),
             generating: RefCell::new(Vec::new()),
+            fixpoint_tables: RefCell::new(HashMap::new()),
+            fixpoints: RefCell::new(Vec::new()),
             fresh: RefCell::new(0),
         })
     }
 
-    /// Runs `define` with `component` marked as being defined under `name`.
+    /// Runs `define` with `component` marked as being defined under `name`
+    /// (and its marked calls reading `delta`).
     pub(crate) fn defining<T>(
         &self,
         component: usize,
         name: &str,
+        delta: Option<&str>,
         define: impl FnOnce() -> T,
     ) -> T {
-        self.generating
-            .borrow_mut()
-            .push((component, name.to_string()));
+        self.generating.borrow_mut().push(Defining {
+            component,
+            name: name.to_string(),
+            delta: delta.map(str::to_string),
+        });
         let result = define();
         self.generating.borrow_mut().pop();
         result
+    }
+
+    /// Runs `compile` with fresh common table expressions and CTE names:
+    /// what it compiles is a statement of its own. Returns its result and
+    /// the CTEs it defined.
+    pub(crate) fn in_statement<T>(
+        &self,
+        shared: &Shared<'_>,
+        compile: impl FnOnce() -> T,
+    ) -> (T, Vec<String>) {
+        let ctes = shared.ctes.replace(Vec::new());
+        let tables = self.tables.replace(HashMap::new());
+        let result = compile();
+        let defined = shared.ctes.replace(ctes);
+        self.tables.replace(tables);
+        (result, defined)
+    }
+
+    /// The fixpoint programs the query's statement needs, in running order.
+    pub fn take_fixpoints(&self) -> Vec<Fixpoint> {
+        self.fixpoints.take()
     }
 
     /// Whether some recursive relation is being defined: a body compiled now
@@ -353,6 +444,7 @@ impl RuleSet {
 
     /// The relation to call for a recursive rule.
     pub fn recursive_relation(&self, name: &str) -> Option<RecursiveRelation> {
+        let (name, _) = split_delta(name);
         let component = *self.component_of.get(name)?;
         let names = self.components[component].clone();
         let required = names
@@ -385,10 +477,10 @@ impl RuleSet {
                 out.push(clause);
                 continue;
             };
-            let Some(defs) = self.rules.get(name) else {
+            let Some(defs) = self.rules.get(split_delta(name).0) else {
                 return Err(Error::Query(format!("rule ({name} ...) is not defined")));
             };
-            if self.component_of.contains_key(name) {
+            if self.component_of.contains_key(split_delta(name).0) {
                 out.push(clause);
                 continue;
             }

@@ -108,6 +108,27 @@ fn pretty(sql: &str) -> String {
     out
 }
 
+/// The fixpoint programs a plan runs before its statement, one statement
+/// per line (empty for most plans).
+fn fixpoint_programs(plan: &factlite_planner::Plan) -> String {
+    let mut out = String::new();
+    for program in &plan.fixpoint {
+        for (part, statements) in [
+            ("setup", &program.setup),
+            ("round", &program.round),
+            ("teardown", &program.teardown),
+        ] {
+            for statement in statements {
+                out.push_str(&format!("-- fixpoint {part}:\n{}\n", pretty(statement)));
+            }
+        }
+    }
+    if !out.is_empty() {
+        out.push_str("-- statement:\n");
+    }
+    out
+}
+
 fn render(text: &str) -> String {
     let (schema, counts) = schema();
     let mut lines = text.lines();
@@ -134,7 +155,12 @@ fn render(text: &str) -> String {
     };
     match plan(&context, &query, &inputs) {
         Ok(plan) => match plan.parameters(&[], Source::Current) {
-            Ok(params) => format!("{}\nparams: {:?}\n", pretty(&plan.sql), params),
+            Ok(params) => format!(
+                "{}{}\nparams: {:?}\n",
+                fixpoint_programs(&plan),
+                pretty(&plan.sql),
+                params
+            ),
             Err(error) => format!("error: {error}\n"),
         },
         Err(error) => format!("error: {error}\n"),

@@ -10,6 +10,7 @@
 mod db;
 mod encode;
 mod error;
+mod fixpoint;
 mod layout;
 mod pull;
 mod query;

@@ -198,9 +198,11 @@ impl Db {
     /// per step.
     pub fn explain_plan(&self, plan: &Plan) -> Result<Vec<String>> {
         let conn = self.store().connection();
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", plan.sql))?;
         let params = self.parameters(plan, &[])?;
-        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        let _fixpoint = crate::fixpoint::Evaluation::run(conn, &plan.fixpoint, &params)?;
+        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", plan.sql))?;
+        let count = statement.parameter_count();
+        let mut rows = statement.query(rusqlite::params_from_iter(params.iter().take(count)))?;
         let mut lines = Vec::new();
         while let Some(row) = rows.next()? {
             lines.push(row.get::<_, String>(3)?);
@@ -228,9 +230,13 @@ impl Db {
         read: impl FnOnce(&mut ResultRows<'_>) -> R,
     ) -> Result<R> {
         let conn = self.store().connection();
-        let mut statement = conn.prepare_cached(&plan.sql)?;
         let params = self.parameters(plan, inputs)?;
-        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        // Relations computed first (recursion WITH RECURSIVE cannot express)
+        // live until the statement is done; it takes a prefix of the params.
+        let _fixpoint = crate::fixpoint::Evaluation::run(conn, &plan.fixpoint, &params)?;
+        let mut statement = conn.prepare_cached(&plan.sql)?;
+        let count = statement.parameter_count();
+        let mut rows = statement.query(rusqlite::params_from_iter(params.iter().take(count)))?;
         let source = if plan.rust_aggregation {
             let mut all = Vec::new();
             while let Some(row) = rows.next()? {

@@ -1,0 +1,166 @@
+//! Property: on random graphs (cycles and self-loops included), the
+//! transitive closure computed by recursive rules equals the closure
+//! computed here in plain Rust by a breadth-first search per node, which
+//! shares no code with the planner or the store.
+//!
+//! Each graph is queried through every way the rules compile: an unbound
+//! call (the whole relation), calls with a bound start node (the seed is
+//! carried through a left-linear rule, or walked as goals through a
+//! right-linear one), a bound end node, and the non-linear rule
+//! `(path ?a ?b) :- (path ?a ?m) (path ?m ?b)` (semi-naive evaluation over
+//! temporary tables). `FACTLITE_RULE_CASES` sets the number of graphs (24 by
+//! default, for CI).
+
+use std::collections::{BTreeSet, VecDeque};
+
+use factlite::{edn, Store, Value};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+const SCHEMA: &str = r#"[{:db/ident :node/id :db/valueType :db.type/long
+                          :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+                         {:db/ident :node/edge :db/valueType :db.type/ref
+                          :db/cardinality :db.cardinality/many}]"#;
+
+/// The rule sets under test: each defines `(reach ?a ?b)`.
+const RULE_SETS: [(&str, &str); 3] = [
+    (
+        "right-linear",
+        "[[(reach ?a ?b) [?a :node/edge ?b]] [(reach ?a ?b) [?a :node/edge ?m] (reach ?m ?b)]]",
+    ),
+    (
+        "left-linear",
+        "[[(reach ?a ?b) [?a :node/edge ?b]] [(reach ?a ?b) (reach ?a ?m) [?m :node/edge ?b]]]",
+    ),
+    (
+        "non-linear",
+        "[[(reach ?a ?b) [?a :node/edge ?b]] [(reach ?a ?b) (reach ?a ?m) (reach ?m ?b)]]",
+    ),
+];
+
+/// A graph: the number of nodes and its edges (pairs of node numbers).
+#[derive(Clone, Debug)]
+struct Graph {
+    nodes: usize,
+    edges: Vec<(usize, usize)>,
+}
+
+fn graph() -> impl Strategy<Value = Graph> {
+    (1usize..10).prop_flat_map(|nodes| {
+        prop::collection::vec((0..nodes, 0..nodes), 0..(nodes * 2 + 1))
+            .prop_map(move |edges| Graph { nodes, edges })
+    })
+}
+
+/// The closure by breadth-first search from every node: `(a, b)` when a
+/// path of one or more edges leads from `a` to `b`.
+fn closure(graph: &Graph) -> BTreeSet<(i64, i64)> {
+    let mut out = BTreeSet::new();
+    for start in 0..graph.nodes {
+        let mut seen = vec![false; graph.nodes];
+        let mut queue = VecDeque::from([start]);
+        while let Some(node) = queue.pop_front() {
+            for &(from, to) in &graph.edges {
+                if from == node && !seen[to] {
+                    seen[to] = true;
+                    out.insert((start as i64, to as i64));
+                    queue.push_back(to);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn load(graph: &Graph) -> Result<Store, TestCaseError> {
+    let store = Store::open_in_memory().map_err(fail)?;
+    store.transact_str(SCHEMA).map_err(fail)?;
+    let mut tx = String::from("[");
+    for node in 0..graph.nodes {
+        tx.push_str(&format!("{{:db/id \"n{node}\" :node/id {node}}}"));
+    }
+    for (from, to) in &graph.edges {
+        tx.push_str(&format!("[:db/add \"n{from}\" :node/edge \"n{to}\"]"));
+    }
+    tx.push(']');
+    store.transact_str(&tx).map_err(fail)?;
+    Ok(store)
+}
+
+/// The pairs of node numbers a query's `[?x ?y]` rows name.
+fn pairs(result: &Value) -> Result<BTreeSet<(i64, i64)>, TestCaseError> {
+    let Value::Set(rows) = result else {
+        return Err(fail(format!("expected a set, got {result}")));
+    };
+    rows.iter()
+        .map(|row| match row {
+            Value::Vector(items) => match items.as_slice() {
+                [Value::Integer(a), Value::Integer(b)] => Ok((*a, *b)),
+                _ => Err(fail(format!("unexpected row {row}"))),
+            },
+            _ => Err(fail(format!("unexpected row {row}"))),
+        })
+        .collect()
+}
+
+fn run_case(graph: &Graph) -> Result<(), TestCaseError> {
+    let expected = closure(graph);
+    let store = load(graph)?;
+    let db = store.db().map_err(fail)?;
+    for (kind, rules) in RULE_SETS {
+        let rules = edn::parse(rules).map_err(fail)?;
+        let all = db
+            .q_str(
+                "[:find ?x ?y :in $ % :where (reach ?a ?b) [?a :node/id ?x] [?b :node/id ?y]]",
+                std::slice::from_ref(&rules),
+            )
+            .map_err(fail)?;
+        prop_assert_eq!(pairs(&all)?, expected.clone(), "{} rules, unbound", kind);
+        for node in 0..graph.nodes as i64 {
+            let from = db
+                .q_str(
+                    "[:find ?x ?y :in $ % ?x :where [?a :node/id ?x] (reach ?a ?b) [?b :node/id ?y]]",
+                    &[rules.clone(), Value::Integer(node)],
+                )
+                .map_err(fail)?;
+            let want: BTreeSet<_> = expected
+                .iter()
+                .filter(|(a, _)| *a == node)
+                .copied()
+                .collect();
+            prop_assert_eq!(pairs(&from)?, want, "{} rules, from node {}", kind, node);
+            let to = db
+                .q_str(
+                    "[:find ?x ?y :in $ % ?y :where [?b :node/id ?y] (reach ?a ?b) [?a :node/id ?x]]",
+                    &[rules.clone(), Value::Integer(node)],
+                )
+                .map_err(fail)?;
+            let want: BTreeSet<_> = expected
+                .iter()
+                .filter(|(_, b)| *b == node)
+                .copied()
+                .collect();
+            prop_assert_eq!(pairs(&to)?, want, "{} rules, to node {}", kind, node);
+        }
+    }
+    Ok(())
+}
+
+fn fail(error: impl std::fmt::Display) -> TestCaseError {
+    TestCaseError::fail(error.to_string())
+}
+
+#[test]
+fn recursive_rules_compute_the_transitive_closure() {
+    let cases = std::env::var("FACTLITE_RULE_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(24);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        ..Config::default()
+    });
+    if let Err(error) = runner.run(&graph(), |graph| run_case(&graph)) {
+        panic!("{error}");
+    }
+}
