@@ -174,6 +174,22 @@ impl Vocabulary {
         )
     }
 
+    /// Each declared attribute that the schema already defines, with the
+    /// declared and the installed definition.
+    fn redefinitions<'v>(
+        &'v self,
+        schema: &'v factlite_core::Schema,
+    ) -> impl Iterator<Item = (&'v Definition, &'v Attribute, &'v Attribute)> {
+        self.definitions.iter().filter_map(|definition| {
+            let declared = definition.attribute.as_ref()?;
+            Some((
+                definition,
+                declared,
+                schema.attribute_named(&definition.ident)?,
+            ))
+        })
+    }
+
     /// The tempid of a definition's entity within the ensuring transaction.
     fn tempid(ident: &Keyword) -> String {
         format!("vocabulary definition {}", Value::Keyword(ident.clone()))
@@ -220,13 +236,7 @@ impl Store {
             }
             _ => {}
         }
-        for definition in &vocabulary.definitions {
-            let (Some(declared), Some(existing)) = (
-                &definition.attribute,
-                schema.attribute_named(&definition.ident),
-            ) else {
-                continue;
-            };
+        for (definition, declared, existing) in vocabulary.redefinitions(&schema) {
             if declared.value_type != existing.value_type && reads::in_use(conn, existing.id)? {
                 return Err(Error::Vocabulary(format!(
                     "{shown} declares {} as {}, but it already holds {} values{}",
@@ -388,13 +398,7 @@ fn check_same(store: &Store, vocabulary: &Vocabulary, found: &Installed) -> Resu
             declared_idents.join(" ")
         ));
     }
-    for definition in &vocabulary.definitions {
-        let (Some(declared), Some(existing)) = (
-            &definition.attribute,
-            schema.attribute_named(&definition.ident),
-        ) else {
-            continue;
-        };
+    for (definition, declared, existing) in vocabulary.redefinitions(&schema) {
         let describe = |a: &Attribute| {
             let mut text = format!("{} {}", a.value_type.name(), a.cardinality.name());
             if let Some(unique) = a.unique {

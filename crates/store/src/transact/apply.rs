@@ -49,6 +49,12 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     )?;
     let mut counts: BTreeMap<Entid, i64> = BTreeMap::new();
     let mut seq: i64 = 0;
+    let mut log_row = |e: &Entid, a: &Entid, v: &TypedValue, added: bool| -> Result<()> {
+        let tag = v.value_type().tag();
+        log.execute(params![record.tx, seq, e, a, SqlParam(v), tag, added])?;
+        seq += 1;
+        Ok(())
+    };
     let mut forget = conn.prepare_cached("DELETE FROM log WHERE e = ?1 AND a = ?2 AND v = ?3")?;
     for (e, a, v) in &record.retracted {
         delete.execute(params![e, a, SqlParam(v)])?;
@@ -56,16 +62,7 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
         if attribute.is_some_and(|attr| attr.no_history) {
             forget.execute(params![e, a, SqlParam(v)])?;
         } else {
-            log.execute(params![
-                record.tx,
-                seq,
-                e,
-                a,
-                SqlParam(v),
-                v.value_type().tag(),
-                false
-            ])?;
-            seq += 1;
+            log_row(e, a, v, false)?;
         }
         *counts.entry(*a).or_default() -= 1;
         if attribute.is_some_and(|attr| attr.fulltext) {
@@ -85,16 +82,7 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
             record.tx,
             avet
         ])?;
-        log.execute(params![
-            record.tx,
-            seq,
-            e,
-            a,
-            SqlParam(v),
-            v.value_type().tag(),
-            true
-        ])?;
-        seq += 1;
+        log_row(e, a, v, true)?;
         *counts.entry(*a).or_default() += 1;
         if attribute.is_some_and(|attr| attr.fulltext) {
             add_fulltext(conn, *e, *a, v)?;
@@ -206,13 +194,11 @@ fn check_schema_change(conn: &Connection, old: &Schema, new: &Schema) -> Result<
         }
     }
     for previous in old.attributes() {
-        if new.attribute(previous.id).is_none() {
-            if reads::in_use(conn, previous.id)? {
-                return Err(Error::Schema(format!(
-                    "{} holds values; its definition cannot be retracted",
-                    Value::Keyword(previous.ident.clone())
-                )));
-            }
+        if new.attribute(previous.id).is_none() && reads::in_use(conn, previous.id)? {
+            return Err(Error::Schema(format!(
+                "{} holds values; its definition cannot be retracted",
+                Value::Keyword(previous.ident.clone())
+            )));
         }
     }
     Ok(())

@@ -574,26 +574,10 @@ impl<'c> Resolver<'c> {
         // Each round may resolve tempids that let ref-valued identities match.
         loop {
             let mut changed = false;
-            for index in 0..self.ops.len() {
-                let Op::Add {
-                    e: EntityTerm::Temp(temp),
-                    a,
-                    v,
-                } = &self.ops[index]
-                else {
+            for (temp, a, value) in self.identity_claims() {
+                let Some(holder) = self.holder(a, &value)? else {
                     continue;
                 };
-                let unique = self.schema.attribute(*a).and_then(|attr| attr.unique);
-                if unique != Some(Unique::Identity) {
-                    continue;
-                }
-                let Some(value) = self.known_value(v) else {
-                    continue;
-                };
-                let Some(holder) = self.holder(*a, &value)? else {
-                    continue;
-                };
-                let temp = temp.clone();
                 match self.temps.get(&temp).copied().flatten() {
                     None => {
                         self.temps.insert(temp, Some(holder));
@@ -603,7 +587,7 @@ impl<'c> Resolver<'c> {
                         return Err(Error::UniqueConflict(format!(
                             "tempid {} would upsert to two entities, {existing} and {holder}, through {} {}",
                             self.describe(&EntityTerm::Temp(temp)),
-                            self.schema.attribute(*a).map(|x| x.ident_text()).unwrap_or_default(),
+                            self.schema.attribute(a).map(|x| x.ident_text()).unwrap_or_default(),
                             value
                         )));
                     }
@@ -669,27 +653,12 @@ impl<'c> Resolver<'c> {
             }
             node
         }
-        for op in &self.ops {
-            let Op::Add {
-                e: EntityTerm::Temp(temp),
-                a,
-                v,
-            } = op
-            else {
-                continue;
-            };
-            let unique = self.schema.attribute(*a).and_then(|attr| attr.unique);
-            if unique != Some(Unique::Identity) {
-                continue;
-            }
-            let Some(value) = self.known_value(v) else {
-                continue;
-            };
-            let node = *nodes.entry(temp.clone()).or_insert_with(|| {
+        for (temp, a, value) in self.identity_claims() {
+            let node = *nodes.entry(temp).or_insert_with(|| {
                 parent.push(parent.len());
                 parent.len() - 1
             });
-            match claimant.get(&(*a, value.clone())) {
+            match claimant.get(&(a, value.clone())) {
                 Some(&other) => {
                     let (x, y) = (root(&mut parent, node), root(&mut parent, other));
                     // The earlier node stays the root, so classes are
@@ -697,13 +666,34 @@ impl<'c> Resolver<'c> {
                     parent[x.max(y)] = x.min(y);
                 }
                 None => {
-                    claimant.insert((*a, value), node);
+                    claimant.insert((a, value), node);
                 }
             }
         }
         nodes
             .into_iter()
             .map(|(temp, node)| (temp, root(&mut parent, node)))
+            .collect()
+    }
+
+    /// Each `:db.unique/identity` value a tempid asserts, as (tempid,
+    /// attribute, value), in op order; values that are still unresolved
+    /// tempids are left out.
+    fn identity_claims(&self) -> Vec<(Temp, Entid, TypedValue)> {
+        self.ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Add {
+                    e: EntityTerm::Temp(temp),
+                    a,
+                    v,
+                } => Some((temp, *a, v)),
+                _ => None,
+            })
+            .filter(|(_, a, _)| {
+                self.schema.attribute(*a).and_then(|attr| attr.unique) == Some(Unique::Identity)
+            })
+            .filter_map(|(temp, a, v)| Some((temp.clone(), a, self.known_value(v)?)))
             .collect()
     }
 
