@@ -5,5 +5,7 @@ mod conformance_local;
 mod conformance_shared;
 mod dependencies;
 mod fuzz_corpus;
+mod model;
+mod properties;
 mod rules_closure;
 mod runner;

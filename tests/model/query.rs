@@ -1,0 +1,624 @@
+//! A small Datalog AST (what the query generator builds) and its naive
+//! evaluation over the model's datoms: a set of rows of variable bindings,
+//! extended clause by clause with nested loops; `or`/`not` by evaluating
+//! their bodies per row; rules by naive fixpoint over the whole database;
+//! aggregates over the rows projected onto the find (and `:with`)
+//! variables, as a set.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use factlite_edn::{Keyword, Symbol, Value};
+
+use super::value::Val;
+
+/// A variable, `?v0` … by number.
+pub type Var = usize;
+
+/// A term of a pattern, predicate or rule call.
+#[derive(Clone, Debug)]
+pub enum Term {
+    Var(Var),
+    Const(Val),
+    Blank,
+}
+
+/// A comparison predicate.
+#[derive(Clone, Copy, Debug)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+/// A function bound to an output variable.
+#[derive(Clone, Copy, Debug)]
+pub enum Func {
+    Add,
+    Sub,
+    Str,
+}
+
+/// A clause of `:where` (or of a rule body).
+#[derive(Clone, Debug)]
+pub enum Clause {
+    /// `[e :attr v]`, or `[e :attr v tx added]` against the history
+    /// (the attribute is an index into the model's attributes).
+    Pattern {
+        e: Term,
+        a: usize,
+        v: Term,
+        history: Option<(Term, Term)>,
+    },
+    Pred(Cmp, Term, Term),
+    Call(Func, Vec<Term>, Var),
+    Not(Vec<Clause>),
+    NotJoin(Vec<Var>, Vec<Clause>),
+    Or(Vec<Vec<Clause>>),
+    OrJoin(Vec<Var>, Vec<Vec<Clause>>),
+    /// `(rule-name args...)`.
+    Rule(usize, Vec<Term>),
+}
+
+/// One definition of a rule: `[(name ?a ?b) clause ...]`.
+#[derive(Clone, Debug)]
+pub struct RuleDef {
+    pub name: usize,
+    pub head: Vec<Var>,
+    pub body: Vec<Clause>,
+}
+
+/// An aggregate of `:find`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agg {
+    Count,
+    CountDistinct,
+    Sum,
+    Min,
+    Max,
+}
+
+/// An element of `:find`.
+#[derive(Clone, Debug)]
+pub enum Elem {
+    Var(Var),
+    Agg(Agg, Var),
+}
+
+/// The find spec.
+#[derive(Clone, Debug)]
+pub enum Find {
+    Rel(Vec<Elem>),
+    Coll(Elem),
+    Scalar(Elem),
+    Tuple(Vec<Elem>),
+}
+
+/// An `:in` binding after `$` (and `%`), with the value bound to it.
+#[derive(Clone, Debug)]
+pub enum Input {
+    Scalar(Var, Val),
+    Coll(Var, Vec<Val>),
+    Rel(Vec<Var>, Vec<Vec<Val>>),
+}
+
+/// A whole query.
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub find: Find,
+    pub with: Vec<Var>,
+    pub inputs: Vec<Input>,
+    pub rules: Vec<RuleDef>,
+    pub clauses: Vec<Clause>,
+}
+
+/// A datom as the evaluator sees it: entity, attribute, value, and, in
+/// the history, the transaction and whether it was an assertion.
+#[derive(Clone, Debug)]
+pub struct Datom {
+    pub e: i64,
+    pub a: usize,
+    pub v: Val,
+    pub tx: i64,
+    pub added: bool,
+}
+
+/// A row: one binding (or none yet) per variable.
+type Row = Vec<Option<Val>>;
+
+/// The result, before shaping: a set of tuples.
+pub type Tuples = BTreeSet<Vec<Val>>;
+
+/// Evaluates a query over `datoms` with `var_count` variables.
+pub fn evaluate(query: &Query, datoms: &[Datom], var_count: usize) -> Tuples {
+    let mut rows: BTreeSet<Row> = BTreeSet::from([vec![None; var_count]]);
+    for input in &query.inputs {
+        rows = rows.iter().flat_map(|row| bind_input(input, row)).collect();
+    }
+    let eval = Evaluator {
+        datoms,
+        rules: rule_relations(&query.rules, datoms, var_count),
+    };
+    let rows = eval.clauses(&query.clauses, rows);
+    let elems: Vec<&Elem> = match &query.find {
+        Find::Rel(elems) | Find::Tuple(elems) => elems.iter().collect(),
+        Find::Coll(elem) | Find::Scalar(elem) => vec![elem],
+    };
+    project(&elems, &query.with, &rows)
+}
+
+fn bind_input(input: &Input, row: &Row) -> Vec<Row> {
+    let bind = |pairs: &[(Var, &Val)]| {
+        let mut row = row.clone();
+        for (var, val) in pairs {
+            row[*var] = Some((*val).clone());
+        }
+        row
+    };
+    match input {
+        Input::Scalar(var, val) => vec![bind(&[(*var, val)])],
+        Input::Coll(var, vals) => vals.iter().map(|val| bind(&[(*var, val)])).collect(),
+        Input::Rel(vars, tuples) => tuples
+            .iter()
+            .map(|tuple| bind(&vars.iter().copied().zip(tuple).collect::<Vec<_>>()))
+            .collect(),
+    }
+}
+
+/// Projects rows onto the find elements and applies the aggregates.
+fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Tuples {
+    let value = |row: &Row, var: &Var| row[*var].clone().expect("find variables are bound");
+    let has_aggregate = elems.iter().any(|e| matches!(e, Elem::Agg(..)));
+    if !has_aggregate {
+        return rows
+            .iter()
+            .map(|row| {
+                elems
+                    .iter()
+                    .map(|e| match e {
+                        Elem::Var(v) => value(row, v),
+                        Elem::Agg(..) => unreachable!(),
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    // The set of (find variables, aggregated variables, :with variables).
+    let mut vars: Vec<Var> = elems
+        .iter()
+        .map(|e| match e {
+            Elem::Var(v) | Elem::Agg(_, v) => *v,
+        })
+        .collect();
+    vars.extend(with);
+    let projected: BTreeSet<Vec<Val>> = rows
+        .iter()
+        .map(|row| vars.iter().map(|v| value(row, v)).collect())
+        .collect();
+    let mut groups: BTreeMap<Vec<Val>, Vec<&Vec<Val>>> = BTreeMap::new();
+    for tuple in &projected {
+        let key = elems
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e, Elem::Var(_)))
+            .map(|(i, _)| tuple[i].clone())
+            .collect();
+        groups.entry(key).or_default().push(tuple);
+    }
+    groups
+        .values()
+        .map(|members| {
+            elems
+                .iter()
+                .enumerate()
+                .map(|(i, e)| match e {
+                    Elem::Var(_) => members[0][i].clone(),
+                    Elem::Agg(agg, _) => aggregate(*agg, members.iter().map(|m| &m[i])),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn aggregate<'v>(agg: Agg, values: impl Iterator<Item = &'v Val>) -> Val {
+    let values: Vec<&Val> = values.collect();
+    match agg {
+        Agg::Count => Val::Long(values.len() as i64),
+        Agg::CountDistinct => Val::Long(values.iter().collect::<BTreeSet<_>>().len() as i64),
+        Agg::Sum => Val::Long(
+            values
+                .iter()
+                .map(|v| match v {
+                    Val::Long(i) => *i,
+                    other => panic!("the generator sums only longs, not {other:?}"),
+                })
+                .sum(),
+        ),
+        Agg::Min => (*values.iter().min().expect("a group is never empty")).clone(),
+        Agg::Max => (*values.iter().max().expect("a group is never empty")).clone(),
+    }
+}
+
+/// Each rule's relation (tuples of its head), by naive fixpoint: evaluate
+/// every definition against the relations so far until nothing is added.
+fn rule_relations(
+    rules: &[RuleDef],
+    datoms: &[Datom],
+    var_count: usize,
+) -> BTreeMap<usize, Tuples> {
+    let mut relations: BTreeMap<usize, Tuples> =
+        rules.iter().map(|r| (r.name, Tuples::new())).collect();
+    loop {
+        let mut changed = false;
+        for rule in rules {
+            let eval = Evaluator {
+                datoms,
+                rules: relations.clone(),
+            };
+            let rows = eval.clauses(&rule.body, BTreeSet::from([vec![None; var_count]]));
+            let tuples: Tuples = rows
+                .iter()
+                .map(|row| {
+                    rule.head
+                        .iter()
+                        .map(|v| row[*v].clone().expect("rule heads are bound"))
+                        .collect()
+                })
+                .collect();
+            let relation = relations
+                .get_mut(&rule.name)
+                .expect("every rule has a relation");
+            for tuple in tuples {
+                changed |= relation.insert(tuple);
+            }
+        }
+        if !changed {
+            return relations;
+        }
+    }
+}
+
+struct Evaluator<'d> {
+    datoms: &'d [Datom],
+    rules: BTreeMap<usize, Tuples>,
+}
+
+/// Unifies a term with a value in a row: binds a free variable, checks a
+/// bound one or a constant.
+fn unify(row: &mut Row, term: &Term, value: &Val) -> bool {
+    match term {
+        Term::Blank => true,
+        Term::Const(c) => c == value,
+        Term::Var(v) => match &row[*v] {
+            Some(bound) => bound == value,
+            None => {
+                row[*v] = Some(value.clone());
+                true
+            }
+        },
+    }
+}
+
+fn resolve<'r>(row: &'r Row, term: &'r Term) -> Option<&'r Val> {
+    match term {
+        Term::Var(v) => row[*v].as_ref(),
+        Term::Const(c) => Some(c),
+        Term::Blank => None,
+    }
+}
+
+impl Evaluator<'_> {
+    fn clauses(&self, clauses: &[Clause], mut rows: BTreeSet<Row>) -> BTreeSet<Row> {
+        for clause in clauses {
+            rows = rows
+                .iter()
+                .flat_map(|row| self.clause(clause, row))
+                .collect();
+        }
+        rows
+    }
+
+    fn clause(&self, clause: &Clause, row: &Row) -> Vec<Row> {
+        match clause {
+            Clause::Pattern { e, a, v, history } => self
+                .datoms
+                .iter()
+                .filter(|d| d.a == *a)
+                .filter_map(|d| {
+                    let mut row = row.clone();
+                    let mut ok = unify(&mut row, e, &Val::Ref(d.e)) && unify(&mut row, v, &d.v);
+                    if let Some((tx, added)) = history {
+                        ok = ok
+                            && unify(&mut row, tx, &Val::Ref(d.tx))
+                            && unify(&mut row, added, &Val::Bool(d.added));
+                    }
+                    ok.then_some(row)
+                })
+                .collect(),
+            Clause::Pred(cmp, x, y) => {
+                let (x, y) = (
+                    resolve(row, x).expect("predicate arguments are bound"),
+                    resolve(row, y).expect("predicate arguments are bound"),
+                );
+                let holds = match cmp {
+                    Cmp::Lt => x < y,
+                    Cmp::Le => x <= y,
+                    Cmp::Gt => x > y,
+                    Cmp::Ge => x >= y,
+                    Cmp::Eq => x == y,
+                    Cmp::Ne => x != y,
+                };
+                if holds {
+                    vec![row.clone()]
+                } else {
+                    vec![]
+                }
+            }
+            Clause::Call(func, args, out) => {
+                let args: Vec<&Val> = args
+                    .iter()
+                    .map(|t| resolve(row, t).expect("function arguments are bound"))
+                    .collect();
+                let result = match (func, args.as_slice()) {
+                    (Func::Add, [Val::Long(x), Val::Long(y)]) => Val::Long(x + y),
+                    (Func::Sub, [Val::Long(x), Val::Long(y)]) => Val::Long(x - y),
+                    (Func::Str, [Val::Str(x), Val::Str(y)]) => Val::Str(format!("{x}{y}")),
+                    other => panic!("the generator does not call {other:?}"),
+                };
+                let mut row = row.clone();
+                if unify(&mut row, &Term::Var(*out), &result) {
+                    vec![row]
+                } else {
+                    vec![]
+                }
+            }
+            Clause::Not(body) => {
+                let matched = self.clauses(body, BTreeSet::from([row.clone()]));
+                if matched.is_empty() {
+                    vec![row.clone()]
+                } else {
+                    vec![]
+                }
+            }
+            Clause::NotJoin(vars, body) => {
+                let matched = self.clauses(body, BTreeSet::from([only(row, vars)]));
+                if matched.is_empty() {
+                    vec![row.clone()]
+                } else {
+                    vec![]
+                }
+            }
+            Clause::Or(branches) => branches
+                .iter()
+                .flat_map(|body| self.clauses(body, BTreeSet::from([row.clone()])))
+                .collect(),
+            Clause::OrJoin(vars, branches) => branches
+                .iter()
+                .flat_map(|body| self.clauses(body, BTreeSet::from([only(row, vars)])))
+                .filter_map(|inner| {
+                    let mut row = row.clone();
+                    vars.iter()
+                        .all(|v| {
+                            let value = inner[*v].clone().expect("or-join variables are bound");
+                            unify(&mut row, &Term::Var(*v), &value)
+                        })
+                        .then_some(row)
+                })
+                .collect(),
+            Clause::Rule(name, args) => self.rules[name]
+                .iter()
+                .filter_map(|tuple| {
+                    let mut row = row.clone();
+                    args.iter()
+                        .zip(tuple)
+                        .all(|(term, value)| unify(&mut row, term, value))
+                        .then_some(row)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The row with only `vars` bound.
+fn only(row: &Row, vars: &[Var]) -> Row {
+    (0..row.len())
+        .map(|v| {
+            if vars.contains(&v) {
+                row[v].clone()
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+// ---- printing ----------------------------------------------------------
+
+fn sym(text: &str) -> Value {
+    Value::Symbol(Symbol::plain(text))
+}
+
+fn var(v: Var) -> Value {
+    sym(&format!("?v{v}"))
+}
+
+/// The name of rule number `n`.
+pub fn rule_name(n: usize) -> String {
+    format!("rule{n}")
+}
+
+impl Query {
+    /// The query as EDN (the vector form), with entity ids written by
+    /// `entity`; the attribute of pattern index `a` is `attrs[a]`.
+    pub fn to_edn(&self, attrs: &[Keyword], entity: &dyn Fn(i64) -> Value) -> Value {
+        let p = Printer { attrs, entity };
+        let mut items = vec![Value::keyword("find")];
+        match &self.find {
+            Find::Rel(elems) => items.extend(elems.iter().map(|e| p.elem(e))),
+            Find::Coll(elem) => items.push(Value::Vector(vec![p.elem(elem), sym("...")])),
+            Find::Scalar(elem) => items.extend([p.elem(elem), sym(".")]),
+            Find::Tuple(elems) => {
+                items.push(Value::Vector(elems.iter().map(|e| p.elem(e)).collect()))
+            }
+        }
+        if !self.with.is_empty() {
+            items.push(Value::keyword("with"));
+            items.extend(self.with.iter().map(|v| var(*v)));
+        }
+        if !self.inputs.is_empty() || !self.rules.is_empty() {
+            items.push(Value::keyword("in"));
+            items.push(sym("$"));
+            if !self.rules.is_empty() {
+                items.push(sym("%"));
+            }
+            items.extend(self.inputs.iter().map(|input| match input {
+                Input::Scalar(v, _) => var(*v),
+                Input::Coll(v, _) => Value::Vector(vec![var(*v), sym("...")]),
+                Input::Rel(vars, _) => {
+                    Value::Vector(vec![Value::Vector(vars.iter().map(|v| var(*v)).collect())])
+                }
+            }));
+        }
+        items.push(Value::keyword("where"));
+        items.extend(self.clauses.iter().map(|c| p.clause(c)));
+        Value::Vector(items)
+    }
+
+    /// The values for `:in` after `$`: the rule set first, if any, then
+    /// each input.
+    pub fn args(&self, attrs: &[Keyword], entity: &dyn Fn(i64) -> Value) -> Vec<Value> {
+        let p = Printer { attrs, entity };
+        let mut args = Vec::new();
+        if !self.rules.is_empty() {
+            args.push(Value::Vector(
+                self.rules.iter().map(|r| p.rule(r)).collect(),
+            ));
+        }
+        args.extend(self.inputs.iter().map(|input| {
+            match input {
+                Input::Scalar(_, val) => val.to_edn(entity),
+                Input::Coll(_, vals) => {
+                    Value::Vector(vals.iter().map(|v| v.to_edn(entity)).collect())
+                }
+                Input::Rel(_, tuples) => Value::Vector(
+                    tuples
+                        .iter()
+                        .map(|t| Value::Vector(t.iter().map(|v| v.to_edn(entity)).collect()))
+                        .collect(),
+                ),
+            }
+        }));
+        args
+    }
+}
+
+struct Printer<'p> {
+    attrs: &'p [Keyword],
+    entity: &'p dyn Fn(i64) -> Value,
+}
+
+impl Printer<'_> {
+    fn term(&self, term: &Term) -> Value {
+        match term {
+            Term::Var(v) => var(*v),
+            Term::Const(c) => c.to_edn(self.entity),
+            Term::Blank => sym("_"),
+        }
+    }
+
+    fn elem(&self, elem: &Elem) -> Value {
+        match elem {
+            Elem::Var(v) => var(*v),
+            Elem::Agg(agg, v) => {
+                let name = match agg {
+                    Agg::Count => "count",
+                    Agg::CountDistinct => "count-distinct",
+                    Agg::Sum => "sum",
+                    Agg::Min => "min",
+                    Agg::Max => "max",
+                };
+                Value::List(vec![sym(name), var(*v)])
+            }
+        }
+    }
+
+    fn body(&self, clauses: &[Clause]) -> Vec<Value> {
+        clauses.iter().map(|c| self.clause(c)).collect()
+    }
+
+    fn branch(&self, clauses: &[Clause]) -> Value {
+        match clauses {
+            [one] => self.clause(one),
+            many => Value::List([sym("and")].into_iter().chain(self.body(many)).collect()),
+        }
+    }
+
+    fn clause(&self, clause: &Clause) -> Value {
+        let list = |head: &str, rest: Vec<Value>| {
+            Value::List([sym(head)].into_iter().chain(rest).collect())
+        };
+        let vars = |vars: &[Var]| Value::Vector(vars.iter().map(|v| var(*v)).collect());
+        match clause {
+            Clause::Pattern { e, a, v, history } => {
+                let mut items = vec![
+                    self.term(e),
+                    Value::Keyword(self.attrs[*a].clone()),
+                    self.term(v),
+                ];
+                if let Some((tx, added)) = history {
+                    items.extend([self.term(tx), self.term(added)]);
+                }
+                Value::Vector(items)
+            }
+            Clause::Pred(cmp, x, y) => {
+                let name = match cmp {
+                    Cmp::Lt => "<",
+                    Cmp::Le => "<=",
+                    Cmp::Gt => ">",
+                    Cmp::Ge => ">=",
+                    Cmp::Eq => "=",
+                    Cmp::Ne => "!=",
+                };
+                Value::Vector(vec![list(name, vec![self.term(x), self.term(y)])])
+            }
+            Clause::Call(func, args, out) => {
+                let name = match func {
+                    Func::Add => "+",
+                    Func::Sub => "-",
+                    Func::Str => "str",
+                };
+                let call = list(name, args.iter().map(|t| self.term(t)).collect());
+                Value::Vector(vec![call, var(*out)])
+            }
+            Clause::Not(body) => list("not", self.body(body)),
+            Clause::NotJoin(join, body) => list(
+                "not-join",
+                [vars(join)].into_iter().chain(self.body(body)).collect(),
+            ),
+            Clause::Or(branches) => list("or", branches.iter().map(|b| self.branch(b)).collect()),
+            Clause::OrJoin(join, branches) => list(
+                "or-join",
+                [vars(join)]
+                    .into_iter()
+                    .chain(branches.iter().map(|b| self.branch(b)))
+                    .collect(),
+            ),
+            Clause::Rule(name, args) => list(
+                &rule_name(*name),
+                args.iter().map(|t| self.term(t)).collect(),
+            ),
+        }
+    }
+
+    fn rule(&self, rule: &RuleDef) -> Value {
+        let head = Value::List(
+            [sym(&rule_name(rule.name))]
+                .into_iter()
+                .chain(rule.head.iter().map(|v| var(*v)))
+                .collect(),
+        );
+        Value::Vector([head].into_iter().chain(self.body(&rule.body)).collect())
+    }
+}

@@ -1,0 +1,723 @@
+//! The model's database and transactions: a schema of user attributes, a
+//! log of datoms (user attributes only), and transaction data interpreted
+//! in the store's documented order:
+//!
+//! 1. each form in order: its entity, its attribute, its values (unknown
+//!    attributes, type mismatches, lookup refs that name nothing, ids never
+//!    allocated, `:db/cas` on a cardinality-many attribute);
+//! 2. upsert: a tempid asserting a `:db.unique/identity` value that an
+//!    entity holds names that entity; tempids sharing identity values name
+//!    one entity (to a fixpoint);
+//! 3. every other tempid names a new entity, if something is asserted,
+//!    retracted or cas'ed about it;
+//! 4. the operations in order against a working copy of the facts, with
+//!    every lookup (cas, retract-attribute, retractEntity) reading the state
+//!    before the transaction: a cardinality-one attribute gets one value
+//!    per transaction; a datom both asserted and retracted is a conflict;
+//! 5. the result keeps every unique value on one entity.
+//!
+//! New entities get provisional negative ids; the harness learns the real
+//! ones from the store's report (see [`Model::commit`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use factlite::ErrorCategory;
+use factlite_edn::{Keyword, Value};
+
+use super::value::{Ty, Val};
+
+/// `:db.unique/...`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unique {
+    Identity,
+    Value,
+}
+
+/// A user attribute.
+#[derive(Clone, Debug)]
+pub struct Attr {
+    pub ident: Keyword,
+    pub ty: Ty,
+    pub many: bool,
+    pub unique: Option<Unique>,
+    pub component: bool,
+}
+
+impl Attr {
+    /// The schema map that defines the attribute.
+    pub fn definition(&self) -> Value {
+        let kw = |ns: &str, name: &str| Value::Keyword(Keyword::namespaced(ns, name));
+        let mut map = indexmap::IndexMap::new();
+        map.insert(kw("db", "ident"), Value::Keyword(self.ident.clone()));
+        map.insert(kw("db", "valueType"), self.ty.ident());
+        let cardinality = if self.many { "many" } else { "one" };
+        map.insert(kw("db", "cardinality"), kw("db.cardinality", cardinality));
+        if let Some(unique) = self.unique {
+            let name = match unique {
+                Unique::Identity => "identity",
+                Unique::Value => "value",
+            };
+            map.insert(kw("db", "unique"), kw("db.unique", name));
+        }
+        if self.component {
+            map.insert(kw("db", "isComponent"), Value::Boolean(true));
+        }
+        Value::Map(map)
+    }
+}
+
+/// A fact: entity, attribute (index into [`Model::attrs`]), value.
+pub type Fact = (i64, usize, Val);
+
+/// One datom of the log.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LogDatom {
+    pub e: i64,
+    pub a: usize,
+    pub v: Val,
+    pub tx: i64,
+    pub added: bool,
+}
+
+/// The model database.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub attrs: Vec<Attr>,
+    pub log: Vec<LogDatom>,
+    /// Every committed transaction, in order.
+    pub txs: Vec<i64>,
+    /// Entities made by this model's transactions, in order of creation.
+    pub entities: Vec<i64>,
+    /// The first tempid that named each entity.
+    pub names: BTreeMap<i64, String>,
+}
+
+/// What a tempid resolved to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    Existing(i64),
+    /// A new entity, numbered within the transaction (provisional id
+    /// `-(n + 1)`).
+    New(usize),
+}
+
+/// A transaction the model accepts, before it learns the new ids.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub tempids: BTreeMap<String, Resolved>,
+    pub retracted: BTreeSet<Fact>,
+    pub asserted: BTreeSet<Fact>,
+}
+
+/// A model error: the category the store must report, and why.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub category: ErrorCategory,
+    pub why: String,
+}
+
+fn fail<T>(category: ErrorCategory, why: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure {
+        category,
+        why: why.into(),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum EntTerm {
+    Id(i64),
+    Temp(String),
+}
+
+#[derive(Clone, Debug)]
+enum ValTerm {
+    Val(Val),
+    Ent(EntTerm),
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Add(EntTerm, usize, ValTerm),
+    Retract(EntTerm, usize, ValTerm),
+    RetractAttr(EntTerm, usize),
+    RetractEntity(EntTerm),
+    Cas(EntTerm, usize, Option<ValTerm>, ValTerm),
+}
+
+fn db_kw(name: &str) -> Value {
+    Value::Keyword(Keyword::namespaced("db", name))
+}
+
+impl Model {
+    /// A model with these attributes and no transactions yet.
+    pub fn new(attrs: Vec<Attr>) -> Model {
+        Model {
+            attrs,
+            log: Vec::new(),
+            txs: Vec::new(),
+            entities: Vec::new(),
+            names: BTreeMap::new(),
+        }
+    }
+
+    /// The facts that held right after transaction `as_of` (all of them
+    /// when `None`).
+    pub fn facts(&self, as_of: Option<i64>) -> BTreeSet<Fact> {
+        let mut facts = BTreeSet::new();
+        for datom in self.log.iter().filter(|d| as_of.is_none_or(|t| d.tx <= t)) {
+            let fact = (datom.e, datom.a, datom.v.clone());
+            if datom.added {
+                facts.insert(fact);
+            } else {
+                facts.remove(&fact);
+            }
+        }
+        facts
+    }
+
+    /// The transaction that last asserted each current fact.
+    pub fn assertion_txs(&self) -> BTreeMap<Fact, i64> {
+        let mut txs = BTreeMap::new();
+        for datom in &self.log {
+            let fact = (datom.e, datom.a, datom.v.clone());
+            if datom.added {
+                txs.insert(fact, datom.tx);
+            } else {
+                txs.remove(&fact);
+            }
+        }
+        txs
+    }
+
+    fn attr_named(&self, ident: &Keyword) -> Option<usize> {
+        self.attrs.iter().position(|a| a.ident == *ident)
+    }
+
+    /// Interprets transaction data against the current facts.
+    pub fn transact(&self, tx_data: &Value) -> Result<Outcome, Failure> {
+        let before = self.facts(None);
+        let mut run = Run {
+            model: self,
+            before: &before,
+            ops: Vec::new(),
+            tempids: Vec::new(),
+        };
+        let Value::Vector(forms) = tx_data else {
+            return fail(ErrorCategory::Parse, "transaction data is not a vector");
+        };
+        for form in forms {
+            run.expand(form)?;
+        }
+        let tempids = run.resolve_tempids()?;
+        run.interpret(&tempids)
+    }
+
+    /// Records a transaction the store committed as `tx`, with the ids
+    /// `new_ids[n]` for the provisional entities `New(n)`.
+    pub fn commit(&mut self, outcome: &Outcome, tx: i64, new_ids: &[i64]) {
+        let real = |e: i64| if e < 0 { new_ids[(-e - 1) as usize] } else { e };
+        let real_value = |v: &Val| match v {
+            Val::Ref(e) => Val::Ref(real(*e)),
+            other => other.clone(),
+        };
+        for (added, facts) in [(false, &outcome.retracted), (true, &outcome.asserted)] {
+            for (e, a, v) in facts {
+                self.log.push(LogDatom {
+                    e: real(*e),
+                    a: *a,
+                    v: real_value(v),
+                    tx,
+                    added,
+                });
+            }
+        }
+        self.txs.push(tx);
+        for (name, resolved) in &outcome.tempids {
+            let id = match resolved {
+                Resolved::Existing(id) => *id,
+                Resolved::New(n) => new_ids[*n],
+            };
+            if !self.entities.contains(&id) {
+                self.entities.push(id);
+            }
+            self.names.entry(id).or_insert_with(|| name.clone());
+        }
+    }
+}
+
+/// One transaction being interpreted.
+struct Run<'m> {
+    model: &'m Model,
+    before: &'m BTreeSet<Fact>,
+    ops: Vec<Op>,
+    /// Named tempids in order of first appearance.
+    tempids: Vec<String>,
+}
+
+impl Run<'_> {
+    // ---- 1. forms -------------------------------------------------------
+
+    fn expand(&mut self, form: &Value) -> Result<(), Failure> {
+        match form {
+            Value::Map(map) => self.expand_map(map),
+            Value::Vector(items) | Value::List(items) => self.expand_list(items),
+            other => fail(ErrorCategory::Parse, format!("{other} is not a form")),
+        }
+    }
+
+    fn expand_map(&mut self, map: &indexmap::IndexMap<Value, Value>) -> Result<(), Failure> {
+        let e = match map.get(&db_kw("id")) {
+            Some(reference) => self.entity(reference)?,
+            None => return fail(ErrorCategory::Parse, "the model needs :db/id in every map"),
+        };
+        for (key, value) in map.iter().filter(|(key, _)| **key != db_kw("id")) {
+            let a = self.attribute(key)?;
+            let values: Vec<&Value> = match value {
+                Value::Vector(items) if self.model.attrs[a].many && !self.is_lookup_ref(value) => {
+                    items.iter().collect()
+                }
+                single => vec![single],
+            };
+            for item in values {
+                let v = self.value(a, item)?;
+                self.ops.push(Op::Add(e.clone(), a, v));
+            }
+        }
+        Ok(())
+    }
+
+    fn expand_list(&mut self, items: &[Value]) -> Result<(), Failure> {
+        let op = match items.first() {
+            Some(Value::Keyword(k)) if k.namespace.as_deref() == Some("db") => k.name.as_str(),
+            _ => {
+                return fail(
+                    ErrorCategory::Parse,
+                    "a list form starts with its operation",
+                )
+            }
+        };
+        match (op, items.len()) {
+            ("add", 4) | ("retract", 4) => {
+                let e = self.entity(&items[1])?;
+                let a = self.attribute(&items[2])?;
+                let v = self.value(a, &items[3])?;
+                self.ops.push(if op == "add" {
+                    Op::Add(e, a, v)
+                } else {
+                    Op::Retract(e, a, v)
+                });
+            }
+            ("retract", 3) => {
+                let e = self.entity(&items[1])?;
+                let a = self.attribute(&items[2])?;
+                self.ops.push(Op::RetractAttr(e, a));
+            }
+            ("retractEntity", 2) => {
+                let e = self.entity(&items[1])?;
+                self.ops.push(Op::RetractEntity(e));
+            }
+            ("cas", 5) => {
+                let e = self.entity(&items[1])?;
+                let a = self.attribute(&items[2])?;
+                if self.model.attrs[a].many {
+                    return fail(
+                        ErrorCategory::Schema,
+                        ":db/cas on a cardinality-many attribute",
+                    );
+                }
+                let old = match &items[3] {
+                    Value::Nil => None,
+                    old => Some(self.value(a, old)?),
+                };
+                let new = self.value(a, &items[4])?;
+                self.ops.push(Op::Cas(e, a, old, new));
+            }
+            _ => return fail(ErrorCategory::Parse, format!("bad list form {op}")),
+        }
+        Ok(())
+    }
+
+    fn attribute(&self, key: &Value) -> Result<usize, Failure> {
+        let Value::Keyword(ident) = key else {
+            return fail(ErrorCategory::Parse, format!("{key} is not an attribute"));
+        };
+        self.model.attr_named(ident).map_or_else(
+            || fail(ErrorCategory::UnknownAttribute, format!("{key}")),
+            Ok,
+        )
+    }
+
+    fn tempid(&mut self, name: &str) -> EntTerm {
+        if !self.tempids.iter().any(|t| t == name) {
+            self.tempids.push(name.to_string());
+        }
+        EntTerm::Temp(name.to_string())
+    }
+
+    /// An entity in entity position (`:db/id`, the `e` of a list form).
+    fn entity(&mut self, reference: &Value) -> Result<EntTerm, Failure> {
+        match reference {
+            Value::Integer(id) => self.existing_id(*id),
+            Value::String(name) => Ok(self.tempid(name)),
+            Value::Vector(items) if items.len() == 2 => {
+                let a = self.attribute(&items[0])?;
+                self.lookup(a, &items[1])
+            }
+            other => fail(ErrorCategory::Parse, format!("{other} is not an entity")),
+        }
+    }
+
+    fn existing_id(&self, id: i64) -> Result<EntTerm, Failure> {
+        if self.model.entities.contains(&id) || self.model.txs.contains(&id) {
+            Ok(EntTerm::Id(id))
+        } else {
+            fail(
+                ErrorCategory::UnknownEntity,
+                format!("id {id} was never allocated"),
+            )
+        }
+    }
+
+    /// The entity holding value `item` of attribute `a` before the
+    /// transaction.
+    fn lookup(&self, a: usize, item: &Value) -> Result<EntTerm, Failure> {
+        let attr = &self.model.attrs[a];
+        if attr.unique.is_none() {
+            return fail(
+                ErrorCategory::UnknownEntity,
+                "lookup ref on a non-unique attribute",
+            );
+        }
+        let v = match (attr.ty, item) {
+            (Ty::Ref, Value::Integer(id)) => Val::Ref(*id),
+            (ty, item) => match Val::from_edn(item, ty) {
+                Some(v) => v,
+                None => return fail(ErrorCategory::TypeMismatch, "lookup ref value"),
+            },
+        };
+        match self.holder(a, &v) {
+            Some(e) => Ok(EntTerm::Id(e)),
+            None => fail(ErrorCategory::UnknownEntity, "lookup ref names nothing"),
+        }
+    }
+
+    fn holder(&self, a: usize, v: &Val) -> Option<i64> {
+        self.before
+            .iter()
+            .find(|(_, fa, fv)| *fa == a && fv == v)
+            .map(|(e, _, _)| *e)
+    }
+
+    fn is_lookup_ref(&self, value: &Value) -> bool {
+        match value {
+            Value::Vector(items) if items.len() == 2 => match &items[0] {
+                Value::Keyword(k) => self
+                    .model
+                    .attr_named(k)
+                    .is_some_and(|a| self.model.attrs[a].unique.is_some()),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// A value of attribute `a`.
+    fn value(&mut self, a: usize, item: &Value) -> Result<ValTerm, Failure> {
+        let ty = self.model.attrs[a].ty;
+        if ty != Ty::Ref {
+            return match Val::from_edn(item, ty) {
+                Some(v) => Ok(ValTerm::Val(v)),
+                None => fail(ErrorCategory::TypeMismatch, format!("{item} for {ty:?}")),
+            };
+        }
+        match item {
+            Value::Integer(id) => Ok(ValTerm::Ent(self.existing_id(*id)?)),
+            Value::String(name) => Ok(ValTerm::Ent(self.tempid(name))),
+            Value::Vector(items) if self.is_lookup_ref(item) => {
+                let a = self.attribute(&items[0])?;
+                Ok(ValTerm::Ent(self.lookup(a, &items[1])?))
+            }
+            other => fail(ErrorCategory::TypeMismatch, format!("{other} is not a ref")),
+        }
+    }
+
+    // ---- 2. and 3. tempids ----------------------------------------------
+
+    /// The value of an identity assertion, when known before allocation.
+    fn known(value: &ValTerm, assigned: &BTreeMap<String, i64>) -> Option<Val> {
+        match value {
+            ValTerm::Val(v) => Some(v.clone()),
+            ValTerm::Ent(EntTerm::Id(id)) => Some(Val::Ref(*id)),
+            ValTerm::Ent(EntTerm::Temp(t)) => assigned.get(t).map(|id| Val::Ref(*id)),
+        }
+    }
+
+    /// Every (tempid, attribute, known value) a tempid asserts for a
+    /// `:db.unique/identity` attribute.
+    fn identity_claims(&self, assigned: &BTreeMap<String, i64>) -> Vec<(String, usize, Val)> {
+        self.ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Add(EntTerm::Temp(t), a, v)
+                    if self.model.attrs[*a].unique == Some(Unique::Identity) =>
+                {
+                    Self::known(v, assigned).map(|v| (t.clone(), *a, v))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn resolve_tempids(&self) -> Result<BTreeMap<String, Resolved>, Failure> {
+        let conflict = |why: &str| fail(ErrorCategory::UniqueConflict, why);
+        // Upsert, to a fixpoint.
+        let mut assigned: BTreeMap<String, i64> = BTreeMap::new();
+        loop {
+            let mut changed = false;
+            let claims = self.identity_claims(&assigned);
+            for (t, a, v) in &claims {
+                if let Some(holder) = self.holder(*a, v) {
+                    match assigned.get(t) {
+                        None => {
+                            assigned.insert(t.clone(), holder);
+                            changed = true;
+                        }
+                        Some(id) if *id != holder => {
+                            return conflict("a tempid upserts to two entities")
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            for (t, a, v) in &claims {
+                for (other, _, _) in claims
+                    .iter()
+                    .filter(|(o, oa, ov)| o != t && oa == a && ov == v)
+                {
+                    match (assigned.get(t).copied(), assigned.get(other).copied()) {
+                        (Some(x), Some(y)) if x != y => {
+                            return conflict("tempids sharing an identity resolve apart")
+                        }
+                        (Some(x), None) => {
+                            assigned.insert(other.clone(), x);
+                            changed = true;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // Classes of the remaining tempids: those sharing identity values.
+        let claims = self.identity_claims(&assigned);
+        let mut class: BTreeMap<&str, usize> = BTreeMap::new();
+        for (n, t) in self.tempids.iter().enumerate() {
+            class.insert(t.as_str(), n);
+        }
+        loop {
+            let mut changed = false;
+            for (t, a, v) in &claims {
+                for (other, _, _) in claims.iter().filter(|(_, oa, ov)| oa == a && ov == v) {
+                    let low = class[t.as_str()].min(class[other.as_str()]);
+                    for name in [t.as_str(), other.as_str()] {
+                        if class[name] != low {
+                            class.insert(name, low);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let in_entity_position: BTreeSet<&str> = self
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Add(EntTerm::Temp(t), ..)
+                | Op::Retract(EntTerm::Temp(t), ..)
+                | Op::Cas(EntTerm::Temp(t), ..) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut resolved = BTreeMap::new();
+        let mut new_of_class: BTreeMap<usize, usize> = BTreeMap::new();
+        for t in &self.tempids {
+            let resolution = match assigned.get(t) {
+                Some(id) => Resolved::Existing(*id),
+                None if !in_entity_position.contains(t.as_str()) => {
+                    return fail(
+                        ErrorCategory::UnknownEntity,
+                        format!("tempid {t} only as a value"),
+                    )
+                }
+                None => {
+                    let next = new_of_class.len();
+                    Resolved::New(*new_of_class.entry(class[t.as_str()]).or_insert(next))
+                }
+            };
+            resolved.insert(t.clone(), resolution);
+        }
+        Ok(resolved)
+    }
+
+    // ---- 4. and 5. the operations ---------------------------------------
+
+    fn interpret(&self, tempids: &BTreeMap<String, Resolved>) -> Result<Outcome, Failure> {
+        let id = |term: &EntTerm| match term {
+            EntTerm::Id(id) => *id,
+            EntTerm::Temp(t) => match &tempids[t] {
+                Resolved::Existing(id) => *id,
+                Resolved::New(n) => -(*n as i64) - 1,
+            },
+        };
+        let val = |term: &ValTerm| match term {
+            ValTerm::Val(v) => v.clone(),
+            ValTerm::Ent(e) => Val::Ref(id(e)),
+        };
+        let before = self.before;
+        let values_before = |e: i64, a: usize| -> Vec<Val> {
+            before
+                .iter()
+                .filter(|(fe, fa, _)| *fe == e && *fa == a)
+                .map(|(_, _, v)| v.clone())
+                .collect()
+        };
+        let mut work = Work {
+            attrs: &self.model.attrs,
+            facts: before.clone(),
+            asserted: BTreeSet::new(),
+            retracted: BTreeSet::new(),
+            one_value: BTreeMap::new(),
+        };
+        for op in &self.ops {
+            match op {
+                Op::Add(e, a, v) => work.add(id(e), *a, val(v))?,
+                Op::Cas(e, a, old, new) => {
+                    let e = id(e);
+                    let expected: Vec<Val> = old.iter().map(val).collect();
+                    if values_before(e, *a) != expected {
+                        return fail(ErrorCategory::CasFailed, "cas found another value");
+                    }
+                    work.add(e, *a, val(new))?;
+                }
+                Op::Retract(e, a, v) => work.retract((id(e), *a, val(v)), true)?,
+                Op::RetractAttr(e, a) => {
+                    let e = id(e);
+                    for v in values_before(e, *a) {
+                        work.retract((e, *a, v), true)?;
+                    }
+                }
+                Op::RetractEntity(e) => {
+                    // The entity's datoms, the references to it, and its
+                    // components', recursively, as they were before.
+                    let mut pending = vec![id(e)];
+                    let mut seen = BTreeSet::new();
+                    while let Some(e) = pending.pop() {
+                        if !seen.insert(e) {
+                            continue;
+                        }
+                        for (fe, fa, fv) in before {
+                            let own = *fe == e;
+                            let refers = *fv == Val::Ref(e);
+                            if own && self.model.attrs[*fa].component {
+                                if let Val::Ref(child) = fv {
+                                    pending.push(*child);
+                                }
+                            }
+                            if own || refers {
+                                work.retract((*fe, *fa, fv.clone()), false)?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (a, attr) in self.model.attrs.iter().enumerate() {
+            if attr.unique.is_none() {
+                continue;
+            }
+            let mut holders: BTreeMap<&Val, i64> = BTreeMap::new();
+            for (e, _, v) in work.facts.iter().filter(|(_, fa, _)| *fa == a) {
+                if holders.insert(v, *e).is_some_and(|other| other != *e) {
+                    return fail(
+                        ErrorCategory::UniqueConflict,
+                        "two entities hold one unique value",
+                    );
+                }
+            }
+        }
+        Ok(Outcome {
+            tempids: tempids.clone(),
+            retracted: before.difference(&work.facts).cloned().collect(),
+            asserted: work.facts.difference(before).cloned().collect(),
+        })
+    }
+}
+
+/// The working copy of the facts while a transaction's operations run.
+struct Work<'m> {
+    attrs: &'m [Attr],
+    facts: BTreeSet<Fact>,
+    /// Facts this transaction added, and removed.
+    asserted: BTreeSet<Fact>,
+    retracted: BTreeSet<Fact>,
+    /// The value each cardinality-one attribute got in this transaction.
+    one_value: BTreeMap<(i64, usize), Val>,
+}
+
+impl Work<'_> {
+    fn add(&mut self, e: i64, a: usize, v: Val) -> Result<(), Failure> {
+        let fact = (e, a, v.clone());
+        if self.asserted.contains(&fact) {
+            return Ok(());
+        }
+        if self.retracted.contains(&fact) {
+            return fail(
+                ErrorCategory::UniqueConflict,
+                "a datom both retracted and asserted",
+            );
+        }
+        if !self.attrs[a].many {
+            if self.one_value.get(&(e, a)).is_some_and(|other| *other != v) {
+                return fail(
+                    ErrorCategory::UniqueConflict,
+                    "two values for a cardinality-one attribute",
+                );
+            }
+            self.one_value.insert((e, a), v.clone());
+            let others: Vec<Fact> = self
+                .facts
+                .iter()
+                .filter(|(fe, fa, fv)| *fe == e && *fa == a && *fv != v)
+                .cloned()
+                .collect();
+            for other in others {
+                self.facts.remove(&other);
+                self.retracted.insert(other);
+            }
+        }
+        if self.facts.insert(fact.clone()) {
+            self.asserted.insert(fact);
+        }
+        Ok(())
+    }
+
+    /// Retracts a fact; `checked` makes retracting a fact this transaction
+    /// asserted a conflict (retractEntity does not check).
+    fn retract(&mut self, fact: Fact, checked: bool) -> Result<(), Failure> {
+        if checked && self.asserted.contains(&fact) {
+            return fail(
+                ErrorCategory::UniqueConflict,
+                "a datom both asserted and retracted",
+            );
+        }
+        if self.facts.remove(&fact) {
+            self.retracted.insert(fact);
+        }
+        Ok(())
+    }
+}

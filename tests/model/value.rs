@@ -1,0 +1,120 @@
+//! The model's values: what a datom holds, typed, with the conversions from
+//! and to EDN that the store documents (a long fits a double attribute; a
+//! ref is an entity id).
+
+use std::cmp::Ordering;
+
+use factlite_edn::{Keyword, Value};
+
+/// The value types the model covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ty {
+    Ref,
+    Long,
+    Double,
+    Str,
+    Kw,
+    Bool,
+}
+
+impl Ty {
+    /// Every type, for generators.
+    pub const ALL: [Ty; 6] = [Ty::Ref, Ty::Long, Ty::Double, Ty::Str, Ty::Kw, Ty::Bool];
+
+    /// The `:db.type/...` keyword.
+    pub fn ident(self) -> Value {
+        let name = match self {
+            Ty::Ref => "ref",
+            Ty::Long => "long",
+            Ty::Double => "double",
+            Ty::Str => "string",
+            Ty::Kw => "keyword",
+            Ty::Bool => "boolean",
+        };
+        Value::Keyword(Keyword::namespaced("db.type", name))
+    }
+}
+
+/// A typed value. Doubles order by `total_cmp`, so values form a total
+/// order and can live in sets.
+#[derive(Clone, Debug)]
+pub enum Val {
+    Ref(i64),
+    Long(i64),
+    Double(f64),
+    Str(String),
+    Kw(Keyword),
+    Bool(bool),
+}
+
+impl Val {
+    /// The value's type.
+    pub fn ty(&self) -> Ty {
+        match self {
+            Val::Ref(_) => Ty::Ref,
+            Val::Long(_) => Ty::Long,
+            Val::Double(_) => Ty::Double,
+            Val::Str(_) => Ty::Str,
+            Val::Kw(_) => Ty::Kw,
+            Val::Bool(_) => Ty::Bool,
+        }
+    }
+
+    /// A non-ref EDN value as a value of type `ty`, if it fits.
+    pub fn from_edn(value: &Value, ty: Ty) -> Option<Val> {
+        match (ty, value) {
+            (Ty::Long, Value::Integer(i)) => Some(Val::Long(*i)),
+            (Ty::Double, Value::Float(x)) => Some(Val::Double(*x)),
+            (Ty::Double, Value::Integer(i)) => Some(Val::Double(*i as f64)),
+            (Ty::Str, Value::String(s)) => Some(Val::Str(s.clone())),
+            (Ty::Kw, Value::Keyword(k)) => Some(Val::Kw(k.clone())),
+            (Ty::Bool, Value::Boolean(b)) => Some(Val::Bool(*b)),
+            _ => None,
+        }
+    }
+
+    /// The EDN form, with entity ids written by `entity` (plain integers
+    /// for the store, `#ent "name"` in scenario files).
+    pub fn to_edn(&self, entity: &dyn Fn(i64) -> Value) -> Value {
+        match self {
+            Val::Ref(id) => entity(*id),
+            Val::Long(i) => Value::Integer(*i),
+            Val::Double(x) => Value::Float(*x),
+            Val::Str(s) => Value::String(s.clone()),
+            Val::Kw(k) => Value::Keyword(k.clone()),
+            Val::Bool(b) => Value::Boolean(*b),
+        }
+    }
+}
+
+impl Ord for Val {
+    fn cmp(&self, other: &Val) -> Ordering {
+        match (self, other) {
+            (Val::Ref(a), Val::Ref(b)) | (Val::Long(a), Val::Long(b)) => a.cmp(b),
+            (Val::Double(a), Val::Double(b)) => a.total_cmp(b),
+            (Val::Str(a), Val::Str(b)) => a.cmp(b),
+            (Val::Kw(a), Val::Kw(b)) => a.cmp(b),
+            (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
+            _ => self.ty().cmp(&other.ty()),
+        }
+    }
+}
+
+impl PartialOrd for Val {
+    fn partial_cmp(&self, other: &Val) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Val {
+    fn eq(&self, other: &Val) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Val {}
+
+/// Plain integers: how the store's API writes entity ids.
+pub fn plain_entity(id: i64) -> Value {
+    Value::Integer(id)
+}

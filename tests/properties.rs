@@ -1,0 +1,565 @@
+//! Model-based property tests: random schemas, transaction sequences and
+//! queries (`properties/generate.rs`) run against the store through the
+//! `factlite` façade and against the reference model (`model/`), which
+//! must agree after every step:
+//!
+//! - a transaction succeeds on both, with the same tempid resolutions and
+//!   the same datoms, or fails on both with the same error category and
+//!   changes nothing;
+//! - the store holds the model's datoms now, as of every earlier
+//!   transaction, and in its history;
+//! - every generated query gives the model's result, against the current
+//!   database, as of or since an earlier transaction, or the history;
+//! - a file store closed and reopened holds the same data.
+//!
+//! A failure is shrunk by proptest and written out as a conformance
+//! scenario (`properties/scenario.rs`), printed and saved to
+//! `$FACTLITE_SCENARIO_OUT` (default: a file in the temporary directory).
+//!
+//! CI runs a modest number of cases; `FACTLITE_PROPTEST_CASES=N` runs N.
+
+mod generate;
+mod scenario;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use factlite::{IndexName, Store, TypedValue, Value};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+use crate::model::query::{evaluate, Datom, Find, Query, Tuples};
+use crate::model::transact::{Model, Outcome, Resolved};
+use crate::model::value::{plain_entity, Val};
+use generate::{render_entities, QueryGen, Tape, TxGen, View, VAR_COUNT};
+use scenario::{entity_name, Scenario, Time};
+
+/// Cases per property in CI, unless `FACTLITE_PROPTEST_CASES` says more.
+const DEFAULT_CASES: u32 = 40;
+
+fn cases(default: u32) -> u32 {
+    std::env::var("FACTLITE_PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One generated case: tapes for the schema, each transaction and each
+/// query (queries run after every transaction).
+#[derive(Clone, Debug)]
+struct Case {
+    schema: Vec<u8>,
+    transactions: Vec<Vec<u8>>,
+    queries: Vec<Vec<u8>>,
+}
+
+fn case_strategy() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec(any::<u8>(), 0..12),
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 1..8),
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..48), 0..5),
+    )
+        .prop_map(|(schema, transactions, queries)| Case {
+            schema,
+            transactions,
+            queries,
+        })
+}
+
+/// Where a run stores its data.
+enum Storage {
+    Memory,
+    /// A file, closed and reopened after every transaction.
+    File(PathBuf),
+}
+
+/// A store and the model side by side, with the scenario of what
+/// happened so far.
+struct Run {
+    store: Store,
+    storage: Storage,
+    model: Model,
+    /// The store's id of each model attribute.
+    attr_ids: Vec<i64>,
+    scenario: Scenario,
+}
+
+type Checked = Result<(), String>;
+
+impl Run {
+    fn start(schema_tape: &[u8], storage: Storage) -> Run {
+        let attrs = generate::schema(&mut Tape::new(schema_tape));
+        let definitions = Value::Vector(attrs.iter().map(|a| a.definition()).collect());
+        let store = match &storage {
+            Storage::Memory => Store::open_in_memory(),
+            Storage::File(path) => Store::open(path),
+        }
+        .expect("a new store");
+        let report = store
+            .transact(&definitions)
+            .expect("a generated schema is valid");
+        let schema = store.inner().schema().expect("the schema");
+        let attr_ids = attrs
+            .iter()
+            .map(|a| schema.entid(&a.ident).expect("a defined attribute"))
+            .collect();
+        let mut model = Model::new(attrs);
+        let nothing = Outcome {
+            tempids: Default::default(),
+            retracted: BTreeSet::new(),
+            asserted: BTreeSet::new(),
+        };
+        model.commit(&nothing, report.tx, &[]);
+        Run {
+            store,
+            storage,
+            model,
+            attr_ids,
+            scenario: Scenario::new(definitions),
+        }
+    }
+
+    fn idents(&self) -> Vec<factlite_edn::Keyword> {
+        self.model.attrs.iter().map(|a| a.ident.clone()).collect()
+    }
+
+    /// Transaction number `number` read off `tape`, on both sides.
+    fn transact(&mut self, number: usize, tape: &[u8]) -> Checked {
+        let data = TxGen {
+            model: &self.model,
+            tape: &mut Tape::new(tape),
+            number,
+        }
+        .tx_data();
+        let for_store = render_entities(&data, &plain_entity);
+        let expected = self.model.transact(&for_store);
+        let actual = self.store.transact(&for_store);
+        let error = expected.as_ref().err().map(|f| f.category.keyword());
+        let tx = actual.as_ref().ok().map(|r| r.tx);
+        self.scenario.transact(&data, &self.model.names, error, tx);
+        match (expected, actual) {
+            (Err(failure), Err(error)) if failure.category == error.category() => Ok(()),
+            (Err(failure), Err(error)) => Err(format!(
+                "{for_store}: the model fails with {} ({}), the store with {} ({error})",
+                failure.category,
+                failure.why,
+                error.category()
+            )),
+            (Err(failure), Ok(_)) => Err(format!(
+                "{for_store}: the model fails with {} ({}), the store commits",
+                failure.category, failure.why
+            )),
+            (Ok(_), Err(error)) => Err(format!(
+                "{for_store}: the model commits, the store fails with {} ({error})",
+                error.category()
+            )),
+            (Ok(outcome), Ok(report)) => {
+                let new_ids = self.new_ids(&outcome, &report.tempids)?;
+                self.model.commit(&outcome, report.tx, &new_ids);
+                Ok(())
+            }
+        }?;
+        if let Storage::File(path) = &self.storage {
+            self.store = Store::open(path).map_err(|e| format!("reopening the store: {e}"))?;
+        }
+        self.check_datoms()
+    }
+
+    /// The ids the store gave the model's new entities, checking every
+    /// tempid resolved as the model says.
+    fn new_ids(
+        &self,
+        outcome: &Outcome,
+        tempids: &indexmap::IndexMap<String, i64>,
+    ) -> Result<Vec<i64>, String> {
+        let mut new_ids: Vec<Option<i64>> = Vec::new();
+        for (name, resolved) in &outcome.tempids {
+            let Some(id) = tempids.get(name).copied() else {
+                return Err(format!("the store reports no id for tempid {name:?}"));
+            };
+            match resolved {
+                Resolved::Existing(expected) if *expected != id => {
+                    return Err(format!(
+                        "tempid {name:?} is {id}, the model says {expected}"
+                    ))
+                }
+                Resolved::Existing(_) => {}
+                Resolved::New(n) => {
+                    if new_ids.len() <= *n {
+                        new_ids.resize(*n + 1, None);
+                    }
+                    match new_ids[*n] {
+                        Some(other) if other != id => {
+                            return Err(format!(
+                                "tempid {name:?} is {id}, but shares its entity with {other}"
+                            ))
+                        }
+                        _ => new_ids[*n] = Some(id),
+                    }
+                    if self.model.entities.contains(&id) || self.model.txs.contains(&id) {
+                        return Err(format!("tempid {name:?} got {id}, an id already in use"));
+                    }
+                }
+            }
+        }
+        let ids: Vec<i64> = new_ids
+            .into_iter()
+            .map(|id| id.expect("every new entity has a tempid"))
+            .collect();
+        if ids.iter().collect::<BTreeSet<_>>().len() != ids.len() {
+            return Err(format!("two new entities got one id: {ids:?}"));
+        }
+        Ok(ids)
+    }
+
+    /// The store's datoms of the model's attributes, in a view of time.
+    fn store_datoms(
+        &self,
+        view: impl Fn(factlite::Db) -> factlite::Db,
+    ) -> Result<BTreeSet<(i64, usize, Val, i64, bool)>, String> {
+        let db = view(self.store.db().map_err(|e| e.to_string())?);
+        let mut datoms = db
+            .inner()
+            .datoms(IndexName::Eavt, &[])
+            .map_err(|e| e.to_string())?;
+        let mut result = BTreeSet::new();
+        for datom in datoms.iter().map_err(|e| e.to_string())? {
+            let datom = datom.map_err(|e| e.to_string())?;
+            let Some(a) = self.attr_ids.iter().position(|id| *id == datom.a) else {
+                continue;
+            };
+            result.insert((datom.e, a, model_value(&datom.v), datom.tx, datom.added));
+        }
+        Ok(result)
+    }
+
+    /// The store holds the model's datoms: now, as of every transaction,
+    /// and in the history.
+    fn check_datoms(&mut self) -> Checked {
+        let facts =
+            |datoms: BTreeSet<(i64, usize, Val, i64, bool)>| -> BTreeSet<(i64, usize, Val)> {
+                datoms
+                    .into_iter()
+                    .map(|(e, a, v, _, _)| (e, a, v))
+                    .collect()
+            };
+        let mut times = vec![Time::Current, Time::History];
+        times.extend(self.model.txs.iter().map(|tx| Time::AsOf(*tx)));
+        for time in times {
+            let (actual, expected): (BTreeSet<(i64, usize, Val)>, BTreeSet<(i64, usize, Val)>) =
+                match time {
+                    Time::Current => (facts(self.store_datoms(|db| db)?), self.model.facts(None)),
+                    Time::AsOf(tx) => (
+                        facts(self.store_datoms(|db| db.as_of(tx))?),
+                        self.model.facts(Some(tx)),
+                    ),
+                    Time::History | Time::Since(_) => {
+                        let actual = self.store_datoms(|db| db.history())?;
+                        let expected: BTreeSet<_> = self
+                            .model
+                            .log
+                            .iter()
+                            .map(|d| (d.e, d.a, d.v.clone(), d.tx, d.added))
+                            .collect();
+                        if actual != expected {
+                            self.record_datom_queries(Time::History);
+                            return Err(format!(
+                                "history differs:\n store {actual:?}\n model {expected:?}"
+                            ));
+                        }
+                        continue;
+                    }
+                };
+            if actual != expected {
+                self.record_datom_queries(time);
+                return Err(format!(
+                    "datoms differ at {time:?}:\n store {actual:?}\n model {expected:?}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds to the scenario one query per attribute listing its datoms at
+    /// `time`, expecting the model's.
+    fn record_datom_queries(&mut self, time: Time) {
+        let history = matches!(time, Time::History);
+        for (a, attr) in self.model.attrs.iter().enumerate() {
+            let text = if history {
+                format!(
+                    "[:find ?e ?v ?added :where [?e {} ?v _ ?added]]",
+                    Value::Keyword(attr.ident.clone())
+                )
+            } else {
+                format!(
+                    "[:find ?e ?v :where [?e {} ?v]]",
+                    Value::Keyword(attr.ident.clone())
+                )
+            };
+            let query = factlite_edn::parse(&text).expect("a query");
+            let names = &self.model.names;
+            let expected: BTreeSet<Value> = match time {
+                Time::History => self
+                    .model
+                    .log
+                    .iter()
+                    .filter(|d| d.a == a)
+                    .map(|d| {
+                        Value::Vector(vec![
+                            entity_name(names, d.e),
+                            d.v.to_edn(&|id| entity_name(names, id)),
+                            Value::Boolean(d.added),
+                        ])
+                    })
+                    .collect(),
+                _ => {
+                    let as_of = match time {
+                        Time::AsOf(tx) => Some(tx),
+                        _ => None,
+                    };
+                    self.model
+                        .facts(as_of)
+                        .into_iter()
+                        .filter(|(_, fa, _)| *fa == a)
+                        .map(|(e, _, v)| {
+                            Value::Vector(vec![
+                                entity_name(names, e),
+                                v.to_edn(&|id| entity_name(names, id)),
+                            ])
+                        })
+                        .collect()
+                }
+            };
+            self.scenario.query(
+                query,
+                vec![],
+                time,
+                Value::Set(expected.into_iter().collect()),
+            );
+        }
+    }
+
+    /// Query number `number` read off `tape`, on both sides.
+    fn query(&mut self, tape: &[u8]) -> Checked {
+        let mut tape = Tape::new(tape);
+        let user_txs = &self.model.txs[1..];
+        let view = match (tape.pick(8), user_txs.is_empty()) {
+            (5, false) => View::AsOf(tape.pick(user_txs.len())),
+            (6, false) => View::Since(tape.pick(user_txs.len())),
+            (7, _) => View::History,
+            _ => View::Current,
+        };
+        let query = QueryGen::new(&self.model, &mut tape).query(view);
+        let idents = self.idents();
+        let edn = query.to_edn(&idents, &plain_entity);
+        let args = query.args(&idents, &plain_entity);
+        let (time, datoms) = self.view_datoms(view);
+        let tuples = evaluate(&query, &datoms, VAR_COUNT);
+        let db = self.store.db().map_err(|e| e.to_string())?;
+        let db = match time {
+            Time::Current => db,
+            Time::AsOf(tx) => db.as_of(tx),
+            Time::Since(tx) => db.since(tx),
+            Time::History => db.history(),
+        };
+        let outcome = match db.q(&edn, &args) {
+            Ok(actual) => compare_result(&query, &tuples, &actual),
+            Err(error) => Err(format!(
+                "the store fails with {} ({error})",
+                error.category()
+            )),
+        };
+        if let Err(problem) = outcome {
+            let names = &self.model.names;
+            let named = |id| entity_name(names, id);
+            let expected = shape(&query, &tuples, &named).unwrap_or(Value::Nil);
+            let (q, a) = (query.to_edn(&idents, &named), query.args(&idents, &named));
+            self.scenario.query(q, a, time, expected);
+            return Err(format!("query {edn} with {args:?} at {time:?}: {problem}"));
+        }
+        Ok(())
+    }
+
+    /// The model's datoms a query sees in `view`.
+    fn view_datoms(&self, view: View) -> (Time, Vec<Datom>) {
+        let user_txs = &self.model.txs[1..];
+        let datom = |(e, a, v): (i64, usize, Val), tx: i64| Datom {
+            e,
+            a,
+            v,
+            tx,
+            added: true,
+        };
+        match view {
+            View::Current => (
+                Time::Current,
+                self.model
+                    .facts(None)
+                    .into_iter()
+                    .map(|f| datom(f, 0))
+                    .collect(),
+            ),
+            View::AsOf(n) => {
+                let tx = user_txs[n];
+                (
+                    Time::AsOf(tx),
+                    self.model
+                        .facts(Some(tx))
+                        .into_iter()
+                        .map(|f| datom(f, 0))
+                        .collect(),
+                )
+            }
+            View::Since(n) => {
+                let tx = user_txs[n];
+                let datoms = self
+                    .model
+                    .assertion_txs()
+                    .into_iter()
+                    .filter(|(_, asserted)| *asserted > tx)
+                    .map(|(f, asserted)| datom(f, asserted))
+                    .collect();
+                (Time::Since(tx), datoms)
+            }
+            View::History => (
+                Time::History,
+                self.model
+                    .log
+                    .iter()
+                    .map(|d| Datom {
+                        e: d.e,
+                        a: d.a,
+                        v: d.v.clone(),
+                        tx: d.tx,
+                        added: d.added,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn model_value(value: &TypedValue) -> Val {
+    match value {
+        TypedValue::Ref(id) => Val::Ref(*id),
+        TypedValue::Long(i) => Val::Long(*i),
+        TypedValue::Double(x) => Val::Double(*x),
+        TypedValue::String(s) => Val::Str(s.clone()),
+        TypedValue::Keyword(k) => Val::Kw(k.clone()),
+        TypedValue::Boolean(b) => Val::Bool(*b),
+        other => panic!("the model has no values like {other:?}"),
+    }
+}
+
+/// The model's result as the store shapes it; `None` for a scalar or
+/// tuple find with several candidate answers.
+fn shape(query: &Query, tuples: &Tuples, entity: &dyn Fn(i64) -> Value) -> Option<Value> {
+    let tuple = |t: &Vec<Val>| Value::Vector(t.iter().map(|v| v.to_edn(entity)).collect());
+    match &query.find {
+        Find::Rel(_) => Some(Value::Set(tuples.iter().map(tuple).collect())),
+        Find::Coll(_) => Some(Value::Set(
+            tuples.iter().map(|t| t[0].to_edn(entity)).collect(),
+        )),
+        Find::Scalar(_) => match tuples.len() {
+            0 => Some(Value::Nil),
+            1 => tuples.first().map(|t| t[0].to_edn(entity)),
+            _ => None,
+        },
+        Find::Tuple(_) => match tuples.len() {
+            0 => Some(Value::Nil),
+            1 => tuples.first().map(tuple),
+            _ => None,
+        },
+    }
+}
+
+fn compare_result(query: &Query, tuples: &Tuples, actual: &Value) -> Checked {
+    let entity = plain_entity;
+    if let Some(expected) = shape(query, tuples, &entity) {
+        return if expected == *actual {
+            Ok(())
+        } else {
+            Err(format!("the store returns {actual}, the model {expected}"))
+        };
+    }
+    // A scalar or tuple find with several answers: any one will do.
+    let candidates: Vec<Value> = tuples
+        .iter()
+        .map(|t| match &query.find {
+            Find::Scalar(_) => t[0].to_edn(&entity),
+            _ => Value::Vector(t.iter().map(|v| v.to_edn(&entity)).collect()),
+        })
+        .collect();
+    if candidates.contains(actual) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the store returns {actual}, not one of {candidates:?}"
+        ))
+    }
+}
+
+/// Runs one case; on failure, the message ends with the scenario.
+fn run_case(case: &Case, storage: Storage) -> Result<(), TestCaseError> {
+    let mut run = Run::start(&case.schema, storage);
+    let mut outcome = Ok(());
+    'steps: for (number, tape) in case.transactions.iter().enumerate() {
+        outcome = run.transact(number + 1, tape);
+        if outcome.is_err() {
+            break;
+        }
+        for tape in &case.queries {
+            outcome = run.query(tape);
+            if outcome.is_err() {
+                break 'steps;
+            }
+        }
+    }
+    if let Storage::File(path) = &run.storage {
+        remove_store_files(path);
+    }
+    outcome.map_err(|problem| {
+        let (text, path) = run
+            .scenario
+            .write("found by the model-based property tests");
+        TestCaseError::fail(format!(
+            "{problem}\n\nscenario (also in {}):\n{text}",
+            path.display()
+        ))
+    })
+}
+
+fn remove_store_files(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+/// A fresh path for a file store in the temporary directory.
+fn store_path() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("factlite-property-{}-{n}.db", std::process::id()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(DEFAULT_CASES), ..ProptestConfig::default() })]
+
+    #[test]
+    fn store_agrees_with_the_model(case in case_strategy()) {
+        run_case(&case, Storage::Memory)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(DEFAULT_CASES / 4), ..ProptestConfig::default() })]
+
+    #[test]
+    fn file_store_reopens_with_the_same_data(case in case_strategy()) {
+        let case = Case { queries: vec![], ..case };
+        run_case(&case, Storage::File(store_path()))?;
+    }
+}

@@ -1,0 +1,141 @@
+//! Writes what a property test did as a conformance scenario
+//! (`../shared/conformance/FORMAT.md`): the schema, every transaction (with
+//! `:expect-error` where the model says it fails), and the check that
+//! failed as a step whose expected value is the model's answer — ready to
+//! add to `tests/scenarios/`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use factlite_edn::{Keyword, Symbol, Value};
+use indexmap::IndexMap;
+
+use super::generate::render_entities;
+use crate::model::value::plain_entity;
+
+fn kw(name: &str) -> Value {
+    Value::keyword(name)
+}
+
+fn tagged(tag: &str, name: &str) -> Value {
+    Value::Tagged(
+        Symbol::plain(tag),
+        Box::new(Value::String(name.to_string())),
+    )
+}
+
+/// The steps of one run, as they happen.
+pub struct Scenario {
+    schema: Value,
+    steps: Vec<Value>,
+    /// The name of each committed transaction's id.
+    tx_names: BTreeMap<i64, String>,
+}
+
+impl Scenario {
+    pub fn new(schema: Value) -> Scenario {
+        Scenario {
+            schema,
+            steps: Vec::new(),
+            tx_names: BTreeMap::new(),
+        }
+    }
+
+    fn step(&mut self, entries: Vec<(&str, Value)>) {
+        let map: IndexMap<Value, Value> = entries.into_iter().map(|(k, v)| (kw(k), v)).collect();
+        self.steps.push(Value::Map(map));
+    }
+
+    /// A transaction (tx data with entity markers, entities named by
+    /// `names`); `error` is the category the model expects, and `tx` the
+    /// id the store gave it, when it committed.
+    pub fn transact(
+        &mut self,
+        data: &Value,
+        names: &BTreeMap<i64, String>,
+        error: Option<&str>,
+        tx: Option<i64>,
+    ) {
+        let data = render_entities(data, &|id| entity_name(names, id));
+        let mut entries = vec![("transact", data)];
+        if let Some(category) = error {
+            entries.push((
+                "expect-error",
+                Value::Keyword(Keyword::from_str_lossy(category)),
+            ));
+        }
+        if let Some(tx) = tx {
+            let name = format!("tx{}", self.tx_names.len() + 1);
+            entries.push(("tx", Value::String(name.clone())));
+            self.tx_names.insert(tx, name);
+        }
+        self.step(entries);
+    }
+
+    /// A query step; `view` is `Some((":as-of" | ":since", tx))` or
+    /// `history`.
+    pub fn query(&mut self, query: Value, args: Vec<Value>, time: Time, expect: Value) {
+        let mut entries = vec![("query", query)];
+        if !args.is_empty() {
+            entries.push(("args", Value::Vector(args)));
+        }
+        match time {
+            Time::Current => {}
+            Time::AsOf(tx) => entries.push(("as-of", self.tx_ref(tx))),
+            Time::Since(tx) => entries.push(("since", self.tx_ref(tx))),
+            Time::History => entries.push(("history", Value::Boolean(true))),
+        }
+        entries.push(("expect", expect));
+        self.step(entries);
+    }
+
+    fn tx_ref(&self, tx: i64) -> Value {
+        match self.tx_names.get(&tx) {
+            Some(name) => tagged("tx", name),
+            None => Value::Integer(tx),
+        }
+    }
+
+    /// The whole scenario, named `name`.
+    pub fn to_edn(&self, name: &str) -> Value {
+        let mut map = IndexMap::new();
+        map.insert(kw("name"), Value::String(name.to_string()));
+        map.insert(kw("schema"), self.schema.clone());
+        map.insert(kw("steps"), Value::Vector(self.steps.clone()));
+        Value::Map(map)
+    }
+
+    /// Writes the scenario to `$FACTLITE_SCENARIO_OUT` (or a file in the
+    /// temporary directory) and returns its text and where it went.
+    pub fn write(&self, name: &str) -> (String, PathBuf) {
+        let text = format!(
+            ";; Found by the model-based property tests (tests/properties.rs).\n{}\n",
+            self.to_edn(name).to_pretty_string(96)
+        );
+        let path = std::env::var_os("FACTLITE_SCENARIO_OUT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("factlite-property-failure.edn"));
+        if let Err(error) = std::fs::write(&path, &text) {
+            eprintln!("cannot write {}: {error}", path.display());
+        }
+        (text, path)
+    }
+}
+
+/// When a query step runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Time {
+    Current,
+    AsOf(i64),
+    Since(i64),
+    History,
+}
+
+/// An entity as a scenario writes it: `#ent "tempid"` when a tempid named
+/// it, else its number.
+pub fn entity_name(names: &BTreeMap<i64, String>, id: i64) -> Value {
+    match names.get(&id) {
+        Some(name) => tagged("ent", name),
+        None => plain_entity(id),
+    }
+}
