@@ -42,6 +42,9 @@ pub enum Error {
     /// The database stayed locked by another writer for longer than the busy
     /// timeout.
     Busy { waited_ms: u64 },
+    /// A write through a store whose connection is inside a read (an open
+    /// [`crate::Datoms`] range).
+    ReadInProgress,
     /// The file holds data this version cannot read.
     Corrupt(String),
     /// SQLite failed.
@@ -70,7 +73,9 @@ impl Error {
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
             Error::Schema(_) | Error::Vocabulary(_) => ErrorCategory::Schema,
             Error::Query(_) => ErrorCategory::Query,
-            Error::Busy { .. } | Error::Corrupt(_) | Error::Sqlite(_) => ErrorCategory::Storage,
+            Error::Busy { .. } | Error::ReadInProgress | Error::Corrupt(_) | Error::Sqlite(_) => {
+                ErrorCategory::Storage
+            }
             Error::Hook { category, .. } => *category,
         }
     }
@@ -100,6 +105,10 @@ impl fmt::Display for Error {
             Error::Busy { waited_ms } => write!(
                 f,
                 "the database is locked by another writer (waited {waited_ms} ms); try again later"
+            ),
+            Error::ReadInProgress => write!(
+                f,
+                "this store's connection is reading (an index range is still open); drop the range before writing"
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),

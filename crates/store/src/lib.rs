@@ -290,6 +290,9 @@ struct WriteTransaction<'c> {
 
 impl<'c> WriteTransaction<'c> {
     fn begin(conn: &'c Connection, timeout: Duration) -> Result<WriteTransaction<'c>> {
+        if !conn.is_autocommit() {
+            return Err(Error::ReadInProgress);
+        }
         match conn.execute_batch("BEGIN IMMEDIATE") {
             Ok(()) => Ok(WriteTransaction { conn, done: false }),
             Err(rusqlite::Error::SqliteFailure(failure, _))

@@ -197,6 +197,43 @@ fn a_range_streams_and_can_stop_early() {
     assert_eq!(range.iter().expect("runs again").count(), 500);
 }
 
+/// A range reads one snapshot for as long as it lives; the store's own
+/// writes wait until it is dropped.
+#[test]
+fn an_open_range_keeps_its_snapshot_and_holds_off_writes_through_its_store() {
+    let (store, _, _, _, _) = items();
+    let db = store.db().expect("db");
+    let price = attribute(&store, ":item/price");
+    let mut range = db
+        .datoms(IndexName::Aevt, &[TypedValue::Ref(price)])
+        .expect("range");
+    let forms = parse_tx_data(&parse(r#"[{:item/sku "C" :item/price 1}]"#).expect("parses"))
+        .expect("forms");
+    let error = store
+        .transact(&forms)
+        .expect_err("the range holds a read transaction");
+    assert!(matches!(error, Error::ReadInProgress), "{error:?}");
+    assert_eq!(range.iter().expect("runs").count(), 2);
+    drop(range);
+    store
+        .transact(&forms)
+        .expect("writes once the range is gone");
+    assert_eq!(
+        collect(&db, IndexName::Aevt, &[TypedValue::Ref(price)]).len(),
+        2,
+        "the old snapshot"
+    );
+    assert_eq!(
+        collect(
+            &store.db().expect("db"),
+            IndexName::Aevt,
+            &[TypedValue::Ref(price)]
+        )
+        .len(),
+        3
+    );
+}
+
 /// Which SQLite index each kind of read uses, on the current state and on
 /// the views of time: `(view, index, prefix length, a line the plan must
 /// contain)`. No read of an entity or attribute scans the log or `datoms`.
