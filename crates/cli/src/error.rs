@@ -128,6 +128,9 @@ pub struct Located {
 
 impl fmt::Display for Located {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let CliError::Script(inner) = &self.error {
+            return write!(f, "{}:{}: {inner}", self.source, self.line);
+        }
         let (line, column) = match self.error.position() {
             Some((line, column)) => (self.line + line - 1, Some(column)),
             None => (self.line, None),

@@ -232,10 +232,12 @@ impl Default for TableStyle {
     }
 }
 
-/// A cell as text: strings without quotes, everything else as EDN.
+/// A cell as text: strings without quotes, instants as RFC 3339 text,
+/// everything else as EDN.
 pub fn cell_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
+        Value::Inst(instant) => instant.to_rfc3339(),
         other => other.to_string(),
     }
 }
@@ -326,7 +328,8 @@ fn pad(text: &str, width: usize, right: bool) -> String {
 
 /// An EDN value as JSON: keywords and symbols as their EDN text (`":a/b"`),
 /// sets and lists as arrays, instants as RFC 3339 strings, UUIDs as strings,
-/// map keys as text (strings as they are), non-finite doubles as null.
+/// map keys as text (keywords without their colon), non-finite doubles as
+/// null.
 pub fn to_json(value: &Value) -> serde_json::Value {
     use serde_json::Value as Json;
     match value {
@@ -348,9 +351,18 @@ pub fn to_json(value: &Value) -> serde_json::Value {
         Value::Map(entries) => Json::Object(
             entries
                 .iter()
-                .map(|(key, value)| (cell_text(key), to_json(value)))
+                .map(|(key, value)| (json_key(key), to_json(value)))
                 .collect(),
         ),
+    }
+}
+
+/// A map key as a JSON object key: a keyword without its colon
+/// (`"film/title"`), a string as it is, anything else as EDN text.
+fn json_key(key: &Value) -> String {
+    match key {
+        Value::Keyword(keyword) => keyword.qualified_name(),
+        other => cell_text(other),
     }
 }
 

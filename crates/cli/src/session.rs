@@ -162,11 +162,7 @@ impl Session {
         let outcome = if trimmed.starts_with('.') {
             commands::run(self, trimmed)
         } else {
-            let mut out = String::new();
-            for form in edn::parse_all(trimmed)? {
-                out.push_str(&self.run_form(&form)?);
-            }
-            Ok(Outcome::Text(out))
+            self.run_forms(trimmed).map(Outcome::Text)
         };
         let outcome = outcome.map_err(|error| match error {
             CliError::Factlite(_) if interrupt::was_interrupted() => CliError::Interrupted,
@@ -205,6 +201,15 @@ impl Session {
             }
         }
         Ok(Outcome::Text(String::new()))
+    }
+
+    /// Runs the EDN forms of a statement in turn.
+    fn run_forms(&mut self, text: &str) -> Result<String> {
+        let mut out = String::new();
+        for form in edn::parse_all(text)? {
+            out.push_str(&self.run_form(&form)?);
+        }
+        Ok(out)
     }
 
     /// Runs one EDN form: a query, or a vector of transaction data.
@@ -269,8 +274,9 @@ pub fn tx_summary(report: &TxReport) -> String {
             (added, removed + 1)
         }
     });
+    let noun = if asserted == 1 { "datom" } else { "datoms" };
     let mut out = format!(
-        "transaction {}: {asserted} datoms asserted, {retracted} retracted\n",
+        "transaction {}: {asserted} {noun} asserted, {retracted} retracted\n",
         report.tx
     );
     if !report.tempids.is_empty() {

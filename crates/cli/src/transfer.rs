@@ -357,6 +357,17 @@ fn json_value(
             _ => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
         },
         Json::String(text) => text_value(schema, attribute, text)?,
+        Json::Array(items) if value_type(schema, attribute) == Some(ValueType::Ref) => {
+            match lookup_ref(schema, items)? {
+                Some(lookup) => lookup,
+                None => Value::Vector(
+                    items
+                        .iter()
+                        .map(|item| json_value(schema, attribute, item))
+                        .collect::<std::result::Result<_, _>>()?,
+                ),
+            }
+        }
         Json::Array(items) => Value::Vector(
             items
                 .iter()
@@ -365,6 +376,23 @@ fn json_value(
         ),
         Json::Object(_) => json_entity(schema, value)?,
     })
+}
+
+/// `["attr", value]` under a ref attribute, when `attr` names an attribute:
+/// a lookup ref.
+fn lookup_ref(
+    schema: &Schema,
+    items: &[serde_json::Value],
+) -> std::result::Result<Option<Value>, String> {
+    let [serde_json::Value::String(name), value] = items else {
+        return Ok(None);
+    };
+    let attribute = Value::keyword(name.trim_start_matches(':'));
+    if value_type(schema, &attribute).is_none() {
+        return Ok(None);
+    }
+    let value = json_value(schema, &attribute, value)?;
+    Ok(Some(Value::Vector(vec![attribute, value])))
 }
 
 /// Every datom `db` sees, as transaction data that recreates it in an empty

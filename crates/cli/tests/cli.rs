@@ -1,0 +1,162 @@
+//! The `factlite` binary driven through its arguments and stdin: `-e`,
+//! `--json`, the subcommands, exit codes, and output without a terminal.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const SCHEMA: &str = "[{:db/ident :city/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity} {:db/ident :city/population :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]";
+const CITIES: &str =
+    r#"[{:city/name "Lyon" :city/population 522000} {:city/name "Oslo" :city/population 709000}]"#;
+
+fn factlite(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_factlite"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("factlite runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A database in a fresh directory holding two cities.
+fn cities() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let output = factlite(dir.path(), &["c.db", "-e", &format!("{SCHEMA}\n{CITIES}")]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    dir
+}
+
+#[test]
+fn execute_prints_a_table_without_colour_and_json_on_request() {
+    let dir = cities();
+    let query = "[:find ?n ?p :where [?c :city/name ?n] [?c :city/population ?p]]";
+    let output = factlite(dir.path(), &["c.db", "-e", query]);
+    assert_eq!(
+        text(&output.stdout),
+        " ?n   | ?p\n------+--------\n Lyon | 522000\n Oslo | 709000\n(2 rows)\n"
+    );
+    let output = factlite(dir.path(), &["c.db", "--json", "-e", query]);
+    assert_eq!(
+        text(&output.stdout),
+        "[[\"Lyon\",522000],[\"Oslo\",709000]]\n"
+    );
+}
+
+#[test]
+fn errors_go_to_stderr_with_their_place_and_a_failing_exit_code() {
+    let dir = cities();
+    let output = factlite(
+        dir.path(),
+        &[
+            "c.db",
+            "-e",
+            "[:find ?n :where [?c :city/name ?n]]\n[:find ?n :where [?c :city/nam ?n]]",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stdout),
+        " ?n\n------\n Lyon\n Oslo\n(2 rows)\n"
+    );
+    assert_eq!(
+        text(&output.stderr),
+        "-e:2: :error/unknown-attribute unknown attribute :city/nam: no schema defines it\n"
+    );
+    let output = factlite(dir.path(), &["c.db", "-e", ".nonsense"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "-e:1: :error/usage unknown command .nonsense: .help lists the commands\n"
+    );
+}
+
+#[test]
+fn the_log_lists_recent_transactions_newest_first() {
+    let dir = cities();
+    let output = factlite(dir.path(), &["c.db", "-e", ".log 2"]);
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(" tx            | instant "),
+        "{stdout}"
+    );
+    assert!(lines[0].ends_with(" | asserted | retracted"), "{stdout}");
+    assert!(lines[2].starts_with(" 1099511627778 | 20"), "{stdout}");
+    assert!(lines[2].ends_with("|        4 |         0"), "{stdout}");
+    assert!(lines[3].starts_with(" 1099511627777 | "), "{stdout}");
+    assert_eq!(lines[4], "(2 rows)");
+}
+
+#[test]
+fn explain_shows_the_sql_its_parameters_and_the_plan() {
+    let dir = cities();
+    let output = factlite(
+        dir.path(),
+        &[
+            "c.db",
+            "-e",
+            ".explain [:find ?p :where [?c :city/name \"Oslo\"] [?c :city/population ?p]]",
+        ],
+    );
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("SELECT") || stdout.starts_with("WITH"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("?1 = "), "{stdout}");
+    assert!(stdout.contains("Text(\"Oslo\")"), "{stdout}");
+    assert!(stdout.contains("plan:\n  "), "{stdout}");
+}
+
+#[test]
+fn export_and_import_subcommands_copy_a_database() {
+    let dir = cities();
+    let output = factlite(dir.path(), &["export", "c.db", "all.edn"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = factlite(dir.path(), &["import", "copy.db", "all.edn"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).starts_with("imported 11 datoms in 2 transactions from all.edn in ")
+    );
+    let query = "[:find ?n ?p :where [?c :city/name ?n] [?c :city/population ?p]]";
+    let original = factlite(dir.path(), &["c.db", "--json", "-e", query]);
+    let copy = factlite(dir.path(), &["copy.db", "--json", "-e", query]);
+    assert_eq!(text(&copy.stdout), text(&original.stdout));
+
+    let output = factlite(
+        dir.path(),
+        &[
+            "export",
+            "c.db",
+            "big.csv",
+            "--query",
+            "[:find ?n ?p :where [?c :city/name ?n] [?c :city/population ?p] [(> ?p 600000)]]",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let csv = std::fs::read_to_string(dir.path().join("big.csv")).expect("export written");
+    assert_eq!(csv, "?n,?p\nOslo,709000\n");
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for (subcommand, says) in [
+        ("check", "scenario"),
+        ("import", "Import files"),
+        ("export", "Export a database"),
+    ] {
+        let output = factlite(dir.path(), &[subcommand, "--help"]);
+        assert!(output.status.success());
+        assert!(
+            text(&output.stdout).contains(says),
+            "{subcommand}: {}",
+            text(&output.stdout)
+        );
+    }
+    let output = factlite(dir.path(), &["--help"]);
+    assert!(text(&output.stdout).contains("--execute <STATEMENTS>"));
+}
