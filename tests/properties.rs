@@ -10,6 +10,8 @@
 //!   transaction, and in its history;
 //! - every generated query gives the model's result, against the current
 //!   database, as of or since an earlier transaction, or the history;
+//! - every materialized view equals its query run from scratch, and the
+//!   model's answer, after every transaction;
 //! - a file store closed and reopened holds the same data.
 //!
 //! A failure is shrunk by proptest and written out as a conformance
@@ -48,6 +50,8 @@ fn cases(default: u32) -> u32 {
 /// query (queries run after every transaction).
 #[derive(Clone, Debug)]
 struct Case {
+    /// Whether the queries are also materialized as views.
+    views: bool,
     schema: Vec<u8>,
     transactions: Vec<Vec<u8>>,
     queries: Vec<Vec<u8>>,
@@ -55,11 +59,13 @@ struct Case {
 
 fn case_strategy() -> impl Strategy<Value = Case> {
     (
+        any::<bool>(),
         prop::collection::vec(any::<u8>(), 0..12),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 1..8),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..48), 0..5),
     )
-        .prop_map(|(schema, transactions, queries)| Case {
+        .prop_map(|(views, schema, transactions, queries)| Case {
+            views,
             schema,
             transactions,
             queries,
@@ -82,6 +88,8 @@ struct Run {
     /// The store's id of each model attribute.
     attr_ids: Vec<i64>,
     scenario: Scenario,
+    /// Materialized views and the queries they hold.
+    views: Vec<(String, Query)>,
 }
 
 type Checked = Result<(), String>;
@@ -116,7 +124,58 @@ impl Run {
             model,
             attr_ids,
             scenario: Scenario::new(definitions),
+            views: Vec::new(),
         }
+    }
+
+    /// Materializes the query read off `tape` (against the empty database,
+    /// so it names no entity), unless it has inputs other than rules.
+    fn materialize(&mut self, tape: &[u8]) -> Checked {
+        let query = QueryGen::new(&self.model, &mut Tape::new(tape)).query(View::Current);
+        if !query.inputs.is_empty() {
+            return Ok(());
+        }
+        let idents = self.idents();
+        let edn = query.to_edn(&idents, &plain_entity);
+        let args = query.args(&idents, &plain_entity);
+        let name = format!("v{}", self.views.len());
+        self.scenario.materialize(&name, edn.clone(), args.clone());
+        self.store
+            .materialize(&name, &edn, &args)
+            .map_err(|e| format!("materializing {edn}: {} ({e})", e.category()))?;
+        self.views.push((name, query));
+        Ok(())
+    }
+
+    /// Every view equals its query run from scratch, and the model's
+    /// answer.
+    fn check_views(&mut self) -> Checked {
+        let idents = self.idents();
+        let datoms = self.view_datoms(View::Current).1;
+        for (name, query) in &self.views {
+            let edn = query.to_edn(&idents, &plain_entity);
+            let args = query.args(&idents, &plain_entity);
+            let db = self.store.db().map_err(|e| e.to_string())?;
+            let fresh = db.q_from_scratch(&edn, &args).map_err(|e| e.to_string())?;
+            let outcome = match self.store.view(name) {
+                Ok(view) if view == fresh => {
+                    compare_result(query, &evaluate(query, &datoms, VAR_COUNT), &view)
+                }
+                Ok(view) => Err(format!(
+                    "holds {view}, the query from scratch gives {fresh}"
+                )),
+                Err(error) => Err(format!("cannot be read: {} ({error})", error.category())),
+            };
+            if let Err(problem) = outcome {
+                let names = &self.model.names;
+                let named = |id| entity_name(names, id);
+                let tuples = evaluate(query, &datoms, VAR_COUNT);
+                let expected = shape(query, &tuples, &named).unwrap_or(Value::Nil);
+                self.scenario.view(name, expected);
+                return Err(format!("view {name} of {edn}: {problem}"));
+            }
+        }
+        Ok(())
     }
 
     fn idents(&self) -> Vec<factlite_edn::Keyword> {
@@ -162,7 +221,8 @@ impl Run {
         if let Storage::File(path) = &self.storage {
             self.store = Store::open(path).map_err(|e| format!("reopening the store: {e}"))?;
         }
-        self.check_datoms()
+        self.check_datoms()?;
+        self.check_views()
     }
 
     /// The ids the store gave the model's new entities, checking every
@@ -503,7 +563,15 @@ fn compare_result(query: &Query, tuples: &Tuples, actual: &Value) -> Checked {
 fn run_case(case: &Case, storage: Storage) -> Result<(), TestCaseError> {
     let mut run = Run::start(&case.schema, storage);
     let mut outcome = Ok(());
+    if case.views {
+        for tape in &case.queries {
+            outcome = outcome.and_then(|()| run.materialize(tape));
+        }
+    }
     'steps: for (number, tape) in case.transactions.iter().enumerate() {
+        if outcome.is_err() {
+            break;
+        }
         outcome = run.transact(number + 1, tape);
         if outcome.is_err() {
             break;

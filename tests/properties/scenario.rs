@@ -72,8 +72,7 @@ impl Scenario {
         self.step(entries);
     }
 
-    /// A query step; `view` is `Some((":as-of" | ":since", tx))` or
-    /// `history`.
+    /// A query step against the database of `time`.
     pub fn query(&mut self, query: Value, args: Vec<Value>, time: Time, expect: Value) {
         let mut entries = vec![("query", query)];
         if !args.is_empty() {
@@ -87,6 +86,26 @@ impl Scenario {
         }
         entries.push(("expect", expect));
         self.step(entries);
+    }
+
+    /// Registers a materialized view.
+    pub fn materialize(&mut self, name: &str, query: Value, args: Vec<Value>) {
+        let mut entries = vec![
+            ("materialize", Value::String(name.to_string())),
+            ("query", query),
+        ];
+        if !args.is_empty() {
+            entries.push(("args", Value::Vector(args)));
+        }
+        self.step(entries);
+    }
+
+    /// Reads a materialized view.
+    pub fn view(&mut self, name: &str, expect: Value) {
+        self.step(vec![
+            ("view", Value::String(name.to_string())),
+            ("expect", expect),
+        ]);
     }
 
     fn tx_ref(&self, tx: i64) -> Value {
