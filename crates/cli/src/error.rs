@@ -13,6 +13,8 @@ pub enum CliError {
     Factlite(factlite::Error),
     /// A dot command that does not exist or got the wrong arguments.
     Usage(String),
+    /// EDN that is neither a query nor transaction data.
+    NotAStatement(String),
     /// A file that cannot be read or written.
     Io {
         /// The file.
@@ -45,6 +47,7 @@ impl CliError {
         match self {
             CliError::Factlite(error) => error.category().keyword(),
             CliError::Usage(_) => ":error/usage",
+            CliError::NotAStatement(_) => factlite::ErrorCategory::Parse.keyword(),
             CliError::Io { .. } => ":error/io",
             CliError::Import { .. } => ":error/import",
             CliError::Interrupted => ":error/interrupted",
@@ -69,7 +72,7 @@ impl CliError {
                 format!("not valid EDN: {}", error.message)
             }
             CliError::Factlite(error) => error.to_string(),
-            CliError::Usage(message) => message.clone(),
+            CliError::Usage(message) | CliError::NotAStatement(message) => message.clone(),
             CliError::Io { path, error } => format!("{}: {error}", path.display()),
             CliError::Import {
                 path,

@@ -220,14 +220,10 @@ impl Session {
             let report = self.store.transact(form)?;
             Ok(tx_summary(&report))
         } else {
-            Err(CliError::Factlite(factlite::Error::from(edn::ParseError {
-                line: 1,
-                column: 1,
-                message: format!(
-                    "expected a query ([:find ...] or {{:find ...}}), a vector of transaction data or a .command, found {} {form}",
-                    article(form.kind_name())
-                ),
-            })))
+            Err(CliError::NotAStatement(format!(
+                "expected a query ([:find ...] or {{:find ...}}), a vector of transaction data or a .command, found {} {form}",
+                article(form.kind_name())
+            )))
         }
     }
 

@@ -1,0 +1,223 @@
+//! The interactive REPL driven through a pseudo-terminal, as a person
+//! would: history kept between sessions, input spread over several lines,
+//! Tab completion, Ctrl-C during a long recursive query, and every error
+//! category typed at the prompt. Every wait is bounded by [`TIMEOUT_MS`].
+
+#![cfg(unix)]
+
+use std::path::Path;
+use std::process::Command;
+
+use rexpect::session::{spawn_command, PtySession};
+
+/// The longest any expected output may take to appear.
+const TIMEOUT_MS: u64 = 20_000;
+
+/// `factlite` on a terminal in `dir`, with its history in `dir/history`.
+fn spawn(dir: &Path, args: &[&str]) -> PtySession {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_factlite"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("FACTLITE_HISTORY", dir.join("history"))
+        .env("TERM", "xterm");
+    let mut session = spawn_command(command, Some(TIMEOUT_MS)).expect("factlite starts on a pty");
+    session.exp_string("Type .help").expect("banner");
+    session.exp_string("factlite> ").expect("first prompt");
+    session
+}
+
+/// Leaves with Ctrl-D and waits for the process to end.
+fn leave(mut session: PtySession) {
+    session.send_control('d').expect("Ctrl-D");
+    session.exp_eof().expect("factlite ends on Ctrl-D");
+}
+
+/// Sends keys without a newline, as typed.
+fn type_keys(session: &mut PtySession, keys: &str) {
+    session.send(keys).expect("keys sent");
+    session.flush().expect("keys flushed");
+    // Let the line editor take each key sequence on its own.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+}
+
+fn run(dir: &Path, statements: &str) {
+    let output = Command::new(env!("CARGO_BIN_EXE_factlite"))
+        .args(["test.db", "-e", statements])
+        .current_dir(dir)
+        .output()
+        .expect("factlite -e runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+const PEOPLE: &str = r#"[{:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+ {:db/ident :person/age :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]
+[{:person/name "Ann" :person/age 31} {:person/name "Bo" :person/age 29}]"#;
+
+#[test]
+fn history_is_kept_between_sessions() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    run(dir.path(), PEOPLE);
+    let mut session = spawn(dir.path(), &["test.db"]);
+    session
+        .send_line("[:find ?a . :where [?p :person/name \"Bo\"] [?p :person/age ?a]]")
+        .expect("query typed");
+    session.exp_string("29").expect("the query ran");
+    session.exp_string("factlite> ").expect("prompt");
+    leave(session);
+    let history = std::fs::read_to_string(dir.path().join("history")).expect("history file");
+    assert!(history.contains(":person/name \"Bo\""), "{history}");
+
+    let mut session = spawn(dir.path(), &["test.db"]);
+    // Up arrow brings the last statement of the earlier session back.
+    type_keys(&mut session, "\x1b[A");
+    type_keys(&mut session, "\r");
+    session
+        .exp_string("(1 row)")
+        .expect("the recalled query ran");
+    leave(session);
+}
+
+#[test]
+fn input_goes_on_over_lines_until_the_brackets_balance() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    run(dir.path(), PEOPLE);
+    let mut session = spawn(dir.path(), &["test.db"]);
+    session.send_line("[:find ?name").expect("first line");
+    session
+        .send_line(" :where [?p :person/name ?name]")
+        .expect("second line");
+    session
+        .send_line("        [?p :person/age 31]]")
+        .expect("last line");
+    session
+        .exp_string("Ann")
+        .expect("the three lines ran as one query");
+    session.exp_string("(1 row)").expect("row count");
+    leave(session);
+}
+
+#[test]
+fn tab_completes_dot_commands_and_attribute_names() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    run(dir.path(), PEOPLE);
+    let mut session = spawn(dir.path(), &["test.db"]);
+    type_keys(&mut session, ".sch\t");
+    type_keys(&mut session, " :person/ag\t");
+    type_keys(&mut session, "\r");
+    session
+        .exp_string("{:db/ident :person/age, :db/valueType :db.type/long")
+        .expect(".schema :person/age ran");
+    leave(session);
+}
+
+#[test]
+fn ctrl_c_cancels_a_long_recursive_query_and_the_session_goes_on() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // A cycle of 2,000 nodes: its transitive closure has 4,000,000 pairs,
+    // far more than the query can list before it is cancelled.
+    let nodes: Vec<String> = (0..2000)
+        .map(|i| format!("{{:db/id \"n{i}\" :node/next \"n{}\"}}", (i + 1) % 2000))
+        .collect();
+    run(
+        dir.path(),
+        &format!(
+            "[{{:db/ident :node/next :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}}]\n[{}]",
+            nodes.join(" ")
+        ),
+    );
+    let mut session = spawn(dir.path(), &["test.db"]);
+    session
+        .send_line(".rules [[(reach ?a ?b) [?a :node/next ?b]] [(reach ?a ?b) [?a :node/next ?x] (reach ?x ?b)]]")
+        .expect("rules typed");
+    session
+        .exp_string("2 rules installed")
+        .expect("rules installed");
+    session.exp_string("factlite> ").expect("prompt");
+    session
+        .send_line("[:find (count ?b) . :in $ % :where (reach ?a ?b)]")
+        .expect("query typed");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    session.send_control('c').expect("Ctrl-C");
+    session
+        .exp_string(":error/interrupted interrupted (Ctrl-C); nothing was changed")
+        .expect("the query was cancelled");
+    session.exp_string("factlite> ").expect("the REPL goes on");
+    session
+        .send_line("[:find (count ?n) . :where [?n :node/next]]")
+        .expect("next query typed");
+    session.exp_string("2000").expect("the next query runs");
+    leave(session);
+}
+
+#[test]
+fn every_error_category_typed_at_the_prompt_gives_one_line_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // No database argument: the sample database of films.
+    let mut session = spawn(dir.path(), &[]);
+    session
+        .send_line(".export before.edn")
+        .expect("export typed");
+    session.exp_string("wrote before.edn").expect("exported");
+    session.exp_string("factlite> ").expect("prompt");
+    let cases = [
+        (
+            "[:find ?t :wher [?f :film/title ?t]]",
+            ":error/parse unknown query section :wher",
+        ),
+        ("[{:film/title \"Solaris\"} :film/year]", ":error/parse"),
+        ("(+ 1 2)", ":error/parse expected a query"),
+        (
+            "[{:film/titel \"Solaris\"}]",
+            ":error/unknown-attribute unknown attribute :film/titel",
+        ),
+        (
+            "[{:film/title \"Solaris\" :film/year \"1972\"}]",
+            ":error/type-mismatch value \"1972\" for attribute :film/year",
+        ),
+        (
+            "[[:db/add [:film/title \"Jaws\"] :film/title \"Alien\"]]",
+            ":error/unique-conflict unique conflict: :film/title \"Alien\"",
+        ),
+        (
+            "[[:db/add [:person/name \"Nobody\"] :person/name \"X\"]]",
+            ":error/unknown-entity unknown entity: lookup ref [:person/name \"Nobody\"]",
+        ),
+        (
+            "[[:db/cas [:film/title \"Jaws\"] :film/year 1976 1977]]",
+            ":error/cas-failed compare-and-swap failed",
+        ),
+        (
+            "[{:db/ident :film/year :db/valueType :db.type/string}]",
+            ":error/schema schema change refused: :film/year",
+        ),
+        (
+            "[:find ?x :where [?f :film/title ?t]]",
+            ":error/query query cannot run: ?x in :find is not bound",
+        ),
+    ];
+    for (statement, message) in cases {
+        session.send_line(statement).expect("statement typed");
+        session.exp_string(message).expect(message);
+        let rest = session.exp_string("factlite> ").expect("the REPL goes on");
+        // The rest of the message ends its one line, before the prompt.
+        assert_eq!(
+            rest.matches('\n').count(),
+            1,
+            "{statement}: not one line: {rest:?}"
+        );
+    }
+    session
+        .send_line(".export after.edn")
+        .expect("export typed");
+    session.exp_string("wrote after.edn").expect("exported");
+    leave(session);
+    let before = std::fs::read_to_string(dir.path().join("before.edn")).expect("before.edn");
+    let after = std::fs::read_to_string(dir.path().join("after.edn")).expect("after.edn");
+    assert!(before.contains(":film/title \"Jaws\""));
+    assert_eq!(before, after, "the failed statements changed the store");
+}
