@@ -19,6 +19,7 @@ use factlite_query::{
     Rule, Variable,
 };
 
+use crate::counting::Counting;
 use crate::error::{Error, Result};
 use crate::rewrite::{self, Fresh};
 
@@ -46,6 +47,8 @@ pub struct Definition {
     pub recursive_attributes: Option<Option<HashSet<Keyword>>>,
     /// The `:order-by` terms as positions among the find elements.
     pub order: Vec<(usize, bool)>,
+    /// The counting form, when the body is a union of conjunctions.
+    pub counting: Option<Counting>,
 }
 
 /// A query returning the keys whose rows a changed datom can reach.
@@ -140,7 +143,9 @@ impl Definition {
                 })
                 .collect()
         };
+        let counting = Counting::analyse(&query, &inlined, &mut fresh);
         Ok(Definition {
+            counting,
             columns: column_names(&elements),
             attributes: rewrite::attributes_read(&query.where_clauses, &rules),
             inputs,

@@ -28,26 +28,29 @@
 //! history. The table layout is in `table`.
 
 mod auto;
+mod counting;
 mod definition;
 mod error;
 mod rewrite;
 mod table;
+mod view;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use factlite_core::{bootstrap, Entid};
 use factlite_edn::{Keyword, Value};
-use factlite_planner::{NamedSource, Plan};
+use factlite_planner::Plan;
+
+use definition::Definition;
 use factlite_query::TxForm;
 use factlite_store::{Db, Store, TxReport, WriteHook};
 use indexmap::IndexMap;
 
 pub use auto::AutoPolicy;
-use definition::Definition;
 pub use error::{Error, Result};
 pub use rewrite::DELTA_SOURCE;
-use table::Table;
+use view::{parse_edn, rows_of, View};
 
 /// The attributes that hold view definitions.
 const DEFINITION_SCHEMA: &str = r#"[
@@ -62,9 +65,6 @@ const DEFINITION_SCHEMA: &str = r#"[
  {:db/ident :factlite.view/automatic :db/valueType :db.type/boolean
   :db/cardinality :db.cardinality/one
   :db/doc "Whether the view was materialized by the automatic policy."}]"#;
-
-/// The SQL table through which delta queries read a transaction's datoms.
-const DELTA_TABLE: &str = "temp.fl_delta";
 
 /// Attributes of attributes whose change alters what a view reads.
 const SCHEMA_ATTRIBUTES: [Entid; 7] = [
@@ -116,40 +116,6 @@ pub struct ViewChange {
 
 /// A callback for a view's changes.
 pub type Subscriber = Box<dyn FnMut(&ViewChange)>;
-
-/// Per-connection counters of one view.
-#[derive(Clone, Debug, Default)]
-struct Stats {
-    hits: u64,
-    maintained: u64,
-    rebuilds: u64,
-    maintenance: Duration,
-    last_used: u64,
-}
-
-/// One view as the registry keeps it.
-struct View {
-    query_text: String,
-    /// The query's normalized text and the inputs' text: what a query
-    /// call must match to be answered from this view.
-    normalized: String,
-    args: String,
-    definition: Definition,
-    table: Table,
-    automatic: bool,
-    /// The view's query planned, for the shape of its result (on first
-    /// read after a schema change).
-    read_plan: Option<Plan>,
-    /// The delta queries, planned (on first need after a schema change).
-    delta_plans: Option<Vec<(Option<Keyword>, Plan)>>,
-    /// This transaction: the keys to recheck (`None`: untouched).
-    touched: Option<HashSet<Vec<Value>>>,
-    /// This transaction: recompute the whole view.
-    rebuild: bool,
-    /// This transaction: the table is to be created and filled.
-    installing: bool,
-    stats: Stats,
-}
 
 /// The materialized views of one store connection.
 pub struct Views {
@@ -245,9 +211,7 @@ impl Views {
         };
         self.dropping = None;
         for view in self.views.values_mut() {
-            view.touched = None;
-            view.rebuild = false;
-            view.installing = false;
+            view.reset();
         }
         outcome
     }
@@ -442,13 +406,10 @@ impl Views {
         let fail = |e: Error| (String::new(), e);
         let schema = store.schema().map_err(|e| fail(e.into()))?;
         fill_delta(store, report, &schema).map_err(fail)?;
-        let mut attributes: HashSet<Keyword> = HashSet::new();
+        let attributes = attributes_of(report, &schema);
         let mut changed_attributes: HashSet<Entid> = HashSet::new();
         let mut idents_changed = false;
         for datom in &report.datoms {
-            if let Some(ident) = schema.ident(datom.a) {
-                attributes.insert(ident.clone());
-            }
             if SCHEMA_ATTRIBUTES.contains(&datom.a) {
                 changed_attributes.insert(datom.e);
                 idents_changed |= datom.a == bootstrap::DB_IDENT;
@@ -460,30 +421,25 @@ impl Views {
                 continue;
             }
             let schema_touched = idents_changed
-                || view.definition.attributes.as_ref().is_none_or(|read| {
-                    read.iter().any(|k| {
-                        schema
-                            .entid(k)
-                            .is_some_and(|id| changed_attributes.contains(&id))
-                    })
-                }) && !changed_attributes.is_empty();
+                || !changed_attributes.is_empty()
+                    && view.definition.attributes.as_ref().is_none_or(|read| {
+                        read.iter().any(|k| {
+                            schema
+                                .entid(k)
+                                .is_some_and(|id| changed_attributes.contains(&id))
+                        })
+                    });
             if schema_touched {
                 view.rebuild = true;
-                view.delta_plans = None;
-                view.read_plan = None;
+                view.forget_plans();
+            } else if !view.definition.reads_any(&attributes) {
                 continue;
-            }
-            if !view.definition.reads_any(&attributes) {
-                continue;
-            }
-            if view.definition.recursion_reads_any(&attributes) {
+            } else if view.definition.recursion_reads_any(&attributes) {
                 view.rebuild = true;
-                continue;
+            } else {
+                view.prepare(&db, &attributes)
+                    .map_err(|e| (name.clone(), e))?;
             }
-            let mut keys = HashSet::new();
-            view.collect_keys(&db, &attributes, &mut keys)
-                .map_err(|e| (name.clone(), e))?;
-            view.touched = Some(keys);
         }
         Ok(())
     }
@@ -492,34 +448,22 @@ impl Views {
         let conn = db.store().connection();
         if let Some(name) = &self.dropping {
             if let Some(view) = self.views.get(name) {
-                view.table.drop_table(conn).map_err(|e| (name.clone(), e))?;
+                view.drop_tables(conn).map_err(|e| (name.clone(), e))?;
             }
         }
         let schema = db.schema().map_err(|e| (String::new(), e.into()))?;
-        let mut attributes: HashSet<Keyword> = HashSet::new();
-        for datom in &report.datoms {
-            if let Some(ident) = schema.ident(datom.a) {
-                attributes.insert(ident.clone());
-            }
-        }
+        let attributes = attributes_of(report, &schema);
         for (name, view) in self.views.iter_mut() {
             if Some(name) == self.dropping.as_ref() {
                 continue;
             }
             let started = Instant::now();
-            let change = if view.installing {
-                view.table.create(conn).map_err(|e| (name.clone(), e))?;
-                view.recompute(db, report.tx, name)
-            } else if view.rebuild {
-                view.stats.rebuilds += 1;
-                view.recompute(db, report.tx, name)
-            } else if let Some(mut keys) = view.touched.take() {
-                view.collect_keys(db, &attributes, &mut keys)
-                    .and_then(|()| view.recheck(db, report.tx, name, keys))
-            } else {
+            let change = view
+                .maintain(db, report.tx, name, &attributes)
+                .map_err(|e| (name.clone(), e))?;
+            let Some(change) = change else {
                 continue;
-            }
-            .map_err(|e| (name.clone(), e))?;
+            };
             view.stats.maintained += 1;
             view.stats.maintenance += started.elapsed();
             if !change.added.is_empty() || !change.removed.is_empty() {
@@ -528,6 +472,15 @@ impl Views {
         }
         Ok(())
     }
+}
+
+/// The idents of the attributes a transaction's datoms have.
+fn attributes_of(report: &TxReport, schema: &factlite_core::Schema) -> HashSet<Keyword> {
+    report
+        .datoms
+        .iter()
+        .filter_map(|d| schema.ident(d.a).cloned())
+        .collect()
 }
 
 impl WriteHook for Views {
@@ -545,133 +498,6 @@ impl WriteHook for Views {
         }
         self.after(db, report)
             .map_err(|(view, error)| self.hook_failure(&view, error))
-    }
-}
-
-impl View {
-    fn new(name: &str, query_text: &str, args: &str, automatic: bool) -> Result<View> {
-        let query = factlite_query::parse_query(&parse_edn(query_text)?)
-            .map_err(|e| Error::Parse(format!("view {name:?}: {e}")))?;
-        let inputs = match parse_edn(args)? {
-            Value::Vector(items) => items,
-            other => return Err(Error::Parse(format!("view inputs must be a vector, not {other}"))),
-        };
-        let definition = Definition::new(query, inputs)?;
-        let table = Table::new(name, &definition.columns, &definition.key_positions);
-        Ok(View {
-            query_text: query_text.to_string(),
-            normalized: factlite_query::normalized_text(&definition.query),
-            args: args.to_string(),
-            definition,
-            table,
-            automatic,
-            read_plan: None,
-            delta_plans: None,
-            touched: None,
-            rebuild: false,
-            installing: false,
-            stats: Stats::default(),
-        })
-    }
-
-    /// Runs the delta queries whose attribute the transaction touched,
-    /// adding the keys they return.
-    fn collect_keys(
-        &mut self,
-        db: &Db,
-        attributes: &HashSet<Keyword>,
-        keys: &mut HashSet<Vec<Value>>,
-    ) -> Result<()> {
-        if self.definition.key_positions.is_empty() {
-            // One group (an aggregate without grouping): recheck it.
-            keys.insert(Vec::new());
-            return Ok(());
-        }
-        if self.delta_plans.is_none() {
-            let sources = [NamedSource {
-                name: DELTA_SOURCE.to_string(),
-                table: DELTA_TABLE.to_string(),
-            }];
-            let mut plans = Vec::with_capacity(self.definition.delta_queries.len());
-            for delta in &self.definition.delta_queries {
-                let plan = db.plan_with_sources(&delta.query, &self.definition.inputs, &sources)?;
-                plans.push((delta.attribute.clone(), plan));
-            }
-            self.delta_plans = Some(plans);
-        }
-        for (attribute, plan) in self.delta_plans.iter().flatten() {
-            if attribute.as_ref().is_some_and(|a| !attributes.contains(a)) {
-                continue;
-            }
-            keys.extend(rows_of(db.run_plan(plan, &self.definition.inputs)?));
-        }
-        Ok(())
-    }
-
-    /// Recomputes the whole view.
-    fn recompute(&mut self, db: &Db, tx: Entid, name: &str) -> Result<ViewChange> {
-        let conn = db.store().connection();
-        let inputs = &self.definition.inputs;
-        let plan = db.plan(&self.definition.materialized, inputs)?;
-        let fresh: HashSet<Vec<Value>> = rows_of(db.run_plan(&plan, inputs)?).into_iter().collect();
-        let old: HashSet<Vec<Value>> = if self.installing {
-            HashSet::new()
-        } else {
-            self.table.rows(conn)?.into_iter().collect()
-        };
-        self.apply(conn, tx, name, old, fresh)
-    }
-
-    /// Re-derives the rows of `keys` and brings the table in line.
-    fn recheck(
-        &mut self,
-        db: &Db,
-        tx: Entid,
-        name: &str,
-        keys: HashSet<Vec<Value>>,
-    ) -> Result<ViewChange> {
-        let conn = db.store().connection();
-        let mut old = HashSet::new();
-        let mut fresh = HashSet::new();
-        let keys: Vec<Vec<Value>> = keys.into_iter().collect();
-        // A few hundred keys per statement keeps the bound parameters well
-        // under SQLite's limit.
-        for chunk in keys.chunks(256) {
-            for key in chunk {
-                old.extend(self.table.rows_with_key(conn, key)?);
-            }
-            let (query, inputs) = self
-                .definition
-                .recheck(chunk.iter().cloned().map(Value::Vector).collect());
-            let plan = db.plan(&query, &inputs)?;
-            fresh.extend(rows_of(db.run_plan(&plan, &inputs)?));
-        }
-        self.apply(conn, tx, name, old, fresh)
-    }
-
-    /// Deletes `old - fresh`, inserts `fresh - old`.
-    fn apply(
-        &mut self,
-        conn: &rusqlite::Connection,
-        tx: Entid,
-        name: &str,
-        old: HashSet<Vec<Value>>,
-        fresh: HashSet<Vec<Value>>,
-    ) -> Result<ViewChange> {
-        let removed: Vec<Vec<Value>> = old.difference(&fresh).cloned().collect();
-        let added: Vec<Vec<Value>> = fresh.difference(&old).cloned().collect();
-        for row in &removed {
-            self.table.delete(conn, row)?;
-        }
-        for row in &added {
-            self.table.insert(conn, row)?;
-        }
-        Ok(ViewChange {
-            view: name.to_string(),
-            tx,
-            added,
-            removed,
-        })
     }
 }
 
@@ -700,20 +526,6 @@ fn fill_delta(store: &Store, report: &TxReport, schema: &factlite_core::Schema) 
         ])?;
     }
     Ok(())
-}
-
-/// The rows of a relation result.
-fn rows_of(result: Value) -> Vec<Vec<Value>> {
-    match result {
-        Value::Set(items) => items
-            .into_iter()
-            .filter_map(|row| match row {
-                Value::Vector(values) => Some(values),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// The view's rows as its query's result: pulls, ordering, paging, shape.
@@ -773,10 +585,6 @@ fn kw(text: &str) -> Keyword {
 
 fn name_attribute() -> Keyword {
     kw("factlite.view/name")
-}
-
-fn parse_edn(text: &str) -> Result<Value> {
-    factlite_edn::parse(text).map_err(|e| Error::Parse(e.to_string()))
 }
 
 fn parse_tx(value: &Value) -> Result<Vec<TxForm>> {

@@ -87,7 +87,8 @@ fn collect_calls(clauses: &[Clause], out: &mut HashSet<String>) {
 pub struct Fresh(usize);
 
 impl Fresh {
-    fn variable(&mut self) -> Variable {
+    /// A variable no query has used.
+    pub fn variable(&mut self) -> Variable {
         self.0 += 1;
         Variable(format!("?__v{}", self.0))
     }
@@ -123,7 +124,7 @@ fn inline_at_depth(
                     out.push(clause.clone());
                     continue;
                 }
-                let (mut grounds, call_vars) = call_variables(args, fresh);
+                let (mut grounds, call_vars) = cvariables_of(args, fresh);
                 out.append(&mut grounds);
                 let mut branches = Vec::with_capacity(bodies.len());
                 for rule in bodies {
@@ -169,7 +170,7 @@ fn dedup(vars: Vec<Variable>) -> Vec<Variable> {
 
 /// The variable each call argument stands for: the argument itself, or a
 /// fresh variable bound to a constant by `ground`; `None` for `_`.
-fn call_variables(args: &[Term], fresh: &mut Fresh) -> (Vec<Clause>, Vec<Option<Variable>>) {
+fn cvariables_of(args: &[Term], fresh: &mut Fresh) -> (Vec<Clause>, Vec<Option<Variable>>) {
     let mut grounds = Vec::new();
     let vars = args
         .iter()
@@ -202,7 +203,7 @@ fn rename_rule_body(rule: &Rule, call: &[Option<Variable>], fresh: &mut Fresh) -
     }
     let mut body_vars = Vec::new();
     for clause in &rule.body {
-        all_variables(clause, &mut body_vars);
+        variables_of(clause, &mut body_vars);
     }
     for var in body_vars {
         names
@@ -213,7 +214,7 @@ fn rename_rule_body(rule: &Rule, call: &[Option<Variable>], fresh: &mut Fresh) -
 }
 
 /// Every variable written anywhere in a clause, nested ones included.
-fn all_variables(clause: &Clause, out: &mut Vec<Variable>) {
+pub fn variables_of(clause: &Clause, out: &mut Vec<Variable>) {
     let term = |t: &Term, out: &mut Vec<Variable>| {
         if let Term::Variable(v) = t {
             out.push(v.clone());
@@ -237,13 +238,13 @@ fn all_variables(clause: &Clause, out: &mut Vec<Variable>) {
             branches
                 .iter()
                 .flatten()
-                .for_each(|c| all_variables(c, out));
+                .for_each(|c| variables_of(c, out));
         }
         Clause::Not { join, clauses } => {
             if let Some(join) = join {
                 out.extend(join.iter().cloned());
             }
-            clauses.iter().for_each(|c| all_variables(c, out));
+            clauses.iter().for_each(|c| variables_of(c, out));
         }
         Clause::RuleCall { args, .. } => args.iter().for_each(|t| term(t, out)),
     }
@@ -422,16 +423,7 @@ fn clause_sites(clause: &Clause, fresh: &mut Fresh) -> Vec<(Option<Keyword>, Vec
             // Inside a not-join, variables other than the join's are local:
             // made fresh so the positive join cannot capture outer ones.
             let body: Vec<Clause> = match join {
-                Some(join) => {
-                    let mut inner = Vec::new();
-                    clauses.iter().for_each(|c| all_variables(c, &mut inner));
-                    let names: HashMap<String, Variable> = inner
-                        .into_iter()
-                        .filter(|v| !join.contains(v))
-                        .map(|v| (v.0, fresh.variable()))
-                        .collect();
-                    clauses.iter().map(|c| rename_clause(c, &names)).collect()
-                }
+                Some(join) => localize(clauses, join, fresh),
                 None => clauses.clone(),
             };
             delta_sites(&body, fresh)
@@ -441,6 +433,20 @@ fn clause_sites(clause: &Clause, fresh: &mut Fresh) -> Vec<(Option<Keyword>, Vec
         }
         Clause::Predicate(_) | Clause::Function { .. } | Clause::RuleCall { .. } => Vec::new(),
     }
+}
+
+/// `clauses` with every variable other than `shared` renamed fresh: the
+/// body of a `not-join` or an `or-join` branch, whose other variables are
+/// its own.
+pub fn localize(clauses: &[Clause], shared: &[Variable], fresh: &mut Fresh) -> Vec<Clause> {
+    let mut inner = Vec::new();
+    clauses.iter().for_each(|c| variables_of(c, &mut inner));
+    let names: HashMap<String, Variable> = inner
+        .into_iter()
+        .filter(|v| !shared.contains(v))
+        .map(|v| (v.0, fresh.variable()))
+        .collect();
+    clauses.iter().map(|c| rename_clause(c, &names)).collect()
 }
 
 /// The entity term and attribute terms of `missing?`, `get-else` and

@@ -19,7 +19,11 @@
 //!
 //! A pull in `:find` is kept as the entity id; the pull runs when the view
 //! is read. Rows are distinct; an index on the key columns serves
-//! maintenance.
+//! maintenance. A view maintained by counting (see `counting`) has a
+//! second table, `"view_NAME__support"`, with the same pairs of columns for
+//! each variable of the aggregated tuple and `n`, the number of derivations
+//! of that tuple; the view table of an aggregate then also has
+//! `fl_tuples`, the number of tuples in the group.
 
 use factlite_edn::{Instant, Uuid, Value};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -34,44 +38,70 @@ pub struct Table {
     pub name: String,
     columns: Vec<String>,
     key_positions: Vec<usize>,
+    /// An INTEGER column counting something per row, when the table has one.
+    counter: Option<String>,
 }
 
 impl Table {
-    /// The table of view `view` with the given element columns.
-    pub fn new(view: &str, columns: &[String], key_positions: &[usize]) -> Table {
+    /// The table `name` with the given value columns, indexed on the
+    /// columns at `key_positions`, and a counter column when given.
+    pub fn new(
+        name: &str,
+        columns: &[String],
+        key_positions: &[usize],
+        counter: Option<&str>,
+    ) -> Table {
         Table {
-            name: quote(&format!("view_{view}")),
+            name: quote(name),
             columns: columns.to_vec(),
             key_positions: key_positions.to_vec(),
+            counter: counter.map(quote),
         }
     }
 
-    fn all_columns(&self) -> Vec<String> {
+    fn value_columns(&self) -> Vec<String> {
         self.columns
             .iter()
             .flat_map(|c| [quote(c), quote(&format!("{c}_type"))])
             .collect()
     }
 
-    /// Creates the table (replacing an old one) and its key index.
+    fn all_columns(&self) -> Vec<String> {
+        let mut columns = self.value_columns();
+        columns.extend(self.counter.clone());
+        columns
+    }
+
+    /// Creates the table (replacing an old one) and its key index; a table
+    /// with a counter also gets a unique index on all its values, since
+    /// counted rows are looked up whole.
     pub fn create(&self, conn: &Connection) -> Result<()> {
-        let index = quote(&format!("{}_key", self.name.trim_matches('"')));
+        let bare = self.name.trim_matches('"').to_string();
+        let mut columns = self.value_columns();
+        if let Some(counter) = &self.counter {
+            columns.push(format!("{counter} INTEGER NOT NULL"));
+        }
         let mut sql = format!(
             "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({});",
-            self.all_columns().join(", "),
+            columns.join(", "),
             name = self.name
         );
-        if !self.key_positions.is_empty() {
-            let keys: Vec<String> = self
-                .key_positions
-                .iter()
-                .map(|&p| quote(&self.columns[p]))
-                .collect();
-            sql.push_str(&format!(
-                "CREATE INDEX {index} ON {} ({});",
+        let index = |suffix: &str, positions: &[usize], unique: bool| {
+            let keys: Vec<String> = positions.iter().map(|&p| quote(&self.columns[p])).collect();
+            format!(
+                "CREATE {}INDEX {} ON {} ({});",
+                if unique { "UNIQUE " } else { "" },
+                quote(&format!("{bare}_{suffix}")),
                 self.name,
                 keys.join(", ")
-            ));
+            )
+        };
+        if !self.key_positions.is_empty() {
+            sql.push_str(&index("key", &self.key_positions, false));
+        }
+        if self.counter.is_some() && !self.columns.is_empty() {
+            let all: Vec<usize> = (0..self.columns.len()).collect();
+            sql.push_str(&index("row", &all, false));
         }
         conn.execute_batch(&sql)?;
         Ok(())
@@ -85,19 +115,38 @@ impl Table {
 
     /// Every row.
     pub fn rows(&self, conn: &Connection) -> Result<Vec<Vec<Value>>> {
-        let sql = format!("SELECT {} FROM {}", self.all_columns().join(", "), self.name);
-        let mut statement = conn.prepare_cached(&sql)?;
-        let mut rows = statement.query([])?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(self.decode_row(row)?);
-        }
-        Ok(out)
+        Ok(self
+            .select(conn, "1", Vec::new())?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect())
     }
 
     /// The rows whose key is `key` (values at the key positions).
     pub fn rows_with_key(&self, conn: &Connection, key: &[Value]) -> Result<Vec<Vec<Value>>> {
+        Ok(self
+            .counted_rows_with_key(conn, key)?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect())
+    }
+
+    /// The rows whose key is `key`, with their counters.
+    pub fn counted_rows_with_key(
+        &self,
+        conn: &Connection,
+        key: &[Value],
+    ) -> Result<Vec<(Vec<Value>, i64)>> {
         let (condition, params) = self.key_condition(key);
+        self.select(conn, &condition, params)
+    }
+
+    fn select(
+        &self,
+        conn: &Connection,
+        condition: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<Vec<(Vec<Value>, i64)>> {
         let sql = format!(
             "SELECT {} FROM {} WHERE {condition}",
             self.all_columns().join(", "),
@@ -107,9 +156,46 @@ impl Table {
         let mut rows = statement.query(params_from_iter(params))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            out.push(self.decode_row(row)?);
+            let counter = match self.counter {
+                Some(_) => row.get(self.columns.len() * 2)?,
+                None => 0,
+            };
+            out.push((self.decode_row(row)?, counter));
         }
         Ok(out)
+    }
+
+    /// The counter of a row; 0 when the row is absent.
+    pub fn counter(&self, conn: &Connection, row: &[Value]) -> Result<i64> {
+        let positions: Vec<usize> = (0..row.len()).collect();
+        let (condition, params) = self.condition(&positions, row);
+        Ok(self
+            .select(conn, &condition, params)?
+            .first()
+            .map_or(0, |(_, n)| *n))
+    }
+
+    /// Sets the counter of a row.
+    pub fn set_counter(&self, conn: &Connection, row: &[Value], counter: i64) -> Result<()> {
+        let Some(column) = &self.counter else {
+            return Ok(());
+        };
+        let positions: Vec<usize> = (0..row.len()).collect();
+        let (condition, mut params) = self.condition(&positions, row);
+        params.push(SqlValue::Integer(counter));
+        conn.prepare_cached(&format!(
+            "UPDATE {} SET {column} = ?{} WHERE {condition}",
+            self.name,
+            params.len()
+        ))?
+        .execute(params_from_iter(params))?;
+        Ok(())
+    }
+
+    /// Deletes every row.
+    pub fn clear(&self, conn: &Connection) -> Result<()> {
+        conn.execute_batch(&format!("DELETE FROM {}", self.name))?;
+        Ok(())
     }
 
     /// The number of rows.
@@ -119,20 +205,24 @@ impl Table {
             .query_row([], |row| row.get(0))?)
     }
 
-    /// Inserts a row.
-    pub fn insert(&self, conn: &Connection, row: &[Value]) -> Result<()> {
-        let placeholders: Vec<String> = (1..=row.len() * 2).map(|i| format!("?{i}")).collect();
+    /// Inserts a row, with its counter when the table has one.
+    pub fn insert(&self, conn: &Connection, row: &[Value], counter: i64) -> Result<()> {
+        let columns = self.all_columns();
+        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({})",
             self.name,
-            self.all_columns().join(", "),
+            columns.join(", "),
             placeholders.join(", ")
         );
-        let mut params = Vec::with_capacity(row.len() * 2);
+        let mut params = Vec::with_capacity(columns.len());
         for value in row {
             let (sql_value, kind) = encode(value);
             params.push(sql_value);
             params.push(SqlValue::Text(kind.to_string()));
+        }
+        if self.counter.is_some() {
+            params.push(SqlValue::Integer(counter));
         }
         conn.prepare_cached(&sql)?
             .execute(params_from_iter(params))?;

@@ -1,0 +1,633 @@
+//! One view's maintenance, in the two steps of a transaction: before the
+//! datoms are written (`prepare`, against the old state) and after
+//! (`maintain`, against the new state).
+//!
+//! A view is kept in one of two ways, chosen from its query:
+//! - by counting (`counting`), when its body is a union of conjunctions:
+//!   the derivations a transaction creates and destroys move per-tuple
+//!   counts, and only tuples whose count leaves or reaches zero change the
+//!   view;
+//! - by rechecking, otherwise (negation, `get-else`, `missing?`,
+//!   `fulltext`, recursion): the delta queries of `rewrite` find the keys
+//!   whose rows the transaction can have changed, and the recheck query
+//!   derives those rows again from the indexes.
+
+use std::collections::{HashMap, HashSet};
+
+use factlite_core::Entid;
+use factlite_edn::{Keyword, Value};
+use factlite_planner::{NamedSource, Plan};
+use factlite_store::Db;
+use rusqlite::Connection;
+
+use crate::counting::{Counting, Element};
+use crate::definition::Definition;
+use crate::error::{Error, Result};
+use crate::rewrite::DELTA_SOURCE;
+use crate::table::Table;
+use crate::ViewChange;
+
+/// The SQL table through which delta queries read a transaction's datoms.
+pub const DELTA_TABLE: &str = "temp.fl_delta";
+
+/// Per-connection counters of one view.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub hits: u64,
+    pub maintained: u64,
+    pub rebuilds: u64,
+    pub maintenance: std::time::Duration,
+    pub last_used: u64,
+}
+
+/// What the first step of a transaction left for the second.
+enum Pending {
+    /// Recheck: the keys found against the old state.
+    Keys(HashSet<Vec<Value>>),
+    /// Counting: the derivations destroyed, per tuple.
+    Lost(HashMap<Vec<Value>, i64>),
+}
+
+/// Compiled delta queries, planned on first need after a schema change.
+enum DeltaPlans {
+    Recheck(Vec<(Option<Keyword>, Plan)>),
+    /// Per conjunction, per pattern: attribute, through a retracted datom,
+    /// through an asserted one.
+    Counting(Vec<Vec<(Option<Keyword>, Plan, Plan)>>),
+}
+
+/// One view as the registry keeps it.
+pub struct View {
+    pub query_text: String,
+    /// The query's normalized text and the inputs' text: what a query
+    /// call must match to be answered from this view.
+    pub normalized: String,
+    pub args: String,
+    pub definition: Definition,
+    pub table: Table,
+    /// The tuples and their derivation counts, for a counted view.
+    support: Option<Table>,
+    pub automatic: bool,
+    /// The view's query planned, for the shape of its result.
+    pub read_plan: Option<Plan>,
+    delta_plans: Option<DeltaPlans>,
+    pending: Option<Pending>,
+    /// This transaction: recompute the whole view.
+    pub rebuild: bool,
+    /// This transaction: the tables are to be created and filled.
+    pub installing: bool,
+    pub stats: Stats,
+}
+
+impl View {
+    /// A view of `query_text` (EDN) with inputs `args` (an EDN vector).
+    pub fn new(name: &str, query_text: &str, args: &str, automatic: bool) -> Result<View> {
+        let query = factlite_query::parse_query(&parse_edn(query_text)?)
+            .map_err(|e| Error::Parse(format!("view {name:?}: {e}")))?;
+        let inputs = match parse_edn(args)? {
+            Value::Vector(items) => items,
+            other => {
+                return Err(Error::Parse(format!(
+                    "view inputs must be a vector, not {other}"
+                )))
+            }
+        };
+        let definition = Definition::new(query, inputs)?;
+        let table_name = format!("view_{name}");
+        let (table, support) = match &definition.counting {
+            Some(counting) if counting.aggregated => (
+                Table::new(
+                    &table_name,
+                    &definition.columns,
+                    &definition.key_positions,
+                    Some("fl_tuples"),
+                ),
+                Some(support_table(&table_name, counting)),
+            ),
+            Some(counting) => (
+                Table::new(
+                    &table_name,
+                    &definition.columns,
+                    &definition.key_positions,
+                    None,
+                ),
+                Some(support_table(&table_name, counting)),
+            ),
+            None => (
+                Table::new(
+                    &table_name,
+                    &definition.columns,
+                    &definition.key_positions,
+                    None,
+                ),
+                None,
+            ),
+        };
+        Ok(View {
+            query_text: query_text.to_string(),
+            normalized: factlite_query::normalized_text(&definition.query),
+            args: args.to_string(),
+            definition,
+            table,
+            support,
+            automatic,
+            read_plan: None,
+            delta_plans: None,
+            pending: None,
+            rebuild: false,
+            installing: false,
+            stats: Stats::default(),
+        })
+    }
+
+    /// Forgets plans made for an older schema.
+    pub fn forget_plans(&mut self) {
+        self.read_plan = None;
+        self.delta_plans = None;
+    }
+
+    /// Drops the view's tables.
+    pub fn drop_tables(&self, conn: &Connection) -> Result<()> {
+        self.table.drop_table(conn)?;
+        if let Some(support) = &self.support {
+            support.drop_table(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the transaction's work.
+    pub fn reset(&mut self) {
+        self.pending = None;
+        self.rebuild = false;
+        self.installing = false;
+    }
+
+    /// Before the write: what the old state says about the changed datoms
+    /// (`attributes` are theirs).
+    pub fn prepare(&mut self, db: &Db, attributes: &HashSet<Keyword>) -> Result<()> {
+        self.pending = Some(match &self.definition.counting {
+            Some(_) => Pending::Lost(self.derivations_through_delta(db, attributes, false)?),
+            None => {
+                let mut keys = HashSet::new();
+                self.collect_keys(db, attributes, &mut keys)?;
+                Pending::Keys(keys)
+            }
+        });
+        Ok(())
+    }
+
+    /// After the write: brings the tables in line with the new state.
+    /// `None` when the transaction did not concern the view.
+    pub fn maintain(
+        &mut self,
+        db: &Db,
+        tx: Entid,
+        name: &str,
+        attributes: &HashSet<Keyword>,
+    ) -> Result<Option<ViewChange>> {
+        let change = if self.installing {
+            self.table.create(db.store().connection())?;
+            if let Some(support) = &self.support {
+                support.create(db.store().connection())?;
+            }
+            self.build(db, tx, name)?
+        } else if self.rebuild {
+            self.stats.rebuilds += 1;
+            self.build(db, tx, name)?
+        } else {
+            match self.pending.take() {
+                None => return Ok(None),
+                Some(Pending::Keys(mut keys)) => {
+                    self.collect_keys(db, attributes, &mut keys)?;
+                    self.recheck(db, tx, name, keys)?
+                }
+                Some(Pending::Lost(lost)) => {
+                    let gained = self.derivations_through_delta(db, attributes, true)?;
+                    let mut delta = gained;
+                    for (tuple, n) in lost {
+                        *delta.entry(tuple).or_default() -= n;
+                    }
+                    delta.retain(|_, n| *n != 0);
+                    self.count(db.store().connection(), tx, name, delta)?
+                }
+            }
+        };
+        Ok(Some(change))
+    }
+
+    fn sources() -> [NamedSource; 1] {
+        [NamedSource {
+            name: DELTA_SOURCE.to_string(),
+            table: DELTA_TABLE.to_string(),
+        }]
+    }
+
+    fn plan_deltas(&mut self, db: &Db) -> Result<()> {
+        if self.delta_plans.is_some() {
+            return Ok(());
+        }
+        let sources = View::sources();
+        let inputs = &self.definition.inputs;
+        self.delta_plans = Some(match &self.definition.counting {
+            Some(counting) => DeltaPlans::Counting(
+                counting
+                    .conjuncts
+                    .iter()
+                    .map(|conjunct| {
+                        conjunct
+                            .sites
+                            .iter()
+                            .map(|site| {
+                                Ok((
+                                    site.attribute.clone(),
+                                    db.plan_with_sources(&site.retracted, inputs, &sources)?,
+                                    db.plan_with_sources(&site.asserted, inputs, &sources)?,
+                                ))
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            None => DeltaPlans::Recheck(
+                self.definition
+                    .delta_queries
+                    .iter()
+                    .map(|delta| {
+                        Ok((
+                            delta.attribute.clone(),
+                            db.plan_with_sources(&delta.query, inputs, &sources)?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        });
+        Ok(())
+    }
+
+    // ---- rechecking ----------------------------------------------------------
+
+    /// Runs the delta queries whose attribute the transaction touched,
+    /// adding the keys they return.
+    fn collect_keys(
+        &mut self,
+        db: &Db,
+        attributes: &HashSet<Keyword>,
+        keys: &mut HashSet<Vec<Value>>,
+    ) -> Result<()> {
+        if self.definition.key_positions.is_empty() {
+            // One group (an aggregate without grouping): recheck it.
+            keys.insert(Vec::new());
+            return Ok(());
+        }
+        self.plan_deltas(db)?;
+        if let Some(DeltaPlans::Recheck(plans)) = &self.delta_plans {
+            for (attribute, plan) in plans {
+                if attribute.as_ref().is_some_and(|a| !attributes.contains(a)) {
+                    continue;
+                }
+                keys.extend(rows_of(db.run_plan(plan, &self.definition.inputs)?));
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-derives the rows of `keys` and brings the table in line.
+    fn recheck(
+        &mut self,
+        db: &Db,
+        tx: Entid,
+        name: &str,
+        keys: HashSet<Vec<Value>>,
+    ) -> Result<ViewChange> {
+        let conn = db.store().connection();
+        let mut old = HashSet::new();
+        let mut fresh = HashSet::new();
+        let keys: Vec<Vec<Value>> = keys.into_iter().collect();
+        // A few hundred keys per statement keeps each statement small.
+        for chunk in keys.chunks(256) {
+            for key in chunk {
+                old.extend(self.table.rows_with_key(conn, key)?);
+            }
+            let (query, inputs) = self
+                .definition
+                .recheck(chunk.iter().cloned().map(Value::Vector).collect());
+            let plan = db.plan(&query, &inputs)?;
+            fresh.extend(rows_of(db.run_plan(&plan, &inputs)?));
+        }
+        self.replace(conn, tx, name, old, fresh)
+    }
+
+    /// Deletes `old - fresh`, inserts `fresh - old`.
+    fn replace(
+        &mut self,
+        conn: &Connection,
+        tx: Entid,
+        name: &str,
+        old: HashSet<Vec<Value>>,
+        fresh: HashSet<Vec<Value>>,
+    ) -> Result<ViewChange> {
+        let removed: Vec<Vec<Value>> = old.difference(&fresh).cloned().collect();
+        let added: Vec<Vec<Value>> = fresh.difference(&old).cloned().collect();
+        for row in &removed {
+            self.table.delete(conn, row)?;
+        }
+        for row in &added {
+            self.table.insert(conn, row, 0)?;
+        }
+        Ok(ViewChange {
+            view: name.to_string(),
+            tx,
+            added,
+            removed,
+        })
+    }
+
+    /// Computes the whole view again.
+    fn build(&mut self, db: &Db, tx: Entid, name: &str) -> Result<ViewChange> {
+        let conn = db.store().connection();
+        let old: HashSet<Vec<Value>> = if self.installing {
+            HashSet::new()
+        } else {
+            self.table.rows(conn)?.into_iter().collect()
+        };
+        let inputs = &self.definition.inputs;
+        let Some(counting) = &self.definition.counting else {
+            let plan = db.plan(&self.definition.materialized, inputs)?;
+            let fresh = rows_of(db.run_plan(&plan, inputs)?).into_iter().collect();
+            return self.replace(conn, tx, name, old, fresh);
+        };
+        let mut derivations = Vec::with_capacity(counting.conjuncts.len());
+        for conjunct in &counting.conjuncts {
+            let plan = db.plan(&conjunct.derivations, inputs)?;
+            derivations.push(rows_of(db.run_plan(&plan, inputs)?).into_iter().collect());
+        }
+        let counts = counting.count(derivations);
+        if let Some(support) = &self.support {
+            support.clear(conn)?;
+            for (tuple, n) in &counts {
+                support.insert(conn, tuple, *n)?;
+            }
+        }
+        self.table.clear(conn)?;
+        let mut fresh = HashSet::new();
+        if counting.aggregated {
+            let mut groups: HashMap<Vec<Value>, Vec<Vec<Value>>> = HashMap::new();
+            for tuple in counts.into_keys() {
+                groups.entry(counting.group_of(&tuple)).or_default().push(tuple);
+            }
+            for tuples in groups.into_values() {
+                let row = aggregate_row(counting, &tuples)?;
+                self.table.insert(conn, &row, tuples.len() as i64)?;
+                fresh.insert(row);
+            }
+        } else {
+            for tuple in counts.into_keys() {
+                let row = counting.row_of(&tuple);
+                if fresh.insert(row.clone()) {
+                    self.table.insert(conn, &row, 0)?;
+                }
+            }
+        }
+        Ok(ViewChange {
+            view: name.to_string(),
+            tx,
+            added: fresh.difference(&old).cloned().collect(),
+            removed: old.difference(&fresh).cloned().collect(),
+        })
+    }
+
+    // ---- counting ------------------------------------------------------------
+
+    /// The derivations (per tuple) that use a changed datom: retracted ones
+    /// against the old state, or asserted ones against the new.
+    fn derivations_through_delta(
+        &mut self,
+        db: &Db,
+        attributes: &HashSet<Keyword>,
+        asserted: bool,
+    ) -> Result<HashMap<Vec<Value>, i64>> {
+        self.plan_deltas(db)?;
+        let (Some(counting), Some(DeltaPlans::Counting(plans))) =
+            (&self.definition.counting, &self.delta_plans)
+        else {
+            return Ok(HashMap::new());
+        };
+        let mut derivations = Vec::with_capacity(plans.len());
+        for sites in plans {
+            let mut found: HashSet<Vec<Value>> = HashSet::new();
+            for (attribute, retracted, through_asserted) in sites {
+                if attribute.as_ref().is_some_and(|a| !attributes.contains(a)) {
+                    continue;
+                }
+                let plan = if asserted { through_asserted } else { retracted };
+                found.extend(rows_of(db.run_plan(plan, &self.definition.inputs)?));
+            }
+            derivations.push(found);
+        }
+        Ok(counting.count(derivations))
+    }
+
+    /// Applies derivation count changes: tuples appear and disappear, and
+    /// with them rows (a relation) or group values (an aggregate).
+    fn count(
+        &mut self,
+        conn: &Connection,
+        tx: Entid,
+        name: &str,
+        delta: HashMap<Vec<Value>, i64>,
+    ) -> Result<ViewChange> {
+        let mut change = ViewChange {
+            view: name.to_string(),
+            tx,
+            added: Vec::new(),
+            removed: Vec::new(),
+        };
+        let (Some(counting), Some(support)) = (&self.definition.counting, &self.support) else {
+            return Ok(change);
+        };
+        let mut entering = Vec::new();
+        let mut leaving = Vec::new();
+        for (tuple, d) in delta {
+            let before = support.counter(conn, &tuple)?;
+            let after = before + d;
+            if after < 0 {
+                return Err(Error::Corrupt(format!(
+                    "tuple {tuple:?} would have {after} derivations"
+                )));
+            }
+            match (before, after) {
+                (0, _) => support.insert(conn, &tuple, after)?,
+                (_, 0) => support.delete(conn, &tuple)?,
+                _ => support.set_counter(conn, &tuple, after)?,
+            }
+            if before == 0 && after > 0 {
+                entering.push(tuple);
+            } else if before > 0 && after == 0 {
+                leaving.push(tuple);
+            }
+        }
+        if !counting.aggregated {
+            for tuple in leaving {
+                let row = counting.row_of(&tuple);
+                self.table.delete(conn, &row)?;
+                change.removed.push(row);
+            }
+            for tuple in entering {
+                let row = counting.row_of(&tuple);
+                self.table.insert(conn, &row, 0)?;
+                change.added.push(row);
+            }
+            return Ok(change);
+        }
+        let mut groups: HashMap<Vec<Value>, (Vec<Vec<Value>>, Vec<Vec<Value>>)> = HashMap::new();
+        for tuple in entering {
+            groups.entry(counting.group_of(&tuple)).or_default().0.push(tuple);
+        }
+        for tuple in leaving {
+            groups.entry(counting.group_of(&tuple)).or_default().1.push(tuple);
+        }
+        for (group, (entered, left)) in groups {
+            let old = self.table.counted_rows_with_key(conn, &group)?.into_iter().next();
+            let tuples_before = old.as_ref().map_or(0, |(_, n)| *n);
+            let tuples_after = tuples_before + entered.len() as i64 - left.len() as i64;
+            let new_row = if tuples_after == 0 {
+                None
+            } else {
+                Some(match &old {
+                    Some((row, _)) => {
+                        match in_place(counting, row, &entered, &left) {
+                            Some(row) => row,
+                            None => {
+                                aggregate_row(counting, &support.rows_with_key(conn, &group)?)?
+                            }
+                        }
+                    }
+                    None => aggregate_row(counting, &entered)?,
+                })
+            };
+            if let Some((row, _)) = &old {
+                self.table.delete(conn, row)?;
+            }
+            if let Some(row) = &new_row {
+                self.table.insert(conn, row, tuples_after)?;
+            }
+            if old.as_ref().map(|(row, _)| row) != new_row.as_ref() {
+                change.removed.extend(old.map(|(row, _)| row));
+                change.added.extend(new_row);
+            }
+        }
+        Ok(change)
+    }
+}
+
+/// The support table of a counted view: the tuple's variables and `n`.
+fn support_table(view_table: &str, counting: &Counting) -> Table {
+    let columns: Vec<String> = counting
+        .tuple_vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("{}_{i}", v.0.trim_start_matches('?').replace(|c: char| !c.is_ascii_alphanumeric(), "_")))
+        .collect();
+    Table::new(
+        &format!("{view_table}__support"),
+        &columns,
+        &counting.group,
+        Some("n"),
+    )
+}
+
+/// A group's row computed from all its tuples.
+fn aggregate_row(counting: &Counting, tuples: &[Vec<Value>]) -> Result<Vec<Value>> {
+    counting
+        .elements
+        .iter()
+        .map(|element| match element {
+            Element::Tuple(p) => Ok(tuples.first().map_or(Value::Nil, |t| t[*p].clone())),
+            Element::Aggregate {
+                name,
+                constants,
+                arg,
+            } => {
+                let values: Vec<Value> = tuples.iter().map(|t| t[*arg].clone()).collect();
+                factlite_planner::aggregate::compute(name, constants, &values)
+                    .map_err(|e| Error::Unsupported(e.to_string()))
+            }
+        })
+        .collect()
+}
+
+/// The group's row moved in place by the tuples that entered and left, when
+/// every aggregate allows it: `count`, `sum` of longs, and `min`/`max`
+/// whose extreme did not leave. `None`: recompute from the tuples.
+fn in_place(
+    counting: &Counting,
+    row: &[Value],
+    entered: &[Vec<Value>],
+    left: &[Vec<Value>],
+) -> Option<Vec<Value>> {
+    counting
+        .elements
+        .iter()
+        .zip(row)
+        .map(|(element, current)| match element {
+            Element::Tuple(_) => Some(current.clone()),
+            Element::Aggregate {
+                name,
+                constants,
+                arg,
+            } if constants.is_empty() => {
+                let values = |tuples: &[Vec<Value>]| -> Vec<Value> {
+                    tuples.iter().map(|t| t[*arg].clone()).collect()
+                };
+                match (name.as_str(), current) {
+                    ("count", Value::Integer(n)) => Some(Value::Integer(
+                        n + entered.len() as i64 - left.len() as i64,
+                    )),
+                    ("sum", Value::Integer(total)) => {
+                        let mut total = *total;
+                        for v in values(entered) {
+                            let Value::Integer(i) = v else { return None };
+                            total = total.checked_add(i)?;
+                        }
+                        for v in values(left) {
+                            let Value::Integer(i) = v else { return None };
+                            total = total.checked_sub(i)?;
+                        }
+                        Some(Value::Integer(total))
+                    }
+                    ("min" | "max", current) => {
+                        if values(left).iter().any(|v| v == current) {
+                            return None;
+                        }
+                        let candidates = values(entered).into_iter().chain([current.clone()]);
+                        if name == "min" {
+                            candidates.min()
+                        } else {
+                            candidates.max()
+                        }
+                    }
+                    _ => None,
+                }
+            }
+            Element::Aggregate { .. } => None,
+        })
+        .collect()
+}
+
+/// The rows of a relation result.
+pub fn rows_of(result: Value) -> Vec<Vec<Value>> {
+    match result {
+        Value::Set(items) => items
+            .into_iter()
+            .filter_map(|row| match row {
+                Value::Vector(values) => Some(values),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn parse_edn(text: &str) -> Result<Value> {
+    factlite_edn::parse(text).map_err(|e| Error::Parse(e.to_string()))
+}
