@@ -30,7 +30,7 @@ use factlite::{IndexName, Store, TypedValue, Value};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-use crate::model::query::{evaluate, Datom, Find, Query, Tuples};
+use crate::model::query::{evaluate, ordered, Datom, Find, Query, Tuples};
 use crate::model::transact::{Model, Outcome, Resolved};
 use crate::model::value::{plain_entity, Val};
 use generate::{render_entities, QueryGen, Tape, TxGen, View, VAR_COUNT};
@@ -515,6 +515,13 @@ fn model_value(value: &TypedValue) -> Val {
 /// tuple find with several candidate answers.
 fn shape(query: &Query, tuples: &Tuples, entity: &dyn Fn(i64) -> Value) -> Option<Value> {
     let tuple = |t: &Vec<Val>| Value::Vector(t.iter().map(|v| v.to_edn(entity)).collect());
+    if !query.order_by.is_empty() {
+        let rows = ordered(query, tuples).into_iter();
+        return Some(Value::Vector(match &query.find {
+            Find::Coll(_) => rows.map(|t| t[0].to_edn(entity)).collect(),
+            _ => rows.map(|t| tuple(&t)).collect(),
+        }));
+    }
     match &query.find {
         Find::Rel(_) => Some(Value::Set(tuples.iter().map(tuple).collect())),
         Find::Coll(_) => Some(Value::Set(

@@ -60,6 +60,12 @@ pub enum Clause {
     OrJoin(Vec<Var>, Vec<Vec<Clause>>),
     /// `(rule-name args...)`.
     Rule(usize, Vec<Term>),
+    /// `[(missing? $ ?e :attr)]`.
+    Missing(Var, usize),
+    /// `[(get-else $ ?e :attr default) ?out]` (cardinality-one attributes).
+    GetElse(Var, usize, Val, Var),
+    /// `[(ground value) ?out]`.
+    Ground(Val, Var),
 }
 
 /// One definition of a rule: `[(name ?a ?b) clause ...]`.
@@ -108,6 +114,10 @@ pub enum Input {
 #[derive(Clone, Debug)]
 pub struct Query {
     pub find: Find,
+    /// `:order-by` terms (a find element's position, descending?) and
+    /// `:limit`: the result is then a vector.
+    pub order_by: Vec<(usize, bool)>,
+    pub limit: Option<usize>,
     pub with: Vec<Var>,
     pub inputs: Vec<Input>,
     pub rules: Vec<RuleDef>,
@@ -147,6 +157,29 @@ pub fn evaluate(query: &Query, datoms: &[Datom], var_count: usize) -> Tuples {
         Find::Coll(elem) | Find::Scalar(elem) => vec![elem],
     };
     project(&elems, &query.with, &rows)
+}
+
+/// The result of a query with `:order-by`: the tuples sorted by its terms
+/// (every find element is a term, so no two tuples tie), then limited.
+pub fn ordered(query: &Query, tuples: &Tuples) -> Vec<Vec<Val>> {
+    let mut sorted: Vec<Vec<Val>> = tuples.iter().cloned().collect();
+    sorted.sort_by(|x, y| {
+        query
+            .order_by
+            .iter()
+            .map(|(i, descending)| {
+                let order = x[*i].cmp(&y[*i]);
+                if *descending {
+                    order.reverse()
+                } else {
+                    order
+                }
+            })
+            .find(|order| order.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    sorted.truncate(query.limit.unwrap_or(usize::MAX));
+    sorted
 }
 
 fn bind_input(input: &Input, row: &Row) -> Vec<Row> {
@@ -407,6 +440,37 @@ impl Evaluator<'_> {
                         .then_some(row)
                 })
                 .collect(),
+            Clause::Missing(e, a) => {
+                let e = row[*e].clone().expect("missing? takes a bound entity");
+                let present = self.datoms.iter().any(|d| d.a == *a && Val::Ref(d.e) == e);
+                if present {
+                    vec![]
+                } else {
+                    vec![row.clone()]
+                }
+            }
+            Clause::GetElse(e, a, default, out) => {
+                let e = row[*e].clone().expect("get-else takes a bound entity");
+                let value = self
+                    .datoms
+                    .iter()
+                    .find(|d| d.a == *a && Val::Ref(d.e) == e)
+                    .map_or(default, |d| &d.v);
+                let mut row = row.clone();
+                if unify(&mut row, &Term::Var(*out), value) {
+                    vec![row]
+                } else {
+                    vec![]
+                }
+            }
+            Clause::Ground(value, out) => {
+                let mut row = row.clone();
+                if unify(&mut row, &Term::Var(*out), value) {
+                    vec![row]
+                } else {
+                    vec![]
+                }
+            }
             Clause::Rule(name, args) => self.rules[name]
                 .iter()
                 .filter_map(|tuple| {
@@ -483,6 +547,23 @@ impl Query {
         }
         items.push(Value::keyword("where"));
         items.extend(self.clauses.iter().map(|c| p.clause(c)));
+        if !self.order_by.is_empty() {
+            items.push(Value::keyword("order-by"));
+            let elems: Vec<&Elem> = match &self.find {
+                Find::Rel(elems) | Find::Tuple(elems) => elems.iter().collect(),
+                Find::Coll(elem) | Find::Scalar(elem) => vec![elem],
+            };
+            for (i, descending) in &self.order_by {
+                let Elem::Var(v) = elems[*i] else {
+                    unreachable!("only variables are ordered")
+                };
+                let direction = if *descending { "desc" } else { "asc" };
+                items.push(Value::List(vec![sym(direction), var(*v)]));
+            }
+        }
+        if let Some(limit) = self.limit {
+            items.extend([Value::keyword("limit"), Value::Integer(limit as i64)]);
+        }
         Value::Vector(items)
     }
 
@@ -605,6 +686,26 @@ impl Printer<'_> {
                     .chain(branches.iter().map(|b| self.branch(b)))
                     .collect(),
             ),
+            Clause::Missing(e, a) => Value::Vector(vec![list(
+                "missing?",
+                vec![sym("$"), var(*e), Value::Keyword(self.attrs[*a].clone())],
+            )]),
+            Clause::GetElse(e, a, default, out) => Value::Vector(vec![
+                list(
+                    "get-else",
+                    vec![
+                        sym("$"),
+                        var(*e),
+                        Value::Keyword(self.attrs[*a].clone()),
+                        default.to_edn(self.entity),
+                    ],
+                ),
+                var(*out),
+            ]),
+            Clause::Ground(value, out) => Value::Vector(vec![
+                list("ground", vec![value.to_edn(self.entity)]),
+                var(*out),
+            ]),
             Clause::Rule(name, args) => list(
                 &rule_name(*name),
                 args.iter().map(|t| self.term(t)).collect(),

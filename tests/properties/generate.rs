@@ -512,6 +512,43 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         Some(Clause::OrJoin(vec![e], branches))
     }
 
+    fn missing(&mut self) -> Option<Clause> {
+        let entities = self.bound_of(Ty::Ref);
+        let e = *self.tape.element(&entities)?;
+        Some(Clause::Missing(e, self.attr()))
+    }
+
+    fn get_else(&mut self) -> Option<Clause> {
+        let entities = self.bound_of(Ty::Ref);
+        let e = *self.tape.element(&entities)?;
+        let a = self.attr();
+        let attr = &self.model.attrs[a];
+        if attr.many {
+            return None;
+        }
+        let ty = attr.ty;
+        let default = self.constant(ty)?;
+        Some(Clause::GetElse(e, a, default, self.fresh(ty)))
+    }
+
+    fn ground(&mut self) -> Option<Clause> {
+        let ty = [Ty::Long, Ty::Str, Ty::Kw][self.tape.pick(3)];
+        let value = self.constant(ty)?;
+        Some(Clause::Ground(value, self.fresh(ty)))
+    }
+
+    /// `not` of two clauses, or `or` with an `and` branch.
+    fn compound(&mut self) -> Option<Clause> {
+        let entities = self.bound_of(Ty::Ref);
+        let e = *self.tape.element(&entities)?;
+        let pair = vec![self.filter_pattern(e), self.filter_pattern(e)];
+        if self.tape.flag(50) {
+            Some(Clause::Not(pair))
+        } else {
+            Some(Clause::Or(vec![pair, vec![self.filter_pattern(e)]]))
+        }
+    }
+
     /// A rule over a ref attribute, recursive (reachability) or not.
     fn rules(&mut self) -> Option<(Vec<RuleDef>, Clause)> {
         let refs: Vec<usize> = (0..self.model.attrs.len())
@@ -547,6 +584,29 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         };
         let to = self.fresh(Ty::Ref);
         Some((rules, Clause::Rule(0, vec![Term::Var(from), Term::Var(to)])))
+    }
+
+    /// Sometimes an `:order-by` over every element of a relation or
+    /// collection without aggregates, and a `:limit`.
+    fn order(&mut self, find: &Find) -> (Vec<(usize, bool)>, Option<usize>) {
+        let count = match find {
+            Find::Rel(elems) if elems.iter().all(|e| matches!(e, Elem::Var(_))) => elems.len(),
+            Find::Coll(Elem::Var(_)) => 1,
+            _ => return (vec![], None),
+        };
+        if !self.tape.flag(25) {
+            return (vec![], None);
+        }
+        let mut positions: Vec<usize> = (0..count).collect();
+        if self.tape.flag(50) {
+            positions.reverse();
+        }
+        let order_by = positions
+            .into_iter()
+            .map(|i| (i, self.tape.flag(50)))
+            .collect();
+        let limit = self.tape.flag(50).then(|| self.tape.pick(4));
+        (order_by, limit)
     }
 
     fn find(&mut self) -> (Find, Vec<Var>) {
@@ -645,7 +705,7 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         let mut clauses = vec![self.pattern()];
         let mut rules = Vec::new();
         for _ in 0..self.tape.pick(4) {
-            let clause = match self.tape.pick(if self.history { 3 } else { 8 }) {
+            let clause = match self.tape.pick(if self.history { 3 } else { 11 }) {
                 0 | 1 => Some(self.pattern()),
                 2 => self.predicate(),
                 3 => self.function(),
@@ -655,6 +715,10 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
                     rules = defs;
                     call
                 }),
+                7 => self.missing(),
+                8 => self.get_else(),
+                9 => self.ground(),
+                10 => self.compound(),
                 _ => Some(self.pattern()),
             };
             clauses.extend(clause);
@@ -664,8 +728,11 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
             clauses.insert(0, join);
         }
         let (find, with) = self.find();
+        let (order_by, limit) = self.order(&find);
         Query {
             find,
+            order_by,
+            limit,
             with,
             inputs,
             rules,

@@ -158,7 +158,13 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
                 "COALESCE((SELECT v FROM {table} WHERE e = {} AND a = {a} LIMIT 1), {})",
                 entity.expr, default.expr
             );
-            let ty = if default.ty == Ty::Known(attribute.value_type) {
+            // An integer default of a ref attribute is an entity id, like the
+            // attribute's values: typed as a ref, a default and a value naming
+            // the same entity are one answer (they print alike, and
+            // aggregates must not count them twice).
+            let entity_default = attribute.value_type == ValueType::Ref
+                && matches!(call.args[3], Term::Constant(Value::Integer(_)));
+            let ty = if entity_default || default.ty == Ty::Known(attribute.value_type) {
                 Ty::Known(attribute.value_type)
             } else {
                 Ty::Dynamic(format!(
