@@ -9,7 +9,8 @@
 //! - the store holds the model's datoms now, as of every earlier
 //!   transaction, and in its history;
 //! - every generated query gives the model's result, against the current
-//!   database, as of or since an earlier transaction, or the history;
+//!   database, as of or since an earlier transaction, or the history; and
+//!   so does a pull of a few attributes of an entity;
 //! - every materialized view equals its query run from scratch, and the
 //!   model's answer, after every transaction;
 //! - a file store closed and reopened holds the same data.
@@ -188,6 +189,7 @@ impl Run {
             model: &self.model,
             tape: &mut Tape::new(tape),
             number,
+            nested: false,
         }
         .tx_data();
         let for_store = render_entities(&data, &plain_entity);
@@ -440,6 +442,78 @@ impl Run {
         Ok(())
     }
 
+    /// A pull read off `tape`, on both sides: cardinality-many values
+    /// compare as sets.
+    fn pull(&mut self, tape: &[u8]) -> Checked {
+        let Some((e, attrs)) = generate::pull(&self.model, &mut Tape::new(tape)) else {
+            return Ok(());
+        };
+        let db_id = Value::Keyword(factlite_edn::Keyword::namespaced("db", "id"));
+        let key = |attr: &Option<usize>| match attr {
+            Some(a) => Value::Keyword(self.model.attrs[*a].ident.clone()),
+            None => db_id.clone(),
+        };
+        let pattern = Value::Vector(attrs.iter().map(key).collect());
+        let actual = self
+            .store
+            .db()
+            .and_then(|db| db.pull(&pattern, &Value::Integer(e)))
+            .map_err(|error| format!("pull {pattern} of {e}: {} ({error})", error.category()))?;
+        let expected = |entity: &dyn Fn(i64) -> Value| -> Value {
+            let facts = self.model.facts(None);
+            let mut map = indexmap::IndexMap::new();
+            for attr in &attrs {
+                let Some(a) = attr else {
+                    map.insert(db_id.clone(), entity(e));
+                    continue;
+                };
+                let pulled = |v: &Val| match v {
+                    Val::Ref(id) => {
+                        Value::Map([(db_id.clone(), entity(*id))].into_iter().collect())
+                    }
+                    other => other.to_edn(entity),
+                };
+                let values: Vec<Value> = facts
+                    .iter()
+                    .filter(|(fe, fa, _)| *fe == e && fa == a)
+                    .map(|(_, _, v)| pulled(v))
+                    .collect();
+                match (values.first(), self.model.attrs[*a].many) {
+                    (None, _) => {}
+                    (Some(one), false) => {
+                        map.insert(key(attr), one.clone());
+                    }
+                    (Some(_), true) => {
+                        map.insert(key(attr), Value::Set(values.into_iter().collect()));
+                    }
+                }
+            }
+            Value::Map(map)
+        };
+        let as_sets = match actual {
+            Value::Map(map) => Value::Map(
+                map.into_iter()
+                    .map(|(k, v)| match v {
+                        Value::Vector(items) => (k, Value::Set(items.into_iter().collect())),
+                        other => (k, other),
+                    })
+                    .collect(),
+            ),
+            other => other,
+        };
+        let wanted = expected(&plain_entity);
+        if as_sets == wanted {
+            return Ok(());
+        }
+        let names = &self.model.names;
+        let named = |id| entity_name(names, id);
+        self.scenario
+            .pull(pattern.clone(), named(e), expected(&named));
+        Err(format!(
+            "pull {pattern} of {e}: the store gives {as_sets}, the model {wanted}"
+        ))
+    }
+
     /// The model's datoms a query sees in `view`.
     fn view_datoms(&self, view: View) -> (Time, Vec<Datom>) {
         let user_txs = &self.model.txs[1..];
@@ -584,7 +658,7 @@ fn run_case(case: &Case, storage: Storage) -> Result<(), TestCaseError> {
             break;
         }
         for tape in &case.queries {
-            outcome = run.query(tape);
+            outcome = run.query(tape).and_then(|()| run.pull(tape));
             if outcome.is_err() {
                 break 'steps;
             }

@@ -270,6 +270,15 @@ impl Run<'_> {
             Some(reference) => self.entity(reference)?,
             None => return fail(ErrorCategory::Parse, "the model needs :db/id in every map"),
         };
+        self.expand_entries(&e, map)
+    }
+
+    /// The assertions of a map's entries (all but `:db/id`) about `e`.
+    fn expand_entries(
+        &mut self,
+        e: &EntTerm,
+        map: &indexmap::IndexMap<Value, Value>,
+    ) -> Result<(), Failure> {
         for (key, value) in map.iter().filter(|(key, _)| **key != db_kw("id")) {
             let a = self.attribute(key)?;
             let values: Vec<&Value> = match value {
@@ -436,6 +445,22 @@ impl Run<'_> {
             Value::Vector(items) if self.is_lookup_ref(item) => {
                 let a = self.attribute(&items[0])?;
                 Ok(ValTerm::Ent(self.lookup(a, &items[1])?))
+            }
+            // A nested entity map: its `:db/id` is read as a value of `a`,
+            // and its entries are asserted before the reference to it.
+            Value::Map(map) => {
+                let Some(reference) = map.get(&db_kw("id")) else {
+                    return fail(
+                        ErrorCategory::Parse,
+                        "the model needs :db/id in nested maps",
+                    );
+                };
+                let e = match self.value(a, reference)? {
+                    ValTerm::Ent(e) => e,
+                    ValTerm::Val(_) => unreachable!("a ref attribute's values are entities"),
+                };
+                self.expand_entries(&e, map)?;
+                Ok(ValTerm::Ent(e))
             }
             other => fail(ErrorCategory::TypeMismatch, format!("{other} is not a ref")),
         }

@@ -138,6 +138,8 @@ pub struct TxGen<'m, 't, 'b> {
     pub tape: &'t mut Tape<'b>,
     /// Distinguishes this transaction's tempids from every other's.
     pub number: usize,
+    /// Whether a nested map is being written (they nest one level).
+    pub nested: bool,
 }
 
 impl TxGen<'_, '_, '_> {
@@ -203,12 +205,27 @@ impl TxGen<'_, '_, '_> {
         if ty != Ty::Ref {
             return plain_value(self.tape, ty);
         }
-        let choice = match self.tape.pick(10) {
+        let choice = match self.tape.pick(12) {
             0..=5 | 9 => self.existing(),
             6 | 7 => None,
+            10 | 11 if !self.nested => Some(self.nested_map()),
             _ => self.lookup_ref(),
         };
         choice.unwrap_or_else(|| self.tempid())
+    }
+
+    /// A nested entity map with a tempid, one level deep.
+    fn nested_map(&mut self) -> Value {
+        self.nested = true;
+        let mut map = IndexMap::new();
+        map.insert(
+            Value::Keyword(Keyword::namespaced("db", "id")),
+            self.tempid(),
+        );
+        let (key, a) = self.attribute();
+        map.insert(key, self.value(a));
+        self.nested = false;
+        Value::Map(map)
     }
 
     fn form(&mut self) -> Value {
@@ -298,6 +315,24 @@ impl TxGen<'_, '_, '_> {
     pub fn tx_data(&mut self) -> Value {
         Value::Vector((0..1 + self.tape.pick(6)).map(|_| self.form()).collect())
     }
+}
+
+/// A pull of one to three attributes (and sometimes `:db/id`) of an
+/// existing entity: the entity and the attribute numbers (`None` for
+/// `:db/id`).
+pub fn pull(model: &Model, tape: &mut Tape) -> Option<(i64, Vec<Option<usize>>)> {
+    let e = *tape.element(&model.entities)?;
+    let mut attrs: Vec<Option<usize>> = Vec::new();
+    for _ in 0..1 + tape.pick(3) {
+        let attr = Some(tape.pick(model.attrs.len()));
+        if !attrs.contains(&attr) {
+            attrs.push(attr);
+        }
+    }
+    if tape.flag(30) {
+        attrs.insert(tape.pick(attrs.len() + 1), None);
+    }
+    Some((e, attrs))
 }
 
 /// Which database a query runs against.

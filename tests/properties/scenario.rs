@@ -88,6 +88,11 @@ impl Scenario {
         self.step(entries);
     }
 
+    /// A pull step.
+    pub fn pull(&mut self, pattern: Value, eid: Value, expect: Value) {
+        self.step(vec![("pull", pattern), ("eid", eid), ("expect", expect)]);
+    }
+
     /// Registers a materialized view.
     pub fn materialize(&mut self, name: &str, query: Value, args: Vec<Value>) {
         let mut entries = vec![
