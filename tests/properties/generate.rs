@@ -602,23 +602,32 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
             head: vec![x, y],
             body: vec![step(x, y)],
         }];
-        if self.tape.flag(70) {
-            rules.push(RuleDef {
-                name: 0,
-                head: vec![x, y],
-                body: vec![
-                    step(x, z),
-                    Clause::Rule(0, vec![Term::Var(z), Term::Var(y)]),
-                ],
-            });
-        }
-        let entities = self.bound_of(Ty::Ref);
-        let from = match self.tape.element(&entities).copied() {
-            Some(var) if self.tape.flag(50) => var,
-            _ => self.fresh(Ty::Ref),
+        let call = |from: Var, to: Var| Clause::Rule(0, vec![Term::Var(from), Term::Var(to)]);
+        // Recursion: right-linear, left-linear or non-linear.
+        let recursive = match self.tape.pick(4) {
+            0 => None,
+            1 => Some(vec![step(x, z), call(z, y)]),
+            2 => Some(vec![call(x, z), step(z, y)]),
+            _ => Some(vec![call(x, z), call(z, y)]),
         };
-        let to = self.fresh(Ty::Ref);
-        Some((rules, Clause::Rule(0, vec![Term::Var(from), Term::Var(to)])))
+        rules.extend(recursive.map(|body| RuleDef {
+            name: 0,
+            head: vec![x, y],
+            body,
+        }));
+        // Each argument: a fresh variable, a bound one, or an entity.
+        let argument = |gen: &mut Self| {
+            let entities = gen.bound_of(Ty::Ref);
+            let chosen = match gen.tape.pick(3) {
+                1 => gen.tape.element(&entities).map(|var| Term::Var(*var)),
+                2 => gen.constant(Ty::Ref).map(Term::Const),
+                _ => None,
+            };
+            chosen.unwrap_or_else(|| Term::Var(gen.fresh(Ty::Ref)))
+        };
+        let from = argument(self);
+        let to = argument(self);
+        Some((rules, Clause::Rule(0, vec![from, to])))
     }
 
     /// Sometimes an `:order-by` over every element of a relation or
