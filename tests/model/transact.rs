@@ -280,6 +280,12 @@ impl Run<'_> {
         map: &indexmap::IndexMap<Value, Value>,
     ) -> Result<(), Failure> {
         for (key, value) in map.iter().filter(|(key, _)| **key != db_kw("id")) {
+            if let Value::Keyword(k) = key {
+                if k.is_reverse() {
+                    self.expand_reverse(e, k, value)?;
+                    continue;
+                }
+            }
             let a = self.attribute(key)?;
             let values: Vec<&Value> = match value {
                 Value::Vector(items) if self.model.attrs[a].many && !self.is_lookup_ref(value) => {
@@ -291,6 +297,28 @@ impl Run<'_> {
                 let v = self.value(a, item)?;
                 self.ops.push(Op::Add(e.clone(), a, v));
             }
+        }
+        Ok(())
+    }
+
+    /// `{:db/id e :ns/_attr r}` asserts `[r :ns/attr e]` for each `r`.
+    fn expand_reverse(&mut self, e: &EntTerm, key: &Keyword, value: &Value) -> Result<(), Failure> {
+        let a = self.attribute(&Value::Keyword(key.to_forward()))?;
+        if self.model.attrs[a].ty != Ty::Ref {
+            return fail(
+                ErrorCategory::Schema,
+                "a reverse attribute that is not a ref",
+            );
+        }
+        let referrers: Vec<&Value> = match value {
+            Value::Vector(items) if !self.is_lookup_ref(value) => items.iter().collect(),
+            single => vec![single],
+        };
+        for referrer in referrers {
+            let ValTerm::Ent(r) = self.value(a, referrer)? else {
+                unreachable!("a ref attribute's values are entities")
+            };
+            self.ops.push(Op::Add(r, a, ValTerm::Ent(e.clone())));
         }
         Ok(())
     }

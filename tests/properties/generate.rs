@@ -236,6 +236,14 @@ impl TxGen<'_, '_, '_> {
                 map.insert(kw("id"), self.entity());
                 for _ in 0..1 + self.tape.pick(3) {
                     let (key, a) = self.attribute();
+                    if a.is_some_and(|a| self.model.attrs[a].ty == Ty::Ref) && self.tape.flag(15) {
+                        // A reverse attribute: the values refer to this entity.
+                        let Value::Keyword(forward) = &key else {
+                            unreachable!("attributes are keywords")
+                        };
+                        map.insert(Value::Keyword(forward.to_reverse()), self.value(a));
+                        continue;
+                    }
                     let many = a.is_some_and(|a| self.model.attrs[a].many);
                     let value = if many && self.tape.flag(40) {
                         Value::Vector((0..1 + self.tape.pick(3)).map(|_| self.value(a)).collect())
