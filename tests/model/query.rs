@@ -5,6 +5,7 @@
 //! aggregates over the rows projected onto the find (and `:with`)
 //! variables, as a set.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use factlite_edn::{Keyword, Symbol, Value};
@@ -141,8 +142,11 @@ type Row = Vec<Option<Val>>;
 /// The result, before shaping: a set of tuples.
 pub type Tuples = BTreeSet<Vec<Val>>;
 
-/// Evaluates a query over `datoms` with `var_count` variables.
-pub fn evaluate(query: &Query, datoms: &[Datom], var_count: usize) -> Tuples {
+/// Evaluates a query over `datoms` with `var_count` variables; `None`
+/// when arithmetic (`+`, `-`, `sum`) leaves the 64-bit range, where the
+/// result depends on which rows the engine computes first (the store
+/// reports an `:error/query`).
+pub fn evaluate(query: &Query, datoms: &[Datom], var_count: usize) -> Option<Tuples> {
     let mut rows: BTreeSet<Row> = BTreeSet::from([vec![None; var_count]]);
     for input in &query.inputs {
         rows = rows.iter().flat_map(|row| bind_input(input, row)).collect();
@@ -150,12 +154,16 @@ pub fn evaluate(query: &Query, datoms: &[Datom], var_count: usize) -> Tuples {
     let eval = Evaluator {
         datoms,
         rules: rule_relations(&query.rules, datoms, var_count),
+        overflow: Cell::new(false),
     };
     let rows = eval.clauses(&query.clauses, rows);
     let elems: Vec<&Elem> = match &query.find {
         Find::Rel(elems) | Find::Tuple(elems) => elems.iter().collect(),
         Find::Coll(elem) | Find::Scalar(elem) => vec![elem],
     };
+    if eval.overflow.get() {
+        return None;
+    }
     project(&elems, &query.with, &rows)
 }
 
@@ -201,22 +209,23 @@ fn bind_input(input: &Input, row: &Row) -> Vec<Row> {
 }
 
 /// Projects rows onto the find elements and applies the aggregates.
-fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Tuples {
+fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Option<Tuples> {
     let value = |row: &Row, var: &Var| row[*var].clone().expect("find variables are bound");
     let has_aggregate = elems.iter().any(|e| matches!(e, Elem::Agg(..)));
     if !has_aggregate {
-        return rows
-            .iter()
-            .map(|row| {
-                elems
-                    .iter()
-                    .map(|e| match e {
-                        Elem::Var(v) => value(row, v),
-                        Elem::Agg(..) => unreachable!(),
-                    })
-                    .collect()
-            })
-            .collect();
+        return Some(
+            rows.iter()
+                .map(|row| {
+                    elems
+                        .iter()
+                        .map(|e| match e {
+                            Elem::Var(v) => value(row, v),
+                            Elem::Agg(..) => unreachable!(),
+                        })
+                        .collect()
+                })
+                .collect(),
+        );
     }
     // The set of (find variables, aggregated variables, :with variables).
     let mut vars: Vec<Var> = elems
@@ -247,7 +256,7 @@ fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Tuples {
                 .iter()
                 .enumerate()
                 .map(|(i, e)| match e {
-                    Elem::Var(_) => members[0][i].clone(),
+                    Elem::Var(_) => Some(members[0][i].clone()),
                     Elem::Agg(agg, _) => aggregate(*agg, members.iter().map(|m| &m[i])),
                 })
                 .collect()
@@ -255,23 +264,22 @@ fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Tuples {
         .collect()
 }
 
-fn aggregate<'v>(agg: Agg, values: impl Iterator<Item = &'v Val>) -> Val {
+/// An aggregate of a group; `None` when a sum leaves the 64-bit range.
+fn aggregate<'v>(agg: Agg, values: impl Iterator<Item = &'v Val>) -> Option<Val> {
     let values: Vec<&Val> = values.collect();
-    match agg {
+    Some(match agg {
         Agg::Count => Val::Long(values.len() as i64),
         Agg::CountDistinct => Val::Long(values.iter().collect::<BTreeSet<_>>().len() as i64),
-        Agg::Sum => Val::Long(
-            values
-                .iter()
-                .map(|v| match v {
-                    Val::Long(i) => *i,
-                    other => panic!("the generator sums only longs, not {other:?}"),
-                })
-                .sum(),
-        ),
+        Agg::Sum => {
+            let longs = values.iter().map(|v| match v {
+                Val::Long(i) => *i as i128,
+                other => panic!("the generator sums only longs, not {other:?}"),
+            });
+            Val::Long(i64::try_from(longs.sum::<i128>()).ok()?)
+        }
         Agg::Min => (*values.iter().min().expect("a group is never empty")).clone(),
         Agg::Max => (*values.iter().max().expect("a group is never empty")).clone(),
-    }
+    })
 }
 
 /// Each rule's relation (tuples of its head), by naive fixpoint: evaluate
@@ -289,6 +297,7 @@ fn rule_relations(
             let eval = Evaluator {
                 datoms,
                 rules: relations.clone(),
+                overflow: Cell::new(false),
             };
             let rows = eval.clauses(&rule.body, BTreeSet::from([vec![None; var_count]]));
             let tuples: Tuples = rows
@@ -316,6 +325,8 @@ fn rule_relations(
 struct Evaluator<'d> {
     datoms: &'d [Datom],
     rules: BTreeMap<usize, Tuples>,
+    /// Set when a function's result left the 64-bit range.
+    overflow: Cell<bool>,
 }
 
 /// Unifies a term with a value in a row: binds a free variable, checks a
@@ -395,10 +406,14 @@ impl Evaluator<'_> {
                     .map(|t| resolve(row, t).expect("function arguments are bound"))
                     .collect();
                 let result = match (func, args.as_slice()) {
-                    (Func::Add, [Val::Long(x), Val::Long(y)]) => Val::Long(x + y),
-                    (Func::Sub, [Val::Long(x), Val::Long(y)]) => Val::Long(x - y),
-                    (Func::Str, [Val::Str(x), Val::Str(y)]) => Val::Str(format!("{x}{y}")),
+                    (Func::Add, [Val::Long(x), Val::Long(y)]) => x.checked_add(*y).map(Val::Long),
+                    (Func::Sub, [Val::Long(x), Val::Long(y)]) => x.checked_sub(*y).map(Val::Long),
+                    (Func::Str, [Val::Str(x), Val::Str(y)]) => Some(Val::Str(format!("{x}{y}"))),
                     other => panic!("the generator does not call {other:?}"),
+                };
+                let Some(result) = result else {
+                    self.overflow.set(true);
+                    return vec![];
                 };
                 let mut row = row.clone();
                 if unify(&mut row, &Term::Var(*out), &result) {
@@ -514,6 +529,27 @@ pub fn rule_name(n: usize) -> String {
 }
 
 impl Query {
+    /// Whether the query adds, subtracts or sums longs.
+    pub fn does_arithmetic(&self) -> bool {
+        fn in_clauses(clauses: &[Clause]) -> bool {
+            clauses.iter().any(|c| match c {
+                Clause::Call(Func::Add | Func::Sub, ..) => true,
+                Clause::Not(body) | Clause::NotJoin(_, body) => in_clauses(body),
+                Clause::Or(branches) | Clause::OrJoin(_, branches) => {
+                    branches.iter().any(|b| in_clauses(b))
+                }
+                _ => false,
+            })
+        }
+        let sums = match &self.find {
+            Find::Rel(elems) | Find::Tuple(elems) => {
+                elems.iter().any(|e| matches!(e, Elem::Agg(Agg::Sum, _)))
+            }
+            Find::Coll(elem) | Find::Scalar(elem) => matches!(elem, Elem::Agg(Agg::Sum, _)),
+        };
+        sums || in_clauses(&self.clauses)
+    }
+
     /// The query as EDN (the vector form), with entity ids written by
     /// `entity`; the attribute of pattern index `a` is `attrs[a]`.
     pub fn to_edn(&self, attrs: &[Keyword], entity: &dyn Fn(i64) -> Value) -> Value {

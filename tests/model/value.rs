@@ -36,7 +36,7 @@ impl Ty {
 }
 
 /// A typed value. Doubles order by `total_cmp`, so values form a total
-/// order and can live in sets.
+/// order and can live in sets; keywords by their text.
 #[derive(Clone, Debug)]
 pub enum Val {
     Ref(i64),
@@ -93,7 +93,9 @@ impl Ord for Val {
             (Val::Ref(a), Val::Ref(b)) | (Val::Long(a), Val::Long(b)) => a.cmp(b),
             (Val::Double(a), Val::Double(b)) => a.total_cmp(b),
             (Val::Str(a), Val::Str(b)) => a.cmp(b),
-            (Val::Kw(a), Val::Kw(b)) => a.cmp(b),
+            // Keywords order by their text `ns/name`, as the store keeps
+            // them (not Clojure's namespace-first order: `:k/a` < `:plain`).
+            (Val::Kw(a), Val::Kw(b)) => a.qualified_name().cmp(&b.qualified_name()),
             (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
             _ => self.ty().cmp(&other.ty()),
         }

@@ -100,16 +100,20 @@ pub fn render_entities(value: &Value, entity: &dyn Fn(i64) -> Value) -> Value {
 /// The small domain of each type: few values, so they collide often.
 fn plain_value(tape: &mut Tape, ty: Ty) -> Value {
     match ty {
-        Ty::Long => Value::Integer([0, 1, 2, 3, -1][tape.pick(5)]),
+        Ty::Long => Value::Integer([0, 1, 2, 3, -1, i64::MAX, i64::MIN][tape.pick(7)]),
         Ty::Double => [
             Value::Float(0.5),
             Value::Float(1.0),
             Value::Float(-1.5),
             Value::Integer(2),
-        ][tape.pick(4)]
+            Value::Float(1e300),
+        ][tape.pick(5)]
         .clone(),
-        Ty::Str => Value::String(["a", "b", "c", "d"][tape.pick(4)].to_string()),
-        Ty::Kw => Value::Keyword(Keyword::namespaced("k", ["a", "b", "c"][tape.pick(3)])),
+        Ty::Str => Value::String(["a", "b", "c", "", "d'é\"%_\n"][tape.pick(5)].to_string()),
+        Ty::Kw => Value::Keyword(match tape.pick(4) {
+            3 => Keyword::plain("plain"),
+            n => Keyword::namespaced("k", ["a", "b", "c"][n]),
+        }),
         Ty::Bool => Value::Boolean(tape.flag(50)),
         Ty::Ref => unreachable!("refs are entities"),
     }
@@ -424,12 +428,17 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         if !self.history {
             return None;
         }
+        let tx = if self.tape.flag(30) {
+            Term::Var(self.fresh(Ty::Ref))
+        } else {
+            Term::Blank
+        };
         let added = if self.tape.flag(30) {
             Term::Const(Val::Bool(self.tape.flag(50)))
         } else {
             Term::Var(self.fresh(Ty::Bool))
         };
-        Some((Term::Blank, added))
+        Some((tx, added))
     }
 
     /// A pattern binding a fresh entity variable (or joining on a bound

@@ -128,7 +128,14 @@ impl std::error::Error for Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Error {
-        Error::Sqlite(error)
+        match &error {
+            // SQLite's sum() refuses a total past the 64-bit range: the
+            // query's arithmetic, not the storage, failed.
+            rusqlite::Error::SqliteFailure(_, Some(message)) if message == "integer overflow" => {
+                Error::Query(format!("integer overflow: {message} in an aggregate"))
+            }
+            _ => Error::Sqlite(error),
+        }
     }
 }
 

@@ -307,6 +307,15 @@ fn decode(raw: rusqlite::types::ValueRef<'_>, tag: i64) -> Result<Value> {
     if raw == rusqlite::types::ValueRef::Null {
         return Ok(Value::Nil);
     }
+    // Stored longs are integers: a real in a long's place is arithmetic
+    // (`+`, `-`, `*`) that SQLite carried past the 64-bit range.
+    if let (rusqlite::types::ValueRef::Real(x), Some(factlite_core::ValueType::Long)) =
+        (raw, factlite_core::ValueType::from_tag(tag))
+    {
+        return Err(Error::Query(format!(
+            "integer overflow: the result {x} does not fit a 64-bit long"
+        )));
+    }
     Ok(from_sql(raw, tag)?.to_edn())
 }
 
