@@ -112,6 +112,26 @@ pub const COMMANDS: &[Command] = &[
         help: "show the rules queries get for `%`, or add rules ([[(name ?a) ...]])",
     },
     Command {
+        name: ".views",
+        args: "",
+        help: "materialized views: rows, reads, maintenance and its cost",
+    },
+    Command {
+        name: ".materialize",
+        args: "NAME QUERY",
+        help: "keep a query's result as a view, updated by every transaction",
+    },
+    Command {
+        name: ".view",
+        args: "NAME",
+        help: "read a materialized view",
+    },
+    Command {
+        name: ".drop-view",
+        args: "NAME",
+        help: "remove a materialized view",
+    },
+    Command {
         name: ".open",
         args: "FILE",
         help: "open another database file (created if missing)",
@@ -242,6 +262,44 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Outcome> {
             log(session, count)?
         }
         ".rules" => rules(session, rest)?,
+        ".views" => views(session)?,
+        ".materialize" => {
+            let (view, query) = split(rest);
+            if view.is_empty() {
+                return Err(usage(name));
+            }
+            let query = one_form(name, query)?;
+            let info = session
+                .store()
+                .materialize(view, &query, &session.query_inputs(&query))?;
+            let noun = if info.rows == 1 { "row" } else { "rows" };
+            format!("materialized {}: {} {noun}\n", info.name, info.rows)
+        }
+        ".view" => {
+            let info = session
+                .store()
+                .views()?
+                .into_iter()
+                .find(|info| info.name == rest)
+                .ok_or_else(|| {
+                    CliError::Usage(format!("no view named {rest:?}: .views lists them"))
+                })?;
+            let result = session.store().view(&info.name)?;
+            let query = edn::parse(&info.query)?;
+            render::render(
+                &result,
+                &render::columns(&query),
+                session.mode,
+                &session.config.table,
+            )
+        }
+        ".drop-view" => {
+            if rest.is_empty() {
+                return Err(usage(name));
+            }
+            session.store().drop_view(rest)?;
+            format!("dropped {rest}\n")
+        }
         ".open" => {
             let path = file_argument(name, rest)?;
             session.switch_to(path)?;
@@ -401,6 +459,36 @@ fn log(session: &Session, count: usize) -> Result<String> {
         rows.push(row);
     }
     let names = ["tx", "instant", "asserted", "retracted"].map(String::from);
+    Ok(render::table(&names, &rows, &session.config.table))
+}
+
+fn views(session: &Session) -> Result<String> {
+    let rows: Vec<Vec<Value>> = session
+        .store()
+        .views()?
+        .into_iter()
+        .map(|info| {
+            vec![
+                Value::String(info.name),
+                Value::Integer(info.rows),
+                Value::Integer(info.hits as i64),
+                Value::Integer(info.maintained as i64),
+                Value::Integer(info.rebuilds as i64),
+                Value::Float((info.maintenance.as_secs_f64() * 1e6).round() / 1e3),
+                Value::String(info.query),
+            ]
+        })
+        .collect();
+    let names = [
+        "view",
+        "rows",
+        "reads",
+        "maintained",
+        "rebuilds",
+        "maintenance ms",
+        "query",
+    ]
+    .map(String::from);
     Ok(render::table(&names, &rows, &session.config.table))
 }
 

@@ -1,7 +1,8 @@
 //! The line editor's helper for rustyline: a statement goes on over
 //! several lines until its brackets balance ([`input::is_complete`]), and
-//! Tab completes dot commands at the start of the input and keywords
-//! (attribute idents and other idents) anywhere else.
+//! Tab completes dot commands at the start of the input, view names after
+//! `.view` and `.drop-view`, and keywords (attribute idents and other
+//! idents) anywhere else.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,12 +17,17 @@ use crate::commands::COMMANDS;
 use crate::input;
 use crate::session::Session;
 
-/// The words Tab can complete besides the dot commands; the REPL refreshes
-/// them after each statement ([`Completions::refresh`]).
+/// The words Tab can complete besides the dot commands: idents, and view
+/// names after `.view` and `.drop-view`. The REPL refreshes them after each
+/// statement ([`Completions::refresh`]).
 #[derive(Clone, Default)]
 pub struct Completions {
     words: Rc<RefCell<Vec<String>>>,
+    views: Rc<RefCell<Vec<String>>>,
 }
+
+/// The commands whose argument is a view name.
+const VIEW_COMMANDS: [&str; 2] = [".view", ".drop-view"];
 
 impl Completions {
     /// Reads the idents of the session's store again (a statement may have
@@ -36,6 +42,9 @@ impl Completions {
             .collect();
         words.sort();
         *self.words.borrow_mut() = words;
+        if let Ok(views) = session.store().views() {
+            *self.views.borrow_mut() = views.into_iter().map(|info| info.name).collect();
+        }
     }
 
     /// The candidates for the word that ends at `pos` in `line`, and where
@@ -46,11 +55,19 @@ impl Completions {
             .rfind(|c: char| c.is_whitespace() || "()[]{}\"".contains(c))
             .map_or(0, |index| index + 1);
         let word = &before[start..];
-        let words: Vec<String> = if word.starts_with('.') && before[..start].trim().is_empty() {
+        let command = before[..start].trim();
+        let words: Vec<String> = if word.starts_with('.') && command.is_empty() {
             COMMANDS
                 .iter()
                 .map(|command| command.name.to_string())
                 .filter(|name| name.starts_with(word))
+                .collect()
+        } else if VIEW_COMMANDS.contains(&command) {
+            self.views
+                .borrow()
+                .iter()
+                .filter(|name| name.starts_with(word))
+                .cloned()
                 .collect()
         } else if word.starts_with(':') {
             self.words
@@ -133,5 +150,11 @@ mod tests {
         );
         assert_eq!(completions.candidates("[?f :film/", 10).0, 4);
         assert!(completions.candidates("[:find .ex", 10).1.is_empty());
+        *completions.views.borrow_mut() = vec!["by_year".into(), "busy".into(), "cast".into()];
+        assert_eq!(
+            completions.candidates(".drop-view b", 12),
+            (11, vec!["by_year".to_string(), "busy".to_string()])
+        );
+        assert_eq!(completions.candidates(".view c", 7).1, ["cast"]);
     }
 }

@@ -160,3 +160,25 @@ fn every_subcommand_has_help() {
     let output = factlite(dir.path(), &["--help"]);
     assert!(text(&output.stdout).contains("--execute <STATEMENTS>"));
 }
+
+#[test]
+fn views_lists_each_view_with_its_rows_reads_and_maintenance() {
+    let dir = cities();
+    let output = factlite(dir.path(), &["c.db", "-e", ".materialize big [:find ?n :where [?c :city/name ?n] [?c :city/population ?p] [(> ?p 600000)]]\n.views"]);
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "materialized big: 1 row");
+    assert!(
+        lines[1]
+            .starts_with(" view | rows | reads | maintained | rebuilds | maintenance ms | query"),
+        "{stdout}"
+    );
+    assert!(lines[3].starts_with(" big  |    1 |     0 |"), "{stdout}");
+    assert!(
+        lines[3].ends_with("| [:find ?n :where [?c :city/name ?n] [?c :city/population ?p…"),
+        "long cells are cut: {stdout}"
+    );
+    // The view survives reopening: its definition is data in the store.
+    let output = factlite(dir.path(), &["c.db", "--json", "-e", ".view big"]);
+    assert_eq!(text(&output.stdout), "[[\"Oslo\"]]\n");
+}
