@@ -139,6 +139,25 @@ impl Store {
         Ok(self.store.ensure_vocabulary_with(vocabulary, &mut *views)?)
     }
 
+    /// A migration step for [`Store::ensure_vocabulary`] that reads the
+    /// store through the façade: `step` gets the snapshot before the
+    /// upgrade (inside the upgrade's transaction) and the installed version,
+    /// and returns the transaction data to add to the upgrade.
+    pub fn migration_step(
+        &self,
+        step: impl Fn(&Db, i64) -> std::result::Result<Value, crate::MigrationError> + 'static,
+    ) -> crate::Migration {
+        let plans = self.plans.clone();
+        crate::Migration::Step(Box::new(move |db, from| {
+            let db = Db {
+                db: db.clone(),
+                plans: plans.clone(),
+                views: None,
+            };
+            step(&db, from)
+        }))
+    }
+
     /// A snapshot of the current state.
     pub fn db(&self) -> Result<Db> {
         Ok(Db {

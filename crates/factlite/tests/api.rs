@@ -83,3 +83,37 @@ fn errors_carry_categories() {
         .expect_err("not edn");
     assert_eq!(error.category().keyword(), ":error/parse");
 }
+
+/// Regression: `explain` of a query with inputs failed ("the plan reads
+/// input 1 but 0 were given") once inputs became run-time parameters.
+#[test]
+fn explain_shows_the_values_of_inputs() {
+    let store = store();
+    let db = store.db().expect("db");
+    let query = edn::parse(
+        "[:find ?e :in $ ?min [?name ...] :where [?e :person/name ?name] [?e :person/age ?a] [(> ?a ?min)]]",
+    )
+    .expect("edn");
+    let inputs = [
+        edn::Value::Integer(30),
+        edn::parse(r#"["Ann" "Bo"]"#).expect("edn"),
+    ];
+    let explanation = db.explain(&query, &inputs).expect("explain");
+    assert!(
+        explanation.sql.contains("json_each(?2)"),
+        "{}",
+        explanation.sql
+    );
+    assert_eq!(
+        explanation.params[0],
+        factlite_planner::SqlLiteral::Integer(30)
+    );
+    assert_eq!(
+        explanation.params[1],
+        factlite_planner::SqlLiteral::Text(format!(
+            r#"[["Ann",{0}],["Bo",{0}]]"#,
+            factlite::ValueType::String.tag()
+        ))
+    );
+    assert!(!explanation.query_plan.is_empty());
+}

@@ -66,3 +66,41 @@ fn a_program_installs_then_upgrades_its_vocabulary() {
     assert_eq!(error.category(), ErrorCategory::Schema);
     assert!(error.to_string().contains("out of date"), "{error}");
 }
+
+#[test]
+fn a_migration_step_queries_through_the_facade() {
+    let store = Store::open_in_memory().expect("opens");
+    store
+        .ensure_vocabulary(&notes(1, NOTES_V1))
+        .expect("installs");
+    store
+        .transact_str(r#"[{:note/text "keep"} {:note/text "todo"}]"#)
+        .expect("data");
+    // version 2 pins the notes whose text is "keep"
+    let step = store.migration_step(|db, from| {
+        assert_eq!(from, 1);
+        let kept = db.q_str(r#"[:find [?e ...] :where [?e :note/text "keep"]]"#, &[])?;
+        let edn::Value::Set(kept) = kept else {
+            return Err("a set".into());
+        };
+        let data: Vec<String> = kept
+            .iter()
+            .map(|e| format!("[:db/add {e} :note/pinned true]"))
+            .collect();
+        Ok(edn::parse(&format!("[{}]", data.join(" ")))?)
+    });
+    store
+        .ensure_vocabulary(&notes(2, NOTES_V2).with_migration(step))
+        .expect("upgrades");
+    assert_eq!(
+        store
+            .db()
+            .expect("db")
+            .q_str(
+                "[:find [?t ...] :where [?e :note/pinned true] [?e :note/text ?t]]",
+                &[]
+            )
+            .expect("query"),
+        edn::parse(r#"#{"keep"}"#).expect("edn")
+    );
+}

@@ -2,7 +2,8 @@
 //! marked for the executor), ordering, paging and the WITH clause.
 //!
 //! Results are sets: the SELECT is `DISTINCT` over the find and `:with`
-//! variables, so duplicate bindings collapse in SQLite. Aggregates run over
+//! variables, so duplicate bindings collapse in SQLite — unless the rows
+//! are distinct already (`distinct`). Aggregates run over
 //! that distinct set of bindings, as in Datomic.
 
 use factlite_core::ValueType;
@@ -104,7 +105,18 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
         cells: Vec::new(),
     };
     let mut outputs = Vec::new();
+    // The variables whose values the rows carry.
+    let mut projected: Vec<String> = query.with.iter().map(|v| v.0.clone()).collect();
     for element in elements {
+        match element {
+            FindElem::Variable(v) | FindElem::Pull { var: v, .. } => projected.push(v.0.clone()),
+            FindElem::Aggregate { args, .. } => {
+                projected.extend(args.iter().filter_map(|arg| match arg {
+                    AggregateArg::Variable(v) => Some(v.0.clone()),
+                    AggregateArg::Constant(_) => None,
+                }))
+            }
+        }
         let output = match element {
             FindElem::Variable(v) => columns.push(lookup(&frame, &v.0, ":find")?),
             FindElem::Pull { var, pattern, .. } => {
@@ -159,8 +171,14 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
         columns.select.push("1 AS c0".into());
     }
 
+    let distinct =
+        if crate::distinct::rows_are_distinct(shared.schema, shared.source, query, &projected) {
+            ""
+        } else {
+            "DISTINCT "
+        };
     let mut sql = format!(
-        "SELECT DISTINCT {}{}{}",
+        "SELECT {distinct}{}{}{}",
         columns.select.join(", "),
         frame.sql_from(),
         frame.sql_where()

@@ -16,6 +16,7 @@
 pub mod aggregate;
 mod compile;
 mod compile_fns;
+mod distinct;
 mod error;
 mod find;
 mod fixpoint;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use factlite_core::Entid;
+use factlite_core::{Entid, TypedValue};
 use factlite_edn::{Keyword, Symbol, Value};
 use factlite_planner::Signature;
 use factlite_planner::{
@@ -134,7 +134,8 @@ impl Db {
         Ok(statement.query_row([], |row| row.get::<_, f64>(0))? as i64)
     }
 
-    /// Plans a query against this snapshot.
+    /// Plans a query against this snapshot for these inputs: the plan
+    /// holds their values (see [`Db::compile`] for a plan that serves any).
     pub fn plan(&self, query: &Query, inputs: &[Value]) -> Result<Plan> {
         self.plan_with_sources(query, inputs, &[])
     }
@@ -148,7 +149,8 @@ impl Db {
         named_sources: &[NamedSource],
     ) -> Result<Plan> {
         let signature = factlite_planner::signature(query, inputs)?;
-        self.compile_with_sources(query, &signature, named_sources)
+        let plan = self.compile_with_sources(query, &signature, named_sources)?;
+        Ok(plan.with_inputs(inputs)?)
     }
 
     /// Compiles a query for every input of a signature
@@ -216,8 +218,12 @@ impl Db {
     /// holds its inputs' values already; one of [`Db::compile`] reads them
     /// from `inputs`, which must have its signature.
     pub fn run_plan(&self, plan: &Plan, inputs: &[Value]) -> Result<Value> {
-        let items = self.with_rows(plan, inputs, |rows| rows.collect::<Result<Vec<_>>>())??;
-        Ok(collect_items(plan, items))
+        self.with_rows(plan, inputs, |rows| {
+            let mut error = None;
+            let items = rows.map_while(|item| item.map_err(|e| error = Some(e)).ok());
+            let value = collect_items(plan, items);
+            error.map_or(Ok(value), Err)
+        })?
     }
 
     /// Runs a plan with its inputs (as [`Db::run_plan`] does) and hands
@@ -278,6 +284,15 @@ impl Db {
             };
             cells.push(value);
         }
+        // Most find specs read each cell once, in order: the cells are the
+        // row.
+        let in_order = plan.outputs.len() == cells.len()
+            && plan.outputs.iter().enumerate().all(|(i, output)| {
+                matches!(output, Output::Value(n) | Output::SqlAggregate(n) if *n == i)
+            });
+        if in_order {
+            return Ok(cells);
+        }
         plan.outputs
             .iter()
             .map(|o| self.output(o, &cells))
@@ -316,7 +331,11 @@ fn decode(raw: rusqlite::types::ValueRef<'_>, tag: i64) -> Result<Value> {
             "integer overflow: the result {x} does not fit a 64-bit long"
         )));
     }
-    Ok(from_sql(raw, tag)?.to_edn())
+    // Text moves into the value instead of being copied.
+    Ok(match from_sql(raw, tag)? {
+        TypedValue::String(text) => Value::String(text),
+        other => other.to_edn(),
+    })
 }
 
 /// Groups rows by their non-aggregate outputs and computes the aggregates.
@@ -386,16 +405,16 @@ fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>>
 /// Rows of find-element values (pulls done, ordered and paged already)
 /// shaped as `plan`'s result, as [`Db::run_plan`] shapes them.
 pub fn shape_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Value {
-    collect_items(plan, rows.into_iter().map(|row| item(plan, row)).collect())
+    collect_items(plan, rows.into_iter().map(|row| item(plan, row)))
 }
 
 /// The result holding `items`: a set (or, ordered, a vector) for a relation
 /// or collection, the first item or `nil` for a scalar or a tuple.
-fn collect_items(plan: &Plan, items: Vec<Value>) -> Value {
+fn collect_items(plan: &Plan, mut items: impl Iterator<Item = Value>) -> Value {
     match plan.shape {
-        Shape::Relation | Shape::Collection if plan.ordered => Value::Vector(items),
-        Shape::Relation | Shape::Collection => Value::Set(items.into_iter().collect()),
-        Shape::Scalar | Shape::Tuple => items.into_iter().next().unwrap_or(Value::Nil),
+        Shape::Relation | Shape::Collection if plan.ordered => Value::Vector(items.collect()),
+        Shape::Relation | Shape::Collection => Value::Set(items.collect()),
+        Shape::Scalar | Shape::Tuple => items.next().unwrap_or(Value::Nil),
     }
 }
 
