@@ -6,7 +6,13 @@
 //! A `Db` is defined by its basis transaction. While the store has not moved
 //! past the basis, reads go to the current-state tables; once later
 //! transactions exist, the same `Db` reads "as of its basis" from the log, so
-//! it never sees later writes.
+//! it never sees later writes. Which of the two applies is read from the
+//! file, and index ranges, entity reads and pulls decide it and read their
+//! rows inside one SQLite read transaction ([`Db::read`]): with WAL that is
+//! one snapshot of the file, so another connection's commit cannot fall
+//! between the decision and the rows. (`:db/noHistory` attributes keep no
+//! past, so a `Db` reading as of its basis sees only their values that still
+//! hold; see `transact::apply`.)
 
 use std::rc::Rc;
 
