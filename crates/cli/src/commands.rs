@@ -231,7 +231,7 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Outcome> {
             let source = path.display().to_string();
             let outcome = session
                 .run_script(&source, &script, &mut |text| out.push_str(text))
-                .map_err(|located| CliError::Script(Box::new(located)))?;
+                .map_err(CliError::Script)?;
             if outcome == Outcome::Quit {
                 return Ok(Outcome::Quit);
             }
@@ -511,7 +511,7 @@ fn rules(session: &mut Session, rest: &str) -> Result<String> {
 }
 
 fn export(session: &Session, rest: &str) -> Result<String> {
-    let (file, query) = match rest.find(|c: char| c == '[' || c == '{') {
+    let (file, query) = match rest.find(['[', '{']) {
         Some(index) => (
             rest[..index].trim(),
             Some(one_form(".export", &rest[index..])?),

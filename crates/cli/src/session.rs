@@ -186,17 +186,17 @@ impl Session {
         source: &str,
         script: &str,
         emit: &mut dyn FnMut(&str),
-    ) -> std::result::Result<Outcome, Located> {
+    ) -> std::result::Result<Outcome, Box<Located>> {
         for statement in input::statements(script) {
             match self.execute(&statement.text) {
                 Ok(Outcome::Text(text)) => emit(&text),
                 Ok(Outcome::Quit) => return Ok(Outcome::Quit),
                 Err(error) => {
-                    return Err(Located {
+                    return Err(Box::new(Located {
                         source: source.to_string(),
                         line: statement.line,
                         error,
-                    })
+                    }))
                 }
             }
         }

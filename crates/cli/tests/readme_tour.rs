@@ -4,9 +4,9 @@
 //! output must equal the lines the README shows after each prompt. The
 //! README's `created ...` line must be what factlite says on stderr.
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// What the README's tour block says: the statements typed, the output
 /// expected on stdout, and the lines expected on stderr.
@@ -69,21 +69,8 @@ fn the_readme_tour_prints_what_the_readme_shows() {
     );
 
     let work = tempfile::tempdir().expect("temporary directory");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_factlite"))
-        .current_dir(work.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("factlite runs");
     let input = tour.statements.join("\n") + "\n";
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("statements written");
-    let output = child.wait_with_output().expect("factlite ends");
+    let output = support::factlite_with_input(work.path(), &[], &input);
     assert_eq!(String::from_utf8_lossy(&output.stderr), tour.stderr);
     assert_eq!(String::from_utf8_lossy(&output.stdout), tour.stdout);
     assert!(output.status.success());

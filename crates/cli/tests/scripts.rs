@@ -4,10 +4,9 @@
 //! (stdout, then stderr, then the exit code). `UPDATE_SNAPSHOTS=1` rewrites
 //! the expected files for review.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod support;
 
-use std::io::Write;
+use std::path::{Path, PathBuf};
 
 fn tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
@@ -21,22 +20,8 @@ fn run_script(script: &Path) -> String {
         let name = path.file_name().expect("file name");
         std::fs::copy(&path, work.path().join(name)).expect("copy data file");
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_factlite"))
-        .arg("test.db")
-        .current_dir(work.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("factlite runs");
     let text = std::fs::read_to_string(script).expect("script");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("script written");
-    let output = child.wait_with_output().expect("factlite ends");
+    let output = support::factlite_with_input(work.path(), &["test.db"], &text);
     let mut printed = String::from_utf8_lossy(&output.stdout).into_owned();
     printed.push_str("--- stderr\n");
     printed.push_str(&String::from_utf8_lossy(&output.stderr));
