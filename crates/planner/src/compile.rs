@@ -452,7 +452,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                     })
                     .collect();
                 if missing.is_empty() {
-                    Readiness::Relation(500.0)
+                    Readiness::Relation(relation.call_cost(self.shared, name))
                 } else {
                     Readiness::Waiting(missing)
                 }

@@ -9,8 +9,8 @@
 //! For a component whose table is `T` (columns `rid, v0, t0, ...` as a CTE
 //! would have):
 //!
-//! - setup: create `T` (indexed on all its columns, and on each value
-//!   column), `T_delta` and `T_new`; the bodies that do not recurse fill
+//! - setup: create `T` (indexed on all its columns, led by each value
+//!   column in turn), `T_delta` and `T_new`; the bodies that do not recurse fill
 //!   `T_delta`, copied into `T`;
 //! - each round: every recursive body runs once per call of the component
 //!   it makes, that call reading `T_delta` and the others `T`; the tuples
@@ -125,9 +125,15 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
     setup.push(format!(
         "CREATE INDEX temp.{table}_rows ON {table}({column_list})"
     ));
+    // Covering, led by each value column: a join on any argument looks
+    // tuples up (SQLite prefers a covering index to a narrower one).
     for i in 1..width {
+        let lead = ["rid".to_string(), format!("v{i}"), format!("t{i}")];
+        let rest = columns.iter().filter(|c| !lead.contains(c)).cloned();
+        let ordered: Vec<String> = lead.iter().cloned().chain(rest).collect();
         setup.push(format!(
-            "CREATE INDEX temp.{table}_v{i} ON {table}(rid, v{i})"
+            "CREATE INDEX temp.{table}_v{i} ON {table}({})",
+            ordered.join(", ")
         ));
     }
     setup.push(format!(

@@ -31,7 +31,9 @@ use factlite_query::{Clause, Rule, Term, Variable};
 
 use crate::compile::{clause_vars, literal, Frame, Shared, Ty, Var};
 use crate::error::{Error, Result};
-use crate::rules::{count_calls, head_columns, heads, split_delta, RecursiveRelation};
+use crate::rules::{
+    count_calls, head_columns, heads, split_delta, without_affinity, RecursiveRelation,
+};
 
 /// The rows a specialised relation starts from: a CTE with one value and one
 /// tag column per bound argument position.
@@ -207,7 +209,13 @@ fn make_seed(frame: &Frame<'_, '_>, args: &[Term], positions: Vec<usize>) -> Opt
     let columns: Vec<String> = values
         .iter()
         .enumerate()
-        .map(|(j, var)| format!("{} AS v{j}, {} AS t{j}", var.expr, var.tag_expr()))
+        .map(|(j, var)| {
+            format!(
+                "{} AS v{j}, {} AS t{j}",
+                without_affinity(&var.expr),
+                var.tag_expr()
+            )
+        })
         .collect();
     let select = if from_clauses {
         format!(
@@ -540,7 +548,11 @@ fn goal_step(
                 rule.name
             ))
         })?;
-        columns.push(format!("{}, {}", var.expr, var.tag_expr()));
+        columns.push(format!(
+            "{}, {}",
+            without_affinity(&var.expr),
+            var.tag_expr()
+        ));
     }
     Ok(format!(
         "SELECT {}{}{}",

@@ -133,6 +133,25 @@ impl RecursiveRelation {
             .unwrap_or(0)
     }
 
+    /// The estimated cost of a call for the join order: a recursive step's
+    /// own call reads the newest tuples only (one row of a CTE's queue, or a
+    /// semi-naive delta), so the step starts from it; any other call reads
+    /// a whole relation.
+    pub fn call_cost(&self, shared: &Shared<'_>, name: &str) -> f64 {
+        let (_, delta) = split_delta(name);
+        let generating = shared.rules.generating.borrow();
+        let own_step = generating
+            .iter()
+            .rev()
+            .find(|d| d.component == self.component)
+            .is_some_and(|d| d.delta.is_none() || delta);
+        if own_step {
+            0.5
+        } else {
+            500.0
+        }
+    }
+
     /// Whether the component is being defined right now: its calls are then
     /// the definition's references to itself.
     pub fn being_defined(&self, shared: &Shared<'_>) -> bool {
@@ -273,9 +292,22 @@ pub(crate) fn head_columns(
                     rule.name, head.0
                 ))
             })?;
-            Ok(format!("{}, {}", var.expr, var.tag_expr()))
+            Ok(format!(
+                "{}, {}",
+                without_affinity(&var.expr),
+                var.tag_expr()
+            ))
         })
         .collect()
+}
+
+/// A value as a rule table's column holds it: through unary `+`, which
+/// keeps the value but drops the affinity of the column it comes from (an
+/// entity id from `e` would otherwise carry INTEGER affinity into the
+/// table, and comparing it with `datoms.v` would then not use the indexes
+/// on `v`).
+pub(crate) fn without_affinity(expr: &str) -> String {
+    format!("+{expr}")
 }
 
 /// `v0, t0, v1, t1, ...`: the value and type-tag columns of a rule table.
