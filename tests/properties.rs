@@ -27,12 +27,12 @@ mod scenario;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use factlite::{ErrorCategory, IndexName, Store, TypedValue, Value};
+use factlite::{ErrorCategory, IndexName, Store, TxReport, TypedValue, Value};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use crate::model::query::{evaluate, ordered, Datom, Find, Query, Tuples};
-use crate::model::transact::{Model, Outcome, Resolved};
+use crate::model::transact::{is_anonymous, Model, Outcome, Resolved};
 use crate::model::value::{plain_entity, Val};
 use generate::{render_entities, QueryGen, Tape, TxGen, View, VAR_COUNT};
 use scenario::{entity_name, Scenario, Time};
@@ -215,7 +215,7 @@ impl Run {
                 error.category()
             )),
             (Ok(outcome), Ok(report)) => {
-                let new_ids = self.new_ids(&outcome, &report.tempids)?;
+                let new_ids = self.new_ids(&outcome, &report)?;
                 self.model.commit(&outcome, report.tx, &new_ids);
                 Ok(())
             }
@@ -228,15 +228,27 @@ impl Run {
     }
 
     /// The ids the store gave the model's new entities, checking every
-    /// tempid resolved as the model says.
-    fn new_ids(
-        &self,
-        outcome: &Outcome,
-        tempids: &indexmap::IndexMap<String, i64>,
-    ) -> Result<Vec<i64>, String> {
-        let mut new_ids: Vec<Option<i64>> = Vec::new();
-        for (name, resolved) in &outcome.tempids {
-            let Some(id) = tempids.get(name).copied() else {
+    /// tempid resolved as the model says. Entities that only maps without
+    /// `:db/id` name get the new ids the report's datoms mention, in the
+    /// one assignment that makes the model's datoms the store's.
+    fn new_ids(&self, outcome: &Outcome, report: &TxReport) -> Result<Vec<i64>, String> {
+        let new_count = outcome
+            .tempids
+            .values()
+            .filter_map(|r| match r {
+                Resolved::New(n) => Some(n + 1),
+                Resolved::Existing(_) => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let mut new_ids: Vec<Option<i64>> = vec![None; new_count];
+        let in_use = |id: i64| self.model.entities.contains(&id) || self.model.txs.contains(&id);
+        for (name, resolved) in outcome
+            .tempids
+            .iter()
+            .filter(|(name, _)| !is_anonymous(name))
+        {
+            let Some(id) = report.tempids.get(name).copied() else {
                 return Err(format!("the store reports no id for tempid {name:?}"));
             };
             match resolved {
@@ -246,32 +258,76 @@ impl Run {
                     ))
                 }
                 Resolved::Existing(_) => {}
-                Resolved::New(n) => {
-                    if new_ids.len() <= *n {
-                        new_ids.resize(*n + 1, None);
+                Resolved::New(n) => match new_ids[*n] {
+                    Some(other) if other != id => {
+                        return Err(format!(
+                            "tempid {name:?} is {id}, but shares its entity with {other}"
+                        ))
                     }
-                    match new_ids[*n] {
-                        Some(other) if other != id => {
-                            return Err(format!(
-                                "tempid {name:?} is {id}, but shares its entity with {other}"
-                            ))
-                        }
-                        _ => new_ids[*n] = Some(id),
+                    _ if in_use(id) => {
+                        return Err(format!("tempid {name:?} got {id}, an id already in use"))
                     }
-                    if self.model.entities.contains(&id) || self.model.txs.contains(&id) {
-                        return Err(format!("tempid {name:?} got {id}, an id already in use"));
-                    }
-                }
+                    _ => new_ids[*n] = Some(id),
+                },
             }
         }
-        let ids: Vec<i64> = new_ids
-            .into_iter()
-            .map(|id| id.expect("every new entity has a tempid"))
+        let unknown: Vec<usize> = (0..new_count).filter(|n| new_ids[*n].is_none()).collect();
+        let reported: BTreeSet<(bool, i64, usize, Val)> = report
+            .datoms
+            .iter()
+            .filter_map(|d| {
+                let a = self.attr_ids.iter().position(|id| *id == d.a)?;
+                Some((d.added, d.e, a, model_value(&d.v)))
+            })
             .collect();
-        if ids.iter().collect::<BTreeSet<_>>().len() != ids.len() {
-            return Err(format!("two new entities got one id: {ids:?}"));
+        let mut candidates: BTreeSet<i64> = BTreeSet::new();
+        for (_, e, _, v) in &reported {
+            candidates.insert(*e);
+            if let Val::Ref(id) = v {
+                candidates.insert(*id);
+            }
         }
-        Ok(ids)
+        candidates.retain(|id| !in_use(*id) && !new_ids.contains(&Some(*id)) && *id != report.tx);
+        let candidates: Vec<i64> = candidates.into_iter().collect();
+        let modelled = |ids: &[Option<i64>]| -> BTreeSet<(bool, i64, usize, Val)> {
+            let real = |e: i64| {
+                if e < 0 {
+                    ids[(-e - 1) as usize].unwrap_or(e)
+                } else {
+                    e
+                }
+            };
+            let mut facts = BTreeSet::new();
+            for (added, set) in [(false, &outcome.retracted), (true, &outcome.asserted)] {
+                for (e, a, v) in set {
+                    let v = match v {
+                        Val::Ref(id) => Val::Ref(real(*id)),
+                        other => other.clone(),
+                    };
+                    facts.insert((added, real(*e), *a, v));
+                }
+            }
+            facts
+        };
+        let found = assignments(&candidates, unknown.len())
+            .into_iter()
+            .find_map(|choice| {
+                let mut ids = new_ids.clone();
+                for (n, id) in unknown.iter().zip(choice) {
+                    ids[*n] = Some(id);
+                }
+                (modelled(&ids) == reported).then_some(ids)
+            });
+        let Some(ids) = found else {
+            return Err(format!(
+                "the store's datoms {reported:?} are not the model's {:?}",
+                modelled(&new_ids)
+            ));
+        };
+        Ok(ids
+            .into_iter()
+            .map(|id| id.expect("every new entity has an id"))
+            .collect())
     }
 
     /// The store's datoms of the model's attributes, in a view of time.
@@ -582,6 +638,27 @@ impl Run {
             ),
         }
     }
+}
+
+/// Every ordered choice of `count` distinct items of `items`.
+fn assignments(items: &[i64], count: usize) -> Vec<Vec<i64>> {
+    if count == 0 {
+        return vec![vec![]];
+    }
+    let mut all = Vec::new();
+    for (i, first) in items.iter().enumerate() {
+        let rest: Vec<i64> = items
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, x)| *x)
+            .collect();
+        for mut tail in assignments(&rest, count - 1) {
+            tail.insert(0, *first);
+            all.push(tail);
+        }
+    }
+    all
 }
 
 fn model_value(value: &TypedValue) -> Val {

@@ -109,6 +109,15 @@ pub struct Outcome {
     pub asserted: BTreeSet<Fact>,
 }
 
+/// How the model names the tempid of a map without `:db/id` (no generated
+/// tempid starts with `#`).
+pub const ANONYMOUS: &str = "#anonymous-";
+
+/// Whether a tempid is the model's name for a map without `:db/id`.
+pub fn is_anonymous(tempid: &str) -> bool {
+    tempid.starts_with(ANONYMOUS)
+}
+
 /// A model error: the category the store must report, and why.
 #[derive(Clone, Debug)]
 pub struct Failure {
@@ -240,7 +249,9 @@ impl Model {
             if !self.entities.contains(&id) {
                 self.entities.push(id);
             }
-            self.names.entry(id).or_insert_with(|| name.clone());
+            if !is_anonymous(name) {
+                self.names.entry(id).or_insert_with(|| name.clone());
+            }
         }
     }
 }
@@ -268,7 +279,7 @@ impl Run<'_> {
     fn expand_map(&mut self, map: &indexmap::IndexMap<Value, Value>) -> Result<(), Failure> {
         let e = match map.get(&db_kw("id")) {
             Some(reference) => self.entity(reference)?,
-            None => return fail(ErrorCategory::Parse, "the model needs :db/id in every map"),
+            None => self.anonymous(),
         };
         self.expand_entries(&e, map)
     }
@@ -384,6 +395,12 @@ impl Run<'_> {
         )
     }
 
+    /// The tempid of a map without `:db/id`.
+    fn anonymous(&mut self) -> EntTerm {
+        let count = self.tempids.iter().filter(|t| is_anonymous(t)).count();
+        self.tempid(&format!("{ANONYMOUS}{count}"))
+    }
+
     fn tempid(&mut self, name: &str) -> EntTerm {
         if !self.tempids.iter().any(|t| t == name) {
             self.tempids.push(name.to_string());
@@ -477,15 +494,12 @@ impl Run<'_> {
             // A nested entity map: its `:db/id` is read as a value of `a`,
             // and its entries are asserted before the reference to it.
             Value::Map(map) => {
-                let Some(reference) = map.get(&db_kw("id")) else {
-                    return fail(
-                        ErrorCategory::Parse,
-                        "the model needs :db/id in nested maps",
-                    );
-                };
-                let e = match self.value(a, reference)? {
-                    ValTerm::Ent(e) => e,
-                    ValTerm::Val(_) => unreachable!("a ref attribute's values are entities"),
+                let e = match map.get(&db_kw("id")) {
+                    Some(reference) => match self.value(a, reference)? {
+                        ValTerm::Ent(e) => e,
+                        ValTerm::Val(_) => unreachable!("a ref attribute's values are entities"),
+                    },
+                    None => self.anonymous(),
                 };
                 self.expand_entries(&e, map)?;
                 Ok(ValTerm::Ent(e))
@@ -601,6 +615,8 @@ impl Run<'_> {
         for t in &self.tempids {
             let resolution = match assigned.get(t) {
                 Some(id) => Resolved::Existing(*id),
+                // A map without `:db/id` that asserts nothing names nothing.
+                None if !in_entity_position.contains(t.as_str()) && is_anonymous(t) => continue,
                 None if !in_entity_position.contains(t.as_str()) => {
                     return fail(
                         ErrorCategory::UnknownEntity,
@@ -627,9 +643,13 @@ impl Run<'_> {
                 Resolved::New(n) => -(*n as i64) - 1,
             },
         };
+        // A value may name a map without `:db/id` that named nothing.
         let val = |term: &ValTerm| match term {
-            ValTerm::Val(v) => v.clone(),
-            ValTerm::Ent(e) => Val::Ref(id(e)),
+            ValTerm::Val(v) => Ok(v.clone()),
+            ValTerm::Ent(EntTerm::Temp(t)) if !tempids.contains_key(t) => {
+                fail(ErrorCategory::UnknownEntity, "a value names an empty map")
+            }
+            ValTerm::Ent(e) => Ok(Val::Ref(id(e))),
         };
         let before = self.before;
         let values_before = |e: i64, a: usize| -> Vec<Val> {
@@ -648,16 +668,16 @@ impl Run<'_> {
         };
         for op in &self.ops {
             match op {
-                Op::Add(e, a, v) => work.add(id(e), *a, val(v))?,
+                Op::Add(e, a, v) => work.add(id(e), *a, val(v)?)?,
                 Op::Cas(e, a, old, new) => {
                     let e = id(e);
-                    let expected: Vec<Val> = old.iter().map(val).collect();
+                    let expected: Vec<Val> = old.iter().map(val).collect::<Result<_, _>>()?;
                     if values_before(e, *a) != expected {
                         return fail(ErrorCategory::CasFailed, "cas found another value");
                     }
-                    work.add(e, *a, val(new))?;
+                    work.add(e, *a, val(new)?)?;
                 }
-                Op::Retract(e, a, v) => work.retract((id(e), *a, val(v)), true)?,
+                Op::Retract(e, a, v) => work.retract((id(e), *a, val(v)?), true)?,
                 Op::RetractAttr(e, a) => {
                     let e = id(e);
                     for v in values_before(e, *a) {

@@ -218,14 +218,15 @@ impl TxGen<'_, '_, '_> {
         choice.unwrap_or_else(|| self.tempid())
     }
 
-    /// A nested entity map with a tempid, one level deep.
+    /// A nested entity map, with a tempid or without `:db/id`, one level
+    /// deep.
     fn nested_map(&mut self) -> Value {
         self.nested = true;
         let mut map = IndexMap::new();
-        map.insert(
-            Value::Keyword(Keyword::namespaced("db", "id")),
-            self.tempid(),
-        );
+        if !self.tape.flag(40) {
+            let tempid = self.tempid();
+            map.insert(Value::Keyword(Keyword::namespaced("db", "id")), tempid);
+        }
         let (key, a) = self.attribute();
         map.insert(key, self.value(a));
         self.nested = false;
@@ -237,7 +238,9 @@ impl TxGen<'_, '_, '_> {
         match self.tape.pick(12) {
             0..=3 => {
                 let mut map = IndexMap::new();
-                map.insert(kw("id"), self.entity());
+                if !self.tape.flag(15) {
+                    map.insert(kw("id"), self.entity());
+                }
                 for _ in 0..1 + self.tape.pick(3) {
                     let (key, a) = self.attribute();
                     if a.is_some_and(|a| self.model.attrs[a].ty == Ty::Ref) && self.tape.flag(15) {
