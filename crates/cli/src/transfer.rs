@@ -176,10 +176,23 @@ impl Import<'_> {
     }
 
     fn edn(&mut self, text: &str) -> Result<()> {
+        // Lines are counted as the forms go by, each stretch of text once.
+        let mut line = 1;
+        let mut counted_to = 0;
         for range in input::top_level_forms(text) {
-            let line = text[..range.start].matches('\n').count() + 1;
+            line += text[counted_to..range.start].matches('\n').count();
+            counted_to = range.start;
             let form = edn::parse(&text[range.clone()]).map_err(|error| {
-                let place = format!("line {}, column {}", line + error.line - 1, error.column);
+                // The reader counts from the form's start; on the form's first
+                // line its columns follow the text before the form.
+                let line_start = text[..range.start]
+                    .rfind('\n')
+                    .map_or(0, |newline| newline + 1);
+                let column = match error.line {
+                    1 => text[line_start..range.start].chars().count() + error.column,
+                    _ => error.column,
+                };
+                let place = format!("line {}, column {column}", line + error.line - 1);
                 self.fail(place, format!("not valid EDN: {}", error.message))
             })?;
             if !matches!(form, Value::Vector(_)) {
