@@ -7,7 +7,8 @@
 //!   the same datoms, or fails on both with the same error category and
 //!   changes nothing;
 //! - the store holds the model's datoms now, as of every earlier
-//!   transaction, and in its history;
+//!   transaction, and in its history; a snapshot taken before a
+//!   transaction does not see it;
 //! - every generated query gives the model's result, against the current
 //!   database, as of or since an earlier transaction, or the history; and
 //!   so does a pull of a few attributes of an entity;
@@ -194,6 +195,9 @@ impl Run {
         .tx_data();
         let for_store = render_entities(&data, &plain_entity);
         let expected = self.model.transact(&for_store);
+        // A snapshot taken before must not see the transaction.
+        let stale = self.store.db().map_err(|e| e.to_string())?;
+        let stale_basis = *self.model.txs.last().expect("the schema transaction");
         let actual = self.store.transact(&for_store);
         let error = expected.as_ref().err().map(|f| f.category.keyword());
         let tx = actual.as_ref().ok().map(|r| r.tx);
@@ -220,6 +224,17 @@ impl Run {
                 Ok(())
             }
         }?;
+        let stale_facts: BTreeSet<(i64, usize, Val)> = self
+            .datoms_of(&stale)?
+            .into_iter()
+            .map(|(e, a, v, _, _)| (e, a, v))
+            .collect();
+        if stale_facts != self.model.facts(Some(stale_basis)) {
+            self.record_datom_queries(Time::AsOf(stale_basis));
+            return Err(format!(
+                "a snapshot taken before the transaction sees {stale_facts:?}"
+            ));
+        }
         if let Storage::File(path) = &self.storage {
             self.store = Store::open(path).map_err(|e| format!("reopening the store: {e}"))?;
         }
@@ -335,7 +350,14 @@ impl Run {
         &self,
         view: impl Fn(factlite::Db) -> factlite::Db,
     ) -> Result<BTreeSet<(i64, usize, Val, i64, bool)>, String> {
-        let db = view(self.store.db().map_err(|e| e.to_string())?);
+        self.datoms_of(&view(self.store.db().map_err(|e| e.to_string())?))
+    }
+
+    /// The datoms of the model's attributes a snapshot sees.
+    fn datoms_of(
+        &self,
+        db: &factlite::Db,
+    ) -> Result<BTreeSet<(i64, usize, Val, i64, bool)>, String> {
         let mut datoms = db
             .inner()
             .datoms(IndexName::Eavt, &[])
