@@ -157,6 +157,9 @@ impl PreparedQuery {
     /// Runs the query on a snapshot with inputs for its `:in` (after `$`);
     /// the result is shaped as [`Db::q`] shapes it.
     pub fn run(&self, db: &Db, inputs: &[Value]) -> Result<Value> {
+        if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
+            return prepared.run(db, &inputs);
+        }
         let plan = self.plan(db, inputs)?;
         Ok(db.inner().run_plan(&plan, inputs)?)
     }
@@ -169,10 +172,30 @@ impl PreparedQuery {
         inputs: &[Value],
         read: impl FnOnce(&mut Rows<'_, '_>) -> R,
     ) -> Result<R> {
+        if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
+            return prepared.rows(db, &inputs, read);
+        }
         let plan = self.plan(db, inputs)?;
         Ok(db
             .inner()
             .with_rows(&plan, inputs, |rows| read(&mut Rows { rows }))?)
+    }
+
+    /// This query with the store's installed rules merged into its `%` (or
+    /// added as one), when it calls rules its `%` does not define.
+    fn with_installed_rules(
+        &self,
+        db: &Db,
+        inputs: &[Value],
+    ) -> Result<Option<(PreparedQuery, Vec<Value>)>> {
+        let merged = db.inner().with_installed_rules(&self.query, inputs)?;
+        Ok(merged.map(|(query, inputs)| {
+            let prepared = PreparedQuery {
+                query,
+                text: self.text.clone(),
+            };
+            (prepared, inputs)
+        }))
     }
 
     /// The plan for these inputs on this snapshot: cached, or compiled and

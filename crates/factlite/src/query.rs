@@ -18,7 +18,10 @@ pub struct Explanation {
 /// Plans a query without running it.
 pub fn explain(db: &factlite_store::Db, query: &Value, inputs: &[Value]) -> Result<Explanation> {
     let query = factlite_query::parse_query(query)?;
-    let plan = db.plan(&query, inputs)?;
+    let plan = match db.with_installed_rules(&query, inputs)? {
+        Some((query, inputs)) => db.plan(&query, &inputs)?,
+        None => db.plan(&query, inputs)?,
+    };
     let query_plan = db.explain_plan(&plan)?;
     Ok(Explanation {
         params: db.plan_parameters(&plan)?,

@@ -158,6 +158,59 @@ impl Store {
         }))
     }
 
+    /// Installs named rules (an EDN rule set, as `%` takes): a query that
+    /// calls a rule its `%` does not define finds it among the installed
+    /// ones. The definitions of each name replace those installed under it;
+    /// the rules are checked with the others installed (arity, undefined
+    /// calls, stratification). Installed rules are data in the store (the
+    /// vocabulary `:factlite/rules`), written by an ordinary transaction, so
+    /// they persist in a file and a snapshot sees those of its basis.
+    ///
+    /// ```
+    /// use factlite::{edn, Store};
+    ///
+    /// let store = Store::open_in_memory()?;
+    /// store.transact_str(r#"[{:db/ident :node/next :db/valueType :db.type/ref
+    ///                        :db/cardinality :db.cardinality/one}
+    ///                       {:db/ident :node/name :db/valueType :db.type/string
+    ///                        :db/cardinality :db.cardinality/one}]"#)?;
+    /// store.transact_str(r#"[{:db/id "a" :node/name "a" :node/next "b"}
+    ///                       {:db/id "b" :node/name "b" :node/next "c"}
+    ///                       {:db/id "c" :node/name "c"}]"#)?;
+    /// store.install_rules_str("[[(after ?x ?y) [?x :node/next ?y]]
+    ///                           [(after ?x ?y) [?x :node/next ?m] (after ?m ?y)]]")?;
+    /// let names = store.db()?.q_str(
+    ///     r#"[:find [?n ...] :where [?a :node/name "a"] (after ?a ?b) [?b :node/name ?n]]"#,
+    ///     &[],
+    /// )?;
+    /// assert_eq!(names, edn::parse(r#"#{"b" "c"}"#)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn install_rules(&self, rules: &Value) -> Result<TxReport> {
+        self.ensure_vocabulary(&factlite_store::rules_vocabulary()?)?;
+        let tx_data = self.store.db()?.install_rules_tx(rules)?;
+        self.transact(&tx_data)
+    }
+
+    /// [`Store::install_rules`] on EDN text.
+    pub fn install_rules_str(&self, rules: &str) -> Result<TxReport> {
+        self.install_rules(&factlite_edn::parse(rules)?)
+    }
+
+    /// Removes installed rules by name (names not installed are ignored);
+    /// refused while another installed rule calls one of them.
+    pub fn remove_rules(&self, names: &[&str]) -> Result<TxReport> {
+        let tx_data = self.store.db()?.remove_rules_tx(names)?;
+        self.transact(&tx_data)
+    }
+
+    /// The installed rules, as one rule set (a vector of rules, by name).
+    pub fn rules(&self) -> Result<Value> {
+        let installed = self.store.db()?.installed_rules()?;
+        let all: Vec<factlite_query::Rule> = installed.into_values().flatten().collect();
+        Ok(factlite_query::rules_to_edn(&all))
+    }
+
     /// A snapshot of the current state.
     pub fn db(&self) -> Result<Db> {
         Ok(Db {

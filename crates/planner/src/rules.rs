@@ -20,6 +20,12 @@ use crate::error::{Error, Result};
 use crate::fixpoint::Fixpoint;
 use crate::pushdown::Seed;
 
+/// Checks a rule set on its own: each name defined with one arity, every
+/// rule it calls defined, and no rule depending negatively on itself.
+pub fn check_rules(rules: &[Rule]) -> Result<()> {
+    RuleSet::new(rules).map(|_| ())
+}
+
 /// The rules of one query, analysed.
 pub struct RuleSet {
     rules: IndexMap<String, Vec<Rule>>,
