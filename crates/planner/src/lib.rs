@@ -31,8 +31,8 @@ use factlite_query::{PullPattern, Query, ReturnMaps};
 
 pub use error::{Error, Result};
 pub use fixpoint::Fixpoint;
-pub use rules::check_rules;
 pub use inputs::{signature, InputSig, Signature, SignatureKey};
+pub use rules::check_rules;
 pub use source::{source_sql, Source};
 
 /// A value bound to a `?N` parameter of the generated SQL.
