@@ -532,70 +532,110 @@ fn a_snapshot_is_unaffected_by_writes_from_another_connection() {
     );
 }
 
-/// One writer thread transfers amounts between accounts (every transaction
-/// keeps the total) while a reader on another connection keeps taking
-/// snapshots: each snapshot must see a consistent total and nothing newer
-/// than its basis.
-#[test]
-fn readers_on_another_connection_see_whole_transactions_only() {
-    const ACCOUNTS: i64 = 5;
-    const TRANSFERS: i64 = 150;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("db.factlite");
-    let setup = Store::open(&path, Config::default()).expect("store");
-    transact(&setup, SCHEMA);
+const ACCOUNTS: i64 = 5;
+const TRANSFERS: i64 = 150;
+
+/// A file with `ACCOUNTS` accounts (`:item/price` is the balance) of 100.
+fn accounts_file(path: &std::path::Path) {
+    let store = Store::open(path, Config::default()).expect("store");
+    transact(&store, SCHEMA);
     let accounts: Vec<String> = (0..ACCOUNTS)
         .map(|i| format!(r#"{{:item/sku "acct{i}" :item/price 100}}"#))
         .collect();
-    transact(&setup, &format!("[{}]", accounts.join(" ")));
-    drop(setup);
-    let writer_path = path.clone();
-    let writer = std::thread::spawn(move || {
-        let store = Store::open(&writer_path, Config::default()).expect("writer opens");
-        for i in 0..TRANSFERS {
-            let (from, to) = (i % ACCOUNTS, (i + 1) % ACCOUNTS);
-            let db = store.db().expect("db");
-            let balance = |n: i64| -> i64 {
-                let text = query(
-                    &db,
-                    &format!(r#"[:find ?p . :where [?e :item/sku "acct{n}"] [?e :item/price ?p]]"#),
-                );
-                text.parse().expect("balance")
-            };
-            let (a, b) = (balance(from), balance(to));
-            transact(
-                &store,
-                &format!(
-                    r#"[{{:item/sku "acct{from}" :item/price {}}} {{:item/sku "acct{to}" :item/price {}}}]"#,
-                    a - 1,
-                    b + 1
-                ),
-            );
+    transact(&store, &format!("[{}]", accounts.join(" ")));
+}
+
+/// The balances a snapshot sees, checked: they add up to the total, and
+/// no datom is newer than the snapshot's basis.
+fn check_balances(db: &Db, price: Entid) {
+    let datoms = collect(db, IndexName::Aevt, &[TypedValue::Ref(price)]);
+    let total: i64 = datoms
+        .iter()
+        .map(|d| match d.v {
+            TypedValue::Long(n) => n,
+            _ => panic!("a balance is a long"),
+        })
+        .sum();
+    assert_eq!(total, 100 * ACCOUNTS, "snapshot at {}", db.basis_tx());
+    assert!(
+        datoms.iter().all(|d| d.tx <= db.basis_tx()),
+        "snapshot at {} sees a later datom",
+        db.basis_tx()
+    );
+}
+
+/// `TRANSFERS` transactions, each moving 1 from one account to the next:
+/// the total never changes. On its own this test runs on a fresh file;
+/// `readers_see_whole_transactions_of_a_writer_in_another_process` runs it
+/// again as a second process, on the file `FACTLITE_TRANSFER_FILE` names.
+#[test]
+fn transfers_keep_the_total() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = match std::env::var_os("FACTLITE_TRANSFER_FILE") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => {
+            let path = dir.path().join("db.factlite");
+            accounts_file(&path);
+            path
         }
-    });
-    let reader = Store::open(&path, Config::default()).expect("reader opens");
-    let price = attribute(&reader, ":item/price");
-    let mut snapshots = 0;
-    while !writer.is_finished() || snapshots == 0 {
-        let db = reader.db().expect("db");
-        let datoms = collect(&db, IndexName::Aevt, &[TypedValue::Ref(price)]);
-        let total: i64 = datoms
-            .iter()
-            .map(|d| match d.v {
-                TypedValue::Long(n) => n,
-                _ => panic!("a price is a long"),
-            })
-            .sum();
-        assert_eq!(total, 100 * ACCOUNTS, "snapshot at {}", db.basis_tx());
-        assert!(
-            datoms.iter().all(|d| d.tx <= db.basis_tx()),
-            "snapshot at {} sees a later datom",
-            db.basis_tx()
+    };
+    let store = Store::open(&path, Config::default()).expect("writer opens");
+    let before = store.latest_tx().expect("latest");
+    for i in 0..TRANSFERS {
+        let (from, to) = (i % ACCOUNTS, (i + 1) % ACCOUNTS);
+        let db = store.db().expect("db");
+        let balance = |n: i64| -> i64 {
+            let text = query(
+                &db,
+                &format!(r#"[:find ?p . :where [?e :item/sku "acct{n}"] [?e :item/price ?p]]"#),
+            );
+            text.parse().expect("balance")
+        };
+        let (a, b) = (balance(from), balance(to));
+        transact(
+            &store,
+            &format!(
+                r#"[{{:item/sku "acct{from}" :item/price {}}} {{:item/sku "acct{to}" :item/price {}}}]"#,
+                a - 1,
+                b + 1
+            ),
         );
-        snapshots += 1;
     }
-    writer.join().expect("writer finishes");
-    assert!(snapshots > 1, "the reader read while the writer wrote");
+    assert_eq!(store.latest_tx().expect("latest"), before + TRANSFERS);
+    check_balances(&store.db().expect("db"), attribute(&store, ":item/price"));
+}
+
+/// A writer process (this test binary, running `transfers_keep_the_total`)
+/// transfers while this process keeps taking snapshots on the same file:
+/// each must see whole transactions only, never one newer than its basis.
+#[test]
+fn readers_see_whole_transactions_of_a_writer_in_another_process() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    accounts_file(&path);
+    let reader = Store::open(&path, Config::default()).expect("reader opens");
+    let first = reader.latest_tx().expect("latest");
+    let price = attribute(&reader, ":item/price");
+    let mut writer = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "transfers_keep_the_total", "--test-threads", "1"])
+        .env("FACTLITE_TRANSFER_FILE", &path)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the writer process starts");
+    let mut bases = std::collections::BTreeSet::new();
+    while writer.try_wait().expect("writer status").is_none() {
+        let db = reader.db().expect("db");
+        check_balances(&db, price);
+        bases.insert(db.basis_tx());
+    }
+    assert!(
+        writer.wait().expect("writer ends").success(),
+        "the writer's own checks"
+    );
+    let db = reader.db().expect("db");
+    assert_eq!(db.basis_tx(), first + TRANSFERS, "every transfer committed");
+    check_balances(&db, price);
+    assert!(!bases.is_empty());
 }
 
 #[test]
