@@ -158,6 +158,8 @@ impl Session {
     pub fn execute(&mut self, statement: &str) -> Result<Outcome> {
         interrupt::clear();
         let started = Instant::now();
+        // `.timer on` and `.timer off` themselves are not timed.
+        let timer_was_on = self.timer;
         let trimmed = statement.trim();
         let outcome = if trimmed.starts_with('.') {
             commands::run(self, trimmed)
@@ -169,7 +171,7 @@ impl Session {
             other => other,
         })?;
         Ok(match outcome {
-            Outcome::Text(mut text) if self.timer => {
+            Outcome::Text(mut text) if timer_was_on && self.timer => {
                 let elapsed = started.elapsed().as_secs_f64() * 1000.0;
                 text.push_str(&format!("time: {elapsed:.3} ms\n"));
                 Outcome::Text(text)

@@ -182,3 +182,18 @@ fn views_lists_each_view_with_its_rows_reads_and_maintenance() {
     let output = factlite(dir.path(), &["c.db", "--json", "-e", ".view big"]);
     assert_eq!(text(&output.stdout), "[[\"Oslo\"]]\n");
 }
+
+#[test]
+fn the_timer_prints_how_long_each_statement_took() {
+    let dir = cities();
+    let output = factlite(dir.path(), &["c.db", "-e", ".timer on\n[:find ?n . :where [?c :city/name \"Oslo\"] [?c :city/name ?n]]\n.timer off\n[:find ?n . :where [?c :city/name \"Lyon\"] [?c :city/name ?n]]"]);
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 9, "{stdout}");
+    assert_eq!(lines[2], " Oslo");
+    assert!(
+        lines[4].starts_with("time: ") && lines[4].ends_with(" ms"),
+        "{stdout}"
+    );
+    assert_eq!(lines[7], " Lyon");
+}

@@ -221,3 +221,30 @@ fn every_error_category_typed_at_the_prompt_gives_one_line_and_changes_nothing()
     assert!(before.contains(":film/title \"Jaws\""));
     assert_eq!(before, after, "the failed statements changed the store");
 }
+
+#[test]
+fn a_large_import_shows_a_progress_bar() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    run(
+        dir.path(),
+        "[{:db/ident :note/id :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+          {:db/ident :note/text :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]",
+    );
+    // Just over the 1 MiB from which imports show their progress.
+    let mut csv = String::from("note/id,note/text\n");
+    let mut id = 0;
+    while csv.len() <= 1 << 20 {
+        csv.push_str(&format!("{id},{}\n", "lorem ipsum ".repeat(20)));
+        id += 1;
+    }
+    std::fs::write(dir.path().join("notes.csv"), csv).expect("CSV written");
+    let mut session = spawn(dir.path(), &["test.db"]);
+    session
+        .send_line(".import notes.csv")
+        .expect("import typed");
+    session.exp_string("importing [").expect("a progress bar");
+    session
+        .exp_string(&format!("imported {} datoms in ", id * 2))
+        .expect("the import ends with its summary");
+    leave(session);
+}
