@@ -115,6 +115,7 @@ impl Run {
             .collect();
         let mut model = Model::new(attrs);
         let nothing = Outcome {
+            declared: Vec::new(),
             tempids: Default::default(),
             retracted: BTreeSet::new(),
             asserted: BTreeSet::new(),
@@ -191,6 +192,7 @@ impl Run {
             tape: &mut Tape::new(tape),
             number,
             nested: false,
+            declared: false,
         }
         .tx_data();
         let for_store = render_entities(&data, &plain_entity);
@@ -219,6 +221,12 @@ impl Run {
                 error.category()
             )),
             (Ok(outcome), Ok(report)) => {
+                let schema = self.store.inner().schema().map_err(|e| e.to_string())?;
+                for attr in &outcome.declared {
+                    let id = schema.entid(&attr.ident);
+                    self.attr_ids
+                        .push(id.ok_or(format!("{} is not defined", attr.ident))?);
+                }
                 let new_ids = self.new_ids(&outcome, &report)?;
                 self.model.commit(&outcome, report.tx, &new_ids);
                 Ok(())

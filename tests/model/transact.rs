@@ -104,6 +104,8 @@ pub enum Resolved {
 /// A transaction the model accepts, before it learns the new ids.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// Attributes the transaction defines.
+    pub declared: Vec<Attr>,
     pub tempids: BTreeMap<String, Resolved>,
     pub retracted: BTreeSet<Fact>,
     pub asserted: BTreeSet<Fact>,
@@ -198,15 +200,12 @@ impl Model {
         txs
     }
 
-    fn attr_named(&self, ident: &Keyword) -> Option<usize> {
-        self.attrs.iter().position(|a| a.ident == *ident)
-    }
-
     /// Interprets transaction data against the current facts.
     pub fn transact(&self, tx_data: &Value) -> Result<Outcome, Failure> {
         let before = self.facts(None);
         let mut run = Run {
             model: self,
+            attrs: self.attrs.clone(),
             before: &before,
             ops: Vec::new(),
             tempids: Vec::new(),
@@ -214,11 +213,21 @@ impl Model {
         let Value::Vector(forms) = tx_data else {
             return fail(ErrorCategory::Parse, "transaction data is not a vector");
         };
+        // Attributes a transaction defines can be used anywhere in it.
         for form in forms {
+            if let Some(attr) = declaration(form) {
+                if !run.attrs.iter().any(|a| a.ident == attr.ident) {
+                    run.attrs.push(attr);
+                }
+            }
+        }
+        for form in forms.iter().filter(|form| declaration(form).is_none()) {
             run.expand(form)?;
         }
         let tempids = run.resolve_tempids()?;
-        run.interpret(&tempids)
+        let mut outcome = run.interpret(&tempids)?;
+        outcome.declared = run.attrs[self.attrs.len()..].to_vec();
+        Ok(outcome)
     }
 
     /// Records a transaction the store committed as `tx`, with the ids
@@ -241,6 +250,7 @@ impl Model {
             }
         }
         self.txs.push(tx);
+        self.attrs.extend(outcome.declared.iter().cloned());
         for (name, resolved) in &outcome.tempids {
             let id = match resolved {
                 Resolved::Existing(id) => *id,
@@ -256,9 +266,47 @@ impl Model {
     }
 }
 
+/// The attribute a map such as `{:db/ident :s/a5 :db/valueType
+/// :db.type/long :db/cardinality :db.cardinality/one}` defines (the model
+/// reads only well-formed definitions of new attributes, without `:db/id`).
+fn declaration(form: &Value) -> Option<Attr> {
+    let Value::Map(map) = form else {
+        return None;
+    };
+    let name = |key: &str| match map.get(&db_kw(key)) {
+        Some(Value::Keyword(k)) => Some(k.name.clone()),
+        _ => None,
+    };
+    let Some(Value::Keyword(ident)) = map.get(&db_kw("ident")) else {
+        return None;
+    };
+    let ty = match name("valueType")?.as_str() {
+        "ref" => Ty::Ref,
+        "long" => Ty::Long,
+        "double" => Ty::Double,
+        "string" => Ty::Str,
+        "keyword" => Ty::Kw,
+        "boolean" => Ty::Bool,
+        other => panic!("the model declares no attributes of type {other}"),
+    };
+    Some(Attr {
+        ident: ident.clone(),
+        ty,
+        many: name("cardinality")? == "many",
+        unique: match name("unique").as_deref() {
+            Some("identity") => Some(Unique::Identity),
+            Some("value") => Some(Unique::Value),
+            _ => None,
+        },
+        component: map.get(&db_kw("isComponent")) == Some(&Value::Boolean(true)),
+    })
+}
+
 /// One transaction being interpreted.
 struct Run<'m> {
     model: &'m Model,
+    /// The model's attributes and those the transaction defines.
+    attrs: Vec<Attr>,
     before: &'m BTreeSet<Fact>,
     ops: Vec<Op>,
     /// Named tempids in order of first appearance.
@@ -299,7 +347,7 @@ impl Run<'_> {
             }
             let a = self.attribute(key)?;
             let values: Vec<&Value> = match value {
-                Value::Vector(items) if self.model.attrs[a].many && !self.is_lookup_ref(value) => {
+                Value::Vector(items) if self.attrs[a].many && !self.is_lookup_ref(value) => {
                     items.iter().collect()
                 }
                 single => vec![single],
@@ -315,7 +363,7 @@ impl Run<'_> {
     /// `{:db/id e :ns/_attr r}` asserts `[r :ns/attr e]` for each `r`.
     fn expand_reverse(&mut self, e: &EntTerm, key: &Keyword, value: &Value) -> Result<(), Failure> {
         let a = self.attribute(&Value::Keyword(key.to_forward()))?;
-        if self.model.attrs[a].ty != Ty::Ref {
+        if self.attrs[a].ty != Ty::Ref {
             return fail(
                 ErrorCategory::Schema,
                 "a reverse attribute that is not a ref",
@@ -367,7 +415,7 @@ impl Run<'_> {
             ("cas", 5) => {
                 let e = self.entity(&items[1])?;
                 let a = self.attribute(&items[2])?;
-                if self.model.attrs[a].many {
+                if self.attrs[a].many {
                     return fail(
                         ErrorCategory::Schema,
                         ":db/cas on a cardinality-many attribute",
@@ -389,10 +437,13 @@ impl Run<'_> {
         let Value::Keyword(ident) = key else {
             return fail(ErrorCategory::Parse, format!("{key} is not an attribute"));
         };
-        self.model.attr_named(ident).map_or_else(
-            || fail(ErrorCategory::UnknownAttribute, format!("{key}")),
-            Ok,
-        )
+        self.attrs
+            .iter()
+            .position(|a| a.ident == *ident)
+            .map_or_else(
+                || fail(ErrorCategory::UnknownAttribute, format!("{key}")),
+                Ok,
+            )
     }
 
     /// The tempid of a map without `:db/id`.
@@ -435,7 +486,7 @@ impl Run<'_> {
     /// The entity holding value `item` of attribute `a` before the
     /// transaction.
     fn lookup(&self, a: usize, item: &Value) -> Result<EntTerm, Failure> {
-        let attr = &self.model.attrs[a];
+        let attr = &self.attrs[a];
         if attr.unique.is_none() {
             return fail(
                 ErrorCategory::UnknownEntity,
@@ -466,9 +517,9 @@ impl Run<'_> {
         match value {
             Value::Vector(items) if items.len() == 2 => match &items[0] {
                 Value::Keyword(k) => self
-                    .model
-                    .attr_named(k)
-                    .is_some_and(|a| self.model.attrs[a].unique.is_some()),
+                    .attrs
+                    .iter()
+                    .any(|a| a.ident == *k && a.unique.is_some()),
                 _ => false,
             },
             _ => false,
@@ -477,7 +528,7 @@ impl Run<'_> {
 
     /// A value of attribute `a`.
     fn value(&mut self, a: usize, item: &Value) -> Result<ValTerm, Failure> {
-        let ty = self.model.attrs[a].ty;
+        let ty = self.attrs[a].ty;
         if ty != Ty::Ref {
             return match Val::from_edn(item, ty) {
                 Some(v) => Ok(ValTerm::Val(v)),
@@ -526,7 +577,7 @@ impl Run<'_> {
             .iter()
             .filter_map(|op| match op {
                 Op::Add(EntTerm::Temp(t), a, v)
-                    if self.model.attrs[*a].unique == Some(Unique::Identity) =>
+                    if self.attrs[*a].unique == Some(Unique::Identity) =>
                 {
                     Self::known(v, assigned).map(|v| (t.clone(), *a, v))
                 }
@@ -660,7 +711,7 @@ impl Run<'_> {
                 .collect()
         };
         let mut work = Work {
-            attrs: &self.model.attrs,
+            attrs: &self.attrs,
             facts: before.clone(),
             asserted: BTreeSet::new(),
             retracted: BTreeSet::new(),
@@ -696,7 +747,7 @@ impl Run<'_> {
                         for (fe, fa, fv) in before {
                             let own = *fe == e;
                             let refers = *fv == Val::Ref(e);
-                            if own && self.model.attrs[*fa].component {
+                            if own && self.attrs[*fa].component {
                                 if let Val::Ref(child) = fv {
                                     pending.push(*child);
                                 }
@@ -709,7 +760,7 @@ impl Run<'_> {
                 }
             }
         }
-        for (a, attr) in self.model.attrs.iter().enumerate() {
+        for (a, attr) in self.attrs.iter().enumerate() {
             if attr.unique.is_none() {
                 continue;
             }
@@ -724,6 +775,7 @@ impl Run<'_> {
             }
         }
         Ok(Outcome {
+            declared: Vec::new(),
             tempids: tempids.clone(),
             retracted: before.difference(&work.facts).cloned().collect(),
             asserted: work.facts.difference(before).cloned().collect(),

@@ -53,27 +53,28 @@ pub fn attr_ident(n: usize) -> Keyword {
 /// `:db.unique/identity` one, so upserts and lookup refs happen.
 pub fn schema(tape: &mut Tape) -> Vec<Attr> {
     let count = 2 + tape.pick(4);
-    (0..count)
-        .map(|n| {
-            let ty = if n == 0 {
-                [Ty::Str, Ty::Long, Ty::Kw][tape.pick(3)]
-            } else {
-                Ty::ALL[tape.pick(Ty::ALL.len())]
-            };
-            let unique = match (n, tape.pick(10)) {
-                (0, 0..=7) | (_, 8) => Some(Unique::Identity),
-                (_, 9) => Some(Unique::Value),
-                _ => None,
-            };
-            Attr {
-                ident: attr_ident(n),
-                ty,
-                many: ty != Ty::Bool && unique.is_none() && tape.flag(30),
-                unique,
-                component: ty == Ty::Ref && tape.flag(50),
-            }
-        })
-        .collect()
+    (0..count).map(|n| attribute(tape, n)).collect()
+}
+
+/// Attribute number `n`.
+fn attribute(tape: &mut Tape, n: usize) -> Attr {
+    let ty = if n == 0 {
+        [Ty::Str, Ty::Long, Ty::Kw][tape.pick(3)]
+    } else {
+        Ty::ALL[tape.pick(Ty::ALL.len())]
+    };
+    let unique = match (n, tape.pick(10)) {
+        (0, 0..=7) | (_, 8) => Some(Unique::Identity),
+        (_, 9) => Some(Unique::Value),
+        _ => None,
+    };
+    Attr {
+        ident: attr_ident(n),
+        ty,
+        many: ty != Ty::Bool && unique.is_none() && tape.flag(30),
+        unique,
+        component: ty == Ty::Ref && tape.flag(50),
+    }
 }
 
 /// An entity id, marked so it can be written as a number for the store or
@@ -144,6 +145,8 @@ pub struct TxGen<'m, 't, 'b> {
     pub number: usize,
     /// Whether a nested map is being written (they nest one level).
     pub nested: bool,
+    /// Whether the transaction defines an attribute (one at most).
+    pub declared: bool,
 }
 
 impl TxGen<'_, '_, '_> {
@@ -235,6 +238,11 @@ impl TxGen<'_, '_, '_> {
 
     fn form(&mut self) -> Value {
         let kw = |name: &str| Value::Keyword(Keyword::namespaced("db", name));
+        if !self.declared && self.tape.flag(3) {
+            // A new attribute, usable from the next transaction on.
+            self.declared = true;
+            return attribute(self.tape, self.model.attrs.len()).definition();
+        }
         match self.tape.pick(12) {
             0..=3 => {
                 let mut map = IndexMap::new();
