@@ -39,7 +39,7 @@ use generate::{render_entities, QueryGen, Tape, TxGen, View, VAR_COUNT};
 use scenario::{entity_name, Scenario, Time};
 
 /// Cases per property in CI, unless `FACTLITE_PROPTEST_CASES` says more.
-const DEFAULT_CASES: u32 = 40;
+const DEFAULT_CASES: u32 = 96;
 
 fn cases(default: u32) -> u32 {
     std::env::var("FACTLITE_PROPTEST_CASES")
