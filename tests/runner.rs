@@ -101,16 +101,14 @@ fn a_failing_schema_stops_the_scenario() {
 }
 
 #[test]
-fn views_are_not_implemented_yet() {
+fn view_steps_materialize_read_and_drop() {
     check(
         r#"{:name "v" SCHEMA
             :steps [{:materialize "names" :query [:find ?n :where [_ :p/name ?n]]}
                     {:view "names" :expect #{}}
+                    {:transact [{:p/name "Ann"}]}
+                    {:view "names" :expect #{["Ann"]}}
                     {:drop-view "names"}]}"#,
-        &[
-            r#"t.edn: "v" step 1: materialized views: capability not implemented yet"#,
-            r#"t.edn: "v" step 2: materialized views: capability not implemented yet"#,
-            r#"t.edn: "v" step 3: materialized views: capability not implemented yet"#,
-        ],
+        &[],
     );
 }
