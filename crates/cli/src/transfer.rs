@@ -161,7 +161,11 @@ impl Import<'_> {
             return Err(self.fail(place(), "interrupted (Ctrl-C)".to_string()));
         }
         let report = self.store.transact(tx_data).map_err(|error| {
-            let message = format!("{} {error}", error.category().keyword());
+            let message = if interrupt::was_interrupted() {
+                "interrupted (Ctrl-C)".to_string()
+            } else {
+                format!("{} {error}", error.category().keyword())
+            };
             self.fail(place(), message)
         })?;
         self.datoms += report
