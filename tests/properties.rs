@@ -52,8 +52,9 @@ fn cases(default: u32) -> u32 {
 /// query (queries run after every transaction).
 #[derive(Clone, Debug)]
 struct Case {
-    /// Whether the queries are also materialized as views.
-    views: bool,
+    /// Whether the queries are also materialized as views, and after how
+    /// many transactions (the rest maintain them).
+    views: Option<u8>,
     schema: Vec<u8>,
     transactions: Vec<Vec<u8>>,
     queries: Vec<Vec<u8>>,
@@ -61,7 +62,7 @@ struct Case {
 
 fn case_strategy() -> impl Strategy<Value = Case> {
     (
-        any::<bool>(),
+        prop::option::of(0..4u8),
         prop::collection::vec(any::<u8>(), 0..12),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 1..8),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..48), 0..5),
@@ -131,8 +132,8 @@ impl Run {
         }
     }
 
-    /// Materializes the query read off `tape` (against the empty database,
-    /// so it names no entity), unless it has inputs other than rules.
+    /// Materializes the query read off `tape` (its constants name what the
+    /// database holds now), unless it has inputs other than rules.
     fn materialize(&mut self, tape: &[u8]) -> Checked {
         let query = QueryGen::new(&self.model, &mut Tape::new(tape)).query(View::Current);
         // Views hold queries with rule inputs only, and no arithmetic that
@@ -762,12 +763,13 @@ fn compare_result(query: &Query, tuples: &Tuples, actual: &Value) -> Checked {
 fn run_case(case: &Case, storage: Storage) -> Result<(), TestCaseError> {
     let mut run = Run::start(&case.schema, storage);
     let mut outcome = Ok(());
-    if case.views {
-        for tape in &case.queries {
-            outcome = outcome.and_then(|()| run.materialize(tape));
-        }
-    }
     'steps: for (number, tape) in case.transactions.iter().enumerate() {
+        if case.views == Some(number as u8) {
+            for tape in &case.queries {
+                outcome = outcome.and_then(|()| run.materialize(tape));
+            }
+            outcome = outcome.and_then(|()| run.check_views());
+        }
         if outcome.is_err() {
             break;
         }
