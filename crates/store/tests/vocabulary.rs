@@ -305,26 +305,32 @@ fn malformed_declarations_are_refused() {
     assert!(matches!(error, Error::Vocabulary(_)), "{error:?}");
 }
 
+/// Two handles (connections) on one file, as two programs would open it:
+/// each ensure sees what the other installed.
 #[test]
-fn two_processes_ensuring_one_file_install_it_once() {
+fn two_handles_on_one_file_see_each_others_vocabularies() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("db.factlite");
-    let one = Store::open(&path, Config::default()).expect("one opens");
-    let two = Store::open(&path, Config::default()).expect("two opens");
-    assert_eq!(
-        ensure(&one, &vocabulary(":app/todo", 1, TODO_V1)),
-        "installed"
-    );
-    assert_eq!(
-        ensure(&two, &vocabulary(":app/todo", 1, TODO_V1)),
-        "unchanged"
-    );
-    assert_eq!(
-        ensure(&two, &vocabulary(":app/todo", 2, TODO_V2)),
-        "upgraded from 1"
-    );
-    assert_eq!(
-        ensure(&one, &vocabulary(":app/todo", 1, TODO_V1)),
-        ":error/schema vocabulary refused: vocabulary :app/todo version 1 is older than the installed version 2; this program is out of date"
-    );
+    let handles = [
+        Store::open(&path, Config::default()).expect("one opens"),
+        Store::open(&path, Config::default()).expect("two opens"),
+    ];
+    let steps = [
+        (0, 1, "installed"),
+        (1, 1, "unchanged"),
+        (1, 2, "upgraded from 1"),
+        (0, 2, "unchanged"),
+        (0, 1, ":error/schema vocabulary refused: vocabulary :app/todo version 1 is older than the installed version 2; this program is out of date"),
+    ];
+    for (handle, version, expected) in steps {
+        let definitions = if version == 1 { TODO_V1 } else { TODO_V2 };
+        assert_eq!(
+            ensure(
+                &handles[handle],
+                &vocabulary(":app/todo", version, definitions)
+            ),
+            expected,
+            "handle {handle}, version {version}"
+        );
+    }
 }
