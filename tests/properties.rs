@@ -32,7 +32,7 @@ use factlite::{ErrorCategory, IndexName, Store, TxReport, TypedValue, Value};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-use crate::model::query::{evaluate, ordered, Datom, Find, Query, Tuples};
+use crate::model::query::{evaluate, ordered, Datom, Elem, Find, Query, Tuples};
 use crate::model::transact::{is_anonymous, Model, Outcome, Resolved};
 use crate::model::value::{plain_entity, Val};
 use generate::{render_entities, QueryGen, Tape, TxGen, View, VAR_COUNT};
@@ -165,7 +165,7 @@ impl Run {
             let fresh = db.q_from_scratch(&edn, &args).map_err(|e| e.to_string())?;
             let tuples = evaluate(query, &datoms, VAR_COUNT).expect("views do no arithmetic");
             let outcome = match self.store.view(name) {
-                Ok(view) if view == fresh => compare_result(query, &tuples, &view),
+                Ok(view) if view == fresh => compare_result(&self.model, query, &tuples, &view),
                 Ok(view) => Err(format!(
                     "holds {view}, the query from scratch gives {fresh}"
                 )),
@@ -174,7 +174,7 @@ impl Run {
             if let Err(problem) = outcome {
                 let names = &self.model.names;
                 let named = |id| entity_name(names, id);
-                let expected = shape(query, &tuples, &named).unwrap_or(Value::Nil);
+                let expected = shape(&self.model, query, &tuples, &named).unwrap_or(Value::Nil);
                 self.scenario.view(name, expected);
                 return Err(format!("view {name} of {edn}: {problem}"));
             }
@@ -523,7 +523,7 @@ impl Run {
             };
         };
         let outcome = match db.q(&edn, &args) {
-            Ok(actual) => compare_result(&query, &tuples, &actual),
+            Ok(actual) => compare_result(&self.model, &query, &tuples, &actual),
             Err(error) => Err(format!(
                 "the store fails with {} ({error})",
                 error.category()
@@ -532,7 +532,7 @@ impl Run {
         if let Err(problem) = outcome {
             let names = &self.model.names;
             let named = |id| entity_name(names, id);
-            let expected = shape(&query, &tuples, &named).unwrap_or(Value::Nil);
+            let expected = shape(&self.model, &query, &tuples, &named).unwrap_or(Value::Nil);
             let (q, a) = (query.to_edn(&idents, &named), query.args(&idents, &named));
             self.scenario.query(q, a, time, expected);
             return Err(format!("query {edn} with {args:?} at {time:?}: {problem}"));
@@ -546,67 +546,21 @@ impl Run {
         let Some((e, attrs)) = generate::pull(&self.model, &mut Tape::new(tape)) else {
             return Ok(());
         };
-        let db_id = Value::Keyword(factlite_edn::Keyword::namespaced("db", "id"));
-        let key = |attr: &Option<usize>| match attr {
-            Some(a) => Value::Keyword(self.model.attrs[*a].ident.clone()),
-            None => db_id.clone(),
-        };
-        let pattern = Value::Vector(attrs.iter().map(key).collect());
+        let pattern = self.model.pull_pattern(&attrs);
         let actual = self
             .store
             .db()
             .and_then(|db| db.pull(&pattern, &Value::Integer(e)))
             .map_err(|error| format!("pull {pattern} of {e}: {} ({error})", error.category()))?;
-        let expected = |entity: &dyn Fn(i64) -> Value| -> Value {
-            let facts = self.model.facts(None);
-            let mut map = indexmap::IndexMap::new();
-            for attr in &attrs {
-                let Some(a) = attr else {
-                    map.insert(db_id.clone(), entity(e));
-                    continue;
-                };
-                let pulled = |v: &Val| match v {
-                    Val::Ref(id) => {
-                        Value::Map([(db_id.clone(), entity(*id))].into_iter().collect())
-                    }
-                    other => other.to_edn(entity),
-                };
-                let values: Vec<Value> = facts
-                    .iter()
-                    .filter(|(fe, fa, _)| *fe == e && fa == a)
-                    .map(|(_, _, v)| pulled(v))
-                    .collect();
-                match (values.first(), self.model.attrs[*a].many) {
-                    (None, _) => {}
-                    (Some(one), false) => {
-                        map.insert(key(attr), one.clone());
-                    }
-                    (Some(_), true) => {
-                        map.insert(key(attr), Value::Set(values.into_iter().collect()));
-                    }
-                }
-            }
-            Value::Map(map)
-        };
-        let as_sets = match actual {
-            Value::Map(map) => Value::Map(
-                map.into_iter()
-                    .map(|(k, v)| match v {
-                        Value::Vector(items) => (k, Value::Set(items.into_iter().collect())),
-                        other => (k, other),
-                    })
-                    .collect(),
-            ),
-            other => other,
-        };
-        let wanted = expected(&plain_entity);
+        let as_sets = sets_in_maps(actual);
+        let wanted = self.model.pull(e, &attrs, &plain_entity);
         if as_sets == wanted {
             return Ok(());
         }
         let names = &self.model.names;
         let named = |id| entity_name(names, id);
-        self.scenario
-            .pull(pattern.clone(), named(e), expected(&named));
+        let expected = self.model.pull(e, &attrs, &named);
+        self.scenario.pull(pattern.clone(), named(e), expected);
         Err(format!(
             "pull {pattern} of {e}: the store gives {as_sets}, the model {wanted}"
         ))
@@ -671,6 +625,21 @@ impl Run {
     }
 }
 
+/// A result with the cardinality-many values of pulled maps (vectors
+/// inside maps) as sets, as the model gives them.
+fn sets_in_maps(value: Value) -> Value {
+    let in_map = |v: Value| match v {
+        Value::Vector(items) => Value::Set(items.into_iter().map(sets_in_maps).collect()),
+        other => sets_in_maps(other),
+    };
+    match value {
+        Value::Map(map) => Value::Map(map.into_iter().map(|(k, v)| (k, in_map(v))).collect()),
+        Value::Vector(items) => Value::Vector(items.into_iter().map(sets_in_maps).collect()),
+        Value::Set(items) => Value::Set(items.into_iter().map(sets_in_maps).collect()),
+        other => other,
+    }
+}
+
 /// Every ordered choice of `count` distinct items of `items`.
 fn assignments(items: &[i64], count: usize) -> Vec<Vec<i64>> {
     if count == 0 {
@@ -706,37 +675,52 @@ fn model_value(value: &TypedValue) -> Val {
 
 /// The model's result as the store shapes it; `None` for a scalar or
 /// tuple find with several candidate answers.
-fn shape(query: &Query, tuples: &Tuples, entity: &dyn Fn(i64) -> Value) -> Option<Value> {
-    let tuple = |t: &Vec<Val>| Value::Vector(t.iter().map(|v| v.to_edn(entity)).collect());
+fn shape(
+    model: &Model,
+    query: &Query,
+    tuples: &Tuples,
+    entity: &dyn Fn(i64) -> Value,
+) -> Option<Value> {
+    let elems: Vec<&Elem> = match &query.find {
+        Find::Rel(elems) | Find::Tuple(elems) => elems.iter().collect(),
+        Find::Coll(elem) | Find::Scalar(elem) => vec![elem],
+    };
+    // One element of a tuple: a pull shows the entity's attributes.
+    let cell = |i: usize, v: &Val| match (elems[i], v) {
+        (Elem::Pull(_, attrs), Val::Ref(e)) => model.pull(*e, attrs, entity),
+        _ => v.to_edn(entity),
+    };
+    let row = |t: &Vec<Val>| -> Value {
+        let cells = t.iter().enumerate().map(|(i, v)| cell(i, v));
+        if query.keys {
+            let keys = (0..t.len()).map(|n| Value::keyword(&format!("k{n}")));
+            Value::Map(keys.zip(cells).collect())
+        } else {
+            Value::Vector(cells.collect())
+        }
+    };
     if !query.order_by.is_empty() {
         let rows = ordered(query, tuples).into_iter();
         return Some(Value::Vector(match &query.find {
-            Find::Coll(_) => rows.map(|t| t[0].to_edn(entity)).collect(),
-            _ => rows.map(|t| tuple(&t)).collect(),
+            Find::Coll(_) => rows.map(|t| cell(0, &t[0])).collect(),
+            _ => rows.map(|t| row(&t)).collect(),
         }));
     }
     match &query.find {
-        Find::Rel(_) => Some(Value::Set(tuples.iter().map(tuple).collect())),
-        Find::Coll(_) => Some(Value::Set(
-            tuples.iter().map(|t| t[0].to_edn(entity)).collect(),
-        )),
-        Find::Scalar(_) => match tuples.len() {
-            0 => Some(Value::Nil),
-            1 => tuples.first().map(|t| t[0].to_edn(entity)),
-            _ => None,
-        },
-        Find::Tuple(_) => match tuples.len() {
-            0 => Some(Value::Nil),
-            1 => tuples.first().map(tuple),
-            _ => None,
-        },
+        Find::Rel(_) => Some(Value::Set(tuples.iter().map(row).collect())),
+        Find::Coll(_) => Some(Value::Set(tuples.iter().map(|t| cell(0, &t[0])).collect())),
+        Find::Scalar(_) | Find::Tuple(_) if tuples.is_empty() => Some(Value::Nil),
+        Find::Scalar(_) if tuples.len() == 1 => tuples.first().map(|t| cell(0, &t[0])),
+        Find::Tuple(_) if tuples.len() == 1 => tuples.first().map(row),
+        _ => None,
     }
 }
 
-fn compare_result(query: &Query, tuples: &Tuples, actual: &Value) -> Checked {
+fn compare_result(model: &Model, query: &Query, tuples: &Tuples, actual: &Value) -> Checked {
     let entity = plain_entity;
-    if let Some(expected) = shape(query, tuples, &entity) {
-        return if expected == *actual {
+    let actual = sets_in_maps(actual.clone());
+    if let Some(expected) = shape(model, query, tuples, &entity) {
+        return if expected == actual {
             Ok(())
         } else {
             Err(format!("the store returns {actual}, the model {expected}"))
@@ -750,7 +734,7 @@ fn compare_result(query: &Query, tuples: &Tuples, actual: &Value) -> Checked {
             _ => Value::Vector(t.iter().map(|v| v.to_edn(&entity)).collect()),
         })
         .collect();
-    if candidates.contains(actual) {
+    if candidates.contains(&actual) {
         Ok(())
     } else {
         Err(format!(

@@ -92,6 +92,9 @@ pub enum Agg {
 pub enum Elem {
     Var(Var),
     Agg(Agg, Var),
+    /// `(pull ?e [attrs])`: the entity, shown as its pulled attributes
+    /// (`None` is `:db/id`).
+    Pull(Var, Vec<Option<usize>>),
 }
 
 /// The find spec.
@@ -119,6 +122,8 @@ pub struct Query {
     /// `:limit`: the result is then a vector.
     pub order_by: Vec<(usize, bool)>,
     pub limit: Option<usize>,
+    /// `:keys k0 k1 ...`: a relation as maps.
+    pub keys: bool,
     pub with: Vec<Var>,
     pub inputs: Vec<Input>,
     pub rules: Vec<RuleDef>,
@@ -219,7 +224,7 @@ fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Option<Tuples
                     elems
                         .iter()
                         .map(|e| match e {
-                            Elem::Var(v) => value(row, v),
+                            Elem::Var(v) | Elem::Pull(v, _) => value(row, v),
                             Elem::Agg(..) => unreachable!(),
                         })
                         .collect()
@@ -231,7 +236,7 @@ fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Option<Tuples
     let mut vars: Vec<Var> = elems
         .iter()
         .map(|e| match e {
-            Elem::Var(v) | Elem::Agg(_, v) => *v,
+            Elem::Var(v) | Elem::Agg(_, v) | Elem::Pull(v, _) => *v,
         })
         .collect();
     vars.extend(with);
@@ -244,7 +249,7 @@ fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Option<Tuples
         let key = elems
             .iter()
             .enumerate()
-            .filter(|(_, e)| matches!(e, Elem::Var(_)))
+            .filter(|(_, e)| !matches!(e, Elem::Agg(..)))
             .map(|(i, _)| tuple[i].clone())
             .collect();
         groups.entry(key).or_default().push(tuple);
@@ -256,7 +261,7 @@ fn project(elems: &[&Elem], with: &[Var], rows: &BTreeSet<Row>) -> Option<Tuples
                 .iter()
                 .enumerate()
                 .map(|(i, e)| match e {
-                    Elem::Var(_) => Some(members[0][i].clone()),
+                    Elem::Var(_) | Elem::Pull(..) => Some(members[0][i].clone()),
                     Elem::Agg(agg, _) => aggregate(*agg, members.iter().map(|m| &m[i])),
                 })
                 .collect()
@@ -563,6 +568,14 @@ impl Query {
                 items.push(Value::Vector(elems.iter().map(|e| p.elem(e)).collect()))
             }
         }
+        if self.keys {
+            let count = match &self.find {
+                Find::Rel(elems) | Find::Tuple(elems) => elems.len(),
+                Find::Coll(_) | Find::Scalar(_) => 1,
+            };
+            items.push(Value::keyword("keys"));
+            items.extend((0..count).map(|n| sym(&format!("k{n}"))));
+        }
         if !self.with.is_empty() {
             items.push(Value::keyword("with"));
             items.extend(self.with.iter().map(|v| var(*v)));
@@ -648,6 +661,13 @@ impl Printer<'_> {
     fn elem(&self, elem: &Elem) -> Value {
         match elem {
             Elem::Var(v) => var(*v),
+            Elem::Pull(v, attrs) => {
+                let keys = attrs.iter().map(|a| match a {
+                    Some(a) => Value::Keyword(self.attrs[*a].clone()),
+                    None => Value::Keyword(Keyword::namespaced("db", "id")),
+                });
+                Value::List(vec![sym("pull"), var(*v), Value::Vector(keys.collect())])
+            }
             Elem::Agg(agg, v) => {
                 let name = match agg {
                     Agg::Count => "count",

@@ -200,6 +200,51 @@ impl Model {
         txs
     }
 
+    /// A pull pattern of attributes (`None` is `:db/id`).
+    pub fn pull_pattern(&self, attrs: &[Option<usize>]) -> Value {
+        Value::Vector(attrs.iter().map(|a| self.pull_key(*a)).collect())
+    }
+
+    fn pull_key(&self, attr: Option<usize>) -> Value {
+        match attr {
+            Some(a) => Value::Keyword(self.attrs[a].ident.clone()),
+            None => db_kw("id"),
+        }
+    }
+
+    /// Pulls attributes of entity `e` now: a map of each attribute that
+    /// has values to its value (cardinality one) or the set of them (many);
+    /// refs as `{:db/id id}`; `:db/id` as the entity itself.
+    pub fn pull(&self, e: i64, attrs: &[Option<usize>], entity: &dyn Fn(i64) -> Value) -> Value {
+        let facts = self.facts(None);
+        let reference = |id: i64| Value::Map([(db_kw("id"), entity(id))].into_iter().collect());
+        let mut map = indexmap::IndexMap::new();
+        for attr in attrs {
+            let Some(a) = attr else {
+                map.insert(db_kw("id"), entity(e));
+                continue;
+            };
+            let values: Vec<Value> = facts
+                .iter()
+                .filter(|(fe, fa, _)| *fe == e && fa == a)
+                .map(|(_, _, v)| match v {
+                    Val::Ref(id) => reference(*id),
+                    other => other.to_edn(entity),
+                })
+                .collect();
+            match (values.first(), self.attrs[*a].many) {
+                (None, _) => {}
+                (Some(one), false) => {
+                    map.insert(self.pull_key(*attr), one.clone());
+                }
+                (Some(_), true) => {
+                    map.insert(self.pull_key(*attr), Value::Set(values.into_iter().collect()));
+                }
+            }
+        }
+        Value::Map(map)
+    }
+
     /// Interprets transaction data against the current facts.
     pub fn transact(&self, tx_data: &Value) -> Result<Outcome, Failure> {
         let before = self.facts(None);

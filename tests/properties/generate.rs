@@ -345,6 +345,11 @@ impl TxGen<'_, '_, '_> {
 /// `:db/id`).
 pub fn pull(model: &Model, tape: &mut Tape) -> Option<(i64, Vec<Option<usize>>)> {
     let e = *tape.element(&model.entities)?;
+    Some((e, pull_attrs(model, tape)))
+}
+
+/// One to three attributes, and sometimes `:db/id` (as `None`).
+fn pull_attrs(model: &Model, tape: &mut Tape) -> Vec<Option<usize>> {
     let mut attrs: Vec<Option<usize>> = Vec::new();
     for _ in 0..1 + tape.pick(3) {
         let attr = Some(tape.pick(model.attrs.len()));
@@ -355,7 +360,7 @@ pub fn pull(model: &Model, tape: &mut Tape) -> Option<(i64, Vec<Option<usize>>)>
     if tape.flag(30) {
         attrs.insert(tape.pick(attrs.len() + 1), None);
     }
-    Some((e, attrs))
+    attrs
 }
 
 /// Which database a query runs against.
@@ -681,6 +686,25 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         (order_by, limit)
     }
 
+    /// Sometimes shows an entity variable of a relation or collection as
+    /// a pull of a few attributes.
+    fn pull_in_find(&mut self, find: &mut Find) {
+        let elems: Vec<&mut Elem> = match find {
+            Find::Rel(elems) => elems.iter_mut().collect(),
+            Find::Coll(elem) => vec![elem],
+            _ => return,
+        };
+        for elem in elems {
+            let Elem::Var(v) = *elem else {
+                continue;
+            };
+            if self.bound[v].1 == Ty::Ref && self.tape.flag(25) {
+                let pattern = pull_attrs(self.model, self.tape);
+                *elem = Elem::Pull(v, pattern);
+            }
+        }
+    }
+
     fn find(&mut self) -> (Find, Vec<Var>) {
         let vars: Vec<(Var, Ty)> = self.bound.clone();
         let var = |gen: &mut Self| gen.tape.element(&vars).map_or(0, |(v, _)| *v);
@@ -799,12 +823,17 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         if let Some(join) = inputs.first().map(|input| self.input_pattern(input)) {
             clauses.insert(0, join);
         }
-        let (find, with) = self.find();
+        let (mut find, with) = self.find();
+        if view == View::Current {
+            self.pull_in_find(&mut find);
+        }
         let (order_by, limit) = self.order(&find);
+        let keys = matches!(find, Find::Rel(_)) && self.tape.flag(15);
         Query {
             find,
             order_by,
             limit,
+            keys,
             with,
             inputs,
             rules,
