@@ -683,39 +683,43 @@ fn a_second_writer_fails_busy_after_the_timeout_and_can_retry() {
 
 // ---- layout versions --------------------------------------------------------
 
-/// Rewrites a store file the way the first layout left it: no `log_eavt`,
-/// no vocabulary attributes, `user_version` 1.
-fn make_layout_1(path: &std::path::Path) {
-    let conn = rusqlite::Connection::open(path).expect("raw connection");
-    conn.execute_batch(
-        "BEGIN;
-         DROP INDEX log_eavt;
-         DELETE FROM datoms WHERE e IN (11, 12, 13);
-         DELETE FROM log WHERE e IN (11, 12, 13);
-         DELETE FROM attribute_stats;
-         INSERT INTO attribute_stats (a, datoms) SELECT a, count(*) FROM datoms GROUP BY a;
-         PRAGMA user_version = 1;
-         COMMIT;",
+/// A copy, in a temp dir, of `tests/data/layout-1.factlite`: a file the
+/// first layout wrote (the store of commit 506d0aa, format version 1), with
+/// three transactions after the bootstrap: `:item/sku` (unique identity)
+/// and `:item/price` (indexed long); items A (price 1) and B (price 2);
+/// A's price set to 3.
+fn layout_1_copy(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("layout-1.factlite");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/layout-1.factlite"),
+        &path,
     )
-    .expect("downgrade");
+    .expect("fixture copies");
+    path
+}
+
+fn user_version(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version")
 }
 
 #[test]
 fn a_layout_1_file_is_upgraded_when_opened() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("db.factlite");
-    let data_tx = {
-        let store = Store::open(&path, Config::default()).expect("store");
-        transact(&store, SCHEMA);
-        transact(&store, r#"[{:item/sku "A" :item/price 1}]"#).tx
+    let path = layout_1_copy(&dir);
+    let old_latest: Entid = {
+        let conn = rusqlite::Connection::open(&path).expect("raw connection");
+        assert_eq!(user_version(&conn), 1, "the fixture is of layout 1");
+        conn.query_row(
+            "SELECT next_id - 1 FROM partitions WHERE part = 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("latest tx")
     };
-    make_layout_1(&path);
     let store = Store::open(&path, Config::default()).expect("upgrades");
     let conn = store.connection();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .expect("version");
-    assert_eq!(version, FORMAT_VERSION);
+    assert_eq!(user_version(conn), FORMAT_VERSION);
     let has_index: bool = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'log_eavt'",
@@ -726,59 +730,84 @@ fn a_layout_1_file_is_upgraded_when_opened() {
     assert!(has_index);
     // the vocabulary attributes came in a transaction of their own
     let upgrade_tx = store.latest_tx().expect("latest");
-    assert_eq!(upgrade_tx, data_tx + 1);
+    assert_eq!(upgrade_tx, old_latest + 1);
     let db = store.db().expect("db");
-    assert_eq!(
-        query(
-            &db,
-            "[:find ?i . :where [11 :db/ident ?i] [11 :db/valueType ?t] [11 :db/unique :db.unique/identity]]"
-        ),
-        ":db.vocabulary/name"
-    );
     assert_eq!(
         lines(&store, &db.tx_range(upgrade_tx, upgrade_tx).expect("log"))[0],
         r#"11 :db/ident :db.vocabulary/name true"#
     );
+    // the old data reads as before, its history through the new index
+    let a = query(&db, r#"[:find ?e . :where [?e :item/sku "A"]]"#);
+    let a: Entid = a.parse().expect("an entity id");
+    assert_eq!(pull(&db, "[:item/price]", a), "{:item/price 3}");
     assert_eq!(
-        query(
-            &db,
-            "[:find ?p . :where [?e :item/sku \"A\"] [?e :item/price ?p]]"
-        ),
-        "1"
+        pull(&db.as_of(old_latest - 1), "[:item/price]", a),
+        "{:item/price 1}"
     );
-    // and opening it again changes nothing
+    let history_db = db.history();
+    let mut history = history_db
+        .datoms(IndexName::Eavt, &[TypedValue::Ref(a)])
+        .expect("range");
+    assert!(history
+        .query_plan()
+        .expect("plan")
+        .iter()
+        .any(|line| line.starts_with("SEARCH log USING INDEX log_eavt (e=?)")));
+    assert_eq!(
+        history.iter().expect("runs").count(),
+        4,
+        "sku, price 1, its retraction, price 3"
+    );
+    drop(history);
+    // vocabularies work on the upgraded file
+    let vocabulary = factlite_store::Vocabulary::new(
+        match parse(":app/items").expect("name") {
+            Value::Keyword(k) => k,
+            other => panic!("{other}"),
+        },
+        1,
+        &parse(r#"[{:db/ident :item/sku :db/valueType :db.type/string :db/cardinality :db.cardinality/one
+                    :db/unique :db.unique/identity}]"#)
+        .expect("definitions"),
+    )
+    .expect("vocabulary");
+    assert!(matches!(
+        store.ensure_vocabulary(&vocabulary).expect("installs"),
+        factlite_store::VocabularyOutcome::Installed(_)
+    ));
+    // and opening it again upgrades nothing
+    let latest = store.latest_tx().expect("latest");
     drop(db);
     drop(store);
     let again = Store::open(&path, Config::default()).expect("opens");
-    assert_eq!(again.latest_tx().expect("latest"), upgrade_tx);
+    assert_eq!(again.latest_tx().expect("latest"), latest);
 }
 
 #[test]
 fn a_layout_1_file_whose_reserved_ids_hold_data_is_refused_untouched() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("db.factlite");
-    {
-        let store = Store::open(&path, Config::default()).expect("store");
-        transact(&store, SCHEMA);
-    }
-    make_layout_1(&path);
-    {
-        let conn = rusqlite::Connection::open(&path).expect("raw connection");
-        conn.execute_batch(
+    let path = layout_1_copy(&dir);
+    rusqlite::Connection::open(&path)
+        .expect("raw connection")
+        .execute_batch(
             "INSERT INTO datoms (e, a, v, t, tx, avet) VALUES (12, 7, 'squatter', 4, 1, 0)",
         )
         .expect("squat");
-    }
     let error = Store::open(&path, Config::default())
         .err()
         .expect("refused");
     assert!(matches!(error, Error::Corrupt(_)), "{error:?}");
     assert!(error.to_string().contains("entity 12"), "{error}");
     let conn = rusqlite::Connection::open(&path).expect("raw connection");
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .expect("version");
-    assert_eq!(version, 1, "the file is left as it was");
+    assert_eq!(user_version(&conn), 1, "the file is left at layout 1");
+    let squatters: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM datoms WHERE e IN (11, 12, 13)",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(squatters, 1);
 }
 
 #[test]
