@@ -109,7 +109,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: ".rules",
         args: "[RULES]",
-        help: "show the rules queries get for `%`, or add rules ([[(name ?a) ...]])",
+        help: "the rules installed in the store, or install rules ([[(name ?a) ...] ...])",
     },
     Command {
         name: ".views",
@@ -271,7 +271,7 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Outcome> {
             let query = one_form(name, query)?;
             let info = session
                 .store()
-                .materialize(view, &query, &session.query_inputs(&query))?;
+                .materialize(view, &query, &session.query_inputs(&query)?)?;
             let noun = if info.rows == 1 { "row" } else { "rows" };
             format!("materialized {}: {} {noun}\n", info.name, info.rows)
         }
@@ -421,7 +421,9 @@ fn attrs(session: &Session) -> Result<String> {
 }
 
 fn explain(session: &Session, query: &Value) -> Result<String> {
-    let explanation = session.db()?.explain(query, &session.query_inputs(query))?;
+    let explanation = session
+        .db()?
+        .explain(query, &session.query_inputs(query)?)?;
     let mut out = format!("{}\n", explanation.sql);
     for (index, param) in explanation.params.iter().enumerate() {
         let _ = writeln!(out, "  ?{} = {param:?}", index + 1);
@@ -492,22 +494,35 @@ fn views(session: &Session) -> Result<String> {
     Ok(render::table(&names, &rows, &session.config.table))
 }
 
-fn rules(session: &mut Session, rest: &str) -> Result<String> {
+fn rules(session: &Session, rest: &str) -> Result<String> {
     if rest.is_empty() {
         return Ok(format!(
             "{}\n",
-            Value::Vector(session.rules.clone()).to_pretty_string(100)
+            session.store().rules()?.to_pretty_string(100)
         ));
     }
-    let Value::Vector(added) = one_form(".rules", rest)? else {
-        return Err(usage(".rules"));
-    };
-    let mut candidate = session.rules.clone();
-    candidate.extend(added);
-    factlite_query::parse_rules(&Value::Vector(candidate.clone()))
-        .map_err(factlite::Error::from)?;
-    session.rules = candidate;
-    Ok(format!("{} rules installed\n", session.rules.len()))
+    let report = session.store().install_rules(&one_form(".rules", rest)?)?;
+    let installed = session.store().rules()?;
+    let mut names: Vec<String> = installed
+        .as_sequence()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|rule| {
+            Some(
+                rule.as_sequence()?
+                    .first()?
+                    .as_sequence()?
+                    .first()?
+                    .to_string(),
+            )
+        })
+        .collect();
+    names.dedup();
+    Ok(format!(
+        "transaction {}: rules installed: {}\n",
+        report.tx,
+        names.join(", ")
+    ))
 }
 
 fn export(session: &Session, rest: &str) -> Result<String> {
@@ -521,7 +536,7 @@ fn export(session: &Session, rest: &str) -> Result<String> {
     let path = file_argument(".export", file)?;
     let text = match &query {
         Some(query) => {
-            let result = session.db()?.q(query, &session.query_inputs(query))?;
+            let result = session.db()?.q(query, &session.query_inputs(query)?)?;
             let mode = transfer::mode_for(path).unwrap_or(Mode::Edn);
             let style = render::TableStyle {
                 max_rows: usize::MAX,

@@ -1,5 +1,5 @@
 //! A REPL session: one open store, the view of time queries read (now, as
-//! of, since, history), the output mode, the timer and the session's rules.
+//! of, since, history), the output mode and the timer.
 //! [`Session::execute`] runs one statement — a query, transaction data or a
 //! dot command — and returns the text to print; the interactive loop, `-e`,
 //! scripts and `.read` all go through it, so they behave alike.
@@ -64,8 +64,6 @@ pub struct Session {
     pub(crate) mode: Mode,
     pub(crate) timer: bool,
     pub(crate) config: SessionConfig,
-    /// Rules installed with `.rules`, passed to queries whose `:in` names `%`.
-    pub(crate) rules: Vec<Value>,
 }
 
 impl Session {
@@ -92,7 +90,6 @@ impl Session {
             mode: Mode::Table,
             timer: false,
             config,
-            rules: Vec::new(),
         }
     }
 
@@ -231,7 +228,7 @@ impl Session {
 
     /// Runs a query and prints its result in the session's mode.
     pub(crate) fn query(&self, query: &Value) -> Result<String> {
-        let result = self.db()?.q(query, &self.query_inputs(query))?;
+        let result = self.db()?.q(query, &self.query_inputs(query)?)?;
         Ok(render::render(
             &result,
             &render::columns(query),
@@ -240,17 +237,19 @@ impl Session {
         ))
     }
 
-    /// The inputs for a query's `:in`: the session's rules for `%`. Any other
-    /// input is left out, and the query reports the missing argument.
-    pub(crate) fn query_inputs(&self, query: &Value) -> Vec<Value> {
+    /// The inputs for a query's `:in`: the store's installed rules for `%`
+    /// (a query that calls installed rules without naming `%` gets them from
+    /// the store itself). Any other input is left out, and the query reports
+    /// the missing argument.
+    pub(crate) fn query_inputs(&self, query: &Value) -> Result<Vec<Value>> {
         let names_rules = render::input_names(query)
             .iter()
             .any(|name| name.to_string() == "%");
-        if names_rules {
-            vec![Value::Vector(self.rules.clone())]
+        Ok(if names_rules {
+            vec![self.store.rules()?]
         } else {
             Vec::new()
-        }
+        })
     }
 }
 

@@ -135,11 +135,11 @@ fn ctrl_c_cancels_a_long_recursive_query_and_the_session_goes_on() {
         .send_line(".rules [[(reach ?a ?b) [?a :node/next ?b]] [(reach ?a ?b) [?a :node/next ?x] (reach ?x ?b)]]")
         .expect("rules typed");
     session
-        .exp_string("2 rules installed")
+        .exp_string("rules installed: reach")
         .expect("rules installed");
     session.exp_string("factlite> ").expect("prompt");
     session
-        .send_line("[:find (count ?b) . :in $ % :where (reach ?a ?b)]")
+        .send_line("[:find (count ?b) . :where (reach ?a ?b)]")
         .expect("query typed");
     std::thread::sleep(std::time::Duration::from_millis(1000));
     session.send_control('c').expect("Ctrl-C");
