@@ -362,6 +362,18 @@ impl Db {
         crate::query::explain(&self.db, query, inputs)
     }
 
+    /// The datoms of an index (EAVT, AEVT, AVET, VAET) whose leading
+    /// components equal `prefix`, streamed in index order by
+    /// [`crate::Datoms::iter`]. The range reads this snapshot in one read
+    /// transaction: drop it before transacting through the same store.
+    pub fn datoms(
+        &self,
+        index: crate::IndexName,
+        prefix: &[crate::TypedValue],
+    ) -> Result<crate::Datoms<'_>> {
+        Ok(self.db.datoms(index, prefix)?)
+    }
+
     /// Pulls a pattern for one entity, given as an id, a lookup ref
     /// `[:attr value]` or an ident.
     pub fn pull(&self, pattern: &Value, entity: &Value) -> Result<Value> {
