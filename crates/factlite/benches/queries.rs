@@ -317,9 +317,10 @@ fn main() {
         let mut run_streamed = || {
             prepared
                 .rows(&db, &shape.inputs, |rows| {
-                    rows.map(|row| row.expect("row")).count()
+                    rows.try_fold(0, |count, row| row.map(|_| count + 1))
                 })
                 .expect("streamed run")
+                .expect("streamed rows")
         };
         let timings = time(
             runs,
