@@ -85,6 +85,10 @@ pub enum Agg {
     Sum,
     Min,
     Max,
+    /// `(min n ?x)`: the n smallest, ascending.
+    MinN(usize),
+    /// `(max n ?x)`: the n largest, descending.
+    MaxN(usize),
 }
 
 /// An element of `:find`.
@@ -284,6 +288,15 @@ fn aggregate<'v>(agg: Agg, values: impl Iterator<Item = &'v Val>) -> Option<Val>
         }
         Agg::Min => (*values.iter().min().expect("a group is never empty")).clone(),
         Agg::Max => (*values.iter().max().expect("a group is never empty")).clone(),
+        Agg::MinN(n) | Agg::MaxN(n) => {
+            let mut sorted: Vec<Val> = values.into_iter().cloned().collect();
+            sorted.sort();
+            if matches!(agg, Agg::MaxN(_)) {
+                sorted.reverse();
+            }
+            sorted.truncate(n);
+            Val::List(sorted)
+        }
     })
 }
 
@@ -669,14 +682,17 @@ impl Printer<'_> {
                 Value::List(vec![sym("pull"), var(*v), Value::Vector(keys.collect())])
             }
             Elem::Agg(agg, v) => {
-                let name = match agg {
-                    Agg::Count => "count",
-                    Agg::CountDistinct => "count-distinct",
-                    Agg::Sum => "sum",
-                    Agg::Min => "min",
-                    Agg::Max => "max",
+                let (name, n) = match agg {
+                    Agg::Count => ("count", None),
+                    Agg::CountDistinct => ("count-distinct", None),
+                    Agg::Sum => ("sum", None),
+                    Agg::Min => ("min", None),
+                    Agg::Max => ("max", None),
+                    Agg::MinN(n) => ("min", Some(*n)),
+                    Agg::MaxN(n) => ("max", Some(*n)),
                 };
-                Value::List(vec![sym(name), var(*v)])
+                let n = n.map(|n| Value::Integer(n as i64));
+                Value::List([sym(name)].into_iter().chain(n).chain([var(*v)]).collect())
             }
         }
     }

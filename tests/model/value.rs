@@ -45,6 +45,9 @@ pub enum Val {
     Str(String),
     Kw(Keyword),
     Bool(bool),
+    /// What an n-ary `(min n ?x)` or `(max n ?x)` gives: never a datom's
+    /// value.
+    List(Vec<Val>),
 }
 
 impl Val {
@@ -57,6 +60,7 @@ impl Val {
             Val::Str(_) => Ty::Str,
             Val::Kw(_) => Ty::Kw,
             Val::Bool(_) => Ty::Bool,
+            Val::List(_) => unreachable!("aggregate results are no attribute's values"),
         }
     }
 
@@ -83,6 +87,20 @@ impl Val {
             Val::Str(s) => Value::String(s.clone()),
             Val::Kw(k) => Value::Keyword(k.clone()),
             Val::Bool(b) => Value::Boolean(*b),
+            Val::List(items) => Value::Vector(items.iter().map(|v| v.to_edn(entity)).collect()),
+        }
+    }
+
+    /// A rank per variant, ordering values of different variants.
+    fn rank(&self) -> u8 {
+        match self {
+            Val::Ref(_) => 0,
+            Val::Long(_) => 1,
+            Val::Double(_) => 2,
+            Val::Str(_) => 3,
+            Val::Kw(_) => 4,
+            Val::Bool(_) => 5,
+            Val::List(_) => 6,
         }
     }
 }
@@ -97,7 +115,8 @@ impl Ord for Val {
             // them (not Clojure's namespace-first order: `:k/a` < `:plain`).
             (Val::Kw(a), Val::Kw(b)) => a.qualified_name().cmp(&b.qualified_name()),
             (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
-            _ => self.ty().cmp(&other.ty()),
+            (Val::List(a), Val::List(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
         }
     }
 }

@@ -111,8 +111,9 @@ fn plain_value(tape: &mut Tape, ty: Ty) -> Value {
         ][tape.pick(5)]
         .clone(),
         Ty::Str => Value::String(["a", "b", "c", "", "d'é\"%_\n"][tape.pick(5)].to_string()),
-        Ty::Kw => Value::Keyword(match tape.pick(4) {
+        Ty::Kw => Value::Keyword(match tape.pick(5) {
             3 => Keyword::plain("plain"),
+            4 => Keyword::namespaced("k.x", "b"),
             n => Keyword::namespaced("k", ["a", "b", "c"][n]),
         }),
         Ty::Bool => Value::Boolean(tape.flag(50)),
@@ -710,12 +711,15 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         let var = |gen: &mut Self| gen.tape.element(&vars).map_or(0, |(v, _)| *v);
         let aggregate = |gen: &mut Self| {
             let (v, ty) = *gen.tape.element(&vars).expect("a query binds a variable");
-            let agg = match (gen.tape.pick(5), ty) {
+            let ordered = matches!(ty, Ty::Long | Ty::Double | Ty::Str | Ty::Kw);
+            let agg = match (gen.tape.pick(7), ty) {
                 (0, _) => Agg::Count,
                 (1, _) => Agg::CountDistinct,
                 (2, Ty::Long) => Agg::Sum,
-                (3, Ty::Long | Ty::Double | Ty::Str) => Agg::Min,
-                (4, Ty::Long | Ty::Double | Ty::Str) => Agg::Max,
+                (3, _) if ordered => Agg::Min,
+                (4, _) if ordered => Agg::Max,
+                (5, _) if ordered => Agg::MinN(1 + gen.tape.pick(3)),
+                (6, _) if ordered => Agg::MaxN(1 + gen.tape.pick(3)),
                 _ => Agg::Count,
             };
             Elem::Agg(agg, v)

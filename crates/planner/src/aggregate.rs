@@ -3,10 +3,23 @@
 //! distinct, the n-ary min/max, sample, rand) and any aggregate over values
 //! whose type is only known per row.
 
+use std::cmp::Ordering;
+
 use factlite_edn::Value;
 use indexmap::IndexSet;
 
 use crate::error::{Error, Result};
+
+/// The order SQLite's `ORDER BY`, `MIN`, `MAX` and `<` give stored values,
+/// for the aggregates and orderings done in Rust so both paths agree:
+/// [`Value`]'s own order, except that keywords compare by their stored text
+/// `ns/name` (`:k.x/b` < `:k/a` < `:plain`) rather than namespace first.
+pub fn stored_order(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Keyword(x), Value::Keyword(y)) => x.qualified_name().cmp(&y.qualified_name()),
+        _ => a.cmp(b),
+    }
+}
 
 fn number(value: &Value) -> Option<f64> {
     match value {
@@ -40,7 +53,7 @@ fn count_arg(name: &str, constants: &[Value]) -> Result<usize> {
 pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Value> {
     let sorted = || {
         let mut sorted = values.to_vec();
-        sorted.sort();
+        sorted.sort_by(stored_order);
         sorted
     };
     Ok(match (name, constants.is_empty()) {

@@ -379,7 +379,7 @@ fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>>
     if !plan.order_in_rust.is_empty() {
         out.sort_by(|a, b| {
             for (index, descending) in &plan.order_in_rust {
-                let ordering = a[*index].cmp(&b[*index]);
+                let ordering = aggregate::stored_order(&a[*index], &b[*index]);
                 let ordering = if *descending {
                     ordering.reverse()
                 } else {

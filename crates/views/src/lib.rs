@@ -549,7 +549,7 @@ fn shape(
                 .order
                 .iter()
                 .map(|&(i, descending)| {
-                    let ordering = a[i].cmp(&b[i]);
+                    let ordering = factlite_planner::aggregate::stored_order(&a[i], &b[i]);
                     if descending {
                         ordering.reverse()
                     } else {
