@@ -134,15 +134,17 @@ impl Counting {
         let mut counts: HashMap<Vec<Value>, i64> = HashMap::new();
         for (conjunct, rows) in self.conjuncts.iter().zip(derivations) {
             for row in rows {
-                let tuple: Vec<Value> = conjunct
-                    .tuple_columns
-                    .iter()
-                    .map(|&c| row[c].clone())
-                    .collect();
-                *counts.entry(tuple).or_default() += 1;
+                *counts.entry(conjunct.tuple_of(&row)).or_default() += 1;
             }
         }
         counts
+    }
+}
+
+impl Conjunct {
+    /// The tuple a derivation row gives.
+    pub fn tuple_of(&self, row: &[Value]) -> Vec<Value> {
+        self.tuple_columns.iter().map(|&c| row[c].clone()).collect()
     }
 }
 

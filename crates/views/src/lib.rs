@@ -138,6 +138,12 @@ pub struct Views {
 impl Views {
     /// Loads the views defined in a store.
     pub fn load(store: &Store) -> Result<Views> {
+        // The connection's own table of the transaction's datoms, for the
+        // delta queries; TEMP tables are never written to the file.
+        store.connection().execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS fl_delta \
+             (e INTEGER, a INTEGER, v, t INTEGER, tx INTEGER, avet INTEGER, added INTEGER)",
+        )?;
         let mut views = Views {
             views: IndexMap::new(),
             seen_tx: store.latest_tx()?,
@@ -504,11 +510,7 @@ impl WriteHook for Views {
 /// Writes the transaction's datoms into the delta table.
 fn fill_delta(store: &Store, report: &TxReport, schema: &factlite_core::Schema) -> Result<()> {
     let conn = store.connection();
-    conn.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS fl_delta \
-         (e INTEGER, a INTEGER, v, t INTEGER, tx INTEGER, avet INTEGER, added INTEGER);\
-         DELETE FROM temp.fl_delta;",
-    )?;
+    conn.prepare_cached("DELETE FROM temp.fl_delta")?.execute([])?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO temp.fl_delta (e, a, v, t, tx, avet, added) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

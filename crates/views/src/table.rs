@@ -19,11 +19,12 @@
 //!
 //! A pull in `:find` is kept as the entity id; the pull runs when the view
 //! is read. Rows are distinct; an index on the key columns serves
-//! maintenance. A view maintained by counting (see `counting`) has a
-//! second table, `"view_NAME__support"`, with the same pairs of columns for
-//! each variable of the aggregated tuple and `n`, the number of derivations
-//! of that tuple; the view table of an aggregate then also has
-//! `fl_tuples`, the number of tuples in the group.
+//! maintenance. A view maintained by counting (see `counting`) also counts:
+//! a relation's table has `fl_derivations`, the number of derivations of
+//! each row; an aggregate has a second table, `"view_NAME__support"`, with
+//! the same pairs of columns for each variable of the aggregated tuple and
+//! `n`, that tuple's derivations, and its view table has `fl_tuples`, the
+//! number of tuples in each group.
 
 use factlite_edn::{Instant, Uuid, Value};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -31,7 +32,7 @@ use rusqlite::{params_from_iter, Connection};
 
 use crate::error::{Error, Result};
 
-/// A view's table.
+/// A view's table, with its statements written once.
 #[derive(Clone, Debug)]
 pub struct Table {
     /// The quoted table name.
@@ -40,6 +41,12 @@ pub struct Table {
     key_positions: Vec<usize>,
     /// An INTEGER column counting something per row, when the table has one.
     counter: Option<String>,
+    select: String,
+    select_by_key: String,
+    select_by_row: String,
+    insert: String,
+    delete_row: String,
+    update_counter: Option<String>,
 }
 
 impl Table {
@@ -51,33 +58,49 @@ impl Table {
         key_positions: &[usize],
         counter: Option<&str>,
     ) -> Table {
+        let name = quote(name);
+        let counter = counter.map(quote);
+        let mut all: Vec<String> = columns
+            .iter()
+            .flat_map(|c| [quote(c), quote(&format!("{c}_type"))])
+            .collect();
+        all.extend(counter.clone());
+        let every: Vec<usize> = (0..columns.len()).collect();
+        let select = format!("SELECT {} FROM {name}", all.join(", "));
+        let row_condition = condition(columns, &every);
+        let placeholders: Vec<String> = (1..=all.len()).map(|i| format!("?{i}")).collect();
         Table {
-            name: quote(name),
+            select_by_key: format!("{select} WHERE {}", condition(columns, key_positions)),
+            select_by_row: format!("{select} WHERE {row_condition}"),
+            insert: format!(
+                "INSERT INTO {name} ({}) VALUES ({})",
+                all.join(", "),
+                placeholders.join(", ")
+            ),
+            delete_row: format!("DELETE FROM {name} WHERE {row_condition}"),
+            update_counter: counter.as_ref().map(|c| {
+                format!(
+                    "UPDATE {name} SET {c} = ?{} WHERE {row_condition}",
+                    columns.len() * 2 + 1
+                )
+            }),
+            select,
+            name,
             columns: columns.to_vec(),
             key_positions: key_positions.to_vec(),
-            counter: counter.map(quote),
+            counter,
         }
     }
 
-    fn value_columns(&self) -> Vec<String> {
-        self.columns
-            .iter()
-            .flat_map(|c| [quote(c), quote(&format!("{c}_type"))])
-            .collect()
-    }
-
-    fn all_columns(&self) -> Vec<String> {
-        let mut columns = self.value_columns();
-        columns.extend(self.counter.clone());
-        columns
-    }
-
-    /// Creates the table (replacing an old one) and its key index; a table
-    /// with a counter also gets a unique index on all its values, since
-    /// counted rows are looked up whole.
+    /// Creates the table (replacing an old one) and its index on the key
+    /// columns (for a table with a counter, then on all the others).
     pub fn create(&self, conn: &Connection) -> Result<()> {
         let bare = self.name.trim_matches('"').to_string();
-        let mut columns = self.value_columns();
+        let mut columns: Vec<String> = self
+            .columns
+            .iter()
+            .flat_map(|c| [quote(c), quote(&format!("{c}_type"))])
+            .collect();
         if let Some(counter) = &self.counter {
             columns.push(format!("{counter} INTEGER NOT NULL"));
         }
@@ -86,22 +109,23 @@ impl Table {
             columns.join(", "),
             name = self.name
         );
-        let index = |suffix: &str, positions: &[usize], unique: bool| {
+        let index = |suffix: &str, positions: &[usize]| {
             let keys: Vec<String> = positions.iter().map(|&p| quote(&self.columns[p])).collect();
             format!(
-                "CREATE {}INDEX {} ON {} ({});",
-                if unique { "UNIQUE " } else { "" },
+                "CREATE INDEX {} ON {} ({});",
                 quote(&format!("{bare}_{suffix}")),
                 self.name,
                 keys.join(", ")
             )
         };
-        if !self.key_positions.is_empty() {
-            sql.push_str(&index("key", &self.key_positions, false));
+        // Counted rows are also looked up whole: the key columns lead and
+        // the others follow, so one index serves both lookups.
+        let mut positions = self.key_positions.clone();
+        if self.counter.is_some() {
+            positions.extend((0..self.columns.len()).filter(|p| !self.key_positions.contains(p)));
         }
-        if self.counter.is_some() && !self.columns.is_empty() {
-            let all: Vec<usize> = (0..self.columns.len()).collect();
-            sql.push_str(&index("row", &all, false));
+        if !positions.is_empty() {
+            sql.push_str(&index("key", &positions));
         }
         conn.execute_batch(&sql)?;
         Ok(())
@@ -116,7 +140,7 @@ impl Table {
     /// Every row.
     pub fn rows(&self, conn: &Connection) -> Result<Vec<Vec<Value>>> {
         Ok(self
-            .select(conn, "1", Vec::new())?
+            .select(conn, &self.select, Vec::new())?
             .into_iter()
             .map(|(row, _)| row)
             .collect())
@@ -137,22 +161,16 @@ impl Table {
         conn: &Connection,
         key: &[Value],
     ) -> Result<Vec<(Vec<Value>, i64)>> {
-        let (condition, params) = self.key_condition(key);
-        self.select(conn, &condition, params)
+        self.select(conn, &self.select_by_key, params(key))
     }
 
     fn select(
         &self,
         conn: &Connection,
-        condition: &str,
+        sql: &str,
         params: Vec<SqlValue>,
     ) -> Result<Vec<(Vec<Value>, i64)>> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {condition}",
-            self.all_columns().join(", "),
-            self.name
-        );
-        let mut statement = conn.prepare_cached(&sql)?;
+        let mut statement = conn.prepare_cached(sql)?;
         let mut rows = statement.query(params_from_iter(params))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
@@ -167,28 +185,20 @@ impl Table {
 
     /// The counter of a row; 0 when the row is absent.
     pub fn counter(&self, conn: &Connection, row: &[Value]) -> Result<i64> {
-        let positions: Vec<usize> = (0..row.len()).collect();
-        let (condition, params) = self.condition(&positions, row);
         Ok(self
-            .select(conn, &condition, params)?
+            .select(conn, &self.select_by_row, params(row))?
             .first()
             .map_or(0, |(_, n)| *n))
     }
 
     /// Sets the counter of a row.
     pub fn set_counter(&self, conn: &Connection, row: &[Value], counter: i64) -> Result<()> {
-        let Some(column) = &self.counter else {
-            return Ok(());
-        };
-        let positions: Vec<usize> = (0..row.len()).collect();
-        let (condition, mut params) = self.condition(&positions, row);
-        params.push(SqlValue::Integer(counter));
-        conn.prepare_cached(&format!(
-            "UPDATE {} SET {column} = ?{} WHERE {condition}",
-            self.name,
-            params.len()
-        ))?
-        .execute(params_from_iter(params))?;
+        if let Some(sql) = &self.update_counter {
+            let mut params = params(row);
+            params.push(SqlValue::Integer(counter));
+            conn.prepare_cached(sql)?
+                .execute(params_from_iter(params))?;
+        }
         Ok(())
     }
 
@@ -207,61 +217,20 @@ impl Table {
 
     /// Inserts a row, with its counter when the table has one.
     pub fn insert(&self, conn: &Connection, row: &[Value], counter: i64) -> Result<()> {
-        let columns = self.all_columns();
-        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            self.name,
-            columns.join(", "),
-            placeholders.join(", ")
-        );
-        let mut params = Vec::with_capacity(columns.len());
-        for value in row {
-            let (sql_value, kind) = encode(value);
-            params.push(sql_value);
-            params.push(SqlValue::Text(kind.to_string()));
-        }
+        let mut params = params(row);
         if self.counter.is_some() {
             params.push(SqlValue::Integer(counter));
         }
-        conn.prepare_cached(&sql)?
+        conn.prepare_cached(&self.insert)?
             .execute(params_from_iter(params))?;
         Ok(())
     }
 
     /// Deletes one row.
     pub fn delete(&self, conn: &Connection, row: &[Value]) -> Result<()> {
-        let positions: Vec<usize> = (0..row.len()).collect();
-        let (condition, params) = self.condition(&positions, row);
-        conn.prepare_cached(&format!("DELETE FROM {} WHERE {condition}", self.name))?
-            .execute(params_from_iter(params))?;
+        conn.prepare_cached(&self.delete_row)?
+            .execute(params_from_iter(params(row)))?;
         Ok(())
-    }
-
-    fn key_condition(&self, key: &[Value]) -> (String, Vec<SqlValue>) {
-        self.condition(&self.key_positions, key)
-    }
-
-    /// `col IS ?n AND col_type = ?m ...` for the values at `positions`.
-    fn condition(&self, positions: &[usize], values: &[Value]) -> (String, Vec<SqlValue>) {
-        let mut parts = Vec::new();
-        let mut params = Vec::new();
-        for (&position, value) in positions.iter().zip(values) {
-            let column = &self.columns[position];
-            let (sql_value, kind) = encode(value);
-            params.push(sql_value);
-            parts.push(format!("{} IS ?{}", quote(column), params.len()));
-            params.push(SqlValue::Text(kind.to_string()));
-            parts.push(format!(
-                "{} = ?{}",
-                quote(&format!("{column}_type")),
-                params.len()
-            ));
-        }
-        if parts.is_empty() {
-            parts.push("1".to_string());
-        }
-        (parts.join(" AND "), params)
     }
 
     fn decode_row(&self, row: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
@@ -272,6 +241,40 @@ impl Table {
             })
             .collect()
     }
+}
+
+/// `col IS ?1 AND col_type = ?2 AND ...` over the columns at `positions`
+/// (`1` for none), for the values [`params`] binds in that order.
+fn condition(columns: &[String], positions: &[usize]) -> String {
+    let parts: Vec<String> = positions
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            format!(
+                "{} IS ?{} AND {} = ?{}",
+                quote(&columns[p]),
+                2 * i + 1,
+                quote(&format!("{}_type", columns[p])),
+                2 * i + 2
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        "1".to_string()
+    } else {
+        parts.join(" AND ")
+    }
+}
+
+/// Each value and its type name, as [`condition`] and inserts expect.
+fn params(values: &[Value]) -> Vec<SqlValue> {
+    values
+        .iter()
+        .flat_map(|value| {
+            let (sql_value, kind) = encode(value);
+            [sql_value, SqlValue::Text(kind.to_string())]
+        })
+        .collect()
 }
 
 /// `"name"`, with inner quotes doubled.

@@ -104,14 +104,14 @@ impl View {
                 ),
                 Some(support_table(&table_name, counting)),
             ),
-            Some(counting) => (
+            Some(_) => (
                 Table::new(
                     &table_name,
                     &definition.columns,
                     &definition.key_positions,
-                    None,
+                    Some("fl_derivations"),
                 ),
-                Some(support_table(&table_name, counting)),
+                None,
             ),
             None => (
                 Table::new(
@@ -356,12 +356,20 @@ impl View {
             let fresh = rows_of(db.run_plan(&plan, inputs)?).into_iter().collect();
             return self.replace(conn, tx, name, old, fresh);
         };
-        let mut derivations = Vec::with_capacity(counting.conjuncts.len());
+        // Each conjunction's derivations are distinct (SELECT DISTINCT):
+        // they are counted as they stream from SQLite.
+        let mut counts: HashMap<Vec<Value>, i64> = HashMap::new();
         for conjunct in &counting.conjuncts {
             let plan = db.plan(&conjunct.derivations, inputs)?;
-            derivations.push(rows_of(db.run_plan(&plan, inputs)?).into_iter().collect());
+            db.with_rows(&plan, inputs, |rows| -> Result<()> {
+                for row in rows {
+                    if let Value::Vector(row) = row? {
+                        *counts.entry(conjunct.tuple_of(&row)).or_default() += 1;
+                    }
+                }
+                Ok(())
+            })??;
         }
-        let counts = counting.count(derivations);
         if let Some(support) = &self.support {
             support.clear(conn)?;
             for (tuple, n) in &counts {
@@ -381,11 +389,10 @@ impl View {
                 fresh.insert(row);
             }
         } else {
-            for tuple in counts.into_keys() {
+            for (tuple, n) in counts {
                 let row = counting.row_of(&tuple);
-                if fresh.insert(row.clone()) {
-                    self.table.insert(conn, &row, 0)?;
-                }
+                self.table.insert(conn, &row, n)?;
+                fresh.insert(row);
             }
         }
         Ok(ViewChange {
@@ -442,8 +449,19 @@ impl View {
             added: Vec::new(),
             removed: Vec::new(),
         };
-        let (Some(counting), Some(support)) = (&self.definition.counting, &self.support) else {
+        let Some(counting) = &self.definition.counting else {
             return Ok(change);
+        };
+        // A relation counts its rows' derivations in its own table.
+        let (support, delta) = match &self.support {
+            Some(support) => (support, delta),
+            None => (
+                &self.table,
+                delta
+                    .into_iter()
+                    .map(|(tuple, n)| (counting.row_of(&tuple), n))
+                    .collect(),
+            ),
         };
         let mut entering = Vec::new();
         let mut leaving = Vec::new();
@@ -467,16 +485,8 @@ impl View {
             }
         }
         if !counting.aggregated {
-            for tuple in leaving {
-                let row = counting.row_of(&tuple);
-                self.table.delete(conn, &row)?;
-                change.removed.push(row);
-            }
-            for tuple in entering {
-                let row = counting.row_of(&tuple);
-                self.table.insert(conn, &row, 0)?;
-                change.added.push(row);
-            }
+            change.removed = leaving;
+            change.added = entering;
             return Ok(change);
         }
         let mut groups: HashMap<Vec<Value>, (Vec<Vec<Value>>, Vec<Vec<Value>>)> = HashMap::new();
@@ -600,10 +610,11 @@ fn in_place(
                             return None;
                         }
                         let candidates = values(entered).into_iter().chain([current.clone()]);
+                        let order = factlite_planner::aggregate::stored_order;
                         if name == "min" {
-                            candidates.min()
+                            candidates.min_by(order)
                         } else {
-                            candidates.max()
+                            candidates.max_by(order)
                         }
                     }
                     _ => None,
