@@ -42,9 +42,10 @@ pub struct Definition {
     pub delta_queries: Vec<DeltaQuery>,
     /// Attributes any part of the query reads (`None`: any attribute).
     pub attributes: Option<HashSet<Keyword>>,
-    /// Attributes the recursive rules it calls read, when it calls any
-    /// (`Some(None)`: any attribute).
-    pub recursive_attributes: Option<Option<HashSet<Keyword>>>,
+    /// The inputs of the delta queries: the view's rule sets and, when it
+    /// calls recursive rules, their delta rules (see
+    /// [`rewrite::delta_rules`]).
+    pub delta_inputs: Vec<Value>,
     /// The `:order-by` terms as positions among the find elements.
     pub order: Vec<(usize, bool)>,
     /// The counting form, when the body is a union of conjunctions.
@@ -108,23 +109,25 @@ impl Definition {
         let order = order_positions(&query.order_by, &elements)?;
         let recursive = rewrite::recursive_rules(&rules);
         let mut fresh = Fresh::default();
+        let too_deep = |rewrite::InlineError::TooDeep(name)| {
+            Error::Unsupported(format!("rule ({name} ...) nests too deeply to maintain"))
+        };
         let inlined = rewrite::inline_rules(&query.where_clauses, &rules, &recursive, &mut fresh)
-            .map_err(|rewrite::InlineError::TooDeep(name)| {
-                Error::Unsupported(format!("rule ({name} ...) nests too deeply to maintain"))
-            })?;
-        let recursive_rules: Vec<Rule> = rules
-            .iter()
-            .filter(|r| recursive.contains(&r.name))
-            .cloned()
-            .collect();
-        let recursive_attributes = rewrite::calls_any(&inlined, &recursive)
-            .then(|| rewrite::attributes_read(&[], &recursive_rules));
+            .map_err(too_deep)?;
+        let mut delta_inputs = inputs.clone();
+        let mut delta_query_inputs = query.inputs.clone();
+        if rewrite::calls_any(&inlined, &recursive) {
+            let delta_rules =
+                rewrite::delta_rules(&rules, &recursive, &mut fresh).map_err(too_deep)?;
+            delta_inputs.push(factlite_query::rules_to_edn(&delta_rules));
+            delta_query_inputs.push(Input::Rules);
+        }
         // With an aggregate and no grouping there is one group: any change
         // recomputes it, so no delta query is needed.
         let delta_queries = if key_vars.is_empty() && aggregated {
             Vec::new()
         } else {
-            rewrite::delta_sites(&inlined, &mut fresh)
+            rewrite::delta_sites(&inlined, &recursive, &mut fresh)
                 .into_iter()
                 .map(|site| DeltaQuery {
                     attribute: site.attribute,
@@ -134,7 +137,7 @@ impl Definition {
                         ),
                         return_maps: None,
                         with: Vec::new(),
-                        inputs: query.inputs.clone(),
+                        inputs: delta_query_inputs.clone(),
                         where_clauses: site.clauses,
                         order_by: Vec::new(),
                         limit: None,
@@ -153,7 +156,7 @@ impl Definition {
             pulls,
             key_positions,
             delta_queries,
-            recursive_attributes,
+            delta_inputs,
             order,
             query,
         })
@@ -189,15 +192,6 @@ impl Definition {
         match &self.attributes {
             None => true,
             Some(read) => read.iter().any(|a| attributes.contains(a)),
-        }
-    }
-
-    /// Whether the recursive rules the view calls read one of `attributes`.
-    pub fn recursion_reads_any(&self, attributes: &HashSet<Keyword>) -> bool {
-        match &self.recursive_attributes {
-            None => false,
-            Some(None) => true,
-            Some(Some(read)) => read.iter().any(|a| attributes.contains(a)),
         }
     }
 }

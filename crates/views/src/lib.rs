@@ -440,8 +440,6 @@ impl Views {
                 view.forget_plans();
             } else if !view.definition.reads_any(&attributes) {
                 continue;
-            } else if view.definition.recursion_reads_any(&attributes) {
-                view.rebuild = true;
             } else {
                 view.prepare(&db, &attributes)
                     .map_err(|e| (name.clone(), e))?;

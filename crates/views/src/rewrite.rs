@@ -330,11 +330,49 @@ fn rename_clause(clause: &Clause, names: &HashMap<String, Variable>) -> Clause {
     }
 }
 
-/// Every delta site of a clause list (rules already inlined).
-pub fn delta_sites(clauses: &[Clause], fresh: &mut Fresh) -> Vec<DeltaSite> {
+/// The name of the rule that holds the tuples of `rule` derived through a
+/// changed datom.
+pub fn delta_rule_name(rule: &str) -> String {
+    format!("{rule}__delta")
+}
+
+/// For each recursive rule `r`, the rule `r__delta`: the tuples of `r` with
+/// a derivation that uses a changed datom somewhere — one body per place in
+/// each of `r`'s bodies where the change can enter, a data pattern reading
+/// `$delta` or a call of a recursive rule `q` becoming `q__delta`. A delta
+/// query calls `r__delta` where the view's query calls `r`, so a change
+/// deep in a recursion reaches the view's keys without computing the
+/// recursion over everything.
+pub fn delta_rules(
+    rules: &[Rule],
+    recursive: &HashSet<String>,
+    fresh: &mut Fresh,
+) -> Result<Vec<Rule>, InlineError> {
+    let mut out = Vec::new();
+    for rule in rules.iter().filter(|r| recursive.contains(&r.name)) {
+        let body = inline_rules(&rule.body, rules, recursive, fresh)?;
+        for site in delta_sites(&body, recursive, fresh) {
+            out.push(Rule {
+                name: delta_rule_name(&rule.name),
+                required: rule.required.clone(),
+                free: rule.free.clone(),
+                body: site.clauses,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Every delta site of a clause list (non-recursive rules already
+/// inlined); calls of the `recursive` rules are sites too.
+pub fn delta_sites(
+    clauses: &[Clause],
+    recursive: &HashSet<String>,
+    fresh: &mut Fresh,
+) -> Vec<DeltaSite> {
     let mut sites = Vec::new();
     for (index, clause) in clauses.iter().enumerate() {
-        for (attribute, replacement) in clause_sites(clause, fresh) {
+        for (attribute, replacement) in clause_sites(clause, recursive, fresh) {
             let mut rewritten = Vec::with_capacity(clauses.len() + replacement.len());
             rewritten.extend_from_slice(&clauses[..index]);
             rewritten.extend(replacement);
@@ -350,7 +388,11 @@ pub fn delta_sites(clauses: &[Clause], fresh: &mut Fresh) -> Vec<DeltaSite> {
 
 /// The sites within one clause: for each, the attribute it reads and the
 /// clauses that replace this one.
-fn clause_sites(clause: &Clause, fresh: &mut Fresh) -> Vec<(Option<Keyword>, Vec<Clause>)> {
+fn clause_sites(
+    clause: &Clause,
+    recursive: &HashSet<String>,
+    fresh: &mut Fresh,
+) -> Vec<(Option<Keyword>, Vec<Clause>)> {
     match clause {
         Clause::Pattern(pattern) => {
             let mut delta = (**pattern).clone();
@@ -407,7 +449,7 @@ fn clause_sites(clause: &Clause, fresh: &mut Fresh) -> Vec<(Option<Keyword>, Vec
         Clause::Or { join, branches } => {
             let mut out = Vec::new();
             for branch in branches {
-                for site in delta_sites(branch, fresh) {
+                for site in delta_sites(branch, recursive, fresh) {
                     out.push((
                         site.attribute,
                         vec![Clause::Or {
@@ -426,11 +468,19 @@ fn clause_sites(clause: &Clause, fresh: &mut Fresh) -> Vec<(Option<Keyword>, Vec
                 Some(join) => localize(clauses, join, fresh),
                 None => clauses.clone(),
             };
-            delta_sites(&body, fresh)
+            delta_sites(&body, recursive, fresh)
                 .into_iter()
                 .map(|site| (site.attribute, site.clauses))
                 .collect()
         }
+        Clause::RuleCall { source, name, args } if recursive.contains(name) => vec![(
+            None,
+            vec![Clause::RuleCall {
+                source: source.clone(),
+                name: delta_rule_name(name),
+                args: args.clone(),
+            }],
+        )],
         Clause::Predicate(_) | Clause::Function { .. } | Clause::RuleCall { .. } => Vec::new(),
     }
 }

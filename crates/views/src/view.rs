@@ -255,7 +255,11 @@ impl View {
                     .map(|delta| {
                         Ok((
                             delta.attribute.clone(),
-                            db.plan_with_sources(&delta.query, inputs, &sources)?,
+                            db.plan_with_sources(
+                                &delta.query,
+                                &self.definition.delta_inputs,
+                                &sources,
+                            )?,
                         ))
                     })
                     .collect::<Result<Vec<_>>>()?,
@@ -285,7 +289,7 @@ impl View {
                 if attribute.as_ref().is_some_and(|a| !attributes.contains(a)) {
                     continue;
                 }
-                keys.extend(rows_of(db.run_plan(plan, &self.definition.inputs)?));
+                keys.extend(rows_of(db.run_plan(plan, &self.definition.delta_inputs)?));
             }
         }
         Ok(())
