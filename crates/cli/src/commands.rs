@@ -544,6 +544,11 @@ fn export(session: &Session, rest: &str) -> Result<String> {
             };
             render::render(&result, &render::columns(query), mode, &style)
         }
+        None if session.time == TimeView::History => {
+            return Err(CliError::Usage(
+                "an export writes one state of the database: leave .history with .now, .as-of or .since first".to_string(),
+            ))
+        }
         None => transfer::export_datoms(&session.db()?)?,
     };
     std::fs::write(path, &text).map_err(|error| CliError::Io {
