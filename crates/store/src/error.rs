@@ -42,9 +42,10 @@ pub enum Error {
     /// The database stayed locked by another writer for longer than the busy
     /// timeout.
     Busy { waited_ms: u64 },
-    /// A write through a store whose connection is inside a read (an open
-    /// [`crate::Datoms`] range).
-    ReadInProgress,
+    /// A write through a store whose connection is already in a
+    /// transaction: an open [`crate::Datoms`] range, or a write in progress
+    /// (a migration step or a write hook trying to transact).
+    AlreadyInTransaction,
     /// The file holds data this version cannot read.
     Corrupt(String),
     /// SQLite failed.
@@ -73,9 +74,10 @@ impl Error {
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
             Error::Schema(_) | Error::Vocabulary(_) => ErrorCategory::Schema,
             Error::Query(_) => ErrorCategory::Query,
-            Error::Busy { .. } | Error::ReadInProgress | Error::Corrupt(_) | Error::Sqlite(_) => {
-                ErrorCategory::Storage
-            }
+            Error::Busy { .. }
+            | Error::AlreadyInTransaction
+            | Error::Corrupt(_)
+            | Error::Sqlite(_) => ErrorCategory::Storage,
             Error::Hook { category, .. } => *category,
         }
     }
@@ -106,9 +108,9 @@ impl fmt::Display for Error {
                 f,
                 "the database is locked by another writer (waited {waited_ms} ms); try again later"
             ),
-            Error::ReadInProgress => write!(
+            Error::AlreadyInTransaction => write!(
                 f,
-                "this store's connection is reading (an index range is still open); drop the range before writing"
+                "this store's connection is already in a transaction (an index range still open, or a write in progress); finish it before writing"
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),

@@ -293,7 +293,7 @@ struct WriteTransaction<'c> {
 impl<'c> WriteTransaction<'c> {
     fn begin(conn: &'c Connection, timeout: Duration) -> Result<WriteTransaction<'c>> {
         if !conn.is_autocommit() {
-            return Err(Error::ReadInProgress);
+            return Err(Error::AlreadyInTransaction);
         }
         match conn.execute_batch("BEGIN IMMEDIATE") {
             Ok(()) => Ok(WriteTransaction { conn, done: false }),

@@ -212,7 +212,7 @@ fn an_open_range_keeps_its_snapshot_and_holds_off_writes_through_its_store() {
     let error = store
         .transact(&forms)
         .expect_err("the range holds a read transaction");
-    assert!(matches!(error, Error::ReadInProgress), "{error:?}");
+    assert!(matches!(error, Error::AlreadyInTransaction), "{error:?}");
     assert_eq!(range.iter().expect("runs").count(), 2);
     drop(range);
     store
