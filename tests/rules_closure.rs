@@ -116,31 +116,36 @@ fn run_case(graph: &Graph) -> Result<(), TestCaseError> {
             )
             .map_err(fail)?;
         prop_assert_eq!(pairs(&all)?, expected.clone(), "{} rules, unbound", kind);
+        // Bound start node, then bound end node: each pushed into the rules.
+        let ends: [(&str, fn(&(i64, i64)) -> i64); 2] = [
+            (
+                "[:find ?x ?y :in $ % ?x :where [?a :node/id ?x] (reach ?a ?b) [?b :node/id ?y]]",
+                |pair| pair.0,
+            ),
+            (
+                "[:find ?x ?y :in $ % ?y :where [?b :node/id ?y] (reach ?a ?b) [?a :node/id ?x]]",
+                |pair| pair.1,
+            ),
+        ];
         for node in 0..graph.nodes as i64 {
-            let from = db
-                .q_str(
-                    "[:find ?x ?y :in $ % ?x :where [?a :node/id ?x] (reach ?a ?b) [?b :node/id ?y]]",
-                    &[rules.clone(), Value::Integer(node)],
-                )
-                .map_err(fail)?;
-            let want: BTreeSet<_> = expected
-                .iter()
-                .filter(|(a, _)| *a == node)
-                .copied()
-                .collect();
-            prop_assert_eq!(pairs(&from)?, want, "{} rules, from node {}", kind, node);
-            let to = db
-                .q_str(
-                    "[:find ?x ?y :in $ % ?y :where [?b :node/id ?y] (reach ?a ?b) [?a :node/id ?x]]",
-                    &[rules.clone(), Value::Integer(node)],
-                )
-                .map_err(fail)?;
-            let want: BTreeSet<_> = expected
-                .iter()
-                .filter(|(_, b)| *b == node)
-                .copied()
-                .collect();
-            prop_assert_eq!(pairs(&to)?, want, "{} rules, to node {}", kind, node);
+            for (query, end) in ends {
+                let result = db
+                    .q_str(query, &[rules.clone(), Value::Integer(node)])
+                    .map_err(fail)?;
+                let want: BTreeSet<_> = expected
+                    .iter()
+                    .filter(|p| end(p) == node)
+                    .copied()
+                    .collect();
+                prop_assert_eq!(
+                    pairs(&result)?,
+                    want,
+                    "{} rules, {} with {}",
+                    kind,
+                    query,
+                    node
+                );
+            }
         }
     }
     Ok(())

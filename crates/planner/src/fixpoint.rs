@@ -26,7 +26,9 @@ use factlite_query::{Clause, Rule};
 
 use crate::compile::Shared;
 use crate::error::Result;
-use crate::rules::{count_calls, delta_name, empty_select, split_delta, RecursiveRelation};
+use crate::rules::{
+    count_calls, delta_name, empty_select, split_delta, BodySelect, RecursiveRelation,
+};
 
 /// The statements that compute one relation into a temporary table before
 /// the query's statement runs.
@@ -84,21 +86,15 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
     let definitions = relation.definitions(rules);
 
     let (first, first_ctes) = rules.in_statement(shared, || {
-        rules.defining(relation.component, &table, None, || {
-            definitions
-                .iter()
-                .filter(|(_, rule)| count_calls(&rule.body, &relation.names) == 0)
-                .map(|(rid, rule)| relation.body_select(shared, *rid, rule, width, None))
-                .collect::<Result<Vec<_>>>()
-        })
+        definitions
+            .iter()
+            .filter(|(_, rule)| count_calls(&rule.body, &relation.names) == 0)
+            .map(|(rid, rule)| relation.body_select(shared, *rid, rule, width, None))
+            .collect::<Result<Vec<_>>>()
     });
-    let mut first = first?;
-    if first.is_empty() {
-        first.push(empty_select(width));
-    }
-
-    let (step, step_ctes) = rules.in_statement(shared, || {
-        rules.defining(relation.component, &table, Some(&delta), || {
+    let first = first?;
+    let (steps, step_ctes) = rules.in_statement(shared, || {
+        relation.typed_steps(shared, (&table, Some(&delta)), &first, width, || {
             let mut selects = Vec::new();
             for (rid, rule) in &definitions {
                 let calls = count_calls(&rule.body, &relation.names);
@@ -110,13 +106,18 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
                     selects.push(relation.body_select(shared, *rid, &variant, width, None)?);
                 }
             }
-            Ok::<_, crate::Error>(selects)
+            Ok(selects)
         })
     });
-    let mut step = step?;
-    if step.is_empty() {
-        step.push(empty_select(width));
-    }
+    let (step, types) = steps?;
+    rules.set_column_types(&table, types);
+    let union = |selects: Vec<BodySelect>| {
+        let mut sql: Vec<String> = selects.into_iter().map(|b| b.sql).collect();
+        if sql.is_empty() {
+            sql.push(empty_select(width));
+        }
+        sql.join(" UNION ")
+    };
 
     let mut setup = drops(&[&table, &delta, &fresh]);
     for name in [&table, &delta, &fresh] {
@@ -139,16 +140,13 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
     setup.push(format!(
         "{}INSERT INTO {delta} SELECT DISTINCT * FROM ({})",
         with(first_ctes),
-        first.join(" UNION ")
+        union(first)
     ));
     setup.push(format!("INSERT INTO {table} SELECT * FROM {delta}"));
 
     let same_tuple: Vec<String> = columns.iter().map(|c| format!("o.{c} IS x.{c}")).collect();
     let mut step_ctes = step_ctes;
-    step_ctes.push(format!(
-        "{table}_step({column_list}) AS ({})",
-        step.join(" UNION ")
-    ));
+    step_ctes.push(format!("{table}_step({column_list}) AS ({})", union(step)));
     let round = vec![
         format!(
             "{}INSERT INTO {fresh} SELECT DISTINCT * FROM {table}_step AS x \

@@ -32,7 +32,8 @@ use factlite_query::{Clause, Rule, Term, Variable};
 use crate::compile::{clause_vars, literal, Frame, Shared, Ty, Var};
 use crate::error::{Error, Result};
 use crate::rules::{
-    count_calls, head_columns, heads, split_delta, without_affinity, RecursiveRelation,
+    agreed_types, count_calls, head_columns, head_types, heads, split_delta, without_affinity,
+    RecursiveRelation,
 };
 
 /// The rows a specialised relation starts from: a CTE with one value and one
@@ -49,16 +50,7 @@ impl Seed {
     /// A column holding the values of seed column `j`: typed as the seed's
     /// when that is known, else by the tag column `tag`.
     fn typed(&self, j: usize, expr: String, tag: String) -> Var {
-        match self.types[j] {
-            Some(value_type) => Var {
-                expr,
-                ty: Ty::Known(value_type),
-            },
-            None => Var {
-                expr,
-                ty: Ty::Dynamic(tag),
-            },
-        }
+        column(expr, tag, self.types[j])
     }
 
     /// Joins the seed's rows into a rule body's scope, binding the head
@@ -120,15 +112,45 @@ pub fn compile_call(frame: &mut Frame<'_, '_>, name: &str, args: &[Term]) -> Res
         }
     }
     let table = relation.table(shared, delta)?;
+    join_table(frame, &relation, name, args, &table)
+}
+
+/// Joins a rule table for a call and binds the call's arguments to its
+/// columns, typed where the table's column types are known.
+fn join_table(
+    frame: &mut Frame<'_, '_>,
+    relation: &RecursiveRelation,
+    name: &str,
+    args: &[Term],
+    table: &str,
+) -> Result<()> {
+    let shared = frame.shared;
     let alias = shared.alias("r");
     frame.from.push(format!("{table} AS {alias}"));
     frame
         .conditions
         .push(format!("{alias}.rid = {}", relation.rule_id(name)));
-    bind_arguments(frame, args, |i| Var {
-        expr: format!("{alias}.v{i}"),
-        ty: Ty::Dynamic(format!("{alias}.t{i}")),
+    bind_arguments(frame, args, |i| {
+        column(
+            format!("{alias}.v{i}"),
+            format!("{alias}.t{i}"),
+            shared.rules.column_type(table, i),
+        )
     })
+}
+
+/// A column's value: of a known type, or typed by its tag column.
+fn column(expr: String, tag: String, known: Option<ValueType>) -> Var {
+    match known {
+        Some(value_type) => Var {
+            expr,
+            ty: Ty::Known(value_type),
+        },
+        None => Var {
+            expr,
+            ty: Ty::Dynamic(tag),
+        },
+    }
 }
 
 /// Binds (or constrains) each argument of a call to the column `column`
@@ -376,21 +398,7 @@ fn carry_call(
     let shared = frame.shared;
     let table = shared.alias("rec");
     relation.define(shared, &table, Some(seed))?;
-    let alias = shared.alias("r");
-    frame.from.push(format!("{table} AS {alias}"));
-    frame
-        .conditions
-        .push(format!("{alias}.rid = {}", relation.rule_id(name)));
-    bind_arguments(frame, args, |i| {
-        match seed.positions.iter().position(|&p| p == i) {
-            // The carried columns hold seed values: their type is the seed's.
-            Some(j) => seed.typed(j, format!("{alias}.v{i}"), format!("{alias}.t{i}")),
-            None => Var {
-                expr: format!("{alias}.v{i}"),
-                ty: Ty::Dynamic(format!("{alias}.t{i}")),
-            },
-        }
-    })
+    join_table(frame, relation, name, args, &table)
 }
 
 /// A call specialised by walking from the seeds to the goals the recursion
@@ -417,15 +425,17 @@ fn tail_call(
         seed.table
     )];
     let definitions = relation.definitions(&shared.rules);
-    let steps = shared.rules.defining(relation.component, &goal, None, || {
-        definitions
-            .iter()
-            .filter_map(|(rid, rule)| Some((*rid, *rule, own_call(rule, &relation.names)?)))
-            .map(|(rid, rule, (callee, call))| {
-                goal_step(shared, relation, seed, &goal, (rid, rule), callee, call)
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
+    let steps = shared
+        .rules
+        .defining(relation.component, (&goal, None), &Vec::new(), || {
+            definitions
+                .iter()
+                .filter_map(|(rid, rule)| Some((*rid, *rule, own_call(rule, &relation.names)?)))
+                .map(|(rid, rule, (callee, call))| {
+                    goal_step(shared, relation, seed, &goal, (rid, rule), callee, call)
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
     parts.extend(steps);
     let mut goal_columns = vec!["rid".to_string()];
     goal_columns.extend((0..bound).map(|j| format!("s{j}, st{j}")));
@@ -441,6 +451,7 @@ fn tail_call(
         .filter(|i| !seed.positions.contains(i))
         .collect();
     let mut answers = Vec::new();
+    let mut answer_types = Vec::new();
     for (rid, rule) in &definitions {
         if count_calls(&rule.body, &relation.names) > 0 {
             continue;
@@ -451,6 +462,7 @@ fn tail_call(
         let free_heads: Vec<&Variable> = free.iter().map(|&i| head[i]).collect();
         let mut columns = body.seed_columns;
         columns.extend(head_columns(&body.frame, rule, &free_heads)?);
+        answer_types.push(head_types(&body.frame, &free_heads));
         answers.push(format!(
             "SELECT {}{}{}",
             columns.join(", "),
@@ -470,15 +482,20 @@ fn tail_call(
         answer_columns.join(", "),
         answers.join(" UNION ")
     ));
+    let free_types = agreed_types(&answer_types.iter().collect::<Vec<_>>(), free.len());
     let alias = shared.alias("r");
     frame.from.push(format!("{answer} AS {alias}"));
     bind_arguments(frame, args, |i| {
         match seed.positions.iter().position(|&p| p == i) {
             Some(j) => seed.typed(j, format!("{alias}.s{j}"), format!("{alias}.st{j}")),
-            None => Var {
-                expr: format!("{alias}.v{i}"),
-                ty: Ty::Dynamic(format!("{alias}.t{i}")),
-            },
+            None => {
+                let k = free.iter().position(|&f| f == i).unwrap_or(0);
+                column(
+                    format!("{alias}.v{i}"),
+                    format!("{alias}.t{i}"),
+                    free_types.get(k).copied().flatten(),
+                )
+            }
         }
     })
 }

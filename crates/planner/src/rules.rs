@@ -11,11 +11,12 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
+use factlite_core::ValueType;
 use factlite_edn::Value;
 use factlite_query::{Binding, Clause, FnCall, Pattern, Rule, RuleVars, Term, Variable};
 use indexmap::IndexMap;
 
-use crate::compile::{Frame, Shared};
+use crate::compile::{Frame, Shared, Ty};
 use crate::error::{Error, Result};
 use crate::fixpoint::Fixpoint;
 use crate::pushdown::Seed;
@@ -36,6 +37,8 @@ pub struct RuleSet {
     tables: RefCell<HashMap<usize, String>>,
     /// Relations being defined, innermost last.
     generating: RefCell<Vec<Defining>>,
+    /// The column types of each generated rule table, by table name.
+    column_types: RefCell<HashMap<String, ColumnTypes>>,
     /// Names of the temporary tables of components evaluated semi-naively.
     fixpoint_tables: RefCell<HashMap<usize, String>>,
     /// Their programs, in the order they must run.
@@ -50,6 +53,33 @@ struct Defining {
     component: usize,
     name: String,
     delta: Option<String>,
+    /// The type each value column is assumed to hold (`None`: read its tag).
+    types: ColumnTypes,
+}
+
+/// The type of each value column of a rule table, where every tuple's value
+/// in that column has one known type.
+pub(crate) type ColumnTypes = Vec<Option<ValueType>>;
+
+/// A body compiled as a SELECT, with the types of its head columns.
+pub(crate) struct BodySelect {
+    pub sql: String,
+    pub types: ColumnTypes,
+}
+
+/// The column types every one of `bodies` agrees on.
+pub(crate) fn agreed_types(bodies: &[&ColumnTypes], width: usize) -> ColumnTypes {
+    (0..width)
+        .map(|i| {
+            let first = bodies
+                .first()
+                .and_then(|types| types.get(i).copied().flatten())?;
+            bodies
+                .iter()
+                .all(|types| types.get(i).copied().flatten() == Some(first))
+                .then_some(first)
+        })
+        .collect()
 }
 
 /// Appended to a rule's name in a call that reads the delta of a relation
@@ -220,33 +250,72 @@ impl RecursiveRelation {
         name: &str,
         seed: Option<&Seed>,
     ) -> Result<()> {
-        let result = shared.rules.defining(self.component, name, None, || {
-            let width = self.width(&shared.rules);
-            let mut base = Vec::new();
-            let mut recursive = Vec::new();
-            for (rid, rule) in self.definitions(&shared.rules) {
-                if calls_any(&rule.body, &self.names) {
-                    recursive.push(self.body_select(shared, rid, rule, width, None)?);
-                } else {
-                    base.push(self.body_select(shared, rid, rule, width, seed)?);
-                }
-            }
-            Ok((base, recursive, width))
-        });
-        let (mut base, recursive, width) = result?;
-        if base.is_empty() {
-            base.push(empty_select(width));
+        let width = self.width(&shared.rules);
+        let definitions = self.definitions(&shared.rules);
+        let (exits, recursive): (Vec<_>, Vec<_>) = definitions
+            .iter()
+            .partition(|(_, rule)| !calls_any(&rule.body, &self.names));
+        let base = exits
+            .iter()
+            .map(|(rid, rule)| self.body_select(shared, *rid, rule, width, seed))
+            .collect::<Result<Vec<_>>>()?;
+        let (steps, types) = self.typed_steps(shared, (name, None), &base, width, || {
+            recursive
+                .iter()
+                .map(|(rid, rule)| self.body_select(shared, *rid, rule, width, None))
+                .collect()
+        })?;
+        let mut parts: Vec<String> = base.into_iter().map(|b| b.sql).collect();
+        if parts.is_empty() {
+            parts.push(empty_select(width));
         }
+        parts.extend(steps.into_iter().map(|b| b.sql));
         let mut columns = vec!["rid".to_string()];
         columns.extend(value_columns(width));
-        let parts: Vec<String> = base.into_iter().chain(recursive).collect();
         *shared.recursive.borrow_mut() = true;
         shared.ctes.borrow_mut().push(format!(
             "{name}({}) AS ({})",
             columns.join(", "),
             parts.join(" UNION ")
         ));
+        shared.rules.set_column_types(name, types);
         Ok(())
+    }
+
+    /// Compiles the recursive bodies (`compile`) with the component being
+    /// defined as `tables`, its columns assumed to have the types the base
+    /// bodies agree on; a column a recursive body gives another type is read
+    /// by its tag, and the bodies compiled again. Returns the bodies and the
+    /// column types that hold.
+    pub(crate) fn typed_steps(
+        &self,
+        shared: &Shared<'_>,
+        tables: (&str, Option<&str>),
+        base: &[BodySelect],
+        width: usize,
+        mut compile: impl FnMut() -> Result<Vec<BodySelect>>,
+    ) -> Result<(Vec<BodySelect>, ColumnTypes)> {
+        let base_types: Vec<&ColumnTypes> = base.iter().map(|b| &b.types).collect();
+        let mut types = agreed_types(&base_types, width);
+        // Each round only forgets types, so this ends; the last round reads
+        // every column by its tag, which always holds.
+        for _ in 0..width {
+            let steps = shared
+                .rules
+                .defining(self.component, tables, &types, &mut compile)?;
+            let mut all = base_types.clone();
+            all.extend(steps.iter().map(|b| &b.types));
+            let agreed = agreed_types(&all, width);
+            if agreed == types {
+                return Ok((steps, types));
+            }
+            types = agreed;
+        }
+        let types = vec![None; width];
+        let steps = shared
+            .rules
+            .defining(self.component, tables, &types, &mut compile)?;
+        Ok((steps, types))
     }
 
     /// One body as a SELECT of `rid` and the head's values, padded with
@@ -258,7 +327,7 @@ impl RecursiveRelation {
         rule: &Rule,
         width: usize,
         seed: Option<&Seed>,
-    ) -> Result<String> {
+    ) -> Result<BodySelect> {
         let mut frame = Frame::new(shared);
         if let Some(seed) = seed {
             seed.join(&mut frame, &heads(rule));
@@ -266,21 +335,36 @@ impl RecursiveRelation {
         frame.compile_clauses(rule.body.clone())?;
         let mut columns = vec![format!("{rid}")];
         columns.extend(head_columns(&frame, rule, &heads(rule))?);
-        for _ in (rule.required.len() + rule.free.len())..width {
+        let mut types = head_types(&frame, &heads(rule));
+        for _ in types.len()..width {
             columns.push("NULL, NULL".to_string());
+            types.push(None);
         }
-        Ok(format!(
-            "SELECT {}{}{}",
-            columns.join(", "),
-            frame.sql_from(),
-            frame.sql_where()
-        ))
+        Ok(BodySelect {
+            sql: format!(
+                "SELECT {}{}{}",
+                columns.join(", "),
+                frame.sql_from(),
+                frame.sql_where()
+            ),
+            types,
+        })
     }
 }
 
 /// A rule's head variables, in argument order.
 pub(crate) fn heads(rule: &Rule) -> Vec<&Variable> {
     rule.required.iter().chain(&rule.free).collect()
+}
+
+/// The known type of each of `vars` (head variables) in a compiled body.
+pub(crate) fn head_types(frame: &Frame<'_, '_>, vars: &[&Variable]) -> ColumnTypes {
+    vars.iter()
+        .map(|head| match frame.vars.get(&head.0).map(|var| &var.ty) {
+            Some(Ty::Known(value_type)) => Some(*value_type),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `value, tag` of each of `vars` (head variables of `rule`) in a compiled
@@ -428,6 +512,7 @@ impl RuleSet {
             components: recursive_components,
             tables: RefCell::new(HashMap::new()),
             generating: RefCell::new(Vec::new()),
+            column_types: RefCell::new(HashMap::new()),
             fixpoint_tables: RefCell::new(HashMap::new()),
             fixpoints: RefCell::new(Vec::new()),
             fresh: RefCell::new(0),
@@ -439,14 +524,15 @@ impl RuleSet {
     pub(crate) fn defining<T>(
         &self,
         component: usize,
-        name: &str,
-        delta: Option<&str>,
+        (name, delta): (&str, Option<&str>),
+        types: &ColumnTypes,
         define: impl FnOnce() -> T,
     ) -> T {
         self.generating.borrow_mut().push(Defining {
             component,
             name: name.to_string(),
             delta: delta.map(str::to_string),
+            types: types.clone(),
         });
         let result = define();
         self.generating.borrow_mut().pop();
@@ -472,6 +558,31 @@ impl RuleSet {
     /// The fixpoint programs the query's statement needs, in running order.
     pub fn take_fixpoints(&self) -> Vec<Fixpoint> {
         self.fixpoints.take()
+    }
+
+    /// Records the column types of a generated rule table.
+    pub(crate) fn set_column_types(&self, table: &str, types: ColumnTypes) {
+        self.column_types
+            .borrow_mut()
+            .insert(table.to_string(), types);
+    }
+
+    /// The type of value column `i` of a rule table, when known: from the
+    /// definition in progress for its own calls, else as recorded.
+    pub(crate) fn column_type(&self, table: &str, i: usize) -> Option<ValueType> {
+        let generating = self.generating.borrow();
+        let defining = generating
+            .iter()
+            .rev()
+            .find(|d| d.name == table || d.delta.as_deref() == Some(table));
+        match defining {
+            Some(defining) => defining.types.get(i).copied().flatten(),
+            None => self
+                .column_types
+                .borrow()
+                .get(table)
+                .and_then(|types| types.get(i).copied().flatten()),
+        }
     }
 
     /// Whether some recursive relation is being defined: a body compiled now
