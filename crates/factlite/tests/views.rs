@@ -277,3 +277,31 @@ fn a_query_run_often_is_materialized_and_then_answered_from_its_table() {
         value(r#"#{["eng" 2 30]}"#)
     );
 }
+
+#[test]
+fn renaming_an_attribute_rewrites_and_rebuilds_the_views_that_read_it() {
+    let store = store_with_staff();
+    store.materialize_str("staff", STAFF, &[]).expect("materializes");
+    store.materialize_str("payroll", PAYROLL, &[]).expect("materializes");
+    store
+        .transact_str("[{:db/id :emp/name :db/ident :employee/name}]")
+        .expect("renames the attribute");
+    let views = store.views().expect("lists");
+    let staff = views.iter().find(|v| v.name == "staff").expect("still there");
+    assert!(staff.query.contains(":employee/name"), "{}", staff.query);
+    assert_eq!(staff.rebuilds, 1, "the rename rebuilt it, visibly");
+    let payroll = views.iter().find(|v| v.name == "payroll").expect("still there");
+    assert_eq!(payroll.rebuilds, 0, "a view that does not read the attribute is left alone");
+    store
+        .transact_str(r#"[{:employee/name "Cy" :emp/dept [:dept/name "eng"]}]"#)
+        .expect("data under the new name");
+    assert_eq!(
+        store.view("staff").expect("reads"),
+        value(r#"#{["Ann" "eng"] ["Bo" "eng"] ["Cy" "eng"]}"#)
+    );
+    // A new attribute leaves every view as it is.
+    store
+        .transact_str("[{:db/ident :emp/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]")
+        .expect("a new attribute");
+    assert!(store.views().expect("lists").iter().all(|v| v.rebuilds <= 1));
+}

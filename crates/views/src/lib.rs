@@ -35,10 +35,10 @@ mod rewrite;
 mod table;
 mod view;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use factlite_core::{bootstrap, Entid};
+use factlite_core::{bootstrap, Entid, TypedValue};
 use factlite_edn::{Keyword, Value};
 use factlite_planner::Plan;
 
@@ -130,6 +130,10 @@ pub struct Views {
     failure: Option<Error>,
     /// View to drop in the transaction in progress.
     dropping: Option<String>,
+    /// Views whose query the transaction in progress rewrote (an attribute
+    /// they read was renamed): name, query and inputs, recorded after the
+    /// commit.
+    redefined: Vec<(String, String, String)>,
     /// The clock of `Stats::last_used`.
     uses: u64,
     auto: auto::Tracker,
@@ -152,6 +156,7 @@ impl Views {
             next_subscriber: 0,
             failure: None,
             dropping: None,
+            redefined: Vec::new(),
             uses: 0,
             auto: auto::Tracker::default(),
         };
@@ -202,6 +207,7 @@ impl Views {
         self.failure = None;
         self.pending.clear();
         let result = store.transact_with(forms, self);
+        let redefined = std::mem::take(&mut self.redefined);
         let outcome = match result {
             Ok(report) => {
                 self.seen_tx = report.tx;
@@ -219,7 +225,94 @@ impl Views {
         for view in self.views.values_mut() {
             view.reset();
         }
+        if !redefined.is_empty() {
+            match outcome {
+                Ok(_) => self.record_definitions(store, redefined)?,
+                // The views went back with the transaction.
+                Err(_) => self.reload(store)?,
+            }
+        }
         outcome
+    }
+
+    /// Records rewritten queries of views as their definitions.
+    fn record_definitions(
+        &mut self,
+        store: &Store,
+        definitions: Vec<(String, String, String)>,
+    ) -> Result<()> {
+        let entities = definitions
+            .into_iter()
+            .map(|(name, query, args)| {
+                Value::Map(
+                    [
+                        ("factlite.view/name", name),
+                        ("factlite.view/query", query),
+                        ("factlite.view/args", args),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (Value::Keyword(kw(k)), Value::String(v)))
+                    .collect(),
+                )
+            })
+            .collect();
+        self.transact(store, &parse_tx(&Value::Vector(entities))?)
+            .map(|_| ())
+    }
+
+    /// A renamed attribute keeps its views: their queries are rewritten to
+    /// the new ident and rebuilt in the renaming transaction.
+    fn follow_renames(
+        &mut self,
+        report: &TxReport,
+        schema: &factlite_core::Schema,
+    ) -> Result<(), (String, Error)> {
+        let mut old_names: HashMap<Entid, Keyword> = HashMap::new();
+        let mut new_names: HashMap<Entid, Keyword> = HashMap::new();
+        for datom in report.datoms.iter().filter(|d| d.a == bootstrap::DB_IDENT) {
+            if let TypedValue::Keyword(ident) = &datom.v {
+                let names = if datom.added {
+                    &mut new_names
+                } else {
+                    &mut old_names
+                };
+                names.insert(datom.e, ident.clone());
+            }
+        }
+        let renames: HashMap<Keyword, Keyword> = old_names
+            .into_iter()
+            .filter(|(e, _)| schema.attribute(*e).is_some())
+            .filter_map(|(e, old)| new_names.get(&e).map(|new| (old, new.clone())))
+            .collect();
+        if renames.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = self.views.keys().cloned().collect();
+        for name in names {
+            let Some(view) = self.views.get(&name) else {
+                continue;
+            };
+            let reads_renamed = view
+                .definition
+                .attributes
+                .as_ref()
+                .is_none_or(|read| read.iter().any(|a| renames.contains_key(a)));
+            if !reads_renamed || view.installing {
+                continue;
+            }
+            let rewrite = |text: &str| -> Result<String> {
+                Ok(rename_keywords(parse_edn(text)?, &renames).to_string())
+            };
+            let fail = |e: Error| (name.clone(), e);
+            let query = rewrite(&view.query_text).map_err(fail)?;
+            let args = rewrite(&view.args).map_err(fail)?;
+            let mut renewed = View::new(&name, &query, &args, view.automatic).map_err(fail)?;
+            renewed.stats = view.stats.clone();
+            renewed.rebuild = true;
+            self.redefined.push((name.clone(), query, args));
+            self.views.insert(name, renewed);
+        }
+        Ok(())
     }
 
     fn finish_dropping(&mut self) {
@@ -412,13 +505,18 @@ impl Views {
         let fail = |e: Error| (String::new(), e);
         let schema = store.schema().map_err(|e| fail(e.into()))?;
         fill_delta(store, report, &schema).map_err(fail)?;
+        self.follow_renames(report, &schema)?;
         let attributes = attributes_of(report, &schema);
+        // Attributes whose definition changed, and idents that appeared
+        // or went (a plan resolves the idents a query names once).
         let mut changed_attributes: HashSet<Entid> = HashSet::new();
-        let mut idents_changed = false;
+        let mut changed_idents: HashSet<Keyword> = HashSet::new();
         for datom in &report.datoms {
             if SCHEMA_ATTRIBUTES.contains(&datom.a) {
                 changed_attributes.insert(datom.e);
-                idents_changed |= datom.a == bootstrap::DB_IDENT;
+            }
+            if let (bootstrap::DB_IDENT, TypedValue::Keyword(ident)) = (datom.a, &datom.v) {
+                changed_idents.insert(ident.clone());
             }
         }
         let db = store.db().map_err(|e| fail(e.into()))?;
@@ -426,7 +524,7 @@ impl Views {
             if view.installing {
                 continue;
             }
-            let schema_touched = idents_changed
+            let schema_touched = view.mentioned.iter().any(|k| changed_idents.contains(k))
                 || !changed_attributes.is_empty()
                     && view.definition.attributes.as_ref().is_none_or(|read| {
                         read.iter().any(|k| {
@@ -475,6 +573,29 @@ impl Views {
             }
         }
         Ok(())
+    }
+}
+
+/// `value` with every keyword in `renames` replaced.
+fn rename_keywords(value: Value, renames: &HashMap<Keyword, Keyword>) -> Value {
+    let all = |items: Vec<Value>| -> Vec<Value> {
+        items
+            .into_iter()
+            .map(|v| rename_keywords(v, renames))
+            .collect()
+    };
+    match value {
+        Value::Keyword(k) => Value::Keyword(renames.get(&k).cloned().unwrap_or(k)),
+        Value::Vector(items) => Value::Vector(all(items)),
+        Value::List(items) => Value::List(all(items)),
+        Value::Set(items) => Value::Set(all(items.into_iter().collect()).into_iter().collect()),
+        Value::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (rename_keywords(k, renames), rename_keywords(v, renames)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

@@ -63,6 +63,9 @@ pub struct View {
     /// call must match to be answered from this view.
     pub normalized: String,
     pub args: String,
+    /// Every keyword the query and its inputs name: a view must be planned
+    /// again when one of them becomes or stops being an ident.
+    pub mentioned: HashSet<Keyword>,
     pub definition: Definition,
     pub table: Table,
     /// The tuples and their derivation counts, for a counted view.
@@ -82,9 +85,14 @@ pub struct View {
 impl View {
     /// A view of `query_text` (EDN) with inputs `args` (an EDN vector).
     pub fn new(name: &str, query_text: &str, args: &str, automatic: bool) -> Result<View> {
-        let query = factlite_query::parse_query(&parse_edn(query_text)?)
+        let query_value = parse_edn(query_text)?;
+        let args_value = parse_edn(args)?;
+        let mut mentioned = HashSet::new();
+        keywords(&query_value, &mut mentioned);
+        keywords(&args_value, &mut mentioned);
+        let query = factlite_query::parse_query(&query_value)
             .map_err(|e| Error::Parse(format!("view {name:?}: {e}")))?;
-        let inputs = match parse_edn(args)? {
+        let inputs = match args_value {
             Value::Vector(items) => items,
             other => {
                 return Err(Error::Parse(format!(
@@ -127,6 +135,7 @@ impl View {
             query_text: query_text.to_string(),
             normalized: factlite_query::normalized_text(&definition.query),
             args: args.to_string(),
+            mentioned,
             definition,
             table,
             support,
@@ -627,6 +636,22 @@ fn in_place(
             Element::Aggregate { .. } => None,
         })
         .collect()
+}
+
+/// Every keyword in a value, nested ones included.
+fn keywords(value: &Value, out: &mut HashSet<Keyword>) {
+    match value {
+        Value::Keyword(k) => {
+            out.insert(k.clone());
+        }
+        Value::Vector(items) | Value::List(items) => items.iter().for_each(|v| keywords(v, out)),
+        Value::Set(items) => items.iter().for_each(|v| keywords(v, out)),
+        Value::Map(entries) => entries.iter().for_each(|(k, v)| {
+            keywords(k, out);
+            keywords(v, out);
+        }),
+        _ => {}
+    }
 }
 
 /// The rows of a relation result.
