@@ -135,8 +135,10 @@ impl Store {
         &self,
         vocabulary: &crate::Vocabulary,
     ) -> Result<crate::VocabularyOutcome> {
-        let mut views = self.views.borrow_mut();
-        Ok(self.store.ensure_vocabulary_with(vocabulary, &mut *views)?)
+        Ok(self
+            .views
+            .borrow_mut()
+            .ensure_vocabulary(&self.store, vocabulary)?)
     }
 
     /// A migration step for [`Store::ensure_vocabulary`] that reads the

@@ -44,7 +44,7 @@ use factlite_planner::Plan;
 
 use definition::Definition;
 use factlite_query::TxForm;
-use factlite_store::{Db, Store, TxReport, WriteHook};
+use factlite_store::{Db, Store, TxReport, Vocabulary, VocabularyOutcome, WriteHook};
 use indexmap::IndexMap;
 
 pub use auto::AutoPolicy;
@@ -203,17 +203,37 @@ impl Views {
 
     /// Transacts parsed forms, keeping every view in step.
     pub fn transact(&mut self, store: &Store, forms: &[TxForm]) -> Result<TxReport> {
+        self.write(store, |views| store.transact_with(forms, views))
+    }
+
+    /// Ensures a vocabulary (see `Store::ensure_vocabulary`), keeping every
+    /// view in step when it writes.
+    pub fn ensure_vocabulary(
+        &mut self,
+        store: &Store,
+        vocabulary: &Vocabulary,
+    ) -> Result<VocabularyOutcome> {
+        self.write(store, |views| store.ensure_vocabulary_with(vocabulary, views))
+    }
+
+    /// Runs a write with the registry as its hook, then delivers the
+    /// changes to subscribers (or, when it failed, forgets them).
+    fn write<T>(
+        &mut self,
+        store: &Store,
+        run: impl FnOnce(&mut Views) -> factlite_store::Result<T>,
+    ) -> Result<T> {
         self.refresh(store)?;
         self.failure = None;
         self.pending.clear();
-        let result = store.transact_with(forms, self);
+        let result = run(self);
         let redefined = std::mem::take(&mut self.redefined);
         let outcome = match result {
-            Ok(report) => {
-                self.seen_tx = report.tx;
+            Ok(written) => {
+                self.seen_tx = store.latest_tx()?;
                 self.finish_dropping();
                 self.deliver();
-                Ok(report)
+                Ok(written)
             }
             Err(error) => {
                 self.pending.clear();
