@@ -25,6 +25,7 @@ mod forms;
 mod print;
 mod pull;
 mod query;
+mod rename;
 mod rules;
 mod term;
 mod tx;

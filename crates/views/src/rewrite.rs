@@ -261,73 +261,9 @@ fn binding_variables(binding: &Binding, out: &mut Vec<Variable>) {
     }
 }
 
-fn rename_var(var: &Variable, names: &HashMap<String, Variable>) -> Variable {
-    names.get(&var.0).cloned().unwrap_or_else(|| var.clone())
-}
-
-fn rename_term(term: &Term, names: &HashMap<String, Variable>) -> Term {
-    match term {
-        Term::Variable(v) => Term::Variable(rename_var(v, names)),
-        other => other.clone(),
-    }
-}
-
-fn rename_binding(binding: &Binding, names: &HashMap<String, Variable>) -> Binding {
-    match binding {
-        Binding::Variable(v) => Binding::Variable(rename_var(v, names)),
-        Binding::Blank => Binding::Blank,
-        Binding::Tuple(items) => Binding::Tuple(items.iter().map(|b| rename_binding(b, names)).collect()),
-        Binding::Relation(items) => {
-            Binding::Relation(items.iter().map(|b| rename_binding(b, names)).collect())
-        }
-        Binding::Collection(item) => Binding::Collection(Box::new(rename_binding(item, names))),
-    }
-}
-
-fn rename_call(call: &FnCall, names: &HashMap<String, Variable>) -> FnCall {
-    FnCall {
-        name: call.name.clone(),
-        args: call.args.iter().map(|t| rename_term(t, names)).collect(),
-    }
-}
-
-/// A clause with its variables renamed (those not in `names` unchanged).
+/// A clause with the variables in `names` renamed.
 fn rename_clause(clause: &Clause, names: &HashMap<String, Variable>) -> Clause {
-    let vars = |vs: &[Variable]| vs.iter().map(|v| rename_var(v, names)).collect::<Vec<_>>();
-    match clause {
-        Clause::Pattern(p) => Clause::Pattern(Box::new(Pattern {
-            source: p.source.clone(),
-            entity: rename_term(&p.entity, names),
-            attribute: rename_term(&p.attribute, names),
-            value: rename_term(&p.value, names),
-            tx: rename_term(&p.tx, names),
-            added: rename_term(&p.added, names),
-        })),
-        Clause::Predicate(call) => Clause::Predicate(rename_call(call, names)),
-        Clause::Function { call, binding } => Clause::Function {
-            call: rename_call(call, names),
-            binding: rename_binding(binding, names),
-        },
-        Clause::Or { join, branches } => Clause::Or {
-            join: join.as_ref().map(|j| RuleVars {
-                required: vars(&j.required),
-                free: vars(&j.free),
-            }),
-            branches: branches
-                .iter()
-                .map(|b| b.iter().map(|c| rename_clause(c, names)).collect())
-                .collect(),
-        },
-        Clause::Not { join, clauses } => Clause::Not {
-            join: join.as_ref().map(|j| vars(j)),
-            clauses: clauses.iter().map(|c| rename_clause(c, names)).collect(),
-        },
-        Clause::RuleCall { source, name, args } => Clause::RuleCall {
-            source: source.clone(),
-            name: name.clone(),
-            args: args.iter().map(|t| rename_term(t, names)).collect(),
-        },
-    }
+    clause.rename_variables(&|v| names.get(v).map_or_else(|| v.to_string(), |n| n.0.clone()))
 }
 
 /// The name of the rule that holds the tuples of `rule` derived through a

@@ -1,0 +1,113 @@
+//! Renaming the variables of clauses: what rule inlining and the
+//! rewrites of the planner and the views do to keep a body's variables
+//! apart from the caller's.
+
+use crate::ast::{Binding, Clause, FnCall, Pattern, RuleVars, Term, Variable};
+
+impl Clause {
+    /// The clause with every variable `?x` (nested ones included) replaced
+    /// by `rename("?x")`.
+    pub fn rename_variables(&self, rename: &dyn Fn(&str) -> String) -> Clause {
+        match self {
+            Clause::Pattern(p) => Clause::Pattern(Box::new(Pattern {
+                source: p.source.clone(),
+                entity: p.entity.rename_variables(rename),
+                attribute: p.attribute.rename_variables(rename),
+                value: p.value.rename_variables(rename),
+                tx: p.tx.rename_variables(rename),
+                added: p.added.rename_variables(rename),
+            })),
+            Clause::Predicate(call) => Clause::Predicate(rename_call(call, rename)),
+            Clause::Function { call, binding } => Clause::Function {
+                call: rename_call(call, rename),
+                binding: binding.rename_variables(rename),
+            },
+            Clause::Or { join, branches } => Clause::Or {
+                join: join.as_ref().map(|j| RuleVars {
+                    required: rename_all(&j.required, rename),
+                    free: rename_all(&j.free, rename),
+                }),
+                branches: branches
+                    .iter()
+                    .map(|b| b.iter().map(|c| c.rename_variables(rename)).collect())
+                    .collect(),
+            },
+            Clause::Not { join, clauses } => Clause::Not {
+                join: join.as_ref().map(|j| rename_all(j, rename)),
+                clauses: clauses.iter().map(|c| c.rename_variables(rename)).collect(),
+            },
+            Clause::RuleCall { source, name, args } => Clause::RuleCall {
+                source: source.clone(),
+                name: name.clone(),
+                args: args.iter().map(|t| t.rename_variables(rename)).collect(),
+            },
+        }
+    }
+}
+
+impl Term {
+    /// The term, renamed when it is a variable.
+    pub fn rename_variables(&self, rename: &dyn Fn(&str) -> String) -> Term {
+        match self {
+            Term::Variable(v) => Term::Variable(Variable(rename(&v.0))),
+            other => other.clone(),
+        }
+    }
+}
+
+impl Binding {
+    /// The binding form with its variables renamed.
+    pub fn rename_variables(&self, rename: &dyn Fn(&str) -> String) -> Binding {
+        match self {
+            Binding::Variable(v) => Binding::Variable(Variable(rename(&v.0))),
+            Binding::Blank => Binding::Blank,
+            Binding::Tuple(items) => {
+                Binding::Tuple(items.iter().map(|b| b.rename_variables(rename)).collect())
+            }
+            Binding::Collection(item) => Binding::Collection(Box::new(item.rename_variables(rename))),
+            Binding::Relation(items) => {
+                Binding::Relation(items.iter().map(|b| b.rename_variables(rename)).collect())
+            }
+        }
+    }
+}
+
+fn rename_all(vars: &[Variable], rename: &dyn Fn(&str) -> String) -> Vec<Variable> {
+    vars.iter().map(|v| Variable(rename(&v.0))).collect()
+}
+
+fn rename_call(call: &FnCall, rename: &dyn Fn(&str) -> String) -> FnCall {
+    FnCall {
+        name: call.name.clone(),
+        args: call.args.iter().map(|t| t.rename_variables(rename)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse_query;
+
+    #[test]
+    fn every_variable_is_renamed_and_nothing_else() {
+        let form = factlite_edn::parse(
+            "[:find ?a :where [?a :p/x ?b] [(+ ?b 1) [?c ...]] \
+             (or-join [?a] [?a :p/y \"?b\"] (not-join [?a] [?a :p/z ?d])) (rule ?a _ 3)]",
+        )
+        .expect("EDN");
+        let query = parse_query(&form).expect("query");
+        let renamed: Vec<String> = query
+            .where_clauses
+            .iter()
+            .map(|c| c.rename_variables(&|v| format!("{v}_1")).to_string())
+            .collect();
+        assert_eq!(
+            renamed,
+            [
+                "[?a_1 :p/x ?b_1]",
+                "[(+ ?b_1 1) [?c_1 ...]]",
+                "(or-join [?a_1] [?a_1 :p/y \"?b\"] (not-join [?a_1] [?a_1 :p/z ?d_1]))",
+                "(rule ?a_1 _ 3)",
+            ]
+        );
+    }
+}
