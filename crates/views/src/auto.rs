@@ -94,6 +94,9 @@ impl Views {
     /// under the automatic policy, counts the execution and materializes
     /// the query when it is due. `None`: run it from scratch.
     pub fn answer(&mut self, store: &Store, query: &Value, inputs: &[Value]) -> Result<Option<Value>> {
+        if self.views.is_empty() && !self.auto.policy.enabled {
+            return Ok(None);
+        }
         let Ok(parsed) = factlite_query::parse_query(query) else {
             return Ok(None);
         };
@@ -101,7 +104,7 @@ impl Views {
             .inputs
             .iter()
             .all(|i| matches!(i, Input::Source(_) | Input::Rules));
-        if !qualifies || (self.views.is_empty() && !self.auto.policy.enabled) {
+        if !qualifies {
             return Ok(None);
         }
         let text = factlite_query::normalized_text(&parsed);
