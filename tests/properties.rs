@@ -18,7 +18,8 @@
 //!
 //! A failure is shrunk by proptest and written out as a conformance
 //! scenario (`properties/scenario.rs`), printed and saved to
-//! `$FACTLITE_SCENARIO_OUT` (default: a file in the temporary directory).
+//! `$FACTLITE_SCENARIO_OUT` (default: a file in the temporary directory);
+//! a property of its own checks that such scenarios replay in the runner.
 //!
 //! CI runs a modest number of cases; `FACTLITE_PROPTEST_CASES=N` runs N.
 
@@ -29,6 +30,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use factlite::{ErrorCategory, IndexName, Store, TxReport, TypedValue, Value};
+use factlite_cli::check::{run_files, CheckOptions};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -93,6 +95,8 @@ struct Run {
     scenario: Scenario,
     /// Materialized views and the queries they hold.
     views: Vec<(String, Query)>,
+    /// Whether the scenario records every check, not only a failing one.
+    record_all: bool,
 }
 
 type Checked = Result<(), String>;
@@ -129,6 +133,7 @@ impl Run {
             attr_ids,
             scenario: Scenario::new(definitions),
             views: Vec::new(),
+            record_all: false,
         }
     }
 
@@ -171,13 +176,13 @@ impl Run {
                 )),
                 Err(error) => Err(format!("cannot be read: {} ({error})", error.category())),
             };
-            if let Err(problem) = outcome {
+            if outcome.is_err() || self.record_all {
                 let names = &self.model.names;
                 let named = |id| entity_name(names, id);
                 let expected = shape(&self.model, query, &tuples, &named).unwrap_or(Value::Nil);
                 self.scenario.view(name, expected);
-                return Err(format!("view {name} of {edn}: {problem}"));
             }
+            outcome.map_err(|problem| format!("view {name} of {edn}: {problem}"))?;
         }
         Ok(())
     }
@@ -529,15 +534,15 @@ impl Run {
                 error.category()
             )),
         };
-        if let Err(problem) = outcome {
-            let names = &self.model.names;
-            let named = |id| entity_name(names, id);
-            let expected = shape(&self.model, &query, &tuples, &named).unwrap_or(Value::Nil);
+        let names = &self.model.names;
+        let named = |id| entity_name(names, id);
+        let expected = shape(&self.model, &query, &tuples, &named);
+        if outcome.is_err() || (self.record_all && expected.is_some()) {
             let (q, a) = (query.to_edn(&idents, &named), query.args(&idents, &named));
-            self.scenario.query(q, a, time, expected);
-            return Err(format!("query {edn} with {args:?} at {time:?}: {problem}"));
+            self.scenario
+                .query(q, a, time, expected.unwrap_or(Value::Nil));
         }
-        Ok(())
+        outcome.map_err(|problem| format!("query {edn} with {args:?} at {time:?}: {problem}"))
     }
 
     /// A pull read off `tape`, on both sides: cardinality-many values
@@ -554,13 +559,16 @@ impl Run {
             .map_err(|error| format!("pull {pattern} of {e}: {} ({error})", error.category()))?;
         let as_sets = sets_in_maps(actual);
         let wanted = self.model.pull(e, &attrs, &plain_entity);
+        let names = &self.model.names;
+        let named = |id| entity_name(names, id);
+        if as_sets == wanted && !self.record_all {
+            return Ok(());
+        }
+        let expected = self.model.pull(e, &attrs, &named);
+        self.scenario.pull(pattern.clone(), named(e), expected);
         if as_sets == wanted {
             return Ok(());
         }
-        let names = &self.model.names;
-        let named = |id| entity_name(names, id);
-        let expected = self.model.pull(e, &attrs, &named);
-        self.scenario.pull(pattern.clone(), named(e), expected);
         Err(format!(
             "pull {pattern} of {e}: the store gives {as_sets}, the model {wanted}"
         ))
@@ -625,8 +633,8 @@ impl Run {
     }
 }
 
-/// A result with the cardinality-many values of pulled maps (vectors
-/// inside maps) as sets, as the model gives them.
+/// A result with the collections inside maps (the cardinality-many values
+/// of pulled maps) as sets: the store gives them in no particular order.
 fn sets_in_maps(value: Value) -> Value {
     let in_map = |v: Value| match v {
         Value::Vector(items) => Value::Set(items.into_iter().map(sets_in_maps).collect()),
@@ -719,7 +727,7 @@ fn shape(
 fn compare_result(model: &Model, query: &Query, tuples: &Tuples, actual: &Value) -> Checked {
     let entity = plain_entity;
     let actual = sets_in_maps(actual.clone());
-    if let Some(expected) = shape(model, query, tuples, &entity) {
+    if let Some(expected) = shape(model, query, tuples, &entity).map(sets_in_maps) {
         return if expected == actual {
             Ok(())
         } else {
@@ -746,6 +754,24 @@ fn compare_result(model: &Model, query: &Query, tuples: &Tuples, actual: &Value)
 /// Runs one case; on failure, the message ends with the scenario.
 fn run_case(case: &Case, storage: Storage) -> Result<(), TestCaseError> {
     let mut run = Run::start(&case.schema, storage);
+    let outcome = run_steps(&mut run, case);
+    if let Storage::File(path) = &run.storage {
+        remove_store_files(path);
+    }
+    outcome.map_err(|problem| {
+        let (text, path) = run
+            .scenario
+            .write("found by the model-based property tests");
+        TestCaseError::fail(format!(
+            "{problem}\n\nscenario (also in {}):\n{text}",
+            path.display()
+        ))
+    })
+}
+
+/// The transactions of a case, each followed by its queries and pulls,
+/// with the views materialized after the case's number of transactions.
+fn run_steps(run: &mut Run, case: &Case) -> Checked {
     let mut outcome = Ok(());
     'steps: for (number, tape) in case.transactions.iter().enumerate() {
         if case.views == Some(number as u8) {
@@ -768,18 +794,7 @@ fn run_case(case: &Case, storage: Storage) -> Result<(), TestCaseError> {
             }
         }
     }
-    if let Storage::File(path) = &run.storage {
-        remove_store_files(path);
-    }
-    outcome.map_err(|problem| {
-        let (text, path) = run
-            .scenario
-            .write("found by the model-based property tests");
-        TestCaseError::fail(format!(
-            "{problem}\n\nscenario (also in {}):\n{text}",
-            path.display()
-        ))
-    })
+    outcome
 }
 
 fn remove_store_files(path: &std::path::Path) {
@@ -804,6 +819,27 @@ proptest! {
     #[test]
     fn store_agrees_with_the_model(case in case_strategy()) {
         run_case(&case, Storage::Memory)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(DEFAULT_CASES / 8), ..ProptestConfig::default() })]
+
+    /// What a run writes as a scenario — here every check, with the
+    /// model's answers — replays in the scenario runner: the format a
+    /// failure is reported in is one `factlite check` accepts.
+    #[test]
+    fn written_scenarios_replay_in_the_runner(case in case_strategy()) {
+        let mut run = Run::start(&case.schema, Storage::Memory);
+        run.record_all = true;
+        run_steps(&mut run, &case).map_err(TestCaseError::fail)?;
+        let path = store_path().with_extension("edn");
+        let text = run.scenario.to_edn("a whole property run").to_pretty_string(96);
+        std::fs::write(&path, &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let summary = run_files(std::slice::from_ref(&path), &CheckOptions::default());
+        let _ = std::fs::remove_file(&path);
+        let failures: Vec<String> = summary.failure_lines().collect();
+        prop_assert!(summary.failed() == 0, "{}\n{text}", failures.join("\n"));
     }
 }
 

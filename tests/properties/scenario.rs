@@ -42,7 +42,13 @@ impl Scenario {
     }
 
     fn step(&mut self, entries: Vec<(&str, Value)>) {
-        let map: IndexMap<Value, Value> = entries.into_iter().map(|(k, v)| (kw(k), v)).collect();
+        let map: IndexMap<Value, Value> = entries
+            .into_iter()
+            .map(|(k, v)| match k {
+                "expect" => (kw(k), vectors_in_maps(v)),
+                _ => (kw(k), v),
+            })
+            .collect();
         self.steps.push(Value::Map(map));
     }
 
@@ -143,6 +149,21 @@ impl Scenario {
             eprintln!("cannot write {}: {error}", path.display());
         }
         (text, path)
+    }
+}
+
+/// An expected value as a scenario writes pulled maps: the model's sets of
+/// cardinality-many values as vectors (the runner compares them as sets).
+fn vectors_in_maps(value: Value) -> Value {
+    let in_map = |v: Value| match v {
+        Value::Set(items) => Value::Vector(items.into_iter().map(vectors_in_maps).collect()),
+        other => vectors_in_maps(other),
+    };
+    match value {
+        Value::Map(map) => Value::Map(map.into_iter().map(|(k, v)| (k, in_map(v))).collect()),
+        Value::Vector(items) => Value::Vector(items.into_iter().map(vectors_in_maps).collect()),
+        Value::Set(items) => Value::Set(items.into_iter().map(vectors_in_maps).collect()),
+        other => other,
     }
 }
 
