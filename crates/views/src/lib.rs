@@ -3,29 +3,29 @@
 //! the same SQLite transaction that appends the datoms.
 //!
 //! [`Views`] is the registry of one connection's views. Every write goes
-//! through [`Views::transact`], which runs the transaction with the
-//! registry as its [`WriteHook`]:
+//! through [`Views::transact`] (or [`Views::ensure_vocabulary`]), which runs
+//! it with the registry as its [`WriteHook`]:
 //!
-//! 1. before the datoms are written, the transaction's datoms go into the
+//! 1. before the datoms are written, they go into the connection's
 //!    temporary table `fl_delta`, and each view whose attributes they touch
-//!    runs its delta queries (see `definition` and `rewrite`) against the
-//!    old state: the keys of rows that lose a derivation;
-//! 2. after they are written, the same delta queries against the new state
-//!    give the keys of rows that gain one; the recheck query derives the
-//!    rows of all those keys from the indexes, and the table is brought in
-//!    line — rows removed and added, and the same as a change event for
+//!    asks the old state what they reach (see `view`): the derivations they
+//!    destroy (a view kept by counting) or the keys of the rows they can
+//!    remove (a view kept by rechecking);
+//! 2. after they are written, the new state gives the derivations created
+//!    or the keys of rows that can appear; the table is brought in line —
+//!    rows removed and added, and the same as a change event for
 //!    subscribers, delivered after the commit.
 //!
-//! A schema change that touches an attribute a view reads (cardinality,
-//! uniqueness, renaming) rebuilds that view in the same transaction, and so
-//! does any change to the attributes a recursive rule reads (recursion is
-//! recomputed, not yet maintained). An error while maintaining a view fails
-//! the transaction, naming the view.
+//! A schema change to an attribute a view reads (cardinality, uniqueness,
+//! indexing) rebuilds that view in the same transaction, visibly (its
+//! `rebuilds` count); a renamed attribute rewrites the view's query to the
+//! new ident. An error while maintaining a view fails the transaction,
+//! naming the view.
 //!
 //! Definitions are data: each view is an entity with `:factlite.view/name`,
 //! `:factlite.view/query`, `:factlite.view/args` and
 //! `:factlite.view/automatic`, so views survive reopening and show in the
-//! history. The table layout is in `table`.
+//! history. The table layout is in `table`; the automatic policy in `auto`.
 
 mod auto;
 mod counting;
