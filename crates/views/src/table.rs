@@ -41,22 +41,43 @@ pub struct Table {
     key_positions: Vec<usize>,
     /// An INTEGER column counting something per row, when the table has one.
     counter: Option<String>,
+    /// Whether rows are looked up whole (by all their values), not only by
+    /// key.
+    whole_rows: bool,
     select: String,
     select_by_key: String,
     select_by_row: String,
     insert: String,
     delete_row: String,
     update_counter: Option<String>,
+    update_by_key: String,
 }
 
 impl Table {
     /// The table `name` with the given value columns, indexed on the
-    /// columns at `key_positions`, and a counter column when given.
-    pub fn new(
+    /// columns at `key_positions`.
+    pub fn new(name: &str, columns: &[String], key_positions: &[usize]) -> Table {
+        Table::build(name, columns, key_positions, None, false)
+    }
+
+    /// A table with a counter column; when `whole_rows`, rows are also
+    /// looked up by all their values (the index then covers them all).
+    pub fn counted(
+        name: &str,
+        columns: &[String],
+        key_positions: &[usize],
+        counter: &str,
+        whole_rows: bool,
+    ) -> Table {
+        Table::build(name, columns, key_positions, Some(counter), whole_rows)
+    }
+
+    fn build(
         name: &str,
         columns: &[String],
         key_positions: &[usize],
         counter: Option<&str>,
+        whole_rows: bool,
     ) -> Table {
         let name = quote(name);
         let counter = counter.map(quote);
@@ -67,10 +88,20 @@ impl Table {
         all.extend(counter.clone());
         let every: Vec<usize> = (0..columns.len()).collect();
         let select = format!("SELECT {} FROM {name}", all.join(", "));
-        let row_condition = condition(columns, &every);
+        let row_condition = condition(columns, &every, 1);
         let placeholders: Vec<String> = (1..=all.len()).map(|i| format!("?{i}")).collect();
+        let assignments: Vec<String> = all
+            .iter()
+            .zip(&placeholders)
+            .map(|(column, placeholder)| format!("{column} = {placeholder}"))
+            .collect();
         Table {
-            select_by_key: format!("{select} WHERE {}", condition(columns, key_positions)),
+            update_by_key: format!(
+                "UPDATE {name} SET {} WHERE {}",
+                assignments.join(", "),
+                condition(columns, key_positions, all.len() + 1)
+            ),
+            select_by_key: format!("{select} WHERE {}", condition(columns, key_positions, 1)),
             select_by_row: format!("{select} WHERE {row_condition}"),
             insert: format!(
                 "INSERT INTO {name} ({}) VALUES ({})",
@@ -89,11 +120,12 @@ impl Table {
             columns: columns.to_vec(),
             key_positions: key_positions.to_vec(),
             counter,
+            whole_rows,
         }
     }
 
     /// Creates the table (replacing an old one) and its index on the key
-    /// columns (for a table with a counter, then on all the others).
+    /// columns (for rows looked up whole, then on all the others).
     pub fn create(&self, conn: &Connection) -> Result<()> {
         let bare = self.name.trim_matches('"').to_string();
         let mut columns: Vec<String> = self
@@ -121,7 +153,7 @@ impl Table {
         // Counted rows are also looked up whole: the key columns lead and
         // the others follow, so one index serves both lookups.
         let mut positions = self.key_positions.clone();
-        if self.counter.is_some() {
+        if self.whole_rows {
             positions.extend((0..self.columns.len()).filter(|p| !self.key_positions.contains(p)));
         }
         if !positions.is_empty() {
@@ -226,6 +258,24 @@ impl Table {
         Ok(())
     }
 
+    /// Replaces the row whose key is `key` (the only one) by `row`.
+    pub fn update_by_key(
+        &self,
+        conn: &Connection,
+        key: &[Value],
+        row: &[Value],
+        counter: i64,
+    ) -> Result<()> {
+        let mut all = params(row);
+        if self.counter.is_some() {
+            all.push(SqlValue::Integer(counter));
+        }
+        all.extend(params(key));
+        conn.prepare_cached(&self.update_by_key)?
+            .execute(params_from_iter(all))?;
+        Ok(())
+    }
+
     /// Deletes one row.
     pub fn delete(&self, conn: &Connection, row: &[Value]) -> Result<()> {
         conn.prepare_cached(&self.delete_row)?
@@ -243,9 +293,10 @@ impl Table {
     }
 }
 
-/// `col IS ?1 AND col_type = ?2 AND ...` over the columns at `positions`
-/// (`1` for none), for the values [`params`] binds in that order.
-fn condition(columns: &[String], positions: &[usize]) -> String {
+/// `col IS ?n AND col_type = ?n+1 AND ...` over the columns at
+/// `positions`, numbering from `first` (`1` for no columns), for the values
+/// [`params`] binds in that order.
+fn condition(columns: &[String], positions: &[usize], first: usize) -> String {
     let parts: Vec<String> = positions
         .iter()
         .enumerate()
@@ -253,9 +304,9 @@ fn condition(columns: &[String], positions: &[usize]) -> String {
             format!(
                 "{} IS ?{} AND {} = ?{}",
                 quote(&columns[p]),
-                2 * i + 1,
+                first + 2 * i,
                 quote(&format!("{}_type", columns[p])),
-                2 * i + 2
+                first + 2 * i + 1
             )
         })
         .collect();

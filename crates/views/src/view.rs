@@ -104,30 +104,27 @@ impl View {
         let table_name = format!("view_{name}");
         let (table, support) = match &definition.counting {
             Some(counting) if counting.aggregated => (
-                Table::new(
+                Table::counted(
                     &table_name,
                     &definition.columns,
                     &definition.key_positions,
-                    Some("fl_tuples"),
+                    "fl_tuples",
+                    false,
                 ),
                 Some(support_table(&table_name, counting)),
             ),
             Some(_) => (
-                Table::new(
+                Table::counted(
                     &table_name,
                     &definition.columns,
                     &definition.key_positions,
-                    Some("fl_derivations"),
+                    "fl_derivations",
+                    true,
                 ),
                 None,
             ),
             None => (
-                Table::new(
-                    &table_name,
-                    &definition.columns,
-                    &definition.key_positions,
-                    None,
-                ),
+                Table::new(&table_name, &definition.columns, &definition.key_positions),
                 None,
             ),
         };
@@ -528,11 +525,11 @@ impl View {
                     None => aggregate_row(counting, &entered)?,
                 })
             };
-            if let Some((row, _)) = &old {
-                self.table.delete(conn, row)?;
-            }
-            if let Some(row) = &new_row {
-                self.table.insert(conn, row, tuples_after)?;
+            match (&old, &new_row) {
+                (Some(_), Some(row)) => self.table.update_by_key(conn, &group, row, tuples_after)?,
+                (Some((row, _)), None) => self.table.delete(conn, row)?,
+                (None, Some(row)) => self.table.insert(conn, row, tuples_after)?,
+                (None, None) => {}
             }
             if old.as_ref().map(|(row, _)| row) != new_row.as_ref() {
                 change.removed.extend(old.map(|(row, _)| row));
@@ -551,11 +548,12 @@ fn support_table(view_table: &str, counting: &Counting) -> Table {
         .enumerate()
         .map(|(i, v)| format!("{}_{i}", v.0.trim_start_matches('?').replace(|c: char| !c.is_ascii_alphanumeric(), "_")))
         .collect();
-    Table::new(
+    Table::counted(
         &format!("{view_table}__support"),
         &columns,
         &counting.group,
-        Some("n"),
+        "n",
+        true,
     )
 }
 
