@@ -175,3 +175,36 @@ fn the_least_recently_used_plan_goes_first() {
     db.q_str(&query(1), &[]).expect("evicted");
     assert_eq!(store.plan_cache_stats().misses, stats.misses + 1);
 }
+
+/// Regression: a scalar query's `LIMIT 1` was a bound parameter, and SQLite
+/// plans with a bound LIMIT's value, so it compiled the cached statement
+/// again on every run (a point lookup cost 3-4× the hand-written SQL).
+#[test]
+fn sqlite_does_not_prepare_a_cached_plan_again_on_each_run() {
+    let store = people();
+    let db = store.db().expect("db");
+    let text = "[:find ?a . :in $ ?name :where [?e :person/name ?name] [?e :person/age ?a]]";
+    let prepared = db.prepare(text).expect("prepare");
+    for name in ["Ann", "Bo", "Cy", "Di"] {
+        prepared
+            .run(&db, &[Value::String(name.into())])
+            .expect("run");
+    }
+    let sql = db
+        .explain(
+            &edn::parse(text).expect("edn"),
+            &[Value::String("Ann".into())],
+        )
+        .expect("explain")
+        .sql;
+    let statement = store
+        .inner()
+        .connection()
+        .prepare_cached(&sql)
+        .expect("the plan's statement is cached");
+    assert_eq!(statement.get_status(rusqlite::StatementStatus::Run), 4);
+    assert_eq!(
+        statement.get_status(rusqlite::StatementStatus::RePrepare),
+        0
+    );
+}

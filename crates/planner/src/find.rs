@@ -242,7 +242,12 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
         } else {
             query.limit
         };
-        if limit.is_some() || query.offset.is_some() {
+        if single && query.limit.is_none() && query.offset.is_none() {
+            // The one row of a scalar or tuple. Not a parameter: SQLite
+            // plans with a bound LIMIT's value, so it would prepare the
+            // statement again every time the value is bound.
+            sql.push_str(" LIMIT 1");
+        } else if limit.is_some() || query.offset.is_some() {
             let limit = shared.param(SqlLiteral::Integer(
                 limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64),
             ));
