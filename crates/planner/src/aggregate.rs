@@ -63,15 +63,18 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
         }
         ("sum", true) => {
             if values.iter().all(|v| matches!(v, Value::Integer(_))) {
-                let mut total: i64 = 0;
-                for v in values {
-                    if let Value::Integer(i) = v {
-                        total = total.checked_add(*i).ok_or_else(|| {
-                            Error::Query("(sum ...) overflows a 64-bit integer".into())
-                        })?;
-                    }
-                }
-                Value::Integer(total)
+                // Summed wide, so the answer does not depend on the order
+                // of the values: only a total out of range is an error.
+                let total: i128 = values
+                    .iter()
+                    .map(|v| match v {
+                        Value::Integer(i) => i128::from(*i),
+                        _ => 0,
+                    })
+                    .sum();
+                Value::Integer(i64::try_from(total).map_err(|_| {
+                    Error::Query("(sum ...) overflows a 64-bit integer".into())
+                })?)
             } else {
                 Value::Float(numbers(name, values)?.iter().sum())
             }
@@ -176,5 +179,12 @@ mod tests {
     #[test]
     fn sum_overflow_is_an_error() {
         assert!(compute("sum", &[], &ints(&[i64::MAX, 1])).is_err());
+    }
+
+    #[test]
+    fn a_sum_in_range_does_not_depend_on_the_order_of_its_values() {
+        for order in [[i64::MAX, 1, i64::MIN], [i64::MIN, 1, i64::MAX], [1, i64::MAX, i64::MIN]] {
+            assert_eq!(compute("sum", &[], &ints(&order)).ok(), Some(Value::Integer(0)));
+        }
     }
 }
