@@ -8,9 +8,11 @@
 //! datom is determined when its entity and value are (constants, inputs and
 //! projected variables are); a determined entity determines the value of a
 //! cardinality-one attribute, and a determined value the entity of a unique
-//! one. Filters (predicates, `not`) remove rows and never repeat them. Any
-//! other clause (`or`, rules, functions, collection inputs, named sources)
-//! or a view of time read from the log keeps `DISTINCT`.
+//! one. Filters (predicates, `not`) remove rows and never repeat them. A
+//! call of a recursive rule reads a rule table, which is a set: it repeats no
+//! row when every argument is determined. Any other clause (`or`,
+//! non-recursive rules, functions, collection inputs, named sources) or a
+//! view of time read from the log keeps `DISTINCT`.
 
 use std::collections::HashSet;
 
@@ -21,12 +23,14 @@ use factlite_query::{Binding, Clause, Input, Pattern, Query, Term};
 use crate::source::Source;
 
 /// Whether the rows of `query`, projected on `projected` variables, are
-/// distinct already.
+/// distinct already. `recursive` tells the rules that compile to a rule
+/// table.
 pub fn rows_are_distinct(
     schema: &Schema,
     source: Source,
     query: &Query,
     projected: &[String],
+    recursive: &dyn Fn(&str) -> bool,
 ) -> bool {
     if !source.is_current() {
         return false;
@@ -43,6 +47,7 @@ pub fn rows_are_distinct(
         }
     }
     let mut patterns = Vec::new();
+    let mut rule_calls = Vec::new();
     for clause in &query.where_clauses {
         match clause {
             Clause::Pattern(pattern) => match keyed_pattern(schema, pattern) {
@@ -50,8 +55,15 @@ pub fn rows_are_distinct(
                 None => return false,
             },
             Clause::Predicate(_) | Clause::Not { .. } => {}
+            Clause::RuleCall { name, args, .. } if recursive(name) => rule_calls.push(args),
             _ => return false,
         }
+    }
+    if !rule_calls
+        .iter()
+        .all(|args| args.iter().all(|arg| is_determined(arg, &determined)))
+    {
+        return false;
     }
     let mut pending = patterns;
     loop {

@@ -171,12 +171,17 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
         columns.select.push("1 AS c0".into());
     }
 
-    let distinct =
-        if crate::distinct::rows_are_distinct(shared.schema, shared.source, query, &projected) {
-            ""
-        } else {
-            "DISTINCT "
-        };
+    let distinct = if crate::distinct::rows_are_distinct(
+        shared.schema,
+        shared.source,
+        query,
+        &projected,
+        &|name| shared.rules.recursive_relation(name).is_some(),
+    ) {
+        ""
+    } else {
+        "DISTINCT "
+    };
     let mut sql = format!(
         "SELECT {distinct}{}{}{}",
         columns.select.join(", "),
