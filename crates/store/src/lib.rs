@@ -168,7 +168,7 @@ impl Store {
     /// connection has written since we last looked.
     fn refresh(&self) -> Result<()> {
         let conn = &self.inner.conn;
-        let version: i64 = conn.query_row("PRAGMA data_version", [], |row| row.get(0))?;
+        let version = data_version(conn)?;
         if version == self.inner.data_version.get() {
             return Ok(());
         }
@@ -253,10 +253,7 @@ impl Store {
 
     fn after_commit(&self, report: &TxReport) -> Result<()> {
         self.inner.latest_tx.set(report.tx);
-        let version: i64 = self
-            .inner
-            .conn
-            .query_row("PRAGMA data_version", [], |row| row.get(0))?;
+        let version = data_version(&self.inner.conn)?;
         self.inner.data_version.set(version);
         let mut listeners = self.inner.listeners.borrow_mut();
         for (_, listener) in listeners.iter_mut() {
@@ -324,6 +321,14 @@ impl Drop for WriteTransaction<'_> {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
+}
+
+/// SQLite's `PRAGMA data_version`: it changes when another connection
+/// commits. Asked on every read, so the statement is cached.
+fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))?)
 }
 
 fn read_next_ids(conn: &Connection) -> Result<[Entid; 3]> {
