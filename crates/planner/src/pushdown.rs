@@ -476,6 +476,11 @@ fn tail_call(
         let nulls = vec!["NULL, NULL"; bound + free.len()];
         answers.push(format!("SELECT {} WHERE 0", nulls.join(", ")));
     }
+    // The answers are a set: UNION makes them one, a single body needs
+    // DISTINCT (the same answer comes from many goals).
+    if let [single] = answers.as_mut_slice() {
+        *single = single.replacen("SELECT ", "SELECT DISTINCT ", 1);
+    }
     let answer = shared.alias("ans");
     shared.ctes.borrow_mut().push(format!(
         "{answer}({}) AS ({})",

@@ -3,6 +3,11 @@
 //! before the plan's statement: their temporary tables are filled inside the
 //! read transaction the statement then runs in, and dropped when the
 //! statement is done.
+//!
+//! The tables are named by the plan (`fixpoint_recN`), so two such queries
+//! cannot overlap on one connection: a second one started while the first's
+//! rows are still being read fails (SQLite refuses to drop a table a running
+//! statement reads) rather than disturb it.
 
 use factlite_planner::Fixpoint;
 use rusqlite::types::Value as SqlValue;
