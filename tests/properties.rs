@@ -35,7 +35,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use crate::model::query::{evaluate, ordered, Datom, Elem, Find, Query, Tuples};
-use crate::model::transact::{is_anonymous, Model, Outcome, Resolved};
+use crate::model::transact::{is_anonymous, Fact, Model, Outcome, Resolved};
 use crate::model::value::{plain_entity, Val};
 use generate::{render_entities, QueryGen, Tape, TxGen, View, VAR_COUNT};
 use scenario::{entity_name, Scenario, Time};
@@ -100,6 +100,10 @@ struct Run {
 }
 
 type Checked = Result<(), String>;
+
+/// A datom of a model attribute as the store gives it: entity, attribute
+/// number, value, transaction, added.
+type StoreDatom = (i64, usize, Val, i64, bool);
 
 impl Run {
     fn start(schema_tape: &[u8], storage: Storage) -> Run {
@@ -238,7 +242,7 @@ impl Run {
                 Ok(())
             }
         }?;
-        let stale_facts: BTreeSet<(i64, usize, Val)> = self
+        let stale_facts: BTreeSet<Fact> = self
             .datoms_of(&stale)?
             .into_iter()
             .map(|(e, a, v, _, _)| (e, a, v))
@@ -363,15 +367,12 @@ impl Run {
     fn store_datoms(
         &self,
         view: impl Fn(factlite::Db) -> factlite::Db,
-    ) -> Result<BTreeSet<(i64, usize, Val, i64, bool)>, String> {
+    ) -> Result<BTreeSet<StoreDatom>, String> {
         self.datoms_of(&view(self.store.db().map_err(|e| e.to_string())?))
     }
 
     /// The datoms of the model's attributes a snapshot sees.
-    fn datoms_of(
-        &self,
-        db: &factlite::Db,
-    ) -> Result<BTreeSet<(i64, usize, Val, i64, bool)>, String> {
+    fn datoms_of(&self, db: &factlite::Db) -> Result<BTreeSet<StoreDatom>, String> {
         let mut datoms = db
             .inner()
             .datoms(IndexName::Eavt, &[])
@@ -390,40 +391,38 @@ impl Run {
     /// The store holds the model's datoms: now, as of every transaction,
     /// and in the history.
     fn check_datoms(&mut self) -> Checked {
-        let facts =
-            |datoms: BTreeSet<(i64, usize, Val, i64, bool)>| -> BTreeSet<(i64, usize, Val)> {
-                datoms
-                    .into_iter()
-                    .map(|(e, a, v, _, _)| (e, a, v))
-                    .collect()
-            };
+        let facts = |datoms: BTreeSet<StoreDatom>| -> BTreeSet<Fact> {
+            datoms
+                .into_iter()
+                .map(|(e, a, v, _, _)| (e, a, v))
+                .collect()
+        };
         let mut times = vec![Time::Current, Time::History];
         times.extend(self.model.txs.iter().map(|tx| Time::AsOf(*tx)));
         for time in times {
-            let (actual, expected): (BTreeSet<(i64, usize, Val)>, BTreeSet<(i64, usize, Val)>) =
-                match time {
-                    Time::Current => (facts(self.store_datoms(|db| db)?), self.model.facts(None)),
-                    Time::AsOf(tx) => (
-                        facts(self.store_datoms(|db| db.as_of(tx))?),
-                        self.model.facts(Some(tx)),
-                    ),
-                    Time::History | Time::Since(_) => {
-                        let actual = self.store_datoms(|db| db.history())?;
-                        let expected: BTreeSet<_> = self
-                            .model
-                            .log
-                            .iter()
-                            .map(|d| (d.e, d.a, d.v.clone(), d.tx, d.added))
-                            .collect();
-                        if actual != expected {
-                            self.record_datom_queries(Time::History);
-                            return Err(format!(
-                                "history differs:\n store {actual:?}\n model {expected:?}"
-                            ));
-                        }
-                        continue;
+            let (actual, expected): (BTreeSet<Fact>, BTreeSet<Fact>) = match time {
+                Time::Current => (facts(self.store_datoms(|db| db)?), self.model.facts(None)),
+                Time::AsOf(tx) => (
+                    facts(self.store_datoms(|db| db.as_of(tx))?),
+                    self.model.facts(Some(tx)),
+                ),
+                Time::History | Time::Since(_) => {
+                    let actual = self.store_datoms(|db| db.history())?;
+                    let expected: BTreeSet<_> = self
+                        .model
+                        .log
+                        .iter()
+                        .map(|d| (d.e, d.a, d.v.clone(), d.tx, d.added))
+                        .collect();
+                    if actual != expected {
+                        self.record_datom_queries(Time::History);
+                        return Err(format!(
+                            "history differs:\n store {actual:?}\n model {expected:?}"
+                        ));
                     }
-                };
+                    continue;
+                }
+            };
             if actual != expected {
                 self.record_datom_queries(time);
                 return Err(format!(
