@@ -24,7 +24,10 @@
 //! each row; an aggregate has a second table, `"view_NAME__support"`, with
 //! the same pairs of columns for each variable of the aggregated tuple and
 //! `n`, that tuple's derivations, and its view table has `fl_tuples`, the
-//! number of tuples in each group.
+//! number of tuples in each group. A counted table is `WITHOUT ROWID`, its
+//! primary key the key columns (a group) or all of them (a tuple, a row),
+//! so it is one B-tree; its nil values are `''` of type `nil`, since a
+//! primary key cannot hold NULL.
 
 use factlite_edn::{Instant, Uuid, Value};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -136,31 +139,74 @@ impl Table {
         if let Some(counter) = &self.counter {
             columns.push(format!("{counter} INTEGER NOT NULL"));
         }
-        let mut sql = format!(
-            "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({});",
-            columns.join(", "),
-            name = self.name
-        );
-        let index = |suffix: &str, positions: &[usize]| {
-            let keys: Vec<String> = positions.iter().map(|&p| quote(&self.columns[p])).collect();
+        let clustered = self.clustered_positions();
+        let sql = if clustered.is_empty() {
+            // Rows are found by key: an index on the key columns.
+            let mut sql = format!(
+                "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({});",
+                columns.join(", "),
+                name = self.name
+            );
+            if !self.key_positions.is_empty() {
+                let keys: Vec<String> = self
+                    .key_positions
+                    .iter()
+                    .map(|&p| quote(&self.columns[p]))
+                    .collect();
+                sql.push_str(&format!(
+                    "CREATE INDEX {} ON {} ({});",
+                    quote(&format!("{bare}_key")),
+                    self.name,
+                    keys.join(", ")
+                ));
+            }
+            sql
+        } else {
+            // A counted table is its own index: one B-tree, key first.
+            let primary: Vec<String> = clustered
+                .iter()
+                .flat_map(|&p| {
+                    [
+                        quote(&self.columns[p]),
+                        quote(&format!("{}_type", self.columns[p])),
+                    ]
+                })
+                .collect();
             format!(
-                "CREATE INDEX {} ON {} ({});",
-                quote(&format!("{bare}_{suffix}")),
-                self.name,
-                keys.join(", ")
+                "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({}, PRIMARY KEY ({})) WITHOUT ROWID;",
+                columns.join(", "),
+                primary.join(", "),
+                name = self.name
             )
         };
-        // Counted rows are also looked up whole: the key columns lead and
-        // the others follow, so one index serves both lookups.
+        conn.execute_batch(&sql)?;
+        Ok(())
+    }
+
+    /// A row's (or key's) values as statements bind them. Primary key
+    /// columns cannot hold NULL: in a counted table nil is `''` (of type
+    /// `nil`).
+    fn params(&self, values: &[Value]) -> Vec<SqlValue> {
+        let nil = if self.counter.is_some() {
+            SqlValue::Text(String::new())
+        } else {
+            SqlValue::Null
+        };
+        params(values, &nil)
+    }
+
+    /// The primary key of a counted table, whose rows are unique by key
+    /// (a group) or whole (a tuple): key columns first. Empty for a table
+    /// kept by rowid.
+    fn clustered_positions(&self) -> Vec<usize> {
+        if self.counter.is_none() {
+            return Vec::new();
+        }
         let mut positions = self.key_positions.clone();
         if self.whole_rows {
             positions.extend((0..self.columns.len()).filter(|p| !self.key_positions.contains(p)));
         }
-        if !positions.is_empty() {
-            sql.push_str(&index("key", &positions));
-        }
-        conn.execute_batch(&sql)?;
-        Ok(())
+        positions
     }
 
     /// Drops the table.
@@ -193,7 +239,7 @@ impl Table {
         conn: &Connection,
         key: &[Value],
     ) -> Result<Vec<(Vec<Value>, i64)>> {
-        self.select(conn, &self.select_by_key, params(key))
+        self.select(conn, &self.select_by_key, self.params(key))
     }
 
     fn select(
@@ -218,7 +264,7 @@ impl Table {
     /// The counter of a row; 0 when the row is absent.
     pub fn counter(&self, conn: &Connection, row: &[Value]) -> Result<i64> {
         Ok(self
-            .select(conn, &self.select_by_row, params(row))?
+            .select(conn, &self.select_by_row, self.params(row))?
             .first()
             .map_or(0, |(_, n)| *n))
     }
@@ -226,7 +272,7 @@ impl Table {
     /// Sets the counter of a row.
     pub fn set_counter(&self, conn: &Connection, row: &[Value], counter: i64) -> Result<()> {
         if let Some(sql) = &self.update_counter {
-            let mut params = params(row);
+            let mut params = self.params(row);
             params.push(SqlValue::Integer(counter));
             conn.prepare_cached(sql)?
                 .execute(params_from_iter(params))?;
@@ -249,7 +295,7 @@ impl Table {
 
     /// Inserts a row, with its counter when the table has one.
     pub fn insert(&self, conn: &Connection, row: &[Value], counter: i64) -> Result<()> {
-        let mut params = params(row);
+        let mut params = self.params(row);
         if self.counter.is_some() {
             params.push(SqlValue::Integer(counter));
         }
@@ -266,11 +312,11 @@ impl Table {
         row: &[Value],
         counter: i64,
     ) -> Result<()> {
-        let mut all = params(row);
+        let mut all = self.params(row);
         if self.counter.is_some() {
             all.push(SqlValue::Integer(counter));
         }
-        all.extend(params(key));
+        all.extend(self.params(key));
         conn.prepare_cached(&self.update_by_key)?
             .execute(params_from_iter(all))?;
         Ok(())
@@ -279,7 +325,7 @@ impl Table {
     /// Deletes one row.
     pub fn delete(&self, conn: &Connection, row: &[Value]) -> Result<()> {
         conn.prepare_cached(&self.delete_row)?
-            .execute(params_from_iter(params(row)))?;
+            .execute(params_from_iter(self.params(row)))?;
         Ok(())
     }
 
@@ -318,11 +364,15 @@ fn condition(columns: &[String], positions: &[usize], first: usize) -> String {
 }
 
 /// Each value and its type name, as [`condition`] and inserts expect.
-fn params(values: &[Value]) -> Vec<SqlValue> {
+fn params(values: &[Value], nil: &SqlValue) -> Vec<SqlValue> {
     values
         .iter()
         .flat_map(|value| {
             let (sql_value, kind) = encode(value);
+            let sql_value = match sql_value {
+                SqlValue::Null => nil.clone(),
+                other => other,
+            };
             [sql_value, SqlValue::Text(kind.to_string())]
         })
         .collect()
