@@ -104,7 +104,10 @@ fn build(path: &Path, datoms: usize) -> (Store, Vec<i64>) {
                 entity(vec![
                     ("db/id", Value::String(format!("c{i}"))),
                     ("customer/name", Value::String(format!("customer {i}"))),
-                    ("customer/region", Value::String(format!("region {}", i % REGIONS))),
+                    (
+                        "customer/region",
+                        Value::String(format!("region {}", i % REGIONS)),
+                    ),
                     ("customer/tier", Value::Integer(next(4) as i64)),
                 ])
             })
@@ -121,7 +124,10 @@ fn build(path: &Path, datoms: usize) -> (Store, Vec<i64>) {
             .map(|i| {
                 entity(vec![
                     ("db/id", Value::String(format!("o{i}"))),
-                    ("order/customer", Value::Integer(customer_ids[next(customers)])),
+                    (
+                        "order/customer",
+                        Value::Integer(customer_ids[next(customers)]),
+                    ),
                     ("order/total", Value::Integer(next(1000) as i64)),
                     ("order/status", kw(STATUSES[next(STATUSES.len())])),
                 ])
@@ -152,7 +158,12 @@ fn one_datom_transactions(store: &Store, orders: &[i64], count: usize, seed: u64
         .map(|i| {
             let order = Value::Integer(orders[next(orders.len())]);
             let change = if i % 2 == 0 {
-                vec![kw("db/add"), order, kw("order/total"), Value::Integer(next(1000) as i64)]
+                vec![
+                    kw("db/add"),
+                    order,
+                    kw("order/total"),
+                    Value::Integer(next(1000) as i64),
+                ]
             } else {
                 let status = kw(STATUSES[next(STATUSES.len())]);
                 vec![kw("db/add"), order, kw("order/status"), status]
@@ -194,7 +205,10 @@ fn verify(store: &Store) {
 }
 
 fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("factlite-views-bench-{}-{name}.db", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "factlite-views-bench-{}-{name}.db",
+        std::process::id()
+    ))
 }
 
 fn main() {

@@ -15,8 +15,7 @@ const SCHEMA: &str = r#"[
  {:db/ident :dept/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one
   :db/unique :db.unique/identity}]"#;
 
-const STAFF: &str =
-    "[:find ?n ?d :where [?e :emp/name ?n] [?e :emp/dept ?x] [?x :dept/name ?d]]";
+const STAFF: &str = "[:find ?n ?d :where [?e :emp/name ?n] [?e :emp/dept ?x] [?x :dept/name ?d]]";
 
 const PAYROLL: &str =
     "[:find ?d (count ?e) (sum ?s) :where [?e :emp/dept ?x] [?x :dept/name ?d] [?e :emp/salary ?s]]";
@@ -47,9 +46,13 @@ fn a_plain_sqlite_connection_reads_the_view_table_while_the_store_is_open() {
     let store = Store::open(&path).expect("opens");
     store.transact_str(SCHEMA).expect("schema");
     store
-        .transact_str(r#"[{:db/id "eng" :dept/name "eng"} {:emp/name "Ann" :emp/dept "eng" :emp/salary 7}]"#)
+        .transact_str(
+            r#"[{:db/id "eng" :dept/name "eng"} {:emp/name "Ann" :emp/dept "eng" :emp/salary 7}]"#,
+        )
         .expect("data");
-    store.materialize_str("payroll", PAYROLL, &[]).expect("materializes");
+    store
+        .materialize_str("payroll", PAYROLL, &[])
+        .expect("materializes");
     store
         .transact_str(r#"[{:emp/name "Bo" :emp/dept [:dept/name "eng"] :emp/salary 5}]"#)
         .expect("more data");
@@ -77,13 +80,18 @@ fn views_survive_reopening_and_their_definitions_are_data() {
     {
         let store = Store::open(&path).expect("opens");
         store.transact_str(SCHEMA).expect("schema");
-        store.materialize_str("staff", STAFF, &[]).expect("materializes");
+        store
+            .materialize_str("staff", STAFF, &[])
+            .expect("materializes");
         store
             .transact_str(r#"[{:db/id "x" :dept/name "ops"} {:emp/name "Cy" :emp/dept "x"}]"#)
             .expect("data");
     }
     let store = Store::open(&path).expect("reopens");
-    assert_eq!(store.view("staff").expect("reads"), value(r#"#{["Cy" "ops"]}"#));
+    assert_eq!(
+        store.view("staff").expect("reads"),
+        value(r#"#{["Cy" "ops"]}"#)
+    );
     store
         .transact_str(r#"[{:emp/name "Di" :emp/dept [:dept/name "ops"]}]"#)
         .expect("more data");
@@ -105,11 +113,15 @@ fn views_survive_reopening_and_their_definitions_are_data() {
 #[test]
 fn subscribers_receive_exactly_the_rows_added_and_removed_after_commit() {
     let store = store_with_staff();
-    store.materialize_str("staff", STAFF, &[]).expect("materializes");
+    store
+        .materialize_str("staff", STAFF, &[])
+        .expect("materializes");
     let seen: Rc<RefCell<Vec<ViewChange>>> = Rc::default();
     let sink = seen.clone();
     store
-        .subscribe("staff", move |change| sink.borrow_mut().push(change.clone()))
+        .subscribe("staff", move |change| {
+            sink.borrow_mut().push(change.clone())
+        })
         .expect("subscribes");
     store
         .transact_str(r#"[[:db/add [:dept/name "eng"] :dept/name "engineering"]]"#)
@@ -139,15 +151,22 @@ fn subscribers_receive_exactly_the_rows_added_and_removed_after_commit() {
     store
         .transact_str(r#"[[:db/add [:dept/name "engineering"] :emp/salary 1]]"#)
         .expect("unrelated");
-    assert!(store.transact_str(r#"[[:db/add "x" :emp/name 12]]"#).is_err());
+    assert!(store
+        .transact_str(r#"[[:db/add "x" :emp/name 12]]"#)
+        .is_err());
     assert_eq!(seen.borrow().len(), 1);
 }
 
 #[test]
 fn aggregates_follow_updates_per_group() {
     let store = store_with_staff();
-    store.materialize_str("payroll", PAYROLL, &[]).expect("materializes");
-    assert_eq!(store.view("payroll").expect("reads"), value(r#"#{["eng" 2 30]}"#));
+    store
+        .materialize_str("payroll", PAYROLL, &[])
+        .expect("materializes");
+    assert_eq!(
+        store.view("payroll").expect("reads"),
+        value(r#"#{["eng" 2 30]}"#)
+    );
     store
         .transact_str(r#"[[:db/retractEntity [:dept/name "eng"]]]"#)
         .expect("the department goes");
@@ -166,7 +185,9 @@ fn a_cardinality_change_rebuilds_the_views_that_read_the_attribute() {
     store
         .transact_str(r#"[[:db/add [:dept/name "eng"] :emp/tag "x"]]"#)
         .expect("a tag");
-    store.materialize_str("tags", tags, &[]).expect("materializes");
+    store
+        .materialize_str("tags", tags, &[])
+        .expect("materializes");
     store
         .transact_str("[{:db/id :emp/tag :db/cardinality :db.cardinality/many}]")
         .expect("one to many");
@@ -177,7 +198,11 @@ fn a_cardinality_change_rebuilds_the_views_that_read_the_attribute() {
         .expect("two tags");
     assert_eq!(
         store.view("tags").expect("reads"),
-        store.db().expect("db").q_from_scratch(&value(tags), &[]).expect("runs")
+        store
+            .db()
+            .expect("db")
+            .q_from_scratch(&value(tags), &[])
+            .expect("runs")
     );
 }
 
@@ -189,7 +214,9 @@ fn a_view_whose_maintenance_fails_fails_the_transaction_and_names_the_view() {
     let _ = std::fs::remove_file(&path);
     let store = Store::open(&path).expect("opens");
     store.transact_str(SCHEMA).expect("schema");
-    store.materialize_str("staff", STAFF, &[]).expect("materializes");
+    store
+        .materialize_str("staff", STAFF, &[])
+        .expect("materializes");
     let plain = rusqlite::Connection::open(&path).expect("a second connection");
     plain
         .execute_batch(r#"DROP TABLE "view_staff""#)
@@ -199,7 +226,11 @@ fn a_view_whose_maintenance_fails_fails_the_transaction_and_names_the_view() {
         .transact_str(r#"[{:db/id "d" :dept/name "ops"} {:emp/name "Fay" :emp/dept "d"}]"#)
         .expect_err("maintenance cannot write the table");
     assert!(error.to_string().contains("\"staff\""), "{error}");
-    assert_eq!(store.db().expect("db").basis_tx(), before, "nothing was committed");
+    assert_eq!(
+        store.db().expect("db").basis_tx(),
+        before,
+        "nothing was committed"
+    );
     let found = store
         .db()
         .expect("db")
@@ -216,9 +247,16 @@ fn bad_view_requests_are_clear_errors_that_change_nothing() {
     let store = store_with_staff();
     let basis = store.db().expect("db").basis_tx();
     let parameterized = store
-        .materialize_str("p", "[:find ?n :in $ ?d :where [?e :emp/name ?n] [?e :emp/dept ?d]]", &[])
+        .materialize_str(
+            "p",
+            "[:find ?n :in $ ?d :where [?e :emp/name ?n] [?e :emp/dept ?d]]",
+            &[],
+        )
         .expect_err("parameterized queries are not materialized");
-    assert!(parameterized.to_string().contains("rule sets"), "{parameterized}");
+    assert!(
+        parameterized.to_string().contains("rule sets"),
+        "{parameterized}"
+    );
     let unknown = store
         .materialize_str("u", "[:find ?n :where [?e :no/such ?n]]", &[])
         .expect_err("unknown attribute");
@@ -226,12 +264,24 @@ fn bad_view_requests_are_clear_errors_that_change_nothing() {
     let bad_name = store
         .materialize_str("no spaces", STAFF, &[])
         .expect_err("bad name");
-    assert!(bad_name.to_string().contains("not a view name"), "{bad_name}");
+    assert!(
+        bad_name.to_string().contains("not a view name"),
+        "{bad_name}"
+    );
     assert!(store.view("nothing").is_err());
     assert!(store.drop_view("nothing").is_err());
-    assert_eq!(store.db().expect("db").basis_tx(), basis, "nothing was written");
-    store.materialize_str("staff", STAFF, &[]).expect("materializes");
-    assert!(store.materialize_str("staff", STAFF, &[]).is_err(), "names are unique");
+    assert_eq!(
+        store.db().expect("db").basis_tx(),
+        basis,
+        "nothing was written"
+    );
+    store
+        .materialize_str("staff", STAFF, &[])
+        .expect("materializes");
+    assert!(
+        store.materialize_str("staff", STAFF, &[]).is_err(),
+        "names are unique"
+    );
 }
 
 #[test]
@@ -255,9 +305,14 @@ fn a_query_run_often_is_materialized_and_then_answered_from_its_table() {
     assert!(views[0].automatic);
     assert_eq!(third, value(r#"#{["Ann" "eng"] ["Bo" "eng"]}"#));
     db().q_str(STAFF, &[]).expect("runs");
-    assert_eq!(store.views().expect("lists")[0].hits, 2, "answered from the table");
+    assert_eq!(
+        store.views().expect("lists")[0].hits,
+        2,
+        "answered from the table"
+    );
     // A parameterized query is never materialized.
-    let by_dept = "[:find ?n :in $ ?d :where [?e :emp/name ?n] [?e :emp/dept ?x] [?x :dept/name ?d]]";
+    let by_dept =
+        "[:find ?n :in $ ?d :where [?e :emp/name ?n] [?e :emp/dept ?x] [?x :dept/name ?d]]";
     for _ in 0..5 {
         db().q_str(by_dept, &[value(r#""eng""#)]).expect("runs");
     }
@@ -281,17 +336,30 @@ fn a_query_run_often_is_materialized_and_then_answered_from_its_table() {
 #[test]
 fn renaming_an_attribute_rewrites_and_rebuilds_the_views_that_read_it() {
     let store = store_with_staff();
-    store.materialize_str("staff", STAFF, &[]).expect("materializes");
-    store.materialize_str("payroll", PAYROLL, &[]).expect("materializes");
+    store
+        .materialize_str("staff", STAFF, &[])
+        .expect("materializes");
+    store
+        .materialize_str("payroll", PAYROLL, &[])
+        .expect("materializes");
     store
         .transact_str("[{:db/id :emp/name :db/ident :employee/name}]")
         .expect("renames the attribute");
     let views = store.views().expect("lists");
-    let staff = views.iter().find(|v| v.name == "staff").expect("still there");
+    let staff = views
+        .iter()
+        .find(|v| v.name == "staff")
+        .expect("still there");
     assert!(staff.query.contains(":employee/name"), "{}", staff.query);
     assert_eq!(staff.rebuilds, 1, "the rename rebuilt it, visibly");
-    let payroll = views.iter().find(|v| v.name == "payroll").expect("still there");
-    assert_eq!(payroll.rebuilds, 0, "a view that does not read the attribute is left alone");
+    let payroll = views
+        .iter()
+        .find(|v| v.name == "payroll")
+        .expect("still there");
+    assert_eq!(
+        payroll.rebuilds, 0,
+        "a view that does not read the attribute is left alone"
+    );
     store
         .transact_str(r#"[{:employee/name "Cy" :emp/dept [:dept/name "eng"]}]"#)
         .expect("data under the new name");
@@ -303,5 +371,9 @@ fn renaming_an_attribute_rewrites_and_rebuilds_the_views_that_read_it() {
     store
         .transact_str("[{:db/ident :emp/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]")
         .expect("a new attribute");
-    assert!(store.views().expect("lists").iter().all(|v| v.rebuilds <= 1));
+    assert!(store
+        .views()
+        .expect("lists")
+        .iter()
+        .all(|v| v.rebuilds <= 1));
 }

@@ -207,7 +207,10 @@ fn run_case(
         }
         if let Ok(report) = outcome {
             for (tempid, id) in &report.tempids {
-                if let Some(i) = tempid.strip_prefix('e').and_then(|n| n.parse::<usize>().ok()) {
+                if let Some(i) = tempid
+                    .strip_prefix('e')
+                    .and_then(|n| n.parse::<usize>().ok())
+                {
                     ids[i] = Some(*id);
                 }
             }
@@ -272,6 +275,12 @@ fn every_view_equals_its_query_from_scratch_after_every_transaction() {
         "{cases} cases: {} transactions committed, {} refused, {} non-empty view reads",
         coverage.committed, coverage.failed, coverage.nonempty_reads
     );
-    assert!(coverage.committed > coverage.failed, "most transactions must commit");
-    assert!(coverage.nonempty_reads > cases as usize, "views must hold rows");
+    assert!(
+        coverage.committed > coverage.failed,
+        "most transactions must commit"
+    );
+    assert!(
+        coverage.nonempty_reads > cases as usize,
+        "views must hold rows"
+    );
 }

@@ -64,7 +64,9 @@ impl Binding {
             Binding::Tuple(items) => {
                 Binding::Tuple(items.iter().map(|b| b.rename_variables(rename)).collect())
             }
-            Binding::Collection(item) => Binding::Collection(Box::new(item.rename_variables(rename))),
+            Binding::Collection(item) => {
+                Binding::Collection(Box::new(item.rename_variables(rename)))
+            }
             Binding::Relation(items) => {
                 Binding::Relation(items.iter().map(|b| b.rename_variables(rename)).collect())
             }
@@ -79,7 +81,11 @@ fn rename_all(vars: &[Variable], rename: &dyn Fn(&str) -> String) -> Vec<Variabl
 fn rename_call(call: &FnCall, rename: &dyn Fn(&str) -> String) -> FnCall {
     FnCall {
         name: call.name.clone(),
-        args: call.args.iter().map(|t| t.rename_variables(rename)).collect(),
+        args: call
+            .args
+            .iter()
+            .map(|t| t.rename_variables(rename))
+            .collect(),
     }
 }
 

@@ -93,7 +93,12 @@ impl Views {
     /// holding exactly that query (with the same inputs), if there is one;
     /// under the automatic policy, counts the execution and materializes
     /// the query when it is due. `None`: run it from scratch.
-    pub fn answer(&mut self, store: &Store, query: &Value, inputs: &[Value]) -> Result<Option<Value>> {
+    pub fn answer(
+        &mut self,
+        store: &Store,
+        query: &Value,
+        inputs: &[Value],
+    ) -> Result<Option<Value>> {
         if self.views.is_empty() && !self.auto.policy.enabled {
             return Ok(None);
         }
@@ -120,7 +125,10 @@ impl Views {
             return Ok(None);
         }
         let name = format!("auto-{:016x}", fnv1a(&format!("{text} {args}")));
-        if self.materialize_as(store, &name, query, inputs, true).is_err() {
+        if self
+            .materialize_as(store, &name, query, inputs, true)
+            .is_err()
+        {
             // A query the views cannot keep runs from scratch, as before.
             return Ok(None);
         }

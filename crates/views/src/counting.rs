@@ -217,16 +217,14 @@ fn name_blanks(pattern: &Pattern, fresh: &mut Fresh) -> Pattern {
 /// aggregates; `None` for find elements counting cannot serve.
 fn tuple_of(query: &Query) -> Option<(Vec<Variable>, Vec<Element>, bool)> {
     let mut vars: Vec<Variable> = Vec::new();
-    let position = |var: &Variable, vars: &mut Vec<Variable>| match vars
-        .iter()
-        .position(|v| v == var)
-    {
-        Some(p) => p,
-        None => {
-            vars.push(var.clone());
-            vars.len() - 1
-        }
-    };
+    let position =
+        |var: &Variable, vars: &mut Vec<Variable>| match vars.iter().position(|v| v == var) {
+            Some(p) => p,
+            None => {
+                vars.push(var.clone());
+                vars.len() - 1
+            }
+        };
     let mut elements = Vec::new();
     let mut aggregated = false;
     for element in query.find.elements() {

@@ -235,10 +235,7 @@ fn order_positions(order_by: &[OrderTerm], elements: &[FindElem]) -> Result<Vec<
                 .position(|e| element_var(e) == Some(&term.var))
                 .map(|p| (p, term.descending))
                 .ok_or_else(|| {
-                    Error::Unsupported(format!(
-                        ":order-by {}: not a variable of :find",
-                        term.var.0
-                    ))
+                    Error::Unsupported(format!(":order-by {}: not a variable of :find", term.var.0))
                 })
         })
         .collect()

@@ -26,10 +26,7 @@ pub enum Error {
     Store(factlite_store::Error),
     /// Maintaining or building a view failed; the transaction is rolled
     /// back.
-    Maintenance {
-        view: String,
-        error: Box<Error>,
-    },
+    Maintenance { view: String, error: Box<Error> },
 }
 
 /// The views crate's result type.

@@ -213,7 +213,9 @@ impl Views {
         store: &Store,
         vocabulary: &Vocabulary,
     ) -> Result<VocabularyOutcome> {
-        self.write(store, |views| store.ensure_vocabulary_with(vocabulary, views))
+        self.write(store, |views| {
+            store.ensure_vocabulary_with(vocabulary, views)
+        })
     }
 
     /// Runs a write with the registry as its hook, then delivers the
@@ -649,7 +651,8 @@ impl WriteHook for Views {
 /// Writes the transaction's datoms into the delta table.
 fn fill_delta(store: &Store, report: &TxReport, schema: &factlite_core::Schema) -> Result<()> {
     let conn = store.connection();
-    conn.prepare_cached("DELETE FROM temp.fl_delta")?.execute([])?;
+    conn.prepare_cached("DELETE FROM temp.fl_delta")?
+        .execute([])?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO temp.fl_delta (e, a, v, t, tx, avet, added) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

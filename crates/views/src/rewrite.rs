@@ -165,7 +165,9 @@ fn inline_at_depth(
 
 fn dedup(vars: Vec<Variable>) -> Vec<Variable> {
     let mut seen = HashSet::new();
-    vars.into_iter().filter(|v| seen.insert(v.clone())).collect()
+    vars.into_iter()
+        .filter(|v| seen.insert(v.clone()))
+        .collect()
 }
 
 /// The variable each call argument stands for: the argument itself, or a
@@ -235,10 +237,7 @@ pub fn variables_of(clause: &Clause, out: &mut Vec<Variable>) {
             if let Some(join) = join {
                 out.extend(join.required.iter().chain(&join.free).cloned());
             }
-            branches
-                .iter()
-                .flatten()
-                .for_each(|c| variables_of(c, out));
+            branches.iter().flatten().for_each(|c| variables_of(c, out));
         }
         Clause::Not { join, clauses } => {
             if let Some(join) = join {
@@ -518,4 +517,3 @@ fn collect_attributes(clauses: &[Clause], out: &mut HashSet<Keyword>) -> bool {
     }
     true
 }
-

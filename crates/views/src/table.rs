@@ -390,15 +390,19 @@ pub fn encode(value: &Value) -> (SqlValue, &'static str) {
         Value::Float(x) => (SqlValue::Real(*x), "double"),
         Value::String(s) => (SqlValue::Text(s.clone()), "string"),
         Value::Boolean(b) => (SqlValue::Integer(i64::from(*b)), "boolean"),
-        Value::Keyword(k) => (SqlValue::Text(Value::Keyword(k.clone()).to_string()), "keyword"),
+        Value::Keyword(k) => (
+            SqlValue::Text(Value::Keyword(k.clone()).to_string()),
+            "keyword",
+        ),
         Value::Inst(i) => (SqlValue::Integer(i.0), "instant"),
         Value::Uuid(u) => (SqlValue::Text(u.to_string()), "uuid"),
         Value::Nil => (SqlValue::Null, "nil"),
-        other => match factlite_core::TypedValue::from_edn(other, factlite_core::ValueType::Bytes)
-        {
-            Ok(factlite_core::TypedValue::Bytes(bytes)) => (SqlValue::Blob(bytes), "bytes"),
-            _ => (SqlValue::Text(other.to_string()), "edn"),
-        },
+        other => {
+            match factlite_core::TypedValue::from_edn(other, factlite_core::ValueType::Bytes) {
+                Ok(factlite_core::TypedValue::Bytes(bytes)) => (SqlValue::Blob(bytes), "bytes"),
+                _ => (SqlValue::Text(other.to_string()), "edn"),
+            }
+        }
     }
 }
 

@@ -391,7 +391,10 @@ impl View {
         if counting.aggregated {
             let mut groups: HashMap<Vec<Value>, Vec<Vec<Value>>> = HashMap::new();
             for tuple in counts.into_keys() {
-                groups.entry(counting.group_of(&tuple)).or_default().push(tuple);
+                groups
+                    .entry(counting.group_of(&tuple))
+                    .or_default()
+                    .push(tuple);
             }
             for tuples in groups.into_values() {
                 let row = aggregate_row(counting, &tuples)?;
@@ -436,7 +439,11 @@ impl View {
                 if attribute.as_ref().is_some_and(|a| !attributes.contains(a)) {
                     continue;
                 }
-                let plan = if asserted { through_asserted } else { retracted };
+                let plan = if asserted {
+                    through_asserted
+                } else {
+                    retracted
+                };
                 found.extend(rows_of(db.run_plan(plan, &self.definition.inputs)?));
             }
             derivations.push(found);
@@ -499,34 +506,46 @@ impl View {
             change.added = entering;
             return Ok(change);
         }
-        let mut groups: HashMap<Vec<Value>, (Vec<Vec<Value>>, Vec<Vec<Value>>)> = HashMap::new();
+        // Per group, the tuples that entered and those that left.
+        type Moves = (Vec<Vec<Value>>, Vec<Vec<Value>>);
+        let mut groups: HashMap<Vec<Value>, Moves> = HashMap::new();
         for tuple in entering {
-            groups.entry(counting.group_of(&tuple)).or_default().0.push(tuple);
+            groups
+                .entry(counting.group_of(&tuple))
+                .or_default()
+                .0
+                .push(tuple);
         }
         for tuple in leaving {
-            groups.entry(counting.group_of(&tuple)).or_default().1.push(tuple);
+            groups
+                .entry(counting.group_of(&tuple))
+                .or_default()
+                .1
+                .push(tuple);
         }
         for (group, (entered, left)) in groups {
-            let old = self.table.counted_rows_with_key(conn, &group)?.into_iter().next();
+            let old = self
+                .table
+                .counted_rows_with_key(conn, &group)?
+                .into_iter()
+                .next();
             let tuples_before = old.as_ref().map_or(0, |(_, n)| *n);
             let tuples_after = tuples_before + entered.len() as i64 - left.len() as i64;
             let new_row = if tuples_after == 0 {
                 None
             } else {
                 Some(match &old {
-                    Some((row, _)) => {
-                        match in_place(counting, row, &entered, &left) {
-                            Some(row) => row,
-                            None => {
-                                aggregate_row(counting, &support.rows_with_key(conn, &group)?)?
-                            }
-                        }
-                    }
+                    Some((row, _)) => match in_place(counting, row, &entered, &left) {
+                        Some(row) => row,
+                        None => aggregate_row(counting, &support.rows_with_key(conn, &group)?)?,
+                    },
                     None => aggregate_row(counting, &entered)?,
                 })
             };
             match (&old, &new_row) {
-                (Some(_), Some(row)) => self.table.update_by_key(conn, &group, row, tuples_after)?,
+                (Some(_), Some(row)) => {
+                    self.table.update_by_key(conn, &group, row, tuples_after)?
+                }
                 (Some((row, _)), None) => self.table.delete(conn, row)?,
                 (None, Some(row)) => self.table.insert(conn, row, tuples_after)?,
                 (None, None) => {}
@@ -546,7 +565,13 @@ fn support_table(view_table: &str, counting: &Counting) -> Table {
         .tuple_vars
         .iter()
         .enumerate()
-        .map(|(i, v)| format!("{}_{i}", v.0.trim_start_matches('?').replace(|c: char| !c.is_ascii_alphanumeric(), "_")))
+        .map(|(i, v)| {
+            format!(
+                "{}_{i}",
+                v.0.trim_start_matches('?')
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            )
+        })
         .collect();
     Table::counted(
         &format!("{view_table}__support"),
@@ -601,9 +626,9 @@ fn in_place(
                     tuples.iter().map(|t| t[*arg].clone()).collect()
                 };
                 match (name.as_str(), current) {
-                    ("count", Value::Integer(n)) => Some(Value::Integer(
-                        n + entered.len() as i64 - left.len() as i64,
-                    )),
+                    ("count", Value::Integer(n)) => {
+                        Some(Value::Integer(n + entered.len() as i64 - left.len() as i64))
+                    }
                     ("sum", Value::Integer(total)) => {
                         let mut total = *total;
                         for v in values(entered) {
