@@ -28,7 +28,7 @@ pub use factlite_edn::Value;
 pub use factlite_store::{
     Datoms, DbView, IndexName, Migration, MigrationError, TxReport, Vocabulary, VocabularyOutcome,
 };
+pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;
-pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use store::{Db, Store};

@@ -72,9 +72,10 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
                         _ => 0,
                     })
                     .sum();
-                Value::Integer(i64::try_from(total).map_err(|_| {
-                    Error::Query("(sum ...) overflows a 64-bit integer".into())
-                })?)
+                Value::Integer(
+                    i64::try_from(total)
+                        .map_err(|_| Error::Query("(sum ...) overflows a 64-bit integer".into()))?,
+                )
             } else {
                 Value::Float(numbers(name, values)?.iter().sum())
             }
@@ -183,8 +184,15 @@ mod tests {
 
     #[test]
     fn a_sum_in_range_does_not_depend_on_the_order_of_its_values() {
-        for order in [[i64::MAX, 1, i64::MIN], [i64::MIN, 1, i64::MAX], [1, i64::MAX, i64::MIN]] {
-            assert_eq!(compute("sum", &[], &ints(&order)).ok(), Some(Value::Integer(0)));
+        for order in [
+            [i64::MAX, 1, i64::MIN],
+            [i64::MIN, 1, i64::MAX],
+            [1, i64::MAX, i64::MIN],
+        ] {
+            assert_eq!(
+                compute("sum", &[], &ints(&order)).ok(),
+                Some(Value::Integer(0))
+            );
         }
     }
 }
