@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use factlite_core::ValueType;
 use factlite_edn::Value;
-use factlite_query::{Binding, Clause, FnCall, Pattern, Rule, RuleVars, Term, Variable};
+use factlite_query::{Binding, Clause, FnCall, Rule, RuleVars, Term, Variable};
 use indexmap::IndexMap;
 
 use crate::compile::{Frame, Shared, Ty};
@@ -689,7 +689,7 @@ impl RuleSet {
             }
             let rename = |v: &str| renames.get(v).cloned().unwrap_or_else(|| v.to_string());
             let mut branch = prefix;
-            branch.extend(def.body.iter().map(|c| rename_clause(c, &rename)));
+            branch.extend(def.body.iter().map(|c| c.rename_variables(&rename)));
             branches.push(branch);
         }
         if branches.len() == 1 {
@@ -720,76 +720,6 @@ fn ground(name: &str, value: &Value) -> Clause {
             args: vec![Term::Constant(value.clone())],
         },
         binding: Binding::Variable(Variable(name.to_string())),
-    }
-}
-
-fn rename_term(term: &Term, rename: &dyn Fn(&str) -> String) -> Term {
-    match term {
-        Term::Variable(v) => Term::Variable(Variable(rename(&v.0))),
-        other => other.clone(),
-    }
-}
-
-fn rename_binding(binding: &Binding, rename: &dyn Fn(&str) -> String) -> Binding {
-    match binding {
-        Binding::Variable(v) => Binding::Variable(Variable(rename(&v.0))),
-        Binding::Blank => Binding::Blank,
-        Binding::Tuple(items) => {
-            Binding::Tuple(items.iter().map(|b| rename_binding(b, rename)).collect())
-        }
-        Binding::Collection(item) => Binding::Collection(Box::new(rename_binding(item, rename))),
-        Binding::Relation(items) => {
-            Binding::Relation(items.iter().map(|b| rename_binding(b, rename)).collect())
-        }
-    }
-}
-
-fn rename_vars(vars: &[Variable], rename: &dyn Fn(&str) -> String) -> Vec<Variable> {
-    vars.iter().map(|v| Variable(rename(&v.0))).collect()
-}
-
-/// A clause with its variables renamed.
-pub fn rename_clause(clause: &Clause, rename: &dyn Fn(&str) -> String) -> Clause {
-    match clause {
-        Clause::Pattern(p) => Clause::Pattern(Box::new(Pattern {
-            source: p.source.clone(),
-            entity: rename_term(&p.entity, rename),
-            attribute: rename_term(&p.attribute, rename),
-            value: rename_term(&p.value, rename),
-            tx: rename_term(&p.tx, rename),
-            added: rename_term(&p.added, rename),
-        })),
-        Clause::Predicate(call) => Clause::Predicate(rename_call(call, rename)),
-        Clause::Function { call, binding } => Clause::Function {
-            call: rename_call(call, rename),
-            binding: rename_binding(binding, rename),
-        },
-        Clause::Or { join, branches } => Clause::Or {
-            join: join.as_ref().map(|j| RuleVars {
-                required: rename_vars(&j.required, rename),
-                free: rename_vars(&j.free, rename),
-            }),
-            branches: branches
-                .iter()
-                .map(|b| b.iter().map(|c| rename_clause(c, rename)).collect())
-                .collect(),
-        },
-        Clause::Not { join, clauses } => Clause::Not {
-            join: join.as_ref().map(|j| rename_vars(j, rename)),
-            clauses: clauses.iter().map(|c| rename_clause(c, rename)).collect(),
-        },
-        Clause::RuleCall { source, name, args } => Clause::RuleCall {
-            source: source.clone(),
-            name: name.clone(),
-            args: args.iter().map(|t| rename_term(t, rename)).collect(),
-        },
-    }
-}
-
-fn rename_call(call: &FnCall, rename: &dyn Fn(&str) -> String) -> FnCall {
-    FnCall {
-        name: call.name.clone(),
-        args: call.args.iter().map(|t| rename_term(t, rename)).collect(),
     }
 }
 
