@@ -157,6 +157,9 @@ impl PreparedQuery {
     /// Runs the query on a snapshot with inputs for its `:in` (after `$`);
     /// the result is shaped as [`Db::q`] shapes it.
     pub fn run(&self, db: &Db, inputs: &[Value]) -> Result<Value> {
+        // The plan is chosen for the snapshot's view of time and run in
+        // one read transaction, so a commit elsewhere cannot come between.
+        let _read = db.inner().read_guard()?;
         if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
             return prepared.run(db, &inputs);
         }
@@ -172,6 +175,7 @@ impl PreparedQuery {
         inputs: &[Value],
         read: impl FnOnce(&mut Rows<'_, '_>) -> R,
     ) -> Result<R> {
+        let _read = db.inner().read_guard()?;
         if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
             return prepared.rows(db, &inputs, read);
         }

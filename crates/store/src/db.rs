@@ -154,6 +154,15 @@ impl Db {
         reads()
     }
 
+    /// A read transaction that lasts as long as the guard (nothing when the
+    /// connection is in a transaction already): choosing how to read this
+    /// snapshot and reading it then see one state of the file, whatever
+    /// other connections commit meanwhile. The guard's holder must not
+    /// write through this store until it drops it.
+    pub fn read_guard(&self) -> Result<ReadTransaction<'_>> {
+        ReadTransaction::begin(self.store.connection())
+    }
+
     /// The schema (the current one: attributes are never removed while in
     /// use, so it describes every past datom too).
     pub fn schema(&self) -> Result<Rc<Schema>> {
@@ -341,7 +350,8 @@ pub struct Datoms<'db> {
 
 /// A deferred SQLite transaction, begun only when the connection is in
 /// none, and ended when dropped. Its first read fixes the snapshot (WAL).
-pub(crate) struct ReadTransaction<'c> {
+/// A read transaction held open until dropped (see [`Db::read_guard`]).
+pub struct ReadTransaction<'c> {
     conn: Option<&'c rusqlite::Connection>,
 }
 

@@ -29,7 +29,7 @@ use factlite_core::{Entid, Partition, Schema};
 use factlite_query::TxForm;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-pub use db::{Datoms, Db, DbView, IndexName};
+pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
 pub use layout::FORMAT_VERSION;
