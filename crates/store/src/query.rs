@@ -246,9 +246,17 @@ impl Db {
         let source = if plan.rust_aggregation {
             let mut all = Vec::new();
             while let Some(row) = rows.next()? {
-                all.push(self.read_row(plan, row)?);
+                all.push(self.read_row_to_group(plan, row)?);
             }
-            RowSource::Ready(aggregate_rows(plan, all)?.into_iter())
+            let mut groups = aggregate_rows(plan, all)?;
+            for group in &mut groups {
+                for (value, output) in group.iter_mut().zip(&plan.outputs) {
+                    if let Output::Pull { pattern, .. } = output {
+                        *value = self.pull(pattern, value)?;
+                    }
+                }
+            }
+            RowSource::Ready(groups.into_iter())
         } else {
             RowSource::Sql(rows)
         };
@@ -263,6 +271,38 @@ impl Db {
 
     /// One SQL row as the values of the find elements.
     fn read_row(&self, plan: &Plan, row: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
+        let cells = self.read_cells(plan, row)?;
+        // Most find specs read each cell once, in order: the cells are the
+        // row.
+        let in_order = plan.outputs.len() == cells.len()
+            && plan.outputs.iter().enumerate().all(|(i, output)| {
+                matches!(output, Output::Value(n) | Output::SqlAggregate(n) if *n == i)
+            });
+        if in_order {
+            return Ok(cells);
+        }
+        plan.outputs
+            .iter()
+            .map(|o| self.output(o, &cells))
+            .collect()
+    }
+
+    /// One SQL row for aggregation in Rust: a pull stays its entity id, so
+    /// rows group by the entity rather than by what a pull shows of it (two
+    /// entities may pull alike); the caller pulls once per group.
+    fn read_row_to_group(&self, plan: &Plan, row: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
+        let cells = self.read_cells(plan, row)?;
+        plan.outputs
+            .iter()
+            .map(|output| match output {
+                Output::Pull { cell, .. } => Ok(cells[*cell].clone()),
+                other => self.output(other, &cells),
+            })
+            .collect()
+    }
+
+    /// The decoded cells of one SQL row.
+    fn read_cells(&self, plan: &Plan, row: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
         let mut cells = Vec::with_capacity(plan.cells.len());
         let mut column = 0;
         for cell in &plan.cells {
@@ -284,19 +324,7 @@ impl Db {
             };
             cells.push(value);
         }
-        // Most find specs read each cell once, in order: the cells are the
-        // row.
-        let in_order = plan.outputs.len() == cells.len()
-            && plan.outputs.iter().enumerate().all(|(i, output)| {
-                matches!(output, Output::Value(n) | Output::SqlAggregate(n) if *n == i)
-            });
-        if in_order {
-            return Ok(cells);
-        }
-        plan.outputs
-            .iter()
-            .map(|o| self.output(o, &cells))
-            .collect()
+        Ok(cells)
     }
 
     fn output(&self, output: &Output, cells: &[Value]) -> Result<Value> {
