@@ -230,6 +230,7 @@ fn source_kind(source: Source) -> Source {
         Source::AsOf(_) => Source::AsOf(0),
         Source::Since(_) => Source::Since(0),
         Source::History(_) => Source::History(0),
+        Source::SinceAsOf { .. } => Source::SinceAsOf { since: 0, basis: 0 },
     }
 }
 

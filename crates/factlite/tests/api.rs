@@ -117,3 +117,37 @@ fn explain_shows_the_values_of_inputs() {
     );
     assert!(!explanation.query_plan.is_empty());
 }
+
+#[test]
+fn a_since_view_of_an_older_snapshot_ignores_later_transactions() {
+    let store = Store::open_in_memory().expect("opens");
+    store
+        .transact_str(
+            "[{:db/ident :p/n :db/valueType :db.type/long :db/cardinality :db.cardinality/many}]",
+        )
+        .expect("schema");
+    let first = store
+        .transact_str(r#"[[:db/add "x" :p/n 1]]"#)
+        .expect("tx")
+        .tx;
+    store.transact_str(r#"[[:db/add "y" :p/n 2]]"#).expect("tx");
+    let snapshot = store.db().expect("db");
+    store
+        .transact_str(r#"[[:db/add "z" :p/n 3]]"#)
+        .expect("a later transaction");
+    let query = "[:find [?v ...] :where [_ :p/n ?v]]";
+    assert_eq!(
+        snapshot.since(first).q_str(query, &[]).expect("runs"),
+        factlite::edn::parse("#{2}").expect("EDN"),
+        "asserted after the first transaction and before the snapshot"
+    );
+    assert_eq!(
+        store
+            .db()
+            .expect("db")
+            .since(first)
+            .q_str(query, &[])
+            .expect("runs"),
+        factlite::edn::parse("#{2 3}").expect("EDN")
+    );
+}

@@ -125,6 +125,9 @@ impl<'a> Shared<'a> {
         }
         self.push_param(Param::Basis);
         let index = self.params.borrow().len();
+        if let Source::SinceAsOf { .. } = self.source {
+            self.push_param(Param::Since);
+        }
         self.ctes
             .borrow_mut()
             .push(format!("src AS ({})", source_sql(self.source, index)));

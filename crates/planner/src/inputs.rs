@@ -466,11 +466,18 @@ impl Plan {
             .iter()
             .map(|param| match param {
                 Param::Basis => match source {
-                    Source::AsOf(t) | Source::Since(t) | Source::History(t) => {
-                        Ok(SqlLiteral::Integer(t))
-                    }
+                    Source::AsOf(t)
+                    | Source::Since(t)
+                    | Source::History(t)
+                    | Source::SinceAsOf { basis: t, .. } => Ok(SqlLiteral::Integer(t)),
                     Source::Current => Err(Error::Query(
                         "the plan reads a view of time but runs on the current state".into(),
+                    )),
+                },
+                Param::Since => match source {
+                    Source::SinceAsOf { since, .. } => Ok(SqlLiteral::Integer(since)),
+                    _ => Err(Error::Query(
+                        "the plan reads a since view of an older snapshot".into(),
                     )),
                 },
                 other => input_value(other, inputs),
@@ -511,7 +518,7 @@ fn input_value(param: &Param, inputs: &[Value]) -> Result<SqlLiteral> {
             width,
             collection,
         } => rows_json(input(*n, path)?, *width, *collection).map(SqlLiteral::Text),
-        Param::Basis => Err(Error::Query(
+        Param::Basis | Param::Since => Err(Error::Query(
             "the basis of a view of time is not an input".into(),
         )),
     }

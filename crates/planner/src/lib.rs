@@ -64,6 +64,8 @@ pub enum Param {
     /// The transaction a view of time is taken at (`as_of`, `since`,
     /// `history`).
     Basis,
+    /// The `since` transaction of a since view of an older snapshot.
+    Since,
 }
 
 /// How one result cell is read from the SQL row.

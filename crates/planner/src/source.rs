@@ -14,6 +14,10 @@ pub enum Source {
     Since(i64),
     /// Every assertion and retraction up to transaction `t`.
     History(i64),
+    /// The datoms that held right after transaction `basis` and were
+    /// asserted after transaction `since`: a since view of a snapshot the
+    /// store has moved past.
+    SinceAsOf { since: i64, basis: i64 },
 }
 
 impl Source {
@@ -25,10 +29,16 @@ impl Source {
 }
 
 /// A SELECT yielding the source's rows as `(e, a, v, t, tx, added)`, with
-/// the transaction number as parameter `?{param}`.
+/// the transaction number (the basis) as parameter `?{param}` and, for
+/// `SinceAsOf`, the `since` transaction as `?{param + 1}`.
 pub fn source_sql(source: Source, param: usize) -> String {
     match source {
         Source::Current => "SELECT e, a, v, t, tx, 1 AS added FROM datoms".to_string(),
+        Source::SinceAsOf { .. } => format!(
+            "SELECT e, a, v, t, tx, added FROM ({}) WHERE tx > ?{}",
+            source_sql(Source::AsOf(0), param),
+            param + 1
+        ),
         Source::AsOf(_) => format!(
             "SELECT l.e, l.a, l.v, l.t, l.tx, 1 AS added FROM log AS l \
              WHERE l.added = 1 AND l.tx <= ?{param} AND NOT EXISTS (\

@@ -22,7 +22,7 @@ use factlite_planner::Source;
 use rusqlite::types::Value as SqlValue;
 
 use crate::encode::from_sql;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::Store;
 
 /// Which datoms a [`Db`] sees.
@@ -186,39 +186,28 @@ impl Db {
     /// added)`, with its parameters (`?1`, `?2`...). Pulls and index reads
     /// start from it.
     pub fn source_sql(&self) -> Result<(String, Vec<SqlValue>)> {
-        if let DbView::Since(t) = self.view {
-            if self.is_stale()? {
-                // The current tables hold later datoms: read as of the
-                // basis, then keep what came after `t`.
-                let as_of = factlite_planner::source_sql(Source::AsOf(self.basis), 1);
-                let sql = format!("SELECT e, a, v, t, tx, added FROM ({as_of}) WHERE tx > ?2");
-                return Ok((
-                    sql,
-                    vec![SqlValue::Integer(self.basis), SqlValue::Integer(t)],
-                ));
-            }
-        }
         let source = self.planner_source()?;
         let params = match source {
             Source::Current => vec![],
             Source::AsOf(t) | Source::Since(t) | Source::History(t) => vec![SqlValue::Integer(t)],
+            Source::SinceAsOf { since, basis } => {
+                vec![SqlValue::Integer(basis), SqlValue::Integer(since)]
+            }
         };
         Ok((factlite_planner::source_sql(source, 1), params))
     }
 
     /// The planner's source for this snapshot. A since view whose basis is
-    /// no longer the newest transaction has no planner source yet (the
-    /// planner's `Since` reads the current tables, which hold later datoms):
-    /// that is an [`Error::Query`] rather than an answer with later data.
+    /// no longer the newest transaction reads as of its basis (the current
+    /// tables hold later datoms).
     pub fn planner_source(&self) -> Result<Source> {
         Ok(match self.effective_view()? {
             DbView::Current => Source::Current,
             DbView::AsOf(t) => Source::AsOf(t),
-            DbView::Since(t) if self.is_stale()? => {
-                return Err(Error::Query(format!(
-                    "queries on a since-{t} view of a snapshot older than the store's newest transaction are not supported; take a new snapshot with Store::db"
-                )))
-            }
+            DbView::Since(t) if self.is_stale()? => Source::SinceAsOf {
+                since: t,
+                basis: self.basis,
+            },
             DbView::Since(t) => Source::Since(t),
             DbView::History => Source::History(self.basis),
         })
