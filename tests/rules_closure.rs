@@ -118,7 +118,9 @@ fn run_case(graph: &Graph) -> Result<(), TestCaseError> {
             .map_err(fail)?;
         prop_assert_eq!(pairs(&all)?, expected.clone(), "{} rules, unbound", kind);
         // Bound start node, then bound end node: each pushed into the rules.
-        let ends: [(&str, fn(&(i64, i64)) -> i64); 2] = [
+        // The query with one end bound, and which end of a pair it binds.
+        type End = (&'static str, fn(&(i64, i64)) -> i64);
+        let ends: [End; 2] = [
             (
                 "[:find ?x ?y :in $ % ?x :where [?a :node/id ?x] (reach ?a ?b) [?b :node/id ?y]]",
                 |pair| pair.0,
