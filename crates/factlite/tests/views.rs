@@ -39,10 +39,8 @@ fn store_with_staff() -> Store {
 
 #[test]
 fn a_plain_sqlite_connection_reads_the_view_table_while_the_store_is_open() {
-    let dir = std::env::temp_dir().join(format!("factlite-views-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("plain-reader.db");
-    let _ = std::fs::remove_file(&path);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("plain-reader.db");
     let store = Store::open(&path).expect("opens");
     store.transact_str(SCHEMA).expect("schema");
     store
@@ -66,17 +64,12 @@ fn a_plain_sqlite_connection_reads_the_view_table_while_the_store_is_open() {
         )
         .expect("the view's table is readable");
     assert_eq!(row, ("eng".to_string(), "string".to_string(), 2, 12));
-    drop(plain);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn views_survive_reopening_and_their_definitions_are_data() {
-    let dir = std::env::temp_dir().join(format!("factlite-views-reopen-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("reopen.db");
-    let _ = std::fs::remove_file(&path);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("reopen.db");
     {
         let store = Store::open(&path).expect("opens");
         store.transact_str(SCHEMA).expect("schema");
@@ -106,8 +99,6 @@ fn views_survive_reopening_and_their_definitions_are_data() {
         .q_str("[:find [?n ...] :where [_ :factlite.view/name ?n]]", &[])
         .expect("the definitions are queryable");
     assert_eq!(names, value(r#"#{"staff"}"#));
-    drop(store);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -208,10 +199,8 @@ fn a_cardinality_change_rebuilds_the_views_that_read_the_attribute() {
 
 #[test]
 fn a_view_whose_maintenance_fails_fails_the_transaction_and_names_the_view() {
-    let dir = std::env::temp_dir().join(format!("factlite-views-fail-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("fail.db");
-    let _ = std::fs::remove_file(&path);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("fail.db");
     let store = Store::open(&path).expect("opens");
     store.transact_str(SCHEMA).expect("schema");
     store
@@ -237,9 +226,6 @@ fn a_view_whose_maintenance_fails_fails_the_transaction_and_names_the_view() {
         .q_str("[:find ?n . :where [_ :emp/name ?n]]", &[])
         .expect("runs");
     assert_eq!(found, Value::Nil);
-    drop(plain);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
