@@ -349,7 +349,8 @@ impl<'c> ReadTransaction<'c> {
         if !conn.is_autocommit() {
             return Ok(ReadTransaction { conn: None });
         }
-        conn.execute_batch("BEGIN DEFERRED")?;
+        // Every query begins and ends one: the statements are cached.
+        conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
         Ok(ReadTransaction { conn: Some(conn) })
     }
 }
@@ -359,7 +360,9 @@ impl Drop for ReadTransaction<'_> {
         if let Some(conn) = self.conn {
             // A read transaction has nothing to lose: if ending it fails,
             // the next statement's error will say why.
-            let _ = conn.execute_batch("COMMIT");
+            let _ = conn
+                .prepare_cached("COMMIT")
+                .and_then(|mut commit| commit.execute([]));
         }
     }
 }
