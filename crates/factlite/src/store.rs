@@ -291,7 +291,8 @@ impl Db {
     /// again — with the same or other input values — only parses it.
     pub fn q(&self, query: &Value, inputs: &[Value]) -> Result<Value> {
         if let Some((store, views)) = &self.views {
-            if store.latest_tx()? == self.db.basis_tx() {
+            let answers = views.borrow().answers_queries();
+            if answers && store.latest_tx()? == self.db.basis_tx() {
                 if let Some(answer) = views.borrow_mut().answer(store, query, inputs)? {
                     return Ok(answer);
                 }

@@ -89,6 +89,12 @@ impl Views {
         &self.auto.policy
     }
 
+    /// Whether [`Views::answer`] can answer anything: there are views, or
+    /// the automatic policy is on.
+    pub fn answers_queries(&self) -> bool {
+        !self.views.is_empty() || self.auto.policy.enabled
+    }
+
     /// The answer to a query run against the current state, from a view
     /// holding exactly that query (with the same inputs), if there is one;
     /// under the automatic policy, counts the execution and materializes
@@ -99,7 +105,7 @@ impl Views {
         query: &Value,
         inputs: &[Value],
     ) -> Result<Option<Value>> {
-        if self.views.is_empty() && !self.auto.policy.enabled {
+        if !self.answers_queries() {
             return Ok(None);
         }
         let Ok(parsed) = factlite_query::parse_query(query) else {
