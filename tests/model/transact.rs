@@ -238,7 +238,10 @@ impl Model {
                     map.insert(self.pull_key(*attr), one.clone());
                 }
                 (Some(_), true) => {
-                    map.insert(self.pull_key(*attr), Value::Set(values.into_iter().collect()));
+                    map.insert(
+                        self.pull_key(*attr),
+                        Value::Set(values.into_iter().collect()),
+                    );
                 }
             }
         }
