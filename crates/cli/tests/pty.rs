@@ -27,8 +27,13 @@ fn spawn(dir: &Path, args: &[&str]) -> PtySession {
     session
 }
 
-/// Leaves with Ctrl-D and waits for the process to end.
+/// Waits for the prompt after the last statement's output, leaves with
+/// Ctrl-D and waits for the process to end. (Ctrl-D sent before the line
+/// editor is reading again can be flushed with the terminal's input.)
 fn leave(mut session: PtySession) {
+    session
+        .exp_string("factlite> ")
+        .expect("the prompt after the last statement");
     session.send_control('d').expect("Ctrl-D");
     session.exp_eof().expect("factlite ends on Ctrl-D");
 }
@@ -67,7 +72,6 @@ fn history_is_kept_between_sessions() {
         .send_line("[:find ?a . :where [?p :person/name \"Bo\"] [?p :person/age ?a]]")
         .expect("query typed");
     session.exp_string("29").expect("the query ran");
-    session.exp_string("factlite> ").expect("prompt");
     leave(session);
     let history = std::fs::read_to_string(dir.path().join("history")).expect("history file");
     assert!(history.contains(":person/name \"Bo\""), "{history}");
