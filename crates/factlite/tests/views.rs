@@ -363,3 +363,23 @@ fn renaming_an_attribute_rewrites_and_rebuilds_the_views_that_read_it() {
         .iter()
         .all(|v| v.rebuilds <= 1));
 }
+
+#[test]
+fn a_second_connection_keeps_the_views_another_one_defined() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("two.db");
+    let first = Store::open(&path).expect("opens");
+    first.transact_str(SCHEMA).expect("schema");
+    let second = Store::open(&path).expect("a second connection");
+    first
+        .materialize_str("staff", STAFF, &[])
+        .expect("materializes");
+    second
+        .transact_str(r#"[{:db/id "d" :dept/name "ops"} {:emp/name "Gil" :emp/dept "d"}]"#)
+        .expect("a write through the other connection");
+    assert_eq!(
+        first.view("staff").expect("reads"),
+        value(r#"#{["Gil" "ops"]}"#),
+        "the write through the other connection maintained the view"
+    );
+}

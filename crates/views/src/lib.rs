@@ -632,6 +632,16 @@ fn attributes_of(report: &TxReport, schema: &factlite_core::Schema) -> HashSet<K
 
 impl WriteHook for Views {
     fn before_write(&mut self, store: &Store, report: &TxReport) -> factlite_store::Result<()> {
+        let settled = self.dropping.is_none() && !self.views.values().any(|v| v.installing);
+        if report.basis_before != self.seen_tx && settled {
+            // Another connection committed after our last look and before
+            // this write took the lock: the views it defined count too.
+            self.reload(store)
+                .map_err(|error| factlite_store::Error::Hook {
+                    message: format!("reading the materialized views' definitions: {error}"),
+                    category: error.category(),
+                })?;
+        }
         if self.views.is_empty() {
             return Ok(());
         }
