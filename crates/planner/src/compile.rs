@@ -190,51 +190,18 @@ fn typed_literal(value: &TypedValue) -> SqlLiteral {
     }
 }
 
-/// Every variable a clause mentions.
+/// Every variable a clause mentions (an `or-join` or `not-join`: its
+/// join variables).
 pub fn clause_vars(clause: &Clause, out: &mut Vec<String>) {
-    let term = |t: &Term, out: &mut Vec<String>| {
-        if let Term::Variable(v) = t {
-            out.push(v.0.clone());
-        }
-    };
-    match clause {
-        Clause::Pattern(p) => {
-            for t in [&p.entity, &p.attribute, &p.value, &p.tx, &p.added] {
-                term(t, out);
-            }
-        }
-        Clause::Predicate(call) => call.args.iter().for_each(|t| term(t, out)),
-        Clause::Function { call, binding } => {
-            call.args.iter().for_each(|t| term(t, out));
-            binding_vars(binding, out);
-        }
-        Clause::Or {
-            join: Some(vars), ..
-        } => out.extend(vars.required.iter().chain(&vars.free).map(|v| v.0.clone())),
-        Clause::Or {
-            join: None,
-            branches,
-        } => branches.iter().flatten().for_each(|c| clause_vars(c, out)),
-        Clause::Not {
-            join: Some(vars), ..
-        } => out.extend(vars.iter().map(|v| v.0.clone())),
-        Clause::Not {
-            join: None,
-            clauses,
-        } => clauses.iter().for_each(|c| clause_vars(c, out)),
-        Clause::RuleCall { args, .. } => args.iter().for_each(|t| term(t, out)),
-    }
+    let mut vars = Vec::new();
+    clause.variables(false, &mut vars);
+    out.extend(vars.into_iter().map(|v| v.0));
 }
 
 pub fn binding_vars(binding: &Binding, out: &mut Vec<String>) {
-    match binding {
-        Binding::Variable(v) => out.push(v.0.clone()),
-        Binding::Blank => {}
-        Binding::Tuple(items) | Binding::Relation(items) => {
-            items.iter().for_each(|b| binding_vars(b, out))
-        }
-        Binding::Collection(item) => binding_vars(item, out),
-    }
+    let mut vars = Vec::new();
+    binding.variables(&mut vars);
+    out.extend(vars.into_iter().map(|v| v.0));
 }
 
 fn vars_of(clauses: &[Clause]) -> Vec<String> {

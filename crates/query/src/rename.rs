@@ -1,10 +1,53 @@
-//! Renaming the variables of clauses: what rule inlining and the
-//! rewrites of the planner and the views do to keep a body's variables
+//! Listing and renaming the variables of clauses: what rule inlining and
+//! the rewrites of the planner and the views do to keep a body's variables
 //! apart from the caller's.
 
 use crate::ast::{Binding, Clause, FnCall, Pattern, RuleVars, Term, Variable};
 
 impl Clause {
+    /// Appends the variables the clause mentions, in the order written. An
+    /// `or-join` or `not-join` shows its join variables, and with `nested`
+    /// also those local to its body.
+    pub fn variables(&self, nested: bool, out: &mut Vec<Variable>) {
+        let term = |t: &Term, out: &mut Vec<Variable>| {
+            if let Term::Variable(v) = t {
+                out.push(v.clone());
+            }
+        };
+        match self {
+            Clause::Pattern(p) => {
+                for t in [&p.entity, &p.attribute, &p.value, &p.tx, &p.added] {
+                    term(t, out);
+                }
+            }
+            Clause::Predicate(call) => call.args.iter().for_each(|t| term(t, out)),
+            Clause::Function { call, binding } => {
+                call.args.iter().for_each(|t| term(t, out));
+                binding.variables(out);
+            }
+            Clause::Or { join, branches } => {
+                if let Some(join) = join {
+                    out.extend(join.required.iter().chain(&join.free).cloned());
+                }
+                if join.is_none() || nested {
+                    branches
+                        .iter()
+                        .flatten()
+                        .for_each(|c| c.variables(nested, out));
+                }
+            }
+            Clause::Not { join, clauses } => {
+                if let Some(join) = join {
+                    out.extend(join.iter().cloned());
+                }
+                if join.is_none() || nested {
+                    clauses.iter().for_each(|c| c.variables(nested, out));
+                }
+            }
+            Clause::RuleCall { args, .. } => args.iter().for_each(|t| term(t, out)),
+        }
+    }
+
     /// The clause with every variable `?x` (nested ones included) replaced
     /// by `rename("?x")`.
     pub fn rename_variables(&self, rename: &dyn Fn(&str) -> String) -> Clause {
@@ -56,6 +99,18 @@ impl Term {
 }
 
 impl Binding {
+    /// Appends the variables the binding form binds.
+    pub fn variables(&self, out: &mut Vec<Variable>) {
+        match self {
+            Binding::Variable(v) => out.push(v.clone()),
+            Binding::Blank => {}
+            Binding::Tuple(items) | Binding::Relation(items) => {
+                items.iter().for_each(|b| b.variables(out))
+            }
+            Binding::Collection(item) => item.variables(out),
+        }
+    }
+
     /// The binding form with its variables renamed.
     pub fn rename_variables(&self, rename: &dyn Fn(&str) -> String) -> Binding {
         match self {

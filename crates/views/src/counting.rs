@@ -264,7 +264,7 @@ fn tuple_of(query: &Query) -> Option<(Vec<Variable>, Vec<Element>, bool)> {
 fn conjunct(query: &Query, clauses: Vec<Clause>, tuple_vars: &[Variable]) -> Option<Conjunct> {
     let mut vars: Vec<Variable> = Vec::new();
     for clause in &clauses {
-        rewrite::variables_of(clause, &mut vars);
+        clause.variables(true, &mut vars);
     }
     let mut seen = HashSet::new();
     vars.retain(|v| seen.insert(v.clone()));

@@ -124,7 +124,7 @@ fn inline_at_depth(
                     out.push(clause.clone());
                     continue;
                 }
-                let (mut grounds, call_vars) = cvariables_of(args, fresh);
+                let (mut grounds, call_vars) = call_variables(args, fresh);
                 out.append(&mut grounds);
                 let mut branches = Vec::with_capacity(bodies.len());
                 for rule in bodies {
@@ -172,7 +172,7 @@ fn dedup(vars: Vec<Variable>) -> Vec<Variable> {
 
 /// The variable each call argument stands for: the argument itself, or a
 /// fresh variable bound to a constant by `ground`; `None` for `_`.
-fn cvariables_of(args: &[Term], fresh: &mut Fresh) -> (Vec<Clause>, Vec<Option<Variable>>) {
+fn call_variables(args: &[Term], fresh: &mut Fresh) -> (Vec<Clause>, Vec<Option<Variable>>) {
     let mut grounds = Vec::new();
     let vars = args
         .iter()
@@ -205,7 +205,7 @@ fn rename_rule_body(rule: &Rule, call: &[Option<Variable>], fresh: &mut Fresh) -
     }
     let mut body_vars = Vec::new();
     for clause in &rule.body {
-        variables_of(clause, &mut body_vars);
+        clause.variables(true, &mut body_vars);
     }
     for var in body_vars {
         names
@@ -213,51 +213,6 @@ fn rename_rule_body(rule: &Rule, call: &[Option<Variable>], fresh: &mut Fresh) -
             .or_insert_with(|| fresh.variable());
     }
     rule.body.iter().map(|c| rename_clause(c, &names)).collect()
-}
-
-/// Every variable written anywhere in a clause, nested ones included.
-pub fn variables_of(clause: &Clause, out: &mut Vec<Variable>) {
-    let term = |t: &Term, out: &mut Vec<Variable>| {
-        if let Term::Variable(v) = t {
-            out.push(v.clone());
-        }
-    };
-    match clause {
-        Clause::Pattern(p) => {
-            for t in [&p.entity, &p.attribute, &p.value, &p.tx, &p.added] {
-                term(t, out);
-            }
-        }
-        Clause::Predicate(call) => call.args.iter().for_each(|t| term(t, out)),
-        Clause::Function { call, binding } => {
-            call.args.iter().for_each(|t| term(t, out));
-            binding_variables(binding, out);
-        }
-        Clause::Or { join, branches } => {
-            if let Some(join) = join {
-                out.extend(join.required.iter().chain(&join.free).cloned());
-            }
-            branches.iter().flatten().for_each(|c| variables_of(c, out));
-        }
-        Clause::Not { join, clauses } => {
-            if let Some(join) = join {
-                out.extend(join.iter().cloned());
-            }
-            clauses.iter().for_each(|c| variables_of(c, out));
-        }
-        Clause::RuleCall { args, .. } => args.iter().for_each(|t| term(t, out)),
-    }
-}
-
-fn binding_variables(binding: &Binding, out: &mut Vec<Variable>) {
-    match binding {
-        Binding::Variable(v) => out.push(v.clone()),
-        Binding::Blank => {}
-        Binding::Tuple(items) | Binding::Relation(items) => {
-            items.iter().for_each(|b| binding_variables(b, out))
-        }
-        Binding::Collection(item) => binding_variables(item, out),
-    }
 }
 
 /// A clause with the variables in `names` renamed.
@@ -425,7 +380,7 @@ fn clause_sites(
 /// its own.
 pub fn localize(clauses: &[Clause], shared: &[Variable], fresh: &mut Fresh) -> Vec<Clause> {
     let mut inner = Vec::new();
-    clauses.iter().for_each(|c| variables_of(c, &mut inner));
+    clauses.iter().for_each(|c| c.variables(true, &mut inner));
     let names: HashMap<String, Variable> = inner
         .into_iter()
         .filter(|v| !shared.contains(v))
