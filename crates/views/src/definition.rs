@@ -38,7 +38,7 @@ pub struct Definition {
     pub pulls: Vec<Option<PullPattern>>,
     /// Positions of the key's elements among the find elements.
     pub key_positions: Vec<usize>,
-    /// One query per delta site, returning keys.
+    /// One query per delta site, returning keys (none for a counted view).
     pub delta_queries: Vec<DeltaQuery>,
     /// Attributes any part of the query reads (`None`: any attribute).
     pub attributes: Option<HashSet<Keyword>>,
@@ -122,9 +122,10 @@ impl Definition {
             delta_inputs.push(factlite_query::rules_to_edn(&delta_rules));
             delta_query_inputs.push(Input::Rules);
         }
-        // With an aggregate and no grouping there is one group: any change
-        // recomputes it, so no delta query is needed.
-        let delta_queries = if key_vars.is_empty() && aggregated {
+        let counting = Counting::analyse(&query, &inlined, &mut fresh);
+        // A counted view needs no delta queries of its own; nor does an
+        // aggregate without grouping (any change recomputes its one group).
+        let delta_queries = if counting.is_some() || key_vars.is_empty() && aggregated {
             Vec::new()
         } else {
             rewrite::delta_sites(&inlined, &recursive, &mut fresh)
@@ -146,7 +147,6 @@ impl Definition {
                 })
                 .collect()
         };
-        let counting = Counting::analyse(&query, &inlined, &mut fresh);
         Ok(Definition {
             counting,
             columns: column_names(&elements),
