@@ -29,7 +29,7 @@ mod scenario;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use factlite::{ErrorCategory, IndexName, Store, TxReport, TypedValue, Value};
+use factlite::{ErrorCategory, IndexName, QueryResult, Store, TxReport, TypedValue, Value};
 use factlite_cli::check::{run_files, CheckOptions};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -723,9 +723,10 @@ fn shape(
     }
 }
 
-fn compare_result(model: &Model, query: &Query, tuples: &Tuples, actual: &Value) -> Checked {
+fn compare_result(model: &Model, query: &Query, tuples: &Tuples, result: &QueryResult) -> Checked {
     let entity = plain_entity;
-    let actual = sets_in_maps(actual.clone());
+    let actual = sets_in_maps(result.to_edn());
+    check_distinct(query, result, &actual)?;
     if let Some(expected) = shape(model, query, tuples, &entity).map(sets_in_maps) {
         return if expected == actual {
             Ok(())
@@ -748,6 +749,28 @@ fn compare_result(model: &Model, query: &Query, tuples: &Tuples, actual: &Value)
             "the store returns {actual}, not one of {candidates:?}"
         ))
     }
+}
+
+/// A relation's rows and a collection's values arrive distinct (SQLite
+/// de-duplicates them): as many as in their EDN set. Pulls are left out,
+/// since two entities may pull alike.
+fn check_distinct(query: &Query, result: &QueryResult, edn: &Value) -> Checked {
+    let pulls = match &query.find {
+        Find::Rel(elements) | Find::Tuple(elements) => elements.iter().any(is_pull),
+        Find::Coll(element) | Find::Scalar(element) => is_pull(element),
+    };
+    match edn {
+        Value::Set(items) if !pulls && items.len() != result.len() => Err(format!(
+            "the store returns {} rows, {} of them distinct: {edn}",
+            result.len(),
+            items.len()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn is_pull(element: &Elem) -> bool {
+    matches!(element, Elem::Pull(..))
 }
 
 /// Runs one case; on failure, the message ends with the scenario.

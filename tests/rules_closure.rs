@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use factlite::{edn, Store, Value};
+use factlite::{edn, QueryResult, Store, Value};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -89,19 +89,19 @@ fn load(graph: &Graph) -> Result<Store, TestCaseError> {
 }
 
 /// The pairs of node numbers a query's `[?x ?y]` rows name.
-fn pairs(result: &Value) -> Result<BTreeSet<(i64, i64)>, TestCaseError> {
-    let Value::Set(rows) = result else {
-        return Err(fail(format!("expected a set, got {result}")));
+fn pairs(result: &QueryResult) -> Result<BTreeSet<(i64, i64)>, TestCaseError> {
+    let QueryResult::Relation(rows) = result else {
+        return Err(fail(format!("expected a relation, got {result}")));
     };
-    rows.iter()
+    let pairs = rows
+        .rows()
         .map(|row| match row {
-            Value::Vector(items) => match items.as_slice() {
-                [Value::Integer(a), Value::Integer(b)] => Ok((*a, *b)),
-                _ => Err(fail(format!("unexpected row {row}"))),
-            },
-            _ => Err(fail(format!("unexpected row {row}"))),
+            [Value::Integer(a), Value::Integer(b)] => Ok((*a, *b)),
+            _ => Err(fail(format!("unexpected row {row:?}"))),
         })
-        .collect()
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    prop_assert_eq!(pairs.len(), rows.len(), "rows repeat in {}", result);
+    Ok(pairs)
 }
 
 fn run_case(graph: &Graph) -> Result<(), TestCaseError> {
@@ -160,12 +160,12 @@ fn run_case(graph: &Graph) -> Result<(), TestCaseError> {
             let count = db
                 .q_str(
                     "[:find (count ?b) . :in $ % ?a :where (reach ?a ?b)]",
-                    &[rules.clone(), entity],
+                    &[rules.clone(), entity.into_edn()],
                 )
                 .map_err(fail)?;
             let want = expected.iter().filter(|(a, _)| *a == node).count() as i64;
             let got = match count {
-                Value::Integer(n) => n,
+                QueryResult::Scalar(Some(Value::Integer(n))) => n,
                 _ => 0,
             };
             prop_assert_eq!(got, want, "{} rules, count from {}", kind, node);

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use factlite::edn::{self, Value};
+use factlite::QueryResult;
 use factlite_core::bootstrap::FIRST_USER_SCHEMA_ID;
 use factlite_core::Attribute;
 
@@ -284,7 +285,7 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Outcome> {
                 .ok_or_else(|| {
                     CliError::Usage(format!("no view named {rest:?}: .views lists them"))
                 })?;
-            let result = session.store().view(&info.name)?;
+            let result = session.store().view(&info.name)?.into_edn();
             let query = edn::parse(&info.query)?;
             render::render(
                 &result,
@@ -440,12 +441,11 @@ fn log(session: &Session, count: usize) -> Result<String> {
     let query = edn::parse(&format!(
         "[:find ?tx ?instant :where [?tx :db/txInstant ?instant] :order-by (desc ?tx) :limit {count}]"
     ))?;
-    let Value::Vector(transactions) = db.q(&query, &[])? else {
+    let QueryResult::Relation(transactions) = db.q(&query, &[])? else {
         return Ok(String::new());
     };
     let mut rows = Vec::new();
-    for row in transactions {
-        let Value::Vector(cells) = row else { continue };
+    for cells in transactions.rows() {
         let Some(Value::Integer(tx)) = cells.first() else {
             continue;
         };
@@ -455,7 +455,7 @@ fn log(session: &Session, count: usize) -> Result<String> {
             .map_err(factlite::Error::from)?;
         let datoms: Vec<_> = datoms.iter().filter(|datom| datom.e != *tx).collect();
         let asserted = datoms.iter().filter(|datom| datom.added).count() as i64;
-        let mut row = cells.clone();
+        let mut row = cells.to_vec();
         row.push(Value::Integer(asserted));
         row.push(Value::Integer(datoms.len() as i64 - asserted));
         rows.push(row);
@@ -536,7 +536,10 @@ fn export(session: &Session, rest: &str) -> Result<String> {
     let path = file_argument(".export", file)?;
     let text = match &query {
         Some(query) => {
-            let result = session.db()?.q(query, &session.query_inputs(query)?)?;
+            let result = session
+                .db()?
+                .q(query, &session.query_inputs(query)?)?
+                .into_edn();
             let mode = transfer::mode_for(path).unwrap_or(Mode::Edn);
             let style = render::TableStyle {
                 max_rows: usize::MAX,

@@ -228,7 +228,7 @@ impl Session {
 
     /// Runs a query and prints its result in the session's mode.
     pub(crate) fn query(&self, query: &Value) -> Result<String> {
-        let result = self.db()?.q(query, &self.query_inputs(query)?)?;
+        let result = self.db()?.q(query, &self.query_inputs(query)?)?.into_edn();
         Ok(render::render(
             &result,
             &render::columns(query),

@@ -26,7 +26,8 @@ pub use factlite_core::{Datom, Entid, ErrorCategory, TypedValue, ValueType};
 pub use factlite_edn as edn;
 pub use factlite_edn::Value;
 pub use factlite_store::{
-    Datoms, DbView, IndexName, Migration, MigrationError, TxReport, Vocabulary, VocabularyOutcome,
+    Datoms, DbView, IndexName, Migration, MigrationError, QueryResult, Relation, TxReport,
+    Vocabulary, VocabularyOutcome,
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};

@@ -26,6 +26,7 @@ use factlite_query::Query;
 
 use crate::error::{Error, Result};
 use crate::store::Db;
+use crate::QueryResult;
 
 /// How many compiled plans a store keeps.
 pub const PLAN_CACHE_CAPACITY: usize = 64;
@@ -156,7 +157,7 @@ impl PreparedQuery {
 
     /// Runs the query on a snapshot with inputs for its `:in` (after `$`);
     /// the result is shaped as [`Db::q`] shapes it.
-    pub fn run(&self, db: &Db, inputs: &[Value]) -> Result<Value> {
+    pub fn run(&self, db: &Db, inputs: &[Value]) -> Result<QueryResult> {
         // The plan is chosen for the snapshot's view of time and run in
         // one read transaction, so a commit elsewhere cannot come between.
         let _read = db.inner().read_guard()?;

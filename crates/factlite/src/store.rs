@@ -11,7 +11,7 @@ use factlite_views::{AutoPolicy, ViewChange, ViewInfo, Views};
 
 use crate::error::Result;
 use crate::prepared::{PlanCacheStats, PreparedQuery, Rows, SharedPlanCache};
-use crate::{Entid, TxReport};
+use crate::{Entid, QueryResult, TxReport};
 
 /// An open factlite store (a SQLite file, or memory), with its cache of
 /// compiled query plans (shared by its clones and snapshots).
@@ -84,7 +84,7 @@ impl Store {
     }
 
     /// Reads a view, shaped as its query's result.
-    pub fn view(&self, name: &str) -> Result<Value> {
+    pub fn view(&self, name: &str) -> Result<QueryResult> {
         Ok(self.views.borrow_mut().read(&self.store, name)?)
     }
 
@@ -282,14 +282,16 @@ impl Db {
     }
 
     /// Runs a query (an EDN vector or map) with inputs for its `:in`
-    /// (after `$`), and returns the result shaped by its find spec: a set of
-    /// tuples for a relation, a set for a collection, a value (or nil) for a
-    /// scalar, a vector (or nil) for a tuple; vectors when it has `:order-by`.
+    /// (after `$`), and returns the result shaped by its find spec (see
+    /// [`QueryResult`]): the distinct rows of a relation, the distinct values
+    /// of a collection (both in order under `:order-by`), a value for a
+    /// scalar, a vector for a tuple. [`QueryResult::into_edn`] gives it as
+    /// EDN: a set of tuples, a set, a value or nil, a vector or nil.
     ///
     /// The query is compiled once per input signature and its plan kept in
     /// the store's cache (see [`PreparedQuery`]), so running the same query
     /// again — with the same or other input values — only parses it.
-    pub fn q(&self, query: &Value, inputs: &[Value]) -> Result<Value> {
+    pub fn q(&self, query: &Value, inputs: &[Value]) -> Result<QueryResult> {
         if let Some((store, views)) = &self.views {
             let answers = views.borrow().answers_queries();
             if answers && store.latest_tx()? == self.db.basis_tx() {
@@ -303,12 +305,12 @@ impl Db {
 
     /// Runs a query from scratch, never answering from a materialized view:
     /// what a view is checked against.
-    pub fn q_from_scratch(&self, query: &Value, inputs: &[Value]) -> Result<Value> {
+    pub fn q_from_scratch(&self, query: &Value, inputs: &[Value]) -> Result<QueryResult> {
         PreparedQuery::new(query)?.run(self, inputs)
     }
 
     /// [`Db::q`] on query text.
-    pub fn q_str(&self, query: &str, inputs: &[Value]) -> Result<Value> {
+    pub fn q_str(&self, query: &str, inputs: &[Value]) -> Result<QueryResult> {
         self.q(&factlite_edn::parse(query)?, inputs)
     }
 

@@ -8,7 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use factlite::{edn, Store, Value};
+use factlite::{edn, QueryResult, Store, Value};
 
 /// The system allocator, counting the bytes live now and at the peak.
 struct Counting;
@@ -81,8 +81,8 @@ fn a_streamed_relation_holds_one_row_at_a_time() {
     assert_eq!(count, 160_000);
 
     let (whole, materialized) = peak_during(|| db.q(&query, &[]).expect("q"));
-    let Value::Set(rows) = &whole else {
-        panic!("a relation is a set");
+    let QueryResult::Relation(rows) = &whole else {
+        panic!("a relation");
     };
     assert_eq!(rows.len(), 160_000);
 

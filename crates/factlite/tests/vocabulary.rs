@@ -80,8 +80,8 @@ fn a_migration_step_queries_through_the_facade() {
     let step = store.migration_step(|db, from| {
         assert_eq!(from, 1);
         let kept = db.q_str(r#"[:find [?e ...] :where [?e :note/text "keep"]]"#, &[])?;
-        let edn::Value::Set(kept) = kept else {
-            return Err("a set".into());
+        let factlite::QueryResult::Collection { values: kept, .. } = kept else {
+            return Err("a collection".into());
         };
         let data: Vec<String> = kept
             .iter()

@@ -179,7 +179,10 @@ fn full_closure(db: &Db, edge: i64) -> Duration {
         baseline = baseline.min(time);
         for (best, (_, rule_set)) in ours.iter_mut().zip(linear) {
             let (pairs, time) = timed(|| db.query(&count, &[rules(rule_set)]).expect("query runs"));
-            *best = (best.0.min(time), best.1 && scalar_i64(&pairs) == expected);
+            *best = (
+                best.0.min(time),
+                best.1 && scalar_i64(&pairs.to_edn()) == expected,
+            );
         }
     }
     for ((name, _), (time, agree)) in linear.iter().zip(ours) {
@@ -190,7 +193,7 @@ fn full_closure(db: &Db, edge: i64) -> Duration {
         "full closure, non-linear rule (semi-naive)",
         non_linear,
         baseline,
-        scalar_i64(&pairs) == expected,
+        scalar_i64(&pairs.to_edn()) == expected,
     );
     println!("  closure size: {expected} pairs");
     ours[0].0
@@ -231,7 +234,7 @@ fn from_one_node(db: &Db, edge: i64, ids: &[i64], full: Duration) {
                 .iter()
                 .map(|&start| {
                     let inputs = [rule_set.clone(), Value::Integer(start)];
-                    scalar_i64(&db.run_plan(&plan, &inputs).expect("query runs"))
+                    scalar_i64(&db.run_plan(&plan, &inputs).expect("query runs").into_edn())
                 })
                 .collect::<Vec<_>>()
         });
@@ -274,7 +277,7 @@ fn grouped_count(db: &Db, edge: i64) {
                 .expect("query runs")
         });
         ours = ours.min(time);
-        answers = (sums, result);
+        answers = (sums, result.into_edn());
     }
     let ((groups, total), result) = answers;
     let (our_groups, our_total) = match &result {

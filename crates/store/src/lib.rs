@@ -16,6 +16,7 @@ mod named_rules;
 mod pull;
 mod query;
 mod reads;
+mod result;
 mod schema_io;
 pub mod transact;
 mod vocabulary;
@@ -35,6 +36,7 @@ pub use error::{Error, Result};
 pub use layout::FORMAT_VERSION;
 pub use named_rules::rules_vocabulary;
 pub use query::{shape_rows, ResultRows};
+pub use result::{QueryResult, Relation};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};
 pub use vocabulary::{Migration, MigrationError, MigrationStep, Vocabulary, VocabularyOutcome};
 

@@ -20,7 +20,7 @@ use factlite_query::{Clause, Input, Query, Rule, SrcVar};
 use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
-use crate::{Db, Store, TxReport, Vocabulary};
+use crate::{Db, QueryResult, Store, TxReport, Vocabulary};
 
 /// The vocabulary `:factlite/rules` (version 1) that holds installed rules:
 /// `:factlite.rule/name` and `:factlite.rule/source`.
@@ -154,18 +154,16 @@ impl Db {
         .map_err(|e| Error::Parse(e.to_string()))?;
         // The state at the basis, whatever view of time this snapshot takes.
         let at_basis = self.as_of(self.basis_tx());
-        let Value::Set(rows) = at_basis.query(&query, &[])? else {
+        let QueryResult::Relation(rows) = at_basis.query(&query, &[])? else {
             return Ok(IndexMap::new());
         };
         let mut installed = IndexMap::new();
-        for row in rows {
-            if let Value::Vector(cells) = row {
-                if let [Value::String(name), Value::String(text)] = cells.as_slice() {
-                    let form = factlite_edn::parse(text).map_err(|e| {
-                        Error::Parse(format!("installed rule {name} does not read back: {e}"))
-                    })?;
-                    installed.insert(name.clone(), parse_rule_set(&form)?);
-                }
+        for row in rows.rows() {
+            if let [Value::String(name), Value::String(text)] = row {
+                let form = factlite_edn::parse(text).map_err(|e| {
+                    Error::Parse(format!("installed rule {name} does not read back: {e}"))
+                })?;
+                installed.insert(name.clone(), parse_rule_set(&form)?);
             }
         }
         installed.sort_keys();

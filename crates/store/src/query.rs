@@ -6,18 +6,19 @@
 use std::collections::HashMap;
 
 use factlite_core::{Entid, TypedValue};
-use factlite_edn::{Keyword, Symbol, Value};
+use factlite_edn::Value;
 use factlite_planner::Signature;
 use factlite_planner::{
     aggregate, AggregateInput, Cell, NamedSource, Output, Plan, Shape, SqlLiteral, Statistics,
 };
-use factlite_query::{Query, ReturnMapKind};
+use factlite_query::Query;
 use indexmap::IndexMap;
 use rusqlite::types::Value as SqlValue;
 
 use crate::db::Db;
 use crate::encode::from_sql;
 use crate::error::{Error, Result};
+use crate::result::{relation_tuple, QueryResult, Relation};
 
 /// Per-attribute datom counts, read from `attribute_stats`.
 struct Counts {
@@ -73,6 +74,9 @@ pub struct ResultRows<'s> {
     db: &'s Db,
     plan: &'s Plan,
     rows: RowSource<'s>,
+    /// Whether each find element is one cell, in order (most find specs):
+    /// the decoded cells are then the row.
+    cells_in_order: bool,
 }
 
 enum RowSource<'s> {
@@ -86,20 +90,61 @@ enum RowSource<'s> {
 
 impl ResultRows<'_> {
     fn next_row(&mut self) -> Result<Option<Vec<Value>>> {
+        let mut row = Vec::with_capacity(self.plan.outputs.len());
+        Ok(self.read_next(&mut row)?.then_some(row))
+    }
+
+    /// Appends the next row's find-element values to `out`; `false` when
+    /// there are no more rows.
+    fn read_next(&mut self, out: &mut Vec<Value>) -> Result<bool> {
         match &mut self.rows {
             RowSource::Sql(rows) => {
-                let row = match rows.next()? {
-                    Some(row) => self.db.read_row(self.plan, row)?,
-                    None => return Ok(None),
+                let Some(row) = rows.next()? else {
+                    return Ok(false);
                 };
+                if self.cells_in_order {
+                    self.db.read_cells(self.plan, row, out)?;
+                } else {
+                    let mut cells = Vec::with_capacity(self.plan.cells.len());
+                    self.db.read_cells(self.plan, row, &mut cells)?;
+                    for output in &self.plan.outputs {
+                        out.push(self.db.output(output, &cells)?);
+                    }
+                }
                 if matches!(self.plan.shape, Shape::Scalar | Shape::Tuple) {
                     self.rows = RowSource::Finished;
                 }
-                Ok(Some(row))
+                Ok(true)
             }
-            RowSource::Ready(rows) => Ok(rows.next()),
-            RowSource::Finished => Ok(None),
+            RowSource::Ready(rows) => Ok(rows.next().map(|row| out.extend(row)).is_some()),
+            RowSource::Finished => Ok(false),
         }
+    }
+
+    /// Reads the remaining rows into the result the find spec asks for (see
+    /// [`QueryResult`]): each row's values go straight into one vector.
+    pub fn collect_result(&mut self) -> Result<QueryResult> {
+        let plan = self.plan;
+        Ok(match plan.shape {
+            Shape::Relation => {
+                let mut relation =
+                    Relation::new(plan.outputs.len(), plan.return_maps.clone(), plan.ordered);
+                while self.read_next(relation.cells_mut())? {}
+                QueryResult::Relation(relation)
+            }
+            Shape::Collection => {
+                let mut values = Vec::new();
+                while self.read_next(&mut values)? {}
+                QueryResult::Collection {
+                    values,
+                    ordered: plan.ordered,
+                }
+            }
+            Shape::Scalar => {
+                QueryResult::Scalar(self.next_row()?.and_then(|row| row.into_iter().next()))
+            }
+            Shape::Tuple => QueryResult::Tuple(self.next_row()?),
+        })
     }
 }
 
@@ -178,7 +223,7 @@ impl Db {
     }
 
     /// Runs a query and shapes its result by the find spec.
-    pub fn query(&self, query: &Query, inputs: &[Value]) -> Result<Value> {
+    pub fn query(&self, query: &Query, inputs: &[Value]) -> Result<QueryResult> {
         let plan = self.plan(query, inputs)?;
         self.run_plan(&plan, inputs)
     }
@@ -217,13 +262,8 @@ impl Db {
     /// for a scalar, a vector or `nil` for a tuple. A plan of [`Db::plan`]
     /// holds its inputs' values already; one of [`Db::compile`] reads them
     /// from `inputs`, which must have its signature.
-    pub fn run_plan(&self, plan: &Plan, inputs: &[Value]) -> Result<Value> {
-        self.with_rows(plan, inputs, |rows| {
-            let mut error = None;
-            let items = rows.map_while(|item| item.map_err(|e| error = Some(e)).ok());
-            let value = collect_items(plan, items);
-            error.map_or(Ok(value), Err)
-        })?
+    pub fn run_plan(&self, plan: &Plan, inputs: &[Value]) -> Result<QueryResult> {
+        self.with_rows(plan, inputs, |rows| rows.collect_result())?
     }
 
     /// Runs a plan with its inputs (as [`Db::run_plan`] does) and hands
@@ -260,38 +300,26 @@ impl Db {
         } else {
             RowSource::Sql(rows)
         };
+        let cells_in_order = plan.outputs.len() == plan.cells.len()
+            && plan.outputs.iter().enumerate().all(|(i, output)| {
+                matches!(output, Output::Value(n) | Output::SqlAggregate(n) if *n == i)
+            });
         let mut result_rows = ResultRows {
             db: self,
             plan,
             rows: source,
+            cells_in_order,
         };
         let value = read(&mut result_rows);
         Ok(value)
-    }
-
-    /// One SQL row as the values of the find elements.
-    fn read_row(&self, plan: &Plan, row: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
-        let cells = self.read_cells(plan, row)?;
-        // Most find specs read each cell once, in order: the cells are the
-        // row.
-        let in_order = plan.outputs.len() == cells.len()
-            && plan.outputs.iter().enumerate().all(|(i, output)| {
-                matches!(output, Output::Value(n) | Output::SqlAggregate(n) if *n == i)
-            });
-        if in_order {
-            return Ok(cells);
-        }
-        plan.outputs
-            .iter()
-            .map(|o| self.output(o, &cells))
-            .collect()
     }
 
     /// One SQL row for aggregation in Rust: a pull stays its entity id, so
     /// rows group by the entity rather than by what a pull shows of it (two
     /// entities may pull alike); the caller pulls once per group.
     fn read_row_to_group(&self, plan: &Plan, row: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
-        let cells = self.read_cells(plan, row)?;
+        let mut cells = Vec::with_capacity(plan.cells.len());
+        self.read_cells(plan, row, &mut cells)?;
         plan.outputs
             .iter()
             .map(|output| match output {
@@ -301,9 +329,13 @@ impl Db {
             .collect()
     }
 
-    /// The decoded cells of one SQL row.
-    fn read_cells(&self, plan: &Plan, row: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
-        let mut cells = Vec::with_capacity(plan.cells.len());
+    /// Appends the decoded cells of one SQL row to `cells`.
+    fn read_cells(
+        &self,
+        plan: &Plan,
+        row: &rusqlite::Row<'_>,
+        cells: &mut Vec<Value>,
+    ) -> Result<()> {
         let mut column = 0;
         for cell in &plan.cells {
             let value = match cell {
@@ -324,7 +356,7 @@ impl Db {
             };
             cells.push(value);
         }
-        Ok(cells)
+        Ok(())
     }
 
     fn output(&self, output: &Output, cells: &[Value]) -> Result<Value> {
@@ -431,39 +463,32 @@ fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>>
 }
 
 /// Rows of find-element values (pulls done, ordered and paged already)
-/// shaped as `plan`'s result, as [`Db::run_plan`] shapes them.
-pub fn shape_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Value {
-    collect_items(plan, rows.into_iter().map(|row| item(plan, row)))
-}
-
-/// The result holding `items`: a set (or, ordered, a vector) for a relation
-/// or collection, the first item or `nil` for a scalar or a tuple.
-fn collect_items(plan: &Plan, mut items: impl Iterator<Item = Value>) -> Value {
+/// as `plan`'s result, as [`Db::run_plan`] returns it.
+pub fn shape_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> QueryResult {
+    let mut rows = rows.into_iter();
     match plan.shape {
-        Shape::Relation | Shape::Collection if plan.ordered => Value::Vector(items.collect()),
-        Shape::Relation | Shape::Collection => Value::Set(items.collect()),
-        Shape::Scalar | Shape::Tuple => items.next().unwrap_or(Value::Nil),
+        Shape::Relation => {
+            let mut relation =
+                Relation::new(plan.outputs.len(), plan.return_maps.clone(), plan.ordered);
+            relation.cells_mut().extend(rows.flatten());
+            QueryResult::Relation(relation)
+        }
+        Shape::Collection => QueryResult::Collection {
+            values: rows.filter_map(|row| row.into_iter().next()).collect(),
+            ordered: plan.ordered,
+        },
+        Shape::Scalar => QueryResult::Scalar(rows.next().and_then(|row| row.into_iter().next())),
+        Shape::Tuple => QueryResult::Tuple(rows.next()),
     }
 }
 
-/// One item of the result, from the values of the find elements.
+/// One item of a streamed result, from the values of the find elements: a
+/// tuple (vector or map) of a relation, the value of a collection or a
+/// scalar, the vector of a tuple.
 fn item(plan: &Plan, row: Vec<Value>) -> Value {
-    match (&plan.shape, &plan.return_maps) {
-        (Shape::Relation, Some(maps)) => Value::Map(
-            maps.names
-                .iter()
-                .zip(row)
-                .map(|(name, value)| {
-                    let key = match maps.kind {
-                        ReturnMapKind::Keys => Value::Keyword(Keyword::from_str_lossy(name)),
-                        ReturnMapKind::Strs => Value::String(name.clone()),
-                        ReturnMapKind::Syms => Value::Symbol(Symbol::from_str_lossy(name)),
-                    };
-                    (key, value)
-                })
-                .collect(),
-        ),
-        (Shape::Relation | Shape::Tuple, _) => Value::Vector(row),
-        (Shape::Collection | Shape::Scalar, _) => row.into_iter().next().unwrap_or(Value::Nil),
+    match plan.shape {
+        Shape::Relation => relation_tuple(plan.return_maps.as_ref(), row),
+        Shape::Tuple => Value::Vector(row),
+        Shape::Collection | Shape::Scalar => row.into_iter().next().unwrap_or(Value::Nil),
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use factlite_edn::Value;
 use factlite_query::Input;
-use factlite_store::Store;
+use factlite_store::{QueryResult, Store};
 
 use crate::error::Result;
 use crate::Views;
@@ -104,7 +104,7 @@ impl Views {
         store: &Store,
         query: &Value,
         inputs: &[Value],
-    ) -> Result<Option<Value>> {
+    ) -> Result<Option<QueryResult>> {
         if !self.answers_queries() {
             return Ok(None);
         }

@@ -44,7 +44,7 @@ use factlite_planner::Plan;
 
 use definition::Definition;
 use factlite_query::TxForm;
-use factlite_store::{Db, Store, TxReport, Vocabulary, VocabularyOutcome, WriteHook};
+use factlite_store::{Db, QueryResult, Store, TxReport, Vocabulary, VocabularyOutcome, WriteHook};
 use indexmap::IndexMap;
 
 pub use auto::AutoPolicy;
@@ -441,7 +441,7 @@ impl Views {
 
     /// Reads a view, shaped as the query would shape its result (find
     /// spec, `:keys`, `:order-by`, `:limit`, pulls).
-    pub fn read(&mut self, store: &Store, name: &str) -> Result<Value> {
+    pub fn read(&mut self, store: &Store, name: &str) -> Result<QueryResult> {
         self.refresh(store)?;
         self.uses += 1;
         let uses = self.uses;
@@ -452,15 +452,15 @@ impl Views {
         view.stats.hits += 1;
         view.stats.last_used = uses;
         let db = store.db()?;
-        if view.read_plan.is_none() {
-            let definition = &view.definition;
-            view.read_plan = Some(db.plan(&definition.query, &definition.inputs)?);
-        }
+        let plan = match &mut view.read_plan {
+            Some(plan) => plan,
+            unplanned => {
+                let definition = &view.definition;
+                unplanned.insert(db.plan(&definition.query, &definition.inputs)?)
+            }
+        };
         let rows = view.table.rows(store.connection())?;
-        match &view.read_plan {
-            Some(plan) => shape(&db, &view.definition, plan, rows),
-            None => Ok(Value::Nil),
-        }
+        shape(&db, &view.definition, plan, rows)
     }
 
     /// Every view, with its counters.
@@ -688,7 +688,7 @@ fn shape(
     definition: &Definition,
     plan: &Plan,
     mut rows: Vec<Vec<Value>>,
-) -> Result<Value> {
+) -> Result<QueryResult> {
     for row in rows.iter_mut() {
         for (value, pull) in row.iter_mut().zip(&definition.pulls) {
             if let Some(pattern) = pull {

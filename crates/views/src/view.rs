@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use factlite_core::Entid;
 use factlite_edn::{Keyword, Value};
 use factlite_planner::{NamedSource, Plan};
-use factlite_store::Db;
+use factlite_store::{Db, QueryResult};
 use rusqlite::Connection;
 
 use crate::counting::{Counting, Element};
@@ -678,15 +678,9 @@ fn keywords(value: &Value, out: &mut HashSet<Keyword>) {
 }
 
 /// The rows of a relation result.
-pub fn rows_of(result: Value) -> Vec<Vec<Value>> {
+pub fn rows_of(result: QueryResult) -> Vec<Vec<Value>> {
     match result {
-        Value::Set(items) => items
-            .into_iter()
-            .filter_map(|row| match row {
-                Value::Vector(values) => Some(values),
-                _ => None,
-            })
-            .collect(),
+        QueryResult::Relation(relation) => relation.into_rows().collect(),
         _ => Vec::new(),
     }
 }

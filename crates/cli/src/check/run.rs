@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use factlite::{Db, Entid, ErrorCategory, Store, Value};
+use factlite::{Db, Entid, ErrorCategory, QueryResult, Store, Value};
 
 use super::compare::compare;
 use super::scenario::{read_note, read_step, Action, Expectation, Scenario, TimeTravel};
@@ -209,7 +209,7 @@ impl ScenarioRun<'_> {
             Ok(Err(actual)) => return Vec::from_iter(self.judge(expect, actual)),
             Err(problem) => return vec![problem],
         };
-        let actual = Actual::from_read(db.q(&query, &args));
+        let actual = Actual::from_read(db.q(&query, &args).map(QueryResult::into_edn));
         let mut problems = Vec::from_iter(self.judge(expect, actual));
         let registrable = self.options.views
             && time.is_current()
@@ -310,7 +310,10 @@ impl ScenarioRun<'_> {
         let mut problems = Vec::new();
         for view in &self.live_views {
             let fresh = match self.store.db() {
-                Ok(db) => Actual::from_read(db.q_from_scratch(&view.query, &view.args)),
+                Ok(db) => Actual::from_read(
+                    db.q_from_scratch(&view.query, &view.args)
+                        .map(QueryResult::into_edn),
+                ),
                 Err(error) => Actual::from_error(&error),
             };
             let kept = match views::read(&self.store, &view.name) {

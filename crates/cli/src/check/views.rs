@@ -2,7 +2,7 @@
 //! `:materialize`, `:view` and `:drop-view`, and the `--views` checks, go
 //! through these calls to the façade.
 
-use factlite::{Store, Value};
+use factlite::{QueryResult, Store, Value};
 
 /// Registers `query` with `inputs` as the materialized view `name`.
 pub fn materialize(
@@ -16,7 +16,7 @@ pub fn materialize(
 
 /// Reads the materialized view `name`, shaped as `Db::q` shapes results.
 pub fn read(store: &Store, name: &str) -> factlite::Result<Value> {
-    store.view(name)
+    store.view(name).map(QueryResult::into_edn)
 }
 
 /// Removes the materialized view `name`.
