@@ -1,7 +1,7 @@
 //! A tour of the factlite API, end to end: open a store, declare a schema,
-//! transact, query with inputs, prepare a query and run it many times, read
-//! a large result as a stream, pull, and look back in time (as-of and
-//! history).
+//! transact, query with inputs and read the result's rows, prepare a query
+//! and run it many times, read a large result as a stream, pull, and look
+//! back in time (as-of and history).
 //!
 //! Run it with `cargo run -p factlite --example tour` (an in-memory store),
 //! or `cargo run -p factlite --example tour -- people.db` to keep the data
@@ -10,7 +10,7 @@
 use std::error::Error;
 use std::io::Write;
 
-use factlite::{edn, Store, Value};
+use factlite::{edn, QueryResult, Store, Value};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let store = match std::env::args().nth(1) {
@@ -53,6 +53,14 @@ pub fn run(store: &Store, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
         &[Value::Integer(30)],
     )?;
     writeln!(out, "older than 30: {older}")?;
+    // The result prints as EDN, and holds its rows as Rust values.
+    if let QueryResult::Relation(rows) = &older {
+        for row in rows.rows() {
+            if let [Value::String(name), Value::Integer(age)] = row {
+                writeln!(out, "  {name} is {age}")?;
+            }
+        }
+    }
 
     // A prepared query: parsed once, compiled on its first run, and the
     // compiled plan reused for every other name.

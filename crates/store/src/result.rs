@@ -18,6 +18,7 @@ use std::fmt;
 
 use factlite_edn::{Keyword, Symbol, Value};
 use factlite_query::{ReturnMapKind, ReturnMaps};
+use indexmap::IndexSet;
 
 /// A query's result: rows of a relation, items of a collection, one scalar
 /// or one tuple.
@@ -119,13 +120,18 @@ impl Relation {
     pub fn into_edn(mut self) -> Value {
         let maps = self.maps.take();
         let ordered = self.ordered;
+        let len = self.len();
         let tuples = self
             .into_rows()
             .map(|row| relation_tuple(maps.as_ref(), row));
         if ordered {
-            Value::Vector(tuples.collect())
+            let mut vector = Vec::with_capacity(len);
+            vector.extend(tuples);
+            Value::Vector(vector)
         } else {
-            Value::Set(tuples.collect())
+            let mut set = IndexSet::with_capacity(len);
+            set.extend(tuples);
+            Value::Set(set)
         }
     }
 }
