@@ -16,7 +16,7 @@
 
 use std::rc::Rc;
 
-use factlite_core::{Datom, Entid, Partition, Schema, TypedValue};
+use factlite_core::{Datom, Entid, Schema, TypedValue};
 use factlite_edn::Keyword;
 use factlite_planner::Source;
 use rusqlite::types::Value as SqlValue;
@@ -128,20 +128,17 @@ impl Db {
     }
 
     /// Whether transactions after the basis exist, so the current-state
-    /// tables hold more than this snapshot sees. Read from the database
-    /// itself, so inside a read transaction ([`Db::read`]) the answer and
-    /// the rows read afterwards come from one SQLite snapshot. A `Db` a
-    /// write hook gets reads the state being written, never as of before it.
+    /// tables hold more than this snapshot sees. The store's newest
+    /// transaction is read again whenever `PRAGMA data_version` says another
+    /// connection committed; the pragma reads the database, so inside a read
+    /// transaction ([`Db::read`]) the answer and the rows read afterwards
+    /// come from one SQLite snapshot. A `Db` a write hook gets reads the
+    /// state being written, never as of before it.
     fn is_stale(&self) -> Result<bool> {
         if self.schema.is_some() {
             return Ok(false);
         }
-        let next_tx: Entid = self
-            .store
-            .connection()
-            .prepare_cached("SELECT next_id FROM partitions WHERE part = ?1")?
-            .query_row([Partition::Tx as i64], |row| row.get(0))?;
-        Ok(self.basis < next_tx - 1)
+        Ok(self.basis < self.store.latest_tx()?)
     }
 
     /// Runs `reads` of this snapshot inside one SQLite read transaction

@@ -101,6 +101,8 @@ struct Inner {
     /// SQLite's `data_version` when the cached state was read: a change
     /// means another connection wrote.
     data_version: Cell<i64>,
+    /// The number of current datoms, once counted in this state.
+    datom_count: Cell<Option<i64>>,
     listeners: RefCell<Vec<(u64, Listener)>>,
     next_listener: Cell<u64>,
 }
@@ -130,6 +132,7 @@ impl Store {
                 schema: RefCell::new(Rc::new(Schema::new())),
                 latest_tx: Cell::new(0),
                 data_version: Cell::new(-1),
+                datom_count: Cell::new(None),
                 listeners: RefCell::new(Vec::new()),
                 next_listener: Cell::new(0),
             }),
@@ -154,6 +157,22 @@ impl Store {
     pub fn latest_tx(&self) -> Result<Entid> {
         self.refresh()?;
         Ok(self.inner.latest_tx.get())
+    }
+
+    /// The number of current datoms (the sum of `attribute_stats`), counted
+    /// once per state of the store.
+    pub fn datom_count(&self) -> Result<i64> {
+        self.refresh()?;
+        if let Some(count) = self.inner.datom_count.get() {
+            return Ok(count);
+        }
+        let count = self
+            .inner
+            .conn
+            .prepare_cached("SELECT total(datoms) FROM attribute_stats")?
+            .query_row([], |row| row.get::<_, f64>(0))? as i64;
+        self.inner.datom_count.set(Some(count));
+        Ok(count)
     }
 
     /// A snapshot of the current state.
@@ -181,6 +200,7 @@ impl Store {
 
     fn reload_state(&self) -> Result<()> {
         let conn = &self.inner.conn;
+        self.inner.datom_count.set(None);
         *self.inner.schema.borrow_mut() = Rc::new(schema_io::load(conn)?);
         let next_tx: Entid = conn.query_row(
             "SELECT next_id FROM partitions WHERE part = ?1",
@@ -255,6 +275,7 @@ impl Store {
 
     fn after_commit(&self, report: &TxReport) -> Result<()> {
         self.inner.latest_tx.set(report.tx);
+        self.inner.datom_count.set(None);
         let version = data_version(&self.inner.conn)?;
         self.inner.data_version.set(version);
         let mut listeners = self.inner.listeners.borrow_mut();

@@ -174,9 +174,7 @@ impl Db {
     /// The number of current datoms, as the planner's statistics count them
     /// (a cached plan is compiled again when it has changed much).
     pub fn datom_count(&self) -> Result<i64> {
-        let conn = self.store().connection();
-        let mut statement = conn.prepare_cached("SELECT total(datoms) FROM attribute_stats")?;
-        Ok(statement.query_row([], |row| row.get::<_, f64>(0))? as i64)
+        self.store().datom_count()
     }
 
     /// Plans a query against this snapshot for these inputs: the plan
