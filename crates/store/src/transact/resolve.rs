@@ -5,7 +5,7 @@
 //! 1. **declare**: maps that define new attributes (`:db/ident` with
 //!    `:db/valueType`) get schema ids and join a provisional schema, so the
 //!    same transaction may use them;
-//! 2. **expand**: every form becomes [`Op`]s on entity terms (ids or
+//! 2. **expand**: every form becomes `Op`s on entity terms (ids or
 //!    tempids) with typed values; lookup refs and idents resolve here;
 //! 3. **upsert**: tempids asserting a held `:db.unique/identity` value take
 //!    the holder's id (to a fixpoint, since upserts can unlock others);
