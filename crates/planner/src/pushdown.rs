@@ -18,6 +18,13 @@
 //!   goals `g` the recursion asks about (the bound arguments of each call it
 //!   makes), and the answers `ansN(s0, st0, ..., v_i, t_i, ...)` are the
 //!   bodies that do not recurse, run on those goals and kept with their seed.
+//!   When the goals are the answers — a single rule whose recursive bodies,
+//!   without their call, are its other bodies, as in a transitive closure —
+//!   one recursive CTE `ansN` is enough: those bodies run on the seed, then
+//!   on each answer.
+//!
+//! A seed of one row of constants and parameters is the call's own
+//! arguments: the answers then leave its columns out.
 //!
 //! Either way SQLite explores only what is reachable from the seeds. A call
 //! that fits neither, or whose seed would depend on an enclosing scope (inside
@@ -32,8 +39,8 @@ use factlite_query::{Clause, Rule, Term, Variable};
 use crate::compile::{clause_vars, literal, Frame, Shared, Ty, Var};
 use crate::error::{Error, Result};
 use crate::rules::{
-    agreed_types, count_calls, head_columns, head_types, heads, split_delta, without_affinity,
-    RecursiveRelation,
+    agreed_types, count_calls, head_columns, head_types, heads, settle_types, split_delta,
+    without_affinity, BodySelect, ColumnTypes, RecursiveRelation, RuleSet,
 };
 
 /// The rows a specialised relation starts from: a CTE with one value and one
@@ -44,6 +51,10 @@ pub struct Seed {
     positions: Vec<usize>,
     /// The type of each column, when it is known statically.
     types: Vec<Option<ValueType>>,
+    /// Whether the seed is one row of parameters and constants (no clause
+    /// computes it): its values are then the call's own arguments, so a
+    /// relation specialised to it need not carry them along.
+    single_row: bool,
 }
 
 impl Seed {
@@ -54,14 +65,27 @@ impl Seed {
     }
 
     /// Joins the seed's rows into a rule body's scope, binding the head
-    /// variables at the seeded positions.
-    pub fn join(&self, frame: &mut Frame<'_, '_>, heads: &[&Variable]) {
+    /// variables at the seeded positions. Returns the FROM item's alias.
+    pub fn join(&self, frame: &mut Frame<'_, '_>, heads: &[&Variable]) -> String {
         let alias = frame.shared.alias("s");
         frame.from.push(format!("{} AS {alias}", self.table));
         for (j, &position) in self.positions.iter().enumerate() {
             let var = self.typed(j, format!("{alias}.v{j}"), format!("{alias}.t{j}"));
             frame.bind(&heads[position].0, var);
         }
+        alias
+    }
+
+    /// The seed's columns `{value}{j}, {tag}{j}` of the FROM item `alias`,
+    /// to select into a relation that carries the seed along (none when it
+    /// does not).
+    fn carried(&self, carry: bool, alias: &str, (value, tag): (&str, &str)) -> Vec<String> {
+        if !carry {
+            return Vec::new();
+        }
+        (0..self.positions.len())
+            .map(|j| format!("{alias}.{value}{j}, {alias}.{tag}{j}"))
+            .collect()
     }
 }
 
@@ -265,6 +289,7 @@ fn make_seed(frame: &Frame<'_, '_>, args: &[Term], positions: Vec<usize>) -> Opt
         table,
         positions,
         types,
+        single_row: !from_clauses,
     })
 }
 
@@ -402,7 +427,9 @@ fn carry_call(
 }
 
 /// A call specialised by walking from the seeds to the goals the recursion
-/// asks about, then answering the goals with the bodies that do not recurse.
+/// asks about and answering them with the bodies that do not recurse: in
+/// one recursive CTE when the goals are the answers (see `closure_shape`),
+/// else goals first, then answers.
 fn tail_call(
     frame: &mut Frame<'_, '_>,
     relation: &RecursiveRelation,
@@ -411,17 +438,262 @@ fn tail_call(
     seed: &Seed,
 ) -> Result<()> {
     let shared = frame.shared;
+    let free: Vec<usize> = (0..args.len())
+        .filter(|i| !seed.positions.contains(i))
+        .collect();
+    // A single-row seed's values are the call's own arguments: the answers
+    // carry them only when there is nothing else to an answer.
+    let carry = !seed.single_row || free.is_empty();
+    let answers = if closure_shape(&shared.rules, relation, &seed.positions, &free) {
+        closure_answers(shared, relation, seed, &free, carry)?
+    } else {
+        walked_answers(shared, relation, name, seed, &free, carry)?
+    };
+    let alias = shared.alias("r");
+    frame.from.push(format!("{} AS {alias}", answers.table));
+    let args: Vec<Term> = args
+        .iter()
+        .enumerate()
+        .map(|(i, arg)| {
+            if seed.positions.contains(&i) && !carry {
+                Term::Blank
+            } else {
+                arg.clone()
+            }
+        })
+        .collect();
+    bind_arguments(frame, &args, |i| {
+        match seed.positions.iter().position(|&p| p == i) {
+            Some(j) => seed.typed(j, format!("{alias}.s{j}"), format!("{alias}.st{j}")),
+            None => {
+                let k = free.iter().position(|&f| f == i).unwrap_or(0);
+                column(
+                    format!("{alias}.v{i}"),
+                    format!("{alias}.t{i}"),
+                    answers.types.get(k).copied().flatten(),
+                )
+            }
+        }
+    })
+}
+
+/// The answers of a specialised right-linear call: a CTE of the seed's
+/// values (`s0, st0, ...`, when carried) and the answers' values at the
+/// free positions (`v_i, t_i`), and the types of the latter.
+struct Answers {
+    table: String,
+    types: ColumnTypes,
+}
+
+/// The columns of an answers CTE.
+fn answer_columns(seed: &Seed, free: &[usize], carry: bool) -> String {
+    let mut columns = seed_columns(seed, carry);
+    columns.extend(free.iter().map(|i| format!("v{i}, t{i}")));
+    columns.join(", ")
+}
+
+/// The seed's columns in a CTE that carries it along (none when it does
+/// not).
+fn seed_columns(seed: &Seed, carry: bool) -> Vec<String> {
+    let carried = if carry { seed.positions.len() } else { 0 };
+    (0..carried).map(|j| format!("s{j}, st{j}")).collect()
+}
+
+/// A body compiled in `frame` as a row of answers: the `lead` columns (the
+/// seed's values), then the head's values at the free positions.
+fn answer_select(
+    frame: &Frame<'_, '_>,
+    rule: &Rule,
+    lead: Vec<String>,
+    free: &[usize],
+) -> Result<BodySelect> {
+    let head = heads(rule);
+    let free_heads: Vec<&Variable> = free.iter().map(|&i| head[i]).collect();
+    let mut columns = lead;
+    columns.extend(head_columns(frame, rule, &free_heads)?);
+    Ok(BodySelect {
+        sql: format!(
+            "SELECT {}{}{}",
+            columns.join(", "),
+            frame.sql_from(),
+            frame.sql_where()
+        ),
+        types: head_types(frame, &free_heads),
+    })
+}
+
+/// Whether the goals a right-linear component asks about are its answers:
+/// a single rule whose recursive bodies, without their call, are the bodies
+/// that do not recurse (the same clauses up to the names of variables),
+/// the call's bound arguments taking the place of the free head variables
+/// (the `j`-th bound position's argument that of the `j`-th free position's
+/// head). `(reach ?a ?b) :- [?a :edge ?b]` and `(reach ?a ?b) :- [?a :edge
+/// ?m] (reach ?m ?b)` are: the goals from `s` are `s` and the answers, so
+/// the answers are the exit bodies run on the seed and again on every
+/// answer — one recursive CTE.
+fn closure_shape(
+    rules: &RuleSet,
+    relation: &RecursiveRelation,
+    positions: &[usize],
+    free: &[usize],
+) -> bool {
+    if relation.names.len() != 1 || positions.len() != free.len() {
+        return false;
+    }
+    let mut exits = Vec::new();
+    let mut steps = Vec::new();
+    for (_, rule) in relation.definitions(rules) {
+        let head = heads(rule);
+        if (0..head.len()).any(|i| head[..i].contains(&head[i])) {
+            return false;
+        }
+        let mut names: Vec<(String, String)> = positions
+            .iter()
+            .enumerate()
+            .map(|(j, &p)| (head[p].0.clone(), format!("?b{j}")))
+            .collect();
+        if count_calls(&rule.body, &relation.names) == 0 {
+            names.extend(
+                free.iter()
+                    .enumerate()
+                    .map(|(j, &f)| (head[f].0.clone(), format!("?n{j}"))),
+            );
+            exits.push(canonical(&rule.body, names));
+            continue;
+        }
+        let Some((_, call)) = own_call(rule, &relation.names) else {
+            return false;
+        };
+        for (j, &p) in positions.iter().enumerate() {
+            let Term::Variable(next) = &call[p] else {
+                return false;
+            };
+            if head.contains(&next) || names.iter().any(|(name, _)| *name == next.0) {
+                return false;
+            }
+            names.push((next.0.clone(), format!("?n{j}")));
+        }
+        let rest: Vec<Clause> = rule
+            .body
+            .iter()
+            .filter(
+                |c| !matches!(c, Clause::RuleCall { name, .. } if relation.names.contains(name)),
+            )
+            .cloned()
+            .collect();
+        steps.push(canonical(&rest, names));
+    }
+    !exits.is_empty()
+        && steps.iter().all(|step| exits.contains(step))
+        && exits.iter().all(|exit| steps.contains(exit))
+}
+
+/// `clauses` with their variables renamed: those of `names` as given, the
+/// others `?l0`, `?l1`, ... in the order first mentioned (`_` stays, each
+/// one its own variable), so that two bodies differing only in the names
+/// of their variables become equal.
+fn canonical(clauses: &[Clause], mut names: Vec<(String, String)>) -> Vec<Clause> {
+    let mut vars = Vec::new();
+    clauses.iter().for_each(|c| c.variables(true, &mut vars));
+    for var in vars {
+        if var.0 != "_" && !names.iter().any(|(name, _)| *name == var.0) {
+            let local = format!("?l{}", names.len());
+            names.push((var.0, local));
+        }
+    }
+    let rename = |var: &str| {
+        names
+            .iter()
+            .find(|(name, _)| name == var)
+            .map_or_else(|| var.to_string(), |(_, to)| to.clone())
+    };
+    clauses
+        .iter()
+        .map(|c| c.rename_variables(&rename))
+        .collect()
+}
+
+/// The answers of a call of a component of `closure_shape`, in one
+/// recursive CTE: the bodies that do not recurse run on the seed's rows,
+/// then on each answer (its values at the free positions bound to the
+/// heads at the bound positions).
+fn closure_answers(
+    shared: &Shared<'_>,
+    relation: &RecursiveRelation,
+    seed: &Seed,
+    free: &[usize],
+    carry: bool,
+) -> Result<Answers> {
+    let table = shared.alias("ans");
+    let exits: Vec<&Rule> = relation
+        .definitions(&shared.rules)
+        .into_iter()
+        .filter(|(_, rule)| count_calls(&rule.body, &relation.names) == 0)
+        .map(|(_, rule)| rule)
+        .collect();
+    let base = exits
+        .iter()
+        .map(|rule| {
+            let mut frame = Frame::new(shared);
+            let alias = seed.join(&mut frame, &heads(rule));
+            frame.compile_clauses(rule.body.clone())?;
+            answer_select(&frame, rule, seed.carried(carry, &alias, ("v", "t")), free)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (steps, types) = settle_types(&base, free.len(), |types| {
+        shared
+            .rules
+            .defining(relation.component, (&table, None), types, || {
+                exits
+                    .iter()
+                    .map(|rule| {
+                        let mut frame = Frame::new(shared);
+                        let alias = shared.alias("a");
+                        frame.from.push(format!("{table} AS {alias}"));
+                        let head = heads(rule);
+                        for (j, (&p, &f)) in seed.positions.iter().zip(free).enumerate() {
+                            let var =
+                                column(format!("{alias}.v{f}"), format!("{alias}.t{f}"), types[j]);
+                            frame.bind(&head[p].0, var);
+                        }
+                        frame.compile_clauses(rule.body.clone())?;
+                        let lead = seed.carried(carry, &alias, ("s", "st"));
+                        answer_select(&frame, rule, lead, free)
+                    })
+                    .collect()
+            })
+    })?;
+    let parts: Vec<String> = base.into_iter().chain(steps).map(|b| b.sql).collect();
+    *shared.recursive.borrow_mut() = true;
+    shared.ctes.borrow_mut().push(format!(
+        "{table}({}) AS ({})",
+        answer_columns(seed, free, carry),
+        parts.join(" UNION ")
+    ));
+    Ok(Answers { table, types })
+}
+
+/// The answers of a right-linear call in two passes: a recursive CTE
+/// `goalN(rid, s0, st0, ..., g0, gt0, ...)` walks from each seed `s` to the
+/// goals `g` the recursion asks about (the bound arguments of each call it
+/// makes), then the bodies that do not recurse answer each goal.
+fn walked_answers(
+    shared: &Shared<'_>,
+    relation: &RecursiveRelation,
+    name: &str,
+    seed: &Seed,
+    free: &[usize],
+    carry: bool,
+) -> Result<Answers> {
     let bound = seed.positions.len();
     let goal = shared.alias("goal");
     let seed_alias = shared.alias("s");
-    let seed_columns: Vec<String> = (0..bound)
-        .map(|j| format!("{seed_alias}.v{j}, {seed_alias}.t{j}"))
-        .collect();
+    let mut first = vec![relation.rule_id(name).to_string()];
+    first.extend(seed.carried(carry, &seed_alias, ("v", "t")));
+    first.extend((0..bound).map(|j| format!("{seed_alias}.v{j}, {seed_alias}.t{j}")));
     let mut parts = vec![format!(
-        "SELECT {}, {}, {} FROM {} AS {seed_alias}",
-        relation.rule_id(name),
-        seed_columns.join(", "),
-        seed_columns.join(", "),
+        "SELECT {} FROM {} AS {seed_alias}",
+        first.join(", "),
         seed.table
     )];
     let definitions = relation.definitions(&shared.rules);
@@ -432,13 +704,14 @@ fn tail_call(
                 .iter()
                 .filter_map(|(rid, rule)| Some((*rid, *rule, own_call(rule, &relation.names)?)))
                 .map(|(rid, rule, (callee, call))| {
-                    goal_step(shared, relation, seed, &goal, (rid, rule), callee, call)
+                    let target = (rid, rule, carry);
+                    goal_step(shared, relation, seed, &goal, target, callee, call)
                 })
                 .collect::<Result<Vec<_>>>()
         })?;
     parts.extend(steps);
     let mut goal_columns = vec!["rid".to_string()];
-    goal_columns.extend((0..bound).map(|j| format!("s{j}, st{j}")));
+    goal_columns.extend(seed_columns(seed, carry));
     goal_columns.extend((0..bound).map(|j| format!("g{j}, gt{j}")));
     *shared.recursive.borrow_mut() = true;
     shared.ctes.borrow_mut().push(format!(
@@ -447,67 +720,44 @@ fn tail_call(
         parts.join(" UNION ")
     ));
 
-    let free: Vec<usize> = (0..args.len())
-        .filter(|i| !seed.positions.contains(i))
-        .collect();
     let mut answers = Vec::new();
-    let mut answer_types = Vec::new();
     for (rid, rule) in &definitions {
         if count_calls(&rule.body, &relation.names) > 0 {
             continue;
         }
-        let mut body = goal_scope(shared, seed, &goal, *rid, rule);
+        let mut body = goal_scope(shared, seed, &goal, (*rid, rule, carry));
         body.frame.compile_clauses(rule.body.clone())?;
-        let head = heads(rule);
-        let free_heads: Vec<&Variable> = free.iter().map(|&i| head[i]).collect();
-        let mut columns = body.seed_columns;
-        columns.extend(head_columns(&body.frame, rule, &free_heads)?);
-        answer_types.push(head_types(&body.frame, &free_heads));
-        answers.push(format!(
-            "SELECT {}{}{}",
-            columns.join(", "),
-            body.frame.sql_from(),
-            body.frame.sql_where()
-        ));
+        answers.push(answer_select(&body.frame, rule, body.seed_columns, free)?);
     }
-    let mut answer_columns: Vec<String> = (0..bound).map(|j| format!("s{j}, st{j}")).collect();
-    answer_columns.extend(free.iter().map(|i| format!("v{i}, t{i}")));
     if answers.is_empty() {
-        let nulls = vec!["NULL, NULL"; bound + free.len()];
-        answers.push(format!("SELECT {} WHERE 0", nulls.join(", ")));
+        let width = if carry { bound } else { 0 } + free.len();
+        answers.push(BodySelect {
+            sql: format!("SELECT {} WHERE 0", vec!["NULL, NULL"; width].join(", ")),
+            types: vec![None; free.len()],
+        });
     }
+    let types = agreed_types(
+        &answers.iter().map(|a| &a.types).collect::<Vec<_>>(),
+        free.len(),
+    );
+    let mut selects: Vec<String> = answers.into_iter().map(|a| a.sql).collect();
     // The answers are a set: UNION makes them one, a single body needs
     // DISTINCT (the same answer comes from many goals).
-    if let [single] = answers.as_mut_slice() {
+    if let [single] = selects.as_mut_slice() {
         *single = single.replacen("SELECT ", "SELECT DISTINCT ", 1);
     }
-    let answer = shared.alias("ans");
+    let table = shared.alias("ans");
     shared.ctes.borrow_mut().push(format!(
-        "{answer}({}) AS ({})",
-        answer_columns.join(", "),
-        answers.join(" UNION ")
+        "{table}({}) AS ({})",
+        answer_columns(seed, free, carry),
+        selects.join(" UNION ")
     ));
-    let free_types = agreed_types(&answer_types.iter().collect::<Vec<_>>(), free.len());
-    let alias = shared.alias("r");
-    frame.from.push(format!("{answer} AS {alias}"));
-    bind_arguments(frame, args, |i| {
-        match seed.positions.iter().position(|&p| p == i) {
-            Some(j) => seed.typed(j, format!("{alias}.s{j}"), format!("{alias}.st{j}")),
-            None => {
-                let k = free.iter().position(|&f| f == i).unwrap_or(0);
-                column(
-                    format!("{alias}.v{i}"),
-                    format!("{alias}.t{i}"),
-                    free_types.get(k).copied().flatten(),
-                )
-            }
-        }
-    })
+    Ok(Answers { table, types })
 }
 
 /// A rule body's scope reading one goal of rule `rid`: the goal table
 /// joined in, the head's bound variables bound to the goal's values, and the
-/// goal's seed columns to select.
+/// goal's seed columns to select (when carried).
 struct GoalScope<'s, 'a> {
     frame: Frame<'s, 'a>,
     seed_columns: Vec<String>,
@@ -517,8 +767,7 @@ fn goal_scope<'s, 'a>(
     shared: &'s Shared<'a>,
     seed: &Seed,
     goal: &str,
-    rid: usize,
-    rule: &Rule,
+    (rid, rule, carry): (usize, &Rule, bool),
 ) -> GoalScope<'s, 'a> {
     let mut frame = Frame::new(shared);
     let alias = shared.alias("g");
@@ -532,12 +781,9 @@ fn goal_scope<'s, 'a>(
         };
         frame.bind(&head[position].0, var);
     }
-    let seed_columns = (0..seed.positions.len())
-        .map(|j| format!("{alias}.s{j}, {alias}.st{j}"))
-        .collect();
     GoalScope {
         frame,
-        seed_columns,
+        seed_columns: seed.carried(carry, &alias, ("s", "st")),
     }
 }
 
@@ -549,11 +795,12 @@ fn goal_step(
     relation: &RecursiveRelation,
     seed: &Seed,
     goal: &str,
-    (rid, rule): (usize, &Rule),
+    target: (usize, &Rule, bool),
     callee: &str,
     call: &[Term],
 ) -> Result<String> {
-    let mut scope = goal_scope(shared, seed, goal, rid, rule);
+    let rule = target.1;
+    let mut scope = goal_scope(shared, seed, goal, target);
     let rest: Vec<Clause> = rule
         .body
         .iter()

@@ -82,6 +82,35 @@ pub(crate) fn agreed_types(bodies: &[&ColumnTypes], width: usize) -> ColumnTypes
         .collect()
 }
 
+/// Compiles the recursive bodies of a relation (`compile`, given the types
+/// its own columns are assumed to have) starting from the types the `base`
+/// bodies agree on; a column a recursive body gives another type is read
+/// by its tag, and the bodies compiled again. Returns the recursive bodies
+/// and the column types that hold for every body.
+pub(crate) fn settle_types(
+    base: &[BodySelect],
+    width: usize,
+    mut compile: impl FnMut(&ColumnTypes) -> Result<Vec<BodySelect>>,
+) -> Result<(Vec<BodySelect>, ColumnTypes)> {
+    let base_types: Vec<&ColumnTypes> = base.iter().map(|b| &b.types).collect();
+    let mut types = agreed_types(&base_types, width);
+    // Each round only forgets types, so this ends; the last round reads
+    // every column by its tag, which always holds.
+    for _ in 0..width {
+        let steps = compile(&types)?;
+        let mut all = base_types.clone();
+        all.extend(steps.iter().map(|b| &b.types));
+        let agreed = agreed_types(&all, width);
+        if agreed == types {
+            return Ok((steps, types));
+        }
+        types = agreed;
+    }
+    let types = vec![None; width];
+    let steps = compile(&types)?;
+    Ok((steps, types))
+}
+
 /// Appended to a rule's name in a call that reads the delta of a relation
 /// evaluated semi-naively (a space: no rule name has one).
 const DELTA_MARK: &str = " delta";
@@ -284,8 +313,7 @@ impl RecursiveRelation {
 
     /// Compiles the recursive bodies (`compile`) with the component being
     /// defined as `tables`, its columns assumed to have the types the base
-    /// bodies agree on; a column a recursive body gives another type is read
-    /// by its tag, and the bodies compiled again. Returns the bodies and the
+    /// bodies agree on (see [`settle_types`]). Returns the bodies and the
     /// column types that hold.
     pub(crate) fn typed_steps(
         &self,
@@ -295,27 +323,11 @@ impl RecursiveRelation {
         width: usize,
         mut compile: impl FnMut() -> Result<Vec<BodySelect>>,
     ) -> Result<(Vec<BodySelect>, ColumnTypes)> {
-        let base_types: Vec<&ColumnTypes> = base.iter().map(|b| &b.types).collect();
-        let mut types = agreed_types(&base_types, width);
-        // Each round only forgets types, so this ends; the last round reads
-        // every column by its tag, which always holds.
-        for _ in 0..width {
-            let steps = shared
+        settle_types(base, width, |types| {
+            shared
                 .rules
-                .defining(self.component, tables, &types, &mut compile)?;
-            let mut all = base_types.clone();
-            all.extend(steps.iter().map(|b| &b.types));
-            let agreed = agreed_types(&all, width);
-            if agreed == types {
-                return Ok((steps, types));
-            }
-            types = agreed;
-        }
-        let types = vec![None; width];
-        let steps = shared
-            .rules
-            .defining(self.component, tables, &types, &mut compile)?;
-        Ok((steps, types))
+                .defining(self.component, tables, types, &mut compile)
+        })
     }
 
     /// One body as a SELECT of `rid` and the head's values, padded with
