@@ -7,7 +7,7 @@
 //! runs the programs, in order, inside the query's read transaction before
 //! the query's statement, which reads the component's table like any other.
 //! For a component whose table is `T` (columns `rid, v0, t0, ...` as a CTE
-//! would have):
+//! would have, `rid` and the tags of values of known types left out):
 //!
 //! - setup: create `T` (indexed on all its columns, led by each value
 //!   column in turn), `T_delta` and `T_new`; the bodies that do not recurse fill
@@ -26,9 +26,7 @@ use factlite_query::{Clause, Rule};
 
 use crate::compile::Shared;
 use crate::error::Result;
-use crate::rules::{
-    count_calls, delta_name, empty_select, split_delta, BodySelect, RecursiveRelation,
-};
+use crate::rules::{count_calls, delta_name, split_delta, BodySelect, RecursiveRelation};
 
 /// The statements that compute one relation into a temporary table before
 /// the query's statement runs.
@@ -53,12 +51,6 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
     let delta = format!("{table}_delta");
     let fresh = format!("{table}_new");
     let width = relation.width(rules);
-    let mut columns = vec!["rid".to_string()];
-    for i in 0..width {
-        columns.push(format!("v{i}"));
-        columns.push(format!("t{i}"));
-    }
-    let column_list = columns.join(", ");
     // Every statement reads the datoms through the same source CTE.
     let source_cte = if shared.source.is_current() {
         None
@@ -110,11 +102,12 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
         })
     });
     let (step, types) = steps?;
-    rules.set_column_types(&table, types);
+    let columns = relation.columns(rules, &types);
+    let column_list = columns.join(", ");
     let union = |selects: Vec<BodySelect>| {
-        let mut sql: Vec<String> = selects.into_iter().map(|b| b.sql).collect();
+        let mut sql: Vec<String> = selects.iter().map(|b| b.sql(&types)).collect();
         if sql.is_empty() {
-            sql.push(empty_select(width));
+            sql.push(BodySelect::empty(relation.lead(rules, 0), width).sql(&types));
         }
         sql.join(" UNION ")
     };
@@ -129,7 +122,10 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
     // Covering, led by each value column: a join on any argument looks
     // tuples up (SQLite prefers a covering index to a narrower one).
     for i in 1..width {
-        let lead = ["rid".to_string(), format!("v{i}"), format!("t{i}")];
+        let lead: Vec<String> = ["rid".to_string(), format!("v{i}"), format!("t{i}")]
+            .into_iter()
+            .filter(|c| columns.contains(c))
+            .collect();
         let rest = columns.iter().filter(|c| !lead.contains(c)).cloned();
         let ordered: Vec<String> = lead.iter().cloned().chain(rest).collect();
         setup.push(format!(
@@ -160,6 +156,7 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
         format!("DELETE FROM {fresh}"),
     ];
     let teardown = drops(&[&fresh, &delta, &table]);
+    rules.set_column_types(&table, types);
     Ok((
         table,
         Fixpoint {

@@ -39,8 +39,8 @@ use factlite_query::{Clause, Rule, Term, Variable};
 use crate::compile::{clause_vars, literal, Frame, Shared, Ty, Var};
 use crate::error::{Error, Result};
 use crate::rules::{
-    agreed_types, count_calls, head_columns, head_types, heads, settle_types, split_delta,
-    without_affinity, BodySelect, ColumnTypes, RecursiveRelation, RuleSet,
+    agreed_types, count_calls, heads, settle_types, split_delta, typed_columns, without_affinity,
+    BodySelect, ColumnTypes, RecursiveRelation, RuleSet,
 };
 
 /// The rows a specialised relation starts from: a CTE with one value and one
@@ -76,16 +76,21 @@ impl Seed {
         alias
     }
 
-    /// The seed's columns `{value}{j}, {tag}{j}` of the FROM item `alias`,
-    /// to select into a relation that carries the seed along (none when it
-    /// does not).
-    fn carried(&self, carry: bool, alias: &str, (value, tag): (&str, &str)) -> Vec<String> {
-        if !carry {
-            return Vec::new();
+    /// The columns `{prefix}{value}{j}` and, where the type of value `j` is
+    /// not known, `{prefix}{tag}{j}` of a relation that carries the seed
+    /// along (none when it does not). `prefix` is a FROM item's alias and a
+    /// dot, or nothing for the column names.
+    fn carried(&self, carry: bool, prefix: &str, (value, tag): (&str, &str)) -> Vec<String> {
+        let mut columns = Vec::new();
+        if carry {
+            for (j, value_type) in self.types.iter().enumerate() {
+                columns.push(format!("{prefix}{value}{j}"));
+                if value_type.is_none() {
+                    columns.push(format!("{prefix}{tag}{j}"));
+                }
+            }
         }
-        (0..self.positions.len())
-            .map(|j| format!("{alias}.{value}{j}, {alias}.{tag}{j}"))
-            .collect()
+        columns
     }
 }
 
@@ -151,9 +156,11 @@ fn join_table(
     let shared = frame.shared;
     let alias = shared.alias("r");
     frame.from.push(format!("{table} AS {alias}"));
-    frame
-        .conditions
-        .push(format!("{alias}.rid = {}", relation.rule_id(name)));
+    if relation.has_rid(&shared.rules) {
+        frame
+            .conditions
+            .push(format!("{alias}.rid = {}", relation.rule_id(name)));
+    }
     bind_arguments(frame, args, |i| {
         column(
             format!("{alias}.v{i}"),
@@ -486,17 +493,10 @@ struct Answers {
 }
 
 /// The columns of an answers CTE.
-fn answer_columns(seed: &Seed, free: &[usize], carry: bool) -> String {
-    let mut columns = seed_columns(seed, carry);
-    columns.extend(free.iter().map(|i| format!("v{i}, t{i}")));
+fn answer_columns(seed: &Seed, free: &[usize], carry: bool, types: &ColumnTypes) -> String {
+    let mut columns = seed.carried(carry, "", ("s", "st"));
+    columns.extend(typed_columns(free, types));
     columns.join(", ")
-}
-
-/// The seed's columns in a CTE that carries it along (none when it does
-/// not).
-fn seed_columns(seed: &Seed, carry: bool) -> Vec<String> {
-    let carried = if carry { seed.positions.len() } else { 0 };
-    (0..carried).map(|j| format!("s{j}, st{j}")).collect()
 }
 
 /// A body compiled in `frame` as a row of answers: the `lead` columns (the
@@ -509,17 +509,7 @@ fn answer_select(
 ) -> Result<BodySelect> {
     let head = heads(rule);
     let free_heads: Vec<&Variable> = free.iter().map(|&i| head[i]).collect();
-    let mut columns = lead;
-    columns.extend(head_columns(frame, rule, &free_heads)?);
-    Ok(BodySelect {
-        sql: format!(
-            "SELECT {}{}{}",
-            columns.join(", "),
-            frame.sql_from(),
-            frame.sql_where()
-        ),
-        types: head_types(frame, &free_heads),
-    })
+    BodySelect::new(frame, rule, lead, &free_heads, free.len())
 }
 
 /// Whether the goals a right-linear component asks about are its answers:
@@ -637,7 +627,12 @@ fn closure_answers(
             let mut frame = Frame::new(shared);
             let alias = seed.join(&mut frame, &heads(rule));
             frame.compile_clauses(rule.body.clone())?;
-            answer_select(&frame, rule, seed.carried(carry, &alias, ("v", "t")), free)
+            answer_select(
+                &frame,
+                rule,
+                seed.carried(carry, &format!("{alias}."), ("v", "t")),
+                free,
+            )
         })
         .collect::<Result<Vec<_>>>()?;
     let (steps, types) = settle_types(&base, free.len(), |types| {
@@ -657,17 +652,17 @@ fn closure_answers(
                             frame.bind(&head[p].0, var);
                         }
                         frame.compile_clauses(rule.body.clone())?;
-                        let lead = seed.carried(carry, &alias, ("s", "st"));
+                        let lead = seed.carried(carry, &format!("{alias}."), ("s", "st"));
                         answer_select(&frame, rule, lead, free)
                     })
                     .collect()
             })
     })?;
-    let parts: Vec<String> = base.into_iter().chain(steps).map(|b| b.sql).collect();
+    let parts: Vec<String> = base.iter().chain(&steps).map(|b| b.sql(&types)).collect();
     *shared.recursive.borrow_mut() = true;
     shared.ctes.borrow_mut().push(format!(
         "{table}({}) AS ({})",
-        answer_columns(seed, free, carry),
+        answer_columns(seed, free, carry, &types),
         parts.join(" UNION ")
     ));
     Ok(Answers { table, types })
@@ -689,7 +684,7 @@ fn walked_answers(
     let goal = shared.alias("goal");
     let seed_alias = shared.alias("s");
     let mut first = vec![relation.rule_id(name).to_string()];
-    first.extend(seed.carried(carry, &seed_alias, ("v", "t")));
+    first.extend(seed.carried(carry, &format!("{seed_alias}."), ("v", "t")));
     first.extend((0..bound).map(|j| format!("{seed_alias}.v{j}, {seed_alias}.t{j}")));
     let mut parts = vec![format!(
         "SELECT {} FROM {} AS {seed_alias}",
@@ -711,7 +706,7 @@ fn walked_answers(
         })?;
     parts.extend(steps);
     let mut goal_columns = vec!["rid".to_string()];
-    goal_columns.extend(seed_columns(seed, carry));
+    goal_columns.extend(seed.carried(carry, "", ("s", "st")));
     goal_columns.extend((0..bound).map(|j| format!("g{j}, gt{j}")));
     *shared.recursive.borrow_mut() = true;
     shared.ctes.borrow_mut().push(format!(
@@ -730,17 +725,14 @@ fn walked_answers(
         answers.push(answer_select(&body.frame, rule, body.seed_columns, free)?);
     }
     if answers.is_empty() {
-        let width = if carry { bound } else { 0 } + free.len();
-        answers.push(BodySelect {
-            sql: format!("SELECT {} WHERE 0", vec!["NULL, NULL"; width].join(", ")),
-            types: vec![None; free.len()],
-        });
+        let lead = vec!["NULL".to_string(); seed.carried(carry, "", ("s", "st")).len()];
+        answers.push(BodySelect::empty(lead, free.len()));
     }
     let types = agreed_types(
         &answers.iter().map(|a| &a.types).collect::<Vec<_>>(),
         free.len(),
     );
-    let mut selects: Vec<String> = answers.into_iter().map(|a| a.sql).collect();
+    let mut selects: Vec<String> = answers.iter().map(|a| a.sql(&types)).collect();
     // The answers are a set: UNION makes them one, a single body needs
     // DISTINCT (the same answer comes from many goals).
     if let [single] = selects.as_mut_slice() {
@@ -749,7 +741,7 @@ fn walked_answers(
     let table = shared.alias("ans");
     shared.ctes.borrow_mut().push(format!(
         "{table}({}) AS ({})",
-        answer_columns(seed, free, carry),
+        answer_columns(seed, free, carry, &types),
         selects.join(" UNION ")
     ));
     Ok(Answers { table, types })
@@ -783,7 +775,7 @@ fn goal_scope<'s, 'a>(
     }
     GoalScope {
         frame,
-        seed_columns: seed.carried(carry, &alias, ("s", "st")),
+        seed_columns: seed.carried(carry, &format!("{alias}."), ("s", "st")),
     }
 }
 

@@ -61,10 +61,74 @@ struct Defining {
 /// in that column has one known type.
 pub(crate) type ColumnTypes = Vec<Option<ValueType>>;
 
-/// A body compiled as a SELECT, with the types of its head columns.
+/// A body compiled as a SELECT: its leading columns (a rule id, a seed's
+/// values), the value and tag expressions of its head columns, its FROM and
+/// WHERE text, and the types of its head columns.
 pub(crate) struct BodySelect {
-    pub sql: String,
+    pub lead: Vec<String>,
+    pub values: Vec<(String, String)>,
+    pub tail: String,
     pub types: ColumnTypes,
+}
+
+impl BodySelect {
+    /// The body as a SELECT of the body's frame: `lead`, then the values of
+    /// `heads` (NULLs to `width`).
+    pub(crate) fn new(
+        frame: &Frame<'_, '_>,
+        rule: &Rule,
+        lead: Vec<String>,
+        heads: &[&Variable],
+        width: usize,
+    ) -> Result<BodySelect> {
+        let mut values = head_columns(frame, rule, heads)?;
+        let mut types = head_types(frame, heads);
+        values.resize(width.max(values.len()), ("NULL".into(), "NULL".into()));
+        types.resize(values.len(), None);
+        Ok(BodySelect {
+            lead,
+            values,
+            tail: format!("{}{}", frame.sql_from(), frame.sql_where()),
+            types,
+        })
+    }
+
+    /// A SELECT of no rows: `lead`, then `width` NULL values.
+    pub(crate) fn empty(lead: Vec<String>, width: usize) -> BodySelect {
+        BodySelect {
+            lead,
+            values: vec![("NULL".into(), "NULL".into()); width],
+            tail: " WHERE 0".into(),
+            types: vec![None; width],
+        }
+    }
+
+    /// The SELECT's text for a table whose value columns have `types`: a
+    /// value of a known type goes without its tag.
+    pub(crate) fn sql(&self, types: &ColumnTypes) -> String {
+        let mut columns = self.lead.clone();
+        for (i, (value, tag)) in self.values.iter().enumerate() {
+            columns.push(value.clone());
+            if types.get(i).copied().flatten().is_none() {
+                columns.push(tag.clone());
+            }
+        }
+        format!("SELECT {}{}", columns.join(", "), self.tail)
+    }
+}
+
+/// The value columns of a table holding the arguments at `positions`, whose
+/// types are `types`: `v_i`, and `t_i` (the tag) where the type is not
+/// known.
+pub(crate) fn typed_columns(positions: &[usize], types: &ColumnTypes) -> Vec<String> {
+    let mut columns = Vec::new();
+    for (k, i) in positions.iter().enumerate() {
+        columns.push(format!("v{i}"));
+        if types.get(k).copied().flatten().is_none() {
+            columns.push(format!("t{i}"));
+        }
+    }
+    columns
 }
 
 /// The column types every one of `bodies` agrees on.
@@ -137,6 +201,33 @@ pub struct RecursiveRelation {
 }
 
 impl RecursiveRelation {
+    /// Whether the component's table has a `rid` column, telling its rules
+    /// apart: when it has more than one (or no other column).
+    pub(crate) fn has_rid(&self, rules: &RuleSet) -> bool {
+        self.names.len() > 1 || self.width(rules) == 0
+    }
+
+    /// The leading columns of a body of rule `rid` in the component's table.
+    pub(crate) fn lead(&self, rules: &RuleSet, rid: usize) -> Vec<String> {
+        if self.has_rid(rules) {
+            vec![rid.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The columns of the component's table, whose value columns have
+    /// `types`.
+    pub(crate) fn columns(&self, rules: &RuleSet, types: &ColumnTypes) -> Vec<String> {
+        let mut columns = Vec::new();
+        if self.has_rid(rules) {
+            columns.push("rid".to_string());
+        }
+        let positions: Vec<usize> = (0..self.width(rules)).collect();
+        columns.extend(typed_columns(&positions, types));
+        columns
+    }
+
     /// The `rid` of a rule in the component's table.
     pub fn rule_id(&self, name: &str) -> usize {
         let (name, _) = split_delta(name);
@@ -294,17 +385,16 @@ impl RecursiveRelation {
                 .map(|(rid, rule)| self.body_select(shared, *rid, rule, width, None))
                 .collect()
         })?;
-        let mut parts: Vec<String> = base.into_iter().map(|b| b.sql).collect();
+        let mut parts: Vec<String> = base.iter().map(|b| b.sql(&types)).collect();
         if parts.is_empty() {
-            parts.push(empty_select(width));
+            let empty = BodySelect::empty(self.lead(&shared.rules, 0), width);
+            parts.push(empty.sql(&types));
         }
-        parts.extend(steps.into_iter().map(|b| b.sql));
-        let mut columns = vec!["rid".to_string()];
-        columns.extend(value_columns(width));
+        parts.extend(steps.iter().map(|b| b.sql(&types)));
         *shared.recursive.borrow_mut() = true;
         shared.ctes.borrow_mut().push(format!(
             "{name}({}) AS ({})",
-            columns.join(", "),
+            self.columns(&shared.rules, &types).join(", "),
             parts.join(" UNION ")
         ));
         shared.rules.set_column_types(name, types);
@@ -330,8 +420,8 @@ impl RecursiveRelation {
         })
     }
 
-    /// One body as a SELECT of `rid` and the head's values, padded with
-    /// NULLs to `width`.
+    /// One body as a SELECT of its `rid` (if the table has one) and the
+    /// head's values, padded with NULLs to `width`.
     pub(crate) fn body_select(
         &self,
         shared: &Shared<'_>,
@@ -345,22 +435,8 @@ impl RecursiveRelation {
             seed.join(&mut frame, &heads(rule));
         }
         frame.compile_clauses(rule.body.clone())?;
-        let mut columns = vec![format!("{rid}")];
-        columns.extend(head_columns(&frame, rule, &heads(rule))?);
-        let mut types = head_types(&frame, &heads(rule));
-        for _ in types.len()..width {
-            columns.push("NULL, NULL".to_string());
-            types.push(None);
-        }
-        Ok(BodySelect {
-            sql: format!(
-                "SELECT {}{}{}",
-                columns.join(", "),
-                frame.sql_from(),
-                frame.sql_where()
-            ),
-            types,
-        })
+        let lead = self.lead(&shared.rules, rid);
+        BodySelect::new(&frame, rule, lead, &heads(rule), width)
     }
 }
 
@@ -379,13 +455,13 @@ pub(crate) fn head_types(frame: &Frame<'_, '_>, vars: &[&Variable]) -> ColumnTyp
         .collect()
 }
 
-/// `value, tag` of each of `vars` (head variables of `rule`) in a compiled
-/// body.
+/// The value and the tag of each of `vars` (head variables of `rule`) in a
+/// compiled body.
 pub(crate) fn head_columns(
     frame: &Frame<'_, '_>,
     rule: &Rule,
     vars: &[&Variable],
-) -> Result<Vec<String>> {
+) -> Result<Vec<(String, String)>> {
     vars.iter()
         .map(|head| {
             let var = frame.vars.get(&head.0).ok_or_else(|| {
@@ -394,11 +470,7 @@ pub(crate) fn head_columns(
                     rule.name, head.0
                 ))
             })?;
-            Ok(format!(
-                "{}, {}",
-                without_affinity(&var.expr),
-                var.tag_expr()
-            ))
+            Ok((without_affinity(&var.expr), var.tag_expr()))
         })
         .collect()
 }
@@ -410,19 +482,6 @@ pub(crate) fn head_columns(
 /// on `v`).
 pub(crate) fn without_affinity(expr: &str) -> String {
     format!("+{expr}")
-}
-
-/// `v0, t0, v1, t1, ...`: the value and type-tag columns of a rule table.
-pub(crate) fn value_columns(width: usize) -> Vec<String> {
-    (0..width).map(|i| format!("v{i}, t{i}")).collect()
-}
-
-/// A SELECT of no rows shaped like a rule table of `width` values.
-pub(crate) fn empty_select(width: usize) -> String {
-    let nulls: Vec<String> = (0..width)
-        .map(|i| format!("NULL AS v{i}, NULL AS t{i}"))
-        .collect();
-    format!("SELECT 0 AS rid, {} WHERE 0", nulls.join(", "))
 }
 
 pub(crate) fn calls_any(clauses: &[Clause], names: &[String]) -> bool {
