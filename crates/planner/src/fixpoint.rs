@@ -102,12 +102,12 @@ pub fn program(shared: &Shared<'_>, relation: &RecursiveRelation) -> Result<(Str
         })
     });
     let (step, types) = steps?;
-    let columns = relation.columns(rules, &types);
+    let columns = relation.columns(rules, &types, &[]);
     let column_list = columns.join(", ");
     let union = |selects: Vec<BodySelect>| {
-        let mut sql: Vec<String> = selects.iter().map(|b| b.sql(&types)).collect();
+        let mut sql: Vec<String> = selects.iter().map(|b| b.sql(&types, &[])).collect();
         if sql.is_empty() {
-            sql.push(BodySelect::empty(relation.lead(rules, 0), width).sql(&types));
+            sql.push(BodySelect::empty(relation.lead(rules, 0), width).sql(&types, &[]));
         }
         sql.join(" UNION ")
     };

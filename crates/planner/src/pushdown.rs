@@ -24,7 +24,8 @@
 //!   on each answer.
 //!
 //! A seed of one row of constants and parameters is the call's own
-//! arguments: the answers then leave its columns out.
+//! arguments: the specialised relation (either way) then leaves its columns
+//! out, and a body that reads them reads the seed's values.
 //!
 //! Either way SQLite explores only what is reachable from the seeds. A call
 //! that fits neither, or whose seed would depend on an enclosing scope (inside
@@ -55,6 +56,8 @@ pub struct Seed {
     /// computes it): its values are then the call's own arguments, so a
     /// relation specialised to it need not carry them along.
     single_row: bool,
+    /// The seed's values as the call's scope has them.
+    values: Vec<Var>,
 }
 
 impl Seed {
@@ -62,6 +65,34 @@ impl Seed {
     /// when that is known, else by the tag column `tag`.
     fn typed(&self, j: usize, expr: String, tag: String) -> Var {
         column(expr, tag, self.types[j])
+    }
+
+    /// The values a relation specialised to a single-row seed holds at every
+    /// seeded position, by position (none for a seed of several rows).
+    pub fn fixed(&self) -> Vec<(usize, Var)> {
+        if !self.single_row {
+            return Vec::new();
+        }
+        self.positions
+            .iter()
+            .copied()
+            .zip(self.values.iter().cloned())
+            .collect()
+    }
+
+    /// The call's arguments, those a relation specialised to the seed does
+    /// not hold blanked: they are known already.
+    fn unheld(&self, args: &[Term], held: impl Fn(usize) -> bool) -> Vec<Term> {
+        args.iter()
+            .enumerate()
+            .map(|(i, arg)| {
+                if self.positions.contains(&i) && !held(i) {
+                    Term::Blank
+                } else {
+                    arg.clone()
+                }
+            })
+            .collect()
     }
 
     /// Joins the seed's rows into a rule body's scope, binding the head
@@ -162,11 +193,13 @@ fn join_table(
             .push(format!("{alias}.rid = {}", relation.rule_id(name)));
     }
     bind_arguments(frame, args, |i| {
-        column(
-            format!("{alias}.v{i}"),
-            format!("{alias}.t{i}"),
-            shared.rules.column_type(table, i),
-        )
+        shared.rules.fixed_value(table, i).unwrap_or_else(|| {
+            column(
+                format!("{alias}.v{i}"),
+                format!("{alias}.t{i}"),
+                shared.rules.column_type(table, i),
+            )
+        })
     })
 }
 
@@ -297,6 +330,7 @@ fn make_seed(frame: &Frame<'_, '_>, args: &[Term], positions: Vec<usize>) -> Opt
         positions,
         types,
         single_row: !from_clauses,
+        values,
     })
 }
 
@@ -430,7 +464,8 @@ fn carry_call(
     let shared = frame.shared;
     let table = shared.alias("rec");
     relation.define(shared, &table, Some(seed))?;
-    join_table(frame, relation, name, args, &table)
+    let args = seed.unheld(args, |i| shared.rules.fixed_value(&table, i).is_none());
+    join_table(frame, relation, name, &args, &table)
 }
 
 /// A call specialised by walking from the seeds to the goals the recursion
@@ -458,25 +493,15 @@ fn tail_call(
     };
     let alias = shared.alias("r");
     frame.from.push(format!("{} AS {alias}", answers.table));
-    let args: Vec<Term> = args
-        .iter()
-        .enumerate()
-        .map(|(i, arg)| {
-            if seed.positions.contains(&i) && !carry {
-                Term::Blank
-            } else {
-                arg.clone()
-            }
-        })
-        .collect();
+    let args = seed.unheld(args, |_| carry);
     bind_arguments(frame, &args, |i| {
         match seed.positions.iter().position(|&p| p == i) {
             Some(j) => seed.typed(j, format!("{alias}.s{j}"), format!("{alias}.st{j}")),
             None => {
                 let k = free.iter().position(|&f| f == i).unwrap_or(0);
                 column(
-                    format!("{alias}.v{i}"),
-                    format!("{alias}.t{i}"),
+                    format!("{alias}.v{k}"),
+                    format!("{alias}.t{k}"),
                     answers.types.get(k).copied().flatten(),
                 )
             }
@@ -486,7 +511,7 @@ fn tail_call(
 
 /// The answers of a specialised right-linear call: a CTE of the seed's
 /// values (`s0, st0, ...`, when carried) and the answers' values at the
-/// free positions (`v_i, t_i`), and the types of the latter.
+/// free positions (`v_k, t_k` for the `k`-th), and the types of the latter.
 struct Answers {
     table: String,
     types: ColumnTypes,
@@ -495,7 +520,7 @@ struct Answers {
 /// The columns of an answers CTE.
 fn answer_columns(seed: &Seed, free: &[usize], carry: bool, types: &ColumnTypes) -> String {
     let mut columns = seed.carried(carry, "", ("s", "st"));
-    columns.extend(typed_columns(free, types));
+    columns.extend(typed_columns(free.len(), types, &[]));
     columns.join(", ")
 }
 
@@ -646,9 +671,9 @@ fn closure_answers(
                         let alias = shared.alias("a");
                         frame.from.push(format!("{table} AS {alias}"));
                         let head = heads(rule);
-                        for (j, (&p, &f)) in seed.positions.iter().zip(free).enumerate() {
+                        for (j, &p) in seed.positions.iter().enumerate() {
                             let var =
-                                column(format!("{alias}.v{f}"), format!("{alias}.t{f}"), types[j]);
+                                column(format!("{alias}.v{j}"), format!("{alias}.t{j}"), types[j]);
                             frame.bind(&head[p].0, var);
                         }
                         frame.compile_clauses(rule.body.clone())?;
@@ -658,7 +683,11 @@ fn closure_answers(
                     .collect()
             })
     })?;
-    let parts: Vec<String> = base.iter().chain(&steps).map(|b| b.sql(&types)).collect();
+    let parts: Vec<String> = base
+        .iter()
+        .chain(&steps)
+        .map(|b| b.sql(&types, &[]))
+        .collect();
     *shared.recursive.borrow_mut() = true;
     shared.ctes.borrow_mut().push(format!(
         "{table}({}) AS ({})",
@@ -732,7 +761,7 @@ fn walked_answers(
         &answers.iter().map(|a| &a.types).collect::<Vec<_>>(),
         free.len(),
     );
-    let mut selects: Vec<String> = answers.iter().map(|a| a.sql(&types)).collect();
+    let mut selects: Vec<String> = answers.iter().map(|a| a.sql(&types, &[])).collect();
     // The answers are a set: UNION makes them one, a single body needs
     // DISTINCT (the same answer comes from many goals).
     if let [single] = selects.as_mut_slice() {

@@ -16,7 +16,7 @@ use factlite_edn::Value;
 use factlite_query::{Binding, Clause, FnCall, Rule, RuleVars, Term, Variable};
 use indexmap::IndexMap;
 
-use crate::compile::{Frame, Shared, Ty};
+use crate::compile::{Frame, Shared, Ty, Var};
 use crate::error::{Error, Result};
 use crate::fixpoint::Fixpoint;
 use crate::pushdown::Seed;
@@ -39,6 +39,9 @@ pub struct RuleSet {
     generating: RefCell<Vec<Defining>>,
     /// The column types of each generated rule table, by table name.
     column_types: RefCell<HashMap<String, ColumnTypes>>,
+    /// The values a rule table specialised to a single-row seed leaves out,
+    /// by table name and argument position.
+    fixed_values: RefCell<HashMap<String, Vec<(usize, Var)>>>,
     /// Names of the temporary tables of components evaluated semi-naively.
     fixpoint_tables: RefCell<HashMap<usize, String>>,
     /// Their programs, in the order they must run.
@@ -103,11 +106,15 @@ impl BodySelect {
         }
     }
 
-    /// The SELECT's text for a table whose value columns have `types`: a
-    /// value of a known type goes without its tag.
-    pub(crate) fn sql(&self, types: &ColumnTypes) -> String {
+    /// The SELECT's text for a table whose value columns have `types` and
+    /// that does not hold the values `fixed`: a value of a known type goes
+    /// without its tag.
+    pub(crate) fn sql(&self, types: &ColumnTypes, fixed: &[usize]) -> String {
         let mut columns = self.lead.clone();
         for (i, (value, tag)) in self.values.iter().enumerate() {
+            if fixed.contains(&i) {
+                continue;
+            }
             columns.push(value.clone());
             if types.get(i).copied().flatten().is_none() {
                 columns.push(tag.clone());
@@ -117,14 +124,14 @@ impl BodySelect {
     }
 }
 
-/// The value columns of a table holding the arguments at `positions`, whose
-/// types are `types`: `v_i`, and `t_i` (the tag) where the type is not
-/// known.
-pub(crate) fn typed_columns(positions: &[usize], types: &ColumnTypes) -> Vec<String> {
+/// The value columns of a table of `width` values whose types are `types`,
+/// but for the values `fixed` it does not hold: `v_i`, and `t_i` (the tag)
+/// where the type is not known.
+pub(crate) fn typed_columns(width: usize, types: &ColumnTypes, fixed: &[usize]) -> Vec<String> {
     let mut columns = Vec::new();
-    for (k, i) in positions.iter().enumerate() {
+    for i in (0..width).filter(|i| !fixed.contains(i)) {
         columns.push(format!("v{i}"));
-        if types.get(k).copied().flatten().is_none() {
+        if types.get(i).copied().flatten().is_none() {
             columns.push(format!("t{i}"));
         }
     }
@@ -217,14 +224,18 @@ impl RecursiveRelation {
     }
 
     /// The columns of the component's table, whose value columns have
-    /// `types`.
-    pub(crate) fn columns(&self, rules: &RuleSet, types: &ColumnTypes) -> Vec<String> {
+    /// `types`, without the values `fixed`.
+    pub(crate) fn columns(
+        &self,
+        rules: &RuleSet,
+        types: &ColumnTypes,
+        fixed: &[usize],
+    ) -> Vec<String> {
         let mut columns = Vec::new();
         if self.has_rid(rules) {
             columns.push("rid".to_string());
         }
-        let positions: Vec<usize> = (0..self.width(rules)).collect();
-        columns.extend(typed_columns(&positions, types));
+        columns.extend(typed_columns(self.width(rules), types, fixed));
         columns
     }
 
@@ -363,7 +374,9 @@ impl RecursiveRelation {
 
     /// Defines the component's CTE under `name`. With a seed, the bodies
     /// that do not recurse start from the seed's rows, which the recursive
-    /// bodies carry along unchanged (see `pushdown`).
+    /// bodies carry along unchanged (see `pushdown`); the values of a
+    /// single-row seed are the same in every tuple, so the table leaves them
+    /// out (its calls read them from the seed's values: `fixed_value`).
     pub(crate) fn define(
         &self,
         shared: &Shared<'_>,
@@ -371,6 +384,13 @@ impl RecursiveRelation {
         seed: Option<&Seed>,
     ) -> Result<()> {
         let width = self.width(&shared.rules);
+        let mut fixed_values = seed.map(Seed::fixed).unwrap_or_default();
+        if fixed_values.len() == width && !self.has_rid(&shared.rules) {
+            // A table needs a column.
+            fixed_values.clear();
+        }
+        let fixed: Vec<usize> = fixed_values.iter().map(|(i, _)| *i).collect();
+        shared.rules.set_fixed_values(name, fixed_values);
         let definitions = self.definitions(&shared.rules);
         let (exits, recursive): (Vec<_>, Vec<_>) = definitions
             .iter()
@@ -385,16 +405,16 @@ impl RecursiveRelation {
                 .map(|(rid, rule)| self.body_select(shared, *rid, rule, width, None))
                 .collect()
         })?;
-        let mut parts: Vec<String> = base.iter().map(|b| b.sql(&types)).collect();
+        let mut parts: Vec<String> = base.iter().map(|b| b.sql(&types, &fixed)).collect();
         if parts.is_empty() {
             let empty = BodySelect::empty(self.lead(&shared.rules, 0), width);
-            parts.push(empty.sql(&types));
+            parts.push(empty.sql(&types, &fixed));
         }
-        parts.extend(steps.iter().map(|b| b.sql(&types)));
+        parts.extend(steps.iter().map(|b| b.sql(&types, &fixed)));
         *shared.recursive.borrow_mut() = true;
         shared.ctes.borrow_mut().push(format!(
             "{name}({}) AS ({})",
-            self.columns(&shared.rules, &types).join(", "),
+            self.columns(&shared.rules, &types, &fixed).join(", "),
             parts.join(" UNION ")
         ));
         shared.rules.set_column_types(name, types);
@@ -584,6 +604,7 @@ impl RuleSet {
             tables: RefCell::new(HashMap::new()),
             generating: RefCell::new(Vec::new()),
             column_types: RefCell::new(HashMap::new()),
+            fixed_values: RefCell::new(HashMap::new()),
             fixpoint_tables: RefCell::new(HashMap::new()),
             fixpoints: RefCell::new(Vec::new()),
             fresh: RefCell::new(0),
@@ -636,6 +657,21 @@ impl RuleSet {
         self.column_types
             .borrow_mut()
             .insert(table.to_string(), types);
+    }
+
+    /// Records the values a rule table leaves out.
+    pub(crate) fn set_fixed_values(&self, table: &str, values: Vec<(usize, Var)>) {
+        self.fixed_values
+            .borrow_mut()
+            .insert(table.to_string(), values);
+    }
+
+    /// The value a rule table holds at argument position `i` in every
+    /// tuple, when it leaves that column out.
+    pub(crate) fn fixed_value(&self, table: &str, i: usize) -> Option<Var> {
+        let values = self.fixed_values.borrow();
+        let (_, var) = values.get(table)?.iter().find(|(p, _)| *p == i)?;
+        Some(var.clone())
     }
 
     /// The type of value column `i` of a rule table, when known: from the
