@@ -10,7 +10,9 @@
 //! JSON and CSV values are converted by the attribute's value type (a
 //! keyword from `"x"` or `":x"`, an instant from RFC 3339 text, a ref from an
 //! id, a lookup ref or a tempid), and every [`BATCH`] entities make one
-//! transaction. Files over [`PROGRESS_BYTES`] show a progress bar on a
+//! transaction. A tempid (a string under `db/id` or a ref attribute) names
+//! one entity throughout the file: in later batches it is replaced by the
+//! entity it got. Files over [`PROGRESS_BYTES`] show a progress bar on a
 //! terminal. An error stops the import and names the place in the file;
 //! the transactions before it stay committed, as the message says.
 //!
@@ -18,12 +20,13 @@
 //! imports into an empty store: the attribute definitions first, then the
 //! facts with tempids `"e<id>"` in place of entity ids.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use factlite::edn::{self, Keyword, Value};
-use factlite::{Db, Store, TypedValue, ValueType};
+use factlite::{Db, Entid, Store, TypedValue, ValueType};
 use factlite_core::bootstrap::FIRST_USER_SCHEMA_ID;
 use factlite_core::{Partition, Schema};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -94,6 +97,7 @@ pub fn import_file(store: &Store, path: &Path, progress: bool) -> Result<ImportS
         datoms: 0,
         transactions: 0,
         started: Instant::now(),
+        tempids: HashMap::new(),
     };
     match mode_for(path) {
         Some(Mode::Edn) => import.edn(&text)?,
@@ -138,6 +142,8 @@ struct Import<'i> {
     datoms: usize,
     transactions: usize,
     started: Instant,
+    /// The entities the tempids of earlier JSON or CSV batches got.
+    tempids: HashMap<String, Entid>,
 }
 
 impl Import<'_> {
@@ -174,6 +180,7 @@ impl Import<'_> {
             .filter(|datom| datom.e != report.tx)
             .count();
         self.transactions += 1;
+        self.tempids.extend(report.tempids);
         self.bar.set_position(done as u64);
         self.bar.set_message(format!("{} datoms", self.datoms));
         Ok(())
@@ -240,8 +247,9 @@ impl Import<'_> {
         for (batch_index, batch) in records.chunks(BATCH).enumerate() {
             let mut entities = Vec::with_capacity(batch.len());
             for (number, record) in batch {
-                let entity = json_entity(&schema, record)
+                let mut entity = json_entity(&schema, record)
                     .map_err(|message| self.fail(format!("record {number}"), message))?;
+                resolve_earlier_tempids(&schema, &self.tempids, &mut entity);
                 entities.push(entity);
             }
             let first = batch.first().map_or(0, |(number, _)| *number);
@@ -284,7 +292,9 @@ impl Import<'_> {
                     .map_err(|message| self.fail(format!("line {line}"), message))?;
                 map.insert(attribute.clone(), value);
             }
-            entities.push(Value::Map(map));
+            let mut entity = Value::Map(map);
+            resolve_earlier_tempids(&schema, &self.tempids, &mut entity);
+            entities.push(entity);
             if entities.len() == BATCH {
                 let done = record.position().map_or(0, |position| position.byte()) as usize;
                 let tx_data = Value::Vector(std::mem::take(&mut entities));
@@ -304,6 +314,45 @@ impl Import<'_> {
     fn schema(&self) -> Result<std::rc::Rc<Schema>> {
         Ok(self.store.inner().schema().map_err(factlite::Error::from)?)
     }
+}
+
+/// Replaces, in an entity map of a JSON or CSV import, each tempid that an
+/// earlier batch resolved (a string under `db/id` or a ref attribute, also
+/// inside a cardinality-many vector or a nested entity) by its entity id.
+fn resolve_earlier_tempids(schema: &Schema, tempids: &HashMap<String, Entid>, entity: &mut Value) {
+    let Value::Map(map) = entity else {
+        return;
+    };
+    for (key, value) in map.iter_mut() {
+        let is_ref = key
+            .as_keyword()
+            .is_some_and(|k| k.namespace.as_deref() == Some("db") && k.name == "id")
+            || value_type(schema, key) == Some(ValueType::Ref);
+        if !is_ref {
+            continue;
+        }
+        let values: &mut [Value] = match value {
+            Value::Vector(items) if !is_lookup_ref(schema, items) => items,
+            single => std::slice::from_mut(single),
+        };
+        for value in values {
+            match value {
+                Value::String(tempid) => {
+                    if let Some(&id) = tempids.get(tempid.as_str()) {
+                        *value = Value::Integer(id);
+                    }
+                }
+                nested @ Value::Map(_) => resolve_earlier_tempids(schema, tempids, nested),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Whether a vector under a ref attribute is a lookup ref `[attr value]`
+/// rather than several refs.
+fn is_lookup_ref(schema: &Schema, items: &[Value]) -> bool {
+    matches!(items, [Value::Keyword(attribute), _] if schema.attribute_named(attribute).is_some())
 }
 
 /// The value type of the attribute a key names, when the schema knows it.

@@ -141,6 +141,74 @@ fn export_and_import_subcommands_copy_a_database() {
     assert_eq!(csv, "?n,?p\nOslo,709000\n");
 }
 
+/// People who befriend, by tempid, people of earlier batches of the
+/// importer: a CSV or JSON file is imported in transactions of `BATCH`
+/// entities, and a tempid must still name the entity an earlier
+/// transaction created.
+#[test]
+fn a_tempid_names_one_entity_across_the_batches_of_an_import() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let schema = "[{:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one} \
+                   {:db/ident :person/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}]";
+    let output = factlite(dir.path(), &["p.db", "-e", schema]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let people = 2_500;
+    let batch = factlite_cli::transfer::BATCH;
+    let mut csv = String::from("db/id,person/name,person/friend\n");
+    let mut json = Vec::new();
+    for i in 0..people {
+        let friend = if i >= 2 * batch {
+            format!("p{}", i - 2 * batch)
+        } else {
+            "p0".to_string()
+        };
+        let friend = if i == 0 { String::new() } else { friend };
+        csv.push_str(&format!("p{i},csv{i},{friend}\n"));
+        let friends = if i == 0 {
+            "[]".to_string()
+        } else {
+            format!("[\"q{}\"]", i - 1)
+        };
+        json.push(format!(
+            r#"{{"db/id": "q{i}", "person/name": "json{i}", "person/friend": {friends}}}"#
+        ));
+    }
+    std::fs::write(dir.path().join("people.csv"), csv).expect("CSV written");
+    std::fs::write(
+        dir.path().join("people.json"),
+        format!("[{}]", json.join(",\n")),
+    )
+    .expect("JSON written");
+    for file in ["people.csv", "people.json"] {
+        let output = factlite(dir.path(), &["import", "p.db", file]);
+        assert!(output.status.success(), "{file}: {}", text(&output.stderr));
+        assert!(
+            text(&output.stdout).contains(" in 3 transactions "),
+            "{}",
+            text(&output.stdout)
+        );
+    }
+    let counts = "[:find ?prefix (count ?p) (count-distinct ?f) \
+                   :with ?p :where [?p :person/name ?n] [(subs ?n 0 3) ?prefix] \
+                   [?p :person/friend ?f] [?f :person/name _]]";
+    let output = factlite(dir.path(), &["p.db", "--json", "-e", counts]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // Every friend is a named person: no tempid made a new, empty entity.
+    // CSV: everyone but p0 has a friend, p0 to p499; JSON: a chain, each
+    // befriending the one before.
+    let out = text(&output.stdout);
+    assert!(out.contains(r#"["csv",2499,500]"#), "{out}");
+    assert!(out.contains(r#"["jso",2499,2499]"#), "{out}");
+    let nameless = "[:find (count ?f) . :where [_ :person/friend ?f] (not [?f :person/name _])]";
+    let output = factlite(dir.path(), &["p.db", "--json", "-e", nameless]);
+    assert_eq!(
+        text(&output.stdout).trim(),
+        "null",
+        "{}",
+        text(&output.stderr)
+    );
+}
+
 #[test]
 fn every_subcommand_has_help() {
     let dir = tempfile::tempdir().expect("temporary directory");
