@@ -164,6 +164,8 @@ impl PreparedQuery {
         if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
             return prepared.run(db, &inputs);
         }
+        let resolved = db.inner().resolve_lookup_refs(&self.query, inputs)?;
+        let inputs = resolved.as_deref().unwrap_or(inputs);
         let plan = self.plan(db, inputs)?;
         Ok(db.inner().run_plan(&plan, inputs)?)
     }
@@ -180,6 +182,8 @@ impl PreparedQuery {
         if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
             return prepared.rows(db, &inputs, read);
         }
+        let resolved = db.inner().resolve_lookup_refs(&self.query, inputs)?;
+        let inputs = resolved.as_deref().unwrap_or(inputs);
         let plan = self.plan(db, inputs)?;
         Ok(db
             .inner()

@@ -11,6 +11,7 @@ mod db;
 mod encode;
 mod error;
 mod fixpoint;
+mod inputs;
 mod layout;
 mod named_rules;
 mod pull;

@@ -73,6 +73,12 @@ impl Db {
         self.read(|| self.pull_in_snapshot(pattern, entity))
     }
 
+    /// The entity an id, ident or lookup ref names in this snapshot; an
+    /// error when it names none.
+    pub fn resolve_entity(&self, entity: &Value) -> Result<Entid> {
+        Reader::new(self)?.resolve_entity(entity)
+    }
+
     fn pull_in_snapshot(&self, pattern: &PullPattern, entity: &Value) -> Result<Value> {
         let reader = Reader::new(self)?;
         let mut compiler = Compiler::new(&reader.schema);

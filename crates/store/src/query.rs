@@ -222,6 +222,8 @@ impl Db {
 
     /// Runs a query and shapes its result by the find spec.
     pub fn query(&self, query: &Query, inputs: &[Value]) -> Result<QueryResult> {
+        let resolved = self.resolve_lookup_refs(query, inputs)?;
+        let inputs = resolved.as_deref().unwrap_or(inputs);
         let plan = self.plan(query, inputs)?;
         self.run_plan(&plan, inputs)
     }
