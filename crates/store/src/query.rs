@@ -257,9 +257,8 @@ impl Db {
         Ok(lines)
     }
 
-    /// Runs a plan with its inputs and shapes the whole result: a set (or,
-    /// ordered, a vector) for a relation or collection, a value or `nil`
-    /// for a scalar, a vector or `nil` for a tuple. A plan of [`Db::plan`]
+    /// Runs a plan with its inputs and returns the whole result, shaped by
+    /// the find spec (see [`QueryResult`]). A plan of [`Db::plan`]
     /// holds its inputs' values already; one of [`Db::compile`] reads them
     /// from `inputs`, which must have its signature.
     pub fn run_plan(&self, plan: &Plan, inputs: &[Value]) -> Result<QueryResult> {
