@@ -566,6 +566,26 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         if self.tape.flag(50) {
             return Some(Clause::Or(branches));
         }
+        if self.tape.flag(50) {
+            // or-join binding a new variable, of one type, in each branch
+            // (?e, bound before it, seeds the branches).
+            let a = self.attr();
+            let ty = self.model.attrs[a].ty;
+            let alike: Vec<usize> = (0..self.model.attrs.len())
+                .filter(|b| self.model.attrs[*b].ty == ty)
+                .collect();
+            let b = self.tape.element(&alike).copied().unwrap_or(a);
+            let x = self.fresh(ty);
+            let branch = |a| {
+                vec![Clause::Pattern {
+                    e: Term::Var(e),
+                    a,
+                    v: Term::Var(x),
+                    history: None,
+                }]
+            };
+            return Some(Clause::OrJoin(vec![e, x], vec![branch(a), branch(b)]));
+        }
         // or-join whose branches bind a local variable.
         let branches = (0..2)
             .map(|_| {

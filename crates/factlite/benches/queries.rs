@@ -1,8 +1,8 @@
 //! Query benchmark (plain `main`, no harness): 100,000 generated people
 //! (first name, last name, age, salary, two or three friends) in an
-//! in-memory store, and four query shapes — one pattern with a constant, a
-//! three-clause join, a join with a predicate, a join through refs. Each is
-//! timed
+//! in-memory store, and five query shapes — one pattern with a constant, a
+//! three-clause join, a join with a predicate, an `or-join` after a join,
+//! a join through refs. Each is timed
 //!
 //! - through a prepared query (`PreparedQuery::run`: the whole result as a
 //!   `QueryResult`, its rows of values in one vector);
@@ -204,6 +204,29 @@ fn shapes(store: &Store) -> Vec<Shape> {
                 id("salary"),
                 text("Ivan"),
                 SqlValue::Integer(50_000),
+            ],
+            integers: 2,
+            strings: 0,
+        },
+        Shape {
+            name: "or-join after a join",
+            datalog: r#"[:find ?e ?x :where [?e :person/name "Ivan"]
+                                        [?e :person/last-name "Ivanov"]
+                                        (or-join [?e ?x] [?e :person/age ?x]
+                                                         [?e :person/salary ?x])]"#,
+            inputs: vec![],
+            sql: "SELECT e.e, x.v FROM datoms AS e CROSS JOIN datoms AS l \
+                  CROSS JOIN datoms AS x \
+                  WHERE e.a = ?1 AND e.v = ?4 AND e.avet = 1 \
+                  AND l.a = ?2 AND l.e = e.e AND l.v = ?5 \
+                  AND x.e = e.e AND x.a IN (?3, ?6)",
+            params: vec![
+                id("name"),
+                id("last-name"),
+                id("age"),
+                text("Ivan"),
+                text("Ivanov"),
+                id("salary"),
             ],
             integers: 2,
             strings: 0,

@@ -54,6 +54,18 @@ impl Var {
         self.expr.contains('.') && !self.expr.starts_with('?')
     }
 
+    /// A seed's column binding (see [`Frame::seed`]) as read through
+    /// `alias`.
+    fn in_table(&self, alias: &str) -> Var {
+        Var {
+            expr: format!("{alias}.{}", self.expr),
+            ty: match &self.ty {
+                Ty::Dynamic(tag) => Ty::Dynamic(format!("{alias}.{tag}")),
+                other => other.clone(),
+            },
+        }
+    }
+
     /// The SQL expression of the type tag.
     pub fn tag_expr(&self) -> String {
         match &self.ty {
@@ -148,7 +160,31 @@ pub struct Frame<'s, 'a> {
     pub vars: IndexMap<String, Var>,
     pub from: Vec<String>,
     pub conditions: Vec<String>,
+    /// Whether an `or` here may start its branches from a seed (see
+    /// [`Frame::seed`]): only in the query's own SELECT and the scopes of
+    /// its `or` branches. Not where the scope sees columns of an enclosing
+    /// SELECT (a `not`, an `or` tested with `EXISTS`: a CTE cannot see
+    /// them), nor in a recursive rule's bodies (a seed would read the
+    /// table being defined).
+    seeds_ors: bool,
 }
+
+/// The rows of the clauses compiled before an `or` (the bindings of every
+/// variable they bound to a column), kept as a common table expression
+/// that each branch of the `or` joins, so that the branches see the values
+/// of the join variables and the `or`'s union carries the whole row.
+struct Seed {
+    /// The CTE's name.
+    table: String,
+    /// Each variable of the row and its binding in the CTE's columns
+    /// (`k0`, and `kt0` for a dynamic type's tag...; read through an alias
+    /// with [`Var::in_table`]).
+    vars: Vec<(String, Var)>,
+}
+
+/// Below this estimated cost a data pattern is an index lookup, not a scan
+/// (see [`Frame::pattern_cost`]).
+const INDEXED_COST: f64 = 3.0;
 
 /// What a clause needs before it can run, and what it binds.
 enum Readiness {
@@ -217,6 +253,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             vars: IndexMap::new(),
             from: Vec::new(),
             conditions: Vec::new(),
+            seeds_ors: false,
         }
     }
 
@@ -231,11 +268,13 @@ impl<'s, 'a> Frame<'s, 'a> {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         };
+        let seeds_ors = self.seeds_ors && !vars.values().any(Var::is_column);
         Frame {
             shared: self.shared,
             vars,
             from: Vec::new(),
             conditions: Vec::new(),
+            seeds_ors,
         }
     }
 
@@ -474,10 +513,10 @@ impl<'s, 'a> Frame<'s, 'a> {
                 Some(a) if a.in_avet() || a.value_type == ValueType::Ref => {
                     1.5 + count.log2() / 100.0
                 }
-                _ => 2.0 + count / 2.0,
+                _ => INDEXED_COST - 1.0 + count / 2.0,
             }
         } else {
-            3.0 + count
+            INDEXED_COST + count
         })
     }
 
@@ -537,21 +576,39 @@ impl<'s, 'a> Frame<'s, 'a> {
 
     /// An `or` that binds new variables: a UNION of its branches, each a
     /// SELECT of the join variables, joined in as a derived table.
+    ///
+    /// A FROM subquery cannot see the other FROM items (SQLite has no
+    /// LATERAL), so a branch would read its whole relation, to be joined
+    /// with the clauses before the `or` on the union's output. When those
+    /// clauses bound some join variables to columns, their rows become a
+    /// seed instead (see [`Frame::seed`]): each branch joins it — first,
+    /// when the branch can look the seeded values up through an index, last
+    /// otherwise — and the union carries the whole row, which then stands
+    /// for the clauses before the `or`.
     fn or_as_relation(&mut self, join: Option<RuleVars>, branches: Vec<Vec<Clause>>) -> Result<()> {
         let (_, vars) = or_vars(&join, &branches);
-        // A FROM subquery cannot see the other FROM items (SQLite has no
-        // LATERAL): only bindings that are parameters or constants enter
-        // the branches; column bindings are joined on the union's output.
         let visible: Vec<String> = vars
             .iter()
             .filter(|v| self.vars.get(*v).is_some_and(|var| !var.is_column()))
             .cloned()
             .collect();
+        let seed = self.seed(&vars);
         let mut selects = Vec::new();
         let mut types: Vec<Option<Ty>> = vec![None; vars.len()];
         for branch in branches {
             let mut child = self.child(Some(&visible));
+            let seeded = seed.as_ref().map(|seed| {
+                let alias = self.shared.alias("s");
+                let first = self.seed_first(&visible, seed, &vars, &branch);
+                (seed, alias, first)
+            });
+            if let Some((seed, alias, true)) = &seeded {
+                child.join_seed(seed, alias, &vars);
+            }
             child.compile_clauses(branch)?;
+            if let Some((seed, alias, false)) = &seeded {
+                child.join_seed(seed, alias, &vars);
+            }
             let mut columns = Vec::new();
             for (i, name) in vars.iter().enumerate() {
                 let var = child
@@ -565,6 +622,16 @@ impl<'s, 'a> Frame<'s, 'a> {
                     _ => Some(Ty::Dynamic(String::new())),
                 };
             }
+            if let Some((seed, alias, _)) = &seeded {
+                for (j, (_, var)) in seed.vars.iter().enumerate() {
+                    let carried = var.in_table(alias);
+                    columns.push(format!(
+                        "{} AS p{j}, {} AS pt{j}",
+                        carried.expr,
+                        carried.tag_expr()
+                    ));
+                }
+            }
             if columns.is_empty() {
                 columns.push("1 AS v0".to_string());
             }
@@ -576,9 +643,29 @@ impl<'s, 'a> Frame<'s, 'a> {
             ));
         }
         let alias = self.shared.alias("o");
-        self.from
-            .push(format!("({}) AS {alias}", selects.join(" UNION ")));
+        let union = format!("({}) AS {alias}", selects.join(" UNION "));
+        if let Some(seed) = &seed {
+            // The union's rows hold the seed's: they replace the clauses so far.
+            self.from = vec![union];
+            self.conditions.clear();
+            for (j, (name, var)) in seed.vars.iter().enumerate() {
+                let ty = match &var.ty {
+                    Ty::Dynamic(_) => Ty::Dynamic(format!("{alias}.pt{j}")),
+                    other => other.clone(),
+                };
+                let expr = format!("{alias}.p{j}");
+                self.vars.insert(name.clone(), Var { expr, ty });
+            }
+        } else {
+            self.from.push(union);
+        }
         for (i, name) in vars.iter().enumerate() {
+            if seed
+                .as_ref()
+                .is_some_and(|seed| seed.vars.iter().any(|(seeded, _)| seeded == name))
+            {
+                continue;
+            }
             let expr = format!("{alias}.v{i}");
             let ty = match &types[i] {
                 Some(Ty::Known(t)) => Ty::Known(*t),
@@ -587,6 +674,104 @@ impl<'s, 'a> Frame<'s, 'a> {
             self.bind(name, Var { expr, ty });
         }
         Ok(())
+    }
+
+    /// The seed of an `or` joining on `vars`: the rows of the clauses
+    /// compiled so far, as a CTE of the distinct bindings of every variable
+    /// they bound to a column. `None` when no join variable is such a
+    /// column, when the scope may not seed (see [`Frame::seeds_ors`]), or
+    /// when a tuple binding refers to columns (it cannot be carried).
+    fn seed(&self, vars: &[String]) -> Option<Seed> {
+        let joins_a_column = vars
+            .iter()
+            .any(|name| self.vars.get(name).is_some_and(Var::is_column));
+        let tuple_of_columns = self
+            .vars
+            .values()
+            .any(|var| matches!(&var.ty, Ty::Tuple(items) if items.iter().any(Var::is_column)));
+        if !self.seeds_ors || !joins_a_column || tuple_of_columns {
+            return None;
+        }
+        let mut select = Vec::new();
+        let mut seeded = Vec::new();
+        for (name, var) in &self.vars {
+            if !var.is_column() || matches!(var.ty, Ty::Tuple(_)) {
+                continue;
+            }
+            let i = seeded.len();
+            select.push(format!("{} AS k{i}", var.expr));
+            let ty = match &var.ty {
+                Ty::Dynamic(tag) => {
+                    select.push(format!("{tag} AS kt{i}"));
+                    Ty::Dynamic(format!("kt{i}"))
+                }
+                other => other.clone(),
+            };
+            seeded.push((
+                name.clone(),
+                Var {
+                    expr: format!("k{i}"),
+                    ty,
+                },
+            ));
+        }
+        let table = self.shared.alias("seed");
+        self.shared.ctes.borrow_mut().push(format!(
+            "{table} AS (SELECT DISTINCT {}{}{})",
+            select.join(", "),
+            self.sql_from(),
+            self.sql_where()
+        ));
+        Some(Seed {
+            table,
+            vars: seeded,
+        })
+    }
+
+    /// Joins an `or` branch to the seed, read through `alias`: the seeded
+    /// join variables are bound to (or, bound already, compared with) the
+    /// seed's columns.
+    fn join_seed(&mut self, seed: &Seed, alias: &str, vars: &[String]) {
+        self.from.push(format!("{} AS {alias}", seed.table));
+        for (name, var) in &seed.vars {
+            if vars.contains(name) {
+                self.bind(name, var.in_table(alias));
+            }
+        }
+    }
+
+    /// Whether a branch of an `or` starts from the seed (rather than joining
+    /// it last): when it does not bind a seeded join variable itself (it
+    /// takes the seed's values), or when one of its data patterns looks a
+    /// seeded join variable up through an index (as the entity, or the
+    /// value of a ref or indexed attribute). A branch that would scan its
+    /// attribute for each seed row reads it once instead.
+    fn seed_first(
+        &self,
+        visible: &[String],
+        seed: &Seed,
+        vars: &[String],
+        branch: &[Clause],
+    ) -> bool {
+        let seeded: Vec<&(String, Var)> = seed
+            .vars
+            .iter()
+            .filter(|(name, _)| vars.contains(name))
+            .collect();
+        let mut probe = self.child(Some(visible));
+        let names: Vec<String> = seeded.iter().map(|(name, _)| name.clone()).collect();
+        if !probe.branch_binds(branch, &names) {
+            return true;
+        }
+        for (name, var) in &seeded {
+            probe.vars.insert(name.clone(), var.clone());
+        }
+        let is_seeded = |term: &Term| matches!(term, Term::Variable(v) if names.contains(&v.0));
+        branch.iter().any(|clause| {
+            matches!(clause, Clause::Pattern(pattern)
+                if (is_seeded(&pattern.entity) || is_seeded(&pattern.value))
+                    && probe.pattern_cost(pattern).is_ok_and(|cost| cost < INDEXED_COST))
+        })
     }
 
     fn compile_recursive_call(&mut self, name: &str, args: &[Term]) -> Result<()> {
@@ -926,6 +1111,7 @@ pub fn equal(a: &Var, b: &Var) -> String {
 pub fn compile_query(context: &Context<'_>, query: &Query, inputs: &Signature) -> Result<Plan> {
     let shared = Shared::new(context, &inputs.rules)?;
     let mut frame = Frame::new(&shared);
+    frame.seeds_ors = true;
     crate::inputs::bind_inputs(&mut frame, inputs)?;
     frame.compile_clauses(query.where_clauses.clone())?;
     crate::find::finish(&shared, frame, query)
