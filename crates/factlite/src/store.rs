@@ -315,7 +315,7 @@ impl Db {
     }
 
     /// Runs a query like [`Db::q`], but hands `read` the result's items one
-    /// at a time as SQLite produces them, instead of a whole set: a result
+    /// at a time as SQLite produces them, instead of a whole `QueryResult`: a result
     /// larger than memory can be read this way. The items are the tuples of
     /// a relation, the values of a collection, or the single value or
     /// vector of a scalar or tuple; they are distinct (SQLite de-duplicates
