@@ -13,7 +13,11 @@
 //!     same transactions without views on the larger store are printed
 //!     too: what the store itself costs more there).
 //!
-//! Before timing, every view is checked against its query from scratch.
+//! Each size is loaded once and its file copied, so that one copy has the
+//! ten views and the other none; the transactions of (b) and (c) then take
+//! turns over the four stores (the first of each round rotating), so that
+//! whatever else the machine does falls on all four alike. Before timing,
+//! and after, every view is checked against its query from scratch.
 //! `FACTLITE_BENCH_DATOMS` sets the base size (default 1,000,000),
 //! `FACTLITE_BENCH_TXS` the timed transactions (default 400). Run with
 //! `cargo bench -p factlite --bench views`.
@@ -150,33 +154,52 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// The median time of `count` one-datom transactions: each changes one
-/// order's total or status.
-fn one_datom_transactions(store: &Store, orders: &[i64], count: usize, seed: u64) -> Duration {
-    let mut next = numbers(seed);
-    let samples = (0..count)
-        .map(|i| {
-            let order = Value::Integer(orders[next(orders.len())]);
-            let change = if i % 2 == 0 {
-                vec![
-                    kw("db/add"),
-                    order,
-                    kw("order/total"),
-                    Value::Integer(next(1000) as i64),
-                ]
-            } else {
-                let status = kw(STATUSES[next(STATUSES.len())]);
-                vec![kw("db/add"), order, kw("order/status"), status]
-            };
-            let tx = Value::Vector(vec![Value::Vector(change)]);
-            let started = Instant::now();
-            store
-                .transact(&tx)
-                .unwrap_or_else(|e| fail("one-datom transaction", e));
-            started.elapsed()
-        })
-        .collect();
-    median(samples)
+/// A store timed by one-datom transactions: each changes one of its
+/// orders' total or status, drawn from its own stream of numbers.
+struct Timed {
+    store: Store,
+    orders: Vec<i64>,
+    next: Box<dyn FnMut(usize) -> usize>,
+    samples: Vec<Duration>,
+}
+
+impl Timed {
+    fn new(store: Store, orders: Vec<i64>, seed: u64) -> Timed {
+        Timed {
+            store,
+            orders,
+            next: Box::new(numbers(seed)),
+            samples: Vec::new(),
+        }
+    }
+
+    /// Times the `i`th transaction: even ones change a total, odd ones a
+    /// status.
+    fn transact(&mut self, i: usize) {
+        let next = &mut self.next;
+        let order = Value::Integer(self.orders[next(self.orders.len())]);
+        let change = if i.is_multiple_of(2) {
+            vec![
+                kw("db/add"),
+                order,
+                kw("order/total"),
+                Value::Integer(next(1000) as i64),
+            ]
+        } else {
+            let status = kw(STATUSES[next(STATUSES.len())]);
+            vec![kw("db/add"), order, kw("order/status"), status]
+        };
+        let tx = Value::Vector(vec![Value::Vector(change)]);
+        let started = Instant::now();
+        self.store
+            .transact(&tx)
+            .unwrap_or_else(|e| fail("one-datom transaction", e));
+        self.samples.push(started.elapsed());
+    }
+
+    fn median(&self) -> Duration {
+        median(self.samples.clone())
+    }
 }
 
 fn install_views(store: &Store) -> Duration {
@@ -211,22 +234,39 @@ fn temp_path(name: &str) -> PathBuf {
     ))
 }
 
+/// Builds a store of about `datoms` datoms at `path` and a copy of its
+/// file at `copy_path`; returns both, opened, with the order ids (the same
+/// in both).
+fn build_twice(path: &Path, copy_path: &Path, datoms: usize) -> (Store, Store, Vec<i64>) {
+    let started = Instant::now();
+    let (store, orders) = build(path, datoms);
+    // Closing the last connection checkpoints the WAL into the file.
+    drop(store);
+    std::fs::copy(path, copy_path).unwrap_or_else(|e| fail("copying the store", e));
+    let open = |path: &Path| Store::open(path).unwrap_or_else(|e| fail("open", e));
+    println!(
+        "loaded ~{datoms} datoms ({} orders) in {:.1} s",
+        orders.len(),
+        started.elapsed().as_secs_f64()
+    );
+    (open(path), open(copy_path), orders)
+}
+
 fn main() {
     let datoms = env_number("FACTLITE_BENCH_DATOMS", 1_000_000);
     let txs = env_number("FACTLITE_BENCH_TXS", 400);
+    let paths = ["1x", "1x-views", "10x", "10x-views"].map(temp_path);
 
-    let small_path = temp_path("1x");
-    let started = Instant::now();
-    let (small, small_orders) = build(&small_path, datoms);
-    println!(
-        "loaded ~{datoms} datoms ({} orders) in {:.1} s",
-        small_orders.len(),
-        started.elapsed().as_secs_f64()
-    );
+    let (small, small_views, small_orders) = build_twice(&paths[0], &paths[1], datoms);
+    let (large, large_views, large_orders) = build_twice(&paths[2], &paths[3], datoms * 10);
+    let install = install_views(&small_views);
+    let install_large = install_views(&large_views);
+    verify(&small_views);
+    verify(&large_views);
 
     // (a) a join with an aggregate, from scratch and from its table.
     let query = factlite::edn::parse(REVENUE_BY_REGION).unwrap_or_else(|e| fail("query", e));
-    let db = small.db().unwrap_or_else(|e| fail("db", e));
+    let db = small_views.db().unwrap_or_else(|e| fail("db", e));
     let scratch = median(
         (0..5)
             .map(|_| {
@@ -237,44 +277,39 @@ fn main() {
             })
             .collect(),
     );
-
-    // (b) one-datom transactions without views, then with ten.
-    let bare = one_datom_transactions(&small, &small_orders, txs, 11);
-    let install = install_views(&small);
-    verify(&small);
+    drop(db);
     let read = median(
         (0..101)
             .map(|_| {
                 let started = Instant::now();
-                small
+                small_views
                     .view("revenue-by-region")
                     .unwrap_or_else(|e| fail("(a) view", e));
                 started.elapsed()
             })
             .collect(),
     );
-    let with_views = one_datom_transactions(&small, &small_orders, txs, 13);
-    verify(&small);
-    drop(db);
-    drop(small);
-    let _ = std::fs::remove_file(&small_path);
 
-    // (c) the same on a store ten times larger.
-    let large_path = temp_path("10x");
-    let started = Instant::now();
-    let (large, large_orders) = build(&large_path, datoms * 10);
-    println!(
-        "loaded ~{} datoms ({} orders) in {:.1} s",
-        datoms * 10,
-        large_orders.len(),
-        started.elapsed().as_secs_f64()
-    );
-    let large_bare = one_datom_transactions(&large, &large_orders, txs, 19);
-    let install_large = install_views(&large);
-    let large_with_views = one_datom_transactions(&large, &large_orders, txs, 17);
-    verify(&large);
-    drop(large);
-    let _ = std::fs::remove_file(&large_path);
+    // (b) and (c): the four stores take turns, one transaction each. The
+    // two copies of a size make the same changes.
+    let mut stores = [
+        Timed::new(small, small_orders.clone(), 11),
+        Timed::new(small_views, small_orders, 11),
+        Timed::new(large, large_orders.clone(), 13),
+        Timed::new(large_views, large_orders, 13),
+    ];
+    for i in 0..txs {
+        for turn in 0..stores.len() {
+            stores[(i + turn) % stores.len()].transact(i);
+        }
+    }
+    verify(&stores[1].store);
+    verify(&stores[3].store);
+    let [bare, with_views, large_bare, large_with_views] = stores.each_ref().map(Timed::median);
+    drop(stores);
+    for path in &paths {
+        let _ = std::fs::remove_file(path);
+    }
 
     println!(
         "ten views installed in {:.1} s (~{datoms} datoms) and {:.1} s (~{} datoms)",
