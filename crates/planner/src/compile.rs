@@ -1057,12 +1057,13 @@ fn or_vars(join: &Option<RuleVars>, branches: &[Vec<Clause>]) -> (Vec<String>, V
 
 /// SQL equality of two bound values, comparing tags when a type is dynamic.
 pub fn equal(a: &Var, b: &Var) -> String {
-    // `e`, `a` and `tx` are INTEGER columns, `v` has no affinity: compared
-    // as they are, SQLite applies INTEGER affinity to `v` and cannot look
-    // `v` up in an index. A unary `+` strips the earlier side's affinity, so
-    // the later table (`b`) is reached through its VAET or AVET index.
-    let integer_column = [".e", ".a", ".tx"].iter().any(|c| a.expr.ends_with(c));
-    let a_expr = if integer_column && b.expr.ends_with(".v") {
+    // `e`, `a` and `tx` are INTEGER columns, and so are the columns of a
+    // CTE or subquery that select them; `v` has no affinity. Compared as
+    // they are, SQLite applies INTEGER affinity to `v` and cannot look `v`
+    // up in an index. A unary `+` strips the earlier side's affinity, so the
+    // later table (`b`) is reached through its VAET or AVET index.
+    let has_affinity = a.is_column() && !a.expr.ends_with(".v");
+    let a_expr = if has_affinity && b.expr.ends_with(".v") {
         format!("+{}", a.expr)
     } else {
         a.expr.clone()
