@@ -3,11 +3,14 @@
 //! over each target's committed seeds (`fuzz/corpus/<target>/seed-*`) and
 //! over the inputs those seeds are derived from — the grammar examples and
 //! the values of the conformance scenarios (queries, rule sets, pull
-//! patterns, transaction data, each scenario's transactions in order).
+//! patterns, transaction data, each scenario's transactions in order, each
+//! query followed by its inputs).
 //!
 //! `FACTLITE_WRITE_SEEDS=1 cargo test -p factlite-tests fuzz_corpus` writes
 //! the derived inputs out as `seed-*` files for review and commit; seeds
-//! named `seed-regression-*` are written by hand, one per fuzzer finding.
+//! named `seed-regression-*` are written by hand, one per fuzzer finding,
+//! and so are the `query_runner` seeds `seed-store-*`, queries over the
+//! fuzz store's own schema.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,10 +20,13 @@ use factlite_tests::{edn_files, shared_conformance_dir, workspace_root};
 
 #[path = "../fuzz/checks/parsers.rs"]
 mod parsers;
+#[path = "../fuzz/checks/queries.rs"]
+mod queries;
 #[path = "../fuzz/checks/transactor.rs"]
 mod transactor;
 
 use parsers::{check_parser, Parser};
+use queries::check_query_runner;
 use transactor::check_transactor;
 
 /// One fuzz input: a name for its seed file and its bytes.
@@ -152,6 +158,33 @@ fn conformance_transaction_seeds() -> Vec<Seed> {
         .collect()
 }
 
+/// Every query step of every conformance scenario, the query followed by
+/// its `:args`, as one `query_runner` input.
+fn conformance_query_seeds() -> Vec<Seed> {
+    let mut seeds = Vec::new();
+    for (scenario_index, (stem, scenario)) in conformance_scenarios().iter().enumerate() {
+        let queries = steps(scenario).iter().filter_map(|step| {
+            let query = get(step, "query")?;
+            let args = match get(step, "args") {
+                Some(Value::Vector(args)) => args.as_slice(),
+                _ => &[],
+            };
+            let values: Vec<String> = std::iter::once(query)
+                .chain(args)
+                .map(Value::to_string)
+                .collect();
+            Some(values.join("\n"))
+        });
+        for (query_index, text) in queries.enumerate() {
+            seeds.push(Seed {
+                name: format!("seed-conformance-{stem}-{scenario_index}-{query_index}.edn"),
+                text,
+            });
+        }
+    }
+    seeds
+}
+
 /// Checks `property` over the derived inputs and the committed seeds (and
 /// writes the derived inputs as seeds in update mode).
 fn check_corpus(target: &str, derived: Vec<Seed>, property: impl Fn(&[u8])) {
@@ -209,4 +242,13 @@ fn transactor_corpus_satisfies_the_fuzz_property() {
     let mut derived = grammar_seeds("tx");
     derived.extend(conformance_transaction_seeds());
     check_corpus("transactor", derived, check_transactor);
+}
+
+#[test]
+fn query_runner_corpus_satisfies_the_fuzz_property() {
+    check_corpus(
+        "query_runner",
+        conformance_query_seeds(),
+        check_query_runner,
+    );
 }

@@ -25,16 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use factlite::{Datom, Entid, IndexName, Store, TypedValue};
 use factlite_core::{Cardinality, Schema};
 
-/// The schema every run starts with: one attribute of each interesting kind.
-pub const SCHEMA: &str = r#"[
- {:db/ident :f/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
- {:db/ident :f/code :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/unique :db.unique/value}
- {:db/ident :f/age :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
- {:db/ident :f/score :db/valueType :db.type/double :db/cardinality :db.cardinality/one}
- {:db/ident :f/tag :db/valueType :db.type/keyword :db/cardinality :db.cardinality/many}
- {:db/ident :f/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
- {:db/ident :f/part :db/valueType :db.type/ref :db/cardinality :db.cardinality/many :db/isComponent true}
- {:db/ident :f/ok :db/valueType :db.type/boolean :db/cardinality :db.cardinality/one}]"#;
+/// The schema every run starts with: one attribute of each interesting kind
+/// (shared with the `query_runner` target's store).
+pub const SCHEMA: &str = include_str!("schema.edn");
 
 /// Transactions read from one input at most, so a run stays fast.
 pub const MAX_TRANSACTIONS: usize = 8;
