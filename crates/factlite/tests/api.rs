@@ -151,3 +151,32 @@ fn a_since_view_of_an_older_snapshot_ignores_later_transactions() {
         factlite::edn::parse("#{2 3}").expect("EDN")
     );
 }
+
+/// An entity id and a long of the same number join as one value, and are
+/// one row of a result too (as in Datomic, where both are longs): the rows
+/// of a relation stay distinct once read.
+#[test]
+fn an_entity_id_and_a_long_of_the_same_number_are_one_row() {
+    let store = Store::open_in_memory().expect("in-memory store");
+    store
+        .transact_str(
+            r#"[{:db/ident :x/n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+                {:db/ident :x/r :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}]"#,
+        )
+        .expect("schema");
+    let a = store
+        .transact_str(r#"[{:db/id "a" :x/n 1}]"#)
+        .expect("a")
+        .tempids["a"];
+    store
+        .transact_str(&format!("[{{:x/n {a} :x/r {a}}}]"))
+        .expect("both point at a");
+    let db = store.db().expect("db");
+    for query in [
+        "[:find ?v :where (or [_ :x/n ?v] [_ :x/r ?v]) [(!= ?v 1)]]",
+        "[:find [?v ...] :where (or [_ :x/n ?v] [_ :x/r ?v]) [(!= ?v 1)]]",
+    ] {
+        let result = db.q_str(query, &[]).expect("query");
+        assert_eq!(result.len(), 1, "{query}: {result}");
+    }
+}

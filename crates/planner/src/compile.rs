@@ -844,14 +844,18 @@ impl<'s, 'a> Frame<'s, 'a> {
                 )))
             }
         }
+        // The current-state table holds assertions only and has no `added`
+        // column: every datom it yields is added.
+        let added = if table == "datoms" {
+            "1".to_string()
+        } else {
+            format!("{alias}.added")
+        };
         match &pattern.added {
-            Term::Variable(v) => self.bind(
-                &v.0,
-                Var::known(format!("{alias}.added"), ValueType::Boolean),
-            ),
-            Term::Constant(Value::Boolean(b)) => self
-                .conditions
-                .push(format!("{alias}.added = {}", i64::from(*b))),
+            Term::Variable(v) => self.bind(&v.0, Var::known(added, ValueType::Boolean)),
+            Term::Constant(Value::Boolean(b)) => {
+                self.conditions.push(format!("{added} = {}", i64::from(*b)))
+            }
             Term::Blank => {}
             other => {
                 return Err(Error::Query(format!(
@@ -959,10 +963,16 @@ impl<'s, 'a> Frame<'s, 'a> {
             (Term::Constant(constant), None) => {
                 let (literal, value_type) = self.constant(constant)?;
                 let placeholder = self.shared.param(literal);
-                self.conditions.push(format!(
-                    "{alias}.v = {placeholder} AND {alias}.t = {}",
-                    value_type.tag()
-                ));
+                // A number matches an entity id as well as a long (as in
+                // `equal`).
+                let tags = match value_type {
+                    ValueType::Long => {
+                        format!("IN ({}, {})", ValueType::Ref.tag(), ValueType::Long.tag())
+                    }
+                    other => format!("= {}", other.tag()),
+                };
+                self.conditions
+                    .push(format!("{alias}.v = {placeholder} AND {alias}.t {tags}"));
             }
             (Term::Source(_), _) => {
                 return Err(Error::Query(format!(

@@ -51,9 +51,15 @@ impl Columns {
                 Output::Value(n)
             }
             Ty::Dynamic(tag) => {
+                // An entity id is a long in a result (as in joins, see
+                // `compile::equal`): the two share a tag here, so that
+                // `DISTINCT`, grouping and ordering take them as one value.
                 let n = self.cells.len();
-                self.select
-                    .push(format!("{} AS c{n}, {tag} AS c{n}t", var.expr));
+                let (entity, long) = (ValueType::Ref.tag(), ValueType::Long.tag());
+                self.select.push(format!(
+                    "{} AS c{n}, CASE {tag} WHEN {entity} THEN {long} ELSE {tag} END AS c{n}t",
+                    var.expr
+                ));
                 self.cells.push(Cell::Dynamic);
                 Output::Value(n)
             }
