@@ -180,3 +180,24 @@ fn an_entity_id_and_a_long_of_the_same_number_are_one_row() {
         assert_eq!(result.len(), 1, "{query}: {result}");
     }
 }
+
+/// A query of more data patterns than SQLite joins in one SELECT is a
+/// query error that says so, not a storage error.
+#[test]
+fn a_query_joining_more_tables_than_sqlite_allows_is_a_query_error() {
+    let store = store();
+    store
+        .transact_str(r#"[{:person/name "Ivan" :person/age 30}]"#)
+        .expect("data");
+    let patterns: String = (0..70)
+        .map(|i| format!("[?e{i} :person/name ?n]"))
+        .collect();
+    let query = format!("[:find ?n :where {patterns}]");
+    let error = store
+        .db()
+        .expect("db")
+        .q_str(&query, &[])
+        .expect_err("too many tables");
+    assert_eq!(error.category(), factlite::ErrorCategory::Query, "{error}");
+    assert!(error.to_string().contains("64 tables"), "{error}");
+}

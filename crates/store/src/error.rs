@@ -136,6 +136,16 @@ impl From<rusqlite::Error> for Error {
             rusqlite::Error::SqliteFailure(_, Some(message)) if message == "integer overflow" => {
                 Error::Query(format!("integer overflow: {message} in an aggregate"))
             }
+            // A limit of the query's size, not a storage failure: each data
+            // pattern is one table of the join.
+            rusqlite::Error::SqliteFailure(_, Some(message))
+                if message.starts_with("at most") && message.ends_with("tables in a join") =>
+            {
+                Error::Query(format!(
+                    "the query is too large for SQLite: {message} (each data pattern, \
+                     rule call and input collection is one); split it with rules"
+                ))
+            }
             _ => Error::Sqlite(error),
         }
     }
