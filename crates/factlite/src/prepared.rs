@@ -15,6 +15,7 @@
 //! number of datoms has more than doubled or halved since, so its join
 //! order follows the data.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -164,10 +165,8 @@ impl PreparedQuery {
         if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
             return prepared.run(db, &inputs);
         }
-        let resolved = db.inner().resolve_lookup_refs(&self.query, inputs)?;
-        let inputs = resolved.as_deref().unwrap_or(inputs);
-        let plan = self.plan(db, inputs)?;
-        Ok(db.inner().run_plan(&plan, inputs)?)
+        let (plan, inputs) = self.plan(db, inputs)?;
+        Ok(db.inner().run_plan(&plan, &inputs)?)
     }
 
     /// Runs the query and hands `read` its result's items as SQLite produces
@@ -182,12 +181,10 @@ impl PreparedQuery {
         if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
             return prepared.rows(db, &inputs, read);
         }
-        let resolved = db.inner().resolve_lookup_refs(&self.query, inputs)?;
-        let inputs = resolved.as_deref().unwrap_or(inputs);
-        let plan = self.plan(db, inputs)?;
+        let (plan, inputs) = self.plan(db, inputs)?;
         Ok(db
             .inner()
-            .with_rows(&plan, inputs, |rows| read(&mut Rows { rows }))?)
+            .with_rows(&plan, &inputs, |rows| read(&mut Rows { rows }))?)
     }
 
     /// This query with the store's installed rules merged into its `%` (or
@@ -207,11 +204,16 @@ impl PreparedQuery {
         }))
     }
 
-    /// The plan for these inputs on this snapshot: cached, or compiled and
-    /// cached.
-    fn plan(&self, db: &Db, inputs: &[Value]) -> Result<Rc<Plan>> {
+    /// The plan for these inputs on this snapshot (cached, or compiled and
+    /// cached), with the inputs it reads: their lookup refs resolved to
+    /// entity ids.
+    fn plan<'i>(&self, db: &Db, inputs: &'i [Value]) -> Result<(Rc<Plan>, Cow<'i, [Value]>)> {
         let inner = db.inner();
-        let signature = factlite_planner::signature(&self.query, inputs)?;
+        let inputs = match inner.resolve_lookup_refs(&self.query, inputs)? {
+            Some(resolved) => Cow::Owned(resolved),
+            None => Cow::Borrowed(inputs),
+        };
+        let signature = factlite_planner::signature(&self.query, &inputs)?;
         let schema = inner.schema()?;
         let datoms = inner.datom_count()?;
         let key = CacheKey {
@@ -220,11 +222,11 @@ impl PreparedQuery {
             signature: signature.key().clone(),
         };
         if let Some(plan) = db.plans().borrow_mut().get(&key, &schema, datoms) {
-            return Ok(plan);
+            return Ok((plan, inputs));
         }
         let plan = Rc::new(inner.compile(&self.query, &signature)?);
         db.plans().borrow_mut().insert(key, plan.clone(), datoms);
-        Ok(plan)
+        Ok((plan, inputs))
     }
 }
 
