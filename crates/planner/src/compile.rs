@@ -965,14 +965,13 @@ impl<'s, 'a> Frame<'s, 'a> {
                 let placeholder = self.shared.param(literal);
                 // A number matches an entity id as well as a long (as in
                 // `equal`).
-                let tags = match value_type {
-                    ValueType::Long => {
-                        format!("IN ({}, {})", ValueType::Ref.tag(), ValueType::Long.tag())
-                    }
-                    other => format!("= {}", other.tag()),
+                let tag = format!("{alias}.t");
+                let tag_matches = match value_type {
+                    ValueType::Long => entity_or_long(&tag),
+                    other => format!("{tag} = {}", other.tag()),
                 };
                 self.conditions
-                    .push(format!("{alias}.v = {placeholder} AND {alias}.t {tags}"));
+                    .push(format!("{alias}.v = {placeholder} AND {tag_matches}"));
             }
             (Term::Source(_), _) => {
                 return Err(Error::Query(format!(
@@ -1065,6 +1064,16 @@ fn or_vars(join: &Option<RuleVars>, branches: &[Vec<Clause>]) -> (Vec<String>, V
     }
 }
 
+/// SQL testing that a type tag is an entity id's or a long's: the two are
+/// the same number, in joins, comparisons and results.
+fn entity_or_long(tag: &str) -> String {
+    format!(
+        "{tag} IN ({}, {})",
+        ValueType::Ref.tag(),
+        ValueType::Long.tag()
+    )
+}
+
 /// SQL equality of two bound values, comparing tags when a type is dynamic.
 pub fn equal(a: &Var, b: &Var) -> String {
     // `e`, `a` and `tx` are INTEGER columns, and so are the columns of a
@@ -1101,13 +1110,9 @@ pub fn equal(a: &Var, b: &Var) -> String {
         // An entity id and a long are the same number (as between known
         // types above), so a dynamic value of either tag matches.
         (Ty::Known(ValueType::Ref | ValueType::Long), Ty::Dynamic(tag))
-        | (Ty::Dynamic(tag), Ty::Known(ValueType::Ref | ValueType::Long)) => format!(
-            "({} = {} AND {tag} IN ({}, {}))",
-            a.expr,
-            b.expr,
-            ValueType::Ref.tag(),
-            ValueType::Long.tag()
-        ),
+        | (Ty::Dynamic(tag), Ty::Known(ValueType::Ref | ValueType::Long)) => {
+            format!("({} = {} AND {})", a.expr, b.expr, entity_or_long(tag))
+        }
         _ => format!(
             "({} = {} AND {} = {})",
             a.expr,
