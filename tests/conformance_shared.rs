@@ -1,6 +1,8 @@
 //! The shared conformance corpus (`../shared/conformance/*.edn`), one test
 //! per file so the test output shows which feature areas pass, each run
-//! plain and with every query materialized (`--views`).
+//! plain and with every query materialized (`--views`). Without the corpus
+//! (a fresh clone) each test passes having run nothing, and the test binary
+//! says so once; `.ci/run` makes that a failure.
 
 use factlite_cli::check::CheckOptions;
 use factlite_tests::{assert_scenarios_pass_with, edn_files, shared_conformance_dir};
@@ -9,7 +11,10 @@ use factlite_tests::{assert_scenarios_pass_with, edn_files, shared_conformance_d
 /// (every query also materialized the first time it is met, and checked
 /// against itself run from scratch after every later step).
 fn check(file_name: &str) {
-    let file = [shared_conformance_dir().join(file_name)];
+    let Some(dir) = shared_conformance_dir() else {
+        return;
+    };
+    let file = [dir.join(file_name)];
     assert_scenarios_pass_with(&file, &CheckOptions { views: false });
     assert_scenarios_pass_with(&file, &CheckOptions { views: true });
 }
@@ -46,7 +51,10 @@ shared_files! {
 /// A file added to the corpus needs a test above, or it would never run.
 #[test]
 fn every_shared_file_has_a_test() {
-    let on_disk: Vec<String> = edn_files(&shared_conformance_dir())
+    let Some(dir) = shared_conformance_dir() else {
+        return;
+    };
+    let on_disk: Vec<String> = edn_files(&dir)
         .iter()
         .filter_map(|path| path.file_name()?.to_str().map(str::to_string))
         .collect();

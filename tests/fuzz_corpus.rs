@@ -2,7 +2,7 @@
 //! targets include) as ordinary tests, so CI checks them without a fuzzer:
 //! over each target's committed seeds (`fuzz/corpus/<target>/seed-*`) and
 //! over the inputs those seeds are derived from — the grammar examples and
-//! the values of the conformance scenarios (queries, rule sets, pull
+//! the values of the conformance scenarios, shared and our own (queries, rule sets, pull
 //! patterns, transaction data, each scenario's transactions in order, each
 //! query followed by its inputs).
 //!
@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use factlite_edn::Value;
-use factlite_tests::{edn_files, shared_conformance_dir, workspace_root};
+use factlite_tests::{all_scenario_files, edn_files, workspace_root};
 
 #[path = "../fuzz/checks/parsers.rs"]
 mod parsers;
@@ -75,11 +75,11 @@ fn read(path: &Path) -> String {
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
 }
 
-/// Every scenario map of the shared conformance corpus, with the stem of
-/// its file.
+/// Every scenario map of the shared conformance corpus (when present) and
+/// of the project's own scenarios, with the stem of its file.
 fn conformance_scenarios() -> Vec<(String, Value)> {
     let mut scenarios = Vec::new();
-    for path in edn_files(&shared_conformance_dir()) {
+    for path in all_scenario_files() {
         let stem = path
             .file_stem()
             .expect("a file name")

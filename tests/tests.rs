@@ -2,6 +2,7 @@
 //! layout): one module per concern.
 
 mod conformance_local;
+mod conformance_parse;
 mod conformance_shared;
 mod dependencies;
 mod fuzz_corpus;

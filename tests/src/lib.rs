@@ -14,18 +14,66 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The shared conformance corpus: `shared/conformance` beside the
-/// repository (`X/main` and `X/shared`, here and in CI). Panics with a
-/// clear message when it is missing.
-pub fn shared_conformance_dir() -> PathBuf {
-    let dir = workspace_root().join("../shared/conformance");
+/// The environment variable that points the tests at a conformance corpus
+/// elsewhere than `shared/conformance` beside the repository.
+pub const CONFORMANCE_DIR_VAR: &str = "FACTLITE_CONFORMANCE_DIR";
+
+/// The environment variable that makes a missing shared corpus fail the
+/// tests instead of skipping them (`.ci/run` sets it: CI has the corpus).
+pub const REQUIRE_CONFORMANCE_VAR: &str = "FACTLITE_REQUIRE_CONFORMANCE";
+
+/// Where the shared conformance corpus is looked for: the directory named by
+/// `FACTLITE_CONFORMANCE_DIR`, else `shared/conformance` beside the
+/// repository (`X/main` and `X/shared`, as in CI).
+pub fn shared_conformance_location() -> PathBuf {
+    match std::env::var_os(CONFORMANCE_DIR_VAR) {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_root().join("../shared/conformance"),
+    }
+}
+
+/// The shared conformance corpus, when it is there. A fresh clone has
+/// nothing beside it: then the tests that read the corpus skip it, and the
+/// test binary says so once, in one line on standard error. With
+/// `FACTLITE_REQUIRE_CONFORMANCE` set, a missing corpus fails the test.
+pub fn shared_conformance_dir() -> Option<PathBuf> {
+    let dir = shared_conformance_location();
+    if dir.is_dir() {
+        return Some(dir);
+    }
     assert!(
-        dir.is_dir(),
+        std::env::var_os(REQUIRE_CONFORMANCE_VAR).is_none(),
         "the shared conformance corpus is missing: expected the directory {} \
-         (the `shared` checkout beside this repository)",
+         ({REQUIRE_CONFORMANCE_VAR} is set, so its absence is a failure)",
         dir.display()
     );
-    dir
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        // Written to the process's standard error directly, past the test
+        // harness's capture, so the line shows even when every test passes.
+        let line = format!(
+            "conformance: no shared corpus at {}; its scenarios are skipped \
+             (set {CONFORMANCE_DIR_VAR} to run them)\n",
+            dir.display()
+        );
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    });
+    None
+}
+
+/// The project's own scenarios, `tests/scenarios`, in the corpus format.
+pub fn local_scenarios_dir() -> PathBuf {
+    workspace_root().join("tests/scenarios")
+}
+
+/// Every scenario file there is to run: the shared corpus's (when present)
+/// and the project's own.
+pub fn all_scenario_files() -> Vec<PathBuf> {
+    let mut files = shared_conformance_dir()
+        .map(|dir| edn_files(&dir))
+        .unwrap_or_default();
+    files.extend(edn_files(&local_scenarios_dir()));
+    files
 }
 
 /// The `*.edn` files of `dir`, sorted by name.

@@ -1,12 +1,10 @@
-//! Runs the example files of `grammar/edn` and the shared conformance
-//! scenarios through the reader.
+//! Runs the example files of `grammar/edn` through the reader (the
+//! scenario files are read by `tests/conformance_parse.rs`).
 //!
 //! - `grammar/edn/valid/*.edn` must read (with `parse_all`) and every value
 //!   must print as text that reads back as an equal value;
 //! - `grammar/edn/invalid/*.edn` each open with `;; error: LINE:COLUMN FRAGMENT`
-//!   and must fail at exactly that position with FRAGMENT in the message;
-//! - `../../../shared/conformance/*.edn` (the repository's sibling `shared/`)
-//!   must read and round-trip like the valid examples.
+//!   and must fail at exactly that position with FRAGMENT in the message.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -95,24 +93,5 @@ fn invalid_examples_fail_where_stated() {
                 );
             }
         }
-    }
-}
-
-#[test]
-fn shared_conformance_scenarios_read_and_round_trip() {
-    let dir = manifest_dir().join("../../../shared/conformance");
-    assert!(
-        dir.is_dir(),
-        "the conformance scenarios are missing: expected the directory {} (the `shared` \
-         checkout must sit beside the repository, as `X/shared` next to `X/main`)",
-        dir.display()
-    );
-    for path in edn_files(&dir) {
-        let values = check_valid(&path);
-        assert!(
-            values.iter().all(|value| matches!(value, Value::Map(_))),
-            "{}: every scenario is a map",
-            path.display()
-        );
     }
 }
