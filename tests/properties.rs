@@ -117,7 +117,7 @@ impl Run {
         let report = store
             .transact(&definitions)
             .expect("a generated schema is valid");
-        let schema = store.inner().schema().expect("the schema");
+        let schema = store.schema().expect("the schema");
         let attr_ids = attrs
             .iter()
             .map(|a| schema.entid(&a.ident).expect("a defined attribute"))
@@ -231,7 +231,7 @@ impl Run {
                 error.category()
             )),
             (Ok(outcome), Ok(report)) => {
-                let schema = self.store.inner().schema().map_err(|e| e.to_string())?;
+                let schema = self.store.schema().map_err(|e| e.to_string())?;
                 for attr in &outcome.declared {
                     let id = schema.entid(&attr.ident);
                     self.attr_ids
@@ -373,10 +373,7 @@ impl Run {
 
     /// The datoms of the model's attributes a snapshot sees.
     fn datoms_of(&self, db: &factlite::Db) -> Result<BTreeSet<StoreDatom>, String> {
-        let mut datoms = db
-            .inner()
-            .datoms(IndexName::Eavt, &[])
-            .map_err(|e| e.to_string())?;
+        let mut datoms = db.datoms(IndexName::Eavt, &[]).map_err(|e| e.to_string())?;
         let mut result = BTreeSet::new();
         for datom in datoms.iter().map_err(|e| e.to_string())? {
             let datom = datom.map_err(|e| e.to_string())?;

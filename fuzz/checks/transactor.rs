@@ -45,7 +45,7 @@ struct Snapshot {
 fn snapshot(store: &Store) -> Snapshot {
     let db = store.db().expect("a snapshot of the store");
     let latest_tx = db.basis_tx();
-    let log = db.inner().tx_range(0, latest_tx).expect("the log");
+    let log = db.tx_range(0, latest_tx).expect("the log");
     Snapshot {
         latest_tx,
         log,
@@ -59,7 +59,7 @@ fn current_facts(store: &Store, as_of: Option<Entid>) -> BTreeSet<Fact> {
     if let Some(tx) = as_of {
         db = db.as_of(tx);
     }
-    let mut datoms = db.inner().datoms(IndexName::Eavt, &[]).expect("the datoms");
+    let mut datoms = db.datoms(IndexName::Eavt, &[]).expect("the datoms");
     let facts = datoms
         .iter()
         .expect("the datoms")
@@ -185,7 +185,7 @@ pub fn check_transactor(data: &[u8]) {
                     before.current,
                     "as-of the previous transaction shows another state"
                 );
-                let schema = store.inner().schema().expect("the schema");
+                let schema = store.schema().expect("the schema");
                 check_schema_invariants(&schema, &after.current);
             }
         }

@@ -330,11 +330,7 @@ fn help() -> String {
 
 /// The user's attributes (not the built-in `:db/...` ones), by ident.
 fn user_attributes(session: &Session) -> Result<Vec<Attribute>> {
-    let schema = session
-        .store()
-        .inner()
-        .schema()
-        .map_err(factlite::Error::from)?;
+    let schema = session.store().schema()?;
     let mut attributes: Vec<Attribute> = schema
         .attributes()
         .filter(|attribute| attribute.id >= FIRST_USER_SCHEMA_ID)
@@ -449,10 +445,7 @@ fn log(session: &Session, count: usize) -> Result<String> {
         let Some(Value::Integer(tx)) = cells.first() else {
             continue;
         };
-        let datoms = db
-            .inner()
-            .tx_range(*tx, *tx)
-            .map_err(factlite::Error::from)?;
+        let datoms = db.tx_range(*tx, *tx)?;
         let datoms: Vec<_> = datoms.iter().filter(|datom| datom.e != *tx).collect();
         let asserted = datoms.iter().filter(|datom| datom.added).count() as i64;
         let mut row = cells.to_vec();

@@ -33,7 +33,7 @@ impl Completions {
     /// Reads the idents of the session's store again (a statement may have
     /// added attributes, or `.open` changed the store).
     pub fn refresh(&self, session: &Session) {
-        let Ok(schema) = session.store().inner().schema() else {
+        let Ok(schema) = session.store().schema() else {
             return;
         };
         let mut words: Vec<String> = schema

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use factlite::Store;
 
-/// Interrupts the SQLite connection of the open store.
+/// Interrupts the statements running on the open store.
 type Interrupter = Box<dyn Fn() + Send>;
 
 static INTERRUPTER: Mutex<Option<Interrupter>> = Mutex::new(None);
@@ -33,9 +33,11 @@ pub fn install() -> Result<(), ctrlc::Error> {
 /// Makes Ctrl-C interrupt statements on `store` (the store a session just
 /// opened).
 pub fn watch(store: &Store) {
-    let handle = store.inner().connection().get_interrupt_handle();
+    let handle = store.cancel_handle();
     if let Ok(mut guard) = INTERRUPTER.lock() {
-        *guard = Some(Box::new(move || handle.interrupt()));
+        *guard = Some(Box::new(move || {
+            handle.cancel();
+        }));
     }
 }
 

@@ -138,7 +138,7 @@ pub fn tx_data() -> Result<(Value, SampleSize)> {
 
 /// Whether the store already holds the sample's schema.
 pub fn is_loaded(store: &Store) -> Result<bool> {
-    let schema = store.inner().schema().map_err(factlite::Error::from)?;
+    let schema = store.schema()?;
     Ok(schema
         .entid(&edn::Keyword::namespaced("film", "title"))
         .is_some())

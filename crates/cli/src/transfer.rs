@@ -311,8 +311,8 @@ impl Import<'_> {
         Ok(())
     }
 
-    fn schema(&self) -> Result<std::rc::Rc<Schema>> {
-        Ok(self.store.inner().schema().map_err(factlite::Error::from)?)
+    fn schema(&self) -> Result<std::sync::Arc<Schema>> {
+        Ok(self.store.schema()?)
     }
 }
 
@@ -464,7 +464,7 @@ fn lookup_ref(
 /// Every datom `db` sees, as transaction data that recreates it in an empty
 /// store: a vector of attribute definitions, then a vector of facts.
 pub fn export_datoms(db: &Db) -> Result<String> {
-    let schema = db.inner().schema().map_err(factlite::Error::from)?;
+    let schema = db.schema()?;
     let mut definitions: Vec<&factlite_core::Attribute> = schema
         .attributes()
         .filter(|attribute| attribute.id >= FIRST_USER_SCHEMA_ID)
@@ -476,10 +476,7 @@ pub fn export_datoms(db: &Db) -> Result<String> {
     }
     out = format!("{}]\n[", out.trim_end());
     let store_error = |error| CliError::Factlite(factlite::Error::from(error));
-    let mut datoms = db
-        .inner()
-        .datoms(factlite::IndexName::Eavt, &[])
-        .map_err(store_error)?;
+    let mut datoms = db.datoms(factlite::IndexName::Eavt, &[])?;
     for datom in datoms.iter().map_err(store_error)? {
         let datom = datom.map_err(store_error)?;
         let exported = datom.added

@@ -117,7 +117,7 @@ impl Attribute {
 }
 
 /// All attributes and idents of a database, at one point in time.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schema {
     attributes: IndexMap<Entid, Attribute>,
     ident_to_id: HashMap<Keyword, Entid>,

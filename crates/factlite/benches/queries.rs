@@ -29,7 +29,7 @@
 use std::time::{Duration, Instant};
 
 use factlite::edn::{self, Keyword};
-use factlite::{Store, Value};
+use factlite::{Db, Store, Value};
 use rusqlite::types::Value as SqlValue;
 
 const FIRST_NAMES: [&str; 20] = [
@@ -158,12 +158,7 @@ fn shapes(store: &Store) -> Vec<Shape> {
     let db = store.db().expect("db");
     let id = |name: &str| {
         let ident = Keyword::namespaced("person", name);
-        SqlValue::Integer(
-            db.inner()
-                .entid(&ident)
-                .expect("schema")
-                .expect("attribute"),
-        )
+        SqlValue::Integer(db.entid(&ident).expect("schema").expect("attribute"))
     };
     let text = |s: &str| SqlValue::Text(s.to_string());
     vec![
@@ -294,26 +289,27 @@ fn count(result: &Value) -> usize {
 
 /// The baseline: the statement prepared once, each row read into Rust
 /// values (the integer columns, then the text columns).
-fn baseline<'a>(store: &'a Store, shape: &'a Shape) -> impl FnMut() -> usize + 'a {
-    let conn = store.inner().connection();
+fn baseline<'a>(db: &'a Db, shape: &'a Shape) -> impl FnMut() -> usize + 'a {
     move || {
-        let mut statement = conn.prepare_cached(shape.sql).expect("baseline SQL");
-        let rows = statement
-            .query_map(rusqlite::params_from_iter(&shape.params), |row| {
-                let mut integers = Vec::with_capacity(shape.integers);
-                for i in 0..shape.integers {
-                    integers.push(row.get::<_, i64>(i)?);
-                }
-                let mut strings = Vec::with_capacity(shape.strings);
-                for i in 0..shape.strings {
-                    strings.push(row.get::<_, String>(shape.integers + i)?);
-                }
-                Ok((integers, strings))
-            })
-            .expect("baseline runs");
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .expect("baseline rows")
-            .len()
+        db.with_connection(|conn| {
+            let mut statement = conn.prepare_cached(shape.sql).expect("baseline SQL");
+            let rows = statement
+                .query_map(rusqlite::params_from_iter(&shape.params), |row| {
+                    let mut integers = Vec::with_capacity(shape.integers);
+                    for i in 0..shape.integers {
+                        integers.push(row.get::<_, i64>(i)?);
+                    }
+                    let mut strings = Vec::with_capacity(shape.strings);
+                    for i in 0..shape.strings {
+                        strings.push(row.get::<_, String>(shape.integers + i)?);
+                    }
+                    Ok((integers, strings))
+                })
+                .expect("baseline runs");
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .expect("baseline rows")
+                .len()
+        })
     }
 }
 
@@ -326,12 +322,10 @@ fn main() {
     let runs = env_number("FACTLITE_BENCH_RUNS", 41);
     let started = Instant::now();
     let store = load(people);
-    let datoms = store
-        .db()
-        .expect("db")
-        .inner()
-        .datom_count()
-        .expect("count");
+    let datoms: i64 = store.db().expect("db").with_connection(|conn| {
+        conn.query_row("SELECT count(*) FROM datoms", [], |row| row.get(0))
+            .expect("count")
+    });
     println!(
         "loaded {people} people ({datoms} datoms) in {:.1} s; medians of {runs} runs, ms",
         started.elapsed().as_secs_f64()
@@ -373,7 +367,7 @@ fn main() {
                     .into_edn(),
             )
         };
-        let mut run_sql = baseline(&store, &shape);
+        let mut run_sql = baseline(&db, &shape);
         let mut run_streamed = || {
             prepared
                 .rows(&db, &shape.inputs, |rows| {

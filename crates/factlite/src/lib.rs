@@ -16,15 +16,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod config;
 mod error;
 mod prepared;
 mod query;
 mod store;
 
+pub use config::Config;
 pub use error::{Error, Result};
-pub use factlite_core::{Datom, Entid, ErrorCategory, TypedValue, ValueType};
+pub use factlite_core::{
+    Attribute, Cardinality, Datom, Entid, ErrorCategory, Schema, TypedValue, Unique, ValueType,
+};
 pub use factlite_edn as edn;
-pub use factlite_edn::Value;
+pub use factlite_edn::{Keyword, Value};
 pub use factlite_store::{
     Datoms, DbView, IndexName, Migration, MigrationError, QueryResult, Relation, TxReport,
     Vocabulary, VocabularyOutcome,
@@ -32,4 +36,6 @@ pub use factlite_store::{
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;
-pub use store::{Db, Store};
+/// The SQLite bindings the store runs on, for [`Db::with_connection`].
+pub use rusqlite;
+pub use store::{CancelHandle, Db, Store};

@@ -16,9 +16,8 @@
 //! order follows the data.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use factlite_core::Schema;
 use factlite_edn::Value;
@@ -45,13 +44,13 @@ pub struct PlanCacheStats {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct CacheKey {
-    text: Rc<str>,
+    text: Arc<str>,
     source: Source,
     signature: SignatureKey,
 }
 
 struct Entry {
-    plan: Rc<Plan>,
+    plan: Arc<Plan>,
     /// The number of datoms when the plan was compiled.
     datoms: i64,
     /// When the entry was last used (a tick of the cache's clock).
@@ -62,7 +61,7 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct PlanCache {
     /// The schema every entry was compiled against.
-    schema: Option<Rc<Schema>>,
+    schema: Option<Arc<Schema>>,
     entries: HashMap<CacheKey, Entry>,
     clock: u64,
     hits: u64,
@@ -80,8 +79,8 @@ impl PlanCache {
 
     /// The cached plan for a key, if it was compiled against `schema` and
     /// about as many datoms.
-    fn get(&mut self, key: &CacheKey, schema: &Rc<Schema>, datoms: i64) -> Option<Rc<Plan>> {
-        if !self.schema.as_ref().is_some_and(|s| Rc::ptr_eq(s, schema)) {
+    fn get(&mut self, key: &CacheKey, schema: &Arc<Schema>, datoms: i64) -> Option<Arc<Plan>> {
+        if !self.schema.as_ref().is_some_and(|s| Arc::ptr_eq(s, schema)) {
             self.entries.clear();
             self.schema = Some(schema.clone());
         }
@@ -95,7 +94,7 @@ impl PlanCache {
         Some(entry.plan.clone())
     }
 
-    fn insert(&mut self, key: CacheKey, plan: Rc<Plan>, datoms: i64) {
+    fn insert(&mut self, key: CacheKey, plan: Arc<Plan>, datoms: i64) {
         self.misses += 1;
         if self.entries.len() >= PLAN_CACHE_CAPACITY && !self.entries.contains_key(&key) {
             let oldest = self
@@ -140,7 +139,7 @@ fn drifted(planned: i64, now: i64) -> bool {
 #[derive(Clone, Debug)]
 pub struct PreparedQuery {
     query: Query,
-    text: Rc<str>,
+    text: Arc<str>,
 }
 
 impl PreparedQuery {
@@ -207,7 +206,7 @@ impl PreparedQuery {
     /// The plan for these inputs on this snapshot (cached, or compiled and
     /// cached), with the inputs it reads: their lookup refs resolved to
     /// entity ids.
-    fn plan<'i>(&self, db: &Db, inputs: &'i [Value]) -> Result<(Rc<Plan>, Cow<'i, [Value]>)> {
+    fn plan<'i>(&self, db: &Db, inputs: &'i [Value]) -> Result<(Arc<Plan>, Cow<'i, [Value]>)> {
         let inner = db.inner();
         let inputs = match inner.resolve_lookup_refs(&self.query, inputs)? {
             Some(resolved) => Cow::Owned(resolved),
@@ -221,11 +220,11 @@ impl PreparedQuery {
             source: source_kind(inner.planner_source()?),
             signature: signature.key().clone(),
         };
-        if let Some(plan) = db.plans().borrow_mut().get(&key, &schema, datoms) {
+        if let Some(plan) = db.plans().lock().get(&key, &schema, datoms) {
             return Ok((plan, inputs));
         }
-        let plan = Rc::new(inner.compile(&self.query, &signature)?);
-        db.plans().borrow_mut().insert(key, plan.clone(), datoms);
+        let plan = Arc::new(inner.compile(&self.query, &signature)?);
+        db.plans().lock().insert(key, plan.clone(), datoms);
         Ok((plan, inputs))
     }
 }
@@ -260,6 +259,3 @@ impl Iterator for Rows<'_, '_> {
         self.rows.next().map(|item| item.map_err(Error::from))
     }
 }
-
-/// A handle on a store's plan cache, shared by its snapshots.
-pub(crate) type SharedPlanCache = Rc<RefCell<PlanCache>>;

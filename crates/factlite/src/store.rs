@@ -1,53 +1,141 @@
 //! [`Store`] and [`Db`]: the façade over the store, the planner and the
 //! views. Text comes in as EDN, results go out as EDN values.
+//!
+//! A `Store` is a cheap handle (`Send + Sync + Clone`; clones share one
+//! store). Every write goes through one writer connection, with the views
+//! maintained inside its transactions. Snapshots of a file store read
+//! through a small pool of reader connections (WAL readers, each used by one
+//! thread at a time), so reads from several threads run in parallel; a
+//! store in memory has one connection, which its reads share. The lock
+//! order is fixed: a connection, then the views, then the plan cache — a
+//! write takes the writer's connection before the views, and so does a read
+//! answered from a view.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 
 use factlite_edn::Value;
 use factlite_query::TxForm;
-
-use std::cell::RefCell;
-use std::rc::Rc;
+use parking_lot::Mutex;
 
 use factlite_views::{AutoPolicy, ViewChange, ViewInfo, Views};
 
 use crate::error::Result;
-use crate::prepared::{PlanCacheStats, PreparedQuery, Rows, SharedPlanCache};
-use crate::{Entid, QueryResult, TxReport};
+use crate::prepared::{PlanCache, PlanCacheStats, PreparedQuery, Rows};
+use crate::{Config, Entid, QueryResult, TxReport};
 
-/// An open factlite store (a SQLite file, or memory), with its cache of
-/// compiled query plans (shared by its clones and snapshots).
+/// An open factlite store (a SQLite file, or memory): a handle that clones
+/// cheaply and crosses threads. Clones share the connections, the views and
+/// the cache of compiled query plans.
 #[derive(Clone)]
 pub struct Store {
-    store: factlite_store::Store,
-    plans: SharedPlanCache,
-    views: SharedViews,
+    shared: Arc<Shared>,
 }
 
-/// The store's materialized views, shared by its clones and snapshots.
-type SharedViews = Rc<RefCell<Views>>;
+/// What the handles of one store share.
+struct Shared {
+    /// The connection every write goes through.
+    writer: factlite_store::Store,
+    /// The materialized views, kept by every write. Locked after the
+    /// writer's connection, never before.
+    views: Mutex<Views>,
+    /// Whether a query on the current state may be answered from a view
+    /// (`Views::answers_queries`, kept here to be read without a lock).
+    views_answer: AtomicBool,
+    /// The reader connections opened so far (none in memory).
+    readers: Mutex<Vec<factlite_store::Store>>,
+    /// How many reader connections may be opened.
+    max_readers: usize,
+    /// Interrupt handles of every connection, for [`CancelHandle`].
+    interrupts: Mutex<Vec<factlite_store::InterruptHandle>>,
+    /// The compiled plans, shared by every snapshot.
+    pub(crate) plans: Mutex<PlanCache>,
+}
 
 impl Store {
-    /// Opens the store in a file, creating it if needed.
+    /// Opens the store in a file, creating it if needed, with the default
+    /// [`Config`].
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Store> {
-        let store = factlite_store::Store::open(path, factlite_store::Config::default())?;
-        Store::with_views(store)
+        Store::open_with(path, Config::default())
     }
 
-    /// Opens a new, empty store in memory.
+    /// Opens the store in a file, creating it if needed.
+    pub fn open_with(path: impl AsRef<std::path::Path>, config: Config) -> Result<Store> {
+        let max_readers = config.readers;
+        let store = factlite_store::Store::open(path, config.into_store_config())?;
+        Store::with_views(store, max_readers)
+    }
+
+    /// Opens a new, empty store in memory. It has one connection, which
+    /// reads and writes share.
     pub fn open_in_memory() -> Result<Store> {
-        Store::with_views(factlite_store::Store::open_in_memory()?)
+        Store::with_views(factlite_store::Store::open_in_memory()?, 0)
     }
 
-    fn with_views(store: factlite_store::Store) -> Result<Store> {
+    fn with_views(writer: factlite_store::Store, max_readers: usize) -> Result<Store> {
+        let views = Views::load(&writer)?;
         Ok(Store {
-            views: Rc::new(RefCell::new(Views::load(&store)?)),
-            store,
-            plans: SharedPlanCache::default(),
+            shared: Arc::new(Shared {
+                views_answer: AtomicBool::new(views.answers_queries()),
+                views: Mutex::new(views),
+                interrupts: Mutex::new(vec![writer.interrupt_handle()]),
+                writer,
+                readers: Mutex::new(Vec::new()),
+                max_readers,
+                plans: Mutex::new(PlanCache::default()),
+            }),
         })
     }
 
-    /// The underlying store, for lower-level access.
-    pub fn inner(&self) -> &factlite_store::Store {
-        &self.store
+    /// Runs `work` on the views with the writer's connection held (the
+    /// lock order: connection, then views), then notes whether queries
+    /// may be answered from views.
+    fn with_writer<T>(&self, work: impl FnOnce(&mut Views, &factlite_store::Store) -> T) -> T {
+        let shared = &*self.shared;
+        let _connection = shared.writer.connection();
+        let mut views = shared.views.lock();
+        let outcome = work(&mut views, &shared.writer);
+        shared
+            .views_answer
+            .store(views.answers_queries(), Ordering::Release);
+        outcome
+    }
+
+    /// The connection a new snapshot reads through: in memory the writer's;
+    /// in a file the least shared reader, or a new one while fewer than
+    /// the configured number are open.
+    fn reader(&self) -> Result<factlite_store::Store> {
+        let shared = &*self.shared;
+        let mut readers = shared.readers.lock();
+        let least_shared = readers.iter().min_by_key(|reader| reader.handles());
+        match least_shared {
+            Some(reader) if reader.handles() == 1 || readers.len() >= shared.max_readers => {
+                return Ok(reader.clone());
+            }
+            None if shared.max_readers == 0 => return Ok(shared.writer.clone()),
+            _ => {}
+        }
+        let Some(reader) = shared.writer.open_sibling()? else {
+            return Ok(shared.writer.clone());
+        };
+        shared.interrupts.lock().push(reader.interrupt_handle());
+        readers.push(reader.clone());
+        Ok(reader)
+    }
+
+    /// A handle that stops whatever statement runs on this store's
+    /// connections, from any thread: the query fails with SQLite's
+    /// interrupt error and the store stays usable.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle {
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+
+    /// The current schema: every attribute with its ident, type,
+    /// cardinality and flags.
+    pub fn schema(&self) -> Result<Arc<crate::Schema>> {
+        Ok(self.shared.writer.schema()?)
     }
 
     /// Transacts transaction data given as an EDN vector of forms.
@@ -63,7 +151,7 @@ impl Store {
 
     /// Transacts parsed forms.
     pub fn transact_forms(&self, forms: &[TxForm]) -> Result<TxReport> {
-        Ok(self.views.borrow_mut().transact(&self.store, forms)?)
+        Ok(self.with_writer(|views, writer| views.transact(writer, forms))?)
     }
 
     /// Materializes a query as the view `name`: its result becomes the
@@ -72,10 +160,7 @@ impl Store {
     /// inputs after `$`, rule sets only. The definition is stored as data
     /// (`:factlite.view/*`), so the view survives reopening.
     pub fn materialize(&self, name: &str, query: &Value, inputs: &[Value]) -> Result<ViewInfo> {
-        Ok(self
-            .views
-            .borrow_mut()
-            .materialize(&self.store, name, query, inputs)?)
+        Ok(self.with_writer(|views, writer| views.materialize(writer, name, query, inputs))?)
     }
 
     /// [`Store::materialize`] on query text.
@@ -85,42 +170,41 @@ impl Store {
 
     /// Reads a view, shaped as its query's result.
     pub fn view(&self, name: &str) -> Result<QueryResult> {
-        Ok(self.views.borrow_mut().read(&self.store, name)?)
+        Ok(self.with_writer(|views, writer| views.read(writer, name))?)
     }
 
     /// Removes a view and its table.
     pub fn drop_view(&self, name: &str) -> Result<()> {
-        Ok(self.views.borrow_mut().drop_view(&self.store, name)?)
+        Ok(self.with_writer(|views, writer| views.drop_view(writer, name))?)
     }
 
     /// Every view with its row count, reads, maintenance count and cost.
     pub fn views(&self) -> Result<Vec<ViewInfo>> {
-        Ok(self.views.borrow_mut().list(&self.store)?)
+        Ok(self.with_writer(|views, writer| views.list(writer))?)
     }
 
     /// Calls `subscriber` after each commit that changes the view with the
-    /// rows added and removed (as the table holds them). Returns a key for
+    /// rows added and removed (as the table holds them), on the thread that
+    /// committed, inside the store's write lock: it must not call back into
+    /// the store (send the change to a channel instead). Returns a key for
     /// [`Store::unsubscribe`].
     pub fn subscribe(
         &self,
         name: &str,
-        subscriber: impl FnMut(&ViewChange) + 'static,
+        subscriber: impl FnMut(&ViewChange) + Send + 'static,
     ) -> Result<u64> {
-        Ok(self
-            .views
-            .borrow_mut()
-            .subscribe(name, Box::new(subscriber))?)
+        Ok(self.with_writer(|views, _| views.subscribe(name, Box::new(subscriber)))?)
     }
 
     /// Ends a subscription; `false` when the key is unknown.
     pub fn unsubscribe(&self, key: u64) -> bool {
-        self.views.borrow_mut().unsubscribe(key)
+        self.with_writer(|views, _| views.unsubscribe(key))
     }
 
     /// Sets the policy by which queries run often become views by
     /// themselves (off by default; see [`AutoPolicy`]).
     pub fn set_auto_materialize(&self, policy: AutoPolicy) {
-        self.views.borrow_mut().set_auto_policy(policy);
+        self.with_writer(|views, _| views.set_auto_policy(policy));
     }
 
     /// Installs, checks or upgrades a vocabulary — a named, versioned set
@@ -135,10 +219,7 @@ impl Store {
         &self,
         vocabulary: &crate::Vocabulary,
     ) -> Result<crate::VocabularyOutcome> {
-        Ok(self
-            .views
-            .borrow_mut()
-            .ensure_vocabulary(&self.store, vocabulary)?)
+        Ok(self.with_writer(|views, writer| views.ensure_vocabulary(writer, vocabulary))?)
     }
 
     /// A migration step for [`Store::ensure_vocabulary`] that reads the
@@ -149,12 +230,12 @@ impl Store {
         &self,
         step: impl Fn(&Db, i64) -> std::result::Result<Value, crate::MigrationError> + 'static,
     ) -> crate::Migration {
-        let plans = self.plans.clone();
+        let shared = self.shared.clone();
         crate::Migration::Step(Box::new(move |db, from| {
             let db = Db {
                 db: db.clone(),
-                plans: plans.clone(),
-                views: None,
+                shared: shared.clone(),
+                from_views: false,
             };
             step(&db, from)
         }))
@@ -190,7 +271,7 @@ impl Store {
     /// ```
     pub fn install_rules(&self, rules: &Value) -> Result<TxReport> {
         self.ensure_vocabulary(&factlite_store::rules_vocabulary()?)?;
-        let tx_data = self.store.db()?.install_rules_tx(rules)?;
+        let tx_data = self.shared.writer.db()?.install_rules_tx(rules)?;
         self.transact(&tx_data)
     }
 
@@ -202,51 +283,108 @@ impl Store {
     /// Removes installed rules by name (names not installed are ignored);
     /// refused while another installed rule calls one of them.
     pub fn remove_rules(&self, names: &[&str]) -> Result<TxReport> {
-        let tx_data = self.store.db()?.remove_rules_tx(names)?;
+        let tx_data = self.shared.writer.db()?.remove_rules_tx(names)?;
         self.transact(&tx_data)
     }
 
     /// The installed rules, as one rule set (a vector of rules, by name).
     pub fn rules(&self) -> Result<Value> {
-        let installed = self.store.db()?.installed_rules()?;
+        let installed = self.db()?.db.installed_rules()?;
         let all: Vec<factlite_query::Rule> = installed.into_values().flatten().collect();
         Ok(factlite_query::rules_to_edn(&all))
     }
 
-    /// A snapshot of the current state.
+    /// A snapshot of the current state: the newest committed transaction
+    /// is its basis, and it keeps that meaning whichever thread reads it and
+    /// whatever is committed later.
     pub fn db(&self) -> Result<Db> {
         Ok(Db {
-            db: self.store.db()?,
-            plans: self.plans.clone(),
-            views: Some((self.store.clone(), self.views.clone())),
+            db: self.reader()?.db()?,
+            shared: self.shared.clone(),
+            from_views: true,
         })
     }
 
     /// How the cache of compiled plans has done so far (see
     /// [`PreparedQuery`]).
     pub fn plan_cache_stats(&self) -> PlanCacheStats {
-        self.plans.borrow().stats()
+        self.shared.plans.lock().stats()
     }
 }
 
-/// An immutable snapshot to query.
+/// Stops the statements running on a store's connections, from any thread
+/// (see [`Store::cancel_handle`]). It does not keep the store open.
+#[derive(Clone)]
+pub struct CancelHandle {
+    shared: Weak<Shared>,
+}
+
+impl CancelHandle {
+    /// Interrupts every statement running on the store now; `false` when
+    /// the store is closed.
+    pub fn cancel(&self) -> bool {
+        let Some(shared) = self.shared.upgrade() else {
+            return false;
+        };
+        for handle in shared.interrupts.lock().iter() {
+            handle.interrupt();
+        }
+        true
+    }
+}
+
+/// An immutable snapshot to query: `Send + Sync`, readable from any thread.
+/// It reads through one connection of its store (its clones and the
+/// snapshots made from it share that connection, one thread at a time):
+/// for reads in parallel, give each thread a snapshot of its own
+/// ([`Store::db`], or [`Db::as_of`] with the same basis).
 #[derive(Clone)]
 pub struct Db {
     db: factlite_store::Db,
-    plans: SharedPlanCache,
-    /// The store's views, for a snapshot of the current state: a query
-    /// that a view holds is answered from its table.
-    views: Option<(factlite_store::Store, SharedViews)>,
+    shared: Arc<Shared>,
+    /// Whether a query may be answered from a materialized view (a
+    /// snapshot of the current state taken from the store).
+    from_views: bool,
 }
 
 impl Db {
-    /// The underlying snapshot.
-    pub fn inner(&self) -> &factlite_store::Db {
+    pub(crate) fn inner(&self) -> &factlite_store::Db {
         &self.db
     }
 
-    pub(crate) fn plans(&self) -> &SharedPlanCache {
-        &self.plans
+    pub(crate) fn plans(&self) -> &Mutex<PlanCache> {
+        &self.shared.plans
+    }
+
+    /// The schema: every attribute with its ident, type, cardinality and
+    /// flags (the current one: attributes are never removed while in use,
+    /// so it describes every past datom too).
+    pub fn schema(&self) -> Result<Arc<crate::Schema>> {
+        Ok(self.db.schema()?)
+    }
+
+    /// The entity an ident names.
+    pub fn entid(&self, ident: &crate::Keyword) -> Result<Option<Entid>> {
+        Ok(self.db.entid(ident)?)
+    }
+
+    /// The ident of an entity, if it has one.
+    pub fn ident(&self, entity: Entid) -> Result<Option<crate::Keyword>> {
+        Ok(self.db.ident(entity)?)
+    }
+
+    /// Runs `read` with the SQLite connection this snapshot reads through,
+    /// locked for this thread meanwhile: for reading the view tables (or
+    /// the datoms) with SQL of your own. Write only through the store: a
+    /// write on this connection bypasses the transactor and the views.
+    pub fn with_connection<R>(&self, read: impl FnOnce(&rusqlite::Connection) -> R) -> R {
+        read(&self.db.store().connection())
+    }
+
+    /// The datoms of the transactions `from..=to` that this snapshot sees,
+    /// in log order.
+    pub fn tx_range(&self, from: Entid, to: Entid) -> Result<Vec<crate::Datom>> {
+        Ok(self.db.tx_range(from, to)?)
     }
 
     /// The newest transaction the snapshot includes.
@@ -256,28 +394,26 @@ impl Db {
 
     /// The database as it was right after transaction `tx`.
     pub fn as_of(&self, tx: Entid) -> Db {
-        Db {
-            db: self.db.as_of(tx),
-            plans: self.plans.clone(),
-            views: None,
-        }
+        self.derived(self.db.as_of(tx))
     }
 
     /// Only the datoms asserted after transaction `tx`.
     pub fn since(&self, tx: Entid) -> Db {
-        Db {
-            db: self.db.since(tx),
-            plans: self.plans.clone(),
-            views: None,
-        }
+        self.derived(self.db.since(tx))
     }
 
     /// Every assertion and retraction.
     pub fn history(&self) -> Db {
+        self.derived(self.db.history())
+    }
+
+    /// Another view of time on the same connection, never answered from
+    /// views.
+    fn derived(&self, db: factlite_store::Db) -> Db {
         Db {
-            db: self.db.history(),
-            plans: self.plans.clone(),
-            views: None,
+            db,
+            shared: self.shared.clone(),
+            from_views: false,
         }
     }
 
@@ -292,10 +428,14 @@ impl Db {
     /// the store's cache (see [`PreparedQuery`]), so running the same query
     /// again — with the same or other input values — only parses it.
     pub fn q(&self, query: &Value, inputs: &[Value]) -> Result<QueryResult> {
-        if let Some((store, views)) = &self.views {
-            let answers = views.borrow().answers_queries();
-            if answers && store.latest_tx()? == self.db.basis_tx() {
-                if let Some(answer) = views.borrow_mut().answer(store, query, inputs)? {
+        if self.from_views && self.shared.views_answer.load(Ordering::Acquire) {
+            // Views live with the writer: read them through its connection,
+            // taken before the views (the store's lock order).
+            let writer = &self.shared.writer;
+            let _connection = writer.connection();
+            if writer.latest_tx()? == self.db.basis_tx() {
+                let answer = self.shared.views.lock().answer(writer, query, inputs)?;
+                if let Some(answer) = answer {
                     return Ok(answer);
                 }
             }

@@ -22,7 +22,6 @@ fn an_index_range_streams_in_index_order() {
         .expect("data");
     let db = store.db().expect("db");
     let population = db
-        .inner()
         .entid(&factlite::edn::Keyword::namespaced("city", "population"))
         .expect("schema")
         .expect("defined");

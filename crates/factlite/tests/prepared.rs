@@ -197,14 +197,14 @@ fn sqlite_does_not_prepare_a_cached_plan_again_on_each_run() {
         )
         .expect("explain")
         .sql;
-    let statement = store
-        .inner()
-        .connection()
-        .prepare_cached(&sql)
-        .expect("the plan's statement is cached");
-    assert_eq!(statement.get_status(rusqlite::StatementStatus::Run), 4);
-    assert_eq!(
-        statement.get_status(rusqlite::StatementStatus::RePrepare),
-        0
-    );
+    db.with_connection(|connection| {
+        let statement = connection
+            .prepare_cached(&sql)
+            .expect("the plan's statement is cached");
+        assert_eq!(statement.get_status(rusqlite::StatementStatus::Run), 4);
+        assert_eq!(
+            statement.get_status(rusqlite::StatementStatus::RePrepare),
+            0
+        );
+    });
 }

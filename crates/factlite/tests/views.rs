@@ -2,8 +2,7 @@
 //! reads, persistence across reopening, subscriptions, the automatic
 //! policy, schema changes, and failures that roll the transaction back.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use factlite::{edn, AutoPolicy, ErrorCategory, Store, Value, ViewChange};
@@ -107,17 +106,17 @@ fn subscribers_receive_exactly_the_rows_added_and_removed_after_commit() {
     store
         .materialize_str("staff", STAFF, &[])
         .expect("materializes");
-    let seen: Rc<RefCell<Vec<ViewChange>>> = Rc::default();
+    let seen: Arc<Mutex<Vec<ViewChange>>> = Arc::default();
     let sink = seen.clone();
     store
         .subscribe("staff", move |change| {
-            sink.borrow_mut().push(change.clone())
+            sink.lock().expect("not poisoned").push(change.clone())
         })
         .expect("subscribes");
     store
         .transact_str(r#"[[:db/add [:dept/name "eng"] :dept/name "engineering"]]"#)
         .expect("rename the department");
-    let changes = seen.borrow().clone();
+    let changes = seen.lock().expect("not poisoned").clone();
     assert_eq!(changes.len(), 1);
     let mut added = changes[0].added.clone();
     added.sort();
@@ -145,7 +144,7 @@ fn subscribers_receive_exactly_the_rows_added_and_removed_after_commit() {
     assert!(store
         .transact_str(r#"[[:db/add "x" :emp/name 12]]"#)
         .is_err());
-    assert_eq!(seen.borrow().len(), 1);
+    assert_eq!(seen.lock().expect("not poisoned").len(), 1);
 }
 
 #[test]

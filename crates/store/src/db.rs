@@ -14,7 +14,7 @@
 //! past, so a `Db` reading as of its basis sees only their values that still
 //! hold; see `transact::apply`.)
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use factlite_core::{Datom, Entid, Schema, TypedValue};
 use factlite_edn::Keyword;
@@ -23,7 +23,7 @@ use rusqlite::types::Value as SqlValue;
 
 use crate::encode::from_sql;
 use crate::error::Result;
-use crate::Store;
+use crate::{ConnectionGuard, Store};
 
 /// Which datoms a [`Db`] sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -55,7 +55,7 @@ pub struct Db {
     view: DbView,
     /// The schema a write hook sees mid-transaction, when it differs from
     /// the store's committed one.
-    schema: Option<Rc<Schema>>,
+    schema: Option<Arc<Schema>>,
 }
 
 impl Db {
@@ -70,7 +70,7 @@ impl Db {
 
     /// The current state as a write hook sees it inside the write
     /// transaction (the datoms written so far, read through `schema`).
-    pub(crate) fn in_write(store: Store, basis: Entid, schema: Rc<Schema>) -> Db {
+    pub(crate) fn in_write(store: Store, basis: Entid, schema: Arc<Schema>) -> Db {
         Db {
             store,
             basis,
@@ -162,7 +162,7 @@ impl Db {
 
     /// The schema (the current one: attributes are never removed while in
     /// use, so it describes every past datom too).
-    pub fn schema(&self) -> Result<Rc<Schema>> {
+    pub fn schema(&self) -> Result<Arc<Schema>> {
         match &self.schema {
             Some(schema) => Ok(schema.clone()),
             None => self.store.schema(),
@@ -217,9 +217,13 @@ impl Db {
     /// history views each component is followed by the transaction order,
     /// and retractions come as datoms with `added == false`.
     pub fn datoms(&self, index: IndexName, prefix: &[TypedValue]) -> Result<Datoms<'_>> {
-        let conn = self.store.connection();
-        let read = ReadTransaction::begin(conn)?;
+        let read = ReadTransaction::begin(self.store.connection())?;
         let (sql, params) = self.index_sql(index, prefix)?;
+        // SAFETY: `read` holds the connection's lock for this thread, and
+        // `Datoms` keeps it (declared last, so dropped after the statement
+        // and every use of `conn`); the guard is not `Send`, so neither is
+        // `Datoms`: no other thread can use the connection meanwhile.
+        let conn: &rusqlite::Connection = unsafe { &*self.store.connection_ptr() };
         let statement = conn.prepare_cached(&sql)?;
         Ok(Datoms {
             conn,
@@ -306,7 +310,7 @@ impl Db {
 
     /// The datoms of the transactions in `from..=to`, in log order.
     pub fn tx_range(&self, from: Entid, to: Entid) -> Result<Vec<Datom>> {
-        let conn = self.store.connection();
+        let conn = &*self.store.connection();
         let mut statement = conn.prepare_cached(
             "SELECT e, a, v, t, tx, added FROM log WHERE tx >= ?1 AND tx <= ?2 ORDER BY tx, seq",
         )?;
@@ -336,28 +340,39 @@ pub struct Datoms<'db> {
 
 /// A deferred SQLite transaction, begun only when the connection is in
 /// none, and ended when dropped. Its first read fixes the snapshot (WAL).
-/// A read transaction held open until dropped (see [`Db::read_guard`]).
+/// A read transaction held open until dropped (see [`Db::read_guard`]); it
+/// holds the connection's lock for its thread meanwhile.
 pub struct ReadTransaction<'c> {
-    conn: Option<&'c rusqlite::Connection>,
+    conn: ConnectionGuard<'c>,
+    /// Whether this guard began the transaction (and so ends it).
+    began: bool,
 }
 
 impl<'c> ReadTransaction<'c> {
-    pub(crate) fn begin(conn: &'c rusqlite::Connection) -> Result<ReadTransaction<'c>> {
+    pub(crate) fn begin(conn: ConnectionGuard<'c>) -> Result<ReadTransaction<'c>> {
         if !conn.is_autocommit() {
-            return Ok(ReadTransaction { conn: None });
+            return Ok(ReadTransaction { conn, began: false });
         }
         // Every query begins and ends one: the statements are cached.
         conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
-        Ok(ReadTransaction { conn: Some(conn) })
+        Ok(ReadTransaction { conn, began: true })
+    }
+}
+
+impl ReadTransaction<'_> {
+    /// The connection the transaction reads.
+    pub(crate) fn connection(&self) -> &rusqlite::Connection {
+        &self.conn
     }
 }
 
 impl Drop for ReadTransaction<'_> {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn {
+        if self.began {
             // A read transaction has nothing to lose: if ending it fails,
             // the next statement's error will say why.
-            let _ = conn
+            let _ = self
+                .conn
                 .prepare_cached("COMMIT")
                 .and_then(|mut commit| commit.execute([]));
         }

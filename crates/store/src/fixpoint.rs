@@ -15,20 +15,20 @@ use rusqlite::Connection;
 
 use crate::db::ReadTransaction;
 use crate::error::Result;
+use crate::ConnectionGuard;
 
 /// The computed relations of a plan, alive until dropped: then the
 /// temporary tables go, and the read transaction (if this began it) ends.
 pub(crate) struct Evaluation<'c> {
-    conn: &'c Connection,
     teardown: Vec<String>,
-    _read: ReadTransaction<'c>,
+    read: ReadTransaction<'c>,
 }
 
 impl<'c> Evaluation<'c> {
     /// Runs the programs, in order, with the plan's parameters. `None` when
     /// there are none (no transaction is begun).
     pub(crate) fn run(
-        conn: &'c Connection,
+        conn: ConnectionGuard<'c>,
         programs: &[Fixpoint],
         params: &[SqlValue],
     ) -> Result<Option<Evaluation<'c>>> {
@@ -36,10 +36,10 @@ impl<'c> Evaluation<'c> {
             return Ok(None);
         }
         let mut evaluation = Evaluation {
-            conn,
             teardown: Vec::new(),
-            _read: ReadTransaction::begin(conn)?,
+            read: ReadTransaction::begin(conn)?,
         };
+        let conn = evaluation.read.connection();
         for program in programs {
             evaluation.teardown.extend(program.teardown.iter().cloned());
             for sql in &program.setup {
@@ -63,7 +63,7 @@ impl Drop for Evaluation<'_> {
         for sql in &self.teardown {
             // A table left behind is dropped by the next run's setup, or
             // with the connection: nothing more to do if this fails.
-            let _ = self.conn.execute_batch(sql);
+            let _ = self.read.connection().execute_batch(sql);
         }
     }
 }

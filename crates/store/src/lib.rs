@@ -2,10 +2,13 @@
 //! the transactor that appends to them. This is the only crate that links
 //! rusqlite.
 //!
-//! A [`Store`] owns the connection. [`Store::transact`] resolves transaction
-//! data against the current state and applies it in one SQLite transaction;
-//! [`Store::db`] gives a [`Db`], an immutable snapshot that queries, pulls and
-//! index reads run against (see `db`).
+//! A [`Store`] is a handle on one SQLite connection (clones share it; it is
+//! `Send` and `Sync`, the connection behind a re-entrant lock, so one thread
+//! uses it at a time). [`Store::transact`] resolves transaction data against
+//! the current state and applies it in one SQLite transaction; [`Store::db`]
+//! gives a [`Db`], an immutable snapshot that queries, pulls and index reads
+//! run against (see `db`). [`Store::open_sibling`] opens another connection
+//! to the same file, sharing the schema, for reading in parallel.
 
 mod db;
 mod encode;
@@ -22,13 +25,14 @@ mod schema_io;
 pub mod transact;
 mod vocabulary;
 
-use std::cell::{Cell, RefCell};
-use std::path::Path;
-use std::rc::Rc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use factlite_core::{Entid, Partition, Schema};
 use factlite_query::TxForm;
+use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
@@ -85,57 +89,108 @@ impl WriteHook for NoHook {
 }
 
 /// A listener for committed transactions.
-pub type Listener = Box<dyn FnMut(&TxReport)>;
+pub type Listener = Box<dyn FnMut(&TxReport) + Send>;
 
-/// An open store: one SQLite database holding datoms, log and schema.
+/// The connection, locked for the current thread (see [`Store::connection`]).
+pub type ConnectionGuard<'s> = ReentrantMutexGuard<'s, Connection>;
+
+/// An open store: one SQLite connection to the database holding datoms, log
+/// and schema. Clones share the connection.
 #[derive(Clone)]
 pub struct Store {
-    inner: Rc<Inner>,
+    inner: Arc<Inner>,
 }
 
+/// The value `datom_count` holds while the count is unknown.
+const UNCOUNTED: i64 = -1;
+
 struct Inner {
-    conn: Connection,
+    /// Re-entrant: a read that holds the connection may call code that
+    /// takes it again, on the same thread.
+    conn: ReentrantMutex<Connection>,
     config: Config,
-    schema: RefCell<Rc<Schema>>,
+    /// The file, for opening siblings (none in memory).
+    path: Option<PathBuf>,
+    schema: Mutex<Arc<Schema>>,
+    /// The schema shared by this connection's siblings: an equal schema
+    /// loaded by any of them is this one value, so whatever is keyed by it
+    /// (the façade's plan cache) is shared too.
+    shared_schema: Arc<Mutex<Arc<Schema>>>,
     /// The newest transaction this connection knows of.
-    latest_tx: Cell<Entid>,
+    latest_tx: AtomicI64,
     /// SQLite's `data_version` when the cached state was read: a change
     /// means another connection wrote.
-    data_version: Cell<i64>,
-    /// The number of current datoms, once counted in this state.
-    datom_count: Cell<Option<i64>>,
-    listeners: RefCell<Vec<(u64, Listener)>>,
-    next_listener: Cell<u64>,
+    data_version: AtomicI64,
+    /// The number of current datoms, once counted in this state
+    /// ([`UNCOUNTED`] until then).
+    datom_count: AtomicI64,
+    listeners: Mutex<Vec<(u64, Listener)>>,
+    next_listener: AtomicU64,
 }
 
 impl Store {
     /// Opens (creating if needed) the store in a file.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Store> {
+        let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
+        Store::open_file(path.as_ref(), config, shared_schema)
+    }
+
+    fn open_file(
+        path: &Path,
+        config: Config,
+        shared_schema: Arc<Mutex<Arc<Schema>>>,
+    ) -> Result<Store> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        Store::from_connection(Connection::open_with_flags(path, flags)?, config)
+        let conn = Connection::open_with_flags(path, flags)?;
+        Store::from_connection(conn, config, Some(path.to_path_buf()), shared_schema)
     }
 
     /// Opens a new, empty store in memory.
     pub fn open_in_memory() -> Result<Store> {
-        Store::from_connection(Connection::open_in_memory()?, Config::default())
+        let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
+        Store::from_connection(
+            Connection::open_in_memory()?,
+            Config::default(),
+            None,
+            shared_schema,
+        )
     }
 
-    fn from_connection(mut conn: Connection, config: Config) -> Result<Store> {
+    /// Another connection to this store's file, with the same
+    /// configuration and the same schema value (see [`Store::schema`]): a
+    /// reader for another thread. `None` for a store in memory, which has
+    /// one connection only.
+    pub fn open_sibling(&self) -> Result<Option<Store>> {
+        let Some(path) = &self.inner.path else {
+            return Ok(None);
+        };
+        let config = self.inner.config.clone();
+        Store::open_file(path, config, self.inner.shared_schema.clone()).map(Some)
+    }
+
+    fn from_connection(
+        mut conn: Connection,
+        config: Config,
+        path: Option<PathBuf>,
+        shared_schema: Arc<Mutex<Arc<Schema>>>,
+    ) -> Result<Store> {
         layout::configure(&conn, config.busy_timeout.as_millis() as u64)?;
         layout::ensure(&mut conn, now_ms())?;
         let store = Store {
-            inner: Rc::new(Inner {
-                conn,
+            inner: Arc::new(Inner {
+                conn: ReentrantMutex::new(conn),
                 config,
-                schema: RefCell::new(Rc::new(Schema::new())),
-                latest_tx: Cell::new(0),
-                data_version: Cell::new(-1),
-                datom_count: Cell::new(None),
-                listeners: RefCell::new(Vec::new()),
-                next_listener: Cell::new(0),
+                path,
+                schema: Mutex::new(Arc::new(Schema::new())),
+                shared_schema,
+                latest_tx: AtomicI64::new(0),
+                data_version: AtomicI64::new(-1),
+                datom_count: AtomicI64::new(UNCOUNTED),
+                listeners: Mutex::new(Vec::new()),
+                next_listener: AtomicU64::new(0),
             }),
         };
         store.refresh()?;
@@ -143,73 +198,110 @@ impl Store {
     }
 
     /// The connection, for the crates above (views, façade) that keep their
-    /// own tables in the same file.
-    pub fn connection(&self) -> &Connection {
-        &self.inner.conn
+    /// own tables in the same file. It is locked for this thread while the
+    /// guard lives; the same thread may take it again.
+    pub fn connection(&self) -> ConnectionGuard<'_> {
+        self.inner.conn.lock()
     }
 
-    /// The current schema.
-    pub fn schema(&self) -> Result<Rc<Schema>> {
+    /// The connection without its lock, for a borrow that outlives a guard
+    /// the caller keeps (see `Db::datoms`).
+    pub(crate) fn connection_ptr(&self) -> *mut Connection {
+        self.inner.conn.data_ptr()
+    }
+
+    /// How many handles share this connection: this one, its clones and
+    /// the snapshots reading through it.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
+    /// An interrupt handle for the connection: any thread can stop the
+    /// statement it runs (SQLite's `sqlite3_interrupt`).
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(self.connection().get_interrupt_handle())
+    }
+
+    /// The current schema. Siblings ([`Store::open_sibling`]) hand out the
+    /// same value while it is unchanged.
+    pub fn schema(&self) -> Result<Arc<Schema>> {
         self.refresh()?;
-        Ok(self.inner.schema.borrow().clone())
+        Ok(self.inner.schema.lock().clone())
     }
 
     /// The newest committed transaction.
     pub fn latest_tx(&self) -> Result<Entid> {
         self.refresh()?;
-        Ok(self.inner.latest_tx.get())
+        Ok(self.inner.latest_tx.load(Ordering::Acquire))
     }
 
     /// The number of current datoms (the sum of `attribute_stats`), counted
     /// once per state of the store.
     pub fn datom_count(&self) -> Result<i64> {
+        let conn = &*self.connection();
         self.refresh()?;
-        if let Some(count) = self.inner.datom_count.get() {
+        let count = self.inner.datom_count.load(Ordering::Acquire);
+        if count != UNCOUNTED {
             return Ok(count);
         }
-        let count = self
-            .inner
-            .conn
+        let count = conn
             .prepare_cached("SELECT total(datoms) FROM attribute_stats")?
             .query_row([], |row| row.get::<_, f64>(0))? as i64;
-        self.inner.datom_count.set(Some(count));
+        self.inner.datom_count.store(count, Ordering::Release);
         Ok(count)
     }
 
     /// A snapshot of the current state.
     pub fn db(&self) -> Result<Db> {
         self.refresh()?;
-        Ok(Db::new(
-            self.clone(),
-            self.inner.latest_tx.get(),
+        Ok(self.db_at(
+            self.inner.latest_tx.load(Ordering::Acquire),
             DbView::Current,
         ))
+    }
+
+    /// A snapshot with a given basis and view of time, read through this
+    /// connection: a snapshot taken on a sibling, read here.
+    pub fn db_at(&self, basis: Entid, view: DbView) -> Db {
+        Db::new(self.clone(), basis, view)
     }
 
     /// Re-reads the schema and the newest transaction when another
     /// connection has written since we last looked.
     fn refresh(&self) -> Result<()> {
-        let conn = &self.inner.conn;
+        let conn = &*self.connection();
         let version = data_version(conn)?;
-        if version == self.inner.data_version.get() {
+        if version == self.inner.data_version.load(Ordering::Acquire) {
             return Ok(());
         }
-        self.reload_state()?;
-        self.inner.data_version.set(version);
+        self.reload_state(conn)?;
+        self.inner.data_version.store(version, Ordering::Release);
         Ok(())
     }
 
-    fn reload_state(&self) -> Result<()> {
-        let conn = &self.inner.conn;
-        self.inner.datom_count.set(None);
-        *self.inner.schema.borrow_mut() = Rc::new(schema_io::load(conn)?);
+    fn reload_state(&self, conn: &Connection) -> Result<()> {
+        self.inner.datom_count.store(UNCOUNTED, Ordering::Release);
+        self.set_schema(Arc::new(schema_io::load(conn)?));
         let next_tx: Entid = conn.query_row(
             "SELECT next_id FROM partitions WHERE part = ?1",
             [Partition::Tx as i64],
             |row| row.get(0),
         )?;
-        self.inner.latest_tx.set(next_tx - 1);
+        self.inner.latest_tx.store(next_tx - 1, Ordering::Release);
         Ok(())
+    }
+
+    /// Takes `schema` as the current one: the siblings' value when equal,
+    /// else the new siblings' value.
+    fn set_schema(&self, schema: Arc<Schema>) {
+        let schema = {
+            let mut shared = self.inner.shared_schema.lock();
+            if **shared != *schema {
+                *shared = schema;
+            }
+            shared.clone()
+        };
+        *self.inner.schema.lock() = schema;
     }
 
     /// Transacts parsed transaction forms.
@@ -221,7 +313,7 @@ impl Store {
     /// commit. Any error — from resolution, writing or the hook — rolls the
     /// whole transaction back.
     pub fn transact_with(&self, forms: &[TxForm], hook: &mut dyn WriteHook) -> Result<TxReport> {
-        let conn = &self.inner.conn;
+        let conn = &*self.connection();
         let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
         // Another process may have written since we last looked.
         self.refresh()?;
@@ -234,8 +326,8 @@ impl Store {
     /// Resolves and applies forms inside the write transaction the caller
     /// holds (and has refreshed the state in).
     fn transact_locked(&self, forms: &[TxForm], hook: &mut dyn WriteHook) -> Result<TxReport> {
-        let conn = &self.inner.conn;
-        let schema = self.inner.schema.borrow().clone();
+        let conn = &*self.connection();
+        let schema = self.inner.schema.lock().clone();
         let next_ids = read_next_ids(conn)?;
         let tx = next_ids[Partition::Tx as usize];
         let mut next_ids_after_tx = next_ids;
@@ -253,33 +345,35 @@ impl Store {
 
     fn apply_record(
         &self,
-        schema: &Rc<Schema>,
+        schema: &Arc<Schema>,
         record: &TxRecord,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
-        let conn = &self.inner.conn;
+        let conn = &*self.connection();
         let report = TxReport {
             tx: record.tx,
             instant: record.instant,
-            basis_before: self.inner.latest_tx.get(),
+            basis_before: self.inner.latest_tx.load(Ordering::Acquire),
             datoms: record.datoms(),
             tempids: record.tempids.clone(),
         };
         hook.before_write(self, &report)?;
         let new_schema = transact::apply::apply(conn, schema, record)?;
-        let schema_after = new_schema.map(Rc::new).unwrap_or_else(|| schema.clone());
+        let schema_after = new_schema.map(Arc::new).unwrap_or_else(|| schema.clone());
         let db = Db::in_write(self.clone(), report.basis_before, schema_after.clone());
         hook.after_write(&db, &report)?;
-        *self.inner.schema.borrow_mut() = schema_after;
+        if !Arc::ptr_eq(&schema_after, schema) {
+            self.set_schema(schema_after);
+        }
         Ok(report)
     }
 
     fn after_commit(&self, report: &TxReport) -> Result<()> {
-        self.inner.latest_tx.set(report.tx);
-        self.inner.datom_count.set(None);
-        let version = data_version(&self.inner.conn)?;
-        self.inner.data_version.set(version);
-        let mut listeners = self.inner.listeners.borrow_mut();
+        self.inner.latest_tx.store(report.tx, Ordering::Release);
+        self.inner.datom_count.store(UNCOUNTED, Ordering::Release);
+        let version = data_version(&self.connection())?;
+        self.inner.data_version.store(version, Ordering::Release);
+        let mut listeners = self.inner.listeners.lock();
         for (_, listener) in listeners.iter_mut() {
             listener(report);
         }
@@ -290,18 +384,29 @@ impl Store {
     /// this store commits, after the commit. Returns a key for
     /// [`Store::unlisten`].
     pub fn listen(&self, listener: Listener) -> u64 {
-        let key = self.inner.next_listener.get();
-        self.inner.next_listener.set(key + 1);
-        self.inner.listeners.borrow_mut().push((key, listener));
+        let key = self.inner.next_listener.fetch_add(1, Ordering::Relaxed);
+        self.inner.listeners.lock().push((key, listener));
         key
     }
 
     /// Removes a listener; `false` when the key is unknown.
     pub fn unlisten(&self, key: u64) -> bool {
-        let mut listeners = self.inner.listeners.borrow_mut();
+        let mut listeners = self.inner.listeners.lock();
         let before = listeners.len();
         listeners.retain(|(k, _)| *k != key);
         listeners.len() != before
+    }
+}
+
+/// Stops the statement a connection runs, from any thread (see
+/// [`Store::interrupt_handle`]).
+pub struct InterruptHandle(rusqlite::InterruptHandle);
+
+impl InterruptHandle {
+    /// Interrupts the running statement, if any: it fails with SQLite's
+    /// interrupt error and its transaction rolls back.
+    pub fn interrupt(&self) {
+        self.0.interrupt();
     }
 }
 

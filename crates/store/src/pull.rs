@@ -41,7 +41,7 @@
 //!   for cycles: their depth is the pattern's.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use factlite_core::{Attribute, Cardinality, Entid, Schema, TypedValue, ValueType};
 use factlite_edn::{Keyword, Value};
@@ -308,7 +308,7 @@ type EntityValues = BTreeMap<Entid, Vec<TypedValue>>;
 /// The snapshot's datoms, read through its view, and its schema.
 struct Reader<'d> {
     db: &'d Db,
-    schema: Rc<Schema>,
+    schema: Arc<Schema>,
     /// The snapshot's source SQL and its parameters (see [`Db::source_sql`]).
     source: String,
     params: Vec<SqlValue>,
@@ -370,7 +370,7 @@ impl<'d> Reader<'d> {
         if self.db.effective_view()? == DbView::Current {
             // The partial AVET index of the current state (`avet = 1`) is
             // out of the source SQL's sight: read it directly.
-            return reads::holder(self.db.store().connection(), a, v);
+            return reads::holder(&self.db.store().connection(), a, v);
         }
         let values = [
             SqlValue::Integer(a),
@@ -404,7 +404,7 @@ impl<'d> Reader<'d> {
             self.source,
             condition(&numbers)
         );
-        let conn = self.db.store().connection();
+        let conn = &*self.db.store().connection();
         let mut statement = conn.prepare_cached(&sql)?;
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
         let mut entities = Vec::new();
@@ -436,7 +436,7 @@ impl<'d> Reader<'d> {
         if attributes.is_some() {
             sql.push_str(&format!(" AND a IN ({})", numbers.join(", ")));
         }
-        let conn = self.db.store().connection();
+        let conn = &*self.db.store().connection();
         let mut statement = conn.prepare_cached(&sql)?;
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
         let mut values = EntityValues::new();

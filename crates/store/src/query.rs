@@ -160,7 +160,7 @@ impl Iterator for ResultRows<'_> {
 
 impl Db {
     fn statistics(&self) -> Result<Counts> {
-        let conn = self.store().connection();
+        let conn = &*self.store().connection();
         let mut statement = conn.prepare_cached("SELECT a, datoms FROM attribute_stats")?;
         let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         let by_attribute: HashMap<Entid, i64> = rows.collect::<rusqlite::Result<_>>()?;
@@ -244,9 +244,10 @@ impl Db {
     /// SQLite's `EXPLAIN QUERY PLAN` for a plan of [`Db::plan`], one line
     /// per step.
     pub fn explain_plan(&self, plan: &Plan) -> Result<Vec<String>> {
-        let conn = self.store().connection();
+        let conn = &*self.store().connection();
         let params = self.parameters(plan, &[])?;
-        let _fixpoint = crate::fixpoint::Evaluation::run(conn, &plan.fixpoint, &params)?;
+        let _fixpoint =
+            crate::fixpoint::Evaluation::run(self.store().connection(), &plan.fixpoint, &params)?;
         let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", plan.sql))?;
         let count = statement.parameter_count();
         let mut rows = statement.query(rusqlite::params_from_iter(params.iter().take(count)))?;
@@ -274,11 +275,12 @@ impl Db {
         inputs: &[Value],
         read: impl FnOnce(&mut ResultRows<'_>) -> R,
     ) -> Result<R> {
-        let conn = self.store().connection();
+        let conn = &*self.store().connection();
         let params = self.parameters(plan, inputs)?;
         // Relations computed first (recursion WITH RECURSIVE cannot express)
         // live until the statement is done; it takes a prefix of the params.
-        let _fixpoint = crate::fixpoint::Evaluation::run(conn, &plan.fixpoint, &params)?;
+        let _fixpoint =
+            crate::fixpoint::Evaluation::run(self.store().connection(), &plan.fixpoint, &params)?;
         let mut statement = conn.prepare_cached(&plan.sql)?;
         let count = statement.parameter_count();
         let mut rows = statement.query(rusqlite::params_from_iter(params.iter().take(count)))?;

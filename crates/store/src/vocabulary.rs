@@ -217,7 +217,7 @@ impl Store {
         vocabulary: &Vocabulary,
         hook: &mut dyn WriteHook,
     ) -> Result<VocabularyOutcome> {
-        let conn = self.connection();
+        let conn = &*self.connection();
         let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
         self.refresh()?;
         let schema = self.schema()?;

@@ -719,7 +719,7 @@ fn a_layout_1_file_is_upgraded_when_opened() {
     };
     let store = Store::open(&path, Config::default()).expect("upgrades");
     let conn = store.connection();
-    assert_eq!(user_version(conn), FORMAT_VERSION);
+    assert_eq!(user_version(&conn), FORMAT_VERSION);
     let has_index: bool = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'log_eavt'",
@@ -778,6 +778,7 @@ fn a_layout_1_file_is_upgraded_when_opened() {
     // and opening it again upgrades nothing
     let latest = store.latest_tx().expect("latest");
     drop(db);
+    drop(conn);
     drop(store);
     let again = Store::open(&path, Config::default()).expect("opens");
     assert_eq!(again.latest_tx().expect("latest"), latest);

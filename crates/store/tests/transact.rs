@@ -11,9 +11,8 @@
 //! The cases that need more than the final state (reports, listeners,
 //! files, locking, schema definitions) have their own small helpers below.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use factlite_core::{bootstrap, Attribute, Entid, Partition};
@@ -1171,11 +1170,12 @@ fn fulltext_values_are_indexed_and_follow_changes() {
 #[test]
 fn listeners_get_every_committed_report_after_commit_and_none_for_failures() {
     let store = Store::open_in_memory().expect("store");
-    let seen: Rc<RefCell<Vec<(TxReport, bool)>>> = Rc::default();
+    let seen: Arc<Mutex<Vec<(TxReport, bool)>>> = Arc::default();
     let (sink, watched) = (seen.clone(), store.clone());
     let key = store.listen(Box::new(move |report| {
         // committed: no transaction is open any more
-        sink.borrow_mut()
+        sink.lock()
+            .expect("not poisoned")
             .push((report.clone(), watched.connection().is_autocommit()));
     }));
     let schema = transact(&store, PEOPLE).expect("schema");
@@ -1184,7 +1184,7 @@ fn listeners_get_every_committed_report_after_commit_and_none_for_failures() {
     transact(&store, r#"[{:person/email "a@x"}]"#).expect("noop tx");
     assert!(store.unlisten(key));
     transact(&store, r#"[{:person/email "b@x"}]"#).expect("tx");
-    let seen = seen.borrow();
+    let seen = seen.lock().expect("not poisoned");
     let txs: Vec<Entid> = seen.iter().map(|(r, _)| r.tx).collect();
     assert_eq!(txs, [schema.tx, first.tx, first.tx + 1]);
     assert_eq!(seen[1].0, first);

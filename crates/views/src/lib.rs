@@ -115,7 +115,7 @@ pub struct ViewChange {
 }
 
 /// A callback for a view's changes.
-pub type Subscriber = Box<dyn FnMut(&ViewChange)>;
+pub type Subscriber = Box<dyn FnMut(&ViewChange) + Send>;
 
 /// The materialized views of one store connection.
 pub struct Views {
@@ -459,7 +459,7 @@ impl Views {
                 unplanned.insert(db.plan(&definition.query, &definition.inputs)?)
             }
         };
-        let rows = view.table.rows(store.connection())?;
+        let rows = view.table.rows(&store.connection())?;
         shape(&db, &view.definition, plan, rows)
     }
 
@@ -479,7 +479,7 @@ impl Views {
             name: name.to_string(),
             query: view.query_text.clone(),
             table: view.table.name.clone(),
-            rows: view.table.count(store.connection())?,
+            rows: view.table.count(&store.connection())?,
             hits: view.stats.hits,
             maintained: view.stats.maintained,
             rebuilds: view.stats.rebuilds,
@@ -569,7 +569,7 @@ impl Views {
     }
 
     fn after(&mut self, db: &Db, report: &TxReport) -> Result<(), (String, Error)> {
-        let conn = db.store().connection();
+        let conn = &*db.store().connection();
         if let Some(name) = &self.dropping {
             if let Some(view) = self.views.get(name) {
                 view.drop_tables(conn).map_err(|e| (name.clone(), e))?;
@@ -660,7 +660,7 @@ impl WriteHook for Views {
 
 /// Writes the transaction's datoms into the delta table.
 fn fill_delta(store: &Store, report: &TxReport, schema: &factlite_core::Schema) -> Result<()> {
-    let conn = store.connection();
+    let conn = &*store.connection();
     conn.prepare_cached("DELETE FROM temp.fl_delta")?
         .execute([])?;
     let mut insert = conn.prepare_cached(

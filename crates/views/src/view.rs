@@ -192,9 +192,9 @@ impl View {
         attributes: &HashSet<Keyword>,
     ) -> Result<Option<ViewChange>> {
         let change = if self.installing {
-            self.table.create(db.store().connection())?;
+            self.table.create(&db.store().connection())?;
             if let Some(support) = &self.support {
-                support.create(db.store().connection())?;
+                support.create(&db.store().connection())?;
             }
             self.build(db, tx, name)?
         } else if self.rebuild {
@@ -214,7 +214,7 @@ impl View {
                         *delta.entry(tuple).or_default() -= n;
                     }
                     delta.retain(|_, n| *n != 0);
-                    self.count(db.store().connection(), tx, name, delta)?
+                    self.count(&db.store().connection(), tx, name, delta)?
                 }
             }
         };
@@ -309,7 +309,7 @@ impl View {
         name: &str,
         keys: HashSet<Vec<Value>>,
     ) -> Result<ViewChange> {
-        let conn = db.store().connection();
+        let conn = &*db.store().connection();
         let mut old = HashSet::new();
         let mut fresh = HashSet::new();
         let keys: Vec<Vec<Value>> = keys.into_iter().collect();
@@ -354,7 +354,7 @@ impl View {
 
     /// Computes the whole view again.
     fn build(&mut self, db: &Db, tx: Entid, name: &str) -> Result<ViewChange> {
-        let conn = db.store().connection();
+        let conn = &*db.store().connection();
         let old: HashSet<Vec<Value>> = if self.installing {
             HashSet::new()
         } else {
