@@ -16,12 +16,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod convert;
 mod error;
+mod inputs;
 mod prepared;
 mod query;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod store;
+mod tx_data;
+mod typed_result;
 
+pub use convert::{Bytes, ConversionError, FromRow, FromValue, ToValue};
 pub use error::{Error, Result};
+pub use factlite_edn::{Instant, Keyword, Uuid};
 pub use factlite_core::{Datom, Entid, ErrorCategory, TypedValue, ValueType};
 pub use factlite_edn as edn;
 pub use factlite_edn::Value;
@@ -32,4 +40,7 @@ pub use factlite_store::{
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;
+pub use inputs::Inputs;
 pub use store::{Db, Store};
+pub use tx_data::{Entity, LookupRef, TempId, ToKeyword, TxData};
+pub use typed_result::{QueryResultExt, Row};
