@@ -198,6 +198,11 @@ impl Entity {
         Ok(Value::Map(id.chain(attributes).collect()))
     }
 
+    /// A transaction of this one entity map: `[{…}]`.
+    pub fn into_tx(self) -> Result<Value, ConversionError> {
+        TxData::from(self).build()
+    }
+
     /// Keeps the first error.
     fn fail(&mut self, error: ConversionError) {
         self.error.get_or_insert(error);
