@@ -21,9 +21,9 @@
 
 use std::fmt;
 
-use indexmap::{IndexMap, IndexSet};
 use ::serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use ::serde::ser::{Serialize, SerializeSeq, Serializer};
+use indexmap::{IndexMap, IndexSet};
 
 use crate::{Instant, Keyword, Symbol, Uuid, Value};
 
@@ -209,7 +209,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_u64<E: de::Error>(self, number: u64) -> Result<Value, E> {
         i64::try_from(number).map(Value::Integer).map_err(|_| {
-            E::invalid_value(de::Unexpected::Unsigned(number), &"an integer in i64's range")
+            E::invalid_value(
+                de::Unexpected::Unsigned(number),
+                &"an integer in i64's range",
+            )
         })
     }
 
@@ -264,7 +267,11 @@ fn reserved<'de, A: MapAccess<'de>>(name: &str, map: &mut A) -> Result<Option<Va
         INSTANT => Value::Inst(map.next_value()?),
         UUID => Value::Uuid(map.next_value()?),
         LIST => Value::List(map.next_value()?),
-        SET => Value::Set(map.next_value::<Vec<Value>>()?.into_iter().collect::<IndexSet<_>>()),
+        SET => Value::Set(
+            map.next_value::<Vec<Value>>()?
+                .into_iter()
+                .collect::<IndexSet<_>>(),
+        ),
         TAGGED => {
             let (tag, value): (String, Value) = map.next_value()?;
             Value::Tagged(Symbol::from_str_lossy(&tag), Box::new(value))

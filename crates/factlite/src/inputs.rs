@@ -141,7 +141,10 @@ mod tests {
         assert_eq!((&array).into_inputs().expect("&array"), values);
         assert_eq!(array.into_inputs().expect("array"), values);
         assert_eq!((1u8, "a").into_inputs().expect("tuple"), values);
-        assert_eq!(crate::params![1u8, "a"].into_inputs().expect("params"), values);
+        assert_eq!(
+            crate::params![1u8, "a"].into_inputs().expect("params"),
+            values
+        );
         let wide = (0, 1, 2, 3, 4, 5, 6, 7).into_inputs().expect("eight");
         assert_eq!(wide, (0..8).map(Value::Integer).collect::<Vec<_>>());
         assert_eq!(().into_inputs().expect("none"), Vec::<Value>::new());
@@ -155,7 +158,9 @@ mod tests {
             "input 1: expected an integer in i64's range, found u64 18446744073709551615"
         );
         assert_eq!(error.category(), factlite_core::ErrorCategory::TypeMismatch);
-        let error = crate::params![1, u128::MAX].into_inputs().expect_err("too big");
+        let error = crate::params![1, u128::MAX]
+            .into_inputs()
+            .expect_err("too big");
         assert!(error.to_string().starts_with("input 1: "), "{error}");
     }
 }

@@ -29,18 +29,18 @@ mod typed_result;
 
 pub use convert::{Bytes, ConversionError, FromRow, FromValue, ToValue};
 pub use error::{Error, Result};
-pub use factlite_edn::{Instant, Keyword, Uuid};
 pub use factlite_core::{Datom, Entid, ErrorCategory, TypedValue, ValueType};
 pub use factlite_edn as edn;
 pub use factlite_edn::Value;
+pub use factlite_edn::{Instant, Keyword, Uuid};
 pub use factlite_store::{
     Datoms, DbView, IndexName, Migration, MigrationError, QueryResult, Relation, TxReport,
     Vocabulary, VocabularyOutcome,
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
+pub use inputs::Inputs;
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;
-pub use inputs::Inputs;
 pub use store::{Db, Store};
 pub use tx_data::{Entity, LookupRef, TempId, ToKeyword, TxData};
 pub use typed_result::{QueryResultExt, Row};

@@ -187,10 +187,7 @@ impl Entity {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let id = self
-            .id
-            .map(|id| (Value::keyword(":db/id"), id))
-            .into_iter();
+        let id = self.id.map(|id| (Value::keyword(":db/id"), id)).into_iter();
         let attributes = self
             .attributes
             .into_iter()
@@ -210,10 +207,7 @@ impl Entity {
 
     /// The attributes so far, for the serde module's namespacing.
     #[cfg(feature = "serde")]
-    pub(crate) fn from_parts(
-        attributes: IndexMap<Keyword, Value>,
-        id: Option<Value>,
-    ) -> Entity {
+    pub(crate) fn from_parts(attributes: IndexMap<Keyword, Value>, id: Option<Value>) -> Entity {
         Entity {
             id,
             attributes,
@@ -273,7 +267,10 @@ impl TxData {
     /// `[:db/add e attribute value]`; `e` is an entity id, a tempid (a
     /// string or [`TempId`]), a [`LookupRef`] or an ident.
     pub fn add(self, e: impl ToValue, attribute: impl ToKeyword, value: impl ToValue) -> TxData {
-        self.form("db/add", &[&e, &Value::Keyword(attribute.to_keyword()), &value])
+        self.form(
+            "db/add",
+            &[&e, &Value::Keyword(attribute.to_keyword()), &value],
+        )
     }
 
     /// `[:db/retract e attribute value]`.
@@ -283,7 +280,10 @@ impl TxData {
         attribute: impl ToKeyword,
         value: impl ToValue,
     ) -> TxData {
-        self.form("db/retract", &[&e, &Value::Keyword(attribute.to_keyword()), &value])
+        self.form(
+            "db/retract",
+            &[&e, &Value::Keyword(attribute.to_keyword()), &value],
+        )
     }
 
     /// `[:db/retract e attribute]`: every value of the attribute.
@@ -374,12 +374,12 @@ mod tests {
             .set(":person/status", Keyword::from_str_lossy(":status/active"));
         assert_eq!(
             entity.clone().build(),
-            Ok(edn(
-                r#"{:db/id "a" :person/age 31 :person/name "Ann"
-                    :person/friend #{"b" [:person/name "Cy"]} :person/status :status/active}"#
-            ))
+            Ok(edn(r#"{:db/id "a" :person/age 31 :person/name "Ann"
+                    :person/friend #{"b" [:person/name "Cy"]} :person/status :status/active}"#))
         );
-        let replaced = entity.set(":person/friend", 7).set(":person/age", None::<i64>);
+        let replaced = entity
+            .set(":person/friend", 7)
+            .set(":person/age", None::<i64>);
         assert_eq!(
             replaced.build().expect("builds").to_string(),
             r#"{:db/id "a", :person/name "Ann", :person/friend 7, :person/status :status/active}"#
@@ -412,7 +412,10 @@ mod tests {
             .entity(Entity::new().id(u64::MAX))
             .build()
             .expect_err("out of range");
-        assert!(error.to_string().starts_with("form 0 > :db/id: "), "{error}");
+        assert!(
+            error.to_string().starts_with("form 0 > :db/id: "),
+            "{error}"
+        );
     }
 
     #[test]
@@ -427,7 +430,10 @@ mod tests {
         );
         let nested = Entity::new()
             .id(Keyword::from_str_lossy(":film/alien"))
-            .set(":film/director", Entity::new().set(":person/name", "Ridley Scott"));
+            .set(
+                ":film/director",
+                Entity::new().set(":person/name", "Ridley Scott"),
+            );
         assert_eq!(
             TxData::from(nested).build(),
             Ok(edn(

@@ -148,10 +148,9 @@ impl QueryResultExt for QueryResult {
 
     fn values<T: FromValue>(&self) -> Result<Vec<T>> {
         match self {
-            QueryResult::Collection { values, .. } => Ok(values
-                .iter()
-                .map(T::from_value)
-                .collect::<Result<_, _>>()?),
+            QueryResult::Collection { values, .. } => {
+                Ok(values.iter().map(T::from_value).collect::<Result<_, _>>()?)
+            }
             other => Err(wrong_shape("a collection result ([:find [?x ...]])", other)),
         }
     }
@@ -195,15 +194,26 @@ mod tests {
     #[test]
     fn each_shape_reads_as_its_types() {
         assert_eq!(
-            QueryResult::Scalar(Some(Value::from("a"))).scalar::<String>().expect("scalar"),
+            QueryResult::Scalar(Some(Value::from("a")))
+                .scalar::<String>()
+                .expect("scalar"),
             Some("a".to_string())
         );
-        assert_eq!(QueryResult::Scalar(None).scalar::<String>().expect("none"), None);
+        assert_eq!(
+            QueryResult::Scalar(None).scalar::<String>().expect("none"),
+            None
+        );
         let values = collection(vec![Value::Integer(2), Value::Integer(1)]);
         assert_eq!(values.values::<u16>().expect("values"), [2, 1]);
         let tuple = QueryResult::Tuple(Some(vec![Value::Integer(1), Value::Boolean(true)]));
-        assert_eq!(tuple.tuple::<(i64, bool)>().expect("tuple"), Some((1, true)));
-        assert_eq!(QueryResult::Tuple(None).tuple::<(i64,)>().expect("none"), None);
+        assert_eq!(
+            tuple.tuple::<(i64, bool)>().expect("tuple"),
+            Some((1, true))
+        );
+        assert_eq!(
+            QueryResult::Tuple(None).tuple::<(i64,)>().expect("none"),
+            None
+        );
     }
 
     #[test]
@@ -226,13 +236,18 @@ mod tests {
             collection(vec![]).scalar::<i64>().map(drop),
             "expected a scalar result (:find ?x .), found a collection result",
         );
-        check(scalar.scalar::<bool>().map(drop), "expected bool, found integer");
+        check(
+            scalar.scalar::<bool>().map(drop),
+            "expected bool, found integer",
+        );
         check(
             collection(vec![Value::Nil]).values::<bool>().map(drop),
             "expected bool, found nil",
         );
         check(
-            QueryResult::Tuple(Some(vec![Value::Integer(1)])).tuple::<(i64, i64)>().map(drop),
+            QueryResult::Tuple(Some(vec![Value::Integer(1)]))
+                .tuple::<(i64, i64)>()
+                .map(drop),
             "expected a row of 2 values, found a row of 1 value",
         );
     }

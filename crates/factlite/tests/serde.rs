@@ -59,7 +59,9 @@ fn ann() -> Person {
 fn a_struct_transacts_as_an_entity_and_pulls_back() {
     let store = store();
     let entity = Entity::from_serde(":person", &ann()).expect("entity");
-    let report = store.transact(&entity.into_tx().expect("tx")).expect("transact");
+    let report = store
+        .transact(&entity.into_tx().expect("tx"))
+        .expect("transact");
     let id = report.tempids["ann"];
     let pulled = store
         .db()
@@ -90,9 +92,15 @@ fn keys_rows_deserialize_into_structs() {
     let store = store();
     let people: TxData = [("Ann", 31), ("Bo", 27)]
         .into_iter()
-        .map(|(name, age)| Entity::new().set(":person/name", name).set(":person/age", age))
+        .map(|(name, age)| {
+            Entity::new()
+                .set(":person/name", name)
+                .set(":person/age", age)
+        })
         .collect();
-    store.transact(&people.build().expect("tx")).expect("transact");
+    store
+        .transact(&people.build().expect("tx"))
+        .expect("transact");
     let result = store
         .db()
         .expect("db")
@@ -105,14 +113,23 @@ fn keys_rows_deserialize_into_structs() {
     assert_eq!(
         rows,
         [
-            NameAge { name: "Ann".into(), age: 31 },
-            NameAge { name: "Bo".into(), age: 27 }
+            NameAge {
+                name: "Ann".into(),
+                age: 31
+            },
+            NameAge {
+                name: "Bo".into(),
+                age: 27
+            }
         ]
     );
     let tuples: Vec<(String, i64)> = store
         .db()
         .expect("db")
-        .q_str("[:find ?n ?a :where [?p :person/name ?n] [?p :person/age ?a] :order-by ?a]", &[])
+        .q_str(
+            "[:find ?n ?a :where [?p :person/name ?n] [?p :person/age ?a] :order-by ?a]",
+            &[],
+        )
         .expect("query")
         .deserialize()
         .expect("tuples");
@@ -122,8 +139,13 @@ fn keys_rows_deserialize_into_structs() {
     struct Wrong {
         name: bool,
     }
-    let error = result.deserialize::<Wrong>().expect_err("a name is no bool");
-    assert_eq!(error.to_string(), r#"row 0 > name: expected a boolean, found string "Ann""#);
+    let error = result
+        .deserialize::<Wrong>()
+        .expect_err("a name is no bool");
+    assert_eq!(
+        error.to_string(),
+        r#"row 0 > name: expected a boolean, found string "Ann""#
+    );
     assert_eq!(error.category(), factlite::ErrorCategory::TypeMismatch);
 }
 
@@ -150,7 +172,10 @@ fn a_nested_pull_fills_nested_structs() {
     let pulled = store
         .db()
         .expect("db")
-        .pull(&pattern, &edn::parse(r#"[:person/name "Ann"]"#).expect("EDN"))
+        .pull(
+            &pattern,
+            &edn::parse(r#"[:person/name "Ann"]"#).expect("EDN"),
+        )
         .expect("pull");
     let mut ann: WithFriends = factlite::serde::from_value(&pulled).expect("nested");
     ann.friend.sort_by(|a, b| a.name.cmp(&b.name));
@@ -168,7 +193,10 @@ fn a_nested_pull_fills_nested_structs() {
         friend: Vec<WithFriends>,
     }
     let error = factlite::serde::from_value::<BadFriend>(&pulled).expect_err("no ids pulled");
-    assert_eq!(error.to_string(), ":person/friend > [0]: missing field `id`");
+    assert_eq!(
+        error.to_string(),
+        ":person/friend > [0]: missing field `id`"
+    );
 }
 
 #[test]
@@ -188,7 +216,10 @@ fn every_value_survives_our_serializer_and_deserializer() {
     assert_eq!(keyword, factlite::Keyword::namespaced("a", "b"));
     let error = factlite::serde::from_value::<factlite::Keyword>(&Value::from(":a/b"))
         .expect_err("a string is no keyword");
-    assert_eq!(error.to_string(), r#"expected a keyword, found string ":a/b""#);
+    assert_eq!(
+        error.to_string(),
+        r#"expected a keyword, found string ":a/b""#
+    );
     let bytes: factlite::Bytes =
         factlite::serde::from_value(&edn::parse(r#"#bytes "00ff""#).expect("EDN")).expect("bytes");
     assert_eq!(bytes, factlite::Bytes(vec![0, 255]));
@@ -202,5 +233,8 @@ fn out_of_range_numbers_fail_both_ways() {
         "expected an integer in i64's range, found u64 18446744073709551615"
     );
     let error = factlite::serde::from_value::<u8>(&Value::Integer(-1)).expect_err("negative");
-    assert_eq!(error.to_string(), "expected u8, found integer `-1` (out of range)");
+    assert_eq!(
+        error.to_string(),
+        "expected u8, found integer `-1` (out of range)"
+    );
 }

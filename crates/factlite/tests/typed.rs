@@ -6,8 +6,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use factlite::{
-    params, Bytes, Entity, ErrorCategory, Inputs, Keyword, LookupRef, QueryResult,
-    QueryResultExt, Store, TempId, TxData, Uuid, Value,
+    params, Bytes, Entity, ErrorCategory, Inputs, Keyword, LookupRef, QueryResult, QueryResultExt,
+    Store, TempId, TxData, Uuid, Value,
 };
 
 fn store() -> Store {
@@ -149,10 +149,14 @@ fn tempids_lookup_refs_and_cardinality_many_refs() {
         pairs,
         [("Ann".into(), "Cy".into()), ("Cy".into(), "Ann".into())]
     );
-    let age = q(&store, "[:find ?a . :in $ ?p :where [?p :person/age ?a]]", (ann,))
-        .expect("query")
-        .scalar::<u32>()
-        .expect("age");
+    let age = q(
+        &store,
+        "[:find ?a . :in $ ?p :where [?p :person/age ?a]]",
+        (ann,),
+    )
+    .expect("query")
+    .scalar::<u32>()
+    .expect("age");
     assert_eq!(age, Some(40));
     let failed = store
         .transact(
@@ -184,9 +188,15 @@ fn collection_tuple_and_relation_inputs_from_rust_values() {
     let store = store();
     let people: TxData = [("Ann", 31), ("Bo", 27), ("Cy", 45)]
         .into_iter()
-        .map(|(name, age)| Entity::new().set(":person/name", name).set(":person/age", age))
+        .map(|(name, age)| {
+            Entity::new()
+                .set(":person/name", name)
+                .set(":person/age", age)
+        })
         .collect();
-    store.transact(&people.build().expect("tx data")).expect("transact");
+    store
+        .transact(&people.build().expect("tx data"))
+        .expect("transact");
     let older = q(
         &store,
         "[:find ?n ?a :in $ [?n ...] ?min :where [?p :person/name ?n] [?p :person/age ?a] [(> ?a ?min)] :order-by ?n]",
@@ -221,8 +231,12 @@ fn collection_tuple_and_relation_inputs_from_rust_values() {
     )
     .expect("query");
     assert_eq!(from_values.scalar::<i64>().expect("age"), Some(27));
-    let none = q(&store, "[:find ?a . :where [?p :person/name \"Zed\"] [?p :person/age ?a]]", &[])
-        .expect("query");
+    let none = q(
+        &store,
+        "[:find ?a . :where [?p :person/name \"Zed\"] [?p :person/age ?a]]",
+        &[],
+    )
+    .expect("query");
     assert_eq!(none.scalar::<i64>().expect("nothing"), None);
 }
 
@@ -238,12 +252,21 @@ fn conversion_errors_name_both_types_and_the_column() {
                 .expect("tx data"),
         )
         .expect("transact");
-    let result = q(&store, "[:find ?n ?a :where [?p :person/name ?n] [?p :person/age ?a]]", ())
-        .expect("query");
+    let result = q(
+        &store,
+        "[:find ?n ?a :where [?p :person/name ?n] [?p :person/age ?a]]",
+        (),
+    )
+    .expect("query");
     let error = result.rows_as::<(String, u8)>().expect_err("300 is no u8");
-    assert_eq!(error.to_string(), "column 1: expected u8, found integer 300 (out of range)");
+    assert_eq!(
+        error.to_string(),
+        "column 1: expected u8, found integer 300 (out of range)"
+    );
     assert_eq!(error.category(), ErrorCategory::TypeMismatch);
-    let error = result.rows_as::<(i64, i64)>().expect_err("a string is no i64");
+    let error = result
+        .rows_as::<(i64, i64)>()
+        .expect_err("a string is no i64");
     assert_eq!(error.to_string(), "column 0: expected i64, found string");
     let error = result.scalar::<i64>().expect_err("not a scalar query");
     assert_eq!(
@@ -259,7 +282,10 @@ fn conversion_errors_name_both_types_and_the_column() {
         .set(":person/age", i128::MAX)
         .into_tx()
         .expect_err("too big");
-    assert!(error.to_string().starts_with("form 0 > :person/age: "), "{error}");
+    assert!(
+        error.to_string().starts_with("form 0 > :person/age: "),
+        "{error}"
+    );
     let mismatch = store
         .transact(
             &Entity::new()

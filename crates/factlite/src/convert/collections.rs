@@ -10,7 +10,10 @@ impl<T: ToValue> ToValue for [T] {
     fn to_value(&self) -> Result<Value, ConversionError> {
         self.iter()
             .enumerate()
-            .map(|(index, item)| item.to_value().map_err(|error| error.in_field(format!("[{index}]"))))
+            .map(|(index, item)| {
+                item.to_value()
+                    .map_err(|error| error.in_field(format!("[{index}]")))
+            })
             .collect::<Result<_, _>>()
             .map(Value::Vector)
     }
@@ -104,16 +107,25 @@ mod tests {
     fn sequences_go_in_as_vectors_and_come_back_from_any_collection() {
         let value = vec![1u8, 2, 3].to_value().expect("converts");
         assert_eq!(value, parse("[1 2 3]").expect("EDN"));
-        assert_eq!(["a", "b"].to_value(), Ok(parse(r#"["a" "b"]"#).expect("EDN")));
+        assert_eq!(
+            ["a", "b"].to_value(),
+            Ok(parse(r#"["a" "b"]"#).expect("EDN"))
+        );
         assert_eq!([true][..].to_value(), Ok(parse("[true]").expect("EDN")));
         for text in ["[1 2 3]", "(1 2 3)", "#{1 2 3}"] {
             let back = Vec::<u8>::from_value(&parse(text).expect("EDN"));
             assert_eq!(back, Ok(vec![1, 2, 3]), "{text}");
         }
         let error = Vec::<u8>::from_value(&parse("[1 300]").expect("EDN")).expect_err("300");
-        assert_eq!(error.to_string(), "[1]: expected u8, found integer 300 (out of range)");
+        assert_eq!(
+            error.to_string(),
+            "[1]: expected u8, found integer 300 (out of range)"
+        );
         let error = Vec::<u8>::from_value(&Value::Integer(1)).expect_err("not a vector");
-        assert_eq!(error.to_string(), "expected a vector, list or set, found integer");
+        assert_eq!(
+            error.to_string(),
+            "expected a vector, list or set, found integer"
+        );
         let error = vec![0, u64::MAX].to_value().expect_err("too big");
         assert_eq!(
             error.to_string(),
@@ -133,7 +145,10 @@ mod tests {
         assert_eq!(value, parse(r#"[1 2 3 4 5 6 7 "8"]"#).expect("EDN"));
         let back = <(i8, i16, i32, i64, u8, u16, u32, String)>::from_value(&value);
         assert_eq!(back, Ok((1, 2, 3, 4, 5, 6, 7, "8".to_string())));
-        assert_eq!(<(bool,)>::from_value(&parse("(true)").expect("EDN")), Ok((true,)));
+        assert_eq!(
+            <(bool,)>::from_value(&parse("(true)").expect("EDN")),
+            Ok((true,))
+        );
     }
 
     #[test]

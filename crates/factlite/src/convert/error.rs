@@ -116,7 +116,9 @@ impl fmt::Display for ConversionError {
             write!(f, "{}: ", self.path.join(" > "))?;
         }
         match &self.problem {
-            Problem::Mismatch { expected, found } => write!(f, "expected {expected}, found {found}"),
+            Problem::Mismatch { expected, found } => {
+                write!(f, "expected {expected}, found {found}")
+            }
             Problem::Message(message) => f.write_str(message),
         }
     }

@@ -57,15 +57,24 @@ mod tests {
         use chrono::{DateTime, FixedOffset, Utc};
         let time = DateTime::parse_from_rfc3339("2024-01-10T10:00:00.250+01:00").expect("time");
         let value = time.to_value().expect("converts");
-        assert_eq!(value, factlite_edn::parse(r#"#inst "2024-01-10T09:00:00.250Z""#).expect("EDN"));
+        assert_eq!(
+            value,
+            factlite_edn::parse(r#"#inst "2024-01-10T09:00:00.250Z""#).expect("EDN")
+        );
         let back = DateTime::<Utc>::from_value(&value).expect("converts back");
         assert_eq!(back, time.with_timezone(&Utc));
-        assert_eq!(back.fixed_offset(), time.with_timezone(&FixedOffset::east_opt(0).expect("UTC")));
+        assert_eq!(
+            back.fixed_offset(),
+            time.with_timezone(&FixedOffset::east_opt(0).expect("UTC"))
+        );
         let error = DateTime::<Utc>::from_value(&Value::Inst(factlite_edn::Instant(i64::MAX)))
             .expect_err("out of chrono's range");
         assert!(error.to_string().ends_with("(out of range)"), "{error}");
         let error = DateTime::<Utc>::from_value(&Value::from("2024")).expect_err("a string");
-        assert_eq!(error.to_string(), "expected chrono::DateTime<Utc>, found string");
+        assert_eq!(
+            error.to_string(),
+            "expected chrono::DateTime<Utc>, found string"
+        );
     }
 
     #[cfg(feature = "uuid")]

@@ -247,7 +247,10 @@ mod tests {
         );
         check(
             (usize::MAX).to_value(),
-            &format!("expected an integer in i64's range, found usize {}", usize::MAX),
+            &format!(
+                "expected an integer in i64's range, found usize {}",
+                usize::MAX
+            ),
         );
     }
 
@@ -283,7 +286,10 @@ mod tests {
         round_trip(Keyword::namespaced("a", "b"), Value::keyword(":a/b"));
         round_trip(Uuid(42), Value::Uuid(Uuid(42)));
         round_trip(Instant(-1), Value::Inst(Instant(-1)));
-        round_trip(Bytes(vec![1, 2, 254]), TypedValue::Bytes(vec![1, 2, 254]).to_edn());
+        round_trip(
+            Bytes(vec![1, 2, 254]),
+            TypedValue::Bytes(vec![1, 2, 254]).to_edn(),
+        );
         round_trip(Some(3i64), Value::Integer(3));
         round_trip(None::<i64>, Value::Nil);
         round_trip(Value::symbol("?x"), Value::symbol("?x"));

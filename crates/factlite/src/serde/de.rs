@@ -159,7 +159,11 @@ impl Key<'_> {
 /// The field a keyword-like key (`namespace/name`) fills: the one whose
 /// serde name is the whole key (with or without its colon), else the one
 /// named after the key's name part.
-fn field_name<'de>(namespace: Option<&str>, name: &'de str, fields: &'static [&'static str]) -> &'de str {
+fn field_name<'de>(
+    namespace: Option<&str>,
+    name: &'de str,
+    fields: &'static [&'static str],
+) -> &'de str {
     let is_whole = |field: &&str| {
         let field = field.strip_prefix(':').unwrap_or(field);
         match namespace {
@@ -206,7 +210,8 @@ impl<'de, I: Iterator<Item = (Key<'de>, &'de Value)>> MapAccess<'de> for Entries
             return Ok(None);
         };
         self.value = Some((key, value));
-        let named = |namespace, name| BorrowedStrDeserializer::new(name_for(self.fields, namespace, name));
+        let named =
+            |namespace, name| BorrowedStrDeserializer::new(name_for(self.fields, namespace, name));
         let key = match key {
             Key::Value(Value::Keyword(keyword)) if self.fields.is_some() => {
                 seed.deserialize(named(keyword.namespace.as_deref(), &keyword.name))
@@ -241,7 +246,11 @@ impl<'de, I: Iterator<Item = (Key<'de>, &'de Value)>> MapAccess<'de> for Entries
 }
 
 /// A key's field name with `fields`, else its whole text.
-fn name_for<'de>(fields: Option<&'static [&'static str]>, namespace: Option<&str>, name: &'de str) -> &'de str {
+fn name_for<'de>(
+    fields: Option<&'static [&'static str]>,
+    namespace: Option<&str>,
+    name: &'de str,
+) -> &'de str {
     match fields {
         Some(fields) => field_name(namespace, name, fields),
         None => name,

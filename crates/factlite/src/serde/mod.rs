@@ -143,7 +143,10 @@ impl Entity {
                 Value::Keyword(keyword) => keyword,
                 Value::String(text) => Keyword::from_str_lossy(&text),
                 other => {
-                    return Err(ConversionError::wrong_type("a keyword or string key", &other))
+                    return Err(ConversionError::wrong_type(
+                        "a keyword or string key",
+                        &other,
+                    ))
                 }
             };
             let attribute = match keyword.namespace {
@@ -175,11 +178,17 @@ impl ::serde::de::Error for ConversionError {
         ConversionError::message(message.to_string())
     }
 
-    fn invalid_type(found: ::serde::de::Unexpected<'_>, expected: &dyn ::serde::de::Expected) -> Self {
+    fn invalid_type(
+        found: ::serde::de::Unexpected<'_>,
+        expected: &dyn ::serde::de::Expected,
+    ) -> Self {
         ConversionError::mismatch(expected.to_string(), found.to_string())
     }
 
-    fn invalid_value(found: ::serde::de::Unexpected<'_>, expected: &dyn ::serde::de::Expected) -> Self {
+    fn invalid_value(
+        found: ::serde::de::Unexpected<'_>,
+        expected: &dyn ::serde::de::Expected,
+    ) -> Self {
         ConversionError::mismatch(expected.to_string(), format!("{found} (out of range)"))
     }
 

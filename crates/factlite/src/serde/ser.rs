@@ -180,7 +180,9 @@ impl ser::Serializer for Serializer {
         variant: &'static str,
         value: &T,
     ) -> Result<Value> {
-        let inner = value.serialize(self).map_err(|error| error.in_field(variant))?;
+        let inner = value
+            .serialize(self)
+            .map_err(|error| error.in_field(variant))?;
         Ok(variant_map(variant, inner))
     }
 
@@ -335,7 +337,10 @@ impl ser::SerializeStruct for Struct {
         field: &'static str,
         value: &T,
     ) -> Result<()> {
-        match value.serialize(Serializer).map_err(|error| error.in_field(field))? {
+        match value
+            .serialize(Serializer)
+            .map_err(|error| error.in_field(field))?
+        {
             Value::Nil => {}
             value => {
                 self.0.insert(keyword(field), value);
@@ -361,7 +366,9 @@ impl ser::SerializeTupleVariant for Variant<Sequence> {
     type Error = ConversionError;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, item: &T) -> Result<()> {
-        self.inner.push(item).map_err(|error| error.in_field(self.variant))
+        self.inner
+            .push(item)
+            .map_err(|error| error.in_field(self.variant))
     }
 
     fn end(self) -> Result<Value> {
