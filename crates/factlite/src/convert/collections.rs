@@ -153,9 +153,7 @@ mod tests {
 
     #[test]
     fn a_tuple_of_the_wrong_shape_says_so() {
-        let check = |result: Result<(), ConversionError>, message: &str| {
-            assert_eq!(result.expect_err(message).to_string(), message);
-        };
+        let check = crate::convert::assert_fails;
         let two = parse("[1 2]").expect("EDN");
         check(
             <(i64, i64, i64)>::from_value(&two).map(drop),

@@ -104,3 +104,15 @@ impl<T: ToValue + ?Sized> ToValue for &T {
         (**self).to_value()
     }
 }
+
+/// Asserts that `result` is the error printed as `message`.
+#[cfg(test)]
+pub(crate) fn assert_fails<T: std::fmt::Debug, E: std::fmt::Display>(
+    result: Result<T, E>,
+    message: &str,
+) {
+    match result {
+        Ok(value) => panic!("expected the error {message:?}, got {value:?}"),
+        Err(error) => assert_eq!(error.to_string(), message),
+    }
+}

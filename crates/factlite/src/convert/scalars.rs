@@ -230,9 +230,7 @@ mod tests {
 
     #[test]
     fn integers_outside_i64_do_not_go_in() {
-        let check = |result: Result<Value, ConversionError>, message: &str| {
-            assert_eq!(result.expect_err(message).to_string(), message);
-        };
+        let check = crate::convert::assert_fails;
         check(
             (i64::MAX as u64 + 1).to_value(),
             "expected an integer in i64's range, found u64 9223372036854775808",
@@ -256,9 +254,7 @@ mod tests {
 
     #[test]
     fn integers_outside_the_target_do_not_come_out() {
-        let check = |result: Result<(), ConversionError>, message: &str| {
-            assert_eq!(result.expect_err(message).to_string(), message);
-        };
+        let check = crate::convert::assert_fails;
         check(
             u8::from_value(&Value::Integer(256)).map(drop),
             "expected u8, found integer 256 (out of range)",
@@ -321,9 +317,7 @@ mod tests {
 
     #[test]
     fn a_value_of_another_kind_names_both_types() {
-        let check = |result: Result<(), ConversionError>, message: &str| {
-            assert_eq!(result.expect_err(message).to_string(), message);
-        };
+        let check = crate::convert::assert_fails;
         check(
             i64::from_value(&Value::Float(1.0)).map(drop),
             "expected i64, found float",

@@ -14,7 +14,7 @@ use ::serde::forward_to_deserialize_any;
 use factlite_core::{TypedValue, ValueType};
 use factlite_edn::serde as reserved;
 use factlite_edn::Value;
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 
 use crate::convert::ConversionError;
 
@@ -245,6 +245,16 @@ impl<'de, I: Iterator<Item = (Key<'de>, &'de Value)>> MapAccess<'de> for Entries
     }
 }
 
+/// Hands a map's entries to `visitor`, keys matched to `fields` if given.
+fn visit_map<'de, V: Visitor<'de>>(
+    map: &'de IndexMap<Value, Value>,
+    fields: Option<&'static [&'static str]>,
+    visitor: V,
+) -> Result<V::Value> {
+    let entries = map.iter().map(|(key, value)| (Key::Value(key), value));
+    visitor.visit_map(Entries::new(entries, fields))
+}
+
 /// A key's field name with `fields`, else its whole text.
 fn name_for<'de>(
     fields: Option<&'static [&'static str]>,
@@ -328,10 +338,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
             Value::String(text) => return visitor.visit_borrowed_str(text),
             Value::Char(c) => return visitor.visit_char(*c),
             Value::Vector(items) => return visit_items(visitor, items.iter().map(Deserializer)),
-            Value::Map(map) => {
-                let entries = map.iter().map(|(key, value)| (Key::Value(key), value));
-                return visitor.visit_map(Entries::new(entries, None));
-            }
+            Value::Map(map) => return visit_map(map, None, visitor),
             Value::Keyword(keyword) => (
                 reserved::KEYWORD,
                 Payload::Text(format!(":{}", keyword.qualified_name())),
@@ -494,10 +501,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.0 {
-            Value::Map(map) => {
-                let entries = map.iter().map(|(key, value)| (Key::Value(key), value));
-                visitor.visit_map(Entries::new(entries, None))
-            }
+            Value::Map(map) => visit_map(map, None, visitor),
             _ => Err(self.mismatch(&visitor)),
         }
     }
@@ -510,10 +514,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         visitor: V,
     ) -> Result<V::Value> {
         match self.0 {
-            Value::Map(map) => {
-                let entries = map.iter().map(|(key, value)| (Key::Value(key), value));
-                visitor.visit_map(Entries::new(entries, Some(fields)))
-            }
+            Value::Map(map) => visit_map(map, Some(fields), visitor),
             Value::Vector(_) | Value::List(_) => self.deserialize_seq(visitor),
             _ => Err(self.mismatch(&visitor)),
         }
