@@ -15,6 +15,8 @@ mod error;
 mod instant;
 mod printer;
 mod reader;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod uuid;
 mod value;
 

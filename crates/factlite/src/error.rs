@@ -19,6 +19,9 @@ pub enum Error {
     Store(factlite_store::Error),
     /// Materialized-view failures.
     View(factlite_views::Error),
+    /// A Rust value that does not convert to a value, or a value that does
+    /// not convert to the Rust type asked for.
+    Conversion(crate::ConversionError),
 }
 
 /// The façade's result type.
@@ -32,6 +35,7 @@ impl Error {
             Error::Plan(error) => error.category(),
             Error::Store(error) => error.category(),
             Error::View(error) => error.category(),
+            Error::Conversion(_) => ErrorCategory::TypeMismatch,
         }
     }
 }
@@ -44,6 +48,7 @@ impl fmt::Display for Error {
             Error::Plan(error) => write!(f, "{error}"),
             Error::Store(error) => write!(f, "{error}"),
             Error::View(error) => write!(f, "{error}"),
+            Error::Conversion(error) => write!(f, "{error}"),
         }
     }
 }
@@ -77,5 +82,11 @@ impl From<factlite_store::Error> for Error {
 impl From<factlite_views::Error> for Error {
     fn from(error: factlite_views::Error) -> Error {
         Error::View(error)
+    }
+}
+
+impl From<crate::ConversionError> for Error {
+    fn from(error: crate::ConversionError) -> Error {
+        Error::Conversion(error)
     }
 }

@@ -26,7 +26,7 @@ use factlite_query::Query;
 
 use crate::error::{Error, Result};
 use crate::store::Db;
-use crate::QueryResult;
+use crate::{Inputs, QueryResult};
 
 /// How many compiled plans a store keeps.
 pub const PLAN_CACHE_CAPACITY: usize = 64;
@@ -157,12 +157,16 @@ impl PreparedQuery {
 
     /// Runs the query on a snapshot with inputs for its `:in` (after `$`);
     /// the result is shaped as [`Db::q`] shapes it.
-    pub fn run(&self, db: &Db, inputs: &[Value]) -> Result<QueryResult> {
+    pub fn run(&self, db: &Db, inputs: impl Inputs) -> Result<QueryResult> {
+        self.run_values(db, &inputs.into_inputs()?)
+    }
+
+    pub(crate) fn run_values(&self, db: &Db, inputs: &[Value]) -> Result<QueryResult> {
         // The plan is chosen for the snapshot's view of time and run in
         // one read transaction, so a commit elsewhere cannot come between.
         let _read = db.inner().read_guard()?;
         if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
-            return prepared.run(db, &inputs);
+            return prepared.run_values(db, &inputs);
         }
         let (plan, inputs) = self.plan(db, inputs)?;
         Ok(db.inner().run_plan(&plan, &inputs)?)
@@ -173,12 +177,21 @@ impl PreparedQuery {
     pub fn rows<R>(
         &self,
         db: &Db,
+        inputs: impl Inputs,
+        read: impl FnOnce(&mut Rows<'_, '_>) -> R,
+    ) -> Result<R> {
+        self.rows_values(db, &inputs.into_inputs()?, read)
+    }
+
+    fn rows_values<R>(
+        &self,
+        db: &Db,
         inputs: &[Value],
         read: impl FnOnce(&mut Rows<'_, '_>) -> R,
     ) -> Result<R> {
         let _read = db.inner().read_guard()?;
         if let Some((prepared, inputs)) = self.with_installed_rules(db, inputs)? {
-            return prepared.rows(db, &inputs, read);
+            return prepared.rows_values(db, &inputs, read);
         }
         let (plan, inputs) = self.plan(db, inputs)?;
         Ok(db

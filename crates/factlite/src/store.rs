@@ -22,7 +22,7 @@ use factlite_views::{AutoPolicy, ViewChange, ViewInfo, Views};
 
 use crate::error::Result;
 use crate::prepared::{PlanCache, PlanCacheStats, PreparedQuery, Rows};
-use crate::{Config, Entid, QueryResult, TxReport};
+use crate::{Config, Entid, Inputs, QueryResult, TxReport};
 
 /// An open factlite store (a SQLite file, or memory): a handle that clones
 /// cheaply and crosses threads. Clones share the connections, the views and
@@ -427,7 +427,8 @@ impl Db {
     /// The query is compiled once per input signature and its plan kept in
     /// the store's cache (see [`PreparedQuery`]), so running the same query
     /// again — with the same or other input values — only parses it.
-    pub fn q(&self, query: &Value, inputs: &[Value]) -> Result<QueryResult> {
+    pub fn q(&self, query: &Value, inputs: impl Inputs) -> Result<QueryResult> {
+        let inputs = &inputs.into_inputs()?[..];
         if self.from_views && self.shared.views_answer.load(Ordering::Acquire) {
             // Views live with the writer: read them through its connection,
             // taken before the views (the store's lock order).
@@ -440,17 +441,17 @@ impl Db {
                 }
             }
         }
-        self.q_from_scratch(query, inputs)
+        PreparedQuery::new(query)?.run_values(self, inputs)
     }
 
     /// Runs a query from scratch, never answering from a materialized view:
     /// what a view is checked against.
-    pub fn q_from_scratch(&self, query: &Value, inputs: &[Value]) -> Result<QueryResult> {
+    pub fn q_from_scratch(&self, query: &Value, inputs: impl Inputs) -> Result<QueryResult> {
         PreparedQuery::new(query)?.run(self, inputs)
     }
 
     /// [`Db::q`] on query text.
-    pub fn q_str(&self, query: &str, inputs: &[Value]) -> Result<QueryResult> {
+    pub fn q_str(&self, query: &str, inputs: impl Inputs) -> Result<QueryResult> {
         self.q(&factlite_edn::parse(query)?, inputs)
     }
 
@@ -489,7 +490,7 @@ impl Db {
     pub fn q_rows<R>(
         &self,
         query: &Value,
-        inputs: &[Value],
+        inputs: impl Inputs,
         read: impl FnOnce(&mut Rows<'_, '_>) -> R,
     ) -> Result<R> {
         PreparedQuery::new(query)?.rows(self, inputs, read)

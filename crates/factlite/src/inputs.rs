@@ -1,0 +1,166 @@
+//! Query inputs from Rust values: [`Inputs`], implemented for tuples of
+//! [`ToValue`] types, `()`, slices, arrays and vectors of [`Value`]s, and
+//! the [`params!`](crate::params) macro for a list of values of mixed types.
+
+use factlite_edn::Value;
+
+use crate::convert::ToValue;
+use crate::error::{Error, Result};
+
+/// What a query's `:in` (after `$`) receives: one value per input, in
+/// order. A collection input (`[?x ...]`) or a relation input
+/// (`[[?a ?b]]`) is one value too: a `Vec` (or slice) of values, or of
+/// tuples.
+///
+/// ```
+/// use factlite::{Inputs, Store, Value};
+///
+/// let store = Store::open_in_memory()?;
+/// let db = store.db()?;
+/// let inputs = ("Ann", 30u8, vec![1i64, 2]).into_inputs()?;
+/// let query = "[:find ?n ?a ?x :in $ ?n ?a [?x ...]]";
+/// assert_eq!(db.q_str(query, &inputs)?.len(), 2);
+/// assert_eq!(().into_inputs()?, Vec::<Value>::new());
+/// # Ok::<(), factlite::Error>(())
+/// ```
+pub trait Inputs {
+    /// The input values.
+    fn into_inputs(self) -> Result<Vec<Value>>;
+}
+
+impl Inputs for () {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        Ok(Vec::new())
+    }
+}
+
+impl Inputs for Vec<Value> {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        Ok(self)
+    }
+}
+
+impl Inputs for &Vec<Value> {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        Ok(self.clone())
+    }
+}
+
+impl Inputs for &[Value] {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        Ok(self.to_vec())
+    }
+}
+
+impl<const N: usize> Inputs for &[Value; N] {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        Ok(self.to_vec())
+    }
+}
+
+impl<const N: usize> Inputs for [Value; N] {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        Ok(self.into())
+    }
+}
+
+/// What [`params!`](crate::params) builds: values of mixed types.
+impl Inputs for &[&dyn ToValue] {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        self.iter()
+            .enumerate()
+            .map(|(index, value)| input(index, *value))
+            .collect()
+    }
+}
+
+/// Input `index`, converted; an error names the input.
+fn input(index: usize, value: &dyn ToValue) -> Result<Value> {
+    value
+        .to_value()
+        .map_err(|error| Error::from(error.in_field(format!("input {index}"))))
+}
+
+macro_rules! tuples {
+    ($(($($t:ident $index:tt),+);)+) => { $(
+        impl<$($t: ToValue),+> Inputs for ($($t,)+) {
+            fn into_inputs(self) -> Result<Vec<Value>> {
+                Ok(vec![$(input($index, &self.$index)?),+])
+            }
+        }
+    )+ };
+}
+
+tuples! {
+    (A 0);
+    (A 0, B 1);
+    (A 0, B 1, C 2);
+    (A 0, B 1, C 2, D 3);
+    (A 0, B 1, C 2, D 3, E 4);
+    (A 0, B 1, C 2, D 3, E 4, F 5);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+}
+
+/// Query inputs of mixed types, any number of them: a slice of
+/// [`ToValue`] trait objects, which implements [`Inputs`] (rusqlite's
+/// `params!`).
+///
+/// ```
+/// use factlite::{params, Inputs, Keyword, Value};
+///
+/// let inputs = params!["Ann", 31, Keyword::from_str_lossy(":status/active"), None::<i64>];
+/// assert_eq!(
+///     inputs.into_inputs()?,
+///     [Value::from("Ann"), Value::Integer(31), Value::keyword(":status/active"), Value::Nil]
+/// );
+/// assert!(params![].into_inputs()?.is_empty());
+/// # Ok::<(), factlite::Error>(())
+/// ```
+#[macro_export]
+macro_rules! params {
+    () => {
+        &[] as &[&dyn $crate::ToValue]
+    };
+    ($($value:expr),+ $(,)?) => {
+        &[$(&$value as &dyn $crate::ToValue),+] as &[&dyn $crate::ToValue]
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_inputs_gives_its_values() {
+        let values = vec![Value::Integer(1), Value::from("a")];
+        assert_eq!(values.clone().into_inputs().expect("vec"), values);
+        assert_eq!((&values).into_inputs().expect("&vec"), values);
+        assert_eq!(values.as_slice().into_inputs().expect("slice"), values);
+        let array = [Value::Integer(1), Value::from("a")];
+        assert_eq!((&array).into_inputs().expect("&array"), values);
+        assert_eq!(array.into_inputs().expect("array"), values);
+        assert_eq!((1u8, "a").into_inputs().expect("tuple"), values);
+        assert_eq!(
+            crate::params![1u8, "a"].into_inputs().expect("params"),
+            values
+        );
+        let wide = (0, 1, 2, 3, 4, 5, 6, 7).into_inputs().expect("eight");
+        assert_eq!(wide, (0..8).map(Value::Integer).collect::<Vec<_>>());
+        assert_eq!(().into_inputs().expect("none"), Vec::<Value>::new());
+    }
+
+    #[test]
+    fn an_input_that_does_not_convert_is_named() {
+        let error = ("a", u64::MAX).into_inputs().expect_err("too big");
+        assert_eq!(
+            error.to_string(),
+            "input 1: expected an integer in i64's range, found u64 18446744073709551615"
+        );
+        assert_eq!(error.category(), factlite_core::ErrorCategory::TypeMismatch);
+        let error = crate::params![1, u128::MAX]
+            .into_inputs()
+            .expect_err("too big");
+        assert!(error.to_string().starts_with("input 1: "), "{error}");
+    }
+}
