@@ -36,6 +36,7 @@ use crate::error::{CliError, Result};
 use crate::input;
 use crate::interrupt;
 use crate::render::Mode;
+use crate::words::counted;
 
 /// Entities per transaction when importing JSON or CSV.
 pub const BATCH: usize = 1000;
@@ -66,9 +67,9 @@ impl fmt::Display for ImportSummary {
         };
         writeln!(
             f,
-            "imported {} datoms in {} transactions from {} in {seconds:.2} s ({rate:.0} datoms/s)",
-            self.datoms,
-            self.transactions,
+            "imported {} in {} from {} in {seconds:.2} s ({rate:.0} datoms/s)",
+            counted(self.datoms, "datom"),
+            counted(self.transactions, "transaction"),
             self.path.display()
         )
     }
