@@ -350,7 +350,15 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Reply> {
             let path = file_argument(name, rest)?;
             let progress = session.config.progress;
             let summary = transfer::import_file(session.store(), &path, progress)?;
-            Printed::message(summary.to_string())
+            Printed::Report {
+                text: summary.to_string(),
+                json: serde_json::json!({
+                    "imported": summary.path.display().to_string(),
+                    "datoms": summary.datoms,
+                    "transactions": summary.transactions,
+                    "seconds": summary.elapsed.as_secs_f64(),
+                }),
+            }
         }
         ".export" => export(session, rest)?,
         ".read" => {
@@ -636,7 +644,7 @@ fn param(session: &mut Session, rest: &str) -> Result<Printed> {
 /// A transaction `.as-of` or `.since` names: an id in the log, or an
 /// instant (the last transaction at or before it).
 fn tx_argument(session: &Session, name: &str, rest: &str) -> Result<Entid> {
-    let form = one_form(name, rest).map_err(|_| usage(name))?;
+    let form = one_form(name, rest)?;
     let db = session.store().db()?;
     match &form {
         Value::Integer(tx) => {

@@ -48,7 +48,7 @@ pub enum CliError {
     Hinted {
         /// The error.
         error: Box<CliError>,
-        /// The hint, starting with `; `.
+        /// The hint, starting with a space: ` (did you mean ...?)`.
         hint: String,
     },
 }

@@ -309,14 +309,15 @@ impl Session {
         if interrupt::was_interrupted() {
             return CliError::Interrupted;
         }
-        let hint = match inner {
-            factlite::Error::Plan(factlite_planner::Error::UnknownAttribute(attribute))
-            | factlite::Error::Store(factlite_store::Error::UnknownAttribute { attribute }) => {
-                self.attribute_hint(attribute)
-            }
-            factlite::Error::Plan(factlite_planner::Error::Query(message)) => {
-                self.rule_hint(message)
-            }
+        // The lower crates' errors reach the façade wrapped in different
+        // ways (planner, store, views); their messages are the same.
+        let message = inner.to_string();
+        let hint = match inner.category() {
+            factlite::ErrorCategory::UnknownAttribute => message
+                .split_once("unknown attribute ")
+                .and_then(|(_, rest)| rest.split_once(": no schema defines it"))
+                .map_or(String::new(), |(attribute, _)| self.attribute_hint(attribute)),
+            factlite::ErrorCategory::Query => self.rule_hint(&message),
             _ => String::new(),
         };
         if hint.is_empty() {
@@ -343,9 +344,9 @@ impl Session {
     /// For "rule (NAME ...) is not defined", the installed rules named
     /// like NAME.
     fn rule_hint(&self, message: &str) -> String {
-        let Some(name) = message
-            .strip_prefix("rule (")
-            .and_then(|rest| rest.strip_suffix(" ...) is not defined"))
+        let Some((name, _)) = message
+            .split_once("rule (")
+            .and_then(|(_, rest)| rest.split_once(" ...) is not defined"))
         else {
             return String::new();
         };
@@ -482,11 +483,51 @@ impl Session {
                 .get(&name)
                 .or_else(|| collection_variable(&binding).and_then(|var| self.params.get(&var)));
             match value {
-                Some(value) => inputs.push(value.clone()),
+                Some(value) => {
+                    check_shape(&binding, value)?;
+                    inputs.push(value.clone());
+                }
                 None => return Err(CliError::MissingInput(name)),
             }
         }
         Ok(inputs)
+    }
+}
+
+/// Refuses a `.param` value whose shape its binding cannot take: a tuple
+/// binding `[?a ?b]` takes a vector of as many values, a collection
+/// `[?x ...]` a vector, list or set, a relation `[[?a ?b]]` a collection of
+/// such tuples.
+fn check_shape(binding: &Value, value: &Value) -> Result<()> {
+    let Some(parts) = binding.as_sequence() else {
+        return Ok(());
+    };
+    let is_collection = |value: &Value| matches!(value, Value::Vector(_) | Value::List(_) | Value::Set(_));
+    let (fits, needs) = match parts {
+        [_, dots] if dots.to_string() == "..." => (is_collection(value), "a vector of values".to_string()),
+        [Value::Vector(tuple)] => (
+            match value {
+                Value::Vector(rows) | Value::List(rows) => rows.iter().all(|row| {
+                    row.as_sequence().is_some_and(|cells| cells.len() == tuple.len())
+                }),
+                Value::Set(rows) => rows.iter().all(|row| {
+                    row.as_sequence().is_some_and(|cells| cells.len() == tuple.len())
+                }),
+                _ => false,
+            },
+            format!("a vector of tuples of {}", counted(tuple.len(), "value")),
+        ),
+        tuple => (
+            value.as_sequence().is_some_and(|cells| cells.len() == tuple.len()),
+            format!("a vector of {}", counted(tuple.len(), "value")),
+        ),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "the query's input {binding} takes {needs}, but its .param value is {value}"
+        )))
     }
 }
 
@@ -599,7 +640,7 @@ pub fn tx_printed(report: &TxReport) -> Printed {
         text: tx_summary(report),
         json: serde_json::json!({
             "tx": report.tx,
-            "instant": report.instant,
+            "instant": edn::Instant(report.instant).to_rfc3339(),
             "asserted": asserted,
             "retracted": retracted,
             "tempids": tempids,

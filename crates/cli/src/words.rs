@@ -27,12 +27,12 @@ pub fn similar<'k>(wanted: &str, known: impl IntoIterator<Item = &'k str>) -> Ve
     close.into_iter().take(3).map(|(_, name)| name).collect()
 }
 
-/// `"; did you mean A or B?"` for the names close to `wanted`, or nothing.
+/// `" (did you mean A or B?)"` for the names close to `wanted`, or nothing.
 pub fn did_you_mean<'k>(wanted: &str, known: impl IntoIterator<Item = &'k str>) -> String {
     match similar(wanted, known).as_slice() {
         [] => String::new(),
-        [one] => format!("; did you mean {one}?"),
-        [first @ .., last] => format!("; did you mean {} or {last}?", first.join(", ")),
+        [one] => format!(" (did you mean {one}?)"),
+        [first @ .., last] => format!(" (did you mean {} or {last}?)", first.join(", ")),
     }
 }
 
@@ -45,11 +45,11 @@ mod tests {
         assert_eq!(counted(1, "transaction"), "1 transaction");
         assert_eq!(counted(0, "transaction"), "0 transactions");
         let known = [":city/name", ":city/population", ":person/name"];
-        assert_eq!(did_you_mean(":city/nam", known), "; did you mean :city/name?");
+        assert_eq!(did_you_mean(":city/nam", known), " (did you mean :city/name?)");
         assert_eq!(did_you_mean(":zzz", known), "");
         assert_eq!(
             did_you_mean(".shema", [".schema", ".help"]),
-            "; did you mean .schema?"
+            " (did you mean .schema?)"
         );
     }
 }
