@@ -594,7 +594,10 @@ fn idents_as_keywords(session: &Session, pulled: Value) -> Result<Value> {
         match value {
             Value::Map(entries) => {
                 if let [(key, Value::Integer(id))] = entries.iter().collect::<Vec<_>>().as_slice() {
-                    if key.as_keyword().is_some_and(|k| k.qualified_name() == "db/id") {
+                    if key
+                        .as_keyword()
+                        .is_some_and(|k| k.qualified_name() == "db/id")
+                    {
                         if let Some(ident) = idents.get(id) {
                             return Value::Keyword(ident.clone());
                         }
@@ -649,7 +652,7 @@ fn tx_argument(session: &Session, name: &str, rest: &str) -> Result<Entid> {
     match &form {
         Value::Integer(tx) => {
             let query = "[:find ?i . :in $ ?tx :where [?tx :db/txInstant ?i]]";
-            match db.q_str(query, &[form.clone()])?.into_edn() {
+            match db.q_str(query, std::slice::from_ref(&form))?.into_edn() {
                 Value::Nil => Err(CliError::NoSuchTransaction(format!(
                     "no transaction {tx}: .log lists them"
                 ))),
@@ -658,7 +661,7 @@ fn tx_argument(session: &Session, name: &str, rest: &str) -> Result<Entid> {
         }
         Value::Inst(_) => {
             let query = "[:find (max ?tx) . :in $ ?at :where [?tx :db/txInstant ?i] [(<= ?i ?at)]]";
-            match db.q_str(query, &[form.clone()])?.into_edn() {
+            match db.q_str(query, std::slice::from_ref(&form))?.into_edn() {
                 Value::Integer(tx) => Ok(tx),
                 _ => Err(CliError::NoSuchTransaction(format!(
                     "no transaction at or before {form}: .log lists them"
@@ -816,7 +819,11 @@ fn materialize(session: &Session, rest: &str) -> Result<Printed> {
         .store()
         .materialize(view, &query, &session.query_inputs(&query)?)?;
     Ok(Printed::Report {
-        text: format!("materialized {}: {}\n", info.name, counted(info.rows as usize, "row")),
+        text: format!(
+            "materialized {}: {}\n",
+            info.name,
+            counted(info.rows as usize, "row")
+        ),
         json: serde_json::json!({ "view": info.name, "rows": info.rows }),
     })
 }

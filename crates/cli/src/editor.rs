@@ -95,7 +95,12 @@ impl Completions {
         let words: Vec<String> = if word.starts_with('.') && command.is_empty() && first_line {
             starting(COMMANDS.iter().map(|c| c.name.to_string()).collect())
         } else if command == ".mode" {
-            starting(Mode::ALL.iter().map(|mode| mode.name().to_string()).collect())
+            starting(
+                Mode::ALL
+                    .iter()
+                    .map(|mode| mode.name().to_string())
+                    .collect(),
+            )
         } else if SWITCH_COMMANDS.contains(&command) {
             starting(vec!["on".to_string(), "off".to_string()])
         } else if VIEW_COMMANDS.contains(&command) {

@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use factlite::edn;
 use factlite_cli::check::{run_files, CheckOptions};
 use factlite_cli::editor::{Completions, ReplHelper};
 use factlite_cli::error::CliError;
-use factlite::edn;
 use factlite_cli::render::Mode;
 use factlite_cli::session::{Outcome, Session, SessionConfig};
 use factlite_cli::{input, interrupt, sample, transfer};
@@ -142,7 +142,11 @@ fn import(database: &Path, files: &[PathBuf]) -> Result<ExitCode, CliError> {
 
 fn export(database: &Path, file: &Path, query: Option<&str>) -> Result<ExitCode, CliError> {
     let mut session = Session::open(database, SessionConfig::default())?;
-    session.execute(&format!(".export {} {}", file.display(), query.unwrap_or("")))?;
+    session.execute(&format!(
+        ".export {} {}",
+        file.display(),
+        query.unwrap_or("")
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -308,7 +308,9 @@ fn table_cell(value: &Value, width: Option<usize>) -> (String, bool) {
 
 /// The rows that print in a mode for people, and how many are left out.
 fn limited<'r>(rows: &'r [Vec<Value>], style: &Style) -> (&'r [Vec<Value>], usize) {
-    let shown = style.limit.map_or(rows.len(), |limit| rows.len().min(limit));
+    let shown = style
+        .limit
+        .map_or(rows.len(), |limit| rows.len().min(limit));
     (&rows[..shown], rows.len() - shown)
 }
 
@@ -399,7 +401,9 @@ fn grid(names: &[String], rows: &[Vec<Value>], frame: &Frame, style: &Style) -> 
                 .collect()
         })
         .collect();
-    let column_count = names.len().max(shown.iter().map(Vec::len).max().unwrap_or(0));
+    let column_count = names
+        .len()
+        .max(shown.iter().map(Vec::len).max().unwrap_or(0));
     let mut widths: Vec<usize> = (0..column_count)
         .map(|index| match names.get(index) {
             Some(name) if style.headers => name.chars().count(),
@@ -412,7 +416,12 @@ fn grid(names: &[String], rows: &[Vec<Value>], frame: &Frame, style: &Style) -> 
         }
     }
     let line = |cells: Vec<String>| {
-        let text = format!("{}{}{}", frame.row[0], cells.join(frame.row[1]), frame.row[2]);
+        let text = format!(
+            "{}{}{}",
+            frame.row[0],
+            cells.join(frame.row[1]),
+            frame.row[2]
+        );
         format!("{}\n", text.trim_end())
     };
     let mut out = String::new();
@@ -422,7 +431,13 @@ fn grid(names: &[String], rows: &[Vec<Value>], frame: &Frame, style: &Style) -> 
     if style.headers {
         let header = line(
             (0..column_count)
-                .map(|index| pad(names.get(index).map_or("", String::as_str), widths[index], false))
+                .map(|index| {
+                    pad(
+                        names.get(index).map_or("", String::as_str),
+                        widths[index],
+                        false,
+                    )
+                })
                 .collect(),
         );
         if style.color {
@@ -464,7 +479,11 @@ fn pad(text: &str, width: usize, right: bool) -> String {
 /// rows; cells print whole.
 fn lines(names: &[String], rows: &[Vec<Value>], style: &Style) -> String {
     let (shown, left_out) = limited(rows, style);
-    let width = names.iter().map(|name| name.chars().count()).max().unwrap_or(0);
+    let width = names
+        .iter()
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for (index, row) in shown.iter().enumerate() {
         if index > 0 {
@@ -553,7 +572,9 @@ fn delimited(names: &[String], rows: &[Vec<Value>], delimiter: u8, style: &Style
     let cell = |value: &Value| {
         let text = cell_text(value);
         if delimiter == b'\t' {
-            text.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n")
+            text.replace('\\', "\\\\")
+                .replace('\t', "\\t")
+                .replace('\n', "\\n")
         } else {
             text
         }
@@ -615,13 +636,16 @@ pub fn result_json(result: &Value, columns: &Columns) -> serde_json::Value {
     let rows = rows(result, columns);
     match columns.shape {
         Shape::Relation => rows_json(&columns.names, &rows),
-        Shape::Collection => {
-            serde_json::Value::Array(rows.iter().filter_map(|row| row.first()).map(to_json).collect())
-        }
+        Shape::Collection => serde_json::Value::Array(
+            rows.iter()
+                .filter_map(|row| row.first())
+                .map(to_json)
+                .collect(),
+        ),
         Shape::Scalar => to_json(result),
-        Shape::Tuple => rows
-            .first()
-            .map_or(serde_json::Value::Null, |row| json_object(&columns.names, row)),
+        Shape::Tuple => rows.first().map_or(serde_json::Value::Null, |row| {
+            json_object(&columns.names, row)
+        }),
     }
 }
 

@@ -316,7 +316,9 @@ impl Session {
             factlite::ErrorCategory::UnknownAttribute => message
                 .split_once("unknown attribute ")
                 .and_then(|(_, rest)| rest.split_once(": no schema defines it"))
-                .map_or(String::new(), |(attribute, _)| self.attribute_hint(attribute)),
+                .map_or(String::new(), |(attribute, _)| {
+                    self.attribute_hint(attribute)
+                }),
             factlite::ErrorCategory::Query => self.rule_hint(&message),
             _ => String::new(),
         };
@@ -502,23 +504,30 @@ fn check_shape(binding: &Value, value: &Value) -> Result<()> {
     let Some(parts) = binding.as_sequence() else {
         return Ok(());
     };
-    let is_collection = |value: &Value| matches!(value, Value::Vector(_) | Value::List(_) | Value::Set(_));
+    let is_collection =
+        |value: &Value| matches!(value, Value::Vector(_) | Value::List(_) | Value::Set(_));
     let (fits, needs) = match parts {
-        [_, dots] if dots.to_string() == "..." => (is_collection(value), "a vector of values".to_string()),
+        [_, dots] if dots.to_string() == "..." => {
+            (is_collection(value), "a vector of values".to_string())
+        }
         [Value::Vector(tuple)] => (
             match value {
                 Value::Vector(rows) | Value::List(rows) => rows.iter().all(|row| {
-                    row.as_sequence().is_some_and(|cells| cells.len() == tuple.len())
+                    row.as_sequence()
+                        .is_some_and(|cells| cells.len() == tuple.len())
                 }),
                 Value::Set(rows) => rows.iter().all(|row| {
-                    row.as_sequence().is_some_and(|cells| cells.len() == tuple.len())
+                    row.as_sequence()
+                        .is_some_and(|cells| cells.len() == tuple.len())
                 }),
                 _ => false,
             },
             format!("a vector of tuples of {}", counted(tuple.len(), "value")),
         ),
         tuple => (
-            value.as_sequence().is_some_and(|cells| cells.len() == tuple.len()),
+            value
+                .as_sequence()
+                .is_some_and(|cells| cells.len() == tuple.len()),
             format!("a vector of {}", counted(tuple.len(), "value")),
         ),
     };
@@ -587,7 +596,10 @@ fn article(kind: &str) -> String {
 /// How many of a transaction's datoms were asserted and retracted, leaving
 /// out only its instant (which every transaction has): datoms a
 /// transaction adds about itself count.
-pub fn datom_counts<'d>(tx: Entid, datoms: impl IntoIterator<Item = &'d factlite::Datom>) -> (usize, usize) {
+pub fn datom_counts<'d>(
+    tx: Entid,
+    datoms: impl IntoIterator<Item = &'d factlite::Datom>,
+) -> (usize, usize) {
     datoms
         .into_iter()
         .filter(|datom| !(datom.e == tx && datom.a == DB_TX_INSTANT))

@@ -45,7 +45,10 @@ mod tests {
         assert_eq!(counted(1, "transaction"), "1 transaction");
         assert_eq!(counted(0, "transaction"), "0 transactions");
         let known = [":city/name", ":city/population", ":person/name"];
-        assert_eq!(did_you_mean(":city/nam", known), " (did you mean :city/name?)");
+        assert_eq!(
+            did_you_mean(":city/nam", known),
+            " (did you mean :city/name?)"
+        );
         assert_eq!(did_you_mean(":zzz", known), "");
         assert_eq!(
             did_you_mean(".shema", [".schema", ".help"]),

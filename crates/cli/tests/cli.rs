@@ -325,11 +325,22 @@ fn execute_behaves_as_a_script_does() {
     // cannot honour is refused, as JSON too.
     let output = factlite(
         dir.path(),
-        &["c.db", "--json", "-e", "[{:db/id \"x\" :city/name \"Rome\"}]\n.export all.csv"],
+        &[
+            "c.db",
+            "--json",
+            "-e",
+            "[{:db/id \"x\" :city/name \"Rome\"}]\n.export all.csv",
+        ],
     );
     let (out, err) = (text(&output.stdout), text(&output.stderr));
-    assert!(out.starts_with("{\"tx\":1099511627779,\"instant\":\""), "{out}");
-    assert!(out.ends_with(",\"asserted\":1,\"retracted\":0,\"tempids\":{\"x\":2199023255554}}\n"), "{out}");
+    assert!(
+        out.starts_with("{\"tx\":1099511627779,\"instant\":\""),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(",\"asserted\":1,\"retracted\":0,\"tempids\":{\"x\":2199023255554}}\n"),
+        "{out}"
+    );
     assert!(err.starts_with("{\"error\":{\"category\":\":error/usage\",\"message\":\"an export of every datom is EDN"), "{err}");
     assert!(!dir.path().join("all.csv").exists());
 }

@@ -24,7 +24,11 @@ fn run_script(script: &Path) -> String {
     }
     let text = std::fs::read_to_string(script).expect("script");
     let mut args = vec!["test.db"];
-    if let Some(extra) = text.lines().next().and_then(|line| line.strip_prefix("; args: ")) {
+    if let Some(extra) = text
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("; args: "))
+    {
         args.extend(extra.split_whitespace());
     }
     let output = support::factlite_with_input(work.path(), &args, &text);
