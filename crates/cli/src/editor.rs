@@ -194,4 +194,44 @@ mod tests {
         );
         assert_eq!(completions.candidates(".view c", 7).1, ["cast"]);
     }
+
+    /// Each case: the earlier lines of the statement, the line up to the
+    /// cursor, and the candidates.
+    #[test]
+    fn tab_completes_modes_switches_and_the_statements_variables() {
+        let completions = Completions::default();
+        for (pending, line, expected) in [
+            ("", ".mode m", &["markdown"][..]),
+            (
+                "",
+                ".mode ",
+                &[
+                    "table", "box", "markdown", "line", "edn", "json", "csv", "tsv",
+                ][..],
+            ),
+            ("", ".headers o", &["on", "off"][..]),
+            (
+                "",
+                "[:find ?title ?year :where [?f :film/title ?t",
+                &["?title"][..],
+            ),
+            (
+                "[:find ?title ?tx",
+                " :where [?f :film/title ?t",
+                &["?title", "?tx"][..],
+            ),
+            ("[:find ?x", ".ex", &[][..]),
+        ] {
+            completions.set_pending(pending);
+            assert_eq!(
+                completions.candidates(line, line.len()).1,
+                expected,
+                "{pending:?} {line:?}"
+            );
+        }
+        assert!(wants_file_name(".read ~/scr", 11));
+        assert!(wants_file_name(".export out.", 12));
+        assert!(!wants_file_name(".export out.csv [:find", 22));
+        assert!(!wants_file_name(".schema :a", 10));
+    }
 }

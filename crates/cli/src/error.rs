@@ -53,6 +53,36 @@ pub enum CliError {
     },
 }
 
+/// An error as the session prints it ([`crate::session::Session::print_error`]):
+/// one of a statement, or one located in a script. Its `Display` is the
+/// text.
+pub trait ErrorReport: fmt::Display {
+    /// The error as a JSON object.
+    fn json(&self) -> serde_json::Value;
+    /// Whether it is a statement cancelled with Ctrl-C.
+    fn interrupted(&self) -> bool;
+}
+
+impl ErrorReport for CliError {
+    fn json(&self) -> serde_json::Value {
+        self.to_json()
+    }
+
+    fn interrupted(&self) -> bool {
+        matches!(self, CliError::Interrupted)
+    }
+}
+
+impl ErrorReport for Located {
+    fn json(&self) -> serde_json::Value {
+        self.to_json()
+    }
+
+    fn interrupted(&self) -> bool {
+        self.error.interrupted()
+    }
+}
+
 /// The command line's result type.
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 

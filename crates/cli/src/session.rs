@@ -18,7 +18,7 @@ use factlite_core::bootstrap::DB_TX_INSTANT;
 use indexmap::IndexMap;
 
 use crate::commands::{self, Reply};
-use crate::error::{Before, CliError, Located, Result};
+use crate::error::{Before, CliError, ErrorReport, Located, Result};
 use crate::input;
 use crate::interrupt;
 use crate::render::{self, Mode, Printed, Style};
@@ -257,9 +257,9 @@ impl Session {
             eprintln!();
         }
         if self.config.color {
-            eprintln!("\x1b[31m{}\x1b[0m", error.text());
+            eprintln!("\x1b[31m{error}\x1b[0m");
         } else {
-            eprintln!("{}", error.text());
+            eprintln!("{error}");
         }
     }
 
@@ -545,45 +545,6 @@ fn collection_variable(binding: &Value) -> Option<String> {
     match binding.as_sequence()? {
         [variable, dots] if dots.to_string() == "..." => Some(variable.to_string()),
         _ => None,
-    }
-}
-
-/// Something [`Session::print_error`] can print: an error of one
-/// statement, or one located in a script.
-pub trait ErrorReport {
-    /// The one-line (or, with what a script committed, two-line) text.
-    fn text(&self) -> String;
-    /// The same as a JSON object.
-    fn json(&self) -> serde_json::Value;
-    /// Whether it is a statement cancelled with Ctrl-C.
-    fn interrupted(&self) -> bool;
-}
-
-impl ErrorReport for CliError {
-    fn text(&self) -> String {
-        self.to_string()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        self.to_json()
-    }
-
-    fn interrupted(&self) -> bool {
-        matches!(self, CliError::Interrupted)
-    }
-}
-
-impl ErrorReport for Located {
-    fn text(&self) -> String {
-        self.to_string()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        self.to_json()
-    }
-
-    fn interrupted(&self) -> bool {
-        self.error.interrupted()
     }
 }
 
