@@ -22,7 +22,7 @@ use crate::error::{Before, CliError, ErrorReport, Located, Result};
 use crate::input;
 use crate::interrupt;
 use crate::render::{self, Mode, Printed, Style};
-use crate::words::{counted, did_you_mean};
+use crate::words::{article, counted, did_you_mean};
 
 /// Which datoms queries see (`.now`, `.as-of`, `.since`, `.history`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -546,12 +546,6 @@ fn collection_variable(binding: &Value) -> Option<String> {
         [variable, dots] if dots.to_string() == "..." => Some(variable.to_string()),
         _ => None,
     }
-}
-
-/// "a" or "an" before a kind name.
-fn article(kind: &str) -> String {
-    let vowel = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
-    format!("{} {kind}", if vowel { "an" } else { "a" })
 }
 
 /// How many of a transaction's datoms were asserted and retracted, leaving

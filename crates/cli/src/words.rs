@@ -1,5 +1,6 @@
-//! Small helpers for messages: plurals ("1 row", "2 rows") and "did you
-//! mean" suggestions for a misspelt name among the known ones.
+//! Small helpers for messages: plurals ("1 row", "2 rows"), articles ("an
+//! integer") and "did you mean" suggestions for a misspelt name among the
+//! known ones.
 
 /// `count` and its noun, in the plural unless the count is one:
 /// `counted(1, "row")` is "1 row", `counted(2, "row")` is "2 rows".
@@ -9,6 +10,12 @@ pub fn counted(count: usize, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
+}
+
+/// "a" or "an" before a kind name: `article("integer")` is "an integer".
+pub fn article(kind: &str) -> String {
+    let vowel = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {kind}", if vowel { "an" } else { "a" })
 }
 
 /// The known names closest to `wanted` (within a small edit distance,
