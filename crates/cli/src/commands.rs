@@ -1,18 +1,22 @@
 //! The dot commands: [`COMMANDS`] lists them (for `.help` and tab
-//! completion) and [`run`] carries one out on a session.
+//! completion) and [`run`] carries one out on a session, giving back what
+//! to print ([`Printed`]) for the session to show in its mode.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use factlite::edn::{self, Value};
-use factlite::QueryResult;
+use factlite::edn::{self, Keyword, Value};
+use factlite::{Entid, QueryResult};
 use factlite_core::bootstrap::FIRST_USER_SCHEMA_ID;
 use factlite_core::Attribute;
+use factlite_planner::SqlLiteral;
 
 use crate::error::{CliError, Result};
-use crate::render::{self, Mode};
-use crate::session::{Outcome, Session, TimeView};
+use crate::render::{self, Mode, Printed, Style};
+use crate::session::{datom_counts, Destination, Session, TimeView};
 use crate::transfer;
+use crate::words::{counted, did_you_mean};
 
 /// One dot command as `.help` shows it.
 #[derive(Clone, Copy, Debug)]
@@ -34,13 +38,13 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: ".schema",
-        args: "[ATTR]",
-        help: "attribute definitions as transaction data (all, or one)",
+        args: "[--all] [ATTR]",
+        help: "attribute definitions as transaction data (all, or one; --all with the internal ones)",
     },
     Command {
         name: ".attrs",
-        args: "",
-        help: "attributes as a table: type, cardinality, uniqueness, flags",
+        args: "[--all]",
+        help: "attributes as a table: type, cardinality, uniqueness, flags (--all: with the internal ones)",
     },
     Command {
         name: ".entity",
@@ -58,14 +62,44 @@ pub const COMMANDS: &[Command] = &[
         help: "the SQL a query compiles to, its parameters and SQLite's plan",
     },
     Command {
+        name: ".param",
+        args: "[?NAME VALUE|clear]",
+        help: "give a query's :in input a value (EDN), list them, or forget them all",
+    },
+    Command {
         name: ".timer",
         args: "on|off",
         help: "print how long each statement takes",
     },
     Command {
         name: ".mode",
-        args: "table|edn|json|csv",
+        args: "table|box|markdown|line|edn|json|csv|tsv",
         help: "how results print",
+    },
+    Command {
+        name: ".headers",
+        args: "on|off",
+        help: "whether tables, CSV and TSV start with the column names",
+    },
+    Command {
+        name: ".limit",
+        args: "N",
+        help: "show at most N rows of a result in tables and lines (0: all; 100 unless set)",
+    },
+    Command {
+        name: ".width",
+        args: "[N ...]",
+        help: "the most characters each column shows in tables (0: whole; 60 unless set)",
+    },
+    Command {
+        name: ".output",
+        args: "[FILE]",
+        help: "send output to FILE (without FILE: back to the screen)",
+    },
+    Command {
+        name: ".once",
+        args: "FILE",
+        help: "send the next statement's output to FILE",
     },
     Command {
         name: ".import",
@@ -83,14 +117,24 @@ pub const COMMANDS: &[Command] = &[
         help: "run the statements of a script",
     },
     Command {
+        name: ".bail",
+        args: "on|off",
+        help: "whether a script stops at its first error (on unless set)",
+    },
+    Command {
+        name: ".echo",
+        args: "on|off",
+        help: "print each statement of a script before its output",
+    },
+    Command {
         name: ".as-of",
-        args: "TX",
-        help: "query the database as it was right after transaction TX",
+        args: "TX|#inst \"...\"",
+        help: "query the database as it was right after transaction TX (or at an instant)",
     },
     Command {
         name: ".since",
-        args: "TX",
-        help: "query only what was asserted after transaction TX",
+        args: "TX|#inst \"...\"",
+        help: "query only what was asserted after transaction TX (or an instant)",
     },
     Command {
         name: ".history",
@@ -144,6 +188,21 @@ pub const COMMANDS: &[Command] = &[
     },
 ];
 
+/// The commands whose argument is a file name.
+pub const FILE_COMMANDS: [&str; 6] = [".import", ".export", ".read", ".open", ".output", ".once"];
+
+/// The commands whose argument is `on` or `off`.
+pub const SWITCH_COMMANDS: [&str; 4] = [".timer", ".headers", ".bail", ".echo"];
+
+/// What a dot command gives back.
+#[derive(Debug)]
+pub enum Reply {
+    /// Something to print.
+    Print(Printed),
+    /// `.quit`: the session ends.
+    Quit,
+}
+
 /// Splits `.name rest` into the name and the rest, trimmed.
 fn split(statement: &str) -> (&str, &str) {
     match statement.find(char::is_whitespace) {
@@ -155,7 +214,10 @@ fn split(statement: &str) -> (&str, &str) {
 fn usage(name: &str) -> CliError {
     match COMMANDS.iter().find(|command| command.name == name) {
         Some(command) => CliError::Usage(format!("usage: {} {}", command.name, command.args)),
-        None => CliError::Usage(format!("unknown command {name}: .help lists the commands")),
+        None => CliError::Usage(format!(
+            "unknown command {name}{}: .help lists the commands",
+            did_you_mean(name, COMMANDS.iter().map(|command| command.name))
+        )),
     }
 }
 
@@ -168,32 +230,62 @@ fn one_form(name: &str, rest: &str) -> Result<Value> {
     }
 }
 
-/// A file name argument; quotes around it are taken off.
-fn file_argument<'r>(name: &str, rest: &'r str) -> Result<&'r Path> {
+/// A file name argument: quotes around it are taken off, and a leading
+/// `~/` stands for the home directory.
+pub fn file_argument(name: &str, rest: &str) -> Result<PathBuf> {
     let unquoted = rest.trim_matches('"');
     if unquoted.is_empty() {
         return Err(usage(name));
     }
-    Ok(Path::new(unquoted))
+    Ok(expand_home(unquoted))
 }
 
-/// A transaction id argument.
-fn tx_argument(name: &str, rest: &str) -> Result<i64> {
-    rest.parse().map_err(|_| usage(name))
+/// A path with a leading `~` (alone or before `/`) replaced by `$HOME`.
+pub fn expand_home(path: &str) -> PathBuf {
+    let home = std::env::var_os("HOME");
+    match (path.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            PathBuf::from(format!("{}{rest}", Path::new(&home).display()))
+        }
+        _ => PathBuf::from(path),
+    }
+}
+
+/// An `on`/`off` argument.
+fn switch(name: &str, rest: &str) -> Result<bool> {
+    match rest {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(usage(name)),
+    }
+}
+
+/// Whether an argument list starts with `--all` (and the rest after it).
+fn all_flag(rest: &str) -> (bool, &str) {
+    match rest.strip_prefix("--all") {
+        Some(after) if after.is_empty() || after.starts_with(char::is_whitespace) => {
+            (true, after.trim())
+        }
+        _ => (false, rest),
+    }
+}
+
+fn nothing() -> Result<Reply> {
+    Ok(Reply::Print(Printed::Nothing))
 }
 
 /// Carries out a dot command.
-pub fn run(session: &mut Session, statement: &str) -> Result<Outcome> {
+pub fn run(session: &mut Session, statement: &str) -> Result<Reply> {
     let (name, rest) = split(statement);
-    let text = match name {
-        ".help" => help(),
-        ".quit" | ".exit" => return Ok(Outcome::Quit),
+    let printed = match name {
+        ".help" => Printed::message(help()),
+        ".quit" | ".exit" => return Ok(Reply::Quit),
         ".schema" => schema(session, rest)?,
-        ".attrs" => attrs(session)?,
+        ".attrs" => attrs(session, rest)?,
         ".entity" => {
             let entity = one_form(name, rest)?;
             let pulled = session.db()?.pull(&edn::parse("[*]")?, &entity)?;
-            format!("{}\n", pulled.to_pretty_string(100))
+            Printed::Value(idents_as_keywords(session, pulled)?)
         }
         ".pull" => {
             let forms = edn::parse_all(rest)?;
@@ -201,58 +293,104 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Outcome> {
                 return Err(usage(name));
             };
             let pulled = session.db()?.pull(pattern, entity)?;
-            format!("{}\n", pulled.to_pretty_string(100))
+            Printed::Value(idents_as_keywords(session, pulled)?)
         }
         ".explain" => explain(session, &one_form(name, rest)?)?,
+        ".param" => param(session, rest)?,
         ".timer" => {
-            session.timer = match rest {
-                "on" => true,
-                "off" => false,
-                _ => return Err(usage(name)),
-            };
-            String::new()
+            session.timer = switch(name, rest)?;
+            return nothing();
+        }
+        ".headers" => {
+            session.style.headers = switch(name, rest)?;
+            return nothing();
+        }
+        ".bail" => {
+            session.bail = switch(name, rest)?;
+            return nothing();
+        }
+        ".echo" => {
+            session.echo = switch(name, rest)?;
+            return nothing();
         }
         ".mode" => {
             session.mode = Mode::from_name(rest).ok_or_else(|| usage(name))?;
-            String::new()
+            return nothing();
+        }
+        ".limit" => {
+            let limit: usize = rest.parse().map_err(|_| usage(name))?;
+            session.style.limit = (limit > 0).then_some(limit);
+            return nothing();
+        }
+        ".width" => {
+            session.style.widths = rest
+                .split_whitespace()
+                .map(|width| width.parse().map_err(|_| usage(name)))
+                .collect::<Result<_>>()?;
+            return nothing();
+        }
+        ".output" | ".once" => {
+            if rest.is_empty() && name == ".output" {
+                session.destination = Destination::Stdout;
+                return nothing();
+            }
+            let path = file_argument(name, rest)?;
+            let file = std::fs::File::create(&path).map_err(|error| CliError::Io {
+                path: path.clone(),
+                error,
+            })?;
+            session.destination = Destination::File {
+                path,
+                file,
+                once: name == ".once",
+            };
+            return nothing();
         }
         ".import" => {
             let path = file_argument(name, rest)?;
             let progress = session.config.progress;
-            transfer::import_file(session.store(), path, progress)?.to_string()
+            let summary = transfer::import_file(session.store(), &path, progress)?;
+            Printed::Report {
+                text: summary.to_string(),
+                json: serde_json::json!({
+                    "imported": summary.path.display().to_string(),
+                    "datoms": summary.datoms,
+                    "transactions": summary.transactions,
+                    "seconds": summary.elapsed.as_secs_f64(),
+                }),
+            }
         }
         ".export" => export(session, rest)?,
         ".read" => {
             let path = file_argument(name, rest)?;
-            let script = std::fs::read_to_string(path).map_err(|error| CliError::Io {
-                path: path.to_path_buf(),
+            let script = std::fs::read_to_string(&path).map_err(|error| CliError::Io {
+                path: path.clone(),
                 error,
             })?;
-            let mut out = String::new();
             let source = path.display().to_string();
-            let outcome = session
-                .run_script(&source, &script, &mut |text| out.push_str(text))
+            let end = session
+                .run_script(&source, &script)
                 .map_err(CliError::Script)?;
-            if outcome == Outcome::Quit {
-                return Ok(Outcome::Quit);
+            if end.quit {
+                return Ok(Reply::Quit);
             }
-            out
+            Printed::Nothing
         }
         ".as-of" => {
-            session.time = TimeView::AsOf(tx_argument(name, rest)?);
-            String::new()
+            session.time = TimeView::AsOf(tx_argument(session, name, rest)?);
+            return nothing();
         }
         ".since" => {
-            session.time = TimeView::Since(tx_argument(name, rest)?);
-            String::new()
+            session.time = TimeView::Since(tx_argument(session, name, rest)?);
+            return nothing();
         }
         ".history" => {
             session.time = TimeView::History;
-            String::new()
+            return nothing();
         }
         ".now" => {
             session.time = TimeView::Now;
-            String::new()
+            return nothing();
         }
         ".log" => {
             let count = if rest.is_empty() {
@@ -264,51 +402,35 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Outcome> {
         }
         ".rules" => rules(session, rest)?,
         ".views" => views(session)?,
-        ".materialize" => {
-            let (view, query) = split(rest);
-            if view.is_empty() {
-                return Err(usage(name));
-            }
-            let query = one_form(name, query)?;
-            let info = session
-                .store()
-                .materialize(view, &query, &session.query_inputs(&query)?)?;
-            let noun = if info.rows == 1 { "row" } else { "rows" };
-            format!("materialized {}: {} {noun}\n", info.name, info.rows)
-        }
+        ".materialize" => materialize(session, rest)?,
         ".view" => {
-            let info = session
-                .store()
-                .views()?
-                .into_iter()
-                .find(|info| info.name == rest)
-                .ok_or_else(|| {
-                    CliError::Usage(format!("no view named {rest:?}: .views lists them"))
-                })?;
-            let result = session.store().view(&info.name)?.into_edn();
-            let query = edn::parse(&info.query)?;
-            render::render(
-                &result,
-                &render::columns(&query),
-                session.mode,
-                &session.config.table,
-            )
+            let views = session.store().views()?;
+            let Some(info) = views.iter().find(|info| info.name == rest) else {
+                return Err(CliError::Usage(format!(
+                    "no view named {rest:?}{}: .views lists them",
+                    did_you_mean(rest, views.iter().map(|info| info.name.as_str()))
+                )));
+            };
+            Printed::Result {
+                result: session.store().view(&info.name)?.into_edn(),
+                columns: render::columns(&edn::parse(&info.query)?),
+            }
         }
         ".drop-view" => {
             if rest.is_empty() {
                 return Err(usage(name));
             }
             session.store().drop_view(rest)?;
-            format!("dropped {rest}\n")
+            Printed::message(format!("dropped {rest}\n"))
         }
         ".open" => {
             let path = file_argument(name, rest)?;
-            session.switch_to(path)?;
-            format!("opened {}\n", path.display())
+            session.switch_to(&path)?;
+            Printed::message(format!("opened {}\n", path.display()))
         }
         _ => return Err(usage(name)),
     };
-    Ok(Outcome::Text(text))
+    Ok(Reply::Print(printed))
 }
 
 fn help() -> String {
@@ -328,12 +450,25 @@ fn help() -> String {
     out
 }
 
-/// The user's attributes (not the built-in `:db/...` ones), by ident.
-fn user_attributes(session: &Session) -> Result<Vec<Attribute>> {
+/// Whether an attribute is one of factlite's own (rules, views,
+/// vocabularies), which `.attrs`, `.schema` and completion leave out
+/// unless asked.
+pub fn is_internal(ident: &Keyword) -> bool {
+    ident.namespace.as_deref().is_some_and(|namespace| {
+        namespace == "factlite"
+            || namespace.starts_with("factlite.")
+            || namespace.starts_with("db.vocabulary")
+    })
+}
+
+/// The attributes users define (not the built-in `:db/...` ones; the
+/// internal `:factlite.*` ones only with `all`), by ident.
+fn user_attributes(session: &Session, all: bool) -> Result<Vec<Attribute>> {
     let schema = session.store().schema()?;
     let mut attributes: Vec<Attribute> = schema
         .attributes()
         .filter(|attribute| attribute.id >= FIRST_USER_SCHEMA_ID)
+        .filter(|attribute| all || !is_internal(&attribute.ident))
         .cloned()
         .collect();
     attributes.sort_by(|a, b| a.ident.cmp(&b.ident));
@@ -372,22 +507,37 @@ pub fn definition(attribute: &Attribute) -> Value {
     Value::Map(map)
 }
 
-fn schema(session: &Session, rest: &str) -> Result<String> {
-    let attributes = user_attributes(session)?;
+fn schema(session: &Session, rest: &str) -> Result<Printed> {
+    let (all, rest) = all_flag(rest);
+    let attributes = user_attributes(session, all)?;
     if rest.is_empty() {
-        let all = Value::Vector(attributes.iter().map(definition).collect());
-        return Ok(format!("{}\n", all.to_pretty_string(100)));
+        return Ok(Printed::Value(Value::Vector(
+            attributes.iter().map(definition).collect(),
+        )));
     }
     let wanted = one_form(".schema", rest)?;
     let attribute = attributes
         .iter()
         .find(|attribute| Value::Keyword(attribute.ident.clone()) == wanted)
-        .ok_or_else(|| CliError::Usage(format!("no attribute {wanted}: .attrs lists them")))?;
-    Ok(format!("{}\n", definition(attribute).to_pretty_string(100)))
+        .ok_or_else(|| {
+            let idents: Vec<String> = attributes
+                .iter()
+                .map(|attribute| Value::Keyword(attribute.ident.clone()).to_string())
+                .collect();
+            CliError::Usage(format!(
+                "no attribute {wanted}{}: .attrs lists them",
+                did_you_mean(&wanted.to_string(), idents.iter().map(String::as_str))
+            ))
+        })?;
+    Ok(Printed::Value(definition(attribute)))
 }
 
-fn attrs(session: &Session) -> Result<String> {
-    let rows: Vec<Vec<Value>> = user_attributes(session)?
+fn attrs(session: &Session, rest: &str) -> Result<Printed> {
+    let (all, rest) = all_flag(rest);
+    if !rest.is_empty() {
+        return Err(usage(".attrs"));
+    }
+    let rows: Vec<Vec<Value>> = user_attributes(session, all)?
         .iter()
         .map(|attribute| {
             let flags: Vec<&str> = [
@@ -414,31 +564,176 @@ fn attrs(session: &Session) -> Result<String> {
         })
         .collect();
     let names = ["attribute", "type", "cardinality", "unique", "flags"].map(String::from);
-    Ok(render::table(&names, &rows, &session.config.table))
+    Ok(Printed::Rows {
+        names: names.to_vec(),
+        rows,
+    })
 }
 
-fn explain(session: &Session, query: &Value) -> Result<String> {
-    let explanation = session
-        .db()?
-        .explain(query, &session.query_inputs(query)?)?;
-    let mut out = format!("{}\n", explanation.sql);
+/// Every ident of the store, by entity id.
+fn idents(session: &Session) -> Result<HashMap<Entid, Keyword>> {
+    let schema = session.store().schema()?;
+    Ok(schema
+        .idents()
+        .map(|(ident, id)| (id, ident.clone()))
+        .collect())
+}
+
+/// A pulled entity with every `{:db/id N}` that names an ident (a value
+/// type, an enum value) shown as that ident's keyword.
+fn idents_as_keywords(session: &Session, pulled: Value) -> Result<Value> {
+    fn replace(value: Value, idents: &HashMap<Entid, Keyword>) -> Value {
+        match value {
+            Value::Map(entries) => {
+                if let [(key, Value::Integer(id))] = entries.iter().collect::<Vec<_>>().as_slice() {
+                    if key
+                        .as_keyword()
+                        .is_some_and(|k| k.qualified_name() == "db/id")
+                    {
+                        if let Some(ident) = idents.get(id) {
+                            return Value::Keyword(ident.clone());
+                        }
+                    }
+                }
+                Value::Map(
+                    entries
+                        .into_iter()
+                        .map(|(key, value)| (key, replace(value, idents)))
+                        .collect(),
+                )
+            }
+            Value::Vector(items) => {
+                Value::Vector(items.into_iter().map(|v| replace(v, idents)).collect())
+            }
+            other => other,
+        }
+    }
+    Ok(replace(pulled, &idents(session)?))
+}
+
+/// `.param`: lists the parameters, forgets them (`clear`), or sets one.
+fn param(session: &mut Session, rest: &str) -> Result<Printed> {
+    if rest.is_empty() {
+        let rows = session
+            .params
+            .iter()
+            .map(|(name, value)| vec![Value::symbol(name), value.clone()])
+            .collect();
+        return Ok(Printed::Rows {
+            names: vec!["input".to_string(), "value".to_string()],
+            rows,
+        });
+    }
+    if rest == "clear" {
+        session.params.clear();
+        return Ok(Printed::Nothing);
+    }
+    let forms = edn::parse_all(rest)?;
+    let [name, value] = forms.as_slice() else {
+        return Err(usage(".param"));
+    };
+    session.set_param(name, value.clone())?;
+    Ok(Printed::Nothing)
+}
+
+/// A transaction `.as-of` or `.since` names: an id in the log, or an
+/// instant (the last transaction at or before it).
+fn tx_argument(session: &Session, name: &str, rest: &str) -> Result<Entid> {
+    let form = one_form(name, rest)?;
+    let db = session.store().db()?;
+    match &form {
+        Value::Integer(tx) => {
+            let query = "[:find ?i . :in $ ?tx :where [?tx :db/txInstant ?i]]";
+            match db.q_str(query, std::slice::from_ref(&form))?.into_edn() {
+                Value::Nil => Err(CliError::NoSuchTransaction(format!(
+                    "no transaction {tx}: .log lists them"
+                ))),
+                _ => Ok(*tx),
+            }
+        }
+        Value::Inst(_) => {
+            let query = "[:find (max ?tx) . :in $ ?at :where [?tx :db/txInstant ?i] [(<= ?i ?at)]]";
+            match db.q_str(query, std::slice::from_ref(&form))?.into_edn() {
+                Value::Integer(tx) => Ok(tx),
+                _ => Err(CliError::NoSuchTransaction(format!(
+                    "no transaction at or before {form}: .log lists them"
+                ))),
+            }
+        }
+        _ => Err(usage(name)),
+    }
+}
+
+/// `.explain`: the SQL, its parameters (entity ids that are idents named
+/// beside them), SQLite's plan, and whether a view answers the query.
+fn explain(session: &Session, query: &Value) -> Result<Printed> {
+    let inputs = session.query_inputs(query)?;
+    let explanation = session.db()?.explain(query, &inputs)?;
+    let idents = idents(session)?;
+    let mut out = String::new();
+    if let Some(view) = answering_view(session, query)? {
+        let _ = writeln!(
+            out,
+            "answered from the materialized view {view} (its table \"view_{view}\"); run from scratch it would be:"
+        );
+    }
+    let _ = writeln!(out, "{}", explanation.sql);
     for (index, param) in explanation.params.iter().enumerate() {
-        let _ = writeln!(out, "  ?{} = {param:?}", index + 1);
+        let text = match param {
+            SqlLiteral::Null => "NULL".to_string(),
+            SqlLiteral::Integer(id) => match idents.get(id) {
+                Some(ident) => format!("{id} ({})", Value::Keyword(ident.clone())),
+                None => id.to_string(),
+            },
+            SqlLiteral::Real(float) => Value::Float(*float).to_string(),
+            SqlLiteral::Text(text) => Value::String(text.clone()).to_string(),
+            SqlLiteral::Blob(bytes) => format!("a blob of {}", counted(bytes.len(), "byte")),
+        };
+        let _ = writeln!(out, "  ?{} = {text}", index + 1);
     }
     out.push_str("plan:\n");
     for line in &explanation.query_plan {
         let _ = writeln!(out, "  {line}");
     }
-    Ok(out)
+    Ok(Printed::Report {
+        json: serde_json::json!({
+            "view": answering_view(session, query)?,
+            "sql": explanation.sql,
+            "params": explanation.params.iter().map(|param| format!("{param:?}")).collect::<Vec<_>>(),
+            "plan": explanation.query_plan,
+        }),
+        text: out,
+    })
 }
 
-fn log(session: &Session, count: usize) -> Result<String> {
+/// The materialized view that answers a query read now: one holding the
+/// same query (as the store normalizes it), when the session reads the
+/// current state.
+fn answering_view(session: &Session, query: &Value) -> Result<Option<String>> {
+    if session.time != TimeView::Now {
+        return Ok(None);
+    }
+    let normalized = |query: &Value| {
+        factlite_query::parse_query(query)
+            .ok()
+            .map(|parsed| factlite_query::normalized_text(&parsed))
+    };
+    let Some(wanted) = normalized(query) else {
+        return Ok(None);
+    };
+    Ok(session.store().views()?.into_iter().find_map(|info| {
+        let text = edn::parse(&info.query).ok()?;
+        (normalized(&text)? == wanted).then_some(info.name)
+    }))
+}
+
+fn log(session: &Session, count: usize) -> Result<Printed> {
     let db = session.store().db()?;
     let query = edn::parse(&format!(
         "[:find ?tx ?instant :where [?tx :db/txInstant ?instant] :order-by (desc ?tx) :limit {count}]"
     ))?;
     let QueryResult::Relation(transactions) = db.q(&query, &[])? else {
-        return Ok(String::new());
+        return Ok(Printed::Nothing);
     };
     let mut rows = Vec::new();
     for cells in transactions.rows() {
@@ -446,18 +741,20 @@ fn log(session: &Session, count: usize) -> Result<String> {
             continue;
         };
         let datoms = db.tx_range(*tx, *tx)?;
-        let datoms: Vec<_> = datoms.iter().filter(|datom| datom.e != *tx).collect();
-        let asserted = datoms.iter().filter(|datom| datom.added).count() as i64;
+        let (asserted, retracted) = datom_counts(*tx, &datoms);
         let mut row = cells.to_vec();
-        row.push(Value::Integer(asserted));
-        row.push(Value::Integer(datoms.len() as i64 - asserted));
+        row.push(Value::Integer(asserted as i64));
+        row.push(Value::Integer(retracted as i64));
         rows.push(row);
     }
     let names = ["tx", "instant", "asserted", "retracted"].map(String::from);
-    Ok(render::table(&names, &rows, &session.config.table))
+    Ok(Printed::Rows {
+        names: names.to_vec(),
+        rows,
+    })
 }
 
-fn views(session: &Session) -> Result<String> {
+fn views(session: &Session) -> Result<Printed> {
     let rows: Vec<Vec<Value>> = session
         .store()
         .views()?
@@ -484,19 +781,45 @@ fn views(session: &Session) -> Result<String> {
         "query",
     ]
     .map(String::from);
-    Ok(render::table(&names, &rows, &session.config.table))
+    Ok(Printed::Rows {
+        names: names.to_vec(),
+        rows,
+    })
 }
 
-fn rules(session: &Session, rest: &str) -> Result<String> {
-    if rest.is_empty() {
-        return Ok(format!(
-            "{}\n",
-            session.store().rules()?.to_pretty_string(100)
-        ));
+/// `.materialize NAME QUERY`; a query with value inputs is refused here,
+/// as a view holds one result for every transaction.
+fn materialize(session: &Session, rest: &str) -> Result<Printed> {
+    let (view, query) = split(rest);
+    if view.is_empty() {
+        return Err(usage(".materialize"));
     }
-    let report = session.store().install_rules(&one_form(".rules", rest)?)?;
-    let installed = session.store().rules()?;
-    let mut names: Vec<String> = installed
+    let query = one_form(".materialize", query)?;
+    if let Some(input) = render::input_names(&query)
+        .iter()
+        .map(Value::to_string)
+        .find(|name| !name.starts_with('$') && name != "%")
+    {
+        return Err(CliError::Usage(format!(
+            "a view's query may take only rules (%) as inputs, and {input} is a value: put the value in the query instead"
+        )));
+    }
+    let info = session
+        .store()
+        .materialize(view, &query, &session.query_inputs(&query)?)?;
+    Ok(Printed::Report {
+        text: format!(
+            "materialized {}: {}\n",
+            info.name,
+            counted(info.rows as usize, "row")
+        ),
+        json: serde_json::json!({ "view": info.name, "rows": info.rows }),
+    })
+}
+
+/// The names of the rules in a rule set, in order, each once.
+pub fn rule_names(rules: &Value) -> Vec<String> {
+    let mut names: Vec<String> = rules
         .as_sequence()
         .unwrap_or_default()
         .iter()
@@ -511,14 +834,26 @@ fn rules(session: &Session, rest: &str) -> Result<String> {
         })
         .collect();
     names.dedup();
-    Ok(format!(
-        "transaction {}: rules installed: {}\n",
-        report.tx,
-        names.join(", ")
-    ))
+    names
 }
 
-fn export(session: &Session, rest: &str) -> Result<String> {
+fn rules(session: &Session, rest: &str) -> Result<Printed> {
+    if rest.is_empty() {
+        return Ok(Printed::Value(session.store().rules()?));
+    }
+    let report = session.store().install_rules(&one_form(".rules", rest)?)?;
+    let names = rule_names(&session.store().rules()?);
+    Ok(Printed::Report {
+        text: format!(
+            "transaction {}: rules installed: {}\n",
+            report.tx,
+            names.join(", ")
+        ),
+        json: serde_json::json!({ "tx": report.tx, "rules": names }),
+    })
+}
+
+fn export(session: &Session, rest: &str) -> Result<Printed> {
     let (file, query) = match rest.find(['[', '{']) {
         Some(index) => (
             rest[..index].trim(),
@@ -527,18 +862,29 @@ fn export(session: &Session, rest: &str) -> Result<String> {
         None => (rest, None),
     };
     let path = file_argument(".export", file)?;
+    let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("");
     let text = match &query {
         Some(query) => {
-            let result = session
-                .db()?
-                .q(query, &session.query_inputs(query)?)?
-                .into_edn();
-            let mode = transfer::mode_for(path).unwrap_or(Mode::Edn);
-            let style = render::TableStyle {
-                max_rows: usize::MAX,
-                ..session.config.table
+            let mode = match extension {
+                "edn" | "json" | "csv" | "tsv" => Mode::from_name(extension).unwrap_or(Mode::Edn),
+                _ => {
+                    return Err(CliError::Usage(format!(
+                        "cannot write a query's result as {}: name the file .edn, .json, .csv or .tsv",
+                        path.display()
+                    )))
+                }
             };
-            render::render(&result, &render::columns(query), mode, &style)
+            let style = Style {
+                limit: None,
+                ..Style::default()
+            };
+            session.query(query)?.text(mode, &style)
+        }
+        None if extension != "edn" => {
+            return Err(CliError::Usage(format!(
+                "an export of every datom is EDN transaction data: name the file .edn, not {} (a query's result can be .json, .csv or .tsv: .export FILE QUERY)",
+                path.display()
+            )))
         }
         None if session.time == TimeView::History => {
             return Err(CliError::Usage(
@@ -547,9 +893,12 @@ fn export(session: &Session, rest: &str) -> Result<String> {
         }
         None => transfer::export_datoms(&session.db()?)?,
     };
-    std::fs::write(path, &text).map_err(|error| CliError::Io {
-        path: path.to_path_buf(),
+    std::fs::write(&path, &text).map_err(|error| CliError::Io {
+        path: path.clone(),
         error,
     })?;
-    Ok(format!("wrote {}\n", path.display()))
+    Ok(Printed::Report {
+        text: format!("wrote {}\n", path.display()),
+        json: serde_json::json!({ "wrote": path.display().to_string() }),
+    })
 }

@@ -1,33 +1,43 @@
-//! The line editor's helper for rustyline: a statement goes on over
-//! several lines until its brackets balance ([`input::is_complete`]), and
-//! Tab completes dot commands at the start of the input, view names after
-//! `.view` and `.drop-view`, and keywords (attribute idents and other
-//! idents) anywhere else.
+//! The line editor's helper for rustyline: Tab completes dot commands at
+//! the start of the input, file names after the commands that take a path,
+//! mode names after `.mode`, `on`/`off` after the switches, view names
+//! after `.view` and `.drop-view`, the variables of the statement being
+//! typed (its earlier lines included) after `?`, and keywords (attribute
+//! idents and other idents, factlite's internal ones left out) anywhere
+//! else. The REPL itself gathers the lines of a statement until its
+//! brackets balance ([`crate::input::is_complete`]), with a continuation
+//! prompt.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use rustyline::completion::{Completer, Pair};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
-use crate::commands::COMMANDS;
-use crate::input;
+use crate::commands::{is_internal, COMMANDS, FILE_COMMANDS, SWITCH_COMMANDS};
+use crate::render::Mode;
 use crate::session::Session;
 
-/// The words Tab can complete besides the dot commands: idents, and view
-/// names after `.view` and `.drop-view`. The REPL refreshes them after each
-/// statement ([`Completions::refresh`]).
+/// The words Tab can complete besides the dot commands: idents, view
+/// names, and the earlier lines of the statement being typed. The REPL
+/// refreshes them after each statement ([`Completions::refresh`]).
 #[derive(Clone, Default)]
 pub struct Completions {
     words: Rc<RefCell<Vec<String>>>,
     views: Rc<RefCell<Vec<String>>>,
+    pending: Rc<RefCell<String>>,
 }
 
 /// The commands whose argument is a view name.
 const VIEW_COMMANDS: [&str; 2] = [".view", ".drop-view"];
+
+/// Whether a character can be part of a variable's name.
+fn in_variable(c: char) -> bool {
+    c.is_alphanumeric() || "?-_*+!<>=/.'".contains(c)
+}
 
 impl Completions {
     /// Reads the idents of the session's store again (a statement may have
@@ -38,6 +48,7 @@ impl Completions {
         };
         let mut words: Vec<String> = schema
             .idents()
+            .filter(|(ident, _)| !is_internal(ident))
             .map(|(ident, _)| format!(":{}", ident.qualified_name()))
             .collect();
         words.sort();
@@ -47,8 +58,26 @@ impl Completions {
         }
     }
 
+    /// The earlier lines of the statement being typed (empty on its first).
+    pub fn set_pending(&self, lines: &str) {
+        *self.pending.borrow_mut() = lines.to_string();
+    }
+
+    /// The variables (`?name`) of the statement being typed, sorted.
+    fn variables(&self, line: &str) -> Vec<String> {
+        let text = format!("{} {line}", self.pending.borrow());
+        let mut variables: Vec<String> = text
+            .split(|c: char| !in_variable(c))
+            .filter(|word| word.len() > 1 && word.starts_with('?'))
+            .map(str::to_string)
+            .collect();
+        variables.sort();
+        variables.dedup();
+        variables
+    }
+
     /// The candidates for the word that ends at `pos` in `line`, and where
-    /// that word starts.
+    /// that word starts. (File names are completed by [`ReplHelper`].)
     pub fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
         let before = &line[..pos];
         let start = before
@@ -56,26 +85,30 @@ impl Completions {
             .map_or(0, |index| index + 1);
         let word = &before[start..];
         let command = before[..start].trim();
-        let words: Vec<String> = if word.starts_with('.') && command.is_empty() {
-            COMMANDS
-                .iter()
-                .map(|command| command.name.to_string())
-                .filter(|name| name.starts_with(word))
+        let first_line = self.pending.borrow().is_empty();
+        let starting = |candidates: Vec<String>| -> Vec<String> {
+            candidates
+                .into_iter()
+                .filter(|candidate| candidate.starts_with(word) && candidate != word)
                 .collect()
+        };
+        let words: Vec<String> = if word.starts_with('.') && command.is_empty() && first_line {
+            starting(COMMANDS.iter().map(|c| c.name.to_string()).collect())
+        } else if command == ".mode" {
+            starting(
+                Mode::ALL
+                    .iter()
+                    .map(|mode| mode.name().to_string())
+                    .collect(),
+            )
+        } else if SWITCH_COMMANDS.contains(&command) {
+            starting(vec!["on".to_string(), "off".to_string()])
         } else if VIEW_COMMANDS.contains(&command) {
-            self.views
-                .borrow()
-                .iter()
-                .filter(|name| name.starts_with(word))
-                .cloned()
-                .collect()
+            starting(self.views.borrow().clone())
+        } else if word.starts_with('?') {
+            starting(self.variables(&line[..start]))
         } else if word.starts_with(':') {
-            self.words
-                .borrow()
-                .iter()
-                .filter(|ident| ident.starts_with(word))
-                .cloned()
-                .collect()
+            starting(self.words.borrow().clone())
         } else {
             Vec::new()
         };
@@ -83,10 +116,19 @@ impl Completions {
     }
 }
 
-/// rustyline's helper: completion and multi-line input.
+/// rustyline's helper: completion.
 pub struct ReplHelper {
     /// What Tab completes.
     pub completions: Completions,
+}
+
+/// Whether the file-name completer should answer: the line is a command
+/// that takes a path, and the cursor is in its first argument.
+fn wants_file_name(line: &str, pos: usize) -> bool {
+    let Some((command, argument)) = line[..pos].split_once(char::is_whitespace) else {
+        return false;
+    };
+    FILE_COMMANDS.contains(&command) && !argument.trim_start().contains(char::is_whitespace)
 }
 
 impl Completer for ReplHelper {
@@ -96,8 +138,11 @@ impl Completer for ReplHelper {
         &self,
         line: &str,
         pos: usize,
-        _: &Context<'_>,
+        ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        if self.completions.pending.borrow().is_empty() && wants_file_name(line, pos) {
+            return FilenameCompleter::new().complete(line, pos, ctx);
+        }
         let (start, words) = self.completions.candidates(line, pos);
         let pairs = words
             .into_iter()
@@ -110,15 +155,7 @@ impl Completer for ReplHelper {
     }
 }
 
-impl Validator for ReplHelper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if input::is_complete(ctx.input()) {
-            ValidationResult::Valid(None)
-        } else {
-            ValidationResult::Incomplete
-        })
-    }
-}
+impl Validator for ReplHelper {}
 
 impl Hinter for ReplHelper {
     type Hint = String;
@@ -156,5 +193,45 @@ mod tests {
             (11, vec!["by_year".to_string(), "busy".to_string()])
         );
         assert_eq!(completions.candidates(".view c", 7).1, ["cast"]);
+    }
+
+    /// Each case: the earlier lines of the statement, the line up to the
+    /// cursor, and the candidates.
+    #[test]
+    fn tab_completes_modes_switches_and_the_statements_variables() {
+        let completions = Completions::default();
+        for (pending, line, expected) in [
+            ("", ".mode m", &["markdown"][..]),
+            (
+                "",
+                ".mode ",
+                &[
+                    "table", "box", "markdown", "line", "edn", "json", "csv", "tsv",
+                ][..],
+            ),
+            ("", ".headers o", &["on", "off"][..]),
+            (
+                "",
+                "[:find ?title ?year :where [?f :film/title ?t",
+                &["?title"][..],
+            ),
+            (
+                "[:find ?title ?tx",
+                " :where [?f :film/title ?t",
+                &["?title", "?tx"][..],
+            ),
+            ("[:find ?x", ".ex", &[][..]),
+        ] {
+            completions.set_pending(pending);
+            assert_eq!(
+                completions.candidates(line, line.len()).1,
+                expected,
+                "{pending:?} {line:?}"
+            );
+        }
+        assert!(wants_file_name(".read ~/scr", 11));
+        assert!(wants_file_name(".export out.", 12));
+        assert!(!wants_file_name(".export out.csv [:find", 22));
+        assert!(!wants_file_name(".schema :a", 10));
     }
 }

@@ -1,10 +1,14 @@
 //! The command line's error: what the store said (with its category), a
 //! dot command used wrongly, a file that cannot be read or written, an
 //! import row that cannot become transaction data, or a statement cancelled
-//! with Ctrl-C. [`Located`] adds where in a script or file it happened.
+//! with Ctrl-C, a query input without a value, a transaction that does
+//! not exist. [`Located`] adds where in a script or file it happened, and
+//! what the script committed before it. Each prints as text and as JSON.
 
 use std::fmt;
 use std::path::PathBuf;
+
+use crate::words::counted;
 
 /// Anything a statement can fail with.
 #[derive(Debug)]
@@ -36,6 +40,47 @@ pub enum CliError {
     Interrupted,
     /// A statement of a script run with `.read` failed.
     Script(Box<Located>),
+    /// A query input (`:in ?x`) that `.param` gave no value.
+    MissingInput(String),
+    /// A transaction `.as-of` or `.since` names that is not in the log.
+    NoSuchTransaction(String),
+    /// An error with a hint after its message ("did you mean ...").
+    Hinted {
+        /// The error.
+        error: Box<CliError>,
+        /// The hint, starting with a space: ` (did you mean ...?)`.
+        hint: String,
+    },
+}
+
+/// An error as the session prints it ([`crate::session::Session::print_error`]):
+/// one of a statement, or one located in a script. Its `Display` is the
+/// text.
+pub trait ErrorReport: fmt::Display {
+    /// The error as a JSON object.
+    fn json(&self) -> serde_json::Value;
+    /// Whether it is a statement cancelled with Ctrl-C.
+    fn interrupted(&self) -> bool;
+}
+
+impl ErrorReport for CliError {
+    fn json(&self) -> serde_json::Value {
+        self.to_json()
+    }
+
+    fn interrupted(&self) -> bool {
+        matches!(self, CliError::Interrupted)
+    }
+}
+
+impl ErrorReport for Located {
+    fn json(&self) -> serde_json::Value {
+        self.to_json()
+    }
+
+    fn interrupted(&self) -> bool {
+        self.error.interrupted()
+    }
 }
 
 /// The command line's result type.
@@ -52,6 +97,9 @@ impl CliError {
             CliError::Import { .. } => ":error/import",
             CliError::Interrupted => ":error/interrupted",
             CliError::Script(located) => located.error.category(),
+            CliError::MissingInput(_) => factlite::ErrorCategory::Query.keyword(),
+            CliError::NoSuchTransaction(_) => factlite::ErrorCategory::UnknownEntity.keyword(),
+            CliError::Hinted { error, .. } => error.category(),
         }
     }
 
@@ -60,13 +108,14 @@ impl CliError {
     pub fn position(&self) -> Option<(usize, usize)> {
         match self {
             CliError::Factlite(factlite::Error::Edn(error)) => Some((error.line, error.column)),
+            CliError::Hinted { error, .. } => error.position(),
             _ => None,
         }
     }
 
     /// The message without the reader's own position (which [`Located`]
     /// prints, counted from the start of the script).
-    fn message(&self) -> String {
+    pub fn message(&self) -> String {
         match self {
             CliError::Factlite(factlite::Error::Edn(error)) => {
                 format!("not valid EDN: {}", error.message)
@@ -81,7 +130,29 @@ impl CliError {
             } => format!("{} {place}: {message}", path.display()),
             CliError::Interrupted => "interrupted (Ctrl-C); nothing was changed".to_string(),
             CliError::Script(located) => located.to_string(),
+            CliError::MissingInput(name) => format!(
+                "the query's input {name} has no value: give it one with `.param {name} VALUE` (with -e: `--param '{name}=VALUE'`)"
+            ),
+            CliError::NoSuchTransaction(message) => message.clone(),
+            CliError::Hinted { error, hint } => format!("{}{hint}", error.message()),
         }
+    }
+
+    /// The error as a JSON object: its category, message and, when known,
+    /// line and column.
+    pub fn to_json(&self) -> serde_json::Value {
+        if let CliError::Script(located) = self {
+            return located.to_json();
+        }
+        let mut json = serde_json::json!({
+            "category": self.category(),
+            "message": self.message(),
+        });
+        if let Some((line, column)) = self.position() {
+            json["line"] = line.into();
+            json["column"] = column.into();
+        }
+        json
     }
 }
 
@@ -127,22 +198,85 @@ pub struct Located {
     pub line: usize,
     /// The error.
     pub error: CliError,
+    /// What the script did before it, when it stops there (`.bail on`)
+    /// after other statements ran.
+    pub before: Option<Before>,
+}
+
+/// What a script did before the statement it stopped at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Before {
+    /// The statements that ran before it.
+    pub statements: usize,
+    /// The transactions they committed, oldest first: they stay.
+    pub committed: Vec<factlite::Entid>,
+}
+
+impl fmt::Display for Before {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ran = counted(self.statements, "statement");
+        let ids: Vec<String> = self.committed.iter().map(i64::to_string).collect();
+        match ids.as_slice() {
+            [] => write!(f, "{ran} ran before it; nothing was committed"),
+            [one] => write!(f, "{ran} ran before it; transaction {one} is committed"),
+            [first, .., last] if ids.len() > 3 => write!(
+                f,
+                "{ran} ran before it; {} are committed ({first} to {last})",
+                counted(ids.len(), "transaction")
+            ),
+            several => write!(
+                f,
+                "{ran} ran before it; transactions {} are committed",
+                several.join(", ")
+            ),
+        }
+    }
+}
+
+impl Located {
+    /// Where the error is, in the script: its line and, when the reader
+    /// found it, its column.
+    fn place(&self) -> (usize, Option<usize>) {
+        match self.error.position() {
+            Some((line, column)) if !matches!(self.error, CliError::Script(_)) => {
+                (self.line + line - 1, Some(column))
+            }
+            _ => (self.line, None),
+        }
+    }
+
+    /// The error as a JSON object: the error's own fields, with the script,
+    /// line and column, and what was committed before it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut json = self.error.to_json();
+        let (line, column) = self.place();
+        json["source"] = self.source.clone().into();
+        json["line"] = line.into();
+        if let Some(column) = column {
+            json["column"] = column.into();
+        }
+        if let Some(before) = &self.before {
+            json["statements_before"] = before.statements.into();
+            json["committed"] = before.committed.clone().into();
+        }
+        json
+    }
 }
 
 impl fmt::Display for Located {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let CliError::Script(inner) = &self.error {
-            return write!(f, "{}:{}: {inner}", self.source, self.line);
+        match self.place() {
+            (line, Some(column)) => write!(f, "{}:{line}:{column}: ", self.source)?,
+            (line, None) => write!(f, "{}:{line}: ", self.source)?,
         }
-        let (line, column) = match self.error.position() {
-            Some((line, column)) => (self.line + line - 1, Some(column)),
-            None => (self.line, None),
-        };
-        match column {
-            Some(column) => write!(f, "{}:{line}:{column}: ", self.source)?,
-            None => write!(f, "{}:{line}: ", self.source)?,
+        match &self.error {
+            CliError::Script(inner) => write!(f, "{inner}")?,
+            error => write!(f, "{} {}", error.category(), error.message())?,
         }
-        write!(f, "{} {}", self.error.category(), self.error.message())
+        match &self.before {
+            Some(before) => write!(f, "\n  {}: {before}", self.source),
+            None => Ok(()),
+        }
     }
 }
 
@@ -158,6 +292,7 @@ mod tests {
             source: "stdin".to_string(),
             line: 5,
             error,
+            before: None,
         };
         assert_eq!(
             located.to_string(),

@@ -13,3 +13,4 @@ pub mod render;
 pub mod sample;
 pub mod session;
 pub mod transfer;
+pub mod words;

@@ -4,24 +4,27 @@
 //!   file, created if missing; without a file, on the sample database
 //!   `factlite-sample.db` in the working directory, filled on first use.
 //! - `factlite DB -e 'STATEMENTS'` and `factlite DB < script` run statements
-//!   without a prompt; `--json` prints results as JSON. The first error
-//!   stops them, is printed on stderr with its place, and the exit code is 1.
+//!   without a prompt; `--json` prints every output (and error) as JSON,
+//!   `--param ?name=VALUE` gives a query input a value. The first error
+//!   stops them (unless the script says `.bail off`), is printed on stderr
+//!   with its place and what was committed before it, and the exit code is 1.
 //! - `factlite check`, `factlite import`, `factlite export`: see `--help`.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use factlite::edn;
 use factlite_cli::check::{run_files, CheckOptions};
 use factlite_cli::editor::{Completions, ReplHelper};
 use factlite_cli::error::CliError;
-use factlite_cli::render::{Mode, TableStyle};
+use factlite_cli::render::Mode;
 use factlite_cli::session::{Outcome, Session, SessionConfig};
-use factlite_cli::{interrupt, sample, transfer};
+use factlite_cli::{input, interrupt, sample, transfer};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::Editor;
+use rustyline::{CompletionType, Config, Editor};
 
 /// An embedded Datalog fact store on SQLite.
 ///
@@ -41,9 +44,14 @@ struct Cli {
     /// Run these statements instead of reading them from the terminal or stdin.
     #[arg(short = 'e', long = "execute", value_name = "STATEMENTS")]
     execute: Option<String>,
-    /// Print results as JSON.
+    /// Print every output as JSON: query rows as objects keyed by the find
+    /// elements' names, transaction reports with their tempids, errors.
     #[arg(long)]
     json: bool,
+    /// Give a query's :in input a value (EDN), as `.param ?name VALUE` does;
+    /// may be repeated.
+    #[arg(long = "param", value_name = "?NAME=VALUE")]
+    params: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -95,7 +103,12 @@ fn main() -> ExitCode {
             file,
             query,
         }) => export(&database, &file, query.as_deref()),
-        None => statements(cli.database.as_deref(), cli.execute.as_deref(), cli.json),
+        None => statements(
+            cli.database.as_deref(),
+            cli.execute.as_deref(),
+            cli.json,
+            &cli.params,
+        ),
     };
     match result {
         Ok(code) => code,
@@ -129,11 +142,22 @@ fn import(database: &Path, files: &[PathBuf]) -> Result<ExitCode, CliError> {
 
 fn export(database: &Path, file: &Path, query: Option<&str>) -> Result<ExitCode, CliError> {
     let mut session = Session::open(database, SessionConfig::default())?;
-    let command = format!(".export {} {}", file.display(), query.unwrap_or(""));
-    if let Outcome::Text(text) = session.execute(&command)? {
-        print!("{text}");
-    }
+    session.execute(&format!(
+        ".export {} {}",
+        file.display(),
+        query.unwrap_or("")
+    ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `--param ?name=VALUE` argument given to the session.
+fn set_param(session: &mut Session, param: &str) -> Result<(), CliError> {
+    let Some((name, value)) = param.split_once('=') else {
+        return Err(CliError::Usage(format!(
+            "--param {param}: write it as ?name=VALUE, the value in EDN (--param '?year=1979')"
+        )));
+    };
+    session.set_param(&edn::parse(name)?, edn::parse(value)?)
 }
 
 /// Opens the database (or the sample) and runs statements: from `-e`,
@@ -142,13 +166,11 @@ fn statements(
     database: Option<&Path>,
     execute: Option<&str>,
     json: bool,
+    params: &[String],
 ) -> Result<ExitCode, CliError> {
     let interactive = execute.is_none() && std::io::stdin().is_terminal();
     let config = SessionConfig {
-        table: TableStyle {
-            color: interactive && std::io::stdout().is_terminal(),
-            ..TableStyle::default()
-        },
+        color: interactive && std::io::stdout().is_terminal() && colour_allowed(),
         progress: true,
     };
     let mut session = match database {
@@ -157,6 +179,9 @@ fn statements(
     };
     if json {
         session.set_mode(Mode::Json);
+    }
+    for param in params {
+        set_param(&mut session, param)?;
     }
     if interactive {
         return repl(&mut session);
@@ -174,18 +199,20 @@ fn statements(
             ("stdin".to_string(), text)
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    let result = session.run_script(&source, &script, &mut |text| {
-        let _ = stdout.write_all(text.as_bytes());
-    });
-    match result {
-        Ok(_) => Ok(ExitCode::SUCCESS),
+    match session.run_script(&source, &script) {
+        Ok(end) if end.errors == 0 => Ok(ExitCode::SUCCESS),
+        Ok(_) => Ok(ExitCode::FAILURE),
         Err(located) => {
-            let _ = stdout.flush();
-            eprintln!("{located}");
+            session.print_error(located.as_ref());
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Whether colour is allowed: not when `NO_COLOR` is set to anything but
+/// the empty string (no-color.org).
+fn colour_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 /// Opens the sample database in the working directory, filling it first
@@ -215,10 +242,19 @@ fn history_file() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| Path::new(&home).join(".factlite_history"))
 }
 
-/// The interactive loop.
+/// The prompt of a statement's second and later lines.
+const CONTINUATION_PROMPT: &str = "   ...> ";
+
+/// The interactive loop. A statement goes on over several lines, each with
+/// the continuation prompt, until its brackets balance; Ctrl-C drops the
+/// lines typed so far.
 fn repl(session: &mut Session) -> Result<ExitCode, CliError> {
     let readline_error = |error: ReadlineError| CliError::Usage(format!("line editor: {error}"));
-    let mut editor: Editor<ReplHelper, DefaultHistory> = Editor::new().map_err(readline_error)?;
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .build();
+    let mut editor: Editor<ReplHelper, DefaultHistory> =
+        Editor::with_config(config).map_err(readline_error)?;
     let completions = Completions::default();
     completions.refresh(session);
     editor.set_helper(Some(ReplHelper {
@@ -239,27 +275,40 @@ fn repl(session: &mut Session) -> Result<ExitCode, CliError> {
         "factlite {} on {place}. Type .help for the commands; Ctrl-D leaves.",
         env!("CARGO_PKG_VERSION")
     );
-    let color = std::io::stdout().is_terminal();
+    let mut statement = String::new();
     loop {
-        match editor.readline(&session.prompt()) {
+        let prompt = if statement.is_empty() {
+            session.prompt()
+        } else {
+            CONTINUATION_PROMPT.to_string()
+        };
+        completions.set_pending(&statement);
+        match editor.readline(&prompt) {
             Ok(line) => {
-                if line.trim().is_empty() {
+                if !statement.is_empty() {
+                    statement.push('\n');
+                }
+                statement.push_str(&line);
+                if statement.trim().is_empty() {
+                    statement.clear();
                     continue;
                 }
-                let _ = editor.add_history_entry(line.as_str());
+                if !input::is_complete(&statement) {
+                    continue;
+                }
+                let typed = std::mem::take(&mut statement);
+                let _ = editor.add_history_entry(typed.as_str());
                 if let Some(path) = &history {
                     let _ = editor.save_history(path);
                 }
-                match session.execute(&line) {
-                    Ok(Outcome::Text(text)) => print!("{text}"),
+                match session.execute(&typed) {
+                    Ok(Outcome::Continue) => {}
                     Ok(Outcome::Quit) => break,
-                    Err(error) if color => eprintln!("\x1b[31m{error}\x1b[0m"),
-                    Err(error) => eprintln!("{error}"),
+                    Err(error) => session.print_error(&error),
                 }
-                let _ = std::io::stdout().flush();
                 completions.refresh(session);
             }
-            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Interrupted) => statement.clear(),
             Err(ReadlineError::Eof) => break,
             Err(error) => return Err(readline_error(error)),
         }

@@ -1,20 +1,28 @@
 //! A REPL session: one open store, the view of time queries read (now, as
-//! of, since, history), the output mode and the timer.
-//! [`Session::execute`] runs one statement — a query, transaction data or a
-//! dot command — and returns the text to print; the interactive loop, `-e`,
-//! scripts and `.read` all go through it, so they behave alike.
+//! of, since, history), the output settings (mode, headers, limit, widths,
+//! where output goes), the query parameters (`.param`), the script
+//! settings (`.bail`, `.echo`) and the timer. [`Session::execute`] runs one
+//! statement — a query, transaction data or a dot command — and prints its
+//! output; the interactive loop, `-e`, stdin scripts and `.read` all go
+//! through it (scripts through [`Session::run_script`]), so they behave
+//! alike.
 
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use factlite::edn::{self, Value};
 use factlite::{Db, Entid, Store, TxReport};
+use factlite_core::bootstrap::DB_TX_INSTANT;
+use indexmap::IndexMap;
 
-use crate::commands;
-use crate::error::{CliError, Located, Result};
+use crate::commands::{self, Reply};
+use crate::error::{Before, CliError, ErrorReport, Located, Result};
 use crate::input;
 use crate::interrupt;
-use crate::render::{self, Mode, TableStyle};
+use crate::render::{self, Mode, Printed, Style};
+use crate::words::{article, counted, did_you_mean};
 
 /// Which datoms queries see (`.now`, `.as-of`, `.since`, `.history`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,20 +37,29 @@ pub enum TimeView {
     History,
 }
 
-/// What a statement produced.
-#[derive(Debug, PartialEq, Eq)]
+/// What a statement led to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Text to print (possibly empty).
-    Text(String),
+    /// The session goes on.
+    Continue,
     /// `.quit`: the session ends.
     Quit,
+}
+
+/// How a script ended without stopping at an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScriptEnd {
+    /// It ran `.quit`.
+    pub quit: bool,
+    /// The errors printed on the way (`.bail off`).
+    pub errors: usize,
 }
 
 /// Options fixed for the whole session.
 #[derive(Clone, Copy, Debug)]
 pub struct SessionConfig {
-    /// How tables print (rows shown, colour).
-    pub table: TableStyle,
+    /// Whether output may use colour (a terminal, and no `NO_COLOR`).
+    pub color: bool,
     /// Whether a long import may draw a progress bar on stderr.
     pub progress: bool,
 }
@@ -50,10 +67,23 @@ pub struct SessionConfig {
 impl Default for SessionConfig {
     fn default() -> SessionConfig {
         SessionConfig {
-            table: TableStyle::default(),
+            color: false,
             progress: true,
         }
     }
+}
+
+/// Where output goes (`.output`, `.once`).
+#[derive(Debug)]
+pub(crate) enum Destination {
+    /// Standard output.
+    Stdout,
+    /// A file, for every statement or (`once`) for the next one.
+    File {
+        path: PathBuf,
+        file: File,
+        once: bool,
+    },
 }
 
 /// One REPL session over one store.
@@ -62,7 +92,16 @@ pub struct Session {
     pub(crate) location: Option<PathBuf>,
     pub(crate) time: TimeView,
     pub(crate) mode: Mode,
+    pub(crate) style: Style,
     pub(crate) timer: bool,
+    pub(crate) bail: bool,
+    pub(crate) echo: bool,
+    /// The values `.param` gave, by the `:in` binding they are for.
+    pub(crate) params: IndexMap<String, Value>,
+    pub(crate) destination: Destination,
+    /// How many times `.open` changed the store: a script counts what it
+    /// committed in the store open now.
+    pub(crate) generation: u64,
     pub(crate) config: SessionConfig,
 }
 
@@ -88,7 +127,16 @@ impl Session {
             location,
             time: TimeView::Now,
             mode: Mode::Table,
+            style: Style {
+                color: config.color,
+                ..Style::default()
+            },
             timer: false,
+            bail: true,
+            echo: false,
+            params: IndexMap::new(),
+            destination: Destination::Stdout,
+            generation: 0,
             config,
         }
     }
@@ -100,6 +148,7 @@ impl Session {
         self.store = store;
         self.location = Some(path.to_path_buf());
         self.time = TimeView::Now;
+        self.generation += 1;
         Ok(())
     }
 
@@ -121,6 +170,23 @@ impl Session {
     /// Sets how results print.
     pub fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
+    }
+
+    /// Gives a query input a value, as `.param NAME VALUE` does: `name` is
+    /// the `:in` binding (`?x`), `value` its EDN.
+    pub fn set_param(&mut self, name: &Value, value: Value) -> Result<()> {
+        let is_binding = match name {
+            Value::Symbol(symbol) => symbol.namespace.is_none() && symbol.name.starts_with('?'),
+            Value::Vector(_) => true,
+            _ => false,
+        };
+        if !is_binding {
+            return Err(CliError::Usage(format!(
+                "{name} is not an input name: use the variable of the query's :in, as in `.param ?year 1979`"
+            )));
+        }
+        self.params.insert(name.to_string(), value);
+        Ok(())
     }
 
     /// The view of time queries read.
@@ -149,75 +215,239 @@ impl Session {
         })
     }
 
+    /// Writes text where output goes now (standard output, or the file of
+    /// `.output`/`.once`).
+    pub(crate) fn write(&mut self, text: &str) -> Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        match &mut self.destination {
+            Destination::Stdout => {
+                let mut stdout = std::io::stdout().lock();
+                // A closed pipe (`factlite ... | head`) is not an error to report.
+                let _ = stdout.write_all(text.as_bytes());
+                let _ = stdout.flush();
+                Ok(())
+            }
+            Destination::File { path, file, .. } => {
+                file.write_all(text.as_bytes())
+                    .map_err(|error| CliError::Io {
+                        path: path.clone(),
+                        error,
+                    })
+            }
+        }
+    }
+
+    /// Prints what a statement gave, in the session's mode.
+    pub(crate) fn show(&mut self, printed: &Printed) -> Result<()> {
+        let text = printed.text(self.mode, &self.style);
+        self.write(&text)
+    }
+
+    /// Prints an error on stderr: as JSON in JSON mode, else as text (red
+    /// on a terminal). An interrupted statement's message starts on a line
+    /// of its own, after the `^C` the terminal shows.
+    pub fn print_error(&self, error: &dyn ErrorReport) {
+        if self.mode == Mode::Json {
+            eprintln!("{}", serde_json::json!({ "error": error.json() }));
+            return;
+        }
+        if error.interrupted() {
+            eprintln!();
+        }
+        if self.config.color {
+            eprintln!("\x1b[31m{error}\x1b[0m");
+        } else {
+            eprintln!("{error}");
+        }
+    }
+
     /// Runs one statement: a dot command, or EDN forms (queries and
-    /// transaction data), each run in turn. With `.timer on` the time is
-    /// added after the output.
+    /// transaction data), each run in turn, and prints its output. With
+    /// `.timer on` the time is printed after the output.
     pub fn execute(&mut self, statement: &str) -> Result<Outcome> {
         interrupt::clear();
         let started = Instant::now();
         // `.timer on` and `.timer off` themselves are not timed.
         let timer_was_on = self.timer;
-        let trimmed = statement.trim();
-        let outcome = if trimmed.starts_with('.') {
-            commands::run(self, trimmed)
-        } else {
-            self.run_forms(trimmed).map(Outcome::Text)
-        };
-        let outcome = outcome.map_err(|error| match error {
-            CliError::Factlite(_) if interrupt::was_interrupted() => CliError::Interrupted,
-            other => other,
-        })?;
-        Ok(match outcome {
-            Outcome::Text(mut text) if timer_was_on && self.timer => {
-                let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-                text.push_str(&format!("time: {elapsed:.3} ms\n"));
-                Outcome::Text(text)
-            }
-            other => other,
-        })
+        let once = matches!(self.destination, Destination::File { once: true, .. });
+        let result = self.run_statement(statement.trim());
+        if once {
+            self.destination = Destination::Stdout;
+        }
+        let outcome = result.map_err(|error| self.explain_error(error))?;
+        if timer_was_on && self.timer && outcome == Outcome::Continue {
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            let text = format!("time: {elapsed:.3} ms\n");
+            let json = serde_json::json!({ "time_ms": elapsed });
+            self.show(&Printed::Report { text, json })?;
+        }
+        Ok(outcome)
     }
 
-    /// Runs the statements of a script (`-e`, stdin, `.read`), stopping at
-    /// the first error, which says where it happened. `emit` gets each
-    /// statement's output as soon as it is ready.
+    fn run_statement(&mut self, statement: &str) -> Result<Outcome> {
+        if statement.starts_with('.') {
+            return match commands::run(self, statement)? {
+                Reply::Quit => Ok(Outcome::Quit),
+                Reply::Print(printed) => self.show(&printed).map(|()| Outcome::Continue),
+            };
+        }
+        for form in edn::parse_all(statement)? {
+            let printed = self.run_form(&form)?;
+            self.show(&printed)?;
+        }
+        Ok(Outcome::Continue)
+    }
+
+    /// An error as the user should see it: a cancelled statement as such,
+    /// an unknown attribute or rule with the names it may have meant.
+    fn explain_error(&self, error: CliError) -> CliError {
+        let CliError::Factlite(inner) = &error else {
+            return error;
+        };
+        if interrupt::was_interrupted() {
+            return CliError::Interrupted;
+        }
+        // The lower crates' errors reach the façade wrapped in different
+        // ways (planner, store, views); their messages are the same.
+        let message = inner.to_string();
+        let hint = match inner.category() {
+            factlite::ErrorCategory::UnknownAttribute => message
+                .split_once("unknown attribute ")
+                .and_then(|(_, rest)| rest.split_once(": no schema defines it"))
+                .map_or(String::new(), |(attribute, _)| {
+                    self.attribute_hint(attribute)
+                }),
+            factlite::ErrorCategory::Query => self.rule_hint(&message),
+            _ => String::new(),
+        };
+        if hint.is_empty() {
+            error
+        } else {
+            CliError::Hinted {
+                error: Box::new(error),
+                hint,
+            }
+        }
+    }
+
+    fn attribute_hint(&self, attribute: &str) -> String {
+        let Ok(schema) = self.store.schema() else {
+            return String::new();
+        };
+        let idents: Vec<String> = schema
+            .attributes()
+            .map(|attribute| Value::Keyword(attribute.ident.clone()).to_string())
+            .collect();
+        did_you_mean(attribute, idents.iter().map(String::as_str))
+    }
+
+    /// For "rule (NAME ...) is not defined", the installed rules named
+    /// like NAME.
+    fn rule_hint(&self, message: &str) -> String {
+        let Some((name, _)) = message
+            .split_once("rule (")
+            .and_then(|(_, rest)| rest.split_once(" ...) is not defined"))
+        else {
+            return String::new();
+        };
+        let names = commands::rule_names(&self.store.rules().unwrap_or(Value::Nil));
+        did_you_mean(name, names.iter().map(String::as_str))
+    }
+
+    /// Runs the statements of a script (`-e`, stdin, `.read`), printing
+    /// each one's output as it goes (after the statement itself with
+    /// `.echo on`). With `.bail on` (the default) the first error stops it
+    /// and is returned, saying where it happened and what was committed
+    /// before it; with `.bail off` each error is printed and the script
+    /// goes on.
     pub fn run_script(
         &mut self,
         source: &str,
         script: &str,
-        emit: &mut dyn FnMut(&str),
-    ) -> std::result::Result<Outcome, Box<Located>> {
-        for statement in input::statements(script) {
-            match self.execute(&statement.text) {
-                Ok(Outcome::Text(text)) => emit(&text),
-                Ok(Outcome::Quit) => return Ok(Outcome::Quit),
-                Err(error) => {
+    ) -> std::result::Result<ScriptEnd, Box<Located>> {
+        let latest_tx = |session: &Session| session.store.db().map(|db| db.basis_tx()).ok();
+        let mut basis = latest_tx(self);
+        let mut generation = self.generation;
+        let mut errors = 0;
+        for (ran, statement) in input::statements(script).into_iter().enumerate() {
+            if generation != self.generation {
+                generation = self.generation;
+                basis = latest_tx(self);
+            }
+            let echoed = if self.echo {
+                self.write(&format!("{}\n", statement.text))
+            } else {
+                Ok(())
+            };
+            let latest = latest_tx(self);
+            let result = echoed.and_then(|()| self.execute(&statement.text));
+            match result {
+                Ok(Outcome::Continue) => {}
+                Ok(Outcome::Quit) => return Ok(ScriptEnd { quit: true, errors }),
+                Err(error) if self.bail => {
+                    let before = (ran > 0).then(|| Before {
+                        statements: ran,
+                        committed: match (basis, latest) {
+                            (Some(basis), Some(latest)) => self.committed_between(basis, latest),
+                            _ => Vec::new(),
+                        },
+                    });
                     return Err(Box::new(Located {
                         source: source.to_string(),
                         line: statement.line,
                         error,
-                    }))
+                        before,
+                    }));
+                }
+                Err(error) => {
+                    errors += 1;
+                    self.print_error(&Located {
+                        source: source.to_string(),
+                        line: statement.line,
+                        error,
+                        before: None,
+                    });
                 }
             }
         }
-        Ok(Outcome::Text(String::new()))
+        Ok(ScriptEnd {
+            quit: false,
+            errors,
+        })
     }
 
-    /// Runs the EDN forms of a statement in turn.
-    fn run_forms(&mut self, text: &str) -> Result<String> {
-        let mut out = String::new();
-        for form in edn::parse_all(text)? {
-            out.push_str(&self.run_form(&form)?);
-        }
-        Ok(out)
+    /// The transactions committed after `basis` up to `latest`, oldest
+    /// first.
+    fn committed_between(&self, basis: Entid, latest: Entid) -> Vec<Entid> {
+        let query = "[:find [?tx ...] :in $ ?after ?latest :where [?tx :db/txInstant _] [(> ?tx ?after)] [(<= ?tx ?latest)]]";
+        let result = self
+            .store
+            .db()
+            .and_then(|db| db.q_str(query, &[Value::Integer(basis), Value::Integer(latest)]))
+            .map(|result| result.into_edn());
+        let Ok(Value::Set(transactions)) = result else {
+            return Vec::new();
+        };
+        let mut ids: Vec<Entid> = transactions
+            .iter()
+            .filter_map(|tx| match tx {
+                Value::Integer(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Runs one EDN form: a query, or a vector of transaction data.
-    fn run_form(&mut self, form: &Value) -> Result<String> {
+    fn run_form(&mut self, form: &Value) -> Result<Printed> {
         if render::is_query(form) {
             self.query(form)
         } else if matches!(form, Value::Vector(_)) {
             let report = self.store.transact(form)?;
-            Ok(tx_summary(&report))
+            Ok(tx_printed(&report))
         } else {
             Err(CliError::NotAStatement(format!(
                 "expected a query ([:find ...] or {{:find ...}}), a vector of transaction data or a .command, found {} {form}",
@@ -226,55 +456,125 @@ impl Session {
         }
     }
 
-    /// Runs a query and prints its result in the session's mode.
-    pub(crate) fn query(&self, query: &Value) -> Result<String> {
+    /// Runs a query; its result prints in the session's mode.
+    pub(crate) fn query(&self, query: &Value) -> Result<Printed> {
         let result = self.db()?.q(query, &self.query_inputs(query)?)?.into_edn();
-        Ok(render::render(
-            &result,
-            &render::columns(query),
-            self.mode,
-            &self.config.table,
-        ))
+        Ok(Printed::Result {
+            result,
+            columns: render::columns(query),
+        })
     }
 
-    /// The inputs for a query's `:in`: the store's installed rules for `%`
-    /// (a query that calls installed rules without naming `%` gets them from
-    /// the store itself). Any other input is left out, and the query reports
-    /// the missing argument.
+    /// The inputs for a query's `:in` after `$`: the store's installed
+    /// rules for `%`, the `.param` values for the others (by the binding as
+    /// written, or for `[?x ...]` also by `?x`). A query that calls
+    /// installed rules without naming `%` gets them from the store itself.
     pub(crate) fn query_inputs(&self, query: &Value) -> Result<Vec<Value>> {
-        let names_rules = render::input_names(query)
-            .iter()
-            .any(|name| name.to_string() == "%");
-        Ok(if names_rules {
-            vec![self.store.rules()?]
-        } else {
-            Vec::new()
-        })
+        let mut inputs = Vec::new();
+        for binding in render::input_names(query) {
+            let name = binding.to_string();
+            if name.starts_with('$') {
+                continue;
+            }
+            if name == "%" {
+                inputs.push(self.store.rules()?);
+                continue;
+            }
+            let value = self
+                .params
+                .get(&name)
+                .or_else(|| collection_variable(&binding).and_then(|var| self.params.get(&var)));
+            match value {
+                Some(value) => {
+                    check_shape(&binding, value)?;
+                    inputs.push(value.clone());
+                }
+                None => return Err(CliError::MissingInput(name)),
+            }
+        }
+        Ok(inputs)
     }
 }
 
-/// "a" or "an" before a kind name.
-fn article(kind: &str) -> String {
-    let vowel = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
-    format!("{} {kind}", if vowel { "an" } else { "a" })
+/// Refuses a `.param` value whose shape its binding cannot take: a tuple
+/// binding `[?a ?b]` takes a vector of as many values, a collection
+/// `[?x ...]` a vector, list or set, a relation `[[?a ?b]]` a collection of
+/// such tuples.
+fn check_shape(binding: &Value, value: &Value) -> Result<()> {
+    let Some(parts) = binding.as_sequence() else {
+        return Ok(());
+    };
+    let is_collection =
+        |value: &Value| matches!(value, Value::Vector(_) | Value::List(_) | Value::Set(_));
+    let (fits, needs) = match parts {
+        [_, dots] if dots.to_string() == "..." => {
+            (is_collection(value), "a vector of values".to_string())
+        }
+        [Value::Vector(tuple)] => (
+            match value {
+                Value::Vector(rows) | Value::List(rows) => rows.iter().all(|row| {
+                    row.as_sequence()
+                        .is_some_and(|cells| cells.len() == tuple.len())
+                }),
+                Value::Set(rows) => rows.iter().all(|row| {
+                    row.as_sequence()
+                        .is_some_and(|cells| cells.len() == tuple.len())
+                }),
+                _ => false,
+            },
+            format!("a vector of tuples of {}", counted(tuple.len(), "value")),
+        ),
+        tuple => (
+            value
+                .as_sequence()
+                .is_some_and(|cells| cells.len() == tuple.len()),
+            format!("a vector of {}", counted(tuple.len(), "value")),
+        ),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "the query's input {binding} takes {needs}, but its .param value is {value}"
+        )))
+    }
+}
+
+/// For a collection binding `[?x ...]`, its variable `?x`.
+fn collection_variable(binding: &Value) -> Option<String> {
+    match binding.as_sequence()? {
+        [variable, dots] if dots.to_string() == "..." => Some(variable.to_string()),
+        _ => None,
+    }
+}
+
+/// How many of a transaction's datoms were asserted and retracted, leaving
+/// out only its instant (which every transaction has): datoms a
+/// transaction adds about itself count.
+pub fn datom_counts<'d>(
+    tx: Entid,
+    datoms: impl IntoIterator<Item = &'d factlite::Datom>,
+) -> (usize, usize) {
+    datoms
+        .into_iter()
+        .filter(|datom| !(datom.e == tx && datom.a == DB_TX_INSTANT))
+        .fold((0, 0), |(added, removed), datom| {
+            if datom.added {
+                (added + 1, removed)
+            } else {
+                (added, removed + 1)
+            }
+        })
 }
 
 /// A transaction report in one or two lines: the transaction, how many
 /// datoms were asserted and retracted, and the first tempids.
 pub fn tx_summary(report: &TxReport) -> String {
-    // The transaction's own datoms (its instant) are not counted.
-    let datoms = report.datoms.iter().filter(|d| d.e != report.tx);
-    let (asserted, retracted) = datoms.fold((0, 0), |(added, removed), datom| {
-        if datom.added {
-            (added + 1, removed)
-        } else {
-            (added, removed + 1)
-        }
-    });
-    let noun = if asserted == 1 { "datom" } else { "datoms" };
+    let (asserted, retracted) = datom_counts(report.tx, &report.datoms);
     let mut out = format!(
-        "transaction {}: {asserted} {noun} asserted, {retracted} retracted\n",
-        report.tx
+        "transaction {}: {} asserted, {retracted} retracted\n",
+        report.tx,
+        counted(asserted, "datom")
     );
     if !report.tempids.is_empty() {
         let shown: Vec<String> = report
@@ -292,4 +592,25 @@ pub fn tx_summary(report: &TxReport) -> String {
         out.push_str(&format!("tempids: {}{rest}\n", shown.join(", ")));
     }
     out
+}
+
+/// A transaction report for printing: [`tx_summary`], and as JSON the
+/// transaction, its instant, the counts and every tempid.
+pub fn tx_printed(report: &TxReport) -> Printed {
+    let (asserted, retracted) = datom_counts(report.tx, &report.datoms);
+    let tempids: serde_json::Map<String, serde_json::Value> = report
+        .tempids
+        .iter()
+        .map(|(name, id)| (name.clone(), serde_json::Value::from(*id)))
+        .collect();
+    Printed::Report {
+        text: tx_summary(report),
+        json: serde_json::json!({
+            "tx": report.tx,
+            "instant": edn::Instant(report.instant).to_rfc3339(),
+            "asserted": asserted,
+            "retracted": retracted,
+            "tempids": tempids,
+        }),
+    }
 }

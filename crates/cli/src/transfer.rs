@@ -36,6 +36,7 @@ use crate::error::{CliError, Result};
 use crate::input;
 use crate::interrupt;
 use crate::render::Mode;
+use crate::words::{article, counted};
 
 /// Entities per transaction when importing JSON or CSV.
 pub const BATCH: usize = 1000;
@@ -66,9 +67,9 @@ impl fmt::Display for ImportSummary {
         };
         writeln!(
             f,
-            "imported {} datoms in {} transactions from {} in {seconds:.2} s ({rate:.0} datoms/s)",
-            self.datoms,
-            self.transactions,
+            "imported {} in {} from {} in {seconds:.2} s ({rate:.0} datoms/s)",
+            counted(self.datoms, "datom"),
+            counted(self.transactions, "transaction"),
             self.path.display()
         )
     }
@@ -242,13 +243,27 @@ impl Import<'_> {
             }
             records
         };
+        // An array's records are counted; one record a line is named by its line.
+        let unit = if text.trim_start().starts_with('[') {
+            "record"
+        } else {
+            "line"
+        };
+        let starts = array_element_starts(text);
         let schema = self.schema()?;
         let total = records.len().max(1);
         for (batch_index, batch) in records.chunks(BATCH).enumerate() {
             let mut entities = Vec::with_capacity(batch.len());
             for (number, record) in batch {
-                let mut entity = json_entity(&schema, record)
-                    .map_err(|message| self.fail(format!("record {number}"), message))?;
+                let mut entity = json_entity(&schema, record).map_err(|message| {
+                    let place = match starts.get(number - 1) {
+                        Some((line, column)) if unit == "record" => {
+                            format!("line {line}, column {column} (record {number})")
+                        }
+                        _ => format!("{unit} {number}"),
+                    };
+                    self.fail(place, message)
+                })?;
                 resolve_earlier_tempids(&schema, &self.tempids, &mut entity);
                 entities.push(entity);
             }
@@ -256,7 +271,7 @@ impl Import<'_> {
             let done = text.len() * ((batch_index + 1) * BATCH).min(total) / total;
             self.transact(
                 &Value::Vector(entities),
-                || format!("records from {first}"),
+                || format!("{unit}s from {first}"),
                 done,
             )?;
         }
@@ -283,13 +298,17 @@ impl Import<'_> {
             if entities.is_empty() {
                 first_line = line;
             }
+            let start = record.position().map_or(0, |position| position.byte()) as usize;
+            let raw_line = text[start..].lines().next().unwrap_or("");
             let mut map = indexmap::IndexMap::new();
-            for (attribute, cell) in header.iter().zip(record.iter()) {
+            for (field, (attribute, cell)) in header.iter().zip(record.iter()).enumerate() {
                 if cell.is_empty() {
                     continue;
                 }
-                let value = text_value(&schema, attribute, cell)
-                    .map_err(|message| self.fail(format!("line {line}"), message))?;
+                let value = text_value(&schema, attribute, cell).map_err(|message| {
+                    let column = csv_column(raw_line, field);
+                    self.fail(format!("line {line}, column {column}"), message)
+                })?;
                 map.insert(attribute.clone(), value);
             }
             let mut entity = Value::Map(map);
@@ -386,8 +405,68 @@ fn text_value(
             Ok(id) => Value::Integer(id),
             Err(_) => Value::String(text.to_string()),
         }),
-        _ => edn::parse(text).map_err(|error| format!("{text:?} for {attribute}: {error}")),
+        Some(value_type) => {
+            // Text that does not read as a value of the type is text, not
+            // the symbol or other value the EDN reader would make of it.
+            let not_a = || {
+                format!(
+                    "{text:?} for {attribute} is text, not a {}",
+                    value_type.name()
+                )
+            };
+            let value = edn::parse(text).map_err(|_| not_a())?;
+            match TypedValue::from_edn(&value, value_type) {
+                Ok(_) => Ok(value),
+                Err(_) if matches!(value, Value::Symbol(_)) => Err(not_a()),
+                Err(_) => Err(format!(
+                    "{value} for {attribute} is {}, not a {}",
+                    article(value.kind_name()),
+                    value_type.name()
+                )),
+            }
+        }
+        None => edn::parse(text).map_err(|error| format!("{text:?} for {attribute}: {error}")),
     }
+}
+
+/// Where each element of a JSON array text starts (1-based line and
+/// column), found by the same scan that cuts EDN into forms: JSON strings
+/// and brackets read alike, and commas are whitespace to it.
+fn array_element_starts(text: &str) -> Vec<(usize, usize)> {
+    let (Some(open), Some(close)) = (text.find('['), text.rfind(']')) else {
+        return Vec::new();
+    };
+    if close <= open {
+        return Vec::new();
+    }
+    let inner = open + 1;
+    input::top_level_forms(&text[inner..close])
+        .into_iter()
+        .map(|range| {
+            let start = inner + range.start;
+            let line = text[..start].matches('\n').count() + 1;
+            let line_start = text[..start].rfind('\n').map_or(0, |newline| newline + 1);
+            (line, text[line_start..start].chars().count() + 1)
+        })
+        .collect()
+}
+
+/// The 1-based column (in characters) where field `field` of a CSV line
+/// starts; commas inside quoted fields do not count.
+fn csv_column(line: &str, field: usize) -> usize {
+    let mut in_quotes = false;
+    let mut fields_before = 0;
+    for (column, c) in line.chars().enumerate() {
+        if fields_before == field {
+            return column + 1;
+        }
+        match c {
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => fields_before += 1,
+            _ => {}
+        }
+    }
+    line.chars().count() + 1
 }
 
 /// A JSON object as an entity map.
@@ -404,6 +483,29 @@ fn json_entity(schema: &Schema, record: &serde_json::Value) -> std::result::Resu
     Ok(Value::Map(map))
 }
 
+/// A JSON number or boolean for an attribute, refused (naming its JSON
+/// type) when the attribute holds another type; a number for a ref is an
+/// entity id.
+fn json_scalar(
+    schema: &Schema,
+    attribute: &Value,
+    value: Value,
+    json_kind: &str,
+) -> std::result::Result<Value, String> {
+    match value_type(schema, attribute) {
+        Some(value_type)
+            if value_type != ValueType::Ref
+                && TypedValue::from_edn(&value, value_type).is_err() =>
+        {
+            Err(format!(
+                "{value} for {attribute} is {json_kind}, not a {}",
+                value_type.name()
+            ))
+        }
+        _ => Ok(value),
+    }
+}
+
 /// A JSON value for an attribute: arrays are the values of a
 /// cardinality-many attribute, objects nested entities, strings converted
 /// by the attribute's type.
@@ -415,13 +517,16 @@ fn json_value(
     use serde_json::Value as Json;
     Ok(match value {
         Json::Null => return Err(format!("null for {attribute}: leave the key out instead")),
-        Json::Bool(flag) => Value::Boolean(*flag),
-        Json::Number(number) => match number.as_i64() {
-            Some(integer) if value_type(schema, attribute) != Some(ValueType::Double) => {
-                Value::Integer(integer)
-            }
-            _ => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
-        },
+        Json::Bool(flag) => json_scalar(schema, attribute, Value::Boolean(*flag), "a boolean")?,
+        Json::Number(number) => {
+            let number = match number.as_i64() {
+                Some(integer) if value_type(schema, attribute) != Some(ValueType::Double) => {
+                    Value::Integer(integer)
+                }
+                _ => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
+            };
+            json_scalar(schema, attribute, number, "a number")?
+        }
         Json::String(text) => text_value(schema, attribute, text)?,
         Json::Array(items) if value_type(schema, attribute) == Some(ValueType::Ref) => {
             match lookup_ref(schema, items)? {

@@ -41,7 +41,7 @@ fn execute_prints_a_table_without_colour_and_json_on_request() {
     let output = factlite(dir.path(), &["c.db", "--json", "-e", query]);
     assert_eq!(
         text(&output.stdout),
-        "[[\"Lyon\",522000],[\"Oslo\",709000]]\n"
+        "[{\"n\":\"Lyon\",\"p\":522000},{\"n\":\"Oslo\",\"p\":709000}]\n"
     );
 }
 
@@ -63,7 +63,7 @@ fn errors_go_to_stderr_with_their_place_and_a_failing_exit_code() {
     );
     assert_eq!(
         text(&output.stderr),
-        "-e:2: :error/unknown-attribute unknown attribute :city/nam: no schema defines it\n"
+        "-e:2: :error/unknown-attribute unknown attribute :city/nam: no schema defines it (did you mean :city/name?)\n  -e: 1 statement ran before it; nothing was committed\n"
     );
     let output = factlite(dir.path(), &["c.db", "-e", ".nonsense"]);
     assert_eq!(output.status.code(), Some(1));
@@ -106,8 +106,10 @@ fn explain_shows_the_sql_its_parameters_and_the_plan() {
         stdout.starts_with("SELECT") || stdout.starts_with("WITH"),
         "{stdout}"
     );
-    assert!(stdout.contains("?1 = "), "{stdout}");
-    assert!(stdout.contains("Text(\"Oslo\")"), "{stdout}");
+    // Parameters print as values, attribute ids with their idents.
+    assert!(stdout.contains("\n  ?1 = 100 (:city/name)\n"), "{stdout}");
+    assert!(stdout.contains("\n  ?2 = \"Oslo\"\n"), "{stdout}");
+    assert!(!stdout.contains("Text("), "{stdout}");
     assert!(stdout.contains("plan:\n  "), "{stdout}");
 }
 
@@ -197,8 +199,14 @@ fn a_tempid_names_one_entity_across_the_batches_of_an_import() {
     // CSV: everyone but p0 has a friend, p0 to p499; JSON: a chain, each
     // befriending the one before.
     let out = text(&output.stdout);
-    assert!(out.contains(r#"["csv",2499,500]"#), "{out}");
-    assert!(out.contains(r#"["jso",2499,2499]"#), "{out}");
+    assert!(
+        out.contains(r#"{"prefix":"csv","(count ?p)":2499,"(count-distinct ?f)":500}"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"{"prefix":"jso","(count ?p)":2499,"(count-distinct ?f)":2499}"#),
+        "{out}"
+    );
     let nameless = "[:find (count ?f) . :where [_ :person/friend ?f] (not [?f :person/name _])]";
     let output = factlite(dir.path(), &["p.db", "--json", "-e", nameless]);
     assert_eq!(
@@ -248,7 +256,7 @@ fn views_lists_each_view_with_its_rows_reads_and_maintenance() {
     );
     // The view survives reopening: its definition is data in the store.
     let output = factlite(dir.path(), &["c.db", "--json", "-e", ".view big"]);
-    assert_eq!(text(&output.stdout), "[[\"Oslo\"]]\n");
+    assert_eq!(text(&output.stdout), "[{\"n\":\"Oslo\"}]\n");
 }
 
 #[test]
@@ -264,4 +272,100 @@ fn the_timer_prints_how_long_each_statement_took() {
         "{stdout}"
     );
     assert_eq!(lines[7], " Lyon");
+}
+
+/// `-e` runs like a script: `.bail`, `.echo`, `--param`, `--json` errors.
+/// Each case: the arguments after the database, stdout, stderr, exit code.
+#[test]
+fn execute_behaves_as_a_script_does() {
+    let dir = cities();
+    let by_name = "[:find ?p . :in $ ?name :where [?c :city/name ?name] [?c :city/population ?p]]";
+    let cases: &[(&[&str], &str, &str, i32)] = &[
+        (
+            &["-e", &format!(".bail off\n.nope\n{by_name}")],
+            "",
+            "-e:2: :error/usage unknown command .nope: .help lists the commands\n\
+             -e:3: :error/query the query's input ?name has no value: give it one with `.param ?name VALUE` (with -e: `--param '?name=VALUE'`)\n",
+            1,
+        ),
+        (
+            &["--param", "?name=\"Oslo\"", "-e", by_name],
+            " ?p\n--------\n 709000\n(1 row)\n",
+            "",
+            0,
+        ),
+        (
+            &["--param", "?name", "-e", by_name],
+            "",
+            "factlite: :error/usage --param ?name: write it as ?name=VALUE, the value in EDN (--param '?year=1979')\n",
+            1,
+        ),
+        (
+            &["-e", ".echo on\n.mode csv\n[:find ?n :where [_ :city/name ?n]]"],
+            ".mode csv\n[:find ?n :where [_ :city/name ?n]]\n?n\nLyon\nOslo\n",
+            "",
+            0,
+        ),
+        (
+            &["--json", "-e", "[:find ?n :where [_ :city/nme ?n]]"],
+            "",
+            "{\"error\":{\"category\":\":error/unknown-attribute\",\"message\":\"unknown attribute :city/nme: no schema defines it (did you mean :city/name?)\",\"source\":\"-e\",\"line\":1}}\n",
+            1,
+        ),
+    ];
+    for (args, stdout, stderr, code) in cases {
+        let mut all = vec!["c.db"];
+        all.extend_from_slice(args);
+        let output = factlite(dir.path(), &all);
+        let (out, err) = (text(&output.stdout), text(&output.stderr));
+        assert_eq!((out.as_str(), err.as_str()), (*stdout, *stderr), "{args:?}");
+        assert_eq!(output.status.code(), Some(*code), "{args:?}");
+    }
+    // A transaction report in JSON has its tempids; an export to a name it
+    // cannot honour is refused, as JSON too.
+    let output = factlite(
+        dir.path(),
+        &[
+            "c.db",
+            "--json",
+            "-e",
+            "[{:db/id \"x\" :city/name \"Rome\"}]\n.export all.csv",
+        ],
+    );
+    let (out, err) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        out.starts_with("{\"tx\":1099511627779,\"instant\":\""),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(",\"asserted\":1,\"retracted\":0,\"tempids\":{\"x\":2199023255554}}\n"),
+        "{out}"
+    );
+    assert!(err.starts_with("{\"error\":{\"category\":\":error/usage\",\"message\":\"an export of every datom is EDN"), "{err}");
+    assert!(!dir.path().join("all.csv").exists());
+}
+
+/// `.output FILE` sends every output to FILE until `.output`; `.once FILE`
+/// only the next statement's; `~/` is the home directory.
+#[test]
+fn output_and_once_write_to_files_and_expand_the_home_directory() {
+    let dir = cities();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).expect("home directory");
+    let output = Command::new(env!("CARGO_BIN_EXE_factlite"))
+        .args([
+            "c.db",
+            "-e",
+            ".mode csv\n.output all.csv\n[:find ?n :where [_ :city/name ?n]]\n[:find (count ?c) . :where [?c :city/name]]\n.output\n.once ~/once.csv\n[:find ?n . :where [?c :city/name \"Oslo\"] [?c :city/name ?n]]\n[:find ?n . :where [?c :city/name \"Lyon\"] [?c :city/name ?n]]",
+        ])
+        .current_dir(dir.path())
+        .env("HOME", &home)
+        .output()
+        .expect("factlite runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "?n\nLyon\n");
+    let all = std::fs::read_to_string(dir.path().join("all.csv")).expect("all.csv");
+    assert_eq!(all, "?n\nLyon\nOslo\n(count ?c)\n2\n");
+    let once = std::fs::read_to_string(home.join("once.csv")).expect("~/once.csv");
+    assert_eq!(once, "?n\nOslo\n");
 }

@@ -1,7 +1,9 @@
 //! The interactive REPL driven through a pseudo-terminal, as a person
-//! would: history kept between sessions, input spread over several lines,
-//! Tab completion, Ctrl-C during a long recursive query, and every error
-//! category typed at the prompt. Every wait is bounded by [`TIMEOUT_MS`].
+//! would: history kept between sessions, input spread over several lines
+//! (with a continuation prompt), Tab completion (a list on the second Tab;
+//! commands, attributes, file names, modes, variables), Ctrl-C during a
+//! long recursive query, colour and `NO_COLOR`, and every error category
+//! typed at the prompt. Every wait is bounded by [`TIMEOUT_MS`].
 
 #![cfg(unix)]
 
@@ -15,11 +17,18 @@ const TIMEOUT_MS: u64 = 20_000;
 
 /// `factlite` on a terminal in `dir`, with its history in `dir/history`.
 fn spawn(dir: &Path, args: &[&str]) -> PtySession {
+    spawn_with(dir, args, &[])
+}
+
+/// [`spawn`] with more environment variables.
+fn spawn_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> PtySession {
     let mut command = Command::new(env!("CARGO_BIN_EXE_factlite"));
     command
         .args(args)
         .current_dir(dir)
         .env("FACTLITE_HISTORY", dir.join("history"))
+        .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
         .env("TERM", "xterm");
     let mut session = spawn_command(command, Some(TIMEOUT_MS)).expect("factlite starts on a pty");
     session.exp_string("Type .help").expect("banner");
@@ -99,6 +108,9 @@ fn input_goes_on_over_lines_until_the_brackets_balance() {
         .send_line("        [?p :person/age 31]]")
         .expect("last line");
     session
+        .exp_string("   ...> ")
+        .expect("the continuation prompt");
+    session
         .exp_string("Ann")
         .expect("the three lines ran as one query");
     session.exp_string("(1 row)").expect("row count");
@@ -147,9 +159,14 @@ fn ctrl_c_cancels_a_long_recursive_query_and_the_session_goes_on() {
         .expect("query typed");
     std::thread::sleep(std::time::Duration::from_millis(1000));
     session.send_control('c').expect("Ctrl-C");
-    session
+    let before = session
         .exp_string(":error/interrupted interrupted (Ctrl-C); nothing was changed")
         .expect("the query was cancelled");
+    // The message starts a line of its own, not right after the `^C`.
+    assert!(
+        before.trim_end_matches("\x1b[31m").ends_with('\n'),
+        "{before:?}"
+    );
     session.exp_string("factlite> ").expect("the REPL goes on");
     session
         .send_line("[:find (count ?n) . :where [?n :node/next]]")
@@ -251,4 +268,67 @@ fn a_large_import_shows_a_progress_bar() {
         .exp_string(&format!("imported {} datoms in ", id * 2))
         .expect("the import ends with its summary");
     leave(session);
+}
+
+/// Regression: one candidate at a time, no file names, modes or
+/// variables, and no continuation prompt.
+#[test]
+fn a_second_tab_lists_candidates_and_tab_knows_files_modes_and_variables() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    run(dir.path(), PEOPLE);
+    std::fs::write(
+        dir.path().join("oldest.fl"),
+        "[:find (max ?a) . :where [_ :person/age ?a]]\n",
+    )
+    .expect("script written");
+    let mut session = spawn(dir.path(), &["test.db"]);
+    type_keys(&mut session, ".ex\t");
+    type_keys(&mut session, "\t");
+    session
+        .exp_string(".explain")
+        .expect("the first candidate listed");
+    session
+        .exp_string(".export")
+        .expect("the second candidate listed");
+    // Clear the line (Ctrl-U), then a file name after .read.
+    type_keys(&mut session, "\x15.read old\t");
+    type_keys(&mut session, "\r");
+    session
+        .exp_string("31")
+        .expect("the script completed by Tab ran");
+    session.exp_string("factlite> ").expect("prompt");
+    type_keys(&mut session, ".mode bo\t");
+    type_keys(&mut session, "\r");
+    session.exp_string("factlite> ").expect("prompt");
+    // A variable of the statement's earlier line.
+    session.send_line("[:find ?years").expect("first line");
+    session
+        .exp_string("   ...> ")
+        .expect("the continuation prompt");
+    type_keys(&mut session, " :where [_ :person/age ?ye\t");
+    type_keys(&mut session, "]]\r");
+    // rexpect reads the terminal's bytes as Latin-1 characters.
+    let box_cell: String = "│     29 │".bytes().map(char::from).collect();
+    session
+        .exp_string(" ?years ")
+        .expect("the completed variable");
+    session.exp_string(&box_cell).expect("box mode");
+    leave(session);
+}
+
+/// Regression: `NO_COLOR` was ignored. Errors are red on a terminal,
+/// unless `NO_COLOR` is set.
+#[test]
+fn errors_are_red_on_a_terminal_unless_no_color_is_set() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    run(dir.path(), PEOPLE);
+    for (env, red) in [(&[][..], true), (&[("NO_COLOR", "1")][..], false)] {
+        let mut session = spawn_with(dir.path(), &["test.db"], env);
+        session.send_line(".nonsense").expect("statement typed");
+        let before = session
+            .exp_string(":error/usage unknown command .nonsense")
+            .expect("the error");
+        assert_eq!(before.contains("\x1b[31m"), red, "{env:?}: {before:?}");
+        leave(session);
+    }
 }

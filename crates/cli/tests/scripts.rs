@@ -1,8 +1,10 @@
 //! Scripts fed to `factlite DB` on stdin, each on a fresh database in a
 //! temporary directory holding the files of `tests/data/`: every
 //! `tests/scripts/NAME.fl` must print exactly what `NAME.expected` holds
-//! (stdout, then stderr, then the exit code). `UPDATE_SNAPSHOTS=1` rewrites
-//! the expected files for review.
+//! (stdout, then stderr, then the exit code). A script whose first line is
+//! `; args: ...` runs with those arguments after the database (`--json`,
+//! `--param ?x=1`). No script may print Rust debug text (`Variable(...)`).
+//! `UPDATE_SNAPSHOTS=1` rewrites the expected files for review.
 
 mod support;
 
@@ -21,7 +23,15 @@ fn run_script(script: &Path) -> String {
         std::fs::copy(&path, work.path().join(name)).expect("copy data file");
     }
     let text = std::fs::read_to_string(script).expect("script");
-    let output = support::factlite_with_input(work.path(), &["test.db"], &text);
+    let mut args = vec!["test.db"];
+    if let Some(extra) = text
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("; args: "))
+    {
+        args.extend(extra.split_whitespace());
+    }
+    let output = support::factlite_with_input(work.path(), &args, &text);
     let mut printed = String::from_utf8_lossy(&output.stdout).into_owned();
     printed.push_str("--- stderr\n");
     printed.push_str(&String::from_utf8_lossy(&output.stderr));
@@ -29,16 +39,58 @@ fn run_script(script: &Path) -> String {
         "--- exit {}\n",
         output.status.code().unwrap_or(-1)
     ));
-    // Import times and rates differ from run to run.
+    // Import times and rates, and transaction instants, differ from run to
+    // run.
     printed
         .lines()
         .map(|line| match line.find(" in ") {
             Some(index) if line.starts_with("imported ") => {
                 format!("{} in (time)\n", &line[..index])
             }
-            _ => format!("{line}\n"),
+            _ => format!("{}\n", without_json_times(line)),
         })
         .collect()
+}
+
+/// A line of JSON output with the values of its `"seconds"` and
+/// `"instant"` keys replaced by `(time)`.
+fn without_json_times(line: &str) -> String {
+    let mut out = line.to_string();
+    for key in ["\"seconds\":", "\"instant\":"] {
+        if let Some(start) = out.find(key).map(|at| at + key.len()) {
+            let end = out[start..]
+                .find([',', '}'])
+                .map_or(out.len(), |length| start + length);
+            out.replace_range(start..end, "\"(time)\"");
+        }
+    }
+    out
+}
+
+/// Where `text` holds something that reads like Rust's `Debug` output: a
+/// capitalised identifier right before `(` (`Binding(Variable(`,
+/// `Integer(101)`).
+fn debug_text(text: &str) -> Option<&str> {
+    text.lines().find(|line| {
+        line.match_indices('(').any(|(index, _)| {
+            let before = &line[..index];
+            let start = before
+                .rfind(|c: char| !c.is_ascii_alphanumeric())
+                .map_or(0, |at| at + 1);
+            let name = &before[start..];
+            name.len() > 1
+                && name.starts_with(|c: char| c.is_ascii_uppercase())
+                && name.chars().any(|c| c.is_ascii_lowercase())
+        })
+    })
+}
+
+#[test]
+fn debug_text_is_recognised() {
+    assert!(debug_text("the input Binding(Variable(Variable(\"?t\")))").is_some());
+    assert!(debug_text("  ?1 = Integer(101)").is_some());
+    assert!(debug_text(":error/query rule (costar ...) is not defined").is_none());
+    assert!(debug_text("(count ?f) and (Tom Hanks)").is_none());
 }
 
 #[test]
@@ -54,6 +106,9 @@ fn scripts_print_what_their_expected_files_hold() {
     let mut failures = Vec::new();
     for script in &scripts {
         let actual = run_script(script);
+        if let Some(line) = debug_text(&actual) {
+            failures.push(format!("{}: debug text: {line}", script.display()));
+        }
         let expected_path = script.with_extension("expected");
         if update {
             std::fs::write(&expected_path, &actual).expect("expected file written");
