@@ -309,17 +309,9 @@ impl Session {
         if interrupt::was_interrupted() {
             return CliError::Interrupted;
         }
-        // The lower crates' errors reach the façade wrapped in different
-        // ways (planner, store, views); their messages are the same.
-        let message = inner.to_string();
-        let hint = match inner.category() {
-            factlite::ErrorCategory::UnknownAttribute => message
-                .split_once("unknown attribute ")
-                .and_then(|(_, rest)| rest.split_once(": no schema defines it"))
-                .map_or(String::new(), |(attribute, _)| {
-                    self.attribute_hint(attribute)
-                }),
-            factlite::ErrorCategory::Query => self.rule_hint(&message),
+        let hint = match inner {
+            factlite::Error::UnknownAttribute { attribute } => self.attribute_hint(attribute),
+            factlite::Error::Query { message } => self.rule_hint(message),
             _ => String::new(),
         };
         if hint.is_empty() {
@@ -607,7 +599,7 @@ pub fn tx_printed(report: &TxReport) -> Printed {
         text: tx_summary(report),
         json: serde_json::json!({
             "tx": report.tx,
-            "instant": edn::Instant(report.instant).to_rfc3339(),
+            "instant": report.instant.to_rfc3339(),
             "asserted": asserted,
             "retracted": retracted,
             "tempids": tempids,

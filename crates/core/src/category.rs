@@ -26,6 +26,17 @@ pub enum ErrorCategory {
     Schema,
     /// A query that parses but cannot run.
     Query,
+    /// A transaction that breaks a declared constraint: an entity spec
+    /// (`:db/ensure`) or an attribute predicate (`:db.attr/preds`).
+    Constraint,
+    /// A query or transaction that ran past its time limit.
+    Timeout,
+    /// A query or transaction that reached a configured resource limit
+    /// (rows gathered, nesting depth, size).
+    Limit,
+    /// Work stopped on request (a cancel handle, Ctrl-C), not because of
+    /// what it was asked to do.
+    Cancelled,
     /// A failure of the storage engine or the file system (not the user's
     /// input): I/O errors, a busy database, a corrupt file.
     Storage,
@@ -43,12 +54,16 @@ impl ErrorCategory {
             ErrorCategory::CasFailed => ":error/cas-failed",
             ErrorCategory::Schema => ":error/schema",
             ErrorCategory::Query => ":error/query",
+            ErrorCategory::Constraint => ":error/constraint",
+            ErrorCategory::Timeout => ":error/timeout",
+            ErrorCategory::Limit => ":error/limit",
+            ErrorCategory::Cancelled => ":error/cancelled",
             ErrorCategory::Storage => ":error/storage",
         }
     }
 
     /// Every category.
-    pub const ALL: [ErrorCategory; 9] = [
+    pub const ALL: [ErrorCategory; 13] = [
         ErrorCategory::Parse,
         ErrorCategory::UnknownAttribute,
         ErrorCategory::TypeMismatch,
@@ -57,6 +72,10 @@ impl ErrorCategory {
         ErrorCategory::CasFailed,
         ErrorCategory::Schema,
         ErrorCategory::Query,
+        ErrorCategory::Constraint,
+        ErrorCategory::Timeout,
+        ErrorCategory::Limit,
+        ErrorCategory::Cancelled,
         ErrorCategory::Storage,
     ];
 

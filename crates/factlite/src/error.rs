@@ -1,27 +1,148 @@
-//! The façade's error: every lower crate's error, with its category and a
-//! message naming what went wrong.
+//! The façade's error: one flat enum whose variants say what went wrong,
+//! whichever crate found it. A transaction's type mismatch is
+//! [`Error::TypeMismatch`] on every store, with views or without; the lower
+//! crates' errors are taken apart here and never reach a caller wrapped.
 
 use std::fmt;
 
-use factlite_core::ErrorCategory;
+use factlite_core::{ErrorCategory, ValueType};
+use factlite_edn::Value;
 
-/// Any error factlite returns.
+/// Text that is not EDN, with the line and column where reading stopped.
+pub use factlite_edn::ParseError as EdnError;
+
+/// Any error factlite returns. Match on the variants to tell what happened,
+/// or on [`Error::category`] for the kinds the conformance format names;
+/// the `Display` text is for people and says what to do.
+///
+/// ```
+/// use factlite::{Error, Store};
+///
+/// let store = Store::open_in_memory()?;
+/// store.transact(r#"[{:db/ident :person/age :db/valueType :db.type/long
+///                     :db/cardinality :db.cardinality/one}]"#)?;
+/// match store.transact(r#"[{:person/age "forty"}]"#) {
+///     Err(Error::TypeMismatch { attribute, expected, .. }) => {
+///         assert_eq!((attribute.as_str(), expected), (":person/age", factlite::ValueType::Long));
+///     }
+///     other => panic!("expected a type mismatch, got {other:?}"),
+/// }
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// Text that is not EDN.
-    Edn(factlite_edn::ParseError),
-    /// EDN that is not a valid query, rule, pull pattern or transaction.
-    Syntax(factlite_query::ParseError),
-    /// A query that parses but cannot run.
-    Plan(factlite_planner::Error),
-    /// Anything the store reports: transactions, schema, storage.
-    Store(factlite_store::Error),
-    /// Materialized-view failures.
-    View(factlite_views::Error),
+    Edn(EdnError),
+    /// EDN that is not a valid query, rule, rule set, pull pattern or
+    /// transaction form.
+    Syntax {
+        /// What is wrong, naming the offending form.
+        message: String,
+    },
+    /// An attribute no schema defines, in a query or a transaction.
+    UnknownAttribute {
+        /// The attribute, as written (`:person/nme`).
+        attribute: String,
+    },
+    /// A value that does not fit its attribute's type.
+    TypeMismatch {
+        /// The entity the value was for (its id, tempid or lookup ref).
+        entity: String,
+        /// The attribute.
+        attribute: String,
+        /// The value given.
+        value: Box<Value>,
+        /// The type the attribute holds.
+        expected: ValueType,
+    },
+    /// Two entities would hold the same unique value, or two tempids upsert
+    /// to different entities.
+    UniqueConflict {
+        /// The attribute, value and entities involved.
+        message: String,
+    },
+    /// A lookup ref, ident or entity id that names no entity.
+    UnknownEntity {
+        /// What was looked up.
+        message: String,
+    },
+    /// `:db/cas` found another value than the one expected.
+    CasFailed {
+        /// The entity.
+        entity: String,
+        /// The attribute.
+        attribute: String,
+        /// The value the transaction expected.
+        expected: String,
+        /// The value the store holds.
+        found: String,
+    },
+    /// A schema change that is not allowed (changing the type of an
+    /// attribute in use, a unique attribute over duplicate values...), or a
+    /// vocabulary that conflicts with the installed one.
+    Schema {
+        /// What was refused and why.
+        message: String,
+    },
+    /// A query that parses but cannot run: an unbound variable, a missing
+    /// rule, a wrong number of inputs, a constant of the wrong type...
+    Query {
+        /// What is wrong.
+        message: String,
+    },
+    /// No materialized view has this name.
+    UnknownView {
+        /// The name asked for.
+        name: String,
+    },
+    /// A materialized view with this name exists already.
+    ViewExists {
+        /// The name.
+        name: String,
+    },
+    /// A view name that is not 1 to 100 letters, digits, `_` or `-`.
+    InvalidViewName {
+        /// The name given.
+        name: String,
+    },
+    /// A query that cannot be kept as a materialized view.
+    NotMaterializable {
+        /// Why not.
+        reason: String,
+    },
+    /// Maintaining or building a materialized view failed; the transaction
+    /// that caused it was rolled back.
+    ViewMaintenance {
+        /// The view.
+        view: String,
+        /// What failed.
+        error: Box<Error>,
+    },
     /// A Rust value that does not convert to a value, or a value that does
     /// not convert to the Rust type asked for.
     Conversion(crate::ConversionError),
+    /// The work was cancelled ([`crate::CancelHandle`]); nothing it did was
+    /// kept.
+    Cancelled,
+    /// Another connection or process held the write lock for longer than
+    /// the busy timeout ([`crate::Config::busy_timeout`]).
+    Busy {
+        /// How long the store waited.
+        waited_ms: u64,
+    },
+    /// A write while this connection is already in a transaction: an open
+    /// [`crate::Datoms`] range, or a migration step that tries to transact.
+    AlreadyInTransaction,
+    /// The file holds data this version cannot read, or a view's table was
+    /// changed by hand.
+    Corrupt {
+        /// What is damaged.
+        message: String,
+    },
+    /// SQLite failed (an I/O error, a full disk, a file that is not a
+    /// database...).
+    Sqlite(rusqlite::Error),
 }
 
 /// The façade's result type.
@@ -31,11 +152,24 @@ impl Error {
     /// The category tests and programs tell errors apart by.
     pub fn category(&self) -> ErrorCategory {
         match self {
-            Error::Edn(_) | Error::Syntax(_) => ErrorCategory::Parse,
-            Error::Plan(error) => error.category(),
-            Error::Store(error) => error.category(),
-            Error::View(error) => error.category(),
-            Error::Conversion(_) => ErrorCategory::TypeMismatch,
+            Error::Edn(_) | Error::Syntax { .. } => ErrorCategory::Parse,
+            Error::UnknownAttribute { .. } => ErrorCategory::UnknownAttribute,
+            Error::TypeMismatch { .. } | Error::Conversion(_) => ErrorCategory::TypeMismatch,
+            Error::UniqueConflict { .. } => ErrorCategory::UniqueConflict,
+            Error::UnknownEntity { .. } => ErrorCategory::UnknownEntity,
+            Error::CasFailed { .. } => ErrorCategory::CasFailed,
+            Error::Schema { .. } => ErrorCategory::Schema,
+            Error::Query { .. }
+            | Error::UnknownView { .. }
+            | Error::ViewExists { .. }
+            | Error::InvalidViewName { .. }
+            | Error::NotMaterializable { .. } => ErrorCategory::Query,
+            Error::ViewMaintenance { error, .. } => error.category(),
+            Error::Cancelled => ErrorCategory::Cancelled,
+            Error::Busy { .. }
+            | Error::AlreadyInTransaction
+            | Error::Corrupt { .. }
+            | Error::Sqlite(_) => ErrorCategory::Storage,
         }
     }
 }
@@ -44,16 +178,73 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Edn(error) => write!(f, "not valid EDN: {error}"),
-            Error::Syntax(error) => write!(f, "{error}"),
-            Error::Plan(error) => write!(f, "{error}"),
-            Error::Store(error) => write!(f, "{error}"),
-            Error::View(error) => write!(f, "{error}"),
+            Error::Syntax { message } | Error::Query { message } => f.write_str(message),
+            Error::UnknownAttribute { attribute } => {
+                write!(f, "unknown attribute {attribute}: no schema defines it")
+            }
+            Error::TypeMismatch { entity, attribute, value, expected } => write!(
+                f,
+                "value {value} for attribute {attribute} of entity {entity} is a {}, but the \
+                 attribute holds {expected}",
+                value.kind_name()
+            ),
+            Error::UniqueConflict { message } => write!(f, "unique conflict: {message}"),
+            Error::UnknownEntity { message } => write!(f, "unknown entity: {message}"),
+            Error::CasFailed { entity, attribute, expected, found } => write!(
+                f,
+                "compare-and-swap failed on entity {entity}, attribute {attribute}: expected \
+                 {expected}, found {found}; read the current value and try again"
+            ),
+            Error::Schema { message } => f.write_str(message),
+            Error::UnknownView { name } => write!(
+                f,
+                "no materialized view is named {name:?}; Store::views lists the views there are"
+            ),
+            Error::ViewExists { name } => write!(
+                f,
+                "a materialized view named {name:?} exists already; drop it first or choose \
+                 another name"
+            ),
+            Error::InvalidViewName { name } => write!(
+                f,
+                "{name:?} is not a view name: use 1 to 100 letters, digits, '_' or '-'"
+            ),
+            Error::NotMaterializable { reason } => {
+                write!(f, "cannot materialize this query: {reason}")
+            }
+            Error::ViewMaintenance { view, error } => write!(
+                f,
+                "maintaining materialized view {view:?} failed, so the transaction was rolled \
+                 back: {error}"
+            ),
             Error::Conversion(error) => write!(f, "{error}"),
+            Error::Cancelled => f.write_str("cancelled: the work was stopped and nothing it did was kept"),
+            Error::Busy { waited_ms } => write!(
+                f,
+                "the database is locked by another writer (waited {waited_ms} ms); try again \
+                 later, or raise Config::busy_timeout"
+            ),
+            Error::AlreadyInTransaction => f.write_str(
+                "this store's connection is already in a transaction (an index range still \
+                 open, or a write in progress); finish it before writing",
+            ),
+            Error::Corrupt { message } => write!(f, "the database is damaged: {message}"),
+            Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Edn(error) => Some(error),
+            Error::Conversion(error) => Some(error),
+            Error::Sqlite(error) => Some(error),
+            Error::ViewMaintenance { error, .. } => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}
 
 impl From<factlite_edn::ParseError> for Error {
     fn from(error: factlite_edn::ParseError) -> Error {
@@ -63,30 +254,108 @@ impl From<factlite_edn::ParseError> for Error {
 
 impl From<factlite_query::ParseError> for Error {
     fn from(error: factlite_query::ParseError) -> Error {
-        Error::Syntax(error)
+        Error::Syntax { message: error.message }
     }
 }
 
 impl From<factlite_planner::Error> for Error {
     fn from(error: factlite_planner::Error) -> Error {
-        Error::Plan(error)
+        use factlite_planner::Error as Plan;
+        match error {
+            Plan::UnknownAttribute(attribute) => Error::UnknownAttribute { attribute },
+            Plan::Parse(message) => Error::Syntax { message },
+            other => Error::Query { message: other.to_string() },
+        }
     }
 }
 
 impl From<factlite_store::Error> for Error {
     fn from(error: factlite_store::Error) -> Error {
-        Error::Store(error)
+        use factlite_store::Error as Store;
+        match error {
+            Store::Parse(message) => Error::Syntax { message },
+            Store::UnknownAttribute { attribute } => Error::UnknownAttribute { attribute },
+            Store::TypeMismatch { entity, attribute, value, expected } => {
+                Error::TypeMismatch { entity, attribute, value, expected }
+            }
+            Store::UniqueConflict(message) => Error::UniqueConflict { message },
+            Store::UnknownEntity(message) => Error::UnknownEntity { message },
+            Store::CasFailed { entity, attribute, expected, found } => {
+                Error::CasFailed { entity, attribute, expected, found }
+            }
+            refused @ (Store::Schema(_) | Store::Vocabulary(_)) => {
+                Error::Schema { message: refused.to_string() }
+            }
+            Store::Query(message) => Error::Query { message },
+            Store::Interrupted => Error::Cancelled,
+            Store::Busy { waited_ms } => Error::Busy { waited_ms },
+            Store::AlreadyInTransaction => Error::AlreadyInTransaction,
+            Store::Corrupt(message) => Error::Corrupt { message },
+            Store::Sqlite(error) => Error::Sqlite(error),
+            // The views crate keeps its own failure and returns it in place
+            // of this one; a hook error reaches here only from a hook that
+            // reports no view.
+            Store::Hook { message, category } => match category {
+                ErrorCategory::Parse => Error::Syntax { message },
+                ErrorCategory::Storage => Error::Corrupt { message },
+                _ => Error::Query { message },
+            },
+            other => Error::Query { message: other.to_string() },
+        }
     }
 }
 
 impl From<factlite_views::Error> for Error {
     fn from(error: factlite_views::Error) -> Error {
-        Error::View(error)
+        use factlite_views::Error as Views;
+        match error {
+            Views::UnknownView(name) => Error::UnknownView { name },
+            Views::Exists(name) => Error::ViewExists { name },
+            Views::InvalidName(name) => Error::InvalidViewName { name },
+            Views::Unsupported(reason) => Error::NotMaterializable { reason },
+            Views::Parse(message) => Error::Syntax { message },
+            corrupt @ Views::Corrupt(_) => Error::Corrupt { message: corrupt.to_string() },
+            Views::Store(error) => error.into(),
+            Views::Maintenance { view, error } => Error::ViewMaintenance {
+                view,
+                error: Box::new((*error).into()),
+            },
+            other => Error::Query { message: other.to_string() },
+        }
     }
 }
 
 impl From<crate::ConversionError> for Error {
     fn from(error: crate::ConversionError) -> Error {
         Error::Conversion(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_error_wrapped_by_views_arrives_flat() {
+        let wrapped = factlite_views::Error::Store(factlite_store::Error::UnknownAttribute {
+            attribute: ":a/b".to_string(),
+        });
+        let flat: Error = wrapped.into();
+        assert!(matches!(&flat, Error::UnknownAttribute { attribute } if attribute == ":a/b"));
+        assert_eq!(flat.category(), ErrorCategory::UnknownAttribute);
+    }
+
+    #[test]
+    fn a_maintenance_failure_keeps_its_cause_and_category() {
+        let failure = factlite_views::Error::Maintenance {
+            view: "v".to_string(),
+            error: Box::new(factlite_views::Error::Store(factlite_store::Error::Busy {
+                waited_ms: 5,
+            })),
+        };
+        let flat: Error = failure.into();
+        assert_eq!(flat.category(), ErrorCategory::Storage);
+        assert!(matches!(&flat, Error::ViewMaintenance { error, .. } if matches!(**error, Error::Busy { waited_ms: 5 })));
+        assert!(std::error::Error::source(&flat).is_some());
     }
 }

@@ -54,6 +54,7 @@
 
 mod config;
 mod convert;
+mod datoms;
 mod error;
 mod inputs;
 mod prepared;
@@ -63,25 +64,29 @@ pub mod serde;
 mod store;
 mod tx_data;
 mod typed_result;
+mod vocabulary;
 
 pub use config::Config;
+pub use datoms::Datoms;
 pub use convert::{Bytes, ConversionError, FromRow, FromValue, ToValue};
-pub use error::{Error, Result};
+pub use error::{EdnError, Error, Result};
 pub use factlite_core::{
     Attribute, Cardinality, Datom, Entid, ErrorCategory, Schema, TypedValue, Unique, ValueType,
 };
 pub use factlite_edn as edn;
 pub use factlite_edn::{Instant, Keyword, Uuid, Value};
 pub use factlite_store::{
-    Datoms, DbView, IndexName, Migration, MigrationError, QueryResult, Relation, TxReport,
-    Vocabulary, VocabularyOutcome,
+    DbView, IndexName, MigrationError, QueryResult, Relation, TxReport, VocabularyOutcome,
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use inputs::Inputs;
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;
+/// A parameter of a query's SQL, as [`Explanation::params`] lists them.
+pub use factlite_planner::SqlLiteral;
 /// The SQLite bindings the store runs on, for [`Db::with_connection`].
 pub use rusqlite;
 pub use store::{CancelHandle, Db, Store};
-pub use tx_data::{Entity, LookupRef, TempId, ToKeyword, TxData};
+pub use tx_data::{Entity, IntoTxData, LookupRef, TempId, ToKeyword, TxData};
 pub use typed_result::{QueryResultExt, Row};
+pub use vocabulary::{Migration, Vocabulary};

@@ -15,14 +15,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use factlite_edn::Value;
-use factlite_query::TxForm;
 use parking_lot::Mutex;
 
 use factlite_views::{AutoPolicy, ViewChange, ViewInfo, Views};
 
 use crate::error::Result;
 use crate::prepared::{PlanCache, PlanCacheStats, PreparedQuery, Rows};
-use crate::{Config, Entid, Inputs, QueryResult, TxReport};
+use crate::{Config, Entid, Inputs, IntoTxData, QueryResult, TxReport};
 
 /// An open factlite store (a SQLite file, or memory): a handle that clones
 /// cheaply and crosses threads. Clones share the connections, the views and
@@ -138,20 +137,30 @@ impl Store {
         Ok(self.shared.writer.schema()?)
     }
 
-    /// Transacts transaction data given as an EDN vector of forms.
-    pub fn transact(&self, tx_data: &Value) -> Result<TxReport> {
-        let forms = factlite_query::parse_tx_data(tx_data)?;
-        self.transact_forms(&forms)
+    /// Transacts transaction data: a [`crate::TxData`] or [`crate::Entity`]
+    /// built from Rust values, an EDN vector of forms, or EDN text
+    /// ([`IntoTxData`]). All or nothing: on an error nothing is written.
+    ///
+    /// ```
+    /// use factlite::{Entity, Store};
+    /// let store = Store::open_in_memory()?;
+    /// store.transact(r#"[{:db/ident :person/name :db/valueType :db.type/string
+    ///                     :db/cardinality :db.cardinality/one}]"#)?;
+    /// let name = "O'Brien \"Bo\"";
+    /// let report = store.transact(Entity::new().tempid("bo").set(":person/name", name))?;
+    /// assert!(report.tempids.contains_key("bo"));
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn transact(&self, tx_data: impl IntoTxData) -> Result<TxReport> {
+        tx_data.with_tx_data(|tx_data| {
+            let forms = factlite_query::parse_tx_data(tx_data)?;
+            Ok(self.with_writer(|views, writer| views.transact(writer, &forms))?)
+        })
     }
 
     /// Transacts transaction data written as EDN text.
     pub fn transact_str(&self, tx_data: &str) -> Result<TxReport> {
-        self.transact(&factlite_edn::parse(tx_data)?)
-    }
-
-    /// Transacts parsed forms.
-    pub fn transact_forms(&self, forms: &[TxForm]) -> Result<TxReport> {
-        Ok(self.with_writer(|views, writer| views.transact(writer, forms))?)
+        self.transact(tx_data)
     }
 
     /// Materializes a query as the view `name`: its result becomes the
@@ -219,7 +228,7 @@ impl Store {
         &self,
         vocabulary: &crate::Vocabulary,
     ) -> Result<crate::VocabularyOutcome> {
-        Ok(self.with_writer(|views, writer| views.ensure_vocabulary(writer, vocabulary))?)
+        Ok(self.with_writer(|views, writer| views.ensure_vocabulary(writer, &vocabulary.0))?)
     }
 
     /// A migration step for [`Store::ensure_vocabulary`] that reads the
@@ -231,14 +240,14 @@ impl Store {
         step: impl Fn(&Db, i64) -> std::result::Result<Value, crate::MigrationError> + 'static,
     ) -> crate::Migration {
         let shared = self.shared.clone();
-        crate::Migration::Step(Box::new(move |db, from| {
+        crate::Migration(factlite_store::Migration::Step(Box::new(move |db, from| {
             let db = Db {
                 db: db.clone(),
                 shared: shared.clone(),
                 from_views: false,
             };
             step(&db, from)
-        }))
+        })))
     }
 
     /// Installs named rules (an EDN rule set, as `%` takes): a query that
@@ -270,7 +279,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn install_rules(&self, rules: &Value) -> Result<TxReport> {
-        self.ensure_vocabulary(&factlite_store::rules_vocabulary()?)?;
+        self.ensure_vocabulary(&crate::Vocabulary(factlite_store::rules_vocabulary()?))?;
         let tx_data = self.shared.writer.db()?.install_rules_tx(rules)?;
         self.transact(&tx_data)
     }
@@ -517,7 +526,7 @@ impl Db {
         index: crate::IndexName,
         prefix: &[crate::TypedValue],
     ) -> Result<crate::Datoms<'_>> {
-        Ok(self.db.datoms(index, prefix)?)
+        Ok(crate::Datoms(self.db.datoms(index, prefix)?))
     }
 
     /// Pulls a pattern for one entity, given as an id, a lookup ref

@@ -48,6 +48,9 @@ pub enum Error {
     AlreadyInTransaction,
     /// The file holds data this version cannot read.
     Corrupt(String),
+    /// The statement was interrupted ([`crate::InterruptHandle`]); its
+    /// transaction rolled back.
+    Interrupted,
     /// SQLite failed.
     Sqlite(rusqlite::Error),
     /// Work a [`crate::WriteHook`] runs inside the write transaction (a
@@ -74,6 +77,7 @@ impl Error {
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
             Error::Schema(_) | Error::Vocabulary(_) => ErrorCategory::Schema,
             Error::Query(_) => ErrorCategory::Query,
+            Error::Interrupted => ErrorCategory::Cancelled,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt(_)
@@ -113,6 +117,7 @@ impl fmt::Display for Error {
                 "this store's connection is already in a transaction (an index range still open, or a write in progress); finish it before writing"
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
+            Error::Interrupted => write!(f, "interrupted: the statement was cancelled and nothing it did was kept"),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
             Error::Hook { message, .. } => write!(f, "{message}"),
         }
@@ -145,6 +150,11 @@ impl From<rusqlite::Error> for Error {
                     "the query is too large for SQLite: {message} (each data pattern, \
                      rule call and input collection is one); split it with rules"
                 ))
+            }
+            rusqlite::Error::SqliteFailure(failure, _)
+                if failure.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Error::Interrupted
             }
             _ => Error::Sqlite(error),
         }

@@ -352,7 +352,7 @@ impl Store {
         let conn = &*self.connection();
         let report = TxReport {
             tx: record.tx,
-            instant: record.instant,
+            instant: factlite_edn::Instant(record.instant),
             basis_before: self.inner.latest_tx.load(Ordering::Acquire),
             datoms: record.datoms(),
             tempids: record.tempids.clone(),

@@ -46,8 +46,9 @@ pub struct TxRecord {
 pub struct TxReport {
     /// The transaction's entity id.
     pub tx: Entid,
-    /// Its `:db/txInstant`, in milliseconds since the epoch.
-    pub instant: i64,
+    /// Its `:db/txInstant`: `.0` is milliseconds since the epoch,
+    /// `to_rfc3339()` writes it as text.
+    pub instant: factlite_edn::Instant,
     /// The last transaction before this one.
     pub basis_before: Entid,
     /// Every datom the transaction retracted (`added == false`) and
