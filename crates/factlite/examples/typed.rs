@@ -8,7 +8,7 @@
 use std::error::Error;
 use std::io::Write;
 
-use factlite::{Entity, Inputs, LookupRef, QueryResultExt, Store, TempId, ToValue, TxData};
+use factlite::{Entity, LookupRef, QueryResultExt, Store, TempId, ToValue, TxData};
 use serde::{Deserialize, Serialize};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -27,7 +27,7 @@ struct Film {
 /// The example, on an empty store, printing to `out`.
 pub fn run(store: &Store, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
     // The schema is still data; written once, as text.
-    store.transact_str(
+    store.transact(
         r#"[{:db/ident :person/name :db/valueType :db.type/string
              :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
             {:db/ident :person/born :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
@@ -59,9 +59,8 @@ pub fn run(store: &Store, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
                     factlite::Keyword::from_str_lossy(":genre/horror"),
                 )
                 .set(":film/director", TempId("ridley")),
-        )
-        .build()?;
-    let report = store.transact(&tx)?;
+        );
+    let report = store.transact(tx)?;
     writeln!(out, "added {} datoms", report.datoms.len())?;
 
     // A serde struct transacts as an entity map, linked by a lookup ref.
@@ -72,23 +71,22 @@ pub fn run(store: &Store, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
     };
     let entity = Entity::from_serde(":film", &blade_runner)?
         .set(":film/director", LookupRef(":person/name", "Ridley Scott"));
-    store.transact(&entity.into_tx()?)?;
+    store.transact(entity)?;
 
     // Inputs from a Rust tuple; rows out as Rust types.
     let db = store.db()?;
-    let inputs = ("Ridley Scott", 1980u16).into_inputs()?;
     let films = db.q_str(
         "[:find ?title ?year :in $ ?director ?after
           :where [?d :person/name ?director] [?f :film/director ?d]
                  [?f :film/title ?title] [?f :film/year ?year] [(> ?year ?after)]
           :order-by ?year]",
-        &inputs,
+        ("Ridley Scott", 1980u16),
     )?;
     for (title, year) in films.rows_as::<(String, u16)>()? {
         writeln!(out, "{title} ({year})")?;
     }
     let count = db
-        .q_str("[:find (count ?f) . :where [?f :film/title]]", &[])?
+        .q_str("[:find (count ?f) . :where [?f :film/title]]", ())?
         .scalar::<u64>()?;
     writeln!(out, "films: {}", count.unwrap_or(0))?;
 
@@ -102,7 +100,7 @@ pub fn run(store: &Store, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
         .q_str(
             "[:find ?t ?n :keys title director
               :where [?f :film/title ?t] [?f :film/director ?d] [?d :person/name ?n] :order-by ?t]",
-            &[],
+            (),
         )?
         .deserialize()?;
     for credit in credits {
