@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use factlite::edn::{self, Keyword, Value};
+use factlite::SqlLiteral;
 use factlite::{Entid, QueryResult};
 use factlite_core::bootstrap::FIRST_USER_SCHEMA_ID;
 use factlite_core::Attribute;
-use factlite::SqlLiteral;
 
 use crate::error::{CliError, Result};
 use crate::render::{self, Mode, Printed, Style};

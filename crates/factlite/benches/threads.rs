@@ -96,7 +96,12 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_else(|_| "unknown".to_string())
 }
 
@@ -178,10 +183,11 @@ fn main() {
     for shape in shapes.iter() {
         let typed_query = parameterized(shape.datalog);
         let text_query = match shape.inputs.first() {
-            Some(minimum) => shape
-                .datalog
-                .replacen(":in $ ?min", "", 1)
-                .replacen("?min", &minimum.to_string(), 1),
+            Some(minimum) => shape.datalog.replacen(":in $ ?min", "", 1).replacen(
+                "?min",
+                &minimum.to_string(),
+                1,
+            ),
             None => shape.datalog.to_string(),
         };
         // The column types, from the first row.
@@ -191,7 +197,12 @@ fn main() {
             .rows()
             .expect("a relation")
             .next()
-            .map(|row| row.values().iter().map(|v| matches!(v, Value::String(_))).collect())
+            .map(|row| {
+                row.values()
+                    .iter()
+                    .map(|v| matches!(v, Value::String(_)))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut run_typed = || {
             let result = match shape.inputs.is_empty() {

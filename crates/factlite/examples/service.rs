@@ -42,8 +42,14 @@ struct Line {
 /// What a client asks the service.
 enum Request {
     Register(Customer),
-    Order { email: String, sku: String, quantity: u32 },
-    Summary { email: String },
+    Order {
+        email: String,
+        sku: String,
+        quantity: u32,
+    },
+    Summary {
+        email: String,
+    },
 }
 
 /// What the service answers.
@@ -70,9 +76,16 @@ fn handle(store: &Store, request: Request) -> factlite::Result<Response> {
             store.transact(Entity::from_serde(":customer", &customer)?)?;
             Ok(Response::Registered)
         }
-        Request::Order { email, sku, quantity } => {
+        Request::Order {
+            email,
+            sku,
+            quantity,
+        } => {
             let order = Entity::new()
-                .set(":order/customer", LookupRef(":customer/email", email.as_str()))
+                .set(
+                    ":order/customer",
+                    LookupRef(":customer/email", email.as_str()),
+                )
                 .set(":order/sku", sku)
                 .set(":order/quantity", quantity);
             store.transact(order)?;
@@ -109,8 +122,9 @@ fn serve(store: &Store, workers: usize, requests: Vec<Request>) -> Vec<Response>
             thread::spawn(move || loop {
                 let next = queue.lock().map(|queue| queue.recv());
                 let Ok(Ok((id, request))) = next else { break };
-                let response = handle(&store, request)
-                    .unwrap_or_else(|error| Response::Refused { reason: error.to_string() });
+                let response = handle(&store, request).unwrap_or_else(|error| Response::Refused {
+                    reason: error.to_string(),
+                });
                 if to_client.send((id, response)).is_err() {
                     break;
                 }
@@ -136,11 +150,17 @@ fn serve(store: &Store, workers: usize, requests: Vec<Request>) -> Vec<Response>
 /// concurrently, then concurrent summaries, printed to `out`.
 pub fn run(store: &Store, workers: usize, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
     store.transact(SCHEMA)?;
-    let customers = [("ann@example.com", "Ann"), ("bo@example.com", "Bo \"the\" Builder")];
+    let customers = [
+        ("ann@example.com", "Ann"),
+        ("bo@example.com", "Bo \"the\" Builder"),
+    ];
     let registrations = customers
         .iter()
         .map(|(email, name)| {
-            Request::Register(Customer { email: email.to_string(), name: name.to_string() })
+            Request::Register(Customer {
+                email: email.to_string(),
+                name: name.to_string(),
+            })
         })
         .collect();
     let mut answers = serve(store, workers, registrations);
@@ -162,7 +182,9 @@ pub fn run(store: &Store, workers: usize, out: &mut dyn Write) -> Result<(), Box
 
     let summaries = customers
         .iter()
-        .map(|(email, _)| Request::Summary { email: email.to_string() })
+        .map(|(email, _)| Request::Summary {
+            email: email.to_string(),
+        })
         .collect();
     answers.extend(serve(store, workers, summaries));
 
@@ -180,7 +202,10 @@ pub fn run(store: &Store, workers: usize, out: &mut dyn Write) -> Result<(), Box
             Response::Refused { reason } => writeln!(out, "refused: {reason}")?,
         }
     }
-    writeln!(out, "{registered} customers registered, {ordered} orders placed")?;
+    writeln!(
+        out,
+        "{registered} customers registered, {ordered} orders placed"
+    )?;
     let names: Vec<Customer> = store
         .db()?
         .q_str(

@@ -182,7 +182,12 @@ impl fmt::Display for Error {
             Error::UnknownAttribute { attribute } => {
                 write!(f, "unknown attribute {attribute}: no schema defines it")
             }
-            Error::TypeMismatch { entity, attribute, value, expected } => write!(
+            Error::TypeMismatch {
+                entity,
+                attribute,
+                value,
+                expected,
+            } => write!(
                 f,
                 "value {value} for attribute {attribute} of entity {entity} is a {}, but the \
                  attribute holds {expected}",
@@ -190,7 +195,12 @@ impl fmt::Display for Error {
             ),
             Error::UniqueConflict { message } => write!(f, "unique conflict: {message}"),
             Error::UnknownEntity { message } => write!(f, "unknown entity: {message}"),
-            Error::CasFailed { entity, attribute, expected, found } => write!(
+            Error::CasFailed {
+                entity,
+                attribute,
+                expected,
+                found,
+            } => write!(
                 f,
                 "compare-and-swap failed on entity {entity}, attribute {attribute}: expected \
                  {expected}, found {found}; read the current value and try again"
@@ -218,7 +228,9 @@ impl fmt::Display for Error {
                  back: {error}"
             ),
             Error::Conversion(error) => write!(f, "{error}"),
-            Error::Cancelled => f.write_str("cancelled: the work was stopped and nothing it did was kept"),
+            Error::Cancelled => {
+                f.write_str("cancelled: the work was stopped and nothing it did was kept")
+            }
             Error::Busy { waited_ms } => write!(
                 f,
                 "the database is locked by another writer (waited {waited_ms} ms); try again \
@@ -254,7 +266,9 @@ impl From<factlite_edn::ParseError> for Error {
 
 impl From<factlite_query::ParseError> for Error {
     fn from(error: factlite_query::ParseError) -> Error {
-        Error::Syntax { message: error.message }
+        Error::Syntax {
+            message: error.message,
+        }
     }
 }
 
@@ -264,7 +278,9 @@ impl From<factlite_planner::Error> for Error {
         match error {
             Plan::UnknownAttribute(attribute) => Error::UnknownAttribute { attribute },
             Plan::Parse(message) => Error::Syntax { message },
-            other => Error::Query { message: other.to_string() },
+            other => Error::Query {
+                message: other.to_string(),
+            },
         }
     }
 }
@@ -275,17 +291,33 @@ impl From<factlite_store::Error> for Error {
         match error {
             Store::Parse(message) => Error::Syntax { message },
             Store::UnknownAttribute { attribute } => Error::UnknownAttribute { attribute },
-            Store::TypeMismatch { entity, attribute, value, expected } => {
-                Error::TypeMismatch { entity, attribute, value, expected }
-            }
+            Store::TypeMismatch {
+                entity,
+                attribute,
+                value,
+                expected,
+            } => Error::TypeMismatch {
+                entity,
+                attribute,
+                value,
+                expected,
+            },
             Store::UniqueConflict(message) => Error::UniqueConflict { message },
             Store::UnknownEntity(message) => Error::UnknownEntity { message },
-            Store::CasFailed { entity, attribute, expected, found } => {
-                Error::CasFailed { entity, attribute, expected, found }
-            }
-            refused @ (Store::Schema(_) | Store::Vocabulary(_)) => {
-                Error::Schema { message: refused.to_string() }
-            }
+            Store::CasFailed {
+                entity,
+                attribute,
+                expected,
+                found,
+            } => Error::CasFailed {
+                entity,
+                attribute,
+                expected,
+                found,
+            },
+            refused @ (Store::Schema(_) | Store::Vocabulary(_)) => Error::Schema {
+                message: refused.to_string(),
+            },
             Store::Query(message) => Error::Query { message },
             Store::Interrupted => Error::Cancelled,
             Store::Busy { waited_ms } => Error::Busy { waited_ms },
@@ -300,7 +332,9 @@ impl From<factlite_store::Error> for Error {
                 ErrorCategory::Storage => Error::Corrupt { message },
                 _ => Error::Query { message },
             },
-            other => Error::Query { message: other.to_string() },
+            other => Error::Query {
+                message: other.to_string(),
+            },
         }
     }
 }
@@ -314,13 +348,17 @@ impl From<factlite_views::Error> for Error {
             Views::InvalidName(name) => Error::InvalidViewName { name },
             Views::Unsupported(reason) => Error::NotMaterializable { reason },
             Views::Parse(message) => Error::Syntax { message },
-            corrupt @ Views::Corrupt(_) => Error::Corrupt { message: corrupt.to_string() },
+            corrupt @ Views::Corrupt(_) => Error::Corrupt {
+                message: corrupt.to_string(),
+            },
             Views::Store(error) => error.into(),
             Views::Maintenance { view, error } => Error::ViewMaintenance {
                 view,
                 error: Box::new((*error).into()),
             },
-            other => Error::Query { message: other.to_string() },
+            other => Error::Query {
+                message: other.to_string(),
+            },
         }
     }
 }
@@ -355,7 +393,9 @@ mod tests {
         };
         let flat: Error = failure.into();
         assert_eq!(flat.category(), ErrorCategory::Storage);
-        assert!(matches!(&flat, Error::ViewMaintenance { error, .. } if matches!(**error, Error::Busy { waited_ms: 5 })));
+        assert!(
+            matches!(&flat, Error::ViewMaintenance { error, .. } if matches!(**error, Error::Busy { waited_ms: 5 }))
+        );
         assert!(std::error::Error::source(&flat).is_some());
     }
 }

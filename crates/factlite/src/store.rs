@@ -240,14 +240,16 @@ impl Store {
         step: impl Fn(&Db, i64) -> std::result::Result<Value, crate::MigrationError> + 'static,
     ) -> crate::Migration {
         let shared = self.shared.clone();
-        crate::Migration(factlite_store::Migration::Step(Box::new(move |db, from| {
-            let db = Db {
-                db: db.clone(),
-                shared: shared.clone(),
-                from_views: false,
-            };
-            step(&db, from)
-        })))
+        crate::Migration(factlite_store::Migration::Step(Box::new(
+            move |db, from| {
+                let db = Db {
+                    db: db.clone(),
+                    shared: shared.clone(),
+                    from_views: false,
+                };
+                step(&db, from)
+            },
+        )))
     }
 
     /// Installs named rules (an EDN rule set, as `%` takes): a query that
@@ -529,10 +531,26 @@ impl Db {
         Ok(crate::Datoms(self.db.datoms(index, prefix)?))
     }
 
-    /// Pulls a pattern for one entity, given as an id, a lookup ref
-    /// `[:attr value]` or an ident.
-    pub fn pull(&self, pattern: &Value, entity: &Value) -> Result<Value> {
+    /// Pulls a pattern for one entity: an id, a [`crate::LookupRef`]
+    /// (`[:attr value]`) or an ident, as any [`crate::ToValue`].
+    pub fn pull(&self, pattern: &Value, entity: impl crate::ToValue) -> Result<Value> {
         let pattern = factlite_query::parse_pull_pattern(pattern)?;
-        Ok(self.db.pull(&pattern, entity)?)
+        Ok(self.db.pull(&pattern, &entity.to_value()?)?)
+    }
+
+    /// [`Db::pull`] with the pattern written as EDN text.
+    ///
+    /// ```
+    /// use factlite::{LookupRef, Store};
+    /// let store = Store::open_in_memory()?;
+    /// store.transact(r#"[{:db/ident :person/name :db/valueType :db.type/string
+    ///                     :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+    ///                    {:person/name "Ann"}]"#)?;
+    /// let ann = store.db()?.pull_str("[:person/name]", LookupRef(":person/name", "Ann"))?;
+    /// assert_eq!(ann, factlite::edn::parse(r#"{:person/name "Ann"}"#)?);
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn pull_str(&self, pattern: &str, entity: impl crate::ToValue) -> Result<Value> {
+        self.pull(&factlite_edn::parse(pattern)?, entity)
     }
 }

@@ -358,41 +358,60 @@ impl FromIterator<Entity> for TxData {
 /// parsed first.
 pub trait IntoTxData {
     /// Calls `transact` with the transaction data as a vector of forms.
-    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>) -> crate::Result<R>;
+    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>)
+        -> crate::Result<R>;
 }
 
 impl IntoTxData for &Value {
-    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>) -> crate::Result<R> {
+    fn with_tx_data<R>(
+        self,
+        transact: impl FnOnce(&Value) -> crate::Result<R>,
+    ) -> crate::Result<R> {
         transact(self)
     }
 }
 
 impl IntoTxData for Value {
-    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>) -> crate::Result<R> {
+    fn with_tx_data<R>(
+        self,
+        transact: impl FnOnce(&Value) -> crate::Result<R>,
+    ) -> crate::Result<R> {
         transact(&self)
     }
 }
 
 impl IntoTxData for TxData {
-    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>) -> crate::Result<R> {
+    fn with_tx_data<R>(
+        self,
+        transact: impl FnOnce(&Value) -> crate::Result<R>,
+    ) -> crate::Result<R> {
         transact(&self.build()?)
     }
 }
 
 impl IntoTxData for Entity {
-    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>) -> crate::Result<R> {
+    fn with_tx_data<R>(
+        self,
+        transact: impl FnOnce(&Value) -> crate::Result<R>,
+    ) -> crate::Result<R> {
         TxData::from(self).with_tx_data(transact)
     }
 }
 
 impl IntoTxData for &str {
-    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>) -> crate::Result<R> {
+    fn with_tx_data<R>(
+        self,
+        transact: impl FnOnce(&Value) -> crate::Result<R>,
+    ) -> crate::Result<R> {
         transact(&factlite_edn::parse(self)?)
     }
 }
 
 impl IntoTxData for &String {
-    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>) -> crate::Result<R> {
+    fn with_tx_data<R>(
+        self,
+        transact: impl FnOnce(&Value) -> crate::Result<R>,
+    ) -> crate::Result<R> {
         self.as_str().with_tx_data(transact)
     }
 }
