@@ -45,6 +45,8 @@ struct Shared {
     readers: Mutex<Vec<factlite_store::Store>>,
     /// How many reader connections may be opened.
     max_readers: usize,
+    /// The memory map each reader connection gets ([`Config::mmap_size`]).
+    mmap_size: u64,
     /// Interrupt handles of every connection, for [`CancelHandle`].
     interrupts: Mutex<Vec<factlite_store::InterruptHandle>>,
     /// The compiled plans, shared by every snapshot.
@@ -60,18 +62,22 @@ impl Store {
 
     /// Opens the store in a file, creating it if needed.
     pub fn open_with(path: impl AsRef<std::path::Path>, config: Config) -> Result<Store> {
-        let max_readers = config.readers;
-        let store = factlite_store::Store::open(path, config.into_store_config())?;
-        Store::with_views(store, max_readers)
+        let store = factlite_store::Store::open(path, config.to_store_config())?;
+        map_memory(&store, config.mmap_size)?;
+        Store::with_views(store, config)
     }
 
     /// Opens a new, empty store in memory. It has one connection, which
     /// reads and writes share.
     pub fn open_in_memory() -> Result<Store> {
-        Store::with_views(factlite_store::Store::open_in_memory()?, 0)
+        let config = Config {
+            readers: 0,
+            ..Config::default()
+        };
+        Store::with_views(factlite_store::Store::open_in_memory()?, config)
     }
 
-    fn with_views(writer: factlite_store::Store, max_readers: usize) -> Result<Store> {
+    fn with_views(writer: factlite_store::Store, config: Config) -> Result<Store> {
         let views = Views::load(&writer)?;
         Ok(Store {
             shared: Arc::new(Shared {
@@ -80,7 +86,8 @@ impl Store {
                 interrupts: Mutex::new(vec![writer.interrupt_handle()]),
                 writer,
                 readers: Mutex::new(Vec::new()),
-                max_readers,
+                max_readers: config.readers,
+                mmap_size: config.mmap_size,
                 plans: Mutex::new(PlanCache::default()),
             }),
         })
@@ -117,6 +124,7 @@ impl Store {
         let Some(reader) = shared.writer.open_sibling()? else {
             return Ok(shared.writer.clone());
         };
+        map_memory(&reader, shared.mmap_size)?;
         shared.interrupts.lock().push(reader.interrupt_handle());
         readers.push(reader.clone());
         Ok(reader)
@@ -553,4 +561,14 @@ impl Db {
     pub fn pull_str(&self, pattern: &str, entity: impl crate::ToValue) -> Result<Value> {
         self.pull(&factlite_edn::parse(pattern)?, entity)
     }
+}
+
+/// Gives a file store's connection its memory map ([`Config::mmap_size`]).
+fn map_memory(store: &factlite_store::Store, bytes: u64) -> Result<()> {
+    let size = i64::try_from(bytes).unwrap_or(i64::MAX);
+    let connection = store.connection();
+    connection
+        .pragma_update(None, "mmap_size", size)
+        .map_err(factlite_store::Error::from)?;
+    Ok(())
 }

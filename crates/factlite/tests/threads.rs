@@ -215,3 +215,25 @@ fn a_cancel_handle_stops_a_query_on_another_thread() {
     drop(store);
     assert!(!cancel.cancel(), "a closed store has nothing to cancel");
 }
+
+/// The memory map a snapshot of a file store reads through (what lets
+/// readers skip the page cache SQLite shares behind one lock).
+fn mmap_size(store: &Store) -> i64 {
+    store.db().expect("db").with_connection(|conn| {
+        conn.query_row("PRAGMA mmap_size", [], |row| row.get::<_, i64>(0))
+            .expect("mmap_size")
+    })
+}
+
+#[test]
+fn file_snapshots_read_through_the_configured_memory_map() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(dir.path().join("mapped.db")).expect("opens");
+    assert_eq!(mmap_size(&store) as u64, Config::default().mmap_size);
+    assert!(mmap_size(&store) > 0, "mapped by default on 64-bit targets");
+    drop(store);
+    let mut config = Config::default();
+    config.mmap_size = 0;
+    let store = Store::open_with(dir.path().join("mapped.db"), config).expect("opens");
+    assert_eq!(mmap_size(&store), 0);
+}
