@@ -11,6 +11,7 @@
 //! assert_eq!(parse(&value.to_string()), Ok(value));
 //! ```
 
+mod conversion;
 mod error;
 mod instant;
 mod printer;
@@ -20,6 +21,9 @@ pub mod serde;
 mod uuid;
 mod value;
 
+pub use conversion::ConversionError;
 pub use error::{ParseError, Result};
+/// The map and set types inside [`Value::Map`] and [`Value::Set`].
+pub use indexmap::{IndexMap, IndexSet};
 pub use reader::{parse, parse_all, MAX_DEPTH};
 pub use value::{Instant, Keyword, Symbol, Uuid, Value};

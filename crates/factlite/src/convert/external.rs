@@ -1,6 +1,7 @@
 //! [`ToValue`] and [`FromValue`] for other crates' types, each behind its
-//! feature: `chrono::DateTime` as an instant (feature `chrono`) and
-//! `uuid::Uuid` as a uuid (feature `uuid`).
+//! feature: `chrono::DateTime` as an instant (feature `chrono`),
+//! `time::OffsetDateTime` as an instant (feature `time`) and `uuid::Uuid`
+//! as a uuid (feature `uuid`).
 
 use factlite_edn::Value;
 
@@ -30,6 +31,36 @@ impl FromValue for chrono::DateTime<chrono::Utc> {
     }
 }
 
+/// Milliseconds since the Unix epoch, rounded down; the offset is not
+/// kept (instants are UTC).
+#[cfg(feature = "time")]
+impl ToValue for time::OffsetDateTime {
+    fn to_value(&self) -> Result<Value, ConversionError> {
+        let millis = self.unix_timestamp_nanos().div_euclid(1_000_000);
+        i64::try_from(millis)
+            .map(|millis| Value::Inst(factlite_edn::Instant(millis)))
+            .map_err(|_| ConversionError::mismatch("an instant", format!("{self} (out of range)")))
+    }
+}
+
+/// The instant, at UTC.
+#[cfg(feature = "time")]
+impl FromValue for time::OffsetDateTime {
+    fn from_value(value: &Value) -> Result<Self, ConversionError> {
+        let Value::Inst(factlite_edn::Instant(millis)) = value else {
+            return Err(ConversionError::wrong_type("time::OffsetDateTime", value));
+        };
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(*millis) * 1_000_000).map_err(
+            |_| {
+                ConversionError::mismatch(
+                    "time::OffsetDateTime",
+                    format!("instant {value} (out of range)"),
+                )
+            },
+        )
+    }
+}
+
 #[cfg(feature = "uuid")]
 impl ToValue for uuid::Uuid {
     fn to_value(&self) -> Result<Value, ConversionError> {
@@ -50,6 +81,29 @@ impl FromValue for uuid::Uuid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "time")]
+    #[test]
+    fn time_offset_date_times_are_instants() {
+        let time = time::OffsetDateTime::from_unix_timestamp_nanos(1_704_877_200_250_999_999)
+            .expect("time")
+            .to_offset(time::UtcOffset::from_hms(1, 0, 0).expect("offset"));
+        let value = time.to_value().expect("converts");
+        assert_eq!(
+            value,
+            factlite_edn::parse(r#"#inst "2024-01-10T09:00:00.250Z""#).expect("EDN")
+        );
+        let back = time::OffsetDateTime::from_value(&value).expect("converts back");
+        assert_eq!(back.unix_timestamp_nanos(), 1_704_877_200_250_000_000);
+        assert_eq!(back.offset(), time::UtcOffset::UTC);
+        let before_1970 = time::OffsetDateTime::from_unix_timestamp_nanos(-1).expect("time");
+        assert_eq!(
+            before_1970.to_value().expect("converts"),
+            Value::Inst(factlite_edn::Instant(-1))
+        );
+        let far = Value::Inst(factlite_edn::Instant(i64::MAX));
+        assert!(time::OffsetDateTime::from_value(&far).is_err());
+    }
 
     #[cfg(feature = "chrono")]
     #[test]

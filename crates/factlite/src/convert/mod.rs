@@ -13,7 +13,7 @@
 //! | `&str`, `String` | string | as a ref's value in transaction data, a string is a tempid |
 //! | [`Keyword`] | keyword | |
 //! | [`Uuid`], `uuid::Uuid` (feature `uuid`) | uuid | |
-//! | [`Instant`], `SystemTime`, `chrono::DateTime` (feature `chrono`) | instant | milliseconds, sub-millisecond parts rounded down |
+//! | [`Instant`], `SystemTime`, `chrono::DateTime` (feature `chrono`), `time::OffsetDateTime` (feature `time`) | instant | milliseconds, sub-millisecond parts rounded down |
 //! | [`Bytes`] | bytes (`#bytes "hex"`) | a newtype, since `Vec<u8>` is a vector of longs |
 //! | `Option<T>` | `T`'s, or `nil` for `None` | |
 //! | `Vec<T>`, `[T]`, `[T; N]` | vector | collection and relation inputs; a vector, list or set reads back |
@@ -31,20 +31,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! `TryFrom<&Value>` is not implemented for these types: the orphan rule
-//! would put the impls in `factlite-edn`, beside `Value`, with an error type
-//! of their own. `T::from_value(&value)` is the one way, with one error.
+//! For the types that are one value each (integers, floats, `bool`,
+//! strings, keywords, uuids, instants) `FromValue` is their
+//! `TryFrom<&Value>`, which `factlite-edn` implements beside `Value`, with
+//! the same [`ConversionError`]: `i64::try_from(&value)` and
+//! `i64::from_value(&value)` are one conversion.
 
 mod collections;
-mod error;
-#[cfg(any(feature = "chrono", feature = "uuid"))]
+#[cfg(any(feature = "chrono", feature = "time", feature = "uuid"))]
 mod external;
 mod scalars;
 
 use factlite_edn::Value;
 
-pub(crate) use error::row_of;
-pub use error::ConversionError;
+/// `"a row of N values"` (`"1 value"`), for errors about a row's width.
+pub(crate) fn row_of(len: usize) -> String {
+    match len {
+        1 => "a row of 1 value".to_string(),
+        _ => format!("a row of {len} values"),
+    }
+}
+
+pub use factlite_edn::ConversionError;
 pub use scalars::Bytes;
 
 #[cfg(doc)]

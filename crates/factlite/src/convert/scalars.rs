@@ -35,22 +35,24 @@ macro_rules! integers {
                 })
             }
         }
+    )+ };
+}
 
+/// `FromValue` as the type's `TryFrom<&Value>` (in `factlite-edn`).
+macro_rules! from_value_by_try_from {
+    ($($t:ty),+) => { $(
         impl FromValue for $t {
             fn from_value(value: &Value) -> Result<Self, ConversionError> {
-                match value {
-                    Value::Integer(number) => <$t>::try_from(*number).map_err(|_| {
-                        ConversionError::mismatch(
-                            stringify!($t),
-                            format!("integer {number} (out of range)"),
-                        )
-                    }),
-                    other => Err(ConversionError::wrong_type(stringify!($t), other)),
-                }
+                <$t>::try_from(value)
             }
         }
     )+ };
 }
+
+from_value_by_try_from!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f64, f32, bool, String,
+    Keyword, Uuid, Instant
+);
 
 integers!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 
@@ -60,59 +62,30 @@ impl ToValue for f64 {
     }
 }
 
-/// A long reads as a double too (as an `f64` holds it: exactly up to 2^53).
-impl FromValue for f64 {
-    fn from_value(value: &Value) -> Result<Self, ConversionError> {
-        match value {
-            Value::Float(number) => Ok(*number),
-            Value::Integer(number) => Ok(*number as f64),
-            other => Err(ConversionError::wrong_type("f64", other)),
-        }
-    }
-}
-
 impl ToValue for f32 {
     fn to_value(&self) -> Result<Value, ConversionError> {
         Ok(Value::Float(f64::from(*self)))
     }
 }
 
-/// The nearest `f32` to the double (or long).
-impl FromValue for f32 {
-    fn from_value(value: &Value) -> Result<Self, ConversionError> {
-        f64::from_value(value)
-            .map(|number| number as f32)
-            .map_err(|_| ConversionError::wrong_type("f32", value))
-    }
-}
-
-/// One `ToValue`/`FromValue` pair for a type that is one variant of
-/// [`Value`], holding it as it is.
+/// `ToValue` for a type that is one variant of [`Value`], holding it as it
+/// is.
 macro_rules! variants {
-    ($($t:ty => $variant:ident, $name:literal;)+) => { $(
+    ($($t:ty => $variant:ident;)+) => { $(
         impl ToValue for $t {
             fn to_value(&self) -> Result<Value, ConversionError> {
                 Ok(Value::$variant(self.clone()))
-            }
-        }
-
-        impl FromValue for $t {
-            fn from_value(value: &Value) -> Result<Self, ConversionError> {
-                match value {
-                    Value::$variant(inner) => Ok(inner.clone()),
-                    other => Err(ConversionError::wrong_type($name, other)),
-                }
             }
         }
     )+ };
 }
 
 variants! {
-    bool => Boolean, "bool";
-    String => String, "String";
-    Keyword => Keyword, "keyword";
-    Uuid => Uuid, "uuid";
-    Instant => Inst, "instant";
+    bool => Boolean;
+    String => String;
+    Keyword => Keyword;
+    Uuid => Uuid;
+    Instant => Inst;
 }
 
 impl ToValue for str {

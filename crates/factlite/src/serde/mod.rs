@@ -167,36 +167,6 @@ impl Entity {
     }
 }
 
-impl ::serde::ser::Error for ConversionError {
-    fn custom<T: fmt::Display>(message: T) -> Self {
-        ConversionError::message(message.to_string())
-    }
-}
-
-impl ::serde::de::Error for ConversionError {
-    fn custom<T: fmt::Display>(message: T) -> Self {
-        ConversionError::message(message.to_string())
-    }
-
-    fn invalid_type(
-        found: ::serde::de::Unexpected<'_>,
-        expected: &dyn ::serde::de::Expected,
-    ) -> Self {
-        ConversionError::mismatch(expected.to_string(), found.to_string())
-    }
-
-    fn invalid_value(
-        found: ::serde::de::Unexpected<'_>,
-        expected: &dyn ::serde::de::Expected,
-    ) -> Self {
-        ConversionError::mismatch(expected.to_string(), format!("{found} (out of range)"))
-    }
-
-    fn invalid_length(len: usize, expected: &dyn ::serde::de::Expected) -> Self {
-        ConversionError::mismatch(expected.to_string(), format!("{len} values"))
-    }
-}
-
 /// `#bytes` through factlite's serializer; a byte string elsewhere.
 impl Serialize for Bytes {
     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

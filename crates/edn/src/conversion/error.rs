@@ -4,18 +4,18 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use factlite_edn::Value;
+use crate::Value;
 
 /// A value that does not convert: the Rust or value type expected, what was
 /// found instead, and where (a column of a row, a field or attribute of a
 /// map).
 ///
 /// ```
-/// use factlite::{FromValue, Value};
+/// use factlite_edn::Value;
 ///
-/// let error = u8::from_value(&Value::Integer(300)).unwrap_err();
+/// let error = u8::try_from(&Value::Integer(300)).unwrap_err();
 /// assert_eq!(error.to_string(), "expected u8, found integer 300 (out of range)");
-/// let error = i64::from_value(&Value::from("7")).unwrap_err().at_column(2);
+/// let error = i64::try_from(&Value::from("7")).unwrap_err().at_column(2);
 /// assert_eq!(error.to_string(), "column 2: expected i64, found string");
 /// assert_eq!((error.expected(), error.found(), error.column()), (Some("i64"), Some("string"), Some(2)));
 /// ```
@@ -126,11 +126,30 @@ impl fmt::Display for ConversionError {
 
 impl std::error::Error for ConversionError {}
 
-/// `"a row of N values"` (`"1 value"`), for errors about a row's width.
-pub(crate) fn row_of(len: usize) -> String {
-    match len {
-        1 => "a row of 1 value".to_string(),
-        _ => format!("a row of {len} values"),
+/// serde's errors, for the serializer and deserializer over values.
+#[cfg(feature = "serde")]
+impl serde::ser::Error for ConversionError {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        ConversionError::message(message.to_string())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::de::Error for ConversionError {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        ConversionError::message(message.to_string())
+    }
+
+    fn invalid_type(found: serde::de::Unexpected<'_>, expected: &dyn serde::de::Expected) -> Self {
+        ConversionError::mismatch(expected.to_string(), found.to_string())
+    }
+
+    fn invalid_value(found: serde::de::Unexpected<'_>, expected: &dyn serde::de::Expected) -> Self {
+        ConversionError::mismatch(expected.to_string(), format!("{found} (out of range)"))
+    }
+
+    fn invalid_length(len: usize, expected: &dyn serde::de::Expected) -> Self {
+        ConversionError::mismatch(expected.to_string(), format!("{len} values"))
     }
 }
 
