@@ -153,8 +153,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: ".rules",
-        args: "[RULES]",
-        help: "the rules installed in the store, or install rules ([[(name ?a) ...] ...])",
+        args: "[RULES | --remove NAME ...]",
+        help: "the rules installed in the store, install rules ([[(name ?a) ...] ...]), or remove some (--remove NAME ...)",
     },
     Command {
         name: ".views",
@@ -840,6 +840,23 @@ pub fn rule_names(rules: &Value) -> Vec<String> {
 fn rules(session: &Session, rest: &str) -> Result<Printed> {
     if rest.is_empty() {
         return Ok(Printed::Value(session.store().rules()?));
+    }
+    if let Some(names) = rest.strip_prefix("--remove") {
+        let names: Vec<&str> = names.split_whitespace().collect();
+        if names.is_empty() {
+            return Err(CliError::Usage(
+                ".rules --remove takes the names of the rules to remove".to_string(),
+            ));
+        }
+        let report = session.store().remove_rules(&names)?;
+        return Ok(Printed::Report {
+            text: format!(
+                "transaction {}: rules removed: {}\n",
+                report.tx,
+                names.join(", ")
+            ),
+            json: serde_json::json!({ "tx": report.tx, "removed": names }),
+        });
     }
     let report = session.store().install_rules(&one_form(".rules", rest)?)?;
     let names = rule_names(&session.store().rules()?);

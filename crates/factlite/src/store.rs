@@ -200,6 +200,14 @@ impl Store {
         Ok(self.with_writer(|views, writer| views.list(writer))?)
     }
 
+    /// The stored view definitions that do not read back (written by hand,
+    /// or by an older version), each name with why: they are neither
+    /// maintained nor read, never disable the other views, and
+    /// [`Store::drop_view`] removes them.
+    pub fn unreadable_views(&self) -> Result<Vec<(String, String)>> {
+        Ok(self.with_writer(|views, writer| views.unreadable(writer))?)
+    }
+
     /// Calls `subscriber` after each commit that changes the view with the
     /// rows added and removed (as the table holds them), on the thread that
     /// committed, inside the store's write lock: it must not call back into
@@ -311,6 +319,14 @@ impl Store {
         let installed = self.db()?.db.installed_rules()?;
         let all: Vec<factlite_query::Rule> = installed.into_values().flatten().collect();
         Ok(factlite_query::rules_to_edn(&all))
+    }
+
+    /// The installed rules whose stored definitions do not read back
+    /// (written by hand, or by an older version), each name with why: they
+    /// are left out of [`Store::rules`] and of every query, and
+    /// [`Store::remove_rules`] removes them by name.
+    pub fn unreadable_rules(&self) -> Result<Vec<(String, String)>> {
+        Ok(self.db()?.db.installed_rules_all()?.unreadable)
     }
 
     /// A snapshot of the current state: the newest committed transaction

@@ -138,6 +138,33 @@ fn cases() -> Vec<Case> {
             ErrorCategory::Query,
         ),
         (
+            "an ident that does not read back as a keyword",
+            |s| {
+                let ident = factlite::Keyword::from_str_lossy(":person/nick name");
+                s.transact(
+                    factlite::Entity::new()
+                        .set(":db/ident", ident)
+                        .set(
+                            ":db/valueType",
+                            factlite::Keyword::from_str_lossy(":db.type/string"),
+                        )
+                        .set(
+                            ":db/cardinality",
+                            factlite::Keyword::from_str_lossy(":db.cardinality/one"),
+                        ),
+                )
+                .map(drop)
+            },
+            |e| matches!(e, Error::Schema { message } if message.contains("is not an ident")),
+            ErrorCategory::Schema,
+        ),
+        (
+            "a vocabulary name that does not read back",
+            |_| factlite::Vocabulary::new(":app/my notes", 1, "[]").map(drop),
+            |e| matches!(e, Error::Schema { message } if message.contains("is not a vocabulary name")),
+            ErrorCategory::Schema,
+        ),
+        (
             "a Rust value out of the attribute's range",
             |s| {
                 s.transact(factlite::Entity::new().set(":person/age", u64::MAX))

@@ -176,3 +176,79 @@ fn installed_rules_persist_in_a_file_and_may_be_non_linear() {
         "12",
     );
 }
+
+#[test]
+fn a_rule_name_must_be_a_symbol_that_reads_back() {
+    let store = store();
+    let hostile = edn::Symbol {
+        namespace: None,
+        name: "after ?x) DROP TABLE datoms; --".to_string(),
+    };
+    let rule = |name: Value| {
+        Value::Vector(vec![Value::Vector(vec![
+            Value::List(vec![name, Value::symbol("?x")]),
+            edn::parse("[?x :node/name]").expect("clause"),
+        ])])
+    };
+    for name in [
+        Value::Symbol(hostile),
+        Value::symbol("not"),
+        Value::symbol("or-join"),
+        Value::symbol("$src"),
+        Value::symbol("_"),
+    ] {
+        let shown = format!("{name:?}");
+        let error = store.install_rules(&rule(name)).expect_err(&shown);
+        assert_eq!(error.category(), ErrorCategory::Parse, "{shown}: {error}");
+        assert!(error.to_string().contains("rule name"), "{shown}: {error}");
+    }
+    assert_eq!(
+        store.rules().expect("rules"),
+        edn::parse("[]").expect("EDN")
+    );
+    store
+        .install_rules(&rule(Value::symbol("graph/named")))
+        .expect("a namespaced symbol is a name");
+}
+
+#[test]
+fn a_stored_rule_that_does_not_read_back_disables_nothing_else_and_can_be_removed() {
+    let store = store();
+    store.install_rules_str(AFTER).expect("installs");
+    // A definition written by hand (or by an older version) that is not a
+    // rule set any more.
+    store
+        .transact_str(r#"[{:factlite.rule/name "broken" :factlite.rule/source "[[(broken ?a) "}]"#)
+        .expect("written as data");
+    assert_eq!(
+        store.rules().expect("the others still list"),
+        edn::parse(AFTER).expect("EDN")
+    );
+    check(&store, FROM_A, &[], r#"#{"a" "b" "c" "d"}"#);
+    let unreadable = store.unreadable_rules().expect("listed");
+    assert_eq!(unreadable.len(), 1);
+    assert_eq!(unreadable[0].0, "broken");
+    let error = store
+        .db()
+        .expect("db")
+        .q_str("[:find ?a :where (broken ?a)]", ())
+        .expect_err("the broken rule cannot run");
+    assert_eq!(error.category(), ErrorCategory::Query);
+    assert!(
+        error
+            .to_string()
+            .contains("installed rule broken does not read back"),
+        "{error}"
+    );
+    store.remove_rules(&["broken"]).expect("removed by name");
+    assert!(store.unreadable_rules().expect("listed").is_empty());
+    store
+        .install_rules_str("[[(broken ?a) [?a :node/name]]]")
+        .expect("installed again");
+    let names = store
+        .db()
+        .expect("db")
+        .q_str("[:find (count ?a) . :where (broken ?a)]", ())
+        .expect("runs");
+    assert_eq!(names.into_edn(), Value::Integer(4));
+}

@@ -382,3 +382,53 @@ fn a_second_connection_keeps_the_views_another_one_defined() {
         "the write through the other connection maintained the view"
     );
 }
+
+#[test]
+fn a_stored_view_definition_that_does_not_read_back_disables_nothing_else() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("views.db");
+    {
+        let store = Store::open(&path).expect("opens");
+        store.transact_str(SCHEMA).expect("schema");
+        store.materialize_str("staff", STAFF, &[]).expect("view");
+        // Definitions written as data by hand: a query that is not one, and
+        // a name that is no view name (it would be spliced into a table name).
+        store
+            .transact_str(
+                r#"[{:factlite.view/name "bad" :factlite.view/query "[:find" :factlite.view/args "[]"}
+                    {:factlite.view/name "x\"; DROP TABLE datoms; --"
+                     :factlite.view/query "[:find ?n :where [_ :emp/name ?n]]"
+                     :factlite.view/args "[]"}]"#,
+            )
+            .expect("written as data");
+    }
+    let store = Store::open(&path).expect("the store still opens");
+    let unreadable = store.unreadable_views().expect("listed");
+    let names: Vec<&str> = unreadable.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["bad", "x\"; DROP TABLE datoms; --"]);
+    store
+        .transact_str(r#"[{:emp/name "Ann" :emp/dept {:dept/name "R&D"}}]"#)
+        .expect("the good view is maintained");
+    assert_eq!(
+        store.view("staff").expect("reads"),
+        value(r#"#{["Ann" "R&D"]}"#)
+    );
+    let error = store.view("bad").expect_err("cannot be read");
+    assert!(error.to_string().contains("does not read back"), "{error}");
+    assert!(
+        store.materialize_str("bad", STAFF, &[]).is_err(),
+        "the name is taken"
+    );
+    store.drop_view("bad").expect("dropped by name");
+    store
+        .drop_view("x\"; DROP TABLE datoms; --")
+        .expect("dropped by name");
+    assert!(store.unreadable_views().expect("listed").is_empty());
+    store
+        .materialize_str("bad", STAFF, &[])
+        .expect("the name is free again");
+    assert_eq!(
+        store.view("bad").expect("reads"),
+        value(r#"#{["Ann" "R&D"]}"#)
+    );
+}

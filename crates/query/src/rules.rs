@@ -56,6 +56,7 @@ fn rule(form: &Value) -> Result<Rule, Failed<'_>> {
 fn rule_head<'a>(head_form: &Value, head: &[Value]) -> Result<(String, RuleVars), Failed<'a>> {
     let name = match head_symbol(head) {
         Some(symbol) if as_variable(&head[0]).is_none() && as_source(&head[0]).is_none() => {
+            check_rule_name(symbol, head_form)?;
             symbol.qualified_name()
         }
         _ => {
@@ -74,4 +75,31 @@ fn rule_head<'a>(head_form: &Value, head: &[Value]) -> Result<(String, RuleVars)
         )));
     }
     Ok((name, vars))
+}
+
+/// Words a clause starts with: a rule of that name could not be called.
+const CLAUSE_WORDS: [&str; 5] = ["and", "or", "or-join", "not", "not-join"];
+
+/// A rule name is a symbol that reads back as itself (so installed rules,
+/// stored as text, read back), is not `_` or a `%`/`$` input name, and is
+/// not a word a clause starts with.
+fn check_rule_name<'a>(symbol: &factlite_edn::Symbol, head_form: &Value) -> Result<(), Failed<'a>> {
+    let name = symbol.qualified_name();
+    let problem = if !symbol.is_readable() {
+        Some("it is not a symbol EDN can read back")
+    } else if symbol.namespace.is_none() && CLAUSE_WORDS.contains(&symbol.name.as_str()) {
+        Some("a clause starts with that word")
+    } else if name == "_" || name.starts_with('%') || name.starts_with('$') {
+        Some("that names a placeholder or an input")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(fail(format!(
+            "{name:?} in rule head {} is not a rule name: {problem}; rule names are symbols \
+             such as ancestor or graph/reachable",
+            show(head_form)
+        ))),
+        None => Ok(()),
+    }
 }

@@ -39,7 +39,7 @@ pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
 pub use layout::FORMAT_VERSION;
-pub use named_rules::rules_vocabulary;
+pub use named_rules::{rules_vocabulary, InstalledRules};
 pub use query::{shape_rows, ResultRows};
 pub use result::{QueryResult, Relation};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};

@@ -116,10 +116,14 @@ impl Db {
     /// (names not installed are ignored), once checked that the rules left
     /// do not call them.
     pub fn remove_rules_tx(&self, names: &[&str]) -> Result<Value> {
-        let mut left = self.installed_rules()?;
+        let InstalledRules {
+            readable: mut left,
+            unreadable,
+        } = self.installed_rules_all()?;
         let mut retractions = Vec::new();
         for name in names {
-            if left.shift_remove(*name).is_some() {
+            let broken = unreadable.iter().any(|(broken, _)| broken == name);
+            if left.shift_remove(*name).is_some() || broken {
                 retractions.push(Value::Vector(vec![
                     Value::Keyword(Keyword::namespaced("db", "retractEntity")),
                     Value::Vector(vec![rule_keyword("name"), Value::String(name.to_string())]),
@@ -136,14 +140,34 @@ fn rule_keyword(name: &str) -> Value {
     Value::Keyword(Keyword::namespaced("factlite.rule", name))
 }
 
+/// The rules installed at a snapshot's basis: those that read back, by
+/// name in name order, and the names whose stored text does not (written by
+/// an older version, or by hand), each with why.
+#[derive(Debug, Default)]
+pub struct InstalledRules {
+    /// The rules that read back, by name.
+    pub readable: IndexMap<String, Vec<Rule>>,
+    /// Each name whose definitions do not read back, and why.
+    pub unreadable: Vec<(String, String)>,
+}
+
 impl Db {
-    /// The rules installed at this snapshot's basis, by name, in name order
-    /// (empty when none were ever installed).
+    /// The installed rules that read back, by name, in name order (empty
+    /// when none were ever installed). A stored definition that does not
+    /// read back is left out, so it never disables the others; see
+    /// [`Db::installed_rules_all`].
     pub fn installed_rules(&self) -> Result<IndexMap<String, Vec<Rule>>> {
+        Ok(self.installed_rules_all()?.readable)
+    }
+
+    /// Every installed rule at this snapshot's basis, those that do not
+    /// read back named apart ([`InstalledRules`]): they can still be
+    /// removed by name.
+    pub fn installed_rules_all(&self) -> Result<InstalledRules> {
         let schema = self.schema()?;
         let source = Keyword::namespaced("factlite.rule", "source");
         if schema.attribute_named(&source).is_none() {
-            return Ok(IndexMap::new());
+            return Ok(InstalledRules::default());
         }
         let query = factlite_query::parse_query(
             &factlite_edn::parse(
@@ -155,18 +179,24 @@ impl Db {
         // The state at the basis, whatever view of time this snapshot takes.
         let at_basis = self.as_of(self.basis_tx());
         let QueryResult::Relation(rows) = at_basis.query(&query, &[])? else {
-            return Ok(IndexMap::new());
+            return Ok(InstalledRules::default());
         };
-        let mut installed = IndexMap::new();
+        let mut installed = InstalledRules::default();
         for row in rows.rows() {
             if let [Value::String(name), Value::String(text)] = row {
-                let form = factlite_edn::parse(text).map_err(|e| {
-                    Error::Parse(format!("installed rule {name} does not read back: {e}"))
-                })?;
-                installed.insert(name.clone(), parse_rule_set(&form)?);
+                let read = factlite_edn::parse(text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|form| factlite_query::parse_rules(&form).map_err(|e| e.to_string()));
+                match read {
+                    Ok(rules) => {
+                        installed.readable.insert(name.clone(), rules);
+                    }
+                    Err(why) => installed.unreadable.push((name.clone(), why)),
+                }
             }
         }
-        installed.sort_keys();
+        installed.readable.sort_keys();
+        installed.unreadable.sort();
         Ok(installed)
     }
 
@@ -201,8 +231,19 @@ impl Db {
         if called.iter().all(|name| defined.contains(name.as_str())) {
             return Ok(None);
         }
-        let extra: Vec<Rule> = self
-            .installed_rules()?
+        let installed = self.installed_rules_all()?;
+        if let Some((name, why)) = installed
+            .unreadable
+            .iter()
+            .find(|(name, _)| called.contains(name) && !defined.contains(name.as_str()))
+        {
+            return Err(Error::Query(format!(
+                "the installed rule {name} does not read back ({why}); remove it \
+                 (remove_rules, or .rules --remove {name} in the REPL) and install it again"
+            )));
+        }
+        let extra: Vec<Rule> = installed
+            .readable
             .into_iter()
             .filter(|(name, _)| !defined.contains(name.as_str()))
             .flat_map(|(_, definitions)| definitions)

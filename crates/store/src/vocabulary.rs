@@ -103,6 +103,12 @@ impl Vocabulary {
     /// idents.
     pub fn new(name: Keyword, version: i64, definitions: &Value) -> Result<Vocabulary> {
         let shown = Value::Keyword(name.clone());
+        if !name.is_readable() {
+            return Err(Error::Vocabulary(format!(
+                "{:?} is not a vocabulary name: use a keyword EDN can read back, such as :app/notes",
+                shown.to_string()
+            )));
+        }
         if version < 1 {
             return Err(Error::Vocabulary(format!(
                 "vocabulary {shown} has version {version}; versions start at 1"

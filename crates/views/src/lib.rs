@@ -120,6 +120,10 @@ pub type Subscriber = Box<dyn FnMut(&ViewChange) + Send>;
 /// The materialized views of one store connection.
 pub struct Views {
     views: IndexMap<String, View>,
+    /// Stored definitions that do not read back (written by hand, or by an
+    /// older version): name and why. They are neither maintained nor read,
+    /// never disable the other views, and `drop_view` removes them.
+    unreadable: IndexMap<String, String>,
     /// The newest transaction whose definitions are loaded.
     seen_tx: Entid,
     /// Changes of the transaction in progress, for subscribers.
@@ -150,6 +154,7 @@ impl Views {
         )?;
         let mut views = Views {
             views: IndexMap::new(),
+            unreadable: IndexMap::new(),
             seen_tx: store.latest_tx()?,
             pending: Vec::new(),
             subscribers: Vec::new(),
@@ -169,6 +174,7 @@ impl Views {
     fn reload(&mut self, store: &Store) -> Result<()> {
         let db = store.db()?;
         let mut loaded = IndexMap::new();
+        let mut unreadable = IndexMap::new();
         if db.schema()?.attribute_named(&name_attribute()).is_some() {
             let query = factlite_query::parse_query(&parse_edn(
                 "[:find ?n ?q ?a ?auto :where [?v :factlite.view/name ?n] \
@@ -182,7 +188,15 @@ impl Views {
                 else {
                     continue;
                 };
-                let mut view = View::new(name, query_text, args, *automatic)?;
+                let read =
+                    check_name(name).and_then(|()| View::new(name, query_text, args, *automatic));
+                let mut view = match read {
+                    Ok(view) => view,
+                    Err(error) => {
+                        unreadable.insert(name.clone(), error.to_string());
+                        continue;
+                    }
+                };
                 if let Some(old) = self.views.swap_remove(name) {
                     view.stats = old.stats;
                 }
@@ -190,6 +204,7 @@ impl Views {
             }
         }
         self.views = loaded;
+        self.unreadable = unreadable;
         self.seen_tx = db.basis_tx();
         Ok(())
     }
@@ -340,6 +355,7 @@ impl Views {
     fn finish_dropping(&mut self) {
         if let Some(name) = self.dropping.take() {
             self.views.shift_remove(&name);
+            self.unreadable.shift_remove(&name);
             self.subscribers.retain(|(_, view, _)| *view != name);
         }
     }
@@ -377,7 +393,7 @@ impl Views {
     ) -> Result<ViewInfo> {
         check_name(name)?;
         self.refresh(store)?;
-        if self.views.contains_key(name) {
+        if self.views.contains_key(name) || self.unreadable.contains_key(name) {
             return Err(Error::Exists(name.to_string()));
         }
         let args = Value::Vector(inputs.to_vec()).to_string();
@@ -420,7 +436,7 @@ impl Views {
     /// one transaction.
     pub fn drop_view(&mut self, store: &Store, name: &str) -> Result<()> {
         self.refresh(store)?;
-        if !self.views.contains_key(name) {
+        if !self.views.contains_key(name) && !self.unreadable.contains_key(name) {
             return Err(Error::UnknownView(name.to_string()));
         }
         self.dropping = Some(name.to_string());
@@ -445,6 +461,12 @@ impl Views {
         self.refresh(store)?;
         self.uses += 1;
         let uses = self.uses;
+        if let Some(why) = self.unreadable.get(name) {
+            return Err(Error::Corrupt(format!(
+                "the definition of view {name:?} does not read back ({why}); drop it and \
+                 materialize it again"
+            )));
+        }
         let view = self
             .views
             .get_mut(name)
@@ -468,6 +490,18 @@ impl Views {
         self.refresh(store)?;
         let names: Vec<String> = self.views.keys().cloned().collect();
         names.iter().map(|n| self.info(store, n)).collect()
+    }
+
+    /// The stored view definitions that do not read back, each name with
+    /// why: they are not maintained, and `drop_view` removes them (a
+    /// leftover table is replaced when the name is materialized again).
+    pub fn unreadable(&mut self, store: &Store) -> Result<Vec<(String, String)>> {
+        self.refresh(store)?;
+        Ok(self
+            .unreadable
+            .iter()
+            .map(|(name, why)| (name.clone(), why.clone()))
+            .collect())
     }
 
     fn info(&self, store: &Store, name: &str) -> Result<ViewInfo> {

@@ -500,6 +500,9 @@ impl<'c> Resolver<'c> {
         attribute: &Attribute,
         value: &Value,
     ) -> Result<ValueTerm> {
+        if attribute.id == bootstrap::DB_IDENT {
+            check_ident(value)?;
+        }
         let mismatch = |this: &Self| Error::TypeMismatch {
             entity: this.describe(e),
             attribute: attribute.ident_text(),
@@ -1024,5 +1027,18 @@ trait IdentText {
 impl IdentText for Attribute {
     fn ident_text(&self) -> String {
         Value::Keyword(self.ident.clone()).to_string()
+    }
+}
+
+/// An ident is a keyword that reads back as itself, so that the schema,
+/// exports and queries that name it stay readable (a keyword built in Rust
+/// may hold any text).
+fn check_ident(value: &Value) -> Result<()> {
+    match value {
+        Value::Keyword(keyword) if !keyword.is_readable() => Err(Error::Schema(format!(
+            "{:?} is not an ident: an ident is a keyword EDN can read back, such as :person/name",
+            keyword.to_string()
+        ))),
+        _ => Ok(()),
     }
 }
