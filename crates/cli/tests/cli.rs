@@ -341,7 +341,7 @@ fn execute_behaves_as_a_script_does() {
         out.ends_with(",\"asserted\":1,\"retracted\":0,\"tempids\":{\"x\":2199023255554}}\n"),
         "{out}"
     );
-    assert!(err.starts_with("{\"error\":{\"category\":\":error/usage\",\"message\":\"an export of every datom is EDN"), "{err}");
+    assert!(err.starts_with("{\"error\":{\"category\":\":error/usage\",\"message\":\"a dump of the database is EDN"), "{err}");
     assert!(!dir.path().join("all.csv").exists());
 }
 

@@ -73,7 +73,7 @@ pub use factlite_core::{
 pub use factlite_edn as edn;
 pub use factlite_edn::{Instant, Keyword, Uuid, Value};
 pub use factlite_store::{
-    Datoms, DbView, IndexName, Migration, MigrationError, QueryResult, Relation, TxReport,
+    Datoms, DbView, IndexName, Migration, MigrationError, QueryResult, Relation, Replay, TxReport,
     Vocabulary, VocabularyOutcome,
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};

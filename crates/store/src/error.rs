@@ -46,6 +46,9 @@ pub enum Error {
     /// transaction: an open [`crate::Datoms`] range, or a write in progress
     /// (a migration step or a write hook trying to transact).
     AlreadyInTransaction,
+    /// A transaction of a dump that cannot go where it was recorded
+    /// ([`crate::Replay`]).
+    Replay(String),
     /// The file holds data this version cannot read.
     Corrupt(String),
     /// SQLite failed.
@@ -77,6 +80,7 @@ impl Error {
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt(_)
+            | Error::Replay(_)
             | Error::Sqlite(_) => ErrorCategory::Storage,
             Error::Hook { category, .. } => *category,
         }
@@ -113,6 +117,7 @@ impl fmt::Display for Error {
                 "this store's connection is already in a transaction (an index range still open, or a write in progress); finish it before writing"
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
+            Error::Replay(message) => write!(f, "{message}"),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
             Error::Hook { message, .. } => write!(f, "{message}"),
         }
