@@ -114,7 +114,7 @@ fn attribute_arg<'a>(
             .attribute_named(k)
             .ok_or_else(|| Error::UnknownAttribute(Value::Keyword(k.clone()).to_string())),
         other => Err(Error::Query(format!(
-            "{function} needs an attribute keyword, got {other:?}"
+            "{function} needs an attribute keyword, got {other}"
         ))),
     }
 }
@@ -385,7 +385,7 @@ fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
             bind_scalar(frame, &items[1], value)
         }
         other => Err(Error::Query(format!(
-            "get-some binds [?attribute ?value], not {other:?}"
+            "get-some binds [?attribute ?value], not {other}"
         ))),
     }
 }
@@ -444,11 +444,11 @@ pub fn bind_scalar(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Re
                 Ok(())
             }
             _ => Err(Error::Query(format!(
-                "cannot bind {binding:?}: the value is not a tuple"
+                "cannot bind {binding}: the value is not a tuple"
             ))),
         },
         other => Err(Error::Query(format!(
-            "cannot bind {other:?} to a single value"
+            "cannot bind {other} to a single value"
         ))),
     }
 }
