@@ -43,8 +43,8 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
         }
         let parts: Vec<String> = values
             .windows(2)
-            .map(|pair| format!("{} {op} {}", pair[0].expr, pair[1].expr))
-            .collect();
+            .map(|pair| ordered(frame, call, op, &pair[0], &pair[1]))
+            .collect::<Result<_>>()?;
         Ok(format!("({})", parts.join(" AND ")))
     };
     let one = |template: &str| -> Result<String> {
@@ -86,6 +86,36 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
         "str/includes?" | "clojure.string/includes?" => two("(instr($0, $1) > 0)"),
         "str/blank?" | "clojure.string/blank?" => one("(trim($0) = '')"),
         other => Err(Error::Query(format!("unknown predicate {other}"))),
+    }
+}
+
+/// `a op b` for a comparison predicate, as Datomic orders values: numbers
+/// with numbers, any other type only with itself. Types known when planning
+/// that have no order are an error now; when a type is known only at run
+/// time (a value of any attribute), `factlite_comparable` checks each pair
+/// before it is compared and fails the query on one that has no order.
+fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> Result<String> {
+    let comparison = format!("{} {op} {}", a.expr, b.expr);
+    match (&a.ty, &b.ty) {
+        (Ty::Known(x), Ty::Known(y)) if x.is_comparable_with(*y) => Ok(comparison),
+        (Ty::Known(x), Ty::Known(y)) => Err(Error::Query(format!(
+            "{} compares {} with {}: values of different types have no order",
+            call.to_string(),
+            x.a_name(),
+            y.a_name()
+        ))),
+        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => Err(Error::Query(format!(
+            "{} compares a tuple: only single values have an order",
+            call.to_string()
+        ))),
+        _ => {
+            let text = frame.shared.param(SqlLiteral::Text(call.to_string()));
+            Ok(format!(
+                "CASE WHEN factlite_comparable({}, {}, {text}) THEN {comparison} END",
+                a.tag_expr(),
+                b.tag_expr()
+            ))
+        }
     }
 }
 

@@ -418,7 +418,8 @@ display_as_edn!(
     Variable,
     Term,
     Binding,
-    Input
+    Input,
+    FnCall
 );
 
 /// A stable canonical text for a query, for use as a cache key: the printed

@@ -151,6 +151,12 @@ impl From<rusqlite::Error> for Error {
                      rule call and input collection is one); split it with rules"
                 ))
             }
+            // A comparison of values without an order (`sql_functions`).
+            rusqlite::Error::SqliteFailure(_, Some(message))
+                if message.ends_with(crate::sql_functions::NO_ORDER) =>
+            {
+                Error::Query(message.clone())
+            }
             _ => Error::Sqlite(error),
         }
     }

@@ -22,6 +22,7 @@ mod query;
 mod reads;
 mod result;
 mod schema_io;
+mod sql_functions;
 pub mod transact;
 mod vocabulary;
 
