@@ -241,15 +241,24 @@ impl Session {
 
     /// Runs `write` on where output goes now (standard output, or the file
     /// of `.output`/`.once`), buffered, with its name for errors: for output
-    /// streamed as it is made (`.dump`).
-    pub(crate) fn with_output<T>(
+    /// streamed as it is made (`.dump`). A closed pipe on standard output
+    /// (`factlite ... | head`) ends it without an error, as [`Session::write`]
+    /// does.
+    pub(crate) fn with_output(
         &mut self,
-        write: impl FnOnce(&mut dyn Write, &Path) -> Result<T>,
-    ) -> Result<T> {
+        write: impl FnOnce(&mut dyn Write, &Path) -> Result<()>,
+    ) -> Result<()> {
         match &mut self.destination {
             Destination::Stdout => {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                write(&mut out, Path::new("stdout"))
+                match write(&mut out, Path::new("stdout")) {
+                    Err(CliError::Io { error, .. })
+                        if error.kind() == std::io::ErrorKind::BrokenPipe =>
+                    {
+                        Ok(())
+                    }
+                    other => other,
+                }
             }
             Destination::File { path, file, .. } => {
                 let mut out = std::io::BufWriter::new(&*file);

@@ -24,6 +24,7 @@ const SCHEMA: &str = r#"[
  {:db/ident :person/score :db/valueType :db.type/double :db/cardinality :db.cardinality/one}
  {:db/ident :person/id :db/valueType :db.type/uuid :db/cardinality :db.cardinality/one}
  {:db/ident :person/mood :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/noHistory true}
+ {:db/ident :person/photo :db/valueType :db.type/bytes :db/cardinality :db.cardinality/one}
  {:db/ident :audit/by :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]"#;
 
 /// A database with a history of every kind, in `dir/source.db`.
@@ -34,7 +35,7 @@ fn source(dir: &Path) -> Store {
         r#"[{:db/id "ann" :person/name "Ann" :person/age 31 :person/tags [:a :b]
              :person/born #inst "1990-01-02T03:04:05.006Z" :person/score 1.5
              :person/id #uuid "5a1f6c1e-0000-4000-8000-000000000001" :person/mood "calm"
-             :person/friend "bob"}
+             :person/friend "bob" :person/photo #bytes "00ff10"}
             {:db/id "bob" :person/name "Bob" :person/age 40 :person/friend "ann"}
             {:db/id "cy" :person/name "Cy"}]"#,
         r#"[[:db/add [:person/name "Ann"] :person/age 32]
