@@ -245,7 +245,7 @@ impl DumpWriter<'_> {
             let in_map = datom.added
                 && attribute.is_some_and(|attribute| attribute.cardinality == Cardinality::One)
                 && defined.contains(&datom.e);
-            let key = self.entity(datom.a);
+            let key = self.attribute(datom.a);
             let value = match &datom.v {
                 TypedValue::Ref(target) => self.reference(*target),
                 other => other.to_edn(),
@@ -270,7 +270,7 @@ impl DumpWriter<'_> {
     }
 
     /// An attribute by its ident.
-    fn entity(&self, id: Entid) -> Value {
+    fn attribute(&self, id: Entid) -> Value {
         match self.schema.ident(id) {
             Some(ident) => Value::Keyword(Keyword::clone(ident)),
             None => Value::Integer(id),

@@ -220,12 +220,11 @@ impl Import<'_> {
             .count();
         self.transactions += 1;
         self.bar.set_position(done);
-        self.bar
-            .set_message(format!("{}", counted(self.datoms, "datom")));
+        self.bar.set_message(counted(self.datoms, "datom"));
         Ok(report)
     }
 
-    fn forms(&self, forms: &mut FormReader<impl BufRead>) -> Result<Option<Form>> {
+    fn next_form(&self, forms: &mut FormReader<impl BufRead>) -> Result<Option<Form>> {
         forms
             .next()
             .transpose()
@@ -234,7 +233,7 @@ impl Import<'_> {
 
     fn edn(&mut self, reader: impl BufRead) -> Result<()> {
         let mut forms = FormReader::new(reader, Framing::Sequence);
-        while let Some(form) = self.forms(&mut forms)? {
+        while let Some(form) = self.next_form(&mut forms)? {
             let value = edn::parse(&form.text).map_err(|error| {
                 let (line, column) = form.place(error.line, error.column);
                 let place = format!("line {line}, column {column}");
@@ -284,7 +283,7 @@ impl Import<'_> {
         let mut forms = FormReader::new(reader, framing);
         let mut rows = Vec::with_capacity(BATCH);
         let mut number = 0;
-        while let Some(form) = self.forms(&mut forms)? {
+        while let Some(form) = self.next_form(&mut forms)? {
             number += 1;
             let place = match framing {
                 Framing::ArrayElements => format!(

@@ -100,13 +100,13 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
         (Ty::Known(x), Ty::Known(y)) if x.is_comparable_with(*y) => Ok(comparison),
         (Ty::Known(x), Ty::Known(y)) => Err(Error::Query(format!(
             "{} compares {} with {}: values of different types have no order",
-            call.to_string(),
+            call,
             x.a_name(),
             y.a_name()
         ))),
         (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => Err(Error::Query(format!(
             "{} compares a tuple: only single values have an order",
-            call.to_string()
+            call
         ))),
         _ => {
             let text = frame.shared.param(SqlLiteral::Text(call.to_string()));
