@@ -105,7 +105,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: ".import",
         args: "FILE",
-        help: "transact a file: EDN transaction data, JSON objects or CSV rows",
+        help: "transact a file: EDN transaction data (or a dump, into an empty database), JSON objects or CSV rows",
     },
     Command {
         name: ".export",

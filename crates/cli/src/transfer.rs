@@ -38,7 +38,7 @@ use crate::error::{CliError, Result};
 use crate::input::{Form, FormReader, Framing};
 use crate::interrupt;
 use crate::render::Mode;
-use crate::words::{article, counted};
+use crate::words::{article, counted, did_you_mean};
 
 /// Entities per transaction when importing JSON or CSV.
 pub const BATCH: usize = 1000;
@@ -167,10 +167,10 @@ struct Import<'i> {
     replaying: bool,
 }
 
-/// An entity of a JSON or CSV batch, with the place it comes from.
+/// An entity of a JSON or CSV batch, with the line it starts on.
 struct Row {
     entity: Value,
-    place: String,
+    line: usize,
 }
 
 impl Import<'_> {
@@ -311,7 +311,10 @@ impl Import<'_> {
                 };
                 self.fail(place, message)
             })?;
-            rows.push(Row { entity, place });
+            rows.push(Row {
+                entity,
+                line: form.line,
+            });
             if rows.len() == BATCH {
                 self.batch(&schema, &mut rows, form.end)?;
             }
@@ -328,6 +331,12 @@ impl Import<'_> {
             .map(|name| Value::keyword(name.trim().trim_start_matches(':')))
             .collect();
         let schema = self.schema()?;
+        for (field, attribute) in header.iter().enumerate() {
+            known_attribute(&schema, attribute).map_err(|message| {
+                let column = self.csv_column_at(0, field);
+                self.fail(format!("line 1, column {column}"), message)
+            })?;
+        }
         let mut rows = Vec::with_capacity(BATCH);
         for record in reader.records() {
             let record = record.map_err(|error| {
@@ -352,7 +361,7 @@ impl Import<'_> {
             }
             rows.push(Row {
                 entity: Value::Map(map),
-                place: format!("line {line}"),
+                line: line as usize,
             });
             if rows.len() == BATCH {
                 self.batch(&schema, &mut rows, position.byte())?;
@@ -386,9 +395,9 @@ impl Import<'_> {
             return Ok(());
         };
         let place = if rows.len() == 1 {
-            first.place.clone()
+            format!("line {}", first.line)
         } else {
-            format!("the batch from {} to {}", first.place, last.place)
+            format!("the rows of lines {} to {}", first.line, last.line)
         };
         let mut defined = HashSet::new();
         let mut used: IndexMap<String, String> = IndexMap::new();
@@ -399,7 +408,7 @@ impl Import<'_> {
                         defined.insert(tempid.clone());
                     } else {
                         used.entry(tempid.clone())
-                            .or_insert_with(|| row.place.clone());
+                            .or_insert_with(|| format!("line {}", row.line));
                     }
                 }
             });
@@ -514,6 +523,27 @@ fn key_position(form: &Form, key: &str) -> Option<(usize, usize)> {
     Some(form.place(line, before[line_start..].chars().count() + 1))
 }
 
+/// Refuses a key of a JSON record or a CSV header that names no attribute
+/// (`db/id` and reverse refs such as `person/_friend` are keys too), with
+/// the attributes named like it.
+fn known_attribute(schema: &Schema, attribute: &Value) -> std::result::Result<(), String> {
+    let Some(keyword) = attribute.as_keyword() else {
+        return Ok(());
+    };
+    let is_db_id = keyword.namespace.as_deref() == Some("db") && keyword.name == "id";
+    if is_db_id || schema.attribute_named(&keyword.to_forward()).is_some() {
+        return Ok(());
+    }
+    let idents: Vec<String> = schema
+        .attributes()
+        .map(|known| Value::Keyword(known.ident.clone()).to_string())
+        .collect();
+    Err(format!(
+        "unknown attribute {attribute}: no schema defines it{}",
+        did_you_mean(&attribute.to_string(), idents.iter().map(String::as_str))
+    ))
+}
+
 /// Whether a vector under a ref attribute is a lookup ref `[attr value]`
 /// rather than several refs.
 fn is_lookup_ref(schema: &Schema, items: &[Value]) -> bool {
@@ -605,7 +635,8 @@ fn json_entity(
     let mut map = indexmap::IndexMap::new();
     for (key, value) in fields {
         let attribute = Value::keyword(key.trim_start_matches(':'));
-        let value = json_value(schema, &attribute, value)
+        let value = known_attribute(schema, &attribute)
+            .and_then(|()| json_value(schema, &attribute, value))
             .map_err(|message| (Some(key.clone()), message))?;
         map.insert(attribute, value);
     }
