@@ -113,18 +113,20 @@ pub fn import_file(store: &Store, path: &Path, progress: bool) -> Result<ImportS
         forward: IndexMap::new(),
         replaying: false,
     };
-    match mode {
-        Mode::Edn => import.edn(reader)?,
-        Mode::Json => import.json(reader)?,
-        _ => import.csv(reader)?,
-    }
+    let read = match mode {
+        Mode::Edn => import.edn(reader),
+        Mode::Json => import.json(reader),
+        _ => import.csv(reader),
+    };
+    // The bar goes before a summary or an error is printed.
+    import.bar.finish_and_clear();
+    read?;
     if let Some((tempid, place)) = import.forward.first() {
         let message = format!(
             "tempid {tempid:?} is used as a value ({place}) but no row has it as its db/id"
         );
         return Err(import.fail("the end of the file".to_string(), message));
     }
-    import.bar.finish_and_clear();
     Ok(ImportSummary {
         path: path.to_path_buf(),
         datoms: import.datoms,
