@@ -6,6 +6,7 @@ mod conformance_parse;
 mod conformance_shared;
 mod dependencies;
 mod fuzz_corpus;
+mod messages;
 mod model;
 mod properties;
 mod rules_closure;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use factlite::edn::{self, Value};
 use factlite::Store;
-use factlite_cli::input;
+use factlite_cli::input::{FormReader, Framing};
 use factlite_cli::transfer::import_file;
 
 const ENTITIES_PER_TX: usize = 200;
@@ -93,9 +93,8 @@ fn main() {
     std::fs::write(dir.path().join("people.csv"), csv_text(entities)).expect("CSV file written");
 
     // Baseline: the transactor alone, the transactions parsed beforehand.
-    let forms: Vec<Value> = input::top_level_forms(&text)
-        .into_iter()
-        .map(|range| edn::parse(&text[range]).expect("transaction parses"))
+    let forms: Vec<Value> = FormReader::new(text.as_bytes(), Framing::Sequence)
+        .map(|form| edn::parse(&form.expect("UTF-8").text).expect("transaction parses"))
         .collect();
     let store = store_with_schema(&dir.path().join("baseline.db"));
     let started = Instant::now();

@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use factlite::edn::{self, Keyword, Value};
-use factlite::SqlLiteral;
-use factlite::{Entid, QueryResult};
+use factlite::{Db, Entid, QueryResult, SqlLiteral};
 use factlite_core::bootstrap::FIRST_USER_SCHEMA_ID;
 use factlite_core::Attribute;
 
+use crate::dump::{self, DumpKind};
 use crate::error::{CliError, Result};
 use crate::render::{self, Mode, Printed, Style};
 use crate::session::{datom_counts, Destination, Session, TimeView};
@@ -104,12 +104,22 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: ".import",
         args: "FILE",
-        help: "transact a file: EDN transaction data, JSON objects or CSV rows",
+        help: "transact a file: EDN transaction data (or a dump, into an empty database), JSON objects or CSV rows",
     },
     Command {
         name: ".export",
-        args: "FILE [QUERY]",
-        help: "write every datom as transaction data (or a query's result) to FILE",
+        args: "[--current] FILE [QUERY]",
+        help: "write the database as a dump FILE.edn (every transaction; --current: the datoms only), or a query's result",
+    },
+    Command {
+        name: ".dump",
+        args: "[--current]",
+        help: "print the database as a dump (every transaction; --current: the datoms only) that .import reads back",
+    },
+    Command {
+        name: ".backup",
+        args: "FILE",
+        help: "copy the whole database file, views and all, with SQLite's online backup",
     },
     Command {
         name: ".read",
@@ -189,7 +199,9 @@ pub const COMMANDS: &[Command] = &[
 ];
 
 /// The commands whose argument is a file name.
-pub const FILE_COMMANDS: [&str; 6] = [".import", ".export", ".read", ".open", ".output", ".once"];
+pub const FILE_COMMANDS: [&str; 7] = [
+    ".import", ".export", ".read", ".open", ".output", ".once", ".backup",
+];
 
 /// The commands whose argument is `on` or `off`.
 pub const SWITCH_COMMANDS: [&str; 4] = [".timer", ".headers", ".bail", ".echo"];
@@ -260,9 +272,10 @@ fn switch(name: &str, rest: &str) -> Result<bool> {
     }
 }
 
-/// Whether an argument list starts with `--all` (and the rest after it).
-fn all_flag(rest: &str) -> (bool, &str) {
-    match rest.strip_prefix("--all") {
+/// Whether an argument list starts with the flag `flag` (`--all`), and
+/// the rest after it.
+fn flag<'r>(rest: &'r str, flag: &str) -> (bool, &'r str) {
+    match rest.strip_prefix(flag) {
         Some(after) if after.is_empty() || after.starts_with(char::is_whitespace) => {
             (true, after.trim())
         }
@@ -361,6 +374,26 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Reply> {
             }
         }
         ".export" => export(session, rest)?,
+        ".dump" => {
+            let (current, rest) = flag(rest, "--current");
+            if !rest.is_empty() {
+                return Err(usage(name));
+            }
+            let kind = dump_kind(current);
+            let db = dump_snapshot(session, kind)?;
+            session.with_output(|out, destination| {
+                dump::write_dump(&db, kind, out, destination).map(|_| ())
+            })?;
+            Printed::Nothing
+        }
+        ".backup" => {
+            let path = file_argument(name, rest)?;
+            session.store().backup_to(&path)?;
+            Printed::Report {
+                text: format!("backed up to {}\n", path.display()),
+                json: serde_json::json!({ "backup": path.display().to_string() }),
+            }
+        }
         ".read" => {
             let path = file_argument(name, rest)?;
             let script = std::fs::read_to_string(&path).map_err(|error| CliError::Io {
@@ -508,7 +541,7 @@ pub fn definition(attribute: &Attribute) -> Value {
 }
 
 fn schema(session: &Session, rest: &str) -> Result<Printed> {
-    let (all, rest) = all_flag(rest);
+    let (all, rest) = flag(rest, "--all");
     let attributes = user_attributes(session, all)?;
     if rest.is_empty() {
         return Ok(Printed::Value(Value::Vector(
@@ -533,7 +566,7 @@ fn schema(session: &Session, rest: &str) -> Result<Printed> {
 }
 
 fn attrs(session: &Session, rest: &str) -> Result<Printed> {
-    let (all, rest) = all_flag(rest);
+    let (all, rest) = flag(rest, "--all");
     if !rest.is_empty() {
         return Err(usage(".attrs"));
     }
@@ -870,7 +903,33 @@ fn rules(session: &Session, rest: &str) -> Result<Printed> {
     })
 }
 
+/// The dump `--current` asks for.
+fn dump_kind(current: bool) -> DumpKind {
+    if current {
+        DumpKind::Current
+    } else {
+        DumpKind::History
+    }
+}
+
+/// The snapshot a dump writes, in the session's view of time: now (also
+/// under `.history`, which a history dump is), or as of a transaction.
+fn dump_snapshot(session: &Session, kind: DumpKind) -> Result<Db> {
+    let now = session.store().db()?;
+    match (session.time, kind) {
+        (TimeView::Since(_), _) => Err(CliError::Usage(
+            "a dump writes a whole database, not what came after a transaction: leave .since with .now or .as-of first".to_string(),
+        )),
+        (TimeView::History, DumpKind::Current) => Err(CliError::Usage(
+            "a dump of the current datoms writes one state of the database: leave .history with .now or .as-of first (or leave out --current for every transaction)".to_string(),
+        )),
+        (TimeView::AsOf(tx), _) => Ok(now.as_of(tx)),
+        (TimeView::Now | TimeView::History, _) => Ok(now),
+    }
+}
+
 fn export(session: &Session, rest: &str) -> Result<Printed> {
+    let (current, rest) = flag(rest, "--current");
     let (file, query) = match rest.find(['[', '{']) {
         Some(index) => (
             rest[..index].trim(),
@@ -880,36 +939,54 @@ fn export(session: &Session, rest: &str) -> Result<Printed> {
     };
     let path = file_argument(".export", file)?;
     let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("");
-    let text = match &query {
-        Some(query) => {
-            let mode = match extension {
-                "edn" | "json" | "csv" | "tsv" => Mode::from_name(extension).unwrap_or(Mode::Edn),
-                _ => {
-                    return Err(CliError::Usage(format!(
-                        "cannot write a query's result as {}: name the file .edn, .json, .csv or .tsv",
-                        path.display()
-                    )))
-                }
-            };
-            let style = Style {
-                limit: None,
-                ..Style::default()
-            };
-            session.query(query)?.text(mode, &style)
-        }
-        None if extension != "edn" => {
+    let Some(query) = &query else {
+        if extension != "edn" {
             return Err(CliError::Usage(format!(
-                "an export of every datom is EDN transaction data: name the file .edn, not {} (a query's result can be .json, .csv or .tsv: .export FILE QUERY)",
+                "a dump of the database is EDN transaction data: name the file .edn, not {} (a query's result can be .json, .csv or .tsv: .export FILE QUERY)",
+                path.display()
+            )));
+        }
+        let kind = dump_kind(current);
+        let db = dump_snapshot(session, kind)?;
+        let io_error = |error| CliError::Io {
+            path: path.clone(),
+            error,
+        };
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io_error)?);
+        let summary = dump::write_dump(&db, kind, &mut out, &path)?;
+        return Ok(Printed::Report {
+            text: format!(
+                "wrote {} ({} in {})\n",
+                path.display(),
+                counted(summary.datoms, "datom"),
+                counted(summary.transactions, "transaction")
+            ),
+            json: serde_json::json!({
+                "wrote": path.display().to_string(),
+                "datoms": summary.datoms,
+                "transactions": summary.transactions,
+            }),
+        });
+    };
+    if current {
+        return Err(CliError::Usage(
+            "--current is for a dump of the database, not a query's result".to_string(),
+        ));
+    }
+    let mode = match extension {
+        "edn" | "json" | "csv" | "tsv" => Mode::from_name(extension).unwrap_or(Mode::Edn),
+        _ => {
+            return Err(CliError::Usage(format!(
+                "cannot write a query's result as {}: name the file .edn, .json, .csv or .tsv",
                 path.display()
             )))
         }
-        None if session.time == TimeView::History => {
-            return Err(CliError::Usage(
-                "an export writes one state of the database: leave .history with .now, .as-of or .since first".to_string(),
-            ))
-        }
-        None => transfer::export_datoms(&session.db()?)?,
     };
+    let style = Style {
+        limit: None,
+        ..Style::default()
+    };
+    let text = session.query(query)?.text(mode, &style);
     std::fs::write(&path, &text).map_err(|error| CliError::Io {
         path: path.clone(),
         error,

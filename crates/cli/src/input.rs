@@ -3,7 +3,7 @@
 //! several lines until its brackets balance. The scanner knows EDN's
 //! strings, characters and `;` comments, so a bracket inside them does not
 //! count. The REPL's line editor asks [`is_complete`]; scripts, `-e` text
-//! and imported files are cut with [`statements`] and [`top_level_forms`].
+//! and imported files are cut with [`statements`] and [`FormReader`].
 
 /// One statement of a script, with the 1-based line it starts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,76 +102,235 @@ pub fn statements(script: &str) -> Vec<Statement> {
     result
 }
 
-/// The byte ranges of the top-level forms of an EDN text that is a sequence
-/// of collections (an import file of transaction vectors), found without
-/// reading the forms, so that a large file can be read and transacted one
-/// form at a time. Text outside any bracket other than whitespace, commas and
-/// comments ends up in a range of its own, for the reader to reject.
-pub fn top_level_forms(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut ranges = Vec::new();
-    let mut depth = 0i64;
-    let mut start: Option<usize> = None;
-    let mut in_string = false;
-    let mut chars = text.char_indices();
-    while let Some((offset, c)) = chars.next() {
-        if in_string {
-            match c {
-                '\\' => {
-                    chars.next();
-                }
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
+/// One top-level form of a file, as [`FormReader`] cuts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Form {
+    /// The form's text.
+    pub text: String,
+    /// The 1-based line it starts on.
+    pub line: usize,
+    /// The 1-based column (in characters) it starts at.
+    pub column: usize,
+    /// The bytes of the file read up to the end of the form.
+    pub end: u64,
+}
+
+impl Form {
+    /// The place in the file of a position (1-based line and column) that
+    /// a reader of the form's text reports.
+    pub fn place(&self, line: usize, column: usize) -> (usize, usize) {
+        match line {
+            0 | 1 => (self.line, self.column + column.saturating_sub(1)),
+            _ => (self.line + line - 1, column),
         }
-        if depth == 0 && start.is_none() {
-            if c.is_whitespace() || c == ',' {
-                continue;
-            }
-            if c == ';' {
-                for (_, rest) in chars.by_ref() {
-                    if rest == '\n' {
-                        break;
-                    }
-                }
-                continue;
-            }
-            start = Some(offset);
+    }
+}
+
+/// How a file's forms are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// One form after another (EDN; JSON with one object a line).
+    Sequence,
+    /// The elements of one outer array (`[{...}, {...}]`): the opening and
+    /// closing brackets are not forms.
+    ArrayElements,
+}
+
+/// Cuts a file into its top-level forms as it reads it, without reading
+/// the forms, so that a file of any size is read and transacted one form
+/// at a time in the memory of one form. It knows strings, character
+/// literals and `;` comments, so brackets inside them do not count; JSON
+/// strings and brackets read alike, and commas are whitespace to it. Text
+/// outside any bracket other than whitespace, commas and comments is a form
+/// of its own, for the reader to reject.
+pub struct FormReader<R> {
+    reader: R,
+    scanner: Scanner,
+}
+
+impl<R: std::io::BufRead> FormReader<R> {
+    /// Reads the forms of `reader`, laid out as `framing` says.
+    pub fn new(reader: R, framing: Framing) -> FormReader<R> {
+        FormReader {
+            reader,
+            scanner: Scanner {
+                line: 1,
+                column: 1,
+                offset: 0,
+                form: Vec::new(),
+                start: None,
+                depth: 0,
+                in_string: false,
+                escaped: false,
+                in_comment: false,
+                array: match framing {
+                    Framing::Sequence => Array::None,
+                    Framing::ArrayElements => Array::BeforeOpen,
+                },
+            },
         }
-        match c {
-            '"' => in_string = true,
-            '\\' => {
-                chars.next();
+    }
+
+    /// The bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.scanner.offset
+    }
+
+    fn next_form(&mut self) -> std::io::Result<Option<Form>> {
+        loop {
+            let chunk = self.reader.fill_buf()?;
+            if chunk.is_empty() {
+                return self.scanner.finish();
             }
-            ';' => {
-                for (_, rest) in chars.by_ref() {
-                    if rest == '\n' {
-                        break;
-                    }
+            let mut used = chunk.len();
+            let mut found = None;
+            for (index, &byte) in chunk.iter().enumerate() {
+                if let Some(form) = self.scanner.step(byte) {
+                    used = index + 1;
+                    found = Some(form);
+                    break;
                 }
             }
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => {
-                depth -= 1;
-                if depth <= 0 {
-                    if let Some(begin) = start.take() {
-                        ranges.push(begin..offset + c.len_utf8());
-                    }
-                    depth = 0;
+            self.reader.consume(used);
+            if let Some(form) = found {
+                return form.map(Some);
+            }
+        }
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for FormReader<R> {
+    type Item = std::io::Result<Form>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_form().transpose()
+    }
+}
+
+/// Where an [`Framing::ArrayElements`] file is in its outer array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Array {
+    None,
+    BeforeOpen,
+    Open,
+    Closed,
+}
+
+/// The state of [`FormReader`] between bytes. The structural characters are
+/// ASCII, which no byte of a longer UTF-8 character is, so the scan goes
+/// byte by byte.
+struct Scanner {
+    /// The position of the next byte.
+    line: usize,
+    column: usize,
+    offset: u64,
+    /// The bytes of the form being read, and where it started.
+    form: Vec<u8>,
+    start: Option<(usize, usize)>,
+    depth: i64,
+    in_string: bool,
+    escaped: bool,
+    in_comment: bool,
+    array: Array,
+}
+
+impl Scanner {
+    /// Takes one byte; gives the form it ends, if any.
+    fn step(&mut self, byte: u8) -> Option<std::io::Result<Form>> {
+        let position = (self.line, self.column);
+        self.offset += 1;
+        if byte == b'\n' {
+            self.line += 1;
+            self.column = 1;
+        } else if byte & 0xC0 != 0x80 {
+            self.column += 1;
+        }
+        let in_form = self.start.is_some();
+        if self.in_comment || self.escaped || self.in_string {
+            if in_form {
+                self.form.push(byte);
+            }
+            if self.in_comment {
+                self.in_comment = byte != b'\n';
+            } else if self.escaped {
+                self.escaped = false;
+            } else {
+                match byte {
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    _ => {}
                 }
             }
-            c if depth == 0 && (c.is_whitespace() || c == ',') => {
-                if let Some(begin) = start.take() {
-                    ranges.push(begin..offset);
+            return None;
+        }
+        if !in_form {
+            if byte.is_ascii_whitespace() || byte == b',' {
+                return None;
+            }
+            match (self.array, byte) {
+                (_, b';') => {
+                    self.in_comment = true;
+                    return None;
                 }
+                (Array::BeforeOpen, b'[') => {
+                    self.array = Array::Open;
+                    return None;
+                }
+                (Array::Open, b']') => {
+                    self.array = Array::Closed;
+                    return None;
+                }
+                _ => self.start = Some(position),
+            }
+        }
+        self.form.push(byte);
+        match byte {
+            b'"' => self.in_string = true,
+            b'\\' => self.escaped = true,
+            b';' => self.in_comment = true,
+            b'(' | b'[' | b'{' => self.depth += 1,
+            b')' | b']' | b'}' => {
+                self.depth -= 1;
+                if self.depth <= 0 {
+                    return Some(self.take());
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\n' | b',' if self.depth == 0 => {
+                self.form.pop();
+                return Some(self.take());
             }
             _ => {}
         }
+        None
     }
-    if let Some(begin) = start {
-        ranges.push(begin..text.len());
+
+    /// The form read so far, when the input ends.
+    fn finish(&mut self) -> std::io::Result<Option<Form>> {
+        if self.start.is_none() {
+            return Ok(None);
+        }
+        self.take().map(Some)
     }
-    ranges
+
+    fn take(&mut self) -> std::io::Result<Form> {
+        let (line, column) = self.start.take().unwrap_or((self.line, self.column));
+        self.depth = 0;
+        self.in_string = false;
+        self.escaped = false;
+        self.in_comment = false;
+        let text = String::from_utf8(std::mem::take(&mut self.form)).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the text at line {line}, column {column} is not UTF-8"),
+            )
+        })?;
+        Ok(Form {
+            text,
+            line,
+            column,
+            end: self.offset,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -215,13 +374,45 @@ mod tests {
         }
     }
 
+    fn forms(text: &str, framing: Framing, chunk: usize) -> Vec<(String, usize, usize)> {
+        let reader = std::io::BufReader::with_capacity(chunk, text.as_bytes());
+        FormReader::new(reader, framing)
+            .map(|form| {
+                let form = form.expect("UTF-8 text");
+                (form.text, form.line, form.column)
+            })
+            .collect()
+    }
+
     #[test]
-    fn top_level_forms_are_cut_between_collections() {
-        let text = "[1 \"]\" 2]\n; note [\n[3] ,{:a [4]} x";
-        let forms: Vec<&str> = top_level_forms(text)
-            .into_iter()
-            .map(|range| &text[range])
-            .collect();
-        assert_eq!(forms, ["[1 \"]\" 2]", "[3]", "{:a [4]}", "x"]);
+    fn forms_are_cut_between_collections_whatever_the_chunks_read() {
+        let text = "[1 \"]\" 2]\n; note [\n[3] ,{:a [\"é\" \\]]} x";
+        let expected = [
+            ("[1 \"]\" 2]", 1, 1),
+            ("[3]", 3, 1),
+            ("{:a [\"é\" \\]]}", 3, 6),
+            ("x", 3, 20),
+        ];
+        for chunk in [1, 2, 3, 7, 1024] {
+            let found = forms(text, Framing::Sequence, chunk);
+            let found: Vec<(&str, usize, usize)> = found
+                .iter()
+                .map(|(text, line, column)| (text.as_str(), *line, *column))
+                .collect();
+            assert_eq!(found, expected, "chunks of {chunk} bytes");
+        }
+    }
+
+    #[test]
+    fn the_elements_of_an_outer_array_are_the_forms() {
+        let text = "[\n {\"a\": \"]\"},\n {\"b\": [1]}\n]\n";
+        let found = forms(text, Framing::ArrayElements, 4);
+        assert_eq!(
+            found,
+            [
+                ("{\"a\": \"]\"}".to_string(), 2, 2),
+                ("{\"b\": [1]}".to_string(), 3, 2)
+            ]
+        );
     }
 }

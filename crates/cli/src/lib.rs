@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod commands;
+pub mod dump;
 pub mod editor;
 pub mod error;
 pub mod input;

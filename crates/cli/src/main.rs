@@ -77,9 +77,11 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    /// Export a database: every datom as transaction data that imports into
-    /// an empty database, or with --query a query's result (EDN, JSON or CSV
-    /// by the file's extension).
+    /// Export a database: a dump (FILE.edn) of every transaction, with its
+    /// id and instant, that `factlite import` reads back into an empty
+    /// database as an identical one (--current: the current datoms only),
+    /// or with --query a query's result (EDN, JSON, CSV or TSV by the
+    /// file's extension).
     Export {
         /// The database file.
         #[arg(value_name = "DB")]
@@ -88,8 +90,11 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// A query whose result to write instead of the datoms.
-        #[arg(long, value_name = "QUERY")]
+        #[arg(long, value_name = "QUERY", conflicts_with = "current")]
         query: Option<String>,
+        /// Dump the current datoms only, without their history.
+        #[arg(long)]
+        current: bool,
     },
 }
 
@@ -102,7 +107,8 @@ fn main() -> ExitCode {
             database,
             file,
             query,
-        }) => export(&database, &file, query.as_deref()),
+            current,
+        }) => export(&database, &file, query.as_deref(), current),
         None => statements(
             cli.database.as_deref(),
             cli.execute.as_deref(),
@@ -140,10 +146,16 @@ fn import(database: &Path, files: &[PathBuf]) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(database: &Path, file: &Path, query: Option<&str>) -> Result<ExitCode, CliError> {
+fn export(
+    database: &Path,
+    file: &Path,
+    query: Option<&str>,
+    current: bool,
+) -> Result<ExitCode, CliError> {
     let mut session = Session::open(database, SessionConfig::default())?;
+    let flag = if current { "--current " } else { "" };
     session.execute(&format!(
-        ".export {} {}",
+        ".export {flag}{} {}",
         file.display(),
         query.unwrap_or("")
     ))?;

@@ -239,6 +239,34 @@ impl Session {
         }
     }
 
+    /// Runs `write` on where output goes now (standard output, or the file
+    /// of `.output`/`.once`), buffered, with its name for errors: for output
+    /// streamed as it is made (`.dump`). A closed pipe on standard output
+    /// (`factlite ... | head`) ends it without an error, as [`Session::write`]
+    /// does.
+    pub(crate) fn with_output(
+        &mut self,
+        write: impl FnOnce(&mut dyn Write, &Path) -> Result<()>,
+    ) -> Result<()> {
+        match &mut self.destination {
+            Destination::Stdout => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                match write(&mut out, Path::new("stdout")) {
+                    Err(CliError::Io { error, .. })
+                        if error.kind() == std::io::ErrorKind::BrokenPipe =>
+                    {
+                        Ok(())
+                    }
+                    other => other,
+                }
+            }
+            Destination::File { path, file, .. } => {
+                let mut out = std::io::BufWriter::new(&*file);
+                write(&mut out, path)
+            }
+        }
+    }
+
     /// Prints what a statement gave, in the session's mode.
     pub(crate) fn show(&mut self, printed: &Printed) -> Result<()> {
         let text = printed.text(self.mode, &self.style);

@@ -1,8 +1,9 @@
-//! Moving data in and out of a store as files.
-//!
-//! Import (`.import FILE`, `factlite import`), by extension:
-//! - `.edn`: top-level vectors of transaction data, each one transaction,
-//!   read and transacted one at a time;
+//! Reading files into a store (`.import FILE`, `factlite import`), streamed:
+//! the file is read a form or a row at a time, so memory does not grow
+//! with its size (only the tempids seen so far are kept). By extension:
+//! - `.edn`: top-level forms, each one transaction: a vector of
+//!   transaction data, or a map `{:tx … :instant … :data [...]}` of a dump
+//!   (see `dump`), replayed with its ids and instant (`Store::replay`);
 //! - `.json`: an array of objects (or one object per line), each an entity
 //!   map whose keys name attributes (`"film/title"` or `":film/title"`);
 //! - `.csv`: a header row of attribute names, then one entity per row.
@@ -11,32 +12,33 @@
 //! keyword from `"x"` or `":x"`, an instant from RFC 3339 text, a ref from an
 //! id, a lookup ref or a tempid), and every [`BATCH`] entities make one
 //! transaction. A tempid (a string under `db/id` or a ref attribute) names
-//! one entity throughout the file: in later batches it is replaced by the
-//! entity it got. Files over [`PROGRESS_BYTES`] show a progress bar on a
-//! terminal. An error stops the import and names the place in the file;
-//! the transactions before it stay committed, as the message says.
-//!
-//! Export writes every datom a snapshot sees as transaction data that
-//! imports into an empty store: the attribute definitions first, then the
-//! facts with tempids `"e<id>"` in place of entity ids.
+//! one entity throughout the file, whatever the batches: in later batches
+//! it is replaced by the entity it got, and one used before the row that
+//! defines it gets an id reserved for it (`Store::reserve_entity_ids`),
+//! which that row then asserts about. Files over [`PROGRESS_BYTES`] show a
+//! progress bar on a terminal, moved by the bytes read. An error stops the
+//! import and names the place in the file (line and column, and the
+//! value's own type); the transactions before it stay committed, as the
+//! message says.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use factlite::edn::{self, Keyword, Value};
-use factlite::{Db, Entid, Store, TypedValue, ValueType};
-use factlite_core::bootstrap::FIRST_USER_SCHEMA_ID;
+use factlite::edn::{self, Value};
+use factlite::{Entid, Replay, Store, TxReport, TypedValue, ValueType};
 use factlite_core::{Partition, Schema};
+use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::commands::definition;
 use crate::error::{CliError, Result};
-use crate::input;
+use crate::input::{Form, FormReader, Framing};
 use crate::interrupt;
 use crate::render::Mode;
-use crate::words::{article, counted};
+use crate::words::{article, counted, did_you_mean};
 
 /// Entities per transaction when importing JSON or CSV.
 pub const BATCH: usize = 1000;
@@ -87,31 +89,44 @@ pub fn mode_for(path: &Path) -> Option<Mode> {
 
 /// Imports a file into `store`; `progress` allows a progress bar.
 pub fn import_file(store: &Store, path: &Path, progress: bool) -> Result<ImportSummary> {
-    let text = std::fs::read_to_string(path).map_err(|error| CliError::Io {
+    let mode = mode_for(path).ok_or_else(|| {
+        CliError::Usage(format!(
+            "cannot tell the format of {}: name it .edn, .json or .csv",
+            path.display()
+        ))
+    })?;
+    let io_error = |error| CliError::Io {
         path: path.to_path_buf(),
         error,
-    })?;
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let size = file.metadata().map_err(io_error)?.len();
+    let reader = BufReader::new(file);
     let mut import = Import {
         store,
         path,
-        bar: progress_bar(text.len() as u64, progress),
+        bar: progress_bar(size, progress),
         datoms: 0,
         transactions: 0,
         started: Instant::now(),
         tempids: HashMap::new(),
+        forward: IndexMap::new(),
+        replaying: false,
     };
-    match mode_for(path) {
-        Some(Mode::Edn) => import.edn(&text)?,
-        Some(Mode::Json) => import.json(&text)?,
-        Some(Mode::Csv) => import.csv(&text)?,
-        _ => {
-            return Err(CliError::Usage(format!(
-                "cannot tell the format of {}: name it .edn, .json or .csv",
-                path.display()
-            )))
-        }
-    }
+    let read = match mode {
+        Mode::Edn => import.edn(reader),
+        Mode::Json => import.json(reader),
+        _ => import.csv(reader),
+    };
+    // The bar goes before a summary or an error is printed.
     import.bar.finish_and_clear();
+    read?;
+    if let Some((tempid, place)) = import.forward.first() {
+        let message = format!(
+            "tempid {tempid:?} is used as a value ({place}) but no row has it as its db/id"
+        );
+        return Err(import.fail("the end of the file".to_string(), message));
+    }
     Ok(ImportSummary {
         path: path.to_path_buf(),
         datoms: import.datoms,
@@ -143,8 +158,21 @@ struct Import<'i> {
     datoms: usize,
     transactions: usize,
     started: Instant,
-    /// The entities the tempids of earlier JSON or CSV batches got.
+    /// The entities the tempids of earlier JSON or CSV batches got (or
+    /// were reserved).
     tempids: HashMap<String, Entid>,
+    /// Tempids used as values before any row defined them, with the place
+    /// of their first use: reserved, and still to be defined.
+    forward: IndexMap<String, String>,
+    /// Whether a dump's transactions are being replayed (the database was
+    /// empty when the first came).
+    replaying: bool,
+}
+
+/// An entity of a JSON or CSV batch, with the line it starts on.
+struct Row {
+    entity: Value,
+    line: usize,
 }
 
 impl Import<'_> {
@@ -161,19 +189,31 @@ impl Import<'_> {
         }
     }
 
-    /// Transacts one form; `place` names it in errors; `done` is the byte
-    /// offset reached, for the progress bar.
-    fn transact(&mut self, tx_data: &Value, place: impl Fn() -> String, done: usize) -> Result<()> {
-        if interrupt::was_interrupted() {
-            return Err(self.fail(place(), "interrupted (Ctrl-C)".to_string()));
+    fn io_error(&self, error: std::io::Error) -> CliError {
+        CliError::Io {
+            path: self.path.to_path_buf(),
+            error,
         }
-        let report = self.store.transact(tx_data).map_err(|error| {
+    }
+
+    /// Commits one transaction `write` makes; `place` names it in errors;
+    /// `done` is the bytes of the file read, for the progress bar.
+    fn commit(
+        &mut self,
+        write: impl FnOnce(&Store) -> factlite::Result<TxReport>,
+        place: &str,
+        done: u64,
+    ) -> Result<TxReport> {
+        if interrupt::was_interrupted() {
+            return Err(self.fail(place.to_string(), "interrupted (Ctrl-C)".to_string()));
+        }
+        let report = write(self.store).map_err(|error| {
             let message = if interrupt::was_interrupted() {
                 "interrupted (Ctrl-C)".to_string()
             } else {
                 format!("{} {error}", error.category().keyword())
             };
-            self.fail(place(), message)
+            self.fail(place.to_string(), message)
         })?;
         self.datoms += report
             .datoms
@@ -181,152 +221,228 @@ impl Import<'_> {
             .filter(|datom| datom.e != report.tx)
             .count();
         self.transactions += 1;
-        self.tempids.extend(report.tempids);
-        self.bar.set_position(done as u64);
-        self.bar.set_message(format!("{} datoms", self.datoms));
-        Ok(())
+        self.bar.set_position(done);
+        self.bar.set_message(counted(self.datoms, "datom"));
+        Ok(report)
     }
 
-    fn edn(&mut self, text: &str) -> Result<()> {
-        // Lines are counted as the forms go by, each stretch of text once.
-        let mut line = 1;
-        let mut counted_to = 0;
-        for range in input::top_level_forms(text) {
-            line += text[counted_to..range.start].matches('\n').count();
-            counted_to = range.start;
-            let form = edn::parse(&text[range.clone()]).map_err(|error| {
-                // The reader counts from the form's start; on the form's first
-                // line its columns follow the text before the form.
-                let line_start = text[..range.start]
-                    .rfind('\n')
-                    .map_or(0, |newline| newline + 1);
-                let column = match error.line {
-                    1 => text[line_start..range.start].chars().count() + error.column,
-                    _ => error.column,
-                };
-                let place = format!("line {}, column {column}", line + error.line - 1);
+    fn next_form(&self, forms: &mut FormReader<impl BufRead>) -> Result<Option<Form>> {
+        forms
+            .next()
+            .transpose()
+            .map_err(|error| self.io_error(error))
+    }
+
+    fn edn(&mut self, reader: impl BufRead) -> Result<()> {
+        let mut forms = FormReader::new(reader, Framing::Sequence);
+        while let Some(form) = self.next_form(&mut forms)? {
+            let value = edn::parse(&form.text).map_err(|error| {
+                let (line, column) = form.place(error.line, error.column);
+                let place = format!("line {line}, column {column}");
                 self.fail(place, format!("not valid EDN: {}", error.message))
             })?;
-            if !matches!(form, Value::Vector(_)) {
-                let message = format!(
-                    "expected a vector of transaction data, found a {}",
-                    form.kind_name()
-                );
-                return Err(self.fail(format!("line {line}"), message));
-            }
-            self.transact(&form, || format!("line {line}"), range.end)?;
-        }
-        Ok(())
-    }
-
-    fn json(&mut self, text: &str) -> Result<()> {
-        let records: Vec<(usize, serde_json::Value)> = if text.trim_start().starts_with('[') {
-            let all: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|error| {
-                let place = format!("line {}, column {}", error.line(), error.column());
-                self.fail(place, format!("not valid JSON: {error}"))
-            })?;
-            all.into_iter()
-                .enumerate()
-                .map(|(index, record)| (index + 1, record))
-                .collect()
-        } else {
-            let mut records = Vec::new();
-            for (index, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
+            let place = format!("line {}", form.line);
+            match &value {
+                Value::Vector(_) => {
+                    self.commit(|store| store.transact(&value), &place, form.end)?;
                 }
-                let record = serde_json::from_str(line).map_err(|error| {
-                    let place = format!("line {}, column {}", index + 1, error.column());
-                    self.fail(place, format!("not valid JSON: {error}"))
-                })?;
-                records.push((index + 1, record));
+                Value::Map(map) => {
+                    let (data, replay) = dump_transaction(map)
+                        .map_err(|message| self.fail(place.clone(), message))?;
+                    if !self.replaying && self.store.db()?.basis_tx() > Partition::Tx.start() {
+                        let message = "a dump goes into an empty database: its entity ids would \
+                                       land on this one's entities (import it into a new file)";
+                        return Err(self.fail(place, message.to_string()));
+                    }
+                    self.replaying = true;
+                    self.commit(|store| store.replay(&data, replay), &place, form.end)?;
+                }
+                other => {
+                    let message = format!(
+                        "expected a vector of transaction data (or a dump's map {{:tx … :instant … :data […]}}), found {}",
+                        article(other.kind_name())
+                    );
+                    return Err(self.fail(place, message));
+                }
             }
-            records
-        };
-        // An array's records are counted; one record a line is named by its line.
-        let unit = if text.trim_start().starts_with('[') {
-            "record"
-        } else {
-            "line"
-        };
-        let starts = array_element_starts(text);
-        let schema = self.schema()?;
-        let total = records.len().max(1);
-        for (batch_index, batch) in records.chunks(BATCH).enumerate() {
-            let mut entities = Vec::with_capacity(batch.len());
-            for (number, record) in batch {
-                let mut entity = json_entity(&schema, record).map_err(|message| {
-                    let place = match starts.get(number - 1) {
-                        Some((line, column)) if unit == "record" => {
-                            format!("line {line}, column {column} (record {number})")
-                        }
-                        _ => format!("{unit} {number}"),
-                    };
-                    self.fail(place, message)
-                })?;
-                resolve_earlier_tempids(&schema, &self.tempids, &mut entity);
-                entities.push(entity);
-            }
-            let first = batch.first().map_or(0, |(number, _)| *number);
-            let done = text.len() * ((batch_index + 1) * BATCH).min(total) / total;
-            self.transact(
-                &Value::Vector(entities),
-                || format!("{unit}s from {first}"),
-                done,
-            )?;
         }
         Ok(())
     }
 
-    fn csv(&mut self, text: &str) -> Result<()> {
-        let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    fn json(&mut self, mut reader: impl BufRead) -> Result<()> {
+        let starts_with_bracket = reader
+            .fill_buf()
+            .map_err(|error| self.io_error(error))?
+            .iter()
+            .find(|byte| !byte.is_ascii_whitespace())
+            == Some(&b'[');
+        let framing = if starts_with_bracket {
+            Framing::ArrayElements
+        } else {
+            Framing::Sequence
+        };
+        let schema = self.schema()?;
+        let mut forms = FormReader::new(reader, framing);
+        let mut rows = Vec::with_capacity(BATCH);
+        let mut number = 0;
+        while let Some(form) = self.next_form(&mut forms)? {
+            number += 1;
+            let place = match framing {
+                Framing::ArrayElements => format!(
+                    "line {}, column {} (record {number})",
+                    form.line, form.column
+                ),
+                Framing::Sequence => format!("line {}", form.line),
+            };
+            let record: serde_json::Value = serde_json::from_str(&form.text).map_err(|error| {
+                let (line, column) = form.place(error.line(), error.column());
+                let message = error.to_string();
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(message.as_str());
+                self.fail(
+                    format!("line {line}, column {column}"),
+                    format!("not valid JSON: {message}"),
+                )
+            })?;
+            let entity = json_entity(&schema, &record).map_err(|(key, message)| {
+                let place = match key.and_then(|key| key_position(&form, &key)) {
+                    Some((line, column)) => format!("line {line}, column {column}"),
+                    None => place.clone(),
+                };
+                self.fail(place, message)
+            })?;
+            rows.push(Row {
+                entity,
+                line: form.line,
+            });
+            if rows.len() == BATCH {
+                self.batch(&schema, &mut rows, form.end)?;
+            }
+        }
+        self.batch(&schema, &mut rows, forms.bytes_read())
+    }
+
+    fn csv(&mut self, reader: impl Read) -> Result<()> {
+        let mut reader = csv::ReaderBuilder::new().from_reader(reader);
         let header: Vec<Value> = reader
             .headers()
-            .map_err(|error| self.fail("header".to_string(), error.to_string()))?
+            .map_err(|error| self.fail("the header".to_string(), error.to_string()))?
             .iter()
             .map(|name| Value::keyword(name.trim().trim_start_matches(':')))
             .collect();
         let schema = self.schema()?;
-        let mut entities = Vec::with_capacity(BATCH);
-        let mut first_line = 2;
+        for (field, attribute) in header.iter().enumerate() {
+            known_attribute(&schema, attribute).map_err(|message| {
+                let column = self.csv_column_at(0, field);
+                self.fail(format!("line 1, column {column}"), message)
+            })?;
+        }
+        let mut rows = Vec::with_capacity(BATCH);
         for record in reader.records() {
             let record = record.map_err(|error| {
                 let line = error.position().map_or(0, |position| position.line());
                 self.fail(format!("line {line}"), error.to_string())
             })?;
-            let line = record.position().map_or(0, |position| position.line()) as usize;
-            if entities.is_empty() {
-                first_line = line;
-            }
-            let start = record.position().map_or(0, |position| position.byte()) as usize;
-            let raw_line = text[start..].lines().next().unwrap_or("");
-            let mut map = indexmap::IndexMap::new();
+            let position = record
+                .position()
+                .cloned()
+                .unwrap_or_else(csv::Position::new);
+            let line = position.line();
+            let mut map = IndexMap::new();
             for (field, (attribute, cell)) in header.iter().zip(record.iter()).enumerate() {
                 if cell.is_empty() {
                     continue;
                 }
                 let value = text_value(&schema, attribute, cell).map_err(|message| {
-                    let column = csv_column(raw_line, field);
+                    let column = self.csv_column_at(position.byte(), field);
                     self.fail(format!("line {line}, column {column}"), message)
                 })?;
                 map.insert(attribute.clone(), value);
             }
-            let mut entity = Value::Map(map);
-            resolve_earlier_tempids(&schema, &self.tempids, &mut entity);
-            entities.push(entity);
-            if entities.len() == BATCH {
-                let done = record.position().map_or(0, |position| position.byte()) as usize;
-                let tx_data = Value::Vector(std::mem::take(&mut entities));
-                self.transact(&tx_data, || format!("lines from {first_line}"), done)?;
+            rows.push(Row {
+                entity: Value::Map(map),
+                line: line as usize,
+            });
+            if rows.len() == BATCH {
+                self.batch(&schema, &mut rows, position.byte())?;
             }
         }
-        if !entities.is_empty() {
-            self.transact(
-                &Value::Vector(entities),
-                || format!("lines from {first_line}"),
-                text.len(),
-            )?;
+        let end = reader.position().byte();
+        self.batch(&schema, &mut rows, end)
+    }
+
+    /// The column where field `field` of the CSV row starting at byte
+    /// `offset` starts: the row's line is read again from the file, as an
+    /// error is rare and the reader keeps no text.
+    fn csv_column_at(&self, offset: u64, field: usize) -> usize {
+        let mut line = String::new();
+        let read = File::open(self.path).and_then(|mut file| {
+            file.seek(SeekFrom::Start(offset))?;
+            BufReader::new(file).read_line(&mut line)
+        });
+        match read {
+            Ok(_) => csv_column(line.trim_end_matches(['\r', '\n']), field),
+            Err(_) => 1,
         }
+    }
+
+    /// Transacts a batch of JSON or CSV entities (emptying it). Tempids are
+    /// made to name one entity throughout the file: those earlier batches
+    /// resolved are replaced by their entities, and those used as values
+    /// that no row has defined yet get reserved ids.
+    fn batch(&mut self, schema: &Schema, rows: &mut Vec<Row>, done: u64) -> Result<()> {
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            return Ok(());
+        };
+        let place = if rows.len() == 1 {
+            format!("line {}", first.line)
+        } else {
+            format!("the rows of lines {} to {}", first.line, last.line)
+        };
+        let mut defined = HashSet::new();
+        let mut used: IndexMap<String, String> = IndexMap::new();
+        for row in rows.iter_mut() {
+            visit_tempids(schema, &mut row.entity, &mut |value, is_db_id| {
+                if let Value::String(tempid) = value {
+                    if is_db_id {
+                        defined.insert(tempid.clone());
+                    } else {
+                        used.entry(tempid.clone())
+                            .or_insert_with(|| format!("line {}", row.line));
+                    }
+                }
+            });
+        }
+        self.forward.retain(|tempid, _| !defined.contains(tempid));
+        used.retain(|tempid, _| !defined.contains(tempid) && !self.tempids.contains_key(tempid));
+        if !used.is_empty() {
+            let ids = self
+                .store
+                .reserve_entity_ids(used.len())
+                .map_err(|error| self.fail(place.clone(), error.to_string()))?;
+            for ((tempid, first_use), id) in used.into_iter().zip(ids) {
+                self.tempids.insert(tempid.clone(), id);
+                self.forward.insert(tempid, first_use);
+            }
+        }
+        let entities = rows
+            .drain(..)
+            .map(|mut row| {
+                visit_tempids(schema, &mut row.entity, &mut |value, _| {
+                    if let Value::String(tempid) = value {
+                        if let Some(&id) = self.tempids.get(tempid.as_str()) {
+                            *value = Value::Integer(id);
+                        }
+                    }
+                });
+                row.entity
+            })
+            .collect();
+        let tx_data = Value::Vector(entities);
+        let report = self.commit(|store| store.transact(&tx_data), &place, done)?;
+        self.tempids.extend(report.tempids);
         Ok(())
     }
 
@@ -335,19 +451,50 @@ impl Import<'_> {
     }
 }
 
-/// Replaces, in an entity map of a JSON or CSV import, each tempid that an
-/// earlier batch resolved (a string under `db/id` or a ref attribute, also
-/// inside a cardinality-many vector or a nested entity) by its entity id.
-fn resolve_earlier_tempids(schema: &Schema, tempids: &HashMap<String, Entid>, entity: &mut Value) {
+/// The transaction data and placement of a dump's transaction map
+/// `{:tx … :instant … :data […]}` (`:tx` and `:instant` optional).
+fn dump_transaction(map: &IndexMap<Value, Value>) -> std::result::Result<(Value, Replay), String> {
+    let mut replay = Replay::default();
+    let mut data = None;
+    for (key, value) in map {
+        match (key.as_keyword().map(|k| k.to_string()).as_deref(), value) {
+            (Some(":tx"), Value::Integer(tx)) => replay.tx = Some(*tx),
+            (Some(":instant"), Value::Inst(instant)) => replay.instant = Some(instant.0),
+            (Some(":data"), Value::Vector(_)) => data = Some(value.clone()),
+            (Some(":tx" | ":instant" | ":data"), other) => {
+                return Err(format!(
+                    "{key} of a dump's transaction is {}, not {}",
+                    article(other.kind_name()),
+                    match key.to_string().as_str() {
+                        ":tx" => "a transaction id",
+                        ":instant" => "an #inst",
+                        _ => "a vector of transaction data",
+                    }
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "a dump's transaction has the keys :tx, :instant and :data, not {key}"
+                ))
+            }
+        }
+    }
+    let data = data.ok_or_else(|| "a dump's transaction needs :data [...]".to_string())?;
+    Ok((data, replay))
+}
+
+/// Calls `visit` on each value in tempid position of an entity map of a
+/// JSON or CSV import — a string under `db/id` (`is_db_id`) or a ref
+/// attribute, also inside a cardinality-many vector or a nested entity.
+fn visit_tempids(schema: &Schema, entity: &mut Value, visit: &mut dyn FnMut(&mut Value, bool)) {
     let Value::Map(map) = entity else {
         return;
     };
     for (key, value) in map.iter_mut() {
-        let is_ref = key
+        let is_db_id = key
             .as_keyword()
-            .is_some_and(|k| k.namespace.as_deref() == Some("db") && k.name == "id")
-            || value_type(schema, key) == Some(ValueType::Ref);
-        if !is_ref {
+            .is_some_and(|k| k.namespace.as_deref() == Some("db") && k.name == "id");
+        if !is_db_id && value_type(schema, key) != Some(ValueType::Ref) {
             continue;
         }
         let values: &mut [Value] = match value {
@@ -356,16 +503,47 @@ fn resolve_earlier_tempids(schema: &Schema, tempids: &HashMap<String, Entid>, en
         };
         for value in values {
             match value {
-                Value::String(tempid) => {
-                    if let Some(&id) = tempids.get(tempid.as_str()) {
-                        *value = Value::Integer(id);
-                    }
-                }
-                nested @ Value::Map(_) => resolve_earlier_tempids(schema, tempids, nested),
+                Value::String(_) => visit(value, is_db_id),
+                nested @ Value::Map(_) => visit_tempids(schema, nested, visit),
                 _ => {}
             }
         }
     }
+}
+
+/// Where the key `"key"` (or `":key"`) of a JSON record is, as a place in
+/// the file.
+fn key_position(form: &Form, key: &str) -> Option<(usize, usize)> {
+    let bare = key.trim_start_matches(':');
+    let offset = [format!("\"{bare}\""), format!("\":{bare}\"")]
+        .iter()
+        .filter_map(|quoted| form.text.find(quoted.as_str()))
+        .min()?;
+    let before = &form.text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    Some(form.place(line, before[line_start..].chars().count() + 1))
+}
+
+/// Refuses a key of a JSON record or a CSV header that names no attribute
+/// (`db/id` and reverse refs such as `person/_friend` are keys too), with
+/// the attributes named like it.
+fn known_attribute(schema: &Schema, attribute: &Value) -> std::result::Result<(), String> {
+    let Some(keyword) = attribute.as_keyword() else {
+        return Ok(());
+    };
+    let is_db_id = keyword.namespace.as_deref() == Some("db") && keyword.name == "id";
+    if is_db_id || schema.attribute_named(&keyword.to_forward()).is_some() {
+        return Ok(());
+    }
+    let idents: Vec<String> = schema
+        .attributes()
+        .map(|known| Value::Keyword(known.ident.clone()).to_string())
+        .collect();
+    Err(format!(
+        "unknown attribute {attribute}: no schema defines it{}",
+        did_you_mean(&attribute.to_string(), idents.iter().map(String::as_str))
+    ))
 }
 
 /// Whether a vector under a ref attribute is a lookup ref `[attr value]`
@@ -429,28 +607,6 @@ fn text_value(
     }
 }
 
-/// Where each element of a JSON array text starts (1-based line and
-/// column), found by the same scan that cuts EDN into forms: JSON strings
-/// and brackets read alike, and commas are whitespace to it.
-fn array_element_starts(text: &str) -> Vec<(usize, usize)> {
-    let (Some(open), Some(close)) = (text.find('['), text.rfind(']')) else {
-        return Vec::new();
-    };
-    if close <= open {
-        return Vec::new();
-    }
-    let inner = open + 1;
-    input::top_level_forms(&text[inner..close])
-        .into_iter()
-        .map(|range| {
-            let start = inner + range.start;
-            let line = text[..start].matches('\n').count() + 1;
-            let line_start = text[..start].rfind('\n').map_or(0, |newline| newline + 1);
-            (line, text[line_start..start].chars().count() + 1)
-        })
-        .collect()
-}
-
 /// The 1-based column (in characters) where field `field` of a CSV line
 /// starts; commas inside quoted fields do not count.
 fn csv_column(line: &str, field: usize) -> usize {
@@ -469,15 +625,21 @@ fn csv_column(line: &str, field: usize) -> usize {
     line.chars().count() + 1
 }
 
-/// A JSON object as an entity map.
-fn json_entity(schema: &Schema, record: &serde_json::Value) -> std::result::Result<Value, String> {
+/// A JSON object as an entity map; an error names the key whose value is
+/// wrong, when one is.
+fn json_entity(
+    schema: &Schema,
+    record: &serde_json::Value,
+) -> std::result::Result<Value, (Option<String>, String)> {
     let serde_json::Value::Object(fields) = record else {
-        return Err(format!("expected an object, found {record}"));
+        return Err((None, format!("expected an object, found {record}")));
     };
     let mut map = indexmap::IndexMap::new();
     for (key, value) in fields {
         let attribute = Value::keyword(key.trim_start_matches(':'));
-        let value = json_value(schema, &attribute, value)?;
+        let value = known_attribute(schema, &attribute)
+            .and_then(|()| json_value(schema, &attribute, value))
+            .map_err(|message| (Some(key.clone()), message))?;
         map.insert(attribute, value);
     }
     Ok(Value::Map(map))
@@ -545,7 +707,7 @@ fn json_value(
                 .map(|item| json_value(schema, attribute, item))
                 .collect::<std::result::Result<_, _>>()?,
         ),
-        Json::Object(_) => json_entity(schema, value)?,
+        Json::Object(_) => json_entity(schema, value).map_err(|(_, message)| message)?,
     })
 }
 
@@ -564,51 +726,4 @@ fn lookup_ref(
     }
     let value = json_value(schema, &attribute, value)?;
     Ok(Some(Value::Vector(vec![attribute, value])))
-}
-
-/// Every datom `db` sees, as transaction data that recreates it in an empty
-/// store: a vector of attribute definitions, then a vector of facts.
-pub fn export_datoms(db: &Db) -> Result<String> {
-    let schema = db.schema()?;
-    let mut definitions: Vec<&factlite_core::Attribute> = schema
-        .attributes()
-        .filter(|attribute| attribute.id >= FIRST_USER_SCHEMA_ID)
-        .collect();
-    definitions.sort_by_key(|attribute| attribute.id);
-    let mut out = String::from("[");
-    for attribute in &definitions {
-        out.push_str(&format!("{}\n ", definition(attribute)));
-    }
-    out = format!("{}]\n[", out.trim_end());
-    let store_error = |error| CliError::Factlite(factlite::Error::from(error));
-    let mut datoms = db.datoms(factlite::IndexName::Eavt, &[])?;
-    for datom in datoms.iter().map_err(store_error)? {
-        let datom = datom.map_err(store_error)?;
-        let exported = datom.added
-            && datom.e >= FIRST_USER_SCHEMA_ID
-            && Partition::of(datom.e) != Some(Partition::Tx)
-            && schema.attribute(datom.e).is_none();
-        let Some(attribute) = schema.ident(datom.a).filter(|_| exported) else {
-            continue;
-        };
-        let value = match &datom.v {
-            TypedValue::Ref(id) => entity_reference(&schema, *id),
-            other => other.to_edn(),
-        };
-        out.push_str(&format!(
-            "[:db/add {} {} {}]\n ",
-            entity_reference(&schema, datom.e),
-            Value::Keyword(attribute.clone()),
-            value
-        ));
-    }
-    Ok(format!("{}]\n", out.trim_end()))
-}
-
-/// How an exported datom names an entity: its ident, or a tempid.
-fn entity_reference(schema: &Schema, id: factlite::Entid) -> Value {
-    match schema.ident(id) {
-        Some(ident) => Value::Keyword(Keyword::clone(ident)),
-        None => Value::String(format!("e{id}")),
-    }
 }

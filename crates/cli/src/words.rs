@@ -1,6 +1,7 @@
 //! Small helpers for messages: plurals ("1 row", "2 rows"), articles ("an
-//! integer") and "did you mean" suggestions for a misspelt name among the
-//! known ones.
+//! integer"), "did you mean" suggestions for a misspelt name among the
+//! known ones, and [`debug_text`], which finds Rust's `Debug` output where a
+//! message should have none (the tests check every message with it).
 
 /// `count` and its noun, in the plural unless the count is one:
 /// `counted(1, "row")` is "1 row", `counted(2, "row")` is "2 rows".
@@ -43,6 +44,31 @@ pub fn did_you_mean<'k>(wanted: &str, known: impl IntoIterator<Item = &'k str>) 
     }
 }
 
+/// The first line of `text` that reads like Rust's `Debug` output rather
+/// than a message: a capitalised identifier right before `(`
+/// (`Binding(Variable(`, `Integer(101)`, `Some(`) or before ` {` (a
+/// struct, `Datom { e: 1, ... }`).
+pub fn debug_text(text: &str) -> Option<&str> {
+    let is_type_name = |before: &str| {
+        let start = before
+            .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .map_or(0, |at| at + 1);
+        let name = &before[start..];
+        name.len() > 1
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name.chars().any(|c| c.is_ascii_lowercase())
+    };
+    text.lines().find(|line| {
+        let calls = line
+            .match_indices('(')
+            .any(|(index, _)| is_type_name(&line[..index]));
+        let structs = line
+            .match_indices(" { ")
+            .any(|(index, _)| is_type_name(&line[..index]));
+        calls || structs
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +87,16 @@ mod tests {
             did_you_mean(".shema", [".schema", ".help"]),
             " (did you mean .schema?)"
         );
+    }
+
+    #[test]
+    fn debug_text_is_recognised() {
+        assert!(debug_text("the input Binding(Variable(Variable(\"?t\")))").is_some());
+        assert!(debug_text("  ?1 = Integer(101)").is_some());
+        assert!(debug_text("found Some(3)").is_some());
+        assert!(debug_text("the datom Datom { e: 1, a: 2 }").is_some());
+        assert!(debug_text(":error/query rule (costar ...) is not defined").is_none());
+        assert!(debug_text("(count ?f) and (Tom Hanks)").is_none());
+        assert!(debug_text("the map {:db/id 1} of (pull ?e [*])").is_none());
     }
 }

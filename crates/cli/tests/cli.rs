@@ -127,6 +127,19 @@ fn export_and_import_subcommands_copy_a_database() {
     let original = factlite(dir.path(), &["c.db", "--json", "-e", query]);
     let copy = factlite(dir.path(), &["copy.db", "--json", "-e", query]);
     assert_eq!(text(&copy.stdout), text(&original.stdout));
+    // The whole database as a dump: the copy's dump is the original's.
+    let dumps: Vec<String> = ["c.db", "copy.db"]
+        .iter()
+        .map(|db| text(&factlite(dir.path(), &[db, "-e", ".dump"]).stdout))
+        .collect();
+    assert!(dumps[0].contains(":instant #inst"), "{}", dumps[0]);
+    assert_eq!(dumps[0], dumps[1]);
+    let output = factlite(dir.path(), &["export", "c.db", "now.edn", "--current"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = factlite(dir.path(), &["import", "now.db", "now.edn"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let now = factlite(dir.path(), &["now.db", "--json", "-e", query]);
+    assert_eq!(text(&now.stdout), text(&original.stdout));
 
     let output = factlite(
         dir.path(),
@@ -341,7 +354,12 @@ fn execute_behaves_as_a_script_does() {
         out.ends_with(",\"asserted\":1,\"retracted\":0,\"tempids\":{\"x\":2199023255554}}\n"),
         "{out}"
     );
-    assert!(err.starts_with("{\"error\":{\"category\":\":error/usage\",\"message\":\"an export of every datom is EDN"), "{err}");
+    assert!(
+        err.starts_with(
+            "{\"error\":{\"category\":\":error/usage\",\"message\":\"a dump of the database is EDN"
+        ),
+        "{err}"
+    );
     assert!(!dir.path().join("all.csv").exists());
 }
 

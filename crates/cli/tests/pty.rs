@@ -2,8 +2,9 @@
 //! would: history kept between sessions, input spread over several lines
 //! (with a continuation prompt), Tab completion (a list on the second Tab;
 //! commands, attributes, file names, modes, variables), Ctrl-C during a
-//! long recursive query, colour and `NO_COLOR`, and every error category
-//! typed at the prompt. Every wait is bounded by [`TIMEOUT_MS`].
+//! long recursive query, colour and `NO_COLOR`, every error category
+//! typed at the prompt, and a progress bar that moves with the bytes an
+//! import reads. Every wait is bounded by [`TIMEOUT_MS`].
 
 #![cfg(unix)]
 
@@ -264,10 +265,36 @@ fn a_large_import_shows_a_progress_bar() {
         .send_line(".import notes.csv")
         .expect("import typed");
     session.exp_string("importing [").expect("a progress bar");
-    session
+    let during = session
         .exp_string(&format!("imported {} datoms in ", id * 2))
         .expect("the import ends with its summary");
+    assert!(moved(&during), "the bar did not move: {during:?}");
+    // Issue 13: an export was one transaction, and importing it left the
+    // bar at its start until the end. A dump is a transaction at a time,
+    // and the bar moves with the bytes read.
+    session.exp_string("factlite> ").expect("prompt");
+    session
+        .send_line(".export notes.edn")
+        .expect("export typed");
+    session.exp_string("wrote notes.edn").expect("exported");
+    session.send_line(".open copy.db").expect("open typed");
+    session.exp_string("opened copy.db").expect("opened");
+    session
+        .send_line(".import notes.edn")
+        .expect("import typed");
+    session.exp_string("importing [").expect("a progress bar");
+    // The dump has the two attributes' definitions (three datoms each) too.
+    let during = session
+        .exp_string(&format!("imported {} datoms in ", id * 2 + 6))
+        .expect("the import of the dump ends with its summary");
+    assert!(moved(&during), "the bar did not move: {during:?}");
     leave(session);
+}
+
+/// Whether a progress bar's output shows it between its start and its end
+/// (the files are just over 1 MiB: a position in KiB).
+fn moved(bar: &str) -> bool {
+    bar.contains("KiB/1.")
 }
 
 /// Regression: one candidate at a time, no file names, modes or

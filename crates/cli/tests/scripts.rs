@@ -10,6 +10,8 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use factlite_cli::words::debug_text;
+
 fn tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
@@ -65,32 +67,6 @@ fn without_json_times(line: &str) -> String {
         }
     }
     out
-}
-
-/// Where `text` holds something that reads like Rust's `Debug` output: a
-/// capitalised identifier right before `(` (`Binding(Variable(`,
-/// `Integer(101)`).
-fn debug_text(text: &str) -> Option<&str> {
-    text.lines().find(|line| {
-        line.match_indices('(').any(|(index, _)| {
-            let before = &line[..index];
-            let start = before
-                .rfind(|c: char| !c.is_ascii_alphanumeric())
-                .map_or(0, |at| at + 1);
-            let name = &before[start..];
-            name.len() > 1
-                && name.starts_with(|c: char| c.is_ascii_uppercase())
-                && name.chars().any(|c| c.is_ascii_lowercase())
-        })
-    })
-}
-
-#[test]
-fn debug_text_is_recognised() {
-    assert!(debug_text("the input Binding(Variable(Variable(\"?t\")))").is_some());
-    assert!(debug_text("  ?1 = Integer(101)").is_some());
-    assert!(debug_text(":error/query rule (costar ...) is not defined").is_none());
-    assert!(debug_text("(count ?f) and (Tom Hanks)").is_none());
 }
 
 #[test]

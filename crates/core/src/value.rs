@@ -76,6 +76,26 @@ impl ValueType {
         }
     }
 
+    /// Whether a comparison (`<`, `>`, `<=`, `>=`) may order values of this
+    /// type and `other`: numbers (longs, doubles, and entity ids, which are
+    /// longs) with each other, any other type only with itself. Values of
+    /// other pairs of types have no order: comparing them is an error, as
+    /// in Datomic.
+    pub fn is_comparable_with(self, other: ValueType) -> bool {
+        let numeric = |t| matches!(t, ValueType::Long | ValueType::Double | ValueType::Ref);
+        self == other || (numeric(self) && numeric(other))
+    }
+
+    /// The name with its article, for messages: "a long", "an instant".
+    pub fn a_name(self) -> String {
+        let article = if matches!(self, ValueType::Instant) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {}", self.name())
+    }
+
     /// The ident keyword, `:db.type/string`.
     pub fn ident(self) -> Keyword {
         Keyword::namespaced("db.type", self.name())

@@ -134,6 +134,13 @@ pub enum Error {
     /// A write while this connection is already in a transaction: an open
     /// [`crate::Datoms`] range, or a migration step that tries to transact.
     AlreadyInTransaction,
+    /// A transaction of a dump that cannot go where it was recorded
+    /// ([`crate::Store::replay`]): its entity ids are taken, or its instant
+    /// is before the store's newest.
+    Replay {
+        /// What is in the way.
+        message: String,
+    },
     /// The file holds data this version cannot read, or a view's table was
     /// changed by hand.
     Corrupt {
@@ -168,6 +175,7 @@ impl Error {
             Error::Cancelled => ErrorCategory::Cancelled,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
+            | Error::Replay { .. }
             | Error::Corrupt { .. }
             | Error::Sqlite(_) => ErrorCategory::Storage,
         }
@@ -240,6 +248,7 @@ impl fmt::Display for Error {
                 "this store's connection is already in a transaction (an index range still \
                  open, or a write in progress); finish it before writing",
             ),
+            Error::Replay { message } => f.write_str(message),
             Error::Corrupt { message } => write!(f, "the database is damaged: {message}"),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
         }
@@ -322,6 +331,7 @@ impl From<factlite_store::Error> for Error {
             Store::Interrupted => Error::Cancelled,
             Store::Busy { waited_ms } => Error::Busy { waited_ms },
             Store::AlreadyInTransaction => Error::AlreadyInTransaction,
+            Store::Replay(message) => Error::Replay { message },
             Store::Corrupt(message) => Error::Corrupt { message },
             Store::Sqlite(error) => Error::Sqlite(error),
             // The views crate keeps its own failure and returns it in place

@@ -37,7 +37,7 @@ pub use factlite_edn::{IndexMap, IndexSet, Instant, Keyword, Uuid, Value};
 /// A parameter of a query's SQL, as [`Explanation::params`] lists them.
 pub use factlite_planner::SqlLiteral;
 pub use factlite_store::{
-    DbView, IndexName, MigrationError, QueryResult, Relation, TxReport, VocabularyOutcome,
+    DbView, IndexName, MigrationError, QueryResult, Relation, Replay, TxReport, VocabularyOutcome,
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use inputs::Inputs;

@@ -171,6 +171,33 @@ impl Store {
         self.transact(tx_data)
     }
 
+    /// Transacts a transaction of a dump where the dump recorded it: with
+    /// the transaction id and instant `replay` gives (the next ones when
+    /// `None`), naming entity ids the store has not allocated yet (its
+    /// partitions move past them). A history dump replayed this way into
+    /// an empty store gives it the same datoms, with the same ids,
+    /// transactions and instants. Every check of a transaction still runs;
+    /// an id already taken or an instant before the newest is refused.
+    pub fn replay(&self, tx_data: impl IntoTxData, replay: crate::Replay) -> Result<TxReport> {
+        tx_data.with_tx_data(|tx_data| {
+            let forms = factlite_query::parse_tx_data(tx_data)?;
+            Ok(self.with_writer(|views, writer| views.replay(writer, &forms, &replay))?)
+        })
+    }
+
+    /// Takes `count` entity ids of the user partition that no transaction
+    /// will allocate, for entities a later transaction names by id (an
+    /// import's tempid used before its entity is defined).
+    pub fn reserve_entity_ids(&self, count: usize) -> Result<std::ops::Range<Entid>> {
+        Ok(self.with_writer(|_, writer| writer.reserve_entity_ids(count))?)
+    }
+
+    /// Copies the whole database — datoms, log, views — into a file
+    /// (replaced if it exists) with SQLite's online backup API.
+    pub fn backup_to(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        Ok(self.shared.writer.backup_to(path.as_ref())?)
+    }
+
     /// Materializes a query as the view `name`: its result becomes the
     /// SQLite table `"view_<name>"`, kept up to date by every later
     /// transaction inside that transaction. `inputs` are the query's

@@ -840,7 +840,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             Term::Blank => {}
             other => {
                 return Err(Error::Query(format!(
-                    "{other:?} cannot stand in the transaction position"
+                    "{other} cannot stand in the transaction position"
                 )))
             }
         }
@@ -859,7 +859,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             Term::Blank => {}
             other => {
                 return Err(Error::Query(format!(
-                    "{other:?} cannot stand in the added position"
+                    "{other} cannot stand in the added position"
                 )))
             }
         }

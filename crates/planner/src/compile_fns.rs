@@ -43,8 +43,8 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
         }
         let parts: Vec<String> = values
             .windows(2)
-            .map(|pair| format!("{} {op} {}", pair[0].expr, pair[1].expr))
-            .collect();
+            .map(|pair| ordered(frame, call, op, &pair[0], &pair[1]))
+            .collect::<Result<_>>()?;
         Ok(format!("({})", parts.join(" AND ")))
     };
     let one = |template: &str| -> Result<String> {
@@ -89,6 +89,36 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     }
 }
 
+/// `a op b` for a comparison predicate, as Datomic orders values: numbers
+/// with numbers, any other type only with itself. Types known when planning
+/// that have no order are an error now; when a type is known only at run
+/// time (a value of any attribute), `factlite_comparable` checks each pair
+/// before it is compared and fails the query on one that has no order.
+fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> Result<String> {
+    let comparison = format!("{} {op} {}", a.expr, b.expr);
+    match (&a.ty, &b.ty) {
+        (Ty::Known(x), Ty::Known(y)) if x.is_comparable_with(*y) => Ok(comparison),
+        (Ty::Known(x), Ty::Known(y)) => Err(Error::Query(format!(
+            "{} compares {} with {}: values of different types have no order",
+            call,
+            x.a_name(),
+            y.a_name()
+        ))),
+        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => Err(Error::Query(format!(
+            "{} compares a tuple: only single values have an order",
+            call
+        ))),
+        _ => {
+            let text = frame.shared.param(SqlLiteral::Text(call.to_string()));
+            Ok(format!(
+                "CASE WHEN factlite_comparable({}, {}, {text}) THEN {comparison} END",
+                a.tag_expr(),
+                b.tag_expr()
+            ))
+        }
+    }
+}
+
 /// `[(missing? $ ?e :attr)]`
 fn missing(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     arity(call, 3..=3)?;
@@ -114,7 +144,7 @@ fn attribute_arg<'a>(
             .attribute_named(k)
             .ok_or_else(|| Error::UnknownAttribute(Value::Keyword(k.clone()).to_string())),
         other => Err(Error::Query(format!(
-            "{function} needs an attribute keyword, got {other:?}"
+            "{function} needs an attribute keyword, got {other}"
         ))),
     }
 }
@@ -385,7 +415,7 @@ fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
             bind_scalar(frame, &items[1], value)
         }
         other => Err(Error::Query(format!(
-            "get-some binds [?attribute ?value], not {other:?}"
+            "get-some binds [?attribute ?value], not {other}"
         ))),
     }
 }
@@ -444,11 +474,11 @@ pub fn bind_scalar(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Re
                 Ok(())
             }
             _ => Err(Error::Query(format!(
-                "cannot bind {binding:?}: the value is not a tuple"
+                "cannot bind {binding}: the value is not a tuple"
             ))),
         },
         other => Err(Error::Query(format!(
-            "cannot bind {other:?} to a single value"
+            "cannot bind {other} to a single value"
         ))),
     }
 }

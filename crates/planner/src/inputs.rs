@@ -37,6 +37,28 @@ pub enum InputSig {
     Ignored,
 }
 
+/// The shape in words: "a long", "a tuple of (a long, a string)", "rows of
+/// (string, any type)".
+impl std::fmt::Display for InputSig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputSig::Scalar(value_type) => write!(f, "one {}", value_type.name()),
+            InputSig::Tuple(parts) => {
+                let parts: Vec<String> = parts.iter().map(ToString::to_string).collect();
+                write!(f, "a tuple of ({})", parts.join(", "))
+            }
+            InputSig::Rows(columns) => {
+                let columns: Vec<&str> = columns
+                    .iter()
+                    .map(|column| column.map_or("any type", |value_type| value_type.name()))
+                    .collect();
+                write!(f, "rows of ({})", columns.join(", "))
+            }
+            InputSig::Ignored => write!(f, "an ignored value"),
+        }
+    }
+}
+
 /// The part of a query's inputs that planning depends on: the plan-cache
 /// key together with the query's normalized text and its source.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -127,7 +149,7 @@ fn binding_sig(binding: &Binding, value: &Value) -> Result<InputSig> {
             let parts = sequence(value, binding)?;
             if parts.len() < items.len() {
                 return Err(Error::Query(format!(
-                    "{value} has fewer elements than {binding:?}"
+                    "{value} has fewer elements than {binding}"
                 )));
             }
             items
@@ -203,7 +225,7 @@ fn sequence<'v>(value: &'v Value, binding: &Binding) -> Result<Vec<&'v Value>> {
         Value::Vector(items) | Value::List(items) => Ok(items.iter().collect()),
         Value::Set(items) => Ok(items.iter().collect()),
         other => Err(Error::Query(format!(
-            "{other} is not a collection, as {binding:?} needs"
+            "{other} is not a collection, as {binding} needs"
         ))),
     }
 }
@@ -278,7 +300,7 @@ fn bind(
             rows_param(origin, path, items.len(), false)?,
         ),
         (binding, sig) => Err(Error::Query(format!(
-            "an input of shape {sig:?} cannot be bound to {binding:?}"
+            "an input of shape {sig} cannot be bound to {binding}"
         ))),
     }
 }
@@ -317,7 +339,7 @@ fn value_var(
             })
         }
         other => Err(Error::Query(format!(
-            "an input of shape {other:?} is not a single value"
+            "an input of shape {other} is not a single value"
         ))),
     }
 }

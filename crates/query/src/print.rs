@@ -409,7 +409,18 @@ macro_rules! display_as_edn {
     )*};
 }
 
-display_as_edn!(Query, Rule, Clause, PullPattern, TxForm);
+display_as_edn!(
+    Query,
+    Rule,
+    Clause,
+    PullPattern,
+    TxForm,
+    Variable,
+    Term,
+    Binding,
+    Input,
+    FnCall
+);
 
 /// A stable canonical text for a query, for use as a cache key: the printed
 /// vector form (see [`Query::to_edn`]). The vector and map forms of the same

@@ -46,6 +46,9 @@ pub enum Error {
     /// transaction: an open [`crate::Datoms`] range, or a write in progress
     /// (a migration step or a write hook trying to transact).
     AlreadyInTransaction,
+    /// A transaction of a dump that cannot go where it was recorded
+    /// ([`crate::Replay`]).
+    Replay(String),
     /// The file holds data this version cannot read.
     Corrupt(String),
     /// The statement was interrupted ([`crate::InterruptHandle`]); its
@@ -81,6 +84,7 @@ impl Error {
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt(_)
+            | Error::Replay(_)
             | Error::Sqlite(_) => ErrorCategory::Storage,
             Error::Hook { category, .. } => *category,
         }
@@ -118,6 +122,7 @@ impl fmt::Display for Error {
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
             Error::Interrupted => write!(f, "interrupted: the statement was cancelled and nothing it did was kept"),
+            Error::Replay(message) => write!(f, "{message}"),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
             Error::Hook { message, .. } => write!(f, "{message}"),
         }
@@ -155,6 +160,12 @@ impl From<rusqlite::Error> for Error {
                 if failure.code == rusqlite::ErrorCode::OperationInterrupted =>
             {
                 Error::Interrupted
+            }
+            // A comparison of values without an order (`sql_functions`).
+            rusqlite::Error::SqliteFailure(_, Some(message))
+                if message.ends_with(crate::sql_functions::NO_ORDER) =>
+            {
+                Error::Query(message.clone())
             }
             _ => Error::Sqlite(error),
         }

@@ -82,6 +82,7 @@ pub fn configure(conn: &Connection, busy_timeout_ms: u64) -> Result<()> {
          PRAGMA cache_size = -65536;",
     )?;
     conn.set_prepared_statement_cache_capacity(256);
+    crate::sql_functions::register(conn)?;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ mod query;
 mod reads;
 mod result;
 mod schema_io;
+mod sql_functions;
 pub mod transact;
 mod vocabulary;
 
@@ -85,6 +86,44 @@ impl WriteHook for NoHook {
 
     fn after_write(&mut self, _: &Db, _: &TxReport) -> Result<()> {
         Ok(())
+    }
+}
+
+/// Where [`Store::replay_with`] places a transaction of a dump.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replay {
+    /// The transaction id the dump recorded: no transaction may have taken
+    /// it (or a later one) yet. `None`: the next one.
+    pub tx: Option<Entid>,
+    /// The instant the dump recorded, in milliseconds since the epoch: not
+    /// before the newest transaction's. `None`: now.
+    pub instant: Option<i64>,
+}
+
+impl Replay {
+    /// The transaction id and instant, given the next free transaction id
+    /// and the newest instant.
+    fn place(&self, next_tx: Entid, last_instant: i64) -> Result<(Entid, i64)> {
+        let tx = self.tx.unwrap_or(next_tx);
+        if tx < next_tx || Partition::of(tx) != Some(Partition::Tx) {
+            return Err(Error::Replay(format!(
+                "transaction {tx} cannot be replayed here: the next transaction id is {next_tx} \
+                 (a history dump goes into an empty database)"
+            )));
+        }
+        let instant = match self.instant {
+            Some(instant) if instant < last_instant => {
+                return Err(Error::Replay(format!(
+                    "transaction {tx} has the instant {}, before the newest transaction's {}: \
+                     instants never go backwards",
+                    factlite_edn::Instant(instant),
+                    factlite_edn::Instant(last_instant)
+                )))
+            }
+            Some(instant) => instant,
+            None => now_ms().max(last_instant),
+        };
+        Ok((tx, instant))
     }
 }
 
@@ -313,11 +352,34 @@ impl Store {
     /// commit. Any error — from resolution, writing or the hook — rolls the
     /// whole transaction back.
     pub fn transact_with(&self, forms: &[TxForm], hook: &mut dyn WriteHook) -> Result<TxReport> {
+        self.write_forms(forms, None, hook)
+    }
+
+    /// Transacts a transaction of a dump again, as [`Store::transact_with`]
+    /// does but placed where `replay` says: its transaction id and instant
+    /// those the dump recorded (the next ones when not given), and entity
+    /// ids the partitions have not reached yet allowed (the partitions move
+    /// past them). Every check of a transaction still runs.
+    pub fn replay_with(
+        &self,
+        forms: &[TxForm],
+        replay: &Replay,
+        hook: &mut dyn WriteHook,
+    ) -> Result<TxReport> {
+        self.write_forms(forms, Some(replay), hook)
+    }
+
+    fn write_forms(
+        &self,
+        forms: &[TxForm],
+        replay: Option<&Replay>,
+        hook: &mut dyn WriteHook,
+    ) -> Result<TxReport> {
         let conn = &*self.connection();
         let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
         // Another process may have written since we last looked.
         self.refresh()?;
-        let report = self.transact_locked(forms, hook)?;
+        let report = self.transact_locked(forms, replay, hook)?;
         guard.commit()?;
         self.after_commit(&report)?;
         Ok(report)
@@ -325,22 +387,62 @@ impl Store {
 
     /// Resolves and applies forms inside the write transaction the caller
     /// holds (and has refreshed the state in).
-    fn transact_locked(&self, forms: &[TxForm], hook: &mut dyn WriteHook) -> Result<TxReport> {
+    fn transact_locked(
+        &self,
+        forms: &[TxForm],
+        replay: Option<&Replay>,
+        hook: &mut dyn WriteHook,
+    ) -> Result<TxReport> {
         let conn = &*self.connection();
         let schema = self.inner.schema.lock().clone();
         let next_ids = read_next_ids(conn)?;
-        let tx = next_ids[Partition::Tx as usize];
+        let next_tx = next_ids[Partition::Tx as usize];
+        let (tx, instant) = match replay {
+            None => (next_tx, now_ms().max(last_instant(conn, 0)?)),
+            // The bootstrap transaction is made when the file is: a dump's
+            // transactions keep their instants, however long before.
+            Some(replay) => replay.place(next_tx, last_instant(conn, Partition::Tx.start())?)?,
+        };
         let mut next_ids_after_tx = next_ids;
-        next_ids_after_tx[Partition::Tx as usize] += 1;
+        next_ids_after_tx[Partition::Tx as usize] = tx + 1;
         let context = transact::resolve::Context {
             conn,
             schema: &schema,
             tx,
-            instant: now_ms().max(last_instant(conn)?),
+            instant,
             next_ids: next_ids_after_tx,
+            unallocated_ids: replay.is_some(),
         };
-        let record = transact::resolve::resolve(&context, forms)?;
+        let mut record = transact::resolve::resolve(&context, forms)?;
+        if replay.is_some() {
+            record.cover_named_ids();
+        }
         self.apply_record(&schema, &record, hook)
+    }
+
+    /// Takes `count` ids of the user partition for entities to be named
+    /// later (an import's tempid used before the row that defines it): no
+    /// transaction allocates them, and a transaction may name them.
+    pub fn reserve_entity_ids(&self, count: usize) -> Result<std::ops::Range<Entid>> {
+        let conn = &*self.connection();
+        let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
+        let first = read_next_ids(conn)?[Partition::User as usize];
+        let end = first + count as Entid;
+        conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?
+            .execute([Partition::User as i64, end])?;
+        guard.commit()?;
+        Ok(first..end)
+    }
+
+    /// Copies the whole database into the file at `path` (replaced if it
+    /// exists) with SQLite's online backup, a few pages at a time, so other
+    /// connections may go on reading and writing meanwhile.
+    pub fn backup_to(&self, path: &Path) -> Result<()> {
+        let conn = &*self.connection();
+        let mut destination = Connection::open(path)?;
+        let backup = rusqlite::backup::Backup::new(conn, &mut destination)?;
+        backup.run_to_completion(256, Duration::from_millis(5), None)?;
+        Ok(())
     }
 
     fn apply_record(
@@ -474,13 +576,14 @@ fn read_next_ids(conn: &Connection) -> Result<[Entid; 3]> {
 }
 
 /// The instant of the newest transaction: a new one is never earlier.
-fn last_instant(conn: &Connection) -> Result<i64> {
+/// The newest instant of the transactions after `after`.
+fn last_instant(conn: &Connection, after: Entid) -> Result<i64> {
     Ok(conn
-        .prepare_cached("SELECT max(v) FROM datoms WHERE a = ?1 AND avet = 1")?
-        .query_row([factlite_core::bootstrap::DB_TX_INSTANT], |row| {
+        .prepare_cached("SELECT max(v) FROM datoms WHERE a = ?1 AND avet = 1 AND e > ?2")?
+        .query_row([factlite_core::bootstrap::DB_TX_INSTANT, after], |row| {
             row.get::<_, Option<i64>>(0)
         })?
-        .unwrap_or(0))
+        .unwrap_or(i64::MIN))
 }
 
 fn now_ms() -> i64 {

@@ -8,6 +8,9 @@
 //! in an ordinary transaction, so installed rules are in the log: a snapshot
 //! sees the rules installed at its basis, and `as_of` the rules of back then.
 //!
+//! A rule over an attribute the schema does not define is refused when it
+//! is installed, naming the attribute.
+//!
 //! A query that calls a rule neither its `%` nor the rules in it define gets
 //! the installed rules merged into its `%` input (one is added after its
 //! other inputs when it has none); rules given in `%` win over installed rules
@@ -88,6 +91,16 @@ impl Db {
             return Err(Error::Parse(
                 "the rule set to install defines no rules".into(),
             ));
+        }
+        let schema = self.schema()?;
+        let undefined = new
+            .values()
+            .flatten()
+            .find_map(|rule| undefined_attribute(&schema, &rule.body));
+        if let Some(attribute) = undefined {
+            return Err(Error::UnknownAttribute {
+                attribute: Value::Keyword(attribute).to_string(),
+            });
         }
         let mut combined = self.installed_rules()?;
         for (name, definitions) in &new {
@@ -282,4 +295,27 @@ fn called_rules(clauses: &[Clause], out: &mut BTreeSet<String>) {
             _ => {}
         }
     }
+}
+
+/// The first attribute that a pattern of `clauses` (also inside `or` and
+/// `not`) on the database names by its ident and that `schema` does not
+/// define.
+fn undefined_attribute(schema: &factlite_core::Schema, clauses: &[Clause]) -> Option<Keyword> {
+    clauses.iter().find_map(|clause| match clause {
+        // A pattern on another source (`$people`) reads tuples, not the schema.
+        Clause::Pattern(pattern) if pattern.source.as_ref().is_some_and(|s| s.0 != "$") => None,
+        Clause::Pattern(pattern) => match &pattern.attribute {
+            factlite_query::Term::Constant(Value::Keyword(ident))
+                if schema.attribute_named(ident).is_none() =>
+            {
+                Some(ident.clone())
+            }
+            _ => None,
+        },
+        Clause::Or { branches, .. } => branches
+            .iter()
+            .find_map(|branch| undefined_attribute(schema, branch)),
+        Clause::Not { clauses, .. } => undefined_attribute(schema, clauses),
+        Clause::Predicate(_) | Clause::Function { .. } | Clause::RuleCall { .. } => None,
+    })
 }

@@ -270,10 +270,12 @@ impl Store {
                 }
             });
         }
-        let report = self.transact_locked(&forms, hook).map_err(|e| match e {
-            Error::Schema(message) => Error::Vocabulary(format!("{shown}: {message}")),
-            other => other,
-        })?;
+        let report = self
+            .transact_locked(&forms, None, hook)
+            .map_err(|e| match e {
+                Error::Schema(message) => Error::Vocabulary(format!("{shown}: {message}")),
+                other => other,
+            })?;
         guard.commit()?;
         self.after_commit(&report)?;
         Ok(match installed {

@@ -206,7 +206,7 @@ fn check_inputs(query: &Query, inputs: &[Value]) -> Result<Vec<Rule>> {
         .collect();
     if let Some(other) = declared.iter().find(|i| !matches!(i, Input::Rules)) {
         return Err(Error::Unsupported(format!(
-            "the input {other:?}: a view's query may take only rule sets (%) as inputs"
+            "the input {other}: a view's query may take only rule sets (%) as inputs"
         )));
     }
     if declared.len() != inputs.len() {

@@ -44,7 +44,9 @@ use factlite_planner::Plan;
 
 use definition::Definition;
 use factlite_query::TxForm;
-use factlite_store::{Db, QueryResult, Store, TxReport, Vocabulary, VocabularyOutcome, WriteHook};
+use factlite_store::{
+    Db, QueryResult, Replay, Store, TxReport, Vocabulary, VocabularyOutcome, WriteHook,
+};
 use indexmap::IndexMap;
 
 pub use auto::AutoPolicy;
@@ -219,6 +221,12 @@ impl Views {
     /// Transacts parsed forms, keeping every view in step.
     pub fn transact(&mut self, store: &Store, forms: &[TxForm]) -> Result<TxReport> {
         self.write(store, |views| store.transact_with(forms, views))
+    }
+
+    /// Replays a transaction of a dump (see `Store::replay_with`), keeping
+    /// every view in step.
+    pub fn replay(&mut self, store: &Store, forms: &[TxForm], replay: &Replay) -> Result<TxReport> {
+        self.write(store, |views| store.replay_with(forms, replay, views))
     }
 
     /// Ensures a vocabulary (see `Store::ensure_vocabulary`), keeping every

@@ -81,6 +81,9 @@ pub struct ScenarioResult {
     pub name: Option<String>,
     /// Every failing step; empty when the scenario passed.
     pub failures: Vec<Failure>,
+    /// The message of every error its steps met, expected or not (for the
+    /// tests that check how messages read).
+    pub errors: Vec<String>,
 }
 
 impl ScenarioResult {
@@ -238,6 +241,7 @@ pub fn run_text(path: &Path, text: &str, options: &CheckOptions) -> Vec<Scenario
                             problem: Problem::Malformed(message),
                             note: None,
                         }],
+                        errors: Vec::new(),
                     }
                 }
             };
@@ -251,11 +255,13 @@ pub fn run_text(path: &Path, text: &str, options: &CheckOptions) -> Vec<Scenario
                     note: None,
                 });
             }
-            failures.extend(run::run_scenario(&scenario, options));
+            let run = run::run_scenario(&scenario, options);
+            failures.extend(run.failures);
             ScenarioResult {
                 file: path.to_path_buf(),
                 name: Some(scenario.name),
                 failures,
+                errors: run.errors,
             }
         })
         .collect()
@@ -271,5 +277,6 @@ fn file_failure(path: &Path, problem: Problem) -> Vec<ScenarioResult> {
             problem,
             note: None,
         }],
+        errors: Vec::new(),
     }]
 }

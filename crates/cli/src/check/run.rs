@@ -14,16 +14,27 @@ use super::tags::{self, Names, TagError};
 use super::views;
 use super::{CheckOptions, Failure, Location, Problem};
 
-/// Runs `scenario` and returns its failures.
-pub fn run_scenario(scenario: &Scenario, options: &CheckOptions) -> Vec<Failure> {
+/// What running a scenario found.
+pub struct ScenarioRunOutcome {
+    /// Its failing steps.
+    pub failures: Vec<Failure>,
+    /// The message of every error a step met, expected or not.
+    pub errors: Vec<String>,
+}
+
+/// Runs `scenario`: its failures and the errors its steps met.
+pub fn run_scenario(scenario: &Scenario, options: &CheckOptions) -> ScenarioRunOutcome {
     let store = match Store::open_in_memory() {
         Ok(store) => store,
         Err(error) => {
-            return vec![Failure {
-                location: Location::Scenario,
-                problem: Problem::Setup(format!("the in-memory store did not open: {error}")),
-                note: None,
-            }]
+            return ScenarioRunOutcome {
+                failures: vec![Failure {
+                    location: Location::Scenario,
+                    problem: Problem::Setup(format!("the in-memory store did not open: {error}")),
+                    note: None,
+                }],
+                errors: Vec::new(),
+            }
         }
     };
     let mut run = ScenarioRun {
@@ -32,12 +43,13 @@ pub fn run_scenario(scenario: &Scenario, options: &CheckOptions) -> Vec<Failure>
         options,
         live_views: Vec::new(),
         failures: Vec::new(),
+        errors: Vec::new(),
     };
     if let Some(schema) = &scenario.schema {
         if let Some(problem) = run.transact(schema, None, None) {
             // Every step depends on the schema: their failures would be noise.
             run.fail(Location::Schema, problem, None);
-            return run.failures;
+            return run.outcome();
         }
     }
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -49,7 +61,7 @@ pub fn run_scenario(scenario: &Scenario, options: &CheckOptions) -> Vec<Failure>
         }
         run.check_live_views(number);
     }
-    run.failures
+    run.outcome()
 }
 
 /// A query the runner registered as a view (`--views`), to compare with the
@@ -68,6 +80,7 @@ struct ScenarioRun<'o> {
     options: &'o CheckOptions,
     live_views: Vec<LiveView>,
     failures: Vec<Failure>,
+    errors: Vec<String>,
 }
 
 /// What a step did.
@@ -178,6 +191,7 @@ impl ScenarioRun<'_> {
                 message: error.to_string(),
             },
         };
+        self.note_error(&actual);
         match (expect_error, actual) {
             (None, Actual::Committed) => None,
             (Some(expected), Actual::Failed { category, .. }) if category == expected => None,
@@ -274,7 +288,7 @@ impl ScenarioRun<'_> {
         }
     }
 
-    fn pull(&self, pattern: &Value, eid: &Value, expect: &Expectation) -> Option<Problem> {
+    fn pull(&mut self, pattern: &Value, eid: &Value, expect: &Expectation) -> Option<Problem> {
         let resolved = tags::resolve(pattern, &self.names)
             .and_then(|pattern| Ok((pattern, tags::resolve(eid, &self.names)?)));
         let (pattern, eid) = match resolved {
@@ -298,7 +312,7 @@ impl ScenarioRun<'_> {
             .map(|error| Problem::View(error.to_string()))
     }
 
-    fn view(&self, name: &str, expect: &Expectation) -> Option<Problem> {
+    fn view(&mut self, name: &str, expect: &Expectation) -> Option<Problem> {
         match views::read(&self.store, name) {
             Ok(value) => self.judge(expect, Actual::Value(value)),
             Err(error) => Some(Problem::View(error.to_string())),
@@ -347,8 +361,23 @@ impl ScenarioRun<'_> {
         }
     }
 
+    fn outcome(self) -> ScenarioRunOutcome {
+        ScenarioRunOutcome {
+            failures: self.failures,
+            errors: self.errors,
+        }
+    }
+
+    /// Keeps the message of an error a step met.
+    fn note_error(&mut self, actual: &Actual) {
+        if let Actual::Failed { message, .. } = actual {
+            self.errors.push(message.clone());
+        }
+    }
+
     /// Judges what a reading step gave against what it expects.
-    fn judge(&self, expect: &Expectation, actual: Actual) -> Option<Problem> {
+    fn judge(&mut self, expect: &Expectation, actual: Actual) -> Option<Problem> {
+        self.note_error(&actual);
         match (expect, &actual) {
             (Expectation::Value(written), Actual::Value(value)) => {
                 let expected = match tags::resolve(written, &self.names) {

@@ -59,6 +59,29 @@ pub struct TxReport {
 }
 
 impl TxRecord {
+    /// Moves each partition's next free id past every id the record names
+    /// (entities, and the entities of ref values), for a replayed
+    /// transaction that names ids its source allocated.
+    pub fn cover_named_ids(&mut self) {
+        let named = self
+            .retracted
+            .iter()
+            .chain(&self.asserted)
+            .flat_map(|(e, _, v)| {
+                let target = match v {
+                    TypedValue::Ref(target) => Some(*target),
+                    _ => None,
+                };
+                std::iter::once(*e).chain(target)
+            });
+        for id in named {
+            if let Some(partition) = factlite_core::Partition::of(id) {
+                let next = &mut self.next_ids[partition as usize];
+                *next = (*next).max(id + 1);
+            }
+        }
+    }
+
     /// The datoms of the record in log order: retractions, then assertions.
     pub fn datoms(&self) -> Vec<Datom> {
         let retracted = self.retracted.iter().map(|(e, a, v)| Datom {

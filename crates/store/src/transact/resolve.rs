@@ -42,6 +42,9 @@ pub struct Context<'c> {
     pub instant: i64,
     /// The next free id of each partition, in [`Partition::ALL`] order.
     pub next_ids: [Entid; 3],
+    /// Whether entity ids past a partition's next free id may be named: a
+    /// replayed dump names the ids its source allocated.
+    pub unallocated_ids: bool,
 }
 
 /// A tempid: named by the user, or made up for a map without `:db/id`.
@@ -421,8 +424,11 @@ impl<'c> Resolver<'c> {
     }
 
     fn check_id_exists(&self, id: Entid) -> Result<()> {
-        let allocated =
-            Partition::of(id).is_some_and(|p| id >= p.start() && id < self.next_ids[p as usize]);
+        let allocated = Partition::of(id).is_some_and(|p| {
+            id >= p.start()
+                && (id < self.next_ids[p as usize]
+                    || (self.ctx.unallocated_ids && p != Partition::Tx))
+        });
         if allocated || id == self.ctx.tx {
             Ok(())
         } else {

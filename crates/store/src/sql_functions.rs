@@ -1,0 +1,49 @@
+//! The SQL functions the planner's SQL calls that SQLite lacks, registered
+//! on every store connection ([`register`]):
+//!
+//! - `factlite_comparable(tag_a, tag_b, call)`: true when values of the
+//!   two type tags have an order (`ValueType::is_comparable_with`), else
+//!   an error naming both types and the predicate `call` — a comparison
+//!   whose types are known only when the query runs (a value of any
+//!   attribute) fails on the first pair that cannot be ordered, as in
+//!   Datomic, instead of ordering a string against a number.
+
+use factlite_core::ValueType;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+
+/// The end of the message of a comparison between values that have no
+/// order: the store's error conversion tells it apart by it.
+pub const NO_ORDER: &str = "values of different types have no order";
+
+/// Registers the functions on a connection.
+pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "factlite_comparable",
+        3,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| {
+            let a: Option<i64> = context.get(0)?;
+            let b: Option<i64> = context.get(1)?;
+            let (Some(a), Some(b)) = (
+                a.and_then(ValueType::from_tag),
+                b.and_then(ValueType::from_tag),
+            ) else {
+                // A missing value: the comparison itself is NULL.
+                return Ok(true);
+            };
+            if a.is_comparable_with(b) {
+                return Ok(true);
+            }
+            let call: String = context.get(2)?;
+            Err(rusqlite::Error::UserFunctionError(
+                format!(
+                    "{call} compares {} with {}: {NO_ORDER}",
+                    a.a_name(),
+                    b.a_name()
+                )
+                .into(),
+            ))
+        },
+    )
+}
