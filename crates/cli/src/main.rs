@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use factlite::edn;
+use factlite::{edn, Durability};
 use factlite_cli::check::{run_files, CheckOptions};
 use factlite_cli::editor::{Completions, ReplHelper};
 use factlite_cli::error::CliError;
@@ -52,6 +52,12 @@ struct Cli {
     /// may be repeated.
     #[arg(long = "param", value_name = "?NAME=VALUE")]
     params: Vec<String>,
+    /// What an acknowledged transaction survives: full (a power loss; the
+    /// default), normal (a crash of the program, not of the machine), or
+    /// unsafe-no-sync (nothing waits for the disk: bulk loads of files you
+    /// can rebuild).
+    #[arg(long, value_name = "full|normal|unsafe-no-sync", default_value = "full")]
+    durability: Durability,
 }
 
 #[derive(Subcommand)]
@@ -108,6 +114,7 @@ fn main() -> ExitCode {
             cli.execute.as_deref(),
             cli.json,
             &cli.params,
+            cli.durability,
         ),
     };
     match result {
@@ -167,11 +174,13 @@ fn statements(
     execute: Option<&str>,
     json: bool,
     params: &[String],
+    durability: Durability,
 ) -> Result<ExitCode, CliError> {
     let interactive = execute.is_none() && std::io::stdin().is_terminal();
     let config = SessionConfig {
         color: interactive && std::io::stdout().is_terminal() && colour_allowed(),
         progress: true,
+        durability,
     };
     let mut session = match database {
         Some(path) => Session::open(path, config)?,

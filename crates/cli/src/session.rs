@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use factlite::edn::{self, Value};
-use factlite::{Db, Entid, Store, TxReport};
+use factlite::{Db, Durability, Entid, Store, TxReport};
 use factlite_core::bootstrap::DB_TX_INSTANT;
 use indexmap::IndexMap;
 
@@ -62,6 +62,9 @@ pub struct SessionConfig {
     pub color: bool,
     /// Whether a long import may draw a progress bar on stderr.
     pub progress: bool,
+    /// What a commit survives, for every file the session opens
+    /// (`--durability`).
+    pub durability: Durability,
 }
 
 impl Default for SessionConfig {
@@ -69,7 +72,17 @@ impl Default for SessionConfig {
         SessionConfig {
             color: false,
             progress: true,
+            durability: Durability::default(),
         }
+    }
+}
+
+impl SessionConfig {
+    /// Opens a database file as this configuration asks.
+    fn open_store(&self, path: &Path) -> Result<Store> {
+        let mut config = factlite::Config::default();
+        config.durability = self.durability;
+        Ok(Store::open_with(path, config)?)
     }
 }
 
@@ -109,7 +122,7 @@ impl Session {
     /// A session on a database file, created if missing.
     pub fn open(path: &Path, config: SessionConfig) -> Result<Session> {
         Ok(Session::on_store(
-            Store::open(path)?,
+            config.open_store(path)?,
             Some(path.to_path_buf()),
             config,
         ))
@@ -143,7 +156,7 @@ impl Session {
 
     /// Replaces the open store (`.open`); the view of time goes back to now.
     pub(crate) fn switch_to(&mut self, path: &Path) -> Result<()> {
-        let store = Store::open(path)?;
+        let store = self.config.open_store(path)?;
         interrupt::watch(&store);
         self.store = store;
         self.location = Some(path.to_path_buf());

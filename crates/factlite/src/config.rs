@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::Durability;
+
 /// How a store is opened ([`crate::Store::open_with`]); `Config::default()`
 /// is what [`crate::Store::open`] uses.
 #[derive(Clone, Debug)]
@@ -14,6 +16,10 @@ pub struct Config {
     /// snapshots read in parallel (each reads through one connection, one
     /// thread at a time; snapshots share the least used one beyond this).
     pub readers: usize,
+    /// What an acknowledged transaction survives: [`Durability::Full`] (a
+    /// power loss; the default), [`Durability::Normal`] (a crash of the
+    /// process) or [`Durability::UnsafeNoSync`] (for bulk loads only).
+    pub durability: Durability,
 }
 
 impl Default for Config {
@@ -21,6 +27,7 @@ impl Default for Config {
         Config {
             busy_timeout: Duration::from_secs(5),
             readers: 4,
+            durability: Durability::Full,
         }
     }
 }
@@ -30,6 +37,7 @@ impl Config {
     pub(crate) fn into_store_config(self) -> factlite_store::Config {
         factlite_store::Config {
             busy_timeout: self.busy_timeout,
+            durability: self.durability,
         }
     }
 }

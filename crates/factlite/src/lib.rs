@@ -76,7 +76,8 @@ pub use factlite_core::{
 pub use factlite_edn as edn;
 pub use factlite_edn::{Instant, Keyword, Uuid, Value};
 pub use factlite_store::{
-    DbView, IndexName, MigrationError, QueryResult, Relation, TxReport, VocabularyOutcome,
+    DbView, Durability, IndexName, MigrationError, QueryResult, Relation, TxReport,
+    UnknownDurability, VocabularyOutcome,
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use inputs::Inputs;

@@ -31,6 +31,7 @@ use factlite_core::{bootstrap, Attribute, Partition, TypedValue};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::encode::SqlParam;
+use crate::config::Config;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
@@ -71,16 +72,18 @@ CREATE VIRTUAL TABLE fulltext USING fts5(v, e UNINDEXED, a UNINDEXED);
 ";
 
 /// Sets the connection options every store connection uses.
-pub fn configure(conn: &Connection, busy_timeout_ms: u64) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms))?;
+pub fn configure(conn: &Connection, config: &Config) -> Result<()> {
+    conn.busy_timeout(config.busy_timeout)?;
     // WAL is refused by in-memory databases; they keep their own journal.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    conn.execute_batch(
-        "PRAGMA synchronous = NORMAL;
+    // The setting is one of three fixed words, never user text.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {};
          PRAGMA foreign_keys = OFF;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -65536;",
-    )?;
+        config.durability.synchronous()
+    ))?;
     conn.set_prepared_statement_cache_capacity(256);
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! run against (see `db`). [`Store::open_sibling`] opens another connection
 //! to the same file, sharing the schema, for reading in parallel.
 
+mod config;
 mod db;
 mod encode;
 mod error;
@@ -35,6 +36,7 @@ use factlite_query::TxForm;
 use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+pub use config::{Config, Durability, UnknownDurability};
 pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
@@ -44,22 +46,6 @@ pub use query::{shape_rows, ResultRows};
 pub use result::{QueryResult, Relation};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};
 pub use vocabulary::{Migration, MigrationError, MigrationStep, Vocabulary, VocabularyOutcome};
-
-/// How a store is opened.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// How long a writer waits for another writer's lock before failing
-    /// with [`Error::Busy`].
-    pub busy_timeout: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            busy_timeout: Duration::from_secs(5),
-        }
-    }
-}
 
 /// Work done inside a write transaction, around the writing of the datoms:
 /// an error from either step rolls the whole transaction back. The
@@ -177,7 +163,7 @@ impl Store {
         path: Option<PathBuf>,
         shared_schema: Arc<Mutex<Arc<Schema>>>,
     ) -> Result<Store> {
-        layout::configure(&conn, config.busy_timeout.as_millis() as u64)?;
+        layout::configure(&conn, &config)?;
         layout::ensure(&mut conn, now_ms())?;
         let store = Store {
             inner: Arc::new(Inner {
