@@ -13,10 +13,12 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use factlite::{edn, Durability};
 use factlite_cli::check::{run_files, CheckOptions};
+use factlite_cli::commands::timeout_seconds;
 use factlite_cli::editor::{Completions, ReplHelper};
 use factlite_cli::error::CliError;
 use factlite_cli::render::Mode;
@@ -58,6 +60,10 @@ struct Cli {
     /// can rebuild).
     #[arg(long, value_name = "full|normal|unsafe-no-sync", default_value = "full")]
     durability: Durability,
+    /// Stop each query that runs longer than this many seconds (fractions
+    /// allowed) with :error/timeout; `.timeout` changes it.
+    #[arg(long, value_name = "SECONDS", value_parser = timeout_seconds)]
+    timeout: Option<Duration>,
 }
 
 #[derive(Subcommand)]
@@ -101,21 +107,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Some(Command::Check { views, files }) => return check(&files, &CheckOptions { views }),
-        Some(Command::Import { database, files }) => import(&database, &files),
+    let result = match &cli.command {
+        Some(Command::Check { views, files }) => {
+            return check(files, &CheckOptions { views: *views })
+        }
+        Some(Command::Import { database, files }) => import(database, files),
         Some(Command::Export {
             database,
             file,
             query,
-        }) => export(&database, &file, query.as_deref()),
-        None => statements(
-            cli.database.as_deref(),
-            cli.execute.as_deref(),
-            cli.json,
-            &cli.params,
-            cli.durability,
-        ),
+        }) => export(database, file, query.as_deref()),
+        None => statements(&cli),
     };
     match result {
         Ok(code) => code,
@@ -169,27 +171,23 @@ fn set_param(session: &mut Session, param: &str) -> Result<(), CliError> {
 
 /// Opens the database (or the sample) and runs statements: from `-e`,
 /// from stdin when it is not a terminal, else interactively.
-fn statements(
-    database: Option<&Path>,
-    execute: Option<&str>,
-    json: bool,
-    params: &[String],
-    durability: Durability,
-) -> Result<ExitCode, CliError> {
+fn statements(cli: &Cli) -> Result<ExitCode, CliError> {
+    let execute = cli.execute.as_deref();
     let interactive = execute.is_none() && std::io::stdin().is_terminal();
     let config = SessionConfig {
         color: interactive && std::io::stdout().is_terminal() && colour_allowed(),
         progress: true,
-        durability,
+        durability: cli.durability,
+        timeout: cli.timeout,
     };
-    let mut session = match database {
+    let mut session = match cli.database.as_deref() {
         Some(path) => Session::open(path, config)?,
         None => open_sample(config)?,
     };
-    if json {
+    if cli.json {
         session.set_mode(Mode::Json);
     }
-    for param in params {
+    for param in &cli.params {
         set_param(&mut session, param)?;
     }
     if interactive {

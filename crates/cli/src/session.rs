@@ -10,7 +10,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use factlite::edn::{self, Value};
 use factlite::{Db, Durability, Entid, Store, TxReport};
@@ -65,6 +65,9 @@ pub struct SessionConfig {
     /// What a commit survives, for every file the session opens
     /// (`--durability`).
     pub durability: Durability,
+    /// How long a query may run at first (`--timeout`; `.timeout` changes
+    /// it).
+    pub timeout: Option<Duration>,
 }
 
 impl Default for SessionConfig {
@@ -73,6 +76,7 @@ impl Default for SessionConfig {
             color: false,
             progress: true,
             durability: Durability::default(),
+            timeout: None,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct Session {
     pub(crate) timer: bool,
     pub(crate) bail: bool,
     pub(crate) echo: bool,
+    /// How long each query may run (`.timeout`).
+    pub(crate) timeout: Option<Duration>,
     /// The values `.param` gave, by the `:in` binding they are for.
     pub(crate) params: IndexMap<String, Value>,
     pub(crate) destination: Destination,
@@ -147,6 +153,7 @@ impl Session {
             timer: false,
             bail: true,
             echo: false,
+            timeout: config.timeout,
             params: IndexMap::new(),
             destination: Destination::Stdout,
             generation: 0,
@@ -220,6 +227,10 @@ impl Session {
     /// The snapshot queries read now.
     pub(crate) fn db(&self) -> Result<Db> {
         let db = self.store.db()?;
+        let db = match self.timeout {
+            Some(limit) => db.with_timeout(limit),
+            None => db,
+        };
         Ok(match self.time {
             TimeView::Now => db,
             TimeView::AsOf(tx) => db.as_of(tx),

@@ -1,4 +1,5 @@
-//! The `factlite` binary's trust settings: `--durability`.
+//! The `factlite` binary's trust settings: `--durability`, `--timeout` and
+//! `.timeout`.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -27,6 +28,45 @@ fn durability_is_chosen_by_name_and_a_wrong_name_lists_the_choices() {
     assert!(!output.status.success());
     assert!(
         text(&output.stderr).contains("choose one of full, normal, unsafe-no-sync"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// A database of 300 numbers, whose cube no query finishes quickly.
+fn numbers() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let numbers: Vec<String> = (0..300).map(|i| format!("{{:n/v {i}}}")).collect();
+    let setup = format!(
+        "[{{:db/ident :n/v :db/valueType :db.type/long :db/cardinality :db.cardinality/one}}]\n[{}]",
+        numbers.join(" ")
+    );
+    let output = factlite(dir.path(), &["n.db", "-e", &setup]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    dir
+}
+
+const CUBE: &str = "[:find ?a ?b ?c :where [_ :n/v ?a] [_ :n/v ?b] [_ :n/v ?c]]";
+
+#[test]
+fn timeout_stops_a_query_given_in_seconds_on_the_command_line_or_by_timeout() {
+    let dir = numbers();
+    let output = factlite(dir.path(), &["n.db", "--timeout", "0.05", "-e", CUBE]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains(":error/timeout the query ran past its time limit of 50 ms"),
+        "{}",
+        text(&output.stderr)
+    );
+    let script = format!(".timeout 0.05\n.timeout\n{CUBE}");
+    let output = factlite(dir.path(), &["n.db", "-e", &script]);
+    assert_eq!(text(&output.stdout), "queries stop after 0.05 s\n");
+    assert!(text(&output.stderr).contains(":error/timeout"), "{}", text(&output.stderr));
+    let output = factlite(dir.path(), &["n.db", "--timeout", "9", "-e", ".timeout off\n.timeout"]);
+    assert_eq!(text(&output.stdout), "queries have no time limit\n");
+    let output = factlite(dir.path(), &["n.db", "--timeout", "soon", "-e", "[]"]);
+    assert!(
+        text(&output.stderr).contains("give a positive number of seconds"),
         "{}",
         text(&output.stderr)
     );

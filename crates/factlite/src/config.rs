@@ -20,6 +20,16 @@ pub struct Config {
     /// power loss; the default), [`Durability::Normal`] (a crash of the
     /// process) or [`Durability::UnsafeNoSync`] (for bulk loads only).
     pub durability: Durability,
+    /// How long a query may run before it stops with [`crate::Error::Timeout`]
+    /// (none by default); [`crate::Db::with_timeout`] and a query's own
+    /// `:timeout` (milliseconds) override it.
+    pub query_timeout: Option<Duration>,
+    /// How many values a whole result may hold — the cells of a relation's
+    /// rows, a collection's values, the rows gathered for an aggregate or
+    /// derived by a recursive rule — before the query stops with
+    /// [`crate::Error::Limit`]: ten million by default. [`crate::Db::q_rows`]
+    /// streams a result of any size.
+    pub result_limit: usize,
 }
 
 impl Default for Config {
@@ -28,13 +38,27 @@ impl Default for Config {
             busy_timeout: Duration::from_secs(5),
             readers: 4,
             durability: Durability::Full,
+            query_timeout: None,
+            result_limit: DEFAULT_RESULT_LIMIT,
         }
     }
 }
 
+/// The default [`Config::result_limit`]: ten million values, a few hundred
+/// megabytes of small values.
+pub const DEFAULT_RESULT_LIMIT: usize = 10_000_000;
+
 impl Config {
+    /// The limits of the snapshots a store hands out.
+    pub(crate) fn query_limits(&self) -> factlite_store::QueryLimits {
+        factlite_store::QueryLimits {
+            timeout: self.query_timeout,
+            max_values: Some(self.result_limit),
+        }
+    }
+
     /// The lower store's configuration.
-    pub(crate) fn into_store_config(self) -> factlite_store::Config {
+    pub(crate) fn store_config(&self) -> factlite_store::Config {
         factlite_store::Config {
             busy_timeout: self.busy_timeout,
             durability: self.durability,

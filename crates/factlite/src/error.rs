@@ -125,6 +125,23 @@ pub enum Error {
     /// The work was cancelled ([`crate::CancelHandle`]); nothing it did was
     /// kept.
     Cancelled,
+    /// A query ran past its time limit ([`crate::Config::query_timeout`],
+    /// [`crate::Db::with_timeout`] or its own `:timeout`) and was stopped;
+    /// the store is usable.
+    Timeout {
+        /// The limit, in milliseconds.
+        limit_ms: u64,
+    },
+    /// A query gathered more values than [`crate::Config::result_limit`]
+    /// (or [`crate::Db::with_result_limit`]) allows and was stopped; the
+    /// store is usable.
+    Limit {
+        /// The limit, in values.
+        limit: usize,
+        /// What was being gathered: the result, the rows to aggregate, or
+        /// the rows a recursive rule derives.
+        gathered: &'static str,
+    },
     /// Another connection or process held the write lock for longer than
     /// the busy timeout ([`crate::Config::busy_timeout`]).
     Busy {
@@ -166,6 +183,8 @@ impl Error {
             | Error::NotMaterializable { .. } => ErrorCategory::Query,
             Error::ViewMaintenance { error, .. } => error.category(),
             Error::Cancelled => ErrorCategory::Cancelled,
+            Error::Timeout { .. } => ErrorCategory::Timeout,
+            Error::Limit { .. } => ErrorCategory::Limit,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt { .. }
@@ -219,6 +238,17 @@ impl fmt::Display for Error {
             ),
             Error::Conversion(error) => write!(f, "{error}"),
             Error::Cancelled => f.write_str("cancelled: the work was stopped and nothing it did was kept"),
+            Error::Timeout { limit_ms } => write!(
+                f,
+                "the query ran past its time limit of {limit_ms} ms and was stopped; narrow \
+                 it, or give it more time (:timeout, Db::with_timeout, Config::query_timeout)"
+            ),
+            Error::Limit { limit, gathered } => write!(
+                f,
+                "{gathered} passed the limit of {limit} values and the query was stopped; \
+                 narrow it, page it with :limit and :offset, stream it with Db::q_rows, or \
+                 raise Config::result_limit"
+            ),
             Error::Busy { waited_ms } => write!(
                 f,
                 "the database is locked by another writer (waited {waited_ms} ms); try again \
@@ -288,6 +318,8 @@ impl From<factlite_store::Error> for Error {
             }
             Store::Query(message) => Error::Query { message },
             Store::Interrupted => Error::Cancelled,
+            Store::Timeout { limit_ms } => Error::Timeout { limit_ms },
+            Store::Limit { limit, gathered } => Error::Limit { limit, gathered },
             Store::Busy { waited_ms } => Error::Busy { waited_ms },
             Store::AlreadyInTransaction => Error::AlreadyInTransaction,
             Store::Corrupt(message) => Error::Corrupt { message },

@@ -169,7 +169,7 @@ impl PreparedQuery {
             return prepared.run_values(db, &inputs);
         }
         let (plan, inputs) = self.plan(db, inputs)?;
-        Ok(db.inner().run_plan(&plan, &inputs)?)
+        Ok(db.inner().for_query(&self.query).run_plan(&plan, &inputs)?)
     }
 
     /// Runs the query and hands `read` its result's items as SQLite produces
@@ -196,6 +196,7 @@ impl PreparedQuery {
         let (plan, inputs) = self.plan(db, inputs)?;
         Ok(db
             .inner()
+            .for_query(&self.query)
             .with_rows(&plan, &inputs, |rows| read(&mut Rows { rows }))?)
     }
 

@@ -45,6 +45,8 @@ struct Shared {
     readers: Mutex<Vec<factlite_store::Store>>,
     /// How many reader connections may be opened.
     max_readers: usize,
+    /// The limits of the snapshots [`Store::db`] hands out.
+    limits: factlite_store::QueryLimits,
     /// Interrupt handles of every connection, for [`CancelHandle`].
     interrupts: Mutex<Vec<factlite_store::InterruptHandle>>,
     /// The compiled plans, shared by every snapshot.
@@ -60,18 +62,22 @@ impl Store {
 
     /// Opens the store in a file, creating it if needed.
     pub fn open_with(path: impl AsRef<std::path::Path>, config: Config) -> Result<Store> {
-        let max_readers = config.readers;
-        let store = factlite_store::Store::open(path, config.into_store_config())?;
-        Store::with_views(store, max_readers)
+        let store = factlite_store::Store::open(path, config.store_config())?;
+        Store::with_views(store, config.readers, config.query_limits())
     }
 
     /// Opens a new, empty store in memory. It has one connection, which
     /// reads and writes share.
     pub fn open_in_memory() -> Result<Store> {
-        Store::with_views(factlite_store::Store::open_in_memory()?, 0)
+        let limits = Config::default().query_limits();
+        Store::with_views(factlite_store::Store::open_in_memory()?, 0, limits)
     }
 
-    fn with_views(writer: factlite_store::Store, max_readers: usize) -> Result<Store> {
+    fn with_views(
+        writer: factlite_store::Store,
+        max_readers: usize,
+        limits: factlite_store::QueryLimits,
+    ) -> Result<Store> {
         let views = Views::load(&writer)?;
         Ok(Store {
             shared: Arc::new(Shared {
@@ -81,6 +87,7 @@ impl Store {
                 writer,
                 readers: Mutex::new(Vec::new()),
                 max_readers,
+                limits,
                 plans: Mutex::new(PlanCache::default()),
             }),
         })
@@ -308,7 +315,7 @@ impl Store {
     /// whatever is committed later.
     pub fn db(&self) -> Result<Db> {
         Ok(Db {
-            db: self.reader()?.db()?,
+            db: self.reader()?.db()?.with_limits(self.shared.limits),
             shared: self.shared.clone(),
             from_views: true,
         })
@@ -414,6 +421,53 @@ impl Db {
     /// Every assertion and retraction.
     pub fn history(&self) -> Db {
         self.derived(self.db.history())
+    }
+
+    /// This snapshot with a time limit on each of its queries (and those
+    /// of the snapshots made from it), in place of
+    /// [`Config::query_timeout`]; a query's own `:timeout` still wins. A
+    /// query past it stops with [`crate::Error::Timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use factlite::{ErrorCategory, Store};
+    ///
+    /// let store = Store::open_in_memory()?;
+    /// store.transact_str("[{:db/ident :n/v :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]")?;
+    /// let numbers: Vec<String> = (0..200).map(|i| format!("{{:n/v {i}}}")).collect();
+    /// store.transact_str(&format!("[{}]", numbers.join(" ")))?;
+    /// let db = store.db()?.with_timeout(Duration::from_millis(20));
+    /// let cube = "[:find ?a ?b ?c :where [_ :n/v ?a] [_ :n/v ?b] [_ :n/v ?c]]";
+    /// let error = db.q_str(cube, &[]).unwrap_err();
+    /// assert_eq!(error.category(), ErrorCategory::Timeout);
+    /// assert!(db.q_str("[:find (count ?v) . :where [_ :n/v ?v]]", &[]).is_ok());
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn with_timeout(&self, timeout: std::time::Duration) -> Db {
+        let limits = factlite_store::QueryLimits {
+            timeout: Some(timeout),
+            ..self.db.limits()
+        };
+        self.with_limits(limits)
+    }
+
+    /// This snapshot with another limit on the values a whole result may
+    /// gather, in place of [`Config::result_limit`]. A query past it stops
+    /// with [`crate::Error::Limit`].
+    pub fn with_result_limit(&self, values: usize) -> Db {
+        let limits = factlite_store::QueryLimits {
+            max_values: Some(values),
+            ..self.db.limits()
+        };
+        self.with_limits(limits)
+    }
+
+    fn with_limits(&self, limits: factlite_store::QueryLimits) -> Db {
+        Db {
+            db: self.db.with_limits(limits),
+            shared: self.shared.clone(),
+            from_views: self.from_views,
+        }
     }
 
     /// Another view of time on the same connection, never answered from

@@ -3,7 +3,9 @@
 //! stopped by a cancel handle (the store usable after each), and NaN
 //! refused.
 
-use factlite::{Config, Db, Durability, Store};
+use std::time::{Duration, Instant};
+
+use factlite::{Config, Db, Durability, Error, ErrorCategory, Store, Value};
 
 const SCHEMA: &str = r#"[{:db/ident :n/value :db/valueType :db.type/long
                           :db/cardinality :db.cardinality/one}
@@ -37,4 +39,193 @@ fn every_reader_runs_the_configured_durability() {
         }
     }
     assert_eq!(Config::default().durability, Durability::Full);
+}
+
+/// A store holding `count` numbers `0..count` (`:n/value`).
+fn numbers(count: usize) -> Store {
+    let store = Store::open_in_memory().expect("store");
+    store.transact(SCHEMA).expect("schema");
+    let entities: Vec<String> = (0..count).map(|i| format!("{{:n/value {i}}}")).collect();
+    store
+        .transact(format!("[{}]", entities.join(" ")).as_str())
+        .expect("numbers");
+    store
+}
+
+/// Three copies of the numbers side by side: `count`³ rows.
+const CUBE: &str = "[:find ?a ?b ?c :where [_ :n/value ?a] [_ :n/value ?b] [_ :n/value ?c]]";
+
+const COUNT: &str = "[:find (count ?v) . :where [_ :n/value ?v]]";
+
+/// The store answers and takes writes: whatever stopped a query left it
+/// usable.
+fn assert_usable(store: &Store, count: i64) {
+    let db = store.db().expect("db");
+    assert_eq!(db.q_str(COUNT, &[]).expect("count").into_edn(), Value::Integer(count));
+    store.transact("[{:n/value -1}]").expect("a write after");
+    store.transact("[[:db/retract [:n/value -1] :n/value -1]]").ok();
+}
+
+fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    let outcome = work();
+    (outcome, started.elapsed())
+}
+
+#[test]
+fn a_cross_product_stops_at_its_timeout_and_the_store_stays_usable() {
+    let store = numbers(300);
+    let db = store.db().expect("db").with_timeout(Duration::from_millis(50));
+    let (outcome, elapsed) = timed(|| db.q_str(CUBE, &[]));
+    let error = outcome.expect_err("27 million rows do not come in 50 ms");
+    assert!(matches!(error, Error::Timeout { limit_ms: 50 }), "{error:?}");
+    assert_eq!(error.category(), ErrorCategory::Timeout);
+    assert_eq!(error.category().keyword(), ":error/timeout");
+    assert!(error.to_string().contains("time limit of 50 ms"), "{error}");
+    assert!(elapsed < Duration::from_secs(5), "stopped after {elapsed:?}");
+    // the same snapshot runs a small query within the limit
+    assert_eq!(db.q_str(COUNT, &[]).expect("count").into_edn(), Value::Integer(300));
+    assert_usable(&store, 300);
+}
+
+#[test]
+fn a_query_map_sets_its_own_timeout_in_milliseconds() {
+    let store = numbers(300);
+    let query = "{:find [?a ?b ?c] :where [[_ :n/value ?a] [_ :n/value ?b] [_ :n/value ?c]]
+                  :timeout 30}";
+    let error = store.db().expect("db").q_str(query, &[]).expect_err("times out");
+    assert!(matches!(error, Error::Timeout { limit_ms: 30 }), "{error:?}");
+    // the query's own timeout wins over the snapshot's
+    let generous = store.db().expect("db").with_timeout(Duration::from_secs(600));
+    let error = generous.q_str(query, &[]).expect_err("times out");
+    assert!(matches!(error, Error::Timeout { limit_ms: 30 }), "{error:?}");
+    // streamed, the query is bounded by its time limit too
+    let streamed = store.db().expect("db").q_rows(
+        &factlite::edn::parse(query).expect("query parses"),
+        &[],
+        |rows| rows.find_map(|row| row.err()),
+    );
+    let error = streamed.expect("runs").expect("an item fails");
+    assert!(matches!(error, Error::Timeout { limit_ms: 30 }), "{error:?}");
+    assert_usable(&store, 300);
+}
+
+#[test]
+fn the_configured_timeout_bounds_every_snapshot_of_a_file_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::default();
+    config.query_timeout = Some(Duration::from_millis(40));
+    config.durability = Durability::Normal;
+    let store = Store::open_with(dir.path().join("db.factlite"), config).expect("opens");
+    store.transact(SCHEMA).expect("schema");
+    let entities: Vec<String> = (0..300).map(|i| format!("{{:n/value {i}}}")).collect();
+    store
+        .transact(format!("[{}]", entities.join(" ")).as_str())
+        .expect("numbers");
+    let error = store.db().expect("db").q_str(CUBE, &[]).expect_err("times out");
+    assert!(matches!(error, Error::Timeout { limit_ms: 40 }), "{error:?}");
+    assert_usable(&store, 300);
+}
+
+#[test]
+fn a_whole_result_stops_at_the_result_limit_but_a_stream_does_not() {
+    let store = numbers(200);
+    let square = "[:find ?a ?b :where [_ :n/value ?a] [_ :n/value ?b]]";
+    // 40,000 rows of two values
+    let db = store.db().expect("db").with_result_limit(10_000);
+    let error = db.q_str(square, &[]).expect_err("80,000 values");
+    assert!(
+        matches!(error, Error::Limit { limit: 10_000, gathered: "the result" }),
+        "{error:?}"
+    );
+    assert_eq!(error.category().keyword(), ":error/limit");
+    let streamed = db
+        .q_rows(&factlite::edn::parse(square).expect("parses"), &[], |rows| rows.count())
+        .expect("streams");
+    assert_eq!(streamed, 40_000);
+    // within the limit, the same query answers
+    let roomy = store.db().expect("db").with_result_limit(80_000);
+    let rows = roomy.q_str(square, &[]).expect("fits");
+    assert!(matches!(rows, factlite::QueryResult::Relation(relation) if relation.len() == 40_000));
+    // the rows an aggregate computed in Rust gathers count too
+    let median = "[:find (median ?a) . :with ?b :where [_ :n/value ?a] [_ :n/value ?b]]";
+    let error = db.q_str(median, &[]).expect_err("40,000 rows to aggregate");
+    assert!(
+        matches!(error, Error::Limit { gathered: "the rows to aggregate", .. }),
+        "{error:?}"
+    );
+    assert_usable(&store, 200);
+    assert_eq!(Config::default().result_limit, 10_000_000);
+}
+
+/// A cycle of `count` nodes and the non-linear closure over it (evaluated
+/// by semi-naive rounds: the body calls the rule twice).
+fn cycle(count: usize) -> Store {
+    let store = Store::open_in_memory().expect("store");
+    store
+        .transact(
+            "[{:db/ident :node/id :db/valueType :db.type/long :db/cardinality :db.cardinality/one
+               :db/unique :db.unique/identity}
+              {:db/ident :node/next :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}]",
+        )
+        .expect("schema");
+    let nodes: Vec<String> = (0..count)
+        .map(|i| format!("{{:node/id {i} :node/next \"n{}\" :db/id \"n{i}\"}}", (i + 1) % count))
+        .collect();
+    store
+        .transact(format!("[{}]", nodes.join(" ")).as_str())
+        .expect("cycle");
+    store
+}
+
+const CLOSURE: &str = "[:find (count ?y) . :with ?x :in $ % :where (reach ?x ?y)]";
+const NON_LINEAR: &str = "[[(reach ?x ?y) [?x :node/next ?y]]
+                           [(reach ?x ?y) (reach ?x ?m) (reach ?m ?y)]]";
+
+#[test]
+fn a_non_linear_recursive_rule_gets_the_same_limits() {
+    let store = cycle(150);
+    let rules = factlite::edn::parse(NON_LINEAR).expect("rules parse");
+    // 150² pairs derived, counted in Rust-free SQL: only the derivation
+    // gathers them
+    let db = store.db().expect("db");
+    let all = db.q_str(CLOSURE, &[rules.clone()]).expect("the closure");
+    assert_eq!(all.into_edn(), Value::Integer(150 * 150));
+    let error = db
+        .with_result_limit(5_000)
+        .q_str(CLOSURE, &[rules.clone()])
+        .expect_err("22,500 derived rows");
+    assert!(
+        matches!(error, Error::Limit { limit: 5_000, gathered: "the rows a recursive rule derives" }),
+        "{error:?}"
+    );
+    let big = cycle(3_000);
+    let (outcome, elapsed) = timed(|| {
+        big.db()
+            .expect("db")
+            .with_timeout(Duration::from_millis(100))
+            .q_str(CLOSURE, &[rules.clone()])
+    });
+    let error = outcome.expect_err("nine million pairs take longer than 100 ms");
+    assert!(matches!(error, Error::Timeout { limit_ms: 100 }), "{error:?}");
+    assert!(elapsed < Duration::from_secs(5), "stopped after {elapsed:?}");
+    // the temporary tables are gone: the closure runs again
+    let again = db.q_str(CLOSURE, &[rules]).expect("again");
+    assert_eq!(again.into_edn(), Value::Integer(150 * 150));
+}
+
+#[test]
+fn a_cancel_handle_stops_a_query_from_another_thread() {
+    let store = numbers(300);
+    let cancel = store.cancel_handle();
+    let db = store.db().expect("db");
+    let running = std::thread::spawn(move || timed(|| db.q_str(CUBE, &[])));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(cancel.cancel());
+    let (outcome, elapsed) = running.join().expect("the query's thread");
+    let error = outcome.expect_err("cancelled");
+    assert!(matches!(error, Error::Cancelled), "{error:?}");
+    assert_eq!(error.category().keyword(), ":error/cancelled");
+    assert!(elapsed < Duration::from_secs(10), "stopped after {elapsed:?}");
+    assert_usable(&store, 300);
 }

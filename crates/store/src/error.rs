@@ -51,6 +51,17 @@ pub enum Error {
     /// The statement was interrupted ([`crate::InterruptHandle`]); its
     /// transaction rolled back.
     Interrupted,
+    /// A query ran past its time limit ([`crate::QueryLimits::timeout`])
+    /// and was stopped; nothing it did was kept.
+    Timeout { limit_ms: u64 },
+    /// A query gathered more values than its limit allows
+    /// ([`crate::QueryLimits::max_values`]) and was stopped.
+    Limit {
+        limit: usize,
+        /// What was being gathered: "the result", "the rows to aggregate",
+        /// "the rows a recursive rule derives".
+        gathered: &'static str,
+    },
     /// SQLite failed.
     Sqlite(rusqlite::Error),
     /// Work a [`crate::WriteHook`] runs inside the write transaction (a
@@ -78,6 +89,8 @@ impl Error {
             Error::Schema(_) | Error::Vocabulary(_) => ErrorCategory::Schema,
             Error::Query(_) => ErrorCategory::Query,
             Error::Interrupted => ErrorCategory::Cancelled,
+            Error::Timeout { .. } => ErrorCategory::Timeout,
+            Error::Limit { .. } => ErrorCategory::Limit,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt(_)
@@ -118,6 +131,14 @@ impl fmt::Display for Error {
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
             Error::Interrupted => write!(f, "interrupted: the statement was cancelled and nothing it did was kept"),
+            Error::Timeout { limit_ms } => write!(
+                f,
+                "the query ran past its time limit of {limit_ms} ms and was stopped; nothing it did was kept. Narrow the query, or give it more time"
+            ),
+            Error::Limit { limit, gathered } => write!(
+                f,
+                "{gathered} passed the limit of {limit} values and the query was stopped; narrow the query, page it with :limit and :offset, stream it, or raise the limit"
+            ),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
             Error::Hook { message, .. } => write!(f, "{message}"),
         }

@@ -17,6 +17,7 @@ mod error;
 mod fixpoint;
 mod inputs;
 mod layout;
+mod limits;
 mod named_rules;
 mod pull;
 mod query;
@@ -27,7 +28,7 @@ pub mod transact;
 mod vocabulary;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -41,6 +42,7 @@ pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
 pub use layout::FORMAT_VERSION;
+pub use limits::QueryLimits;
 pub use named_rules::rules_vocabulary;
 pub use query::{shape_rows, ResultRows};
 pub use result::{QueryResult, Relation};
@@ -112,6 +114,9 @@ struct Inner {
     datom_count: AtomicI64,
     listeners: Mutex<Vec<(u64, Listener)>>,
     next_listener: AtomicU64,
+    /// Whether a query's time limit is being watched on this connection
+    /// (see `limits::Watch`).
+    watching: AtomicBool,
 }
 
 impl Store {
@@ -177,6 +182,7 @@ impl Store {
                 datom_count: AtomicI64::new(UNCOUNTED),
                 listeners: Mutex::new(Vec::new()),
                 next_listener: AtomicU64::new(0),
+                watching: AtomicBool::new(false),
             }),
         };
         store.refresh()?;
@@ -206,6 +212,17 @@ impl Store {
     /// statement it runs (SQLite's `sqlite3_interrupt`).
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle(self.connection().get_interrupt_handle())
+    }
+
+    /// Claims the connection's progress handler for a query's time limit;
+    /// `false` when another query on it holds it already.
+    pub(crate) fn begin_watch(&self) -> bool {
+        !self.inner.watching.swap(true, Ordering::AcqRel)
+    }
+
+    /// Gives the progress handler back (see [`Store::begin_watch`]).
+    pub(crate) fn end_watch(&self) {
+        self.inner.watching.store(false, Ordering::Release);
     }
 
     /// The current schema. Siblings ([`Store::open_sibling`]) hand out the
