@@ -30,6 +30,10 @@ pub struct Config {
     /// [`crate::Error::Limit`]: ten million by default. [`crate::Db::q_rows`]
     /// streams a result of any size.
     pub result_limit: usize,
+    /// The size in bytes the WAL file is kept near (16 MiB by default): a
+    /// long read lets it grow, and the first commit after the read ends
+    /// empties it.
+    pub wal_limit: u64,
 }
 
 impl Default for Config {
@@ -40,6 +44,7 @@ impl Default for Config {
             durability: Durability::Full,
             query_timeout: None,
             result_limit: DEFAULT_RESULT_LIMIT,
+            wal_limit: factlite_store::DEFAULT_WAL_LIMIT,
         }
     }
 }
@@ -62,6 +67,7 @@ impl Config {
         factlite_store::Config {
             busy_timeout: self.busy_timeout,
             durability: self.durability,
+            wal_limit: self.wal_limit,
         }
     }
 }

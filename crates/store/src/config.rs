@@ -1,5 +1,6 @@
 //! [`Config`]: how a store's connections are opened — the busy timeout, the
-//! [`Durability`] of a commit and the size the WAL is kept near.
+//! [`Durability`] of a commit and the size the WAL is kept near
+//! ([`Config::wal_limit`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,13 +15,22 @@ pub struct Config {
     pub busy_timeout: Duration,
     /// What a commit survives once acknowledged (see [`Durability`]).
     pub durability: Durability,
+    /// The size in bytes the WAL file is kept near: SQLite's
+    /// `journal_size_limit`, and after a commit that leaves the WAL larger,
+    /// a checkpoint that empties it unless a reader still needs its frames
+    /// (then a later commit does, once the reader lets go).
+    pub wal_limit: u64,
 }
+
+/// The default [`Config::wal_limit`]: 16 MiB.
+pub const DEFAULT_WAL_LIMIT: u64 = 16 << 20;
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             busy_timeout: Duration::from_secs(5),
             durability: Durability::Full,
+            wal_limit: DEFAULT_WAL_LIMIT,
         }
     }
 }

@@ -27,6 +27,8 @@
 //! the file untouched, if entities 11–13 already hold data. A file of a
 //! newer layout than this factlite knows is refused.
 
+use std::time::Duration;
+
 use factlite_core::{bootstrap, Attribute, Partition, TypedValue};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -76,16 +78,29 @@ pub fn configure(conn: &Connection, config: &Config) -> Result<()> {
     conn.busy_timeout(config.busy_timeout)?;
     // WAL is refused by in-memory databases; they keep their own journal.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    // The setting is one of three fixed words, never user text.
+    // The setting is one of three fixed words and the limit a number,
+    // never user text.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {};
+         PRAGMA journal_size_limit = {};
          PRAGMA foreign_keys = OFF;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -65536;",
-        config.durability.synchronous()
+        config.durability.synchronous(),
+        config.wal_limit
     ))?;
     conn.set_prepared_statement_cache_capacity(256);
     Ok(())
+}
+
+/// Copies the WAL into the database and empties it, unless a reader still
+/// needs its frames: then nothing waits (the busy timeout is zero meanwhile)
+/// and the checkpoint copies what it can.
+pub fn truncate_wal(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    conn.busy_timeout(busy_timeout)?;
+    Ok(checkpoint?)
 }
 
 /// Creates the layout in an empty database, upgrades an older layout, or

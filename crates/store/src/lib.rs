@@ -37,7 +37,7 @@ use factlite_query::TxForm;
 use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-pub use config::{Config, Durability, UnknownDurability};
+pub use config::{Config, Durability, UnknownDurability, DEFAULT_WAL_LIMIT};
 pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
@@ -322,8 +322,25 @@ impl Store {
         self.refresh()?;
         let report = self.transact_locked(forms, hook)?;
         guard.commit()?;
+        self.keep_wal_small(conn);
         self.after_commit(&report)?;
         Ok(report)
+    }
+
+    /// After a commit: when the WAL file has grown past the configured
+    /// limit (a long read held its frames), empties it if no reader needs
+    /// them any more. The commit is done whatever happens here, so a
+    /// checkpoint that fails is left to a later commit.
+    fn keep_wal_small(&self, conn: &Connection) {
+        let Some(path) = &self.inner.path else {
+            return;
+        };
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let size = std::fs::metadata(&wal).map_or(0, |metadata| metadata.len());
+        if size > self.inner.config.wal_limit {
+            let _ = layout::truncate_wal(conn, self.inner.config.busy_timeout);
+        }
     }
 
     /// Resolves and applies forms inside the write transaction the caller

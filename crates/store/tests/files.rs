@@ -61,3 +61,44 @@ fn durability_names_parse_and_a_wrong_one_lists_the_right_ones() {
         "\"fast\" is not a durability; choose one of full, normal, unsafe-no-sync"
     );
 }
+
+fn wal_size(path: &std::path::Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(&wal).map_or(0, |metadata| metadata.len())
+}
+
+#[test]
+fn the_wal_grows_while_a_reader_holds_it_and_returns_under_its_limit_after() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    let limit = 256 * 1024;
+    let config = Config {
+        durability: Durability::Normal,
+        wal_limit: limit,
+        ..Config::default()
+    };
+    let writer = Store::open(&path, config).expect("opens");
+    transact(&writer, SCHEMA);
+    let reader = writer.open_sibling().expect("sibling").expect("a file store");
+    let db = reader.db().expect("db");
+    let read = db.read_guard().expect("a read transaction");
+    let datoms: i64 = reader
+        .connection()
+        .query_row("SELECT count(*) FROM datoms", [], |row| row.get(0))
+        .expect("the read fixes its snapshot");
+    for i in 0..2_000 {
+        transact(&writer, &format!(r#"[{{:note/text "note {i}"}}]"#));
+    }
+    let held = wal_size(&path);
+    assert!(held > 4 * limit, "the reader holds the WAL's frames: {held} bytes");
+    let still: i64 = reader
+        .connection()
+        .query_row("SELECT count(*) FROM datoms", [], |row| row.get(0))
+        .expect("the reader still reads");
+    assert_eq!(still, datoms, "the reader's snapshot did not move");
+    drop(read);
+    transact(&writer, r#"[{:note/text "the first after the read"}]"#);
+    let after = wal_size(&path);
+    assert!(after <= limit, "{after} bytes after the reader let go ({held} before)");
+}
