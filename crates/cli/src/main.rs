@@ -64,6 +64,11 @@ struct Cli {
     /// allowed) with :error/timeout; `.timeout` changes it.
     #[arg(long, value_name = "SECONDS", value_parser = timeout_seconds)]
     timeout: Option<Duration>,
+    /// Open DB for reading only: nothing is written to it or beside it (a
+    /// file on read-only media or in a read-only directory), and
+    /// transactions are refused.
+    #[arg(long)]
+    read_only: bool,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +184,7 @@ fn statements(cli: &Cli) -> Result<ExitCode, CliError> {
         progress: true,
         durability: cli.durability,
         timeout: cli.timeout,
+        read_only: cli.read_only,
     };
     let mut session = match cli.database.as_deref() {
         Some(path) => Session::open(path, config)?,

@@ -68,6 +68,9 @@ pub struct SessionConfig {
     /// How long a query may run at first (`--timeout`; `.timeout` changes
     /// it).
     pub timeout: Option<Duration>,
+    /// Whether files are opened for reading only (`--read-only`): nothing
+    /// is written to them, and transactions are refused.
+    pub read_only: bool,
 }
 
 impl Default for SessionConfig {
@@ -77,6 +80,7 @@ impl Default for SessionConfig {
             progress: true,
             durability: Durability::default(),
             timeout: None,
+            read_only: false,
         }
     }
 }
@@ -84,6 +88,9 @@ impl Default for SessionConfig {
 impl SessionConfig {
     /// Opens a database file as this configuration asks.
     fn open_store(&self, path: &Path) -> Result<Store> {
+        if self.read_only {
+            return Ok(Store::open_read_only(path)?);
+        }
         let mut config = factlite::Config::default();
         config.durability = self.durability;
         Ok(Store::open_with(path, config)?)

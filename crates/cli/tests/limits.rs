@@ -1,5 +1,5 @@
 //! The `factlite` binary's trust settings: `--durability`, `--timeout` and
-//! `.timeout`.
+//! `.timeout`, `--read-only`.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -70,4 +70,27 @@ fn timeout_stops_a_query_given_in_seconds_on_the_command_line_or_by_timeout() {
         "{}",
         text(&output.stderr)
     );
+}
+
+#[test]
+fn read_only_reads_a_database_and_refuses_transactions() {
+    let dir = numbers();
+    let count = "[:find (count ?v) . :where [_ :n/v ?v]]";
+    let output = factlite(dir.path(), &["n.db", "--read-only", "-e", count]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("300"), "{}", text(&output.stdout));
+    let output = factlite(dir.path(), &["n.db", "--read-only", "-e", "[{:n/v 300}]"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("this store was opened read-only"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = factlite(dir.path(), &["missing.db", "--read-only", "-e", count]);
+    assert!(
+        text(&output.stderr).contains("missing.db is not a factlite database: there is no such file"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!dir.path().join("missing.db").exists());
 }

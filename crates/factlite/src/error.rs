@@ -157,8 +157,36 @@ pub enum Error {
         /// What is damaged.
         message: String,
     },
-    /// SQLite failed (an I/O error, a full disk, a file that is not a
-    /// database...).
+    /// The file is not a factlite database: not SQLite at all, or a SQLite
+    /// database of another program. Nothing was written to it.
+    NotFactlite {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
+    /// The file was written by a newer factlite, whose format this build
+    /// cannot read. Nothing was written to it.
+    NewerFormat {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The file's format version.
+        format: i64,
+        /// The newest format this build reads.
+        supported: i64,
+    },
+    /// The store cannot be opened for writing: the file, or the directory
+    /// SQLite makes its WAL and shared-memory files in, is read-only.
+    /// [`crate::Store::open_read_only`] reads it.
+    NotWritable {
+        /// The read-only file or directory.
+        path: std::path::PathBuf,
+        /// Whether `path` is the directory.
+        directory: bool,
+    },
+    /// A write to a store opened with [`crate::Store::open_read_only`].
+    ReadOnly,
+    /// SQLite failed (an I/O error, a full disk...).
     Sqlite(rusqlite::Error),
 }
 
@@ -188,6 +216,10 @@ impl Error {
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt { .. }
+            | Error::NotFactlite { .. }
+            | Error::NewerFormat { .. }
+            | Error::NotWritable { .. }
+            | Error::ReadOnly
             | Error::Sqlite(_) => ErrorCategory::Storage,
         }
     }
@@ -259,6 +291,35 @@ impl fmt::Display for Error {
                  open, or a write in progress); finish it before writing",
             ),
             Error::Corrupt { message } => write!(f, "the database is damaged: {message}"),
+            Error::NotFactlite { path, reason } => write!(
+                f,
+                "{} is not a factlite database: {reason}; nothing was written to it. Open a \
+                 factlite database, or a new file",
+                path.display()
+            ),
+            Error::NewerFormat { path, format, supported } => write!(
+                f,
+                "{} was written by a newer factlite (format {format}; this build reads up to \
+                 {supported}); open it with a newer factlite. Nothing was written to it",
+                path.display()
+            ),
+            Error::NotWritable { path, directory: true } => write!(
+                f,
+                "the directory {} is read-only, and a store opened for writing needs its WAL \
+                 and shared-memory files beside it; make the directory writable, or open the \
+                 store read-only (Store::open_read_only, factlite --read-only)",
+                path.display()
+            ),
+            Error::NotWritable { path, directory: false } => write!(
+                f,
+                "{} is read-only; make it writable, or open the store read-only \
+                 (Store::open_read_only, factlite --read-only)",
+                path.display()
+            ),
+            Error::ReadOnly => f.write_str(
+                "this store was opened read-only: it takes no transactions; open it with \
+                 Store::open to write",
+            ),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
         }
     }
@@ -323,6 +384,12 @@ impl From<factlite_store::Error> for Error {
             Store::Busy { waited_ms } => Error::Busy { waited_ms },
             Store::AlreadyInTransaction => Error::AlreadyInTransaction,
             Store::Corrupt(message) => Error::Corrupt { message },
+            Store::NotFactlite { path, reason } => Error::NotFactlite { path, reason },
+            Store::NewerFormat { path, format, supported } => {
+                Error::NewerFormat { path, format, supported }
+            }
+            Store::NotWritable { path, directory } => Error::NotWritable { path, directory },
+            Store::ReadOnly => Error::ReadOnly,
             Store::Sqlite(error) => Error::Sqlite(error),
             // The views crate keeps its own failure and returns it in place
             // of this one; a hook error reaches here only from a hook that

@@ -66,6 +66,17 @@ impl Store {
         Store::with_views(store, config.readers, config.query_limits())
     }
 
+    /// Opens the store in a file for reading only: nothing is written to
+    /// the file or beside it (no WAL switch, no upgrade), so a file on
+    /// read-only media or in a read-only directory can be read; every write
+    /// fails with [`crate::Error::ReadOnly`]. The file must be a factlite
+    /// database of this build's format.
+    pub fn open_read_only(path: impl AsRef<std::path::Path>) -> Result<Store> {
+        let config = Config::default();
+        let store = factlite_store::Store::open_read_only(path, config.store_config())?;
+        Store::with_views(store, config.readers, config.query_limits())
+    }
+
     /// Opens a new, empty store in memory. It has one connection, which
     /// reads and writes share.
     pub fn open_in_memory() -> Result<Store> {

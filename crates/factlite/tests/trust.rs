@@ -1,7 +1,7 @@
 //! What a host program can rely on: the durability a store runs with on
 //! every connection, queries bounded by a timeout and a result limit and
-//! stopped by a cancel handle (the store usable after each), and NaN
-//! refused.
+//! stopped by a cancel handle (the store usable after each), a store read
+//! read-only, files refused by name, and NaN refused.
 
 use std::time::{Duration, Instant};
 
@@ -228,4 +228,29 @@ fn a_cancel_handle_stops_a_query_from_another_thread() {
     assert_eq!(error.category().keyword(), ":error/cancelled");
     assert!(elapsed < Duration::from_secs(10), "stopped after {elapsed:?}");
     assert_usable(&store, 300);
+}
+
+#[test]
+fn a_store_opened_read_only_reads_and_refuses_every_write() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    let store = Store::open(&path).expect("opens");
+    store.transact(SCHEMA).expect("schema");
+    store.transact("[{:n/value 1} {:n/value 2}]").expect("numbers");
+    drop(store);
+    let reader = Store::open_read_only(&path).expect("opens read-only");
+    let db = reader.db().expect("db");
+    assert_eq!(db.q_str(COUNT, &[]).expect("count").into_edn(), Value::Integer(2));
+    let error = reader.transact("[{:n/value 3}]").expect_err("read-only");
+    assert!(matches!(error, Error::ReadOnly), "{error:?}");
+    assert_eq!(error.category(), ErrorCategory::Storage);
+    assert!(error.to_string().contains("opened read-only"), "{error}");
+    let refused = reader.install_rules_str("[[(one ?v) [_ :n/value ?v]]]");
+    assert!(matches!(refused, Err(Error::ReadOnly)), "{refused:?}");
+    // a foreign file is refused by name
+    let other = dir.path().join("other.db");
+    std::fs::write(&other, "not a database at all, just text\n".repeat(50)).expect("writes");
+    let error = Store::open(&other).err().expect("refused");
+    assert!(matches!(error, Error::NotFactlite { .. }), "{error:?}");
+    assert!(error.to_string().contains("other.db is not a factlite database"), "{error}");
 }

@@ -48,6 +48,30 @@ pub enum Error {
     AlreadyInTransaction,
     /// The file holds data this version cannot read.
     Corrupt(String),
+    /// The file is not a factlite store (nothing was written to it).
+    NotFactlite {
+        path: std::path::PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
+    /// The file was written by a newer factlite (nothing was written to
+    /// it).
+    NewerFormat {
+        path: std::path::PathBuf,
+        /// The file's format version.
+        format: i64,
+        /// The newest format this build reads.
+        supported: i64,
+    },
+    /// The store cannot be opened for writing: `path` (the file, or with
+    /// `directory` the directory it is in, where SQLite makes its WAL and
+    /// shared-memory files) is read-only.
+    NotWritable {
+        path: std::path::PathBuf,
+        directory: bool,
+    },
+    /// A write to a store opened with [`crate::Store::open_read_only`].
+    ReadOnly,
     /// The statement was interrupted ([`crate::InterruptHandle`]); its
     /// transaction rolled back.
     Interrupted,
@@ -94,6 +118,10 @@ impl Error {
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt(_)
+            | Error::NotFactlite { .. }
+            | Error::NewerFormat { .. }
+            | Error::NotWritable { .. }
+            | Error::ReadOnly
             | Error::Sqlite(_) => ErrorCategory::Storage,
             Error::Hook { category, .. } => *category,
         }
@@ -130,6 +158,30 @@ impl fmt::Display for Error {
                 "this store's connection is already in a transaction (an index range still open, or a write in progress); finish it before writing"
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
+            Error::NotFactlite { path, reason } => write!(
+                f,
+                "{} is not a factlite database: {reason}; nothing was written to it",
+                path.display()
+            ),
+            Error::NewerFormat { path, format, supported } => write!(
+                f,
+                "{} was written by a newer factlite (format {format}; this build reads up to {supported}); nothing was written to it",
+                path.display()
+            ),
+            Error::NotWritable { path, directory: true } => write!(
+                f,
+                "the directory {} is read-only, and a store opened for writing needs its WAL and shared-memory files beside it",
+                path.display()
+            ),
+            Error::NotWritable { path, directory: false } => write!(
+                f,
+                "{} is read-only, and a store opened for writing writes it",
+                path.display()
+            ),
+            Error::ReadOnly => write!(
+                f,
+                "this store was opened read-only: it takes no transactions"
+            ),
             Error::Interrupted => write!(f, "interrupted: the statement was cancelled and nothing it did was kept"),
             Error::Timeout { limit_ms } => write!(
                 f,
