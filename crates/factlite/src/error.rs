@@ -56,6 +56,17 @@ pub enum Error {
         /// The type the attribute holds.
         expected: ValueType,
     },
+    /// `##NaN` (or `f64::NAN`) as a value in a transaction, refused as an
+    /// `:error/type-mismatch`: NaN equals no value, not even itself, so no
+    /// query, lookup ref or retraction could ever find the datom again (and
+    /// SQLite would store it as NULL). Store a number, or leave the
+    /// attribute out.
+    NotANumber {
+        /// The entity the value was for (its id, tempid or lookup ref).
+        entity: String,
+        /// The attribute.
+        attribute: String,
+    },
     /// Two entities would hold the same unique value, or two tempids upsert
     /// to different entities.
     UniqueConflict {
@@ -199,7 +210,9 @@ impl Error {
         match self {
             Error::Edn(_) | Error::Syntax { .. } => ErrorCategory::Parse,
             Error::UnknownAttribute { .. } => ErrorCategory::UnknownAttribute,
-            Error::TypeMismatch { .. } | Error::Conversion(_) => ErrorCategory::TypeMismatch,
+            Error::TypeMismatch { .. } | Error::NotANumber { .. } | Error::Conversion(_) => {
+                ErrorCategory::TypeMismatch
+            }
             Error::UniqueConflict { .. } => ErrorCategory::UniqueConflict,
             Error::UnknownEntity { .. } => ErrorCategory::UnknownEntity,
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
@@ -238,6 +251,12 @@ impl fmt::Display for Error {
                 "value {value} for attribute {attribute} of entity {entity} is a {}, but the \
                  attribute holds {expected}",
                 value.kind_name()
+            ),
+            Error::NotANumber { entity, attribute } => write!(
+                f,
+                "##NaN for attribute {attribute} of entity {entity} cannot be stored: NaN \
+                 equals no value, not even itself, so no query, lookup or retraction could \
+                 find it again; store a number, or leave the attribute out"
             ),
             Error::UniqueConflict { message } => write!(f, "unique conflict: {message}"),
             Error::UnknownEntity { message } => write!(f, "unknown entity: {message}"),
@@ -369,6 +388,7 @@ impl From<factlite_store::Error> for Error {
             Store::TypeMismatch { entity, attribute, value, expected } => {
                 Error::TypeMismatch { entity, attribute, value, expected }
             }
+            Store::NotANumber { entity, attribute } => Error::NotANumber { entity, attribute },
             Store::UniqueConflict(message) => Error::UniqueConflict { message },
             Store::UnknownEntity(message) => Error::UnknownEntity { message },
             Store::CasFailed { entity, attribute, expected, found } => {

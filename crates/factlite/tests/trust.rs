@@ -254,3 +254,32 @@ fn a_store_opened_read_only_reads_and_refuses_every_write() {
     assert!(matches!(error, Error::NotFactlite { .. }), "{error:?}");
     assert!(error.to_string().contains("other.db is not a factlite database"), "{error}");
 }
+
+#[test]
+fn nan_is_refused_as_a_type_mismatch_that_says_why() {
+    let store = numbers(1);
+    for tx_data in [
+        "[{:n/score ##NaN}]",
+        "[[:db/add \"x\" :n/score ##NaN]]",
+        "[{:n/value ##NaN}]",
+    ] {
+        let error = store.transact(tx_data).expect_err("NaN refused");
+        assert!(matches!(error, Error::NotANumber { .. }), "{tx_data}: {error:?}");
+        assert_eq!(error.category().keyword(), ":error/type-mismatch");
+        assert!(error.to_string().contains("NaN equals no value, not even itself"), "{error}");
+    }
+    let built = factlite::Entity::new().set(":n/score", f64::NAN);
+    let error = store.transact(built).expect_err("NaN refused");
+    assert!(
+        matches!(&error, Error::NotANumber { attribute, .. } if attribute == ":n/score"),
+        "{error:?}"
+    );
+    // nothing was written, and other doubles still are
+    store.transact("[{:n/score 1.5} {:n/score ##Inf}]").expect("doubles");
+    let scores = store
+        .db()
+        .expect("db")
+        .q_str("[:find (count ?s) . :where [_ :n/score ?s]]", &[])
+        .expect("count");
+    assert_eq!(scores.into_edn(), Value::Integer(2));
+}

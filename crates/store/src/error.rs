@@ -22,6 +22,10 @@ pub enum Error {
         value: Box<Value>,
         expected: ValueType,
     },
+    /// `##NaN` as a value in a transaction: refused, because NaN equals
+    /// no value, itself included, so no query, lookup or retraction could
+    /// ever match it (and SQLite stores it as NULL).
+    NotANumber { entity: String, attribute: String },
     /// A uniqueness constraint would be violated.
     UniqueConflict(String),
     /// A lookup ref, ident or id that names no entity.
@@ -106,7 +110,7 @@ impl Error {
         match self {
             Error::Parse(_) => ErrorCategory::Parse,
             Error::UnknownAttribute { .. } => ErrorCategory::UnknownAttribute,
-            Error::TypeMismatch { .. } => ErrorCategory::TypeMismatch,
+            Error::TypeMismatch { .. } | Error::NotANumber { .. } => ErrorCategory::TypeMismatch,
             Error::UniqueConflict(_) => ErrorCategory::UniqueConflict,
             Error::UnknownEntity(_) => ErrorCategory::UnknownEntity,
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
@@ -139,6 +143,10 @@ impl fmt::Display for Error {
                 f,
                 "value {value} for attribute {attribute} of entity {entity} is a {}, but the attribute holds {expected}",
                 value.kind_name()
+            ),
+            Error::NotANumber { entity, attribute } => write!(
+                f,
+                "##NaN for attribute {attribute} of entity {entity} cannot be stored: NaN equals no value, not even itself, so no query, lookup or retraction could find it again; store a number, or leave the attribute out"
             ),
             Error::UniqueConflict(message) => write!(f, "unique conflict: {message}"),
             Error::UnknownEntity(message) => write!(f, "unknown entity: {message}"),
