@@ -133,6 +133,16 @@ pub enum Error {
     /// A Rust value that does not convert to a value, or a value that does
     /// not convert to the Rust type asked for.
     Conversion(crate::ConversionError),
+    /// A value given to the API — transaction data, a query or its inputs,
+    /// a pull pattern, rules, a view's definition — whose collections nest
+    /// deeper than the EDN reader allows ([`crate::edn::MAX_DEPTH`]); it
+    /// was refused before anything walked it.
+    TooDeep {
+        /// What the value was ("the transaction data", "a query input").
+        what: &'static str,
+        /// The deepest nesting allowed.
+        limit: usize,
+    },
     /// The work was cancelled ([`crate::CancelHandle`]); nothing it did was
     /// kept.
     Cancelled,
@@ -225,7 +235,7 @@ impl Error {
             Error::ViewMaintenance { error, .. } => error.category(),
             Error::Cancelled => ErrorCategory::Cancelled,
             Error::Timeout { .. } => ErrorCategory::Timeout,
-            Error::Limit { .. } => ErrorCategory::Limit,
+            Error::Limit { .. } | Error::TooDeep { .. } => ErrorCategory::Limit,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt { .. }
@@ -299,6 +309,11 @@ impl fmt::Display for Error {
                 "{gathered} passed the limit of {limit} values and the query was stopped; \
                  narrow it, page it with :limit and :offset, stream it with Db::q_rows, or \
                  raise Config::result_limit"
+            ),
+            Error::TooDeep { what, limit } => write!(
+                f,
+                "{what} nests collections more than {limit} levels deep, the most the EDN \
+                 reader reads; flatten it"
             ),
             Error::Busy { waited_ms } => write!(
                 f,

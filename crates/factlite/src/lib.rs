@@ -55,6 +55,7 @@
 mod config;
 mod convert;
 mod datoms;
+mod depth;
 mod error;
 mod inputs;
 mod prepared;

@@ -171,6 +171,7 @@ impl Store {
     /// ```
     pub fn transact(&self, tx_data: impl IntoTxData) -> Result<TxReport> {
         tx_data.with_tx_data(|tx_data| {
+            crate::depth::check(tx_data, "the transaction data")?;
             let forms = factlite_query::parse_tx_data(tx_data)?;
             Ok(self.with_writer(|views, writer| views.transact(writer, &forms))?)
         })
@@ -187,6 +188,8 @@ impl Store {
     /// inputs after `$`, rule sets only. The definition is stored as data
     /// (`:factlite.view/*`), so the view survives reopening.
     pub fn materialize(&self, name: &str, query: &Value, inputs: &[Value]) -> Result<ViewInfo> {
+        crate::depth::check(query, "the view's query")?;
+        crate::depth::check_inputs(inputs)?;
         Ok(self.with_writer(|views, writer| views.materialize(writer, name, query, inputs))?)
     }
 
@@ -264,7 +267,8 @@ impl Store {
                 shared: shared.clone(),
                 from_views: false,
             };
-            step(&db, from)
+            let tx_data = step(&db, from)?;
+            Ok(crate::depth::checked(tx_data, "the migration step's transaction data")?)
         })))
     }
 
@@ -297,6 +301,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn install_rules(&self, rules: &Value) -> Result<TxReport> {
+        crate::depth::check(rules, "the rule set")?;
         self.ensure_vocabulary(&crate::Vocabulary(factlite_store::rules_vocabulary()?))?;
         let tx_data = self.shared.writer.db()?.install_rules_tx(rules)?;
         self.transact(&tx_data)
@@ -502,7 +507,8 @@ impl Db {
     /// the store's cache (see [`PreparedQuery`]), so running the same query
     /// again — with the same or other input values — only parses it.
     pub fn q(&self, query: &Value, inputs: impl Inputs) -> Result<QueryResult> {
-        let inputs = &inputs.into_inputs()?[..];
+        let prepared = PreparedQuery::new(query)?;
+        let inputs = &crate::depth::checked_inputs(inputs.into_inputs()?)?[..];
         if self.from_views && self.shared.views_answer.load(Ordering::Acquire) {
             // Views live with the writer: read them through its connection,
             // taken before the views (the store's lock order).
@@ -515,7 +521,7 @@ impl Db {
                 }
             }
         }
-        PreparedQuery::new(query)?.run_values(self, inputs)
+        prepared.run_values(self, inputs)
     }
 
     /// Runs a query from scratch, never answering from a materialized view:
@@ -579,6 +585,8 @@ impl Db {
     /// The SQL a query compiles to, its parameters and SQLite's query plan,
     /// without running it.
     pub fn explain(&self, query: &Value, inputs: &[Value]) -> Result<crate::Explanation> {
+        crate::depth::check(query, "the query")?;
+        crate::depth::check_inputs(inputs)?;
         crate::query::explain(&self.db, query, inputs)
     }
 
@@ -597,6 +605,8 @@ impl Db {
     /// Pulls a pattern for one entity, given as an id, a lookup ref
     /// `[:attr value]` or an ident.
     pub fn pull(&self, pattern: &Value, entity: &Value) -> Result<Value> {
+        crate::depth::check(pattern, "the pull pattern")?;
+        crate::depth::check(entity, "the entity to pull")?;
         let pattern = factlite_query::parse_pull_pattern(pattern)?;
         Ok(self.db.pull(&pattern, entity)?)
     }

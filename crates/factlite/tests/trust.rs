@@ -283,3 +283,72 @@ fn nan_is_refused_as_a_type_mismatch_that_says_why() {
         .expect("count");
     assert_eq!(scores.into_edn(), Value::Integer(2));
 }
+
+/// `levels` vectors, one inside the other, around `1`.
+fn nested(levels: usize) -> Value {
+    let mut value = Value::Integer(1);
+    for _ in 0..levels {
+        value = Value::Vector(vec![value]);
+    }
+    value
+}
+
+/// Runs `use_it` on a value nested 40,000 levels deep (as the issue's
+/// transaction was), then drops it.
+fn with_deep<T>(wrap: impl FnOnce(Value) -> Value, use_it: impl FnOnce(&Value) -> T) -> T {
+    let deep = wrap(nested(40_000));
+    let outcome = use_it(&deep);
+    deep.dismantle();
+    outcome
+}
+
+fn assert_too_deep<T: std::fmt::Debug>(outcome: factlite::Result<T>, what: &str) {
+    let error = outcome.expect_err("too deep");
+    assert!(
+        matches!(&error, Error::TooDeep { limit, .. } if *limit == factlite::edn::MAX_DEPTH),
+        "{what}: {error:?}"
+    );
+    assert_eq!(error.category().keyword(), ":error/limit", "{what}");
+    assert!(error.to_string().contains("levels deep"), "{what}: {error}");
+}
+
+#[test]
+fn values_nested_past_the_readers_limit_are_refused_wherever_they_enter() {
+    let store = numbers(3);
+    let db = store.db().expect("db");
+    let query = factlite::edn::parse("[:find ?x . :in $ ?x]").expect("query");
+    let same = |value: Value| value;
+    assert_too_deep(
+        with_deep(same, |deep| db.q(&query, std::slice::from_ref(deep))),
+        "a query input",
+    );
+    assert_too_deep(
+        with_deep(same, |deep| db.q_from_scratch(&query, std::slice::from_ref(deep))),
+        "a query input, from scratch",
+    );
+    let add = |deep: Value| {
+        Value::Vector(vec![Value::Vector(vec![
+            Value::keyword(":db/add"),
+            Value::String("x".into()),
+            Value::keyword(":n/value"),
+            deep,
+        ])])
+    };
+    assert_too_deep(with_deep(add, |tx| store.transact(tx)), "transaction data");
+    assert_too_deep(
+        with_deep(same, |deep| db.pull(deep, &Value::Integer(1))),
+        "a pull pattern",
+    );
+    let find = |deep: Value| Value::Vector(vec![Value::keyword(":find"), deep]);
+    assert_too_deep(with_deep(find, |query| db.q(query, &[])), "a query");
+    assert_too_deep(with_deep(find, |query| db.explain(query, &[])), "explain");
+    assert_too_deep(with_deep(same, |rules| store.install_rules(rules)), "rules");
+    assert_too_deep(
+        with_deep(find, |query| store.materialize("deep", query, &[])),
+        "a view's query",
+    );
+    // nothing was written, and values within the limit are not refused
+    assert_usable(&store, 3);
+    let within = db.q(&query, &[nested(factlite::edn::MAX_DEPTH)]);
+    assert!(!matches!(within, Err(Error::TooDeep { .. })), "{within:?}");
+}
