@@ -61,8 +61,15 @@ fn timeout_stops_a_query_given_in_seconds_on_the_command_line_or_by_timeout() {
     let script = format!(".timeout 0.05\n.timeout\n{CUBE}");
     let output = factlite(dir.path(), &["n.db", "-e", &script]);
     assert_eq!(text(&output.stdout), "queries stop after 0.05 s\n");
-    assert!(text(&output.stderr).contains(":error/timeout"), "{}", text(&output.stderr));
-    let output = factlite(dir.path(), &["n.db", "--timeout", "9", "-e", ".timeout off\n.timeout"]);
+    assert!(
+        text(&output.stderr).contains(":error/timeout"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = factlite(
+        dir.path(),
+        &["n.db", "--timeout", "9", "-e", ".timeout off\n.timeout"],
+    );
     assert_eq!(text(&output.stdout), "queries have no time limit\n");
     let output = factlite(dir.path(), &["n.db", "--timeout", "soon", "-e", "[]"]);
     assert!(
@@ -78,7 +85,11 @@ fn read_only_reads_a_database_and_refuses_transactions() {
     let count = "[:find (count ?v) . :where [_ :n/v ?v]]";
     let output = factlite(dir.path(), &["n.db", "--read-only", "-e", count]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(text(&output.stdout).contains("300"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("300"),
+        "{}",
+        text(&output.stdout)
+    );
     let output = factlite(dir.path(), &["n.db", "--read-only", "-e", "[{:n/v 300}]"]);
     assert!(!output.status.success());
     assert!(
@@ -88,7 +99,8 @@ fn read_only_reads_a_database_and_refuses_transactions() {
     );
     let output = factlite(dir.path(), &["missing.db", "--read-only", "-e", count]);
     assert!(
-        text(&output.stderr).contains("missing.db is not a factlite database: there is no such file"),
+        text(&output.stderr)
+            .contains("missing.db is not a factlite database: there is no such file"),
         "{}",
         text(&output.stderr)
     );

@@ -36,7 +36,9 @@ pub(crate) fn checked(value: Value, what: &'static str) -> Result<Value> {
 
 /// [`check`] for each of a query's inputs.
 pub(crate) fn check_inputs(inputs: &[Value]) -> Result<()> {
-    inputs.iter().try_for_each(|input| check(input, "a query input"))
+    inputs
+        .iter()
+        .try_for_each(|input| check(input, "a query input"))
 }
 
 /// Owned inputs, checked: when refused they are dismantled here, as

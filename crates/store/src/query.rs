@@ -131,7 +131,7 @@ impl ResultRows<'_> {
 
     /// Reads the remaining rows into the result the find spec asks for (see
     /// [`QueryResult`]): each row's values go straight into one vector, as
-    /// many as the snapshot's [`QueryLimits::max_values`] allows.
+    /// many as the snapshot's [`crate::QueryLimits::max_values`] allows.
     pub fn collect_result(&mut self) -> Result<QueryResult> {
         let plan = self.plan;
         let limits = self.db.limits();
@@ -292,7 +292,7 @@ impl Db {
     /// `read` the result's items as they come from SQLite (see [`ResultRows`]). The rows borrow
     /// the statement, which lives until `read` returns.
     ///
-    /// The snapshot's [`QueryLimits`] bound the work: its time limit the
+    /// The snapshot's [`crate::QueryLimits`] bound the work: its time limit the
     /// whole of it (reading the rows included), its limit on values what is
     /// gathered before the first item (rows to aggregate in Rust, rows a
     /// recursive rule derives); the items handed out are not counted.

@@ -46,9 +46,16 @@ fn every_connection_runs_the_durability_asked_for_and_full_by_default() {
         };
         let writer = Store::open(dir.path().join("db.factlite"), config).expect("opens");
         transact(&writer, SCHEMA);
-        let sibling = writer.open_sibling().expect("sibling").expect("a file store");
+        let sibling = writer
+            .open_sibling()
+            .expect("sibling")
+            .expect("a file store");
         for store in [&writer, &sibling] {
-            assert_eq!(pragmas(store), (expected, "wal".to_string()), "{durability}");
+            assert_eq!(
+                pragmas(store),
+                (expected, "wal".to_string()),
+                "{durability}"
+            );
         }
     }
 }
@@ -83,7 +90,10 @@ fn the_wal_grows_while_a_reader_holds_it_and_returns_under_its_limit_after() {
     };
     let writer = Store::open(&path, config).expect("opens");
     transact(&writer, SCHEMA);
-    let reader = writer.open_sibling().expect("sibling").expect("a file store");
+    let reader = writer
+        .open_sibling()
+        .expect("sibling")
+        .expect("a file store");
     let db = reader.db().expect("db");
     let read = db.read_guard().expect("a read transaction");
     let datoms: i64 = reader
@@ -94,7 +104,10 @@ fn the_wal_grows_while_a_reader_holds_it_and_returns_under_its_limit_after() {
         transact(&writer, &format!(r#"[{{:note/text "note {i}"}}]"#));
     }
     let held = wal_size(&path);
-    assert!(held > 4 * limit, "the reader holds the WAL's frames: {held} bytes");
+    assert!(
+        held > 4 * limit,
+        "the reader holds the WAL's frames: {held} bytes"
+    );
     let still: i64 = reader
         .connection()
         .query_row("SELECT count(*) FROM datoms", [], |row| row.get(0))
@@ -103,7 +116,10 @@ fn the_wal_grows_while_a_reader_holds_it_and_returns_under_its_limit_after() {
     drop(read);
     transact(&writer, r#"[{:note/text "the first after the read"}]"#);
     let after = wal_size(&path);
-    assert!(after <= limit, "{after} bytes after the reader let go ({held} before)");
+    assert!(
+        after <= limit,
+        "{after} bytes after the reader let go ({held} before)"
+    );
 }
 
 /// Each file in the directory of `path` (the file, and whatever SQLite
@@ -147,9 +163,13 @@ fn a_plain_sqlite_file_is_refused_and_stays_byte_identical() {
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "shopping: bread, milk\n".repeat(100)).expect("writes");
     let before = bytes_beside(&text);
-    let error = Store::open(&text, Config::default()).err().expect("refused");
+    let error = Store::open(&text, Config::default())
+        .err()
+        .expect("refused");
     assert!(
-        error.to_string().contains("is not a factlite database: it is not a SQLite database"),
+        error
+            .to_string()
+            .contains("is not a factlite database: it is not a SQLite database"),
         "{error}"
     );
     assert_eq!(bytes_beside(&text), before);
@@ -159,15 +179,26 @@ fn a_plain_sqlite_file_is_refused_and_stays_byte_identical() {
 fn a_file_of_a_newer_format_is_refused_with_its_version_and_stays_unchanged() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("new.factlite");
-    transact(&Store::open(&path, Config::default()).expect("opens"), SCHEMA);
+    transact(
+        &Store::open(&path, Config::default()).expect("opens"),
+        SCHEMA,
+    );
     let conn = rusqlite::Connection::open(&path).expect("raw connection");
-    conn.execute_batch("PRAGMA user_version = 99").expect("a future format");
+    conn.execute_batch("PRAGMA user_version = 99")
+        .expect("a future format");
     drop(conn);
     let before = bytes_beside(&path);
     for open in [Store::open, Store::open_read_only] {
         let error = open(&path, Config::default()).err().expect("refused");
         assert!(
-            matches!(error, Error::NewerFormat { format: 99, supported: FORMAT_VERSION, .. }),
+            matches!(
+                error,
+                Error::NewerFormat {
+                    format: 99,
+                    supported: FORMAT_VERSION,
+                    ..
+                }
+            ),
             "{error:?}"
         );
         assert!(
@@ -206,10 +237,12 @@ fn a_store_in_a_read_only_directory_opens_read_only_and_writes_nothing() {
         )
         .expect("a query");
         let texts = reader.db()?.query(&query, &[])?;
-        let write = parse_tx_data(&parse(r#"[{:note/text "new"}]"#).expect("parses"))
-            .expect("tx data");
+        let write =
+            parse_tx_data(&parse(r#"[{:note/text "new"}]"#).expect("parses")).expect("tx data");
         let refused = reader.transact(&write).err();
-        let sibling = reader.open_sibling()?.map(|sibling| sibling.db().map(|db| db.basis_tx()));
+        let sibling = reader
+            .open_sibling()?
+            .map(|sibling| sibling.db().map(|db| db.basis_tx()));
         Ok((texts.into_edn(), refused, sibling))
     });
     // whether the directory really refuses writes to this user (root
@@ -224,7 +257,10 @@ fn a_store_in_a_read_only_directory_opens_read_only_and_writes_nothing() {
     let (texts, refused, sibling) = outcome.expect("reads read-only");
     assert_eq!(texts, parse(r#"#{"kept"}"#).expect("parses"));
     assert!(matches!(refused, Some(Error::ReadOnly)), "{refused:?}");
-    assert!(matches!(sibling, Some(Ok(_))), "a read-only sibling reads too");
+    assert!(
+        matches!(sibling, Some(Ok(_))),
+        "a read-only sibling reads too"
+    );
     assert_eq!(after, before, "nothing written to the file or beside it");
     if enforced {
         let error = refused_writer.expect("a writer cannot open it");
@@ -233,7 +269,9 @@ fn a_store_in_a_read_only_directory_opens_read_only_and_writes_nothing() {
             "{error:?}"
         );
         assert!(
-            error.to_string().contains(&format!("the directory {} is read-only", shelf.display())),
+            error
+                .to_string()
+                .contains(&format!("the directory {} is read-only", shelf.display())),
             "{error}"
         );
     }
