@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use factlite::edn::{self, Keyword, Value};
 use factlite::{Db, Entid, QueryResult, SqlLiteral};
@@ -70,6 +71,11 @@ pub const COMMANDS: &[Command] = &[
         name: ".timer",
         args: "on|off",
         help: "print how long each statement takes",
+    },
+    Command {
+        name: ".timeout",
+        args: "[SECONDS|off]",
+        help: "stop each query after this long (:error/timeout), or show the limit",
     },
     Command {
         name: ".mode",
@@ -272,6 +278,18 @@ fn switch(name: &str, rest: &str) -> Result<bool> {
     }
 }
 
+/// A time limit given in seconds (`--timeout`, `.timeout`): a positive
+/// number, fractions allowed.
+pub fn timeout_seconds(text: &str) -> std::result::Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|seconds| *seconds > 0.0)
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| {
+            format!("{text:?} is not a time limit: give a positive number of seconds, such as 2.5")
+        })
+}
+
 /// Whether an argument list starts with the flag `flag` (`--all`), and
 /// the rest after it.
 fn flag<'r>(rest: &'r str, flag: &str) -> (bool, &'r str) {
@@ -314,6 +332,20 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Reply> {
             session.timer = switch(name, rest)?;
             return nothing();
         }
+        ".timeout" => match rest {
+            "" => Printed::message(match session.timeout {
+                Some(limit) => format!("queries stop after {} s\n", limit.as_secs_f64()),
+                None => "queries have no time limit\n".to_string(),
+            }),
+            "off" => {
+                session.timeout = None;
+                return nothing();
+            }
+            seconds => {
+                session.timeout = Some(timeout_seconds(seconds).map_err(CliError::Usage)?);
+                return nothing();
+            }
+        },
         ".headers" => {
             session.style.headers = switch(name, rest)?;
             return nothing();

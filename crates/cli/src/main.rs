@@ -13,10 +13,12 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use factlite::edn;
+use factlite::{edn, Durability};
 use factlite_cli::check::{run_files, CheckOptions};
+use factlite_cli::commands::timeout_seconds;
 use factlite_cli::editor::{Completions, ReplHelper};
 use factlite_cli::error::CliError;
 use factlite_cli::render::Mode;
@@ -52,6 +54,25 @@ struct Cli {
     /// may be repeated.
     #[arg(long = "param", value_name = "?NAME=VALUE")]
     params: Vec<String>,
+    /// What an acknowledged transaction survives: full (a power loss; the
+    /// default), normal (a crash of the program, not of the machine), or
+    /// unsafe-no-sync (nothing waits for the disk: bulk loads of files you
+    /// can rebuild).
+    #[arg(
+        long,
+        value_name = "full|normal|unsafe-no-sync",
+        default_value = "full"
+    )]
+    durability: Durability,
+    /// Stop each query that runs longer than this many seconds (fractions
+    /// allowed) with :error/timeout; `.timeout` changes it.
+    #[arg(long, value_name = "SECONDS", value_parser = timeout_seconds)]
+    timeout: Option<Duration>,
+    /// Open DB for reading only: nothing is written to it or beside it (a
+    /// file on read-only media or in a read-only directory), and
+    /// transactions are refused.
+    #[arg(long)]
+    read_only: bool,
 }
 
 #[derive(Subcommand)]
@@ -100,21 +121,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Some(Command::Check { views, files }) => return check(&files, &CheckOptions { views }),
-        Some(Command::Import { database, files }) => import(&database, &files),
+    let result = match &cli.command {
+        Some(Command::Check { views, files }) => {
+            return check(files, &CheckOptions { views: *views })
+        }
+        Some(Command::Import { database, files }) => import(database, files),
         Some(Command::Export {
             database,
             file,
             query,
             current,
-        }) => export(&database, &file, query.as_deref(), current),
-        None => statements(
-            cli.database.as_deref(),
-            cli.execute.as_deref(),
-            cli.json,
-            &cli.params,
-        ),
+        }) => export(database, file, query.as_deref(), *current),
+        None => statements(&cli),
     };
     match result {
         Ok(code) => code,
@@ -174,25 +192,24 @@ fn set_param(session: &mut Session, param: &str) -> Result<(), CliError> {
 
 /// Opens the database (or the sample) and runs statements: from `-e`,
 /// from stdin when it is not a terminal, else interactively.
-fn statements(
-    database: Option<&Path>,
-    execute: Option<&str>,
-    json: bool,
-    params: &[String],
-) -> Result<ExitCode, CliError> {
+fn statements(cli: &Cli) -> Result<ExitCode, CliError> {
+    let execute = cli.execute.as_deref();
     let interactive = execute.is_none() && std::io::stdin().is_terminal();
     let config = SessionConfig {
         color: interactive && std::io::stdout().is_terminal() && colour_allowed(),
         progress: true,
+        durability: cli.durability,
+        timeout: cli.timeout,
+        read_only: cli.read_only,
     };
-    let mut session = match database {
+    let mut session = match cli.database.as_deref() {
         Some(path) => Session::open(path, config)?,
         None => open_sample(config)?,
     };
-    if json {
+    if cli.json {
         session.set_mode(Mode::Json);
     }
-    for param in params {
+    for param in &cli.params {
         set_param(&mut session, param)?;
     }
     if interactive {

@@ -10,10 +10,10 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use factlite::edn::{self, Value};
-use factlite::{Db, Entid, Store, TxReport};
+use factlite::{Db, Durability, Entid, Store, TxReport};
 use factlite_core::bootstrap::DB_TX_INSTANT;
 use indexmap::IndexMap;
 
@@ -62,6 +62,15 @@ pub struct SessionConfig {
     pub color: bool,
     /// Whether a long import may draw a progress bar on stderr.
     pub progress: bool,
+    /// What a commit survives, for every file the session opens
+    /// (`--durability`).
+    pub durability: Durability,
+    /// How long a query may run at first (`--timeout`; `.timeout` changes
+    /// it).
+    pub timeout: Option<Duration>,
+    /// Whether files are opened for reading only (`--read-only`): nothing
+    /// is written to them, and transactions are refused.
+    pub read_only: bool,
 }
 
 impl Default for SessionConfig {
@@ -69,7 +78,22 @@ impl Default for SessionConfig {
         SessionConfig {
             color: false,
             progress: true,
+            durability: Durability::default(),
+            timeout: None,
+            read_only: false,
         }
+    }
+}
+
+impl SessionConfig {
+    /// Opens a database file as this configuration asks.
+    fn open_store(&self, path: &Path) -> Result<Store> {
+        if self.read_only {
+            return Ok(Store::open_read_only(path)?);
+        }
+        let mut config = factlite::Config::default();
+        config.durability = self.durability;
+        Ok(Store::open_with(path, config)?)
     }
 }
 
@@ -96,6 +120,8 @@ pub struct Session {
     pub(crate) timer: bool,
     pub(crate) bail: bool,
     pub(crate) echo: bool,
+    /// How long each query may run (`.timeout`).
+    pub(crate) timeout: Option<Duration>,
     /// The values `.param` gave, by the `:in` binding they are for.
     pub(crate) params: IndexMap<String, Value>,
     pub(crate) destination: Destination,
@@ -109,7 +135,7 @@ impl Session {
     /// A session on a database file, created if missing.
     pub fn open(path: &Path, config: SessionConfig) -> Result<Session> {
         Ok(Session::on_store(
-            Store::open(path)?,
+            config.open_store(path)?,
             Some(path.to_path_buf()),
             config,
         ))
@@ -134,6 +160,7 @@ impl Session {
             timer: false,
             bail: true,
             echo: false,
+            timeout: config.timeout,
             params: IndexMap::new(),
             destination: Destination::Stdout,
             generation: 0,
@@ -143,7 +170,7 @@ impl Session {
 
     /// Replaces the open store (`.open`); the view of time goes back to now.
     pub(crate) fn switch_to(&mut self, path: &Path) -> Result<()> {
-        let store = Store::open(path)?;
+        let store = self.config.open_store(path)?;
         interrupt::watch(&store);
         self.store = store;
         self.location = Some(path.to_path_buf());
@@ -207,6 +234,10 @@ impl Session {
     /// The snapshot queries read now.
     pub(crate) fn db(&self) -> Result<Db> {
         let db = self.store.db()?;
+        let db = match self.timeout {
+            Some(limit) => db.with_timeout(limit),
+            None => db,
+        };
         Ok(match self.time {
             TimeView::Now => db,
             TimeView::AsOf(tx) => db.as_of(tx),

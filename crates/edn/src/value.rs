@@ -189,6 +189,68 @@ fn split_namespace(text: &str) -> (Option<&str>, &str) {
 }
 
 impl Value {
+    /// Whether collections (and tagged elements) nest more than `limit`
+    /// levels deep in this value: `1` nests 0 levels, `[1]` one, `[[1]]`
+    /// two. The reader refuses text nested deeper than [`crate::MAX_DEPTH`];
+    /// a value built in Rust is checked with this before recursive code
+    /// walks it. The walk keeps its own stack, so any depth is safe, and
+    /// stops at the first level past the limit.
+    pub fn nests_deeper_than(&self, limit: usize) -> bool {
+        let mut pending: Vec<(&Value, usize)> = vec![(self, 0)];
+        while let Some((value, depth)) = pending.pop() {
+            let is_collection = matches!(
+                value,
+                Value::List(_)
+                    | Value::Vector(_)
+                    | Value::Map(_)
+                    | Value::Set(_)
+                    | Value::Tagged(..)
+            );
+            if !is_collection {
+                continue;
+            }
+            if depth >= limit {
+                return true;
+            }
+            let inner = depth + 1;
+            match value {
+                Value::List(items) | Value::Vector(items) => {
+                    pending.extend(items.iter().map(|item| (item, inner)));
+                }
+                Value::Map(map) => {
+                    pending.extend(map.iter().flat_map(|(k, v)| [(k, inner), (v, inner)]));
+                }
+                Value::Set(items) => pending.extend(items.iter().map(|item| (item, inner))),
+                Value::Tagged(_, item) => pending.push((item, inner)),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Drops the value level by level, with a stack of its own: a value
+    /// nested deeper than the call stack allows (built in Rust; the reader
+    /// makes none) would overflow it if dropped as usual.
+    pub fn dismantle(self) {
+        let mut pending = vec![self];
+        while let Some(mut value) = pending.pop() {
+            match &mut value {
+                Value::List(items) | Value::Vector(items) => pending.append(items),
+                Value::Map(map) => {
+                    for (key, item) in map.drain(..) {
+                        pending.push(key);
+                        pending.push(item);
+                    }
+                }
+                Value::Set(items) => pending.extend(items.drain(..)),
+                Value::Tagged(_, inner) => {
+                    pending.push(std::mem::replace(&mut **inner, Value::Nil))
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Shorthand for a keyword value.
     pub fn keyword(text: &str) -> Value {
         Value::Keyword(Keyword::from_str_lossy(text))
@@ -419,6 +481,52 @@ impl From<Keyword> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value of `levels` vectors, one inside the other, around `1`.
+    fn nested(levels: usize) -> Value {
+        let mut value = Value::Integer(1);
+        for _ in 0..levels {
+            value = Value::Vector(vec![value]);
+        }
+        value
+    }
+
+    #[test]
+    fn nesting_is_counted_in_collections_as_the_reader_counts_it() {
+        assert!(!Value::Integer(1).nests_deeper_than(0));
+        assert!(Value::Vector(vec![]).nests_deeper_than(0));
+        assert!(!nested(2).nests_deeper_than(2));
+        assert!(nested(3).nests_deeper_than(2));
+        let text = format!(
+            "{}1{}",
+            "[".repeat(crate::MAX_DEPTH),
+            "]".repeat(crate::MAX_DEPTH)
+        );
+        let read = crate::parse(&text).expect("the reader's deepest");
+        assert!(!read.nests_deeper_than(crate::MAX_DEPTH));
+        let deeper = format!("[{text}]");
+        assert!(crate::parse(&deeper).is_err());
+        assert!(Value::Vector(vec![read]).nests_deeper_than(crate::MAX_DEPTH));
+        let tagged = Value::Tagged(Symbol::plain("t"), Box::new(nested(1)));
+        assert!(tagged.nests_deeper_than(1));
+    }
+
+    #[test]
+    fn a_value_deeper_than_the_stack_allows_is_checked_and_dismantled() {
+        let mut deep = Value::Integer(1);
+        // (no sets: building one hashes its elements, which recurses)
+        for level in 0..200_000 {
+            deep = match level % 4 {
+                0 => Value::Vector(vec![deep]),
+                1 => Value::Map([(Value::Nil, deep)].into_iter().collect()),
+                2 => Value::List(vec![Value::Set([Value::Nil].into_iter().collect()), deep]),
+                _ => Value::Tagged(Symbol::plain("t"), Box::new(deep)),
+            };
+        }
+        assert!(deep.nests_deeper_than(crate::MAX_DEPTH));
+        assert!(!deep.nests_deeper_than(200_000));
+        deep.dismantle();
+    }
 
     #[test]
     fn maps_compare_without_order_and_hash_alike() {

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::Durability;
+
 /// How a store is opened ([`crate::Store::open_with`]); `Config::default()`
 /// is what [`crate::Store::open`] uses.
 #[derive(Clone, Debug)]
@@ -25,6 +27,24 @@ pub struct Config {
     /// truncated by another program) stops the process with a signal
     /// instead of returning an error.
     pub mmap_size: u64,
+    /// What an acknowledged transaction survives: [`Durability::Full`] (a
+    /// power loss; the default), [`Durability::Normal`] (a crash of the
+    /// process) or [`Durability::UnsafeNoSync`] (for bulk loads only).
+    pub durability: Durability,
+    /// How long a query may run before it stops with [`crate::Error::Timeout`]
+    /// (none by default); [`crate::Db::with_timeout`] and a query's own
+    /// `:timeout` (milliseconds) override it.
+    pub query_timeout: Option<Duration>,
+    /// How many values a whole result may hold — the cells of a relation's
+    /// rows, a collection's values, the rows gathered for an aggregate or
+    /// derived by a recursive rule — before the query stops with
+    /// [`crate::Error::Limit`]: ten million by default. [`crate::Db::q_rows`]
+    /// streams a result of any size.
+    pub result_limit: usize,
+    /// The size in bytes the WAL file is kept near (16 MiB by default): a
+    /// long read lets it grow, and the first commit after the read ends
+    /// empties it.
+    pub wal_limit: u64,
 }
 
 /// 1 GiB of address space on 64-bit targets; none on smaller ones.
@@ -40,15 +60,33 @@ impl Default for Config {
             busy_timeout: Duration::from_secs(5),
             readers: 4,
             mmap_size: DEFAULT_MMAP_SIZE,
+            durability: Durability::Full,
+            query_timeout: None,
+            result_limit: DEFAULT_RESULT_LIMIT,
+            wal_limit: factlite_store::DEFAULT_WAL_LIMIT,
         }
     }
 }
 
+/// The default [`Config::result_limit`]: ten million values, a few hundred
+/// megabytes of small values.
+pub const DEFAULT_RESULT_LIMIT: usize = 10_000_000;
+
 impl Config {
+    /// The limits of the snapshots a store hands out.
+    pub(crate) fn query_limits(&self) -> factlite_store::QueryLimits {
+        factlite_store::QueryLimits {
+            timeout: self.query_timeout,
+            max_values: Some(self.result_limit),
+        }
+    }
+
     /// The lower store's configuration.
-    pub(crate) fn to_store_config(&self) -> factlite_store::Config {
+    pub(crate) fn store_config(&self) -> factlite_store::Config {
         factlite_store::Config {
             busy_timeout: self.busy_timeout,
+            durability: self.durability,
+            wal_limit: self.wal_limit,
         }
     }
 }

@@ -56,6 +56,17 @@ pub enum Error {
         /// The type the attribute holds.
         expected: ValueType,
     },
+    /// `##NaN` (or `f64::NAN`) as a value in a transaction, refused as an
+    /// `:error/type-mismatch`: NaN equals no value, not even itself, so no
+    /// query, lookup ref or retraction could ever find the datom again (and
+    /// SQLite would store it as NULL). Store a number, or leave the
+    /// attribute out.
+    NotANumber {
+        /// The entity the value was for (its id, tempid or lookup ref).
+        entity: String,
+        /// The attribute.
+        attribute: String,
+    },
     /// Two entities would hold the same unique value, or two tempids upsert
     /// to different entities.
     UniqueConflict {
@@ -122,9 +133,36 @@ pub enum Error {
     /// A Rust value that does not convert to a value, or a value that does
     /// not convert to the Rust type asked for.
     Conversion(crate::ConversionError),
+    /// A value given to the API — transaction data, a query or its inputs,
+    /// a pull pattern, rules, a view's definition — whose collections nest
+    /// deeper than the EDN reader allows ([`crate::edn::MAX_DEPTH`]); it
+    /// was refused before anything walked it.
+    TooDeep {
+        /// What the value was ("the transaction data", "a query input").
+        what: &'static str,
+        /// The deepest nesting allowed.
+        limit: usize,
+    },
     /// The work was cancelled ([`crate::CancelHandle`]); nothing it did was
     /// kept.
     Cancelled,
+    /// A query ran past its time limit ([`crate::Config::query_timeout`],
+    /// [`crate::Db::with_timeout`] or its own `:timeout`) and was stopped;
+    /// the store is usable.
+    Timeout {
+        /// The limit, in milliseconds.
+        limit_ms: u64,
+    },
+    /// A query gathered more values than [`crate::Config::result_limit`]
+    /// (or [`crate::Db::with_result_limit`]) allows and was stopped; the
+    /// store is usable.
+    Limit {
+        /// The limit, in values.
+        limit: usize,
+        /// What was being gathered: the result, the rows to aggregate, or
+        /// the rows a recursive rule derives.
+        gathered: &'static str,
+    },
     /// Another connection or process held the write lock for longer than
     /// the busy timeout ([`crate::Config::busy_timeout`]).
     Busy {
@@ -147,8 +185,36 @@ pub enum Error {
         /// What is damaged.
         message: String,
     },
-    /// SQLite failed (an I/O error, a full disk, a file that is not a
-    /// database...).
+    /// The file is not a factlite database: not SQLite at all, or a SQLite
+    /// database of another program. Nothing was written to it.
+    NotFactlite {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
+    /// The file was written by a newer factlite, whose format this build
+    /// cannot read. Nothing was written to it.
+    NewerFormat {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The file's format version.
+        format: i64,
+        /// The newest format this build reads.
+        supported: i64,
+    },
+    /// The store cannot be opened for writing: the file, or the directory
+    /// SQLite makes its WAL and shared-memory files in, is read-only.
+    /// [`crate::Store::open_read_only`] reads it.
+    NotWritable {
+        /// The read-only file or directory.
+        path: std::path::PathBuf,
+        /// Whether `path` is the directory.
+        directory: bool,
+    },
+    /// A write to a store opened with [`crate::Store::open_read_only`].
+    ReadOnly,
+    /// SQLite failed (an I/O error, a full disk...).
     Sqlite(rusqlite::Error),
 }
 
@@ -161,7 +227,9 @@ impl Error {
         match self {
             Error::Edn(_) | Error::Syntax { .. } => ErrorCategory::Parse,
             Error::UnknownAttribute { .. } => ErrorCategory::UnknownAttribute,
-            Error::TypeMismatch { .. } | Error::Conversion(_) => ErrorCategory::TypeMismatch,
+            Error::TypeMismatch { .. } | Error::NotANumber { .. } | Error::Conversion(_) => {
+                ErrorCategory::TypeMismatch
+            }
             Error::UniqueConflict { .. } => ErrorCategory::UniqueConflict,
             Error::UnknownEntity { .. } => ErrorCategory::UnknownEntity,
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
@@ -173,10 +241,16 @@ impl Error {
             | Error::NotMaterializable { .. } => ErrorCategory::Query,
             Error::ViewMaintenance { error, .. } => error.category(),
             Error::Cancelled => ErrorCategory::Cancelled,
+            Error::Timeout { .. } => ErrorCategory::Timeout,
+            Error::Limit { .. } | Error::TooDeep { .. } => ErrorCategory::Limit,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Replay { .. }
             | Error::Corrupt { .. }
+            | Error::NotFactlite { .. }
+            | Error::NewerFormat { .. }
+            | Error::NotWritable { .. }
+            | Error::ReadOnly
             | Error::Sqlite(_) => ErrorCategory::Storage,
         }
     }
@@ -200,6 +274,12 @@ impl fmt::Display for Error {
                 "value {value} for attribute {attribute} of entity {entity} is a {}, but the \
                  attribute holds {expected}",
                 value.kind_name()
+            ),
+            Error::NotANumber { entity, attribute } => write!(
+                f,
+                "##NaN for attribute {attribute} of entity {entity} cannot be stored: NaN \
+                 equals no value, not even itself, so no query, lookup or retraction could \
+                 find it again; store a number, or leave the attribute out"
             ),
             Error::UniqueConflict { message } => write!(f, "unique conflict: {message}"),
             Error::UnknownEntity { message } => write!(f, "unknown entity: {message}"),
@@ -239,6 +319,22 @@ impl fmt::Display for Error {
             Error::Cancelled => {
                 f.write_str("cancelled: the work was stopped and nothing it did was kept")
             }
+            Error::Timeout { limit_ms } => write!(
+                f,
+                "the query ran past its time limit of {limit_ms} ms and was stopped; narrow \
+                 it, or give it more time (:timeout, Db::with_timeout, Config::query_timeout)"
+            ),
+            Error::Limit { limit, gathered } => write!(
+                f,
+                "{gathered} passed the limit of {limit} values and the query was stopped; \
+                 narrow it, page it with :limit and :offset, stream it with Db::q_rows, or \
+                 raise Config::result_limit"
+            ),
+            Error::TooDeep { what, limit } => write!(
+                f,
+                "{what} nests collections more than {limit} levels deep, the most the EDN \
+                 reader reads; flatten it"
+            ),
             Error::Busy { waited_ms } => write!(
                 f,
                 "the database is locked by another writer (waited {waited_ms} ms); try again \
@@ -250,6 +346,45 @@ impl fmt::Display for Error {
             ),
             Error::Replay { message } => f.write_str(message),
             Error::Corrupt { message } => write!(f, "the database is damaged: {message}"),
+            Error::NotFactlite { path, reason } => write!(
+                f,
+                "{} is not a factlite database: {reason}; nothing was written to it. Open a \
+                 factlite database, or a new file",
+                path.display()
+            ),
+            Error::NewerFormat {
+                path,
+                format,
+                supported,
+            } => write!(
+                f,
+                "{} was written by a newer factlite (format {format}; this build reads up to \
+                 {supported}); open it with a newer factlite. Nothing was written to it",
+                path.display()
+            ),
+            Error::NotWritable {
+                path,
+                directory: true,
+            } => write!(
+                f,
+                "the directory {} is read-only, and a store opened for writing needs its WAL \
+                 and shared-memory files beside it; make the directory writable, or open the \
+                 store read-only (Store::open_read_only, factlite --read-only)",
+                path.display()
+            ),
+            Error::NotWritable {
+                path,
+                directory: false,
+            } => write!(
+                f,
+                "{} is read-only; make it writable, or open the store read-only \
+                 (Store::open_read_only, factlite --read-only)",
+                path.display()
+            ),
+            Error::ReadOnly => f.write_str(
+                "this store was opened read-only: it takes no transactions; open it with \
+                 Store::open to write",
+            ),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
         }
     }
@@ -311,6 +446,7 @@ impl From<factlite_store::Error> for Error {
                 value,
                 expected,
             },
+            Store::NotANumber { entity, attribute } => Error::NotANumber { entity, attribute },
             Store::UniqueConflict(message) => Error::UniqueConflict { message },
             Store::UnknownEntity(message) => Error::UnknownEntity { message },
             Store::CasFailed {
@@ -329,10 +465,24 @@ impl From<factlite_store::Error> for Error {
             },
             Store::Query(message) => Error::Query { message },
             Store::Interrupted => Error::Cancelled,
+            Store::Timeout { limit_ms } => Error::Timeout { limit_ms },
+            Store::Limit { limit, gathered } => Error::Limit { limit, gathered },
             Store::Busy { waited_ms } => Error::Busy { waited_ms },
             Store::AlreadyInTransaction => Error::AlreadyInTransaction,
             Store::Replay(message) => Error::Replay { message },
             Store::Corrupt(message) => Error::Corrupt { message },
+            Store::NotFactlite { path, reason } => Error::NotFactlite { path, reason },
+            Store::NewerFormat {
+                path,
+                format,
+                supported,
+            } => Error::NewerFormat {
+                path,
+                format,
+                supported,
+            },
+            Store::NotWritable { path, directory } => Error::NotWritable { path, directory },
+            Store::ReadOnly => Error::ReadOnly,
             Store::Sqlite(error) => Error::Sqlite(error),
             // The views crate keeps its own failure and returns it in place
             // of this one; a hook error reaches here only from a hook that

@@ -42,19 +42,23 @@ impl Inputs for Vec<Value> {
 
 impl Inputs for &Vec<Value> {
     fn into_inputs(self) -> Result<Vec<Value>> {
-        Ok(self.clone())
+        self.as_slice().into_inputs()
     }
 }
 
+/// Borrowed values are checked ([`crate::edn::MAX_DEPTH`]) before they are
+/// copied, as copying recurses (the query checks every input again, owned
+/// ones included).
 impl Inputs for &[Value] {
     fn into_inputs(self) -> Result<Vec<Value>> {
+        crate::depth::check_inputs(self)?;
         Ok(self.to_vec())
     }
 }
 
 impl<const N: usize> Inputs for &[Value; N] {
     fn into_inputs(self) -> Result<Vec<Value>> {
-        Ok(self.to_vec())
+        self.as_slice().into_inputs()
     }
 }
 

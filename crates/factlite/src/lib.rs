@@ -14,6 +14,7 @@
 mod config;
 mod convert;
 mod datoms;
+mod depth;
 mod error;
 mod inputs;
 mod prepared;
@@ -37,7 +38,8 @@ pub use factlite_edn::{IndexMap, IndexSet, Instant, Keyword, Uuid, Value};
 /// A parameter of a query's SQL, as [`Explanation::params`] lists them.
 pub use factlite_planner::SqlLiteral;
 pub use factlite_store::{
-    DbView, IndexName, MigrationError, QueryResult, Relation, Replay, TxReport, VocabularyOutcome,
+    DbView, Durability, IndexName, MigrationError, QueryResult, Relation, Replay, TxReport,
+    UnknownDurability, VocabularyOutcome,
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use inputs::Inputs;

@@ -145,6 +145,7 @@ pub struct PreparedQuery {
 impl PreparedQuery {
     /// Parses a query given as EDN.
     pub fn new(query: &Value) -> Result<PreparedQuery> {
+        crate::depth::check(query, "the query")?;
         let query = factlite_query::parse_query(query)?;
         let text = factlite_query::normalized_text(&query).into();
         Ok(PreparedQuery { query, text })
@@ -158,7 +159,8 @@ impl PreparedQuery {
     /// Runs the query on a snapshot with inputs for its `:in` (after `$`);
     /// the result is shaped as [`Db::q`] shapes it.
     pub fn run(&self, db: &Db, inputs: impl Inputs) -> Result<QueryResult> {
-        self.run_values(db, &inputs.into_inputs()?)
+        let inputs = crate::depth::checked_inputs(inputs.into_inputs()?)?;
+        self.run_values(db, &inputs)
     }
 
     pub(crate) fn run_values(&self, db: &Db, inputs: &[Value]) -> Result<QueryResult> {
@@ -169,7 +171,7 @@ impl PreparedQuery {
             return prepared.run_values(db, &inputs);
         }
         let (plan, inputs) = self.plan(db, inputs)?;
-        Ok(db.inner().run_plan(&plan, &inputs)?)
+        Ok(db.inner().for_query(&self.query).run_plan(&plan, &inputs)?)
     }
 
     /// Runs the query and hands `read` its result's items as SQLite produces
@@ -180,7 +182,8 @@ impl PreparedQuery {
         inputs: impl Inputs,
         read: impl FnOnce(&mut Rows<'_, '_>) -> R,
     ) -> Result<R> {
-        self.rows_values(db, &inputs.into_inputs()?, read)
+        let inputs = crate::depth::checked_inputs(inputs.into_inputs()?)?;
+        self.rows_values(db, &inputs, read)
     }
 
     fn rows_values<R>(
@@ -196,6 +199,7 @@ impl PreparedQuery {
         let (plan, inputs) = self.plan(db, inputs)?;
         Ok(db
             .inner()
+            .for_query(&self.query)
             .with_rows(&plan, &inputs, |rows| read(&mut Rows { rows }))?)
     }
 

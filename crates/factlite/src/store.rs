@@ -47,6 +47,8 @@ struct Shared {
     max_readers: usize,
     /// The memory map each reader connection gets ([`Config::mmap_size`]).
     mmap_size: u64,
+    /// The limits of the snapshots [`Store::db`] hands out.
+    limits: factlite_store::QueryLimits,
     /// Interrupt handles of every connection, for [`CancelHandle`].
     interrupts: Mutex<Vec<factlite_store::InterruptHandle>>,
     /// The compiled plans, shared by every snapshot.
@@ -62,7 +64,19 @@ impl Store {
 
     /// Opens the store in a file, creating it if needed.
     pub fn open_with(path: impl AsRef<std::path::Path>, config: Config) -> Result<Store> {
-        let store = factlite_store::Store::open(path, config.to_store_config())?;
+        let store = factlite_store::Store::open(path, config.store_config())?;
+        map_memory(&store, config.mmap_size)?;
+        Store::with_views(store, config)
+    }
+
+    /// Opens the store in a file for reading only: nothing is written to
+    /// the file or beside it (no WAL switch, no upgrade), so a file on
+    /// read-only media or in a read-only directory can be read; every write
+    /// fails with [`crate::Error::ReadOnly`]. The file must be a factlite
+    /// database of this build's format.
+    pub fn open_read_only(path: impl AsRef<std::path::Path>) -> Result<Store> {
+        let config = Config::default();
+        let store = factlite_store::Store::open_read_only(path, config.store_config())?;
         map_memory(&store, config.mmap_size)?;
         Store::with_views(store, config)
     }
@@ -70,10 +84,8 @@ impl Store {
     /// Opens a new, empty store in memory. It has one connection, which
     /// reads and writes share.
     pub fn open_in_memory() -> Result<Store> {
-        let config = Config {
-            readers: 0,
-            ..Config::default()
-        };
+        let mut config = Config::default();
+        config.readers = 0;
         Store::with_views(factlite_store::Store::open_in_memory()?, config)
     }
 
@@ -88,6 +100,7 @@ impl Store {
                 readers: Mutex::new(Vec::new()),
                 max_readers: config.readers,
                 mmap_size: config.mmap_size,
+                limits: config.query_limits(),
                 plans: Mutex::new(PlanCache::default()),
             }),
         })
@@ -161,6 +174,7 @@ impl Store {
     /// ```
     pub fn transact(&self, tx_data: impl IntoTxData) -> Result<TxReport> {
         tx_data.with_tx_data(|tx_data| {
+            crate::depth::check(tx_data, "the transaction data")?;
             let forms = factlite_query::parse_tx_data(tx_data)?;
             Ok(self.with_writer(|views, writer| views.transact(writer, &forms))?)
         })
@@ -180,6 +194,7 @@ impl Store {
     /// an id already taken or an instant before the newest is refused.
     pub fn replay(&self, tx_data: impl IntoTxData, replay: crate::Replay) -> Result<TxReport> {
         tx_data.with_tx_data(|tx_data| {
+            crate::depth::check(tx_data, "the transaction data")?;
             let forms = factlite_query::parse_tx_data(tx_data)?;
             Ok(self.with_writer(|views, writer| views.replay(writer, &forms, &replay))?)
         })
@@ -204,6 +219,8 @@ impl Store {
     /// inputs after `$`, rule sets only. The definition is stored as data
     /// (`:factlite.view/*`), so the view survives reopening.
     pub fn materialize(&self, name: &str, query: &Value, inputs: &[Value]) -> Result<ViewInfo> {
+        crate::depth::check(query, "the view's query")?;
+        crate::depth::check_inputs(inputs)?;
         Ok(self.with_writer(|views, writer| views.materialize(writer, name, query, inputs))?)
     }
 
@@ -290,7 +307,11 @@ impl Store {
                     shared: shared.clone(),
                     from_views: false,
                 };
-                step(&db, from)
+                let tx_data = step(&db, from)?;
+                Ok(crate::depth::checked(
+                    tx_data,
+                    "the migration step's transaction data",
+                )?)
             },
         )))
     }
@@ -324,6 +345,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn install_rules(&self, rules: &Value) -> Result<TxReport> {
+        crate::depth::check(rules, "the rule set")?;
         self.ensure_vocabulary(&crate::Vocabulary(factlite_store::rules_vocabulary()?))?;
         let tx_data = self.shared.writer.db()?.install_rules_tx(rules)?;
         self.transact(&tx_data)
@@ -361,7 +383,7 @@ impl Store {
     /// whatever is committed later.
     pub fn db(&self) -> Result<Db> {
         Ok(Db {
-            db: self.reader()?.db()?,
+            db: self.reader()?.db()?.with_limits(self.shared.limits),
             shared: self.shared.clone(),
             from_views: true,
         })
@@ -469,6 +491,53 @@ impl Db {
         self.derived(self.db.history())
     }
 
+    /// This snapshot with a time limit on each of its queries (and those
+    /// of the snapshots made from it), in place of
+    /// [`Config::query_timeout`]; a query's own `:timeout` still wins. A
+    /// query past it stops with [`crate::Error::Timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use factlite::{ErrorCategory, Store};
+    ///
+    /// let store = Store::open_in_memory()?;
+    /// store.transact_str("[{:db/ident :n/v :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]")?;
+    /// let numbers: Vec<String> = (0..200).map(|i| format!("{{:n/v {i}}}")).collect();
+    /// store.transact_str(&format!("[{}]", numbers.join(" ")))?;
+    /// let db = store.db()?.with_timeout(Duration::from_millis(20));
+    /// let cube = "[:find ?a ?b ?c :where [_ :n/v ?a] [_ :n/v ?b] [_ :n/v ?c]]";
+    /// let error = db.q_str(cube, &[]).unwrap_err();
+    /// assert_eq!(error.category(), ErrorCategory::Timeout);
+    /// assert!(db.q_str("[:find (count ?v) . :where [_ :n/v ?v]]", &[]).is_ok());
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn with_timeout(&self, timeout: std::time::Duration) -> Db {
+        let limits = factlite_store::QueryLimits {
+            timeout: Some(timeout),
+            ..self.db.limits()
+        };
+        self.with_limits(limits)
+    }
+
+    /// This snapshot with another limit on the values a whole result may
+    /// gather, in place of [`Config::result_limit`]. A query past it stops
+    /// with [`crate::Error::Limit`].
+    pub fn with_result_limit(&self, values: usize) -> Db {
+        let limits = factlite_store::QueryLimits {
+            max_values: Some(values),
+            ..self.db.limits()
+        };
+        self.with_limits(limits)
+    }
+
+    fn with_limits(&self, limits: factlite_store::QueryLimits) -> Db {
+        Db {
+            db: self.db.with_limits(limits),
+            shared: self.shared.clone(),
+            from_views: self.from_views,
+        }
+    }
+
     /// Another view of time on the same connection, never answered from
     /// views.
     fn derived(&self, db: factlite_store::Db) -> Db {
@@ -490,7 +559,8 @@ impl Db {
     /// the store's cache (see [`PreparedQuery`]), so running the same query
     /// again — with the same or other input values — only parses it.
     pub fn q(&self, query: &Value, inputs: impl Inputs) -> Result<QueryResult> {
-        let inputs = &inputs.into_inputs()?[..];
+        let prepared = PreparedQuery::new(query)?;
+        let inputs = &crate::depth::checked_inputs(inputs.into_inputs()?)?[..];
         if self.from_views && self.shared.views_answer.load(Ordering::Acquire) {
             // Views live with the writer: read them through its connection,
             // taken before the views (the store's lock order).
@@ -503,7 +573,7 @@ impl Db {
                 }
             }
         }
-        PreparedQuery::new(query)?.run_values(self, inputs)
+        prepared.run_values(self, inputs)
     }
 
     /// Runs a query from scratch, never answering from a materialized view:
@@ -567,6 +637,8 @@ impl Db {
     /// The SQL a query compiles to, its parameters and SQLite's query plan,
     /// without running it.
     pub fn explain(&self, query: &Value, inputs: &[Value]) -> Result<crate::Explanation> {
+        crate::depth::check(query, "the query")?;
+        crate::depth::check_inputs(inputs)?;
         crate::query::explain(&self.db, query, inputs)
     }
 
@@ -585,8 +657,10 @@ impl Db {
     /// Pulls a pattern for one entity: an id, a [`crate::LookupRef`]
     /// (`[:attr value]`) or an ident, as any [`crate::ToValue`].
     pub fn pull(&self, pattern: &Value, entity: impl crate::ToValue) -> Result<Value> {
+        crate::depth::check(pattern, "the pull pattern")?;
+        let entity = crate::depth::checked(entity.to_value()?, "the entity to pull")?;
         let pattern = factlite_query::parse_pull_pattern(pattern)?;
-        Ok(self.db.pull(&pattern, &entity.to_value()?)?)
+        Ok(self.db.pull(&pattern, &entity)?)
     }
 
     /// [`Db::pull`] with the pattern written as EDN text.

@@ -41,6 +41,9 @@ pub struct Query {
     pub limit: Option<u64>,
     /// `:offset N`.
     pub offset: Option<u64>,
+    /// `:timeout N`: the query may run N milliseconds before it is stopped
+    /// (as in Datomic's query map).
+    pub timeout_ms: Option<u64>,
 }
 
 /// The shape of a query's result.

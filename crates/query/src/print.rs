@@ -203,7 +203,7 @@ impl OrderTerm {
 
 impl Query {
     /// The query in vector form, sections in the order `:find :keys/:strs/:syms
-    /// :with :in :where :order-by :limit :offset`. `:in` is left out when it is
+    /// :with :in :where :order-by :limit :offset :timeout`. `:in` is left out when it is
     /// the default `[$]`; empty sections are left out.
     pub fn to_edn(&self) -> Value {
         let mut forms = vec![keyword("find")];
@@ -234,6 +234,7 @@ impl Query {
         );
         push_section(&mut forms, "limit", self.limit.map(count));
         push_section(&mut forms, "offset", self.offset.map(count));
+        push_section(&mut forms, "timeout", self.timeout_ms.map(count));
         Value::Vector(forms)
     }
 }

@@ -37,9 +37,10 @@ enum Section {
     OrderBy,
     Limit,
     Offset,
+    Timeout,
 }
 
-const SECTIONS: [(&str, Section); 10] = [
+const SECTIONS: [(&str, Section); 11] = [
     ("find", Section::Find),
     ("keys", Section::Keys),
     ("strs", Section::Strs),
@@ -50,10 +51,11 @@ const SECTIONS: [(&str, Section); 10] = [
     ("order-by", Section::OrderBy),
     ("limit", Section::Limit),
     ("offset", Section::Offset),
+    ("timeout", Section::Timeout),
 ];
 
 const SECTION_LIST: &str =
-    ":find, :keys, :strs, :syms, :with, :in, :where, :order-by, :limit, :offset";
+    ":find, :keys, :strs, :syms, :with, :in, :where, :order-by, :limit, :offset, :timeout";
 
 /// The section a keyword names, or a message saying why it names none.
 fn section_of<'a>(form: &Value) -> Result<Section, Failed<'a>> {
@@ -128,7 +130,9 @@ fn map_sections(map: &IndexMap<Value, Value>) -> Result<Sections<'_>, Failed<'_>
     for (keyword, value) in map {
         let section = section_of(keyword)?;
         let forms = match (section, value) {
-            (Section::Limit | Section::Offset, number) => std::slice::from_ref(number),
+            (Section::Limit | Section::Offset | Section::Timeout, number) => {
+                std::slice::from_ref(number)
+            }
             (_, Value::Vector(items)) => items.as_slice(),
             _ => {
                 return Err(fail(format!(
@@ -174,6 +178,9 @@ fn build_query<'a>(sections: &Sections<'a>) -> Result<Query, Failed<'a>> {
             .transpose()?,
         offset: section(Section::Offset)
             .map(|forms| count(forms, ":offset"))
+            .transpose()?,
+        timeout_ms: section(Section::Timeout)
+            .map(|forms| count(forms, ":timeout"))
             .transpose()?,
     })
 }
@@ -440,7 +447,7 @@ fn order_term(form: &Value) -> Result<OrderTerm, Failed<'_>> {
     })
 }
 
-/// `:limit N` or `:offset N`: one non-negative integer.
+/// `:limit N`, `:offset N` or `:timeout N`: one non-negative integer.
 fn count<'a>(forms: &[Value], section: &str) -> Result<u64, Failed<'a>> {
     match forms {
         [Value::Integer(n)] if *n >= 0 => Ok(*n as u64),

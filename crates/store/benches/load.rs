@@ -3,7 +3,8 @@
 //! 200 entities (1,000 datoms) into a file store, and compares the rate with
 //! a raw-SQLite baseline that inserts the same rows into the same tables and
 //! indexes with prepared statements and no transactor logic. Also measures
-//! the latency of small (5-datom) transactions and the peak memory.
+//! the latency of small (5-datom) transactions — the per-commit cost — under
+//! each durability setting side by side, and the peak memory.
 //!
 //! `FACTLITE_BENCH_ENTITIES` scales the load (default 200,000 entities =
 //! 1,000,000 datoms). Run with `cargo bench -p factlite-store --bench load`.
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use factlite_core::{Partition, ValueType};
 use factlite_edn::{Keyword, Value};
 use factlite_query::{parse_tx_data, EntityRef, TxForm, TxMap};
-use factlite_store::{Config, Store};
+use factlite_store::{Config, Durability, Store};
 use indexmap::IndexMap;
 use rusqlite::params;
 
@@ -102,8 +103,12 @@ fn batch_text(start: usize, end: usize, ids: &[i64]) -> String {
     text
 }
 
-fn open_store(path: &Path) -> Store {
-    let store = Store::open(path, Config::default()).expect("store opens");
+fn open_store(path: &Path, durability: Durability) -> Store {
+    let config = Config {
+        durability,
+        ..Config::default()
+    };
+    let store = Store::open(path, config).expect("store opens");
     let schema =
         parse_tx_data(&factlite_edn::parse(SCHEMA).expect("schema parses")).expect("schema forms");
     store.transact(&schema).expect("schema transacts");
@@ -121,7 +126,8 @@ fn remember_ids(ids: &mut Vec<i64>, start: usize, end: usize, report: &factlite_
 /// directly (`via_text == false`) or parsing EDN text. Returns the time
 /// spent and the time of which building/parsing forms took.
 fn load_factlite(path: &Path, entities: usize, via_text: bool) -> (Duration, Duration) {
-    let store = open_store(path);
+    // As the baseline runs: synchronous = NORMAL.
+    let store = open_store(path, Durability::Normal);
     let mut ids: Vec<i64> = Vec::with_capacity(entities);
     let mut building = Duration::ZERO;
     let started = Instant::now();
@@ -144,7 +150,7 @@ fn load_factlite(path: &Path, entities: usize, via_text: bool) -> (Duration, Dur
 /// Inserts the same rows with prepared statements, one SQLite transaction
 /// per batch, into the tables of an empty store.
 fn load_raw(path: &Path, entities: usize) -> Duration {
-    drop(open_store(path));
+    drop(open_store(path, Durability::Normal));
     let conn = rusqlite::Connection::open(path).expect("raw connection");
     let _mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
@@ -213,9 +219,9 @@ fn load_raw(path: &Path, entities: usize) -> Duration {
     started.elapsed()
 }
 
-/// Latencies of `count` one-entity, five-attribute transactions.
-fn small_transactions(path: &Path, count: usize) -> Vec<Duration> {
-    let store = open_store(path);
+/// Latencies of `count` one-entity, five-attribute transactions, sorted.
+fn small_transactions(path: &Path, count: usize, durability: Durability) -> Vec<Duration> {
+    let store = open_store(path, durability);
     let mut ids = Vec::new();
     let first = batch_forms(0, 1, &ids);
     remember_ids(&mut ids, 0, 1, &store.transact(&first).expect("first"));
@@ -250,7 +256,7 @@ fn main() {
     let datoms = entities * ATTRIBUTES;
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "load: {entities} entities x {ATTRIBUTES} attributes = {datoms} datoms, {} datoms per transaction",
+        "load: {entities} entities x {ATTRIBUTES} attributes = {datoms} datoms, {} datoms per transaction, durability normal",
         ENTITIES_PER_TX * ATTRIBUTES
     );
 
@@ -289,11 +295,20 @@ fn main() {
     );
 
     let count = (entities / 10).clamp(100, 2_000);
-    let latencies = small_transactions(&dir.path().join("small.db"), count);
-    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "5-datom transaction latency over {count} transactions: median {:.3} ms, p99 {:.3} ms",
-        at(0.5).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3
-    );
+    println!("5-datom transaction latency (the per-commit cost) over {count} transactions:");
+    let mut default_median = None;
+    for durability in Durability::ALL {
+        let file = format!("small-{durability}.db");
+        let latencies = small_transactions(&dir.path().join(file), count, durability);
+        let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+        let median = at(0.5).as_secs_f64();
+        let default_median = *default_median.get_or_insert(median);
+        println!(
+            "  {:<15} median {:.3} ms, p99 {:.3} ms, {:.2}x the default's median",
+            durability.name(),
+            median * 1e3,
+            at(0.99).as_secs_f64() * 1e3,
+            median / default_median
+        );
+    }
 }

@@ -23,7 +23,7 @@ use rusqlite::types::Value as SqlValue;
 
 use crate::encode::from_sql;
 use crate::error::Result;
-use crate::{ConnectionGuard, Store};
+use crate::{ConnectionGuard, QueryLimits, Store};
 
 /// Which datoms a [`Db`] sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,6 +56,8 @@ pub struct Db {
     /// The schema a write hook sees mid-transaction, when it differs from
     /// the store's committed one.
     schema: Option<Arc<Schema>>,
+    /// What each query of this snapshot may spend.
+    limits: QueryLimits,
 }
 
 impl Db {
@@ -65,6 +67,7 @@ impl Db {
             basis,
             view,
             schema: None,
+            limits: QueryLimits::default(),
         }
     }
 
@@ -76,6 +79,7 @@ impl Db {
             basis,
             view: DbView::Current,
             schema: Some(schema),
+            limits: QueryLimits::default(),
         }
     }
 
@@ -115,6 +119,32 @@ impl Db {
             basis,
             view,
             schema: self.schema.clone(),
+            limits: self.limits,
+        }
+    }
+
+    /// This snapshot with other limits on its queries (none by default).
+    pub fn with_limits(&self, limits: QueryLimits) -> Db {
+        Db {
+            limits,
+            ..self.clone()
+        }
+    }
+
+    /// The limits on this snapshot's queries.
+    pub fn limits(&self) -> QueryLimits {
+        self.limits
+    }
+
+    /// This snapshot with the time limit a query asks for itself
+    /// (`:timeout`), when it asks for one.
+    pub fn for_query(&self, query: &factlite_query::Query) -> Db {
+        match query.timeout_ms {
+            Some(ms) => self.with_limits(QueryLimits {
+                timeout: Some(std::time::Duration::from_millis(ms)),
+                ..self.limits
+            }),
+            None => self.clone(),
         }
     }
 

@@ -22,6 +22,10 @@ pub enum Error {
         value: Box<Value>,
         expected: ValueType,
     },
+    /// `##NaN` as a value in a transaction: refused, because NaN equals
+    /// no value, itself included, so no query, lookup or retraction could
+    /// ever match it (and SQLite stores it as NULL).
+    NotANumber { entity: String, attribute: String },
     /// A uniqueness constraint would be violated.
     UniqueConflict(String),
     /// A lookup ref, ident or id that names no entity.
@@ -51,9 +55,44 @@ pub enum Error {
     Replay(String),
     /// The file holds data this version cannot read.
     Corrupt(String),
+    /// The file is not a factlite store (nothing was written to it).
+    NotFactlite {
+        path: std::path::PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
+    /// The file was written by a newer factlite (nothing was written to
+    /// it).
+    NewerFormat {
+        path: std::path::PathBuf,
+        /// The file's format version.
+        format: i64,
+        /// The newest format this build reads.
+        supported: i64,
+    },
+    /// The store cannot be opened for writing: `path` (the file, or with
+    /// `directory` the directory it is in, where SQLite makes its WAL and
+    /// shared-memory files) is read-only.
+    NotWritable {
+        path: std::path::PathBuf,
+        directory: bool,
+    },
+    /// A write to a store opened with [`crate::Store::open_read_only`].
+    ReadOnly,
     /// The statement was interrupted ([`crate::InterruptHandle`]); its
     /// transaction rolled back.
     Interrupted,
+    /// A query ran past its time limit ([`crate::QueryLimits::timeout`])
+    /// and was stopped; nothing it did was kept.
+    Timeout { limit_ms: u64 },
+    /// A query gathered more values than its limit allows
+    /// ([`crate::QueryLimits::max_values`]) and was stopped.
+    Limit {
+        limit: usize,
+        /// What was being gathered: "the result", "the rows to aggregate",
+        /// "the rows a recursive rule derives".
+        gathered: &'static str,
+    },
     /// SQLite failed.
     Sqlite(rusqlite::Error),
     /// Work a [`crate::WriteHook`] runs inside the write transaction (a
@@ -74,17 +113,23 @@ impl Error {
         match self {
             Error::Parse(_) => ErrorCategory::Parse,
             Error::UnknownAttribute { .. } => ErrorCategory::UnknownAttribute,
-            Error::TypeMismatch { .. } => ErrorCategory::TypeMismatch,
+            Error::TypeMismatch { .. } | Error::NotANumber { .. } => ErrorCategory::TypeMismatch,
             Error::UniqueConflict(_) => ErrorCategory::UniqueConflict,
             Error::UnknownEntity(_) => ErrorCategory::UnknownEntity,
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
             Error::Schema(_) | Error::Vocabulary(_) => ErrorCategory::Schema,
             Error::Query(_) => ErrorCategory::Query,
             Error::Interrupted => ErrorCategory::Cancelled,
+            Error::Timeout { .. } => ErrorCategory::Timeout,
+            Error::Limit { .. } => ErrorCategory::Limit,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt(_)
             | Error::Replay(_)
+            | Error::NotFactlite { .. }
+            | Error::NewerFormat { .. }
+            | Error::NotWritable { .. }
+            | Error::ReadOnly
             | Error::Sqlite(_) => ErrorCategory::Storage,
             Error::Hook { category, .. } => *category,
         }
@@ -102,6 +147,10 @@ impl fmt::Display for Error {
                 f,
                 "value {value} for attribute {attribute} of entity {entity} is a {}, but the attribute holds {expected}",
                 value.kind_name()
+            ),
+            Error::NotANumber { entity, attribute } => write!(
+                f,
+                "##NaN for attribute {attribute} of entity {entity} cannot be stored: NaN equals no value, not even itself, so no query, lookup or retraction could find it again; store a number, or leave the attribute out"
             ),
             Error::UniqueConflict(message) => write!(f, "unique conflict: {message}"),
             Error::UnknownEntity(message) => write!(f, "unknown entity: {message}"),
@@ -121,8 +170,40 @@ impl fmt::Display for Error {
                 "this store's connection is already in a transaction (an index range still open, or a write in progress); finish it before writing"
             ),
             Error::Corrupt(message) => write!(f, "the database file is damaged: {message}"),
+            Error::NotFactlite { path, reason } => write!(
+                f,
+                "{} is not a factlite database: {reason}; nothing was written to it",
+                path.display()
+            ),
+            Error::NewerFormat { path, format, supported } => write!(
+                f,
+                "{} was written by a newer factlite (format {format}; this build reads up to {supported}); nothing was written to it",
+                path.display()
+            ),
+            Error::NotWritable { path, directory: true } => write!(
+                f,
+                "the directory {} is read-only, and a store opened for writing needs its WAL and shared-memory files beside it",
+                path.display()
+            ),
+            Error::NotWritable { path, directory: false } => write!(
+                f,
+                "{} is read-only, and a store opened for writing writes it",
+                path.display()
+            ),
+            Error::ReadOnly => write!(
+                f,
+                "this store was opened read-only: it takes no transactions"
+            ),
             Error::Interrupted => write!(f, "interrupted: the statement was cancelled and nothing it did was kept"),
             Error::Replay(message) => write!(f, "{message}"),
+            Error::Timeout { limit_ms } => write!(
+                f,
+                "the query ran past its time limit of {limit_ms} ms and was stopped; nothing it did was kept. Narrow the query, or give it more time"
+            ),
+            Error::Limit { limit, gathered } => write!(
+                f,
+                "{gathered} passed the limit of {limit} values and the query was stopped; narrow the query, page it with :limit and :offset, stream it, or raise the limit"
+            ),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
             Error::Hook { message, .. } => write!(f, "{message}"),
         }

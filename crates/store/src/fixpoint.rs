@@ -4,6 +4,10 @@
 //! read transaction the statement then runs in, and dropped when the
 //! statement is done.
 //!
+//! The rows the rounds derive count against the query's limit on values
+//! ([`QueryLimits::max_values`]); its time limit stops a round as it stops
+//! any statement.
+//!
 //! The tables are named by the plan (`fixpoint_recN`), so two such queries
 //! cannot overlap on one connection: a second one started while the first's
 //! rows are still being read fails (SQLite refuses to drop a table a running
@@ -15,7 +19,7 @@ use rusqlite::Connection;
 
 use crate::db::ReadTransaction;
 use crate::error::Result;
-use crate::ConnectionGuard;
+use crate::{ConnectionGuard, QueryLimits};
 
 /// The computed relations of a plan, alive until dropped: then the
 /// temporary tables go, and the read transaction (if this began it) ends.
@@ -31,6 +35,7 @@ impl<'c> Evaluation<'c> {
         conn: ConnectionGuard<'c>,
         programs: &[Fixpoint],
         params: &[SqlValue],
+        limits: &QueryLimits,
     ) -> Result<Option<Evaluation<'c>>> {
         if programs.is_empty() {
             return Ok(None);
@@ -48,7 +53,14 @@ impl<'c> Evaluation<'c> {
             let Some((insert, rest)) = program.round.split_first() else {
                 continue;
             };
-            while execute(conn, insert, params)? > 0 {
+            let mut derived = 0;
+            loop {
+                let new = execute(conn, insert, params)?;
+                if new == 0 {
+                    break;
+                }
+                derived += new;
+                limits.check_values(derived, "the rows a recursive rule derives")?;
                 for sql in rest {
                     execute(conn, sql, params)?;
                 }

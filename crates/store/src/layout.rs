@@ -27,9 +27,12 @@
 //! the file untouched, if entities 11–13 already hold data. A file of a
 //! newer layout than this factlite knows is refused.
 
+use std::time::Duration;
+
 use factlite_core::{bootstrap, Attribute, Partition, TypedValue};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::config::Config;
 use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
@@ -70,33 +73,97 @@ CREATE TABLE attribute_stats (a INTEGER PRIMARY KEY, datoms INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fulltext USING fts5(v, e UNINDEXED, a UNINDEXED);
 ";
 
-/// Sets the connection options every store connection uses.
-pub fn configure(conn: &Connection, busy_timeout_ms: u64) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms))?;
-    // WAL is refused by in-memory databases; they keep their own journal.
-    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    conn.execute_batch(
-        "PRAGMA synchronous = NORMAL;
+/// What a file holds, as read before anything is written to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contents {
+    /// A new or empty file (no tables, no version): a store may be made in
+    /// it.
+    Empty,
+    /// A factlite store of this layout version.
+    Factlite { version: i64 },
+    /// A factlite store of a layout newer than this build reads.
+    Newer { version: i64 },
+    /// A SQLite database of another program.
+    Foreign,
+    /// Not a SQLite database at all.
+    NotSqlite,
+}
+
+/// Reads what the file holds, writing nothing: the header's
+/// `application_id` and `user_version` and whether it has tables.
+pub fn inspect(conn: &Connection) -> Result<Contents> {
+    let header = conn.query_row(
+        "SELECT (SELECT application_id FROM pragma_application_id),
+                (SELECT user_version FROM pragma_user_version),
+                (SELECT count(*) FROM sqlite_master)",
+        [],
+        |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        },
+    );
+    let (application_id, version, objects) = match header {
+        Ok(header) => header,
+        Err(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Ok(Contents::NotSqlite)
+        }
+        Err(error) => return Err(error.into()),
+    };
+    Ok(match (application_id, version, objects) {
+        (0, 0, 0) => Contents::Empty,
+        (APPLICATION_ID, version, _) if version > FORMAT_VERSION => Contents::Newer { version },
+        (APPLICATION_ID, version, _) if version >= 1 => Contents::Factlite { version },
+        _ => Contents::Foreign,
+    })
+}
+
+/// Sets the connection options every store connection uses. A read-only
+/// connection keeps the file's journal mode (switching to WAL writes).
+pub fn configure(conn: &Connection, config: &Config, read_only: bool) -> Result<()> {
+    conn.busy_timeout(config.busy_timeout)?;
+    if !read_only {
+        // WAL is refused by in-memory databases; they keep their own journal.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    }
+    // The setting is one of three fixed words and the limit a number,
+    // never user text.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {};
+         PRAGMA journal_size_limit = {};
          PRAGMA foreign_keys = OFF;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -65536;",
-    )?;
+        config.durability.synchronous(),
+        config.wal_limit
+    ))?;
     conn.set_prepared_statement_cache_capacity(256);
     crate::sql_functions::register(conn)?;
     Ok(())
 }
 
-/// Creates the layout in an empty database, upgrades an older layout, or
-/// checks the version of an existing one.
-pub fn ensure(conn: &mut Connection, now_ms: i64) -> Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    match version {
-        FORMAT_VERSION => Ok(()),
-        0 => create(conn, now_ms),
-        1 => upgrade_from_1(conn, now_ms),
-        _ => Err(Error::Corrupt(format!(
-            "format version {version} is not a version this factlite reads (1 to {FORMAT_VERSION})"
-        ))),
+/// Copies the WAL into the database and empties it, unless a reader still
+/// needs its frames: then nothing waits (the busy timeout is zero meanwhile)
+/// and the checkpoint copies what it can.
+pub fn truncate_wal(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    conn.busy_timeout(busy_timeout)?;
+    Ok(checkpoint?)
+}
+
+/// Creates the layout in an empty database or upgrades an older layout;
+/// `contents` is what [`inspect`] found, and only an empty file or a
+/// factlite store of a version this build reads reach here.
+pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<()> {
+    match contents {
+        Contents::Empty => create(conn, now_ms),
+        Contents::Factlite { version: 1 } => upgrade_from_1(conn, now_ms),
+        _ => Ok(()),
     }
 }
 

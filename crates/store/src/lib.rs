@@ -10,12 +10,14 @@
 //! run against (see `db`). [`Store::open_sibling`] opens another connection
 //! to the same file, sharing the schema, for reading in parallel.
 
+mod config;
 mod db;
 mod encode;
 mod error;
 mod fixpoint;
 mod inputs;
 mod layout;
+mod limits;
 mod named_rules;
 mod pull;
 mod query;
@@ -27,7 +29,7 @@ pub mod transact;
 mod vocabulary;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -36,31 +38,17 @@ use factlite_query::TxForm;
 use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+pub use config::{Config, Durability, UnknownDurability, DEFAULT_WAL_LIMIT};
 pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
 pub use layout::FORMAT_VERSION;
+pub use limits::QueryLimits;
 pub use named_rules::{rules_vocabulary, InstalledRules};
 pub use query::{shape_rows, ResultRows};
 pub use result::{QueryResult, Relation};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};
 pub use vocabulary::{Migration, MigrationError, MigrationStep, Vocabulary, VocabularyOutcome};
-
-/// How a store is opened.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// How long a writer waits for another writer's lock before failing
-    /// with [`Error::Busy`].
-    pub busy_timeout: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            busy_timeout: Duration::from_secs(5),
-        }
-    }
-}
 
 /// Work done inside a write transaction, around the writing of the datoms:
 /// an error from either step rolls the whole transaction back. The
@@ -148,8 +136,9 @@ struct Inner {
     /// takes it again, on the same thread.
     conn: ReentrantMutex<Connection>,
     config: Config,
-    /// The file, for opening siblings (none in memory).
-    path: Option<PathBuf>,
+    /// The file and how it was opened, for opening siblings (none in
+    /// memory).
+    file: Option<(PathBuf, Access)>,
     schema: Mutex<Arc<Schema>>,
     /// The schema shared by this connection's siblings: an equal schema
     /// loaded by any of them is this one value, so whatever is keyed by it
@@ -165,37 +154,55 @@ struct Inner {
     datom_count: AtomicI64,
     listeners: Mutex<Vec<(u64, Listener)>>,
     next_listener: AtomicU64,
+    /// Whether a query's time limit is being watched on this connection
+    /// (see `limits::Watch`).
+    watching: AtomicBool,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in a file.
+    /// Opens (creating if needed) the store in a file. Nothing is written
+    /// to the file before it is known to be a factlite store of a version
+    /// this build reads, or a new, empty file: another file is refused with
+    /// [`Error::NotFactlite`] or [`Error::NewerFormat`], unchanged.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Store> {
         let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
-        Store::open_file(path.as_ref(), config, shared_schema)
+        Store::open_file(path.as_ref(), config, Access::ReadWrite, shared_schema)
+    }
+
+    /// Opens the store in a file for reading only, writing nothing to the
+    /// file or beside it, so a file on read-only media or in a read-only
+    /// directory can be read. Transactions fail with [`Error::ReadOnly`].
+    /// The file must hold a factlite store of this build's format (an
+    /// older one is upgraded by opening it once with [`Store::open`]).
+    pub fn open_read_only(path: impl AsRef<Path>, config: Config) -> Result<Store> {
+        let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
+        Store::open_file(path.as_ref(), config, Access::ReadOnly, shared_schema)
     }
 
     fn open_file(
         path: &Path,
         config: Config,
+        access: Access,
         shared_schema: Arc<Mutex<Arc<Schema>>>,
     ) -> Result<Store> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)?;
-        Store::from_connection(conn, config, Some(path.to_path_buf()), shared_schema)
+        let opened = match access {
+            Access::ReadWrite => open_read_write(path),
+            Access::ReadOnly => open_read_only(path),
+        };
+        let file = Some((path.to_path_buf(), access));
+        opened
+            .and_then(|(conn, contents)| {
+                Store::from_connection(conn, contents, config, file, shared_schema)
+            })
+            .map_err(|error| not_writable(path, error))
     }
 
     /// Opens a new, empty store in memory.
     pub fn open_in_memory() -> Result<Store> {
         let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
-        Store::from_connection(
-            Connection::open_in_memory()?,
-            Config::default(),
-            None,
-            shared_schema,
-        )
+        let conn = Connection::open_in_memory()?;
+        let contents = layout::inspect(&conn)?;
+        Store::from_connection(conn, contents, Config::default(), None, shared_schema)
     }
 
     /// Another connection to this store's file, with the same
@@ -203,26 +210,33 @@ impl Store {
     /// reader for another thread. `None` for a store in memory, which has
     /// one connection only.
     pub fn open_sibling(&self) -> Result<Option<Store>> {
-        let Some(path) = &self.inner.path else {
+        let Some((path, access)) = &self.inner.file else {
             return Ok(None);
         };
         let config = self.inner.config.clone();
-        Store::open_file(path, config, self.inner.shared_schema.clone()).map(Some)
+        Store::open_file(path, config, *access, self.inner.shared_schema.clone()).map(Some)
     }
 
+    /// A store on a connection whose file holds `contents` (see
+    /// `layout::inspect`; a file store's connection was opened by
+    /// `open_read_write` or `open_read_only`, which refused the rest).
     fn from_connection(
         mut conn: Connection,
+        contents: layout::Contents,
         config: Config,
-        path: Option<PathBuf>,
+        file: Option<(PathBuf, Access)>,
         shared_schema: Arc<Mutex<Arc<Schema>>>,
     ) -> Result<Store> {
-        layout::configure(&conn, config.busy_timeout.as_millis() as u64)?;
-        layout::ensure(&mut conn, now_ms())?;
+        let read_only = matches!(file, Some((_, Access::ReadOnly)));
+        layout::configure(&conn, &config, read_only)?;
+        if !read_only {
+            layout::ensure(&mut conn, contents, now_ms())?;
+        }
         let store = Store {
             inner: Arc::new(Inner {
                 conn: ReentrantMutex::new(conn),
                 config,
-                path,
+                file,
                 schema: Mutex::new(Arc::new(Schema::new())),
                 shared_schema,
                 latest_tx: AtomicI64::new(0),
@@ -230,6 +244,7 @@ impl Store {
                 datom_count: AtomicI64::new(UNCOUNTED),
                 listeners: Mutex::new(Vec::new()),
                 next_listener: AtomicU64::new(0),
+                watching: AtomicBool::new(false),
             }),
         };
         store.refresh()?;
@@ -259,6 +274,17 @@ impl Store {
     /// statement it runs (SQLite's `sqlite3_interrupt`).
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle(self.connection().get_interrupt_handle())
+    }
+
+    /// Claims the connection's progress handler for a query's time limit;
+    /// `false` when another query on it holds it already.
+    pub(crate) fn begin_watch(&self) -> bool {
+        !self.inner.watching.swap(true, Ordering::AcqRel)
+    }
+
+    /// Gives the progress handler back (see [`Store::begin_watch`]).
+    pub(crate) fn end_watch(&self) {
+        self.inner.watching.store(false, Ordering::Release);
     }
 
     /// The current schema. Siblings ([`Store::open_sibling`]) hand out the
@@ -376,13 +402,37 @@ impl Store {
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &*self.connection();
-        let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
+        let guard = self.begin_write(conn)?;
         // Another process may have written since we last looked.
         self.refresh()?;
         let report = self.transact_locked(forms, replay, hook)?;
         guard.commit()?;
+        self.keep_wal_small(conn);
         self.after_commit(&report)?;
         Ok(report)
+    }
+
+    /// After a commit: when the WAL file has grown past the configured
+    /// limit (a long read held its frames), empties it if no reader needs
+    /// them any more. The commit is done whatever happens here, so a
+    /// checkpoint that fails is left to a later commit.
+    fn keep_wal_small(&self, conn: &Connection) {
+        let Some((path, _)) = &self.inner.file else {
+            return;
+        };
+        let size = std::fs::metadata(wal_file(path)).map_or(0, |metadata| metadata.len());
+        if size > self.inner.config.wal_limit {
+            let _ = layout::truncate_wal(conn, self.inner.config.busy_timeout);
+        }
+    }
+
+    /// Begins a write transaction on this store's connection; refused on a
+    /// store opened read-only.
+    pub(crate) fn begin_write<'c>(&self, conn: &'c Connection) -> Result<WriteTransaction<'c>> {
+        if matches!(self.inner.file, Some((_, Access::ReadOnly))) {
+            return Err(Error::ReadOnly);
+        }
+        WriteTransaction::begin(conn, self.inner.config.busy_timeout)
     }
 
     /// Resolves and applies forms inside the write transaction the caller
@@ -500,6 +550,181 @@ impl Store {
     }
 }
 
+/// How a file store was opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+/// A read-write connection to a file (created empty if missing), once its
+/// header says it holds a factlite store of a version this build reads or
+/// nothing yet.
+fn open_read_write(path: &Path) -> Result<(Connection, layout::Contents)> {
+    inspect_untouched(path)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    let contents = readable(path, layout::inspect(&conn)?)?;
+    Ok((conn, contents))
+}
+
+/// A read-only connection to a factlite store of this build's format.
+/// In a read-only directory (or when SQLite cannot make its shared-memory
+/// file beside the store, as on read-only media) the file is opened
+/// `immutable=1`: SQLite then reads the file alone, with no locks and no
+/// files beside it, so it must be a store no one writes meanwhile, closed
+/// cleanly (a WAL left beside it is not read). Elsewhere it is opened
+/// `mode=ro`, which sees other connections' commits (and, as any reader of
+/// a WAL store, may leave SQLite's empty `-wal` and `-shm` files beside
+/// it).
+fn open_read_only(path: &Path) -> Result<(Connection, layout::Contents)> {
+    let not_factlite = |reason: String| Error::NotFactlite {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if !path.is_file() {
+        return Err(not_factlite("there is no such file".to_string()));
+    }
+    inspect_untouched(path)?;
+    let open = |parameter: &str| -> Result<(Connection, layout::Contents)> {
+        let conn = open_uri(path, parameter)?;
+        let contents = layout::inspect(&conn)?;
+        Ok((conn, contents))
+    };
+    let in_read_only_directory = is_read_only(directory_of(path));
+    let (conn, contents) = match open(if in_read_only_directory {
+        "immutable=1"
+    } else {
+        "mode=ro"
+    }) {
+        Err(Error::Sqlite(rusqlite::Error::SqliteFailure(failure, _)))
+            if failure.code == ErrorCode::CannotOpen && !in_read_only_directory =>
+        {
+            open("immutable=1")?
+        }
+        opened => opened?,
+    };
+    match readable(path, contents)? {
+        layout::Contents::Factlite { version } if version == FORMAT_VERSION => Ok((conn, contents)),
+        layout::Contents::Factlite { version } => Err(not_factlite(format!(
+            "it is a factlite store of format {version}, which needs an upgrade to format \
+             {FORMAT_VERSION} before it can be read; open it once for writing"
+        ))),
+        _ => Err(not_factlite("the file is empty".to_string())),
+    }
+}
+
+/// Refuses a file that is not a store this build reads, reading its header
+/// with nothing written to it or beside it: through an `immutable=1`
+/// connection, which reads the file alone. When a WAL lies beside the file
+/// (a connection has it open, or did not close), the file alone may not
+/// tell, and the connection that opens the store reads the header instead.
+fn inspect_untouched(path: &Path) -> Result<()> {
+    let is_empty = std::fs::metadata(path).map_or(true, |metadata| metadata.len() == 0);
+    if is_empty || wal_file(path).exists() {
+        return Ok(());
+    }
+    let conn = open_uri(path, "immutable=1")?;
+    readable(path, layout::inspect(&conn)?).map(|_| ())
+}
+
+/// A read-only connection to a file through a URI with one parameter.
+fn open_uri(path: &Path, parameter: &str) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Ok(Connection::open_with_flags(
+        file_uri(path, parameter),
+        flags,
+    )?)
+}
+
+/// The WAL file SQLite keeps beside a database file.
+fn wal_file(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// The contents, when a store may be opened on them; else why not.
+fn readable(path: &Path, contents: layout::Contents) -> Result<layout::Contents> {
+    let not_factlite = |reason: &str| Error::NotFactlite {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    match contents {
+        layout::Contents::Empty | layout::Contents::Factlite { .. } => Ok(contents),
+        layout::Contents::Newer { version } => Err(Error::NewerFormat {
+            path: path.to_path_buf(),
+            format: version,
+            supported: FORMAT_VERSION,
+        }),
+        layout::Contents::Foreign => Err(not_factlite(
+            "it is a SQLite database of another program (it has tables or a version, and not \
+             factlite's application id)",
+        )),
+        layout::Contents::NotSqlite => Err(not_factlite("it is not a SQLite database")),
+    }
+}
+
+/// The SQLite URI of a file with one query parameter: the path's bytes
+/// other than letters, digits and `-._~/` percent-encoded (a path that is
+/// not UTF-8 is read lossily).
+fn file_uri(path: &Path, parameter: &str) -> String {
+    let mut uri = String::from("file:");
+    for byte in path.to_string_lossy().bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri.push('?');
+    uri.push_str(parameter);
+    uri
+}
+
+/// A failure to open a file for writing that a read-only directory or file
+/// explains, as [`Error::NotWritable`] naming it; other errors unchanged.
+fn not_writable(path: &Path, error: Error) -> Error {
+    let Error::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) = &error else {
+        return error;
+    };
+    if !matches!(failure.code, ErrorCode::CannotOpen | ErrorCode::ReadOnly) {
+        return error;
+    }
+    let directory = directory_of(path);
+    if is_read_only(directory) {
+        Error::NotWritable {
+            path: directory.to_path_buf(),
+            directory: true,
+        }
+    } else if is_read_only(path) {
+        Error::NotWritable {
+            path: path.to_path_buf(),
+            directory: false,
+        }
+    } else {
+        error
+    }
+}
+
+/// The directory a file is in.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Whether a file or directory's permissions forbid writing it.
+fn is_read_only(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|metadata| metadata.permissions().readonly())
+}
+
 /// Stops the statement a connection runs, from any thread (see
 /// [`Store::interrupt_handle`]).
 pub struct InterruptHandle(rusqlite::InterruptHandle);
@@ -513,7 +738,7 @@ impl InterruptHandle {
 }
 
 /// A `BEGIN IMMEDIATE` transaction that rolls back unless committed.
-struct WriteTransaction<'c> {
+pub(crate) struct WriteTransaction<'c> {
     conn: &'c Connection,
     done: bool,
 }

@@ -18,6 +18,7 @@ use rusqlite::types::Value as SqlValue;
 use crate::db::Db;
 use crate::encode::from_sql;
 use crate::error::{Error, Result};
+use crate::limits::Watch;
 use crate::result::{relation_tuple, QueryResult, Relation};
 
 /// Per-attribute datom counts, read from `attribute_stats`.
@@ -73,6 +74,8 @@ fn to_sql_value(literal: SqlLiteral) -> SqlValue {
 pub struct ResultRows<'s> {
     db: &'s Db,
     plan: &'s Plan,
+    /// The query's time limit, which tells its interrupt from a cancel.
+    watch: &'s Watch<'s>,
     rows: RowSource<'s>,
     /// Whether each find element is one cell, in order (most find specs):
     /// the decoded cells are then the row.
@@ -97,6 +100,11 @@ impl ResultRows<'_> {
     /// Appends the next row's find-element values to `out`; `false` when
     /// there are no more rows.
     fn read_next(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+        self.read_next_row(out)
+            .map_err(|error| self.watch.classify(error))
+    }
+
+    fn read_next_row(&mut self, out: &mut Vec<Value>) -> Result<bool> {
         match &mut self.rows {
             RowSource::Sql(rows) => {
                 let Some(row) = rows.next()? else {
@@ -122,19 +130,27 @@ impl ResultRows<'_> {
     }
 
     /// Reads the remaining rows into the result the find spec asks for (see
-    /// [`QueryResult`]): each row's values go straight into one vector.
+    /// [`QueryResult`]): each row's values go straight into one vector, as
+    /// many as the snapshot's [`crate::QueryLimits::max_values`] allows.
     pub fn collect_result(&mut self) -> Result<QueryResult> {
         let plan = self.plan;
+        let limits = self.db.limits();
+        let mut gather = |values: &mut Vec<Value>| -> Result<()> {
+            while self.read_next(values)? {
+                limits.check_values(values.len(), "the result")?;
+            }
+            Ok(())
+        };
         Ok(match plan.shape {
             Shape::Relation => {
                 let mut relation =
                     Relation::new(plan.outputs.len(), plan.return_maps.clone(), plan.ordered);
-                while self.read_next(relation.cells_mut())? {}
+                gather(relation.cells_mut())?;
                 QueryResult::Relation(relation)
             }
             Shape::Collection => {
                 let mut values = Vec::new();
-                while self.read_next(&mut values)? {}
+                gather(&mut values)?;
                 QueryResult::Collection {
                     values,
                     ordered: plan.ordered,
@@ -220,12 +236,14 @@ impl Db {
         Ok(factlite_planner::compile(&context, query, signature)?)
     }
 
-    /// Runs a query and shapes its result by the find spec.
+    /// Runs a query and shapes its result by the find spec, within this
+    /// snapshot's limits (its time limit replaced by the query's
+    /// `:timeout`, if it has one).
     pub fn query(&self, query: &Query, inputs: &[Value]) -> Result<QueryResult> {
         let resolved = self.resolve_lookup_refs(query, inputs)?;
         let inputs = resolved.as_deref().unwrap_or(inputs);
         let plan = self.plan(query, inputs)?;
-        self.run_plan(&plan, inputs)
+        self.for_query(query).run_plan(&plan, inputs)
     }
 
     /// The statement's parameters for a plan and its inputs, on this
@@ -246,8 +264,12 @@ impl Db {
     pub fn explain_plan(&self, plan: &Plan) -> Result<Vec<String>> {
         let conn = &*self.store().connection();
         let params = self.parameters(plan, &[])?;
-        let _fixpoint =
-            crate::fixpoint::Evaluation::run(self.store().connection(), &plan.fixpoint, &params)?;
+        let _fixpoint = crate::fixpoint::Evaluation::run(
+            self.store().connection(),
+            &plan.fixpoint,
+            &params,
+            &self.limits(),
+        )?;
         let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", plan.sql))?;
         let count = statement.parameter_count();
         let mut rows = statement.query(rusqlite::params_from_iter(params.iter().take(count)))?;
@@ -269,18 +291,40 @@ impl Db {
     /// Runs a plan with its inputs (as [`Db::run_plan`] does) and hands
     /// `read` the result's items as they come from SQLite (see [`ResultRows`]). The rows borrow
     /// the statement, which lives until `read` returns.
+    ///
+    /// The snapshot's [`crate::QueryLimits`] bound the work: its time limit the
+    /// whole of it (reading the rows included), its limit on values what is
+    /// gathered before the first item (rows to aggregate in Rust, rows a
+    /// recursive rule derives); the items handed out are not counted.
     pub fn with_rows<R>(
         &self,
         plan: &Plan,
         inputs: &[Value],
         read: impl FnOnce(&mut ResultRows<'_>) -> R,
     ) -> Result<R> {
+        let watch = Watch::start(self.store(), &self.limits());
+        self.with_rows_watched(plan, inputs, &watch, read)
+            .map_err(|error| watch.classify(error))
+    }
+
+    fn with_rows_watched<'w, R>(
+        &'w self,
+        plan: &'w Plan,
+        inputs: &[Value],
+        watch: &'w Watch<'w>,
+        read: impl FnOnce(&mut ResultRows<'_>) -> R,
+    ) -> Result<R> {
         let conn = &*self.store().connection();
         let params = self.parameters(plan, inputs)?;
+        let limits = self.limits();
         // Relations computed first (recursion WITH RECURSIVE cannot express)
         // live until the statement is done; it takes a prefix of the params.
-        let _fixpoint =
-            crate::fixpoint::Evaluation::run(self.store().connection(), &plan.fixpoint, &params)?;
+        let _fixpoint = crate::fixpoint::Evaluation::run(
+            self.store().connection(),
+            &plan.fixpoint,
+            &params,
+            &limits,
+        )?;
         let mut statement = conn.prepare_cached(&plan.sql)?;
         let count = statement.parameter_count();
         let mut rows = statement.query(rusqlite::params_from_iter(params.iter().take(count)))?;
@@ -288,6 +332,7 @@ impl Db {
             let mut all = Vec::new();
             while let Some(row) = rows.next()? {
                 all.push(self.read_row_to_group(plan, row)?);
+                limits.check_values(all.len() * plan.outputs.len(), "the rows to aggregate")?;
             }
             let mut groups = aggregate_rows(plan, all)?;
             for group in &mut groups {
@@ -308,6 +353,7 @@ impl Db {
         let mut result_rows = ResultRows {
             db: self,
             plan,
+            watch,
             rows: source,
             cells_in_order,
         };

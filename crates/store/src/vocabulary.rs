@@ -37,7 +37,7 @@ use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::transact::resolve::declared_attribute;
-use crate::{reads, Db, NoHook, Store, TxReport, WriteHook, WriteTransaction};
+use crate::{reads, Db, NoHook, Store, TxReport, WriteHook};
 
 /// The error a migration step may return: anything, reported as a refused
 /// upgrade.
@@ -224,7 +224,7 @@ impl Store {
         hook: &mut dyn WriteHook,
     ) -> Result<VocabularyOutcome> {
         let conn = &*self.connection();
-        let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
+        let guard = self.begin_write(conn)?;
         self.refresh()?;
         let schema = self.schema()?;
         let installed = installed(conn, &vocabulary.name)?;

@@ -1263,6 +1263,7 @@ fn a_writer_blocked_by_another_connection_fails_busy_after_the_timeout() {
         &path,
         Config {
             busy_timeout: Duration::from_millis(100),
+            ..Config::default()
         },
     )
     .expect("store");

@@ -281,6 +281,7 @@ fn conjunct(query: &Query, clauses: Vec<Clause>, tuple_vars: &[Variable]) -> Opt
         order_by: Vec::new(),
         limit: None,
         offset: None,
+        timeout_ms: None,
     };
     let mut sites = Vec::new();
     for (index, clause) in clauses.iter().enumerate() {

@@ -105,6 +105,7 @@ impl Definition {
             order_by: Vec::new(),
             limit: None,
             offset: None,
+            timeout_ms: None,
         };
         let order = order_positions(&query.order_by, &elements)?;
         let recursive = rewrite::recursive_rules(&rules);
@@ -143,6 +144,7 @@ impl Definition {
                         order_by: Vec::new(),
                         limit: None,
                         offset: None,
+                        timeout_ms: None,
                     },
                 })
                 .collect()

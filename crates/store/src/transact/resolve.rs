@@ -515,6 +515,12 @@ impl<'c> Resolver<'c> {
             value: Box::new(value.clone()),
             expected: attribute.value_type,
         };
+        if matches!(value, Value::Float(x) if x.is_nan()) {
+            return Err(Error::NotANumber {
+                entity: self.describe(e),
+                attribute: attribute.ident_text(),
+            });
+        }
         if attribute.value_type != ValueType::Ref {
             return TypedValue::from_edn(value, attribute.value_type)
                 .map(ValueTerm::Value)
