@@ -111,9 +111,14 @@ impl Ord for Val {
             (Val::Ref(a), Val::Ref(b)) | (Val::Long(a), Val::Long(b)) => a.cmp(b),
             (Val::Double(a), Val::Double(b)) => a.total_cmp(b),
             (Val::Str(a), Val::Str(b)) => a.cmp(b),
-            // Keywords order by their text `ns/name`, as the store keeps
-            // them (not Clojure's namespace-first order: `:k/a` < `:plain`).
-            (Val::Kw(a), Val::Kw(b)) => a.qualified_name().cmp(&b.qualified_name()),
+            // Keywords order as Clojure's compare orders them: without a
+            // namespace first, then by namespace, then by name (`:plain` <
+            // `:a/b` < `:a-/b`), not by their text.
+            (Val::Kw(a), Val::Kw(b)) => match (&a.namespace, &b.namespace) {
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                (x, y) => x.cmp(y).then_with(|| a.name.cmp(&b.name)),
+            },
             (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
             (Val::List(a), Val::List(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),

@@ -7,6 +7,7 @@
 pub mod bootstrap;
 mod category;
 mod datom;
+pub mod order;
 mod schema;
 mod value;
 

@@ -10,15 +10,27 @@ use indexmap::IndexSet;
 
 use crate::error::{Error, Result};
 
-/// The order SQLite's `ORDER BY`, `MIN`, `MAX` and `<` give stored values,
-/// for the aggregates and orderings done in Rust so both paths agree:
-/// [`Value`]'s own order, except that keywords compare by their stored text
-/// `ns/name` (`:k.x/b` < `:k/a` < `:plain`) rather than namespace first.
+/// The total order of values (`factlite_core::order`), for the
+/// aggregates and orderings done in Rust, so they agree with SQLite's
+/// `ORDER BY`, `min` and `max` over the planner's SQL: by class (numbers of
+/// every kind together, compared by value), then within the class;
+/// keywords by namespace and then name.
 pub fn stored_order(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Keyword(x), Value::Keyword(y)) => x.qualified_name().cmp(&y.qualified_name()),
+    let class = |value: &Value| match value {
+        Value::Nil => 0,
+        Value::Boolean(_) => 1,
+        Value::Integer(_) | Value::Float(_) => 2,
+        Value::Inst(_) => 3,
+        Value::String(_) => 4,
+        Value::Keyword(_) => 5,
+        Value::Uuid(_) => 6,
+        _ => 7,
+    };
+    class(a).cmp(&class(b)).then_with(|| match (a, b) {
+        (Value::Integer(x), Value::Float(y)) => (*x as f64).total_cmp(y).then(Ordering::Less),
+        (Value::Float(x), Value::Integer(y)) => x.total_cmp(&(*y as f64)).then(Ordering::Greater),
         _ => a.cmp(b),
-    }
+    })
 }
 
 fn number(value: &Value) -> Option<f64> {

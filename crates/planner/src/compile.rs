@@ -412,10 +412,24 @@ impl<'s, 'a> Frame<'s, 'a> {
                             .iter()
                             .flat_map(|c| vars_of(std::slice::from_ref(*c)))
                             .collect();
-                        vars_of(clauses)
-                            .into_iter()
-                            .filter(|v| self.bound(v) || elsewhere.contains(v))
-                            .collect()
+                        let mentioned = vars_of(clauses);
+                        let joined: Vec<String> = mentioned
+                            .iter()
+                            .filter(|v| self.bound(v) || elsewhere.contains(*v))
+                            .cloned()
+                            .collect();
+                        // As in Datomic: a `not` joins through its variables
+                        // the other clauses bind; one none of whose variables
+                        // is bound would answer a different question.
+                        if joined.is_empty() && !mentioned.is_empty() {
+                            return Err(Error::Query(format!(
+                                "insufficient bindings: none of {} is bound outside {clause}; \
+                                 a not must share a variable with the other clauses \
+                                 (or use not-join)",
+                                mentioned.join(", ")
+                            )));
+                        }
+                        joined
                     }
                 };
                 let missing = self.unbound(needed);
@@ -824,7 +838,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                 )))
             }
             Term::Variable(v) => {
-                self.bind(&v.0, Var::known(format!("{alias}.a"), ValueType::Ref));
+                self.attribute_variable(&alias, &v.0);
                 None
             }
             _ => None,
@@ -866,6 +880,48 @@ impl<'s, 'a> Frame<'s, 'a> {
         Ok(())
     }
 
+    /// A variable in a pattern's attribute position. Unbound, it binds to
+    /// the attribute's entity id. Bound to a keyword (an input, `ground`, a
+    /// function's result), it matches the attribute the keyword names, as
+    /// `[?a :db/ident ?kw]` joined explicitly would: a keyword that names
+    /// no attribute matches nothing (the query was planned without knowing
+    /// it, so it is no planning error, unlike a constant attribute). Bound
+    /// to a value whose type is known only when it runs, a keyword is
+    /// resolved and a number compared as an entity id.
+    fn attribute_variable(&mut self, alias: &str, name: &str) {
+        let column = format!("{alias}.a");
+        match self.vars.get(name).cloned() {
+            Some(Var {
+                expr,
+                ty: Ty::Known(ValueType::Keyword),
+            }) => {
+                let entity = self.ident_entity(&expr);
+                self.conditions.push(format!("{column} = {entity}"));
+            }
+            Some(Var {
+                expr,
+                ty: Ty::Dynamic(tag),
+            }) => {
+                let entity = self.ident_entity(&expr);
+                let keyword = ValueType::Keyword.tag();
+                let number = entity_or_long(&tag);
+                self.conditions.push(format!(
+                    "(CASE WHEN {tag} = {keyword} THEN {column} = {entity} \
+                     ELSE {column} = {expr} AND {number} END)"
+                ));
+            }
+            _ => self.bind(name, Var::known(column, ValueType::Ref)),
+        }
+    }
+
+    /// SQL for the entity whose `:db/ident` is the keyword `expr`.
+    fn ident_entity(&self, expr: &str) -> String {
+        let ident = self
+            .shared
+            .param(SqlLiteral::Integer(factlite_core::bootstrap::DB_IDENT));
+        format!("(SELECT e FROM datoms WHERE a = {ident} AND v = {expr} AND avet = 1)")
+    }
+
     fn pattern_entity(&mut self, alias: &str, entity: &Term) -> Result<()> {
         match entity {
             Term::Variable(v) => {
@@ -904,9 +960,19 @@ impl<'s, 'a> Frame<'s, 'a> {
                 let typed = self.typed_constant(attribute, &items[1])?;
                 let a = self.shared.param(SqlLiteral::Integer(attribute.id));
                 let v = self.shared.param(typed);
-                Ok(format!(
-                    "(SELECT e FROM datoms WHERE a = {a} AND v = {v} AND avet = 1)"
-                ))
+                let entity =
+                    format!("(SELECT e FROM datoms WHERE a = {a} AND v = {v} AND avet = 1)");
+                if !self.shared.named_sources.is_empty() {
+                    // A view's maintenance over a transaction's delta: the
+                    // entity may be gone since the view was made, and then
+                    // the pattern matches nothing rather than failing every
+                    // later transaction.
+                    return Ok(entity);
+                }
+                // A lookup ref that names no entity fails the query, as one
+                // given as an input does.
+                let shown = self.shared.param(SqlLiteral::Text(value.to_string()));
+                Ok(format!("factlite_lookup({entity}, {shown})"))
             }
             other => Err(Error::Query(format!("{other} does not name an entity"))),
         }

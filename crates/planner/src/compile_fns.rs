@@ -97,6 +97,13 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
 fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> Result<String> {
     let comparison = format!("{} {op} {}", a.expr, b.expr);
     match (&a.ty, &b.ty) {
+        // Keywords by namespace, then name (`factlite_core::order`).
+        (Ty::Known(ValueType::Keyword), Ty::Known(ValueType::Keyword)) => Ok(format!(
+            "{} {op} {} COLLATE {}",
+            a.expr,
+            b.expr,
+            factlite_core::order::KEYWORD_COLLATION
+        )),
         (Ty::Known(x), Ty::Known(y)) if x.is_comparable_with(*y) => Ok(comparison),
         (Ty::Known(x), Ty::Known(y)) => Err(Error::Query(format!(
             "{} compares {} with {}: values of different types have no order",
@@ -110,10 +117,23 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
         ))),
         _ => {
             let text = frame.shared.param(SqlLiteral::Text(call.to_string()));
+            let (ta, tb) = (a.tag_expr(), b.tag_expr());
+            // Keywords by namespace, then name: once the pair is known to be
+            // comparable, a keyword on either side means both are keywords.
+            let collated = format!(
+                "{comparison} COLLATE {}",
+                factlite_core::order::KEYWORD_COLLATION
+            );
+            let compared = match (&a.ty, &b.ty) {
+                (Ty::Known(ValueType::Keyword), _) | (_, Ty::Known(ValueType::Keyword)) => collated,
+                (Ty::Known(_), _) | (_, Ty::Known(_)) => comparison,
+                _ => format!(
+                    "(CASE WHEN {ta} = {} THEN {collated} ELSE {comparison} END)",
+                    ValueType::Keyword.tag()
+                ),
+            };
             Ok(format!(
-                "CASE WHEN factlite_comparable({}, {}, {text}) THEN {comparison} END",
-                a.tag_expr(),
-                b.tag_expr()
+                "CASE WHEN factlite_comparable({ta}, {tb}, {text}) THEN {compared} END"
             ))
         }
     }
@@ -181,6 +201,14 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             arity(call, 4..=4)?;
             let entity = frame.term_var(&call.args[1])?;
             let attribute = attribute_arg(frame, &call.args[2], "get-else")?;
+            // As Datomic: nil is no default (a missing value is no value).
+            if matches!(call.args[3], Term::Constant(Value::Nil)) {
+                return Err(Error::Query(format!(
+                    "{call} has nil as its default, and get-else needs a value; leave the \
+                     attribute out with (missing? $ ?e {}) or give another default",
+                    call.args[2]
+                )));
+            }
             let default = frame.term_var(&call.args[3])?;
             let table = frame.shared.source_table();
             let a = frame.shared.param(SqlLiteral::Integer(attribute.id));

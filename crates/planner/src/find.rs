@@ -6,12 +6,13 @@
 //! are distinct already (`distinct`). Aggregates run over
 //! that distinct set of bindings, as in Datomic.
 
+use factlite_core::order::KEYWORD_COLLATION;
 use factlite_core::ValueType;
 use factlite_query::{AggregateArg, FindElem, FindSpec, PatternRef, Query};
 
 use crate::compile::{Frame, Shared, Ty, Var};
 use crate::error::{Error, Result};
-use crate::{AggregateInput, Cell, Output, Plan, Shape, SqlLiteral};
+use crate::{AggregateInput, Cell, Output, Param, Plan, Shape, SqlLiteral};
 
 /// Aggregates SQLite computes itself.
 const SQL_AGGREGATES: [&str; 6] = ["count", "count-distinct", "sum", "avg", "min", "max"];
@@ -77,16 +78,68 @@ fn lookup<'f>(frame: &'f Frame<'_, '_>, name: &str, place: &str) -> Result<&'f V
 }
 
 /// The column names of an output, for ORDER BY and GROUP BY.
-fn output_columns(output: &Output, cells: &[Cell], out: &mut Vec<String>) {
+/// The `ORDER BY` keys of an output, in the total order of values
+/// (`factlite_core::order`): by the type's class first when the type
+/// varies (numbers of every type together), then by value, keywords by
+/// namespace and then name (the keyword collation) rather than by their
+/// stored text.
+fn order_keys(output: &Output, cells: &[Cell], out: &mut Vec<String>) {
     match output {
         Output::Value(n) | Output::SqlAggregate(n) | Output::Pull { cell: n, .. } => {
-            if cells[*n] == Cell::Dynamic {
-                out.push(format!("c{n}t"));
+            match cells[*n] {
+                Cell::Dynamic => {
+                    let classes: Vec<String> = ValueType::ALL
+                        .iter()
+                        .map(|t| format!("WHEN {} THEN {}", t.tag(), t.order_class()))
+                        .collect();
+                    let keyword = ValueType::Keyword.tag();
+                    out.push(format!("(CASE c{n}t {} ELSE 0 END)", classes.join(" ")));
+                    out.push(format!(
+                        "(CASE WHEN c{n}t = {keyword} THEN c{n} END) COLLATE {KEYWORD_COLLATION}"
+                    ));
+                    out.push(format!("c{n}"));
+                }
+                Cell::Typed(ValueType::Keyword) => {
+                    out.push(format!("c{n} COLLATE {KEYWORD_COLLATION}"))
+                }
+                Cell::Typed(_) => out.push(format!("c{n}")),
             }
-            out.push(format!("c{n}"));
         }
-        Output::Tuple(items) => items.iter().for_each(|i| output_columns(i, cells, out)),
+        Output::Tuple(items) => items.iter().for_each(|i| order_keys(i, cells, out)),
         Output::Aggregate { .. } => {}
+    }
+}
+
+/// A variable given as an aggregate's parameter (`?n` of `(max ?n ?x)`):
+/// a scalar input, or a constant bound by `ground`.
+fn aggregate_parameter(
+    shared: &Shared<'_>,
+    frame: &Frame<'_, '_>,
+    name: &str,
+    aggregate: &str,
+) -> Result<AggregateInput> {
+    let not_a_parameter = || {
+        Error::Query(format!(
+            "{name} in ({aggregate} {name} ...) must be a scalar :in input or a constant: \
+             an aggregate's parameter is one value for the whole query"
+        ))
+    };
+    let var = frame.vars.get(name).ok_or_else(not_a_parameter)?;
+    let index = var
+        .expr
+        .strip_prefix('?')
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(1))
+        .ok_or_else(not_a_parameter)?;
+    match shared.params.borrow().get(index) {
+        Some(Param::Input { input, path }) => Ok(AggregateInput::Input {
+            input: *input,
+            path: path.clone(),
+        }),
+        Some(Param::Constant(SqlLiteral::Integer(n))) => {
+            Ok(AggregateInput::Constant(factlite_edn::Value::Integer(*n)))
+        }
+        _ => Err(not_a_parameter()),
     }
 }
 
@@ -149,9 +202,16 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
                     return Err(Error::Query(format!("unknown aggregate ({name} ...)")));
                 }
                 let mut inputs = Vec::new();
-                for arg in args {
+                let last = args.len().saturating_sub(1);
+                for (position, arg) in args.iter().enumerate() {
                     inputs.push(match arg {
                         AggregateArg::Constant(value) => AggregateInput::Constant(value.clone()),
+                        // A parameter before the aggregated variable, such as
+                        // the count of `(max ?n ?x)`: one value for the whole
+                        // query, from `:in` (or `ground`).
+                        AggregateArg::Variable(v) if position < last => {
+                            aggregate_parameter(shared, &frame, &v.0, name)?
+                        }
                         AggregateArg::Variable(v) => AggregateInput::Column(Box::new(
                             columns.push(lookup(&frame, &v.0, ":find")?),
                         )),
@@ -236,7 +296,7 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
             let mut keys = Vec::new();
             for (index, descending) in &order_terms {
                 let mut names = Vec::new();
-                output_columns(&outputs[*index], &cells, &mut names);
+                order_keys(&outputs[*index], &cells, &mut names);
                 keys.extend(names.into_iter().map(|n| {
                     if *descending {
                         format!("{n} DESC")
@@ -325,6 +385,10 @@ fn sql_aggregate(
                     "count-distinct" => (format!("count(DISTINCT c{source})"), ValueType::Long),
                     "sum" => (format!("sum(c{source})"), value_type),
                     "avg" => (format!("avg(c{source})"), ValueType::Double),
+                    "min" | "max" if value_type == ValueType::Keyword => (
+                        format!("{name}(c{source} COLLATE {KEYWORD_COLLATION})"),
+                        value_type,
+                    ),
                     "min" => (format!("min(c{source})"), value_type),
                     "max" => (format!("max(c{source})"), value_type),
                     other => {

@@ -32,6 +32,10 @@ pub enum InputSig {
     /// column's type when every row agrees, `None` when they differ or there
     /// are no rows (the type is then read per row).
     Rows(Vec<Option<ValueType>>),
+    /// The values of a collection `[?t ...]` that are tuples, all of one
+    /// width: each element's type, as for [`InputSig::Rows`]. Each binds
+    /// the variable to a whole tuple.
+    TupleRows(Vec<Option<ValueType>>),
     /// A value bound to `_`, or a rule set (`%`, planned from
     /// [`Signature::rules`]).
     Ignored,
@@ -53,6 +57,13 @@ impl std::fmt::Display for InputSig {
                     .map(|column| column.map_or("any type", |value_type| value_type.name()))
                     .collect();
                 write!(f, "rows of ({})", columns.join(", "))
+            }
+            InputSig::TupleRows(columns) => {
+                let columns: Vec<&str> = columns
+                    .iter()
+                    .map(|column| column.map_or("any type", |value_type| value_type.name()))
+                    .collect();
+                write!(f, "a collection of tuples of ({})", columns.join(", "))
             }
             InputSig::Ignored => write!(f, "an ignored value"),
         }
@@ -161,7 +172,19 @@ fn binding_sig(binding: &Binding, value: &Value) -> Result<InputSig> {
         }
         Binding::Collection(_) => {
             let rows = sequence(value, binding)?;
-            column_types(rows.into_iter().map(|row| vec![row]), 1)
+            match tuple_width(&rows) {
+                Some(width) => {
+                    let rows = rows
+                        .into_iter()
+                        .map(|row| sequence(row, binding))
+                        .collect::<Result<Vec<_>>>()?;
+                    match column_types(rows.into_iter(), width)? {
+                        InputSig::Rows(types) => Ok(InputSig::TupleRows(types)),
+                        other => Ok(other),
+                    }
+                }
+                None => column_types(rows.into_iter().map(|row| vec![row]), 1),
+            }
         }
         Binding::Relation(items) => {
             let rows = sequence(value, binding)?
@@ -184,6 +207,19 @@ fn value_sig(value: &Value) -> Result<InputSig> {
             .map(InputSig::Tuple),
         other => Ok(InputSig::Scalar(scalar(other)?.1)),
     }
+}
+
+/// The width of a collection's values when every one is a tuple (a
+/// vector or list) of the same width; `None` otherwise.
+fn tuple_width(rows: &[&Value]) -> Option<usize> {
+    let width = |row: &Value| match row {
+        Value::Vector(items) | Value::List(items) if !items.is_empty() => Some(items.len()),
+        _ => None,
+    };
+    let first = width(rows.first()?)?;
+    rows.iter()
+        .all(|row| width(row) == Some(first))
+        .then_some(first)
 }
 
 fn scalar(value: &Value) -> Result<(SqlLiteral, ValueType)> {
@@ -289,13 +325,19 @@ fn bind(
         }
         (Binding::Collection(item), InputSig::Rows(types)) => bind_rows(
             frame,
-            std::slice::from_ref(item.as_ref()),
+            Columns::Each(std::slice::from_ref(item.as_ref())),
             types,
             rows_param(origin, path, 1, true)?,
         ),
+        (Binding::Collection(item), InputSig::TupleRows(types)) => bind_rows(
+            frame,
+            Columns::Tuple(item),
+            types,
+            rows_param(origin, path, types.len(), false)?,
+        ),
         (Binding::Relation(items), InputSig::Rows(types)) => bind_rows(
             frame,
-            items,
+            Columns::Each(items),
             types,
             rows_param(origin, path, items.len(), false)?,
         ),
@@ -361,10 +403,19 @@ fn rows_param(origin: Origin<'_>, path: &[usize], width: usize, collection: bool
     })
 }
 
+/// What the columns of input rows bind.
+enum Columns<'b> {
+    /// One binding form per column (a relation's, a collection's one).
+    Each(&'b [Binding]),
+    /// One binding form for the whole row, as a tuple (a collection of
+    /// tuples).
+    Tuple(&'b Binding),
+}
+
 /// Rows joined in as a derived table over `json_each` of one parameter.
 fn bind_rows(
     frame: &mut Frame<'_, '_>,
-    items: &[Binding],
+    bindings: Columns<'_>,
     types: &[Option<ValueType>],
     param: Param,
 ) -> Result<()> {
@@ -386,19 +437,31 @@ fn bind_rows(
         "(SELECT {} FROM json_each({placeholder})) AS {alias}",
         columns.join(", ")
     ));
-    for (i, (item, value_type)) in items.iter().zip(types).enumerate() {
-        let ty = match value_type {
+    let column = |i: usize, value_type: &Option<ValueType>| Var {
+        expr: format!("{alias}.v{i}"),
+        ty: match value_type {
             Some(t) => Ty::Known(*t),
             None => Ty::Dynamic(format!("{alias}.t{i}")),
-        };
-        bind_scalar(
-            frame,
-            item,
-            Var {
-                expr: format!("{alias}.v{i}"),
-                ty,
-            },
-        )?;
+        },
+    };
+    match bindings {
+        Columns::Each(items) => {
+            for (i, (item, value_type)) in items.iter().zip(types).enumerate() {
+                bind_scalar(frame, item, column(i, value_type))?;
+            }
+        }
+        Columns::Tuple(item) => {
+            let parts = types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| column(i, t))
+                .collect();
+            let tuple = Var {
+                expr: "NULL".into(),
+                ty: Ty::Tuple(parts),
+            };
+            bind_scalar(frame, item, tuple)?;
+        }
     }
     Ok(())
 }
@@ -515,7 +578,38 @@ impl Plan {
                 *param = Param::Constant(input_value(param, inputs)?);
             }
         }
+        for output in &mut self.outputs {
+            let crate::Output::Aggregate { args, .. } = output else {
+                continue;
+            };
+            for arg in args.iter_mut() {
+                if let Some(value) = arg.parameter(inputs)? {
+                    *arg = crate::AggregateInput::Constant(value);
+                }
+            }
+        }
         Ok(self)
+    }
+}
+
+impl crate::AggregateInput {
+    /// The value of a parameter of the aggregate (a constant, or a scalar
+    /// input's value among `inputs`); `None` for the aggregated column.
+    pub fn parameter(&self, inputs: &[Value]) -> Result<Option<Value>> {
+        match self {
+            crate::AggregateInput::Constant(value) => Ok(Some(value.clone())),
+            crate::AggregateInput::Input { input, path } => {
+                let value = inputs.get(*input).ok_or_else(|| {
+                    Error::Query(format!(
+                        "the plan reads input {} but {} were given",
+                        input + 1,
+                        inputs.len()
+                    ))
+                })?;
+                Ok(Some(value_at(value, path)?.clone()))
+            }
+            crate::AggregateInput::Column(_) => Ok(None),
+        }
     }
 }
 

@@ -100,6 +100,13 @@ pub enum Output {
 #[derive(Clone, Debug, PartialEq)]
 pub enum AggregateInput {
     Constant(Value),
+    /// A scalar `:in` input (a count such as `?n` in `(max ?n ?x)`): its
+    /// position after `$` and inside nested tuples; [`Plan::with_inputs`]
+    /// makes it a constant.
+    Input {
+        input: usize,
+        path: Vec<usize>,
+    },
     Column(Box<Output>),
 }
 

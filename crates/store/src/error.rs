@@ -242,6 +242,12 @@ impl From<rusqlite::Error> for Error {
             {
                 Error::Interrupted
             }
+            // A lookup ref in a query that names no entity (`sql_functions`).
+            rusqlite::Error::SqliteFailure(_, Some(message))
+                if message.ends_with(crate::sql_functions::NO_ENTITY) =>
+            {
+                Error::UnknownEntity(message.clone())
+            }
             // A comparison of values without an order (`sql_functions`).
             rusqlite::Error::SqliteFailure(_, Some(message))
                 if message.ends_with(crate::sql_functions::NO_ORDER) =>

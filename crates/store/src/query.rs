@@ -334,7 +334,7 @@ impl Db {
                 all.push(self.read_row_to_group(plan, row)?);
                 limits.check_values(all.len() * plan.outputs.len(), "the rows to aggregate")?;
             }
-            let mut groups = aggregate_rows(plan, all)?;
+            let mut groups = aggregate_rows(plan, inputs, all)?;
             for group in &mut groups {
                 for (value, output) in group.iter_mut().zip(&plan.outputs) {
                     if let Output::Pull { pattern, .. } = output {
@@ -446,7 +446,7 @@ fn decode(raw: rusqlite::types::ValueRef<'_>, tag: i64) -> Result<Value> {
 }
 
 /// Groups rows by their non-aggregate outputs and computes the aggregates.
-fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>> {
+fn aggregate_rows(plan: &Plan, inputs: &[Value], rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>> {
     let aggregate_positions: Vec<usize> = plan
         .outputs
         .iter()
@@ -471,13 +471,10 @@ fn aggregate_rows(plan: &Plan, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>>
             let Output::Aggregate { name, args } = &plan.outputs[position] else {
                 continue;
             };
-            let constants: Vec<Value> = args
-                .iter()
-                .filter_map(|a| match a {
-                    AggregateInput::Constant(v) => Some(v.clone()),
-                    AggregateInput::Column(_) => None,
-                })
-                .collect();
+            let mut constants: Vec<Value> = Vec::new();
+            for arg in args {
+                constants.extend(arg.parameter(inputs)?);
+            }
             let values: Vec<Value> = members.iter().map(|m| m[position].clone()).collect();
             row[position] = aggregate::compute(name, &constants, &values)?;
         }

@@ -7,8 +7,13 @@
 //!   whose types are known only when the query runs (a value of any
 //!   attribute) fails on the first pair that cannot be ordered, as in
 //!   Datomic, instead of ordering a string against a number.
+//! - `factlite_lookup(e, lookup_ref)`: the entity `e` a lookup ref written
+//!   in a query resolved to, or an error naming the lookup ref when it
+//!   names no entity (`:error/unknown-entity`, as for one given as input).
+//! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
+//!   orders keywords' stored text by namespace and then name.
 
-use factlite_core::ValueType;
+use factlite_core::{order, ValueType};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 
@@ -16,8 +21,26 @@ use rusqlite::Connection;
 /// order: the store's error conversion tells it apart by it.
 pub const NO_ORDER: &str = "values of different types have no order";
 
+/// The end of the message of a lookup ref that names no entity.
+pub const NO_ENTITY: &str = "names no entity";
+
 /// Registers the functions on a connection.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_collation(order::KEYWORD_COLLATION, order::compare_keyword_text)?;
+    conn.create_scalar_function(
+        "factlite_lookup",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| match context.get::<Option<i64>>(0)? {
+            Some(entity) => Ok(entity),
+            None => {
+                let lookup_ref: String = context.get(1)?;
+                Err(rusqlite::Error::UserFunctionError(
+                    format!("lookup ref {lookup_ref} {NO_ENTITY}").into(),
+                ))
+            }
+        },
+    )?;
     conn.create_scalar_function(
         "factlite_comparable",
         3,
