@@ -63,7 +63,7 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
             let parts: Vec<String> = values.windows(2).map(|p| equal(&p[0], &p[1])).collect();
             Ok(format!("({})", parts.join(" AND ")))
         }
-        "!=" | "not=" => {
+        "!=" | "not=" | "-differ?" => {
             arity(call, 2..=2)?;
             Ok(format!("NOT {}", equal(&values[0], &values[1])))
         }
@@ -85,6 +85,9 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
         }
         "str/includes?" | "clojure.string/includes?" => two("(instr($0, $1) > 0)"),
         "str/blank?" | "clojure.string/blank?" => one("(trim($0) = '')"),
+        "empty?" => one("(length($0) = 0)"),
+        "re-find" => two("(factlite_re_find($0, $1) IS NOT NULL)"),
+        "re-matches" => two("(factlite_re_matches($0, $1) IS NOT NULL)"),
         other => Err(Error::Query(format!("unknown predicate {other}"))),
     }
 }
@@ -265,10 +268,19 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         }
         _ => {
             let var = scalar_function(frame, call)?;
+            // A function that returns nil binds nothing: the row fails, as
+            // in Datomic.
+            if NIL_RETURNING.contains(&call.name.as_str()) {
+                frame.conditions.push(format!("{} IS NOT NULL", var.expr));
+            }
             bind_scalar(frame, binding, var)
         }
     }
 }
+
+/// The functions that return nil for some arguments (`namespace` of a
+/// keyword without one, `re-find` without a match).
+const NIL_RETURNING: [&str; 3] = ["namespace", "re-find", "re-matches"];
 
 fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
     let values = args(frame, call)?;
@@ -283,6 +295,10 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
     let long = |expr: String| Var {
         expr,
         ty: Ty::Known(ValueType::Long),
+    };
+    let text = |expr: String| Var {
+        expr,
+        ty: Ty::Known(ValueType::String),
     };
     match call.name.as_str() {
         "+" => fold("+"),
@@ -383,6 +399,98 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         "identity" => {
             arity(call, 1..=1)?;
             Ok(values[0].clone())
+        }
+        "abs" => {
+            arity(call, 1..=1)?;
+            Ok(Var {
+                expr: format!("abs({})", values[0].expr),
+                ty: numeric_type(&values),
+            })
+        }
+        "name" => {
+            arity(call, 1..=1)?;
+            let x = &values[0].expr;
+            Ok(text(match &values[0].ty {
+                Ty::Known(ValueType::String) => x.clone(),
+                Ty::Known(ValueType::Keyword) => format!(
+                    "(CASE WHEN instr({x}, '/') > 1 THEN substr({x}, instr({x}, '/') + 1) ELSE {x} END)"
+                ),
+                _ => return Err(Error::Query(format!("{call} needs a keyword or a string"))),
+            }))
+        }
+        "namespace" => {
+            arity(call, 1..=1)?;
+            let x = &values[0].expr;
+            if values[0].ty != Ty::Known(ValueType::Keyword) {
+                return Err(Error::Query(format!("{call} needs a keyword")));
+            }
+            Ok(text(format!(
+                "(CASE WHEN instr({x}, '/') > 1 THEN substr({x}, 1, instr({x}, '/') - 1) END)"
+            )))
+        }
+        "keyword" => {
+            arity(call, 1..=2)?;
+            if values.iter().any(|v| v.ty != Ty::Known(ValueType::String)) {
+                return Err(Error::Query(format!("{call} needs strings")));
+            }
+            let expr = match values.as_slice() {
+                [name] => format!(
+                    "(CASE WHEN substr({0}, 1, 1) = ':' THEN substr({0}, 2) ELSE {0} END)",
+                    name.expr
+                ),
+                [namespace, name] => format!("({} || '/' || {})", namespace.expr, name.expr),
+                _ => unreachable!("arity checked"),
+            };
+            Ok(Var {
+                expr,
+                ty: Ty::Known(ValueType::Keyword),
+            })
+        }
+        "compare" => {
+            arity(call, 2..=2)?;
+            let less = ordered(frame, call, "<", &values[0], &values[1])?;
+            let greater = ordered(frame, call, ">", &values[0], &values[1])?;
+            Ok(long(format!(
+                "(CASE WHEN {less} THEN -1 WHEN {greater} THEN 1 ELSE 0 END)"
+            )))
+        }
+        "str/lower-case" | "clojure.string/lower-case" => {
+            arity(call, 1..=1)?;
+            Ok(text(format!("factlite_lower({})", values[0].expr)))
+        }
+        "str/upper-case" | "clojure.string/upper-case" => {
+            arity(call, 1..=1)?;
+            Ok(text(format!("factlite_upper({})", values[0].expr)))
+        }
+        "str/trim" | "clojure.string/trim" => {
+            arity(call, 1..=1)?;
+            Ok(text(format!("trim({})", values[0].expr)))
+        }
+        "str/triml" | "clojure.string/triml" => {
+            arity(call, 1..=1)?;
+            Ok(text(format!("ltrim({})", values[0].expr)))
+        }
+        "str/trimr" | "clojure.string/trimr" => {
+            arity(call, 1..=1)?;
+            Ok(text(format!("rtrim({})", values[0].expr)))
+        }
+        "re-pattern" => {
+            arity(call, 1..=1)?;
+            Ok(values[0].clone())
+        }
+        "re-find" => {
+            arity(call, 2..=2)?;
+            Ok(text(format!(
+                "factlite_re_find({}, {})",
+                values[0].expr, values[1].expr
+            )))
+        }
+        "re-matches" => {
+            arity(call, 2..=2)?;
+            Ok(text(format!(
+                "factlite_re_matches({}, {})",
+                values[0].expr, values[1].expr
+            )))
         }
         other => Err(Error::Query(format!("unknown function {other}"))),
     }

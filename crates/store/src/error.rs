@@ -248,6 +248,12 @@ impl From<rusqlite::Error> for Error {
             {
                 Error::UnknownEntity(message.clone())
             }
+            // A regular expression of a query that does not compile.
+            rusqlite::Error::SqliteFailure(_, Some(message))
+                if message.contains(crate::sql_functions::NOT_A_PATTERN) =>
+            {
+                Error::Query(message.clone())
+            }
             // A comparison of values without an order (`sql_functions`).
             rusqlite::Error::SqliteFailure(_, Some(message))
                 if message.ends_with(crate::sql_functions::NO_ORDER) =>

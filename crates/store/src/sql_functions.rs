@@ -10,6 +10,12 @@
 //! - `factlite_lookup(e, lookup_ref)`: the entity `e` a lookup ref written
 //!   in a query resolved to, or an error naming the lookup ref when it
 //!   names no entity (`:error/unknown-entity`, as for one given as input).
+//! - `factlite_re_find(pattern, text)` and `factlite_re_matches(pattern,
+//!   text)`: the first match of a regular expression in the text, or the
+//!   text when the whole of it matches; `NULL` when nothing matches (the
+//!   `regex` crate's syntax; a pattern is compiled once per statement).
+//! - `factlite_lower(text)`, `factlite_upper(text)`: case mapping of the
+//!   whole of Unicode (SQLite's `lower` and `upper` map ASCII only).
 //! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
 //!   orders keywords' stored text by namespace and then name.
 
@@ -21,12 +27,63 @@ use rusqlite::Connection;
 /// order: the store's error conversion tells it apart by it.
 pub const NO_ORDER: &str = "values of different types have no order";
 
+/// The compiled regular expression of argument 0 (`anchored`: matching
+/// the whole text only), kept with the statement while the pattern stays
+/// the same.
+fn pattern(
+    context: &rusqlite::functions::Context<'_>,
+    anchored: bool,
+) -> rusqlite::Result<std::sync::Arc<regex::Regex>> {
+    context.get_or_create_aux(0, |pattern| -> Result<regex::Regex, BoxError> {
+        let text = pattern.as_str()?;
+        let source = if anchored {
+            format!("^(?:{text})$")
+        } else {
+            text.to_string()
+        };
+        regex::Regex::new(&source)
+            .map_err(|error| format!("{text:?} {NOT_A_PATTERN}: {error}").into())
+    })
+}
+
+/// What the message of a pattern that does not compile says.
+pub const NOT_A_PATTERN: &str = "is not a regular expression";
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Registers `factlite_re_find`, `factlite_re_matches`, `factlite_lower`
+/// and `factlite_upper`.
+fn register_text_functions(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("factlite_re_find", 2, flags, |context| {
+        let regex = pattern(context, false)?;
+        let text: Option<String> = context.get(1)?;
+        Ok(text.and_then(|text| regex.find(&text).map(|found| found.as_str().to_string())))
+    })?;
+    conn.create_scalar_function("factlite_re_matches", 2, flags, |context| {
+        let regex = pattern(context, true)?;
+        let text: Option<String> = context.get(1)?;
+        Ok(text.filter(|text| regex.is_match(text)))
+    })?;
+    conn.create_scalar_function("factlite_lower", 1, flags, |context| {
+        Ok(context
+            .get::<Option<String>>(0)?
+            .map(|text| text.to_lowercase()))
+    })?;
+    conn.create_scalar_function("factlite_upper", 1, flags, |context| {
+        Ok(context
+            .get::<Option<String>>(0)?
+            .map(|text| text.to_uppercase()))
+    })
+}
+
 /// The end of the message of a lookup ref that names no entity.
 pub const NO_ENTITY: &str = "names no entity";
 
 /// Registers the functions on a connection.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_collation(order::KEYWORD_COLLATION, order::compare_keyword_text)?;
+    register_text_functions(conn)?;
     conn.create_scalar_function(
         "factlite_lookup",
         2,
