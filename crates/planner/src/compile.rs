@@ -1196,5 +1196,5 @@ pub fn compile_query(context: &Context<'_>, query: &Query, inputs: &Signature) -
     frame.seeds_ors = true;
     crate::inputs::bind_inputs(&mut frame, inputs)?;
     frame.compile_clauses(query.where_clauses.clone())?;
-    crate::find::finish(&shared, frame, query)
+    crate::find::finish(&shared, frame, query, inputs)
 }

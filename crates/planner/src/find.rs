@@ -144,7 +144,12 @@ fn aggregate_parameter(
 }
 
 /// Builds the plan from the compiled `:where` frame.
-pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Result<Plan> {
+pub fn finish(
+    shared: &Shared<'_>,
+    frame: Frame<'_, '_>,
+    query: &Query,
+    signature: &crate::Signature,
+) -> Result<Plan> {
     let elements = query.find.elements();
     let has_aggregates = elements
         .iter()
@@ -179,10 +184,14 @@ pub fn finish(shared: &Shared<'_>, frame: Frame<'_, '_>, query: &Query) -> Resul
         let output = match element {
             FindElem::Variable(v) => columns.push(lookup(&frame, &v.0, ":find")?),
             FindElem::Pull { var, pattern, .. } => {
-                let PatternRef::Pattern(pattern) = pattern else {
-                    return Err(Error::Query(
-                        "a pull pattern given as an input is not supported".into(),
-                    ));
+                let pattern = match pattern {
+                    PatternRef::Pattern(pattern) => pattern,
+                    PatternRef::Variable(v) => signature.pull_pattern(&v.0).ok_or_else(|| {
+                        Error::Query(format!(
+                            "the pull pattern {} is not a plain :in variable (:in $ {} ...)",
+                            v.0, v.0
+                        ))
+                    })?,
                 };
                 let bound = lookup(&frame, &var.0, ":find")?;
                 let entity = Var {

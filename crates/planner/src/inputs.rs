@@ -36,6 +36,9 @@ pub enum InputSig {
     /// width: each element's type, as for [`InputSig::Rows`]. Each binds
     /// the variable to a whole tuple.
     TupleRows(Vec<Option<ValueType>>),
+    /// A pull pattern for `(pull ?e ?pattern)` in `:find`, printed: the
+    /// plan holds the parsed pattern ([`Signature::pull_pattern`]).
+    PullPattern(String),
     /// A value bound to `_`, or a rule set (`%`, planned from
     /// [`Signature::rules`]).
     Ignored,
@@ -65,6 +68,7 @@ impl std::fmt::Display for InputSig {
                     .collect();
                 write!(f, "a collection of tuples of ({})", columns.join(", "))
             }
+            InputSig::PullPattern(_) => write!(f, "a pull pattern"),
             InputSig::Ignored => write!(f, "an ignored value"),
         }
     }
@@ -87,9 +91,19 @@ pub struct Signature {
     pub rules: Vec<Rule>,
     /// The `:in` binding of each input after `$` (`None` for rule sets).
     bindings: Vec<Option<Binding>>,
+    /// The pull patterns given as inputs, by variable.
+    pull_patterns: Vec<(String, factlite_query::PullPattern)>,
 }
 
 impl Signature {
+    /// The pull pattern given as the input `name`, for `(pull ?e name)`.
+    pub fn pull_pattern(&self, name: &str) -> Option<&factlite_query::PullPattern> {
+        self.pull_patterns
+            .iter()
+            .find(|(variable, _)| variable == name)
+            .map(|(_, pattern)| pattern)
+    }
+
     /// What a compiled plan for these inputs may be cached under (with the
     /// query's normalized text and its source).
     pub fn key(&self) -> &SignatureKey {
@@ -130,9 +144,21 @@ pub fn signature(query: &Query, inputs: &[Value]) -> Result<Signature> {
         },
         rules: Vec::new(),
         bindings: Vec::new(),
+        pull_patterns: Vec::new(),
     };
+    let pulled = query.find.pull_pattern_inputs();
     for (input, value) in declared.into_iter().zip(inputs) {
         match input {
+            Input::Binding(Binding::Variable(v)) if pulled.contains(&v.0.as_str()) => {
+                let pattern = factlite_query::parse_pull_pattern(value)
+                    .map_err(|e| Error::Query(format!("the pull pattern given as {}: {e}", v.0)))?;
+                signature
+                    .key
+                    .inputs
+                    .push(InputSig::PullPattern(value.to_string()));
+                signature.pull_patterns.push((v.0.clone(), pattern));
+                signature.bindings.push(None);
+            }
             Input::Rules => {
                 signature.rules.extend(
                     factlite_query::parse_rules(value).map_err(|e| Error::Parse(e.to_string()))?,

@@ -69,6 +69,21 @@ impl FindSpec {
             }
         }
     }
+
+    /// The variables whose `:in` value is a pull pattern: `?p` of
+    /// `(pull ?e ?p)`.
+    pub fn pull_pattern_inputs(&self) -> Vec<&str> {
+        self.elements()
+            .iter()
+            .filter_map(|element| match element {
+                FindElem::Pull {
+                    pattern: PatternRef::Variable(v),
+                    ..
+                } => Some(v.0.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// One element of `:find`.

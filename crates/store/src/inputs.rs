@@ -37,10 +37,16 @@ impl Db {
         if bindings.len() != inputs.len() || !inputs.iter().any(holds_a_vector) {
             return Ok(None);
         }
+        // A pull pattern given as an input is no lookup ref, though
+        // `[:a {...}]` has the shape of one.
+        let pulled = query.find.pull_pattern_inputs();
         let schema = self.schema()?;
         let mut resolved: Option<Vec<Value>> = None;
         for (index, (binding, value)) in bindings.into_iter().zip(inputs).enumerate() {
             let Some(binding) = binding else { continue };
+            if matches!(binding, Binding::Variable(v) if pulled.contains(&v.0.as_str())) {
+                continue;
+            }
             if let Some(value) = self.resolve_bound(&schema, binding, value)? {
                 resolved.get_or_insert_with(|| inputs.to_vec())[index] = value;
             }
