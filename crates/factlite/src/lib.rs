@@ -16,6 +16,7 @@ mod convert;
 mod datoms;
 mod depth;
 mod error;
+mod functions;
 mod inputs;
 mod prepared;
 mod query;
@@ -42,6 +43,7 @@ pub use factlite_store::{
     UnknownDurability, VocabularyOutcome,
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
+pub use functions::{Function, ResultType};
 pub use inputs::Inputs;
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;

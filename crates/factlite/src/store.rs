@@ -378,6 +378,87 @@ impl Store {
         Ok(self.db()?.db.installed_rules_all()?.unreadable)
     }
 
+    /// Registers a function written in Rust that queries call by `name`, a
+    /// symbol with a namespace of the program's own (`my/score`): as a
+    /// function (`[(my/score ?a ?b) ?s]`) or, returning `bool`, as a
+    /// predicate (`[(my/close? ?a ?b)]`). Its arguments convert from values
+    /// as [`FromValue`](crate::FromValue) does and its result as
+    /// [`ToValue`](crate::ToValue) does; it runs inside SQLite on every
+    /// connection of the store, so a query calling it is still one
+    /// statement. A panic inside it fails the query with an error naming
+    /// it; a name registered already is refused.
+    ///
+    /// ```
+    /// use factlite::{QueryResultExt, Store};
+    /// let store = Store::open_in_memory()?;
+    /// store.transact(r#"[{:db/ident :p/x :db/valueType :db.type/long
+    ///                     :db/cardinality :db.cardinality/many} {:p/x [3 4]}]"#)?;
+    /// store.register_function("geo/hypot", |a: i64, b: i64| ((a * a + b * b) as f64).sqrt())?;
+    /// let d = store.db()?.q_str(
+    ///     "[:find ?d . :where [_ :p/x 3] [(ground 4) ?y] [(geo/hypot 3 ?y) ?d]]", ())?;
+    /// assert_eq!(d.scalar::<f64>()?, Some(5.0));
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn register_function<Args, F: crate::Function<Args>>(
+        &self,
+        name: &str,
+        function: F,
+    ) -> Result<()> {
+        let body: factlite_store::FunctionBody = Arc::new(move |args| function.call(args));
+        self.shared
+            .writer
+            .register_function(name, F::ARITY, F::result_type(), body)?;
+        for reader in self.shared.readers.lock().iter() {
+            reader.install_registered_functions()?;
+        }
+        Ok(())
+    }
+
+    /// Registers an aggregate written in Rust that `:find` calls by `name`
+    /// (`(my/p90 ?x)`): `aggregate` gets the values of one group (as
+    /// [`FromValue`](crate::FromValue) types) and returns the group's
+    /// value. It is computed over each group's values as they come from
+    /// the query's one statement.
+    ///
+    /// ```
+    /// use factlite::{QueryResultExt, Store};
+    /// let store = Store::open_in_memory()?;
+    /// store.transact(r#"[{:db/ident :p/x :db/valueType :db.type/long
+    ///                     :db/cardinality :db.cardinality/many} {:p/x [1 2 9]}]"#)?;
+    /// store.register_aggregate("stats/spread", |xs: Vec<i64>| {
+    ///     xs.iter().max().zip(xs.iter().min()).map_or(0, |(max, min)| max - min)
+    /// })?;
+    /// let spread = store.db()?.q_str("[:find (stats/spread ?x) . :where [_ :p/x ?x]]", ())?;
+    /// assert_eq!(spread.scalar::<i64>()?, Some(8));
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn register_aggregate<T, R>(
+        &self,
+        name: &str,
+        aggregate: impl Fn(Vec<T>) -> R + Send + Sync + 'static,
+    ) -> Result<()>
+    where
+        T: crate::FromValue,
+        R: crate::ToValue + crate::ResultType,
+    {
+        let body: factlite_store::FunctionBody = Arc::new(move |values: &[Value]| {
+            let values = values
+                .iter()
+                .enumerate()
+                .map(|(i, value)| {
+                    T::from_value(value).map_err(|error| format!("value {}: {error}", i + 1))
+                })
+                .collect::<std::result::Result<Vec<T>, String>>()?;
+            aggregate(values)
+                .to_value()
+                .map_err(|error| format!("the result: {error}"))
+        });
+        Ok(self
+            .shared
+            .writer
+            .register_aggregate(name, R::value_type(), body)?)
+    }
+
     /// A snapshot of the current state: the newest committed transaction
     /// is its basis, and it keeps that meaning whichever thread reads it and
     /// whatever is committed later.

@@ -83,6 +83,7 @@ pub struct Shared<'a> {
     pub statistics: &'a dyn Statistics,
     pub source: Source,
     named_sources: &'a [NamedSource],
+    pub functions: &'a [crate::RegisteredFunction],
     pub params: RefCell<Vec<Param>>,
     aliases: RefCell<usize>,
     /// `name AS (select)` items of the WITH clause, in definition order.
@@ -99,6 +100,7 @@ impl<'a> Shared<'a> {
             statistics: context.statistics,
             source: context.source,
             named_sources: context.named_sources,
+            functions: context.functions,
             params: RefCell::new(Vec::new()),
             aliases: RefCell::new(0),
             ctes: RefCell::new(Vec::new()),
@@ -106,6 +108,13 @@ impl<'a> Shared<'a> {
             rules: RuleSet::new(rules)?,
             source_table: RefCell::new(None),
         })
+    }
+
+    /// The registered function (not aggregate) of this name.
+    pub fn registered_function(&self, name: &str) -> Option<&'a crate::RegisteredFunction> {
+        self.functions
+            .iter()
+            .find(|f| f.name == name && !f.aggregate)
     }
 
     /// Binds a constant parameter and returns its placeholder.

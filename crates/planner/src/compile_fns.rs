@@ -84,6 +84,10 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
             two("(length($0) >= length($1) AND substr($0, length($0) - length($1) + 1) = $1)")
         }
         "str/includes?" | "clojure.string/includes?" => two("(instr($0, $1) > 0)"),
+        _ if frame.shared.registered_function(name).is_some() => {
+            let var = registered_call(frame, call, &values)?;
+            Ok(format!("({} = 1)", var.expr))
+        }
         "str/blank?" | "clojure.string/blank?" => one("(trim($0) = '')"),
         "empty?" => one("(length($0) = 0)"),
         "re-find" => two("(factlite_re_find($0, $1) IS NOT NULL)"),
@@ -492,8 +496,42 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
                 values[0].expr, values[1].expr
             )))
         }
+        _ if frame.shared.registered_function(&call.name).is_some() => {
+            registered_call(frame, call, &values)
+        }
         other => Err(Error::Query(format!("unknown function {other}"))),
     }
+}
+
+/// A call of a function the program registered: its SQL function, given
+/// each argument's value and type tag.
+fn registered_call(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Result<Var> {
+    let function = frame
+        .shared
+        .registered_function(&call.name)
+        .ok_or_else(|| Error::Query(format!("unknown function {}", call.name)))?;
+    if values.len() != function.arity {
+        return Err(Error::Query(format!(
+            "{call} gives {} argument(s), but {} takes {}",
+            values.len(),
+            function.name,
+            function.arity
+        )));
+    }
+    let mut args = Vec::with_capacity(2 * values.len());
+    for value in values {
+        if matches!(value.ty, Ty::Tuple(_)) {
+            return Err(Error::Query(format!(
+                "{call}: a registered function takes single values, not tuples"
+            )));
+        }
+        args.push(value.expr.clone());
+        args.push(value.tag_expr());
+    }
+    Ok(Var {
+        expr: format!("{}({})", function.sql_name, args.join(", ")),
+        ty: Ty::Known(function.result),
+    })
 }
 
 /// A value as `str` prints it: keywords with their colon.

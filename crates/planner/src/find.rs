@@ -207,7 +207,11 @@ pub fn finish(
                 }
             }
             FindElem::Aggregate { name, args } => {
-                if !AGGREGATES.contains(&name.as_str()) {
+                let registered = shared
+                    .functions
+                    .iter()
+                    .any(|f| f.aggregate && &f.name == name);
+                if !AGGREGATES.contains(&name.as_str()) && !registered {
                     return Err(Error::Query(format!("unknown aggregate ({name} ...)")));
                 }
                 let mut inputs = Vec::new();

@@ -168,6 +168,28 @@ pub struct Context<'a> {
     /// SQL table with the columns of `datoms` plus `added`. The materialized
     /// views read a transaction's changed datoms through one.
     pub named_sources: &'a [NamedSource],
+    /// The functions and aggregates a program registered on the store,
+    /// which queries call by name.
+    pub functions: &'a [RegisteredFunction],
+}
+
+/// A function or aggregate a program registered (written in Rust, run by
+/// SQLite as an application-defined function, or over a group's values):
+/// what planning needs to know of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredFunction {
+    /// The name queries call it by (`my/score`).
+    pub name: String,
+    /// The SQL function's name, which takes each argument's value and
+    /// type tag in turn (a scalar function).
+    pub sql_name: String,
+    /// How many arguments it takes.
+    pub arity: usize,
+    /// The type of what it returns.
+    pub result: factlite_core::ValueType,
+    /// Whether it is an aggregate (`(my/p90 ?x)` in `:find`), computed over
+    /// the group's values.
+    pub aggregate: bool,
 }
 
 /// A data source other than `$`: a name as patterns write it, and the SQL

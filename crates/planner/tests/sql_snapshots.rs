@@ -152,6 +152,7 @@ fn render(text: &str) -> String {
         statistics: &counts,
         source: Source::Current,
         named_sources: &[],
+        functions: &[],
     };
     match plan(&context, &query, &inputs) {
         Ok(plan) => match plan.parameters(&[], Source::Current) {

@@ -248,6 +248,12 @@ impl From<rusqlite::Error> for Error {
             {
                 Error::UnknownEntity(message.clone())
             }
+            // A function the program registered failed or panicked.
+            rusqlite::Error::SqliteFailure(_, Some(message))
+                if message.starts_with(crate::functions::FAILED) =>
+            {
+                Error::Query(message.clone())
+            }
             // A regular expression of a query that does not compile.
             rusqlite::Error::SqliteFailure(_, Some(message))
                 if message.contains(crate::sql_functions::NOT_A_PATTERN) =>

@@ -15,6 +15,7 @@ mod db;
 mod encode;
 mod error;
 mod fixpoint;
+pub(crate) mod functions;
 mod inputs;
 mod layout;
 mod limits;
@@ -33,7 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use factlite_core::{Entid, Partition, Schema};
+use factlite_core::{Entid, Partition, Schema, ValueType};
 use factlite_query::TxForm;
 use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -42,6 +43,7 @@ pub use config::{Config, Durability, UnknownDurability, DEFAULT_WAL_LIMIT};
 pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
+pub use functions::Body as FunctionBody;
 pub use layout::FORMAT_VERSION;
 pub use limits::QueryLimits;
 pub use named_rules::{rules_vocabulary, InstalledRules};
@@ -144,6 +146,9 @@ struct Inner {
     /// loaded by any of them is this one value, so whatever is keyed by it
     /// (the façade's plan cache) is shared too.
     shared_schema: Arc<Mutex<Arc<Schema>>>,
+    /// The functions and aggregates registered on this store and its
+    /// siblings.
+    functions: Arc<functions::Functions>,
     /// The newest transaction this connection knows of.
     latest_tx: AtomicI64,
     /// SQLite's `data_version` when the cached state was read: a change
@@ -166,7 +171,14 @@ impl Store {
     /// [`Error::NotFactlite`] or [`Error::NewerFormat`], unchanged.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Store> {
         let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
-        Store::open_file(path.as_ref(), config, Access::ReadWrite, shared_schema)
+        let functions = Arc::default();
+        Store::open_file(
+            path.as_ref(),
+            config,
+            Access::ReadWrite,
+            shared_schema,
+            functions,
+        )
     }
 
     /// Opens the store in a file for reading only, writing nothing to the
@@ -176,7 +188,14 @@ impl Store {
     /// older one is upgraded by opening it once with [`Store::open`]).
     pub fn open_read_only(path: impl AsRef<Path>, config: Config) -> Result<Store> {
         let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
-        Store::open_file(path.as_ref(), config, Access::ReadOnly, shared_schema)
+        let functions = Arc::default();
+        Store::open_file(
+            path.as_ref(),
+            config,
+            Access::ReadOnly,
+            shared_schema,
+            functions,
+        )
     }
 
     fn open_file(
@@ -184,6 +203,7 @@ impl Store {
         config: Config,
         access: Access,
         shared_schema: Arc<Mutex<Arc<Schema>>>,
+        functions: Arc<functions::Functions>,
     ) -> Result<Store> {
         let opened = match access {
             Access::ReadWrite => open_read_write(path),
@@ -192,7 +212,7 @@ impl Store {
         let file = Some((path.to_path_buf(), access));
         opened
             .and_then(|(conn, contents)| {
-                Store::from_connection(conn, contents, config, file, shared_schema)
+                Store::from_connection(conn, contents, config, file, shared_schema, functions)
             })
             .map_err(|error| not_writable(path, error))
     }
@@ -202,7 +222,70 @@ impl Store {
         let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
         let conn = Connection::open_in_memory()?;
         let contents = layout::inspect(&conn)?;
-        Store::from_connection(conn, contents, Config::default(), None, shared_schema)
+        Store::from_connection(
+            conn,
+            contents,
+            Config::default(),
+            None,
+            shared_schema,
+            Arc::default(),
+        )
+    }
+
+    /// Registers a function written in Rust that queries call by `name`
+    /// (a namespaced symbol such as `my/score`) with `arity` arguments,
+    /// returning values of type `result` (`nil` binds nothing). It runs
+    /// inside SQLite on every connection of the store and its siblings.
+    pub fn register_function(
+        &self,
+        name: &str,
+        arity: usize,
+        result: ValueType,
+        body: FunctionBody,
+    ) -> Result<()> {
+        let conn = self.connection();
+        self.inner
+            .functions
+            .register(&conn, name, arity, result, false, body)
+            .map(drop)
+    }
+
+    /// Registers an aggregate written in Rust that `:find` calls by `name`
+    /// (`(my/p90 ?x)`): `body` gets the values of one group and returns a
+    /// value of type `result`.
+    pub fn register_aggregate(
+        &self,
+        name: &str,
+        result: ValueType,
+        body: FunctionBody,
+    ) -> Result<()> {
+        let conn = self.connection();
+        self.inner
+            .functions
+            .register(&conn, name, 1, result, true, body)
+            .map(drop)
+    }
+
+    /// The functions and aggregates registered on this store, for
+    /// planning.
+    pub(crate) fn registered_functions(&self) -> Vec<factlite_planner::RegisteredFunction> {
+        self.inner.functions.signatures()
+    }
+
+    /// Computes a registered aggregate over a group's values; `None` when
+    /// none has this name.
+    pub(crate) fn registered_aggregate(
+        &self,
+        name: &str,
+        values: &[factlite_edn::Value],
+    ) -> Option<Result<factlite_edn::Value>> {
+        self.inner.functions.aggregate(name, values)
+    }
+
+    /// Installs on this connection the functions registered on a sibling
+    /// since it was opened.
+    pub fn install_registered_functions(&self) -> Result<()> {
+        self.inner.functions.install_all(&self.connection())
     }
 
     /// Another connection to this store's file, with the same
@@ -214,7 +297,15 @@ impl Store {
             return Ok(None);
         };
         let config = self.inner.config.clone();
-        Store::open_file(path, config, *access, self.inner.shared_schema.clone()).map(Some)
+        let functions = self.inner.functions.clone();
+        Store::open_file(
+            path,
+            config,
+            *access,
+            self.inner.shared_schema.clone(),
+            functions,
+        )
+        .map(Some)
     }
 
     /// A store on a connection whose file holds `contents` (see
@@ -226,9 +317,11 @@ impl Store {
         config: Config,
         file: Option<(PathBuf, Access)>,
         shared_schema: Arc<Mutex<Arc<Schema>>>,
+        functions: Arc<functions::Functions>,
     ) -> Result<Store> {
         let read_only = matches!(file, Some((_, Access::ReadOnly)));
         layout::configure(&conn, &config, read_only)?;
+        functions.install_all(&conn)?;
         if !read_only {
             layout::ensure(&mut conn, contents, now_ms())?;
         }
@@ -239,6 +332,7 @@ impl Store {
                 file,
                 schema: Mutex::new(Arc::new(Schema::new())),
                 shared_schema,
+                functions,
                 latest_tx: AtomicI64::new(0),
                 data_version: AtomicI64::new(-1),
                 datom_count: AtomicI64::new(UNCOUNTED),

@@ -227,11 +227,13 @@ impl Db {
     ) -> Result<Plan> {
         let schema = self.schema()?;
         let statistics = self.statistics()?;
+        let functions = self.store().registered_functions();
         let context = factlite_planner::Context {
             schema: &schema,
             statistics: &statistics,
             source: self.planner_source()?,
             named_sources,
+            functions: &functions,
         };
         Ok(factlite_planner::compile(&context, query, signature)?)
     }
@@ -334,7 +336,7 @@ impl Db {
                 all.push(self.read_row_to_group(plan, row)?);
                 limits.check_values(all.len() * plan.outputs.len(), "the rows to aggregate")?;
             }
-            let mut groups = aggregate_rows(plan, inputs, all)?;
+            let mut groups = aggregate_rows(self.store(), plan, inputs, all)?;
             for group in &mut groups {
                 for (value, output) in group.iter_mut().zip(&plan.outputs) {
                     if let Output::Pull { pattern, .. } = output {
@@ -446,7 +448,12 @@ fn decode(raw: rusqlite::types::ValueRef<'_>, tag: i64) -> Result<Value> {
 }
 
 /// Groups rows by their non-aggregate outputs and computes the aggregates.
-fn aggregate_rows(plan: &Plan, inputs: &[Value], rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>> {
+fn aggregate_rows(
+    store: &crate::Store,
+    plan: &Plan,
+    inputs: &[Value],
+    rows: Vec<Vec<Value>>,
+) -> Result<Vec<Vec<Value>>> {
     let aggregate_positions: Vec<usize> = plan
         .outputs
         .iter()
@@ -476,7 +483,10 @@ fn aggregate_rows(plan: &Plan, inputs: &[Value], rows: Vec<Vec<Value>>) -> Resul
                 constants.extend(arg.parameter(inputs)?);
             }
             let values: Vec<Value> = members.iter().map(|m| m[position].clone()).collect();
-            row[position] = aggregate::compute(name, &constants, &values)?;
+            row[position] = match store.registered_aggregate(name, &values) {
+                Some(value) => value?,
+                None => aggregate::compute(name, &constants, &values)?,
+            };
         }
         out.push(row);
     }

@@ -1,0 +1,189 @@
+//! Functions and aggregates a program registers on a store, written in
+//! Rust, that queries call by name (`[(my/score ?a ?b) ?s]`, `(my/p90 ?x)`
+//! in `:find`).
+//!
+//! A scalar function becomes an SQLite application-defined function on
+//! every connection of the store (its siblings share the registry, and a
+//! sibling opened later gets every function registered before): the
+//! planner's SQL calls it with each argument's value and type tag, so the
+//! query is still one statement. An aggregate is computed over each group's
+//! values, as factlite's own n-ary aggregates are. A function that panics
+//! fails the query with an error naming it; it never aborts the program.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use factlite_core::{TypedValue, ValueType};
+use factlite_edn::Value;
+use factlite_planner::RegisteredFunction;
+use parking_lot::RwLock;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+
+use crate::encode::{from_sql, to_sql};
+use crate::error::{Error, Result};
+
+/// The body of a registered function or aggregate: the arguments (a
+/// function's, or an aggregate's values of one group) in, a value or a
+/// message saying what is wrong out.
+pub type Body = Arc<dyn Fn(&[Value]) -> std::result::Result<Value, String> + Send + Sync>;
+
+/// One registered function or aggregate.
+#[derive(Clone)]
+struct Entry {
+    signature: RegisteredFunction,
+    body: Body,
+}
+
+/// The functions and aggregates registered on a store and its siblings.
+#[derive(Default)]
+pub struct Functions(RwLock<Vec<Entry>>);
+
+impl Functions {
+    /// What planning needs to know of them.
+    pub fn signatures(&self) -> Vec<RegisteredFunction> {
+        self.0.read().iter().map(|e| e.signature.clone()).collect()
+    }
+
+    /// Registers a function (`aggregate` false) or an aggregate under
+    /// `name`, which must be a namespaced symbol (`my/score`) not yet
+    /// registered; a function is installed on `conn` at once. Returns the
+    /// signature.
+    pub fn register(
+        &self,
+        conn: &Connection,
+        name: &str,
+        arity: usize,
+        result: ValueType,
+        aggregate: bool,
+        body: Body,
+    ) -> Result<RegisteredFunction> {
+        check_name(name)?;
+        let mut entries = self.0.write();
+        if entries.iter().any(|e| e.signature.name == name) {
+            return Err(Error::Query(format!(
+                "a function named {name} is registered already; give another one another name"
+            )));
+        }
+        let signature = RegisteredFunction {
+            name: name.to_string(),
+            sql_name: format!("factlite_registered_{}", entries.len()),
+            arity,
+            result,
+            aggregate,
+        };
+        let entry = Entry { signature, body };
+        if !aggregate {
+            install(conn, &entry)?;
+        }
+        let signature = entry.signature.clone();
+        entries.push(entry);
+        Ok(signature)
+    }
+
+    /// Installs every registered function on a connection (a sibling's,
+    /// newly opened or opened before the registration).
+    pub fn install_all(&self, conn: &Connection) -> Result<()> {
+        for entry in self.0.read().iter().filter(|e| !e.signature.aggregate) {
+            install(conn, entry)?;
+        }
+        Ok(())
+    }
+
+    /// Computes the registered aggregate `name` over a group's values;
+    /// `None` when no aggregate has that name.
+    pub fn aggregate(&self, name: &str, values: &[Value]) -> Option<Result<Value>> {
+        let entries = self.0.read();
+        let entry = entries
+            .iter()
+            .find(|e| e.signature.aggregate && e.signature.name == name)?;
+        Some(call(&entry.signature, &entry.body, values).map_err(Error::Query))
+    }
+}
+
+/// A registered name is a namespaced symbol, so it never hides one of
+/// Datomic's functions or factlite's own.
+fn check_name(name: &str) -> Result<()> {
+    let symbol = match factlite_edn::parse(name) {
+        Ok(Value::Symbol(symbol)) => symbol,
+        _ => {
+            return Err(Error::Query(format!(
+                "{name:?} is not a function name: use a symbol with a namespace, such as my/score"
+            )))
+        }
+    };
+    match symbol.namespace.as_deref() {
+        Some(namespace) if !matches!(namespace, "clojure.core" | "clojure.string" | "str") => {
+            Ok(())
+        }
+        _ => Err(Error::Query(format!(
+            "{name} is not a function name: use a symbol with a namespace of your own, such as my/score"
+        ))),
+    }
+}
+
+/// How the message of a registered function's failure starts: the store's
+/// error conversion tells it apart by it (`:error/query`).
+pub const FAILED: &str = "the registered function ";
+
+/// Runs a body, turning a panic into an error naming the function.
+fn call(
+    signature: &RegisteredFunction,
+    body: &Body,
+    args: &[Value],
+) -> std::result::Result<Value, String> {
+    match catch_unwind(AssertUnwindSafe(|| body(args))) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(message)) => Err(format!("{FAILED}{} failed: {message}", signature.name)),
+        Err(_) => Err(format!(
+            "{FAILED}{} panicked; the query was stopped and nothing was changed",
+            signature.name
+        )),
+    }
+}
+
+/// Creates the SQL function of a registered function on a connection:
+/// arguments arrive as value and type tag pairs, the result leaves as the
+/// value of the declared type.
+fn install(conn: &Connection, entry: &Entry) -> Result<()> {
+    let Entry { signature, body } = entry.clone();
+    let arity = i32::try_from(2 * signature.arity)
+        .map_err(|_| Error::Query(format!("{} takes too many arguments", signature.name)))?;
+    let sql_name = signature.sql_name.clone();
+    conn.create_scalar_function(
+        sql_name.as_str(),
+        arity,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        move |context| {
+            let mut args = Vec::with_capacity(signature.arity);
+            for i in 0..signature.arity {
+                let raw = context.get_raw(2 * i);
+                let value = match (raw, context.get::<Option<i64>>(2 * i + 1)?) {
+                    (rusqlite::types::ValueRef::Null, _) | (_, None) => Value::Nil,
+                    (raw, Some(tag)) => from_sql(raw, tag)
+                        .map_err(|e| rusqlite::Error::UserFunctionError(e.0.into()))?
+                        .to_edn(),
+                };
+                args.push(value);
+            }
+            let result = call(&signature, &body, &args)
+                .map_err(|message| rusqlite::Error::UserFunctionError(message.into()))?;
+            if result == Value::Nil {
+                return Ok(rusqlite::types::Value::Null);
+            }
+            let typed = TypedValue::from_edn(&result, signature.result).map_err(|_| {
+                rusqlite::Error::UserFunctionError(
+                    format!(
+                        "{FAILED}{} returned {result}, a {}, but was registered as returning {}",
+                        signature.name,
+                        result.kind_name(),
+                        signature.result
+                    )
+                    .into(),
+                )
+            })?;
+            Ok(to_sql(&typed))
+        },
+    )?;
+    Ok(())
+}
