@@ -76,6 +76,18 @@ impl Var {
     }
 }
 
+/// A collection of tuples given as a data source (`:in $ $2`): patterns
+/// that name it (`[$2 ?a ?b]`) match its tuples by position.
+#[derive(Clone, Debug)]
+pub struct CollectionSource {
+    /// The source variable (`$2`).
+    pub name: String,
+    /// The derived table of its rows (columns `v0, t0, ...`).
+    pub table: String,
+    /// Each position's type, when every tuple agrees.
+    pub types: Vec<Option<ValueType>>,
+}
+
 /// State shared by every SELECT scope of one query: parameters, alias
 /// numbers and common table expressions.
 pub struct Shared<'a> {
@@ -84,6 +96,8 @@ pub struct Shared<'a> {
     pub source: Source,
     named_sources: &'a [NamedSource],
     pub functions: &'a [crate::RegisteredFunction],
+    /// The data sources other than `$` given as inputs.
+    collection_sources: RefCell<Vec<CollectionSource>>,
     pub params: RefCell<Vec<Param>>,
     aliases: RefCell<usize>,
     /// `name AS (select)` items of the WITH clause, in definition order.
@@ -101,6 +115,7 @@ impl<'a> Shared<'a> {
             source: context.source,
             named_sources: context.named_sources,
             functions: context.functions,
+            collection_sources: RefCell::new(Vec::new()),
             params: RefCell::new(Vec::new()),
             aliases: RefCell::new(0),
             ctes: RefCell::new(Vec::new()),
@@ -108,6 +123,20 @@ impl<'a> Shared<'a> {
             rules: RuleSet::new(rules)?,
             source_table: RefCell::new(None),
         })
+    }
+
+    /// Adds a data source given as an input.
+    pub fn add_collection_source(&self, source: CollectionSource) {
+        self.collection_sources.borrow_mut().push(source);
+    }
+
+    /// The data source given as an input under this name.
+    fn collection_source(&self, name: &str) -> Option<CollectionSource> {
+        self.collection_sources
+            .borrow()
+            .iter()
+            .find(|source| source.name == name)
+            .cloned()
     }
 
     /// The registered function (not aggregate) of this name.
@@ -809,6 +838,13 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     fn compile_pattern(&mut self, pattern: &Pattern) -> Result<()> {
+        if let Some(source) = pattern
+            .source
+            .as_ref()
+            .and_then(|source| self.shared.collection_source(&source.0))
+        {
+            return self.compile_source_pattern(pattern, &source);
+        }
         let table = match &pattern.source {
             Some(source) if source.0 != "$" => self
                 .shared
@@ -884,6 +920,58 @@ impl<'s, 'a> Frame<'s, 'a> {
                 return Err(Error::Query(format!(
                     "{other} cannot stand in the added position"
                 )))
+            }
+        }
+        Ok(())
+    }
+
+    /// A pattern over a collection of tuples given as a data source: its
+    /// terms match the tuples' elements by position (values, not
+    /// attributes or entities: a keyword is a keyword).
+    fn compile_source_pattern(
+        &mut self,
+        pattern: &Pattern,
+        source: &CollectionSource,
+    ) -> Result<()> {
+        let alias = self.shared.alias("s");
+        self.from.push(format!("{} AS {alias}", source.table));
+        let terms = [
+            &pattern.entity,
+            &pattern.attribute,
+            &pattern.value,
+            &pattern.tx,
+            &pattern.added,
+        ];
+        for (position, term) in terms.into_iter().enumerate() {
+            if matches!(term, Term::Blank) {
+                continue;
+            }
+            let Some(value_type) = source.types.get(position) else {
+                return Err(Error::Query(format!(
+                    "{} has more terms than the {}-tuples of {}",
+                    Clause::Pattern(Box::new(pattern.clone())),
+                    source.types.len(),
+                    source.name
+                )));
+            };
+            let column = Var {
+                expr: format!("{alias}.v{position}"),
+                ty: match value_type {
+                    Some(t) => Ty::Known(*t),
+                    None => Ty::Dynamic(format!("{alias}.t{position}")),
+                },
+            };
+            match term {
+                Term::Variable(v) => self.bind(&v.0, column),
+                Term::Constant(constant) => {
+                    let (literal, value_type) = self.constant(constant)?;
+                    let constant = Var::known(self.shared.param(literal), value_type);
+                    self.conditions.push(equal(&column, &constant));
+                }
+                Term::Blank => {}
+                Term::Source(s) => {
+                    return Err(Error::Query(format!("{} cannot be a pattern's term", s.0)))
+                }
             }
         }
         Ok(())

@@ -36,6 +36,10 @@ pub enum InputSig {
     /// width: each element's type, as for [`InputSig::Rows`]. Each binds
     /// the variable to a whole tuple.
     TupleRows(Vec<Option<ValueType>>),
+    /// A collection of tuples given as a data source (`:in $ $2`, read by
+    /// patterns `[$2 ?a ?b]`): each position's type, as for
+    /// [`InputSig::Rows`].
+    Source(Vec<Option<ValueType>>),
     /// A pull pattern for `(pull ?e ?pattern)` in `:find`, printed: the
     /// plan holds the parsed pattern ([`Signature::pull_pattern`]).
     PullPattern(String),
@@ -68,6 +72,7 @@ impl std::fmt::Display for InputSig {
                     .collect();
                 write!(f, "a collection of tuples of ({})", columns.join(", "))
             }
+            InputSig::Source(columns) => write!(f, "a data source of {}-tuples", columns.len()),
             InputSig::PullPattern(_) => write!(f, "a pull pattern"),
             InputSig::Ignored => write!(f, "an ignored value"),
         }
@@ -93,6 +98,9 @@ pub struct Signature {
     bindings: Vec<Option<Binding>>,
     /// The pull patterns given as inputs, by variable.
     pull_patterns: Vec<(String, factlite_query::PullPattern)>,
+    /// The data sources other than `$` given as inputs: name and input
+    /// position.
+    sources: Vec<(String, usize)>,
 }
 
 impl Signature {
@@ -115,16 +123,17 @@ impl Signature {
 /// signature, checking every input against its binding form.
 pub fn signature(query: &Query, inputs: &[Value]) -> Result<Signature> {
     let mut declared = Vec::new();
-    let mut sources = 0;
+    let mut databases = 0;
     for input in &query.inputs {
         match input {
-            Input::Source(source) => {
-                sources += 1;
-                if sources > 1 || source.0 != "$" {
-                    return Err(Error::Query(format!(
-                        "only one database input ($) is supported, found {}",
-                        source.0
-                    )));
+            // The database; any other source is a collection of tuples
+            // given as an input.
+            Input::Source(source) if source.0 == "$" => {
+                databases += 1;
+                if databases > 1 {
+                    return Err(Error::Query(
+                        "the query's :in names the database $ twice".into(),
+                    ));
                 }
             }
             other => declared.push(other),
@@ -145,6 +154,7 @@ pub fn signature(query: &Query, inputs: &[Value]) -> Result<Signature> {
         rules: Vec::new(),
         bindings: Vec::new(),
         pull_patterns: Vec::new(),
+        sources: Vec::new(),
     };
     let pulled = query.find.pull_pattern_inputs();
     for (input, value) in declared.into_iter().zip(inputs) {
@@ -171,10 +181,43 @@ pub fn signature(query: &Query, inputs: &[Value]) -> Result<Signature> {
                 signature.key.inputs.push(binding_sig(binding, value)?);
                 signature.bindings.push(Some(binding.clone()));
             }
-            Input::Source(_) => unreachable!("sources were filtered out"),
+            Input::Source(source) => {
+                signature.key.inputs.push(source_sig(&source.0, value)?);
+                signature
+                    .sources
+                    .push((source.0.clone(), signature.bindings.len()));
+                signature.bindings.push(None);
+            }
         }
     }
     Ok(signature)
+}
+
+/// The signature of a collection of tuples given as the data source
+/// `name`: every tuple of one width, each position's type.
+fn source_sig(name: &str, value: &Value) -> Result<InputSig> {
+    let rows = sequence(value, &Binding::Blank).map_err(|_| {
+        Error::Query(format!(
+            "{name} is a data source, so it must be a collection of tuples, not {value}"
+        ))
+    })?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            sequence(row, &Binding::Blank)
+                .map_err(|_| Error::Query(format!("{name} holds {row}, which is not a tuple")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let width = rows.first().map_or(0, Vec::len);
+    if rows.iter().any(|row| row.len() != width) {
+        return Err(Error::Query(format!(
+            "the tuples of the data source {name} have different widths; give them one"
+        )));
+    }
+    match column_types(rows.into_iter(), width)? {
+        InputSig::Rows(types) => Ok(InputSig::Source(types)),
+        other => Ok(other),
+    }
 }
 
 /// The signature of a value bound to a binding form.
@@ -313,6 +356,24 @@ pub fn bind_inputs(frame: &mut Frame<'_, '_>, signature: &Signature) -> Result<(
             bind(frame, binding, sig, Origin::Input(index), &mut Vec::new())?;
         }
     }
+    for (name, index) in &signature.sources {
+        let Some(InputSig::Source(types)) = signature.key.inputs.get(*index) else {
+            continue;
+        };
+        let placeholder = frame.shared.push_param(Param::Rows {
+            input: *index,
+            path: Vec::new(),
+            width: types.len(),
+            collection: false,
+        });
+        frame
+            .shared
+            .add_collection_source(crate::compile::CollectionSource {
+                name: name.clone(),
+                table: rows_table(&placeholder, types),
+                types: types.clone(),
+            });
+    }
     Ok(())
 }
 
@@ -447,22 +508,9 @@ fn bind_rows(
 ) -> Result<()> {
     let placeholder = frame.shared.push_param(param);
     let alias = frame.shared.alias("c");
-    let mut columns = Vec::new();
-    for (i, value_type) in types.iter().enumerate() {
-        let value = format!("json_extract(value, '$[{}]')", 2 * i);
-        let tag = format!("json_extract(value, '$[{}]')", 2 * i + 1);
-        let uuid = ValueType::Uuid.tag();
-        let value = match value_type {
-            Some(ValueType::Uuid) => format!("unhex({value})"),
-            Some(_) => value,
-            None => format!("(CASE {tag} WHEN {uuid} THEN unhex({value}) ELSE {value} END)"),
-        };
-        columns.push(format!("{value} AS v{i}, {tag} AS t{i}"));
-    }
-    frame.from.push(format!(
-        "(SELECT {} FROM json_each({placeholder})) AS {alias}",
-        columns.join(", ")
-    ));
+    frame
+        .from
+        .push(format!("{} AS {alias}", rows_table(&placeholder, types)));
     let column = |i: usize, value_type: &Option<ValueType>| Var {
         expr: format!("{alias}.v{i}"),
         ty: match value_type {
@@ -490,6 +538,31 @@ fn bind_rows(
         }
     }
     Ok(())
+}
+
+/// The derived table of input rows (columns `v0, t0, v1, t1, ...`: each
+/// value and its type tag) over `json_each` of the parameter
+/// `placeholder`.
+fn rows_table(placeholder: &str, types: &[Option<ValueType>]) -> String {
+    let mut columns = Vec::new();
+    for (i, value_type) in types.iter().enumerate() {
+        let value = format!("json_extract(value, '$[{}]')", 2 * i);
+        let tag = format!("json_extract(value, '$[{}]')", 2 * i + 1);
+        let uuid = ValueType::Uuid.tag();
+        let value = match value_type {
+            Some(ValueType::Uuid) => format!("unhex({value})"),
+            Some(_) => value,
+            None => format!("(CASE {tag} WHEN {uuid} THEN unhex({value}) ELSE {value} END)"),
+        };
+        columns.push(format!("{value} AS v{i}, {tag} AS t{i}"));
+    }
+    if columns.is_empty() {
+        columns.push("NULL AS v0".to_string());
+    }
+    format!(
+        "(SELECT {} FROM json_each({placeholder}))",
+        columns.join(", ")
+    )
 }
 
 /// The element of a value at a path of positions in nested sequences.

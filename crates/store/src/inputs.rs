@@ -29,8 +29,10 @@ impl Db {
             .inputs
             .iter()
             .filter_map(|input| match input {
-                Input::Source(_) => None,
-                Input::Rules => Some(None),
+                Input::Source(source) if source.0 == "$" => None,
+                // A collection of tuples given as a data source holds
+                // values, not lookup refs.
+                Input::Source(_) | Input::Rules => Some(None),
                 Input::Binding(binding) => Some(Some(binding)),
             })
             .collect();
