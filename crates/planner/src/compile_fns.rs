@@ -5,7 +5,7 @@ use factlite_core::ValueType;
 use factlite_edn::Value;
 use factlite_query::{Binding, FnCall, Term};
 
-use crate::compile::{equal, Frame, Ty, Var};
+use crate::compile::{equal, literal, Frame, Ty, Var};
 use crate::error::{Error, Result};
 use crate::SqlLiteral;
 
@@ -35,6 +35,9 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     let name = call.name.as_str();
     if name == "missing?" {
         return missing(frame, call);
+    }
+    if name == "contains?" {
+        return contains(frame, call);
     }
     let values = args(frame, call)?;
     let compare = |op: &str| -> Result<String> {
@@ -144,6 +147,40 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
             ))
         }
     }
+}
+
+/// `[(contains? #{...} ?x)]`: the value is one of a constant set's (or
+/// vector's) elements, each compared as `=` compares.
+fn contains(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
+    arity(call, 2..=2)?;
+    let elements: Vec<&Value> = match &call.args[0] {
+        Term::Constant(Value::Set(items)) => items.iter().collect(),
+        Term::Constant(Value::Vector(items) | Value::List(items)) => items.iter().collect(),
+        other => {
+            return Err(Error::Query(format!(
+                "{call}: contains? takes a constant set such as #{{1 2}}, not {other}"
+            )))
+        }
+    };
+    let value = frame.term_var(&call.args[1])?;
+    let parts = elements
+        .into_iter()
+        .map(|element| {
+            let (literal, value_type) = literal(element).ok_or_else(|| {
+                Error::Query(format!("{call}: {element} cannot be compared with a value"))
+            })?;
+            let element = Var {
+                expr: frame.shared.param(literal),
+                ty: Ty::Known(value_type),
+            };
+            Ok(equal(&value, &element))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(if parts.is_empty() {
+        "0".to_string()
+    } else {
+        format!("({})", parts.join(" OR "))
+    })
 }
 
 /// `[(missing? $ ?e :attr)]`
