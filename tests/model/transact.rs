@@ -214,38 +214,82 @@ impl Model {
 
     /// Pulls attributes of entity `e` now: a map of each attribute that
     /// has values to its value (cardinality one) or the set of them (many);
-    /// refs as `{:db/id id}`; `:db/id` as the entity itself.
+    /// refs as `{:db/id id}`, except through a component attribute, whose
+    /// entities come whole (every attribute, components within too; one
+    /// already on the way there as `{:db/id id}`); `:db/id` as the entity
+    /// itself.
     pub fn pull(&self, e: i64, attrs: &[Option<usize>], entity: &dyn Fn(i64) -> Value) -> Value {
         let facts = self.facts(None);
-        let reference = |id: i64| Value::Map([(db_kw("id"), entity(id))].into_iter().collect());
         let mut map = indexmap::IndexMap::new();
         for attr in attrs {
-            let Some(a) = attr else {
-                map.insert(db_kw("id"), entity(e));
-                continue;
-            };
-            let values: Vec<Value> = facts
-                .iter()
-                .filter(|(fe, fa, _)| *fe == e && fa == a)
-                .map(|(_, _, v)| match v {
-                    Val::Ref(id) => reference(*id),
-                    other => other.to_edn(entity),
-                })
-                .collect();
-            match (values.first(), self.attrs[*a].many) {
-                (None, _) => {}
-                (Some(one), false) => {
-                    map.insert(self.pull_key(*attr), one.clone());
-                }
-                (Some(_), true) => {
-                    map.insert(
-                        self.pull_key(*attr),
-                        Value::Set(values.into_iter().collect()),
-                    );
+            match attr {
+                Some(a) => self.pull_attribute(&facts, e, *a, &mut vec![e], entity, &mut map),
+                None => {
+                    map.insert(db_kw("id"), entity(e));
                 }
             }
         }
         Value::Map(map)
+    }
+
+    /// Every attribute of `e`, as a component is pulled.
+    fn pull_whole(
+        &self,
+        facts: &BTreeSet<Fact>,
+        e: i64,
+        path: &mut Vec<i64>,
+        entity: &dyn Fn(i64) -> Value,
+    ) -> Value {
+        let mut map = indexmap::IndexMap::new();
+        map.insert(db_kw("id"), entity(e));
+        let attributes: BTreeSet<usize> = facts
+            .iter()
+            .filter(|(fe, _, _)| *fe == e)
+            .map(|(_, a, _)| *a)
+            .collect();
+        path.push(e);
+        for a in attributes {
+            self.pull_attribute(facts, e, a, path, entity, &mut map);
+        }
+        path.pop();
+        Value::Map(map)
+    }
+
+    /// The values of attribute `a` of `e` into `map`.
+    fn pull_attribute(
+        &self,
+        facts: &BTreeSet<Fact>,
+        e: i64,
+        a: usize,
+        path: &mut Vec<i64>,
+        entity: &dyn Fn(i64) -> Value,
+        map: &mut indexmap::IndexMap<Value, Value>,
+    ) {
+        let reference = |id: i64| Value::Map([(db_kw("id"), entity(id))].into_iter().collect());
+        let component = self.attrs[a].component;
+        let values: Vec<Value> = facts
+            .iter()
+            .filter(|(fe, fa, _)| *fe == e && *fa == a)
+            .map(|(_, _, v)| match v {
+                Val::Ref(id) if component && !path.contains(id) => {
+                    self.pull_whole(facts, *id, path, entity)
+                }
+                Val::Ref(id) => reference(*id),
+                other => other.to_edn(entity),
+            })
+            .collect();
+        match (values.first(), self.attrs[a].many) {
+            (None, _) => {}
+            (Some(one), false) => {
+                map.insert(self.pull_key(Some(a)), one.clone());
+            }
+            (Some(_), true) => {
+                map.insert(
+                    self.pull_key(Some(a)),
+                    Value::Set(values.into_iter().collect()),
+                );
+            }
+        }
     }
 
     /// Interprets transaction data against the current facts.

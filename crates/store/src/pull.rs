@@ -30,7 +30,11 @@
 //!   sub-pattern on a non-ref attribute or on `:db/id`, and a reverse
 //!   attribute whose forward attribute is not a ref, are [`Error::Query`].
 //! - A ref without a sub-pattern is `{:db/id e}`, even to an entity with an
-//!   ident (`:db.type/string`, enums); keyword values are keywords.
+//!   ident (`:db.type/string`, enums); keyword values are keywords. A
+//!   component attribute without a sub-pattern pulls its entities whole
+//!   (`:db/id` and every attribute, components within recursively), as
+//!   Datomic's pull documentation shows for `[:release/media]`; through a
+//!   reverse attribute a component stays `{:db/id e}`.
 //! - Recursion (`{:a ...}`, `{:a 3}`) pulls the referenced entities with
 //!   the pattern that holds the map. Once a bounded recursion is as deep as
 //!   its bound, the attribute is left out (DataScript's rule). An entity
@@ -575,6 +579,11 @@ impl<'r, 'd> Puller<'r, 'd> {
         match entry.target {
             Target::Id => Ok(Some(Value::Integer(e))),
             Target::Forward(attr) => match values.get(&attr.id) {
+                // A component named without a sub-pattern is pulled whole,
+                // as Datomic does (and as `*` pulls components).
+                Some(list) if attr.component && matches!(follow, Follow::Flat) => {
+                    self.forward_value(list, attr, entry.limit, Follow::Component)
+                }
                 Some(list) => self.forward_value(list, attr, entry.limit, follow),
                 None => Ok(None),
             },

@@ -225,11 +225,15 @@ fn refs_without_sub_pattern_are_ids() {
             r#"#ent "ann""#,
             "{:person/color {:db/ident :color/red}}",
         ),
-        // A component named without a sub-pattern is not expanded.
+        // A component named without a sub-pattern is pulled whole, its
+        // own components too (Datomic's `[:release/media]`, DataScript's
+        // "component entities are expanded recursively"); other refs stay
+        // ids.
         (
             "[:recipe/steps]",
             r#"#ent "pasta""#,
-            r#"{:recipe/steps [{:db/id #ent "s1"} {:db/id #ent "s2"}]}"#,
+            r#"{:recipe/steps [{:db/id #ent "s1" :step/n 1 :step/tip {:db/id #ent "t1" :tip/text "salt the water"}}
+                              {:db/id #ent "s2" :step/n 2}]}"#,
         ),
     ]);
 }
