@@ -279,6 +279,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             bind_scalar(frame, binding, Var { expr, ty })
         }
         "get-some" => get_some(frame, call, binding),
+        "str/split" | "clojure.string/split" => split(frame, call, binding),
         "fulltext" => fulltext(frame, call, binding),
         "tuple" => {
             let values = args(frame, call)?;
@@ -580,6 +581,39 @@ fn str_part(var: &Var) -> String {
         }
         Ty::Known(_) => format!("CAST({} AS TEXT)", var.expr),
         _ => format!("COALESCE(CAST({} AS TEXT), '')", var.expr),
+    }
+}
+
+/// `[(clojure.string/split ?s ?re) [?part ...]]` (or `[?a ?b ...]`): the
+/// parts of a string between the matches of a pattern, as a collection
+/// (each part a row) or a tuple (the first parts; missing ones nil).
+fn split(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    arity(call, 2..=2)?;
+    let values = args(frame, call)?;
+    let parts = format!("factlite_split({}, {})", values[0].expr, values[1].expr);
+    let text = |expr: String| Var {
+        expr,
+        ty: Ty::Known(ValueType::String),
+    };
+    match binding {
+        Binding::Collection(item) => {
+            let alias = frame.shared.alias("j");
+            frame.from.push(format!("json_each({parts}) AS {alias}"));
+            bind_scalar(frame, item, text(format!("{alias}.value")))
+        }
+        Binding::Tuple(items) => {
+            for (i, item) in items.iter().enumerate() {
+                bind_scalar(
+                    frame,
+                    item,
+                    text(format!("json_extract({parts}, '$[{i}]')")),
+                )?;
+            }
+            Ok(())
+        }
+        other => Err(Error::Query(format!(
+            "{call} returns a collection: bind it with [?part ...] or [?first ?second], not {other}"
+        ))),
     }
 }
 

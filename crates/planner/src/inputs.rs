@@ -628,7 +628,8 @@ fn push_json(json: &mut String, literal: &SqlLiteral) {
     }
 }
 
-fn push_json_string(json: &mut String, s: &str) {
+/// Appends `s` as a JSON string literal (for the arrays `json_each` reads).
+pub fn push_json_string(json: &mut String, s: &str) {
     json.push('"');
     for c in s.chars() {
         match c {

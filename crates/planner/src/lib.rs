@@ -31,7 +31,7 @@ use factlite_query::{PullPattern, Query, ReturnMaps};
 
 pub use error::{Error, Result};
 pub use fixpoint::Fixpoint;
-pub use inputs::{signature, Signature, SignatureKey};
+pub use inputs::{push_json_string, signature, Signature, SignatureKey};
 pub use rules::check_rules;
 pub use source::{source_sql, Source};
 

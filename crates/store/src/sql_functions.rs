@@ -14,6 +14,9 @@
 //!   text)`: the first match of a regular expression in the text, or the
 //!   text when the whole of it matches; `NULL` when nothing matches (the
 //!   `regex` crate's syntax; a pattern is compiled once per statement).
+//! - `factlite_split(text, pattern)`: the parts of the text between the
+//!   matches of a regular expression, as a JSON array of strings, trailing
+//!   empty parts dropped (as `clojure.string/split` does).
 //! - `factlite_lower(text)`, `factlite_upper(text)`: case mapping of the
 //!   whole of Unicode (SQLite's `lower` and `upper` map ASCII only).
 //! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
@@ -64,6 +67,30 @@ fn register_text_functions(conn: &Connection) -> rusqlite::Result<()> {
         let regex = pattern(context, true)?;
         let text: Option<String> = context.get(1)?;
         Ok(text.filter(|text| regex.is_match(text)))
+    })?;
+    conn.create_scalar_function("factlite_split", 2, flags, |context| {
+        let text: Option<String> = context.get(0)?;
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        let regex = context.get_or_create_aux(1, |pattern| -> Result<regex::Regex, BoxError> {
+            let source = pattern.as_str()?;
+            regex::Regex::new(source)
+                .map_err(|error| format!("{source:?} {NOT_A_PATTERN}: {error}").into())
+        })?;
+        let mut parts: Vec<&str> = regex.split(&text).collect();
+        while parts.last() == Some(&"") && parts.len() > 1 {
+            parts.pop();
+        }
+        let mut json = String::from("[");
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            factlite_planner::push_json_string(&mut json, part);
+        }
+        json.push(']');
+        Ok(Some(json))
     })?;
     conn.create_scalar_function("factlite_lower", 1, flags, |context| {
         Ok(context
