@@ -732,14 +732,22 @@ impl RuleSet {
         let mut pending: Vec<Clause> = clauses.into_iter().rev().collect();
         let mut expansions = 0;
         while let Some(clause) = pending.pop() {
-            let Clause::RuleCall { name, args, .. } = &clause else {
+            let Clause::RuleCall { name, args, source } = &clause else {
                 out.push(clause);
                 continue;
             };
             let Some(defs) = self.rules.get(split_delta(name).0) else {
                 return Err(Error::Query(format!("rule ({name} ...) is not defined")));
             };
+            let source = source.as_ref().filter(|source| source.0 != "$");
             if self.component_of.contains_key(split_delta(name).0) {
+                if let Some(source) = source {
+                    return Err(Error::Query(format!(
+                        "({} {name} ...) calls a recursive rule on another source, which is \
+                         not supported: recursive rules read $",
+                        source.0
+                    )));
+                }
                 out.push(clause);
                 continue;
             }
@@ -747,7 +755,12 @@ impl RuleSet {
             if expansions > 10_000 {
                 return Err(Error::Query("rule expansion does not terminate".into()));
             }
-            let inlined = self.inline(name, defs, args)?;
+            let mut inlined = self.inline(name, defs, args)?;
+            // `($2 rule ...)`: the body reads $2 where it reads the default
+            // source.
+            if let Some(source) = source {
+                inlined = inlined.into_iter().map(|c| read_from(c, source)).collect();
+            }
             pending.extend(inlined.into_iter().rev());
         }
         Ok(out)
@@ -890,4 +903,40 @@ fn strongly_connected(edges: &IndexMap<String, Vec<(String, bool)>>) -> Vec<Vec<
         }
     }
     state.out
+}
+
+/// A clause of a rule body called on another source: every pattern and
+/// rule call that reads the default source reads `source` instead.
+fn read_from(clause: Clause, source: &factlite_query::SrcVar) -> Clause {
+    let default = |given: Option<factlite_query::SrcVar>| match given {
+        Some(given) if given.0 != "$" => Some(given),
+        _ => Some(source.clone()),
+    };
+    match clause {
+        Clause::Pattern(mut pattern) => {
+            pattern.source = default(pattern.source.take());
+            Clause::Pattern(pattern)
+        }
+        Clause::RuleCall {
+            source: given,
+            name,
+            args,
+        } => Clause::RuleCall {
+            source: default(given),
+            name,
+            args,
+        },
+        Clause::Or { join, branches } => Clause::Or {
+            join,
+            branches: branches
+                .into_iter()
+                .map(|branch| branch.into_iter().map(|c| read_from(c, source)).collect())
+                .collect(),
+        },
+        Clause::Not { join, clauses } => Clause::Not {
+            join,
+            clauses: clauses.into_iter().map(|c| read_from(c, source)).collect(),
+        },
+        other => other,
+    }
 }
