@@ -180,6 +180,51 @@ impl Store {
         })
     }
 
+    /// Runs `read` on the database as `tx_data` would leave it, given the
+    /// transaction's report, and commits nothing (Datomic's `with`): how a
+    /// program validates or previews a change. Queries, pulls and index
+    /// ranges of the [`Db`] read the speculative state; every check of a
+    /// transaction runs, so one that would fail fails here with its error.
+    /// Views, subscribers and listeners hear nothing of it. The store's
+    /// write lock is held while `read` runs, so keep it short.
+    ///
+    /// ```
+    /// use factlite::{Entity, QueryResultExt, Store};
+    /// let store = Store::open_in_memory()?;
+    /// store.transact(r#"[{:db/ident :p/name :db/valueType :db.type/string
+    ///                     :db/cardinality :db.cardinality/one}]"#)?;
+    /// let count = "[:find (count ?e) . :where [?e :p/name]]";
+    /// let would_be = store.with(Entity::new().set(":p/name", "Ann"), |db, report| {
+    ///     assert_eq!(report.datoms.len(), 2); // the name and the transaction's instant
+    ///     db.q_str(count, ())?.scalar::<i64>()
+    /// })?;
+    /// assert_eq!(would_be, Some(1));
+    /// assert_eq!(store.db()?.q_str(count, ())?.scalar::<i64>()?, None); // nothing committed
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn with<R>(
+        &self,
+        tx_data: impl IntoTxData,
+        read: impl FnOnce(&Db, &TxReport) -> Result<R>,
+    ) -> Result<R> {
+        tx_data.with_tx_data(|tx_data| {
+            crate::depth::check(tx_data, "the transaction data")?;
+            let forms = factlite_query::parse_tx_data(tx_data)?;
+            let mut outcome = None;
+            self.shared.writer.speculate(&forms, |db, report| {
+                let db = Db {
+                    db: db.clone(),
+                    shared: self.shared.clone(),
+                    from_views: false,
+                };
+                outcome = Some(read(&db, report));
+                Ok(())
+            })?;
+            // `speculate` calls `read` whenever it returns `Ok`.
+            outcome.unwrap_or(Err(crate::Error::AlreadyInTransaction))
+        })
+    }
+
     /// Transacts transaction data written as EDN text.
     pub fn transact_str(&self, tx_data: &str) -> Result<TxReport> {
         self.transact(tx_data)

@@ -506,6 +506,35 @@ impl Store {
         Ok(report)
     }
 
+    /// Runs `read` on the database as `forms` would leave it — with the
+    /// transaction's report — and then rolls the transaction back: nothing
+    /// is committed, nothing is told to listeners (Datomic's `with`). The
+    /// write lock is held while `read` runs. Every check of a transaction
+    /// runs, so a transaction that would fail fails here with its error.
+    pub fn speculate<R>(
+        &self,
+        forms: &[TxForm],
+        read: impl FnOnce(&Db, &TxReport) -> Result<R>,
+    ) -> Result<R> {
+        let conn = &*self.connection();
+        let guard = self.begin_write(conn)?;
+        self.refresh()?;
+        let schema = self.inner.schema.lock().clone();
+        let outcome = self
+            .transact_locked(forms, None, &mut NoHook)
+            .and_then(|report| {
+                let after = self.inner.schema.lock().clone();
+                read(&Db::in_write(self.clone(), report.tx, after), &report)
+            });
+        drop(guard);
+        // What the speculative transaction changed of the cached state.
+        if !Arc::ptr_eq(&self.inner.schema.lock(), &schema) {
+            self.set_schema(schema);
+        }
+        self.inner.datom_count.store(UNCOUNTED, Ordering::Release);
+        outcome
+    }
+
     /// After a commit: when the WAL file has grown past the configured
     /// limit (a long read held its frames), empties it if no reader needs
     /// them any more. The commit is done whatever happens here, so a

@@ -9,7 +9,9 @@ use std::fmt;
 use factlite::{Db, Entid, ErrorCategory, QueryResult, Store, Value};
 
 use super::compare::compare;
-use super::scenario::{read_note, read_step, Action, Expectation, Scenario, TimeTravel};
+use super::scenario::{
+    read_note, read_step, Action, Expectation, Scenario, SpeculativeRead, TimeTravel,
+};
 use super::tags::{self, Names, TagError};
 use super::views;
 use super::{CheckOptions, Failure, Location, Problem};
@@ -153,6 +155,11 @@ impl ScenarioRun<'_> {
                 Vec::from_iter(self.materialize(name, query, args))
             }
             Action::View { name, expect } => Vec::from_iter(self.view(name, expect)),
+            Action::With {
+                tx_data,
+                read,
+                expect,
+            } => Vec::from_iter(self.with(tx_data, read, expect)),
             Action::DropView { name } => views::drop(&self.store, name)
                 .err()
                 .map(|error| Problem::View(error.to_string()))
@@ -297,6 +304,47 @@ impl ScenarioRun<'_> {
         };
         let actual = match self.store.db() {
             Ok(db) => Actual::from_read(db.pull(&pattern, &eid)),
+            Err(error) => Actual::from_error(&error),
+        };
+        self.judge(expect, actual)
+    }
+
+    /// A read of the database as `tx_data` would leave it; the names the
+    /// speculative transaction's tempids get hold for the read only.
+    fn with(
+        &mut self,
+        tx_data: &Value,
+        read: &SpeculativeRead,
+        expect: &Expectation,
+    ) -> Option<Problem> {
+        let tx_data = match tags::resolve(tx_data, &self.names) {
+            Ok(tx_data) => tx_data,
+            Err(error) => return Some(Problem::Malformed(error.to_string())),
+        };
+        let names = &self.names;
+        let outcome = self.store.with(&tx_data, |db, report| {
+            let mut names = names.clone();
+            names.add_tempids(&report.tempids);
+            Ok(match read {
+                SpeculativeRead::Query { query, args } => {
+                    match resolve_query(query, args, &names) {
+                        Ok((query, args)) => Ok(db.q(&query, &args).map(QueryResult::into_edn)),
+                        Err(error) => Err(error.to_string()),
+                    }
+                }
+                SpeculativeRead::Pull { pattern, eid } => {
+                    let resolved = tags::resolve(pattern, &names)
+                        .and_then(|pattern| Ok((pattern, tags::resolve(eid, &names)?)));
+                    match resolved {
+                        Ok((pattern, eid)) => Ok(db.pull(&pattern, &eid)),
+                        Err(error) => Err(error.to_string()),
+                    }
+                }
+            })
+        });
+        let actual = match outcome {
+            Ok(Ok(read)) => Actual::from_read(read),
+            Ok(Err(malformed)) => return Some(Problem::Malformed(malformed)),
             Err(error) => Actual::from_error(&error),
         };
         self.judge(expect, actual)

@@ -50,6 +50,23 @@ pub enum Action {
     View { name: String, expect: Expectation },
     /// `{:drop-view "name"}`.
     DropView { name: String },
+    /// `{:with TX-DATA :query Q :expect R}` (or `:pull PATTERN :eid E`):
+    /// a read of the database as TX-DATA would leave it, committing
+    /// nothing; `:expect-error` is the speculative transaction's error.
+    With {
+        tx_data: Value,
+        read: SpeculativeRead,
+        expect: Expectation,
+    },
+}
+
+/// What a `:with` step reads.
+#[derive(Debug)]
+pub enum SpeculativeRead {
+    /// `:query Q`, with its `:args`.
+    Query { query: Value, args: Vec<Value> },
+    /// `:pull PATTERN :eid E`.
+    Pull { pattern: Value, eid: Value },
 }
 
 /// Which database a query runs against; all unset is the current one.
@@ -124,7 +141,34 @@ pub fn read_step(step: &Value) -> Result<Action, String> {
     };
     let fields = Fields { map, what: "step" };
     fields.string("note")?;
-    let action = if fields.get("materialize").is_some() {
+    let action = if fields.get("with").is_some() {
+        fields.only(&[
+            "with",
+            "query",
+            "args",
+            "pull",
+            "eid",
+            "expect",
+            "expect-error",
+            "note",
+        ])?;
+        let read = if fields.get("pull").is_some() {
+            SpeculativeRead::Pull {
+                pattern: fields.required("pull")?,
+                eid: fields.required("eid")?,
+            }
+        } else {
+            SpeculativeRead::Query {
+                query: fields.required("query")?,
+                args: fields.args()?,
+            }
+        };
+        Action::With {
+            tx_data: fields.required("with")?,
+            read,
+            expect: fields.expectation()?,
+        }
+    } else if fields.get("materialize").is_some() {
         fields.only(&["materialize", "query", "args", "note"])?;
         Action::Materialize {
             name: fields.string("materialize")?.unwrap_or_default(),
@@ -184,7 +228,7 @@ pub fn read_step(step: &Value) -> Result<Action, String> {
         }
     } else {
         return Err(format!(
-            "a step needs one of :transact, :query, :pull, :materialize, :view or :drop-view; this one has {}",
+            "a step needs one of :transact, :query, :pull, :with, :materialize, :view or :drop-view; this one has {}",
             key_list(map.keys())
         ));
     };
@@ -337,7 +381,7 @@ mod tests {
         assert_eq!(step_error("{:pull [*] :expect {}}"), "this step needs :eid");
         assert_eq!(
             step_error("{:note \"x\"}"),
-            "a step needs one of :transact, :query, :pull, :materialize, :view or :drop-view; this one has :note"
+            "a step needs one of :transact, :query, :pull, :with, :materialize, :view or :drop-view; this one has :note"
         );
     }
 }

@@ -9,7 +9,7 @@ use std::fmt;
 use factlite::{Entid, Value};
 
 /// The ids a scenario has named so far.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Names {
     /// Each string tempid and the entity it resolved to.
     entities: HashMap<String, Entid>,
