@@ -272,3 +272,15 @@ fn a_problem_lists_its_count_and_first_examples() {
         "examples name attributes by ident: {report}"
     );
 }
+
+#[test]
+fn every_problem_kind_has_a_name_of_its_own() {
+    let names: BTreeSet<&str> = ProblemKind::ALL.iter().map(|kind| kind.name()).collect();
+    assert_eq!(names.len(), ProblemKind::ALL.len());
+    for name in names {
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{name} is lower-case words joined by hyphens"
+        );
+    }
+}

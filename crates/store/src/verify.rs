@@ -14,7 +14,7 @@ use std::fmt;
 use factlite_core::{Entid, Partition, Schema, ValueType};
 use factlite_edn::Value;
 use rusqlite::types::ValueRef;
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::encode::from_sql;
 use crate::error::Result;
@@ -425,13 +425,7 @@ impl Checks<'_> {
                 .map_or(i64::MAX, |next| next.start());
             let next: Option<i64> = next_id
                 .query_row([*partition as i64], |row| row.get(0))
-                .map_or_else(
-                    |error| match error {
-                        rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                        error => Err(error),
-                    },
-                    |next| Ok(Some(next)),
-                )?;
+                .optional()?;
             let used: Option<i64> =
                 largest.query_row(params![start, end, ValueType::Ref.tag()], |row| row.get(0))?;
             match (next, used) {
