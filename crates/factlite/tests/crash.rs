@@ -193,6 +193,12 @@ fn parent() -> Result<String, String> {
         }
         unacknowledged += last - acked.max(committed);
         committed = last;
+        if kill % 100 == 0 {
+            eprintln!(
+                "crash: {kill} of {kills} kills clean, {committed} transactions, {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     Ok(format!(
         "crash: {kills} SIGKILLs, all clean (seed {seed}, {:.1} s): {committed} transactions \
