@@ -284,3 +284,16 @@ fn every_problem_kind_has_a_name_of_its_own() {
         );
     }
 }
+
+#[test]
+fn an_index_that_disagrees_with_its_table_fails_the_integrity_check() {
+    // The index's definition changed behind SQLite's back: its entries no
+    // longer match the rows, which only SQLite's own check can see.
+    check(
+        "PRAGMA writable_schema = ON; \
+         UPDATE sqlite_master SET sql = 'CREATE INDEX log_aevt ON log (a, v, e, tx)' \
+         WHERE name = 'log_aevt'; \
+         PRAGMA writable_schema = OFF",
+        &[ProblemKind::Integrity],
+    );
+}
