@@ -14,7 +14,8 @@
 //!   so does a pull of a few attributes of an entity;
 //! - every materialized view equals its query run from scratch, and the
 //!   model's answer, after every transaction;
-//! - a file store closed and reopened holds the same data.
+//! - a file store closed and reopened holds the same data;
+//! - `Store::verify` finds nothing wrong at the end of every case.
 //!
 //! A failure is shrunk by proptest and written out as a conformance
 //! scenario (`properties/scenario.rs`), printed and saved to
@@ -189,6 +190,19 @@ impl Run {
             outcome.map_err(|problem| format!("view {name} of {edn}: {problem}"))?;
         }
         Ok(())
+    }
+
+    /// `Store::verify` finds nothing wrong after the case's transactions.
+    fn verify(&self) -> Checked {
+        let report = self
+            .store
+            .verify()
+            .map_err(|e| format!("verify fails: {e}"))?;
+        if report.is_clean() {
+            Ok(())
+        } else {
+            Err(format!("verify after the transactions: {report}"))
+        }
     }
 
     fn idents(&self) -> Vec<factlite_edn::Keyword> {
@@ -813,7 +827,7 @@ fn run_steps(run: &mut Run, case: &Case) -> Checked {
             }
         }
     }
-    outcome
+    outcome.and_then(|()| run.verify())
 }
 
 fn remove_store_files(path: &std::path::Path) {

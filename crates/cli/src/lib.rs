@@ -1,7 +1,8 @@
 //! The library half of the `factlite` command line, shared by the binary and
 //! the workspace's tests: the REPL session ([`session::Session`]) with its
 //! dot commands, result printing, import and export, the sample database,
-//! and the scenario runner behind `factlite check` ([`check::run_files`]).
+//! the scenario runner behind `factlite check` ([`check::run_files`]), and
+//! the report of `factlite verify` ([`verify::verify_file`]).
 
 pub mod check;
 pub mod commands;
@@ -14,4 +15,5 @@ pub mod render;
 pub mod sample;
 pub mod session;
 pub mod transfer;
+pub mod verify;
 pub mod words;

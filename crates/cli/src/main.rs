@@ -8,7 +8,8 @@
 //!   `--param ?name=VALUE` gives a query input a value. The first error
 //!   stops them (unless the script says `.bail off`), is printed on stderr
 //!   with its place and what was committed before it, and the exit code is 1.
-//! - `factlite check`, `factlite import`, `factlite export`: see `--help`.
+//! - `factlite check`, `factlite import`, `factlite export`, `factlite
+//!   verify`: see `--help`.
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -117,6 +118,20 @@ enum Command {
         #[arg(long)]
         current: bool,
     },
+    /// Check a database: SQLite's integrity check and factlite's own
+    /// invariants (every current datom asserted in the log, no retraction
+    /// without an assertion, attribute statistics, the full-text index,
+    /// entity ids, every materialized view equal to its query run from
+    /// scratch). Reads the file only; the exit code is 1 when anything is
+    /// wrong.
+    Verify {
+        /// The database file.
+        #[arg(value_name = "DB")]
+        database: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -132,6 +147,7 @@ fn main() -> ExitCode {
             query,
             current,
         }) => export(database, file, query.as_deref(), *current),
+        Some(Command::Verify { database, json }) => verify(database, *json),
         None => statements(&cli),
     };
     match result {
@@ -178,6 +194,20 @@ fn export(
         query.unwrap_or("")
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn verify(database: &Path, json: bool) -> Result<ExitCode, CliError> {
+    let report = factlite_cli::verify::verify_file(database)?;
+    if json {
+        println!("{}", factlite_cli::verify::report_json(database, &report));
+    } else {
+        print!("{}", factlite_cli::verify::report_text(database, &report));
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// A `--param ?name=VALUE` argument given to the session.

@@ -25,6 +25,7 @@ pub mod serde;
 mod store;
 mod tx_data;
 mod typed_result;
+mod verify;
 mod vocabulary;
 
 pub use config::Config;
@@ -52,4 +53,5 @@ pub use rusqlite;
 pub use store::{CancelHandle, Db, Store};
 pub use tx_data::{Entity, IntoTxData, LookupRef, TempId, ToKeyword, TxData};
 pub use typed_result::{QueryResultExt, Row};
+pub use verify::{Problem, ProblemKind, VerifyReport, PROBLEM_EXAMPLES};
 pub use vocabulary::{Migration, Vocabulary};

@@ -21,7 +21,7 @@ use factlite_views::{AutoPolicy, ViewChange, ViewInfo, Views};
 
 use crate::error::Result;
 use crate::prepared::{PlanCache, PlanCacheStats, PreparedQuery, Rows};
-use crate::{Config, Entid, Inputs, IntoTxData, QueryResult, TxReport};
+use crate::{Config, Entid, Inputs, IntoTxData, QueryResult, TxReport, VerifyReport};
 
 /// An open factlite store (a SQLite file, or memory): a handle that clones
 /// cheaply and crosses threads. Clones share the connections, the views and
@@ -287,6 +287,34 @@ impl Store {
     /// Every view with its row count, reads, maintenance count and cost.
     pub fn views(&self) -> Result<Vec<ViewInfo>> {
         Ok(self.with_writer(|views, writer| views.list(writer))?)
+    }
+
+    /// Checks the file and the store's own invariants and lists what is
+    /// wrong ([`VerifyReport::is_clean`] on a sound store): SQLite's
+    /// `PRAGMA integrity_check`; every current datom asserted in the log at
+    /// its transaction and not retracted since; every datom the log leaves
+    /// asserted current; no retraction without a standing assertion before
+    /// it, no assertion repeated without a retraction between; the
+    /// attribute statistics equal to the datoms' counts; the full-text
+    /// index equal to the full-text attributes' values; no id in use past
+    /// its partition's next id; every materialized view's table equal to
+    /// its query run from scratch, and every stored view definition
+    /// readable. Everything is read in one read transaction on the
+    /// writer's connection, so the checks see one state.
+    ///
+    /// ```
+    /// let store = factlite::Store::open_in_memory()?;
+    /// assert!(store.verify()?.is_clean());
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn verify(&self) -> Result<VerifyReport> {
+        self.with_writer(|views, writer| {
+            let db = writer.db()?;
+            let _read = db.read_guard()?;
+            let mut problems = writer.verify()?;
+            problems.extend(views.verify(writer)?);
+            Ok(VerifyReport { problems })
+        })
     }
 
     /// The stored view definitions that do not read back (written by hand,

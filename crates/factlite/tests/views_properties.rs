@@ -239,6 +239,9 @@ fn run_case(
             );
         }
     }
+    // The store's own invariants hold after any sequence (no false alarm).
+    let report = store.verify().map_err(fail)?;
+    prop_assert!(report.is_clean(), "verify after the sequence: {}", report);
     Ok(())
 }
 

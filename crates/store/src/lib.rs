@@ -27,6 +27,7 @@ mod result;
 mod schema_io;
 mod sql_functions;
 pub mod transact;
+mod verify;
 mod vocabulary;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,7 @@ pub use named_rules::{rules_vocabulary, InstalledRules};
 pub use query::{shape_rows, ResultRows};
 pub use result::{QueryResult, Relation};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};
+pub use verify::{counted, Finding, Problem, ProblemKind, EXAMPLES};
 pub use vocabulary::{Migration, MigrationError, MigrationStep, Vocabulary, VocabularyOutcome};
 
 /// Work done inside a write transaction, around the writing of the datoms:

@@ -33,6 +33,7 @@ mod definition;
 mod error;
 mod rewrite;
 mod table;
+mod verify;
 mod view;
 
 use std::collections::{HashMap, HashSet};
