@@ -427,7 +427,8 @@ impl Import<'_> {
                 self.forward.insert(tempid, first_use);
             }
         }
-        let entities = rows
+        let lines: Vec<usize> = rows.iter().map(|row| row.line).collect();
+        let entities: Vec<Value> = rows
             .drain(..)
             .map(|mut row| {
                 visit_tempids(schema, &mut row.entity, &mut |value, _| {
@@ -441,9 +442,51 @@ impl Import<'_> {
             })
             .collect();
         let tx_data = Value::Vector(entities);
-        let report = self.commit(|store| store.transact(&tx_data), &place, done)?;
+        let report = match self.commit(|store| store.transact(&tx_data), &place, done) {
+            Err(error) if lines.len() > 1 && !interrupt::was_interrupted() => {
+                return Err(self.narrowed(error, &tx_data, &lines));
+            }
+            other => other?,
+        };
         self.tempids.extend(report.tempids);
         Ok(())
+    }
+
+    /// A batch's failure placed at the row that causes it: the shortest
+    /// prefix of the batch that fails on its own, found by bisection with
+    /// speculative transactions (`Store::with`, which commit nothing), ends
+    /// with that row. The batch's own error when no prefix fails alone.
+    fn narrowed(&self, error: CliError, tx_data: &Value, lines: &[usize]) -> CliError {
+        let Value::Vector(entities) = tx_data else {
+            return error;
+        };
+        let fails = |len: usize| {
+            let prefix = Value::Vector(entities[..len].to_vec());
+            self.store.with(&prefix, |_, _| Ok(())).err()
+        };
+        let (mut good, mut bad) = (0, entities.len());
+        let mut found = None;
+        while bad - good > 1 {
+            let middle = good + (bad - good) / 2;
+            match fails(middle) {
+                Some(failure) => {
+                    bad = middle;
+                    found = Some(failure);
+                }
+                None => good = middle,
+            }
+        }
+        let failure = match found {
+            Some(failure) => failure,
+            None => match fails(bad) {
+                Some(failure) => failure,
+                None => return error,
+            },
+        };
+        self.fail(
+            format!("line {}", lines[bad - 1]),
+            format!("{} {failure}", failure.category().keyword()),
+        )
     }
 
     fn schema(&self) -> Result<std::sync::Arc<Schema>> {
