@@ -281,7 +281,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         "get-some" => get_some(frame, call, binding),
         "str/split" | "clojure.string/split" => split(frame, call, binding),
         "fulltext" => fulltext(frame, call, binding),
-        "tuple" => {
+        "tuple" | "vector" | "list" => {
             let values = args(frame, call)?;
             bind_scalar(
                 frame,
