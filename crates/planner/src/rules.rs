@@ -759,7 +759,10 @@ impl RuleSet {
             // `($2 rule ...)`: the body reads $2 where it reads the default
             // source.
             if let Some(source) = source {
-                inlined = inlined.into_iter().map(|c| read_from(c, source)).collect();
+                inlined = inlined
+                    .into_iter()
+                    .map(|c| c.reading_from(source))
+                    .collect();
             }
             pending.extend(inlined.into_iter().rev());
         }
@@ -903,40 +906,4 @@ fn strongly_connected(edges: &IndexMap<String, Vec<(String, bool)>>) -> Vec<Vec<
         }
     }
     state.out
-}
-
-/// A clause of a rule body called on another source: every pattern and
-/// rule call that reads the default source reads `source` instead.
-fn read_from(clause: Clause, source: &factlite_query::SrcVar) -> Clause {
-    let default = |given: Option<factlite_query::SrcVar>| match given {
-        Some(given) if given.0 != "$" => Some(given),
-        _ => Some(source.clone()),
-    };
-    match clause {
-        Clause::Pattern(mut pattern) => {
-            pattern.source = default(pattern.source.take());
-            Clause::Pattern(pattern)
-        }
-        Clause::RuleCall {
-            source: given,
-            name,
-            args,
-        } => Clause::RuleCall {
-            source: default(given),
-            name,
-            args,
-        },
-        Clause::Or { join, branches } => Clause::Or {
-            join,
-            branches: branches
-                .into_iter()
-                .map(|branch| branch.into_iter().map(|c| read_from(c, source)).collect())
-                .collect(),
-        },
-        Clause::Not { join, clauses } => Clause::Not {
-            join,
-            clauses: clauses.into_iter().map(|c| read_from(c, source)).collect(),
-        },
-        other => other,
-    }
 }

@@ -139,6 +139,17 @@ fn list_clause<'a>(depth: usize, form: &Value, items: &'a [Value]) -> Result<Cla
         )));
     };
     let args = &items[1..];
+    // `($src or ...)`, `($src not ...)`: the clause reads that source.
+    if let Some(source) = as_source(&items[0]) {
+        let names_a_clause = args.first().and_then(Value::as_symbol).is_some_and(|word| {
+            ["or", "or-join", "not", "not-join"]
+                .iter()
+                .any(|clause| word.is(clause))
+        });
+        if names_a_clause {
+            return list_clause(depth, form, args).map(|clause| clause.reading_from(&source));
+        }
+    }
     let name = head.qualified_name();
     match name.as_str() {
         "or" => or_branches(depth, form, args).map(|branches| Clause::Or {

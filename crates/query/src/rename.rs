@@ -1,10 +1,51 @@
 //! Listing and renaming the variables of clauses: what rule inlining and
 //! the rewrites of the planner and the views do to keep a body's variables
-//! apart from the caller's.
+//! apart from the caller's; and pointing clauses at another data source
+//! (`($2 or ...)`, a rule called as `($2 rule ...)`).
 
-use crate::ast::{Binding, Clause, FnCall, Pattern, RuleVars, Term, Variable};
+use crate::ast::{Binding, Clause, FnCall, Pattern, RuleVars, SrcVar, Term, Variable};
 
 impl Clause {
+    /// The clause reading `source` wherever it reads the default source:
+    /// every pattern and rule call without a source of its own, inside `or`
+    /// and `not` too.
+    pub fn reading_from(self, source: &SrcVar) -> Clause {
+        let default = |given: Option<SrcVar>| match given {
+            Some(given) if given.0 != "$" => Some(given),
+            _ => Some(source.clone()),
+        };
+        match self {
+            Clause::Pattern(mut pattern) => {
+                pattern.source = default(pattern.source.take());
+                Clause::Pattern(pattern)
+            }
+            Clause::RuleCall {
+                source: given,
+                name,
+                args,
+            } => Clause::RuleCall {
+                source: default(given),
+                name,
+                args,
+            },
+            Clause::Or { join, branches } => Clause::Or {
+                join,
+                branches: branches
+                    .into_iter()
+                    .map(|branch| branch.into_iter().map(|c| c.reading_from(source)).collect())
+                    .collect(),
+            },
+            Clause::Not { join, clauses } => Clause::Not {
+                join,
+                clauses: clauses
+                    .into_iter()
+                    .map(|c| c.reading_from(source))
+                    .collect(),
+            },
+            other => other,
+        }
+    }
+
     /// Appends the variables the clause mentions, in the order written. An
     /// `or-join` or `not-join` shows its join variables, and with `nested`
     /// also those local to its body.
