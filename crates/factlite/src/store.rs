@@ -808,6 +808,82 @@ impl Db {
         Ok(crate::Datoms(self.db.datoms(index, prefix)?))
     }
 
+    /// The datoms of an index from the position `start` on (its leading
+    /// components in the index's order), in index order, to the index's
+    /// end: Datomic's `seek-datoms`.
+    pub fn seek_datoms(
+        &self,
+        index: crate::IndexName,
+        start: &[crate::TypedValue],
+    ) -> Result<crate::Datoms<'_>> {
+        Ok(crate::Datoms(self.db.seek_datoms(index, start)?))
+    }
+
+    /// The datoms of an indexed (`:db/index`) or unique attribute whose
+    /// values lie in `range`, in value order: Datomic's `index-range`.
+    ///
+    /// ```
+    /// use factlite::Store;
+    /// let store = Store::open_in_memory()?;
+    /// store.transact(r#"[{:db/ident :p/age :db/valueType :db.type/long
+    ///                     :db/cardinality :db.cardinality/one :db/index true}
+    ///                    {:p/age 25} {:p/age 31} {:p/age 40} {:p/age 52}]"#)?;
+    /// let db = store.db()?;
+    /// let mut range = db.index_range(":p/age", 30..=40)?;
+    /// let ages = range
+    ///     .iter()?
+    ///     .map(|datom| datom.map(|d| d.v.to_edn()))
+    ///     .collect::<factlite::Result<Vec<_>>>()?;
+    /// assert_eq!(ages, [factlite::Value::Integer(31), factlite::Value::Integer(40)]);
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn index_range<V: crate::ToValue>(
+        &self,
+        attribute: impl crate::ToKeyword,
+        range: impl std::ops::RangeBounds<V>,
+    ) -> Result<crate::Datoms<'_>> {
+        use std::ops::Bound;
+        let keyword = attribute.to_keyword();
+        let schema = self.db.schema()?;
+        let Some(attribute) = schema.attribute_named(&keyword) else {
+            return Err(crate::Error::UnknownAttribute {
+                attribute: Value::Keyword(keyword).to_string(),
+            });
+        };
+        if !attribute.in_avet() {
+            return Err(crate::Error::Query {
+                message: format!(
+                    "index_range reads AVET, which holds {} only when it is :db/index true or unique",
+                    Value::Keyword(keyword)
+                ),
+            });
+        }
+        let typed = |value: &V| -> Result<crate::TypedValue> {
+            let value = value.to_value()?;
+            crate::TypedValue::from_edn(&value, attribute.value_type).map_err(|_| {
+                crate::Error::TypeMismatch {
+                    entity: "the range's bound".to_string(),
+                    attribute: Value::Keyword(attribute.ident.clone()).to_string(),
+                    value: Box::new(value.clone()),
+                    expected: attribute.value_type,
+                }
+            })
+        };
+        let bound = |bound: Bound<&V>| -> Result<Bound<crate::TypedValue>> {
+            Ok(match bound {
+                Bound::Included(value) => Bound::Included(typed(value)?),
+                Bound::Excluded(value) => Bound::Excluded(typed(value)?),
+                Bound::Unbounded => Bound::Unbounded,
+            })
+        };
+        let (start, end) = (bound(range.start_bound())?, bound(range.end_bound())?);
+        Ok(crate::Datoms(self.db.index_range(
+            attribute.id,
+            start,
+            end,
+        )?))
+    }
+
     /// Pulls a pattern for one entity: an id, a [`crate::LookupRef`]
     /// (`[:attr value]`) or an ident, as any [`crate::ToValue`].
     pub fn pull(&self, pattern: &Value, entity: impl crate::ToValue) -> Result<Value> {

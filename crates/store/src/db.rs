@@ -14,6 +14,7 @@
 //! past, so a `Db` reading as of its basis sees only their values that still
 //! hold; see `transact::apply`.)
 
+use std::ops::Bound;
 use std::sync::Arc;
 
 use factlite_core::{Datom, Entid, Schema, TypedValue};
@@ -247,8 +248,36 @@ impl Db {
     /// history views each component is followed by the transaction order,
     /// and retractions come as datoms with `added == false`.
     pub fn datoms(&self, index: IndexName, prefix: &[TypedValue]) -> Result<Datoms<'_>> {
+        self.span(index, prefix, Span::Prefix)
+    }
+
+    /// The datoms of an index from the position `start` on (its leading
+    /// components in the index's order; a datom at least as great, as
+    /// Datomic's `seek-datoms`), in index order, to the index's end.
+    pub fn seek_datoms(&self, index: IndexName, start: &[TypedValue]) -> Result<Datoms<'_>> {
+        self.span(index, start, Span::Seek)
+    }
+
+    /// The AVET datoms of `attribute` whose values lie between `start` and
+    /// `end` (each bound included, excluded or open), in value order, as
+    /// Datomic's `index-range`; the attribute must be in AVET (`:db/index`
+    /// or unique).
+    pub fn index_range(
+        &self,
+        attribute: Entid,
+        start: Bound<TypedValue>,
+        end: Bound<TypedValue>,
+    ) -> Result<Datoms<'_>> {
+        self.span(
+            IndexName::Avet,
+            &[TypedValue::Ref(attribute)],
+            Span::Range(start, end),
+        )
+    }
+
+    fn span(&self, index: IndexName, prefix: &[TypedValue], span: Span) -> Result<Datoms<'_>> {
         let read = ReadTransaction::begin(self.store.connection())?;
-        let (sql, params) = self.index_sql(index, prefix)?;
+        let (sql, params) = self.index_sql(index, prefix, span)?;
         // SAFETY: `read` holds the connection's lock for this thread, and
         // `Datoms` keeps it (declared last, so dropped after the statement
         // and every use of `conn`); the guard is not `Send`, so neither is
@@ -271,6 +300,7 @@ impl Db {
         &self,
         index: IndexName,
         prefix: &[TypedValue],
+        span: Span,
     ) -> Result<(String, Vec<SqlValue>)> {
         let columns: &[&str] = match index {
             IndexName::Eavt => &["e", "a", "v"],
@@ -307,9 +337,43 @@ impl Db {
             IndexName::Vaet => conditions.push("t = 0".to_string()),
             IndexName::Eavt | IndexName::Aevt => {}
         }
-        for (column, value) in columns.iter().zip(prefix) {
+        let bind = |value: &TypedValue, params: &mut Vec<SqlValue>| {
             params.push(crate::encode::to_sql(value));
-            conditions.push(format!("{column} = ?{}", params.len()));
+            format!("?{}", params.len())
+        };
+        match &span {
+            Span::Seek if !prefix.is_empty() => {
+                let placeholders: Vec<String> =
+                    prefix.iter().map(|v| bind(v, &mut params)).collect();
+                let used = &columns[..placeholders.len().min(columns.len())];
+                conditions.push(format!(
+                    "({}) >= ({})",
+                    used.join(", "),
+                    placeholders[..used.len()].join(", ")
+                ));
+            }
+            _ => {
+                for (column, value) in columns.iter().zip(prefix) {
+                    let placeholder = bind(value, &mut params);
+                    conditions.push(format!("{column} = {placeholder}"));
+                }
+            }
+        }
+        if let Span::Range(start, end) = &span {
+            let column = columns.get(prefix.len()).copied().unwrap_or("v");
+            for (bound, included, excluded) in [(start, ">=", ">"), (end, "<=", "<")] {
+                match bound {
+                    Bound::Included(value) => {
+                        let placeholder = bind(value, &mut params);
+                        conditions.push(format!("{column} {included} {placeholder}"));
+                    }
+                    Bound::Excluded(value) => {
+                        let placeholder = bind(value, &mut params);
+                        conditions.push(format!("{column} {excluded} {placeholder}"));
+                    }
+                    Bound::Unbounded => {}
+                }
+            }
         }
         let filter = if conditions.is_empty() {
             String::new()
@@ -351,6 +415,17 @@ impl Db {
         }
         Ok(datoms)
     }
+}
+
+/// Which datoms of an index a range holds, beside its leading components.
+enum Span {
+    /// Those whose leading components equal the prefix.
+    Prefix,
+    /// Those at or after the prefix's position, to the index's end.
+    Seek,
+    /// Those whose leading components equal the prefix and whose next
+    /// component lies between the bounds.
+    Range(Bound<TypedValue>, Bound<TypedValue>),
 }
 
 /// A range of an index, prepared: [`Datoms::iter`] streams it, one row at
