@@ -15,6 +15,7 @@ mod config;
 mod convert;
 mod datoms;
 mod depth;
+mod entity;
 mod error;
 mod functions;
 mod inputs;
@@ -31,6 +32,7 @@ mod vocabulary;
 pub use config::Config;
 pub use convert::{Bytes, ConversionError, FromRow, FromValue, ToValue};
 pub use datoms::Datoms;
+pub use entity::{EntityValue, EntityView};
 pub use error::{EdnError, Error, Result};
 pub use factlite_core::{
     Attribute, Cardinality, Datom, Entid, ErrorCategory, Schema, TypedValue, Unique, ValueType,

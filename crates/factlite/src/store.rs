@@ -808,6 +808,15 @@ impl Db {
         Ok(crate::Datoms(self.db.datoms(index, prefix)?))
     }
 
+    /// One entity of this snapshot to navigate attribute by attribute
+    /// (Datomic's `d/entity`), given as an id, a lookup ref or an ident;
+    /// see [`crate::EntityView`].
+    pub fn entity(&self, entity: impl crate::ToValue) -> Result<crate::EntityView> {
+        let entity = crate::depth::checked(entity.to_value()?, "the entity")?;
+        let id = self.db.resolve_entity(&entity)?;
+        Ok(crate::EntityView::new(self.clone(), id))
+    }
+
     /// The datoms of an index from the position `start` on (its leading
     /// components in the index's order), in index order, to the index's
     /// end: Datomic's `seek-datoms`.
