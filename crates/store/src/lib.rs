@@ -28,6 +28,7 @@ mod sql_functions;
 pub mod transact;
 mod vocabulary;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -369,16 +370,22 @@ impl Store {
         *self.inner.schema.lock() = schema;
     }
 
-    /// Transacts parsed transaction forms.
-    pub fn transact(&self, forms: &[TxForm]) -> Result<TxReport> {
+    /// Transacts parsed transaction forms. Forms given by value (a
+    /// `Vec<TxForm>`) move their values into the datoms; borrowed ones
+    /// (`&forms`) are copied a form at a time.
+    pub fn transact<'f>(&self, forms: impl Into<Cow<'f, [TxForm]>>) -> Result<TxReport> {
         self.transact_with(forms, &mut NoHook)
     }
 
     /// Transacts, running `hook` inside the SQLite transaction before the
     /// commit. Any error — from resolution, writing or the hook — rolls the
     /// whole transaction back.
-    pub fn transact_with(&self, forms: &[TxForm], hook: &mut dyn WriteHook) -> Result<TxReport> {
-        self.write_forms(forms, None, hook)
+    pub fn transact_with<'f>(
+        &self,
+        forms: impl Into<Cow<'f, [TxForm]>>,
+        hook: &mut dyn WriteHook,
+    ) -> Result<TxReport> {
+        self.write_forms(forms.into(), None, hook)
     }
 
     /// Transacts a transaction of a dump again, as [`Store::transact_with`]
@@ -386,18 +393,18 @@ impl Store {
     /// those the dump recorded (the next ones when not given), and entity
     /// ids the partitions have not reached yet allowed (the partitions move
     /// past them). Every check of a transaction still runs.
-    pub fn replay_with(
+    pub fn replay_with<'f>(
         &self,
-        forms: &[TxForm],
+        forms: impl Into<Cow<'f, [TxForm]>>,
         replay: &Replay,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
-        self.write_forms(forms, Some(replay), hook)
+        self.write_forms(forms.into(), Some(replay), hook)
     }
 
     fn write_forms(
         &self,
-        forms: &[TxForm],
+        forms: Cow<'_, [TxForm]>,
         replay: Option<&Replay>,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
@@ -439,7 +446,7 @@ impl Store {
     /// holds (and has refreshed the state in).
     fn transact_locked(
         &self,
-        forms: &[TxForm],
+        forms: Cow<'_, [TxForm]>,
         replay: Option<&Replay>,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
@@ -467,7 +474,7 @@ impl Store {
         if replay.is_some() {
             record.cover_named_ids();
         }
-        self.apply_record(&schema, &record, hook)
+        self.apply_record(&schema, record, hook)
     }
 
     /// Takes `count` ids of the user partition for entities to be named
@@ -498,19 +505,14 @@ impl Store {
     fn apply_record(
         &self,
         schema: &Arc<Schema>,
-        record: &TxRecord,
+        record: TxRecord,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &*self.connection();
-        let report = TxReport {
-            tx: record.tx,
-            instant: factlite_edn::Instant(record.instant),
-            basis_before: self.inner.latest_tx.load(Ordering::Acquire),
-            datoms: record.datoms(),
-            tempids: record.tempids.clone(),
-        };
+        let next_ids = record.next_ids;
+        let report = record.into_report(self.inner.latest_tx.load(Ordering::Acquire));
         hook.before_write(self, &report)?;
-        let new_schema = transact::apply::apply(conn, schema, record)?;
+        let new_schema = transact::apply::apply(conn, schema, &report, next_ids)?;
         let schema_after = new_schema.map(Arc::new).unwrap_or_else(|| schema.clone());
         let db = Db::in_write(self.clone(), report.basis_before, schema_after.clone());
         hook.after_write(&db, &report)?;
