@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use factlite_core::{
     bootstrap, Attribute, Cardinality, Entid, Partition, Schema, TypedValue, Unique, ValueType,
@@ -47,10 +48,11 @@ pub struct Context<'c> {
     pub unallocated_ids: bool,
 }
 
-/// A tempid: named by the user, or made up for a map without `:db/id`.
+/// A tempid: named by the user (one string shared by every term that names
+/// it), or made up for a map without `:db/id`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Temp {
-    Named(String),
+    Named(Rc<str>),
     Anonymous(usize),
 }
 
@@ -85,12 +87,17 @@ enum Op {
     RetractEntity {
         e: EntityTerm,
     },
-    Cas {
-        e: EntityTerm,
-        a: Entid,
-        old: Option<ValueTerm>,
-        new: ValueTerm,
-    },
+    /// Boxed: the largest op, and the rarest, so that the others take
+    /// less room.
+    Cas(Box<Cas>),
+}
+
+#[derive(Debug)]
+struct Cas {
+    e: EntityTerm,
+    a: Entid,
+    old: Option<ValueTerm>,
+    new: ValueTerm,
 }
 
 type DatomKey = (Entid, Entid, TypedValue);
@@ -126,9 +133,15 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
     // old and the new tables together at the largest step.
     state.asserted.reserve(resolver.ops.len() + 1);
     state.one_values.reserve(resolver.ops.len());
-    // The ops are consumed: their values move into the datoms.
-    for op in std::mem::take(&mut resolver.ops) {
+    // The ops are consumed in order: their values move into the datoms,
+    // and the room of those done is given back as the datoms take theirs.
+    let mut ops = std::mem::take(&mut resolver.ops);
+    ops.reverse();
+    while let Some(op) = ops.pop() {
         resolver.interpret(op, &mut state)?;
+        if ops.capacity() > 2 * ops.len() + 1024 {
+            ops.shrink_to_fit();
+        }
     }
     state.asserted.insert((
         ctx.tx,
@@ -140,17 +153,21 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
         .temps
         .iter()
         .filter_map(|(temp, id)| match (temp, id) {
-            (Temp::Named(name), Some(id)) => Some((name.clone(), *id)),
+            (Temp::Named(name), Some(id)) => Some((name.to_string(), *id)),
             _ => None,
         })
         .collect();
+    let next_ids = resolver.next_ids;
+    // What resolving needed goes before the datoms are laid out anew.
+    drop(resolver);
+    drop(state.one_values);
     Ok(TxRecord {
         tx: ctx.tx,
         instant: ctx.instant,
         retracted: state.retracted.into_iter().collect(),
         asserted: state.asserted.into_iter().collect(),
         tempids,
-        next_ids: resolver.next_ids,
+        next_ids,
     })
 }
 
@@ -191,8 +208,9 @@ enum OneValue {
     /// The datom is among the asserted ones (they only ever lose datoms
     /// the store holds, which this one is not).
     Asserted,
-    /// The entity holds the value already.
-    Kept(TypedValue),
+    /// The entity holds the value already (boxed, as it is rare: the map
+    /// has an entry per cardinality-one datom).
+    Kept(Box<TypedValue>),
 }
 
 fn db_keyword(name: &str) -> Keyword {
@@ -224,7 +242,8 @@ impl<'c> Resolver<'c> {
                 Some(EntityRef::Id(id)) => *id,
                 Some(EntityRef::TempId(name)) => {
                     let id = self.allocate_id(Partition::Db);
-                    self.temps.insert(Temp::Named(name.clone()), Some(id));
+                    self.temps
+                        .insert(Temp::Named(Rc::from(name.as_str())), Some(id));
                     id
                 }
                 Some(other) => self.entity_term(other).and_then(|term| match term {
@@ -316,12 +335,12 @@ impl<'c> Resolver<'c> {
                     old => Some(self.value_term(&e, &attribute, old)?),
                 };
                 let new = self.value_term(&e, &attribute, new)?;
-                self.ops.push(Op::Cas {
+                self.ops.push(Op::Cas(Box::new(Cas {
                     e,
                     a: attribute.id,
                     old,
                     new,
-                });
+                })));
                 Ok(())
             }
         }
@@ -425,8 +444,14 @@ impl<'c> Resolver<'c> {
             }
             EntityRef::TempId(name) if name == TX_TEMPID => Ok(EntityTerm::Id(self.ctx.tx)),
             EntityRef::TempId(name) => {
-                let temp = Temp::Named(name.clone());
-                self.temps.entry(temp.clone()).or_insert(None);
+                let temp = Temp::Named(Rc::from(name.as_str()));
+                let temp = match self.temps.get_key_value(&temp) {
+                    Some((known, _)) => known.clone(),
+                    None => {
+                        self.temps.insert(temp.clone(), None);
+                        temp
+                    }
+                };
                 Ok(EntityTerm::Temp(temp))
             }
             EntityRef::LookupRef(attribute, value) => {
@@ -757,11 +782,11 @@ impl<'c> Resolver<'c> {
                 | Op::Retract {
                     e: EntityTerm::Temp(t),
                     ..
-                }
-                | Op::Cas {
-                    e: EntityTerm::Temp(t),
-                    ..
                 } => Some(t.clone()),
+                Op::Cas(cas) => match &cas.e {
+                    EntityTerm::Temp(t) => Some(t.clone()),
+                    EntityTerm::Id(_) => None,
+                },
                 _ => None,
             })
             .collect();
@@ -868,7 +893,8 @@ impl<'c> Resolver<'c> {
                 Ok(())
             }
             Op::RetractEntity { e } => self.retract_entity(self.entid(&e), state),
-            Op::Cas { e, a, old, new } => {
+            Op::Cas(cas) => {
+                let Cas { e, a, old, new } = *cas;
                 let e = self.entid(&e);
                 let current = self.current_values(e, a)?;
                 let expected = old.map(|v| self.typed(v)).transpose()?;
@@ -903,7 +929,7 @@ impl<'c> Resolver<'c> {
         let attribute = self.attribute(a);
         if attribute.cardinality == Cardinality::One {
             let other = match state.one_values.get(&(e, a)) {
-                Some(OneValue::Kept(other)) => Some(other).filter(|other| **other != key.2),
+                Some(OneValue::Kept(other)) => Some(&**other).filter(|other| **other != key.2),
                 // Not the same value: that one returned above.
                 Some(OneValue::Asserted) => match state
                     .asserted
@@ -931,7 +957,9 @@ impl<'c> Resolver<'c> {
                 }
             }
             if already {
-                state.one_values.insert((e, a), OneValue::Kept(key.2));
+                state
+                    .one_values
+                    .insert((e, a), OneValue::Kept(Box::new(key.2)));
             } else {
                 state.one_values.insert((e, a), OneValue::Asserted);
                 state.asserted.insert(key);
