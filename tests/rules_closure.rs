@@ -7,9 +7,10 @@
 //! call (the whole relation), calls with a bound start node (the seed is
 //! carried through a left-linear rule, or walked as goals through a
 //! right-linear one), a bound end node, and the non-linear rule
-//! `(path ?a ?b) :- (path ?a ?m) (path ?m ?b)` (semi-naive evaluation over
-//! temporary tables) — as sets, and counted (a count sees duplicate rows a
-//! set would hide). `FACTLITE_RULE_CASES` sets the number of graphs (24 by
+//! `(path ?a ?b) :- (path ?a ?m) (path ?m ?b)`, which the planner rewrites
+//! as the linear closure, in three spellings, and once in a shape it does
+//! not rewrite (semi-naive evaluation over temporary tables) — as sets,
+//! and counted (a count sees duplicate rows a set would hide). `FACTLITE_RULE_CASES` sets the number of graphs (24 by
 //! default, for CI).
 
 use std::collections::{BTreeSet, VecDeque};
@@ -24,7 +25,7 @@ const SCHEMA: &str = r#"[{:db/ident :node/id :db/valueType :db.type/long
                           :db/cardinality :db.cardinality/many}]"#;
 
 /// The rule sets under test: each defines `(reach ?a ?b)`.
-const RULE_SETS: [(&str, &str); 3] = [
+const RULE_SETS: [(&str, &str); 6] = [
     (
         "right-linear",
         "[[(reach ?a ?b) [?a :node/edge ?b]] [(reach ?a ?b) [?a :node/edge ?m] (reach ?m ?b)]]",
@@ -36,6 +37,25 @@ const RULE_SETS: [(&str, &str); 3] = [
     (
         "non-linear",
         "[[(reach ?a ?b) [?a :node/edge ?b]] [(reach ?a ?b) (reach ?a ?m) (reach ?m ?b)]]",
+    ),
+    // The planner makes the non-linear closures linear: with the calls
+    // the other way round, and with two base bodies, one of which names a
+    // variable of its own `?m` as the recursive body's middle is named.
+    (
+        "non-linear, calls swapped",
+        "[[(reach ?a ?b) [?a :node/edge ?b]] [(reach ?a ?b) (reach ?m ?b) (reach ?a ?m)]]",
+    ),
+    (
+        "non-linear, two base bodies",
+        "[[(reach ?a ?b) [?a :node/edge ?b]] [(reach ?p ?q) [?p :node/edge ?q] [?q :node/id ?m]]
+          [(reach ?a ?b) (reach ?a ?m) (reach ?m ?b)]]",
+    ),
+    // The same closure in a shape the rewrite leaves alone (a call inside
+    // `or`): semi-naive rounds, the non-linear rule's own semantics.
+    (
+        "non-linear inside or (fixpoint)",
+        "[[(reach ?a ?b) [?a :node/edge ?b]]
+          [(reach ?a ?b) (or-join [?a ?b] (and (reach ?a ?m) (reach ?m ?b)))]]",
     ),
 ];
 

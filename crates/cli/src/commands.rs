@@ -13,7 +13,7 @@ use factlite_core::bootstrap::FIRST_USER_SCHEMA_ID;
 use factlite_core::Attribute;
 
 use crate::dump::{self, DumpKind};
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Result, MAX_READ_DEPTH};
 use crate::render::{self, Mode, Printed, Style};
 use crate::session::{datom_counts, Destination, Session, TimeView};
 use crate::transfer;
@@ -428,14 +428,18 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Reply> {
         }
         ".read" => {
             let path = file_argument(name, rest)?;
-            let script = std::fs::read_to_string(&path).map_err(|error| CliError::Io {
+            if session.read_depth >= MAX_READ_DEPTH {
+                return Err(CliError::ReadTooDeep { path });
+            }
+            let script = std::fs::File::open(&path).map_err(|error| CliError::Io {
                 path: path.clone(),
                 error,
             })?;
             let source = path.display().to_string();
-            let end = session
-                .run_script(&source, &script)
-                .map_err(CliError::Script)?;
+            session.read_depth += 1;
+            let end = session.run_script(&source, std::io::BufReader::new(script));
+            session.read_depth -= 1;
+            let end = end.map_err(CliError::Script)?;
             if end.quit {
                 return Ok(Reply::Quit);
             }

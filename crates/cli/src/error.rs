@@ -8,7 +8,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::input::InputError;
 use crate::words::counted;
+
+/// How deep `.read` may nest scripts: a script that reads itself stops
+/// with [`CliError::ReadTooDeep`] at this depth.
+pub const MAX_READ_DEPTH: usize = 16;
 
 /// Anything a statement can fail with.
 #[derive(Debug)]
@@ -44,6 +49,14 @@ pub enum CliError {
     MissingInput(String),
     /// A transaction `.as-of` or `.since` names that is not in the log.
     NoSuchTransaction(String),
+    /// A script that could not be read as statements: not text, or a
+    /// statement that never ends.
+    Input(crate::input::InputError),
+    /// `.read` of a script from scripts already nested this deep.
+    ReadTooDeep {
+        /// The script that was to be read.
+        path: PathBuf,
+    },
     /// An error with a hint after its message ("did you mean ...").
     Hinted {
         /// The error.
@@ -99,6 +112,11 @@ impl CliError {
             CliError::Script(located) => located.error.category(),
             CliError::MissingInput(_) => factlite::ErrorCategory::Query.keyword(),
             CliError::NoSuchTransaction(_) => factlite::ErrorCategory::UnknownEntity.keyword(),
+            CliError::Input(InputError::Io(_)) => ":error/io",
+            CliError::Input(InputError::NotText { .. }) => factlite::ErrorCategory::Parse.keyword(),
+            CliError::Input(InputError::TooLong { .. }) | CliError::ReadTooDeep { .. } => {
+                factlite::ErrorCategory::Limit.keyword()
+            }
             CliError::Hinted { error, .. } => error.category(),
         }
     }
@@ -134,6 +152,11 @@ impl CliError {
                 "the query's input {name} has no value: give it one with `.param {name} VALUE` (with -e: `--param '{name}=VALUE'`)"
             ),
             CliError::NoSuchTransaction(message) => message.clone(),
+            CliError::Input(error) => error.to_string(),
+            CliError::ReadTooDeep { path } => format!(
+                ".read {} would nest scripts more than {MAX_READ_DEPTH} deep: does a script read itself, or scripts read each other in a circle?",
+                path.display()
+            ),
             CliError::Hinted { error, hint } => format!("{}{hint}", error.message()),
         }
     }

@@ -3,7 +3,8 @@
 //! several lines until its brackets balance. The scanner knows EDN's
 //! strings, characters and `;` comments, so a bracket inside them does not
 //! count. The REPL's line editor asks [`is_complete`]; scripts, `-e` text
-//! and imported files are cut with [`statements`] and [`FormReader`].
+//! and imported files are cut with [`StatementReader`] and [`FormReader`],
+//! which refuse what is not text and bound what they hold.
 
 /// One statement of a script, with the 1-based line it starts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,92 +15,255 @@ pub struct Statement {
     pub line: usize,
 }
 
-/// How far a text's brackets are from balancing.
+/// The most bytes a statement or a top-level form may take, counted from
+/// the end of the one before (blank lines and comments between them
+/// included): past it the input is refused as endless, so that memory
+/// stays bounded whatever is read.
+pub const MAX_STATEMENT_BYTES: usize = 64 << 20;
+
+/// Why an input could not be cut into statements or forms. Nothing of the
+/// input itself is repeated in the message, nor the line, which the
+/// caller names with the script or file.
+#[derive(Debug)]
+pub enum InputError {
+    /// Reading failed.
+    Io(std::io::Error),
+    /// The input is not text, as in a binary file.
+    NotText {
+        /// The 1-based line where it shows.
+        line: usize,
+        /// What was found: a NUL byte, or bytes that are not UTF-8.
+        found: &'static str,
+    },
+    /// [`MAX_STATEMENT_BYTES`] were read without a statement or form ending.
+    TooLong {
+        /// The 1-based line where the unfinished statement or form starts
+        /// (where the text after the last one starts, when none has).
+        line: usize,
+    },
+}
+
+impl InputError {
+    /// The line the error is at, when it is about the input's text.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            InputError::Io(_) => None,
+            InputError::NotText { line, .. } | InputError::TooLong { line } => Some(*line),
+        }
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::Io(error) => write!(f, "{error}"),
+            InputError::NotText { found, .. } => {
+                write!(f, "not text: it holds {found} (is it a binary file?)")
+            }
+            InputError::TooLong { .. } => write!(
+                f,
+                "the text from this line on goes past {} MiB without ending a statement, \
+                 the most one statement or form may take (endless input, or a bracket never \
+                 closed?)",
+                MAX_STATEMENT_BYTES >> 20
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// How far a text's brackets are from balancing, fed piece by piece.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Scan {
     /// Brackets opened and not yet closed (negative when more closed).
     depth: i64,
     /// The text ends inside a string.
     in_string: bool,
+    /// The last character was a backslash, escaping the next one.
+    escaped: bool,
+    /// The text ends inside a `;` comment.
+    in_comment: bool,
 }
 
-fn scan(text: &str) -> Scan {
-    let mut state = Scan::default();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if state.in_string {
-            match c {
-                '\\' => {
-                    chars.next();
+impl Scan {
+    fn feed(&mut self, text: &str) {
+        for c in text.chars() {
+            if self.escaped {
+                // In a string an escape, outside a character literal such
+                // as `\(` or `\newline`.
+                self.escaped = false;
+            } else if self.in_comment {
+                self.in_comment = c != '\n';
+            } else if self.in_string {
+                match c {
+                    '\\' => self.escaped = true,
+                    '"' => self.in_string = false,
+                    _ => {}
                 }
-                '"' => state.in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => state.in_string = true,
-            '\\' => {
-                // A character literal such as `\(` or `\newline`.
-                chars.next();
-            }
-            ';' => {
-                for rest in chars.by_ref() {
-                    if rest == '\n' {
-                        break;
-                    }
+            } else {
+                match c {
+                    '"' => self.in_string = true,
+                    '\\' => self.escaped = true,
+                    ';' => self.in_comment = true,
+                    '(' | '[' | '{' => self.depth += 1,
+                    ')' | ']' | '}' => self.depth -= 1,
+                    _ => {}
                 }
             }
-            '(' | '[' | '{' => state.depth += 1,
-            ')' | ']' | '}' => state.depth -= 1,
-            _ => {}
         }
     }
-    state
+
+    /// No string left open and no bracket left unclosed.
+    fn is_complete(&self) -> bool {
+        !self.in_string && self.depth <= 0
+    }
 }
 
 /// Whether `text` is a whole statement: no string left open and no bracket
 /// left unclosed. Too many closing brackets count as complete, so that the
 /// reader reports them.
 pub fn is_complete(text: &str) -> bool {
-    let state = scan(text);
-    !state.in_string && state.depth <= 0
+    let mut scan = Scan::default();
+    scan.feed(text);
+    scan.is_complete()
 }
 
-/// Cuts a script into statements. A statement ends at the end of a line
-/// where its brackets balance; blank lines and lines holding only a `;`
-/// comment between statements are skipped. A text that ends inside an open
-/// bracket yields that last incomplete statement too, for the reader to
-/// reject with a position.
-pub fn statements(script: &str) -> Vec<Statement> {
-    let mut result = Vec::new();
-    let mut current = String::new();
-    let mut start_line = 0;
-    for (index, line) in script.lines().enumerate() {
-        if current.is_empty() {
-            let trimmed = line.trim();
-            if trimmed.is_empty() || trimmed.starts_with(';') {
-                continue;
-            }
-            start_line = index + 1;
-        } else {
-            current.push('\n');
-        }
-        current.push_str(line);
-        if is_complete(&current) {
-            result.push(Statement {
-                text: std::mem::take(&mut current).trim().to_string(),
-                line: start_line,
-            });
+/// Cuts a script into statements as it reads it, a line at a time, so
+/// that a script of any length runs in the memory of one statement. A
+/// statement ends at the end of a line where its brackets balance; blank
+/// lines and lines holding only a `;` comment between statements are
+/// skipped. A text that ends inside an open bracket yields that last
+/// incomplete statement too, for the reader to reject with a position. A
+/// NUL byte or bytes that are not UTF-8 ([`InputError::NotText`]), a read
+/// error, or [`MAX_STATEMENT_BYTES`] without a statement ending
+/// ([`InputError::TooLong`]) end the statements with that error.
+pub struct StatementReader<R> {
+    reader: R,
+    /// The lines read so far.
+    lines: usize,
+    /// The bytes read since the last statement ended.
+    pending: usize,
+    /// An error or the end was reached.
+    done: bool,
+}
+
+impl<R: std::io::BufRead> StatementReader<R> {
+    /// Reads the statements of `reader`.
+    pub fn new(reader: R) -> StatementReader<R> {
+        StatementReader {
+            reader,
+            lines: 0,
+            pending: 0,
+            done: false,
         }
     }
-    if !current.trim().is_empty() {
-        result.push(Statement {
+
+    fn next_statement(&mut self) -> Result<Option<Statement>, InputError> {
+        use std::io::{BufRead, Read};
+        let mut current = String::new();
+        let mut start_line = self.lines + 1;
+        let mut scan = Scan::default();
+        let mut bytes = Vec::new();
+        loop {
+            bytes.clear();
+            // One byte more than is left, to tell a statement that fills
+            // the limit from one that goes past it.
+            let room = (MAX_STATEMENT_BYTES - self.pending) as u64 + 1;
+            let read = (&mut self.reader)
+                .take(room)
+                .read_until(b'\n', &mut bytes)
+                .map_err(InputError::Io)?;
+            if read == 0 {
+                break;
+            }
+            self.pending += read;
+            self.lines += 1;
+            if bytes.contains(&0) {
+                return Err(InputError::NotText {
+                    line: self.lines,
+                    found: NUL_BYTE,
+                });
+            }
+            if self.pending > MAX_STATEMENT_BYTES {
+                return Err(InputError::TooLong { line: start_line });
+            }
+            let line = line_text(&bytes, self.lines)?;
+            if current.is_empty() {
+                let trimmed = line.trim();
+                if trimmed.is_empty() || trimmed.starts_with(';') {
+                    continue;
+                }
+                start_line = self.lines;
+            } else {
+                current.push('\n');
+                scan.feed("\n");
+            }
+            current.push_str(line);
+            scan.feed(line);
+            if scan.is_complete() {
+                self.pending = 0;
+                return Ok(Some(Statement {
+                    text: current.trim().to_string(),
+                    line: start_line,
+                }));
+            }
+        }
+        if current.trim().is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Statement {
             text: current.trim().to_string(),
             line: start_line,
+        }))
+    }
+}
+
+/// A line's text without its line break, refused when it is not UTF-8.
+fn line_text(bytes: &[u8], line: usize) -> Result<&str, InputError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotText {
+        line,
+        found: NOT_UTF8,
+    })?;
+    Ok(text.trim_end_matches('\n').trim_end_matches('\r'))
+}
+
+/// Refuses a binary file by the bytes at its start (those `reader` holds
+/// buffered, up to its capacity: 8 KiB for a `BufReader`), as `grep` and
+/// `git` tell binary files: a NUL byte, or bytes that are not UTF-8 (a
+/// character cut at the buffer's end aside). Nothing is consumed.
+pub fn refuse_binary(reader: &mut impl std::io::BufRead) -> Result<(), InputError> {
+    let start = reader.fill_buf().map_err(InputError::Io)?;
+    let line_of = |end: usize| 1 + start[..end].iter().filter(|&&byte| byte == b'\n').count();
+    if let Some(at) = start.iter().position(|&byte| byte == 0) {
+        return Err(InputError::NotText {
+            line: line_of(at),
+            found: NUL_BYTE,
         });
     }
-    result
+    match std::str::from_utf8(start) {
+        Err(error) if error.error_len().is_some() => Err(InputError::NotText {
+            line: line_of(error.valid_up_to()),
+            found: NOT_UTF8,
+        }),
+        _ => Ok(()),
+    }
+}
+
+const NUL_BYTE: &str = "a NUL byte";
+const NOT_UTF8: &str = "bytes that are not UTF-8";
+
+impl<R: std::io::BufRead> Iterator for StatementReader<R> {
+    type Item = Result<Statement, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let next = self.next_statement().transpose();
+        self.done = !matches!(next, Some(Ok(_)));
+        next
+    }
 }
 
 /// One top-level form of a file, as [`FormReader`] cuts it.
@@ -142,10 +306,14 @@ pub enum Framing {
 /// literals and `;` comments, so brackets inside them do not count; JSON
 /// strings and brackets read alike, and commas are whitespace to it. Text
 /// outside any bracket other than whitespace, commas and comments is a form
-/// of its own, for the reader to reject.
+/// of its own, for the reader to reject. A NUL byte or a form that is not
+/// UTF-8 ([`InputError::NotText`]), and [`MAX_STATEMENT_BYTES`] without a
+/// form ending ([`InputError::TooLong`]), are errors.
 pub struct FormReader<R> {
     reader: R,
     scanner: Scanner,
+    /// An error was met: the reader gives no more forms.
+    failed: bool,
 }
 
 impl<R: std::io::BufRead> FormReader<R> {
@@ -157,6 +325,8 @@ impl<R: std::io::BufRead> FormReader<R> {
                 line: 1,
                 column: 1,
                 offset: 0,
+                form_end: 0,
+                form_end_line: 1,
                 form: Vec::new(),
                 start: None,
                 depth: 0,
@@ -168,6 +338,7 @@ impl<R: std::io::BufRead> FormReader<R> {
                     Framing::ArrayElements => Array::BeforeOpen,
                 },
             },
+            failed: false,
         }
     }
 
@@ -176,9 +347,9 @@ impl<R: std::io::BufRead> FormReader<R> {
         self.scanner.offset
     }
 
-    fn next_form(&mut self) -> std::io::Result<Option<Form>> {
+    fn next_form(&mut self) -> Result<Option<Form>, InputError> {
         loop {
-            let chunk = self.reader.fill_buf()?;
+            let chunk = self.reader.fill_buf().map_err(InputError::Io)?;
             if chunk.is_empty() {
                 return self.scanner.finish();
             }
@@ -200,10 +371,15 @@ impl<R: std::io::BufRead> FormReader<R> {
 }
 
 impl<R: std::io::BufRead> Iterator for FormReader<R> {
-    type Item = std::io::Result<Form>;
+    type Item = Result<Form, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_form().transpose()
+        if self.failed {
+            return None;
+        }
+        let next = self.next_form().transpose();
+        self.failed = matches!(next, Some(Err(_)));
+        next
     }
 }
 
@@ -224,6 +400,10 @@ struct Scanner {
     line: usize,
     column: usize,
     offset: u64,
+    /// Where the last form ended (its offset and line): the bytes after it
+    /// are bounded.
+    form_end: u64,
+    form_end_line: usize,
     /// The bytes of the form being read, and where it started.
     form: Vec<u8>,
     start: Option<(usize, usize)>,
@@ -236,9 +416,19 @@ struct Scanner {
 
 impl Scanner {
     /// Takes one byte; gives the form it ends, if any.
-    fn step(&mut self, byte: u8) -> Option<std::io::Result<Form>> {
+    fn step(&mut self, byte: u8) -> Option<Result<Form, InputError>> {
         let position = (self.line, self.column);
         self.offset += 1;
+        if byte == 0 {
+            return Some(Err(InputError::NotText {
+                line: self.line,
+                found: NUL_BYTE,
+            }));
+        }
+        if self.offset - self.form_end > MAX_STATEMENT_BYTES as u64 {
+            let line = self.start.map_or(self.form_end_line, |(line, _)| line);
+            return Some(Err(InputError::TooLong { line }));
+        }
         if byte == b'\n' {
             self.line += 1;
             self.column = 1;
@@ -305,25 +495,26 @@ impl Scanner {
     }
 
     /// The form read so far, when the input ends.
-    fn finish(&mut self) -> std::io::Result<Option<Form>> {
+    fn finish(&mut self) -> Result<Option<Form>, InputError> {
         if self.start.is_none() {
             return Ok(None);
         }
         self.take().map(Some)
     }
 
-    fn take(&mut self) -> std::io::Result<Form> {
+    fn take(&mut self) -> Result<Form, InputError> {
         let (line, column) = self.start.take().unwrap_or((self.line, self.column));
         self.depth = 0;
         self.in_string = false;
         self.escaped = false;
         self.in_comment = false;
-        let text = String::from_utf8(std::mem::take(&mut self.form)).map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("the text at line {line}, column {column} is not UTF-8"),
-            )
-        })?;
+        self.form_end = self.offset;
+        self.form_end_line = self.line;
+        let text =
+            String::from_utf8(std::mem::take(&mut self.form)).map_err(|_| InputError::NotText {
+                line,
+                found: NOT_UTF8,
+            })?;
         Ok(Form {
             text,
             line,
@@ -361,7 +552,9 @@ mod tests {
     fn statements_span_lines_until_balanced_and_keep_their_line() {
         let script =
             "; a comment\n\n.mode csv\n[:find ?x\n :where\n [?x :a/b]]\n\n[{:a/b 1}]\n[:find";
-        let found = statements(script);
+        let found: Vec<Statement> = StatementReader::new(script.as_bytes())
+            .collect::<Result<_, _>>()
+            .expect("text");
         let expected = [
             (".mode csv", 3),
             ("[:find ?x\n :where\n [?x :a/b]]", 4),
@@ -372,6 +565,86 @@ mod tests {
         for (statement, (text, line)) in found.iter().zip(expected) {
             assert_eq!((statement.text.as_str(), statement.line), (text, line));
         }
+    }
+
+    /// The error a reader ends with: its line and message.
+    fn error_of<T: std::fmt::Debug>(
+        items: impl Iterator<Item = Result<T, InputError>>,
+    ) -> (Option<usize>, String) {
+        match items.last() {
+            Some(Err(error)) => (error.line(), error.to_string()),
+            other => panic!("no error, the last item is {other:?}"),
+        }
+    }
+
+    /// An endless input repeating `pattern`.
+    struct Repeating {
+        pattern: Vec<u8>,
+        at: usize,
+    }
+
+    impl std::io::Read for Repeating {
+        fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+            for byte in buffer.iter_mut() {
+                *byte = self.pattern[self.at];
+                self.at = (self.at + 1) % self.pattern.len();
+            }
+            Ok(buffer.len())
+        }
+    }
+
+    #[test]
+    fn a_statement_or_form_stops_at_the_limit_of_endless_input() {
+        use std::io::{BufReader, Read};
+        // Regression (issue 15): an endless input was held whole.
+        let too_long = (
+            Some(2),
+            "the text from this line on goes past 64 MiB without ending a statement, the most \
+             one statement or form may take (endless input, or a bracket never closed?)"
+                .to_string(),
+        );
+        let endless = |pattern: &[u8]| {
+            let endless = Repeating {
+                pattern: pattern.to_vec(),
+                at: 0,
+            };
+            BufReader::new(b"[:find ?x]\n".chain(endless))
+        };
+        assert_eq!(error_of(StatementReader::new(endless(b"["))), too_long);
+        assert_eq!(
+            error_of(FormReader::new(endless(b"["), Framing::Sequence)),
+            too_long
+        );
+        // Blank lines and comments count too.
+        let comment = format!(";{}\n", " ".repeat(1022));
+        assert_eq!(
+            error_of(StatementReader::new(endless(comment.as_bytes()))),
+            too_long
+        );
+    }
+
+    #[test]
+    fn binary_input_is_refused_without_repeating_it() {
+        let nul = "not text: it holds a NUL byte (is it a binary file?)".to_string();
+        let not_utf8 =
+            "not text: it holds bytes that are not UTF-8 (is it a binary file?)".to_string();
+        let cases: [(&[u8], _); 3] = [
+            (b"[1]\n\x7fELF\x02\x01\0[:secret]", (Some(2), nul.clone())),
+            (b"[1]\n[\x89PNG :secret]", (Some(2), not_utf8.clone())),
+            (b"[1] \"\0\"", (Some(1), nul.clone())),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(error_of(StatementReader::new(bytes)), expected);
+            let forms = FormReader::new(std::io::BufReader::new(bytes), Framing::Sequence);
+            assert_eq!(error_of(forms), expected);
+            assert_eq!(
+                refuse_binary(&mut std::io::BufReader::new(bytes)).map_err(|error| error.line()),
+                Err(expected.0)
+            );
+        }
+        assert!(refuse_binary(&mut "[1]\n[\"é\"]".as_bytes()).is_ok());
+        let zeros = std::io::BufReader::new(std::io::repeat(0));
+        assert_eq!(error_of(StatementReader::new(zeros)), (Some(1), nul));
     }
 
     fn forms(text: &str, framing: Framing, chunk: usize) -> Vec<(String, usize, usize)> {

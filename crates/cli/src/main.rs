@@ -11,7 +11,7 @@
 //! - `factlite check`, `factlite import`, `factlite export`, `factlite
 //!   verify`: see `--help`.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -245,20 +245,13 @@ fn statements(cli: &Cli) -> Result<ExitCode, CliError> {
     if interactive {
         return repl(&mut session);
     }
-    let (source, script) = match execute {
-        Some(text) => ("-e".to_string(), text.to_string()),
-        None => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|error| CliError::Io {
-                    path: PathBuf::from("stdin"),
-                    error,
-                })?;
-            ("stdin".to_string(), text)
-        }
+    // Stdin is read a statement at a time, so that endless input is
+    // refused after one statement's limit instead of filling memory.
+    let ran = match execute {
+        Some(text) => session.run_script("-e", text.as_bytes()),
+        None => session.run_script("stdin", std::io::stdin().lock()),
     };
-    match session.run_script(&source, &script) {
+    match ran {
         Ok(end) if end.errors == 0 => Ok(ExitCode::SUCCESS),
         Ok(_) => Ok(ExitCode::FAILURE),
         Err(located) => {

@@ -128,6 +128,8 @@ pub struct Session {
     /// How many times `.open` changed the store: a script counts what it
     /// committed in the store open now.
     pub(crate) generation: u64,
+    /// How many `.read` scripts are running, one inside the other.
+    pub(crate) read_depth: usize,
     pub(crate) config: SessionConfig,
 }
 
@@ -164,6 +166,7 @@ impl Session {
             params: IndexMap::new(),
             destination: Destination::Stdout,
             generation: 0,
+            read_depth: 0,
             config,
         }
     }
@@ -407,26 +410,41 @@ impl Session {
         did_you_mean(name, names.iter().map(String::as_str))
     }
 
-    /// Runs the statements of a script (`-e`, stdin, `.read`), printing
-    /// each one's output as it goes (after the statement itself with
-    /// `.echo on`). With `.bail on` (the default) the first error stops it
-    /// and is returned, saying where it happened and what was committed
-    /// before it; with `.bail off` each error is printed and the script
-    /// goes on.
+    /// Runs the statements of a script (`-e`, stdin, `.read`) as it reads
+    /// them, printing each one's output as it goes (after the statement
+    /// itself with `.echo on`). With `.bail on` (the default) the first
+    /// error stops it and is returned, saying where it happened and what
+    /// was committed before it; with `.bail off` each error is printed and
+    /// the script goes on. Input that cannot be read as statements (not
+    /// text, or a statement that never ends: see [`input::StatementReader`])
+    /// stops it either way.
     pub fn run_script(
         &mut self,
         source: &str,
-        script: &str,
+        script: impl std::io::BufRead,
     ) -> std::result::Result<ScriptEnd, Box<Located>> {
         let latest_tx = |session: &Session| session.store.db().map(|db| db.basis_tx()).ok();
         let mut basis = latest_tx(self);
         let mut generation = self.generation;
         let mut errors = 0;
-        for (ran, statement) in input::statements(script).into_iter().enumerate() {
+        for (ran, statement) in input::StatementReader::new(script).enumerate() {
             if generation != self.generation {
                 generation = self.generation;
                 basis = latest_tx(self);
             }
+            let statement = match statement {
+                Ok(statement) => statement,
+                Err(error) => {
+                    let line = error.line().unwrap_or(1);
+                    let before = self.before(ran, basis, latest_tx(self));
+                    return Err(Box::new(Located {
+                        source: source.to_string(),
+                        line,
+                        error: CliError::Input(error),
+                        before,
+                    }));
+                }
+            };
             let echoed = if self.echo {
                 self.write(&format!("{}\n", statement.text))
             } else {
@@ -438,13 +456,7 @@ impl Session {
                 Ok(Outcome::Continue) => {}
                 Ok(Outcome::Quit) => return Ok(ScriptEnd { quit: true, errors }),
                 Err(error) if self.bail => {
-                    let before = (ran > 0).then(|| Before {
-                        statements: ran,
-                        committed: match (basis, latest) {
-                            (Some(basis), Some(latest)) => self.committed_between(basis, latest),
-                            _ => Vec::new(),
-                        },
-                    });
+                    let before = self.before(ran, basis, latest);
                     return Err(Box::new(Located {
                         source: source.to_string(),
                         line: statement.line,
@@ -466,6 +478,18 @@ impl Session {
         Ok(ScriptEnd {
             quit: false,
             errors,
+        })
+    }
+
+    /// What a script that stops after `ran` statements did before: the
+    /// transactions committed after `basis` up to `latest`.
+    fn before(&self, ran: usize, basis: Option<Entid>, latest: Option<Entid>) -> Option<Before> {
+        (ran > 0).then(|| Before {
+            statements: ran,
+            committed: match (basis, latest) {
+                (Some(basis), Some(latest)) => self.committed_between(basis, latest),
+                _ => Vec::new(),
+            },
         })
     }
 

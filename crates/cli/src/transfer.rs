@@ -35,7 +35,7 @@ use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::{CliError, Result};
-use crate::input::{Form, FormReader, Framing};
+use crate::input::{self, Form, FormReader, Framing, InputError};
 use crate::interrupt;
 use crate::render::Mode;
 use crate::words::{article, counted, did_you_mean};
@@ -101,7 +101,7 @@ pub fn import_file(store: &Store, path: &Path, progress: bool) -> Result<ImportS
     };
     let file = File::open(path).map_err(io_error)?;
     let size = file.metadata().map_err(io_error)?.len();
-    let reader = BufReader::new(file);
+    let mut reader = BufReader::new(file);
     let mut import = Import {
         store,
         path,
@@ -113,10 +113,15 @@ pub fn import_file(store: &Store, path: &Path, progress: bool) -> Result<ImportS
         forward: IndexMap::new(),
         replaying: false,
     };
-    let read = match mode {
-        Mode::Edn => import.edn(reader),
-        Mode::Json => import.json(reader),
-        _ => import.csv(reader),
+    // A binary file is refused by its first bytes (CSV is not read by
+    // `FormReader`, which refuses a NUL byte anywhere).
+    let read = match input::refuse_binary(&mut reader) {
+        Err(error) => Err(import.input_error(error)),
+        Ok(()) => match mode {
+            Mode::Edn => import.edn(reader),
+            Mode::Json => import.json(reader),
+            _ => import.csv(reader),
+        },
     };
     // The bar goes before a summary or an error is printed.
     import.bar.finish_and_clear();
@@ -230,7 +235,16 @@ impl Import<'_> {
         forms
             .next()
             .transpose()
-            .map_err(|error| self.io_error(error))
+            .map_err(|error| self.input_error(error))
+    }
+
+    fn input_error(&self, error: InputError) -> CliError {
+        match error {
+            InputError::Io(error) => self.io_error(error),
+            InputError::NotText { line, .. } | InputError::TooLong { line } => {
+                self.fail(format!("line {line}"), error.to_string())
+            }
+        }
     }
 
     fn edn(&mut self, reader: impl BufRead) -> Result<()> {

@@ -193,6 +193,15 @@ impl TypedValue {
         })
     }
 
+    /// [`TypedValue::from_edn`] of a value given up: a string moves into
+    /// the typed value instead of being copied.
+    pub fn from_edn_owned(value: Value, expected: ValueType) -> Result<TypedValue, TypeMismatch> {
+        match (expected, value) {
+            (ValueType::String, Value::String(text)) => Ok(TypedValue::String(text)),
+            (_, value) => TypedValue::from_edn(&value, expected),
+        }
+    }
+
     /// The EDN form of the value. Refs become their entity id; bytes become
     /// `#bytes "hex"`.
     pub fn to_edn(&self) -> Value {

@@ -174,9 +174,8 @@ impl Store {
     /// ```
     pub fn transact(&self, tx_data: impl IntoTxData) -> Result<TxReport> {
         tx_data.with_tx_data(|tx_data| {
-            crate::depth::check(tx_data, "the transaction data")?;
-            let forms = factlite_query::parse_tx_data(tx_data)?;
-            Ok(self.with_writer(|views, writer| views.transact(writer, &forms))?)
+            let forms = crate::tx_data::tx_forms(tx_data)?;
+            Ok(self.with_writer(|views, writer| views.transact(writer, forms))?)
         })
     }
 
@@ -208,10 +207,9 @@ impl Store {
         read: impl FnOnce(&Db, &TxReport) -> Result<R>,
     ) -> Result<R> {
         tx_data.with_tx_data(|tx_data| {
-            crate::depth::check(tx_data, "the transaction data")?;
-            let forms = factlite_query::parse_tx_data(tx_data)?;
+            let forms = crate::tx_data::tx_forms(tx_data)?;
             let mut outcome = None;
-            self.shared.writer.speculate(&forms, |db, report| {
+            self.shared.writer.speculate(forms, |db, report| {
                 let db = Db {
                     db: db.clone(),
                     shared: self.shared.clone(),
@@ -239,9 +237,8 @@ impl Store {
     /// an id already taken or an instant before the newest is refused.
     pub fn replay(&self, tx_data: impl IntoTxData, replay: crate::Replay) -> Result<TxReport> {
         tx_data.with_tx_data(|tx_data| {
-            crate::depth::check(tx_data, "the transaction data")?;
-            let forms = factlite_query::parse_tx_data(tx_data)?;
-            Ok(self.with_writer(|views, writer| views.replay(writer, &forms, &replay))?)
+            let forms = crate::tx_data::tx_forms(tx_data)?;
+            Ok(self.with_writer(|views, writer| views.replay(writer, forms, &replay))?)
         })
     }
 

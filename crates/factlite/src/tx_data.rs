@@ -4,6 +4,8 @@
 //! [`LookupRef`] name entities. Values go in as [`Value`]s, so nothing a
 //! user supplies is ever read as EDN.
 
+use std::borrow::Cow;
+
 use factlite_edn::{Keyword, Value};
 use indexmap::{IndexMap, IndexSet};
 
@@ -355,44 +357,48 @@ impl FromIterator<Entity> for TxData {
 /// Anything [`crate::Store::transact`] takes: a [`TxData`] or an
 /// [`Entity`] built from Rust values (the documented way), an EDN
 /// [`Value`] vector of forms, or EDN text (`&str`, `String`), which is
-/// parsed first.
+/// parsed first. Data given by value (all but `&Value`) moves into the
+/// transaction: none of its values is copied.
 pub trait IntoTxData {
-    /// Calls `transact` with the transaction data as a vector of forms.
-    fn with_tx_data<R>(self, transact: impl FnOnce(&Value) -> crate::Result<R>)
-        -> crate::Result<R>;
+    /// Calls `transact` with the transaction data as a vector of forms,
+    /// owned when it can be.
+    fn with_tx_data<R>(
+        self,
+        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
+    ) -> crate::Result<R>;
 }
 
 impl IntoTxData for &Value {
     fn with_tx_data<R>(
         self,
-        transact: impl FnOnce(&Value) -> crate::Result<R>,
+        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
     ) -> crate::Result<R> {
-        transact(self)
+        transact(Cow::Borrowed(self))
     }
 }
 
 impl IntoTxData for Value {
     fn with_tx_data<R>(
         self,
-        transact: impl FnOnce(&Value) -> crate::Result<R>,
+        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
     ) -> crate::Result<R> {
-        transact(&self)
+        transact(Cow::Owned(self))
     }
 }
 
 impl IntoTxData for TxData {
     fn with_tx_data<R>(
         self,
-        transact: impl FnOnce(&Value) -> crate::Result<R>,
+        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
     ) -> crate::Result<R> {
-        transact(&self.build()?)
+        transact(Cow::Owned(self.build()?))
     }
 }
 
 impl IntoTxData for Entity {
     fn with_tx_data<R>(
         self,
-        transact: impl FnOnce(&Value) -> crate::Result<R>,
+        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
     ) -> crate::Result<R> {
         TxData::from(self).with_tx_data(transact)
     }
@@ -401,19 +407,32 @@ impl IntoTxData for Entity {
 impl IntoTxData for &str {
     fn with_tx_data<R>(
         self,
-        transact: impl FnOnce(&Value) -> crate::Result<R>,
+        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
     ) -> crate::Result<R> {
-        transact(&factlite_edn::parse(self)?)
+        transact(Cow::Owned(factlite_edn::parse(self)?))
     }
 }
 
 impl IntoTxData for &String {
     fn with_tx_data<R>(
         self,
-        transact: impl FnOnce(&Value) -> crate::Result<R>,
+        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
     ) -> crate::Result<R> {
         self.as_str().with_tx_data(transact)
     }
+}
+
+/// Transaction data checked against the nesting limit and parsed into
+/// forms; owned data moves into them (and is dismantled when refused).
+pub(crate) fn tx_forms(tx_data: Cow<'_, Value>) -> crate::Result<Vec<factlite_query::TxForm>> {
+    const WHAT: &str = "the transaction data";
+    Ok(match tx_data {
+        Cow::Borrowed(value) => {
+            crate::depth::check(value, WHAT)?;
+            factlite_query::parse_tx_data(value)?
+        }
+        Cow::Owned(value) => factlite_query::into_tx_data(crate::depth::checked(value, WHAT)?)?,
+    })
 }
 
 #[cfg(test)]

@@ -37,9 +37,9 @@ impl Vocabulary {
         definitions: impl IntoTxData,
     ) -> Result<Vocabulary> {
         definitions.with_tx_data(|definitions| {
-            crate::depth::check(definitions, "the vocabulary's definitions")?;
+            crate::depth::check(&definitions, "the vocabulary's definitions")?;
             let vocabulary =
-                factlite_store::Vocabulary::new(name.to_keyword(), version, definitions)?;
+                factlite_store::Vocabulary::new(name.to_keyword(), version, &definitions)?;
             Ok(Vocabulary(vocabulary))
         })
     }
@@ -70,8 +70,8 @@ impl Migration {
     /// Fixed transaction data.
     pub fn tx_data(data: impl IntoTxData) -> Result<Migration> {
         data.with_tx_data(|data| {
-            crate::depth::check(data, "the migration's transaction data")?;
-            Ok(Migration(factlite_store::Migration::tx_data(data)?))
+            crate::depth::check(&data, "the migration's transaction data")?;
+            Ok(Migration(factlite_store::Migration::tx_data(&data)?))
         })
     }
 }

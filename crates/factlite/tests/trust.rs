@@ -240,8 +240,12 @@ fn cycle(count: usize) -> Store {
 }
 
 const CLOSURE: &str = "[:find (count ?y) . :with ?x :in $ % :where (reach ?x ?y)]";
+/// A non-linear closure the planner does not make linear (its two calls
+/// sit inside `or-join`), so it runs as semi-naive rounds over temporary
+/// tables: `(reach ?x ?m) (reach ?m ?y)` alone is rewritten as the linear
+/// closure, one `WITH RECURSIVE` CTE.
 const NON_LINEAR: &str = "[[(reach ?x ?y) [?x :node/next ?y]]
-                           [(reach ?x ?y) (reach ?x ?m) (reach ?m ?y)]]";
+                           [(reach ?x ?y) (or-join [?x ?y] (and (reach ?x ?m) (reach ?m ?y)))]]";
 
 #[test]
 fn a_non_linear_recursive_rule_gets_the_same_limits() {

@@ -14,6 +14,7 @@
 //!   SQLite cannot compute).
 
 pub mod aggregate;
+mod closure;
 mod compile;
 mod compile_fns;
 mod distinct;

@@ -584,6 +584,13 @@ impl RuleSet {
             if component.len() == 1 && !self_loop {
                 continue;
             }
+            if let ([name], true) = (component.as_slice(), self_loop) {
+                // The new definitions call what the old ones did: the
+                // dependency graph stays as it is.
+                if let Some(definitions) = by_name.get_mut(name) {
+                    crate::closure::linearize_closure(name, definitions);
+                }
+            }
             for name in &component {
                 for (callee, negated) in &edges[name] {
                     if *negated && component.contains(callee) {

@@ -59,7 +59,14 @@ pub fn parse_pull_pattern(form: &Value) -> Result<PullPattern> {
     pull::pull_pattern(form, 0).map_err(|error| forms::into_parse_error(error, "pull pattern"))
 }
 
-/// Parses transaction data: a vector of entity maps and list forms.
+/// Parses transaction data: a vector of entity maps and list forms. The
+/// forms hold copies of its values ([`into_tx_data`] moves them instead).
 pub fn parse_tx_data(form: &Value) -> Result<Vec<TxForm>> {
+    into_tx_data(form.clone())
+}
+
+/// Parses transaction data as [`parse_tx_data`] does, moving its values
+/// into the forms, so that a large transaction is not held twice.
+pub fn into_tx_data(form: Value) -> Result<Vec<TxForm>> {
     tx::tx_data(form).map_err(|error| forms::into_parse_error(error, "transaction data"))
 }

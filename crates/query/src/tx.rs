@@ -97,81 +97,100 @@ const OPS: [(&str, TxOp); 6] = [
     ("db.fn/cas", TxOp::Cas),
 ];
 
-/// Parses transaction data: a vector (or list) of transaction forms.
-pub(crate) fn tx_data(form: &Value) -> Result<Vec<TxForm>, Failed<'_>> {
-    match form.as_sequence() {
-        Some(items) => items.iter().map(tx_form).collect(),
-        None => Err(fail(format!(
+/// Parses transaction data: a vector (or list) of transaction forms. The
+/// values move into the forms: none is copied.
+pub(crate) fn tx_data(form: Value) -> Result<Vec<TxForm>, Failed<'static>> {
+    match form {
+        Value::Vector(items) | Value::List(items) => items.into_iter().map(tx_form).collect(),
+        _ => Err(fail(format!(
             "{} is not transaction data; expected a vector of maps and list forms",
-            show(form)
+            show(&form)
         ))),
     }
 }
 
-fn tx_form(form: &Value) -> Result<TxForm, Failed<'_>> {
+fn tx_form(form: Value) -> Result<TxForm, Failed<'static>> {
     match form {
         Value::Map(map) => tx_map(map).map(TxForm::Map),
-        Value::Vector(items) | Value::List(items) => list_form(form, items),
+        Value::Vector(_) | Value::List(_) => list_form(form),
         _ => Err(fail(format!(
             "{} is not a transaction form; expected an entity map {{...}} or [:db/add e a v]",
-            show(form)
+            show(&form)
         ))),
     }
 }
 
-fn tx_map(map: &IndexMap<Value, Value>) -> Result<TxMap, Failed<'_>> {
+fn tx_map(map: IndexMap<Value, Value>) -> Result<TxMap, Failed<'static>> {
     let mut tx_map = TxMap::default();
     for (key, value) in map {
         let Value::Keyword(attr) = key else {
             return Err(fail(format!(
                 "{} is not an attribute in an entity map; expected a keyword",
-                show(key)
+                show(&key)
             )));
         };
         if attr.namespace.as_deref() == Some("db") && attr.name == "id" {
-            tx_map.db_id = Some(entity_ref(value)?);
+            tx_map.db_id = Some(entity_ref(&value)?);
         } else {
-            tx_map.attrs.insert(attr.clone(), value.clone());
+            tx_map.attrs.insert(attr, value);
         }
     }
     Ok(tx_map)
 }
 
-fn list_form<'a>(form: &Value, items: &'a [Value]) -> Result<TxForm, Failed<'a>> {
+/// A list form: its operation, entity and attribute are read from it in
+/// place, then its values move out of it.
+fn list_form(form: Value) -> Result<TxForm, Failed<'static>> {
+    let items = form.as_sequence().unwrap_or_default();
     let Some((op, args)) = items.split_first() else {
         return Err(fail(
             "[] is not a transaction form; expected [:db/add e a v] or another list form"
                 .to_string(),
         ));
     };
-    match (tx_op(form, op)?, args) {
-        (TxOp::Add, [e, a, v]) => Ok(TxForm::Add {
-            e: entity_ref(e)?,
-            a: attr_ref(form, a)?,
-            v: v.clone(),
-        }),
-        (TxOp::Retract, [e, a]) => Ok(TxForm::Retract {
-            e: entity_ref(e)?,
-            a: attr_ref(form, a)?,
-            v: None,
-        }),
-        (TxOp::Retract, [e, a, v]) => Ok(TxForm::Retract {
-            e: entity_ref(e)?,
-            a: attr_ref(form, a)?,
-            v: Some(v.clone()),
-        }),
-        (TxOp::RetractEntity, [e]) => Ok(TxForm::RetractEntity(entity_ref(e)?)),
-        (TxOp::Cas, [e, a, old, new]) => Ok(TxForm::Cas {
-            e: entity_ref(e)?,
-            a: attr_ref(form, a)?,
-            old: old.clone(),
-            new: new.clone(),
-        }),
-        (op, _) => Err(fail(arity_message(form, op, args.len()))),
+    let op = tx_op(&form, op)?;
+    let arity_fits = match op {
+        TxOp::Add => args.len() == 3,
+        TxOp::Retract => matches!(args.len(), 2 | 3),
+        TxOp::RetractEntity => args.len() == 1,
+        TxOp::Cas => args.len() == 4,
+    };
+    if !arity_fits {
+        return Err(fail(arity_message(&form, op, args.len())));
     }
+    let e = entity_ref(&args[0])?;
+    let a = match op {
+        TxOp::RetractEntity => None,
+        _ => Some(attr_ref(&form, &args[1])?),
+    };
+    let retracts_one_value = args.len() == 3;
+    let (Value::Vector(items) | Value::List(items)) = form else {
+        unreachable!("a list form is a vector or a list");
+    };
+    let mut values = items.into_iter().skip(3);
+    let mut value = || values.next().unwrap_or(Value::Nil);
+    Ok(match (op, a) {
+        (TxOp::RetractEntity, _) => TxForm::RetractEntity(e),
+        (TxOp::Add, Some(a)) => TxForm::Add { e, a, v: value() },
+        (TxOp::Retract, Some(a)) => TxForm::Retract {
+            e,
+            a,
+            v: retracts_one_value.then(value),
+        },
+        (TxOp::Cas, Some(a)) => {
+            let old = value();
+            TxForm::Cas {
+                e,
+                a,
+                old,
+                new: value(),
+            }
+        }
+        (_, None) => unreachable!("only :db/retractEntity names no attribute"),
+    })
 }
 
-fn tx_op<'a>(form: &Value, op: &Value) -> Result<TxOp, Failed<'a>> {
+fn tx_op(form: &Value, op: &Value) -> Result<TxOp, Failed<'static>> {
     let known = op.as_keyword().and_then(|keyword| {
         let name = keyword.qualified_name();
         OPS.iter()
@@ -205,7 +224,7 @@ fn arity_message(form: &Value, op: TxOp, found: usize) -> String {
 }
 
 /// An entity reference: id, tempid, lookup ref or ident.
-fn entity_ref(form: &Value) -> Result<EntityRef, Failed<'_>> {
+fn entity_ref(form: &Value) -> Result<EntityRef, Failed<'static>> {
     match form {
         Value::Integer(id) => Ok(EntityRef::Id(*id)),
         Value::String(tempid) => Ok(EntityRef::TempId(tempid.clone())),
@@ -218,7 +237,7 @@ fn entity_ref(form: &Value) -> Result<EntityRef, Failed<'_>> {
     }
 }
 
-fn entity_error<'a>(form: &Value) -> Failed<'a> {
+fn entity_error(form: &Value) -> Failed<'static> {
     fail(format!(
         "{} is not an entity reference; expected an entity id, a string tempid, a lookup ref [:attr value] or an ident keyword",
         show(form)
@@ -226,7 +245,7 @@ fn entity_error<'a>(form: &Value) -> Failed<'a> {
 }
 
 /// An attribute in a list form: a forward keyword or an entity id.
-fn attr_ref<'a>(form: &Value, attr: &Value) -> Result<AttrRef, Failed<'a>> {
+fn attr_ref(form: &Value, attr: &Value) -> Result<AttrRef, Failed<'static>> {
     match attr {
         Value::Keyword(ident) if ident.is_reverse() => Err(fail(format!(
             "{} in {} is a reverse attribute; reverse attributes are only allowed as keys of entity maps",

@@ -30,6 +30,7 @@ pub mod transact;
 mod verify;
 mod vocabulary;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -465,16 +466,22 @@ impl Store {
         *self.inner.schema.lock() = schema;
     }
 
-    /// Transacts parsed transaction forms.
-    pub fn transact(&self, forms: &[TxForm]) -> Result<TxReport> {
+    /// Transacts parsed transaction forms. Forms given by value (a
+    /// `Vec<TxForm>`) move their values into the datoms; borrowed ones
+    /// (`&forms`) are copied a form at a time.
+    pub fn transact<'f>(&self, forms: impl Into<Cow<'f, [TxForm]>>) -> Result<TxReport> {
         self.transact_with(forms, &mut NoHook)
     }
 
     /// Transacts, running `hook` inside the SQLite transaction before the
     /// commit. Any error — from resolution, writing or the hook — rolls the
     /// whole transaction back.
-    pub fn transact_with(&self, forms: &[TxForm], hook: &mut dyn WriteHook) -> Result<TxReport> {
-        self.write_forms(forms, None, hook)
+    pub fn transact_with<'f>(
+        &self,
+        forms: impl Into<Cow<'f, [TxForm]>>,
+        hook: &mut dyn WriteHook,
+    ) -> Result<TxReport> {
+        self.write_forms(forms.into(), None, hook)
     }
 
     /// Transacts a transaction of a dump again, as [`Store::transact_with`]
@@ -482,18 +489,18 @@ impl Store {
     /// those the dump recorded (the next ones when not given), and entity
     /// ids the partitions have not reached yet allowed (the partitions move
     /// past them). Every check of a transaction still runs.
-    pub fn replay_with(
+    pub fn replay_with<'f>(
         &self,
-        forms: &[TxForm],
+        forms: impl Into<Cow<'f, [TxForm]>>,
         replay: &Replay,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
-        self.write_forms(forms, Some(replay), hook)
+        self.write_forms(forms.into(), Some(replay), hook)
     }
 
     fn write_forms(
         &self,
-        forms: &[TxForm],
+        forms: Cow<'_, [TxForm]>,
         replay: Option<&Replay>,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
@@ -513,9 +520,9 @@ impl Store {
     /// is committed, nothing is told to listeners (Datomic's `with`). The
     /// write lock is held while `read` runs. Every check of a transaction
     /// runs, so a transaction that would fail fails here with its error.
-    pub fn speculate<R>(
+    pub fn speculate<'f, R>(
         &self,
-        forms: &[TxForm],
+        forms: impl Into<Cow<'f, [TxForm]>>,
         read: impl FnOnce(&Db, &TxReport) -> Result<R>,
     ) -> Result<R> {
         let conn = &*self.connection();
@@ -523,7 +530,7 @@ impl Store {
         self.refresh()?;
         let schema = self.inner.schema.lock().clone();
         let outcome = self
-            .transact_locked(forms, None, &mut NoHook)
+            .transact_locked(forms.into(), None, &mut NoHook)
             .and_then(|report| {
                 let after = self.inner.schema.lock().clone();
                 read(&Db::in_write(self.clone(), report.tx, after), &report)
@@ -564,7 +571,7 @@ impl Store {
     /// holds (and has refreshed the state in).
     fn transact_locked(
         &self,
-        forms: &[TxForm],
+        forms: Cow<'_, [TxForm]>,
         replay: Option<&Replay>,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
@@ -592,7 +599,7 @@ impl Store {
         if replay.is_some() {
             record.cover_named_ids();
         }
-        self.apply_record(&schema, &record, hook)
+        self.apply_record(&schema, record, hook)
     }
 
     /// Takes `count` ids of the user partition for entities to be named
@@ -623,19 +630,14 @@ impl Store {
     fn apply_record(
         &self,
         schema: &Arc<Schema>,
-        record: &TxRecord,
+        record: TxRecord,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &*self.connection();
-        let report = TxReport {
-            tx: record.tx,
-            instant: factlite_edn::Instant(record.instant),
-            basis_before: self.inner.latest_tx.load(Ordering::Acquire),
-            datoms: record.datoms(),
-            tempids: record.tempids.clone(),
-        };
+        let next_ids = record.next_ids;
+        let report = record.into_report(self.inner.latest_tx.load(Ordering::Acquire));
         hook.before_write(self, &report)?;
-        let new_schema = transact::apply::apply(conn, schema, record)?;
+        let new_schema = transact::apply::apply(conn, schema, &report, next_ids)?;
         let schema_after = new_schema.map(Arc::new).unwrap_or_else(|| schema.clone());
         let db = Db::in_write(self.clone(), report.basis_before, schema_after.clone());
         hook.after_write(&db, &report)?;

@@ -34,6 +34,7 @@ use factlite_core::{bootstrap, Attribute, Entid, TypedValue};
 use factlite_edn::{Keyword, Value};
 use factlite_query::{AttrRef, EntityRef, TxForm, TxMap};
 use indexmap::IndexMap;
+use std::borrow::Cow;
 
 use crate::error::{Error, Result};
 use crate::transact::resolve::declared_attribute;
@@ -271,7 +272,7 @@ impl Store {
             });
         }
         let report = self
-            .transact_locked(&forms, None, hook)
+            .transact_locked(Cow::Owned(forms), None, hook)
             .map_err(|e| match e {
                 Error::Schema(message) => Error::Vocabulary(format!("{shown}: {message}")),
                 other => other,

@@ -36,6 +36,7 @@ mod table;
 mod verify;
 mod view;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -220,13 +221,22 @@ impl Views {
     }
 
     /// Transacts parsed forms, keeping every view in step.
-    pub fn transact(&mut self, store: &Store, forms: &[TxForm]) -> Result<TxReport> {
+    pub fn transact<'f>(
+        &mut self,
+        store: &Store,
+        forms: impl Into<Cow<'f, [TxForm]>>,
+    ) -> Result<TxReport> {
         self.write(store, |views| store.transact_with(forms, views))
     }
 
     /// Replays a transaction of a dump (see `Store::replay_with`), keeping
     /// every view in step.
-    pub fn replay(&mut self, store: &Store, forms: &[TxForm], replay: &Replay) -> Result<TxReport> {
+    pub fn replay<'f>(
+        &mut self,
+        store: &Store,
+        forms: impl Into<Cow<'f, [TxForm]>>,
+        replay: &Replay,
+    ) -> Result<TxReport> {
         self.write(store, |views| store.replay_with(forms, replay, views))
     }
 

@@ -1,5 +1,6 @@
-//! The second half of the transactor: writes a [`TxRecord`] into the
-//! tables, inside the caller's SQLite transaction, and checks the schema
+//! The second half of the transactor: writes a [`super::TxRecord`]'s
+//! datoms (moved into its [`TxReport`]) into the tables, inside the
+//! caller's SQLite transaction, and checks the schema
 //! changes that can only be judged against the written state.
 //!
 //! `:db/noHistory true` attributes keep no history, as in Datomic: when a
@@ -22,23 +23,29 @@
 
 use std::collections::BTreeMap;
 
-use factlite_core::{bootstrap, Entid, Partition, Schema, TypedValue, ValueType};
+use factlite_core::{bootstrap, Datom, Entid, Partition, Schema, TypedValue, ValueType};
 use factlite_edn::Value;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
-use super::TxRecord;
+use super::TxReport;
 use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 use crate::{reads, schema_io};
 
-/// Writes the record. Returns the new schema when the transaction changed
-/// it. `old_schema` is the schema the record was resolved against.
-pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Result<Option<Schema>> {
-    let touches_schema = record
-        .retracted
+/// Writes a transaction's datoms (its report's, in log order) and moves
+/// the partitions to `next_ids`. Returns the new schema when the
+/// transaction changed it. `old_schema` is the schema it was resolved
+/// against.
+pub fn apply(
+    conn: &Connection,
+    old_schema: &Schema,
+    report: &TxReport,
+    next_ids: [Entid; 3],
+) -> Result<Option<Schema>> {
+    let touches_schema = report
+        .datoms
         .iter()
-        .chain(&record.asserted)
-        .any(|(_, a, _)| bootstrap::SCHEMA_ATTRIBUTES.contains(a));
+        .any(|datom| bootstrap::SCHEMA_ATTRIBUTES.contains(&datom.a));
     let mut delete =
         conn.prepare_cached("DELETE FROM datoms WHERE e = ?1 AND a = ?2 AND v = ?3")?;
     let mut insert = conn.prepare_cached(
@@ -51,16 +58,20 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     let mut seq: i64 = 0;
     let mut log_row = |e: &Entid, a: &Entid, v: &TypedValue, added: bool| -> Result<()> {
         let tag = v.value_type().tag();
-        log.execute(params![record.tx, seq, e, a, SqlParam(v), tag, added])?;
+        execute_once(
+            &mut log,
+            params![report.tx, seq, e, a, SqlParam(v), tag, added],
+        )?;
         seq += 1;
         Ok(())
     };
     let mut forget = conn.prepare_cached("DELETE FROM log WHERE e = ?1 AND a = ?2 AND v = ?3")?;
-    for (e, a, v) in &record.retracted {
-        delete.execute(params![e, a, SqlParam(v)])?;
+    // Retractions come first in the report, then assertions.
+    for Datom { e, a, v, .. } in report.datoms.iter().filter(|datom| !datom.added) {
+        execute_once(&mut delete, params![e, a, SqlParam(v)])?;
         let attribute = old_schema.attribute(*a);
         if attribute.is_some_and(|attr| attr.no_history) {
-            forget.execute(params![e, a, SqlParam(v)])?;
+            execute_once(&mut forget, params![e, a, SqlParam(v)])?;
         } else {
             log_row(e, a, v, false)?;
         }
@@ -71,17 +82,13 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     }
     // A new attribute's own datoms may appear in this record: the provisional
     // schema is not at hand, so avet for new attributes is fixed up below.
-    for (e, a, v) in &record.asserted {
+    for Datom { e, a, v, .. } in report.datoms.iter().filter(|datom| datom.added) {
         let attribute = old_schema.attribute(*a);
         let avet = attribute.is_some_and(|attr| attr.in_avet());
-        insert.execute(params![
-            e,
-            a,
-            SqlParam(v),
-            v.value_type().tag(),
-            record.tx,
-            avet
-        ])?;
+        execute_once(
+            &mut insert,
+            params![e, a, SqlParam(v), v.value_type().tag(), report.tx, avet],
+        )?;
         log_row(e, a, v, true)?;
         *counts.entry(*a).or_default() += 1;
         if attribute.is_some_and(|attr| attr.fulltext) {
@@ -98,10 +105,7 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     let mut partitions =
         conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?;
     for partition in Partition::ALL {
-        partitions.execute(params![
-            partition as i64,
-            record.next_ids[partition as usize]
-        ])?;
+        partitions.execute(params![partition as i64, next_ids[partition as usize]])?;
     }
     if !touches_schema {
         return Ok(None);
@@ -109,6 +113,20 @@ pub fn apply(conn: &Connection, old_schema: &Schema, record: &TxRecord) -> Resul
     let new_schema = schema_io::load(conn)?;
     check_schema_change(conn, old_schema, &new_schema)?;
     Ok(Some(new_schema))
+}
+
+/// Runs a statement once and lets go of its parameters: a cached statement
+/// keeps the copies SQLite made of them until it is used again or put back
+/// in the cache, so a large value would stay held once per statement until
+/// the transaction ends.
+fn execute_once(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    params: &[&dyn ToSql],
+) -> Result<()> {
+    let result = statement.execute(params);
+    statement.clear_bindings();
+    result?;
+    Ok(())
 }
 
 fn add_fulltext(conn: &Connection, e: Entid, a: Entid, v: &TypedValue) -> Result<()> {

@@ -82,22 +82,30 @@ impl TxRecord {
         }
     }
 
-    /// The datoms of the record in log order: retractions, then assertions.
-    pub fn datoms(&self) -> Vec<Datom> {
-        let retracted = self.retracted.iter().map(|(e, a, v)| Datom {
-            e: *e,
-            a: *a,
-            v: v.clone(),
-            tx: self.tx,
+    /// The report of the record, which it becomes (its values move, none
+    /// is copied): its datoms in log order, retractions then assertions.
+    pub fn into_report(self, basis_before: Entid) -> TxReport {
+        let tx = self.tx;
+        let retracted = self.retracted.into_iter().map(|(e, a, v)| Datom {
+            e,
+            a,
+            v,
+            tx,
             added: false,
         });
-        let asserted = self.asserted.iter().map(|(e, a, v)| Datom {
-            e: *e,
-            a: *a,
-            v: v.clone(),
-            tx: self.tx,
+        let asserted = self.asserted.into_iter().map(|(e, a, v)| Datom {
+            e,
+            a,
+            v,
+            tx,
             added: true,
         });
-        retracted.chain(asserted).collect()
+        TxReport {
+            tx,
+            instant: factlite_edn::Instant(self.instant),
+            basis_before,
+            datoms: retracted.chain(asserted).collect(),
+            tempids: self.tempids,
+        }
     }
 }

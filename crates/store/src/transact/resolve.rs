@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use factlite_core::{
     bootstrap, Attribute, Cardinality, Entid, Partition, Schema, TypedValue, Unique, ValueType,
@@ -47,10 +48,11 @@ pub struct Context<'c> {
     pub unallocated_ids: bool,
 }
 
-/// A tempid: named by the user, or made up for a map without `:db/id`.
+/// A tempid: named by the user (one string shared by every term that names
+/// it), or made up for a map without `:db/id`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Temp {
-    Named(String),
+    Named(Rc<str>),
     Anonymous(usize),
 }
 
@@ -85,18 +87,23 @@ enum Op {
     RetractEntity {
         e: EntityTerm,
     },
-    Cas {
-        e: EntityTerm,
-        a: Entid,
-        old: Option<ValueTerm>,
-        new: ValueTerm,
-    },
+    /// Boxed: the largest op, and the rarest, so that the others take
+    /// less room.
+    Cas(Box<Cas>),
+}
+
+#[derive(Debug)]
+struct Cas {
+    e: EntityTerm,
+    a: Entid,
+    old: Option<ValueTerm>,
+    new: ValueTerm,
 }
 
 type DatomKey = (Entid, Entid, TypedValue);
 
 /// Resolves transaction forms into a record of datoms to retract and assert.
-pub fn resolve(ctx: &Context<'_>, forms: &[TxForm]) -> Result<TxRecord> {
+pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> {
     let mut resolver = Resolver {
         ctx,
         schema: Cow::Borrowed(ctx.schema),
@@ -109,16 +116,32 @@ pub fn resolve(ctx: &Context<'_>, forms: &[TxForm]) -> Result<TxRecord> {
         schema_temps: HashSet::new(),
         holders: RefCell::new(HashMap::new()),
     };
-    resolver.declare_attributes(forms)?;
-    for (index, form) in forms.iter().enumerate() {
+    resolver.declare_attributes(&forms)?;
+    // Owned forms give their values up to the ops; borrowed ones are
+    // copied a form at a time.
+    let forms: Box<dyn Iterator<Item = TxForm>> = match forms {
+        Cow::Borrowed(forms) => Box::new(forms.iter().cloned()),
+        Cow::Owned(forms) => Box::new(forms.into_iter()),
+    };
+    for (index, form) in forms.enumerate() {
         resolver.expand_form(index, form)?;
     }
     resolver.upsert()?;
     resolver.allocate()?;
     let mut state = Interpretation::default();
-    let ops = std::mem::take(&mut resolver.ops);
-    for op in &ops {
+    // Room for a datom per op, at once: growing by doubling would hold the
+    // old and the new tables together at the largest step.
+    state.asserted.reserve(resolver.ops.len() + 1);
+    state.one_values.reserve(resolver.ops.len());
+    // The ops are consumed in order: their values move into the datoms,
+    // and the room of those done is given back as the datoms take theirs.
+    let mut ops = std::mem::take(&mut resolver.ops);
+    ops.reverse();
+    while let Some(op) = ops.pop() {
         resolver.interpret(op, &mut state)?;
+        if ops.capacity() > 2 * ops.len() + 1024 {
+            ops.shrink_to_fit();
+        }
     }
     state.asserted.insert((
         ctx.tx,
@@ -130,17 +153,21 @@ pub fn resolve(ctx: &Context<'_>, forms: &[TxForm]) -> Result<TxRecord> {
         .temps
         .iter()
         .filter_map(|(temp, id)| match (temp, id) {
-            (Temp::Named(name), Some(id)) => Some((name.clone(), *id)),
+            (Temp::Named(name), Some(id)) => Some((name.to_string(), *id)),
             _ => None,
         })
         .collect();
+    let next_ids = resolver.next_ids;
+    // What resolving needed goes before the datoms are laid out anew.
+    drop(resolver);
+    drop(state.one_values);
     Ok(TxRecord {
         tx: ctx.tx,
         instant: ctx.instant,
         retracted: state.retracted.into_iter().collect(),
         asserted: state.asserted.into_iter().collect(),
         tempids,
-        next_ids: resolver.next_ids,
+        next_ids,
     })
 }
 
@@ -171,7 +198,19 @@ struct Interpretation {
     retracted: IndexSet<DatomKey>,
     asserted: IndexSet<DatomKey>,
     /// The value a cardinality-one attribute gets in this transaction.
-    one_values: HashMap<(Entid, Entid), TypedValue>,
+    one_values: HashMap<(Entid, Entid), OneValue>,
+}
+
+/// Where the value a cardinality-one attribute gets in a transaction is:
+/// kept out of [`Interpretation::one_values`] when it is in
+/// [`Interpretation::asserted`], so that no value is held twice.
+enum OneValue {
+    /// The datom is among the asserted ones (they only ever lose datoms
+    /// the store holds, which this one is not).
+    Asserted,
+    /// The entity holds the value already (boxed, as it is rare: the map
+    /// has an entry per cardinality-one datom).
+    Kept(Box<TypedValue>),
 }
 
 fn db_keyword(name: &str) -> Keyword {
@@ -203,7 +242,8 @@ impl<'c> Resolver<'c> {
                 Some(EntityRef::Id(id)) => *id,
                 Some(EntityRef::TempId(name)) => {
                     let id = self.allocate_id(Partition::Db);
-                    self.temps.insert(Temp::Named(name.clone()), Some(id));
+                    self.temps
+                        .insert(Temp::Named(Rc::from(name.as_str())), Some(id));
                     id
                 }
                 Some(other) => self.entity_term(other).and_then(|term| match term {
@@ -235,13 +275,13 @@ impl<'c> Resolver<'c> {
 
     // ---- pass 2: expand -------------------------------------------------
 
-    fn expand_form(&mut self, index: usize, form: &TxForm) -> Result<()> {
+    fn expand_form(&mut self, index: usize, form: TxForm) -> Result<()> {
         match form {
             TxForm::Map(TxMap {
                 db_id,
                 attrs: attributes,
             }) => {
-                let e = match (db_id, self.preallocated.get(&index)) {
+                let e = match (&db_id, self.preallocated.get(&index)) {
                     (Some(reference), _) => self.entity_term(reference)?,
                     (None, Some(id)) => EntityTerm::Id(*id),
                     (None, None) => self.anonymous_entity(),
@@ -249,8 +289,8 @@ impl<'c> Resolver<'c> {
                 self.expand_map(&e, attributes)
             }
             TxForm::Add { e, a, v } => {
-                let e = self.entity_term(e)?;
-                let attribute = self.forward_attribute(a)?;
+                let e = self.entity_term(&e)?;
+                let attribute = self.forward_attribute(&a)?;
                 let v = self.value_term(&e, &attribute, v)?;
                 self.ops.push(Op::Add {
                     e,
@@ -260,8 +300,8 @@ impl<'c> Resolver<'c> {
                 Ok(())
             }
             TxForm::Retract { e, a, v: Some(v) } => {
-                let e = self.entity_term(e)?;
-                let attribute = self.forward_attribute(a)?;
+                let e = self.entity_term(&e)?;
+                let attribute = self.forward_attribute(&a)?;
                 let v = self.value_term(&e, &attribute, v)?;
                 self.ops.push(Op::Retract {
                     e,
@@ -271,19 +311,19 @@ impl<'c> Resolver<'c> {
                 Ok(())
             }
             TxForm::Retract { e, a, v: None } => {
-                let e = self.entity_term(e)?;
-                let attribute = self.forward_attribute(a)?;
+                let e = self.entity_term(&e)?;
+                let attribute = self.forward_attribute(&a)?;
                 self.ops.push(Op::RetractAttribute { e, a: attribute.id });
                 Ok(())
             }
             TxForm::RetractEntity(e) => {
-                let e = self.entity_term(e)?;
+                let e = self.entity_term(&e)?;
                 self.ops.push(Op::RetractEntity { e });
                 Ok(())
             }
             TxForm::Cas { e, a, old, new } => {
-                let e = self.entity_term(e)?;
-                let attribute = self.forward_attribute(a)?;
+                let e = self.entity_term(&e)?;
+                let attribute = self.forward_attribute(&a)?;
                 if attribute.cardinality == Cardinality::Many {
                     return Err(Error::Schema(format!(
                         ":db/cas needs a cardinality-one attribute; {} is cardinality many",
@@ -295,12 +335,12 @@ impl<'c> Resolver<'c> {
                     old => Some(self.value_term(&e, &attribute, old)?),
                 };
                 let new = self.value_term(&e, &attribute, new)?;
-                self.ops.push(Op::Cas {
+                self.ops.push(Op::Cas(Box::new(Cas {
                     e,
                     a: attribute.id,
                     old,
                     new,
-                });
+                })));
                 Ok(())
             }
         }
@@ -313,13 +353,13 @@ impl<'c> Resolver<'c> {
         EntityTerm::Temp(temp)
     }
 
-    fn expand_map(&mut self, e: &EntityTerm, attributes: &IndexMap<Keyword, Value>) -> Result<()> {
+    fn expand_map(&mut self, e: &EntityTerm, attributes: IndexMap<Keyword, Value>) -> Result<()> {
         for (key, value) in attributes {
             if key.is_reverse() {
-                self.expand_reverse(e, key, value)?;
+                self.expand_reverse(e, &key, &value)?;
                 continue;
             }
-            let attribute = self.attribute_named(key)?;
+            let attribute = self.attribute_named(&key)?;
             if attribute.id == bootstrap::DB_IDENT || attribute.id == bootstrap::DB_VALUE_TYPE {
                 if let EntityTerm::Temp(temp) = e {
                     self.schema_temps.insert(temp.clone());
@@ -356,7 +396,7 @@ impl<'c> Resolver<'c> {
             single => vec![single],
         };
         for item in items {
-            let referrer = match self.value_term(e, &attribute, item)? {
+            let referrer = match self.value_term(e, &attribute, item.clone())? {
                 ValueTerm::Entity(term) => term,
                 ValueTerm::Value(_) => unreachable!("ref values are entity terms"),
             };
@@ -371,13 +411,11 @@ impl<'c> Resolver<'c> {
 
     /// The values a map entry asserts: each element of a collection for a
     /// cardinality-many attribute, else the value itself.
-    fn values_of<'v>(&self, attribute: &Attribute, value: &'v Value) -> Vec<&'v Value> {
-        if attribute.cardinality == Cardinality::Many {
+    fn values_of(&self, attribute: &Attribute, value: Value) -> Vec<Value> {
+        if attribute.cardinality == Cardinality::Many && !self.is_lookup_ref(&value) {
             match value {
-                Value::Vector(items) | Value::List(items) if !self.is_lookup_ref(value) => {
-                    return items.iter().collect();
-                }
-                Value::Set(items) => return items.iter().collect(),
+                Value::Vector(items) | Value::List(items) => return items,
+                Value::Set(items) => return items.into_iter().collect(),
                 _ => {}
             }
         }
@@ -406,8 +444,14 @@ impl<'c> Resolver<'c> {
             }
             EntityRef::TempId(name) if name == TX_TEMPID => Ok(EntityTerm::Id(self.ctx.tx)),
             EntityRef::TempId(name) => {
-                let temp = Temp::Named(name.clone());
-                self.temps.entry(temp.clone()).or_insert(None);
+                let temp = Temp::Named(Rc::from(name.as_str()));
+                let temp = match self.temps.get_key_value(&temp) {
+                    Some((known, _)) => known.clone(),
+                    None => {
+                        self.temps.insert(temp.clone(), None);
+                        temp
+                    }
+                };
                 Ok(EntityTerm::Temp(temp))
             }
             EntityRef::LookupRef(attribute, value) => {
@@ -504,15 +548,15 @@ impl<'c> Resolver<'c> {
         &mut self,
         e: &EntityTerm,
         attribute: &Attribute,
-        value: &Value,
+        value: Value,
     ) -> Result<ValueTerm> {
         if attribute.id == bootstrap::DB_IDENT {
-            check_ident(value)?;
+            check_ident(&value)?;
         }
-        let mismatch = |this: &Self| Error::TypeMismatch {
+        let mismatch = |this: &Self, value: Value| Error::TypeMismatch {
             entity: this.describe(e),
             attribute: attribute.ident_text(),
-            value: Box::new(value.clone()),
+            value: Box::new(value),
             expected: attribute.value_type,
         };
         if matches!(value, Value::Float(x) if x.is_nan()) {
@@ -522,22 +566,22 @@ impl<'c> Resolver<'c> {
             });
         }
         if attribute.value_type != ValueType::Ref {
-            return TypedValue::from_edn(value, attribute.value_type)
+            return TypedValue::from_edn_owned(value, attribute.value_type)
                 .map(ValueTerm::Value)
-                .map_err(|_| mismatch(self));
+                .map_err(|refused| mismatch(self, refused.found));
         }
-        let term = match value {
+        let term = match &value {
             Value::Integer(id) => self.entity_term(&EntityRef::Id(*id))?,
             Value::String(name) => self.entity_term(&EntityRef::TempId(name.clone()))?,
             Value::Keyword(ident) => self.entity_term(&EntityRef::Ident(ident.clone()))?,
-            Value::Vector(items) if self.is_lookup_ref(value) => {
+            Value::Vector(items) if self.is_lookup_ref(&value) => {
                 let Value::Keyword(attr) = &items[0] else {
-                    return Err(mismatch(self));
+                    return Err(mismatch(self, value));
                 };
                 EntityTerm::Id(self.lookup_ref(attr, &items[1])?)
             }
             Value::Map(map) => self.nested_entity(attribute, map)?,
-            _ => return Err(mismatch(self)),
+            _ => return Err(mismatch(self, value)),
         };
         Ok(ValueTerm::Entity(term))
     }
@@ -565,13 +609,15 @@ impl<'c> Resolver<'c> {
             }
         }
         let e = match db_id {
-            Some(reference) => match self.value_term(&EntityTerm::Id(0), attribute, reference)? {
-                ValueTerm::Entity(term) => term,
-                ValueTerm::Value(_) => unreachable!("ref values are entity terms"),
-            },
+            Some(reference) => {
+                match self.value_term(&EntityTerm::Id(0), attribute, reference.clone())? {
+                    ValueTerm::Entity(term) => term,
+                    ValueTerm::Value(_) => unreachable!("ref values are entity terms"),
+                }
+            }
             None => self.anonymous_entity(),
         };
-        self.expand_map(&e, &attributes)?;
+        self.expand_map(&e, attributes)?;
         Ok(e)
     }
 
@@ -736,11 +782,11 @@ impl<'c> Resolver<'c> {
                 | Op::Retract {
                     e: EntityTerm::Temp(t),
                     ..
-                }
-                | Op::Cas {
-                    e: EntityTerm::Temp(t),
-                    ..
                 } => Some(t.clone()),
+                Op::Cas(cas) => match &cas.e {
+                    EntityTerm::Temp(t) => Some(t.clone()),
+                    EntityTerm::Id(_) => None,
+                },
                 _ => None,
             })
             .collect();
@@ -793,13 +839,13 @@ impl<'c> Resolver<'c> {
         }
     }
 
-    fn typed(&self, term: &ValueTerm) -> Result<TypedValue> {
+    fn typed(&self, term: ValueTerm) -> Result<TypedValue> {
         match term {
-            ValueTerm::Value(value) => Ok(value.clone()),
-            ValueTerm::Entity(EntityTerm::Id(id)) => Ok(TypedValue::Ref(*id)),
+            ValueTerm::Value(value) => Ok(value),
+            ValueTerm::Entity(EntityTerm::Id(id)) => Ok(TypedValue::Ref(id)),
             ValueTerm::Entity(EntityTerm::Temp(temp)) => self
                 .temps
-                .get(temp)
+                .get(&temp)
                 .copied()
                 .flatten()
                 .map(TypedValue::Ref)
@@ -832,25 +878,26 @@ impl<'c> Resolver<'c> {
         }
     }
 
-    fn interpret(&self, op: &Op, state: &mut Interpretation) -> Result<()> {
+    fn interpret(&self, op: Op, state: &mut Interpretation) -> Result<()> {
         match op {
-            Op::Add { e, a, v } => self.assert(self.entid(e), *a, self.typed(v)?, state),
+            Op::Add { e, a, v } => self.assert(self.entid(&e), a, self.typed(v)?, state),
             Op::Retract { e, a, v } => {
-                let (e, v) = (self.entid(e), self.typed(v)?);
-                self.retract(e, *a, v, state)
+                let (e, v) = (self.entid(&e), self.typed(v)?);
+                self.retract(e, a, v, state)
             }
             Op::RetractAttribute { e, a } => {
-                let e = self.entid(e);
-                for v in self.current_values(e, *a)? {
-                    self.retract(e, *a, v, state)?;
+                let e = self.entid(&e);
+                for v in self.current_values(e, a)? {
+                    self.retract(e, a, v, state)?;
                 }
                 Ok(())
             }
-            Op::RetractEntity { e } => self.retract_entity(self.entid(e), state),
-            Op::Cas { e, a, old, new } => {
-                let e = self.entid(e);
-                let current = self.current_values(e, *a)?;
-                let expected = old.as_ref().map(|v| self.typed(v)).transpose()?;
+            Op::RetractEntity { e } => self.retract_entity(self.entid(&e), state),
+            Op::Cas(cas) => {
+                let Cas { e, a, old, new } = *cas;
+                let e = self.entid(&e);
+                let current = self.current_values(e, a)?;
+                let expected = old.map(|v| self.typed(v)).transpose()?;
                 let matches = match &expected {
                     None => current.is_empty(),
                     Some(v) => current.len() == 1 && current[0] == *v,
@@ -860,12 +907,12 @@ impl<'c> Resolver<'c> {
                         |v: Option<&TypedValue>| v.map_or("nil".to_string(), |v| v.to_string());
                     return Err(Error::CasFailed {
                         entity: e.to_string(),
-                        attribute: self.attribute(*a).ident_text(),
+                        attribute: self.attribute(a).ident_text(),
                         expected: show(expected.as_ref()),
                         found: show(current.first()),
                     });
                 }
-                self.assert(e, *a, self.typed(new)?, state)
+                self.assert(e, a, self.typed(new)?, state)
             }
         }
     }
@@ -881,16 +928,26 @@ impl<'c> Resolver<'c> {
         }
         let attribute = self.attribute(a);
         if attribute.cardinality == Cardinality::One {
-            if let Some(other) = state.one_values.get(&(e, a)) {
-                if *other != key.2 {
-                    return Err(Error::UniqueConflict(format!(
-                        "entity {e} gets two values for cardinality-one attribute {} in one transaction: {other} and {}",
-                        attribute.ident_text(),
-                        key.2
-                    )));
-                }
+            let other = match state.one_values.get(&(e, a)) {
+                Some(OneValue::Kept(other)) => Some(&**other).filter(|other| **other != key.2),
+                // Not the same value: that one returned above.
+                Some(OneValue::Asserted) => match state
+                    .asserted
+                    .iter()
+                    .find(|(other_e, other_a, _)| (*other_e, *other_a) == (e, a))
+                {
+                    Some((_, _, other)) => Some(other),
+                    None => unreachable!("an asserted cardinality-one value stays asserted"),
+                },
+                None => None,
+            };
+            if let Some(other) = other {
+                return Err(Error::UniqueConflict(format!(
+                    "entity {e} gets two values for cardinality-one attribute {} in one transaction: {other} and {}",
+                    attribute.ident_text(),
+                    key.2
+                )));
             }
-            state.one_values.insert((e, a), key.2.clone());
             let mut already = false;
             for current in self.current_values(e, a)? {
                 if current == key.2 {
@@ -899,7 +956,12 @@ impl<'c> Resolver<'c> {
                     state.retracted.insert((e, a, current));
                 }
             }
-            if !already {
+            if already {
+                state
+                    .one_values
+                    .insert((e, a), OneValue::Kept(Box::new(key.2)));
+            } else {
+                state.one_values.insert((e, a), OneValue::Asserted);
                 state.asserted.insert(key);
             }
         } else if !self.holds(e, a, &key.2)? {
