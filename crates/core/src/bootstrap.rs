@@ -6,7 +6,9 @@
 //! Ids are never moved: an id, once given to a built-in, keeps it in every
 //! store. Ids 1–10 are the `:db/*` attributes of the first layout, 11–13 the
 //! `:db.vocabulary/*` attributes (added by layout version 2, which writes
-//! them into older stores when it opens them), 14–19 are free for future
+//! them into older stores when it opens them), 14–17 the constraint
+//! attributes `:db/ensure`, `:db.entity/attrs`, `:db.entity/preds` and
+//! `:db.attr/preds` (added by layout version 3), 18–19 are free for future
 //! built-in attributes, and the enum idents start at 20.
 
 use factlite_edn::Keyword;
@@ -30,6 +32,22 @@ pub const DB_VOCABULARY_VERSION: Entid = 12;
 /// `:db.vocabulary/attributes`: the attributes and enum idents a
 /// vocabulary declares (refs, cardinality many).
 pub const DB_VOCABULARY_ATTRIBUTES: Entid = 13;
+
+/// `:db/ensure`: the entity spec a transaction checks an entity against
+/// (a ref; never stored: the check is its only effect).
+pub const DB_ENSURE: Entid = 14;
+/// `:db.entity/attrs`: the attributes an entity spec requires (keywords).
+pub const DB_ENTITY_ATTRS: Entid = 15;
+/// `:db.entity/preds`: the predicates of an entity spec (function names).
+pub const DB_ENTITY_PREDS: Entid = 16;
+/// `:db.attr/preds`: the predicates every value of an attribute must pass
+/// (names of functions registered on the store).
+pub const DB_ATTR_PREDS: Entid = 17;
+
+/// The constraint attributes layouts 1 and 2 lacked: a store of an older
+/// layout gets them when it is opened.
+pub const CONSTRAINT_ATTRIBUTES: [Entid; 4] =
+    [DB_ENSURE, DB_ENTITY_ATTRS, DB_ENTITY_PREDS, DB_ATTR_PREDS];
 
 /// The built-in attributes the first layout lacked: a store of an older
 /// layout gets them when it is opened.
@@ -105,6 +123,23 @@ pub fn attributes() -> Vec<Attribute> {
                 kw("db.vocabulary", "attributes"),
                 ValueType::Ref,
             )
+        },
+        attribute(DB_ENSURE, "ensure", ValueType::Ref),
+        Attribute {
+            cardinality: Cardinality::Many,
+            ..Attribute::new(
+                DB_ENTITY_ATTRS,
+                kw("db.entity", "attrs"),
+                ValueType::Keyword,
+            )
+        },
+        Attribute {
+            cardinality: Cardinality::Many,
+            ..Attribute::new(DB_ENTITY_PREDS, kw("db.entity", "preds"), ValueType::String)
+        },
+        Attribute {
+            cardinality: Cardinality::Many,
+            ..Attribute::new(DB_ATTR_PREDS, kw("db.attr", "preds"), ValueType::String)
         },
     ]
 }

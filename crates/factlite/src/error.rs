@@ -96,6 +96,13 @@ pub enum Error {
         /// What was refused and why.
         message: String,
     },
+    /// A transaction that breaks a declared constraint: a value that fails
+    /// its attribute's predicate (`:db.attr/preds`), or an entity that does
+    /// not meet the spec `:db/ensure` names.
+    Constraint {
+        /// Which constraint, for which entity and value.
+        message: String,
+    },
     /// A query that parses but cannot run: an unbound variable, a missing
     /// rule, a wrong number of inputs, a constant of the wrong type...
     Query {
@@ -234,6 +241,7 @@ impl Error {
             Error::UnknownEntity { .. } => ErrorCategory::UnknownEntity,
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
             Error::Schema { .. } => ErrorCategory::Schema,
+            Error::Constraint { .. } => ErrorCategory::Constraint,
             Error::Query { .. }
             | Error::UnknownView { .. }
             | Error::ViewExists { .. }
@@ -294,6 +302,7 @@ impl fmt::Display for Error {
                  {expected}, found {found}; read the current value and try again"
             ),
             Error::Schema { message } => f.write_str(message),
+            Error::Constraint { message } => write!(f, "constraint broken: {message}"),
             Error::UnknownView { name } => write!(
                 f,
                 "no materialized view is named {name:?}; Store::views lists the views there are"
@@ -464,6 +473,7 @@ impl From<factlite_store::Error> for Error {
                 message: refused.to_string(),
             },
             Store::Query(message) => Error::Query { message },
+            Store::Constraint(message) => Error::Constraint { message },
             Store::Interrupted => Error::Cancelled,
             Store::Timeout { limit_ms } => Error::Timeout { limit_ms },
             Store::Limit { limit, gathered } => Error::Limit { limit, gathered },

@@ -39,6 +39,9 @@ pub enum Error {
     },
     /// A schema change that is not allowed.
     Schema(String),
+    /// A transaction that breaks a declared constraint: an attribute
+    /// predicate or an entity spec (`:db/ensure`).
+    Constraint(String),
     /// A query that parses but cannot run.
     Query(String),
     /// A vocabulary that conflicts with what is installed.
@@ -119,6 +122,7 @@ impl Error {
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
             Error::Schema(_) | Error::Vocabulary(_) => ErrorCategory::Schema,
             Error::Query(_) => ErrorCategory::Query,
+            Error::Constraint(_) => ErrorCategory::Constraint,
             Error::Interrupted => ErrorCategory::Cancelled,
             Error::Timeout { .. } => ErrorCategory::Timeout,
             Error::Limit { .. } => ErrorCategory::Limit,
@@ -160,6 +164,7 @@ impl fmt::Display for Error {
             ),
             Error::Schema(message) => write!(f, "schema change refused: {message}"),
             Error::Query(message) => write!(f, "{message}"),
+            Error::Constraint(message) => write!(f, "constraint broken: {message}"),
             Error::Vocabulary(message) => write!(f, "vocabulary refused: {message}"),
             Error::Busy { waited_ms } => write!(
                 f,

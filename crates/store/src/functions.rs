@@ -90,6 +90,27 @@ impl Functions {
         Ok(())
     }
 
+    /// Calls the registered function `name` as a predicate on one value:
+    /// `None` when no one-argument function returning a boolean has that
+    /// name.
+    pub fn predicate(
+        &self,
+        name: &str,
+        value: &Value,
+    ) -> Option<std::result::Result<bool, String>> {
+        let entries = self.0.read();
+        let entry = entries.iter().find(|e| {
+            !e.signature.aggregate
+                && e.signature.name == name
+                && e.signature.arity == 1
+                && e.signature.result == ValueType::Boolean
+        })?;
+        Some(
+            call(&entry.signature, &entry.body, std::slice::from_ref(value))
+                .map(|result| result == Value::Boolean(true)),
+        )
+    }
+
     /// Computes the registered aggregate `name` over a group's values;
     /// `None` when no aggregate has that name.
     pub fn aggregate(&self, name: &str, values: &[Value]) -> Option<Result<Value>> {

@@ -37,7 +37,7 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = 2;
+pub const FORMAT_VERSION: i64 = 3;
 
 /// An id no factlite store uses in `application_id`, so other tools can tell
 /// our files apart ("FLit").
@@ -162,7 +162,11 @@ pub fn truncate_wal(conn: &Connection, busy_timeout: Duration) -> Result<()> {
 pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<()> {
     match contents {
         Contents::Empty => create(conn, now_ms),
-        Contents::Factlite { version: 1 } => upgrade_from_1(conn, now_ms),
+        Contents::Factlite { version: 1 } => {
+            upgrade_from_1(conn, now_ms)?;
+            upgrade_from_2(conn, now_ms)
+        }
+        Contents::Factlite { version: 2 } => upgrade_from_2(conn, now_ms),
         _ => Ok(()),
     }
 }
@@ -207,20 +211,42 @@ fn create(conn: &mut Connection, now_ms: i64) -> Result<()> {
 /// Layout 1 → 2: the `log_eavt` index and the vocabulary attributes.
 fn upgrade_from_1(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx = conn.transaction()?;
-    let ids = bootstrap::VOCABULARY_ATTRIBUTES;
-    let taken: Option<i64> = tx
-        .query_row(
-            "SELECT e FROM datoms WHERE e IN (?1, ?2, ?3) LIMIT 1",
-            params![ids[0], ids[1], ids[2]],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if let Some(e) = taken {
-        return Err(Error::Corrupt(format!(
-            "cannot upgrade the file to format version {FORMAT_VERSION}: entity {e}, reserved for a built-in attribute, already holds data"
-        )));
-    }
     tx.execute_batch("CREATE INDEX log_eavt ON log (e, a, v, tx);")?;
+    add_builtin_attributes(&tx, &bootstrap::VOCABULARY_ATTRIBUTES, 2, now_ms)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Layout 2 → 3: the constraint attributes (`:db/ensure`, entity specs,
+/// attribute predicates).
+fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    add_builtin_attributes(&tx, &bootstrap::CONSTRAINT_ATTRIBUTES, 3, now_ms)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Writes the definitions of the built-in attributes `ids` an older layout
+/// lacks, in a transaction of their own, and marks the file as layout
+/// `version`; refused when one of their ids already holds data.
+fn add_builtin_attributes(
+    tx: &rusqlite::Transaction<'_>,
+    ids: &[i64],
+    version: i64,
+    now_ms: i64,
+) -> Result<()> {
+    for id in ids {
+        let taken: Option<i64> = tx
+            .query_row("SELECT e FROM datoms WHERE e = ?1 LIMIT 1", [id], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        if let Some(e) = taken {
+            return Err(Error::Corrupt(format!(
+                "cannot upgrade the file to format version {version}: entity {e}, reserved for a built-in attribute, already holds data"
+            )));
+        }
+    }
     let new: Vec<Attribute> = bootstrap::attributes()
         .into_iter()
         .filter(|attribute| ids.contains(&attribute.id))
@@ -235,18 +261,12 @@ fn upgrade_from_1(conn: &mut Connection, now_ms: i64) -> Result<()> {
         [bootstrap::DB_TX_INSTANT],
         |row| row.get(0),
     )?;
-    write_transaction(
-        &tx,
-        tx_id,
-        now_ms.max(last_instant),
-        &attribute_datoms(&new),
-    )?;
+    write_transaction(tx, tx_id, now_ms.max(last_instant), &attribute_datoms(&new))?;
     tx.execute(
         "UPDATE partitions SET next_id = ?2 WHERE part = ?1",
         params![Partition::Tx as i64, tx_id + 1],
     )?;
-    tx.execute_batch(&format!("PRAGMA user_version = {FORMAT_VERSION};"))?;
-    tx.commit()?;
+    tx.execute_batch(&format!("PRAGMA user_version = {version};"))?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@
 //! to the same file, sharing the schema, for reading in parallel.
 
 mod config;
+mod constraints;
 mod db;
 mod encode;
 mod error;
@@ -599,7 +600,9 @@ impl Store {
         if replay.is_some() {
             record.cover_named_ids();
         }
-        self.apply_record(&schema, record, hook)
+        let ensures = constraints::take_ensures(&mut record);
+        constraints::check_attribute_predicates(conn, &schema, &self.inner.functions, &record)?;
+        self.apply_record(&schema, record, &ensures, hook)
     }
 
     /// Takes `count` ids of the user partition for entities to be named
@@ -631,6 +634,7 @@ impl Store {
         &self,
         schema: &Arc<Schema>,
         record: TxRecord,
+        ensures: &[(Entid, Entid)],
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &*self.connection();
@@ -639,6 +643,7 @@ impl Store {
         hook.before_write(self, &report)?;
         let new_schema = transact::apply::apply(conn, schema, &report, next_ids)?;
         let schema_after = new_schema.map(Arc::new).unwrap_or_else(|| schema.clone());
+        constraints::check_entity_specs(conn, &schema_after, ensures)?;
         let db = Db::in_write(self.clone(), report.basis_before, schema_after.clone());
         hook.after_write(&db, &report)?;
         if !Arc::ptr_eq(&schema_after, schema) {

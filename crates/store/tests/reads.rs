@@ -729,13 +729,21 @@ fn a_layout_1_file_is_upgraded_when_opened() {
         )
         .expect("index lookup");
     assert!(has_index);
-    // the vocabulary attributes came in a transaction of their own
-    let upgrade_tx = store.latest_tx().expect("latest");
-    assert_eq!(upgrade_tx, old_latest + 1);
+    // the vocabulary attributes (layout 2) and the constraint attributes
+    // (layout 3) came in a transaction each
+    let upgrade_tx = old_latest + 1;
+    assert_eq!(store.latest_tx().expect("latest"), old_latest + 2);
     let db = store.db().expect("db");
     assert_eq!(
         lines(&store, &db.tx_range(upgrade_tx, upgrade_tx).expect("log"))[0],
         r#"11 :db/ident :db.vocabulary/name true"#
+    );
+    assert_eq!(
+        lines(
+            &store,
+            &db.tx_range(upgrade_tx + 1, upgrade_tx + 1).expect("log")
+        )[0],
+        r#"14 :db/ident :db/ensure true"#
     );
     // the old data reads as before, its history through the new index
     let a = query(&db, r#"[:find ?e . :where [?e :item/sku "A"]]"#);

@@ -553,6 +553,19 @@ impl<'c> Resolver<'c> {
         if attribute.id == bootstrap::DB_IDENT {
             check_ident(&value)?;
         }
+        // Predicates are named by symbols, as in Datomic; they are stored
+        // as their text.
+        let value = match value {
+            Value::Symbol(symbol)
+                if matches!(
+                    attribute.id,
+                    bootstrap::DB_ATTR_PREDS | bootstrap::DB_ENTITY_PREDS
+                ) =>
+            {
+                Value::String(symbol.qualified_name())
+            }
+            other => other,
+        };
         let mismatch = |this: &Self, value: Value| Error::TypeMismatch {
             entity: this.describe(e),
             attribute: attribute.ident_text(),
