@@ -57,6 +57,10 @@ pub const VOCABULARY_ATTRIBUTES: [Entid; 3] = [
     DB_VOCABULARY_ATTRIBUTES,
 ];
 
+/// The value types added after the first layout (`:db.type/uri`, layout
+/// 3): their idents come after the first layout's enum idents.
+pub const LATER_VALUE_TYPES: [ValueType; 1] = [ValueType::Uri];
+
 /// The first id of the enum idents (`:db.type/...`, `:db.cardinality/...`).
 const FIRST_ENUM: Entid = 20;
 
@@ -147,7 +151,13 @@ pub fn attributes() -> Vec<Attribute> {
 /// The built-in enum idents with their ids: value types, cardinalities,
 /// uniqueness kinds and partitions.
 pub fn enum_idents() -> Vec<(Entid, Keyword)> {
-    let mut idents: Vec<Keyword> = ValueType::ALL.iter().map(|t| t.ident()).collect();
+    // The first layout's value types keep their ids; a type added later
+    // comes after the partitions.
+    let mut idents: Vec<Keyword> = ValueType::ALL
+        .iter()
+        .filter(|t| !LATER_VALUE_TYPES.contains(t))
+        .map(|t| t.ident())
+        .collect();
     idents.extend([Cardinality::One.ident(), Cardinality::Many.ident()]);
     idents.extend([Unique::Identity.ident(), Unique::Value.ident()]);
     idents.extend([
@@ -155,6 +165,7 @@ pub fn enum_idents() -> Vec<(Entid, Keyword)> {
         kw("db.part", "tx"),
         kw("db.part", "user"),
     ]);
+    idents.extend(LATER_VALUE_TYPES.iter().map(|t| t.ident()));
     idents
         .into_iter()
         .enumerate()

@@ -10,7 +10,8 @@
 //! 6. keywords as Clojure's `compare` orders them: those without a
 //!    namespace first, then by namespace, then by name (`:b < :a/z <
 //!    :a-/b`), not by their text;
-//! 7. uuids, then byte strings, by their bytes.
+//! 7. uuids, then byte strings, by their bytes;
+//! 8. URIs, by their text.
 //!
 //! Values of other kinds (collections, symbols, tagged values) only reach
 //! an ordering in Rust, and follow the kinds above in `Value`'s own order.
@@ -52,6 +53,7 @@ impl ValueType {
             ValueType::Keyword => 5,
             ValueType::Uuid => 6,
             ValueType::Bytes => 7,
+            ValueType::Uri => 8,
         }
     }
 }
@@ -77,6 +79,7 @@ mod tests {
             ValueType::Keyword,
             ValueType::Uuid,
             ValueType::Bytes,
+            ValueType::Uri,
         ]
         .map(ValueType::order_class)
         .to_vec();

@@ -25,11 +25,13 @@ pub enum ValueType {
     Keyword,
     Uuid,
     Bytes,
+    /// A URI, `#uri "https://..."` in EDN (layout version 3).
+    Uri,
 }
 
 impl ValueType {
     /// Every value type, in tag order.
-    pub const ALL: [ValueType; 9] = [
+    pub const ALL: [ValueType; 10] = [
         ValueType::Ref,
         ValueType::Boolean,
         ValueType::Instant,
@@ -39,6 +41,7 @@ impl ValueType {
         ValueType::Keyword,
         ValueType::Uuid,
         ValueType::Bytes,
+        ValueType::Uri,
     ];
 
     /// The tag stored in the `t` column beside each value.
@@ -53,6 +56,7 @@ impl ValueType {
             ValueType::Keyword => 6,
             ValueType::Uuid => 7,
             ValueType::Bytes => 8,
+            ValueType::Uri => 9,
         }
     }
 
@@ -73,6 +77,7 @@ impl ValueType {
             ValueType::Keyword => "keyword",
             ValueType::Uuid => "uuid",
             ValueType::Bytes => "bytes",
+            ValueType::Uri => "uri",
         }
     }
 
@@ -129,6 +134,8 @@ pub enum TypedValue {
     Keyword(Keyword),
     Uuid(u128),
     Bytes(Vec<u8>),
+    /// A URI's text.
+    Uri(String),
 }
 
 /// A value that does not fit the type it was meant for.
@@ -163,6 +170,7 @@ impl TypedValue {
             TypedValue::Keyword(_) => ValueType::Keyword,
             TypedValue::Uuid(_) => ValueType::Uuid,
             TypedValue::Bytes(_) => ValueType::Bytes,
+            TypedValue::Uri(_) => ValueType::Uri,
         }
     }
 
@@ -183,6 +191,10 @@ impl TypedValue {
             (ValueType::Uuid, Value::Uuid(Uuid(u))) => Some(TypedValue::Uuid(*u)),
             (ValueType::Bytes, Value::Tagged(tag, inner)) if tag.is("bytes") => match &**inner {
                 Value::String(hex) => decode_hex(hex).map(TypedValue::Bytes),
+                _ => None,
+            },
+            (ValueType::Uri, Value::Tagged(tag, inner)) if tag.is("uri") => match &**inner {
+                Value::String(text) => Some(TypedValue::Uri(text.clone())),
                 _ => None,
             },
             _ => None,
@@ -218,6 +230,9 @@ impl TypedValue {
                 Symbol::plain("bytes"),
                 Box::new(Value::String(encode_hex(bytes))),
             ),
+            TypedValue::Uri(text) => {
+                Value::Tagged(Symbol::plain("uri"), Box::new(Value::String(text.clone())))
+            }
         }
     }
 
@@ -242,7 +257,7 @@ impl Hash for TypedValue {
             TypedValue::Ref(i) | TypedValue::Instant(i) | TypedValue::Long(i) => i.hash(state),
             TypedValue::Boolean(b) => b.hash(state),
             TypedValue::Double(x) => x.to_bits().hash(state),
-            TypedValue::String(s) => s.hash(state),
+            TypedValue::String(s) | TypedValue::Uri(s) => s.hash(state),
             TypedValue::Keyword(k) => k.hash(state),
             TypedValue::Uuid(u) => u.hash(state),
             TypedValue::Bytes(b) => b.hash(state),
@@ -265,7 +280,8 @@ impl Ord for TypedValue {
             | (TypedValue::Long(a), TypedValue::Long(b)) => a.cmp(b),
             (TypedValue::Boolean(a), TypedValue::Boolean(b)) => a.cmp(b),
             (TypedValue::Double(a), TypedValue::Double(b)) => a.total_cmp(b),
-            (TypedValue::String(a), TypedValue::String(b)) => a.cmp(b),
+            (TypedValue::String(a), TypedValue::String(b))
+            | (TypedValue::Uri(a), TypedValue::Uri(b)) => a.cmp(b),
             (TypedValue::Keyword(a), TypedValue::Keyword(b)) => a.cmp(b),
             (TypedValue::Uuid(a), TypedValue::Uuid(b)) => a.cmp(b),
             (TypedValue::Bytes(a), TypedValue::Bytes(b)) => a.cmp(b),

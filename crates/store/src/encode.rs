@@ -14,7 +14,7 @@ pub fn to_sql(value: &TypedValue) -> SqlValue {
         TypedValue::Ref(i) | TypedValue::Long(i) | TypedValue::Instant(i) => SqlValue::Integer(*i),
         TypedValue::Boolean(b) => SqlValue::Integer(i64::from(*b)),
         TypedValue::Double(x) => SqlValue::Real(*x),
-        TypedValue::String(s) => SqlValue::Text(s.clone()),
+        TypedValue::String(s) | TypedValue::Uri(s) => SqlValue::Text(s.clone()),
         TypedValue::Keyword(k) => SqlValue::Text(TypedValue::keyword_storage_text(k)),
         TypedValue::Uuid(u) => SqlValue::Blob(u.to_be_bytes().to_vec()),
         TypedValue::Bytes(b) => SqlValue::Blob(b.clone()),
@@ -32,7 +32,9 @@ impl ToSql for SqlParam<'_> {
             }
             TypedValue::Boolean(b) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
             TypedValue::Double(x) => ToSqlOutput::Owned(SqlValue::Real(*x)),
-            TypedValue::String(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            TypedValue::String(s) | TypedValue::Uri(s) => {
+                ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+            }
             TypedValue::Keyword(k) => {
                 ToSqlOutput::Owned(SqlValue::Text(TypedValue::keyword_storage_text(k)))
             }
@@ -68,6 +70,9 @@ pub fn from_sql(value: ValueRef<'_>, tag: i64) -> Result<TypedValue, CorruptValu
             .ok()
             .map(|bytes| TypedValue::Uuid(u128::from_be_bytes(bytes))),
         (ValueType::Bytes, ValueRef::Blob(b)) => Some(TypedValue::Bytes(b.to_vec())),
+        (ValueType::Uri, ValueRef::Text(t)) => std::str::from_utf8(t)
+            .ok()
+            .map(|s| TypedValue::Uri(s.to_string())),
         _ => None,
     };
     decoded.ok_or_else(|| {

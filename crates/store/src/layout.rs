@@ -212,7 +212,7 @@ fn create(conn: &mut Connection, now_ms: i64) -> Result<()> {
 fn upgrade_from_1(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx = conn.transaction()?;
     tx.execute_batch("CREATE INDEX log_eavt ON log (e, a, v, tx);")?;
-    add_builtin_attributes(&tx, &bootstrap::VOCABULARY_ATTRIBUTES, 2, now_ms)?;
+    add_builtin_attributes(&tx, &bootstrap::VOCABULARY_ATTRIBUTES, &[], 2, now_ms)?;
     tx.commit()?;
     Ok(())
 }
@@ -221,21 +221,33 @@ fn upgrade_from_1(conn: &mut Connection, now_ms: i64) -> Result<()> {
 /// attribute predicates).
 fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx = conn.transaction()?;
-    add_builtin_attributes(&tx, &bootstrap::CONSTRAINT_ATTRIBUTES, 3, now_ms)?;
+    // `:db.type/uri`'s ident comes in the same transaction.
+    let later: Vec<(i64, i64, TypedValue)> = bootstrap::enum_idents()
+        .into_iter()
+        .filter(|(_, ident)| {
+            bootstrap::LATER_VALUE_TYPES
+                .iter()
+                .any(|value_type| value_type.ident() == *ident)
+        })
+        .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(ident)))
+        .collect();
+    add_builtin_attributes(&tx, &bootstrap::CONSTRAINT_ATTRIBUTES, &later, 3, now_ms)?;
     tx.commit()?;
     Ok(())
 }
 
 /// Writes the definitions of the built-in attributes `ids` an older layout
-/// lacks, in a transaction of their own, and marks the file as layout
-/// `version`; refused when one of their ids already holds data.
+/// lacks (and the datoms `extra`, such as new enum idents), in a
+/// transaction of their own, and marks the file as layout `version`;
+/// refused when one of their ids already holds data.
 fn add_builtin_attributes(
     tx: &rusqlite::Transaction<'_>,
     ids: &[i64],
+    extra: &[(i64, i64, TypedValue)],
     version: i64,
     now_ms: i64,
 ) -> Result<()> {
-    for id in ids {
+    for id in ids.iter().chain(extra.iter().map(|(e, _, _)| e)) {
         let taken: Option<i64> = tx
             .query_row("SELECT e FROM datoms WHERE e = ?1 LIMIT 1", [id], |row| {
                 row.get(0)
@@ -261,7 +273,9 @@ fn add_builtin_attributes(
         [bootstrap::DB_TX_INSTANT],
         |row| row.get(0),
     )?;
-    write_transaction(tx, tx_id, now_ms.max(last_instant), &attribute_datoms(&new))?;
+    let mut datoms = attribute_datoms(&new);
+    datoms.extend(extra.iter().cloned());
+    write_transaction(tx, tx_id, now_ms.max(last_instant), &datoms)?;
     tx.execute(
         "UPDATE partitions SET next_id = ?2 WHERE part = ?1",
         params![Partition::Tx as i64, tx_id + 1],
