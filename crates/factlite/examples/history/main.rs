@@ -101,13 +101,6 @@ fn print_rows(out: &mut dyn Write, title: &str, rows: &[Vec<String>]) -> std::io
     Ok(())
 }
 
-/// The address bar's suggestions for what the user typed: pages whose
-/// host or title starts with it, best frecency first — one SQL statement
-/// over the frecency view's table.
-pub const SUGGESTIONS: &str = r#"SELECT url, sum_w FROM "view_frecency"
-    WHERE substr(url, 9, length(?1)) = ?1 OR substr(title, 1, length(?1)) = ?1
-    ORDER BY sum_w DESC, url LIMIT 5"#;
-
 /// The example: generates `visits` visits on an empty store and tells the
 /// story, printing to `out`.
 pub fn run(store: &Store, visits: usize, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
@@ -159,7 +152,7 @@ pub fn run(store: &Store, visits: usize, out: &mut dyn Write) -> Result<(), Box<
         print_rows(
             out,
             &format!("address bar, typed {typed:?}"),
-            &sql_rows(store, SUGGESTIONS, [typed])?,
+            &sql_rows(store, model::SUGGESTIONS, [typed])?,
         )?;
     }
     let folders = sql_rows(

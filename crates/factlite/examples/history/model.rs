@@ -98,6 +98,7 @@ pub fn visit_weight(now: SystemTime, at: SystemTime, transition: &str) -> i64 {
 }
 
 /// A xorshift64* generator: small, fast, deterministic.
+#[derive(Clone)]
 pub struct Rng(u64);
 
 impl Rng {
@@ -128,6 +129,7 @@ impl Rng {
 }
 
 /// Ranks drawn with Zipf's law (probability of rank k ∝ 1/k).
+#[derive(Clone)]
 struct Zipf {
     cumulative: Vec<f64>,
 }
@@ -216,6 +218,8 @@ impl Reference {
 }
 
 /// The browser: it walks the web and records what it does in the store.
+/// A clone goes on exactly as the original would.
+#[derive(Clone)]
 pub struct Generator {
     config: HistoryConfig,
     rng: Rng,
@@ -498,6 +502,13 @@ pub const BOOKMARKS: Consumer = Consumer {
 
 /// Every consumer, in the order the example installs them.
 pub const CONSUMERS: [&Consumer; 5] = [&HISTORY_LIST, &TOP_SITES, &ADDRESS_BAR, &TRAIL, &BOOKMARKS];
+
+/// The address bar's suggestions for what the user typed: pages whose
+/// host or title starts with it, best frecency first — one SQL statement
+/// over the frecency view's table.
+pub const SUGGESTIONS: &str = r#"SELECT url, sum_w FROM "view_frecency"
+    WHERE substr(url, 9, length(?1)) = ?1 OR substr(title, 1, length(?1)) = ?1
+    ORDER BY sum_w DESC, url LIMIT 5"#;
 
 /// The rules a view's query takes as its `:args`.
 pub fn view_args(query: &str) -> factlite::Result<Vec<factlite::Value>> {
