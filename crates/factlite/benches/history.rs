@@ -253,6 +253,17 @@ fn load_places(path: &Path, store: &Store) -> Connection {
         }
         must("places commit", tx.commit());
     }
+    load_bookmarks(&connection, &db);
+    connection
+}
+
+/// The baseline's bookmarks made those of `db` (the timed visits add
+/// bookmarks too, outside the timed insert).
+fn load_bookmarks(connection: &Connection, db: &factlite::Db) {
+    must(
+        "clear bookmarks",
+        connection.execute("DELETE FROM moz_bookmarks", []),
+    );
     let bookmarks = must(
         "bookmarks",
         db.q_str(
@@ -272,35 +283,16 @@ fn load_places(path: &Path, store: &Store) -> Connection {
             ),
         );
     }
-    connection
 }
 
-/// Rows of an SQL statement, each column as text.
+/// Rows of an SQL statement given `input`, each column as text.
 fn sql_rows(connection: &Connection, sql: &str, input: &Input) -> Vec<Vec<String>> {
-    let run = || -> rusqlite::Result<Vec<Vec<String>>> {
-        let mut statement = connection.prepare_cached(sql)?;
-        let columns = statement.column_count();
-        let map = |row: &rusqlite::Row| {
-            (0..columns)
-                .map(|i| {
-                    Ok(match row.get_ref(i)? {
-                        rusqlite::types::ValueRef::Integer(n) => n.to_string(),
-                        rusqlite::types::ValueRef::Text(t) => {
-                            String::from_utf8_lossy(t).into_owned()
-                        }
-                        other => format!("{other:?}"),
-                    })
-                })
-                .collect::<rusqlite::Result<Vec<String>>>()
-        };
-        let rows = match input {
-            Input::None => statement.query_map([], map)?.collect(),
-            Input::Text(text) => statement.query_map([text], map)?.collect(),
-            Input::Id(id) => statement.query_map([id], map)?.collect(),
-        };
-        rows
+    let rows = match input {
+        Input::None => model::sql_rows(connection, sql, []),
+        Input::Text(text) => model::sql_rows(connection, sql, [text]),
+        Input::Id(id) => model::sql_rows(connection, sql, [id]),
     };
-    must(sql, run())
+    must(sql, rows)
 }
 
 /// What a feature's read is given.
@@ -441,6 +433,7 @@ fn main() {
             }
         }
     }
+    load_bookmarks(&places, &must("db", bare.db()));
     let (none, views, baseline) = (median(with_none), median(with_views), median(in_places));
     println!("\n(a) recording one visit, median of {timed_txs}");
     println!("  factlite, no views       {none:>10.1?}");
@@ -458,9 +451,10 @@ fn main() {
     let db = must("db", viewed.db());
     println!("\n(b) each view read whole, beside its query from scratch (median of {runs})");
     for consumer in model::CONSUMERS {
-        for (name, query) in consumer.views {
-            let parsed = must("query", edn::parse(query));
-            let args = must("args", model::view_args(query));
+        for view in consumer.views {
+            let name = view.name;
+            let parsed = must("query", view.parsed_query());
+            let args = must("args", view.args());
             let (view_time, from_view) = timed(runs, || must("view", viewed.view(name)));
             let (scratch_time, scratch) = timed(runs.min(3), || {
                 must("from scratch", db.q_from_scratch(&parsed, &args[..]))

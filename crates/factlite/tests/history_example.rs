@@ -15,12 +15,17 @@ use history::model;
 fn assert_views_hold(store: &factlite::Store) {
     let db = store.db().expect("db");
     for consumer in model::CONSUMERS {
-        for (name, query) in consumer.views {
-            let args = model::view_args(query).expect("args");
+        for view in consumer.views {
+            let args = view.args().expect("args");
             let scratch = db
-                .q_from_scratch(&factlite::edn::parse(query).expect("query"), &args[..])
+                .q_from_scratch(&view.parsed_query().expect("query"), &args[..])
                 .expect("from scratch");
-            assert_eq!(store.view(name).expect("view"), scratch, "view {name}");
+            assert_eq!(
+                store.view(view.name).expect("view"),
+                scratch,
+                "view {}",
+                view.name
+            );
         }
     }
 }

@@ -71,24 +71,7 @@ fn sql_rows(
 ) -> Result<Vec<Vec<String>>, Box<dyn Error>> {
     let rows = store
         .db()?
-        .with_connection(|connection| -> rusqlite::Result<Vec<Vec<String>>> {
-            let mut statement = connection.prepare(sql)?;
-            let columns = statement.column_count();
-            let rows = statement.query_map(params, |row| {
-                (0..columns)
-                    .map(|i| {
-                        Ok(match row.get_ref(i)? {
-                            rusqlite::types::ValueRef::Integer(n) => n.to_string(),
-                            rusqlite::types::ValueRef::Text(t) => {
-                                String::from_utf8_lossy(t).into_owned()
-                            }
-                            other => format!("{other:?}"),
-                        })
-                    })
-                    .collect()
-            })?;
-            rows.collect()
-        })?;
+        .with_connection(|connection| model::sql_rows(connection, sql, params))?;
     Ok(rows)
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use factlite::edn::Keyword;
-use factlite::{Entity, Store, TempId, TxData, Vocabulary};
+use factlite::{rusqlite, Entity, Store, TempId, TxData, Vocabulary};
 
 /// The events: what happened, when, in which context.
 const CORE: &str = r#"[
@@ -430,8 +430,33 @@ pub struct Consumer {
     pub name: &'static str,
     /// Its own attributes, beside the core's.
     pub attributes: &'static str,
-    /// Its views: name and query.
-    pub views: &'static [(&'static str, &'static str)],
+    /// Its views.
+    pub views: &'static [View],
+}
+
+/// A materialized view a consumer reads.
+pub struct View {
+    /// Its name: its table is `"view_NAME"`.
+    pub name: &'static str,
+    /// Its query.
+    pub query: &'static str,
+    /// The rules its query takes (its `:args`), if any.
+    pub rules: Option<&'static str>,
+}
+
+impl View {
+    /// The view's query as EDN.
+    pub fn parsed_query(&self) -> factlite::Result<factlite::Value> {
+        Ok(factlite::edn::parse(self.query)?)
+    }
+
+    /// The inputs its query takes after `$`: its rules, or none.
+    pub fn args(&self) -> factlite::Result<Vec<factlite::Value>> {
+        self.rules
+            .iter()
+            .map(|rules| Ok(factlite::edn::parse(rules)?))
+            .collect()
+    }
 }
 
 /// The rule "how did I get here": the visits a visit came from, back to
@@ -443,11 +468,12 @@ pub const CAME_FROM: &str = "[[(came-from ?v ?f) [?v :visit/from ?f]]
 pub const HISTORY_LIST: Consumer = Consumer {
     name: ":consumer/history-list",
     attributes: "[]",
-    views: &[(
-        "history-list",
-        "[:find ?v ?at ?url ?title :where [?v :visit/at ?at] [?v :visit/page ?p]
+    views: &[View {
+        name: "history-list",
+        query: "[:find ?v ?at ?url ?title :where [?v :visit/at ?at] [?v :visit/page ?p]
           [?p :page/url ?url] [?p :page/title ?title]]",
-    )],
+        rules: None,
+    }],
 };
 
 /// Top sites: visits per page; pages the user hides are marked.
@@ -455,32 +481,35 @@ pub const TOP_SITES: Consumer = Consumer {
     name: ":consumer/top-sites",
     attributes: "[{:db/ident :top-sites/hidden :db/valueType :db.type/boolean
                    :db/cardinality :db.cardinality/one}]",
-    views: &[(
-        "top-sites",
-        "[:find ?url (count ?v) :where [?v :visit/page ?p] [?p :page/url ?url]]",
-    )],
+    views: &[View {
+        name: "top-sites",
+        query: "[:find ?url (count ?v) :where [?v :visit/page ?p] [?p :page/url ?url]]",
+        rules: None,
+    }],
 };
 
 /// The address bar: frecency per page, which suggestions are ordered by.
 pub const ADDRESS_BAR: Consumer = Consumer {
     name: ":consumer/address-bar",
     attributes: "[]",
-    views: &[(
-        "frecency",
-        "[:find ?url ?title (sum ?w) :with ?v
+    views: &[View {
+        name: "frecency",
+        query: "[:find ?url ?title (sum ?w) :with ?v
           :where [?v :visit/page ?p] [?v :visit/at ?at] [?v :visit/transition ?t]
                  [(history/visit-weight ?at ?t) ?w] [?p :page/url ?url] [?p :page/title ?title]]",
-    )],
+        rules: None,
+    }],
 };
 
 /// "How did I get here": every visit with the visits that led to it.
 pub const TRAIL: Consumer = Consumer {
     name: ":consumer/trail",
     attributes: "[]",
-    views: &[(
-        "came-from",
-        "[:find ?v ?f :in $ % :where (came-from ?v ?f)]",
-    )],
+    views: &[View {
+        name: "came-from",
+        query: "[:find ?v ?f :in $ % :where (came-from ?v ?f)]",
+        rules: Some(CAME_FROM),
+    }],
 };
 
 /// The bookmarks menu: bookmarks per folder.
@@ -488,15 +517,17 @@ pub const BOOKMARKS: Consumer = Consumer {
     name: ":consumer/bookmarks",
     attributes: "[]",
     views: &[
-        (
-            "bookmark-folders",
-            "[:find ?folder (count ?b) :where [?b :bookmark/folder ?folder]]",
-        ),
-        (
-            "bookmarks",
-            "[:find ?folder ?title ?url :where [?b :bookmark/folder ?folder]
+        View {
+            name: "bookmark-folders",
+            query: "[:find ?folder (count ?b) :where [?b :bookmark/folder ?folder]]",
+            rules: None,
+        },
+        View {
+            name: "bookmarks",
+            query: "[:find ?folder ?title ?url :where [?b :bookmark/folder ?folder]
               [?b :bookmark/title ?title] [?b :bookmark/page ?p] [?p :page/url ?url]]",
-        ),
+            rules: None,
+        },
     ],
 };
 
@@ -510,13 +541,27 @@ pub const SUGGESTIONS: &str = r#"SELECT url, sum_w FROM "view_frecency"
     WHERE substr(url, 9, length(?1)) = ?1 OR substr(title, 1, length(?1)) = ?1
     ORDER BY sum_w DESC, url LIMIT 5"#;
 
-/// The rules a view's query takes as its `:args`.
-pub fn view_args(query: &str) -> factlite::Result<Vec<factlite::Value>> {
-    Ok(if query.contains(":in $ %") {
-        vec![factlite::edn::parse(CAME_FROM)?]
-    } else {
-        Vec::new()
-    })
+/// Rows of an SQL statement (over the views' tables, say), each column as
+/// text.
+pub fn sql_rows(
+    connection: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Vec<String>>> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let columns = statement.column_count();
+    let rows = statement.query_map(params, |row| {
+        (0..columns)
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    other => format!("{other:?}"),
+                })
+            })
+            .collect()
+    })?;
+    rows.collect()
 }
 
 /// Registers the Rust functions the read models call: frecency's weight
@@ -534,8 +579,8 @@ impl Consumer {
     /// vocabulary and its views, no migration of anything else.
     pub fn install(&self, store: &Store) -> factlite::Result<()> {
         store.ensure_vocabulary(&Vocabulary::new(self.name, 1, self.attributes)?)?;
-        for (name, query) in self.views {
-            store.materialize_str(name, query, &view_args(query)?)?;
+        for view in self.views {
+            store.materialize(view.name, &view.parsed_query()?, &view.args()?)?;
         }
         Ok(())
     }
@@ -543,8 +588,8 @@ impl Consumer {
     /// Removes the consumer: drops its views, leaves every event (and its
     /// vocabulary's record, a fact of the past).
     pub fn remove(&self, store: &Store) -> factlite::Result<()> {
-        for (name, _) in self.views {
-            store.drop_view(name)?;
+        for view in self.views {
+            store.drop_view(view.name)?;
         }
         Ok(())
     }
