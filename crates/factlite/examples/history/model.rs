@@ -476,7 +476,9 @@ pub const HISTORY_LIST: Consumer = Consumer {
     }],
 };
 
-/// Top sites: visits per page; pages the user hides are marked.
+/// Top sites: visits per URL. Its vocabulary brings an attribute of its
+/// own for the core's pages (`:top-sites/hidden`, for the pages the user
+/// hides), installed beside them with no migration.
 pub const TOP_SITES: Consumer = Consumer {
     name: ":consumer/top-sites",
     attributes: "[{:db/ident :top-sites/hidden :db/valueType :db.type/boolean
