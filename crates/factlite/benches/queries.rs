@@ -1,8 +1,9 @@
 //! Query benchmark (plain `main`, no harness): 100,000 generated people
 //! (first name, last name, age, salary, two or three friends) in an
-//! in-memory store, and five query shapes — one pattern with a constant, a
-//! three-clause join, a join with a predicate, an `or-join` after a join,
-//! a join through refs. Each is timed
+//! in-memory store, and six query shapes — one pattern with a constant, a
+//! range on an indexed value, a three-clause join, a join with a
+//! predicate, an `or-join` after a join, a join through refs. Each is
+//! timed
 //!
 //! - through a prepared query (`PreparedQuery::run`: the whole result as a
 //!   `QueryResult`, its rows of values in one vector);

@@ -3,7 +3,7 @@
 //! reader connection of its own (WAL readers in parallel).
 //!
 //! 1. **Read throughput with 1, 2 and 4 threads** sharing one `Store`
-//!    (each thread a clone of it): every thread runs the five shapes in
+//!    (each thread a clone of it): every thread runs the six shapes in
 //!    turn through `Db::q_str` for a time window, and the queries finished
 //!    per second are summed. The hand-written SQL baseline of the query
 //!    benchmark runs the same way, each thread on its own snapshot's
@@ -148,7 +148,7 @@ fn main() {
         }
     }
     println!(
-        "read throughput, queries/s (median of {rounds} windows of {} ms; the five shapes in turn)",
+        "read throughput, queries/s (median of {rounds} windows of {} ms; the six shapes in turn)",
         window.as_millis()
     );
     println!(

@@ -205,6 +205,11 @@ pub struct Frame<'s, 'a> {
     /// them), nor in a recursive rule's bodies (a seed would read the
     /// table being defined).
     seeds_ors: bool,
+    /// The value columns (`d3.v`) of patterns that scan an attribute in
+    /// AVET (nothing bound their entity or value), with their alias: a
+    /// range predicate on one then lets SQLite read the range from the
+    /// partial AVET index.
+    avet_values: Vec<(String, String)>,
 }
 
 /// The rows of the clauses compiled before an `or` (the bindings of every
@@ -296,6 +301,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             from: Vec::new(),
             conditions: Vec::new(),
             seeds_ors: false,
+            avet_values: Vec::new(),
         }
     }
 
@@ -317,6 +323,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             from: Vec::new(),
             conditions: Vec::new(),
             seeds_ors,
+            avet_values: Vec::new(),
         }
     }
 
@@ -584,6 +591,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             Clause::Predicate(call) => {
                 let condition = self.predicate(&call)?;
                 self.conditions.push(condition);
+                self.hint_range(&call);
                 Ok(())
             }
             Clause::Function { call, binding } => self.compile_function(&call, &binding),
@@ -892,8 +900,17 @@ impl<'s, 'a> Frame<'s, 'a> {
             }
             _ => None,
         };
+        let unbound = |frame: &Self, term: &Term| match term {
+            Term::Variable(v) => !frame.bound(&v.0),
+            Term::Blank => true,
+            _ => false,
+        };
+        let scans = unbound(self, &pattern.entity) && unbound(self, &pattern.value);
         self.pattern_entity(&alias, &pattern.entity)?;
         self.pattern_value(&alias, attribute, &pattern.value, pattern)?;
+        if scans && self.shared.source.is_current() && attribute.is_some_and(Attribute::in_avet) {
+            self.avet_values.push((format!("{alias}.v"), alias.clone()));
+        }
         match &pattern.tx {
             Term::Variable(v) => self.bind(&v.0, Var::known(format!("{alias}.tx"), ValueType::Ref)),
             Term::Constant(Value::Integer(tx)) => {
@@ -1148,6 +1165,29 @@ impl<'s, 'a> Frame<'s, 'a> {
             }
         }
         Ok(())
+    }
+
+    /// A range comparison on the value of a pattern that scans an
+    /// attribute in AVET: the partial index's own condition, so SQLite may
+    /// read the range from it rather than scan the attribute.
+    fn hint_range(&mut self, call: &FnCall) {
+        if !matches!(call.name.as_str(), "<" | ">" | "<=" | ">=") {
+            return;
+        }
+        for arg in &call.args {
+            let Term::Variable(v) = arg else { continue };
+            let Some(expr) = self.vars.get(&v.0).map(|var| var.expr.clone()) else {
+                continue;
+            };
+            if let Some(index) = self
+                .avet_values
+                .iter()
+                .position(|(value, _)| *value == expr)
+            {
+                let (_, alias) = self.avet_values.remove(index);
+                self.conditions.push(format!("{alias}.avet = 1"));
+            }
+        }
     }
 
     /// Lets SQLite use the partial AVET or VAET index.

@@ -1,5 +1,5 @@
 //! The people the query benchmarks read: 100,000 generated people (first
-//! name, last name, age, salary, two or three friends) and five query
+//! name, last name, age, salary, two or three friends) and six query
 //! shapes over them, each with the hand-written SQL an expert would write
 //! against the same tables; and the timing loop that lets contenders take
 //! turns. Shared by the `queries` and `threads` benchmarks.
@@ -176,6 +176,15 @@ pub fn shapes(store: &Store) -> Vec<Shape> {
                 text("Ivan"),
                 SqlValue::Integer(50_000),
             ],
+            integers: 2,
+            strings: 0,
+        },
+        Shape {
+            name: "range on an indexed value",
+            datalog: r#"[:find ?e ?s :where [?e :person/salary ?s] [(> ?s 99000)]]"#,
+            inputs: vec![],
+            sql: "SELECT e, v FROM datoms WHERE a = ?1 AND v > ?2 AND avet = 1",
+            params: vec![id("salary"), SqlValue::Integer(99_000)],
             integers: 2,
             strings: 0,
         },
