@@ -484,6 +484,71 @@ impl Store {
         Ok(())
     }
 
+    /// Registers a transaction function: `[:bank/transfer from to amount]`
+    /// in transaction data calls `function` with the database as it is
+    /// inside the write transaction, before this transaction, and the
+    /// call's arguments; the transaction data it returns (which may call
+    /// transaction functions again, 16 deep at most) is expanded in its
+    /// place, in the same transaction. So a read-modify-write needs no lock
+    /// of its own: no other write can come between the read and the write.
+    /// An error or a panic fails the transaction with `:error/constraint`,
+    /// naming the function. The function runs inside the store's write
+    /// lock: it reads the database it is given and must not call back into
+    /// the store.
+    ///
+    /// ```
+    /// use factlite::{Error, LookupRef, QueryResultExt, Store, TxData, Value};
+    /// let store = Store::open_in_memory()?;
+    /// store.transact(r#"[{:db/ident :acct/id :db/valueType :db.type/string
+    ///                     :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+    ///                    {:db/ident :acct/balance :db/valueType :db.type/long
+    ///                     :db/cardinality :db.cardinality/one}
+    ///                    {:acct/id "a" :acct/balance 100} {:acct/id "b" :acct/balance 0}]"#)?;
+    /// store.register_tx_function(":bank/transfer", |db, args| {
+    ///     let [Value::String(from), Value::String(to), Value::Integer(amount)] = args else {
+    ///         return Err(Error::Query { message: "[:bank/transfer from to amount]".into() });
+    ///     };
+    ///     let balance = |id: &str| -> factlite::Result<i64> {
+    ///         let query = "[:find ?b . :in $ ?id :where [?a :acct/id ?id] [?a :acct/balance ?b]]";
+    ///         Ok(db.q_str(query, (id,))?.scalar::<i64>()?.unwrap_or(0))
+    ///     };
+    ///     let (have, other) = (balance(from)?, balance(to)?);
+    ///     if have < *amount {
+    ///         return Err(Error::Query { message: format!("{from} has only {have}") });
+    ///     }
+    ///     Ok(TxData::new()
+    ///         .add(LookupRef(":acct/id", from.as_str()), ":acct/balance", have - amount)
+    ///         .add(LookupRef(":acct/id", to.as_str()), ":acct/balance", other + amount))
+    /// })?;
+    /// store.transact(r#"[[:bank/transfer "a" "b" 30]]"#)?;
+    /// let refused = store.transact(r#"[[:bank/transfer "a" "b" 500]]"#).unwrap_err();
+    /// assert_eq!(refused.category(), factlite::ErrorCategory::Constraint);
+    /// let b = store.db()?.q_str("[:find ?b . :where [?a :acct/id \"b\"] [?a :acct/balance ?b]]", ())?;
+    /// assert_eq!(b.scalar::<i64>()?, Some(30));
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn register_tx_function(
+        &self,
+        name: impl crate::ToKeyword,
+        function: impl Fn(&Db, &[Value]) -> Result<crate::TxData> + Send + Sync + 'static,
+    ) -> Result<()> {
+        let shared = self.shared.clone();
+        let body: factlite_store::TxFunctionBody = Arc::new(move |db, args| {
+            let db = Db {
+                db: db.clone(),
+                shared: shared.clone(),
+                from_views: false,
+            };
+            function(&db, args)
+                .and_then(|tx_data| Ok(tx_data.build()?))
+                .map_err(|error| error.to_string())
+        });
+        Ok(self
+            .shared
+            .writer
+            .register_tx_function(name.to_keyword(), body)?)
+    }
+
     /// Registers an aggregate written in Rust that `:find` calls by `name`
     /// (`(my/p90 ?x)`): `aggregate` gets the values of one group (as
     /// [`FromValue`](crate::FromValue) types) and returns the group's

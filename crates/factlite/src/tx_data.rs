@@ -299,6 +299,14 @@ impl TxData {
         self.form("db/retractEntity", &[&e])
     }
 
+    /// `[:ns/function arg ...]`: a call of a transaction function
+    /// registered on the store ([`crate::Store::register_tx_function`]),
+    /// whose transaction data is expanded in its place.
+    pub fn call(self, function: impl ToKeyword, args: &[&dyn ToValue]) -> TxData {
+        let op = function.to_keyword().qualified_name();
+        self.form(&op, args)
+    }
+
     /// `[:db/cas e attribute old new]`: sets the attribute to `new` only if
     /// it holds `old` now (`None` for no value), else the transaction fails
     /// with `:error/cas-failed`.

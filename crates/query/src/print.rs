@@ -390,6 +390,11 @@ impl TxForm {
                 old.clone(),
                 new.clone(),
             ]),
+            TxForm::Call { function, args } => Value::Vector(
+                std::iter::once(Value::Keyword(function.clone()))
+                    .chain(args.iter().cloned())
+                    .collect(),
+            ),
         }
     }
 }

@@ -45,6 +45,15 @@ pub enum TxForm {
         /// The value to set.
         new: Value,
     },
+    /// `[:ns/fn arg ...]`: a call of a transaction function the program
+    /// registered, whose result (transaction data) the store expands in
+    /// the same transaction.
+    Call {
+        /// The function's name (a keyword with a namespace other than `db`).
+        function: Keyword,
+        /// The arguments, as written.
+        args: Vec<Value>,
+    },
 }
 
 /// An entity map: `{:db/id e :attr value ...}`.
@@ -148,6 +157,12 @@ fn list_form(form: Value) -> Result<TxForm, Failed<'static>> {
                 .to_string(),
         ));
     };
+    if let Some(function) = transaction_function(op) {
+        return Ok(TxForm::Call {
+            function,
+            args: args.to_vec(),
+        });
+    }
     let op = tx_op(&form, op)?;
     let arity_fits = match op {
         TxOp::Add => args.len() == 3,
@@ -190,6 +205,14 @@ fn list_form(form: Value) -> Result<TxForm, Failed<'static>> {
     })
 }
 
+/// The name of a transaction function, when a list form's operation is a
+/// keyword with a namespace of the program's own (not `db` or `db.fn`).
+fn transaction_function(op: &Value) -> Option<Keyword> {
+    let keyword = op.as_keyword()?;
+    let namespace = keyword.namespace.as_deref()?;
+    (!matches!(namespace, "db" | "db.fn")).then(|| keyword.clone())
+}
+
 fn tx_op(form: &Value, op: &Value) -> Result<TxOp, Failed<'static>> {
     let known = op.as_keyword().and_then(|keyword| {
         let name = keyword.qualified_name();
@@ -199,7 +222,7 @@ fn tx_op(form: &Value, op: &Value) -> Result<TxOp, Failed<'static>> {
     });
     known.ok_or_else(|| {
         fail(format!(
-            "{} in {} is not a transaction operation; expected :db/add, :db/retract, :db/retractEntity or :db/cas",
+            "{} in {} is not a transaction operation; expected :db/add, :db/retract, :db/retractEntity, :db/cas or a transaction function's name (:ns/name)",
             show(op),
             show(form)
         ))

@@ -35,9 +35,19 @@ struct Entry {
     body: Body,
 }
 
-/// The functions and aggregates registered on a store and its siblings.
+/// The body of a registered transaction function: the database before the
+/// transaction and the call's arguments in, transaction data (an EDN
+/// vector of forms) or a message saying why not out.
+pub type TxBody =
+    Arc<dyn Fn(&crate::Db, &[Value]) -> std::result::Result<Value, String> + Send + Sync>;
+
+/// The functions and aggregates registered on a store and its siblings,
+/// and its transaction functions.
 #[derive(Default)]
-pub struct Functions(RwLock<Vec<Entry>>);
+pub struct Functions(
+    RwLock<Vec<Entry>>,
+    RwLock<Vec<(factlite_edn::Keyword, TxBody)>>,
+);
 
 impl Functions {
     /// What planning needs to know of them.
@@ -88,6 +98,45 @@ impl Functions {
             install(conn, entry)?;
         }
         Ok(())
+    }
+
+    /// Registers a transaction function under `name` (a keyword with a
+    /// namespace other than `db`), once.
+    pub fn register_tx(&self, name: factlite_edn::Keyword, body: TxBody) -> Result<()> {
+        let shown = Value::Keyword(name.clone());
+        if !matches!(name.namespace.as_deref(), Some(namespace) if namespace != "db" && namespace != "db.fn")
+        {
+            return Err(Error::Query(format!(
+                "{shown} is not a transaction function name: use a keyword with a namespace of your own, such as :bank/transfer"
+            )));
+        }
+        let mut entries = self.1.write();
+        if entries.iter().any(|(existing, _)| *existing == name) {
+            return Err(Error::Query(format!(
+                "a transaction function named {shown} is registered already"
+            )));
+        }
+        entries.push((name, body));
+        Ok(())
+    }
+
+    /// Calls the transaction function `name` on the database before the
+    /// transaction; `None` when none has that name.
+    pub fn call_tx(
+        &self,
+        name: &factlite_edn::Keyword,
+        db: &crate::Db,
+        args: &[Value],
+    ) -> Option<std::result::Result<Value, String>> {
+        let body = self.1.read().iter().find(|(n, _)| n == name)?.1.clone();
+        let shown = Value::Keyword(name.clone());
+        Some(match catch_unwind(AssertUnwindSafe(|| body(db, args))) {
+            Ok(Ok(tx_data)) => Ok(tx_data),
+            Ok(Err(message)) => Err(format!(
+                "the transaction function {shown} failed: {message}"
+            )),
+            Err(_) => Err(format!("the transaction function {shown} panicked")),
+        })
     }
 
     /// Calls the registered function `name` as a predicate on one value:

@@ -46,7 +46,7 @@ pub use config::{Config, Durability, UnknownDurability, DEFAULT_WAL_LIMIT};
 pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
-pub use functions::Body as FunctionBody;
+pub use functions::{Body as FunctionBody, TxBody as TxFunctionBody};
 pub use layout::FORMAT_VERSION;
 pub use limits::QueryLimits;
 pub use named_rules::{rules_vocabulary, InstalledRules};
@@ -126,6 +126,10 @@ pub type Listener = Box<dyn FnMut(&TxReport) + Send>;
 
 /// The connection, locked for the current thread (see [`Store::connection`]).
 pub type ConnectionGuard<'s> = ReentrantMutexGuard<'s, Connection>;
+
+/// How deep transaction functions may call each other (one returning a
+/// call of another).
+pub const MAX_TX_FUNCTION_DEPTH: usize = 16;
 
 /// An open store: one SQLite connection to the database holding datoms, log
 /// and schema. Clones share the connection.
@@ -586,6 +590,7 @@ impl Store {
             // transactions keep their instants, however long before.
             Some(replay) => replay.place(next_tx, last_instant(conn, Partition::Tx.start())?)?,
         };
+        let forms = self.expand_calls(forms, &schema, 0)?;
         let mut next_ids_after_tx = next_ids;
         next_ids_after_tx[Partition::Tx as usize] = tx + 1;
         let context = transact::resolve::Context {
@@ -603,6 +608,72 @@ impl Store {
         let ensures = constraints::take_ensures(&mut record);
         constraints::check_attribute_predicates(conn, &schema, &self.inner.functions, &record)?;
         self.apply_record(&schema, record, &ensures, hook)
+    }
+
+    /// The forms with every transaction function call replaced by the
+    /// transaction data it returns (expanded again, at most
+    /// [`MAX_TX_FUNCTION_DEPTH`] deep), called on the database as it is
+    /// inside the write transaction, before this transaction: a read-modify-
+    /// write through a transaction function holds the write lock.
+    fn expand_calls<'f>(
+        &self,
+        forms: Cow<'f, [TxForm]>,
+        schema: &Arc<Schema>,
+        depth: usize,
+    ) -> Result<Cow<'f, [TxForm]>> {
+        if !forms.iter().any(|form| matches!(form, TxForm::Call { .. })) {
+            return Ok(forms);
+        }
+        if depth >= MAX_TX_FUNCTION_DEPTH {
+            return Err(Error::Constraint(format!(
+                "transaction functions called each other more than {MAX_TX_FUNCTION_DEPTH} deep"
+            )));
+        }
+        let db = Db::in_write(
+            self.clone(),
+            self.inner.latest_tx.load(Ordering::Acquire),
+            schema.clone(),
+        );
+        let mut expanded = Vec::with_capacity(forms.len());
+        for form in forms.into_owned() {
+            let TxForm::Call { function, args } = form else {
+                expanded.push(form);
+                continue;
+            };
+            let Some(result) = self.inner.functions.call_tx(&function, &db, &args) else {
+                return Err(Error::Query(format!(
+                    "no transaction function {} is registered on this store \
+                     (Store::register_tx_function)",
+                    factlite_edn::Value::Keyword(function)
+                )));
+            };
+            let tx_data = result.map_err(Error::Constraint)?;
+            let inner = factlite_query::parse_tx_data(&tx_data).map_err(|e| {
+                Error::Parse(format!(
+                    "the transaction data {} returned: {e}",
+                    factlite_edn::Value::Keyword(function.clone())
+                ))
+            })?;
+            expanded.extend(
+                self.expand_calls(Cow::Owned(inner), schema, depth + 1)?
+                    .into_owned(),
+            );
+        }
+        Ok(Cow::Owned(expanded))
+    }
+
+    /// Registers a transaction function: `[:ns/name arg ...]` in
+    /// transaction data calls it with the database as it is inside the
+    /// write transaction, before this transaction, and the call's
+    /// arguments; the transaction data it returns is expanded in its place,
+    /// in the same transaction. A failure or a panic fails the transaction
+    /// (`:error/constraint`), naming the function.
+    pub fn register_tx_function(
+        &self,
+        name: factlite_edn::Keyword,
+        body: functions::TxBody,
+    ) -> Result<()> {
+        self.inner.functions.register_tx(name, body)
     }
 
     /// Takes `count` ids of the user partition for entities to be named

@@ -321,6 +321,12 @@ impl<'c> Resolver<'c> {
                 self.ops.push(Op::RetractEntity { e });
                 Ok(())
             }
+            // The store expands calls before resolving (`tx_functions`).
+            TxForm::Call { function, .. } => Err(Error::Query(format!(
+                "no transaction function {} is registered on this store \
+                 (Store::register_tx_function)",
+                Value::Keyword(function)
+            ))),
             TxForm::Cas { e, a, old, new } => {
                 let e = self.entity_term(&e)?;
                 let attribute = self.forward_attribute(&a)?;
