@@ -57,9 +57,10 @@ pub const VOCABULARY_ATTRIBUTES: [Entid; 3] = [
     DB_VOCABULARY_ATTRIBUTES,
 ];
 
-/// The value types added after the first layout (`:db.type/uri`, layout
-/// 3): their idents come after the first layout's enum idents.
-pub const LATER_VALUE_TYPES: [ValueType; 1] = [ValueType::Uri];
+/// The value types added after the first layout (`:db.type/uri` and
+/// `:db.type/symbol`, layout 3): their idents come after the first
+/// layout's enum idents.
+pub const LATER_VALUE_TYPES: [ValueType; 2] = [ValueType::Uri, ValueType::Symbol];
 
 /// The first id of the enum idents (`:db.type/...`, `:db.cardinality/...`).
 const FIRST_ENUM: Entid = 20;

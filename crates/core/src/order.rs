@@ -11,7 +11,8 @@
 //!    namespace first, then by namespace, then by name (`:b < :a/z <
 //!    :a-/b`), not by their text;
 //! 7. uuids, then byte strings, by their bytes;
-//! 8. URIs, by their text.
+//! 8. URIs, by their text;
+//! 9. symbols, as keywords are.
 //!
 //! Values of other kinds (collections, symbols, tagged values) only reach
 //! an ordering in Rust, and follow the kinds above in `Value`'s own order.
@@ -54,6 +55,7 @@ impl ValueType {
             ValueType::Uuid => 6,
             ValueType::Bytes => 7,
             ValueType::Uri => 8,
+            ValueType::Symbol => 9,
         }
     }
 }
@@ -80,6 +82,7 @@ mod tests {
             ValueType::Uuid,
             ValueType::Bytes,
             ValueType::Uri,
+            ValueType::Symbol,
         ]
         .map(ValueType::order_class)
         .to_vec();

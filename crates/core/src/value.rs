@@ -27,11 +27,13 @@ pub enum ValueType {
     Bytes,
     /// A URI, `#uri "https://..."` in EDN (layout version 3).
     Uri,
+    /// A symbol, `my/thing` in EDN (layout version 3).
+    Symbol,
 }
 
 impl ValueType {
     /// Every value type, in tag order.
-    pub const ALL: [ValueType; 10] = [
+    pub const ALL: [ValueType; 11] = [
         ValueType::Ref,
         ValueType::Boolean,
         ValueType::Instant,
@@ -42,6 +44,7 @@ impl ValueType {
         ValueType::Uuid,
         ValueType::Bytes,
         ValueType::Uri,
+        ValueType::Symbol,
     ];
 
     /// The tag stored in the `t` column beside each value.
@@ -57,6 +60,7 @@ impl ValueType {
             ValueType::Uuid => 7,
             ValueType::Bytes => 8,
             ValueType::Uri => 9,
+            ValueType::Symbol => 10,
         }
     }
 
@@ -78,6 +82,7 @@ impl ValueType {
             ValueType::Uuid => "uuid",
             ValueType::Bytes => "bytes",
             ValueType::Uri => "uri",
+            ValueType::Symbol => "symbol",
         }
     }
 
@@ -136,6 +141,8 @@ pub enum TypedValue {
     Bytes(Vec<u8>),
     /// A URI's text.
     Uri(String),
+    /// A symbol.
+    Symbol(Symbol),
 }
 
 /// A value that does not fit the type it was meant for.
@@ -171,6 +178,7 @@ impl TypedValue {
             TypedValue::Uuid(_) => ValueType::Uuid,
             TypedValue::Bytes(_) => ValueType::Bytes,
             TypedValue::Uri(_) => ValueType::Uri,
+            TypedValue::Symbol(_) => ValueType::Symbol,
         }
     }
 
@@ -193,6 +201,7 @@ impl TypedValue {
                 Value::String(hex) => decode_hex(hex).map(TypedValue::Bytes),
                 _ => None,
             },
+            (ValueType::Symbol, Value::Symbol(symbol)) => Some(TypedValue::Symbol(symbol.clone())),
             (ValueType::Uri, Value::Tagged(tag, inner)) if tag.is("uri") => match &**inner {
                 Value::String(text) => Some(TypedValue::Uri(text.clone())),
                 _ => None,
@@ -233,6 +242,7 @@ impl TypedValue {
             TypedValue::Uri(text) => {
                 Value::Tagged(Symbol::plain("uri"), Box::new(Value::String(text.clone())))
             }
+            TypedValue::Symbol(symbol) => Value::Symbol(symbol.clone()),
         }
     }
 
@@ -259,6 +269,7 @@ impl Hash for TypedValue {
             TypedValue::Double(x) => x.to_bits().hash(state),
             TypedValue::String(s) | TypedValue::Uri(s) => s.hash(state),
             TypedValue::Keyword(k) => k.hash(state),
+            TypedValue::Symbol(symbol) => symbol.hash(state),
             TypedValue::Uuid(u) => u.hash(state),
             TypedValue::Bytes(b) => b.hash(state),
         }
@@ -283,6 +294,7 @@ impl Ord for TypedValue {
             (TypedValue::String(a), TypedValue::String(b))
             | (TypedValue::Uri(a), TypedValue::Uri(b)) => a.cmp(b),
             (TypedValue::Keyword(a), TypedValue::Keyword(b)) => a.cmp(b),
+            (TypedValue::Symbol(a), TypedValue::Symbol(b)) => a.cmp(b),
             (TypedValue::Uuid(a), TypedValue::Uuid(b)) => a.cmp(b),
             (TypedValue::Bytes(a), TypedValue::Bytes(b)) => a.cmp(b),
             _ => self.value_type().tag().cmp(&other.value_type().tag()),

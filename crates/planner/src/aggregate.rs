@@ -24,6 +24,7 @@ pub fn stored_order(a: &Value, b: &Value) -> Ordering {
         Value::String(_) => 4,
         Value::Keyword(_) => 5,
         Value::Uuid(_) => 6,
+        Value::Symbol(_) => 9,
         _ => 7,
     };
     class(a).cmp(&class(b)).then_with(|| match (a, b) {

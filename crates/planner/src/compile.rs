@@ -251,6 +251,7 @@ pub fn literal(value: &Value) -> Option<(SqlLiteral, ValueType)> {
             SqlLiteral::Blob(u.0.to_be_bytes().to_vec()),
             ValueType::Uuid,
         ),
+        Value::Symbol(symbol) => (SqlLiteral::Text(symbol.qualified_name()), ValueType::Symbol),
         Value::Tagged(tag, inner) if tag.is("uri") => match &**inner {
             Value::String(text) => (SqlLiteral::Text(text.clone()), ValueType::Uri),
             _ => return None,
@@ -268,6 +269,7 @@ fn typed_literal(value: &TypedValue) -> SqlLiteral {
         TypedValue::Double(x) => SqlLiteral::Real(*x),
         TypedValue::String(s) | TypedValue::Uri(s) => SqlLiteral::Text(s.clone()),
         TypedValue::Keyword(k) => SqlLiteral::Text(k.qualified_name()),
+        TypedValue::Symbol(symbol) => SqlLiteral::Text(symbol.qualified_name()),
         TypedValue::Uuid(u) => SqlLiteral::Blob(u.to_be_bytes().to_vec()),
         TypedValue::Bytes(b) => SqlLiteral::Blob(b.clone()),
     }

@@ -108,7 +108,8 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
     let comparison = format!("{} {op} {}", a.expr, b.expr);
     match (&a.ty, &b.ty) {
         // Keywords by namespace, then name (`factlite_core::order`).
-        (Ty::Known(ValueType::Keyword), Ty::Known(ValueType::Keyword)) => Ok(format!(
+        (Ty::Known(ValueType::Keyword), Ty::Known(ValueType::Keyword))
+        | (Ty::Known(ValueType::Symbol), Ty::Known(ValueType::Symbol)) => Ok(format!(
             "{} {op} {} COLLATE {}",
             a.expr,
             b.expr,
@@ -135,11 +136,13 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
                 factlite_core::order::KEYWORD_COLLATION
             );
             let compared = match (&a.ty, &b.ty) {
-                (Ty::Known(ValueType::Keyword), _) | (_, Ty::Known(ValueType::Keyword)) => collated,
+                (Ty::Known(ValueType::Keyword | ValueType::Symbol), _)
+                | (_, Ty::Known(ValueType::Keyword | ValueType::Symbol)) => collated,
                 (Ty::Known(_), _) | (_, Ty::Known(_)) => comparison,
                 _ => format!(
-                    "(CASE WHEN {ta} = {} THEN {collated} ELSE {comparison} END)",
-                    ValueType::Keyword.tag()
+                    "(CASE WHEN {ta} IN ({}, {}) THEN {collated} ELSE {comparison} END)",
+                    ValueType::Keyword.tag(),
+                    ValueType::Symbol.tag()
                 ),
             };
             Ok(format!(

@@ -92,14 +92,14 @@ fn order_keys(output: &Output, cells: &[Cell], out: &mut Vec<String>) {
                         .iter()
                         .map(|t| format!("WHEN {} THEN {}", t.tag(), t.order_class()))
                         .collect();
-                    let keyword = ValueType::Keyword.tag();
+                    let (keyword, symbol) = (ValueType::Keyword.tag(), ValueType::Symbol.tag());
                     out.push(format!("(CASE c{n}t {} ELSE 0 END)", classes.join(" ")));
                     out.push(format!(
-                        "(CASE WHEN c{n}t = {keyword} THEN c{n} END) COLLATE {KEYWORD_COLLATION}"
+                        "(CASE WHEN c{n}t IN ({keyword}, {symbol}) THEN c{n} END) COLLATE {KEYWORD_COLLATION}"
                     ));
                     out.push(format!("c{n}"));
                 }
-                Cell::Typed(ValueType::Keyword) => {
+                Cell::Typed(ValueType::Keyword | ValueType::Symbol) => {
                     out.push(format!("c{n} COLLATE {KEYWORD_COLLATION}"))
                 }
                 Cell::Typed(_) => out.push(format!("c{n}")),
@@ -398,10 +398,14 @@ fn sql_aggregate(
                     "count-distinct" => (format!("count(DISTINCT c{source})"), ValueType::Long),
                     "sum" => (format!("sum(c{source})"), value_type),
                     "avg" => (format!("avg(c{source})"), ValueType::Double),
-                    "min" | "max" if value_type == ValueType::Keyword => (
-                        format!("{name}(c{source} COLLATE {KEYWORD_COLLATION})"),
-                        value_type,
-                    ),
+                    "min" | "max"
+                        if matches!(value_type, ValueType::Keyword | ValueType::Symbol) =>
+                    {
+                        (
+                            format!("{name}(c{source} COLLATE {KEYWORD_COLLATION})"),
+                            value_type,
+                        )
+                    }
                     "min" => (format!("min(c{source})"), value_type),
                     "max" => (format!("max(c{source})"), value_type),
                     other => {

@@ -16,6 +16,7 @@ pub fn to_sql(value: &TypedValue) -> SqlValue {
         TypedValue::Double(x) => SqlValue::Real(*x),
         TypedValue::String(s) | TypedValue::Uri(s) => SqlValue::Text(s.clone()),
         TypedValue::Keyword(k) => SqlValue::Text(TypedValue::keyword_storage_text(k)),
+        TypedValue::Symbol(symbol) => SqlValue::Text(symbol.qualified_name()),
         TypedValue::Uuid(u) => SqlValue::Blob(u.to_be_bytes().to_vec()),
         TypedValue::Bytes(b) => SqlValue::Blob(b.clone()),
     }
@@ -37,6 +38,9 @@ impl ToSql for SqlParam<'_> {
             }
             TypedValue::Keyword(k) => {
                 ToSqlOutput::Owned(SqlValue::Text(TypedValue::keyword_storage_text(k)))
+            }
+            TypedValue::Symbol(symbol) => {
+                ToSqlOutput::Owned(SqlValue::Text(symbol.qualified_name()))
             }
             TypedValue::Uuid(u) => ToSqlOutput::Owned(SqlValue::Blob(u.to_be_bytes().to_vec())),
             TypedValue::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
@@ -70,6 +74,14 @@ pub fn from_sql(value: ValueRef<'_>, tag: i64) -> Result<TypedValue, CorruptValu
             .ok()
             .map(|bytes| TypedValue::Uuid(u128::from_be_bytes(bytes))),
         (ValueType::Bytes, ValueRef::Blob(b)) => Some(TypedValue::Bytes(b.to_vec())),
+        (ValueType::Symbol, ValueRef::Text(t)) => {
+            std::str::from_utf8(t)
+                .ok()
+                .and_then(|s| match factlite_edn::parse(s) {
+                    Ok(factlite_edn::Value::Symbol(symbol)) => Some(TypedValue::Symbol(symbol)),
+                    _ => None,
+                })
+        }
         (ValueType::Uri, ValueRef::Text(t)) => std::str::from_utf8(t)
             .ok()
             .map(|s| TypedValue::Uri(s.to_string())),
