@@ -172,11 +172,9 @@ impl Store {
     /// assert!(report.tempids.contains_key("bo"));
     /// # Ok::<(), factlite::Error>(())
     /// ```
-    pub fn transact(&self, tx_data: impl IntoTxData) -> Result<TxReport> {
-        tx_data.with_tx_data(|tx_data| {
-            let forms = crate::tx_data::tx_forms(tx_data)?;
-            Ok(self.with_writer(|views, writer| views.transact(writer, forms))?)
-        })
+    pub fn transact<'d>(&self, tx_data: impl IntoTxData<'d>) -> Result<TxReport> {
+        let forms = crate::tx_data::tx_forms(tx_data.into_tx_data()?)?;
+        Ok(self.with_writer(|views, writer| views.transact(writer, forms))?)
     }
 
     /// Runs `read` on the database as `tx_data` would leave it, given the
@@ -201,26 +199,24 @@ impl Store {
     /// assert_eq!(store.db()?.q_str(count, ())?.scalar::<i64>()?, None); // nothing committed
     /// # Ok::<(), factlite::Error>(())
     /// ```
-    pub fn with<R>(
+    pub fn with<'d, R>(
         &self,
-        tx_data: impl IntoTxData,
+        tx_data: impl IntoTxData<'d>,
         read: impl FnOnce(&Db, &TxReport) -> Result<R>,
     ) -> Result<R> {
-        tx_data.with_tx_data(|tx_data| {
-            let forms = crate::tx_data::tx_forms(tx_data)?;
-            let mut outcome = None;
-            self.shared.writer.speculate(forms, |db, report| {
-                let db = Db {
-                    db: db.clone(),
-                    shared: self.shared.clone(),
-                    from_views: false,
-                };
-                outcome = Some(read(&db, report));
-                Ok(())
-            })?;
-            // `speculate` calls `read` whenever it returns `Ok`.
-            outcome.unwrap_or(Err(crate::Error::AlreadyInTransaction))
-        })
+        let forms = crate::tx_data::tx_forms(tx_data.into_tx_data()?)?;
+        let mut outcome = None;
+        self.shared.writer.speculate(forms, |db, report| {
+            let db = Db {
+                db: db.clone(),
+                shared: self.shared.clone(),
+                from_views: false,
+            };
+            outcome = Some(read(&db, report));
+            Ok(())
+        })?;
+        // `speculate` calls `read` whenever it returns `Ok`.
+        outcome.unwrap_or(Err(crate::Error::AlreadyInTransaction))
     }
 
     /// Transacts transaction data written as EDN text.
@@ -235,11 +231,13 @@ impl Store {
     /// an empty store gives it the same datoms, with the same ids,
     /// transactions and instants. Every check of a transaction still runs;
     /// an id already taken or an instant before the newest is refused.
-    pub fn replay(&self, tx_data: impl IntoTxData, replay: crate::Replay) -> Result<TxReport> {
-        tx_data.with_tx_data(|tx_data| {
-            let forms = crate::tx_data::tx_forms(tx_data)?;
-            Ok(self.with_writer(|views, writer| views.replay(writer, forms, &replay))?)
-        })
+    pub fn replay<'d>(
+        &self,
+        tx_data: impl IntoTxData<'d>,
+        replay: crate::Replay,
+    ) -> Result<TxReport> {
+        let forms = crate::tx_data::tx_forms(tx_data.into_tx_data()?)?;
+        Ok(self.with_writer(|views, writer| views.replay(writer, forms, &replay))?)
     }
 
     /// Takes `count` entity ids of the user partition that no transaction

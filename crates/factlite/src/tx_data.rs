@@ -367,66 +367,44 @@ impl FromIterator<Entity> for TxData {
 /// [`Value`] vector of forms, or EDN text (`&str`, `String`), which is
 /// parsed first. Data given by value (all but `&Value`) moves into the
 /// transaction: none of its values is copied.
-pub trait IntoTxData {
-    /// Calls `transact` with the transaction data as a vector of forms,
-    /// owned when it can be.
-    fn with_tx_data<R>(
-        self,
-        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
-    ) -> crate::Result<R>;
+pub trait IntoTxData<'a> {
+    /// The transaction data as a vector of forms, owned when it can be.
+    fn into_tx_data(self) -> crate::Result<Cow<'a, Value>>;
 }
 
-impl IntoTxData for &Value {
-    fn with_tx_data<R>(
-        self,
-        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
-    ) -> crate::Result<R> {
-        transact(Cow::Borrowed(self))
+impl<'a> IntoTxData<'a> for &'a Value {
+    fn into_tx_data(self) -> crate::Result<Cow<'a, Value>> {
+        Ok(Cow::Borrowed(self))
     }
 }
 
-impl IntoTxData for Value {
-    fn with_tx_data<R>(
-        self,
-        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
-    ) -> crate::Result<R> {
-        transact(Cow::Owned(self))
+impl IntoTxData<'static> for Value {
+    fn into_tx_data(self) -> crate::Result<Cow<'static, Value>> {
+        Ok(Cow::Owned(self))
     }
 }
 
-impl IntoTxData for TxData {
-    fn with_tx_data<R>(
-        self,
-        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
-    ) -> crate::Result<R> {
-        transact(Cow::Owned(self.build()?))
+impl IntoTxData<'static> for TxData {
+    fn into_tx_data(self) -> crate::Result<Cow<'static, Value>> {
+        Ok(Cow::Owned(self.build()?))
     }
 }
 
-impl IntoTxData for Entity {
-    fn with_tx_data<R>(
-        self,
-        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
-    ) -> crate::Result<R> {
-        TxData::from(self).with_tx_data(transact)
+impl IntoTxData<'static> for Entity {
+    fn into_tx_data(self) -> crate::Result<Cow<'static, Value>> {
+        TxData::from(self).into_tx_data()
     }
 }
 
-impl IntoTxData for &str {
-    fn with_tx_data<R>(
-        self,
-        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
-    ) -> crate::Result<R> {
-        transact(Cow::Owned(factlite_edn::parse(self)?))
+impl IntoTxData<'static> for &str {
+    fn into_tx_data(self) -> crate::Result<Cow<'static, Value>> {
+        Ok(Cow::Owned(factlite_edn::parse(self)?))
     }
 }
 
-impl IntoTxData for &String {
-    fn with_tx_data<R>(
-        self,
-        transact: impl FnOnce(Cow<'_, Value>) -> crate::Result<R>,
-    ) -> crate::Result<R> {
-        self.as_str().with_tx_data(transact)
+impl IntoTxData<'static> for &String {
+    fn into_tx_data(self) -> crate::Result<Cow<'static, Value>> {
+        self.as_str().into_tx_data()
     }
 }
 

@@ -31,17 +31,15 @@ impl Vocabulary {
     /// `definitions`: a vector of maps, each with a `:db/ident` and no
     /// `:db/id` — attribute definitions (with `:db/valueType`) or enum
     /// idents.
-    pub fn new(
+    pub fn new<'d>(
         name: impl ToKeyword,
         version: i64,
-        definitions: impl IntoTxData,
+        definitions: impl IntoTxData<'d>,
     ) -> Result<Vocabulary> {
-        definitions.with_tx_data(|definitions| {
-            crate::depth::check(&definitions, "the vocabulary's definitions")?;
-            let vocabulary =
-                factlite_store::Vocabulary::new(name.to_keyword(), version, &definitions)?;
-            Ok(Vocabulary(vocabulary))
-        })
+        let definitions = definitions.into_tx_data()?;
+        crate::depth::check(&definitions, "the vocabulary's definitions")?;
+        let vocabulary = factlite_store::Vocabulary::new(name.to_keyword(), version, &definitions)?;
+        Ok(Vocabulary(vocabulary))
     }
 
     /// The vocabulary with a migration, run when it upgrades an installed,
@@ -68,10 +66,9 @@ pub struct Migration(pub(crate) factlite_store::Migration);
 
 impl Migration {
     /// Fixed transaction data.
-    pub fn tx_data(data: impl IntoTxData) -> Result<Migration> {
-        data.with_tx_data(|data| {
-            crate::depth::check(&data, "the migration's transaction data")?;
-            Ok(Migration(factlite_store::Migration::tx_data(&data)?))
-        })
+    pub fn tx_data<'d>(data: impl IntoTxData<'d>) -> Result<Migration> {
+        let data = data.into_tx_data()?;
+        crate::depth::check(&data, "the migration's transaction data")?;
+        Ok(Migration(factlite_store::Migration::tx_data(&data)?))
     }
 }

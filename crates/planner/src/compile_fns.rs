@@ -345,6 +345,12 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         expr,
         ty: Ty::Known(ValueType::String),
     };
+    // A string from the SQL function `sql` over every argument.
+    let text_of = |sql: &str, args: std::ops::RangeInclusive<usize>| -> Result<Var> {
+        arity(call, args)?;
+        let exprs: Vec<&str> = values.iter().map(|v| v.expr.as_str()).collect();
+        Ok(text(format!("{sql}({})", exprs.join(", "))))
+    };
     match call.name.as_str() {
         "+" => fold("+"),
         "*" => fold("*"),
@@ -499,44 +505,17 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
                 "(CASE WHEN {less} THEN -1 WHEN {greater} THEN 1 ELSE 0 END)"
             )))
         }
-        "str/lower-case" | "clojure.string/lower-case" => {
-            arity(call, 1..=1)?;
-            Ok(text(format!("factlite_lower({})", values[0].expr)))
-        }
-        "str/upper-case" | "clojure.string/upper-case" => {
-            arity(call, 1..=1)?;
-            Ok(text(format!("factlite_upper({})", values[0].expr)))
-        }
-        "str/trim" | "clojure.string/trim" => {
-            arity(call, 1..=1)?;
-            Ok(text(format!("trim({})", values[0].expr)))
-        }
-        "str/triml" | "clojure.string/triml" => {
-            arity(call, 1..=1)?;
-            Ok(text(format!("ltrim({})", values[0].expr)))
-        }
-        "str/trimr" | "clojure.string/trimr" => {
-            arity(call, 1..=1)?;
-            Ok(text(format!("rtrim({})", values[0].expr)))
-        }
+        "str/lower-case" | "clojure.string/lower-case" => text_of("factlite_lower", 1..=1),
+        "str/upper-case" | "clojure.string/upper-case" => text_of("factlite_upper", 1..=1),
+        "str/trim" | "clojure.string/trim" => text_of("trim", 1..=1),
+        "str/triml" | "clojure.string/triml" => text_of("ltrim", 1..=1),
+        "str/trimr" | "clojure.string/trimr" => text_of("rtrim", 1..=1),
         "re-pattern" => {
             arity(call, 1..=1)?;
             Ok(values[0].clone())
         }
-        "re-find" => {
-            arity(call, 2..=2)?;
-            Ok(text(format!(
-                "factlite_re_find({}, {})",
-                values[0].expr, values[1].expr
-            )))
-        }
-        "re-matches" => {
-            arity(call, 2..=2)?;
-            Ok(text(format!(
-                "factlite_re_matches({}, {})",
-                values[0].expr, values[1].expr
-            )))
-        }
+        "re-find" => text_of("factlite_re_find", 2..=2),
+        "re-matches" => text_of("factlite_re_matches", 2..=2),
         _ if frame.shared.registered_function(&call.name).is_some() => {
             registered_call(frame, call, &values)
         }

@@ -58,25 +58,24 @@ impl std::fmt::Display for InputSig {
                 let parts: Vec<String> = parts.iter().map(ToString::to_string).collect();
                 write!(f, "a tuple of ({})", parts.join(", "))
             }
-            InputSig::Rows(columns) => {
-                let columns: Vec<&str> = columns
-                    .iter()
-                    .map(|column| column.map_or("any type", |value_type| value_type.name()))
-                    .collect();
-                write!(f, "rows of ({})", columns.join(", "))
-            }
+            InputSig::Rows(columns) => write!(f, "rows of ({})", column_names(columns)),
             InputSig::TupleRows(columns) => {
-                let columns: Vec<&str> = columns
-                    .iter()
-                    .map(|column| column.map_or("any type", |value_type| value_type.name()))
-                    .collect();
-                write!(f, "a collection of tuples of ({})", columns.join(", "))
+                write!(f, "a collection of tuples of ({})", column_names(columns))
             }
             InputSig::Source(columns) => write!(f, "a data source of {}-tuples", columns.len()),
             InputSig::PullPattern(_) => write!(f, "a pull pattern"),
             InputSig::Ignored => write!(f, "an ignored value"),
         }
     }
+}
+
+/// Each column's type name ("any type" when it varies), comma-separated.
+fn column_names(columns: &[Option<ValueType>]) -> String {
+    let names: Vec<&str> = columns
+        .iter()
+        .map(|column| column.map_or("any type", |value_type| value_type.name()))
+        .collect();
+    names.join(", ")
 }
 
 /// The part of a query's inputs that planning depends on: the plan-cache

@@ -44,21 +44,26 @@ pub type TxBody =
 /// The functions and aggregates registered on a store and its siblings,
 /// and its transaction functions.
 #[derive(Default)]
-pub struct Functions(
-    RwLock<Vec<Entry>>,
-    RwLock<Vec<(factlite_edn::Keyword, TxBody)>>,
-);
+pub struct Functions {
+    /// Functions and aggregates, in the order registered.
+    entries: RwLock<Vec<Entry>>,
+    /// Transaction functions, by name.
+    transaction: RwLock<Vec<(factlite_edn::Keyword, TxBody)>>,
+}
 
 impl Functions {
     /// What planning needs to know of them.
     pub fn signatures(&self) -> Vec<RegisteredFunction> {
-        self.0.read().iter().map(|e| e.signature.clone()).collect()
+        self.entries
+            .read()
+            .iter()
+            .map(|e| e.signature.clone())
+            .collect()
     }
 
     /// Registers a function (`aggregate` false) or an aggregate under
     /// `name`, which must be a namespaced symbol (`my/score`) not yet
-    /// registered; a function is installed on `conn` at once. Returns the
-    /// signature.
+    /// registered; a function is installed on `conn` at once.
     pub fn register(
         &self,
         conn: &Connection,
@@ -67,9 +72,9 @@ impl Functions {
         result: ValueType,
         aggregate: bool,
         body: Body,
-    ) -> Result<RegisteredFunction> {
+    ) -> Result<()> {
         check_name(name)?;
-        let mut entries = self.0.write();
+        let mut entries = self.entries.write();
         if entries.iter().any(|e| e.signature.name == name) {
             return Err(Error::Query(format!(
                 "a function named {name} is registered already; give another one another name"
@@ -86,15 +91,19 @@ impl Functions {
         if !aggregate {
             install(conn, &entry)?;
         }
-        let signature = entry.signature.clone();
         entries.push(entry);
-        Ok(signature)
+        Ok(())
     }
 
     /// Installs every registered function on a connection (a sibling's,
     /// newly opened or opened before the registration).
     pub fn install_all(&self, conn: &Connection) -> Result<()> {
-        for entry in self.0.read().iter().filter(|e| !e.signature.aggregate) {
+        for entry in self
+            .entries
+            .read()
+            .iter()
+            .filter(|e| !e.signature.aggregate)
+        {
             install(conn, entry)?;
         }
         Ok(())
@@ -110,7 +119,7 @@ impl Functions {
                 "{shown} is not a transaction function name: use a keyword with a namespace of your own, such as :bank/transfer"
             )));
         }
-        let mut entries = self.1.write();
+        let mut entries = self.transaction.write();
         if entries.iter().any(|(existing, _)| *existing == name) {
             return Err(Error::Query(format!(
                 "a transaction function named {shown} is registered already"
@@ -128,7 +137,13 @@ impl Functions {
         db: &crate::Db,
         args: &[Value],
     ) -> Option<std::result::Result<Value, String>> {
-        let body = self.1.read().iter().find(|(n, _)| n == name)?.1.clone();
+        let body = self
+            .transaction
+            .read()
+            .iter()
+            .find(|(n, _)| n == name)?
+            .1
+            .clone();
         let shown = Value::Keyword(name.clone());
         Some(match catch_unwind(AssertUnwindSafe(|| body(db, args))) {
             Ok(Ok(tx_data)) => Ok(tx_data),
@@ -147,7 +162,7 @@ impl Functions {
         name: &str,
         value: &Value,
     ) -> Option<std::result::Result<bool, String>> {
-        let entries = self.0.read();
+        let entries = self.entries.read();
         let entry = entries.iter().find(|e| {
             !e.signature.aggregate
                 && e.signature.name == name
@@ -163,7 +178,7 @@ impl Functions {
     /// Computes the registered aggregate `name` over a group's values;
     /// `None` when no aggregate has that name.
     pub fn aggregate(&self, name: &str, values: &[Value]) -> Option<Result<Value>> {
-        let entries = self.0.read();
+        let entries = self.entries.read();
         let entry = entries
             .iter()
             .find(|e| e.signature.aggregate && e.signature.name == name)?;

@@ -150,13 +150,8 @@ struct Inner {
     /// memory).
     file: Option<(PathBuf, Access)>,
     schema: Mutex<Arc<Schema>>,
-    /// The schema shared by this connection's siblings: an equal schema
-    /// loaded by any of them is this one value, so whatever is keyed by it
-    /// (the façade's plan cache) is shared too.
-    shared_schema: Arc<Mutex<Arc<Schema>>>,
-    /// The functions and aggregates registered on this store and its
-    /// siblings.
-    functions: Arc<functions::Functions>,
+    /// What this connection shares with its siblings.
+    siblings: Arc<Siblings>,
     /// The newest transaction this connection knows of.
     latest_tx: AtomicI64,
     /// SQLite's `data_version` when the cached state was read: a change
@@ -172,21 +167,26 @@ struct Inner {
     watching: AtomicBool,
 }
 
+/// What the connections to one store file share (see
+/// [`Store::open_sibling`]).
+#[derive(Default)]
+struct Siblings {
+    /// The schema: an equal schema loaded by any of them is this one
+    /// value, so whatever is keyed by it (the façade's plan cache) is
+    /// shared too.
+    schema: Mutex<Arc<Schema>>,
+    /// The functions, aggregates and transaction functions registered on
+    /// the store.
+    functions: functions::Functions,
+}
+
 impl Store {
     /// Opens (creating if needed) the store in a file. Nothing is written
     /// to the file before it is known to be a factlite store of a version
     /// this build reads, or a new, empty file: another file is refused with
     /// [`Error::NotFactlite`] or [`Error::NewerFormat`], unchanged.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Store> {
-        let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
-        let functions = Arc::default();
-        Store::open_file(
-            path.as_ref(),
-            config,
-            Access::ReadWrite,
-            shared_schema,
-            functions,
-        )
+        Store::open_file(path.as_ref(), config, Access::ReadWrite, Arc::default())
     }
 
     /// Opens the store in a file for reading only, writing nothing to the
@@ -195,23 +195,14 @@ impl Store {
     /// The file must hold a factlite store of this build's format (an
     /// older one is upgraded by opening it once with [`Store::open`]).
     pub fn open_read_only(path: impl AsRef<Path>, config: Config) -> Result<Store> {
-        let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
-        let functions = Arc::default();
-        Store::open_file(
-            path.as_ref(),
-            config,
-            Access::ReadOnly,
-            shared_schema,
-            functions,
-        )
+        Store::open_file(path.as_ref(), config, Access::ReadOnly, Arc::default())
     }
 
     fn open_file(
         path: &Path,
         config: Config,
         access: Access,
-        shared_schema: Arc<Mutex<Arc<Schema>>>,
-        functions: Arc<functions::Functions>,
+        siblings: Arc<Siblings>,
     ) -> Result<Store> {
         let opened = match access {
             Access::ReadWrite => open_read_write(path),
@@ -220,24 +211,16 @@ impl Store {
         let file = Some((path.to_path_buf(), access));
         opened
             .and_then(|(conn, contents)| {
-                Store::from_connection(conn, contents, config, file, shared_schema, functions)
+                Store::from_connection(conn, contents, config, file, siblings)
             })
             .map_err(|error| not_writable(path, error))
     }
 
     /// Opens a new, empty store in memory.
     pub fn open_in_memory() -> Result<Store> {
-        let shared_schema = Arc::new(Mutex::new(Arc::new(Schema::new())));
         let conn = Connection::open_in_memory()?;
         let contents = layout::inspect(&conn)?;
-        Store::from_connection(
-            conn,
-            contents,
-            Config::default(),
-            None,
-            shared_schema,
-            Arc::default(),
-        )
+        Store::from_connection(conn, contents, Config::default(), None, Arc::default())
     }
 
     /// Registers a function written in Rust that queries call by `name`
@@ -252,10 +235,8 @@ impl Store {
         body: FunctionBody,
     ) -> Result<()> {
         let conn = self.connection();
-        self.inner
-            .functions
-            .register(&conn, name, arity, result, false, body)
-            .map(drop)
+        let functions = &self.inner.siblings.functions;
+        functions.register(&conn, name, arity, result, false, body)
     }
 
     /// Registers an aggregate written in Rust that `:find` calls by `name`
@@ -268,16 +249,14 @@ impl Store {
         body: FunctionBody,
     ) -> Result<()> {
         let conn = self.connection();
-        self.inner
-            .functions
-            .register(&conn, name, 1, result, true, body)
-            .map(drop)
+        let functions = &self.inner.siblings.functions;
+        functions.register(&conn, name, 1, result, true, body)
     }
 
     /// The functions and aggregates registered on this store, for
     /// planning.
     pub(crate) fn registered_functions(&self) -> Vec<factlite_planner::RegisteredFunction> {
-        self.inner.functions.signatures()
+        self.inner.siblings.functions.signatures()
     }
 
     /// Computes a registered aggregate over a group's values; `None` when
@@ -287,13 +266,16 @@ impl Store {
         name: &str,
         values: &[factlite_edn::Value],
     ) -> Option<Result<factlite_edn::Value>> {
-        self.inner.functions.aggregate(name, values)
+        self.inner.siblings.functions.aggregate(name, values)
     }
 
     /// Installs on this connection the functions registered on a sibling
     /// since it was opened.
     pub fn install_registered_functions(&self) -> Result<()> {
-        self.inner.functions.install_all(&self.connection())
+        self.inner
+            .siblings
+            .functions
+            .install_all(&self.connection())
     }
 
     /// Another connection to this store's file, with the same
@@ -305,15 +287,7 @@ impl Store {
             return Ok(None);
         };
         let config = self.inner.config.clone();
-        let functions = self.inner.functions.clone();
-        Store::open_file(
-            path,
-            config,
-            *access,
-            self.inner.shared_schema.clone(),
-            functions,
-        )
-        .map(Some)
+        Store::open_file(path, config, *access, self.inner.siblings.clone()).map(Some)
     }
 
     /// A store on a connection whose file holds `contents` (see
@@ -324,12 +298,11 @@ impl Store {
         contents: layout::Contents,
         config: Config,
         file: Option<(PathBuf, Access)>,
-        shared_schema: Arc<Mutex<Arc<Schema>>>,
-        functions: Arc<functions::Functions>,
+        siblings: Arc<Siblings>,
     ) -> Result<Store> {
         let read_only = matches!(file, Some((_, Access::ReadOnly)));
         layout::configure(&conn, &config, read_only)?;
-        functions.install_all(&conn)?;
+        siblings.functions.install_all(&conn)?;
         if !read_only {
             layout::ensure(&mut conn, contents, now_ms())?;
         }
@@ -339,8 +312,7 @@ impl Store {
                 config,
                 file,
                 schema: Mutex::new(Arc::new(Schema::new())),
-                shared_schema,
-                functions,
+                siblings,
                 latest_tx: AtomicI64::new(0),
                 data_version: AtomicI64::new(-1),
                 datom_count: AtomicI64::new(UNCOUNTED),
@@ -462,7 +434,7 @@ impl Store {
     /// else the new siblings' value.
     fn set_schema(&self, schema: Arc<Schema>) {
         let schema = {
-            let mut shared = self.inner.shared_schema.lock();
+            let mut shared = self.inner.siblings.schema.lock();
             if **shared != *schema {
                 *shared = schema;
             }
@@ -606,7 +578,12 @@ impl Store {
             record.cover_named_ids();
         }
         let ensures = constraints::take_ensures(&mut record);
-        constraints::check_attribute_predicates(conn, &schema, &self.inner.functions, &record)?;
+        constraints::check_attribute_predicates(
+            conn,
+            &schema,
+            &self.inner.siblings.functions,
+            &record,
+        )?;
         self.apply_record(&schema, record, &ensures, hook)
     }
 
@@ -640,12 +617,10 @@ impl Store {
                 expanded.push(form);
                 continue;
             };
-            let Some(result) = self.inner.functions.call_tx(&function, &db, &args) else {
-                return Err(Error::Query(format!(
-                    "no transaction function {} is registered on this store \
-                     (Store::register_tx_function)",
-                    factlite_edn::Value::Keyword(function)
-                )));
+            let Some(result) = self.inner.siblings.functions.call_tx(&function, &db, &args) else {
+                // No such function: resolution reports it.
+                expanded.push(TxForm::Call { function, args });
+                continue;
             };
             let tx_data = result.map_err(Error::Constraint)?;
             let inner = factlite_query::parse_tx_data(&tx_data).map_err(|e| {
@@ -673,7 +648,7 @@ impl Store {
         name: factlite_edn::Keyword,
         body: functions::TxBody,
     ) -> Result<()> {
-        self.inner.functions.register_tx(name, body)
+        self.inner.siblings.functions.register_tx(name, body)
     }
 
     /// Takes `count` ids of the user partition for entities to be named
