@@ -1,25 +1,15 @@
 //! The `factlite` binary driven through its arguments and stdin: `-e`,
 //! `--json`, the subcommands, exit codes, and output without a terminal.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 const SCHEMA: &str = "[{:db/ident :city/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity} {:db/ident :city/population :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]";
 const CITIES: &str =
     r#"[{:city/name "Lyon" :city/population 522000} {:city/name "Oslo" :city/population 709000}]"#;
 
-fn factlite(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_factlite"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("factlite runs")
-}
+mod support;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{factlite, text};
 
 /// A database in a fresh directory holding two cities.
 fn cities() -> tempfile::TempDir {

@@ -1,21 +1,9 @@
 //! The `factlite` binary's trust settings: `--durability`, `--timeout` and
 //! `.timeout`, `--read-only`.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn factlite(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_factlite"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("factlite runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{factlite, text};
 
 #[test]
 fn durability_is_chosen_by_name_and_a_wrong_name_lists_the_choices() {

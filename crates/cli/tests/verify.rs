@@ -2,23 +2,11 @@
 //! planted inconsistency is named, in text and in JSON, with exit code 1;
 //! a file that is not a database is an error.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
 use factlite::rusqlite::Connection;
 
-fn factlite(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_factlite"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("factlite runs")
-}
+mod support;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{factlite, text};
 
 /// A database with a view, a change and a retraction.
 fn database() -> tempfile::TempDir {

@@ -19,6 +19,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use factlite::{edn, ErrorCategory, LookupRef, QueryResultExt, Store, TxData};
 
+#[path = "support/harness.rs"]
+mod harness;
+
 const ROLE: &str = "FACTLITE_CONCURRENCY_ROLE";
 const DATABASE: &str = "FACTLITE_CONCURRENCY_DB";
 const TRANSFERS: &str = "FACTLITE_CONCURRENCY_TRANSFERS";
@@ -52,24 +55,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .collect();
-    if !filters.is_empty() && !filters.iter().any(|f| "concurrency".contains(f.as_str())) {
-        println!("concurrency: skipped (filtered out)");
-        return ExitCode::SUCCESS;
-    }
-    match parent() {
-        Ok(summary) => {
-            println!("{summary}");
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("concurrency test failed: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    harness::run_parent("concurrency", parent)
 }
 
 fn text(error: impl std::fmt::Display) -> String {

@@ -22,6 +22,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use factlite::{edn, QueryResultExt, Store};
 
+#[path = "support/harness.rs"]
+mod harness;
+
 const CHILD: &str = "FACTLITE_CRASH_CHILD";
 const DEFAULT_KILLS: usize = 30;
 /// The longest a child runs before it is killed, in milliseconds.
@@ -101,24 +104,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .collect();
-    if !filters.is_empty() && !filters.iter().any(|f| "crash".contains(f.as_str())) {
-        println!("crash: skipped (filtered out)");
-        return ExitCode::SUCCESS;
-    }
-    match parent() {
-        Ok(summary) => {
-            println!("{summary}");
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("crash test failed: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    harness::run_parent("crash", parent)
 }
 
 /// Commits transactions from the one after the newest until killed,
