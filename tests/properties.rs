@@ -685,7 +685,7 @@ fn model_value(value: &TypedValue) -> Val {
         TypedValue::Long(i) => Val::Long(*i),
         TypedValue::Double(x) => Val::Double(*x),
         TypedValue::String(s) => Val::Str(s.clone()),
-        TypedValue::Keyword(k) => Val::Kw(k.clone()),
+        TypedValue::Keyword(k) => Val::Kw((**k).clone()),
         TypedValue::Boolean(b) => Val::Bool(*b),
         other => panic!("the model has no values like {other:?}"),
     }

@@ -207,7 +207,7 @@ impl Schema {
         for (e, a, v) in datoms {
             if a == b::DB_IDENT {
                 if let V::Keyword(k) = &v {
-                    schema.set_ident(e, k.clone());
+                    schema.set_ident(e, (**k).clone());
                 }
             }
             facts.entry(e).or_default().push((a, v));

@@ -136,13 +136,16 @@ pub enum TypedValue {
     Long(i64),
     Double(f64),
     String(String),
-    Keyword(Keyword),
+    /// Boxed, as is [`TypedValue::Symbol`]: two strings inline would
+    /// double the size of every value, and so of every datom a transaction
+    /// or a query result holds.
+    Keyword(Box<Keyword>),
     Uuid(u128),
     Bytes(Vec<u8>),
     /// A URI's text.
     Uri(String),
     /// A symbol.
-    Symbol(Symbol),
+    Symbol(Box<Symbol>),
 }
 
 /// A value that does not fit the type it was meant for.
@@ -195,13 +198,13 @@ impl TypedValue {
             (ValueType::Double, Value::Float(x)) => Some(TypedValue::Double(*x)),
             (ValueType::Double, Value::Integer(i)) => Some(TypedValue::Double(*i as f64)),
             (ValueType::String, Value::String(s)) => Some(TypedValue::String(s.clone())),
-            (ValueType::Keyword, Value::Keyword(k)) => Some(TypedValue::Keyword(k.clone())),
+            (ValueType::Keyword, Value::Keyword(k)) => Some(TypedValue::Keyword(Box::new(k.clone()))),
             (ValueType::Uuid, Value::Uuid(Uuid(u))) => Some(TypedValue::Uuid(*u)),
             (ValueType::Bytes, Value::Tagged(tag, inner)) if tag.is("bytes") => match &**inner {
                 Value::String(hex) => decode_hex(hex).map(TypedValue::Bytes),
                 _ => None,
             },
-            (ValueType::Symbol, Value::Symbol(symbol)) => Some(TypedValue::Symbol(symbol.clone())),
+            (ValueType::Symbol, Value::Symbol(symbol)) => Some(TypedValue::Symbol(Box::new(symbol.clone()))),
             (ValueType::Uri, Value::Tagged(tag, inner)) if tag.is("uri") => match &**inner {
                 Value::String(text) => Some(TypedValue::Uri(text.clone())),
                 _ => None,
@@ -219,6 +222,7 @@ impl TypedValue {
     pub fn from_edn_owned(value: Value, expected: ValueType) -> Result<TypedValue, TypeMismatch> {
         match (expected, value) {
             (ValueType::String, Value::String(text)) => Ok(TypedValue::String(text)),
+            (ValueType::Keyword, Value::Keyword(k)) => Ok(TypedValue::Keyword(Box::new(k))),
             (_, value) => TypedValue::from_edn(&value, expected),
         }
     }
@@ -233,7 +237,7 @@ impl TypedValue {
             TypedValue::Long(i) => Value::Integer(*i),
             TypedValue::Double(x) => Value::Float(*x),
             TypedValue::String(s) => Value::String(s.clone()),
-            TypedValue::Keyword(k) => Value::Keyword(k.clone()),
+            TypedValue::Keyword(k) => Value::Keyword((**k).clone()),
             TypedValue::Uuid(u) => Value::Uuid(Uuid(*u)),
             TypedValue::Bytes(bytes) => Value::Tagged(
                 Symbol::plain("bytes"),
@@ -242,7 +246,7 @@ impl TypedValue {
             TypedValue::Uri(text) => {
                 Value::Tagged(Symbol::plain("uri"), Box::new(Value::String(text.clone())))
             }
-            TypedValue::Symbol(symbol) => Value::Symbol(symbol.clone()),
+            TypedValue::Symbol(symbol) => Value::Symbol((**symbol).clone()),
         }
     }
 
@@ -325,6 +329,13 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every datom a transaction, a report or a result holds carries a
+    /// value: a variant that grows it grows them all (box large ones).
+    #[test]
+    fn a_typed_value_takes_four_words() {
+        assert_eq!(std::mem::size_of::<TypedValue>(), 32);
+    }
 
     #[test]
     fn tags_round_trip() {

@@ -110,7 +110,15 @@ const OPS: [(&str, TxOp); 6] = [
 /// values move into the forms: none is copied.
 pub(crate) fn tx_data(form: Value) -> Result<Vec<TxForm>, Failed<'static>> {
     match form {
-        Value::Vector(items) | Value::List(items) => items.into_iter().map(tx_form).collect(),
+        Value::Vector(items) | Value::List(items) => {
+            // Room for every form at once: collecting through `Result`
+            // knows no length and would grow by doubling.
+            let mut forms = Vec::with_capacity(items.len());
+            for item in items {
+                forms.push(tx_form(item)?);
+            }
+            Ok(forms)
+        }
         _ => Err(fail(format!(
             "{} is not transaction data; expected a vector of maps and list forms",
             show(&form)
@@ -130,7 +138,10 @@ fn tx_form(form: Value) -> Result<TxForm, Failed<'static>> {
 }
 
 fn tx_map(map: IndexMap<Value, Value>) -> Result<TxMap, Failed<'static>> {
-    let mut tx_map = TxMap::default();
+    let mut tx_map = TxMap {
+        db_id: None,
+        attrs: IndexMap::with_capacity(map.len()),
+    };
     for (key, value) in map {
         let Value::Keyword(attr) = key else {
             return Err(fail(format!(

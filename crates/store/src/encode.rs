@@ -69,7 +69,7 @@ pub fn from_sql(value: ValueRef<'_>, tag: i64) -> Result<TypedValue, CorruptValu
             .map(|s| TypedValue::String(s.to_string())),
         (ValueType::Keyword, ValueRef::Text(t)) => std::str::from_utf8(t)
             .ok()
-            .map(|s| TypedValue::Keyword(Keyword::from_str_lossy(s))),
+            .map(|s| TypedValue::Keyword(Box::new(Keyword::from_str_lossy(s)))),
         (ValueType::Uuid, ValueRef::Blob(b)) => <[u8; 16]>::try_from(b)
             .ok()
             .map(|bytes| TypedValue::Uuid(u128::from_be_bytes(bytes))),
@@ -78,7 +78,7 @@ pub fn from_sql(value: ValueRef<'_>, tag: i64) -> Result<TypedValue, CorruptValu
             std::str::from_utf8(t)
                 .ok()
                 .and_then(|s| match factlite_edn::parse(s) {
-                    Ok(factlite_edn::Value::Symbol(symbol)) => Some(TypedValue::Symbol(symbol)),
+                    Ok(factlite_edn::Value::Symbol(symbol)) => Some(TypedValue::Symbol(Box::new(symbol))),
                     _ => None,
                 })
         }
@@ -107,7 +107,7 @@ mod tests {
             TypedValue::Boolean(true),
             TypedValue::Double(2.5),
             TypedValue::String("hé".into()),
-            TypedValue::Keyword(Keyword::namespaced("a.b", "c")),
+            TypedValue::Keyword(Box::new(Keyword::namespaced("a.b", "c"))),
             TypedValue::Uuid(0x1234_5678_9abc_def0_1234_5678_9abc_def0),
             TypedValue::Bytes(vec![1, 2, 3]),
         ];

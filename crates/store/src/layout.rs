@@ -187,7 +187,7 @@ fn create(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx_id = Partition::Tx.start();
     let mut datoms = attribute_datoms(&bootstrap::attributes());
     for (id, ident) in bootstrap::enum_idents() {
-        datoms.push((id, bootstrap::DB_IDENT, TypedValue::Keyword(ident)));
+        datoms.push((id, bootstrap::DB_IDENT, TypedValue::Keyword(Box::new(ident))));
     }
     write_transaction(&tx, tx_id, now_ms, &datoms)?;
     for partition in Partition::ALL {
@@ -229,7 +229,7 @@ fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
                 .iter()
                 .any(|value_type| value_type.ident() == *ident)
         })
-        .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(ident)))
+        .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(Box::new(ident))))
         .collect();
     add_builtin_attributes(&tx, &bootstrap::CONSTRAINT_ATTRIBUTES, &later, 3, now_ms)?;
     tx.commit()?;
@@ -299,7 +299,7 @@ fn attribute_datoms(attributes: &[Attribute]) -> Vec<(i64, i64, TypedValue)> {
         datoms.push((
             id,
             bootstrap::DB_IDENT,
-            TypedValue::Keyword(attribute.ident.clone()),
+            TypedValue::Keyword(Box::new(attribute.ident.clone())),
         ));
         datoms.push((
             id,

@@ -351,7 +351,7 @@ fn installed(conn: &rusqlite::Connection, name: &Keyword) -> Result<Option<Insta
     let Some(entity) = reads::holder(
         conn,
         bootstrap::DB_VOCABULARY_NAME,
-        &TypedValue::Keyword(name.clone()),
+        &TypedValue::Keyword(Box::new(name.clone())),
     )?
     else {
         return Ok(None);

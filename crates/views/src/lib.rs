@@ -332,7 +332,7 @@ impl Views {
                 } else {
                     &mut old_names
                 };
-                names.insert(datom.e, ident.clone());
+                names.insert(datom.e, (**ident).clone());
             }
         }
         let renames: HashMap<Keyword, Keyword> = old_names
@@ -591,7 +591,7 @@ impl Views {
                 changed_attributes.insert(datom.e);
             }
             if let (bootstrap::DB_IDENT, TypedValue::Keyword(ident)) = (datom.a, &datom.v) {
-                changed_idents.insert(ident.clone());
+                changed_idents.insert((**ident).clone());
             }
         }
         let db = store.db().map_err(|e| fail(e.into()))?;

@@ -130,8 +130,10 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
     resolver.allocate()?;
     let mut state = Interpretation::default();
     // Room for a datom per op, at once: growing by doubling would hold the
-    // old and the new tables together at the largest step.
-    state.asserted.reserve(resolver.ops.len() + 1);
+    // old and the new tables together at the largest step. Exactly that
+    // room: `reserve` would round the entries up to the hash table's
+    // capacity, up to 1.75 times as many.
+    state.asserted.reserve_exact(resolver.ops.len() + 1);
     state.one_values.reserve(resolver.ops.len());
     // The ops are consumed in order: their values move into the datoms,
     // and the room of those done is given back as the datoms take theirs.
