@@ -250,6 +250,75 @@ pub fn refuse_binary(reader: &mut impl std::io::BufRead) -> Result<(), InputErro
     }
 }
 
+/// A reader of records (CSV rows) that refuses to read more than
+/// [`MAX_STATEMENT_BYTES`] past the end of the last record its caller
+/// finished ([`RecordLimit::finished`]): a record that never ends (endless
+/// input without a line break, or a quote never closed) fails with an I/O
+/// error that [`RecordLimit::too_long`] recognises, instead of filling
+/// memory. The reader ahead of the limit is shared through a counter, as
+/// the record parser owns the reader.
+pub struct RecordLimit<R> {
+    inner: R,
+    read: u64,
+    finished: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+/// The caller's side of a [`RecordLimit`]: where the last finished record
+/// ends.
+#[derive(Clone)]
+pub struct RecordMark(std::rc::Rc<std::cell::Cell<u64>>);
+
+impl<R> RecordLimit<R> {
+    /// `inner`, limited, and the mark its caller moves after each record.
+    pub fn new(inner: R) -> (RecordLimit<R>, RecordMark) {
+        let finished = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mark = RecordMark(finished.clone());
+        let reader = RecordLimit {
+            inner,
+            read: 0,
+            finished,
+        };
+        (reader, mark)
+    }
+
+    /// Whether `error` is this reader's refusal of a record too long.
+    pub fn too_long(error: &std::io::Error) -> bool {
+        error
+            .get_ref()
+            .is_some_and(|inner| inner.is::<RecordTooLong>())
+    }
+}
+
+impl RecordMark {
+    /// Records end at byte `offset` of the input.
+    pub fn finished(&self, offset: u64) {
+        self.0.set(offset);
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read.saturating_sub(self.finished.get()) > MAX_STATEMENT_BYTES as u64 {
+            return Err(std::io::Error::other(RecordTooLong));
+        }
+        let count = self.inner.read(buf)?;
+        self.read += count as u64;
+        Ok(count)
+    }
+}
+
+/// The error inside the I/O error a [`RecordLimit`] fails with.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a record goes past {} MiB", MAX_STATEMENT_BYTES >> 20)
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
 const NUL_BYTE: &str = "a NUL byte";
 const NOT_UTF8: &str = "bytes that are not UTF-8";
 

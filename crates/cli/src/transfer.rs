@@ -35,7 +35,7 @@ use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::{CliError, Result};
-use crate::input::{self, Form, FormReader, Framing, InputError};
+use crate::input::{self, Form, FormReader, Framing, InputError, RecordLimit};
 use crate::interrupt;
 use crate::render::Mode;
 use crate::words::{article, counted, did_you_mean};
@@ -339,13 +339,17 @@ impl Import<'_> {
     }
 
     fn csv(&mut self, reader: impl Read) -> Result<()> {
+        // A row (or the header) that never ends stops at the statement
+        // limit instead of filling memory.
+        let (reader, mark) = RecordLimit::new(reader);
         let mut reader = csv::ReaderBuilder::new().from_reader(reader);
         let header: Vec<Value> = reader
             .headers()
-            .map_err(|error| self.fail("the header".to_string(), error.to_string()))?
+            .map_err(|error| self.csv_error(error, 1))?
             .iter()
             .map(|name| Value::keyword(name.trim().trim_start_matches(':')))
             .collect();
+        mark.finished(reader.position().byte());
         let schema = self.schema()?;
         for (field, attribute) in header.iter().enumerate() {
             known_attribute(&schema, attribute).map_err(|message| {
@@ -354,11 +358,18 @@ impl Import<'_> {
             })?;
         }
         let mut rows = Vec::with_capacity(BATCH);
-        for record in reader.records() {
-            let record = record.map_err(|error| {
-                let line = error.position().map_or(0, |position| position.line());
-                self.fail(format!("line {line}"), error.to_string())
+        let mut record = csv::StringRecord::new();
+        loop {
+            // Where the next row starts: where an error without a place is.
+            let next_line = reader.position().line();
+            let more = reader.read_record(&mut record).map_err(|error| {
+                let line = error.position().map_or(next_line, |position| position.line());
+                self.csv_error(error, line)
             })?;
+            if !more {
+                break;
+            }
+            mark.finished(reader.position().byte());
             let position = record
                 .position()
                 .cloned()
@@ -385,6 +396,17 @@ impl Import<'_> {
         }
         let end = reader.position().byte();
         self.batch(&schema, &mut rows, end)
+    }
+
+    /// A CSV reader's error at `line`.
+    fn csv_error(&self, error: csv::Error, line: u64) -> CliError {
+        match error.kind() {
+            csv::ErrorKind::Io(io) if RecordLimit::<File>::too_long(io) => {
+                let line = usize::try_from(line.max(1)).unwrap_or(usize::MAX);
+                self.input_error(InputError::TooLong { line })
+            }
+            _ => self.fail(format!("line {line}"), error.to_string()),
+        }
     }
 
     /// The column where field `field` of the CSV row starting at byte
