@@ -185,7 +185,7 @@ impl<'a> Shared<'a> {
         "src".to_string()
     }
 
-    fn attribute(&self, ident: &factlite_edn::Keyword) -> Result<&'a Attribute> {
+    pub(crate) fn attribute(&self, ident: &factlite_edn::Keyword) -> Result<&'a Attribute> {
         self.schema
             .attribute_named(ident)
             .ok_or_else(|| Error::UnknownAttribute(Value::Keyword(ident.clone()).to_string()))
@@ -525,8 +525,13 @@ impl<'s, 'a> Frame<'s, 'a> {
                         _ => None,
                     })
                     .collect();
+                let seeded = args.iter().any(|arg| match arg {
+                    Term::Constant(_) => true,
+                    Term::Variable(v) => self.bound(&v.0),
+                    _ => false,
+                });
                 if missing.is_empty() {
-                    Readiness::Relation(relation.call_cost(self.shared, name))
+                    Readiness::Relation(relation.call_cost(self.shared, name, seeded))
                 } else {
                     Readiness::Waiting(missing)
                 }

@@ -159,12 +159,14 @@ pub fn compile_call(frame: &mut Frame<'_, '_>, name: &str, args: &[Term]) -> Res
             match strategy(shared, &relation, &positions) {
                 Some(Strategy::Carry) => {
                     if let Some(seed) = make_seed(frame, args, positions) {
-                        return carry_call(frame, &relation, name, args, &seed);
+                        carry_call(frame, &relation, name, args, &seed)?;
+                        return Ok(lead_with_answers(frame, &seed));
                     }
                 }
                 Some(Strategy::Tail) => {
                     if let Some(seed) = make_seed(frame, args, positions) {
-                        return tail_call(frame, &relation, name, args, &seed);
+                        tail_call(frame, &relation, name, args, &seed)?;
+                        return Ok(lead_with_answers(frame, &seed));
                     }
                 }
                 None => {}
@@ -173,6 +175,27 @@ pub fn compile_call(frame: &mut Frame<'_, '_>, name: &str, args: &[Term]) -> Res
     }
     let table = relation.table(shared, delta)?;
     join_table(frame, &relation, name, args, &table)
+}
+
+/// The answers of a call seeded by the clauses before it carry their
+/// seeds, so when the first of those clauses binds a seed's value as its
+/// entity, the join starts from the answers and looks that clause's rows
+/// up by entity (and the rest after it, in their order): in the order
+/// written SQLite would scan every answer once per earlier row, as it
+/// builds no index on a recursive CTE.
+fn lead_with_answers(frame: &mut Frame<'_, '_>, seed: &Seed) {
+    if seed.single_row || frame.from.len() < 2 {
+        return;
+    }
+    let Some(first) = frame.from[0].rsplit(' ').next() else {
+        return;
+    };
+    let entity = format!("{first}.e");
+    if seed.values.iter().any(|value| value.expr == entity) {
+        if let Some(answers) = frame.from.pop() {
+            frame.from.insert(0, answers);
+        }
+    }
 }
 
 /// Joins a rule table for a call and binds the call's arguments to its

@@ -24,6 +24,15 @@ use crate::error::{Error, Result};
 use crate::fixpoint::Fixpoint;
 use crate::pushdown::Seed;
 
+/// The join-order cost of a call of a recursive rule with an argument
+/// bound: below a scan of a large attribute, above an index lookup.
+const SEEDED_CALL_COST: f64 = 500.0;
+
+/// How many times the largest attribute a recursive rule reads its whole
+/// relation is estimated to hold, for the join order: a closure holds a
+/// tuple per pair of connected entities, so this is a low guess.
+const UNSEEDED_CLOSURE_FACTOR: f64 = 10.0;
+
 /// Checks a rule set on its own: each name defined with one arity, every
 /// rule it calls defined, and no rule depending negatively on itself.
 pub fn check_rules(rules: &[Rule]) -> Result<()> {
@@ -305,9 +314,14 @@ impl RecursiveRelation {
 
     /// The estimated cost of a call for the join order: a recursive step's
     /// own call reads the newest tuples only (one row of a CTE's queue, or a
-    /// semi-naive delta), so the step starts from it; any other call reads
-    /// a whole relation.
-    pub fn call_cost(&self, shared: &Shared<'_>, name: &str) -> f64 {
+    /// semi-naive delta), so the step starts from it. A call with an
+    /// argument bound (`seeded`) explores what its seeds reach (see
+    /// `pushdown`). A call with none bound computes the whole relation: at
+    /// least as many tuples as the largest attribute its bodies read, and
+    /// for a closure many times more ([`UNSEEDED_CLOSURE_FACTOR`]), so the
+    /// clauses that could bind its arguments — a scan and a filter, say —
+    /// go first and become its seed.
+    pub fn call_cost(&self, shared: &Shared<'_>, name: &str, seeded: bool) -> f64 {
         let (_, delta) = split_delta(name);
         let generating = shared.rules.generating.borrow();
         let own_step = generating
@@ -317,8 +331,24 @@ impl RecursiveRelation {
             .is_some_and(|d| d.delta.is_none() || delta);
         if own_step {
             0.5
+        } else if seeded {
+            SEEDED_CALL_COST
         } else {
-            500.0
+            let largest = self
+                .definitions(&shared.rules)
+                .iter()
+                .flat_map(|(_, rule)| &rule.body)
+                .filter_map(|clause| match clause {
+                    Clause::Pattern(pattern) => match &pattern.attribute {
+                        Term::Constant(Value::Keyword(ident)) => shared.attribute(ident).ok(),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .map(|attribute| shared.statistics.attribute_count(attribute.id))
+                .max()
+                .unwrap_or(0);
+            SEEDED_CALL_COST.max(largest as f64 * UNSEEDED_CLOSURE_FACTOR)
         }
     }
 
