@@ -9,6 +9,7 @@ pub mod commands;
 pub mod dump;
 pub mod editor;
 pub mod error;
+pub mod history_sample;
 pub mod input;
 pub mod interrupt;
 pub mod render;

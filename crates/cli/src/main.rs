@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use factlite::{edn, Durability};
 use factlite_cli::check::{run_files, CheckOptions};
 use factlite_cli::commands::timeout_seconds;
@@ -24,7 +24,7 @@ use factlite_cli::editor::{Completions, ReplHelper};
 use factlite_cli::error::CliError;
 use factlite_cli::render::Mode;
 use factlite_cli::session::{Outcome, Session, SessionConfig};
-use factlite_cli::{input, interrupt, sample, transfer};
+use factlite_cli::{history_sample, input, interrupt, sample, transfer};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Editor};
@@ -33,9 +33,10 @@ use rustyline::{CompletionType, Config, Editor};
 ///
 /// Without a subcommand, opens DB (created if missing) and reads statements:
 /// a query ([:find ...] or {:find ...}), a vector of transaction data, or a
-/// dot command (.help lists them). Without DB, opens the sample database
-/// factlite-sample.db in the working directory (films, people, roles),
-/// creating it on first use.
+/// dot command (.help lists them). Without DB, opens a sample database in
+/// the working directory, creating it on first use: factlite-sample.db
+/// (films, people, roles), or with `--sample history` factlite-history.db
+/// (a browser's history and its read models as views).
 #[derive(Parser)]
 #[command(name = "factlite", version, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -69,11 +70,22 @@ struct Cli {
     /// allowed) with :error/timeout; `.timeout` changes it.
     #[arg(long, value_name = "SECONDS", value_parser = timeout_seconds)]
     timeout: Option<Duration>,
+    /// The sample to open when no DB is given: films (the default) or
+    /// history (a generated browser history with its read models).
+    #[arg(long, value_name = "films|history", conflicts_with = "database")]
+    sample: Option<SampleName>,
     /// Open DB for reading only: nothing is written to it or beside it (a
     /// file on read-only media or in a read-only directory), and
     /// transactions are refused.
     #[arg(long)]
     read_only: bool,
+}
+
+/// The samples `--sample` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SampleName {
+    Films,
+    History,
 }
 
 #[derive(Subcommand)]
@@ -234,7 +246,10 @@ fn statements(cli: &Cli) -> Result<ExitCode, CliError> {
     };
     let mut session = match cli.database.as_deref() {
         Some(path) => Session::open(path, config)?,
-        None => open_sample(config)?,
+        None => match cli.sample.unwrap_or(SampleName::Films) {
+            SampleName::Films => open_sample(config)?,
+            SampleName::History => open_history_sample(config)?,
+        },
     };
     if cli.json {
         session.set_mode(Mode::Json);
@@ -280,6 +295,23 @@ fn open_sample(config: SessionConfig) -> Result<Session, CliError> {
             size.films,
             size.people,
             size.roles
+        );
+    }
+    Ok(session)
+}
+
+/// Opens the history sample in the working directory, generating it
+/// first if it does not hold the history yet.
+fn open_history_sample(config: SessionConfig) -> Result<Session, CliError> {
+    let path = Path::new(history_sample::HISTORY_FILE);
+    let session = Session::open(path, config)?;
+    if let Some(size) = history_sample::prepare(session.store())? {
+        eprintln!(
+            "created {} with a generated browser history: {} visits, {} read models as views \
+             (.views lists them)",
+            path.display(),
+            size.visits,
+            size.views
         );
     }
     Ok(session)

@@ -377,3 +377,41 @@ fn output_and_once_write_to_files_and_expand_the_home_directory() {
     let once = std::fs::read_to_string(home.join("once.csv")).expect("~/once.csv");
     assert_eq!(once, "?n\nOslo\n");
 }
+
+/// `--sample history` generates the browser history once, with its read
+/// models as views; a second open reuses it (top sites has a row per
+/// visited page), and a DB beside `--sample` is a usage error.
+#[test]
+fn the_history_sample_is_generated_once_and_read_through_its_views() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let visits = "[:find (count ?v) . :where [?v :visit/at]]";
+    let first = factlite(dir.path(), &["--sample", "history", "-e", visits]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stderr).starts_with(
+            "created factlite-history.db with a generated browser history: 20000 visits"
+        ),
+        "{}",
+        text(&first.stderr)
+    );
+    assert!(text(&first.stdout).contains("20000"), "{}", text(&first.stdout));
+    let views = factlite(dir.path(), &["--sample", "history", "-e", ".views"]);
+    assert!(views.status.success(), "{}", text(&views.stderr));
+    assert_eq!(text(&views.stderr), "", "generated only once");
+    let top_sites_rows = text(&views.stdout)
+        .lines()
+        .find(|line| line.trim_start().starts_with("top-sites "))
+        .and_then(|line| line.split('|').nth(1)?.trim().parse::<i64>().ok());
+    let pages = factlite(
+        dir.path(),
+        &["--sample", "history", "-e", "[:find (count ?p) . :where [?v :visit/page ?p]]"],
+    );
+    let pages = text(&pages.stdout)
+        .split_whitespace()
+        .find_map(|word| word.parse::<i64>().ok());
+    assert!(pages.is_some_and(|n| n > 100), "{pages:?}");
+    assert_eq!(top_sites_rows, pages, "{}", text(&views.stdout));
+    let both = factlite(dir.path(), &["x.db", "--sample", "history", "-e", ".views"]);
+    assert!(!both.status.success());
+    assert!(text(&both.stderr).contains("cannot be used with"), "{}", text(&both.stderr));
+}
