@@ -160,13 +160,15 @@ pub fn compile_call(frame: &mut Frame<'_, '_>, name: &str, args: &[Term]) -> Res
                 Some(Strategy::Carry) => {
                     if let Some(seed) = make_seed(frame, args, positions) {
                         carry_call(frame, &relation, name, args, &seed)?;
-                        return Ok(lead_with_answers(frame, &seed));
+                        lead_with_answers(frame, &seed);
+                        return Ok(());
                     }
                 }
                 Some(Strategy::Tail) => {
                     if let Some(seed) = make_seed(frame, args, positions) {
                         tail_call(frame, &relation, name, args, &seed)?;
-                        return Ok(lead_with_answers(frame, &seed));
+                        lead_with_answers(frame, &seed);
+                        return Ok(());
                     }
                 }
                 None => {}
