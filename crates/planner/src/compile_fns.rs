@@ -282,7 +282,9 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             bind_scalar(frame, binding, Var { expr, ty })
         }
         "get-some" => get_some(frame, call, binding),
-        "str/split" | "clojure.string/split" => split(frame, call, binding),
+        "str/split" | "clojure.string/split" => strings(frame, call, binding, "factlite_split"),
+        "re-seq" => strings(frame, call, binding, "factlite_re_seq"),
+        "rand-nth" => rand_nth(frame, call, binding),
         "fulltext" => fulltext(frame, call, binding),
         "tuple" | "vector" | "list" => {
             let values = args(frame, call)?;
@@ -568,11 +570,18 @@ fn str_part(var: &Var) -> String {
 
 /// `[(clojure.string/split ?s ?re) [?part ...]]` (or `[?a ?b ...]`): the
 /// parts of a string between the matches of a pattern, as a collection
-/// (each part a row) or a tuple (the first parts; missing ones nil).
-fn split(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+/// (each part a row) or a tuple (the first parts; missing ones nil); and
+/// `[(re-seq ?re ?s) [?match ...]]`, every match of the pattern, alike.
+/// `function` is the SQL function that makes the strings' JSON array.
+fn strings(
+    frame: &mut Frame<'_, '_>,
+    call: &FnCall,
+    binding: &Binding,
+    function: &str,
+) -> Result<()> {
     arity(call, 2..=2)?;
     let values = args(frame, call)?;
-    let parts = format!("factlite_split({}, {})", values[0].expr, values[1].expr);
+    let parts = format!("{function}({}, {})", values[0].expr, values[1].expr);
     let text = |expr: String| Var {
         expr,
         ty: Ty::Known(ValueType::String),
@@ -597,6 +606,45 @@ fn split(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<
             "{call} returns a collection: bind it with [?part ...] or [?first ?second], not {other}"
         ))),
     }
+}
+
+/// `[(rand-nth ?coll) ?x]`: one item of a tuple (a vector given as input,
+/// or built by `vector`), drawn at random each time the row is made. Its
+/// items must share one type: the value and its type would otherwise be
+/// drawn apart.
+fn rand_nth(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    arity(call, 1..=1)?;
+    let collection = frame.term_var(&call.args[0])?;
+    let Ty::Tuple(items) = collection.ty else {
+        return Err(Error::Query(format!(
+            "{call}: rand-nth draws from a vector (an input, or one built with vector), not a single value"
+        )));
+    };
+    let Some(first) = items.first() else {
+        return Err(Error::Query(format!("{call}: rand-nth of an empty vector")));
+    };
+    let ty = match &first.ty {
+        Ty::Known(value_type) if items.iter().all(|item| item.ty == first.ty) => *value_type,
+        _ => {
+            return Err(Error::Query(format!(
+                "{call}: rand-nth draws from items of one type; these differ or are known only when the query runs"
+            )))
+        }
+    };
+    // The draw is a column (one row of `json_each` per row of the scope),
+    // so every use of the item reads the same draw.
+    let draw = frame.shared.alias("n");
+    frame.from.push(format!(
+        "json_each(json_array(abs(random() % {}))) AS {draw}",
+        items.len()
+    ));
+    let arms: Vec<String> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| format!("WHEN {i} THEN {}", item.expr))
+        .collect();
+    let expr = format!("(CASE {draw}.value {} END)", arms.join(" "));
+    bind_scalar(frame, binding, Var { expr, ty: Ty::Known(ty) })
 }
 
 /// `[(get-some $ ?e :a1 :a2 ...) [?attr ?value]]`: the first attribute that

@@ -17,6 +17,9 @@
 //! - `factlite_split(text, pattern)`: the parts of the text between the
 //!   matches of a regular expression, as a JSON array of strings, trailing
 //!   empty parts dropped (as `clojure.string/split` does).
+//! - `factlite_re_seq(pattern, text)`: every match of a regular expression
+//!   in the text, in order, as a JSON array of strings (`re-seq`; each
+//!   match whole, as `factlite_re_find` gives it).
 //! - `factlite_lower(text)`, `factlite_upper(text)`: case mapping of the
 //!   whole of Unicode (SQLite's `lower` and `upper` map ASCII only).
 //! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
@@ -82,15 +85,12 @@ fn register_text_functions(conn: &Connection) -> rusqlite::Result<()> {
         while parts.last() == Some(&"") && parts.len() > 1 {
             parts.pop();
         }
-        let mut json = String::from("[");
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                json.push(',');
-            }
-            factlite_planner::push_json_string(&mut json, part);
-        }
-        json.push(']');
-        Ok(Some(json))
+        Ok(Some(json_strings(parts)))
+    })?;
+    conn.create_scalar_function("factlite_re_seq", 2, flags, |context| {
+        let regex = pattern(context, false)?;
+        let text: Option<String> = context.get(1)?;
+        Ok(text.map(|text| json_strings(regex.find_iter(&text).map(|found| found.as_str()))))
     })?;
     conn.create_scalar_function("factlite_lower", 1, flags, |context| {
         Ok(context
@@ -102,6 +102,19 @@ fn register_text_functions(conn: &Connection) -> rusqlite::Result<()> {
             .get::<Option<String>>(0)?
             .map(|text| text.to_uppercase()))
     })
+}
+
+/// Strings as a JSON array, which `json_each` reads back a row each.
+fn json_strings<'t>(strings: impl IntoIterator<Item = &'t str>) -> String {
+    let mut json = String::from("[");
+    for (i, string) in strings.into_iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        factlite_planner::push_json_string(&mut json, string);
+    }
+    json.push(']');
+    json
 }
 
 /// The end of the message of a lookup ref that names no entity.
