@@ -131,7 +131,7 @@ fn history(db: &Db, writer: &mut DumpWriter<'_>) -> Result<()> {
 /// (attributes and idents) first, in one transaction, then the rest in
 /// batches.
 fn current(db: &Db, writer: &mut DumpWriter<'_>) -> Result<()> {
-    let store_error = |error| CliError::Factlite(factlite::Error::from(error));
+    let store_error = CliError::Factlite;
     let mut range = db.datoms(factlite::IndexName::Eavt, &[])?;
     let mut batch: Vec<Datom> = Vec::new();
     let mut in_schema = true;

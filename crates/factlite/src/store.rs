@@ -84,8 +84,10 @@ impl Store {
     /// Opens a new, empty store in memory. It has one connection, which
     /// reads and writes share.
     pub fn open_in_memory() -> Result<Store> {
-        let mut config = Config::default();
-        config.readers = 0;
+        let config = Config {
+            readers: 0,
+            ..Config::default()
+        };
         Store::with_views(factlite_store::Store::open_in_memory()?, config)
     }
 
