@@ -54,6 +54,11 @@ pub struct Table {
     delete_row: String,
     update_counter: Option<String>,
     update_by_key: String,
+    /// Integer columns of per-row state, after the counter (see
+    /// [`Table::with_state`]).
+    state: Vec<String>,
+    select_state: String,
+    update_state: String,
 }
 
 impl Table {
@@ -124,7 +129,37 @@ impl Table {
             key_positions: key_positions.to_vec(),
             counter,
             whole_rows,
+            state: Vec::new(),
+            select_state: String::new(),
+            update_state: String::new(),
         }
+    }
+
+    /// The table with integer state columns `names` (nullable, after the
+    /// counter): what a row keeps beside its values so that it can move in
+    /// place (an average's exact sum), read and written by key
+    /// ([`Table::state`], [`Table::set_state`]).
+    pub fn with_state(mut self, names: Vec<String>) -> Table {
+        let quoted: Vec<String> = names.iter().map(|name| quote(name)).collect();
+        let key_condition = condition(&self.columns, &self.key_positions, 1);
+        self.select_state = format!(
+            "SELECT {} FROM {} WHERE {key_condition}",
+            quoted.join(", "),
+            self.name
+        );
+        let first = 2 * self.key_positions.len() + 1;
+        let assignments: Vec<String> = quoted
+            .iter()
+            .enumerate()
+            .map(|(i, column)| format!("{column} = ?{}", first + i))
+            .collect();
+        self.update_state = format!(
+            "UPDATE {} SET {} WHERE {key_condition}",
+            self.name,
+            assignments.join(", ")
+        );
+        self.state = quoted;
+        self
     }
 
     /// Creates the table (replacing an old one) and its index on the key
@@ -139,6 +174,7 @@ impl Table {
         if let Some(counter) = &self.counter {
             columns.push(format!("{counter} INTEGER NOT NULL"));
         }
+        columns.extend(self.state.iter().map(|column| format!("{column} INTEGER")));
         let clustered = self.clustered_positions();
         let sql = if clustered.is_empty() {
             // Rows are found by key: an index on the key columns.
@@ -319,6 +355,55 @@ impl Table {
         all.extend(self.params(key));
         conn.prepare_cached(&self.update_by_key)?
             .execute(params_from_iter(all))?;
+        Ok(())
+    }
+
+    /// Whether the table on file has the state columns (one made by an
+    /// older build may not).
+    pub fn has_its_columns(&self, conn: &Connection) -> Result<bool> {
+        if self.state.is_empty() {
+            return Ok(true);
+        }
+        let mut statement = conn.prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
+        let names: Vec<String> = statement
+            .query_map([self.name.trim_matches('"').replace("\"\"", "\"")], |row| {
+                row.get(0)
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(self
+            .state
+            .iter()
+            .all(|column| names.iter().any(|name| quote(name) == *column)))
+    }
+
+    /// The state of the row whose key is `key` (none when the table keeps
+    /// none, or has no such row); a `None` is state not known.
+    pub fn state(&self, conn: &Connection, key: &[Value]) -> Result<Vec<Option<i64>>> {
+        if self.state.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut statement = conn.prepare_cached(&self.select_state)?;
+        let mut rows = statement.query(params_from_iter(self.params(key)))?;
+        match rows.next()? {
+            Some(row) => (0..self.state.len()).map(|i| Ok(row.get(i)?)).collect(),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Sets the state of the row whose key is `key`.
+    pub fn set_state(&self, conn: &Connection, key: &[Value], state: &[Option<i64>]) -> Result<()> {
+        if self.state.is_empty() {
+            return Ok(());
+        }
+        let mut params = self.params(key);
+        params.extend(
+            (0..self.state.len()).map(|i| match state.get(i).copied().flatten() {
+                Some(value) => SqlValue::Integer(value),
+                None => SqlValue::Null,
+            }),
+        );
+        conn.prepare_cached(&self.update_state)?
+            .execute(params_from_iter(params))?;
         Ok(())
     }
 

@@ -79,6 +79,9 @@ pub struct View {
     pub rebuild: bool,
     /// This transaction: the tables are to be created and filled.
     pub installing: bool,
+    /// Whether the table on file has been seen to have the columns this
+    /// build keeps (a table made by an older build is made again).
+    table_checked: bool,
     pub stats: Stats,
 }
 
@@ -110,7 +113,8 @@ impl View {
                     &definition.key_positions,
                     "fl_tuples",
                     false,
-                ),
+                )
+                .with_state(average_state_columns(counting)),
                 Some(support_table(&table_name, counting)),
             ),
             Some(_) => (
@@ -142,6 +146,7 @@ impl View {
             pending: None,
             rebuild: false,
             installing: false,
+            table_checked: false,
             stats: Stats::default(),
         })
     }
@@ -191,6 +196,14 @@ impl View {
         name: &str,
         attributes: &HashSet<Keyword>,
     ) -> Result<Option<ViewChange>> {
+        if !self.table_checked && !self.installing {
+            // A table an older build made may lack the state columns.
+            let conn = db.store().connection();
+            if !self.table.has_its_columns(&conn)? {
+                self.installing = true;
+            }
+            self.table_checked = true;
+        }
         let change = if self.installing {
             self.table.create(&db.store().connection())?;
             if let Some(support) = &self.support {
@@ -396,9 +409,11 @@ impl View {
                     .or_default()
                     .push(tuple);
             }
-            for tuples in groups.into_values() {
+            for (group, tuples) in groups {
                 let row = aggregate_row(counting, &tuples)?;
                 self.table.insert(conn, &row, tuples.len() as i64)?;
+                self.table
+                    .set_state(conn, &group, &average_state(counting, &tuples))?;
                 fresh.insert(row);
             }
         } else {
@@ -531,15 +546,44 @@ impl View {
                 .next();
             let tuples_before = old.as_ref().map_or(0, |(_, n)| *n);
             let tuples_after = tuples_before + entered.len() as i64 - left.len() as i64;
+            let mut state = Vec::new();
             let new_row = if tuples_after == 0 {
                 None
             } else {
                 Some(match &old {
-                    Some((row, _)) => match in_place(counting, row, &entered, &left) {
-                        Some(row) => row,
-                        None => aggregate_row(counting, &support.rows_with_key(conn, &group)?)?,
-                    },
-                    None => aggregate_row(counting, &entered)?,
+                    Some((row, _)) => {
+                        let moved = moved_average_state(
+                            counting,
+                            &self.table.state(conn, &group)?,
+                            &entered,
+                            &left,
+                        );
+                        let moved_row = in_place(
+                            counting,
+                            row,
+                            GroupMove {
+                                entered: &entered,
+                                left: &left,
+                                averages: moved.as_deref(),
+                                tuples: tuples_after,
+                            },
+                        );
+                        match (moved_row, moved) {
+                            (Some(row), Some(moved)) => {
+                                state = moved;
+                                row
+                            }
+                            _ => {
+                                let tuples = support.rows_with_key(conn, &group)?;
+                                state = average_state(counting, &tuples);
+                                aggregate_row(counting, &tuples)?
+                            }
+                        }
+                    }
+                    None => {
+                        state = average_state(counting, &entered);
+                        aggregate_row(counting, &entered)?
+                    }
                 })
             };
             match (&old, &new_row) {
@@ -549,6 +593,9 @@ impl View {
                 (Some((row, _)), None) => self.table.delete(conn, row)?,
                 (None, Some(row)) => self.table.insert(conn, row, tuples_after)?,
                 (None, None) => {}
+            }
+            if new_row.is_some() {
+                self.table.set_state(conn, &group, &state)?;
             }
             if old.as_ref().map(|(row, _)| row) != new_row.as_ref() {
                 change.removed.extend(old.map(|(row, _)| row));
@@ -602,20 +649,117 @@ fn aggregate_row(counting: &Counting, tuples: &[Vec<Value>]) -> Result<Vec<Value
         .collect()
 }
 
-/// The group's row moved in place by the tuples that entered and left, when
-/// every aggregate allows it: `count`, `sum` of longs, and `min`/`max`
-/// whose extreme did not leave. `None`: recompute from the tuples.
-fn in_place(
-    counting: &Counting,
-    row: &[Value],
-    entered: &[Vec<Value>],
-    left: &[Vec<Value>],
-) -> Option<Vec<Value>> {
+/// The elements that are an `avg`, whose group rows keep state: per
+/// average, the exact sum of its values and the sum of their magnitudes
+/// (both `None` when a value is not a long or a sum leaves i64).
+fn averages(counting: &Counting) -> Vec<(usize, usize)> {
     counting
         .elements
         .iter()
+        .enumerate()
+        .filter_map(|(i, element)| match element {
+            Element::Aggregate {
+                name,
+                constants,
+                arg,
+            } if name == "avg" && constants.is_empty() => Some((i, *arg)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The state columns of an aggregated view's table (see [`averages`]).
+fn average_state_columns(counting: &Counting) -> Vec<String> {
+    (0..averages(counting).len())
+        .flat_map(|k| [format!("fl_avg{k}_sum"), format!("fl_avg{k}_magnitude")])
+        .collect()
+}
+
+/// The averages' state of a group made of `tuples`.
+fn average_state(counting: &Counting, tuples: &[Vec<Value>]) -> Vec<Option<i64>> {
+    averages(counting)
+        .into_iter()
+        .flat_map(|(_, arg)| {
+            let sums = tuples
+                .iter()
+                .try_fold((0i64, 0i64), |(sum, magnitude), tuple| {
+                    let Value::Integer(x) = tuple[arg] else {
+                        return None;
+                    };
+                    Some((
+                        sum.checked_add(x)?,
+                        magnitude.checked_add(x.checked_abs()?)?,
+                    ))
+                });
+            [
+                sums.map(|(sum, _)| sum),
+                sums.map(|(_, magnitude)| magnitude),
+            ]
+        })
+        .collect()
+}
+
+/// The averages' state moved by the tuples that entered and left; `None`
+/// when it is not known or a value is not a long.
+fn moved_average_state(
+    counting: &Counting,
+    state: &[Option<i64>],
+    entered: &[Vec<Value>],
+    left: &[Vec<Value>],
+) -> Option<Vec<Option<i64>>> {
+    let mut moved = Vec::with_capacity(state.len());
+    for (k, (_, arg)) in averages(counting).into_iter().enumerate() {
+        let (mut sum, mut magnitude) = (
+            *state.get(2 * k)?.as_ref()?,
+            *state.get(2 * k + 1)?.as_ref()?,
+        );
+        for (tuples, sign) in [(entered, 1i64), (left, -1i64)] {
+            for tuple in tuples {
+                let Value::Integer(x) = tuple[arg] else {
+                    return None;
+                };
+                sum = sum.checked_add(x.checked_mul(sign)?)?;
+                magnitude = magnitude.checked_add(x.checked_abs()?.checked_mul(sign)?)?;
+            }
+        }
+        moved.extend([Some(sum), Some(magnitude)]);
+    }
+    Some(moved)
+}
+
+/// Below this sum of magnitudes every partial sum of longs is exact as a
+/// double, so an average from the exact sum equals the one summed as
+/// doubles in any order (`aggregate::compute`, and SQLite's `avg`).
+const EXACT_DOUBLE_SUM: i64 = 1 << 53;
+
+/// What moved in a group, for [`in_place`].
+struct GroupMove<'m> {
+    entered: &'m [Vec<Value>],
+    left: &'m [Vec<Value>],
+    /// The averages' state after the move (see [`averages`]), if known.
+    averages: Option<&'m [Option<i64>]>,
+    /// The group's tuples after the move.
+    tuples: i64,
+}
+
+/// The group's row moved in place by the tuples that entered and left, when
+/// every aggregate allows it: `count`, `sum` of longs, `avg` of longs from
+/// its exact sum, and `min`/`max` whose extreme did not leave. `None`:
+/// recompute from the tuples.
+fn in_place(counting: &Counting, row: &[Value], moves: GroupMove<'_>) -> Option<Vec<Value>> {
+    let GroupMove {
+        entered,
+        left,
+        averages: average_state,
+        tuples,
+    } = moves;
+    let average_slots = averages(counting);
+    counting
+        .elements
+        .iter()
+        .enumerate()
         .zip(row)
-        .map(|(element, current)| match element {
+        .map(|((index, element), current)| match element {
             Element::Tuple(_) => Some(current.clone()),
             Element::Aggregate {
                 name,
@@ -626,6 +770,14 @@ fn in_place(
                     tuples.iter().map(|t| t[*arg].clone()).collect()
                 };
                 match (name.as_str(), current) {
+                    ("avg", _) => {
+                        let k = average_slots.iter().position(|(i, _)| *i == index)?;
+                        let state = average_state?;
+                        let (sum, magnitude) =
+                            (state.get(2 * k)?.as_ref()?, state.get(2 * k + 1)?.as_ref()?);
+                        (*magnitude < EXACT_DOUBLE_SUM && tuples > 0)
+                            .then(|| Value::Float(*sum as f64 / tuples as f64))
+                    }
                     ("count", Value::Integer(n)) => {
                         Some(Value::Integer(n + entered.len() as i64 - left.len() as i64))
                     }
