@@ -12,7 +12,10 @@
 //!    :a-/b`), not by their text;
 //! 7. uuids, then byte strings, by their bytes;
 //! 8. URIs, by their text;
-//! 9. symbols, as keywords are.
+//! 9. symbols, as keywords are;
+//! 10. tuples, element by element (`nil` first, then each element's own
+//!     order, values of different types by type tag), a prefix before the
+//!     longer tuple.
 //!
 //! Values of other kinds (collections, symbols, tagged values) only reach
 //! an ordering in Rust, and follow the kinds above in `Value`'s own order.
@@ -56,6 +59,7 @@ impl ValueType {
             ValueType::Bytes => 7,
             ValueType::Uri => 8,
             ValueType::Symbol => 9,
+            ValueType::Tuple => 10,
         }
     }
 }
@@ -83,6 +87,7 @@ mod tests {
             ValueType::Bytes,
             ValueType::Uri,
             ValueType::Symbol,
+            ValueType::Tuple,
         ]
         .map(ValueType::order_class)
         .to_vec();

@@ -29,11 +29,14 @@ pub enum ValueType {
     Uri,
     /// A symbol, `my/thing` in EDN (layout version 3).
     Symbol,
+    /// A tuple, a vector in EDN; what it holds is the attribute's
+    /// [`crate::TupleShape`] (the tuple layout).
+    Tuple,
 }
 
 impl ValueType {
     /// Every value type, in tag order.
-    pub const ALL: [ValueType; 11] = [
+    pub const ALL: [ValueType; 12] = [
         ValueType::Ref,
         ValueType::Boolean,
         ValueType::Instant,
@@ -45,6 +48,7 @@ impl ValueType {
         ValueType::Bytes,
         ValueType::Uri,
         ValueType::Symbol,
+        ValueType::Tuple,
     ];
 
     /// The tag stored in the `t` column beside each value.
@@ -61,6 +65,7 @@ impl ValueType {
             ValueType::Bytes => 8,
             ValueType::Uri => 9,
             ValueType::Symbol => 10,
+            ValueType::Tuple => 11,
         }
     }
 
@@ -83,6 +88,7 @@ impl ValueType {
             ValueType::Bytes => "bytes",
             ValueType::Uri => "uri",
             ValueType::Symbol => "symbol",
+            ValueType::Tuple => "tuple",
         }
     }
 
@@ -143,6 +149,8 @@ pub enum TypedValue {
     Uri(String),
     /// A symbol.
     Symbol(Symbol),
+    /// A tuple's elements, `None` for `nil`.
+    Tuple(Vec<Option<TypedValue>>),
 }
 
 /// A value that does not fit the type it was meant for.
@@ -179,13 +187,15 @@ impl TypedValue {
             TypedValue::Bytes(_) => ValueType::Bytes,
             TypedValue::Uri(_) => ValueType::Uri,
             TypedValue::Symbol(_) => ValueType::Symbol,
+            TypedValue::Tuple(_) => ValueType::Tuple,
         }
     }
 
     /// Converts an EDN value to the given type, when it fits. Refs are not
     /// resolved here: only an integer entity id converts to a ref. A long
     /// converts to a double (an integer literal where a double is expected is
-    /// exact); a double never converts to a long.
+    /// exact); a double never converts to a long. A tuple needs its shape:
+    /// see [`crate::Attribute::typed_value`].
     pub fn from_edn(value: &Value, expected: ValueType) -> Result<TypedValue, TypeMismatch> {
         let converted = match (expected, value) {
             (ValueType::Ref, Value::Integer(id)) => Some(TypedValue::Ref(*id)),
@@ -243,6 +253,12 @@ impl TypedValue {
                 Value::Tagged(Symbol::plain("uri"), Box::new(Value::String(text.clone())))
             }
             TypedValue::Symbol(symbol) => Value::Symbol(symbol.clone()),
+            TypedValue::Tuple(elements) => Value::Vector(
+                elements
+                    .iter()
+                    .map(|element| element.as_ref().map_or(Value::Nil, TypedValue::to_edn))
+                    .collect(),
+            ),
         }
     }
 
@@ -272,6 +288,7 @@ impl Hash for TypedValue {
             TypedValue::Symbol(symbol) => symbol.hash(state),
             TypedValue::Uuid(u) => u.hash(state),
             TypedValue::Bytes(b) => b.hash(state),
+            TypedValue::Tuple(elements) => elements.hash(state),
         }
     }
 }
@@ -297,6 +314,9 @@ impl Ord for TypedValue {
             (TypedValue::Symbol(a), TypedValue::Symbol(b)) => a.cmp(b),
             (TypedValue::Uuid(a), TypedValue::Uuid(b)) => a.cmp(b),
             (TypedValue::Bytes(a), TypedValue::Bytes(b)) => a.cmp(b),
+            // Element by element, nil first, a prefix first: the order of
+            // the stored encoding (`crate::tuple`).
+            (TypedValue::Tuple(a), TypedValue::Tuple(b)) => a.cmp(b),
             _ => self.value_type().tag().cmp(&other.value_type().tag()),
         }
     }

@@ -272,6 +272,7 @@ fn typed_literal(value: &TypedValue) -> SqlLiteral {
         TypedValue::Symbol(symbol) => SqlLiteral::Text(symbol.qualified_name()),
         TypedValue::Uuid(u) => SqlLiteral::Blob(u.to_be_bytes().to_vec()),
         TypedValue::Bytes(b) => SqlLiteral::Blob(b.clone()),
+        TypedValue::Tuple(elements) => SqlLiteral::Blob(factlite_core::tuple::encode(elements)),
     }
 }
 
@@ -1099,15 +1100,20 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     fn typed_constant(&self, attribute: &Attribute, value: &Value) -> Result<SqlLiteral> {
-        TypedValue::from_edn(value, attribute.value_type)
+        attribute
+            .typed_value(value)
             .map(|v| typed_literal(&v))
-            .map_err(|_| {
-                Error::Query(format!(
+            .map_err(|refused| match refused {
+                factlite_core::ValueMismatch::Tuple { reason, .. } => Error::Query(format!(
+                    "{} holds tuples, and {reason}",
+                    Value::Keyword(attribute.ident.clone())
+                )),
+                factlite_core::ValueMismatch::Type(_) => Error::Query(format!(
                     "{value} is a {}, but {} holds {}",
                     value.kind_name(),
                     Value::Keyword(attribute.ident.clone()),
                     attribute.value_type
-                ))
+                )),
             })
     }
 

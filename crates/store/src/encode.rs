@@ -1,9 +1,10 @@
 //! How typed values are stored in SQLite: one untyped `v` column plus the
 //! type tag `t`. Refs, longs and instants are integers, booleans 0/1, doubles
-//! reals, strings and keywords text (keywords without the colon), uuids and
-//! bytes blobs.
+//! reals, strings and keywords text (keywords without the colon), uuids,
+//! bytes and tuples blobs (tuples in `core::tuple`'s order-preserving
+//! encoding, so SQLite's blob order is the tuples' order).
 
-use factlite_core::{TypedValue, ValueType};
+use factlite_core::{tuple, TypedValue, ValueType};
 use factlite_edn::Keyword;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::ToSql;
@@ -19,6 +20,7 @@ pub fn to_sql(value: &TypedValue) -> SqlValue {
         TypedValue::Symbol(symbol) => SqlValue::Text(symbol.qualified_name()),
         TypedValue::Uuid(u) => SqlValue::Blob(u.to_be_bytes().to_vec()),
         TypedValue::Bytes(b) => SqlValue::Blob(b.clone()),
+        TypedValue::Tuple(elements) => SqlValue::Blob(tuple::encode(elements)),
     }
 }
 
@@ -44,6 +46,9 @@ impl ToSql for SqlParam<'_> {
             }
             TypedValue::Uuid(u) => ToSqlOutput::Owned(SqlValue::Blob(u.to_be_bytes().to_vec())),
             TypedValue::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            TypedValue::Tuple(elements) => {
+                ToSqlOutput::Owned(SqlValue::Blob(tuple::encode(elements)))
+            }
         })
     }
 }
@@ -85,6 +90,12 @@ pub fn from_sql(value: ValueRef<'_>, tag: i64) -> Result<TypedValue, CorruptValu
         (ValueType::Uri, ValueRef::Text(t)) => std::str::from_utf8(t)
             .ok()
             .map(|s| TypedValue::Uri(s.to_string())),
+        (ValueType::Tuple, ValueRef::Blob(b)) => {
+            let elements = tuple::decode(b).map_err(|reason| {
+                CorruptValue(format!("stored tuple {value:?} does not decode: {reason}"))
+            })?;
+            Some(TypedValue::Tuple(elements))
+        }
         _ => None,
     };
     decoded.ok_or_else(|| {
@@ -110,6 +121,7 @@ mod tests {
             TypedValue::Keyword(Keyword::namespaced("a.b", "c")),
             TypedValue::Uuid(0x1234_5678_9abc_def0_1234_5678_9abc_def0),
             TypedValue::Bytes(vec![1, 2, 3]),
+            TypedValue::Tuple(vec![Some(TypedValue::Long(1)), None]),
         ];
         for value in values {
             let sql = to_sql(&value);
