@@ -10,7 +10,10 @@
 //!   2 to 8 cardinality-one attributes of the same entity, kept by the
 //!   transactor, never asserted by hand.
 //!
-//! Any element may be `nil`. The encoding ([`encode`]) is a byte string
+//! Any element may be `nil`. An entity id inside a tuple is a long (as
+//! Datomic prints it, and as `=` compares ids and longs), so a tuple built
+//! in a query from numbers matches a stored one that holds refs
+//! ([`element`]). The encoding ([`encode`]) is a byte string
 //! whose unsigned byte order (SQLite's `memcmp` order for blobs) is the
 //! order of [`TypedValue`]: element by element, `nil` first, values of
 //! different types by type tag, a tuple that is a prefix of another first.
@@ -124,9 +127,17 @@ impl TupleShape {
                     expected
                 )
             })?;
-            elements.push(Some(element));
+            elements.push(Some(self::element(element)));
         }
         Ok(TypedValue::Tuple(elements))
+    }
+}
+
+/// A value as a tuple element: an entity id becomes the long it is.
+pub fn element(value: TypedValue) -> TypedValue {
+    match value {
+        TypedValue::Ref(id) => TypedValue::Long(id),
+        other => other,
     }
 }
 
@@ -161,8 +172,12 @@ pub fn encode(elements: &[Option<TypedValue>]) -> Vec<u8> {
             out.push(NIL_MARKER);
             continue;
         };
-        // Tags are small: the marker stays one byte.
-        out.push(VALUE_MARKER + value.value_type().tag() as u8);
+        // Tags are small: the marker stays one byte. An id is a long.
+        let value_type = match value.value_type() {
+            ValueType::Ref => ValueType::Long,
+            other => other,
+        };
+        out.push(VALUE_MARKER + value_type.tag() as u8);
         match value {
             TypedValue::Ref(i) | TypedValue::Long(i) | TypedValue::Instant(i) => {
                 out.extend_from_slice(&((*i as u64) ^ (1 << 63)).to_be_bytes());
@@ -231,10 +246,9 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Option<TypedValue>>, String> {
         let value_type = marker
             .checked_sub(VALUE_MARKER)
             .and_then(|tag| ValueType::from_tag(i64::from(tag)))
-            .filter(|t| is_element_type(*t))
+            .filter(|t| is_element_type(*t) && *t != ValueType::Ref)
             .ok_or_else(|| format!("unknown tuple element marker {marker:#04x}"))?;
         let value = match value_type {
-            ValueType::Ref => TypedValue::Ref(reader.long()?),
             ValueType::Long => TypedValue::Long(reader.long()?),
             ValueType::Instant => TypedValue::Instant(reader.long()?),
             ValueType::Boolean => TypedValue::Boolean(reader.byte()? != 0),
@@ -253,7 +267,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Option<TypedValue>>, String> {
                 TypedValue::Symbol(Symbol { namespace, name })
             }
             ValueType::Uuid => TypedValue::Uuid(u128::from_be_bytes(reader.array()?)),
-            ValueType::Tuple => unreachable!("filtered above"),
+            ValueType::Tuple | ValueType::Ref => unreachable!("filtered above"),
         };
         elements.push(Some(value));
     }

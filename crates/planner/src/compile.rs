@@ -1321,7 +1321,10 @@ pub fn equal(a: &Var, b: &Var) -> String {
                 format!("({})", parts.join(" AND "))
             }
         }
-        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => "0".to_string(),
+        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => match crate::tuple_values::comparable_pair(a, b) {
+            Some((a, b)) => equal(&a, &b),
+            None => "0".to_string(),
+        },
         // An entity id and a long are the same number (as between known
         // types above), so a dynamic value of either tag matches.
         (Ty::Known(ValueType::Ref | ValueType::Long), Ty::Dynamic(tag))

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use factlite_core::{Entid, Schema, TupleShape, TypedValue};
+use factlite_core::{tuple, Entid, Schema, TupleShape, TypedValue};
 use indexmap::IndexSet;
 
 use crate::error::Result;
@@ -89,7 +89,7 @@ impl Composites {
                     // Components are cardinality one: at most one value.
                     None => current(e, *component)?.into_iter().next(),
                 };
-                elements.push(element);
+                elements.push(element.map(tuple::element));
             }
             let new = elements
                 .iter()

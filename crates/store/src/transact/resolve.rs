@@ -858,7 +858,7 @@ impl<'c> Resolver<'c> {
                 }
                 let tuple = components
                     .iter()
-                    .map(|(c, _)| values.get(c).cloned())
+                    .map(|(c, _)| values.get(c).cloned().map(factlite_core::tuple::element))
                     .collect();
                 claims.push((temp.clone(), attribute.id, TypedValue::Tuple(tuple)));
             }
