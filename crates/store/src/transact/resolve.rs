@@ -233,7 +233,15 @@ impl<'c> Resolver<'c> {
     // ---- pass 1: declare ------------------------------------------------
 
     fn declare_attributes(&mut self, forms: &[TxForm]) -> Result<()> {
-        for (index, form) in forms.iter().enumerate() {
+        // Composite tuples name other attributes, which may be declared
+        // after them: they come second.
+        let is_composite = |form: &TxForm| match form {
+            TxForm::Map(TxMap { attrs, .. }) => attrs.contains_key(&db_keyword("tupleAttrs")),
+            _ => false,
+        };
+        let (composites, others): (Vec<_>, Vec<_>) =
+            forms.iter().enumerate().partition(|(_, form)| is_composite(form));
+        for (index, form) in others.into_iter().chain(composites) {
             let TxForm::Map(TxMap {
                 db_id,
                 attrs: attributes,
