@@ -9,7 +9,7 @@ use factlite_edn::{Keyword, Symbol, Value};
 use indexmap::IndexMap;
 
 use crate::model::query::{Agg, Clause, Cmp, Elem, Find, Func, Input, Query, RuleDef, Term, Var};
-use crate::model::transact::{Attr, Model, Unique};
+use crate::model::transact::{Attr, Model, TupleKind, Unique};
 use crate::model::value::{Ty, Val};
 
 /// Choices read off a byte tape; past its end every choice is 0.
@@ -50,10 +50,42 @@ pub fn attr_ident(n: usize) -> Keyword {
 }
 
 /// A schema of two to five attributes; the first is often a
-/// `:db.unique/identity` one, so upserts and lookup refs happen.
+/// `:db.unique/identity` one, so upserts and lookup refs happen. Often a
+/// homogeneous tuple attribute follows, and a composite of the first two
+/// single-valued attributes that are not refs (sometimes a unique
+/// identity, so it upserts).
 pub fn schema(tape: &mut Tape) -> Vec<Attr> {
     let count = 2 + tape.pick(4);
-    (0..count).map(|n| attribute(tape, n)).collect()
+    let mut attrs: Vec<Attr> = (0..count).map(|n| attribute(tape, n)).collect();
+    if tape.flag(50) {
+        let element = [Ty::Long, Ty::Str][tape.pick(2)];
+        attrs.push(Attr {
+            ident: attr_ident(attrs.len()),
+            ty: Ty::Tuple,
+            many: false,
+            unique: None,
+            component: false,
+            tuple: Some(TupleKind::Of(element)),
+        });
+    }
+    let components: Vec<(usize, Keyword)> = attrs
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.many && a.tuple.is_none() && a.ty != Ty::Ref)
+        .map(|(n, a)| (n, a.ident.clone()))
+        .take(2)
+        .collect();
+    if components.len() == 2 && tape.flag(60) {
+        attrs.push(Attr {
+            ident: attr_ident(attrs.len()),
+            ty: Ty::Tuple,
+            many: false,
+            unique: tape.flag(50).then_some(Unique::Identity),
+            component: false,
+            tuple: Some(TupleKind::Composite(components)),
+        });
+    }
+    attrs
 }
 
 /// Attribute number `n`.
@@ -74,6 +106,7 @@ fn attribute(tape: &mut Tape, n: usize) -> Attr {
         many: ty != Ty::Bool && unique.is_none() && tape.flag(30),
         unique,
         component: ty == Ty::Ref && tape.flag(50),
+        tuple: None,
     }
 }
 
@@ -118,6 +151,7 @@ fn plain_value(tape: &mut Tape, ty: Ty) -> Value {
         }),
         Ty::Bool => Value::Boolean(tape.flag(50)),
         Ty::Ref => unreachable!("refs are entities"),
+        Ty::Tuple => unreachable!("a tuple's values depend on its attribute"),
     }
 }
 
@@ -171,7 +205,7 @@ impl TxGen<'_, '_, '_> {
         let (_, a, v) = self.tape.element(&unique)?;
         let value = if self.tape.flag(10) {
             match v.ty() {
-                Ty::Ref => return None,
+                Ty::Ref | Ty::Tuple => return None,
                 ty => plain_value(self.tape, ty),
             }
         } else {
@@ -210,6 +244,9 @@ impl TxGen<'_, '_, '_> {
         if self.tape.pick(25) == 24 {
             return wrong_value(ty);
         }
+        if ty == Ty::Tuple {
+            return self.tuple_value(a);
+        }
         if ty != Ty::Ref {
             return plain_value(self.tape, ty);
         }
@@ -220,6 +257,33 @@ impl TxGen<'_, '_, '_> {
             _ => self.lookup_ref(),
         };
         choice.unwrap_or_else(|| self.tempid())
+    }
+
+    /// A vector for tuple attribute `a`: two or three elements of its
+    /// type, some `nil` (of a composite's first component's type, which
+    /// the store must refuse all the same), rarely of the wrong length.
+    fn tuple_value(&mut self, a: usize) -> Value {
+        let element = match &self.model.attrs[a].tuple {
+            Some(TupleKind::Of(element)) => *element,
+            Some(TupleKind::Composite(components)) => self.model.attrs[components[0].0].ty,
+            None => unreachable!("a tuple attribute has a kind"),
+        };
+        let length = match self.tape.pick(10) {
+            0 => 1,
+            1..=5 => 2,
+            _ => 3,
+        };
+        Value::Vector(
+            (0..length)
+                .map(|_| {
+                    if self.tape.flag(15) {
+                        Value::Nil
+                    } else {
+                        plain_value(self.tape, element)
+                    }
+                })
+                .collect(),
+        )
     }
 
     /// A nested entity map, with a tempid or without `:db/id`, one level
@@ -422,6 +486,16 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
 
     /// A constant of type `ty`, most often one the database holds.
     fn constant(&mut self, ty: Ty) -> Option<Val> {
+        if ty == Ty::Tuple {
+            let held: Vec<Val> = self
+                .model
+                .facts(None)
+                .into_iter()
+                .map(|(_, _, v)| v)
+                .filter(|v| v.ty() == ty)
+                .collect();
+            return self.tape.element(&held).cloned();
+        }
         if ty == Ty::Ref {
             return self
                 .tape
@@ -776,6 +850,11 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
     fn input(&mut self) -> Option<Input> {
         let a = self.attr();
         let ty = self.model.attrs[a].ty;
+        // A tuple input holding nil is refused by the store ("nil cannot
+        // be bound"): tuples are not given as inputs here.
+        if ty == Ty::Tuple {
+            return None;
+        }
         let value = self.constant(ty)?;
         let other = self.constant(ty).unwrap_or_else(|| value.clone());
         self.input_attr = a;
