@@ -12,7 +12,7 @@
 //! `:db/tupleType` and `:db/tupleTypes`, and the enum idents start at 20.
 //! The enum idents stay below 90; 90–99 hold the built-in attributes that
 //! did not fit below 20: 90 is `:db/tupleAttrs`. The three tuple
-//! attributes and `:db.type/tuple` arrive with the tuple layout
+//! attributes, `:db.type/tuple` and `:db.type/float` arrive with the tuple layout
 //! ([`TUPLE_ATTRIBUTES`], [`TUPLE_VALUE_TYPES`]).
 
 use factlite_edn::Keyword;
@@ -80,9 +80,9 @@ pub const VOCABULARY_ATTRIBUTES: [Entid; 3] = [
 /// layout's enum idents.
 pub const LATER_VALUE_TYPES: [ValueType; 2] = [ValueType::Uri, ValueType::Symbol];
 
-/// The value types the tuple layout adds (`:db.type/tuple`): their idents
-/// come after [`LATER_VALUE_TYPES`]'.
-pub const TUPLE_VALUE_TYPES: [ValueType; 1] = [ValueType::Tuple];
+/// The value types the tuple layout adds (`:db.type/tuple` and
+/// `:db.type/float`): their idents come after [`LATER_VALUE_TYPES`]'.
+pub const TUPLE_VALUE_TYPES: [ValueType; 2] = [ValueType::Tuple, ValueType::Float];
 
 /// The first id of the enum idents (`:db.type/...`, `:db.cardinality/...`).
 const FIRST_ENUM: Entid = 20;
@@ -254,6 +254,7 @@ mod tests {
             (36, ":db.type/uri"),
             (37, ":db.type/symbol"),
             (38, ":db.type/tuple"),
+            (39, ":db.type/float"),
             (90, ":db/tupleAttrs"),
         ];
         for (id, ident) in expected {

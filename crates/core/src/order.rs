@@ -3,7 +3,7 @@
 //!
 //! 1. `nil` (an absent value) first;
 //! 2. booleans, `false` before `true`;
-//! 3. numbers — longs, doubles and entity ids — by numeric value, together
+//! 3. numbers — longs, doubles, floats and entity ids — by numeric value, together
 //!    (`1 < 1.5 < 2`);
 //! 4. instants, by time;
 //! 5. strings, by code point;
@@ -51,7 +51,7 @@ impl ValueType {
     pub fn order_class(self) -> i64 {
         match self {
             ValueType::Boolean => 1,
-            ValueType::Ref | ValueType::Long | ValueType::Double => 2,
+            ValueType::Ref | ValueType::Long | ValueType::Double | ValueType::Float => 2,
             ValueType::Instant => 3,
             ValueType::String => 4,
             ValueType::Keyword => 5,

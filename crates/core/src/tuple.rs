@@ -184,6 +184,9 @@ pub fn encode(elements: &[Option<TypedValue>]) -> Vec<u8> {
             }
             TypedValue::Boolean(b) => out.push(u8::from(*b)),
             TypedValue::Double(x) => out.extend_from_slice(&ordered_double_bits(*x).to_be_bytes()),
+            TypedValue::Float(x) => {
+                out.extend_from_slice(&ordered_double_bits(f64::from(*x)).to_be_bytes())
+            }
             TypedValue::String(text) | TypedValue::Uri(text) => escaped(&mut out, text.as_bytes()),
             TypedValue::Bytes(bytes) => escaped(&mut out, bytes),
             TypedValue::Keyword(Keyword { namespace, name })
@@ -255,6 +258,9 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Option<TypedValue>>, String> {
             ValueType::Double => {
                 TypedValue::Double(double_from_ordered_bits(u64::from_be_bytes(reader.array()?)))
             }
+            ValueType::Float => TypedValue::Float(
+                double_from_ordered_bits(u64::from_be_bytes(reader.array()?)) as f32,
+            ),
             ValueType::String => TypedValue::String(reader.text()?),
             ValueType::Uri => TypedValue::Uri(reader.text()?),
             ValueType::Bytes => TypedValue::Bytes(reader.escaped()?),
@@ -361,6 +367,8 @@ mod tests {
             vec![Some(TypedValue::Double(-0.0))],
             vec![Some(TypedValue::Double(0.0))],
             vec![Some(TypedValue::Double(2.5))],
+            vec![Some(TypedValue::Float(-3.5))],
+            vec![Some(TypedValue::Float(0.25))],
             vec![text("z")],
             vec![Some(TypedValue::Keyword(Keyword::plain("b")))],
             vec![Some(TypedValue::Keyword(Keyword::namespaced("a", "z")))],

@@ -267,6 +267,7 @@ fn typed_literal(value: &TypedValue) -> SqlLiteral {
         }
         TypedValue::Boolean(b) => SqlLiteral::Integer(i64::from(*b)),
         TypedValue::Double(x) => SqlLiteral::Real(*x),
+        TypedValue::Float(x) => SqlLiteral::Real(f64::from(*x)),
         TypedValue::String(s) | TypedValue::Uri(s) => SqlLiteral::Text(s.clone()),
         TypedValue::Keyword(k) => SqlLiteral::Text(k.qualified_name()),
         TypedValue::Symbol(symbol) => SqlLiteral::Text(symbol.qualified_name()),

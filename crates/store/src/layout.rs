@@ -28,7 +28,7 @@
 //! constraint attributes and `:db.type/uri`, `:db.type/symbol`; 4 (the
 //! tuple layout) adds `:db/tupleType`, `:db/tupleTypes`, `:db/tupleAttrs`
 //! and `:db.type/tuple`, whose values are blobs in the order-preserving
-//! encoding of `core::tuple`. Each step is one function and one
+//! encoding of `core::tuple`, and `:db.type/float`. Each step is one function and one
 //! transaction of its own. A file of a newer layout than this factlite
 //! knows is refused.
 
@@ -247,7 +247,8 @@ fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
 }
 
 /// Layout 3 → 4, the tuple layout: the tuple attributes (`:db/tupleType`,
-/// `:db/tupleTypes`, `:db/tupleAttrs`) and the `:db.type/tuple` ident.
+/// `:db/tupleTypes`, `:db/tupleAttrs`) and the `:db.type/tuple` and
+/// `:db.type/float` idents.
 fn upgrade_to_tuples(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx = conn.transaction()?;
     let idents: Vec<(i64, i64, TypedValue)> = bootstrap::enum_idents()

@@ -802,8 +802,8 @@ fn a_layout_1_file_is_upgraded_when_opened() {
 }
 
 /// A file of layout 3, made from a new store by taking out what the tuple
-/// layout adds (the bootstrap's datoms of entities 18, 19, 90 and 38 —
-/// `:db.type/tuple` — from `datoms`, `log` and `attribute_stats`) and
+/// layout adds (the bootstrap's datoms of entities 18, 19, 90, 38 and 39
+/// — `:db.type/tuple`, `:db.type/float` — from `datoms`, `log` and `attribute_stats`) and
 /// setting the version back: the layout-3 bootstrap wrote the same rows
 /// but those.
 fn layout_3_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
@@ -814,10 +814,10 @@ fn layout_3_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
     let conn = rusqlite::Connection::open(&path).expect("raw connection");
     conn.execute_batch(
         "UPDATE attribute_stats SET datoms = datoms - (SELECT count(*) FROM datoms d
-             WHERE d.a = attribute_stats.a AND d.e IN (18, 19, 90, 38));
+             WHERE d.a = attribute_stats.a AND d.e IN (18, 19, 90, 38, 39));
          DELETE FROM attribute_stats WHERE a IN (18, 19, 90) OR datoms = 0;
-         DELETE FROM datoms WHERE e IN (18, 19, 90, 38);
-         DELETE FROM log WHERE e IN (18, 19, 90, 38);
+         DELETE FROM datoms WHERE e IN (18, 19, 90, 38, 39);
+         DELETE FROM log WHERE e IN (18, 19, 90, 38, 39);
          PRAGMA user_version = 3;",
     )
     .expect("back to layout 3");
