@@ -422,19 +422,20 @@ fn declaration(form: &Value) -> Option<Attr> {
     })
 }
 
-/// A vector of 2 to 8 elements, each `nil` or a value of `element`.
-fn tuple_of(element: Ty, item: &Value) -> Result<Val, Failure> {
+/// A vector of one element per type, each `nil` or a value of its type.
+fn tuple_of(types: &[Ty], item: &Value) -> Result<Val, Failure> {
     let Value::Vector(items) = item else {
         return fail(ErrorCategory::TypeMismatch, format!("{item} is not a tuple"));
     };
-    if !(2..=8).contains(&items.len()) {
+    if items.len() != types.len() {
         return fail(ErrorCategory::TypeMismatch, format!("{item} has the wrong arity"));
     }
     let elements = items
         .iter()
-        .map(|item| match item {
+        .zip(types)
+        .map(|(item, element)| match item {
             Value::Nil => Ok(None),
-            item => Val::from_edn(item, element)
+            item => Val::from_edn(item, *element)
                 .map(Some)
                 .ok_or_else(|| Failure {
                     category: ErrorCategory::TypeMismatch,
@@ -593,6 +594,21 @@ impl Run<'_> {
             )
     }
 
+    /// A vector as a tuple of attribute `a`: of its element type, or of
+    /// its components' types.
+    fn tuple(&self, a: usize, item: &Value) -> Result<Val, Failure> {
+        let types: Vec<Ty> = match (&self.attrs[a].tuple, item) {
+            (Some(TupleKind::Of(element)), Value::Vector(items)) if (2..=8).contains(&items.len()) => {
+                vec![*element; items.len()]
+            }
+            (Some(TupleKind::Composite(components)), _) => {
+                components.iter().map(|(k, _)| self.attrs[*k].ty).collect()
+            }
+            _ => return fail(ErrorCategory::TypeMismatch, format!("{item} is not a tuple")),
+        };
+        tuple_of(&types, item)
+    }
+
     /// A composite tuple is never named in a form.
     fn refuse_composite(&self, a: usize) -> Result<(), Failure> {
         match self.attrs[a].tuple {
@@ -650,6 +666,7 @@ impl Run<'_> {
         }
         let v = match (attr.ty, item) {
             (Ty::Ref, Value::Integer(id)) => Val::Ref(*id),
+            (Ty::Tuple, item) => self.tuple(a, item)?,
             (ty, item) => match Val::from_edn(item, ty) {
                 Some(v) => v,
                 None => return fail(ErrorCategory::TypeMismatch, "lookup ref value"),
@@ -684,8 +701,8 @@ impl Run<'_> {
     /// A value of attribute `a`.
     fn value(&mut self, a: usize, item: &Value) -> Result<ValTerm, Failure> {
         let ty = self.attrs[a].ty;
-        if let Some(TupleKind::Of(element)) = self.attrs[a].tuple {
-            return tuple_of(element, item).map(ValTerm::Val);
+        if ty == Ty::Tuple {
+            return self.tuple(a, item).map(ValTerm::Val);
         }
         if ty != Ty::Ref {
             return match Val::from_edn(item, ty) {

@@ -484,6 +484,24 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         self.tape.pick(self.model.attrs.len())
     }
 
+    /// A constant for a pattern on attribute `a`: for a tuple attribute
+    /// one of its own tuples (the store refuses a tuple of another shape
+    /// there), else as [`QueryGen::constant`].
+    fn constant_of(&mut self, a: usize) -> Option<Val> {
+        let ty = self.model.attrs[a].ty;
+        if ty != Ty::Tuple {
+            return self.constant(ty);
+        }
+        let held: Vec<Val> = self
+            .model
+            .facts(None)
+            .into_iter()
+            .filter(|(_, fa, _)| *fa == a)
+            .map(|(_, _, v)| v)
+            .collect();
+        self.tape.element(&held).cloned()
+    }
+
     /// A constant of type `ty`, most often one the database holds.
     fn constant(&mut self, ty: Ty) -> Option<Val> {
         if ty == Ty::Tuple {
@@ -549,7 +567,7 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
                 .tape
                 .element(&same_type)
                 .map_or(Term::Blank, |v| Term::Var(*v)),
-            4 => self.constant(ty).map_or(Term::Blank, Term::Const),
+            4 => self.constant_of(a).map_or(Term::Blank, Term::Const),
             _ => Term::Blank,
         };
         Clause::Pattern {
@@ -564,10 +582,9 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
     /// blank: binds nothing new (for `not` and `or` bodies).
     fn filter_pattern(&mut self, e: Var) -> Clause {
         let a = self.attr();
-        let ty = self.model.attrs[a].ty;
         let v = match self.tape.pick(3) {
             0 => Term::Blank,
-            _ => self.constant(ty).map_or(Term::Blank, Term::Const),
+            _ => self.constant_of(a).map_or(Term::Blank, Term::Const),
         };
         Clause::Pattern {
             e: Term::Var(e),
@@ -850,15 +867,18 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
     fn input(&mut self) -> Option<Input> {
         let a = self.attr();
         let ty = self.model.attrs[a].ty;
-        // A tuple input holding nil is refused by the store ("nil cannot
-        // be bound"): tuples are not given as inputs here.
-        if ty == Ty::Tuple {
-            return None;
-        }
-        let value = self.constant(ty)?;
-        let other = self.constant(ty).unwrap_or_else(|| value.clone());
+        let value = self.constant_of(a)?;
+        let other = self.constant_of(a).unwrap_or_else(|| value.clone());
         self.input_attr = a;
-        Some(match self.tape.pick(3) {
+        // A collection of tuples travels element by element as JSON, where
+        // the store refuses nil: a tuple holding nil comes as a value or in
+        // a relation (whose cells are whole tuples).
+        let has_nil = |v: &Val| matches!(v, Val::Tuple(items) if items.contains(&None));
+        let shape = match self.tape.pick(3) {
+            1 if has_nil(&value) || has_nil(&other) => 0,
+            shape => shape,
+        };
+        Some(match shape {
             0 => Input::Scalar(self.fresh(ty), value),
             1 => Input::Coll(self.fresh(ty), vec![value, other]),
             _ => {

@@ -259,6 +259,8 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
                 )));
             }
             let default = frame.term_var(&call.args[3])?;
+            // A tuple default is compared and returned as a stored tuple.
+            let default = crate::tuple_values::stored(&default).unwrap_or(default);
             let table = frame.shared.source_table();
             let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
             let expr = format!(

@@ -5,11 +5,31 @@
 //! stored tuple (`=`, and `<` ... as blobs, whose byte order is the
 //! tuples' order); a stored tuple's elements are read with
 //! `factlite_tuple_value(tuple, i)` and `factlite_tuple_tag(tuple, i)`
-//! (for `untuple`).
+//! (for `untuple`). A vector inside an input's rows (a relation whose
+//! column holds tuples, as a view's recheck passes its keys) travels as
+//! the stored encoding itself ([`literal`]).
 
-use factlite_core::ValueType;
+use factlite_core::{tuple, TypedValue, ValueType};
+use factlite_edn::Value;
 
 use crate::compile::{Ty, Var};
+use crate::SqlLiteral;
+
+/// A vector of single values (or `nil`s) as a stored tuple's literal.
+pub fn literal(items: &[Value]) -> Option<(SqlLiteral, ValueType)> {
+    let elements = items
+        .iter()
+        .map(|item| match item {
+            Value::Nil => Some(None),
+            item => {
+                let (_, value_type) = crate::compile::literal(item)?;
+                let typed = TypedValue::from_edn(item, value_type).ok()?;
+                Some(Some(tuple::element(typed)))
+            }
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((SqlLiteral::Blob(tuple::encode(&elements)), ValueType::Tuple))
+}
 
 /// The stored form of a tuple built in the query, when each of its
 /// elements is a single value (a tuple inside a tuple has none).
