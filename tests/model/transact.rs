@@ -425,10 +425,16 @@ fn declaration(form: &Value) -> Option<Attr> {
 /// A vector of one element per type, each `nil` or a value of its type.
 fn tuple_of(types: &[Ty], item: &Value) -> Result<Val, Failure> {
     let Value::Vector(items) = item else {
-        return fail(ErrorCategory::TypeMismatch, format!("{item} is not a tuple"));
+        return fail(
+            ErrorCategory::TypeMismatch,
+            format!("{item} is not a tuple"),
+        );
     };
     if items.len() != types.len() {
-        return fail(ErrorCategory::TypeMismatch, format!("{item} has the wrong arity"));
+        return fail(
+            ErrorCategory::TypeMismatch,
+            format!("{item} has the wrong arity"),
+        );
     }
     let elements = items
         .iter()
@@ -598,13 +604,20 @@ impl Run<'_> {
     /// its components' types.
     fn tuple(&self, a: usize, item: &Value) -> Result<Val, Failure> {
         let types: Vec<Ty> = match (&self.attrs[a].tuple, item) {
-            (Some(TupleKind::Of(element)), Value::Vector(items)) if (2..=8).contains(&items.len()) => {
+            (Some(TupleKind::Of(element)), Value::Vector(items))
+                if (2..=8).contains(&items.len()) =>
+            {
                 vec![*element; items.len()]
             }
             (Some(TupleKind::Composite(components)), _) => {
                 components.iter().map(|(k, _)| self.attrs[*k].ty).collect()
             }
-            _ => return fail(ErrorCategory::TypeMismatch, format!("{item} is not a tuple")),
+            _ => {
+                return fail(
+                    ErrorCategory::TypeMismatch,
+                    format!("{item} is not a tuple"),
+                )
+            }
         };
         tuple_of(&types, item)
     }
@@ -780,7 +793,10 @@ impl Run<'_> {
                 }
             }
             for (t, given) in values {
-                let tuple = components.iter().map(|(k, _)| given.get(k).cloned()).collect();
+                let tuple = components
+                    .iter()
+                    .map(|(k, _)| given.get(k).cloned())
+                    .collect();
                 claims.push((t.to_string(), c, Val::Tuple(tuple)));
             }
         }

@@ -439,7 +439,9 @@ impl TupleDeclaration {
         for ident in idents {
             let shown = Value::Keyword(ident.clone());
             let Some(component) = schema.attribute_named(ident) else {
-                return fail(format!("lists {shown} in :db/tupleAttrs, which is not an attribute"));
+                return fail(format!(
+                    "lists {shown} in :db/tupleAttrs, which is not an attribute"
+                ));
             };
             if component.value_type == ValueType::Tuple {
                 return fail(format!(

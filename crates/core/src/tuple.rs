@@ -47,9 +47,7 @@ impl TupleShape {
     /// tuple of that length may have one there.
     pub fn element_type(&self, index: usize) -> Option<ValueType> {
         match self {
-            TupleShape::Homogeneous(value_type) => {
-                (index < MAX_TUPLE_LEN).then_some(*value_type)
-            }
+            TupleShape::Homogeneous(value_type) => (index < MAX_TUPLE_LEN).then_some(*value_type),
             TupleShape::Heterogeneous(types) => types.get(index).copied(),
             TupleShape::Composite(attributes) => attributes.get(index).map(|(_, t)| *t),
         }
@@ -74,9 +72,9 @@ impl TupleShape {
     /// "[:db.type/long :db.type/string]".
     pub fn describe(&self) -> String {
         match self {
-            TupleShape::Homogeneous(value_type) => format!(
-                "{MIN_TUPLE_LEN} to {MAX_TUPLE_LEN} values of {value_type}"
-            ),
+            TupleShape::Homogeneous(value_type) => {
+                format!("{MIN_TUPLE_LEN} to {MAX_TUPLE_LEN} values of {value_type}")
+            }
             TupleShape::Heterogeneous(types) => format!("[{}]", type_list(types)),
             TupleShape::Composite(attributes) => {
                 let types: Vec<ValueType> = attributes.iter().map(|(_, t)| *t).collect();
@@ -118,7 +116,9 @@ impl TupleShape {
                 continue;
             }
             if matches!(item, Value::Float(x) if x.is_nan()) {
-                return Err(format!("element {index} of {value} is ##NaN, which no query could find again"));
+                return Err(format!(
+                    "element {index} of {value} is ##NaN, which no query could find again"
+                ));
             }
             let element = TypedValue::from_edn(item, expected).map_err(|_| {
                 format!(
@@ -255,12 +255,12 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Option<TypedValue>>, String> {
             ValueType::Long => TypedValue::Long(reader.long()?),
             ValueType::Instant => TypedValue::Instant(reader.long()?),
             ValueType::Boolean => TypedValue::Boolean(reader.byte()? != 0),
-            ValueType::Double => {
-                TypedValue::Double(double_from_ordered_bits(u64::from_be_bytes(reader.array()?)))
-            }
-            ValueType::Float => TypedValue::Float(
-                double_from_ordered_bits(u64::from_be_bytes(reader.array()?)) as f32,
-            ),
+            ValueType::Double => TypedValue::Double(double_from_ordered_bits(u64::from_be_bytes(
+                reader.array()?,
+            ))),
+            ValueType::Float => TypedValue::Float(double_from_ordered_bits(u64::from_be_bytes(
+                reader.array()?,
+            )) as f32),
             ValueType::String => TypedValue::String(reader.text()?),
             ValueType::Uri => TypedValue::Uri(reader.text()?),
             ValueType::Bytes => TypedValue::Bytes(reader.escaped()?),

@@ -302,8 +302,8 @@ fn composite_cost(dir: &Path, entities: usize, count: usize) {
         spent: Duration::ZERO,
     };
     let composite_store = open_store(&dir.join("composite.db"), Durability::Normal);
-    let composite_schema = parse_tx_data(&factlite_edn::parse(COMPOSITE).expect("parses"))
-        .expect("composite forms");
+    let composite_schema =
+        parse_tx_data(&factlite_edn::parse(COMPOSITE).expect("parses")).expect("composite forms");
     composite_store
         .transact(&composite_schema)
         .expect("composite transacts");
@@ -346,7 +346,11 @@ fn composite_cost(dir: &Path, entities: usize, count: usize) {
             remember_ids(&mut contender.ids, n, n + 1, &report);
         });
     }
-    report("5-datom new-person txs", count, spent(&mut plain, &mut composite));
+    report(
+        "5-datom new-person txs",
+        count,
+        spent(&mut plain, &mut composite),
+    );
     for turn in 0..count {
         take_turns(turn, &mut plain, &mut composite, |contender| {
             let e = contender.ids[(turn * 7919) % contender.ids.len()];
@@ -357,7 +361,11 @@ fn composite_cost(dir: &Path, entities: usize, count: usize) {
             }]);
         });
     }
-    report("1-datom :person/age updates", count, spent(&mut plain, &mut composite));
+    report(
+        "1-datom :person/age updates",
+        count,
+        spent(&mut plain, &mut composite),
+    );
 }
 
 fn peak_memory_mb() -> Option<f64> {

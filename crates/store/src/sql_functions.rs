@@ -119,7 +119,9 @@ fn register_tuple_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("factlite_tuple", -1, flags, |context| {
         if context.len() % 2 != 0 {
-            return Err(user_error("factlite_tuple takes values and type tags in pairs".into()));
+            return Err(user_error(
+                "factlite_tuple takes values and type tags in pairs".into(),
+            ));
         }
         let mut elements = Vec::with_capacity(context.len() / 2);
         for pair in (0..context.len()).step_by(2) {

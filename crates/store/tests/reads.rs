@@ -845,7 +845,10 @@ fn a_layout_3_file_gets_the_tuple_attributes_when_opened() {
         r#"18 :db/ident :db/tupleType true"#
     );
     assert_eq!(
-        query(&db, "[:find ?t . :where [:db/tupleAttrs :db/tupleType ?k] [?k :db/ident ?t]]"),
+        query(
+            &db,
+            "[:find ?t . :where [:db/tupleAttrs :db/tupleType ?k] [?k :db/ident ?t]]"
+        ),
         ":db.type/keyword"
     );
     // tuples work on the upgraded file

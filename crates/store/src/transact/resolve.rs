@@ -149,11 +149,9 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
     }
     let composites = Composites::of(&resolver.schema);
     if !composites.is_empty() {
-        composites.maintain(
-            &mut state.asserted,
-            &mut state.retracted,
-            |e, a| resolver.current_values(e, a),
-        )?;
+        composites.maintain(&mut state.asserted, &mut state.retracted, |e, a| {
+            resolver.current_values(e, a)
+        })?;
     }
     state.asserted.insert((
         ctx.tx,
@@ -239,8 +237,10 @@ impl<'c> Resolver<'c> {
             TxForm::Map(TxMap { attrs, .. }) => attrs.contains_key(&db_keyword("tupleAttrs")),
             _ => false,
         };
-        let (composites, others): (Vec<_>, Vec<_>) =
-            forms.iter().enumerate().partition(|(_, form)| is_composite(form));
+        let (composites, others): (Vec<_>, Vec<_>) = forms
+            .iter()
+            .enumerate()
+            .partition(|(_, form)| is_composite(form));
         for (index, form) in others.into_iter().chain(composites) {
             let TxForm::Map(TxMap {
                 db_id,
@@ -1219,7 +1219,8 @@ pub(crate) fn declared_attribute(
             ("fulltext", Value::Boolean(flag)) => attribute.fulltext = *flag,
             ("doc", Value::String(doc)) => attribute.doc = Some(doc.clone()),
             ("tupleType", v) => {
-                tuple.tuple_type = Some(enum_keyword(v).ok_or_else(|| invalid(":db/tupleType", v))?);
+                tuple.tuple_type =
+                    Some(enum_keyword(v).ok_or_else(|| invalid(":db/tupleType", v))?);
             }
             ("tupleTypes", v) => tuple.tuple_types = Some(keywords(":db/tupleTypes", v)?),
             ("tupleAttrs", v) => tuple.tuple_attrs = Some(keywords(":db/tupleAttrs", v)?),
