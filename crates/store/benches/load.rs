@@ -272,7 +272,7 @@ fn take_turns(
     composite: &mut Contender,
     mut run: impl FnMut(&mut Contender),
 ) {
-    if turn % 2 == 0 {
+    if turn.is_multiple_of(2) {
         run(plain);
         run(composite);
     } else {
