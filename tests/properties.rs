@@ -567,8 +567,8 @@ impl Run {
             .db()
             .and_then(|db| db.pull(&pattern, &Value::Integer(e)))
             .map_err(|error| format!("pull {pattern} of {e}: {} ({error})", error.category()))?;
-        let as_sets = sets_in_maps(actual);
         let wanted = self.model.pull(e, &attrs, &plain_entity);
+        let as_sets = shaped_like(actual, &wanted);
         let names = &self.model.names;
         let named = |id| entity_name(names, id);
         if as_sets == wanted && !self.record_all {
@@ -643,6 +643,30 @@ impl Run {
     }
 }
 
+/// A pulled map with its cardinality-many values (vectors where the model
+/// has a set) as sets, and its tuples (vectors where the model has one)
+/// kept as vectors; elsewhere as [`sets_in_maps`].
+fn shaped_like(actual: Value, wanted: &Value) -> Value {
+    match (actual, wanted) {
+        (Value::Map(map), Value::Map(wanted)) => Value::Map(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = match (v, wanted.get(&k)) {
+                        (tuple @ Value::Vector(_), Some(Value::Vector(_))) => tuple,
+                        (Value::Vector(items), _) => {
+                            Value::Set(items.into_iter().map(sets_in_maps).collect())
+                        }
+                        (other, Some(wanted)) => shaped_like(other, wanted),
+                        (other, None) => sets_in_maps(other),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        (other, _) => sets_in_maps(other),
+    }
+}
+
 /// A result with the collections inside maps (the cardinality-many values
 /// of pulled maps) as sets: the store gives them in no particular order.
 fn sets_in_maps(value: Value) -> Value {
@@ -687,6 +711,12 @@ fn model_value(value: &TypedValue) -> Val {
         TypedValue::String(s) => Val::Str(s.clone()),
         TypedValue::Keyword(k) => Val::Kw((**k).clone()),
         TypedValue::Boolean(b) => Val::Bool(*b),
+        TypedValue::Tuple(elements) => Val::Tuple(
+            elements
+                .iter()
+                .map(|element| element.as_ref().map(model_value))
+                .collect(),
+        ),
         other => panic!("the model has no values like {other:?}"),
     }
 }

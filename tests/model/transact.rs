@@ -14,7 +14,12 @@
 //!    every lookup (cas, retract-attribute, retractEntity) reading the state
 //!    before the transaction: a cardinality-one attribute gets one value
 //!    per transaction; a datom both asserted and retracted is a conflict;
-//! 5. the result keeps every unique value on one entity.
+//! 5. composite tuples: each entity whose component attributes changed
+//!    gets its composite from the values it holds now (`nil` for a missing
+//!    one; none when all are missing); a tempid asserting components of a
+//!    `:db.unique/identity` composite claims the tuple they make, and
+//!    upserts by it (in 2.); a composite named in a form is a schema error;
+//! 6. the result keeps every unique value on one entity.
 //!
 //! New entities get provisional negative ids; the harness learns the real
 //! ones from the store's report (see [`Model::commit`]).
@@ -41,6 +46,15 @@ pub struct Attr {
     pub many: bool,
     pub unique: Option<Unique>,
     pub component: bool,
+    /// What a tuple attribute's tuples hold.
+    pub tuple: Option<TupleKind>,
+}
+
+/// `:db/tupleType` or `:db/tupleAttrs` (the components' numbers and idents).
+#[derive(Clone, Debug)]
+pub enum TupleKind {
+    Of(Ty),
+    Composite(Vec<(usize, Keyword)>),
 }
 
 impl Attr {
@@ -61,6 +75,19 @@ impl Attr {
         }
         if self.component {
             map.insert(kw("db", "isComponent"), Value::Boolean(true));
+        }
+        match &self.tuple {
+            Some(TupleKind::Of(ty)) => {
+                map.insert(kw("db", "tupleType"), ty.ident());
+            }
+            Some(TupleKind::Composite(components)) => {
+                let idents = components
+                    .iter()
+                    .map(|(_, ident)| Value::Keyword(ident.clone()))
+                    .collect();
+                map.insert(kw("db", "tupleAttrs"), Value::Vector(idents));
+            }
+            None => {}
         }
         Value::Map(map)
     }
@@ -391,7 +418,38 @@ fn declaration(form: &Value) -> Option<Attr> {
             _ => None,
         },
         component: map.get(&db_kw("isComponent")) == Some(&Value::Boolean(true)),
+        tuple: None,
     })
+}
+
+/// A vector of one element per type, each `nil` or a value of its type.
+fn tuple_of(types: &[Ty], item: &Value) -> Result<Val, Failure> {
+    let Value::Vector(items) = item else {
+        return fail(
+            ErrorCategory::TypeMismatch,
+            format!("{item} is not a tuple"),
+        );
+    };
+    if items.len() != types.len() {
+        return fail(
+            ErrorCategory::TypeMismatch,
+            format!("{item} has the wrong arity"),
+        );
+    }
+    let elements = items
+        .iter()
+        .zip(types)
+        .map(|(item, element)| match item {
+            Value::Nil => Ok(None),
+            item => Val::from_edn(item, *element)
+                .map(Some)
+                .ok_or_else(|| Failure {
+                    category: ErrorCategory::TypeMismatch,
+                    why: format!("{item} in a tuple of {element:?}"),
+                }),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Val::Tuple(elements))
 }
 
 /// One transaction being interpreted.
@@ -438,6 +496,7 @@ impl Run<'_> {
                 }
             }
             let a = self.attribute(key)?;
+            self.refuse_composite(a)?;
             let values: Vec<&Value> = match value {
                 Value::Vector(items) if self.attrs[a].many && !self.is_lookup_ref(value) => {
                     items.iter().collect()
@@ -488,6 +547,7 @@ impl Run<'_> {
             ("add", 4) | ("retract", 4) => {
                 let e = self.entity(&items[1])?;
                 let a = self.attribute(&items[2])?;
+                self.refuse_composite(a)?;
                 let v = self.value(a, &items[3])?;
                 self.ops.push(if op == "add" {
                     Op::Add(e, a, v)
@@ -498,6 +558,7 @@ impl Run<'_> {
             ("retract", 3) => {
                 let e = self.entity(&items[1])?;
                 let a = self.attribute(&items[2])?;
+                self.refuse_composite(a)?;
                 self.ops.push(Op::RetractAttr(e, a));
             }
             ("retractEntity", 2) => {
@@ -507,6 +568,7 @@ impl Run<'_> {
             ("cas", 5) => {
                 let e = self.entity(&items[1])?;
                 let a = self.attribute(&items[2])?;
+                self.refuse_composite(a)?;
                 if self.attrs[a].many {
                     return fail(
                         ErrorCategory::Schema,
@@ -536,6 +598,36 @@ impl Run<'_> {
                 || fail(ErrorCategory::UnknownAttribute, format!("{key}")),
                 Ok,
             )
+    }
+
+    /// A vector as a tuple of attribute `a`: of its element type, or of
+    /// its components' types.
+    fn tuple(&self, a: usize, item: &Value) -> Result<Val, Failure> {
+        let types: Vec<Ty> = match (&self.attrs[a].tuple, item) {
+            (Some(TupleKind::Of(element)), Value::Vector(items))
+                if (2..=8).contains(&items.len()) =>
+            {
+                vec![*element; items.len()]
+            }
+            (Some(TupleKind::Composite(components)), _) => {
+                components.iter().map(|(k, _)| self.attrs[*k].ty).collect()
+            }
+            _ => {
+                return fail(
+                    ErrorCategory::TypeMismatch,
+                    format!("{item} is not a tuple"),
+                )
+            }
+        };
+        tuple_of(&types, item)
+    }
+
+    /// A composite tuple is never named in a form.
+    fn refuse_composite(&self, a: usize) -> Result<(), Failure> {
+        match self.attrs[a].tuple {
+            Some(TupleKind::Composite(_)) => fail(ErrorCategory::Schema, "a composite by hand"),
+            _ => Ok(()),
+        }
     }
 
     /// The tempid of a map without `:db/id`.
@@ -587,6 +679,7 @@ impl Run<'_> {
         }
         let v = match (attr.ty, item) {
             (Ty::Ref, Value::Integer(id)) => Val::Ref(*id),
+            (Ty::Tuple, item) => self.tuple(a, item)?,
             (ty, item) => match Val::from_edn(item, ty) {
                 Some(v) => v,
                 None => return fail(ErrorCategory::TypeMismatch, "lookup ref value"),
@@ -621,6 +714,9 @@ impl Run<'_> {
     /// A value of attribute `a`.
     fn value(&mut self, a: usize, item: &Value) -> Result<ValTerm, Failure> {
         let ty = self.attrs[a].ty;
+        if ty == Ty::Tuple {
+            return self.tuple(a, item).map(ValTerm::Val);
+        }
         if ty != Ty::Ref {
             return match Val::from_edn(item, ty) {
                 Some(v) => Ok(ValTerm::Val(v)),
@@ -665,7 +761,8 @@ impl Run<'_> {
     /// Every (tempid, attribute, known value) a tempid asserts for a
     /// `:db.unique/identity` attribute.
     fn identity_claims(&self, assigned: &BTreeMap<String, i64>) -> Vec<(String, usize, Val)> {
-        self.ops
+        let mut claims: Vec<(String, usize, Val)> = self
+            .ops
             .iter()
             .filter_map(|op| match op {
                 Op::Add(EntTerm::Temp(t), a, v)
@@ -675,7 +772,35 @@ impl Run<'_> {
                 }
                 _ => None,
             })
-            .collect()
+            .collect();
+        // A tempid's values of a unique composite's components make the
+        // tuple it claims (nil for those it does not assert).
+        for (c, attr) in self.attrs.iter().enumerate() {
+            let Some(TupleKind::Composite(components)) = &attr.tuple else {
+                continue;
+            };
+            if attr.unique != Some(Unique::Identity) {
+                continue;
+            }
+            let mut values: BTreeMap<&str, BTreeMap<usize, Val>> = BTreeMap::new();
+            for op in &self.ops {
+                if let Op::Add(EntTerm::Temp(t), a, v) = op {
+                    if components.iter().any(|(k, _)| k == a) {
+                        if let Some(v) = Self::known(v, assigned) {
+                            values.entry(t.as_str()).or_default().insert(*a, v);
+                        }
+                    }
+                }
+            }
+            for (t, given) in values {
+                let tuple = components
+                    .iter()
+                    .map(|(k, _)| given.get(k).cloned())
+                    .collect();
+                claims.push((t.to_string(), c, Val::Tuple(tuple)));
+            }
+        }
+        claims
     }
 
     fn resolve_tempids(&self) -> Result<BTreeMap<String, Resolved>, Failure> {
@@ -852,6 +977,7 @@ impl Run<'_> {
                 }
             }
         }
+        work.composites(before);
         for (a, attr) in self.attrs.iter().enumerate() {
             if attr.unique.is_none() {
                 continue;
@@ -887,6 +1013,44 @@ struct Work<'m> {
 }
 
 impl Work<'_> {
+    /// Every composite of an entity whose components changed, made again
+    /// from the values it holds now.
+    fn composites(&mut self, before: &BTreeSet<Fact>) {
+        for (c, attr) in self.attrs.iter().enumerate() {
+            let Some(TupleKind::Composite(components)) = &attr.tuple else {
+                continue;
+            };
+            let is_component = |a: &usize| components.iter().any(|(k, _)| k == a);
+            let touched: BTreeSet<i64> = before
+                .symmetric_difference(&self.facts)
+                .filter(|(_, a, _)| is_component(a))
+                .map(|(e, _, _)| *e)
+                .collect();
+            for e in touched {
+                let value_of = |a: usize| {
+                    self.facts
+                        .iter()
+                        .find(|(fe, fa, _)| *fe == e && *fa == a)
+                        .map(|(_, _, v)| v.clone())
+                };
+                let elements: Vec<Option<Val>> =
+                    components.iter().map(|(k, _)| value_of(*k)).collect();
+                let old: Vec<Fact> = self
+                    .facts
+                    .iter()
+                    .filter(|(fe, fa, _)| *fe == e && *fa == c)
+                    .cloned()
+                    .collect();
+                for fact in old {
+                    self.facts.remove(&fact);
+                }
+                if elements.iter().any(Option::is_some) {
+                    self.facts.insert((e, c, Val::Tuple(elements)));
+                }
+            }
+        }
+    }
+
     fn add(&mut self, e: i64, a: usize, v: Val) -> Result<(), Failure> {
         let fact = (e, a, v.clone());
         if self.asserted.contains(&fact) {

@@ -1,6 +1,6 @@
 //! The model's values: what a datom holds, typed, with the conversions from
 //! and to EDN that the store documents (a long fits a double attribute; a
-//! ref is an entity id).
+//! ref is an entity id; a tuple is a vector, `nil` for a missing element).
 
 use std::cmp::Ordering;
 
@@ -15,10 +15,13 @@ pub enum Ty {
     Str,
     Kw,
     Bool,
+    /// A tuple; what it holds is the attribute's (`transact::TupleKind`).
+    /// Not in [`Ty::ALL`]: the generator makes tuple attributes itself.
+    Tuple,
 }
 
 impl Ty {
-    /// Every type, for generators.
+    /// Every type but tuples, for generators.
     pub const ALL: [Ty; 6] = [Ty::Ref, Ty::Long, Ty::Double, Ty::Str, Ty::Kw, Ty::Bool];
 
     /// The `:db.type/...` keyword.
@@ -30,6 +33,7 @@ impl Ty {
             Ty::Str => "string",
             Ty::Kw => "keyword",
             Ty::Bool => "boolean",
+            Ty::Tuple => "tuple",
         };
         Value::Keyword(Keyword::namespaced("db.type", name))
     }
@@ -45,6 +49,8 @@ pub enum Val {
     Str(String),
     Kw(Keyword),
     Bool(bool),
+    /// A tuple's elements, `None` for `nil` (never refs).
+    Tuple(Vec<Option<Val>>),
     /// What an n-ary `(min n ?x)` or `(max n ?x)` gives: never a datom's
     /// value.
     List(Vec<Val>),
@@ -60,6 +66,7 @@ impl Val {
             Val::Str(_) => Ty::Str,
             Val::Kw(_) => Ty::Kw,
             Val::Bool(_) => Ty::Bool,
+            Val::Tuple(_) => Ty::Tuple,
             Val::List(_) => unreachable!("aggregate results are no attribute's values"),
         }
     }
@@ -87,6 +94,12 @@ impl Val {
             Val::Str(s) => Value::String(s.clone()),
             Val::Kw(k) => Value::Keyword(k.clone()),
             Val::Bool(b) => Value::Boolean(*b),
+            Val::Tuple(items) => Value::Vector(
+                items
+                    .iter()
+                    .map(|item| item.as_ref().map_or(Value::Nil, |v| v.to_edn(entity)))
+                    .collect(),
+            ),
             Val::List(items) => Value::Vector(items.iter().map(|v| v.to_edn(entity)).collect()),
         }
     }
@@ -100,7 +113,8 @@ impl Val {
             Val::Str(_) => 3,
             Val::Kw(_) => 4,
             Val::Bool(_) => 5,
-            Val::List(_) => 6,
+            Val::Tuple(_) => 6,
+            Val::List(_) => 7,
         }
     }
 }
@@ -120,6 +134,8 @@ impl Ord for Val {
                 (x, y) => x.cmp(y).then_with(|| a.name.cmp(&b.name)),
             },
             (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
+            // Element by element, nil first, a prefix first.
+            (Val::Tuple(a), Val::Tuple(b)) => a.cmp(b),
             (Val::List(a), Val::List(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }

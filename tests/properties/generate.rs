@@ -9,7 +9,7 @@ use factlite_edn::{Keyword, Symbol, Value};
 use indexmap::IndexMap;
 
 use crate::model::query::{Agg, Clause, Cmp, Elem, Find, Func, Input, Query, RuleDef, Term, Var};
-use crate::model::transact::{Attr, Model, Unique};
+use crate::model::transact::{Attr, Model, TupleKind, Unique};
 use crate::model::value::{Ty, Val};
 
 /// Choices read off a byte tape; past its end every choice is 0.
@@ -50,10 +50,42 @@ pub fn attr_ident(n: usize) -> Keyword {
 }
 
 /// A schema of two to five attributes; the first is often a
-/// `:db.unique/identity` one, so upserts and lookup refs happen.
+/// `:db.unique/identity` one, so upserts and lookup refs happen. Often a
+/// homogeneous tuple attribute follows, and a composite of the first two
+/// single-valued attributes that are not refs (sometimes a unique
+/// identity, so it upserts).
 pub fn schema(tape: &mut Tape) -> Vec<Attr> {
     let count = 2 + tape.pick(4);
-    (0..count).map(|n| attribute(tape, n)).collect()
+    let mut attrs: Vec<Attr> = (0..count).map(|n| attribute(tape, n)).collect();
+    if tape.flag(50) {
+        let element = [Ty::Long, Ty::Str][tape.pick(2)];
+        attrs.push(Attr {
+            ident: attr_ident(attrs.len()),
+            ty: Ty::Tuple,
+            many: false,
+            unique: None,
+            component: false,
+            tuple: Some(TupleKind::Of(element)),
+        });
+    }
+    let components: Vec<(usize, Keyword)> = attrs
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.many && a.tuple.is_none() && a.ty != Ty::Ref)
+        .map(|(n, a)| (n, a.ident.clone()))
+        .take(2)
+        .collect();
+    if components.len() == 2 && tape.flag(60) {
+        attrs.push(Attr {
+            ident: attr_ident(attrs.len()),
+            ty: Ty::Tuple,
+            many: false,
+            unique: tape.flag(50).then_some(Unique::Identity),
+            component: false,
+            tuple: Some(TupleKind::Composite(components)),
+        });
+    }
+    attrs
 }
 
 /// Attribute number `n`.
@@ -74,6 +106,7 @@ fn attribute(tape: &mut Tape, n: usize) -> Attr {
         many: ty != Ty::Bool && unique.is_none() && tape.flag(30),
         unique,
         component: ty == Ty::Ref && tape.flag(50),
+        tuple: None,
     }
 }
 
@@ -118,6 +151,7 @@ fn plain_value(tape: &mut Tape, ty: Ty) -> Value {
         }),
         Ty::Bool => Value::Boolean(tape.flag(50)),
         Ty::Ref => unreachable!("refs are entities"),
+        Ty::Tuple => unreachable!("a tuple's values depend on its attribute"),
     }
 }
 
@@ -171,7 +205,7 @@ impl TxGen<'_, '_, '_> {
         let (_, a, v) = self.tape.element(&unique)?;
         let value = if self.tape.flag(10) {
             match v.ty() {
-                Ty::Ref => return None,
+                Ty::Ref | Ty::Tuple => return None,
                 ty => plain_value(self.tape, ty),
             }
         } else {
@@ -210,6 +244,9 @@ impl TxGen<'_, '_, '_> {
         if self.tape.pick(25) == 24 {
             return wrong_value(ty);
         }
+        if ty == Ty::Tuple {
+            return self.tuple_value(a);
+        }
         if ty != Ty::Ref {
             return plain_value(self.tape, ty);
         }
@@ -220,6 +257,33 @@ impl TxGen<'_, '_, '_> {
             _ => self.lookup_ref(),
         };
         choice.unwrap_or_else(|| self.tempid())
+    }
+
+    /// A vector for tuple attribute `a`: two or three elements of its
+    /// type, some `nil` (of a composite's first component's type, which
+    /// the store must refuse all the same), rarely of the wrong length.
+    fn tuple_value(&mut self, a: usize) -> Value {
+        let element = match &self.model.attrs[a].tuple {
+            Some(TupleKind::Of(element)) => *element,
+            Some(TupleKind::Composite(components)) => self.model.attrs[components[0].0].ty,
+            None => unreachable!("a tuple attribute has a kind"),
+        };
+        let length = match self.tape.pick(10) {
+            0 => 1,
+            1..=5 => 2,
+            _ => 3,
+        };
+        Value::Vector(
+            (0..length)
+                .map(|_| {
+                    if self.tape.flag(15) {
+                        Value::Nil
+                    } else {
+                        plain_value(self.tape, element)
+                    }
+                })
+                .collect(),
+        )
     }
 
     /// A nested entity map, with a tempid or without `:db/id`, one level
@@ -420,8 +484,36 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         self.tape.pick(self.model.attrs.len())
     }
 
+    /// A constant for a pattern on attribute `a`: for a tuple attribute
+    /// one of its own tuples (the store refuses a tuple of another shape
+    /// there), else as [`QueryGen::constant`].
+    fn constant_of(&mut self, a: usize) -> Option<Val> {
+        let ty = self.model.attrs[a].ty;
+        if ty != Ty::Tuple {
+            return self.constant(ty);
+        }
+        let held: Vec<Val> = self
+            .model
+            .facts(None)
+            .into_iter()
+            .filter(|(_, fa, _)| *fa == a)
+            .map(|(_, _, v)| v)
+            .collect();
+        self.tape.element(&held).cloned()
+    }
+
     /// A constant of type `ty`, most often one the database holds.
     fn constant(&mut self, ty: Ty) -> Option<Val> {
+        if ty == Ty::Tuple {
+            let held: Vec<Val> = self
+                .model
+                .facts(None)
+                .into_iter()
+                .map(|(_, _, v)| v)
+                .filter(|v| v.ty() == ty)
+                .collect();
+            return self.tape.element(&held).cloned();
+        }
         if ty == Ty::Ref {
             return self
                 .tape
@@ -475,7 +567,7 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
                 .tape
                 .element(&same_type)
                 .map_or(Term::Blank, |v| Term::Var(*v)),
-            4 => self.constant(ty).map_or(Term::Blank, Term::Const),
+            4 => self.constant_of(a).map_or(Term::Blank, Term::Const),
             _ => Term::Blank,
         };
         Clause::Pattern {
@@ -490,10 +582,9 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
     /// blank: binds nothing new (for `not` and `or` bodies).
     fn filter_pattern(&mut self, e: Var) -> Clause {
         let a = self.attr();
-        let ty = self.model.attrs[a].ty;
         let v = match self.tape.pick(3) {
             0 => Term::Blank,
-            _ => self.constant(ty).map_or(Term::Blank, Term::Const),
+            _ => self.constant_of(a).map_or(Term::Blank, Term::Const),
         };
         Clause::Pattern {
             e: Term::Var(e),
@@ -776,10 +867,18 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
     fn input(&mut self) -> Option<Input> {
         let a = self.attr();
         let ty = self.model.attrs[a].ty;
-        let value = self.constant(ty)?;
-        let other = self.constant(ty).unwrap_or_else(|| value.clone());
+        let value = self.constant_of(a)?;
+        let other = self.constant_of(a).unwrap_or_else(|| value.clone());
         self.input_attr = a;
-        Some(match self.tape.pick(3) {
+        // A collection of tuples travels element by element as JSON, where
+        // the store refuses nil: a tuple holding nil comes as a value or in
+        // a relation (whose cells are whole tuples).
+        let has_nil = |v: &Val| matches!(v, Val::Tuple(items) if items.contains(&None));
+        let shape = match self.tape.pick(3) {
+            1 if has_nil(&value) || has_nil(&other) => 0,
+            shape => shape,
+        };
+        Some(match shape {
             0 => Input::Scalar(self.fresh(ty), value),
             1 => Input::Coll(self.fresh(ty), vec![value, other]),
             _ => {

@@ -27,6 +27,10 @@
 //!   map, without `:tx` or `:instant` (the copy's transactions are new).
 //!   The transaction entities' own datoms are left out.
 //!
+//! A composite tuple's datoms (`:db/tupleAttrs`) are left out too: the
+//! transactor makes them again from their attributes as it replays the
+//! transaction that changed those (and refuses them by hand).
+//!
 //! Materialized views are not data a dump carries: their definitions
 //! (`:factlite.view/*`) are left out, and `.materialize` makes them again
 //! in the copy (`.backup` copies the file with its views).
@@ -190,7 +194,7 @@ impl DumpWriter<'_> {
         let datoms: Vec<&Datom> = datoms
             .iter()
             .copied()
-            .filter(|datom| !self.is_view_definition(datom.a))
+            .filter(|datom| !self.is_view_definition(datom.a) && !self.is_composite(datom.a))
             .collect();
         let mut text = String::from("{");
         if let Some(tx) = tx {
@@ -213,6 +217,14 @@ impl DumpWriter<'_> {
         self.summary.transactions += 1;
         self.summary.datoms += datoms.len();
         Ok(())
+    }
+
+    /// Whether an attribute is a composite tuple, which replaying its
+    /// attributes' datoms makes again.
+    fn is_composite(&self, attribute: Entid) -> bool {
+        self.schema
+            .attribute(attribute)
+            .is_some_and(|attribute| attribute.is_composite())
     }
 
     /// Whether an attribute holds a materialized view's definition.

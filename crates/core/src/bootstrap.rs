@@ -8,12 +8,16 @@
 //! `:db.vocabulary/*` attributes (added by layout version 2, which writes
 //! them into older stores when it opens them), 14–17 the constraint
 //! attributes `:db/ensure`, `:db.entity/attrs`, `:db.entity/preds` and
-//! `:db.attr/preds` (added by layout version 3), 18–19 are free for future
-//! built-in attributes, and the enum idents start at 20.
+//! `:db.attr/preds` (added by layout version 3), 18–19 the tuple attributes
+//! `:db/tupleType` and `:db/tupleTypes`, and the enum idents start at 20.
+//! The enum idents stay below 90; 90–99 hold the built-in attributes that
+//! did not fit below 20: 90 is `:db/tupleAttrs`. The three tuple
+//! attributes, `:db.type/tuple` and `:db.type/float` arrive with the tuple layout
+//! ([`TUPLE_ATTRIBUTES`], [`TUPLE_VALUE_TYPES`]).
 
 use factlite_edn::Keyword;
 
-use crate::{Attribute, Cardinality, Entid, Unique, ValueType};
+use crate::{Attribute, Cardinality, Entid, TupleShape, Unique, ValueType};
 
 pub const DB_IDENT: Entid = 1;
 pub const DB_VALUE_TYPE: Entid = 2;
@@ -44,6 +48,20 @@ pub const DB_ENTITY_PREDS: Entid = 16;
 /// (names of functions registered on the store).
 pub const DB_ATTR_PREDS: Entid = 17;
 
+/// `:db/tupleType`: the value type of a homogeneous tuple attribute's
+/// elements (a ref to a `:db.type/...` ident).
+pub const DB_TUPLE_TYPE: Entid = 18;
+/// `:db/tupleTypes`: the value types of a heterogeneous tuple attribute's
+/// elements (a tuple of `:db.type/...` keywords).
+pub const DB_TUPLE_TYPES: Entid = 19;
+/// `:db/tupleAttrs`: the attributes a composite tuple attribute is made of
+/// (a tuple of attribute idents).
+pub const DB_TUPLE_ATTRS: Entid = 90;
+
+/// The tuple attributes the layouts before the tuple layout lacked: a
+/// store of an older layout gets them when it is opened.
+pub const TUPLE_ATTRIBUTES: [Entid; 3] = [DB_TUPLE_TYPE, DB_TUPLE_TYPES, DB_TUPLE_ATTRS];
+
 /// The constraint attributes layouts 1 and 2 lacked: a store of an older
 /// layout gets them when it is opened.
 pub const CONSTRAINT_ATTRIBUTES: [Entid; 4] =
@@ -62,6 +80,10 @@ pub const VOCABULARY_ATTRIBUTES: [Entid; 3] = [
 /// layout's enum idents.
 pub const LATER_VALUE_TYPES: [ValueType; 2] = [ValueType::Uri, ValueType::Symbol];
 
+/// The value types the tuple layout adds (`:db.type/tuple` and
+/// `:db.type/float`): their idents come after [`LATER_VALUE_TYPES`]'.
+pub const TUPLE_VALUE_TYPES: [ValueType; 2] = [ValueType::Tuple, ValueType::Float];
+
 /// The first id of the enum idents (`:db.type/...`, `:db.cardinality/...`).
 const FIRST_ENUM: Entid = 20;
 
@@ -69,7 +91,7 @@ const FIRST_ENUM: Entid = 20;
 pub const FIRST_USER_SCHEMA_ID: Entid = 100;
 
 /// The schema attributes whose change alters the schema.
-pub const SCHEMA_ATTRIBUTES: [Entid; 9] = [
+pub const SCHEMA_ATTRIBUTES: [Entid; 12] = [
     DB_IDENT,
     DB_VALUE_TYPE,
     DB_CARDINALITY,
@@ -79,6 +101,9 @@ pub const SCHEMA_ATTRIBUTES: [Entid; 9] = [
     DB_DOC,
     DB_NO_HISTORY,
     DB_FULLTEXT,
+    DB_TUPLE_TYPE,
+    DB_TUPLE_TYPES,
+    DB_TUPLE_ATTRS,
 ];
 
 fn kw(namespace: &str, name: &str) -> Keyword {
@@ -87,6 +112,14 @@ fn kw(namespace: &str, name: &str) -> Keyword {
 
 fn attribute(id: Entid, name: &str, value_type: ValueType) -> Attribute {
     Attribute::new(id, kw("db", name), value_type)
+}
+
+/// A built-in attribute holding a tuple of keywords.
+fn keyword_tuple(id: Entid, name: &str) -> Attribute {
+    Attribute {
+        tuple: Some(TupleShape::Homogeneous(ValueType::Keyword)),
+        ..attribute(id, name, ValueType::Tuple)
+    }
 }
 
 /// The built-in attributes.
@@ -146,6 +179,9 @@ pub fn attributes() -> Vec<Attribute> {
             cardinality: Cardinality::Many,
             ..Attribute::new(DB_ATTR_PREDS, kw("db.attr", "preds"), ValueType::String)
         },
+        attribute(DB_TUPLE_TYPE, "tupleType", ValueType::Ref),
+        keyword_tuple(DB_TUPLE_TYPES, "tupleTypes"),
+        keyword_tuple(DB_TUPLE_ATTRS, "tupleAttrs"),
     ]
 }
 
@@ -156,7 +192,7 @@ pub fn enum_idents() -> Vec<(Entid, Keyword)> {
     // comes after the partitions.
     let mut idents: Vec<Keyword> = ValueType::ALL
         .iter()
-        .filter(|t| !LATER_VALUE_TYPES.contains(t))
+        .filter(|t| !LATER_VALUE_TYPES.contains(t) && !TUPLE_VALUE_TYPES.contains(t))
         .map(|t| t.ident())
         .collect();
     idents.extend([Cardinality::One.ident(), Cardinality::Many.ident()]);
@@ -167,6 +203,7 @@ pub fn enum_idents() -> Vec<(Entid, Keyword)> {
         kw("db.part", "user"),
     ]);
     idents.extend(LATER_VALUE_TYPES.iter().map(|t| t.ident()));
+    idents.extend(TUPLE_VALUE_TYPES.iter().map(|t| t.ident()));
     idents
         .into_iter()
         .enumerate()
@@ -181,8 +218,10 @@ mod tests {
     #[test]
     fn enum_ids_stay_below_user_schema_ids() {
         let idents = enum_idents();
-        assert!(idents.iter().all(|(id, _)| *id < FIRST_USER_SCHEMA_ID));
-        assert!(attributes().iter().all(|a| a.id < FIRST_ENUM));
+        assert!(idents.iter().all(|(id, _)| *id < DB_TUPLE_ATTRS));
+        assert!(attributes()
+            .iter()
+            .all(|a| a.id < FIRST_ENUM || (DB_TUPLE_ATTRS..FIRST_USER_SCHEMA_ID).contains(&a.id)));
     }
 
     /// Existing stores hold these ids: moving one would change the meaning
@@ -208,6 +247,15 @@ mod tests {
             (11, ":db.vocabulary/name"),
             (12, ":db.vocabulary/version"),
             (13, ":db.vocabulary/attributes"),
+            (14, ":db/ensure"),
+            (17, ":db.attr/preds"),
+            (18, ":db/tupleType"),
+            (19, ":db/tupleTypes"),
+            (36, ":db.type/uri"),
+            (37, ":db.type/symbol"),
+            (38, ":db.type/tuple"),
+            (39, ":db.type/float"),
+            (90, ":db/tupleAttrs"),
         ];
         for (id, ident) in expected {
             assert!(

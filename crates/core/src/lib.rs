@@ -1,6 +1,6 @@
 //! The data model shared by every factlite crate, with no I/O: entity ids,
 //! value types and typed values ([`TypedValue`]), attributes and the schema
-//! ([`Schema`]), datoms ([`Datom`]), the bootstrap attributes every store
+//! ([`Schema`]), tuples ([`tuple`]), datoms ([`Datom`]), the bootstrap attributes every store
 //! starts with ([`bootstrap`]), and the error categories users see
 //! ([`ErrorCategory`]).
 
@@ -9,11 +9,15 @@ mod category;
 mod datom;
 pub mod order;
 mod schema;
+pub mod tuple;
 mod value;
 
 pub use category::ErrorCategory;
 pub use datom::Datom;
-pub use schema::{Attribute, Cardinality, Schema, SchemaDefinitionError, Unique};
+pub use schema::{
+    Attribute, Cardinality, Schema, SchemaDefinitionError, TupleDeclaration, Unique, ValueMismatch,
+};
+pub use tuple::TupleShape;
 pub use value::{TypeMismatch, TypedValue, ValueType};
 
 /// An entity id: a 64-bit integer allocated from a partition, never reused.

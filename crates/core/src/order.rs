@@ -3,7 +3,7 @@
 //!
 //! 1. `nil` (an absent value) first;
 //! 2. booleans, `false` before `true`;
-//! 3. numbers — longs, doubles and entity ids — by numeric value, together
+//! 3. numbers — longs, doubles, floats and entity ids — by numeric value, together
 //!    (`1 < 1.5 < 2`);
 //! 4. instants, by time;
 //! 5. strings, by code point;
@@ -12,7 +12,10 @@
 //!    :a-/b`), not by their text;
 //! 7. uuids, then byte strings, by their bytes;
 //! 8. URIs, by their text;
-//! 9. symbols, as keywords are.
+//! 9. symbols, as keywords are;
+//! 10. tuples, element by element (`nil` first, then each element's own
+//!     order, values of different types by type tag), a prefix before the
+//!     longer tuple.
 //!
 //! Values of other kinds (collections, symbols, tagged values) only reach
 //! an ordering in Rust, and follow the kinds above in `Value`'s own order.
@@ -48,7 +51,7 @@ impl ValueType {
     pub fn order_class(self) -> i64 {
         match self {
             ValueType::Boolean => 1,
-            ValueType::Ref | ValueType::Long | ValueType::Double => 2,
+            ValueType::Ref | ValueType::Long | ValueType::Double | ValueType::Float => 2,
             ValueType::Instant => 3,
             ValueType::String => 4,
             ValueType::Keyword => 5,
@@ -56,6 +59,7 @@ impl ValueType {
             ValueType::Bytes => 7,
             ValueType::Uri => 8,
             ValueType::Symbol => 9,
+            ValueType::Tuple => 10,
         }
     }
 }
@@ -83,6 +87,7 @@ mod tests {
             ValueType::Bytes,
             ValueType::Uri,
             ValueType::Symbol,
+            ValueType::Tuple,
         ]
         .map(ValueType::order_class)
         .to_vec();

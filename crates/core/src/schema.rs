@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use factlite_edn::{Keyword, Value};
 use indexmap::IndexMap;
 
-use crate::{Entid, ValueType};
+use crate::{Entid, TupleShape, TypeMismatch, TypedValue, ValueType};
 
 /// How many values an attribute holds per entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,6 +91,27 @@ pub struct Attribute {
     pub no_history: bool,
     pub fulltext: bool,
     pub doc: Option<String>,
+    /// What a `:db.type/tuple` attribute's tuples hold (`:db/tupleType`,
+    /// `:db/tupleTypes` or `:db/tupleAttrs`); `None` for other types.
+    pub tuple: Option<TupleShape>,
+}
+
+/// Why a value does not fit an attribute: not of its type, or a tuple that
+/// is not of its shape (the sentence says how).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueMismatch {
+    Type(TypeMismatch),
+    Tuple { found: Value, reason: String },
+}
+
+impl ValueMismatch {
+    /// The value refused.
+    pub fn found(&self) -> &Value {
+        match self {
+            ValueMismatch::Type(mismatch) => &mismatch.found,
+            ValueMismatch::Tuple { found, .. } => found,
+        }
+    }
 }
 
 impl Attribute {
@@ -107,12 +128,34 @@ impl Attribute {
             no_history: false,
             fulltext: false,
             doc: None,
+            tuple: None,
         }
     }
 
-    /// Whether the attribute's values belong in the AVET index.
+    /// Whether the attribute's values belong in the AVET index. Unique and
+    /// composite tuple attributes always are (as in Datomic).
     pub fn in_avet(&self) -> bool {
-        self.index || self.unique.is_some()
+        self.index || self.unique.is_some() || self.is_composite()
+    }
+
+    /// Whether the transactor maintains the attribute (`:db/tupleAttrs`).
+    pub fn is_composite(&self) -> bool {
+        self.tuple.as_ref().is_some_and(TupleShape::is_composite)
+    }
+
+    /// Converts an EDN value to a value of this attribute: as
+    /// [`TypedValue::from_edn`] for its type, and for a tuple attribute a
+    /// vector of its shape.
+    pub fn typed_value(&self, value: &Value) -> Result<TypedValue, ValueMismatch> {
+        match &self.tuple {
+            Some(shape) => shape
+                .tuple_from_edn(value)
+                .map_err(|reason| ValueMismatch::Tuple {
+                    found: value.clone(),
+                    reason,
+                }),
+            None => TypedValue::from_edn(value, self.value_type).map_err(ValueMismatch::Type),
+        }
     }
 }
 
@@ -204,6 +247,7 @@ impl Schema {
 
         let mut schema = Schema::new();
         let mut facts: IndexMap<Entid, Vec<(Entid, V)>> = IndexMap::new();
+        let mut tuple_declarations: Vec<(Entid, TupleDeclaration)> = Vec::new();
         for (e, a, v) in datoms {
             if a == b::DB_IDENT {
                 if let V::Keyword(k) = &v {
@@ -217,6 +261,7 @@ impl Schema {
                 continue;
             };
             let mut value_type = None;
+            let mut tuple = TupleDeclaration::default();
             let mut attribute = Attribute::new(*e, ident.clone(), ValueType::Long);
             for (a, v) in entity_facts {
                 let enum_ident = |v: &V| match v {
@@ -251,6 +296,15 @@ impl Schema {
                     (b::DB_NO_HISTORY, V::Boolean(flag)) => attribute.no_history = *flag,
                     (b::DB_FULLTEXT, V::Boolean(flag)) => attribute.fulltext = *flag,
                     (b::DB_DOC, V::String(doc)) => attribute.doc = Some(doc.clone()),
+                    (b::DB_TUPLE_TYPE, v) => {
+                        tuple.tuple_type = Some(enum_ident(v).ok_or_else(bad)?);
+                    }
+                    (b::DB_TUPLE_TYPES, V::Tuple(items)) => {
+                        tuple.tuple_types = Some(keywords(items).ok_or_else(bad)?);
+                    }
+                    (b::DB_TUPLE_ATTRS, V::Tuple(items)) => {
+                        tuple.tuple_attrs = Some(keywords(items).ok_or_else(bad)?);
+                    }
                     _ => {}
                 }
             }
@@ -263,6 +317,7 @@ impl Schema {
                     )));
                 }
                 schema.attributes.insert(*e, attribute);
+                tuple_declarations.push((*e, tuple));
             } else if entity_facts
                 .iter()
                 .any(|(a, _)| *a != b::DB_IDENT && *a != b::DB_DOC)
@@ -273,6 +328,136 @@ impl Schema {
                 )));
             }
         }
+        // Composite tuples name other attributes: their shapes are read
+        // once every attribute is known.
+        for (e, declaration) in tuple_declarations {
+            let Some(attribute) = schema.attributes.get(&e) else {
+                continue;
+            };
+            let shape = declaration.shape(attribute, &schema)?;
+            if let Some(attribute) = schema.attributes.get_mut(&e) {
+                attribute.tuple = shape;
+            }
+        }
         Ok(schema)
+    }
+}
+
+fn keywords(items: &[Option<crate::TypedValue>]) -> Option<Vec<Keyword>> {
+    items
+        .iter()
+        .map(|item| match item {
+            Some(crate::TypedValue::Keyword(k)) => Some((**k).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The tuple options of an attribute as written: `:db/tupleType`'s ident,
+/// `:db/tupleTypes`' and `:db/tupleAttrs`' keywords.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TupleDeclaration {
+    pub tuple_type: Option<Keyword>,
+    pub tuple_types: Option<Vec<Keyword>>,
+    pub tuple_attrs: Option<Vec<Keyword>>,
+}
+
+impl TupleDeclaration {
+    /// The shape these options give `attribute` in `schema` (which holds
+    /// the attributes a composite names), or why they give none: a tuple
+    /// attribute needs exactly one of the three, any other attribute none;
+    /// 2 to 8 types or attributes; no tuple inside a tuple; a composite and
+    /// the attributes it is made of are cardinality one.
+    pub fn shape(
+        &self,
+        attribute: &Attribute,
+        schema: &Schema,
+    ) -> Result<Option<TupleShape>, SchemaDefinitionError> {
+        use crate::tuple::{is_element_type, MAX_TUPLE_LEN, MIN_TUPLE_LEN};
+        let name = Value::Keyword(attribute.ident.clone());
+        let fail = |what: String| Err(SchemaDefinitionError(format!("attribute {name} {what}")));
+        let given = [
+            self.tuple_type.is_some(),
+            self.tuple_types.is_some(),
+            self.tuple_attrs.is_some(),
+        ]
+        .into_iter()
+        .filter(|given| *given)
+        .count();
+        if attribute.value_type != ValueType::Tuple {
+            return if given == 0 {
+                Ok(None)
+            } else {
+                fail(format!(
+                    "holds {}, so it cannot have :db/tupleType, :db/tupleTypes or :db/tupleAttrs",
+                    attribute.value_type
+                ))
+            };
+        }
+        if given != 1 {
+            return fail(
+                "is a tuple: it needs exactly one of :db/tupleType (one type for every element), :db/tupleTypes (a type per element) or :db/tupleAttrs (the attributes of a composite)".into(),
+            );
+        }
+        let element_type = |ident: &Keyword| -> Result<ValueType, SchemaDefinitionError> {
+            match ValueType::from_ident(ident) {
+                Some(t) if is_element_type(t) => Ok(t),
+                Some(t) => Err(SchemaDefinitionError(format!(
+                    "attribute {name} cannot hold {t} inside a tuple"
+                ))),
+                None => Err(SchemaDefinitionError(format!(
+                    "attribute {name}: {} is not a value type",
+                    Value::Keyword(ident.clone())
+                ))),
+            }
+        };
+        let count_ok = |n: usize| (MIN_TUPLE_LEN..=MAX_TUPLE_LEN).contains(&n);
+        if let Some(ident) = &self.tuple_type {
+            return Ok(Some(TupleShape::Homogeneous(element_type(ident)?)));
+        }
+        if let Some(idents) = &self.tuple_types {
+            if !count_ok(idents.len()) {
+                return fail(format!(
+                    "lists {} :db/tupleTypes; a tuple has {MIN_TUPLE_LEN} to {MAX_TUPLE_LEN}",
+                    idents.len()
+                ));
+            }
+            let types = idents.iter().map(element_type).collect::<Result<_, _>>()?;
+            return Ok(Some(TupleShape::Heterogeneous(types)));
+        }
+        let idents = self.tuple_attrs.as_deref().unwrap_or_default();
+        if !count_ok(idents.len()) {
+            return fail(format!(
+                "lists {} :db/tupleAttrs; a composite tuple has {MIN_TUPLE_LEN} to {MAX_TUPLE_LEN}",
+                idents.len()
+            ));
+        }
+        if attribute.cardinality != Cardinality::One {
+            return fail("is a composite tuple, so it must be cardinality one".into());
+        }
+        let mut components = Vec::with_capacity(idents.len());
+        for ident in idents {
+            let shown = Value::Keyword(ident.clone());
+            let Some(component) = schema.attribute_named(ident) else {
+                return fail(format!(
+                    "lists {shown} in :db/tupleAttrs, which is not an attribute"
+                ));
+            };
+            if component.value_type == ValueType::Tuple {
+                return fail(format!(
+                    "lists {shown} in :db/tupleAttrs, a tuple; a composite cannot hold tuples"
+                ));
+            }
+            if component.cardinality != Cardinality::One {
+                return fail(format!(
+                    "lists {shown} in :db/tupleAttrs, which is cardinality many; a composite is made of cardinality-one attributes"
+                ));
+            }
+            if components.iter().any(|(id, _)| *id == component.id) {
+                return fail(format!("lists {shown} twice in :db/tupleAttrs"));
+            }
+            components.push((component.id, component.value_type));
+        }
+        Ok(Some(TupleShape::Composite(components)))
     }
 }

@@ -29,11 +29,17 @@ pub enum ValueType {
     Uri,
     /// A symbol, `my/thing` in EDN (layout version 3).
     Symbol,
+    /// A tuple, a vector in EDN; what it holds is the attribute's
+    /// [`crate::TupleShape`] (the tuple layout).
+    Tuple,
+    /// A 32-bit float (the tuple layout): a double in EDN, rounded to the
+    /// nearest float; a number like longs and doubles.
+    Float,
 }
 
 impl ValueType {
     /// Every value type, in tag order.
-    pub const ALL: [ValueType; 11] = [
+    pub const ALL: [ValueType; 13] = [
         ValueType::Ref,
         ValueType::Boolean,
         ValueType::Instant,
@@ -45,6 +51,8 @@ impl ValueType {
         ValueType::Bytes,
         ValueType::Uri,
         ValueType::Symbol,
+        ValueType::Tuple,
+        ValueType::Float,
     ];
 
     /// The tag stored in the `t` column beside each value.
@@ -61,6 +69,8 @@ impl ValueType {
             ValueType::Bytes => 8,
             ValueType::Uri => 9,
             ValueType::Symbol => 10,
+            ValueType::Tuple => 11,
+            ValueType::Float => 12,
         }
     }
 
@@ -83,16 +93,23 @@ impl ValueType {
             ValueType::Bytes => "bytes",
             ValueType::Uri => "uri",
             ValueType::Symbol => "symbol",
+            ValueType::Tuple => "tuple",
+            ValueType::Float => "float",
         }
     }
 
     /// Whether a comparison (`<`, `>`, `<=`, `>=`) may order values of this
     /// type and `other`: numbers (longs, doubles, and entity ids, which are
-    /// longs) with each other, any other type only with itself. Values of
+    /// longs, and floats) with each other, any other type only with itself. Values of
     /// other pairs of types have no order: comparing them is an error, as
     /// in Datomic.
     pub fn is_comparable_with(self, other: ValueType) -> bool {
-        let numeric = |t| matches!(t, ValueType::Long | ValueType::Double | ValueType::Ref);
+        let numeric = |t| {
+            matches!(
+                t,
+                ValueType::Long | ValueType::Double | ValueType::Ref | ValueType::Float
+            )
+        };
         self == other || (numeric(self) && numeric(other))
     }
 
@@ -146,6 +163,10 @@ pub enum TypedValue {
     Uri(String),
     /// A symbol.
     Symbol(Box<Symbol>),
+    /// A tuple's elements, `None` for `nil`.
+    Tuple(Vec<Option<TypedValue>>),
+    /// A 32-bit float.
+    Float(f32),
 }
 
 /// A value that does not fit the type it was meant for.
@@ -182,13 +203,16 @@ impl TypedValue {
             TypedValue::Bytes(_) => ValueType::Bytes,
             TypedValue::Uri(_) => ValueType::Uri,
             TypedValue::Symbol(_) => ValueType::Symbol,
+            TypedValue::Tuple(_) => ValueType::Tuple,
+            TypedValue::Float(_) => ValueType::Float,
         }
     }
 
     /// Converts an EDN value to the given type, when it fits. Refs are not
     /// resolved here: only an integer entity id converts to a ref. A long
     /// converts to a double (an integer literal where a double is expected is
-    /// exact); a double never converts to a long.
+    /// exact); a double never converts to a long. A tuple needs its shape:
+    /// see [`crate::Attribute::typed_value`].
     pub fn from_edn(value: &Value, expected: ValueType) -> Result<TypedValue, TypeMismatch> {
         let converted = match (expected, value) {
             (ValueType::Ref, Value::Integer(id)) => Some(TypedValue::Ref(*id)),
@@ -197,6 +221,18 @@ impl TypedValue {
             (ValueType::Long, Value::Integer(i)) => Some(TypedValue::Long(*i)),
             (ValueType::Double, Value::Float(x)) => Some(TypedValue::Double(*x)),
             (ValueType::Double, Value::Integer(i)) => Some(TypedValue::Double(*i as f64)),
+            // Rounded to the nearest float; a finite double beyond the
+            // floats' range does not fit, nor an integer a float cannot
+            // hold exactly.
+            (ValueType::Float, Value::Float(x)) => {
+                let rounded = *x as f32;
+                (rounded.is_finite() || !x.is_finite()).then_some(TypedValue::Float(rounded))
+            }
+            (ValueType::Float, Value::Integer(i)) => {
+                let rounded = *i as f32;
+                (rounded as i64 == *i && rounded.abs() < 9.0e18)
+                    .then_some(TypedValue::Float(rounded))
+            }
             (ValueType::String, Value::String(s)) => Some(TypedValue::String(s.clone())),
             (ValueType::Keyword, Value::Keyword(k)) => Some(TypedValue::Keyword(Box::new(k.clone()))),
             (ValueType::Uuid, Value::Uuid(Uuid(u))) => Some(TypedValue::Uuid(*u)),
@@ -247,6 +283,13 @@ impl TypedValue {
                 Value::Tagged(Symbol::plain("uri"), Box::new(Value::String(text.clone())))
             }
             TypedValue::Symbol(symbol) => Value::Symbol((**symbol).clone()),
+            TypedValue::Float(x) => Value::Float(f64::from(*x)),
+            TypedValue::Tuple(elements) => Value::Vector(
+                elements
+                    .iter()
+                    .map(|element| element.as_ref().map_or(Value::Nil, TypedValue::to_edn))
+                    .collect(),
+            ),
         }
     }
 
@@ -276,6 +319,8 @@ impl Hash for TypedValue {
             TypedValue::Symbol(symbol) => symbol.hash(state),
             TypedValue::Uuid(u) => u.hash(state),
             TypedValue::Bytes(b) => b.hash(state),
+            TypedValue::Tuple(elements) => elements.hash(state),
+            TypedValue::Float(x) => x.to_bits().hash(state),
         }
     }
 }
@@ -295,12 +340,16 @@ impl Ord for TypedValue {
             | (TypedValue::Long(a), TypedValue::Long(b)) => a.cmp(b),
             (TypedValue::Boolean(a), TypedValue::Boolean(b)) => a.cmp(b),
             (TypedValue::Double(a), TypedValue::Double(b)) => a.total_cmp(b),
+            (TypedValue::Float(a), TypedValue::Float(b)) => a.total_cmp(b),
             (TypedValue::String(a), TypedValue::String(b))
             | (TypedValue::Uri(a), TypedValue::Uri(b)) => a.cmp(b),
             (TypedValue::Keyword(a), TypedValue::Keyword(b)) => a.cmp(b),
             (TypedValue::Symbol(a), TypedValue::Symbol(b)) => a.cmp(b),
             (TypedValue::Uuid(a), TypedValue::Uuid(b)) => a.cmp(b),
             (TypedValue::Bytes(a), TypedValue::Bytes(b)) => a.cmp(b),
+            // Element by element, nil first, a prefix first: the order of
+            // the stored encoding (`crate::tuple`).
+            (TypedValue::Tuple(a), TypedValue::Tuple(b)) => a.cmp(b),
             _ => self.value_type().tag().cmp(&other.value_type().tag()),
         }
     }
@@ -356,6 +405,17 @@ mod tests {
         assert_eq!(
             TypedValue::from_edn(&Value::Integer(3), ValueType::Double),
             Ok(TypedValue::Double(3.0))
+        );
+        assert_eq!(
+            TypedValue::from_edn(&Value::Float(0.1), ValueType::Float),
+            Ok(TypedValue::Float(0.1))
+        );
+        assert!(TypedValue::from_edn(&Value::Float(1e300), ValueType::Float).is_err());
+        assert!(TypedValue::from_edn(&Value::Integer((1 << 24) + 1), ValueType::Float).is_err());
+        assert_eq!(
+            TypedValue::Float(0.5).to_edn(),
+            Value::Float(0.5),
+            "a float reads back as the double it is"
         );
         let bytes = TypedValue::Bytes(vec![0, 255, 16]);
         assert_eq!(

@@ -56,6 +56,18 @@ pub enum Error {
         /// The type the attribute holds.
         expected: ValueType,
     },
+    /// A tuple that is not one of its attribute's tuples: too few or too
+    /// many elements, or an element of the wrong type (`:error/type-mismatch`).
+    TupleMismatch {
+        /// The entity the value was for (its id, tempid or lookup ref).
+        entity: String,
+        /// The attribute.
+        attribute: String,
+        /// The value given.
+        value: Box<Value>,
+        /// What is wrong with it, as a sentence.
+        reason: String,
+    },
     /// `##NaN` (or `f64::NAN`) as a value in a transaction, refused as an
     /// `:error/type-mismatch`: NaN equals no value, not even itself, so no
     /// query, lookup ref or retraction could ever find the datom again (and
@@ -234,9 +246,10 @@ impl Error {
         match self {
             Error::Edn(_) | Error::Syntax { .. } => ErrorCategory::Parse,
             Error::UnknownAttribute { .. } => ErrorCategory::UnknownAttribute,
-            Error::TypeMismatch { .. } | Error::NotANumber { .. } | Error::Conversion(_) => {
-                ErrorCategory::TypeMismatch
-            }
+            Error::TypeMismatch { .. }
+            | Error::TupleMismatch { .. }
+            | Error::NotANumber { .. }
+            | Error::Conversion(_) => ErrorCategory::TypeMismatch,
             Error::UniqueConflict { .. } => ErrorCategory::UniqueConflict,
             Error::UnknownEntity { .. } => ErrorCategory::UnknownEntity,
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
@@ -282,6 +295,16 @@ impl fmt::Display for Error {
                 "value {value} for attribute {attribute} of entity {entity} is a {}, but the \
                  attribute holds {expected}",
                 value.kind_name()
+            ),
+            Error::TupleMismatch {
+                entity,
+                attribute,
+                reason,
+                ..
+            } => write!(
+                f,
+                "the value for attribute {attribute} of entity {entity} is not one of its \
+                 tuples: {reason}"
             ),
             Error::NotANumber { entity, attribute } => write!(
                 f,
@@ -454,6 +477,17 @@ impl From<factlite_store::Error> for Error {
                 attribute,
                 value,
                 expected,
+            },
+            Store::TupleMismatch {
+                entity,
+                attribute,
+                value,
+                reason,
+            } => Error::TupleMismatch {
+                entity,
+                attribute,
+                value,
+                reason,
             },
             Store::NotANumber { entity, attribute } => Error::NotANumber { entity, attribute },
             Store::UniqueConflict(message) => Error::UniqueConflict { message },

@@ -931,14 +931,24 @@ impl Db {
         }
         let typed = |value: &V| -> Result<crate::TypedValue> {
             let value = value.to_value()?;
-            crate::TypedValue::from_edn(&value, attribute.value_type).map_err(|_| {
-                crate::Error::TypeMismatch {
-                    entity: "the range's bound".to_string(),
-                    attribute: Value::Keyword(attribute.ident.clone()).to_string(),
-                    value: Box::new(value.clone()),
-                    expected: attribute.value_type,
-                }
-            })
+            attribute
+                .typed_value(&value)
+                .map_err(|refused| match refused {
+                    factlite_core::ValueMismatch::Tuple { found, reason } => {
+                        crate::Error::TupleMismatch {
+                            entity: "the range's bound".to_string(),
+                            attribute: Value::Keyword(attribute.ident.clone()).to_string(),
+                            value: Box::new(found),
+                            reason,
+                        }
+                    }
+                    factlite_core::ValueMismatch::Type(_) => crate::Error::TypeMismatch {
+                        entity: "the range's bound".to_string(),
+                        attribute: Value::Keyword(attribute.ident.clone()).to_string(),
+                        value: Box::new(value.clone()),
+                        expected: attribute.value_type,
+                    },
+                })
         };
         let bound = |bound: Bound<&V>| -> Result<Bound<crate::TypedValue>> {
             Ok(match bound {

@@ -267,11 +267,13 @@ fn typed_literal(value: &TypedValue) -> SqlLiteral {
         }
         TypedValue::Boolean(b) => SqlLiteral::Integer(i64::from(*b)),
         TypedValue::Double(x) => SqlLiteral::Real(*x),
+        TypedValue::Float(x) => SqlLiteral::Real(f64::from(*x)),
         TypedValue::String(s) | TypedValue::Uri(s) => SqlLiteral::Text(s.clone()),
         TypedValue::Keyword(k) => SqlLiteral::Text(k.qualified_name()),
         TypedValue::Symbol(symbol) => SqlLiteral::Text(symbol.qualified_name()),
         TypedValue::Uuid(u) => SqlLiteral::Blob(u.to_be_bytes().to_vec()),
         TypedValue::Bytes(b) => SqlLiteral::Blob(b.clone()),
+        TypedValue::Tuple(elements) => SqlLiteral::Blob(factlite_core::tuple::encode(elements)),
     }
 }
 
@@ -1104,15 +1106,20 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     fn typed_constant(&self, attribute: &Attribute, value: &Value) -> Result<SqlLiteral> {
-        TypedValue::from_edn(value, attribute.value_type)
+        attribute
+            .typed_value(value)
             .map(|v| typed_literal(&v))
-            .map_err(|_| {
-                Error::Query(format!(
+            .map_err(|refused| match refused {
+                factlite_core::ValueMismatch::Tuple { reason, .. } => Error::Query(format!(
+                    "{} holds tuples, and {reason}",
+                    Value::Keyword(attribute.ident.clone())
+                )),
+                factlite_core::ValueMismatch::Type(_) => Error::Query(format!(
                     "{value} is a {}, but {} holds {}",
                     value.kind_name(),
                     Value::Keyword(attribute.ident.clone()),
                     attribute.value_type
-                ))
+                )),
             })
     }
 
@@ -1320,7 +1327,10 @@ pub fn equal(a: &Var, b: &Var) -> String {
                 format!("({})", parts.join(" AND "))
             }
         }
-        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => "0".to_string(),
+        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => match crate::tuple_values::comparable_pair(a, b) {
+            Some((a, b)) => equal(&a, &b),
+            None => "0".to_string(),
+        },
         // An entity id and a long are the same number (as between known
         // types above), so a dynamic value of either tag matches.
         (Ty::Known(ValueType::Ref | ValueType::Long), Ty::Dynamic(tag))

@@ -122,10 +122,12 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
             x.a_name(),
             y.a_name()
         ))),
-        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => Err(Error::Query(format!(
-            "{} compares a tuple: only single values have an order",
-            call
-        ))),
+        (Ty::Tuple(_), _) | (_, Ty::Tuple(_)) => match crate::tuple_values::comparable_pair(a, b) {
+            Some((a, b)) => ordered(frame, call, op, &a, &b),
+            None => Err(Error::Query(format!(
+                "{call} compares a tuple with a value that is not a stored tuple: tuples are ordered against tuple values of an attribute"
+            ))),
+        },
         _ => {
             let text = frame.shared.param(SqlLiteral::Text(call.to_string()));
             let (ta, tb) = (a.tag_expr(), b.tag_expr());
@@ -257,6 +259,8 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
                 )));
             }
             let default = frame.term_var(&call.args[3])?;
+            // A tuple default is compared and returned as a stored tuple.
+            let default = crate::tuple_values::stored(&default).unwrap_or(default);
             let table = frame.shared.source_table();
             let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
             let expr = format!(
@@ -300,13 +304,18 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         "untuple" => {
             arity(call, 1..=1)?;
             let value = frame.term_var(&call.args[0])?;
-            let Ty::Tuple(items) = value.ty else {
-                return Err(Error::Query("untuple needs a tuple".into()));
-            };
             let Binding::Tuple(names) = binding else {
                 return Err(Error::Query(
                     "untuple binds a tuple form [?a ?b ...]".into(),
                 ));
+            };
+            let items = match value.ty {
+                Ty::Tuple(items) => items,
+                // A stored tuple: its elements are read as the query runs.
+                Ty::Known(ValueType::Tuple) => (0..names.len())
+                    .map(|index| crate::tuple_values::element(&value, index))
+                    .collect(),
+                _ => return Err(Error::Query("untuple needs a tuple".into())),
             };
             for (name, item) in names.iter().zip(items) {
                 bind_scalar(frame, name, item)?;

@@ -46,6 +46,9 @@ pub enum InputSig {
     /// A value bound to `_`, or a rule set (`%`, planned from
     /// [`Signature::rules`]).
     Ignored,
+    /// `nil` as an element of a tuple given for a variable (a stored
+    /// tuple's element may be `nil`); never bound to a variable itself.
+    Nil,
 }
 
 /// The shape in words: "a long", "a tuple of (a long, a string)", "rows of
@@ -65,6 +68,7 @@ impl std::fmt::Display for InputSig {
             InputSig::Source(columns) => write!(f, "a data source of {}-tuples", columns.len()),
             InputSig::PullPattern(_) => write!(f, "a pull pattern"),
             InputSig::Ignored => write!(f, "an ignored value"),
+            InputSig::Nil => write!(f, "nil"),
         }
     }
 }
@@ -265,12 +269,15 @@ fn binding_sig(binding: &Binding, value: &Value) -> Result<InputSig> {
 }
 
 /// The signature of a value bound to a variable: a scalar, or a tuple for
-/// a vector.
+/// a vector (whose elements may be `nil`).
 fn value_sig(value: &Value) -> Result<InputSig> {
     match value {
         Value::Vector(items) | Value::List(items) => items
             .iter()
-            .map(value_sig)
+            .map(|item| match item {
+                Value::Nil => Ok(InputSig::Nil),
+                other => value_sig(other),
+            })
             .collect::<Result<_>>()
             .map(InputSig::Tuple),
         other => Ok(InputSig::Scalar(scalar(other)?.1)),
@@ -291,7 +298,12 @@ fn tuple_width(rows: &[&Value]) -> Option<usize> {
 }
 
 fn scalar(value: &Value) -> Result<(SqlLiteral, ValueType)> {
-    literal(value).ok_or_else(|| Error::Query(format!("{value} cannot be bound to a variable")))
+    let single = match value {
+        // A tuple inside a row: its stored form.
+        Value::Vector(items) | Value::List(items) => crate::tuple_values::literal(items),
+        other => literal(other),
+    };
+    single.ok_or_else(|| Error::Query(format!("{value} cannot be bound to a variable")))
 }
 
 /// The column types of input rows, checking every row is wide enough and
@@ -466,6 +478,11 @@ fn value_var(
                 ty: Ty::Tuple(vars),
             })
         }
+        // As a `nil` constant of the query is.
+        InputSig::Nil => Ok(Var {
+            expr: "NULL".into(),
+            ty: Ty::Dynamic("NULL".into()),
+        }),
         other => Err(Error::Query(format!(
             "an input of shape {other} is not a single value"
         ))),
@@ -547,11 +564,13 @@ fn rows_table(placeholder: &str, types: &[Option<ValueType>]) -> String {
     for (i, value_type) in types.iter().enumerate() {
         let value = format!("json_extract(value, '$[{}]')", 2 * i);
         let tag = format!("json_extract(value, '$[{}]')", 2 * i + 1);
-        let uuid = ValueType::Uuid.tag();
+        let (uuid, tuple) = (ValueType::Uuid.tag(), ValueType::Tuple.tag());
         let value = match value_type {
-            Some(ValueType::Uuid) => format!("unhex({value})"),
+            Some(ValueType::Uuid | ValueType::Tuple) => format!("unhex({value})"),
             Some(_) => value,
-            None => format!("(CASE {tag} WHEN {uuid} THEN unhex({value}) ELSE {value} END)"),
+            None => format!(
+                "(CASE {tag} WHEN {uuid} THEN unhex({value}) WHEN {tuple} THEN unhex({value}) ELSE {value} END)"
+            ),
         };
         columns.push(format!("{value} AS v{i}, {tag} AS t{i}"));
     }

@@ -25,6 +25,7 @@ mod inputs;
 mod pushdown;
 mod rules;
 mod source;
+mod tuple_values;
 
 use factlite_core::{Entid, Schema, ValueType};
 use factlite_edn::Value;

@@ -85,6 +85,7 @@ fn schema() -> (Schema, FixedCounts) {
             no_history: false,
             fulltext: false,
             doc: None,
+            tuple: None,
         });
         counts.insert(id, count);
     }

@@ -4,7 +4,12 @@
 //! a raw-SQLite baseline that inserts the same rows into the same tables and
 //! indexes with prepared statements and no transactor logic. Also measures
 //! the latency of small (5-datom) transactions — the per-commit cost — under
-//! each durability setting side by side, and the peak memory.
+//! each durability setting side by side, and the peak memory. Last, the
+//! cost of composite-tuple maintenance: the same transactions into two
+//! stores, one whose schema adds the composite `:person/name+age`
+//! (`:db/tupleAttrs [:person/name :person/age]`), taking turns
+//! transaction by transaction, so both see the same machine state; it
+//! prints each one's time per transaction and the ratio.
 //!
 //! `FACTLITE_BENCH_ENTITIES` scales the load (default 200,000 entities =
 //! 1,000,000 datoms). Run with `cargo bench -p factlite-store --bench load`.
@@ -237,6 +242,132 @@ fn small_transactions(path: &Path, count: usize, durability: Durability) -> Vec<
     latencies
 }
 
+/// The composite tuple the second contender's schema adds.
+const COMPOSITE: &str = r#"[
+ {:db/ident :person/name+age :db/valueType :db.type/tuple
+  :db/tupleAttrs [:person/name :person/age] :db/cardinality :db.cardinality/one}]"#;
+
+/// One contender of the composite comparison: a store, the ids its
+/// people got, and the time its transactions took so far.
+struct Contender {
+    store: Store,
+    ids: Vec<i64>,
+    spent: Duration,
+}
+
+impl Contender {
+    fn transact(&mut self, forms: &[TxForm]) -> factlite_store::TxReport {
+        let started = Instant::now();
+        let report = self.store.transact(forms).expect("contender transacts");
+        self.spent += started.elapsed();
+        report
+    }
+}
+
+/// Runs `run` on both contenders, the one that goes first alternating
+/// with `turn`.
+fn take_turns(
+    turn: usize,
+    plain: &mut Contender,
+    composite: &mut Contender,
+    mut run: impl FnMut(&mut Contender),
+) {
+    if turn.is_multiple_of(2) {
+        run(plain);
+        run(composite);
+    } else {
+        run(composite);
+        run(plain);
+    }
+}
+
+/// The time each contender spent since the last call, and the clocks
+/// reset.
+fn spent(plain: &mut Contender, composite: &mut Contender) -> [Duration; 2] {
+    let spent = [plain.spent, composite.spent];
+    plain.spent = Duration::ZERO;
+    composite.spent = Duration::ZERO;
+    spent
+}
+
+/// Loads `entities` people in batches, then runs `count` one-person
+/// transactions and `count` one-datom updates of `:person/age`, into a
+/// store without and one with the composite, the two taking turns. Prints
+/// the time per transaction of each kind and the ratio with the composite
+/// to without.
+fn composite_cost(dir: &Path, entities: usize, count: usize) {
+    let mut plain = Contender {
+        store: open_store(&dir.join("plain.db"), Durability::Normal),
+        ids: Vec::new(),
+        spent: Duration::ZERO,
+    };
+    let composite_store = open_store(&dir.join("composite.db"), Durability::Normal);
+    let composite_schema =
+        parse_tx_data(&factlite_edn::parse(COMPOSITE).expect("parses")).expect("composite forms");
+    composite_store
+        .transact(&composite_schema)
+        .expect("composite transacts");
+    let mut composite = Contender {
+        store: composite_store,
+        ids: Vec::new(),
+        spent: Duration::ZERO,
+    };
+    let report = |kind: &str, transactions: usize, spent: [Duration; 2]| {
+        let per = |d: Duration| d.as_secs_f64() * 1e3 / transactions as f64;
+        println!(
+            "  {kind:<28} without {:.3} ms/tx, with {:.3} ms/tx: {:.2}x",
+            per(spent[0]),
+            per(spent[1]),
+            spent[1].as_secs_f64() / spent[0].as_secs_f64()
+        );
+    };
+    println!(
+        "composite tuple maintenance (:person/name+age), the same transactions without and with it:"
+    );
+    let starts: Vec<usize> = (0..entities).step_by(ENTITIES_PER_TX).collect();
+    for (turn, start) in starts.iter().copied().enumerate() {
+        let end = (start + ENTITIES_PER_TX).min(entities);
+        take_turns(turn, &mut plain, &mut composite, |contender| {
+            let forms = batch_forms(start, end, &contender.ids);
+            let report = contender.transact(&forms);
+            remember_ids(&mut contender.ids, start, end, &report);
+        });
+    }
+    report(
+        &format!("{}-datom batches", ENTITIES_PER_TX * ATTRIBUTES),
+        starts.len(),
+        spent(&mut plain, &mut composite),
+    );
+    for turn in 0..count {
+        let n = entities + turn;
+        take_turns(turn, &mut plain, &mut composite, |contender| {
+            let forms = batch_forms(n, n + 1, &contender.ids);
+            let report = contender.transact(&forms);
+            remember_ids(&mut contender.ids, n, n + 1, &report);
+        });
+    }
+    report(
+        "5-datom new-person txs",
+        count,
+        spent(&mut plain, &mut composite),
+    );
+    for turn in 0..count {
+        take_turns(turn, &mut plain, &mut composite, |contender| {
+            let e = contender.ids[(turn * 7919) % contender.ids.len()];
+            contender.transact(&[TxForm::Add {
+                e: EntityRef::Id(e),
+                a: factlite_query::AttrRef::Ident(kw("age")),
+                v: Value::Integer(100 + turn as i64),
+            }]);
+        });
+    }
+    report(
+        "1-datom :person/age updates",
+        count,
+        spent(&mut plain, &mut composite),
+    );
+}
+
 fn peak_memory_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -311,4 +442,6 @@ fn main() {
             median / default_median
         );
     }
+
+    composite_cost(dir.path(), (entities / 4).max(ENTITIES_PER_TX), count);
 }

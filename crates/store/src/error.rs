@@ -22,6 +22,14 @@ pub enum Error {
         value: Box<Value>,
         expected: ValueType,
     },
+    /// A tuple that is not of its attribute's shape (arity or an
+    /// element's type); `reason` says which.
+    TupleMismatch {
+        entity: String,
+        attribute: String,
+        value: Box<Value>,
+        reason: String,
+    },
     /// `##NaN` as a value in a transaction: refused, because NaN equals
     /// no value, itself included, so no query, lookup or retraction could
     /// ever match it (and SQLite stores it as NULL).
@@ -116,7 +124,9 @@ impl Error {
         match self {
             Error::Parse(_) => ErrorCategory::Parse,
             Error::UnknownAttribute { .. } => ErrorCategory::UnknownAttribute,
-            Error::TypeMismatch { .. } | Error::NotANumber { .. } => ErrorCategory::TypeMismatch,
+            Error::TypeMismatch { .. } | Error::TupleMismatch { .. } | Error::NotANumber { .. } => {
+                ErrorCategory::TypeMismatch
+            }
             Error::UniqueConflict(_) => ErrorCategory::UniqueConflict,
             Error::UnknownEntity(_) => ErrorCategory::UnknownEntity,
             Error::CasFailed { .. } => ErrorCategory::CasFailed,
@@ -151,6 +161,10 @@ impl fmt::Display for Error {
                 f,
                 "value {value} for attribute {attribute} of entity {entity} is a {}, but the attribute holds {expected}",
                 value.kind_name()
+            ),
+            Error::TupleMismatch { entity, attribute, reason, .. } => write!(
+                f,
+                "the value for attribute {attribute} of entity {entity} is not one of its tuples: {reason}"
             ),
             Error::NotANumber { entity, attribute } => write!(
                 f,

@@ -24,8 +24,13 @@
 //! transaction: the index is built, and the three attribute definitions are
 //! asserted by a new transaction of their own (so the log stays
 //! append-only), then the version becomes 2. The upgrade is refused, with
-//! the file untouched, if entities 11–13 already hold data. A file of a
-//! newer layout than this factlite knows is refused.
+//! the file untouched, if entities 11–13 already hold data. 3 adds the
+//! constraint attributes and `:db.type/uri`, `:db.type/symbol`; 4 (the
+//! tuple layout) adds `:db/tupleType`, `:db/tupleTypes`, `:db/tupleAttrs`
+//! and `:db.type/tuple`, whose values are blobs in the order-preserving
+//! encoding of `core::tuple`, and `:db.type/float`. Each step is one function and one
+//! transaction of its own. A file of a newer layout than this factlite
+//! knows is refused.
 
 use std::time::Duration;
 
@@ -37,7 +42,7 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = 3;
+pub const FORMAT_VERSION: i64 = 4;
 
 /// An id no factlite store uses in `application_id`, so other tools can tell
 /// our files apart ("FLit").
@@ -164,9 +169,14 @@ pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<
         Contents::Empty => create(conn, now_ms),
         Contents::Factlite { version: 1 } => {
             upgrade_from_1(conn, now_ms)?;
-            upgrade_from_2(conn, now_ms)
+            upgrade_from_2(conn, now_ms)?;
+            upgrade_to_tuples(conn, now_ms)
         }
-        Contents::Factlite { version: 2 } => upgrade_from_2(conn, now_ms),
+        Contents::Factlite { version: 2 } => {
+            upgrade_from_2(conn, now_ms)?;
+            upgrade_to_tuples(conn, now_ms)
+        }
+        Contents::Factlite { version: 3 } => upgrade_to_tuples(conn, now_ms),
         _ => Ok(()),
     }
 }
@@ -232,6 +242,25 @@ fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
         .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(Box::new(ident))))
         .collect();
     add_builtin_attributes(&tx, &bootstrap::CONSTRAINT_ATTRIBUTES, &later, 3, now_ms)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Layout 3 → 4, the tuple layout: the tuple attributes (`:db/tupleType`,
+/// `:db/tupleTypes`, `:db/tupleAttrs`) and the `:db.type/tuple` and
+/// `:db.type/float` idents.
+fn upgrade_to_tuples(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    let idents: Vec<(i64, i64, TypedValue)> = bootstrap::enum_idents()
+        .into_iter()
+        .filter(|(_, ident)| {
+            bootstrap::TUPLE_VALUE_TYPES
+                .iter()
+                .any(|value_type| value_type.ident() == *ident)
+        })
+        .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(Box::new(ident))))
+        .collect();
+    add_builtin_attributes(&tx, &bootstrap::TUPLE_ATTRIBUTES, &idents, 4, now_ms)?;
     tx.commit()?;
     Ok(())
 }
@@ -320,6 +349,14 @@ fn attribute_datoms(attributes: &[Attribute]) -> Vec<(i64, i64, TypedValue)> {
         }
         if attribute.index {
             datoms.push((id, bootstrap::DB_INDEX, TypedValue::Boolean(true)));
+        }
+        // The built-in tuple attributes hold keywords.
+        if let Some(factlite_core::TupleShape::Homogeneous(element)) = &attribute.tuple {
+            datoms.push((
+                id,
+                bootstrap::DB_TUPLE_TYPE,
+                TypedValue::Ref(enum_id(element.ident())),
+            ));
         }
     }
     datoms

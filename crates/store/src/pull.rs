@@ -358,13 +358,20 @@ impl<'d> Reader<'d> {
                 Value::Keyword(attribute.clone())
             )));
         }
-        let typed =
-            TypedValue::from_edn(value, attr.value_type).map_err(|_| Error::TypeMismatch {
+        let typed = attr.typed_value(value).map_err(|refused| match refused {
+            factlite_core::ValueMismatch::Tuple { found, reason } => Error::TupleMismatch {
+                entity: entity.to_string(),
+                attribute: Value::Keyword(attribute.clone()).to_string(),
+                value: Box::new(found),
+                reason,
+            },
+            factlite_core::ValueMismatch::Type(_) => Error::TypeMismatch {
                 entity: entity.to_string(),
                 attribute: Value::Keyword(attribute.clone()).to_string(),
                 value: Box::new(value.clone()),
                 expected: attr.value_type,
-            })?;
+            },
+        })?;
         self.holder(attr.id, &typed)?
             .ok_or_else(|| Error::UnknownEntity(format!("lookup ref {entity} names no entity")))
     }

@@ -8,19 +8,20 @@ use crate::error::{Error, Result};
 
 /// The current schema, as the datoms define it.
 pub fn load(conn: &Connection) -> Result<Schema> {
-    let mut statement = conn
-        .prepare_cached("SELECT e, a, v, t FROM datoms WHERE a >= ?1 AND a <= ?2 ORDER BY e, a")?;
-    let first = bootstrap::SCHEMA_ATTRIBUTES
-        .iter()
-        .min()
-        .copied()
-        .unwrap_or(bootstrap::DB_IDENT);
-    let last = bootstrap::SCHEMA_ATTRIBUTES
-        .iter()
-        .max()
-        .copied()
-        .unwrap_or(bootstrap::DB_FULLTEXT);
-    let mut rows = statement.query([first, last])?;
+    // The schema attributes are ids 1–9, 18–19 and 90: three ranges, so
+    // that the transactions' `:db/txInstant` (10) is never read.
+    let mut statement = conn.prepare_cached(
+        "SELECT e, a, v, t FROM datoms
+         WHERE a BETWEEN ?1 AND ?2 OR a BETWEEN ?3 AND ?4 OR a = ?5
+         ORDER BY e, a",
+    )?;
+    let mut rows = statement.query([
+        bootstrap::DB_IDENT,
+        bootstrap::DB_FULLTEXT,
+        bootstrap::DB_TUPLE_TYPE,
+        bootstrap::DB_TUPLE_TYPES,
+        bootstrap::DB_TUPLE_ATTRS,
+    ])?;
     let mut datoms = Vec::new();
     while let Some(row) = rows.next()? {
         datoms.push((

@@ -22,11 +22,20 @@
 //!   match whole, as `factlite_re_find` gives it).
 //! - `factlite_lower(text)`, `factlite_upper(text)`: case mapping of the
 //!   whole of Unicode (SQLite's `lower` and `upper` map ASCII only).
+//! - `factlite_tuple(v0, t0, v1, t1, ...)`: the stored tuple (blob,
+//!   `core::tuple`'s encoding) of these values and type tags, a `NULL` tag
+//!   for `nil`; `factlite_tuple_value(tuple, i)` and
+//!   `factlite_tuple_tag(tuple, i)`: element `i` of a stored tuple and its
+//!   tag, `NULL` for `nil` or past the end (the planner's
+//!   `tuple_values`).
 //! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
 //!   orders keywords' stored text by namespace and then name.
 
-use factlite_core::{order, ValueType};
+use factlite_core::{order, tuple, ValueType};
 use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
+
+use crate::encode::{from_sql, to_sql};
 use rusqlite::Connection;
 
 /// The end of the message of a comparison between values that have no
@@ -117,6 +126,58 @@ fn json_strings<'t>(strings: impl IntoIterator<Item = &'t str>) -> String {
     json
 }
 
+/// Registers `factlite_tuple`, `factlite_tuple_value` and
+/// `factlite_tuple_tag`.
+fn register_tuple_functions(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("factlite_tuple", -1, flags, |context| {
+        if context.len() % 2 != 0 {
+            return Err(user_error(
+                "factlite_tuple takes values and type tags in pairs".into(),
+            ));
+        }
+        let mut elements = Vec::with_capacity(context.len() / 2);
+        for pair in (0..context.len()).step_by(2) {
+            let tag: Option<i64> = context.get(pair + 1)?;
+            let value = context.get_raw(pair);
+            let element = match tag {
+                None => None,
+                Some(_) if value == ValueRef::Null => None,
+                Some(tag) => Some(tuple::element(
+                    from_sql(value, tag).map_err(|corrupt| user_error(corrupt.0))?,
+                )),
+            };
+            elements.push(element);
+        }
+        Ok(tuple::encode(&elements))
+    })?;
+    conn.create_scalar_function("factlite_tuple_value", 2, flags, |context| {
+        Ok(stored_element(context)?.map(|value| to_sql(&value)))
+    })?;
+    conn.create_scalar_function("factlite_tuple_tag", 2, flags, |context| {
+        Ok(stored_element(context)?.map(|value| value.value_type().tag()))
+    })
+}
+
+/// Element `i` (argument 1) of the stored tuple in argument 0.
+fn stored_element(
+    context: &rusqlite::functions::Context<'_>,
+) -> rusqlite::Result<Option<factlite_core::TypedValue>> {
+    let ValueRef::Blob(bytes) = context.get_raw(0) else {
+        return Ok(None);
+    };
+    let index: i64 = context.get(1)?;
+    let mut elements = tuple::decode(bytes).map_err(user_error)?;
+    Ok(usize::try_from(index)
+        .ok()
+        .filter(|index| *index < elements.len())
+        .and_then(|index| elements.swap_remove(index)))
+}
+
+fn user_error(message: String) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(message.into())
+}
+
 /// The end of the message of a lookup ref that names no entity.
 pub const NO_ENTITY: &str = "names no entity";
 
@@ -124,6 +185,7 @@ pub const NO_ENTITY: &str = "names no entity";
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_collation(order::KEYWORD_COLLATION, order::compare_keyword_text)?;
     register_text_functions(conn)?;
+    register_tuple_functions(conn)?;
     conn.create_scalar_function(
         "factlite_lookup",
         2,

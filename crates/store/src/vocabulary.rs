@@ -140,7 +140,7 @@ impl Vocabulary {
             };
             let attribute = attributes
                 .get(&value_type_key)
-                .map(|value_type| declared_attribute(0, &ident, value_type, &attributes))
+                .map(|value_type| declared_attribute(0, &ident, value_type, &attributes, None))
                 .transpose()?;
             parsed.push(Definition {
                 ident,

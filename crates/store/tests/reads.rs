@@ -729,10 +729,11 @@ fn a_layout_1_file_is_upgraded_when_opened() {
         )
         .expect("index lookup");
     assert!(has_index);
-    // the vocabulary attributes (layout 2) and the constraint attributes
-    // (layout 3) came in a transaction each
+    // the vocabulary attributes (layout 2), the constraint attributes
+    // (layout 3) and the tuple attributes (the tuple layout) came in a
+    // transaction each
     let upgrade_tx = old_latest + 1;
-    assert_eq!(store.latest_tx().expect("latest"), old_latest + 2);
+    assert_eq!(store.latest_tx().expect("latest"), old_latest + 3);
     let db = store.db().expect("db");
     assert_eq!(
         lines(&store, &db.tx_range(upgrade_tx, upgrade_tx).expect("log"))[0],
@@ -744,6 +745,13 @@ fn a_layout_1_file_is_upgraded_when_opened() {
             &db.tx_range(upgrade_tx + 1, upgrade_tx + 1).expect("log")
         )[0],
         r#"14 :db/ident :db/ensure true"#
+    );
+    assert_eq!(
+        lines(
+            &store,
+            &db.tx_range(upgrade_tx + 2, upgrade_tx + 2).expect("log")
+        )[0],
+        r#"18 :db/ident :db/tupleType true"#
     );
     // the old data reads as before, its history through the new index
     let a = query(&db, r#"[:find ?e . :where [?e :item/sku "A"]]"#);
@@ -791,6 +799,71 @@ fn a_layout_1_file_is_upgraded_when_opened() {
     drop(store);
     let again = Store::open(&path, Config::default()).expect("opens");
     assert_eq!(again.latest_tx().expect("latest"), latest);
+}
+
+/// A file of layout 3, made from a new store by taking out what the tuple
+/// layout adds (the bootstrap's datoms of entities 18, 19, 90, 38 and 39
+/// — `:db.type/tuple`, `:db.type/float` — from `datoms`, `log` and `attribute_stats`) and
+/// setting the version back: the layout-3 bootstrap wrote the same rows
+/// but those.
+fn layout_3_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("layout-3.factlite");
+    let store = Store::open(&path, Config::default()).expect("new store");
+    transact(&store, SCHEMA);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).expect("raw connection");
+    conn.execute_batch(
+        "UPDATE attribute_stats SET datoms = datoms - (SELECT count(*) FROM datoms d
+             WHERE d.a = attribute_stats.a AND d.e IN (18, 19, 90, 38, 39));
+         DELETE FROM attribute_stats WHERE a IN (18, 19, 90) OR datoms = 0;
+         DELETE FROM datoms WHERE e IN (18, 19, 90, 38, 39);
+         DELETE FROM log WHERE e IN (18, 19, 90, 38, 39);
+         PRAGMA user_version = 3;",
+    )
+    .expect("back to layout 3");
+    path
+}
+
+#[test]
+fn a_layout_3_file_gets_the_tuple_attributes_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = layout_3_file(&dir);
+    let before: Entid = rusqlite::Connection::open(&path)
+        .expect("raw connection")
+        .query_row(
+            "SELECT next_id - 1 FROM partitions WHERE part = 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("latest tx");
+    let store = Store::open(&path, Config::default()).expect("upgrades");
+    assert_eq!(user_version(&store.connection()), FORMAT_VERSION);
+    assert_eq!(store.latest_tx().expect("latest"), before + 1);
+    let db = store.db().expect("db");
+    assert_eq!(
+        lines(&store, &db.tx_range(before + 1, before + 1).expect("log"))[0],
+        r#"18 :db/ident :db/tupleType true"#
+    );
+    assert_eq!(
+        query(
+            &db,
+            "[:find ?t . :where [:db/tupleAttrs :db/tupleType ?k] [?k :db/ident ?t]]"
+        ),
+        ":db.type/keyword"
+    );
+    // tuples work on the upgraded file
+    transact(
+        &store,
+        r#"[{:db/ident :item/key :db/valueType :db.type/tuple
+             :db/tupleAttrs [:item/sku :item/note] :db/cardinality :db.cardinality/one}]"#,
+    );
+    transact(&store, r#"[{:item/sku "T" :item/note "tuple"}]"#);
+    let db = store.db().expect("db");
+    assert_eq!(
+        query(&db, r#"[:find ?k . :where [_ :item/key ?k]]"#),
+        r#"["T" "tuple"]"#
+    );
+    assert_eq!(store.verify().expect("verify"), Vec::new());
 }
 
 #[test]

@@ -71,7 +71,7 @@ const DEFINITION_SCHEMA: &str = r#"[
   :db/doc "Whether the view was materialized by the automatic policy."}]"#;
 
 /// Attributes of attributes whose change alters what a view reads.
-const SCHEMA_ATTRIBUTES: [Entid; 7] = [
+const SCHEMA_ATTRIBUTES: [Entid; 10] = [
     bootstrap::DB_IDENT,
     bootstrap::DB_VALUE_TYPE,
     bootstrap::DB_CARDINALITY,
@@ -79,6 +79,9 @@ const SCHEMA_ATTRIBUTES: [Entid; 7] = [
     bootstrap::DB_IS_COMPONENT,
     bootstrap::DB_INDEX,
     bootstrap::DB_FULLTEXT,
+    bootstrap::DB_TUPLE_TYPE,
+    bootstrap::DB_TUPLE_TYPES,
+    bootstrap::DB_TUPLE_ATTRS,
 ];
 
 /// A view as [`Views::list`] describes it.

@@ -158,6 +158,11 @@ fn check_schema_change(conn: &Connection, old: &Schema, new: &Schema) -> Result<
                     previous.value_type, attribute.value_type
                 )));
             }
+            if previous.tuple != attribute.tuple && reads::in_use(conn, attribute.id)? {
+                return Err(Error::Schema(format!(
+                    "{name} holds tuples; what they hold (:db/tupleType, :db/tupleTypes, :db/tupleAttrs) cannot change"
+                )));
+            }
             if previous.cardinality != attribute.cardinality
                 && attribute.cardinality == factlite_core::Cardinality::One
             {

@@ -12,6 +12,7 @@
 //! elsewhere (a replicated log) and be applied the same way.
 
 pub mod apply;
+mod composite;
 pub mod resolve;
 
 use factlite_core::{Datom, Entid, TypedValue};

@@ -12,7 +12,9 @@
 //! 4. **allocate**: the remaining tempids get new ids;
 //! 5. **interpret**: the ops run against the current state: cardinality-one
 //!    replacement, no-op elimination, retractEntity cascades, cas checks;
-//! 6. **check uniqueness** of the asserted values.
+//! 6. **composites**: every composite tuple (`:db/tupleAttrs`) of an entity
+//!    whose component attributes changed is recomputed (`composite`);
+//! 7. **check uniqueness** of the asserted values.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -20,13 +22,15 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use factlite_core::{
-    bootstrap, Attribute, Cardinality, Entid, Partition, Schema, TypedValue, Unique, ValueType,
+    bootstrap, Attribute, Cardinality, Entid, Partition, Schema, TupleDeclaration, TypedValue,
+    Unique, ValueMismatch, ValueType,
 };
 use factlite_edn::{Keyword, Value};
 use factlite_query::{AttrRef, EntityRef, TxForm, TxMap};
 use indexmap::{IndexMap, IndexSet};
 use rusqlite::Connection;
 
+use super::composite::Composites;
 use super::{TxRecord, TX_TEMPID};
 use crate::error::{Error, Result};
 use crate::reads;
@@ -145,6 +149,12 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
             ops.shrink_to_fit();
         }
     }
+    let composites = Composites::of(&resolver.schema);
+    if !composites.is_empty() {
+        composites.maintain(&mut state.asserted, &mut state.retracted, |e, a| {
+            resolver.current_values(e, a)
+        })?;
+    }
     state.asserted.insert((
         ctx.tx,
         bootstrap::DB_TX_INSTANT,
@@ -223,7 +233,17 @@ impl<'c> Resolver<'c> {
     // ---- pass 1: declare ------------------------------------------------
 
     fn declare_attributes(&mut self, forms: &[TxForm]) -> Result<()> {
-        for (index, form) in forms.iter().enumerate() {
+        // Composite tuples name other attributes, which may be declared
+        // after them: they come second.
+        let is_composite = |form: &TxForm| match form {
+            TxForm::Map(TxMap { attrs, .. }) => attrs.contains_key(&db_keyword("tupleAttrs")),
+            _ => false,
+        };
+        let (composites, others): (Vec<_>, Vec<_>) = forms
+            .iter()
+            .enumerate()
+            .partition(|(_, form)| is_composite(form));
+        for (index, form) in others.into_iter().chain(composites) {
             let TxForm::Map(TxMap {
                 db_id,
                 attrs: attributes,
@@ -261,7 +281,8 @@ impl<'c> Resolver<'c> {
                     id
                 }
             };
-            let attribute = declared_attribute(id, ident, value_type, attributes)?;
+            let attribute =
+                declared_attribute(id, ident, value_type, attributes, Some(&self.schema))?;
             self.schema.to_mut().set_attribute(attribute);
         }
         Ok(())
@@ -293,6 +314,7 @@ impl<'c> Resolver<'c> {
             TxForm::Add { e, a, v } => {
                 let e = self.entity_term(&e)?;
                 let attribute = self.forward_attribute(&a)?;
+                refuse_composite(&attribute, "assert")?;
                 let v = self.value_term(&e, &attribute, v)?;
                 self.ops.push(Op::Add {
                     e,
@@ -304,6 +326,7 @@ impl<'c> Resolver<'c> {
             TxForm::Retract { e, a, v: Some(v) } => {
                 let e = self.entity_term(&e)?;
                 let attribute = self.forward_attribute(&a)?;
+                refuse_composite(&attribute, "retract")?;
                 let v = self.value_term(&e, &attribute, v)?;
                 self.ops.push(Op::Retract {
                     e,
@@ -315,6 +338,7 @@ impl<'c> Resolver<'c> {
             TxForm::Retract { e, a, v: None } => {
                 let e = self.entity_term(&e)?;
                 let attribute = self.forward_attribute(&a)?;
+                refuse_composite(&attribute, "retract")?;
                 self.ops.push(Op::RetractAttribute { e, a: attribute.id });
                 Ok(())
             }
@@ -332,6 +356,7 @@ impl<'c> Resolver<'c> {
             TxForm::Cas { e, a, old, new } => {
                 let e = self.entity_term(&e)?;
                 let attribute = self.forward_attribute(&a)?;
+                refuse_composite(&attribute, "assert")?;
                 if attribute.cardinality == Cardinality::Many {
                     return Err(Error::Schema(format!(
                         ":db/cas needs a cardinality-one attribute; {} is cardinality many",
@@ -368,6 +393,7 @@ impl<'c> Resolver<'c> {
                 continue;
             }
             let attribute = self.attribute_named(&key)?;
+            refuse_composite(&attribute, "assert")?;
             if attribute.id == bootstrap::DB_IDENT || attribute.id == bootstrap::DB_VALUE_TYPE {
                 if let EntityTerm::Temp(temp) = e {
                     self.schema_temps.insert(temp.clone());
@@ -420,6 +446,24 @@ impl<'c> Resolver<'c> {
     /// The values a map entry asserts: each element of a collection for a
     /// cardinality-many attribute, else the value itself.
     fn values_of(&self, attribute: &Attribute, value: Value) -> Vec<Value> {
+        // A tuple is a vector itself: the values of a cardinality-many
+        // tuple attribute are a collection of vectors.
+        if attribute.value_type == ValueType::Tuple {
+            let is_tuple = |item: &Value| matches!(item, Value::Vector(_) | Value::List(_));
+            return match value {
+                Value::Vector(items) | Value::List(items)
+                    if attribute.cardinality == Cardinality::Many
+                        && !items.is_empty()
+                        && items.iter().all(is_tuple) =>
+                {
+                    items
+                }
+                Value::Set(items) if attribute.cardinality == Cardinality::Many => {
+                    items.into_iter().collect()
+                }
+                single => vec![single],
+            };
+        }
         if attribute.cardinality == Cardinality::Many && !self.is_lookup_ref(&value) {
             match value {
                 Value::Vector(items) | Value::List(items) => return items,
@@ -500,13 +544,9 @@ impl<'c> Resolver<'c> {
                 attr.ident_text()
             )));
         }
-        let typed =
-            TypedValue::from_edn(value, attr.value_type).map_err(|_| Error::TypeMismatch {
-                entity: described(),
-                attribute: attr.ident_text(),
-                value: Box::new(value.clone()),
-                expected: attr.value_type,
-            })?;
+        let typed = attr
+            .typed_value(value)
+            .map_err(|refused| mismatch_error(described(), &attr, refused))?;
         self.holder(attr.id, &typed)?.ok_or_else(|| {
             Error::UnknownEntity(format!("lookup ref {} names no entity", described()))
         })
@@ -580,6 +620,12 @@ impl<'c> Resolver<'c> {
             value: Box::new(value),
             expected: attribute.value_type,
         };
+        if attribute.tuple.is_some() {
+            return attribute
+                .typed_value(&value)
+                .map(ValueTerm::Value)
+                .map_err(|refused| mismatch_error(self.describe(e), attribute, refused));
+        }
         if matches!(value, Value::Float(x) if x.is_nan()) {
             return Err(Error::NotANumber {
                 entity: self.describe(e),
@@ -762,7 +808,8 @@ impl<'c> Resolver<'c> {
     /// attribute, value), in op order; values that are still unresolved
     /// tempids are left out.
     fn identity_claims(&self) -> Vec<(Temp, Entid, TypedValue)> {
-        self.ops
+        let mut claims: Vec<(Temp, Entid, TypedValue)> = self
+            .ops
             .iter()
             .filter_map(|op| match op {
                 Op::Add {
@@ -776,7 +823,57 @@ impl<'c> Resolver<'c> {
                 self.schema.attribute(*a).and_then(|attr| attr.unique) == Some(Unique::Identity)
             })
             .filter_map(|(temp, a, v)| Some((temp.clone(), a, self.known_value(v)?)))
-            .collect()
+            .collect();
+        claims.extend(self.composite_identity_claims());
+        claims
+    }
+
+    /// A tempid asserting values of the attributes of a
+    /// `:db.unique/identity` composite claims the composite those values
+    /// make (`nil` for the ones it does not assert), so it upserts to the
+    /// entity holding that tuple, as in Datomic.
+    fn composite_identity_claims(&self) -> Vec<(Temp, Entid, TypedValue)> {
+        let identities: Vec<(&Attribute, &[(Entid, ValueType)])> = self
+            .schema
+            .attributes()
+            .filter(|attribute| attribute.unique == Some(Unique::Identity))
+            .filter_map(|attribute| match &attribute.tuple {
+                Some(factlite_core::TupleShape::Composite(components)) => {
+                    Some((attribute, components.as_slice()))
+                }
+                _ => None,
+            })
+            .collect();
+        if identities.is_empty() {
+            return Vec::new();
+        }
+        let mut asserted: IndexMap<&Temp, HashMap<Entid, TypedValue>> = IndexMap::new();
+        for op in &self.ops {
+            if let Op::Add {
+                e: EntityTerm::Temp(temp),
+                a,
+                v,
+            } = op
+            {
+                if let Some(value) = self.known_value(v) {
+                    asserted.entry(temp).or_default().insert(*a, value);
+                }
+            }
+        }
+        let mut claims = Vec::new();
+        for (temp, values) in asserted {
+            for (attribute, components) in &identities {
+                if !components.iter().any(|(c, _)| values.contains_key(c)) {
+                    continue;
+                }
+                let tuple = components
+                    .iter()
+                    .map(|(c, _)| values.get(c).cloned().map(factlite_core::tuple::element))
+                    .collect();
+                claims.push((temp.clone(), attribute.id, TypedValue::Tuple(tuple)));
+            }
+        }
+        claims
     }
 
     fn known_value(&self, v: &ValueTerm) -> Option<TypedValue> {
@@ -1066,11 +1163,16 @@ impl<'c> Resolver<'c> {
 
 /// The attribute a map such as `{:db/ident :a/b :db/valueType :db.type/long}`
 /// declares.
+///
+/// A tuple attribute's shape is read against `schema` (a composite names
+/// other attributes); without one (a vocabulary read before it meets a
+/// store) the shape is left out.
 pub(crate) fn declared_attribute(
     id: Entid,
     ident: &Keyword,
     value_type: &Value,
     attributes: &IndexMap<Keyword, Value>,
+    schema: Option<&Schema>,
 ) -> Result<Attribute> {
     let invalid = |what: &str, value: &Value| {
         Error::Schema(format!(
@@ -1086,6 +1188,16 @@ pub(crate) fn declared_attribute(
         .and_then(|k| ValueType::from_ident(&k))
         .ok_or_else(|| invalid(":db/valueType", value_type))?;
     let mut attribute = Attribute::new(id, ident.clone(), value_type);
+    let mut tuple = TupleDeclaration::default();
+    let keywords = |what: &str, value: &Value| -> Result<Vec<Keyword>> {
+        match value {
+            Value::Vector(items) | Value::List(items) => items
+                .iter()
+                .map(|item| enum_keyword(item).ok_or_else(|| invalid(what, value)))
+                .collect(),
+            other => Err(invalid(what, other)),
+        }
+    };
     for (key, value) in attributes {
         if key.namespace.as_deref() != Some("db") {
             continue;
@@ -1108,10 +1220,51 @@ pub(crate) fn declared_attribute(
             ("noHistory", Value::Boolean(flag)) => attribute.no_history = *flag,
             ("fulltext", Value::Boolean(flag)) => attribute.fulltext = *flag,
             ("doc", Value::String(doc)) => attribute.doc = Some(doc.clone()),
+            ("tupleType", v) => {
+                tuple.tuple_type =
+                    Some(enum_keyword(v).ok_or_else(|| invalid(":db/tupleType", v))?);
+            }
+            ("tupleTypes", v) => tuple.tuple_types = Some(keywords(":db/tupleTypes", v)?),
+            ("tupleAttrs", v) => tuple.tuple_attrs = Some(keywords(":db/tupleAttrs", v)?),
             _ => {}
         }
     }
+    if let Some(schema) = schema {
+        attribute.tuple = tuple
+            .shape(&attribute, schema)
+            .map_err(|refused| Error::Schema(refused.0))?;
+    }
     Ok(attribute)
+}
+
+/// A composite tuple is the transactor's to keep: asserting or retracting
+/// one by hand is refused, naming it.
+fn refuse_composite(attribute: &Attribute, what: &str) -> Result<()> {
+    if attribute.is_composite() {
+        return Err(Error::Schema(format!(
+            "cannot {what} {} by hand: it is a composite tuple (:db/tupleAttrs), which the transactor keeps from the attributes it is made of; transact those instead",
+            attribute.ident_text()
+        )));
+    }
+    Ok(())
+}
+
+/// The error for a value that does not fit `attribute`.
+fn mismatch_error(entity: String, attribute: &Attribute, refused: ValueMismatch) -> Error {
+    match refused {
+        ValueMismatch::Type(mismatch) => Error::TypeMismatch {
+            entity,
+            attribute: attribute.ident_text(),
+            value: Box::new(mismatch.found),
+            expected: attribute.value_type,
+        },
+        ValueMismatch::Tuple { found, reason } => Error::TupleMismatch {
+            entity,
+            attribute: attribute.ident_text(),
+            value: Box::new(found),
+            reason,
+        },
+    }
 }
 
 /// Printing helpers for attributes in messages.
