@@ -229,6 +229,11 @@ struct Seed {
 /// (see [`Frame::pattern_cost`]).
 const INDEXED_COST: f64 = 3.0;
 
+/// The estimated cost of a data pattern whose entity and value are both
+/// bound: an index probe that only keeps or drops rows, cheaper than a
+/// lookup that adds values (1.0 and up).
+const FILTER_PATTERN_COST: f64 = 0.9;
+
 /// What a clause needs before it can run, and what it binds.
 enum Readiness {
     /// A filter: runs now.
@@ -578,7 +583,12 @@ impl<'s, 'a> Frame<'s, 'a> {
             None => stats.total().max(1) as f64,
         };
         // Estimated rows visited; any indexed lookup beats any scan.
-        Ok(if is_bound(&pattern.entity) {
+        Ok(if is_bound(&pattern.entity) && is_bound(&pattern.value) {
+            // A test on rows already there (`[?e :sex :male]` after `?e` is
+            // bound): it adds no rows and may drop many, so it goes before
+            // the lookups that add columns.
+            FILTER_PATTERN_COST + count.log2() / 100.0
+        } else if is_bound(&pattern.entity) {
             1.0 + count.log2() / 100.0
         } else if is_bound(&pattern.value) {
             match attribute {
