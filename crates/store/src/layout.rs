@@ -14,6 +14,7 @@
 //! partitions(part, next_id)       the next free entity id of each partition
 //! attribute_stats(a, datoms)      current datom count per attribute (planner)
 //! fulltext (fts5: v, e, a)        values of :db/fulltext attributes
+//! replication(id, store_id, position) the replicated log followed, if any
 //! ```
 //! `v` has no declared type, so SQLite stores each value in its own storage
 //! class; `t` is the factlite value type tag (see `encode`).
@@ -37,7 +38,7 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = 3;
+pub const FORMAT_VERSION: i64 = 4;
 
 /// An id no factlite store uses in `application_id`, so other tools can tell
 /// our files apart ("FLit").
@@ -71,6 +72,16 @@ CREATE INDEX log_eavt ON log (e, a, v, tx);
 CREATE TABLE partitions (part INTEGER PRIMARY KEY, next_id INTEGER NOT NULL);
 CREATE TABLE attribute_stats (a INTEGER PRIMARY KEY, datoms INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fulltext USING fts5(v, e UNINDEXED, a UNINDEXED);
+";
+
+/// The replicated log a store follows: at most one row (`id = 1`), written
+/// with the log's genesis record and moved by every record applied.
+const CREATE_REPLICATION: &str = "
+CREATE TABLE replication (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    store_id BLOB    NOT NULL,
+    position INTEGER NOT NULL
+);
 ";
 
 /// What a file holds, as read before anything is written to it.
@@ -162,11 +173,18 @@ pub fn truncate_wal(conn: &Connection, busy_timeout: Duration) -> Result<()> {
 pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<()> {
     match contents {
         Contents::Empty => create(conn, now_ms),
-        Contents::Factlite { version: 1 } => {
-            upgrade_from_1(conn, now_ms)?;
-            upgrade_from_2(conn, now_ms)
+        Contents::Factlite { version } => {
+            if version <= 1 {
+                upgrade_from_1(conn, now_ms)?;
+            }
+            if version <= 2 {
+                upgrade_from_2(conn, now_ms)?;
+            }
+            if version <= 3 {
+                upgrade_from_3(conn)?;
+            }
+            Ok(())
         }
-        Contents::Factlite { version: 2 } => upgrade_from_2(conn, now_ms),
         _ => Ok(()),
     }
 }
@@ -184,6 +202,7 @@ fn create(conn: &mut Connection, now_ms: i64) -> Result<()> {
     }
     let tx = conn.transaction()?;
     tx.execute_batch(CREATE_TABLES)?;
+    tx.execute_batch(CREATE_REPLICATION)?;
     let tx_id = Partition::Tx.start();
     let mut datoms = attribute_datoms(&bootstrap::attributes());
     for (id, ident) in bootstrap::enum_idents() {
@@ -232,6 +251,16 @@ fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
         .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(ident)))
         .collect();
     add_builtin_attributes(&tx, &bootstrap::CONSTRAINT_ATTRIBUTES, &later, 3, now_ms)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Layout 3 → 4: the `replication` table, empty (the store follows no
+/// log). No datom changes, so no transaction is written.
+fn upgrade_from_3(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(CREATE_REPLICATION)?;
+    tx.execute_batch("PRAGMA user_version = 4;")?;
     tx.commit()?;
     Ok(())
 }

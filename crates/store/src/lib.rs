@@ -24,6 +24,8 @@ mod named_rules;
 mod pull;
 mod query;
 mod reads;
+pub mod record;
+mod replication;
 mod result;
 mod schema_io;
 mod sql_functions;
@@ -51,6 +53,8 @@ pub use layout::FORMAT_VERSION;
 pub use limits::QueryLimits;
 pub use named_rules::{rules_vocabulary, InstalledRules};
 pub use query::{shape_rows, ResultRows};
+pub use record::{Genesis, LogRecord, RecordBody, RecordError, RECORD_VERSION};
+pub use replication::{Outgoing, ReplicationState};
 pub use result::{QueryResult, Relation};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};
 pub use verify::{counted, Finding, Problem, ProblemKind, EXAMPLES};
@@ -552,6 +556,17 @@ impl Store {
         replay: Option<&Replay>,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
+        Ok(self.resolve_and_apply(forms, replay, hook)?.0)
+    }
+
+    /// [`Store::transact_locked`], giving the partitions' next ids after
+    /// the transaction too (a replicated record carries them).
+    fn resolve_and_apply(
+        &self,
+        forms: Cow<'_, [TxForm]>,
+        replay: Option<&Replay>,
+        hook: &mut dyn WriteHook,
+    ) -> Result<(TxReport, [Entid; 3])> {
         let conn = &*self.connection();
         let schema = self.inner.schema.lock().clone();
         let next_ids = read_next_ids(conn)?;
@@ -584,7 +599,10 @@ impl Store {
             &self.inner.siblings.functions,
             &record,
         )?;
-        self.apply_record(&schema, record, &ensures, hook)
+        let next_ids = record.next_ids;
+        let basis_before = self.inner.latest_tx.load(Ordering::Acquire);
+        let report = self.apply_record(&schema, record, basis_before, &ensures, hook)?;
+        Ok((report, next_ids))
     }
 
     /// The forms with every transaction function call replaced by the
@@ -680,12 +698,13 @@ impl Store {
         &self,
         schema: &Arc<Schema>,
         record: TxRecord,
+        basis_before: Entid,
         ensures: &[(Entid, Entid)],
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &*self.connection();
         let next_ids = record.next_ids;
-        let report = record.into_report(self.inner.latest_tx.load(Ordering::Acquire));
+        let report = record.into_report(basis_before);
         hook.before_write(self, &report)?;
         let new_schema = transact::apply::apply(conn, schema, &report, next_ids)?;
         let schema_after = new_schema.map(Arc::new).unwrap_or_else(|| schema.clone());

@@ -47,7 +47,8 @@ use factlite_planner::Plan;
 use definition::Definition;
 use factlite_query::TxForm;
 use factlite_store::{
-    Db, QueryResult, Replay, Store, TxReport, Vocabulary, VocabularyOutcome, WriteHook,
+    Db, LogRecord, Outgoing, QueryResult, Replay, Store, TxReport, Vocabulary,
+    VocabularyOutcome, WriteHook,
 };
 use indexmap::IndexMap;
 
@@ -238,6 +239,30 @@ impl Views {
         replay: &Replay,
     ) -> Result<TxReport> {
         self.write(store, |views| store.replay_with(forms, replay, views))
+    }
+
+    /// Applies records of a replicated log (see `Store::apply_log_records`),
+    /// keeping every view in step as a local write does.
+    pub fn apply_log_records(
+        &mut self,
+        store: &Store,
+        records: Vec<(u64, LogRecord)>,
+    ) -> Result<Vec<TxReport>> {
+        self.write(store, |views| store.apply_log_records(records, views))
+    }
+
+    /// Transacts parsed forms through a replicated log (see
+    /// `Store::transact_through_log`), keeping every view in step.
+    pub fn transact_through_log<'f>(
+        &mut self,
+        store: &Store,
+        forms: impl Into<Cow<'f, [TxForm]>>,
+        record_id: [u8; 16],
+        publish: &mut dyn FnMut(&Outgoing<'_>) -> std::result::Result<u64, String>,
+    ) -> Result<TxReport> {
+        self.write(store, |views| {
+            store.transact_through_log(forms, views, record_id, publish)
+        })
     }
 
     /// Ensures a vocabulary (see `Store::ensure_vocabulary`), keeping every
@@ -703,12 +728,30 @@ impl WriteHook for Views {
     }
 
     fn after_write(&mut self, db: &Db, report: &TxReport) -> factlite_store::Result<()> {
-        if self.views.is_empty() {
-            return Ok(());
+        if !self.views.is_empty() {
+            self.after(db, report)
+                .map_err(|(view, error)| self.hook_failure(&view, error))?;
         }
-        self.after(db, report)
-            .map_err(|(view, error)| self.hook_failure(&view, error))
+        // A batch of replicated transactions runs this hook once per
+        // transaction: the definitions loaded are those of this one's
+        // state unless it wrote some, and the next need not reload them.
+        if report.basis_before == self.seen_tx && !writes_definitions(db, report) {
+            self.seen_tx = report.tx;
+        }
+        Ok(())
     }
+}
+
+/// Whether a transaction writes datoms of view definitions.
+fn writes_definitions(db: &Db, report: &TxReport) -> bool {
+    let Ok(schema) = db.schema() else {
+        return true;
+    };
+    report.datoms.iter().any(|datom| {
+        schema
+            .ident(datom.a)
+            .is_some_and(|ident| ident.namespace.as_deref() == Some("factlite.view"))
+    })
 }
 
 /// Writes the transaction's datoms into the delta table.
