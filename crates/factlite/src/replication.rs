@@ -23,5 +23,5 @@
 
 pub use factlite_store::{
     Genesis, LogRecord, Outgoing, RecordBody, RecordError, ReplicationState, TxRecord,
-    RECORD_VERSION,
+    FORMAT_VERSION, RECORD_VERSION,
 };

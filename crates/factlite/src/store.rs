@@ -259,7 +259,9 @@ impl Store {
         &self,
         tx_data: impl IntoTxData<'d>,
         record_id: [u8; 16],
-        publish: &mut dyn FnMut(&crate::replication::Outgoing<'_>) -> std::result::Result<u64, String>,
+        publish: &mut dyn FnMut(
+            &crate::replication::Outgoing<'_>,
+        ) -> std::result::Result<u64, String>,
     ) -> Result<TxReport> {
         let forms = crate::tx_data::tx_forms(tx_data.into_tx_data()?)?;
         Ok(self.with_writer(|views, writer| {

@@ -91,8 +91,18 @@ impl LogRecord {
             body: RecordBody::Transaction(TxRecord {
                 tx: report.tx,
                 instant: report.instant.0,
-                retracted: report.datoms.iter().filter(|d| !d.added).map(triple).collect(),
-                asserted: report.datoms.iter().filter(|d| d.added).map(triple).collect(),
+                retracted: report
+                    .datoms
+                    .iter()
+                    .filter(|d| !d.added)
+                    .map(triple)
+                    .collect(),
+                asserted: report
+                    .datoms
+                    .iter()
+                    .filter(|d| d.added)
+                    .map(triple)
+                    .collect(),
                 tempids: report.tempids.clone(),
                 next_ids,
             }),
@@ -315,9 +325,9 @@ impl<'b> Reader<'b> {
                 1 => TypedValue::Boolean(true),
                 other => return Err(RecordError(format!("a boolean of {other}"))),
             },
-            ValueType::Double => TypedValue::Double(f64::from_bits(u64::from_le_bytes(
-                self.array()?,
-            ))),
+            ValueType::Double => {
+                TypedValue::Double(f64::from_bits(u64::from_le_bytes(self.array()?)))
+            }
             ValueType::String => TypedValue::String(self.text()?),
             ValueType::Uri => TypedValue::Uri(self.text()?),
             ValueType::Keyword => {

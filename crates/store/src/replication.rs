@@ -254,12 +254,14 @@ fn apply_genesis(
     }
     for table in ["datoms", "log"] {
         // The table is one of two fixed names, never user text.
-        conn.prepare_cached(&format!("UPDATE {table} SET v = ?1 WHERE e = ?2 AND a = ?3"))?
-            .execute(params![
-                genesis.bootstrap_instant,
-                bootstrap_tx,
-                bootstrap::DB_TX_INSTANT
-            ])?;
+        conn.prepare_cached(&format!(
+            "UPDATE {table} SET v = ?1 WHERE e = ?2 AND a = ?3"
+        ))?
+        .execute(params![
+            genesis.bootstrap_instant,
+            bootstrap_tx,
+            bootstrap::DB_TX_INSTANT
+        ])?;
     }
     conn.prepare_cached("INSERT INTO replication (id, store_id, position) VALUES (1, ?1, ?2)")?
         .execute(params![&genesis.store_id[..], position as i64])?;
@@ -280,9 +282,8 @@ fn read_state(conn: &Connection) -> Result<Option<ReplicationState>> {
             bytes.len()
         ))
     })?;
-    let position = u64::try_from(position).map_err(|_| {
-        Error::Corrupt(format!("the replication table's position is {position}"))
-    })?;
+    let position = u64::try_from(position)
+        .map_err(|_| Error::Corrupt(format!("the replication table's position is {position}")))?;
     Ok(Some(ReplicationState { store_id, position }))
 }
 

@@ -13,11 +13,19 @@ use factlite_store::{
 struct NoViews;
 
 impl WriteHook for NoViews {
-    fn before_write(&mut self, _: &Store, _: &factlite_store::TxReport) -> factlite_store::Result<()> {
+    fn before_write(
+        &mut self,
+        _: &Store,
+        _: &factlite_store::TxReport,
+    ) -> factlite_store::Result<()> {
         Ok(())
     }
 
-    fn after_write(&mut self, _: &factlite_store::Db, _: &factlite_store::TxReport) -> factlite_store::Result<()> {
+    fn after_write(
+        &mut self,
+        _: &factlite_store::Db,
+        _: &factlite_store::TxReport,
+    ) -> factlite_store::Result<()> {
         Ok(())
     }
 }
@@ -76,7 +84,12 @@ impl Log {
             .expect("genesis applies on a new store");
     }
 
-    fn write(&self, store: &Store, text: &str, id: u8) -> factlite_store::Result<factlite_store::TxReport> {
+    fn write(
+        &self,
+        store: &Store,
+        text: &str,
+        id: u8,
+    ) -> factlite_store::Result<factlite_store::TxReport> {
         store.transact_through_log(forms(text), &mut NoViews, [id; 16], &mut |outgoing| {
             self.append(outgoing.bytes.to_vec(), outgoing.expected_last)
         })
@@ -152,7 +165,10 @@ fn a_follower_applying_the_log_has_every_table_of_the_writer() {
     assert_eq!(applied.len(), 3, "three transactions after the genesis");
     assert_eq!(tables(&follower), tables(&writer));
     assert_eq!(
-        follower.replication_state().expect("state").map(|s| s.position),
+        follower
+            .replication_state()
+            .expect("state")
+            .map(|s| s.position),
         Some(4)
     );
 }
@@ -164,7 +180,8 @@ fn a_record_at_or_below_the_position_is_skipped() {
     let follower = Store::open_in_memory().expect("follower");
     log.start(&writer);
     log.write(&writer, SCHEMA, 1).expect("schema");
-    log.write(&writer, r#"[{:person/name "Ann"}]"#, 2).expect("ann");
+    log.write(&writer, r#"[{:person/name "Ann"}]"#, 2)
+        .expect("ann");
     follower
         .apply_log_records(log.entries(0), &mut NoViews)
         .expect("first delivery");
@@ -175,7 +192,8 @@ fn a_record_at_or_below_the_position_is_skipped() {
         .expect("a redelivery is no error");
     assert!(again.is_empty(), "nothing applied twice");
     assert_eq!(tables(&follower), before);
-    log.write(&writer, r#"[{:person/name "Bob"}]"#, 3).expect("bob");
+    log.write(&writer, r#"[{:person/name "Bob"}]"#, 3)
+        .expect("bob");
     let overlapping = follower
         .apply_log_records(log.entries(1), &mut NoViews)
         .expect("an overlapping batch");
@@ -200,9 +218,17 @@ fn a_record_resolved_against_another_basis_halts_the_follower() {
         .apply_log_records(vec![(3, record)], &mut NoViews)
         .expect_err("a divergence");
     assert!(matches!(error, Error::Divergence(_)), "{error:?}");
-    assert!(error.to_string().contains("was resolved against transaction"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("was resolved against transaction"),
+        "{error}"
+    );
     assert_eq!(
-        follower.replication_state().expect("state").map(|s| s.position),
+        follower
+            .replication_state()
+            .expect("state")
+            .map(|s| s.position),
         Some(2),
         "the position did not move"
     );
@@ -241,7 +267,10 @@ fn a_genesis_is_refused_by_a_store_with_transactions_of_its_own() {
     let error = local
         .apply_log_records(log.entries(0), &mut NoViews)
         .expect_err("refused");
-    assert!(error.to_string().contains("has transactions of its own"), "{error}");
+    assert!(
+        error.to_string().contains("has transactions of its own"),
+        "{error}"
+    );
     assert_eq!(local.replication_state().expect("state"), None);
 }
 
@@ -288,7 +317,11 @@ fn a_layout_3_file_gains_the_replication_table_and_no_transaction() {
         latest
     };
     let store = Store::open(&path, Config::default()).expect("upgrades");
-    assert_eq!(store.latest_tx().expect("latest"), latest, "no transaction written");
+    assert_eq!(
+        store.latest_tx().expect("latest"),
+        latest,
+        "no transaction written"
+    );
     let conn = store.connection();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))

@@ -47,8 +47,8 @@ use factlite_planner::Plan;
 use definition::Definition;
 use factlite_query::TxForm;
 use factlite_store::{
-    Db, LogRecord, Outgoing, QueryResult, Replay, Store, TxReport, Vocabulary,
-    VocabularyOutcome, WriteHook,
+    Db, LogRecord, Outgoing, QueryResult, Replay, Store, TxReport, Vocabulary, VocabularyOutcome,
+    WriteHook,
 };
 use indexmap::IndexMap;
 
