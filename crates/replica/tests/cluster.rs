@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use factlite::{QueryResultExt, Value};
 use factlite_replica::{Error, ReplicatedStore};
-use support::{tables, Cluster};
+use support::{tables, Cluster, LoneServer};
 
 const SCHEMA: &str = r#"[{:db/ident :counter/name :db/valueType :db.type/string
    :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
@@ -495,4 +495,25 @@ fn a_divergent_record_halts_the_follower() {
         .transact(r#"[{:event/n 1}]"#)
         .expect_err("a halted node takes no writes");
     assert!(matches!(error, Error::Halted(_)), "{error}");
+}
+
+#[test]
+fn a_durable_node_refuses_a_server_that_does_not_fsync_before_it_acknowledges() {
+    let Some(server) = LoneServer::start("a_durable_node_refuses") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = factlite_replica::Config::new(&[server.url.as_str()], "lone");
+    config.replicas = 1;
+    let error = ReplicatedStore::open(dir.path().join("d.db"), config.clone())
+        .err()
+        .expect("refused");
+    assert!(matches!(error, Error::NotDurable { .. }), "{error}");
+    assert!(
+        error.to_string().contains("sync_interval: always"),
+        "{error}"
+    );
+    config.durability = factlite_replica::Durability::Relaxed;
+    let node = ReplicatedStore::open(dir.path().join("r.db"), config).expect("relaxed opens");
+    node.transact(SCHEMA).expect("and writes");
 }

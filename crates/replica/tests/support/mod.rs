@@ -146,6 +146,57 @@ impl Drop for Cluster {
     }
 }
 
+/// One JetStream server alone, with the default fsync policy (every two
+/// minutes, not before each ack); killed on drop.
+pub struct LoneServer {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+    /// Its client URL.
+    pub url: String,
+}
+
+impl LoneServer {
+    /// Starts one, or `None` when no server is installed (as
+    /// [`Cluster::start`] decides).
+    pub fn start(test: &str) -> Option<LoneServer> {
+        let cluster = Cluster::start(test)?;
+        let binary = server_binary().expect("a cluster started, so a server is installed");
+        let (base, dir) = (cluster.base, tempfile::tempdir().expect("temp dir"));
+        drop(cluster);
+        let child = Command::new(binary)
+            .args(["-js", "-a", "127.0.0.1", "-p", &base.to_string()])
+            .args(["-m", &(base + 4000).to_string(), "-sd"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server starts");
+        let server = LoneServer {
+            child,
+            _dir: dir,
+            url: format!("nats://127.0.0.1:{base}"),
+        };
+        for _ in 0..100 {
+            let ready = Command::new("curl")
+                .args(["-fsS", &format!("http://127.0.0.1:{}/healthz", base + 4000)])
+                .output()
+                .is_ok_and(|output| output.status.success());
+            if ready {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the lone server did not become ready");
+    }
+}
+
+impl Drop for LoneServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A port base whose nine ports (client, cluster, monitoring) are free.
 fn free_base() -> u16 {
     let start = 20_000 + (std::process::id() % 200) as u16 * 10;
