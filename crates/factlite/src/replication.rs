@@ -18,6 +18,13 @@
 //!   SQLite transaction is open, and commits only at the position the
 //!   publisher reports.
 //!
+//! A transaction that asserts a view's definition (`:factlite.view/name`,
+//! `/query`, `/args`) installs the view, its table built in the same
+//! transaction, and one that retracts it drops the view — on whichever node
+//! applies it — so a replicated store materializes and drops views by
+//! writing their definitions through the log
+//! ([`VIEW_DEFINITION_SCHEMA`] first).
+//!
 //! A store that follows no log works as before; these calls are for the
 //! replica crate.
 
@@ -25,3 +32,6 @@ pub use factlite_store::{
     Genesis, LogRecord, Outgoing, RecordBody, RecordError, ReplicationState, TxRecord,
     FORMAT_VERSION, RECORD_VERSION,
 };
+
+/// The attributes that hold view definitions, as transaction data.
+pub use factlite_views::DEFINITION_SCHEMA as VIEW_DEFINITION_SCHEMA;

@@ -194,9 +194,80 @@ impl ReplicatedStore {
         })
     }
 
+    /// The node's local store, for reads (queries, pulls, views, dumps):
+    /// it follows the log, so a write of its own is refused
+    /// ([`factlite::Error::Unpublished`]) — write through
+    /// [`ReplicatedStore::transact`].
+    pub fn local(&self) -> &factlite::Store {
+        &self.store
+    }
+
     /// A snapshot of the node's store as of the last record it applied.
     pub fn db(&self) -> Result<factlite::Db> {
         Ok(self.store.db()?)
+    }
+
+    /// Materializes `query` (EDN text) as the view `name` on every node:
+    /// its definition goes through the log, and each node that applies it
+    /// builds the view's table in the same SQLite transaction.
+    pub fn materialize(&self, name: &str, query: &str) -> Result<TxReport> {
+        let query = factlite::edn::parse(query).map_err(factlite::Error::Edn)?;
+        let definitions = factlite::Keyword::namespaced("factlite.view", "name");
+        if self.db()?.schema()?.attribute_named(&definitions).is_none() {
+            self.transact(factlite::replication::VIEW_DEFINITION_SCHEMA)?;
+        }
+        let definition = factlite::Value::Map(
+            [
+                (
+                    "factlite.view/name",
+                    factlite::Value::String(name.to_string()),
+                ),
+                (
+                    "factlite.view/query",
+                    factlite::Value::String(query.to_string()),
+                ),
+                (
+                    "factlite.view/args",
+                    factlite::Value::String("[]".to_string()),
+                ),
+            ]
+            .into_iter()
+            .map(|(attribute, value)| (factlite::Value::keyword(attribute), value))
+            .collect(),
+        );
+        self.transact(factlite::Value::Vector(vec![definition]))
+    }
+
+    /// Drops the view `name` on every node, through the log.
+    pub fn drop_view(&self, name: &str) -> Result<TxReport> {
+        if !self.store.views()?.iter().any(|view| view.name == name) {
+            return Err(factlite::Error::UnknownView {
+                name: name.to_string(),
+            }
+            .into());
+        }
+        let lookup = factlite::Value::Vector(vec![
+            factlite::Value::keyword("factlite.view/name"),
+            factlite::Value::String(name.to_string()),
+        ]);
+        self.transact(factlite::Value::Vector(vec![factlite::Value::Vector(
+            vec![factlite::Value::keyword("db/retractEntity"), lookup],
+        )]))
+    }
+
+    /// A materialized view's rows, as this node holds them.
+    pub fn view(&self, name: &str) -> Result<factlite::QueryResult> {
+        Ok(self.store.view(name)?)
+    }
+
+    /// Calls `subscriber` with the rows a view gains and loses, for every
+    /// transaction this node applies — written here or on another node.
+    pub fn subscribe(
+        &self,
+        view: &str,
+        subscriber: impl FnMut(&factlite::ViewChange) + Send + 'static,
+    ) -> Result<u64> {
+        Ok(self.store.subscribe(view, subscriber)?)
     }
 
     /// The position (stream sequence) of the last record this node applied.

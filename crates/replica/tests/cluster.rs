@@ -517,3 +517,74 @@ fn a_durable_node_refuses_a_server_that_does_not_fsync_before_it_acknowledges() 
     let node = ReplicatedStore::open(dir.path().join("r.db"), config).expect("relaxed opens");
     node.transact(SCHEMA).expect("and writes");
 }
+
+#[test]
+fn a_view_defined_on_one_node_exists_on_every_node_and_its_subscribers_hear_every_write() {
+    let Some(cluster) = Cluster::start("a_view_defined_on_one_node") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = ReplicatedStore::open(
+        dir.path().join("a.db"),
+        cluster.config(&cluster.urls(), "views"),
+    )
+    .expect("node a");
+    let b = ReplicatedStore::open(
+        dir.path().join("b.db"),
+        cluster.config(&cluster.urls(), "views"),
+    )
+    .expect("node b");
+    a.transact(SCHEMA).expect("schema");
+    for n in 0..10 {
+        a.transact(format!(r#"[{{:event/n {n} :event/text "t{}"}}]"#, n % 3).as_str())
+            .expect("event");
+    }
+    // Defined on a, after the data, through the log.
+    a.materialize(
+        "per_text",
+        "[:find ?t (count ?e) :where [?e :event/text ?t]]",
+    )
+    .expect("materialized");
+    let synced = b.sync_latest(WAIT).expect("b caught up");
+    assert_eq!(
+        b.view("per_text").expect("b has the view"),
+        a.view("per_text").expect("a's")
+    );
+    let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+    b.subscribe("per_text", {
+        let heard = heard.clone();
+        move |change| heard.lock().expect("lock").push(change.added.clone())
+    })
+    .expect("subscribed on b");
+    // Written on a, heard on b.
+    let report = a
+        .transact(r#"[{:event/n 99 :event/text "new"}]"#)
+        .expect("event");
+    b.sync(report.tx, WAIT).expect("b applied it");
+    assert!(synced > 0);
+    assert_eq!(
+        *heard.lock().expect("lock"),
+        vec![vec![vec![Value::String("new".into()), Value::Integer(1)]]]
+    );
+    // Written on b, maintained on a.
+    let report = b
+        .transact(r#"[{:event/n 100 :event/text "new"}]"#)
+        .expect("event on b");
+    a.sync(report.tx, WAIT).expect("a applied it");
+    assert_eq!(
+        a.view("per_text").expect("a's"),
+        b.view("per_text").expect("b's")
+    );
+    a.drop_view("per_text").expect("dropped on a");
+    b.sync_latest(WAIT).expect("b caught up");
+    let error = b.view("per_text").expect_err("gone on b too");
+    assert!(
+        matches!(error, Error::Store(factlite::Error::UnknownView { .. })),
+        "{error}"
+    );
+    drop((a, b));
+    assert_eq!(
+        tables(&dir.path().join("a.db")),
+        tables(&dir.path().join("b.db"))
+    );
+}

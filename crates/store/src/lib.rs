@@ -486,7 +486,7 @@ impl Store {
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &*self.connection();
-        let guard = self.begin_write(conn)?;
+        let guard = self.begin_local_write(conn)?;
         // Another process may have written since we last looked.
         self.refresh()?;
         let report = self.transact_locked(forms, replay, hook)?;
@@ -546,6 +546,23 @@ impl Store {
             return Err(Error::ReadOnly);
         }
         WriteTransaction::begin(conn, self.inner.config.busy_timeout)
+    }
+
+    /// Begins a write of this store's own (not a replicated log's record):
+    /// refused once the store follows a replicated log, where a write that
+    /// is not in the log would make the log's next record diverge.
+    pub(crate) fn begin_local_write<'c>(
+        &self,
+        conn: &'c Connection,
+    ) -> Result<WriteTransaction<'c>> {
+        let guard = self.begin_write(conn)?;
+        if replication::follows_a_log(conn)? {
+            return Err(Error::Unpublished(
+                "this store follows a replicated log, and a write of its own would not be in                  it; write through the replicated node"
+                    .to_string(),
+            ));
+        }
+        Ok(guard)
     }
 
     /// Resolves and applies forms inside the write transaction the caller
@@ -674,7 +691,7 @@ impl Store {
     /// transaction allocates them, and a transaction may name them.
     pub fn reserve_entity_ids(&self, count: usize) -> Result<std::ops::Range<Entid>> {
         let conn = &*self.connection();
-        let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
+        let guard = self.begin_local_write(conn)?;
         let first = read_next_ids(conn)?[Partition::User as usize];
         let end = first + count as Entid;
         conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?

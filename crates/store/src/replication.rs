@@ -268,6 +268,13 @@ fn apply_genesis(
     Ok(())
 }
 
+/// Whether the store follows a replicated log (its genesis applied).
+pub(crate) fn follows_a_log(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM replication")?
+        .exists([])?)
+}
+
 fn read_state(conn: &Connection) -> Result<Option<ReplicationState>> {
     let row: Option<(Vec<u8>, i64)> = conn
         .prepare_cached("SELECT store_id, position FROM replication WHERE id = 1")?

@@ -332,3 +332,24 @@ fn a_layout_3_file_gains_the_replication_table_and_no_transaction() {
         .expect("the table exists");
     assert_eq!(rows, 0, "a local store follows no log");
 }
+
+#[test]
+fn a_store_that_follows_a_log_refuses_writes_of_its_own() {
+    let log = Log::default();
+    let store = Store::open_in_memory().expect("store");
+    log.start(&store);
+    let before = tables(&store);
+    let error = store.transact(forms(SCHEMA)).expect_err("refused");
+    assert!(matches!(error, Error::Unpublished(_)), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("write through the replicated node"),
+        "{error}"
+    );
+    let error = store.reserve_entity_ids(3).expect_err("refused too");
+    assert!(matches!(error, Error::Unpublished(_)), "{error:?}");
+    assert_eq!(tables(&store), before);
+    log.write(&store, SCHEMA, 1)
+        .expect("through the log it goes");
+}
