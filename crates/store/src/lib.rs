@@ -558,7 +558,7 @@ impl Store {
         let guard = self.begin_write(conn)?;
         if replication::follows_a_log(conn)? {
             return Err(Error::Unpublished(
-                "this store follows a replicated log, and a write of its own would not be in                  it; write through the replicated node"
+                "this store follows a replicated log, and a write of its own would not be in it; write through the replicated node"
                     .to_string(),
             ));
         }
