@@ -353,3 +353,73 @@ fn a_store_that_follows_a_log_refuses_writes_of_its_own() {
     log.write(&store, SCHEMA, 1)
         .expect("through the log it goes");
 }
+
+/// A hook that fails when it meets a given transaction, as a follower
+/// stopped between applying a record and committing would leave it.
+struct FailAt(factlite_core::Entid);
+
+impl WriteHook for FailAt {
+    fn before_write(
+        &mut self,
+        _: &Store,
+        _: &factlite_store::TxReport,
+    ) -> factlite_store::Result<()> {
+        Ok(())
+    }
+
+    fn after_write(
+        &mut self,
+        _: &factlite_store::Db,
+        report: &factlite_store::TxReport,
+    ) -> factlite_store::Result<()> {
+        if report.tx == self.0 {
+            return Err(Error::Constraint("stopped before the commit".into()));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_batch_stopped_before_its_commit_leaves_nothing_and_applies_whole_later() {
+    let log = Log::default();
+    let writer = Store::open_in_memory().expect("writer");
+    let follower = Store::open_in_memory().expect("follower");
+    log.start(&writer);
+    log.write(&writer, SCHEMA, 1).expect("schema");
+    follower
+        .apply_log_records(log.entries(0), &mut NoViews)
+        .expect("caught up");
+    let before = tables(&follower);
+    let mut last = 0;
+    for (i, name) in ["Ann", "Bob", "Cy"].iter().enumerate() {
+        last = log
+            .write(
+                &writer,
+                &format!(r#"[{{:person/name "{name}"}}]"#),
+                10 + i as u8,
+            )
+            .expect("person")
+            .tx;
+    }
+    let error = follower
+        .apply_log_records(log.entries(2), &mut FailAt(last))
+        .expect_err("stopped at the last record");
+    assert!(
+        error.to_string().contains("stopped before the commit"),
+        "{error}"
+    );
+    assert_eq!(
+        tables(&follower),
+        before,
+        "no record of the batch stayed, nor the position"
+    );
+    assert_eq!(
+        follower.latest_tx().expect("latest"),
+        writer.latest_tx().expect("w") - 3
+    );
+    let applied = follower
+        .apply_log_records(log.entries(0), &mut NoViews)
+        .expect("applied again from the stored position");
+    assert_eq!(applied.len(), 3);
+    assert_eq!(tables(&follower), tables(&writer));
+}
