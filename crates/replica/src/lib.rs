@@ -179,7 +179,7 @@ impl ReplicatedStore {
                 }
                 (Err(factlite::Error::Unpublished { .. }), Some(refused)) => match refused {
                     Failure::Conflict | Failure::NotStored => {
-                        self.sync_latest(self.config.settle_timeout)?;
+                        self.catch_up(self.config.settle_timeout)?;
                     }
                     Failure::TooLarge { bytes, limit } => {
                         return Err(Error::TooLarge { bytes, limit })
@@ -311,12 +311,63 @@ impl ReplicatedStore {
         }
     }
 
-    /// Waits until this node has applied the stream's last record, as the
-    /// stream's leader names it now; the position reached.
-    pub fn sync_latest(&self, timeout: Duration) -> Result<u64> {
+    /// Applies, from the writer's thread, the records between this node's
+    /// position and the stream's head, read by position: a write that lost
+    /// the race needs them now, and need not wait for the follower's
+    /// consumer (which after a server's death takes a while to come back).
+    /// The follower skips them when they reach it.
+    fn catch_up(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let head = self
-            .runtime()
+        // The stream may be electing a leader: ask again until the deadline.
+        let head = loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.head(remaining.min(self.config.request_timeout)) {
+                Ok(head) => break head,
+                Err(Error::Timeout { .. }) if !remaining.is_zero() => {
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let mut position = self.position()?;
+        while position < head {
+            self.check_halted()?;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let end = head.min(position + self.config.batch.max(1) as u64);
+            let fetched = self.runtime().block_on(async {
+                tokio::time::timeout(remaining, async {
+                    let mut records = Vec::new();
+                    for at in position + 1..=end {
+                        match self.log.record_at(at).await? {
+                            Some(record) => records.push((at, record)),
+                            None => {
+                                return Err(Error::Halted(format!(
+                                    "the log no longer holds its record at position {at} (it \
+                                     was purged below this node); start the node again from a \
+                                     snapshot"
+                                )))
+                            }
+                        }
+                    }
+                    Ok(records)
+                })
+                .await
+            });
+            let records = fetched.map_err(|_elapsed| Error::Timeout {
+                waiting_for: format!("the stream's head, position {head}"),
+                waited: timeout,
+            })??;
+            self.store.apply_log_records(records)?;
+            position = self.position()?;
+        }
+        self.shared.notify();
+        Ok(())
+    }
+
+    /// The position of the stream's last record, as its leader names it
+    /// now; a timeout when no answer comes.
+    fn head(&self, timeout: Duration) -> Result<u64> {
+        self.runtime()
             .block_on(async { tokio::time::timeout(timeout, self.log.last_position()).await })
             .map_err(|_elapsed| Error::Timeout {
                 waiting_for: "an answer from the log's servers".to_string(),
@@ -329,7 +380,14 @@ impl ReplicatedStore {
                     waited: timeout,
                 },
                 other => other,
-            })?;
+            })
+    }
+
+    /// Waits until this node has applied the stream's last record, as the
+    /// stream's leader names it now; the position reached.
+    pub fn sync_latest(&self, timeout: Duration) -> Result<u64> {
+        let deadline = Instant::now() + timeout;
+        let head = self.head(timeout)?;
         let mut failed = None;
         let reached = self.shared.wait_until(deadline, || match self.position() {
             Ok(position) => position >= head,
