@@ -51,23 +51,40 @@ impl Cluster {
             );
             return None;
         };
-        let lock = ONE_CLUSTER_AT_A_TIME
+        let mut lock = ONE_CLUSTER_AT_A_TIME
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let dir = tempfile::tempdir().expect("temp dir");
-        let base = free_base();
-        let status = Command::new(workspace_root().join("scripts/nats-cluster"))
-            .args(["start".as_ref(), dir.path().as_os_str()])
-            .env("NATS_SERVER_BIN", &binary)
-            .env("NATS_CLUSTER_PORT_BASE", base.to_string())
-            .status()
-            .expect("scripts/nats-cluster runs");
-        assert!(status.success(), "the cluster started");
-        Some(Cluster {
-            dir,
-            base,
-            _lock: lock,
-        })
+        // A port taken between the check and the start (by another
+        // program) fails a start: stop what started and try other ports.
+        let mut logs = String::new();
+        for attempt in 0..3 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let base = free_base(attempt);
+            let status = Command::new(workspace_root().join("scripts/nats-cluster"))
+                .args(["start".as_ref(), dir.path().as_os_str()])
+                .env("NATS_SERVER_BIN", &binary)
+                .env("NATS_CLUSTER_PORT_BASE", base.to_string())
+                .status()
+                .expect("scripts/nats-cluster runs");
+            let cluster = Cluster {
+                dir,
+                base,
+                _lock: lock,
+            };
+            if status.success() {
+                return Some(cluster);
+            }
+            for n in 1..=3 {
+                let log = cluster.dir.path().join(format!("n{n}/server.log"));
+                logs.push_str(&std::fs::read_to_string(log).unwrap_or_default());
+            }
+            // Dropping the cluster stops its servers; the lock goes with it.
+            drop(cluster);
+            lock = ONE_CLUSTER_AT_A_TIME
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        panic!("no cluster started in three attempts; the servers said:\n{logs}");
     }
 
     /// Server `n`'s client URL (n = 1..3).
@@ -198,8 +215,8 @@ impl Drop for LoneServer {
 }
 
 /// A port base whose nine ports (client, cluster, monitoring) are free.
-fn free_base() -> u16 {
-    let start = 20_000 + (std::process::id() % 200) as u16 * 10;
+fn free_base(attempt: u16) -> u16 {
+    let start = 20_000 + (std::process::id() % 200) as u16 * 10 + attempt * 997;
     (0..400)
         .map(|k| start + k * 7 % 4000)
         .find(|base| {
