@@ -254,7 +254,7 @@ impl Store {
     /// Transacts through a replicated log: resolved and applied (views
     /// kept) inside the SQLite transaction, whose record `publish` appends
     /// to the log before the commit; see [`crate::replication`]. A reason
-    /// from `publish` rolls everything back ([`Error::Unpublished`]).
+    /// from `publish` rolls everything back ([`crate::Error::Unpublished`]).
     pub fn transact_through_log<'d>(
         &self,
         tx_data: impl IntoTxData<'d>,
