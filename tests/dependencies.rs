@@ -4,7 +4,7 @@
 use factlite_tests::workspace_root;
 
 /// The pipeline, lowest first: (directory under `crates/`, package name).
-const PIPELINE: [(&str, &str); 8] = [
+const PIPELINE: [(&str, &str); 9] = [
     ("edn", "factlite-edn"),
     ("core", "factlite-core"),
     ("query", "factlite-query"),
@@ -12,6 +12,7 @@ const PIPELINE: [(&str, &str); 8] = [
     ("store", "factlite-store"),
     ("views", "factlite-views"),
     ("factlite", "factlite"),
+    ("replica", "factlite-replica"),
     ("cli", "factlite-cli"),
 ];
 
@@ -80,6 +81,32 @@ fn lower_crates_never_depend_on_higher_ones() {
         "lower crates depend on higher ones (order: {}):\n{}",
         PIPELINE.map(|(_, package)| package).join(" → "),
         violations.join("\n")
+    );
+}
+
+/// What only the replica crate may link: an async runtime, a network client.
+const NETWORK: [&str; 3] = ["tokio", "async-nats", "futures-util"];
+
+#[test]
+fn only_the_replica_crate_links_a_network_client_or_an_async_runtime() {
+    let crates_dir = workspace_root().join("crates");
+    let mut linked = Vec::new();
+    for (dir, package) in PIPELINE {
+        let manifest = std::fs::read_to_string(crates_dir.join(dir).join("Cargo.toml"))
+            .unwrap_or_else(|error| panic!("cannot read {dir}'s manifest: {error}"));
+        for dependency in dependency_names(&manifest) {
+            if NETWORK.contains(&dependency.as_str()) {
+                linked.push(format!("{package} → {dependency}"));
+            }
+        }
+    }
+    assert_eq!(
+        linked,
+        [
+            "factlite-replica → async-nats",
+            "factlite-replica → tokio",
+            "factlite-replica → futures-util"
+        ]
     );
 }
 

@@ -68,6 +68,11 @@ pub const COMMANDS: &[Command] = &[
         help: "give a query's :in input a value (EDN), list them, or forget them all",
     },
     Command {
+        name: ".sync",
+        args: "",
+        help: "on a replicated node (--replicate): catch up to the log's head and show the node's position",
+    },
+    Command {
         name: ".timer",
         args: "on|off",
         help: "print how long each statement takes",
@@ -328,6 +333,23 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Reply> {
         }
         ".explain" => explain(session, &one_form(name, rest)?)?,
         ".param" => param(session, rest)?,
+        ".sync" => {
+            if !rest.is_empty() {
+                return Err(usage(name));
+            }
+            let Some(node) = session.replica.clone() else {
+                return Err(CliError::Usage(
+                    ".sync is for a replicated node: open the file with --replicate URLS --stream NAME"
+                        .to_string(),
+                ));
+            };
+            let position = node.sync_latest(std::time::Duration::from_secs(30))?;
+            let tx = node.db()?.basis_tx();
+            Printed::Report {
+                text: format!("position {position}, transaction {tx}\n"),
+                json: serde_json::json!({ "position": position, "tx": tx }),
+            }
+        }
         ".timer" => {
             session.timer = switch(name, rest)?;
             return nothing();

@@ -20,6 +20,9 @@ pub const MAX_READ_DEPTH: usize = 16;
 pub enum CliError {
     /// The store rejected a query, a transaction, a pull...
     Factlite(factlite::Error),
+    /// A replicated node (`--replicate`) failed: the log, its servers, or
+    /// the node's store.
+    Replica(factlite_replica::Error),
     /// A dot command that does not exist or got the wrong arguments.
     Usage(String),
     /// EDN that is neither a query nor transaction data.
@@ -104,6 +107,7 @@ impl CliError {
     pub fn category(&self) -> &'static str {
         match self {
             CliError::Factlite(error) => error.category().keyword(),
+            CliError::Replica(_) => ":error/replication",
             CliError::Usage(_) => ":error/usage",
             CliError::NotAStatement(_) => factlite::ErrorCategory::Parse.keyword(),
             CliError::Io { .. } => ":error/io",
@@ -139,6 +143,7 @@ impl CliError {
                 format!("not valid EDN: {}", error.message)
             }
             CliError::Factlite(error) => error.to_string(),
+            CliError::Replica(error) => error.to_string(),
             CliError::Usage(message) | CliError::NotAStatement(message) => message.clone(),
             CliError::Io { path, error } => format!("{}: {error}", path.display()),
             CliError::Import {
@@ -201,6 +206,17 @@ impl std::error::Error for CliError {}
 impl From<factlite::Error> for CliError {
     fn from(error: factlite::Error) -> CliError {
         CliError::Factlite(error)
+    }
+}
+
+impl From<factlite_replica::Error> for CliError {
+    /// The node's store's own errors arrive as the store's, as without
+    /// replication.
+    fn from(error: factlite_replica::Error) -> CliError {
+        match error {
+            factlite_replica::Error::Store(error) => CliError::Factlite(error),
+            other => CliError::Replica(other),
+        }
     }
 }
 

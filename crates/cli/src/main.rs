@@ -79,6 +79,20 @@ struct Cli {
     /// transactions are refused.
     #[arg(long)]
     read_only: bool,
+    /// Open DB as a node of a replicated store: the NATS servers holding
+    /// its log (nats://host:port, comma-separated). The node catches up to
+    /// the log's head before the first statement, and its transactions go
+    /// through the log; needs --stream.
+    #[arg(
+        long,
+        value_name = "URLS",
+        requires = "stream",
+        conflicts_with = "read_only"
+    )]
+    replicate: Option<String>,
+    /// The JetStream stream that holds the replicated log (with --replicate).
+    #[arg(long, value_name = "NAME", requires = "replicate")]
+    stream: Option<String>,
 }
 
 /// The samples `--sample` names.
@@ -244,9 +258,20 @@ fn statements(cli: &Cli) -> Result<ExitCode, CliError> {
         timeout: cli.timeout,
         read_only: cli.read_only,
     };
-    let mut session = match cli.database.as_deref() {
-        Some(path) => Session::open(path, config)?,
-        None => match cli.sample.unwrap_or(SampleName::Films) {
+    let mut session = match (cli.database.as_deref(), &cli.replicate, &cli.stream) {
+        (Some(path), Some(servers), Some(stream)) => {
+            let servers: Vec<&str> = servers.split(',').map(str::trim).collect();
+            let replica = factlite_replica::Config::new(&servers, stream);
+            Session::replicated(path, config, replica)?
+        }
+        (None, Some(_), _) => {
+            return Err(CliError::Usage(
+                "--replicate needs the node's database file: factlite FILE.db --replicate URLS --stream NAME"
+                    .to_string(),
+            ))
+        }
+        (Some(path), _, _) => Session::open(path, config)?,
+        (None, _, _) => match cli.sample.unwrap_or(SampleName::Films) {
             SampleName::Films => open_sample(config)?,
             SampleName::History => open_history_sample(config)?,
         },

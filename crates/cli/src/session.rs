@@ -113,6 +113,9 @@ pub(crate) enum Destination {
 /// One REPL session over one store.
 pub struct Session {
     pub(crate) store: Store,
+    /// The replicated node the store belongs to (`--replicate`): its
+    /// transactions go through the log.
+    pub(crate) replica: Option<std::sync::Arc<factlite_replica::ReplicatedStore>>,
     pub(crate) location: Option<PathBuf>,
     pub(crate) time: TimeView,
     pub(crate) mode: Mode,
@@ -143,6 +146,24 @@ impl Session {
         ))
     }
 
+    /// A session on a node of a replicated store (`--replicate`): the
+    /// file follows the log in `replica`, caught up to the log's head
+    /// before the first statement; transactions go through the log.
+    pub fn replicated(
+        path: &Path,
+        config: SessionConfig,
+        mut replica: factlite_replica::Config,
+    ) -> Result<Session> {
+        replica.store.durability = config.durability;
+        replica.store.query_timeout = config.timeout;
+        let wait = replica.settle_timeout;
+        let node = factlite_replica::ReplicatedStore::open(path, replica)?;
+        node.sync_latest(wait)?;
+        let mut session = Session::on_store(node.local().clone(), Some(path.to_path_buf()), config);
+        session.replica = Some(std::sync::Arc::new(node));
+        Ok(session)
+    }
+
     /// A session on a new in-memory database.
     pub fn in_memory(config: SessionConfig) -> Result<Session> {
         Ok(Session::on_store(Store::open_in_memory()?, None, config))
@@ -152,6 +173,7 @@ impl Session {
         interrupt::watch(&store);
         Session {
             store,
+            replica: None,
             location,
             time: TimeView::Now,
             mode: Mode::Table,
@@ -176,6 +198,7 @@ impl Session {
         let store = self.config.open_store(path)?;
         interrupt::watch(&store);
         self.store = store;
+        self.replica = None;
         self.location = Some(path.to_path_buf());
         self.time = TimeView::Now;
         self.generation += 1;
@@ -521,7 +544,10 @@ impl Session {
         if render::is_query(form) {
             self.query(form)
         } else if matches!(form, Value::Vector(_)) {
-            let report = self.store.transact(form)?;
+            let report = match &self.replica {
+                Some(node) => node.transact(form)?,
+                None => self.store.transact(form)?,
+            };
             Ok(tx_printed(&report))
         } else {
             Err(CliError::NotAStatement(format!(

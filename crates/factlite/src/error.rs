@@ -204,6 +204,20 @@ pub enum Error {
         /// What is damaged.
         message: String,
     },
+    /// A replicated log's record does not follow from the store's state
+    /// (resolved against another basis, the genesis of another log, a
+    /// store with transactions of its own): the node follows the log no
+    /// further.
+    Divergence {
+        /// How the log and the store disagree.
+        message: String,
+    },
+    /// A transaction written through a replicated log was not appended to
+    /// it, and nothing was committed.
+    Unpublished {
+        /// Why not.
+        message: String,
+    },
     /// The file is not a factlite database: not SQLite at all, or a SQLite
     /// database of another program. Nothing was written to it.
     NotFactlite {
@@ -268,6 +282,8 @@ impl Error {
             | Error::AlreadyInTransaction
             | Error::Replay { .. }
             | Error::Corrupt { .. }
+            | Error::Divergence { .. }
+            | Error::Unpublished { .. }
             | Error::NotFactlite { .. }
             | Error::NewerFormat { .. }
             | Error::NotWritable { .. }
@@ -378,6 +394,14 @@ impl fmt::Display for Error {
             ),
             Error::Replay { message } => f.write_str(message),
             Error::Corrupt { message } => write!(f, "the database is damaged: {message}"),
+            Error::Divergence { message } => write!(
+                f,
+                "the replicated log and this store disagree: {message}; the store follows the log no further"
+            ),
+            Error::Unpublished { message } => write!(
+                f,
+                "the transaction was not appended to the replicated log: {message}; nothing was committed"
+            ),
             Error::NotFactlite { path, reason } => write!(
                 f,
                 "{} is not a factlite database: {reason}; nothing was written to it. Open a \
@@ -515,6 +539,8 @@ impl From<factlite_store::Error> for Error {
             Store::AlreadyInTransaction => Error::AlreadyInTransaction,
             Store::Replay(message) => Error::Replay { message },
             Store::Corrupt(message) => Error::Corrupt { message },
+            Store::Divergence(message) => Error::Divergence { message },
+            Store::Unpublished(message) => Error::Unpublished { message },
             Store::NotFactlite { path, reason } => Error::NotFactlite { path, reason },
             Store::NewerFormat {
                 path,

@@ -21,6 +21,7 @@ mod functions;
 mod inputs;
 mod prepared;
 mod query;
+pub mod replication;
 #[cfg(feature = "serde")]
 pub mod serde;
 mod store;

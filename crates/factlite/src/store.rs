@@ -242,6 +242,46 @@ impl Store {
         Ok(self.with_writer(|views, writer| views.replay(writer, forms, &replay))?)
     }
 
+    /// Applies records of a replicated log, each with its position, in one
+    /// SQLite transaction, through the same path as a local write (views
+    /// kept, subscribers and listeners told after the commit). Records at
+    /// or below the stored position are skipped; see [`crate::replication`].
+    pub fn apply_log_records(
+        &self,
+        records: Vec<(u64, crate::replication::LogRecord)>,
+    ) -> Result<Vec<TxReport>> {
+        Ok(self.with_writer(|views, writer| views.apply_log_records(writer, records))?)
+    }
+
+    /// Transacts through a replicated log: resolved and applied (views
+    /// kept) inside the SQLite transaction, whose record `publish` appends
+    /// to the log before the commit; see [`crate::replication`]. A reason
+    /// from `publish` rolls everything back ([`crate::Error::Unpublished`]).
+    pub fn transact_through_log<'d>(
+        &self,
+        tx_data: impl IntoTxData<'d>,
+        record_id: [u8; 16],
+        publish: &mut dyn FnMut(
+            &crate::replication::Outgoing<'_>,
+        ) -> std::result::Result<u64, String>,
+    ) -> Result<TxReport> {
+        let forms = crate::tx_data::tx_forms(tx_data.into_tx_data()?)?;
+        Ok(self.with_writer(|views, writer| {
+            views.transact_through_log(writer, forms, record_id, publish)
+        })?)
+    }
+
+    /// The replicated log this store follows, if any.
+    pub fn replication_state(&self) -> Result<Option<crate::replication::ReplicationState>> {
+        Ok(self.shared.writer.replication_state()?)
+    }
+
+    /// The instant of the store's bootstrap transaction, which the genesis
+    /// record of a log it starts carries.
+    pub fn bootstrap_instant(&self) -> Result<i64> {
+        Ok(self.shared.writer.bootstrap_instant()?)
+    }
+
     /// Takes `count` entity ids of the user partition that no transaction
     /// will allocate, for entities a later transaction names by id (an
     /// import's tempid used before its entity is defined).

@@ -104,6 +104,14 @@ pub enum Error {
         /// "the rows a recursive rule derives".
         gathered: &'static str,
     },
+    /// A replicated log's record does not follow from this store's state
+    /// (resolved against another basis, a genesis of another log, a store
+    /// with transactions of its own): the follower halts rather than skip
+    /// it.
+    Divergence(String),
+    /// A transaction written through a replicated log was not appended to
+    /// it (refused, or its outcome not known in time), and was rolled back.
+    Unpublished(String),
     /// SQLite failed.
     Sqlite(rusqlite::Error),
     /// Work a [`crate::WriteHook`] runs inside the write transaction (a
@@ -144,6 +152,8 @@ impl Error {
             | Error::NewerFormat { .. }
             | Error::NotWritable { .. }
             | Error::ReadOnly
+            | Error::Divergence(_)
+            | Error::Unpublished(_)
             | Error::Sqlite(_) => ErrorCategory::Storage,
             Error::Hook { category, .. } => *category,
         }
@@ -222,6 +232,14 @@ impl fmt::Display for Error {
             Error::Limit { limit, gathered } => write!(
                 f,
                 "{gathered} passed the limit of {limit} values and the query was stopped; narrow the query, page it with :limit and :offset, stream it, or raise the limit"
+            ),
+            Error::Divergence(message) => write!(
+                f,
+                "the replicated log and this store disagree: {message}; the store follows the log no further"
+            ),
+            Error::Unpublished(message) => write!(
+                f,
+                "the transaction was not appended to the replicated log: {message}; nothing was committed"
             ),
             Error::Sqlite(error) => write!(f, "SQLite error: {error}"),
             Error::Hook { message, .. } => write!(f, "{message}"),

@@ -14,6 +14,7 @@
 //! partitions(part, next_id)       the next free entity id of each partition
 //! attribute_stats(a, datoms)      current datom count per attribute (planner)
 //! fulltext (fts5: v, e, a)        values of :db/fulltext attributes
+//! replication(id, store_id, position) the replicated log followed, if any
 //! ```
 //! `v` has no declared type, so SQLite stores each value in its own storage
 //! class; `t` is the factlite value type tag (see `encode`).
@@ -28,9 +29,10 @@
 //! constraint attributes and `:db.type/uri`, `:db.type/symbol`; 4 (the
 //! tuple layout) adds `:db/tupleType`, `:db/tupleTypes`, `:db/tupleAttrs`
 //! and `:db.type/tuple`, whose values are blobs in the order-preserving
-//! encoding of `core::tuple`, and `:db.type/float`. Each step is one function and one
-//! transaction of its own. A file of a newer layout than this factlite
-//! knows is refused.
+//! encoding of `core::tuple`, and `:db.type/float`; 5 adds the
+//! `replication` table (empty: no datom changes, so that step writes no
+//! transaction). Each other step is one function and one transaction of
+//! its own. A file of a newer layout than this factlite knows is refused.
 
 use std::time::Duration;
 
@@ -42,7 +44,7 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = 4;
+pub const FORMAT_VERSION: i64 = 5;
 
 /// An id no factlite store uses in `application_id`, so other tools can tell
 /// our files apart ("FLit").
@@ -76,6 +78,16 @@ CREATE INDEX log_eavt ON log (e, a, v, tx);
 CREATE TABLE partitions (part INTEGER PRIMARY KEY, next_id INTEGER NOT NULL);
 CREATE TABLE attribute_stats (a INTEGER PRIMARY KEY, datoms INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fulltext USING fts5(v, e UNINDEXED, a UNINDEXED);
+";
+
+/// The replicated log a store follows: at most one row (`id = 1`), written
+/// with the log's genesis record and moved by every record applied.
+const CREATE_REPLICATION: &str = "
+CREATE TABLE replication (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    store_id BLOB    NOT NULL,
+    position INTEGER NOT NULL
+);
 ";
 
 /// What a file holds, as read before anything is written to it.
@@ -167,16 +179,21 @@ pub fn truncate_wal(conn: &Connection, busy_timeout: Duration) -> Result<()> {
 pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<()> {
     match contents {
         Contents::Empty => create(conn, now_ms),
-        Contents::Factlite { version: 1 } => {
-            upgrade_from_1(conn, now_ms)?;
-            upgrade_from_2(conn, now_ms)?;
-            upgrade_to_tuples(conn, now_ms)
+        Contents::Factlite { version } => {
+            if version <= 1 {
+                upgrade_from_1(conn, now_ms)?;
+            }
+            if version <= 2 {
+                upgrade_from_2(conn, now_ms)?;
+            }
+            if version <= 3 {
+                upgrade_to_tuples(conn, now_ms)?;
+            }
+            if version <= 4 {
+                upgrade_to_replication(conn)?;
+            }
+            Ok(())
         }
-        Contents::Factlite { version: 2 } => {
-            upgrade_from_2(conn, now_ms)?;
-            upgrade_to_tuples(conn, now_ms)
-        }
-        Contents::Factlite { version: 3 } => upgrade_to_tuples(conn, now_ms),
         _ => Ok(()),
     }
 }
@@ -194,6 +211,7 @@ fn create(conn: &mut Connection, now_ms: i64) -> Result<()> {
     }
     let tx = conn.transaction()?;
     tx.execute_batch(CREATE_TABLES)?;
+    tx.execute_batch(CREATE_REPLICATION)?;
     let tx_id = Partition::Tx.start();
     let mut datoms = attribute_datoms(&bootstrap::attributes());
     for (id, ident) in bootstrap::enum_idents() {
@@ -261,6 +279,16 @@ fn upgrade_to_tuples(conn: &mut Connection, now_ms: i64) -> Result<()> {
         .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(Box::new(ident))))
         .collect();
     add_builtin_attributes(&tx, &bootstrap::TUPLE_ATTRIBUTES, &idents, 4, now_ms)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Layout 4 → 5: the `replication` table, empty (the store follows no
+/// log). No datom changes, so no transaction is written.
+fn upgrade_to_replication(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(CREATE_REPLICATION)?;
+    tx.execute_batch("PRAGMA user_version = 5;")?;
     tx.commit()?;
     Ok(())
 }

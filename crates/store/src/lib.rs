@@ -24,6 +24,8 @@ mod named_rules;
 mod pull;
 mod query;
 mod reads;
+pub mod record;
+mod replication;
 mod result;
 mod schema_io;
 mod sql_functions;
@@ -51,6 +53,8 @@ pub use layout::FORMAT_VERSION;
 pub use limits::QueryLimits;
 pub use named_rules::{rules_vocabulary, InstalledRules};
 pub use query::{shape_rows, ResultRows};
+pub use record::{Genesis, LogRecord, RecordBody, RecordError, RECORD_VERSION};
+pub use replication::{Outgoing, ReplicationState};
 pub use result::{QueryResult, Relation};
 pub use transact::{TxRecord, TxReport, TX_TEMPID};
 pub use verify::{counted, Finding, Problem, ProblemKind, EXAMPLES};
@@ -482,7 +486,7 @@ impl Store {
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &*self.connection();
-        let guard = self.begin_write(conn)?;
+        let guard = self.begin_local_write(conn)?;
         // Another process may have written since we last looked.
         self.refresh()?;
         let report = self.transact_locked(forms, replay, hook)?;
@@ -544,6 +548,23 @@ impl Store {
         WriteTransaction::begin(conn, self.inner.config.busy_timeout)
     }
 
+    /// Begins a write of this store's own (not a replicated log's record):
+    /// refused once the store follows a replicated log, where a write that
+    /// is not in the log would make the log's next record diverge.
+    pub(crate) fn begin_local_write<'c>(
+        &self,
+        conn: &'c Connection,
+    ) -> Result<WriteTransaction<'c>> {
+        let guard = self.begin_write(conn)?;
+        if replication::follows_a_log(conn)? {
+            return Err(Error::Unpublished(
+                "this store follows a replicated log, and a write of its own would not be in it; write through the replicated node"
+                    .to_string(),
+            ));
+        }
+        Ok(guard)
+    }
+
     /// Resolves and applies forms inside the write transaction the caller
     /// holds (and has refreshed the state in).
     fn transact_locked(
@@ -552,6 +573,17 @@ impl Store {
         replay: Option<&Replay>,
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
+        Ok(self.resolve_and_apply(forms, replay, hook)?.0)
+    }
+
+    /// [`Store::transact_locked`], giving the partitions' next ids after
+    /// the transaction too (a replicated record carries them).
+    fn resolve_and_apply(
+        &self,
+        forms: Cow<'_, [TxForm]>,
+        replay: Option<&Replay>,
+        hook: &mut dyn WriteHook,
+    ) -> Result<(TxReport, [Entid; 3])> {
         let conn = &*self.connection();
         let schema = self.inner.schema.lock().clone();
         let next_ids = read_next_ids(conn)?;
@@ -584,7 +616,10 @@ impl Store {
             &self.inner.siblings.functions,
             &record,
         )?;
-        self.apply_record(&schema, record, &ensures, hook)
+        let next_ids = record.next_ids;
+        let basis_before = self.inner.latest_tx.load(Ordering::Acquire);
+        let report = self.apply_record(&schema, record, basis_before, &ensures, hook)?;
+        Ok((report, next_ids))
     }
 
     /// The forms with every transaction function call replaced by the
@@ -656,7 +691,7 @@ impl Store {
     /// transaction allocates them, and a transaction may name them.
     pub fn reserve_entity_ids(&self, count: usize) -> Result<std::ops::Range<Entid>> {
         let conn = &*self.connection();
-        let guard = WriteTransaction::begin(conn, self.inner.config.busy_timeout)?;
+        let guard = self.begin_local_write(conn)?;
         let first = read_next_ids(conn)?[Partition::User as usize];
         let end = first + count as Entid;
         conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?
@@ -680,12 +715,13 @@ impl Store {
         &self,
         schema: &Arc<Schema>,
         record: TxRecord,
+        basis_before: Entid,
         ensures: &[(Entid, Entid)],
         hook: &mut dyn WriteHook,
     ) -> Result<TxReport> {
         let conn = &*self.connection();
         let next_ids = record.next_ids;
-        let report = record.into_report(self.inner.latest_tx.load(Ordering::Acquire));
+        let report = record.into_report(basis_before);
         hook.before_write(self, &report)?;
         let new_schema = transact::apply::apply(conn, schema, &report, next_ids)?;
         let schema_after = new_schema.map(Arc::new).unwrap_or_else(|| schema.clone());

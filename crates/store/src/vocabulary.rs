@@ -225,7 +225,7 @@ impl Store {
         hook: &mut dyn WriteHook,
     ) -> Result<VocabularyOutcome> {
         let conn = &*self.connection();
-        let guard = self.begin_write(conn)?;
+        let guard = self.begin_local_write(conn)?;
         self.refresh()?;
         let schema = self.schema()?;
         let installed = installed(conn, &vocabulary.name)?;

@@ -818,6 +818,7 @@ fn layout_3_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
          DELETE FROM attribute_stats WHERE a IN (18, 19, 90) OR datoms = 0;
          DELETE FROM datoms WHERE e IN (18, 19, 90, 38, 39);
          DELETE FROM log WHERE e IN (18, 19, 90, 38, 39);
+         DROP TABLE replication;
          PRAGMA user_version = 3;",
     )
     .expect("back to layout 3");

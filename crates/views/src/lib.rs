@@ -47,7 +47,8 @@ use factlite_planner::Plan;
 use definition::Definition;
 use factlite_query::TxForm;
 use factlite_store::{
-    Db, QueryResult, Replay, Store, TxReport, Vocabulary, VocabularyOutcome, WriteHook,
+    Db, LogRecord, Outgoing, QueryResult, Replay, Store, TxReport, Vocabulary, VocabularyOutcome,
+    WriteHook,
 };
 use indexmap::IndexMap;
 
@@ -56,8 +57,9 @@ pub use error::{Error, Result};
 pub use rewrite::DELTA_SOURCE;
 use view::{parse_edn, rows_of, View};
 
-/// The attributes that hold view definitions.
-const DEFINITION_SCHEMA: &str = r#"[
+/// The attributes that hold view definitions (transaction data): a
+/// replicated store writes them through its log before its first view.
+pub const DEFINITION_SCHEMA: &str = r#"[
  {:db/ident :factlite.view/name :db/valueType :db.type/string
   :db/cardinality :db.cardinality/one :db/unique :db.unique/identity
   :db/doc "A materialized view's name; its table is \"view_<name>\"."}
@@ -145,6 +147,10 @@ pub struct Views {
     /// they read was renamed): name, query and inputs, recorded after the
     /// commit.
     redefined: Vec<(String, String, String)>,
+    /// Views this write installed or dropped from definitions it carried
+    /// (written elsewhere: another node of a replicated log): the registry
+    /// is read again if the write fails.
+    adopted: bool,
     /// The clock of `Stats::last_used`.
     uses: u64,
     auto: auto::Tracker,
@@ -169,6 +175,7 @@ impl Views {
             failure: None,
             dropping: None,
             redefined: Vec::new(),
+            adopted: false,
             uses: 0,
             auto: auto::Tracker::default(),
         };
@@ -243,6 +250,30 @@ impl Views {
         self.write(store, |views| store.replay_with(forms, replay, views))
     }
 
+    /// Applies records of a replicated log (see `Store::apply_log_records`),
+    /// keeping every view in step as a local write does.
+    pub fn apply_log_records(
+        &mut self,
+        store: &Store,
+        records: Vec<(u64, LogRecord)>,
+    ) -> Result<Vec<TxReport>> {
+        self.write(store, |views| store.apply_log_records(records, views))
+    }
+
+    /// Transacts parsed forms through a replicated log (see
+    /// `Store::transact_through_log`), keeping every view in step.
+    pub fn transact_through_log<'f>(
+        &mut self,
+        store: &Store,
+        forms: impl Into<Cow<'f, [TxForm]>>,
+        record_id: [u8; 16],
+        publish: &mut dyn FnMut(&Outgoing<'_>) -> std::result::Result<u64, String>,
+    ) -> Result<TxReport> {
+        self.write(store, |views| {
+            store.transact_through_log(forms, views, record_id, publish)
+        })
+    }
+
     /// Ensures a vocabulary (see `Store::ensure_vocabulary`), keeping every
     /// view in step when it writes.
     pub fn ensure_vocabulary(
@@ -265,8 +296,13 @@ impl Views {
         self.refresh(store)?;
         self.failure = None;
         self.pending.clear();
+        self.adopted = false;
         let result = run(self);
         let redefined = std::mem::take(&mut self.redefined);
+        if result.is_err() && std::mem::take(&mut self.adopted) {
+            // The definitions it adopted went back with the transaction.
+            self.reload(store)?;
+        }
         let outcome = match result {
             Ok(written) => {
                 self.seen_tx = store.latest_tx()?;
@@ -566,6 +602,78 @@ impl Views {
 
     // ---- maintenance ---------------------------------------------------------
 
+    /// Installs the views whose definitions a transaction asserts and drops
+    /// those whose name it retracts, when this registry did not start that
+    /// itself (`materialize`, `drop_view`): definitions written elsewhere —
+    /// by another node of a replicated log — so a view defined on any node
+    /// exists on every node, its table built in the same transaction.
+    fn adopt_definitions(
+        &mut self,
+        store: &Store,
+        report: &TxReport,
+    ) -> Result<(), (String, Error)> {
+        let fail = |e: Error| (String::new(), e);
+        let schema = store.schema().map_err(|e| fail(e.into()))?;
+        let Some(name_id) = schema.entid(&name_attribute()) else {
+            return Ok(());
+        };
+        let field = |e: Entid, attribute: &str| {
+            let id = schema.entid(&kw(attribute))?;
+            report.datoms.iter().find_map(|d| match &d.v {
+                TypedValue::String(text) if d.e == e && d.a == id && d.added => Some(text.clone()),
+                _ => None,
+            })
+        };
+        for datom in report.datoms.iter().filter(|d| d.a == name_id) {
+            let TypedValue::String(name) = &datom.v else {
+                continue;
+            };
+            if datom.added {
+                if self.views.contains_key(name) || self.unreadable.contains_key(name) {
+                    continue;
+                }
+                let (Some(query), Some(args)) = (
+                    field(datom.e, "factlite.view/query"),
+                    field(datom.e, "factlite.view/args"),
+                ) else {
+                    continue;
+                };
+                let automatic = schema
+                    .entid(&kw("factlite.view/automatic"))
+                    .is_some_and(|id| {
+                        report.datoms.iter().any(|d| {
+                            d.e == datom.e
+                                && d.a == id
+                                && d.added
+                                && d.v == TypedValue::Boolean(true)
+                        })
+                    });
+                self.adopted = true;
+                // A definition that does not read back is kept as unreadable,
+                // as `reload` keeps it: it disables nothing else.
+                match check_name(name).and_then(|()| View::new(name, &query, &args, automatic)) {
+                    Ok(mut view) => {
+                        view.installing = true;
+                        self.views.insert(name.clone(), view);
+                    }
+                    Err(error) => {
+                        self.unreadable.insert(name.clone(), error.to_string());
+                    }
+                }
+            } else if self.dropping.as_ref() != Some(name) && self.views.contains_key(name) {
+                let renamed = report
+                    .datoms
+                    .iter()
+                    .any(|d| d.e == datom.e && d.a == name_id && d.added);
+                if !renamed {
+                    self.dropping = Some(name.clone());
+                    self.adopted = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn hook_failure(&mut self, view: &str, error: Error) -> factlite_store::Error {
         let error = Error::Maintenance {
             view: view.to_string(),
@@ -698,6 +806,8 @@ impl WriteHook for Views {
                     category: error.category(),
                 })?;
         }
+        self.adopt_definitions(store, report)
+            .map_err(|(view, error)| self.hook_failure(&view, error))?;
         if self.views.is_empty() {
             return Ok(());
         }
@@ -706,12 +816,38 @@ impl WriteHook for Views {
     }
 
     fn after_write(&mut self, db: &Db, report: &TxReport) -> factlite_store::Result<()> {
-        if self.views.is_empty() {
-            return Ok(());
+        if !self.views.is_empty() {
+            self.after(db, report)
+                .map_err(|(view, error)| self.hook_failure(&view, error))?;
         }
-        self.after(db, report)
-            .map_err(|(view, error)| self.hook_failure(&view, error))
+        if self.adopted {
+            // The next transaction of a batch sees the adopted views
+            // installed and the dropped ones gone.
+            for view in self.views.values_mut() {
+                view.reset();
+            }
+            self.finish_dropping();
+        }
+        // A batch of replicated transactions runs this hook once per
+        // transaction: the definitions loaded are those of this one's
+        // state unless it wrote some, and the next need not reload them.
+        if report.basis_before == self.seen_tx && !writes_definitions(db, report) {
+            self.seen_tx = report.tx;
+        }
+        Ok(())
     }
+}
+
+/// Whether a transaction writes datoms of view definitions.
+fn writes_definitions(db: &Db, report: &TxReport) -> bool {
+    let Ok(schema) = db.schema() else {
+        return true;
+    };
+    report.datoms.iter().any(|datom| {
+        schema
+            .ident(datom.a)
+            .is_some_and(|ident| ident.namespace.as_deref() == Some("factlite.view"))
+    })
 }
 
 /// Writes the transaction's datoms into the delta table.

@@ -1,0 +1,497 @@
+//! factlite on several machines: every node keeps its own SQLite file (its
+//! own datoms, log and views) and the transaction log is one NATS
+//! JetStream stream, as Datomic keeps one ordered log of resolved
+//! transactions that every peer indexes locally.
+//!
+//! - **Writes** are linearizable through the stream: a node resolves and
+//!   applies the transaction in an open SQLite transaction (views
+//!   maintained), appends its record with `Nats-Expected-Last-Sequence`
+//!   set to the last position the node applied, and commits only once the
+//!   servers acknowledge. A node behind loses that race (the servers refuse
+//!   the append and nothing changes): it rolls back, catches up and
+//!   resolves again, [`Config::write_attempts`] times at most
+//!   ([`Error::Conflict`]). An append left unanswered is settled by a
+//!   barrier appended after the same position, so the caller learns
+//!   committed or not — or, when the servers stay silent for
+//!   [`Config::settle_timeout`], [`Error::OutcomeUnknown`] with nothing
+//!   committed locally and the node applying the record later if the
+//!   stream holds it. Never a silent loss or a duplicate.
+//! - **Reads** are local, on the node's own [`factlite::Db`], as of the
+//!   last record it applied. [`ReplicatedStore::sync`] waits until the node
+//!   has applied a transaction (read-your-writes across nodes, from a
+//!   [`factlite::TxReport`]); [`ReplicatedStore::sync_latest`] until it has
+//!   applied the stream's head. A node that cannot reach the servers times
+//!   out ([`Error::Timeout`]) rather than claim freshness.
+//! - **Following**: a tokio runtime on a thread of its own reads the stream
+//!   with an ordered consumer; a follower thread applies what has arrived,
+//!   in batches, through the store's own apply path (and the views' hook),
+//!   the stream position stored in the same SQLite transaction, so a
+//!   record is applied exactly once across restarts. A record that does
+//!   not follow from the node's state halts the node ([`Error::Halted`]).
+//! - **Genesis**: the first node to open an empty stream appends its
+//!   genesis (store id, bootstrap instant); every node applies it first,
+//!   so every node's tables are identical.
+//!
+//! ```no_run
+//! use factlite_replica::{Config, ReplicatedStore};
+//! use std::time::Duration;
+//!
+//! let config = Config::new(&["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"], "people");
+//! let node = ReplicatedStore::open("people.db", config)?;
+//! let report = node.transact(r#"[{:db/ident :person/name :db/valueType :db.type/string
+//!                                 :db/cardinality :db.cardinality/one}]"#)?;
+//! // On another node: wait for it before reading.
+//! node.sync(report.tx, Duration::from_secs(5))?;
+//! let names = node.db()?.q_str("[:find ?n :where [_ :person/name ?n]]", ())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+mod error;
+mod follower;
+mod log;
+mod monitor;
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use factlite::replication::{Genesis, LogRecord, RecordBody};
+use factlite::{Entid, IntoTxData, TxReport};
+use tokio::sync::mpsc;
+
+pub use config::{Config, Durability};
+pub use error::{Error, Result};
+
+use crate::log::{random_id, Failure, Log};
+
+/// How many deliveries the reader may hold ahead of the follower.
+const DELIVERY_QUEUE: usize = 10_000;
+
+/// A node of a replicated store: a local factlite store that follows, and
+/// writes through, a log on NATS JetStream. `Send + Sync`: share it in an
+/// `Arc`.
+pub struct ReplicatedStore {
+    store: factlite::Store,
+    log: Arc<Log>,
+    shared: Arc<follower::Shared>,
+    runtime: Option<tokio::runtime::Runtime>,
+    reader: tokio::task::JoinHandle<()>,
+    follower: Option<std::thread::JoinHandle<()>>,
+    config: Config,
+}
+
+impl ReplicatedStore {
+    /// Opens the node's store at `path` (created when missing), connects to
+    /// the servers, checks their durability (when [`Durability::Durable`]),
+    /// finds or creates the stream, applies the log's genesis (appending
+    /// it first when the stream is empty) and starts following the log. A
+    /// new node catches up in the background: [`ReplicatedStore::sync_latest`]
+    /// waits for it.
+    pub fn open(path: impl AsRef<Path>, config: Config) -> Result<ReplicatedStore> {
+        check_stream_name(&config.stream)?;
+        let store = factlite::Store::open_with(path, config.store.clone())?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("factlite-replica")
+            .enable_all()
+            .build()
+            .map_err(|error| Error::System(format!("starting the network runtime: {error}")))?;
+        if config.durability == Durability::Durable {
+            let monitors = monitor::endpoints(&config.servers, &config.monitor_urls)?;
+            runtime.block_on(async {
+                for monitor in &monitors {
+                    monitor::check_durable(monitor, config.request_timeout).await?;
+                }
+                Ok::<_, Error>(())
+            })?;
+        }
+        let log = Arc::new(runtime.block_on(Log::connect(&config))?);
+        start_or_join(&runtime, &log, &store)?;
+        let position = store.replication_state()?.map_or(0, |state| state.position);
+        let (deliveries, received) = mpsc::channel(DELIVERY_QUEUE);
+        let reader = {
+            let log = log.clone();
+            runtime.spawn(async move { log.follow(position + 1, deliveries).await })
+        };
+        let shared = Arc::new(follower::Shared::default());
+        let follower = {
+            let (store, shared) = (store.clone(), shared.clone());
+            let (handle, batch) = (runtime.handle().clone(), config.batch.max(1));
+            std::thread::Builder::new()
+                .name("factlite-follower".to_string())
+                .spawn(move || follower::run(store, shared, handle, received, batch))
+                .map_err(|error| Error::System(format!("starting the follower: {error}")))?
+        };
+        Ok(ReplicatedStore {
+            store,
+            log,
+            shared,
+            runtime: Some(runtime),
+            reader,
+            follower: Some(follower),
+            config,
+        })
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        // Taken only by drop.
+        self.runtime
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("the runtime lives as long as the node"))
+    }
+
+    fn check_halted(&self) -> Result<()> {
+        match self.shared.halted() {
+            Some(reason) => Err(Error::Halted(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// Transacts through the log (see the crate's documentation): the
+    /// report once the servers hold the transaction and the node has
+    /// committed it.
+    pub fn transact<'d>(&self, tx_data: impl IntoTxData<'d>) -> Result<TxReport> {
+        let data = tx_data.into_tx_data()?;
+        for _ in 0..self.config.write_attempts.max(1) {
+            self.check_halted()?;
+            let id = random_id()?;
+            let mut failure = None;
+            let written = self
+                .store
+                .transact_through_log(&*data, id, &mut |outgoing| {
+                    let appended = self.runtime().block_on(self.log.append(
+                        outgoing.bytes,
+                        &id,
+                        outgoing.expected_last,
+                    ));
+                    appended.map_err(|refused| {
+                        let reason = refused.to_string();
+                        failure = Some(refused);
+                        reason
+                    })
+                });
+            match (written, failure) {
+                (Ok(report), _) => {
+                    self.shared.notify();
+                    return Ok(report);
+                }
+                (Err(factlite::Error::Unpublished { .. }), Some(refused)) => match refused {
+                    Failure::Conflict | Failure::NotStored => {
+                        self.catch_up(self.config.settle_timeout)?;
+                    }
+                    Failure::TooLarge { bytes, limit } => {
+                        return Err(Error::TooLarge { bytes, limit })
+                    }
+                    Failure::Unknown(waited) => return Err(Error::OutcomeUnknown { waited }),
+                },
+                (Err(error), _) => return Err(error.into()),
+            }
+        }
+        Err(Error::Conflict {
+            attempts: self.config.write_attempts.max(1),
+        })
+    }
+
+    /// The node's local store, for reads (queries, pulls, views, dumps):
+    /// it follows the log, so a write of its own is refused
+    /// ([`factlite::Error::Unpublished`]) — write through
+    /// [`ReplicatedStore::transact`].
+    pub fn local(&self) -> &factlite::Store {
+        &self.store
+    }
+
+    /// A snapshot of the node's store as of the last record it applied.
+    pub fn db(&self) -> Result<factlite::Db> {
+        Ok(self.store.db()?)
+    }
+
+    /// Materializes `query` (EDN text) as the view `name` on every node:
+    /// its definition goes through the log, and each node that applies it
+    /// builds the view's table in the same SQLite transaction.
+    pub fn materialize(&self, name: &str, query: &str) -> Result<TxReport> {
+        let query = factlite::edn::parse(query).map_err(factlite::Error::Edn)?;
+        let definitions = factlite::Keyword::namespaced("factlite.view", "name");
+        if self.db()?.schema()?.attribute_named(&definitions).is_none() {
+            self.transact(factlite::replication::VIEW_DEFINITION_SCHEMA)?;
+        }
+        let definition = factlite::Value::Map(
+            [
+                (
+                    "factlite.view/name",
+                    factlite::Value::String(name.to_string()),
+                ),
+                (
+                    "factlite.view/query",
+                    factlite::Value::String(query.to_string()),
+                ),
+                (
+                    "factlite.view/args",
+                    factlite::Value::String("[]".to_string()),
+                ),
+            ]
+            .into_iter()
+            .map(|(attribute, value)| (factlite::Value::keyword(attribute), value))
+            .collect(),
+        );
+        self.transact(factlite::Value::Vector(vec![definition]))
+    }
+
+    /// Drops the view `name` on every node, through the log.
+    pub fn drop_view(&self, name: &str) -> Result<TxReport> {
+        if !self.store.views()?.iter().any(|view| view.name == name) {
+            return Err(factlite::Error::UnknownView {
+                name: name.to_string(),
+            }
+            .into());
+        }
+        let lookup = factlite::Value::Vector(vec![
+            factlite::Value::keyword("factlite.view/name"),
+            factlite::Value::String(name.to_string()),
+        ]);
+        self.transact(factlite::Value::Vector(vec![factlite::Value::Vector(
+            vec![factlite::Value::keyword("db/retractEntity"), lookup],
+        )]))
+    }
+
+    /// A materialized view's rows, as this node holds them.
+    pub fn view(&self, name: &str) -> Result<factlite::QueryResult> {
+        Ok(self.store.view(name)?)
+    }
+
+    /// Calls `subscriber` with the rows a view gains and loses, for every
+    /// transaction this node applies — written here or on another node.
+    pub fn subscribe(
+        &self,
+        view: &str,
+        subscriber: impl FnMut(&factlite::ViewChange) + Send + 'static,
+    ) -> Result<u64> {
+        Ok(self.store.subscribe(view, subscriber)?)
+    }
+
+    /// The position (stream sequence) of the last record this node applied.
+    pub fn position(&self) -> Result<u64> {
+        Ok(self
+            .store
+            .replication_state()?
+            .map_or(0, |state| state.position))
+    }
+
+    /// Why the node stopped following the log, if it has.
+    pub fn halted(&self) -> Option<String> {
+        self.shared.halted()
+    }
+
+    /// Waits until this node has applied transaction `tx` (a
+    /// [`TxReport::tx`] from any node): reads after it see that
+    /// transaction.
+    pub fn sync(&self, tx: Entid, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut failed = None;
+        let reached =
+            self.shared
+                .wait_until(deadline, || match self.store.db().map(|db| db.basis_tx()) {
+                    Ok(latest) => latest >= tx,
+                    Err(error) => {
+                        failed = Some(error);
+                        true
+                    }
+                });
+        if let Some(error) = failed {
+            return Err(error.into());
+        }
+        match reached {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::Timeout {
+                waiting_for: format!("transaction {tx}"),
+                waited: timeout,
+            }),
+            Err(reason) => Err(Error::Halted(reason)),
+        }
+    }
+
+    /// Applies, from the writer's thread, the records between this node's
+    /// position and the stream's head, read by position: a write that lost
+    /// the race needs them now, and need not wait for the follower's
+    /// consumer (which after a server's death takes a while to come back).
+    /// The follower skips them when they reach it.
+    fn catch_up(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        // The stream may be electing a leader: ask again until the deadline.
+        let head = loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.head(remaining.min(self.config.request_timeout)) {
+                Ok(head) => break head,
+                Err(Error::Timeout { .. }) if !remaining.is_zero() => {
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let mut position = self.position()?;
+        while position < head {
+            self.check_halted()?;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let end = head.min(position + self.config.batch.max(1) as u64);
+            let fetched = self.runtime().block_on(async {
+                tokio::time::timeout(remaining, async {
+                    let mut records = Vec::new();
+                    for at in position + 1..=end {
+                        match self.log.record_at(at).await? {
+                            Some(record) => records.push((at, record)),
+                            None => {
+                                return Err(Error::Halted(format!(
+                                    "the log no longer holds its record at position {at} (it \
+                                     was purged below this node); start the node again from a \
+                                     snapshot"
+                                )))
+                            }
+                        }
+                    }
+                    Ok(records)
+                })
+                .await
+            });
+            let records = fetched.map_err(|_elapsed| Error::Timeout {
+                waiting_for: format!("the stream's head, position {head}"),
+                waited: timeout,
+            })??;
+            self.store.apply_log_records(records)?;
+            position = self.position()?;
+        }
+        self.shared.notify();
+        Ok(())
+    }
+
+    /// The position of the stream's last record, as its leader names it
+    /// now; a timeout when no answer comes.
+    fn head(&self, timeout: Duration) -> Result<u64> {
+        self.runtime()
+            .block_on(async { tokio::time::timeout(timeout, self.log.last_position()).await })
+            .map_err(|_elapsed| Error::Timeout {
+                waiting_for: "an answer from the log's servers".to_string(),
+                waited: timeout,
+            })?
+            .map_err(|error| match error {
+                // An unreachable leader answers nothing in time either.
+                Error::Stream { reason, .. } => Error::Timeout {
+                    waiting_for: format!("the stream's head ({reason})"),
+                    waited: timeout,
+                },
+                other => other,
+            })
+    }
+
+    /// Waits until this node has applied the stream's last record, as the
+    /// stream's leader names it now; the position reached.
+    pub fn sync_latest(&self, timeout: Duration) -> Result<u64> {
+        let deadline = Instant::now() + timeout;
+        let head = self.head(timeout)?;
+        let mut failed = None;
+        let reached = self.shared.wait_until(deadline, || match self.position() {
+            Ok(position) => position >= head,
+            Err(error) => {
+                failed = Some(error);
+                true
+            }
+        });
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        match reached {
+            Ok(true) => Ok(head),
+            Ok(false) => Err(Error::Timeout {
+                waiting_for: format!("the stream's head, position {head}"),
+                waited: timeout,
+            }),
+            Err(reason) => Err(Error::Halted(reason)),
+        }
+    }
+}
+
+impl Drop for ReplicatedStore {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::Release);
+        self.reader.abort();
+        if let Some(follower) = self.follower.take() {
+            // A follower that panicked has nothing more to say.
+            let _ = follower.join();
+        }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Applies the log's genesis on a store that follows no log yet, appending
+/// one from this store first when the stream is empty; for a store that
+/// follows a log, checks that the stream is that log.
+fn start_or_join(
+    runtime: &tokio::runtime::Runtime,
+    log: &Log,
+    store: &factlite::Store,
+) -> Result<()> {
+    let genesis = match store.replication_state()? {
+        Some(state) => {
+            // The stream may have been purged below its genesis: then there
+            // is nothing to compare.
+            if let Some(record) = runtime.block_on(log.record_at(1))? {
+                if let RecordBody::Genesis(genesis) = record.body {
+                    if genesis.store_id != state.store_id {
+                        return Err(Error::Halted(
+                            "the stream is the log of another store (its genesis names another \
+                             store id); a node's file follows one log"
+                                .to_string(),
+                        ));
+                    }
+                }
+            }
+            return Ok(());
+        }
+        None => runtime.block_on(async {
+            if log.last_position().await? == 0 {
+                let record = LogRecord {
+                    id: random_id()?,
+                    basis: 0,
+                    body: RecordBody::Genesis(Genesis {
+                        layout: factlite::replication::FORMAT_VERSION,
+                        store_id: random_id()?,
+                        bootstrap_instant: store.bootstrap_instant()?,
+                    }),
+                };
+                match log.append(&record.encode(), &record.id, 0).await {
+                    // Another node's genesis came first: it is the log's.
+                    Ok(_) | Err(Failure::Conflict) | Err(Failure::NotStored) => {}
+                    Err(Failure::Unknown(waited)) => return Err(Error::OutcomeUnknown { waited }),
+                    Err(Failure::TooLarge { bytes, limit }) => {
+                        return Err(Error::TooLarge { bytes, limit })
+                    }
+                }
+            }
+            log.record_at(1).await?.ok_or_else(|| Error::Stream {
+                stream: String::new(),
+                reason: "the log's genesis record (position 1) is gone: the stream was purged; \
+                         start this node from a snapshot"
+                    .to_string(),
+            })
+        })?,
+    };
+    store.apply_log_records(vec![(1, genesis)])?;
+    Ok(())
+}
+
+fn check_stream_name(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 200
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "the stream name {name:?} is not letters, digits, - and _"
+        )))
+    }
+}
