@@ -4,7 +4,7 @@
 use factlite_tests::workspace_root;
 
 /// The pipeline, lowest first: (directory under `crates/`, package name).
-const PIPELINE: [(&str, &str); 8] = [
+const PIPELINE: [(&str, &str); 9] = [
     ("edn", "factlite-edn"),
     ("core", "factlite-core"),
     ("query", "factlite-query"),
@@ -13,6 +13,7 @@ const PIPELINE: [(&str, &str); 8] = [
     ("views", "factlite-views"),
     ("factlite", "factlite"),
     ("cli", "factlite-cli"),
+    ("bench", "factlite-bench"),
 ];
 
 /// The names of the dependencies a manifest declares, in every dependency
