@@ -5,8 +5,10 @@
 //! in-memory one) and on a plain-EAV SQLite baseline, all from the same
 //! generated data, the counts checked equal before a time is kept.
 //!
-//! `cargo run --release -p factlite-bench -- [--quick] [--out PATH]`:
-//! prints a table of medians and ratios to the baseline and writes it with
+//! `cargo run --release -p factlite-bench -- [--quick] [--peers] [--out PATH]`:
+//! prints a table of medians and ratios to the baseline (and, with
+//! `--peers`, beside DataScript and CozoDB, installed and run by
+//! `peers`) and writes it with
 //! the machine, the versions and the missed targets of issue #16 to
 //! `BENCHMARKS.md` at the repository root (or `PATH`). `--quick` runs a
 //! small scale in seconds and writes a file only with `--out`: the smoke
@@ -18,12 +20,13 @@ mod genealogy;
 mod hot;
 mod markdown;
 mod ours;
+mod peers;
 mod queries;
 mod report;
 mod timing;
 mod writes;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -85,15 +88,17 @@ fn quick() -> Scale {
     }
 }
 
-const USAGE: &str = "usage: factlite-bench [--quick] [--out PATH]";
+const USAGE: &str = "usage: factlite-bench [--quick] [--peers] [--out PATH]";
 
 fn main() -> ExitCode {
     let mut scale = full();
     let mut out = None;
+    let mut with_peers = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => scale = quick(),
+            "--peers" => with_peers = true,
             "--out" => match args.next() {
                 Some(path) => out = Some(PathBuf::from(path)),
                 None => {
@@ -112,9 +117,10 @@ fn main() -> ExitCode {
         }
     }
     if out.is_none() && scale.name == "full" {
-        out = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.md"));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
+        out = root.map(|root| root.join("BENCHMARKS.md"));
     }
-    match run(&scale, out) {
+    match run(&scale, with_peers, out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("factlite-bench: {error}");
@@ -123,7 +129,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(scale: &Scale, out: Option<PathBuf>) -> Result<(), String> {
+fn run(scale: &Scale, with_peers: bool, out: Option<PathBuf>) -> Result<(), String> {
     let load_at_start = report::load_average();
     println!("factlite-bench ({} scale) on {}", scale.name, report::machine());
     println!("load average at start: {load_at_start}");
@@ -147,6 +153,11 @@ fn run(scale: &Scale, out: Option<PathBuf>) -> Result<(), String> {
         &mut rows,
     )?;
     genealogy::run(dir.path(), &scale.genealogy, &mut rows)?;
+    let peers = if with_peers {
+        peers::run(dir.path(), &everyone, scale)
+    } else {
+        Vec::new()
+    };
     let load_at_end = report::load_average();
     println!("load average at end: {load_at_end}\n");
     let table = report::table(&rows);
@@ -154,8 +165,23 @@ fn run(scale: &Scale, out: Option<PathBuf>) -> Result<(), String> {
     let hot = hot.ok_or("the hot aggregate did not run")?;
     let hot_table = report::hot_table(&hot);
     println!("{hot_table}");
+    let peers_table = (!peers.is_empty()).then(|| report::peers_table(&rows, &peers));
+    if let Some(peers_table) = &peers_table {
+        println!("{peers_table}");
+    }
     if let Some(path) = out {
-        let text = markdown::document(scale, &load_at_start, &load_at_end, &table, &hot_table, &rows);
+        let text = markdown::Document {
+            scale,
+            load_at_start: &load_at_start,
+            load_at_end: &load_at_end,
+            table: &table,
+            hot_table: &hot_table,
+            peers: &peers,
+            peers_table: peers_table.as_deref(),
+            rows: &rows,
+            hot_missed: hot.write_with_view.as_secs_f64() > 3.0 * hot.write_without_view.as_secs_f64(),
+        }
+        .render();
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("wrote {}", path.display());
     }

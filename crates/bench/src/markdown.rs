@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::peers::Peer;
 use crate::report::{self, Row};
 use crate::Scale;
 
@@ -39,45 +40,108 @@ const METHOD: &str = "\
   (`Db::with_timeout`) and is reported as timed out, not waited for.
 ";
 
-const CAUSES: &str = "\
-## Why the targets are missed (from the plans above and issue #16)
+/// What the plans of this file's run showed, said once per cause: each
+/// bullet is printed when a workload it names missed its target.
+const CAUSES_INTRO: &str = "\
+## Why the targets are missed (read from the plans above)
 
-- **qpred1/qpred2**: the range condition on an indexed attribute reaches
-  SQLite as `a = ? AND v > ?` without the partial AVET index's own
-  condition, so SQLite cannot use that index and scans the attribute through
-  AEVT (see `USING INDEX` in factlite's plan against `avet` in the
-  baseline's). Closing it: emit the partial index's condition with every
-  range that can use it.
-- **q1–q4**: the query time is mostly SQLite on factlite's layout: entity
-  ids from 2^41 up take more bytes in every index entry than the baseline's
-  small integers, and the type tag and `avet` flag columns widen every
-  entry. q3/q4 also put the halving filter `[?e :sex :male]` last: per
-  attribute statistics alone do not see that a constant value is selective.
-  Closing it: value statistics (distinct counts or most common values) in
-  the join order, smaller entity ids.
-- **Writes**: every datom goes into `datoms` and the append-only `log`,
-  through seven indexes, against three for the baseline; a transaction also
-  writes its instant and partition counters. Closing it: fewer indexes (the
-  log's two), small entity ids, less work per datom in the transactor.
-- **Genealogy, the filter before the rule call**: the clauses before the
-  call are not pushed into the recursion as its seed, so the closure of the
-  whole genealogy is built before the filter applies. Closing it: multi-row
-  magic sets (the clauses binding a rule's arguments become its seed).
-- **Hot aggregate**: `avg` is recomputed from the group's stored rows on
-  every change, so a one-datom write costs in proportion to the group.
-  Closing it: per-group sums and counts.
+Written from the plans of the run that produced this file; when a later run
+shows other plans, they are the ones to read.
 ";
 
-/// The whole document.
-pub fn document(
-    scale: &Scale,
-    load_at_start: &str,
-    load_at_end: &str,
-    table: &str,
-    hot_table: &str,
-    rows: &[Row],
-) -> String {
-    let mut out = String::from("# Benchmarks\n\n");
+/// (the workloads a cause explains, the cause).
+const CAUSES: [(&[&str], &str); 6] = [
+    (
+        &["qpred"],
+        "\
+- **qpred1/qpred2**: the plans are the same — one range search of the AVET
+  index (`datoms_avet (a=? AND v>?)` against `avet (a=? AND v>?)`), so the
+  issue's first cause (a partial index SQLite could not use) is gone. What
+  remains is per row: factlite's index entries are wider (a type tag and the
+  `avet` flag beside `e a v`, entity ids from 2^41 up against small
+  integers) and each row becomes typed values. Closing it: small entity ids
+  in the common case, a narrower AVET entry, a cheaper row decoder.",
+    ),
+    (
+        &["q3", "q4"],
+        "\
+- **q3/q4**: the join order differs: factlite probes `:age` (AEVT) for every
+  Ivan and checks `[?e :sex :male]` last (its primary key), where the
+  hand-written SQL checks the sex first, halving the rows before the next
+  probe; per-attribute statistics do not see that a constant value is
+  selective. Closing it: value statistics (distinct counts or most common
+  values per attribute) in the join order. The ratio moves a lot between
+  runs on this shared machine (1.4× to 3× at 100k datoms).",
+    ),
+    (
+        &["add-all", "retract-5"],
+        "\
+- **add-all** (file and memory alike, so CPU, not I/O): every datom goes
+  into `datoms` and the append-only `log`, through seven indexes against the
+  baseline's three, after resolution and the report. **retract-5**:
+  `:db/retractEntity` finds the entity's datoms, deletes them and appends a
+  retraction per datom to the log, where the baseline deletes rows. Closing
+  it: fewer indexes (the log's two), less work per datom in large
+  transactions.",
+    ),
+    (
+        &["restricted in the rule"],
+        "\
+- **The prefix closure, restricted in the rule**: factlite's recursion runs
+  from each ancestor down to its children (`datoms_vaet`) and checks the
+  prefix condition again at every step (a second probe, `datoms_aevt ... v<?`,
+  per derived pair), where the hand-written SQL walks up through EAVT with
+  one probe per pair. Closing it: a condition on a variable the recursion
+  carries unchanged belongs in the seed only.",
+    ),
+    (
+        &["filter before"],
+        "\
+- **The prefix closure, the filter before the rule call**: the seed is every
+  parent datom (`datoms_aevt (a=?)`): the clauses before the call are not
+  pushed into the recursion, so the closure of the whole genealogy is built
+  before the filter applies. Closing it: multi-row magic sets (the clauses
+  binding a rule's arguments become its seed).",
+    ),
+    (
+        &["hot"],
+        "\
+- **Hot aggregate**: `avg` is recomputed from the group's stored rows on
+  every change, and a group here is a sixth of the people, so a one-datom
+  write costs in proportion to the group. Closing it: per-group sums and
+  counts, maintained from the delta.",
+    ),
+];
+
+/// What the document says.
+pub struct Document<'a> {
+    pub scale: &'a Scale,
+    pub load_at_start: &'a str,
+    pub load_at_end: &'a str,
+    pub table: &'a str,
+    pub hot_table: &'a str,
+    pub peers: &'a [Peer],
+    pub peers_table: Option<&'a str>,
+    pub rows: &'a [Row],
+    /// Whether the hot aggregate's write missed its target.
+    pub hot_missed: bool,
+}
+
+impl Document<'_> {
+    /// The whole document.
+    pub fn render(&self) -> String {
+        let Document {
+            scale,
+            load_at_start,
+            load_at_end,
+            table,
+            hot_table,
+            peers,
+            peers_table,
+            rows,
+            hot_missed,
+        } = self;
+        let mut out = String::from("# Benchmarks\n\n");
     let _ = writeln!(
         out,
         "Written by `cargo run --release -p factlite-bench` ({} scale), the \
@@ -104,22 +168,54 @@ pub fn document(
         rusqlite::version(),
         command_line("rustc", &["--version"]).unwrap_or_else(|| "rustc unknown".into())
     );
-    let _ = writeln!(
-        out,
-        "- peers: DataScript and CozoDB were not run by this version of the suite \
-         (`--peers` is not built yet); FIELD-NOTES.md has their figures from an earlier run.\n"
-    );
+    if peers.is_empty() {
+        out.push_str("- peers: not run (`--peers` installs and runs DataScript and CozoDB)\n\n");
+    } else {
+        let names: Vec<&str> = peers.iter().map(|peer| peer.name.as_str()).collect();
+        let _ = writeln!(out, "- peers: {}\n", names.join(", "));
+    }
     out.push_str(METHOD);
     out.push_str("\n## Results (ms, medians)\n\n");
     out.push_str(table);
     out.push_str("\n## Hot aggregate\n\n");
     out.push_str(hot_table);
+    if let Some(peers_table) = peers_table {
+        out.push_str(
+            "\n## Beside the peers\n\nThe peers run after factlite, each in its own process \
+             on the same data file (medians of as many rounds; DataScript in memory, CozoDB \
+             on SQLite with one relation per attribute and an index on its values; their \
+             add-5 and add-all write the same people as factlite's).\n\n",
+        );
+        out.push_str(peers_table);
+    }
     let missed = report::missed(rows);
     if !missed.is_empty() {
         out.push_str("\n## Missed targets: by how much, and the plans\n\n");
         out.push_str(&missed);
     }
-    out.push('\n');
-    out.push_str(CAUSES);
+    let missed_names: Vec<String> = rows
+        .iter()
+        .filter(|row| row.missed().is_some())
+        .map(|row| row.workload.clone())
+        .chain(hot_missed.then(|| "hot".to_string()))
+        .collect();
+    let causes: Vec<&str> = CAUSES
+        .iter()
+        .filter(|(names, _)| {
+            names
+                .iter()
+                .any(|name| missed_names.iter().any(|missed| missed.contains(name)))
+        })
+        .map(|(_, cause)| *cause)
+        .collect();
+    if !causes.is_empty() {
+        out.push('\n');
+        out.push_str(CAUSES_INTRO);
+        for cause in causes {
+            out.push('\n');
+            out.push_str(cause);
+        }
+    }
     out
+    }
 }

@@ -196,3 +196,56 @@ pub fn load_average() -> String {
         .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// factlite beside the peers, for the workloads they ran: each peer's
+/// median, or the count it returned when that differs from everyone
+/// else's.
+pub fn peers_table(rows: &[Row], peers: &[crate::peers::Peer]) -> String {
+    let mut out = String::from("| scale | workload | count | factlite file ms | factlite memory ms |");
+    for peer in peers {
+        let short = peer.name.split(' ').next().unwrap_or_default();
+        let _ = write!(out, " {short} ms | {short} ÷ factlite file |");
+    }
+    out.push_str("\n|---|---|---:|---:|---:|");
+    out.push_str(&"---:|---:|".repeat(peers.len()));
+    out.push('\n');
+    for row in rows {
+        let workload = row.workload.split(' ').next().unwrap_or_default();
+        let figures: Vec<Option<&(String, String, u64, f64)>> = peers
+            .iter()
+            .map(|peer| {
+                peer.figures
+                    .iter()
+                    .find(|(section, name, _, _)| *section == row.section && name == workload)
+            })
+            .collect();
+        if figures.iter().all(Option::is_none) {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            row.section,
+            row.workload,
+            row.count,
+            row.file.cell(),
+            row.memory.cell()
+        );
+        for figure in figures {
+            match figure {
+                Some((_, _, count, ms)) if *count == row.count => {
+                    let file = match row.file {
+                        Outcome::Time(time) | Outcome::TimedOut(time) => time.as_secs_f64() * 1e3,
+                    };
+                    let _ = write!(out, " {ms:.2} | {:.1}× |", ms / file.max(1e-9));
+                }
+                Some((_, _, count, _)) => {
+                    let _ = write!(out, " count differs: {count} | |");
+                }
+                None => out.push_str(" not run | |"),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
