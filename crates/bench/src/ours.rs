@@ -81,7 +81,7 @@ pub fn load_people(store: &Store, people: &[Person]) -> Vec<Entid> {
             .enumerate()
             .map(|(i, person)| entity_map(person, &format!("p{}", batch * BATCH + i)))
             .collect();
-        let report = store.transact(&Value::Vector(forms)).expect("people transact");
+        let report = store.transact(Value::Vector(forms)).expect("people transact");
         ids.extend((0..chunk.len()).map(|i| report.tempids[&format!("p{}", batch * BATCH + i)]));
     }
     ids
@@ -115,7 +115,7 @@ pub fn load_genealogy(store: &Store, parents: &[Vec<usize>]) -> Vec<Entid> {
                 ]));
             }
         }
-        let report = store.transact(&Value::Vector(forms)).expect("the genealogy transacts");
+        let report = store.transact(Value::Vector(forms)).expect("the genealogy transacts");
         ids.extend((first..last).map(|id| report.tempids[&format!("g{id}")]));
     }
     ids
@@ -135,7 +135,7 @@ pub fn add_one_at_a_time(store: &Store, people: &[Person]) {
             attribute,
             value,
         ])]);
-        let entity = store.transact(&first).expect("add-1 transacts").tempids["p"];
+        let entity = store.transact(first).expect("add-1 transacts").tempids["p"];
         for (attribute, value) in datoms {
             let datom = Value::Vector(vec![Value::Vector(vec![
                 add(),
@@ -143,13 +143,14 @@ pub fn add_one_at_a_time(store: &Store, people: &[Person]) {
                 attribute,
                 value,
             ])]);
-            store.transact(&datom).expect("add-1 transacts");
+            store.transact(datom).expect("add-1 transacts");
         }
     }
 }
 
-/// Transacts each form in a transaction of its own.
-pub fn transact_each(store: &Store, forms: &[Value]) {
+/// Transacts each form in a transaction of its own, handing it over by
+/// value (as a program that built it would).
+pub fn transact_each(store: &Store, forms: Vec<Value>) {
     for form in forms {
         store.transact(form).expect("the transaction commits");
     }

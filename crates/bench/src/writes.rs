@@ -43,18 +43,23 @@ fn baseline_datoms(baseline: &Baseline) -> u64 {
         .expect("the baseline counts")
 }
 
+/// factlite's side of a write workload, prepared outside the timing (its
+/// transaction data built) and run inside it.
+type Work<'a> = Box<dyn FnOnce(&factlite::Store) + 'a>;
+
 /// One write workload: the baseline's transactions (groups of datoms) and
 /// factlite's run on a fresh store of each place.
 fn contenders<'a>(
     paths: &'a Paths<'a>,
     groups: &'a [Vec<(i64, i64, SqlValue)>],
-    ours: &'a dyn Fn(&factlite::Store),
+    prepare: &'a dyn Fn() -> Work<'a>,
 ) -> Vec<Contender<'a>> {
     let factlite = move |place: Place| {
         move || {
             let store = ours::open(place, &paths.fresh("factlite"), ours::PEOPLE_SCHEMA);
+            let work = prepare();
             let mut measured = measure(|| {
-                ours(&store);
+                work(&store);
                 0
             });
             measured.count = ours::person_datoms(&store);
@@ -113,7 +118,7 @@ pub fn run(
 
     let add_one = &people[..scale.add_one.min(people.len())];
     let groups: Vec<_> = datoms(add_one).into_iter().map(|d| vec![d]).collect();
-    let ours_add_one = |store: &factlite::Store| ours::add_one_at_a_time(store, add_one);
+    let ours_add_one = || -> Work { Box::new(|store| ours::add_one_at_a_time(store, add_one)) };
     let (times, count) = take_turns("add-1", rounds, &mut contenders(&paths, &groups, &ours_add_one))?;
     report("add-1", &times, count);
     rows.push(row("add-1", &format!("{} transactions", groups.len()), count, &times));
@@ -127,7 +132,10 @@ pub fn run(
         .iter()
         .map(|person| Value::Vector(vec![ours::entity_map(person, "p")]))
         .collect();
-    let ours_add_five = |store: &factlite::Store| ours::transact_each(store, &maps);
+    let ours_add_five = || -> Work {
+        let maps = maps.clone();
+        Box::new(move |store| ours::transact_each(store, maps))
+    };
     let (times, count) = take_turns("add-5", rounds, &mut contenders(&paths, &groups, &ours_add_five))?;
     report("add-5", &times, count);
     rows.push(row("add-5", &format!("{} transactions", groups.len()), count, &times));
@@ -141,7 +149,10 @@ pub fn run(
             .map(|(i, person)| ours::entity_map(person, &format!("p{i}")))
             .collect(),
     )];
-    let ours_add_all = |store: &factlite::Store| ours::transact_each(store, &all);
+    let ours_add_all = || -> Work {
+        let all = all.clone();
+        Box::new(move |store| ours::transact_each(store, all))
+    };
     let (times, count) = take_turns("add-all", rounds, &mut contenders(&paths, &groups, &ours_add_all))?;
     report("add-all", &times, count);
     rows.push(row("add-all", "1 transaction", count, &times));
@@ -157,7 +168,7 @@ pub fn run(
             let forms = ours::retractions(&order.iter().map(|&i| ids[i]).collect::<Vec<_>>());
             let before = ours::person_datoms(&store);
             let mut measured = measure(|| {
-                ours::transact_each(&store, &forms);
+                ours::transact_each(&store, forms);
                 0
             });
             measured.count = before - ours::person_datoms(&store);
