@@ -14,6 +14,7 @@ const PIPELINE: [(&str, &str); 9] = [
     ("factlite", "factlite"),
     ("replica", "factlite-replica"),
     ("cli", "factlite-cli"),
+    ("bench", "factlite-bench"),
 ];
 
 /// The names of the dependencies a manifest declares, in every dependency

@@ -1,0 +1,189 @@
+//! `factlite-bench`: DataScript's benchmark workloads (q1–q4, q2-switch,
+//! qpred1/qpred2 at 20,000 and 200,000 people; add-1, add-5, add-all,
+//! retract-5), a genealogy (one person's ancestors, a prefix's closure
+//! written two ways) and a hot aggregate, on factlite (a file store and an
+//! in-memory one) and on a plain-EAV SQLite baseline, all from the same
+//! generated data, the counts checked equal before a time is kept.
+//!
+//! `cargo run --release -p factlite-bench -- [--quick] [--peers] [--out PATH]`:
+//! prints a table of medians and ratios to the baseline (and, with
+//! `--peers`, beside DataScript and CozoDB, installed and run by
+//! `peers`) and writes it with
+//! the machine, the versions and the missed targets of issue #16 to
+//! `BENCHMARKS.md` at the repository root (or `PATH`). `--quick` runs a
+//! small scale in seconds and writes a file only with `--out`: the smoke
+//! test `tests/quick.rs` runs it.
+
+mod baseline;
+mod data;
+mod genealogy;
+mod hot;
+mod markdown;
+mod ours;
+mod peers;
+mod queries;
+mod report;
+mod timing;
+mod writes;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use genealogy::GenealogyScale;
+use writes::WriteScale;
+
+/// The sizes and repetitions of one run.
+pub struct Scale {
+    pub name: &'static str,
+    pub people: [usize; 2],
+    pub query_rounds: usize,
+    pub writes: WriteScale,
+    pub write_rounds: usize,
+    pub genealogy: GenealogyScale,
+    pub hot_writes: usize,
+}
+
+fn full() -> Scale {
+    Scale {
+        name: "full",
+        people: [20_000, 200_000],
+        query_rounds: 21,
+        writes: WriteScale {
+            add_one: 1_000,
+            add_five: 2_000,
+            add_all: 20_000,
+            retract: 2_000,
+        },
+        write_rounds: 3,
+        genealogy: GenealogyScale {
+            people: 250_000,
+            prefix: 20_000,
+            rounds: 3,
+            timeout: Duration::from_secs(30),
+        },
+        hot_writes: 41,
+    }
+}
+
+fn quick() -> Scale {
+    Scale {
+        name: "quick",
+        people: [200, 1_000],
+        query_rounds: 3,
+        writes: WriteScale {
+            add_one: 20,
+            add_five: 40,
+            add_all: 200,
+            retract: 40,
+        },
+        write_rounds: 2,
+        genealogy: GenealogyScale {
+            people: 2_000,
+            prefix: 200,
+            rounds: 2,
+            timeout: Duration::from_secs(20),
+        },
+        hot_writes: 3,
+    }
+}
+
+const USAGE: &str = "usage: factlite-bench [--quick] [--peers] [--out PATH]";
+
+fn main() -> ExitCode {
+    let mut scale = full();
+    let mut out = None;
+    let mut with_peers = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => scale = quick(),
+            "--peers" => with_peers = true,
+            "--out" => match args.next() {
+                Some(path) => out = Some(PathBuf::from(path)),
+                None => {
+                    eprintln!("--out needs a path\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("unknown argument {other:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if out.is_none() && scale.name == "full" {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
+        out = root.map(|root| root.join("BENCHMARKS.md"));
+    }
+    match run(&scale, with_peers, out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("factlite-bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(scale: &Scale, with_peers: bool, out: Option<PathBuf>) -> Result<(), String> {
+    let load_at_start = report::load_average();
+    println!("factlite-bench ({} scale) on {}", scale.name, report::machine());
+    println!("load average at start: {load_at_start}");
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let everyone = data::people(scale.people[1]);
+    let mut rows = Vec::new();
+    let mut hot = None;
+    for (index, &people) in scale.people.iter().enumerate() {
+        let section = format!("{}k datoms", people * 5 / 1000);
+        let mut loaded = queries::load(dir.path(), &everyone[..people]);
+        queries::run(&section, &loaded, scale.query_rounds, &mut rows)?;
+        if index == 1 {
+            hot = Some(hot::run(dir.path(), &mut loaded, scale.hot_writes)?);
+        }
+    }
+    writes::run(
+        dir.path(),
+        &everyone[..scale.people[0]],
+        &scale.writes,
+        scale.write_rounds,
+        &mut rows,
+    )?;
+    genealogy::run(dir.path(), &scale.genealogy, &mut rows)?;
+    let peers = if with_peers {
+        peers::run(dir.path(), &everyone, scale)
+    } else {
+        Vec::new()
+    };
+    let load_at_end = report::load_average();
+    println!("load average at end: {load_at_end}\n");
+    let table = report::table(&rows);
+    println!("{table}");
+    let hot = hot.ok_or("the hot aggregate did not run")?;
+    let hot_table = report::hot_table(&hot);
+    println!("{hot_table}");
+    let peers_table = (!peers.is_empty()).then(|| report::peers_table(&rows, &peers));
+    if let Some(peers_table) = &peers_table {
+        println!("{peers_table}");
+    }
+    if let Some(path) = out {
+        let text = markdown::Document {
+            scale,
+            load_at_start: &load_at_start,
+            load_at_end: &load_at_end,
+            table: &table,
+            hot_table: &hot_table,
+            peers: &peers,
+            peers_table: peers_table.as_deref(),
+            rows: &rows,
+            hot_missed: hot.write_with_view.as_secs_f64() > 3.0 * hot.write_without_view.as_secs_f64(),
+        }
+        .render();
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

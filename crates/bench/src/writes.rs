@@ -1,0 +1,208 @@
+//! DataScript's write workloads, each round on fresh stores: add-1 (one
+//! transaction per datom), add-5 (one per person), add-all (one
+//! transaction) and retract-5 (`:db/retractEntity`, one per person, in a
+//! random order). The count each system reports is the datoms it holds
+//! after the workload (retract-5: the datoms it removed).
+
+use std::cell::Cell;
+use std::path::Path;
+
+use factlite::Value;
+use rusqlite::types::Value as SqlValue;
+
+use crate::baseline::{self, Baseline};
+use crate::data::{Person, Random};
+use crate::ours::{self, Place};
+use crate::report::{Outcome, Row};
+use crate::timing::{measure, take_turns, Contender, Measured};
+
+/// How many people each write workload writes.
+pub struct WriteScale {
+    pub add_one: usize,
+    pub add_five: usize,
+    pub add_all: usize,
+    pub retract: usize,
+}
+
+/// A fresh path under `dir` for each new database.
+struct Paths<'a> {
+    dir: &'a Path,
+    next: Cell<usize>,
+}
+
+impl Paths<'_> {
+    fn fresh(&self, name: &str) -> std::path::PathBuf {
+        self.next.set(self.next.get() + 1);
+        self.dir.join(format!("{name}-{}.db", self.next.get()))
+    }
+}
+
+fn baseline_datoms(baseline: &Baseline) -> u64 {
+    baseline
+        .count("SELECT count(*) FROM datoms", &[])
+        .expect("the baseline counts")
+}
+
+/// factlite's side of a write workload, prepared outside the timing (its
+/// transaction data built) and run inside it.
+type Work<'a> = Box<dyn FnOnce(&factlite::Store) + 'a>;
+
+/// One write workload: the baseline's transactions (groups of datoms) and
+/// factlite's run on a fresh store of each place.
+fn contenders<'a>(
+    paths: &'a Paths<'a>,
+    groups: &'a [Vec<(i64, i64, SqlValue)>],
+    prepare: &'a dyn Fn() -> Work<'a>,
+) -> Vec<Contender<'a>> {
+    let factlite = move |place: Place| {
+        move || {
+            let store = ours::open(place, &paths.fresh("factlite"), ours::PEOPLE_SCHEMA);
+            let work = prepare();
+            let mut measured = measure(|| {
+                work(&store);
+                0
+            });
+            measured.count = ours::person_datoms(&store);
+            measured
+        }
+    };
+    vec![
+        (
+            "plain-EAV SQLite",
+            Box::new(move || {
+                let mut baseline = Baseline::create(&paths.fresh("eav")).expect("the baseline opens");
+                let mut measured = measure(|| {
+                    baseline.transact_each(groups).expect("the baseline writes");
+                    0
+                });
+                measured.count = baseline_datoms(&baseline);
+                measured
+            }),
+        ),
+        ("factlite file", Box::new(factlite(Place::File))),
+        ("factlite memory", Box::new(factlite(Place::Memory))),
+    ]
+}
+
+fn row(name: &str, per: &str, count: u64, times: &[std::time::Duration]) -> Row {
+    Row {
+        section: "writes".into(),
+        workload: format!("{name} ({per})"),
+        count,
+        baseline: times[0],
+        file: Outcome::Time(times[1]),
+        memory: Outcome::Time(times[2]),
+        target: Some(if name == "add-all" { 2.0 } else { 1.5 }),
+        plans: None,
+    }
+}
+
+/// Runs the four write workloads, a row each.
+pub fn run(
+    dir: &Path,
+    people: &[Person],
+    scale: &WriteScale,
+    rounds: usize,
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
+    let paths = Paths {
+        dir,
+        next: Cell::new(0),
+    };
+    let datoms = |people: &[Person]| -> Vec<(i64, i64, SqlValue)> {
+        (1..)
+            .zip(people)
+            .flat_map(|(e, person)| baseline::person_datoms(e, person))
+            .collect()
+    };
+
+    let add_one = &people[..scale.add_one.min(people.len())];
+    let groups: Vec<_> = datoms(add_one).into_iter().map(|d| vec![d]).collect();
+    let ours_add_one = || -> Work { Box::new(|store| ours::add_one_at_a_time(store, add_one)) };
+    let (times, count) = take_turns("add-1", rounds, &mut contenders(&paths, &groups, &ours_add_one))?;
+    report("add-1", &times, count);
+    rows.push(row("add-1", &format!("{} transactions", groups.len()), count, &times));
+
+    let add_five = &people[..scale.add_five.min(people.len())];
+    let groups: Vec<_> = (1..)
+        .zip(add_five)
+        .map(|(e, person)| baseline::person_datoms(e, person))
+        .collect();
+    let maps: Vec<Value> = add_five
+        .iter()
+        .map(|person| Value::Vector(vec![ours::entity_map(person, "p")]))
+        .collect();
+    let ours_add_five = || -> Work {
+        let maps = maps.clone();
+        Box::new(move |store| ours::transact_each(store, maps))
+    };
+    let (times, count) = take_turns("add-5", rounds, &mut contenders(&paths, &groups, &ours_add_five))?;
+    report("add-5", &times, count);
+    rows.push(row("add-5", &format!("{} transactions", groups.len()), count, &times));
+
+    let add_all = &people[..scale.add_all.min(people.len())];
+    let groups = vec![datoms(add_all)];
+    let all = vec![Value::Vector(
+        add_all
+            .iter()
+            .enumerate()
+            .map(|(i, person)| ours::entity_map(person, &format!("p{i}")))
+            .collect(),
+    )];
+    let ours_add_all = || -> Work {
+        let all = all.clone();
+        Box::new(move |store| ours::transact_each(store, all))
+    };
+    let (times, count) = take_turns("add-all", rounds, &mut contenders(&paths, &groups, &ours_add_all))?;
+    report("add-all", &times, count);
+    rows.push(row("add-all", "1 transaction", count, &times));
+
+    let retracted = &people[..scale.retract.min(people.len())];
+    let mut order: Vec<usize> = (0..retracted.len()).collect();
+    Random::seeded().shuffle(&mut order);
+    let retract = |place: Place| {
+        let (paths, order) = (&paths, &order);
+        move || -> Measured {
+            let store = ours::open(place, &paths.fresh("factlite"), ours::PEOPLE_SCHEMA);
+            let ids = ours::load_people(&store, retracted);
+            let forms = ours::retractions(&order.iter().map(|&i| ids[i]).collect::<Vec<_>>());
+            let before = ours::person_datoms(&store);
+            let mut measured = measure(|| {
+                ours::transact_each(&store, forms);
+                0
+            });
+            measured.count = before - ours::person_datoms(&store);
+            measured
+        }
+    };
+    let mut retract_contenders: Vec<Contender> = vec![
+        (
+            "plain-EAV SQLite",
+            Box::new(|| {
+                let mut baseline =
+                    baseline::load_people(&paths.fresh("eav"), retracted).expect("the baseline loads");
+                let entities: Vec<i64> = order.iter().map(|&i| i as i64 + 1).collect();
+                let before = baseline_datoms(&baseline);
+                let mut measured = measure(|| {
+                    baseline.retract_each(&entities).expect("the baseline retracts");
+                    0
+                });
+                measured.count = before - baseline_datoms(&baseline);
+                measured
+            }),
+        ),
+        ("factlite file", Box::new(retract(Place::File))),
+        ("factlite memory", Box::new(retract(Place::Memory))),
+    ];
+    let (times, count) = take_turns("retract-5", rounds, &mut retract_contenders)?;
+    report("retract-5", &times, count);
+    rows.push(row("retract-5", &format!("{} transactions", retracted.len()), count, &times));
+    Ok(())
+}
+
+fn report(name: &str, times: &[std::time::Duration], count: u64) {
+    println!(
+        "writes {name:<10} {count:>8} datoms  ms: {}",
+        crate::queries::times_line(times)
+    );
+}
