@@ -4,7 +4,7 @@
 use factlite_tests::workspace_root;
 
 /// The pipeline, lowest first: (directory under `crates/`, package name).
-const PIPELINE: [(&str, &str); 9] = [
+const PIPELINE: [(&str, &str); 10] = [
     ("edn", "factlite-edn"),
     ("core", "factlite-core"),
     ("query", "factlite-query"),
