@@ -252,7 +252,7 @@ pub fn refuse_binary(reader: &mut impl std::io::BufRead) -> Result<(), InputErro
 
 /// A reader of records (CSV rows) that refuses to read more than
 /// [`MAX_STATEMENT_BYTES`] past the end of the last record its caller
-/// finished ([`RecordLimit::finished`]): a record that never ends (endless
+/// finished ([`RecordMark::finished`]): a record that never ends (endless
 /// input without a line break, or a quote never closed) fails with an I/O
 /// error that [`RecordLimit::too_long`] recognises, instead of filling
 /// memory. The reader ahead of the limit is shared through a counter, as
