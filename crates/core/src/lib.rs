@@ -1,6 +1,6 @@
 //! The data model shared by every factlite crate, with no I/O: entity ids,
 //! value types and typed values ([`TypedValue`]), attributes and the schema
-//! ([`Schema`]), tuples ([`tuple`]), datoms ([`Datom`]), the bootstrap attributes every store
+//! ([`Schema`]), tuples ([`mod@tuple`]), datoms ([`Datom`]), the bootstrap attributes every store
 //! starts with ([`bootstrap`]), and the error categories users see
 //! ([`ErrorCategory`]).
 
