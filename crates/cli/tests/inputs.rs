@@ -17,17 +17,22 @@ fn peak_memory(pid: u32) -> Option<u64> {
     Some(kib * 1024)
 }
 
-#[test]
-fn endless_stdin_stops_at_the_statement_limit_in_bounded_memory() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_factlite"))
+/// `factlite e.db` in `dir`, its standard streams piped.
+fn spawn_on_e_db(dir: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_factlite"))
         .arg("e.db")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("factlite runs");
+        .expect("factlite runs")
+}
+
+#[test]
+fn endless_stdin_stops_at_the_statement_limit_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut child = spawn_on_e_db(dir.path());
     let pid = child.id();
     let mut stdin = child.stdin.take().expect("stdin");
     // A bracket never closed, then lines of spaces until factlite stops
@@ -104,14 +109,7 @@ fn an_endless_csv_row_stops_at_the_limit_in_bounded_memory() {
     let script = ".bail off\n\
         [{:db/ident :item/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]\n\
         .import endless.csv\n";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_factlite"))
-        .arg("e.db")
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("factlite runs");
+    let mut child = spawn_on_e_db(dir.path());
     let pid = child.id();
     child
         .stdin
