@@ -22,7 +22,8 @@ const RULES: &str = "[[(anc ?x ?a) [?x :person/parent ?a]]
                       [(anc ?x ?a) [?x :person/parent ?p] (anc ?p ?a)]]";
 
 const ANCESTORS: &str = "[:find (count ?a) . :in $ % ?x :where (anc ?x ?a)]";
-const ANCESTORS_SQL: &str = "WITH RECURSIVE anc(a) AS (SELECT v FROM datoms WHERE e = ?1 AND a = ?2 \
+const ANCESTORS_SQL: &str =
+    "WITH RECURSIVE anc(a) AS (SELECT v FROM datoms WHERE e = ?1 AND a = ?2 \
      UNION SELECT p.v FROM anc CROSS JOIN datoms AS p WHERE p.e = anc.a AND p.a = ?2) \
      SELECT count(*) FROM anc";
 const CLOSURE: &str = "[:find (count ?a) . :with ?x :in $ % :where (anc ?x ?a)]";
@@ -56,12 +57,7 @@ fn natural_closure(prefix: usize) -> String {
 /// A count query's count, or `None` when it ran out of time.
 fn count(db: &Db, prepared: &PreparedQuery, inputs: &[Value]) -> Option<u64> {
     match prepared.run(db, inputs) {
-        Ok(result) => Some(
-            result
-                .scalar::<i64>()
-                .expect("a count")
-                .unwrap_or(0) as u64,
-        ),
+        Ok(result) => Some(result.scalar::<i64>().expect("a count").unwrap_or(0) as u64),
         Err(Error::Timeout { .. }) => None,
         Err(error) => panic!("the genealogy query failed: {error}"),
     }
@@ -111,7 +107,10 @@ pub fn run(dir: &Path, scale: &GenealogyScale, rows: &mut Vec<Row>) -> Result<()
             baseline: &baseline,
         },
         Workload {
-            name: format!("closure of the {} prefix, restricted in the rule", scale.prefix),
+            name: format!(
+                "closure of the {} prefix, restricted in the rule",
+                scale.prefix
+            ),
             datalog: CLOSURE.into(),
             inputs: [vec![restricted.clone()], vec![restricted]],
             sql: CLOSURE_SQL,
@@ -119,7 +118,10 @@ pub fn run(dir: &Path, scale: &GenealogyScale, rows: &mut Vec<Row>) -> Result<()
             baseline: &baseline,
         },
         Workload {
-            name: format!("closure of the {} prefix, filter before the rule call", scale.prefix),
+            name: format!(
+                "closure of the {} prefix, filter before the rule call",
+                scale.prefix
+            ),
             datalog: natural_closure(scale.prefix),
             inputs: [vec![rules.clone()], vec![rules]],
             sql: CLOSURE_SQL,
@@ -131,8 +133,9 @@ pub fn run(dir: &Path, scale: &GenealogyScale, rows: &mut Vec<Row>) -> Result<()
     let memory_db = memory.db().expect("a snapshot").with_timeout(scale.timeout);
     for (index, workload) in workloads.iter().enumerate() {
         let target = if index == 0 { 1.5 } else { 1.3 };
-        let prepared = PreparedQuery::new(&edn::parse(&workload.datalog).expect("the query parses"))
-            .expect("the query is valid");
+        let prepared =
+            PreparedQuery::new(&edn::parse(&workload.datalog).expect("the query parses"))
+                .expect("the query is valid");
         let run_baseline = || {
             measure(|| {
                 workload
@@ -167,7 +170,11 @@ pub fn run(dir: &Path, scale: &GenealogyScale, rows: &mut Vec<Row>) -> Result<()
                     workload.name, first[0].count, differs.count
                 ));
             }
-            println!("{section} {}: factlite timed out after {} s", workload.name, scale.timeout.as_secs());
+            println!(
+                "{section} {}: factlite timed out after {} s",
+                workload.name,
+                scale.timeout.as_secs()
+            );
         } else {
             let mut contenders: Vec<Contender> = vec![
                 ("plain-EAV SQLite", Box::new(run_baseline)),
@@ -181,7 +188,11 @@ pub fn run(dir: &Path, scale: &GenealogyScale, rows: &mut Vec<Row>) -> Result<()
                 ),
             ];
             let (times, count) = take_turns(&workload.name, scale.rounds, &mut contenders)?;
-            println!("{section} {} {count} ms: {}", workload.name, times_line(&times));
+            println!(
+                "{section} {} {count} ms: {}",
+                workload.name,
+                times_line(&times)
+            );
             row.count = count;
             row.baseline = times[0];
             row.file = Outcome::Time(times[1]);

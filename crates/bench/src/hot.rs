@@ -73,7 +73,8 @@ pub fn run(dir: &Path, loaded: &mut Loaded, writes: usize) -> Result<Hot, String
         }
         let view = measure(|| with_view.view(VIEW).expect("the view reads").len() as u64);
         let db = with_view.db().expect("a snapshot");
-        let scratch = measure(|| db.q_from_scratch(&query, ()).expect("the query runs").len() as u64);
+        let scratch =
+            measure(|| db.q_from_scratch(&query, ()).expect("the query runs").len() as u64);
         let sql = measure(|| {
             loaded
                 .baseline

@@ -131,7 +131,11 @@ fn main() -> ExitCode {
 
 fn run(scale: &Scale, with_peers: bool, out: Option<PathBuf>) -> Result<(), String> {
     let load_at_start = report::load_average();
-    println!("factlite-bench ({} scale) on {}", scale.name, report::machine());
+    println!(
+        "factlite-bench ({} scale) on {}",
+        scale.name,
+        report::machine()
+    );
     println!("load average at start: {load_at_start}");
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let everyone = data::people(scale.people[1]);
@@ -179,7 +183,8 @@ fn run(scale: &Scale, with_peers: bool, out: Option<PathBuf>) -> Result<(), Stri
             peers: &peers,
             peers_table: peers_table.as_deref(),
             rows: &rows,
-            hot_missed: hot.write_with_view.as_secs_f64() > 3.0 * hot.write_without_view.as_secs_f64(),
+            hot_missed: hot.write_with_view.as_secs_f64()
+                > 3.0 * hot.write_without_view.as_secs_f64(),
         }
         .render();
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -10,7 +10,10 @@ use crate::Scale;
 
 /// A command's first line of output, if it runs.
 fn command_line(program: &str, args: &[&str]) -> Option<String> {
-    let output = std::process::Command::new(program).args(args).output().ok()?;
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()?;
     let text = String::from_utf8(output.stdout).ok()?;
     Some(text.lines().next()?.trim().to_string()).filter(|line| !line.is_empty())
 }
@@ -145,80 +148,83 @@ impl Document<'_> {
             hot_missed,
         } = self;
         let mut out = String::from("# Benchmarks\n\n");
-    let _ = writeln!(
-        out,
-        "Written by `cargo run --release -p factlite-bench` ({} scale), the \
+        let _ = writeln!(
+            out,
+            "Written by `cargo run --release -p factlite-bench` ({} scale), the \
          benchmark suite of issue #16; run it again to refresh this file.\n",
-        scale.name
-    );
-    let _ = writeln!(
-        out,
-        "- date: {}",
-        command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_else(|| "unknown".into())
-    );
-    let _ = writeln!(out, "- machine: {}", report::machine());
-    let _ = writeln!(
+            scale.name
+        );
+        let _ = writeln!(
+            out,
+            "- date: {}",
+            command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+                .unwrap_or_else(|| "unknown".into())
+        );
+        let _ = writeln!(out, "- machine: {}", report::machine());
+        let _ = writeln!(
         out,
         "- load average (1, 5, 15 min): {load_at_start} at the start, {load_at_end} at the end \
          (the machine is shared: the figures are medians of contenders taking turns)"
     );
-    let _ = writeln!(
-        out,
-        "- versions: factlite {} ({}), SQLite {} (bundled, both sides), {}",
-        env!("CARGO_PKG_VERSION"),
-        command_line("git", &["rev-parse", "--short", "HEAD"])
-            .map_or("commit unknown".into(), |commit| format!("commit {commit}")),
-        rusqlite::version(),
-        command_line("rustc", &["--version"]).unwrap_or_else(|| "rustc unknown".into())
-    );
-    if peers.is_empty() {
-        out.push_str("- peers: not run (`--peers` installs and runs DataScript and CozoDB)\n\n");
-    } else {
-        let names: Vec<&str> = peers.iter().map(|peer| peer.name.as_str()).collect();
-        let _ = writeln!(out, "- peers: {}\n", names.join(", "));
-    }
-    out.push_str(METHOD);
-    out.push_str("\n## Results (ms, medians)\n\n");
-    out.push_str(table);
-    out.push_str("\n## Hot aggregate\n\n");
-    out.push_str(hot_table);
-    if let Some(peers_table) = peers_table {
-        out.push_str(
-            "\n## Beside the peers\n\nThe peers run after factlite, each in its own process \
+        let _ = writeln!(
+            out,
+            "- versions: factlite {} ({}), SQLite {} (bundled, both sides), {}",
+            env!("CARGO_PKG_VERSION"),
+            command_line("git", &["rev-parse", "--short", "HEAD"])
+                .map_or("commit unknown".into(), |commit| format!("commit {commit}")),
+            rusqlite::version(),
+            command_line("rustc", &["--version"]).unwrap_or_else(|| "rustc unknown".into())
+        );
+        if peers.is_empty() {
+            out.push_str(
+                "- peers: not run (`--peers` installs and runs DataScript and CozoDB)\n\n",
+            );
+        } else {
+            let names: Vec<&str> = peers.iter().map(|peer| peer.name.as_str()).collect();
+            let _ = writeln!(out, "- peers: {}\n", names.join(", "));
+        }
+        out.push_str(METHOD);
+        out.push_str("\n## Results (ms, medians)\n\n");
+        out.push_str(table);
+        out.push_str("\n## Hot aggregate\n\n");
+        out.push_str(hot_table);
+        if let Some(peers_table) = peers_table {
+            out.push_str(
+                "\n## Beside the peers\n\nThe peers run after factlite, each in its own process \
              on the same data file (medians of as many rounds; DataScript in memory, CozoDB \
              on SQLite with one relation per attribute and an index on its values; their \
              add-5 and add-all write the same people as factlite's).\n\n",
-        );
-        out.push_str(peers_table);
-    }
-    let missed = report::missed(rows);
-    if !missed.is_empty() {
-        out.push_str("\n## Missed targets: by how much, and the plans\n\n");
-        out.push_str(&missed);
-    }
-    let missed_names: Vec<String> = rows
-        .iter()
-        .filter(|row| row.missed().is_some())
-        .map(|row| row.workload.clone())
-        .chain(hot_missed.then(|| "hot".to_string()))
-        .collect();
-    let causes: Vec<&str> = CAUSES
-        .iter()
-        .filter(|(names, _)| {
-            names
-                .iter()
-                .any(|name| missed_names.iter().any(|missed| missed.contains(name)))
-        })
-        .map(|(_, cause)| *cause)
-        .collect();
-    if !causes.is_empty() {
-        out.push('\n');
-        out.push_str(CAUSES_INTRO);
-        for cause in causes {
-            out.push('\n');
-            out.push_str(cause);
+            );
+            out.push_str(peers_table);
         }
-    }
-    out
+        let missed = report::missed(rows);
+        if !missed.is_empty() {
+            out.push_str("\n## Missed targets: by how much, and the plans\n\n");
+            out.push_str(&missed);
+        }
+        let missed_names: Vec<String> = rows
+            .iter()
+            .filter(|row| row.missed().is_some())
+            .map(|row| row.workload.clone())
+            .chain(hot_missed.then(|| "hot".to_string()))
+            .collect();
+        let causes: Vec<&str> = CAUSES
+            .iter()
+            .filter(|(names, _)| {
+                names
+                    .iter()
+                    .any(|name| missed_names.iter().any(|missed| missed.contains(name)))
+            })
+            .map(|(_, cause)| *cause)
+            .collect();
+        if !causes.is_empty() {
+            out.push('\n');
+            out.push_str(CAUSES_INTRO);
+            for cause in causes {
+                out.push('\n');
+                out.push_str(cause);
+            }
+        }
+        out
     }
 }

@@ -81,7 +81,9 @@ pub fn load_people(store: &Store, people: &[Person]) -> Vec<Entid> {
             .enumerate()
             .map(|(i, person)| entity_map(person, &format!("p{}", batch * BATCH + i)))
             .collect();
-        let report = store.transact(Value::Vector(forms)).expect("people transact");
+        let report = store
+            .transact(Value::Vector(forms))
+            .expect("people transact");
         ids.extend((0..chunk.len()).map(|i| report.tempids[&format!("p{}", batch * BATCH + i)]));
     }
     ids
@@ -89,7 +91,9 @@ pub fn load_people(store: &Store, people: &[Person]) -> Vec<Entid> {
 
 /// Loads a genealogy; the entity id of each person id (index 0 unused).
 pub fn load_genealogy(store: &Store, parents: &[Vec<usize>]) -> Vec<Entid> {
-    store.transact_str(GENEALOGY_SCHEMA).expect("the genealogy schema transacts");
+    store
+        .transact_str(GENEALOGY_SCHEMA)
+        .expect("the genealogy schema transacts");
     let mut ids: Vec<Entid> = vec![0];
     let ids_in_batch = BATCH * 5;
     for first in (1..parents.len()).step_by(ids_in_batch) {
@@ -115,7 +119,9 @@ pub fn load_genealogy(store: &Store, parents: &[Vec<usize>]) -> Vec<Entid> {
                 ]));
             }
         }
-        let report = store.transact(Value::Vector(forms)).expect("the genealogy transacts");
+        let report = store
+            .transact(Value::Vector(forms))
+            .expect("the genealogy transacts");
         ids.extend((first..last).map(|id| report.tempids[&format!("g{id}")]));
     }
     ids

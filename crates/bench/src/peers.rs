@@ -42,9 +42,12 @@ fn output(command: &mut Command) -> Result<String, String> {
 fn install_datascript(work: &Path) -> Result<PathBuf, String> {
     let modules = work.join("node/node_modules");
     if !modules.join("datascript/package.json").exists() {
-        output(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-            .arg(work.join("node"))
-            .arg(format!("datascript@{DATASCRIPT}")))?;
+        output(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+                .arg(work.join("node"))
+                .arg(format!("datascript@{DATASCRIPT}")),
+        )?;
     }
     Ok(modules)
 }
@@ -52,13 +55,18 @@ fn install_datascript(work: &Path) -> Result<PathBuf, String> {
 fn install_cozo(work: &Path) -> Result<PathBuf, String> {
     let python = work.join("venv/bin/python");
     if !python.exists() {
-        output(Command::new("python3").args(["-m", "venv"]).arg(work.join("venv")))?;
+        output(
+            Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(work.join("venv")),
+        )?;
     }
     if output(Command::new(&python).args(["-c", "import pycozo, cozo_embedded"])).is_err() {
-        output(Command::new(&python).args(["-m", "pip", "install", "-q"]).args([
-            format!("pycozo=={COZO}"),
-            format!("cozo-embedded=={COZO}"),
-        ]))?;
+        output(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "-q"])
+                .args([format!("pycozo=={COZO}"), format!("cozo-embedded=={COZO}")]),
+        )?;
     }
     Ok(python)
 }

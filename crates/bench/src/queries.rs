@@ -74,7 +74,14 @@ fn shapes() -> Vec<Shape> {
                   CROSS JOIN datoms AS l CROSS JOIN datoms AS g \
                   WHERE n.a = ?1 AND n.v = ?2 AND s.e = n.e AND s.a = ?3 AND s.v = ?4 \
                   AND l.e = n.e AND l.a = ?5 AND g.e = n.e AND g.a = ?6",
-            params: vec![int(NAME), ivan(), int(SEX), male(), int(LAST_NAME), int(AGE)],
+            params: vec![
+                int(NAME),
+                ivan(),
+                int(SEX),
+                male(),
+                int(LAST_NAME),
+                int(AGE),
+            ],
         },
         Shape {
             name: "qpred1",
@@ -142,7 +149,12 @@ fn prepared_rows(prepared: &PreparedQuery, db: &Db, inputs: &[Value]) -> u64 {
 }
 
 /// Runs every query on every system, a row each.
-pub fn run(section: &str, loaded: &Loaded, rounds: usize, rows: &mut Vec<Row>) -> Result<(), String> {
+pub fn run(
+    section: &str,
+    loaded: &Loaded,
+    rounds: usize,
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
     let file_db = loaded.file.db().expect("a snapshot");
     let memory_db = loaded.memory.db().expect("a snapshot");
     for shape in shapes() {
@@ -190,7 +202,11 @@ pub fn run(section: &str, loaded: &Loaded, rounds: usize, rows: &mut Vec<Row>) -
                 &shape.params,
             ));
         }
-        println!("{section} {:<10} {count:>8} rows  ms: {}", shape.name, times_line(&times));
+        println!(
+            "{section} {:<10} {count:>8} rows  ms: {}",
+            shape.name,
+            times_line(&times)
+        );
         rows.push(row);
     }
     Ok(())

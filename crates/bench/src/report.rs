@@ -193,7 +193,12 @@ pub fn machine() -> String {
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -201,7 +206,8 @@ pub fn load_average() -> String {
 /// median, or the count it returned when that differs from everyone
 /// else's.
 pub fn peers_table(rows: &[Row], peers: &[crate::peers::Peer]) -> String {
-    let mut out = String::from("| scale | workload | count | factlite file ms | factlite memory ms |");
+    let mut out =
+        String::from("| scale | workload | count | factlite file ms | factlite memory ms |");
     for peer in peers {
         let short = peer.name.split(' ').next().unwrap_or_default();
         let _ = write!(out, " {short} ms | {short} ÷ factlite file |");

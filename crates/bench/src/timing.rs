@@ -50,7 +50,10 @@ pub fn take_turns(
                 .zip(&counts)
                 .map(|((name, _), count)| format!("{name} {count}"))
                 .collect();
-            return Err(format!("{workload}: the counts differ: {}", named.join(", ")));
+            return Err(format!(
+                "{workload}: the counts differ: {}",
+                named.join(", ")
+            ));
         }
         agreed = Some(counts[0]);
     }

@@ -70,7 +70,8 @@ fn contenders<'a>(
         (
             "plain-EAV SQLite",
             Box::new(move || {
-                let mut baseline = Baseline::create(&paths.fresh("eav")).expect("the baseline opens");
+                let mut baseline =
+                    Baseline::create(&paths.fresh("eav")).expect("the baseline opens");
                 let mut measured = measure(|| {
                     baseline.transact_each(groups).expect("the baseline writes");
                     0
@@ -119,9 +120,18 @@ pub fn run(
     let add_one = &people[..scale.add_one.min(people.len())];
     let groups: Vec<_> = datoms(add_one).into_iter().map(|d| vec![d]).collect();
     let ours_add_one = || -> Work { Box::new(|store| ours::add_one_at_a_time(store, add_one)) };
-    let (times, count) = take_turns("add-1", rounds, &mut contenders(&paths, &groups, &ours_add_one))?;
+    let (times, count) = take_turns(
+        "add-1",
+        rounds,
+        &mut contenders(&paths, &groups, &ours_add_one),
+    )?;
     report("add-1", &times, count);
-    rows.push(row("add-1", &format!("{} transactions", groups.len()), count, &times));
+    rows.push(row(
+        "add-1",
+        &format!("{} transactions", groups.len()),
+        count,
+        &times,
+    ));
 
     let add_five = &people[..scale.add_five.min(people.len())];
     let groups: Vec<_> = (1..)
@@ -136,9 +146,18 @@ pub fn run(
         let maps = maps.clone();
         Box::new(move |store| ours::transact_each(store, maps))
     };
-    let (times, count) = take_turns("add-5", rounds, &mut contenders(&paths, &groups, &ours_add_five))?;
+    let (times, count) = take_turns(
+        "add-5",
+        rounds,
+        &mut contenders(&paths, &groups, &ours_add_five),
+    )?;
     report("add-5", &times, count);
-    rows.push(row("add-5", &format!("{} transactions", groups.len()), count, &times));
+    rows.push(row(
+        "add-5",
+        &format!("{} transactions", groups.len()),
+        count,
+        &times,
+    ));
 
     let add_all = &people[..scale.add_all.min(people.len())];
     let groups = vec![datoms(add_all)];
@@ -153,7 +172,11 @@ pub fn run(
         let all = all.clone();
         Box::new(move |store| ours::transact_each(store, all))
     };
-    let (times, count) = take_turns("add-all", rounds, &mut contenders(&paths, &groups, &ours_add_all))?;
+    let (times, count) = take_turns(
+        "add-all",
+        rounds,
+        &mut contenders(&paths, &groups, &ours_add_all),
+    )?;
     report("add-all", &times, count);
     rows.push(row("add-all", "1 transaction", count, &times));
 
@@ -179,12 +202,14 @@ pub fn run(
         (
             "plain-EAV SQLite",
             Box::new(|| {
-                let mut baseline =
-                    baseline::load_people(&paths.fresh("eav"), retracted).expect("the baseline loads");
+                let mut baseline = baseline::load_people(&paths.fresh("eav"), retracted)
+                    .expect("the baseline loads");
                 let entities: Vec<i64> = order.iter().map(|&i| i as i64 + 1).collect();
                 let before = baseline_datoms(&baseline);
                 let mut measured = measure(|| {
-                    baseline.retract_each(&entities).expect("the baseline retracts");
+                    baseline
+                        .retract_each(&entities)
+                        .expect("the baseline retracts");
                     0
                 });
                 measured.count = before - baseline_datoms(&baseline);
@@ -196,7 +221,12 @@ pub fn run(
     ];
     let (times, count) = take_turns("retract-5", rounds, &mut retract_contenders)?;
     report("retract-5", &times, count);
-    rows.push(row("retract-5", &format!("{} transactions", retracted.len()), count, &times));
+    rows.push(row(
+        "retract-5",
+        &format!("{} transactions", retracted.len()),
+        count,
+        &times,
+    ));
     Ok(())
 }
 

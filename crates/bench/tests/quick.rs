@@ -32,8 +32,14 @@ fn the_quick_run_checks_every_workload_and_writes_its_report() {
         "filter before the rule call",
         "one-datom write, factlite with the view",
     ] {
-        assert!(written.contains(workload), "{workload} missing from:\n{written}");
-        assert!(stdout.contains(workload), "{workload} missing from the output");
+        assert!(
+            written.contains(workload),
+            "{workload} missing from:\n{written}"
+        );
+        assert!(
+            stdout.contains(workload),
+            "{workload} missing from the output"
+        );
     }
     assert!(written.contains("- machine: "), "{written}");
 }

@@ -363,7 +363,9 @@ impl Import<'_> {
             // Where the next row starts: where an error without a place is.
             let next_line = reader.position().line();
             let more = reader.read_record(&mut record).map_err(|error| {
-                let line = error.position().map_or(next_line, |position| position.line());
+                let line = error
+                    .position()
+                    .map_or(next_line, |position| position.line());
                 self.csv_error(error, line)
             })?;
             if !more {

@@ -394,7 +394,11 @@ fn the_history_sample_is_generated_once_and_read_through_its_views() {
         "{}",
         text(&first.stderr)
     );
-    assert!(text(&first.stdout).contains("20000"), "{}", text(&first.stdout));
+    assert!(
+        text(&first.stdout).contains("20000"),
+        "{}",
+        text(&first.stdout)
+    );
     let views = factlite(dir.path(), &["--sample", "history", "-e", ".views"]);
     assert!(views.status.success(), "{}", text(&views.stderr));
     assert_eq!(text(&views.stderr), "", "generated only once");
@@ -404,7 +408,12 @@ fn the_history_sample_is_generated_once_and_read_through_its_views() {
         .and_then(|line| line.split('|').nth(1)?.trim().parse::<i64>().ok());
     let pages = factlite(
         dir.path(),
-        &["--sample", "history", "-e", "[:find (count ?p) . :where [?v :visit/page ?p]]"],
+        &[
+            "--sample",
+            "history",
+            "-e",
+            "[:find (count ?p) . :where [?v :visit/page ?p]]",
+        ],
     );
     let pages = text(&pages.stdout)
         .split_whitespace()
@@ -413,5 +422,9 @@ fn the_history_sample_is_generated_once_and_read_through_its_views() {
     assert_eq!(top_sites_rows, pages, "{}", text(&views.stdout));
     let both = factlite(dir.path(), &["x.db", "--sample", "history", "-e", ".views"]);
     assert!(!both.status.success());
-    assert!(text(&both.stderr).contains("cannot be used with"), "{}", text(&both.stderr));
+    assert!(
+        text(&both.stderr).contains("cannot be used with"),
+        "{}",
+        text(&both.stderr)
+    );
 }

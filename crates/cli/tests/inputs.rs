@@ -92,7 +92,10 @@ fn an_endless_binary_file_is_refused_by_read_and_import() {
 fn an_endless_csv_row_stops_at_the_limit_in_bounded_memory() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let fifo = dir.path().join("endless.csv");
-    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
     assert!(made.success(), "mkfifo {}", fifo.display());
     let writer = std::thread::spawn(move || {
         let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(&fifo) else {

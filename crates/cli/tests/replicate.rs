@@ -49,7 +49,9 @@ fn two_nodes_write_and_read_through_the_log_and_sync_shows_the_position() {
             std::env::var("CI").map_or(true, |ci| ci != "true"),
             "CI=true and no nats-server: .ci/run installs it"
         );
-        eprintln!("skipping the --replicate test: no nats-server (scripts/nats-cluster install .nats)");
+        eprintln!(
+            "skipping the --replicate test: no nats-server (scripts/nats-cluster install .nats)"
+        );
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -63,9 +65,21 @@ fn two_nodes_write_and_read_through_the_log_and_sync_shows_the_position() {
     let node = |file: &str, statements: &str| {
         let output = factlite(
             dir.path(),
-            &[file, "--replicate", &urls, "--stream", "cli", "-e", statements],
+            &[
+                file,
+                "--replicate",
+                &urls,
+                "--stream",
+                "cli",
+                "-e",
+                statements,
+            ],
         );
-        (output.status.success(), text(&output.stdout), text(&output.stderr))
+        (
+            output.status.success(),
+            text(&output.stdout),
+            text(&output.stderr),
+        )
     };
     let (ok, out, err) = node(
         "a.db",

@@ -379,8 +379,12 @@ mod tests {
             vec![Some(TypedValue::Float(0.25))],
             vec![text("z")],
             vec![Some(TypedValue::Keyword(Box::new(Keyword::plain("b"))))],
-            vec![Some(TypedValue::Keyword(Box::new(Keyword::namespaced("a", "z"))))],
-            vec![Some(TypedValue::Keyword(Box::new(Keyword::namespaced("a-", "b"))))],
+            vec![Some(TypedValue::Keyword(Box::new(Keyword::namespaced(
+                "a", "z",
+            ))))],
+            vec![Some(TypedValue::Keyword(Box::new(Keyword::namespaced(
+                "a-", "b",
+            ))))],
             vec![Some(TypedValue::Uuid(7))],
             vec![Some(TypedValue::Bytes(vec![0, 1]))],
             vec![Some(TypedValue::Symbol(Box::new(Symbol::plain("s"))))],

@@ -234,13 +234,17 @@ impl TypedValue {
                     .then_some(TypedValue::Float(rounded))
             }
             (ValueType::String, Value::String(s)) => Some(TypedValue::String(s.clone())),
-            (ValueType::Keyword, Value::Keyword(k)) => Some(TypedValue::Keyword(Box::new(k.clone()))),
+            (ValueType::Keyword, Value::Keyword(k)) => {
+                Some(TypedValue::Keyword(Box::new(k.clone())))
+            }
             (ValueType::Uuid, Value::Uuid(Uuid(u))) => Some(TypedValue::Uuid(*u)),
             (ValueType::Bytes, Value::Tagged(tag, inner)) if tag.is("bytes") => match &**inner {
                 Value::String(hex) => decode_hex(hex).map(TypedValue::Bytes),
                 _ => None,
             },
-            (ValueType::Symbol, Value::Symbol(symbol)) => Some(TypedValue::Symbol(Box::new(symbol.clone()))),
+            (ValueType::Symbol, Value::Symbol(symbol)) => {
+                Some(TypedValue::Symbol(Box::new(symbol.clone())))
+            }
             (ValueType::Uri, Value::Tagged(tag, inner)) if tag.is("uri") => match &**inner {
                 Value::String(text) => Some(TypedValue::Uri(text.clone())),
                 _ => None,

@@ -444,7 +444,9 @@ fn an_average_view_made_without_its_state_columns_is_made_again() {
     {
         let store = Store::open(&path).expect("opens");
         store.transact_str(SCHEMA).expect("schema");
-        store.materialize_str("mean", mean, &[]).expect("materializes");
+        store
+            .materialize_str("mean", mean, &[])
+            .expect("materializes");
         store
             .transact_str(
                 r#"[{:db/id "eng" :dept/name "eng"}
@@ -469,7 +471,10 @@ fn an_average_view_made_without_its_state_columns_is_made_again() {
     store
         .transact_str(r#"[{:emp/name "Cy" :emp/dept [:dept/name "eng"] :emp/salary 2}]"#)
         .expect("a write maintains the view");
-    assert_eq!(store.view("mean").expect("reads"), value(r#"#{["eng" 11.0]}"#));
+    assert_eq!(
+        store.view("mean").expect("reads"),
+        value(r#"#{["eng" 11.0]}"#)
+    );
     let from_scratch = store.db().expect("db").q_str(mean, &[]).expect("query");
     assert_eq!(store.view("mean").expect("reads"), from_scratch);
 }

@@ -653,7 +653,14 @@ fn rand_nth(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         .map(|(i, item)| format!("WHEN {i} THEN {}", item.expr))
         .collect();
     let expr = format!("(CASE {draw}.value {} END)", arms.join(" "));
-    bind_scalar(frame, binding, Var { expr, ty: Ty::Known(ty) })
+    bind_scalar(
+        frame,
+        binding,
+        Var {
+            expr,
+            ty: Ty::Known(ty),
+        },
+    )
 }
 
 /// `[(get-some $ ?e :a1 :a2 ...) [?attr ?value]]`: the first attribute that

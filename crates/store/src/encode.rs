@@ -88,7 +88,9 @@ pub fn from_sql(value: ValueRef<'_>, tag: i64) -> Result<TypedValue, CorruptValu
             std::str::from_utf8(t)
                 .ok()
                 .and_then(|s| match factlite_edn::parse(s) {
-                    Ok(factlite_edn::Value::Symbol(symbol)) => Some(TypedValue::Symbol(Box::new(symbol))),
+                    Ok(factlite_edn::Value::Symbol(symbol)) => {
+                        Some(TypedValue::Symbol(Box::new(symbol)))
+                    }
                     _ => None,
                 })
         }

@@ -215,7 +215,11 @@ fn create(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx_id = Partition::Tx.start();
     let mut datoms = attribute_datoms(&bootstrap::attributes());
     for (id, ident) in bootstrap::enum_idents() {
-        datoms.push((id, bootstrap::DB_IDENT, TypedValue::Keyword(Box::new(ident))));
+        datoms.push((
+            id,
+            bootstrap::DB_IDENT,
+            TypedValue::Keyword(Box::new(ident)),
+        ));
     }
     write_transaction(&tx, tx_id, now_ms, &datoms)?;
     for partition in Partition::ALL {
@@ -257,7 +261,13 @@ fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
                 .iter()
                 .any(|value_type| value_type.ident() == *ident)
         })
-        .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(Box::new(ident))))
+        .map(|(id, ident)| {
+            (
+                id,
+                bootstrap::DB_IDENT,
+                TypedValue::Keyword(Box::new(ident)),
+            )
+        })
         .collect();
     add_builtin_attributes(&tx, &bootstrap::CONSTRAINT_ATTRIBUTES, &later, 3, now_ms)?;
     tx.commit()?;
@@ -276,7 +286,13 @@ fn upgrade_to_tuples(conn: &mut Connection, now_ms: i64) -> Result<()> {
                 .iter()
                 .any(|value_type| value_type.ident() == *ident)
         })
-        .map(|(id, ident)| (id, bootstrap::DB_IDENT, TypedValue::Keyword(Box::new(ident))))
+        .map(|(id, ident)| {
+            (
+                id,
+                bootstrap::DB_IDENT,
+                TypedValue::Keyword(Box::new(ident)),
+            )
+        })
         .collect();
     add_builtin_attributes(&tx, &bootstrap::TUPLE_ATTRIBUTES, &idents, 4, now_ms)?;
     tx.commit()?;

@@ -351,8 +351,9 @@ impl<'b> Reader<'b> {
             }
             ValueType::Tuple => {
                 let len = self.len()?;
-                let elements = factlite_core::tuple::decode(self.take(len)?)
-                    .map_err(|error| RecordError(format!("a tuple that does not read back: {error}")))?;
+                let elements = factlite_core::tuple::decode(self.take(len)?).map_err(|error| {
+                    RecordError(format!("a tuple that does not read back: {error}"))
+                })?;
                 TypedValue::Tuple(elements)
             }
             ValueType::Uuid => TypedValue::Uuid(u128::from_le_bytes(self.array()?)),
@@ -394,7 +395,11 @@ mod tests {
             (1, 2, TypedValue::Double(-0.0)),
             (1, 2, TypedValue::Double(f64::NAN)),
             (1, 2, TypedValue::String("naïve".into())),
-            (1, 2, TypedValue::Keyword(Box::new(Keyword::namespaced("a", "b")))),
+            (
+                1,
+                2,
+                TypedValue::Keyword(Box::new(Keyword::namespaced("a", "b"))),
+            ),
             (1, 2, TypedValue::Keyword(Box::new(Keyword::plain("c")))),
             (1, 2, TypedValue::Symbol(Box::new(Symbol::plain("d")))),
             (1, 2, TypedValue::Float(-1.5)),
