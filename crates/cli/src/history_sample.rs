@@ -47,11 +47,7 @@ pub fn prepare(store: &Store) -> Result<Option<HistorySize>> {
         consumer.install(store)?;
         views += consumer.views.len();
     }
-    let mut generator = model::Generator::new(model::HistoryConfig {
-        visits: VISITS,
-        sites: 200,
-        seed: 20,
-    });
+    let mut generator = model::Generator::new(model::HistoryConfig::example(VISITS));
     while generator.next_tx(store, BATCH)?.is_some() {}
     Ok(Some(HistorySize {
         visits: generator.generated(),

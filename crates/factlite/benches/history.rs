@@ -374,10 +374,10 @@ fn main() {
         "core",
         bare.ensure_vocabulary(&must("vocabulary", model::core_vocabulary())),
     );
+    // The example's history, over ten times as many sites.
     let mut generator = Generator::new(HistoryConfig {
-        visits: visits + 2 * timed_txs,
         sites: 2_000,
-        seed: 20,
+        ..HistoryConfig::example(visits + 2 * timed_txs)
     });
     while generator.generated() < visits {
         must(

@@ -22,7 +22,7 @@ use std::io::Write;
 
 use factlite::{rusqlite, QueryResultExt, Store};
 
-use model::{Generator, HistoryConfig};
+use model::Generator;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let visits = match std::env::args().nth(1) {
@@ -34,15 +34,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     run(&store, visits, &mut std::io::stdout())
 }
 
-/// The history's shape: `visits` visits over 200 sites.
-pub fn config(visits: usize) -> HistoryConfig {
-    HistoryConfig {
-        visits,
-        sites: 200,
-        seed: 20,
-    }
-}
-
 /// Visits per transaction of the import.
 const IMPORT_BATCH: usize = 500;
 
@@ -50,7 +41,7 @@ const IMPORT_BATCH: usize = 500;
 /// core vocabulary): the first half as an import, the rest one visit per
 /// transaction. Returns the transaction that ended the import.
 pub fn generate(store: &Store, visits: usize) -> factlite::Result<i64> {
-    let mut generator = Generator::new(config(visits));
+    let mut generator = Generator::new(model::HistoryConfig::example(visits));
     let mut import_tx = store.db()?.basis_tx();
     while generator.generated() < visits / 2 {
         let batch = IMPORT_BATCH.min(visits / 2 - generator.generated());

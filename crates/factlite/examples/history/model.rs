@@ -200,6 +200,18 @@ pub struct HistoryConfig {
     pub seed: u64,
 }
 
+impl HistoryConfig {
+    /// The example's history (and the REPL's sample): `visits` visits over
+    /// 200 sites.
+    pub fn example(visits: usize) -> HistoryConfig {
+        HistoryConfig {
+            visits,
+            sites: 200,
+            seed: 20,
+        }
+    }
+}
+
 /// A visit or bookmark referred to before or after its transaction: by a
 /// tempid within the transaction, by its id after.
 #[derive(Clone)]
