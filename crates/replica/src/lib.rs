@@ -425,60 +425,104 @@ impl Drop for ReplicatedStore {
 }
 
 /// Applies the log's genesis on a store that follows no log yet, appending
-/// one from this store first when the stream is empty; for a store that
+/// one from this store first when the stream holds none; for a store that
 /// follows a log, checks that the stream is that log.
 fn start_or_join(
     runtime: &tokio::runtime::Runtime,
     log: &Log,
     store: &factlite::Store,
 ) -> Result<()> {
-    let genesis = match store.replication_state()? {
-        Some(state) => {
-            // The stream may have been purged below its genesis: then there
-            // is nothing to compare.
-            if let Some(record) = runtime.block_on(log.record_at(1))? {
-                if let RecordBody::Genesis(genesis) = record.body {
-                    if genesis.store_id != state.store_id {
-                        return Err(Error::Halted(
-                            "the stream is the log of another store (its genesis names another \
-                             store id); a node's file follows one log"
-                                .to_string(),
-                        ));
-                    }
-                }
-            }
-            return Ok(());
-        }
-        None => runtime.block_on(async {
-            if log.last_position().await? == 0 {
-                let record = LogRecord {
-                    id: random_id()?,
-                    basis: 0,
-                    body: RecordBody::Genesis(Genesis {
-                        layout: factlite::replication::FORMAT_VERSION,
-                        store_id: random_id()?,
-                        bootstrap_instant: store.bootstrap_instant()?,
-                    }),
-                };
-                match log.append(&record.encode(), &record.id, 0).await {
-                    // Another node's genesis came first: it is the log's.
-                    Ok(_) | Err(Failure::Conflict) | Err(Failure::NotStored) => {}
-                    Err(Failure::Unknown(waited)) => return Err(Error::OutcomeUnknown { waited }),
-                    Err(Failure::TooLarge { bytes, limit }) => {
-                        return Err(Error::TooLarge { bytes, limit })
-                    }
-                }
-            }
-            log.record_at(1).await?.ok_or_else(|| Error::Stream {
-                stream: String::new(),
-                reason: "the log's genesis record (position 1) is gone: the stream was purged; \
-                         start this node from a snapshot"
-                    .to_string(),
-            })
-        })?,
+    let Some(state) = store.replication_state()? else {
+        let (position, genesis) = runtime.block_on(join(log, store))?;
+        store.apply_log_records(vec![(position, genesis)])?;
+        return Ok(());
     };
-    store.apply_log_records(vec![(1, genesis)])?;
+    // The stream may have been purged below its genesis: then there is
+    // nothing to compare.
+    if let Some((_, record)) = runtime.block_on(first_genesis(log))? {
+        if let RecordBody::Genesis(genesis) = record.body {
+            if genesis.store_id != state.store_id {
+                return Err(Error::Halted(
+                    "the stream is the log of another store (its genesis names another store \
+                     id); a node's file follows one log"
+                        .to_string(),
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+/// How many times a node appends a genesis that a barrier or another
+/// node's append kept out before it gives up.
+const GENESIS_ATTEMPTS: usize = 3;
+
+/// The log's genesis and its position, appended from this store when the
+/// stream holds none yet. An append left unanswered (a stream still
+/// electing its leader, say) is settled by a barrier at its position, so
+/// a stream can begin with barriers: the genesis is appended again after
+/// them.
+async fn join(log: &Log, store: &factlite::Store) -> Result<(u64, LogRecord)> {
+    for _ in 0..GENESIS_ATTEMPTS {
+        if let Some(found) = first_genesis(log).await? {
+            return Ok(found);
+        }
+        let head = log.last_position().await?;
+        let record = LogRecord {
+            id: random_id()?,
+            basis: 0,
+            body: RecordBody::Genesis(Genesis {
+                layout: factlite::replication::FORMAT_VERSION,
+                store_id: random_id()?,
+                bootstrap_instant: store.bootstrap_instant()?,
+            }),
+        };
+        match log.append(&record.encode(), &record.id, head).await {
+            // Another node's record came first, or a barrier took the
+            // position: look again.
+            Ok(_) | Err(Failure::Conflict) | Err(Failure::NotStored) => {}
+            Err(Failure::Unknown(waited)) => return Err(Error::OutcomeUnknown { waited }),
+            Err(Failure::TooLarge { bytes, limit }) => {
+                return Err(Error::TooLarge { bytes, limit })
+            }
+        }
+    }
+    first_genesis(log).await?.ok_or_else(|| Error::Stream {
+        stream: String::new(),
+        reason: format!(
+            "no genesis record reached the log in {GENESIS_ATTEMPTS} appends (each was kept out \
+             by another record); open the node again"
+        ),
+    })
+}
+
+/// The stream's first genesis record and its position, or `None` when it
+/// holds none yet. Only barriers (settled appends that stored nothing) may
+/// come before it; the stream's first position gone means it was purged.
+async fn first_genesis(log: &Log) -> Result<Option<(u64, LogRecord)>> {
+    let head = log.last_position().await?;
+    for position in 1..=head {
+        let Some(record) = log.record_at(position).await? else {
+            return Err(Error::Stream {
+                stream: String::new(),
+                reason: format!(
+                    "the log's record at position {position} is gone before its genesis: the \
+                     stream was purged; start this node from a snapshot"
+                ),
+            });
+        };
+        match record.body {
+            RecordBody::Genesis(_) => return Ok(Some((position, record))),
+            RecordBody::Barrier => {}
+            RecordBody::Transaction(_) => {
+                return Err(Error::Halted(format!(
+                    "the log's record at position {position} is a transaction before any \
+                     genesis: the stream is not a factlite log"
+                )))
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn check_stream_name(name: &str) -> Result<()> {

@@ -599,3 +599,64 @@ fn a_view_defined_on_one_node_exists_on_every_node_and_its_subscribers_hear_ever
         tables(&dir.path().join("b.db"))
     );
 }
+
+/// Appends a barrier to a new stream `name`, created as a node would
+/// create it: what a genesis append left unanswered (on a stream still
+/// electing its leader, say) leaves behind once a barrier settles it.
+fn stream_starting_with_a_barrier(cluster: &Cluster, name: &str) {
+    let config = cluster.config(&cluster.urls(), name);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let client = async_nats::connect(cluster.url(1)).await.expect("connect");
+        let context = async_nats::jetstream::new(client);
+        context
+            .get_or_create_stream(async_nats::jetstream::stream::Config {
+                name: config.stream.clone(),
+                subjects: vec![config.subject()],
+                num_replicas: config.replicas,
+                storage: async_nats::jetstream::stream::StorageType::File,
+                ..Default::default()
+            })
+            .await
+            .expect("stream");
+        let barrier = factlite::replication::LogRecord {
+            id: [7; 16],
+            basis: 0,
+            body: factlite::replication::RecordBody::Barrier,
+        };
+        context
+            .publish(config.subject(), barrier.encode().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("stored");
+    });
+}
+
+#[test]
+fn nodes_join_a_log_whose_first_record_is_a_barrier() {
+    let Some(cluster) = Cluster::start("nodes_join_a_log_whose_first_record") else {
+        return;
+    };
+    stream_starting_with_a_barrier(&cluster, "barrier-first");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = ReplicatedStore::open(
+        dir.path().join("a.db"),
+        cluster.config(&cluster.urls(), "barrier-first"),
+    )
+    .expect("a joins after the barrier");
+    let b = ReplicatedStore::open(
+        dir.path().join("b.db"),
+        cluster.config(&cluster.urls(), "barrier-first"),
+    )
+    .expect("b joins the same log");
+    a.transact(SCHEMA).expect("schema");
+    let report = a.transact(r#"[{:event/n 1}]"#).expect("a writes");
+    b.sync(report.tx, WAIT).expect("b follows");
+    assert_eq!(count(&b, "[:find (count ?e) . :where [?e :event/n]]"), 1);
+    drop((a, b));
+    assert_eq!(
+        tables(&dir.path().join("a.db")),
+        tables(&dir.path().join("b.db"))
+    );
+}
