@@ -115,7 +115,10 @@ impl ReplicatedStore {
             let log = log.clone();
             runtime.spawn(async move { log.follow(position + 1, deliveries).await })
         };
-        let shared = Arc::new(follower::Shared::default());
+        let shared = Arc::new(follower::Shared::new(follower::Applied {
+            tx: store.db()?.basis_tx(),
+            position,
+        }));
         let follower = {
             let (store, shared) = (store.clone(), shared.clone());
             let (handle, batch) = (runtime.handle().clone(), config.batch.max(1));
@@ -174,7 +177,8 @@ impl ReplicatedStore {
                 });
             match (written, failure) {
                 (Ok(report), _) => {
-                    self.shared.notify();
+                    self.shared
+                        .applied_through(self.position()?, std::slice::from_ref(&report));
                     return Ok(report);
                 }
                 (Err(factlite::Error::Unpublished { .. }), Some(refused)) => match refused {
@@ -285,22 +289,12 @@ impl ReplicatedStore {
 
     /// Waits until this node has applied transaction `tx` (a
     /// [`TxReport::tx`] from any node): reads after it see that
-    /// transaction.
+    /// transaction, and the subscribers of its views have heard of it.
     pub fn sync(&self, tx: Entid, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let mut failed = None;
-        let reached =
-            self.shared
-                .wait_until(deadline, || match self.store.db().map(|db| db.basis_tx()) {
-                    Ok(latest) => latest >= tx,
-                    Err(error) => {
-                        failed = Some(error);
-                        true
-                    }
-                });
-        if let Some(error) = failed {
-            return Err(error.into());
-        }
+        let reached = self
+            .shared
+            .wait_until(deadline, || self.shared.applied().tx >= tx);
         match reached {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::Timeout {
@@ -357,10 +351,10 @@ impl ReplicatedStore {
                 waiting_for: format!("the stream's head, position {head}"),
                 waited: timeout,
             })??;
-            self.store.apply_log_records(records)?;
+            let reports = self.store.apply_log_records(records)?;
             position = self.position()?;
+            self.shared.applied_through(position, &reports);
         }
-        self.shared.notify();
         Ok(())
     }
 
@@ -384,21 +378,14 @@ impl ReplicatedStore {
     }
 
     /// Waits until this node has applied the stream's last record, as the
-    /// stream's leader names it now; the position reached.
+    /// stream's leader names it now (subscribers told, as for
+    /// [`ReplicatedStore::sync`]); the position reached.
     pub fn sync_latest(&self, timeout: Duration) -> Result<u64> {
         let deadline = Instant::now() + timeout;
         let head = self.head(timeout)?;
-        let mut failed = None;
-        let reached = self.shared.wait_until(deadline, || match self.position() {
-            Ok(position) => position >= head,
-            Err(error) => {
-                failed = Some(error);
-                true
-            }
-        });
-        if let Some(error) = failed {
-            return Err(error);
-        }
+        let reached = self
+            .shared
+            .wait_until(deadline, || self.shared.applied().position >= head);
         match reached {
             Ok(true) => Ok(head),
             Ok(false) => Err(Error::Timeout {
