@@ -70,6 +70,9 @@ pub enum Error {
         /// How long.
         waited: Duration,
     },
+    /// A snapshot could not be made, kept, read or used (the reason says
+    /// which).
+    Snapshot(String),
     /// The operating system failed the node (no random bytes, no thread).
     System(String),
     /// The node stopped following the log: a record did not follow from
@@ -133,6 +136,7 @@ impl fmt::Display for Error {
                  unreachable from here); its reads may be stale",
                 waited.as_millis()
             ),
+            Error::Snapshot(reason) => write!(f, "snapshot: {reason}"),
             Error::System(message) => write!(f, "{message}"),
             Error::Halted(reason) => write!(
                 f,

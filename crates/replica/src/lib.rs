@@ -51,8 +51,9 @@ mod error;
 mod follower;
 mod log;
 mod monitor;
+mod snapshot;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,6 +64,7 @@ use tokio::sync::mpsc;
 
 pub use config::{Config, Durability};
 pub use error::{Error, Result};
+pub use snapshot::Snapshot;
 
 use crate::log::{random_id, Failure, Log};
 
@@ -74,6 +76,7 @@ const DELIVERY_QUEUE: usize = 10_000;
 /// `Arc`.
 pub struct ReplicatedStore {
     store: factlite::Store,
+    path: PathBuf,
     log: Arc<Log>,
     shared: Arc<follower::Shared>,
     runtime: Option<tokio::runtime::Runtime>,
@@ -83,15 +86,17 @@ pub struct ReplicatedStore {
 }
 
 impl ReplicatedStore {
-    /// Opens the node's store at `path` (created when missing), connects to
-    /// the servers, checks their durability (when [`Durability::Durable`]),
-    /// finds or creates the stream, applies the log's genesis (appending
-    /// it first when the stream is empty) and starts following the log. A
-    /// new node catches up in the background: [`ReplicatedStore::sync_latest`]
-    /// waits for it.
+    /// Opens the node's store at `path`, connects to the servers, checks
+    /// their durability (when [`Durability::Durable`]), finds or creates
+    /// the stream and starts following the log. A file that does not exist
+    /// is the log's newest snapshot, downloaded, when the log keeps one
+    /// ([`Config::bootstrap_from_snapshot`]), or else a new store that
+    /// applies the log's genesis (appending it first when the stream has
+    /// none). A new node catches up in the background:
+    /// [`ReplicatedStore::sync_latest`] waits for it.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<ReplicatedStore> {
         check_stream_name(&config.stream)?;
-        let store = factlite::Store::open_with(path, config.store.clone())?;
+        let path = path.as_ref().to_path_buf();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("factlite-replica")
@@ -108,6 +113,10 @@ impl ReplicatedStore {
             })?;
         }
         let log = Arc::new(runtime.block_on(Log::connect(&config))?);
+        if config.bootstrap_from_snapshot && !path.exists() {
+            runtime.block_on(snapshot::fetch(log.context(), &config.stream, &path))?;
+        }
+        let store = factlite::Store::open_with(&path, config.store.clone())?;
         start_or_join(&runtime, &log, &store)?;
         let position = store.replication_state()?.map_or(0, |state| state.position);
         let (deliveries, received) = mpsc::channel(DELIVERY_QUEUE);
@@ -129,6 +138,7 @@ impl ReplicatedStore {
         };
         Ok(ReplicatedStore {
             store,
+            path,
             log,
             shared,
             runtime: Some(runtime),
@@ -257,6 +267,62 @@ impl ReplicatedStore {
         self.transact(factlite::Value::Vector(vec![factlite::Value::Vector(
             vec![factlite::Value::keyword("db/retractEntity"), lookup],
         )]))
+    }
+
+    /// Copies this node's file (SQLite's online backup, as of its last
+    /// applied record) into the log's snapshot bucket as the newest
+    /// snapshot: a node opened on a missing file starts from it, and the
+    /// log may then be purged below it ([`ReplicatedStore::purge_log`]).
+    pub fn publish_snapshot(&self) -> Result<Snapshot> {
+        let copy = snapshot::partial_path(&self.path);
+        let made = self.copy_with_position(&copy).and_then(|position| {
+            self.runtime().block_on(snapshot::put(
+                self.log.context(),
+                &self.config.stream,
+                self.config.replicas,
+                &copy,
+                position,
+            ))
+        });
+        let _ = std::fs::remove_file(&copy);
+        made
+    }
+
+    /// The file copied to `copy`, and the position it holds.
+    fn copy_with_position(&self, copy: &Path) -> Result<u64> {
+        self.store.backup_to(copy)?;
+        let read = factlite::rusqlite::Connection::open(copy).and_then(|conn| {
+            conn.query_row("SELECT position FROM replication", [], |row| row.get(0))
+        });
+        read.map_err(|error| {
+            Error::Snapshot(format!(
+                "the copy of {} names no position of the log: {error}",
+                self.path.display()
+            ))
+        })
+    }
+
+    /// The log's newest snapshot, if it keeps one.
+    pub fn latest_snapshot(&self) -> Result<Option<Snapshot>> {
+        self.runtime()
+            .block_on(snapshot::latest(self.log.context(), &self.config.stream))
+    }
+
+    /// Removes from the stream every record the newest snapshot holds
+    /// (those up to its position), so the log stops growing without
+    /// bound; how many records went. New nodes then start from the
+    /// snapshot; a node whose file is behind it halts when it reaches the
+    /// gap and must start from the snapshot again. Refused when the log
+    /// keeps no snapshot.
+    pub fn purge_log(&self) -> Result<u64> {
+        let snapshot = self.latest_snapshot()?.ok_or_else(|| {
+            Error::Snapshot(
+                "the log keeps no snapshot, so nothing may be purged: publish one first"
+                    .to_string(),
+            )
+        })?;
+        self.runtime()
+            .block_on(self.log.purge_through(snapshot.position))
     }
 
     /// A materialized view's rows, as this node holds them.
@@ -424,9 +490,8 @@ fn start_or_join(
         store.apply_log_records(vec![(position, genesis)])?;
         return Ok(());
     };
-    // The stream may have been purged below its genesis: then there is
-    // nothing to compare.
-    if let Some((_, record)) = runtime.block_on(first_genesis(log))? {
+    // A purged stream holds its genesis no more: nothing to compare.
+    if let Start::Genesis(_, record) = runtime.block_on(first_genesis(log))? {
         if let RecordBody::Genesis(genesis) = record.body {
             if genesis.store_id != state.store_id {
                 return Err(Error::Halted(
@@ -451,8 +516,16 @@ const GENESIS_ATTEMPTS: usize = 3;
 /// them.
 async fn join(log: &Log, store: &factlite::Store) -> Result<(u64, LogRecord)> {
     for _ in 0..GENESIS_ATTEMPTS {
-        if let Some(found) = first_genesis(log).await? {
-            return Ok(found);
+        match first_genesis(log).await? {
+            Start::Genesis(position, record) => return Ok((position, record)),
+            Start::Purged(position) => {
+                return Err(Error::Halted(format!(
+                    "the log no longer holds its first records (position {position} is gone: \
+                     it was purged) and keeps no snapshot to start from; a new node needs one \
+                     (ReplicatedStore::publish_snapshot on a node that has the log)"
+                )))
+            }
+            Start::Empty => {}
         }
         let head = log.last_position().await?;
         let record = LogRecord {
@@ -474,32 +547,40 @@ async fn join(log: &Log, store: &factlite::Store) -> Result<(u64, LogRecord)> {
             }
         }
     }
-    first_genesis(log).await?.ok_or_else(|| Error::Stream {
-        stream: String::new(),
-        reason: format!(
-            "no genesis record reached the log in {GENESIS_ATTEMPTS} appends (each was kept out \
-             by another record); open the node again"
-        ),
-    })
+    match first_genesis(log).await? {
+        Start::Genesis(position, record) => Ok((position, record)),
+        _ => Err(Error::Stream {
+            stream: String::new(),
+            reason: format!(
+                "no genesis record reached the log in {GENESIS_ATTEMPTS} appends (each was kept \
+                 out by another record); open the node again"
+            ),
+        }),
+    }
 }
 
-/// The stream's first genesis record and its position, or `None` when it
-/// holds none yet. Only barriers (settled appends that stored nothing) may
-/// come before it; the stream's first position gone means it was purged.
-async fn first_genesis(log: &Log) -> Result<Option<(u64, LogRecord)>> {
+/// How a stream begins.
+enum Start {
+    /// With its genesis record, at this position.
+    Genesis(u64, LogRecord),
+    /// With no genesis yet (empty, or only barriers).
+    Empty,
+    /// Purged: the record at this position, before any genesis seen, is
+    /// gone.
+    Purged(u64),
+}
+
+/// How the stream begins: its first genesis record and its position
+/// (only barriers, settled appends that stored nothing, may come before
+/// it), none yet, or purged.
+async fn first_genesis(log: &Log) -> Result<Start> {
     let head = log.last_position().await?;
     for position in 1..=head {
         let Some(record) = log.record_at(position).await? else {
-            return Err(Error::Stream {
-                stream: String::new(),
-                reason: format!(
-                    "the log's record at position {position} is gone before its genesis: the \
-                     stream was purged; start this node from a snapshot"
-                ),
-            });
+            return Ok(Start::Purged(position));
         };
         match record.body {
-            RecordBody::Genesis(_) => return Ok(Some((position, record))),
+            RecordBody::Genesis(_) => return Ok(Start::Genesis(position, record)),
             RecordBody::Barrier => {}
             RecordBody::Transaction(_) => {
                 return Err(Error::Halted(format!(
@@ -509,7 +590,7 @@ async fn first_genesis(log: &Log) -> Result<Option<(u64, LogRecord)>> {
             }
         }
     }
-    Ok(None)
+    Ok(Start::Empty)
 }
 
 fn check_stream_name(name: &str) -> Result<()> {

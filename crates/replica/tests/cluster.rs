@@ -660,3 +660,66 @@ fn nodes_join_a_log_whose_first_record_is_a_barrier() {
         tables(&dir.path().join("b.db"))
     );
 }
+
+#[test]
+fn a_new_node_starts_from_a_snapshot_after_the_log_was_purged() {
+    let Some(cluster) = Cluster::start("a_new_node_starts_from_a_snapshot") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = ReplicatedStore::open(
+        dir.path().join("a.db"),
+        cluster.config(&cluster.urls(), "snap"),
+    )
+    .expect("node a");
+    let error = a.purge_log().expect_err("nothing to purge below");
+    assert!(matches!(error, Error::Snapshot(_)), "{error}");
+    a.transact(SCHEMA).expect("schema");
+    a.materialize(
+        "per_text",
+        "[:find ?t (count ?e) :where [?e :event/text ?t]]",
+    )
+    .expect("a view");
+    for n in 0..30 {
+        a.transact(format!(r#"[{{:event/n {n} :event/text "t{}"}}]"#, n % 4).as_str())
+            .expect("event");
+    }
+    let snapshot = a.publish_snapshot().expect("snapshot");
+    assert_eq!(snapshot.position, a.position().expect("position"));
+    assert_eq!(a.latest_snapshot().expect("latest"), Some(snapshot));
+    for n in 30..35 {
+        a.transact(format!(r#"[{{:event/n {n} :event/text "t{}"}}]"#, n % 4).as_str())
+            .expect("event after the snapshot");
+    }
+    let purged = a.purge_log().expect("purged");
+    assert_eq!(purged, snapshot.position, "every record the snapshot holds");
+
+    // Without the snapshot, a new node cannot start: the log's start is gone.
+    let mut replay = cluster.config(&cluster.urls(), "snap");
+    replay.bootstrap_from_snapshot = false;
+    let error = ReplicatedStore::open(dir.path().join("replay.db"), replay)
+        .err()
+        .expect("refused");
+    assert!(error.to_string().contains("purged"), "{error}");
+
+    let b = ReplicatedStore::open(
+        dir.path().join("b.db"),
+        cluster.config(&[cluster.url(3)], "snap"),
+    )
+    .expect("b starts from the snapshot");
+    assert!(b.position().expect("position") >= snapshot.position);
+    let head = b.sync_latest(WAIT).expect("b reaches the head");
+    assert_eq!(head, a.position().expect("a's position"));
+    assert_eq!(count(&b, "[:find (count ?e) . :where [?e :event/n]]"), 35);
+    assert_eq!(
+        b.view("per_text").expect("b has the view"),
+        a.view("per_text").expect("a's")
+    );
+    let report = b.transact(r#"[{:event/n 99}]"#).expect("b writes");
+    a.sync(report.tx, WAIT).expect("a sees it");
+    drop((a, b));
+    assert_eq!(
+        tables(&dir.path().join("a.db")),
+        tables(&dir.path().join("b.db"))
+    );
+}
