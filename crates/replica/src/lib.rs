@@ -95,6 +95,20 @@ impl ReplicatedStore {
     /// none). A new node catches up in the background:
     /// [`ReplicatedStore::sync_latest`] waits for it.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<ReplicatedStore> {
+        ReplicatedStore::open_with(path, config, |_| Ok(()))
+    }
+
+    /// [`ReplicatedStore::open`], calling `prepare` on the local store once
+    /// it is open and before the node applies anything from the log: the
+    /// place to register the functions and aggregates that the log's views
+    /// call (`register_function`, `register_aggregate`), which live in the
+    /// process — a view that meets an unregistered function halts the
+    /// node.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        config: Config,
+        prepare: impl FnOnce(&factlite::Store) -> factlite::Result<()>,
+    ) -> Result<ReplicatedStore> {
         check_stream_name(&config.stream)?;
         let path = path.as_ref().to_path_buf();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -117,6 +131,7 @@ impl ReplicatedStore {
             runtime.block_on(snapshot::fetch(log.context(), &config.stream, &path))?;
         }
         let store = factlite::Store::open_with(&path, config.store.clone())?;
+        prepare(&store)?;
         start_or_join(&runtime, &log, &store)?;
         let position = store.replication_state()?.map_or(0, |state| state.position);
         let (deliveries, received) = mpsc::channel(DELIVERY_QUEUE);
