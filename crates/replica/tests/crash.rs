@@ -90,7 +90,9 @@ fn spawn(
             return child;
         }
     }
-    panic!("the child ended before it was ready");
+    let _ = child.kill();
+    let status = child.wait();
+    panic!("the child ended before it was ready: {status:?}");
 }
 
 /// The child's side: opens its node, sets its trap, says it is ready,
