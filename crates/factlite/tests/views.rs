@@ -535,3 +535,58 @@ fn a_view_ordered_by_an_aggregate_has_an_index_that_a_top_n_read_walks() {
         r#"[["ops" 3] ["eng" 2]]"#
     );
 }
+
+#[test]
+fn subscribers_hear_of_commits_another_connection_makes_on_the_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("shared.db");
+    let here = Store::open(&path).expect("opens");
+    here.transact_str(SCHEMA).expect("schema");
+    here.materialize_str("names", "[:find ?n :where [_ :emp/name ?n]]", &[])
+        .expect("materializes");
+    let (sender, changes) = std::sync::mpsc::channel();
+    here.subscribe("names", move |change| {
+        let _ = sender.send(change.clone());
+    })
+    .expect("subscribes");
+    // Another process on the same file: a store of its own connections.
+    let there = Store::open(&path).expect("a second store on the file");
+    let report = there
+        .transact_str(r#"[{:emp/name "Ann"} {:emp/name "Bo"}]"#)
+        .expect("written there");
+    let heard = changes
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the watcher tells of it");
+    assert_eq!(heard.tx, report.tx);
+    assert_eq!(
+        heard.added,
+        vec![vec![value(r#""Ann""#)], vec![value(r#""Bo""#)]]
+    );
+    assert!(heard.removed.is_empty());
+
+    let own = here
+        .transact_str(r#"[{:emp/name "Cy"}]"#)
+        .expect("written here");
+    let heard = changes.recv_timeout(Duration::from_secs(10)).expect("told");
+    assert_eq!(
+        (heard.tx, heard.added.clone()),
+        (own.tx, vec![vec![value(r#""Cy""#)]])
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(changes.try_recv().is_err(), "its own commit is told once");
+
+    let bo = there
+        .db()
+        .expect("db")
+        .q_str(r#"[:find ?e . :where [?e :emp/name "Bo"]]"#, ())
+        .expect("query")
+        .into_edn();
+    let last = there
+        .transact_str(&format!("[[:db/retractEntity {bo}]]"))
+        .expect("retracted there");
+    let heard = changes.recv_timeout(Duration::from_secs(10)).expect("told");
+    assert_eq!(
+        (heard.tx, heard.added.is_empty(), heard.removed.clone()),
+        (last.tx, true, vec![vec![value(r#""Bo""#)]])
+    );
+}

@@ -55,6 +55,15 @@ pub enum Error {
         /// How long settling was tried.
         waited: Duration,
     },
+    /// The log holds the transaction, but committing it to this node's
+    /// file failed (a disk error, say): the node applies it from the log
+    /// as it follows, so it must not be sent again.
+    NotCommittedHere {
+        /// The transaction's position in the log.
+        position: u64,
+        /// Why the local commit failed.
+        reason: String,
+    },
     /// The transaction's record is larger than the servers take.
     TooLarge {
         /// The record's size.
@@ -121,6 +130,12 @@ impl fmt::Display for Error {
                  was committed here, and if the log holds it this node applies it as it follows \
                  the log (sync to the log's head, then look)",
                 waited.as_millis()
+            ),
+            Error::NotCommittedHere { position, reason } => write!(
+                f,
+                "the log holds the transaction (position {position}), but committing it to this \
+                 node's file failed: {reason}; the node applies it from the log as it follows \
+                 (sync to see it): do not send it again"
             ),
             Error::TooLarge { bytes, limit } => write!(
                 f,

@@ -71,6 +71,10 @@ use crate::log::{random_id, Failure, Log};
 /// How many deliveries the reader may hold ahead of the follower.
 const DELIVERY_QUEUE: usize = 10_000;
 
+/// How long `sync` waits for the follower before it reads the records it
+/// lacks itself.
+const FOLLOWER_GRACE: Duration = Duration::from_millis(500);
+
 /// A node of a replicated store: a local factlite store that follows, and
 /// writes through, a log on NATS JetStream. `Send + Sync`: share it in an
 /// `Arc`.
@@ -186,6 +190,7 @@ impl ReplicatedStore {
             self.check_halted()?;
             let id = random_id()?;
             let mut failure = None;
+            let mut appended_at = None;
             let written = self
                 .store
                 .transact_through_log(&*data, id, &mut |outgoing| {
@@ -194,12 +199,21 @@ impl ReplicatedStore {
                         &id,
                         outgoing.expected_last,
                     ));
-                    appended.map_err(|refused| {
-                        let reason = refused.to_string();
-                        failure = Some(refused);
-                        reason
-                    })
+                    appended
+                        .inspect(|position| appended_at = Some(*position))
+                        .map_err(|refused| {
+                            let reason = refused.to_string();
+                            failure = Some(refused);
+                            reason
+                        })
                 });
+            if let (Err(error), Some(position)) = (&written, appended_at) {
+                // The log holds it: sending it again would apply it twice.
+                return Err(Error::NotCommittedHere {
+                    position,
+                    reason: error.to_string(),
+                });
+            }
             match (written, failure) {
                 (Ok(report), _) => {
                     self.shared
@@ -372,18 +386,43 @@ impl ReplicatedStore {
     /// [`TxReport::tx`] from any node): reads after it see that
     /// transaction, and the subscribers of its views have heard of it.
     pub fn sync(&self, tx: Entid, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        let reached = self
-            .shared
-            .wait_until(deadline, || self.shared.applied().tx >= tx);
-        match reached {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(Error::Timeout {
+        match self.reach(timeout, |applied| applied.tx >= tx)? {
+            true => Ok(()),
+            false => Err(Error::Timeout {
                 waiting_for: format!("transaction {tx}"),
                 waited: timeout,
             }),
-            Err(reason) => Err(Error::Halted(reason)),
         }
+    }
+
+    /// Waits until `reached` holds of what the node has applied, or
+    /// `timeout` passes; whether it held. The follower usually gets there
+    /// in moments; when it does not (its consumer comes back slowly after
+    /// the stream's leader died), the records up to the stream's head are
+    /// read by position and applied from this thread.
+    fn reach(
+        &self,
+        timeout: Duration,
+        reached: impl Fn(follower::Applied) -> bool,
+    ) -> Result<bool> {
+        let deadline = Instant::now() + timeout;
+        let followed = Instant::now() + FOLLOWER_GRACE.min(timeout);
+        let holds = || reached(self.shared.applied());
+        if self
+            .shared
+            .wait_until(followed, holds)
+            .map_err(Error::Halted)?
+        {
+            return Ok(true);
+        }
+        match self.catch_up(deadline.saturating_duration_since(Instant::now())) {
+            // Unreachable servers: the follower may still get there.
+            Ok(()) | Err(Error::Timeout { .. }) => {}
+            Err(error) => return Err(error),
+        }
+        self.shared
+            .wait_until(deadline, holds)
+            .map_err(Error::Halted)
     }
 
     /// Applies, from the writer's thread, the records between this node's
@@ -462,18 +501,15 @@ impl ReplicatedStore {
     /// stream's leader names it now (subscribers told, as for
     /// [`ReplicatedStore::sync`]); the position reached.
     pub fn sync_latest(&self, timeout: Duration) -> Result<u64> {
-        let deadline = Instant::now() + timeout;
+        let started = Instant::now();
         let head = self.head(timeout)?;
-        let reached = self
-            .shared
-            .wait_until(deadline, || self.shared.applied().position >= head);
-        match reached {
-            Ok(true) => Ok(head),
-            Ok(false) => Err(Error::Timeout {
+        let left = timeout.saturating_sub(started.elapsed());
+        match self.reach(left, |applied| applied.position >= head)? {
+            true => Ok(head),
+            false => Err(Error::Timeout {
                 waiting_for: format!("the stream's head, position {head}"),
                 waited: timeout,
             }),
-            Err(reason) => Err(Error::Halted(reason)),
         }
     }
 }
