@@ -725,3 +725,33 @@ fn a_new_node_starts_from_a_snapshot_after_the_log_was_purged() {
         tables(&dir.path().join("b.db"))
     );
 }
+
+#[test]
+fn automatic_materialization_stays_off_on_a_node_and_its_queries_run() {
+    let Some(cluster) = Cluster::start("automatic_materialization_stays_off") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = ReplicatedStore::open(
+        dir.path().join("n.db"),
+        cluster.config(&cluster.urls(), "auto"),
+    )
+    .expect("node");
+    node.transact(SCHEMA).expect("schema");
+    node.transact(r#"[{:event/n 1} {:event/n 2}]"#)
+        .expect("events");
+    node.local().set_auto_materialize(factlite::AutoPolicy {
+        enabled: true,
+        threshold: 1,
+        ..Default::default()
+    });
+    for _ in 0..3 {
+        assert_eq!(count(&node, "[:find (count ?e) . :where [?e :event/n]]"), 2);
+    }
+    // A view made here would not be in the log: none is made.
+    assert!(node.local().views().expect("views").is_empty());
+    assert_eq!(
+        node.position().expect("position"),
+        node.sync_latest(WAIT).expect("head")
+    );
+}
