@@ -16,10 +16,11 @@ use factlite_edn::Value;
 use factlite_query::{Binding, Clause, FnCall, Pattern, Query, Rule, RuleVars, Term};
 use indexmap::IndexMap;
 
+use crate::databases::{cte_name, Databases};
 use crate::error::{Error, Result};
 use crate::inputs::Signature;
 use crate::rules::RuleSet;
-use crate::source::{source_sql, Source};
+use crate::source::{source_sql, Database, Source};
 use crate::{Context, NamedSource, Param, Plan, SqlLiteral, Statistics};
 
 /// The type of a bound variable.
@@ -104,7 +105,8 @@ pub struct Shared<'a> {
     pub ctes: RefCell<Vec<String>>,
     pub recursive: RefCell<bool>,
     pub rules: RuleSet,
-    source_table: RefCell<Option<String>>,
+    /// `$` and the databases given as inputs.
+    pub databases: Databases,
 }
 
 impl<'a> Shared<'a> {
@@ -121,7 +123,7 @@ impl<'a> Shared<'a> {
             ctes: RefCell::new(Vec::new()),
             recursive: RefCell::new(false),
             rules: RuleSet::new(rules)?,
-            source_table: RefCell::new(None),
+            databases: Databases::new(context.source),
         })
     }
 
@@ -165,24 +167,55 @@ impl<'a> Shared<'a> {
         format!("{prefix}{}", *next)
     }
 
-    /// The table (or CTE) holding the source's datoms.
+    /// The table (or CTE) holding the datoms of `$`.
     pub fn source_table(&self) -> String {
-        if self.source.is_current() {
+        self.database_table(Database::Default)
+    }
+
+    /// The table (or CTE) holding a database's datoms: `datoms` for the
+    /// current state, else a CTE over the log, made the first time.
+    pub fn database_table(&self, database: Database) -> String {
+        let source = self.databases.source(database);
+        if source.is_current() {
             return "datoms".to_string();
         }
-        if let Some(name) = self.source_table.borrow().as_ref() {
-            return name.clone();
+        if let Some(name) = self.databases.table(database) {
+            return name;
         }
-        self.push_param(Param::Basis);
+        self.push_param(Param::Basis(database));
         let index = self.params.borrow().len();
-        if let Source::SinceAsOf { .. } = self.source {
-            self.push_param(Param::Since);
+        if let Source::SinceAsOf { .. } = source {
+            self.push_param(Param::Since(database));
         }
+        let name = cte_name(database);
         self.ctes
             .borrow_mut()
-            .push(format!("src AS ({})", source_sql(self.source, index)));
-        *self.source_table.borrow_mut() = Some("src".to_string());
-        "src".to_string()
+            .push(format!("{name} AS ({})", source_sql(source, index)));
+        self.databases.set_table(database, &name);
+        name
+    }
+
+    /// The table of the database a function names as its first argument
+    /// (`(get-else $h ?e :a 0)`); `$` when it names none.
+    pub fn function_table(&self, call: &FnCall) -> Result<String> {
+        match call.args.first() {
+            Some(Term::Source(source)) => match self.databases.named(&source.0) {
+                Some(database) => Ok(self.database_table(database)),
+                None => Err(Error::Query(format!(
+                    "{call}: {} is not a database (a collection of tuples given as a data \
+                     source is read by patterns only)",
+                    source.0
+                ))),
+            },
+            _ => Ok(self.source_table()),
+        }
+    }
+
+    /// Whether patterns on the source `name` read a handful of rows (a
+    /// transaction's delta, a collection of tuples given as an input),
+    /// rather than a database.
+    fn is_small_source(&self, name: &str) -> bool {
+        name != "$" && self.databases.named(name).is_none()
     }
 
     pub(crate) fn attribute(&self, ident: &factlite_edn::Keyword) -> Result<&'a Attribute> {
@@ -509,7 +542,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                     let small = branches.iter().all(|b| {
                         b.iter().any(|c| {
                             matches!(c, Clause::Pattern(p)
-                                if p.source.as_ref().is_some_and(|s| s.0 != "$"))
+                                if p.source.as_ref().is_some_and(|s| self.shared.is_small_source(&s.0)))
                         })
                     });
                     // Each branch starting from a named source (a delta) is small.
@@ -563,7 +596,11 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     fn pattern_cost(&self, pattern: &Pattern) -> Result<f64> {
-        if pattern.source.as_ref().is_some_and(|s| s.0 != "$") {
+        if pattern
+            .source
+            .as_ref()
+            .is_some_and(|s| self.shared.is_small_source(&s.0))
+        {
             // A named source is a handful of rows (a transaction's delta):
             // reading it first keeps the rest of the join on indexes.
             return Ok(0.5);
@@ -876,18 +913,7 @@ impl<'s, 'a> Frame<'s, 'a> {
         {
             return self.compile_source_pattern(pattern, &source);
         }
-        let table = match &pattern.source {
-            Some(source) if source.0 != "$" => self
-                .shared
-                .named_sources
-                .iter()
-                .find(|named| named.name == source.0)
-                .map(|named| named.table.clone())
-                .ok_or_else(|| {
-                    Error::Query(format!("unknown data source {} in a pattern", source.0))
-                })?,
-            _ => self.shared.source_table(),
-        };
+        let (table, current) = self.pattern_table(pattern)?;
         let alias = self.shared.alias("d");
         self.from.push(format!("{table} AS {alias}"));
         let attribute = match &pattern.attribute {
@@ -926,8 +952,8 @@ impl<'s, 'a> Frame<'s, 'a> {
         };
         let scans = unbound(self, &pattern.entity) && unbound(self, &pattern.value);
         self.pattern_entity(&alias, &pattern.entity)?;
-        self.pattern_value(&alias, attribute, &pattern.value, pattern)?;
-        if scans && self.shared.source.is_current() && attribute.is_some_and(Attribute::in_avet) {
+        self.pattern_value(&alias, attribute, pattern, current)?;
+        if scans && current && attribute.is_some_and(Attribute::in_avet) {
             self.avet_values.push((format!("{alias}.v"), alias.clone()));
         }
         match &pattern.tx {
@@ -963,6 +989,28 @@ impl<'s, 'a> Frame<'s, 'a> {
             }
         }
         Ok(())
+    }
+
+    /// The table a data pattern reads (a named source's, or a database's),
+    /// and whether it is the current-state table with its partial indexes.
+    fn pattern_table(&self, pattern: &Pattern) -> Result<(String, bool)> {
+        let name = pattern.source.as_ref().map_or("$", |source| &source.0);
+        if let Some(named) = self
+            .shared
+            .named_sources
+            .iter()
+            .find(|named| named.name == name)
+        {
+            return Ok((named.table.clone(), self.shared.source.is_current()));
+        }
+        let database = self.shared.databases.named(name).ok_or_else(|| {
+            Error::Query(format!(
+                "unknown data source {name} in {}: name it in :in",
+                Clause::Pattern(Box::new(pattern.clone()))
+            ))
+        })?;
+        let current = self.shared.databases.source(database).is_current();
+        Ok((self.shared.database_table(database), current))
     }
 
     /// A pattern over a collection of tuples given as a data source: its
@@ -1133,18 +1181,20 @@ impl<'s, 'a> Frame<'s, 'a> {
             })
     }
 
+    /// The value position of a pattern on a table `current` tells is the
+    /// current-state table or not.
     fn pattern_value(
         &mut self,
         alias: &str,
         attribute: Option<&Attribute>,
-        value: &Term,
         pattern: &Pattern,
+        current: bool,
     ) -> Result<()> {
-        match (value, attribute) {
+        match (&pattern.value, attribute) {
             (Term::Blank, _) => {}
             (Term::Variable(v), Some(attribute)) => {
                 let var = Var::known(format!("{alias}.v"), attribute.value_type);
-                if self.bound(&v.0) && self.shared.source.is_current() {
+                if self.bound(&v.0) && current {
                     self.hint_value_index(alias, attribute);
                 }
                 self.bind(&v.0, var);
@@ -1164,7 +1214,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                     self.shared.param(literal)
                 };
                 self.conditions.push(format!("{alias}.v = {expr}"));
-                if self.shared.source.is_current() {
+                if current {
                     self.hint_value_index(alias, attribute);
                 }
             }

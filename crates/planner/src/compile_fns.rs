@@ -193,7 +193,7 @@ fn missing(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     arity(call, 3..=3)?;
     let entity = frame.term_var(&call.args[1])?;
     let attribute = attribute_arg(frame, &call.args[2], &call.name)?;
-    let table = frame.shared.source_table();
+    let table = frame.shared.function_table(call)?;
     let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
     Ok(format!(
         "NOT EXISTS (SELECT 1 FROM {table} WHERE e = {} AND a = {a})",
@@ -261,7 +261,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             let default = frame.term_var(&call.args[3])?;
             // A tuple default is compared and returned as a stored tuple.
             let default = crate::tuple_values::stored(&default).unwrap_or(default);
-            let table = frame.shared.source_table();
+            let table = frame.shared.function_table(call)?;
             let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
             let expr = format!(
                 "COALESCE((SELECT v FROM {table} WHERE e = {} AND a = {a} LIMIT 1), {})",
@@ -672,7 +672,7 @@ fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         .iter()
         .map(|t| attribute_arg(frame, t, "get-some").map(|a| a.id))
         .collect::<Result<Vec<_>>>()?;
-    let table = frame.shared.source_table();
+    let table = frame.shared.function_table(call)?;
     let alias = frame.shared.alias("g");
     let ids: Vec<String> = attributes
         .iter()

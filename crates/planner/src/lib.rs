@@ -17,6 +17,7 @@ pub mod aggregate;
 mod closure;
 mod compile;
 mod compile_fns;
+mod databases;
 mod distinct;
 mod error;
 mod find;
@@ -33,9 +34,9 @@ use factlite_query::{PullPattern, Query, ReturnMaps};
 
 pub use error::{Error, Result};
 pub use fixpoint::Fixpoint;
-pub use inputs::{push_json_string, signature, Signature, SignatureKey};
+pub use inputs::{push_json_string, signature, signature_with_databases, Signature, SignatureKey};
 pub use rules::check_rules;
-pub use source::{source_sql, Source};
+pub use source::{source_sql, Database, DatabaseInput, Source};
 
 /// A value bound to a `?N` parameter of the generated SQL.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,11 +64,11 @@ pub enum Param {
         width: usize,
         collection: bool,
     },
-    /// The transaction a view of time is taken at (`as_of`, `since`,
-    /// `history`).
-    Basis,
+    /// The transaction a database's view of time is taken at (`as_of`,
+    /// `since`, `history`).
+    Basis(Database),
     /// The `since` transaction of a since view of an older snapshot.
-    Since,
+    Since(Database),
 }
 
 /// How one result cell is read from the SQL row.
