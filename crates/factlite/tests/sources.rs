@@ -155,6 +155,26 @@ fn history_and_since_databases_beside_the_current_one() {
 }
 
 #[test]
+fn a_pull_reads_the_database_it_names() {
+    let (store, t1) = people();
+    let db = store.db().expect("db");
+    check(
+        &db,
+        "[:find (pull $before ?e [:p/name :p/age]) (pull ?e [:p/age]) :in $ $before
+          :where [?e :p/name \"Ann\"]]",
+        vec![database(db.as_of(t1))],
+        r#"#{[{:p/name "Ann" :p/age 30} {:p/age 31}]}"#,
+    );
+    check(
+        &db,
+        "[:find ?n (pull $before ?e [:p/age]) :in $ $before
+          :where [?e :p/name ?n] [$before ?e :p/age]]",
+        vec![database(db.as_of(t1))],
+        r#"#{["Ann" {:p/age 30}] ["Bo" {:p/age 40}]}"#,
+    );
+}
+
+#[test]
 fn another_snapshot_of_the_store_reads_as_of_its_basis() {
     // A file store: its snapshots read through a pool of connections, so
     // the two snapshots may come from different ones.
@@ -222,6 +242,11 @@ fn a_database_where_none_fits_is_refused() {
         vec![QueryInput::Value(edn::parse("[[1 2]]").expect("EDN"))],
     );
     assert!(message.contains("$2 is not a database"), "{message}");
+    let message = refused(
+        "[:find (pull $2 ?e [:p/age]) :in $ $2 :where [?e :p/name]]",
+        vec![QueryInput::Value(edn::parse("[[1 2]]").expect("EDN"))],
+    );
+    assert!(message.contains("$2 is none of the query's"), "{message}");
     // Where only values are taken (`Db::explain`, views), a database is
     // refused by name.
     let error = (1, db.as_of(t1)).into_inputs().expect_err("a database");

@@ -183,7 +183,17 @@ pub fn finish(
         }
         let output = match element {
             FindElem::Variable(v) => columns.push(lookup(&frame, &v.0, ":find")?),
-            FindElem::Pull { var, pattern, .. } => {
+            FindElem::Pull {
+                var,
+                pattern,
+                source,
+            } => {
+                let name = source.as_ref().map_or("$", |source| source.0.as_str());
+                let database = shared.databases.named(name).ok_or_else(|| {
+                    Error::Query(format!(
+                        "(pull {name} ...) reads a database, and {name} is none of the query's"
+                    ))
+                })?;
                 let pattern = match pattern {
                     PatternRef::Pattern(pattern) => pattern,
                     PatternRef::Variable(v) => signature.pull_pattern(&v.0).ok_or_else(|| {
@@ -202,6 +212,7 @@ pub fn finish(
                     Output::Value(cell) => Output::Pull {
                         cell,
                         pattern: pattern.clone(),
+                        database,
                     },
                     _ => unreachable!("an entity is one cell"),
                 }

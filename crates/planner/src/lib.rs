@@ -88,8 +88,13 @@ pub enum Output {
     /// A tuple value (from `tuple`, `ground` of a vector, ...): a vector of
     /// the outputs.
     Tuple(Vec<Output>),
-    /// The pull of the entity in a cell.
-    Pull { cell: usize, pattern: PullPattern },
+    /// The pull of the entity in a cell, from a database of the query
+    /// (`(pull $h ?e [...])`).
+    Pull {
+        cell: usize,
+        pattern: PullPattern,
+        database: Database,
+    },
     /// An aggregate computed by SQL: the value of its cell, typed as given.
     SqlAggregate(usize),
     /// An aggregate the executor computes over the group's rows.

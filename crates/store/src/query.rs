@@ -247,6 +247,25 @@ impl Db {
         Ok(db)
     }
 
+    /// The snapshot a database of the query reads: this one, or one
+    /// given as an input.
+    fn database(&self, database: factlite_planner::Database) -> Result<&Db> {
+        match database {
+            factlite_planner::Database::Default => Ok(self),
+            factlite_planner::Database::Input(input) => self
+                .database_inputs
+                .iter()
+                .find(|(given, _)| *given == input)
+                .map(|(_, db)| db)
+                .ok_or_else(|| {
+                    Error::Query(format!(
+                        "the query pulls from input {} as a database, but none was given there",
+                        input + 1
+                    ))
+                }),
+        }
+    }
+
     /// The databases given as inputs, each with the view of time the SQL
     /// reads (as [`Db::planner_source`] decides it).
     fn database_sources(&self) -> Result<Vec<factlite_planner::DatabaseInput>> {
@@ -396,8 +415,11 @@ impl Db {
             let mut groups = aggregate_rows(self.store(), plan, inputs, all)?;
             for group in &mut groups {
                 for (value, output) in group.iter_mut().zip(&plan.outputs) {
-                    if let Output::Pull { pattern, .. } = output {
-                        *value = self.pull(pattern, value)?;
+                    if let Output::Pull {
+                        pattern, database, ..
+                    } = output
+                    {
+                        *value = self.database(*database)?.pull(pattern, value)?;
                     }
                 }
             }
@@ -474,7 +496,11 @@ impl Db {
                     .map(|i| self.output(i, cells))
                     .collect::<Result<_>>()?,
             ),
-            Output::Pull { cell, pattern } => self.pull(pattern, &cells[*cell])?,
+            Output::Pull {
+                cell,
+                pattern,
+                database,
+            } => self.database(*database)?.pull(pattern, &cells[*cell])?,
             // Filled in by aggregation: the row keeps the aggregate's input.
             Output::Aggregate { args, .. } => match args.last() {
                 Some(AggregateInput::Column(column)) => self.output(column, cells)?,
