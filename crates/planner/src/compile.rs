@@ -55,6 +55,15 @@ impl Var {
         self.expr.contains('.') && !self.expr.starts_with('?')
     }
 
+    /// Whether the value reads a column of a FROM item, or is a tuple of
+    /// values one of which does.
+    pub fn reads_a_column(&self) -> bool {
+        match &self.ty {
+            Ty::Tuple(items) => items.iter().any(Var::reads_a_column),
+            _ => self.is_column(),
+        }
+    }
+
     /// A seed's column binding (see [`Frame::seed`]) as read through
     /// `alias`.
     fn in_table(&self, alias: &str) -> Var {
@@ -367,6 +376,13 @@ impl<'s, 'a> Frame<'s, 'a> {
             seeds_ors,
             avet_values: Vec::new(),
         }
+    }
+
+    /// Whether a derived table of this scope's rows so far may be built
+    /// (see [`Frame::seeds_ors`]): its FROM items and conditions read no
+    /// column of an enclosing SELECT.
+    pub fn may_seed(&self) -> bool {
+        self.seeds_ors
     }
 
     fn bound(&self, name: &str) -> bool {

@@ -289,6 +289,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         "str/split" | "clojure.string/split" => strings(frame, call, binding, "factlite_split"),
         "re-seq" => strings(frame, call, binding, "factlite_re_seq"),
         "rand-nth" => rand_nth(frame, call, binding),
+        factlite_query::NESTED_QUERY => crate::nested::nested_query(frame, call, binding),
         "fulltext" => fulltext(frame, call, binding),
         "tuple" | "vector" | "list" => {
             let values = args(frame, call)?;

@@ -23,6 +23,7 @@ mod error;
 mod find;
 mod fixpoint;
 mod inputs;
+mod nested;
 mod pushdown;
 mod rules;
 mod source;
