@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::inputs::Signature;
 use crate::rules::RuleSet;
 use crate::source::{source_sql, Database, Source};
-use crate::{Context, NamedSource, Param, Plan, SqlLiteral, Statistics};
+use crate::{CollectionKind, Context, NamedSource, Param, Plan, SqlLiteral, Statistics};
 
 /// The type of a bound variable.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +32,19 @@ pub enum Ty {
     Dynamic(String),
     /// A tuple of values (from `tuple`, `ground` of a vector, a tuple input).
     Tuple(Vec<Var>),
+    /// A set or map built from values (`set`, `hash-set`, `hash-map`): a
+    /// result only, which `:find` returns and no other clause reads.
+    Collection(CollectionKind, Vec<Var>),
+}
+
+impl Ty {
+    /// The values a tuple or a built collection holds.
+    pub fn items(&self) -> Option<&[Var]> {
+        match self {
+            Ty::Tuple(items) | Ty::Collection(_, items) => Some(items),
+            Ty::Known(_) | Ty::Dynamic(_) => None,
+        }
+    }
 }
 
 /// A bound variable: where its value is, and its type.
@@ -58,9 +71,9 @@ impl Var {
     /// Whether the value reads a column of a FROM item, or is a tuple of
     /// values one of which does.
     pub fn reads_a_column(&self) -> bool {
-        match &self.ty {
-            Ty::Tuple(items) => items.iter().any(Var::reads_a_column),
-            _ => self.is_column(),
+        match self.ty.items() {
+            Some(items) => items.iter().any(Var::reads_a_column),
+            None => self.is_column(),
         }
     }
 
@@ -81,7 +94,7 @@ impl Var {
         match &self.ty {
             Ty::Known(t) => t.tag().to_string(),
             Ty::Dynamic(tag) => tag.clone(),
-            Ty::Tuple(_) => "NULL".to_string(),
+            Ty::Tuple(_) | Ty::Collection(..) => "NULL".to_string(),
         }
     }
 }
@@ -821,17 +834,18 @@ impl<'s, 'a> Frame<'s, 'a> {
         let joins_a_column = vars
             .iter()
             .any(|name| self.vars.get(name).is_some_and(Var::is_column));
-        let tuple_of_columns = self
-            .vars
-            .values()
-            .any(|var| matches!(&var.ty, Ty::Tuple(items) if items.iter().any(Var::is_column)));
+        let tuple_of_columns = self.vars.values().any(|var| {
+            var.ty
+                .items()
+                .is_some_and(|items| items.iter().any(Var::is_column))
+        });
         if !self.seeds_ors || !joins_a_column || tuple_of_columns {
             return None;
         }
         let mut select = Vec::new();
         let mut seeded = Vec::new();
         for (name, var) in &self.vars {
-            if !var.is_column() || matches!(var.ty, Ty::Tuple(_)) {
+            if !var.is_column() || var.ty.items().is_some() {
                 continue;
             }
             let i = seeded.len();
@@ -1294,11 +1308,18 @@ impl<'s, 'a> Frame<'s, 'a> {
     /// The SQL value of a term: a bound variable or a constant.
     pub fn term_var(&self, term: &Term) -> Result<Var> {
         match term {
-            Term::Variable(v) => self
-                .vars
-                .get(&v.0)
-                .cloned()
-                .ok_or_else(|| Error::Query(format!("{} is not bound", v.0))),
+            Term::Variable(v) => match self.vars.get(&v.0) {
+                Some(Var {
+                    ty: Ty::Collection(kind, _),
+                    ..
+                }) => Err(Error::Query(format!(
+                    "{} holds a {} built in the query, which only :find returns",
+                    v.0,
+                    kind.name()
+                ))),
+                Some(var) => Ok(var.clone()),
+                None => Err(Error::Query(format!("{} is not bound", v.0))),
+            },
             Term::Constant(Value::Vector(items)) => {
                 let vars = items
                     .iter()
@@ -1407,6 +1428,8 @@ pub fn equal(a: &Var, b: &Var) -> String {
             Some((a, b)) => equal(&a, &b),
             None => "0".to_string(),
         },
+        // A set or map built in the query equals no stored value.
+        (Ty::Collection(..), _) | (_, Ty::Collection(..)) => "0".to_string(),
         // An entity id and a long are the same number (as between known
         // types above), so a dynamic value of either tag matches.
         (Ty::Known(ValueType::Ref | ValueType::Long), Ty::Dynamic(tag))

@@ -7,7 +7,7 @@ use factlite_query::{Binding, FnCall, Term};
 
 use crate::compile::{equal, literal, Frame, Ty, Var};
 use crate::error::{Error, Result};
-use crate::SqlLiteral;
+use crate::{CollectionKind, SqlLiteral};
 
 fn arity(call: &FnCall, expected: std::ops::RangeInclusive<usize>) -> Result<()> {
     if expected.contains(&call.args.len()) {
@@ -302,6 +302,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
                 },
             )
         }
+        "hash-set" | "hash-map" | "set" => collection(frame, call, binding),
         "untuple" => {
             arity(call, 1..=1)?;
             let value = frame.term_var(&call.args[0])?;
@@ -616,6 +617,50 @@ fn strings(
             "{call} returns a collection: bind it with [?part ...] or [?first ?second], not {other}"
         ))),
     }
+}
+
+/// `[(hash-set ?a ?b) ?s]`, `[(set ?tuple) ?s]`, `[(hash-map :k ?v ...) ?m]`:
+/// a set or map for `:find` to return (its items are values of the
+/// row; `set` takes a vector's: an input, `vector`, `ground`).
+fn collection(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    let (kind, items) = match call.name.as_str() {
+        "set" => {
+            arity(call, 1..=1)?;
+            let Ty::Tuple(items) = frame.term_var(&call.args[0])?.ty else {
+                return Err(Error::Query(format!(
+                    "{call}: set takes a vector (an input, or one built with vector);                      hash-set takes the items themselves"
+                )));
+            };
+            (CollectionKind::Set, items)
+        }
+        "hash-map" => {
+            if call.args.len() % 2 != 0 {
+                return Err(Error::Query(format!(
+                    "{call}: hash-map takes keys and values in pairs"
+                )));
+            }
+            (CollectionKind::Map, args(frame, call)?)
+        }
+        _ => (CollectionKind::Set, args(frame, call)?),
+    };
+    if let Some(nested) = items.iter().find(|item| item.ty.items().is_some()) {
+        return Err(Error::Query(format!(
+            "{call}: the items of a {} are single values; {} is not",
+            kind.name(),
+            match &nested.ty {
+                Ty::Collection(inner, _) => inner.name(),
+                _ => "tuple",
+            }
+        )));
+    }
+    bind_scalar(
+        frame,
+        binding,
+        Var {
+            expr: "NULL".into(),
+            ty: Ty::Collection(kind, items),
+        },
+    )
 }
 
 /// `[(rand-nth ?coll) ?x]`: one item of a tuple (a vector given as input,

@@ -65,6 +65,10 @@ impl Columns {
                 Output::Value(n)
             }
             Ty::Tuple(items) => Output::Tuple(items.iter().map(|item| self.push(item)).collect()),
+            Ty::Collection(kind, items) => Output::Collection {
+                kind: *kind,
+                items: items.iter().map(|item| self.push(item)).collect(),
+            },
         }
     }
 }
@@ -105,7 +109,9 @@ fn order_keys(output: &Output, cells: &[Cell], out: &mut Vec<String>) {
                 Cell::Typed(_) => out.push(format!("c{n}")),
             }
         }
-        Output::Tuple(items) => items.iter().for_each(|i| order_keys(i, cells, out)),
+        Output::Tuple(items) | Output::Collection { items, .. } => {
+            items.iter().for_each(|i| order_keys(i, cells, out))
+        }
         Output::Aggregate { .. } => {}
     }
 }
@@ -517,7 +523,7 @@ fn remap(
             new_cells.push(cells[*n]);
             *n = m;
         }
-        Output::Tuple(items) => items
+        Output::Tuple(items) | Output::Collection { items, .. } => items
             .iter_mut()
             .for_each(|i| remap(i, cells, new_cells, select, group)),
         Output::SqlAggregate(_) | Output::Aggregate { .. } => {}

@@ -89,6 +89,12 @@ pub enum Output {
     /// A tuple value (from `tuple`, `ground` of a vector, ...): a vector of
     /// the outputs.
     Tuple(Vec<Output>),
+    /// A set or map built in the query (`set`, `hash-set`, `hash-map`):
+    /// its items (a map's as key, value, key, value...).
+    Collection {
+        kind: CollectionKind,
+        items: Vec<Output>,
+    },
     /// The pull of the entity in a cell, from a database of the query
     /// (`(pull $h ?e [...])`).
     Pull {
@@ -103,6 +109,25 @@ pub enum Output {
         name: String,
         args: Vec<AggregateInput>,
     },
+}
+
+/// The kind of a collection a query builds (`hash-set`, `hash-map`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollectionKind {
+    /// A set of its items.
+    Set,
+    /// A map of its items taken as key, value, key, value...
+    Map,
+}
+
+impl CollectionKind {
+    /// The kind in words: "set", "map".
+    pub fn name(self) -> &'static str {
+        match self {
+            CollectionKind::Set => "set",
+            CollectionKind::Map => "map",
+        }
+    }
 }
 
 /// An argument of an aggregate computed in Rust.

@@ -238,7 +238,9 @@ fn cell_names(output: &Output, cells: &[Cell]) -> Vec<String> {
             Cell::Dynamic => vec![format!("c{n}"), format!("c{n}t")],
             Cell::Typed(_) => vec![format!("c{n}")],
         },
-        Output::Tuple(items) => items.iter().flat_map(|i| cell_names(i, cells)).collect(),
+        Output::Tuple(items) | Output::Collection { items, .. } => {
+            items.iter().flat_map(|i| cell_names(i, cells)).collect()
+        }
         Output::Pull { .. } | Output::Aggregate { .. } => Vec::new(),
     }
 }
@@ -258,17 +260,23 @@ fn column(alias: &str, output: &Output, cells: &[Cell]) -> Result<Var> {
         }),
         Output::Tuple(items) => Ok(Var {
             expr: "NULL".into(),
-            ty: Ty::Tuple(
-                items
-                    .iter()
-                    .map(|item| column(alias, item, cells))
-                    .collect::<Result<_>>()?,
-            ),
+            ty: Ty::Tuple(columns(alias, items, cells)?),
+        }),
+        Output::Collection { kind, items } => Ok(Var {
+            expr: "NULL".into(),
+            ty: Ty::Collection(*kind, columns(alias, items, cells)?),
         }),
         Output::Pull { .. } | Output::Aggregate { .. } => Err(Error::Query(
             "a nested query's result holds a pull or an aggregate SQL does not compute".into(),
         )),
     }
+}
+
+fn columns(alias: &str, items: &[Output], cells: &[Cell]) -> Result<Vec<Var>> {
+    items
+        .iter()
+        .map(|item| column(alias, item, cells))
+        .collect()
 }
 
 /// Binds the inner query's result as its find spec shapes it.

@@ -9,7 +9,8 @@ use factlite_core::{Entid, TypedValue};
 use factlite_edn::Value;
 use factlite_planner::Signature;
 use factlite_planner::{
-    aggregate, AggregateInput, Cell, NamedSource, Output, Plan, Shape, SqlLiteral, Statistics,
+    aggregate, AggregateInput, Cell, CollectionKind, NamedSource, Output, Plan, Shape, SqlLiteral,
+    Statistics,
 };
 use factlite_query::Query;
 use indexmap::IndexMap;
@@ -496,6 +497,23 @@ impl Db {
                     .map(|i| self.output(i, cells))
                     .collect::<Result<_>>()?,
             ),
+            Output::Collection { kind, items } => {
+                let values = items
+                    .iter()
+                    .map(|i| self.output(i, cells))
+                    .collect::<Result<Vec<_>>>()?;
+                match kind {
+                    CollectionKind::Set => Value::Set(values.into_iter().collect()),
+                    CollectionKind::Map => {
+                        let mut values = values.into_iter();
+                        let mut map = factlite_edn::IndexMap::new();
+                        while let (Some(key), Some(value)) = (values.next(), values.next()) {
+                            map.insert(key, value);
+                        }
+                        Value::Map(map)
+                    }
+                }
+            }
             Output::Pull {
                 cell,
                 pattern,
