@@ -173,7 +173,8 @@ impl Run {
             let args = query.args(&idents, &plain_entity);
             let db = self.store.db().map_err(|e| e.to_string())?;
             let fresh = db.q_from_scratch(&edn, &args).map_err(|e| e.to_string())?;
-            let tuples = evaluate(query, &datoms, VAR_COUNT).expect("views do no arithmetic");
+            let tuples =
+                evaluate(query, &datoms, &idents, VAR_COUNT).expect("views do no arithmetic");
             let outcome = match self.store.view(name) {
                 Ok(view) if view == fresh => compare_result(&self.model, query, &tuples, &view),
                 Ok(view) => Err(format!(
@@ -518,7 +519,7 @@ impl Run {
         let edn = query.to_edn(&idents, &plain_entity);
         let args = query.args(&idents, &plain_entity);
         let (time, datoms) = self.view_datoms(view);
-        let tuples = evaluate(&query, &datoms, VAR_COUNT);
+        let tuples = evaluate(&query, &datoms, &idents, VAR_COUNT);
         let db = self.store.db().map_err(|e| e.to_string())?;
         let db = match time {
             Time::Current => db,
