@@ -552,7 +552,9 @@ impl<'r, 'd> Puller<'r, 'd> {
     }
 
     /// `*`: `:db/id` and every attribute, components pulled whole — but
-    /// those the plan's entries name, which they pull.
+    /// those an entry of the plan pulls under another key (`:as`): the
+    /// entry's value stands for them. (An entry under the attribute's own
+    /// key replaces the wildcard's value in its place.)
     fn wildcard(
         &mut self,
         e: Entid,
@@ -560,22 +562,28 @@ impl<'r, 'd> Puller<'r, 'd> {
         plan: &Plan,
         map: &mut IndexMap<Value, Value>,
     ) -> Result<()> {
-        let named = |target: &dyn Fn(&Target) -> bool| {
-            plan.entries.iter().any(|entry| target(&entry.target))
+        let renamed = |target: &dyn Fn(&Target) -> bool, key: &Value| {
+            plan.entries
+                .iter()
+                .any(|entry| target(&entry.target) && entry.key != *key)
         };
-        if !named(&|target| matches!(target, Target::Id)) {
-            map.insert(db_id_key(), Value::Integer(e));
+        let id = db_id_key();
+        if !renamed(&|target| matches!(target, Target::Id), &id) {
+            map.insert(id, Value::Integer(e));
         }
         let reader = self.reader;
         for (a, list) in values {
-            if named(&|target| matches!(target, Target::Forward(attr) if attr.id == *a)) {
-                continue;
-            }
             // Attributes are never removed while in use: a datom's
             // attribute is always in the schema.
             let Some(attribute) = reader.schema.attribute(*a) else {
                 continue;
             };
+            let key = Value::Keyword(attribute.ident.clone());
+            let forward =
+                |target: &Target| matches!(target, Target::Forward(attr) if attr.id == *a);
+            if renamed(&forward, &key) {
+                continue;
+            }
             let attr = AttrInfo::of(attribute);
             let follow = if attr.component {
                 Follow::Component
@@ -583,7 +591,7 @@ impl<'r, 'd> Puller<'r, 'd> {
                 Follow::Flat
             };
             if let Some(value) = self.forward_value(list, attr, Some(DEFAULT_LIMIT), follow)? {
-                map.insert(Value::Keyword(attribute.ident.clone()), value);
+                map.insert(key, value);
             }
         }
         Ok(())
