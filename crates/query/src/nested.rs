@@ -111,3 +111,58 @@ impl NestedQuery {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(text: &str) -> FnCall {
+        let form = factlite_edn::parse(&format!("[:find ?x :where {text}]")).expect("EDN");
+        match crate::parse_query(&form).map(|q| q.where_clauses.into_iter().next()) {
+            Ok(Some(Clause::Function { call, .. })) => call,
+            other => panic!("{text} is no function clause: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_inner_clauses_take_the_callers_variables_and_source() {
+        let nested =
+            call("[(q [:find ?m :in $ ?a :where [?t :t/artist ?a] [?t :t/len ?m]] $h ?x) [[?y]]]")
+                .nested_query()
+                .expect("a nested query")
+                .expect("parses");
+        let mut n = 0;
+        let inlined = nested
+            .inlined_where(&mut |name| {
+                n += 1;
+                format!("{name}_{n}")
+            })
+            .expect("inlines");
+        let printed: Vec<String> = inlined.iter().map(ToString::to_string).collect();
+        assert_eq!(printed, ["[$h ?t_1 :t/artist ?x]", "[$h ?t_1 :t/len ?m_2]"]);
+    }
+
+    #[test]
+    fn a_constant_argument_is_not_inlined() {
+        let nested = call("[(q [:find ?m :in $ ?a :where [?m :t/artist ?a]] $ 3) [[?y]]]")
+            .nested_query()
+            .expect("a nested query")
+            .expect("parses");
+        assert_eq!(nested.inlined_where(&mut |name| name.to_string()), None);
+        assert_eq!(nested.inputs().len(), 2);
+    }
+
+    #[test]
+    fn a_malformed_inner_query_is_a_parse_error_of_the_caller() {
+        let form =
+            factlite_edn::parse("[:find ?d :where [(q [:find :where] $) [[?d]]]]").expect("EDN");
+        let error = crate::parse_query(&form).expect_err("malformed");
+        assert!(error.message.contains("the query of (q"), "{error}");
+        let form = factlite_edn::parse("[:find ?d :where [(q ?x $) [[?d]]]]").expect("EDN");
+        let error = crate::parse_query(&form).expect_err("no query");
+        assert!(
+            error.message.contains("q takes the query to run first"),
+            "{error}"
+        );
+    }
+}
