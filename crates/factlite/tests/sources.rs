@@ -128,6 +128,26 @@ fn or_not_and_rules_read_the_source_they_name() {
 }
 
 #[test]
+fn installed_rules_merge_into_a_rule_set_after_a_second_source() {
+    // Regression: the position of `%` among the inputs skipped every data
+    // source, so after `$before` the given rule set was looked for one
+    // input early (and the installed rules were merged into the database's
+    // place).
+    let (store, t1) = people();
+    store
+        .install_rules_str("[[(named ?e ?n) [?e :p/name ?n]]]")
+        .expect("installed");
+    let db = store.db().expect("db");
+    let rules = edn::parse("[[(aged ?e ?a) [?e :p/age ?a]]]").expect("rules");
+    check(
+        &db,
+        "[:find ?n ?a :in $ $before % :where (named ?e ?n) ($before aged ?e ?a)]",
+        vec![database(db.as_of(t1)), QueryInput::Value(rules)],
+        r#"#{["Ann" 30] ["Bo" 40]}"#,
+    );
+}
+
+#[test]
 fn history_and_since_databases_beside_the_current_one() {
     let (store, t1) = people();
     let db = store.db().expect("db");
