@@ -634,7 +634,7 @@ fn collection(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Re
             (CollectionKind::Set, items)
         }
         "hash-map" => {
-            if call.args.len() % 2 != 0 {
+            if !call.args.len().is_multiple_of(2) {
                 return Err(Error::Query(format!(
                     "{call}: hash-map takes keys and values in pairs"
                 )));
