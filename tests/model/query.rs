@@ -6,7 +6,8 @@
 //! variables, as a set. A variable in a pattern's attribute position
 //! holds a keyword (from `:in`) and matches the attribute of that ident; a
 //! collection of tuples given as the data source `$src` is matched by
-//! position.
+//! position; patterns on `$before` read the datoms of a second database
+//! (the same store as of an earlier transaction).
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,6 +79,12 @@ pub enum Clause {
     },
     /// `[$src t0 t1 ...]`: a tuple of the data source given as `$src`.
     SourcePattern(Vec<Term>),
+    /// `[$before e :attr v]`: a datom of the second database.
+    BeforePattern {
+        e: Term,
+        a: usize,
+        v: Term,
+    },
 }
 
 /// One definition of a rule: `[(name ?a ?b) clause ...]`.
@@ -139,10 +146,15 @@ pub enum Input {
     Rel(Vec<Var>, Vec<Vec<Val>>),
     /// `$src`: a collection of tuples as a data source.
     Source(Vec<Vec<Val>>),
+    /// `$before`: the database as of the model's user transaction n.
+    Database(usize),
 }
 
 /// The name of the data source an [`Input::Source`] is given as.
 pub const SOURCE: &str = "$src";
+
+/// The name of the database an [`Input::Database`] is given as.
+pub const BEFORE: &str = "$before";
 
 /// A whole query.
 #[derive(Clone, Debug)]
@@ -185,9 +197,11 @@ pub type Tuples = BTreeSet<Vec<Val>>;
 /// result depends on which rows the engine computes first (the store
 /// reports an `:error/query`).
 /// `idents` names the attributes (`idents[a]` is attribute `a`'s).
+/// `before` holds the datoms of the database given as `$before`.
 pub fn evaluate(
     query: &Query,
     datoms: &[Datom],
+    before: &[Datom],
     idents: &[Keyword],
     var_count: usize,
 ) -> Option<Tuples> {
@@ -201,6 +215,7 @@ pub fn evaluate(
     });
     let eval = Evaluator {
         datoms,
+        before,
         idents,
         source: source.unwrap_or_default(),
         rules: rule_relations(&query.rules, datoms, idents, var_count),
@@ -252,7 +267,7 @@ fn bind_input(input: &Input, row: &Row) -> Vec<Row> {
             .iter()
             .map(|tuple| bind(&vars.iter().copied().zip(tuple).collect::<Vec<_>>()))
             .collect(),
-        Input::Source(_) => vec![row.clone()],
+        Input::Source(_) | Input::Database(_) => vec![row.clone()],
     }
 }
 
@@ -354,6 +369,7 @@ fn rule_relations(
         for rule in rules {
             let eval = Evaluator {
                 datoms,
+                before: &[],
                 idents,
                 source: &[],
                 rules: relations.clone(),
@@ -384,6 +400,8 @@ fn rule_relations(
 
 struct Evaluator<'d> {
     datoms: &'d [Datom],
+    /// The datoms of the database `$before`.
+    before: &'d [Datom],
     /// Each attribute's ident, for variables in the attribute position.
     idents: &'d [Keyword],
     /// The tuples of the data source `$src`.
@@ -564,6 +582,15 @@ impl Evaluator<'_> {
                     })
                     .collect()
             }
+            Clause::BeforePattern { e, a, v } => self
+                .before
+                .iter()
+                .filter(|d| d.a == *a)
+                .filter_map(|d| {
+                    let mut row = row.clone();
+                    (unify(&mut row, e, &Val::Ref(d.e)) && unify(&mut row, v, &d.v)).then_some(row)
+                })
+                .collect(),
             Clause::SourcePattern(terms) => self
                 .source
                 .iter()
@@ -682,6 +709,7 @@ impl Query {
                     Value::Vector(vec![Value::Vector(vars.iter().map(|v| var(*v)).collect())])
                 }
                 Input::Source(_) => sym(SOURCE),
+                Input::Database(_) => sym(BEFORE),
             }));
         }
         items.push(Value::keyword("where"));
@@ -703,8 +731,22 @@ impl Query {
         Value::Vector(items)
     }
 
+    /// The database input, if any: its position among [`Query::args`]
+    /// (where `args` holds `nil`) and the model's user transaction it is
+    /// as of.
+    pub fn database_input(&self) -> Option<(usize, usize)> {
+        let rules = usize::from(!self.rules.is_empty());
+        self.inputs
+            .iter()
+            .enumerate()
+            .find_map(|(i, input)| match input {
+                Input::Database(n) => Some((rules + i, *n)),
+                _ => None,
+            })
+    }
+
     /// The values for `:in` after `$`: the rule set first, if any, then
-    /// each input.
+    /// each input (`nil` for the database, given as a `Db`).
     pub fn args(&self, attrs: &[Keyword], entity: &dyn Fn(i64) -> Value) -> Vec<Value> {
         let p = Printer {
             attrs,
@@ -723,6 +765,7 @@ impl Query {
                 Input::Coll(_, vals) => {
                     Value::Vector(vals.iter().map(|v| v.to_edn(entity)).collect())
                 }
+                Input::Database(_) => Value::Nil,
                 Input::Rel(_, tuples) | Input::Source(tuples) => Value::Vector(
                     tuples
                         .iter()
@@ -864,6 +907,12 @@ impl Printer<'_> {
             Clause::AttrPattern { e, a, v } => {
                 Value::Vector(vec![self.term(e), var(*a), self.term(v)])
             }
+            Clause::BeforePattern { e, a, v } => Value::Vector(vec![
+                sym(BEFORE),
+                self.term(e),
+                Value::Keyword(self.attrs[*a].clone()),
+                self.term(v),
+            ]),
             Clause::SourcePattern(terms) => Value::Vector(
                 [sym(SOURCE)]
                     .into_iter()

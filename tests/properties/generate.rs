@@ -966,12 +966,46 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         ))
     }
 
+    /// The database as of an earlier transaction given as `$before`, and
+    /// a pattern on it joining a bound entity (or binding a fresh one).
+    fn database_input(&mut self) -> Option<(Input, Clause)> {
+        let earlier = self.model.txs.len().checked_sub(1)?;
+        if earlier == 0 || !self.has_room(2) {
+            return None;
+        }
+        let n = self.tape.pick(earlier);
+        let a = self.attr();
+        let entities = self.bound_of(Ty::Ref);
+        let e = match self.tape.element(&entities).copied() {
+            Some(var) if self.tape.flag(70) => var,
+            _ => self.fresh(Ty::Ref),
+        };
+        let ty = self.model.attrs[a].ty;
+        let same_type = self.bound_of(ty);
+        let v = match self.tape.pick(4) {
+            0 => self
+                .tape
+                .element(&same_type)
+                .map_or(Term::Blank, |v| Term::Var(*v)),
+            1 => Term::Blank,
+            _ => Term::Var(self.fresh(ty)),
+        };
+        let pattern = Clause::BeforePattern {
+            e: Term::Var(e),
+            a,
+            v,
+        };
+        Some((Input::Database(n), pattern))
+    }
+
     /// `[?e :attr ?v]` over an input's variables.
     fn input_pattern(&mut self, input: &Input) -> Clause {
         let (e, v) = match input {
             Input::Scalar(v, _) | Input::Coll(v, _) => (self.fresh(Ty::Ref), *v),
             Input::Rel(vars, _) => (vars[0], vars[1]),
-            Input::Source(_) => unreachable!("a data source is joined by its own pattern"),
+            Input::Source(_) | Input::Database(_) => {
+                unreachable!("a data source is joined by its own pattern")
+            }
         };
         Clause::Pattern {
             e: Term::Var(e),
@@ -1000,6 +1034,12 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         let mut clauses = vec![self.pattern()];
         if !self.history && self.tape.flag(15) {
             if let Some((input, pattern)) = self.source_input() {
+                inputs.push(input);
+                clauses.push(pattern);
+            }
+        }
+        if view == View::Current && self.tape.flag(15) {
+            if let Some((input, pattern)) = self.database_input() {
                 inputs.push(input);
                 clauses.push(pattern);
             }
