@@ -30,7 +30,9 @@ mod scenario;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use factlite::{ErrorCategory, IndexName, QueryResult, Store, TxReport, TypedValue, Value};
+use factlite::{
+    ErrorCategory, IndexName, QueryInput, QueryResult, Store, TxReport, TypedValue, Value,
+};
 use factlite_cli::check::{run_files, CheckOptions};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -173,7 +175,8 @@ impl Run {
             let args = query.args(&idents, &plain_entity);
             let db = self.store.db().map_err(|e| e.to_string())?;
             let fresh = db.q_from_scratch(&edn, &args).map_err(|e| e.to_string())?;
-            let tuples = evaluate(query, &datoms, VAR_COUNT).expect("views do no arithmetic");
+            let tuples =
+                evaluate(query, &datoms, &[], &idents, VAR_COUNT).expect("views do no arithmetic");
             let outcome = match self.store.view(name) {
                 Ok(view) if view == fresh => compare_result(&self.model, query, &tuples, &view),
                 Ok(view) => Err(format!(
@@ -518,8 +521,25 @@ impl Run {
         let edn = query.to_edn(&idents, &plain_entity);
         let args = query.args(&idents, &plain_entity);
         let (time, datoms) = self.view_datoms(view);
-        let tuples = evaluate(&query, &datoms, VAR_COUNT);
         let db = self.store.db().map_err(|e| e.to_string())?;
+        // A second database, the store as of an earlier transaction: given
+        // to the store as a `Db` in its place among the inputs.
+        let (before, inputs) = match query.database_input() {
+            Some((position, n)) => {
+                let (Time::AsOf(tx), before) = self.view_datoms(View::AsOf(n)) else {
+                    unreachable!("an as-of view");
+                };
+                let mut inputs: Vec<QueryInput> =
+                    args.iter().cloned().map(QueryInput::Value).collect();
+                inputs[position] = QueryInput::Database(db.as_of(tx));
+                (before, inputs)
+            }
+            None => (
+                Vec::new(),
+                args.iter().cloned().map(QueryInput::Value).collect(),
+            ),
+        };
+        let tuples = evaluate(&query, &datoms, &before, &idents, VAR_COUNT);
         let db = match time {
             Time::Current => db,
             Time::AsOf(tx) => db.as_of(tx),
@@ -529,7 +549,7 @@ impl Run {
         let Some(tuples) = tuples else {
             // Arithmetic past the 64-bit range: the store may answer (if
             // it never computed the overflowing row) or fail as a query.
-            return match db.q(&edn, &args) {
+            return match db.q(&edn, inputs) {
                 Err(error) if error.category() != ErrorCategory::Query => Err(format!(
                     "query {edn} overflows and fails with {} ({error})",
                     error.category()
@@ -537,7 +557,7 @@ impl Run {
                 _ => Ok(()),
             };
         };
-        let outcome = match db.q(&edn, &args) {
+        let outcome = match db.q(&edn, inputs) {
             Ok(actual) => compare_result(&self.model, &query, &tuples, &actual),
             Err(error) => Err(format!(
                 "the store fails with {} ({error})",
@@ -547,7 +567,10 @@ impl Run {
         let names = &self.model.names;
         let named = |id| entity_name(names, id);
         let expected = shape(&self.model, &query, &tuples, &named);
-        if outcome.is_err() || (self.record_all && expected.is_some()) {
+        // A query given a database cannot be written as a scenario (its
+        // inputs are values): its failure is reported by its text alone.
+        let writable = query.database_input().is_none();
+        if writable && (outcome.is_err() || (self.record_all && expected.is_some())) {
             let (q, a) = (query.to_edn(&idents, &named), query.args(&idents, &named));
             self.scenario
                 .query(q, a, time, expected.unwrap_or(Value::Nil));

@@ -3,7 +3,11 @@
 //! extended clause by clause with nested loops; `or`/`not` by evaluating
 //! their bodies per row; rules by naive fixpoint over the whole database;
 //! aggregates over the rows projected onto the find (and `:with`)
-//! variables, as a set.
+//! variables, as a set. A variable in a pattern's attribute position
+//! holds a keyword (from `:in`) and matches the attribute of that ident; a
+//! collection of tuples given as the data source `$src` is matched by
+//! position; patterns on `$before` read the datoms of a second database
+//! (the same store as of an earlier transaction).
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,6 +71,20 @@ pub enum Clause {
     GetElse(Var, usize, Val, Var),
     /// `[(ground value) ?out]`.
     Ground(Val, Var),
+    /// `[e ?a v]` with `?a` bound to the keyword of an attribute's ident.
+    AttrPattern {
+        e: Term,
+        a: Var,
+        v: Term,
+    },
+    /// `[$src t0 t1 ...]`: a tuple of the data source given as `$src`.
+    SourcePattern(Vec<Term>),
+    /// `[$before e :attr v]`: a datom of the second database.
+    BeforePattern {
+        e: Term,
+        a: usize,
+        v: Term,
+    },
 }
 
 /// One definition of a rule: `[(name ?a ?b) clause ...]`.
@@ -110,13 +128,33 @@ pub enum Find {
     Tuple(Vec<Elem>),
 }
 
+impl Find {
+    /// The find elements, in order.
+    pub fn elements(&self) -> Vec<&Elem> {
+        match self {
+            Find::Rel(elems) | Find::Tuple(elems) => elems.iter().collect(),
+            Find::Coll(elem) | Find::Scalar(elem) => vec![elem],
+        }
+    }
+}
+
 /// An `:in` binding after `$` (and `%`), with the value bound to it.
 #[derive(Clone, Debug)]
 pub enum Input {
     Scalar(Var, Val),
     Coll(Var, Vec<Val>),
     Rel(Vec<Var>, Vec<Vec<Val>>),
+    /// `$src`: a collection of tuples as a data source.
+    Source(Vec<Vec<Val>>),
+    /// `$before`: the database as of the model's user transaction n.
+    Database(usize),
 }
+
+/// The name of the data source an [`Input::Source`] is given as.
+pub const SOURCE: &str = "$src";
+
+/// The name of the database an [`Input::Database`] is given as.
+pub const BEFORE: &str = "$before";
 
 /// A whole query.
 #[derive(Clone, Debug)]
@@ -130,6 +168,9 @@ pub struct Query {
     pub keys: bool,
     pub with: Vec<Var>,
     pub inputs: Vec<Input>,
+    /// The input variable an n-ary aggregate `(min n ?x)` / `(max n ?x)`
+    /// takes its count from (`(max ?n ?x)`), with that count.
+    pub aggregate_count: Option<(usize, Var)>,
     pub rules: Vec<RuleDef>,
     pub clauses: Vec<Clause>,
 }
@@ -155,21 +196,33 @@ pub type Tuples = BTreeSet<Vec<Val>>;
 /// when arithmetic (`+`, `-`, `sum`) leaves the 64-bit range, where the
 /// result depends on which rows the engine computes first (the store
 /// reports an `:error/query`).
-pub fn evaluate(query: &Query, datoms: &[Datom], var_count: usize) -> Option<Tuples> {
+/// `idents` names the attributes (`idents[a]` is attribute `a`'s).
+/// `before` holds the datoms of the database given as `$before`.
+pub fn evaluate(
+    query: &Query,
+    datoms: &[Datom],
+    before: &[Datom],
+    idents: &[Keyword],
+    var_count: usize,
+) -> Option<Tuples> {
     let mut rows: BTreeSet<Row> = BTreeSet::from([vec![None; var_count]]);
     for input in &query.inputs {
         rows = rows.iter().flat_map(|row| bind_input(input, row)).collect();
     }
+    let source = query.inputs.iter().find_map(|input| match input {
+        Input::Source(tuples) => Some(tuples.as_slice()),
+        _ => None,
+    });
     let eval = Evaluator {
         datoms,
-        rules: rule_relations(&query.rules, datoms, var_count),
+        before,
+        idents,
+        source: source.unwrap_or_default(),
+        rules: rule_relations(&query.rules, datoms, idents, var_count),
         overflow: Cell::new(false),
     };
     let rows = eval.clauses(&query.clauses, rows);
-    let elems: Vec<&Elem> = match &query.find {
-        Find::Rel(elems) | Find::Tuple(elems) => elems.iter().collect(),
-        Find::Coll(elem) | Find::Scalar(elem) => vec![elem],
-    };
+    let elems = query.find.elements();
     if eval.overflow.get() {
         return None;
     }
@@ -214,6 +267,7 @@ fn bind_input(input: &Input, row: &Row) -> Vec<Row> {
             .iter()
             .map(|tuple| bind(&vars.iter().copied().zip(tuple).collect::<Vec<_>>()))
             .collect(),
+        Input::Source(_) | Input::Database(_) => vec![row.clone()],
     }
 }
 
@@ -305,6 +359,7 @@ fn aggregate<'v>(agg: Agg, values: impl Iterator<Item = &'v Val>) -> Option<Val>
 fn rule_relations(
     rules: &[RuleDef],
     datoms: &[Datom],
+    idents: &[Keyword],
     var_count: usize,
 ) -> BTreeMap<usize, Tuples> {
     let mut relations: BTreeMap<usize, Tuples> =
@@ -314,6 +369,9 @@ fn rule_relations(
         for rule in rules {
             let eval = Evaluator {
                 datoms,
+                before: &[],
+                idents,
+                source: &[],
                 rules: relations.clone(),
                 overflow: Cell::new(false),
             };
@@ -342,6 +400,12 @@ fn rule_relations(
 
 struct Evaluator<'d> {
     datoms: &'d [Datom],
+    /// The datoms of the database `$before`.
+    before: &'d [Datom],
+    /// Each attribute's ident, for variables in the attribute position.
+    idents: &'d [Keyword],
+    /// The tuples of the data source `$src`.
+    source: &'d [Vec<Val>],
     rules: BTreeMap<usize, Tuples>,
     /// Set when a function's result left the 64-bit range.
     overflow: Cell<bool>,
@@ -504,6 +568,41 @@ impl Evaluator<'_> {
                     vec![]
                 }
             }
+            Clause::AttrPattern { e, a, v } => {
+                let Some(Val::Kw(ident)) = &row[*a] else {
+                    panic!("the attribute variable holds a keyword from :in");
+                };
+                self.datoms
+                    .iter()
+                    .filter(|d| self.idents.get(d.a) == Some(ident))
+                    .filter_map(|d| {
+                        let mut row = row.clone();
+                        (unify(&mut row, e, &Val::Ref(d.e)) && unify(&mut row, v, &d.v))
+                            .then_some(row)
+                    })
+                    .collect()
+            }
+            Clause::BeforePattern { e, a, v } => self
+                .before
+                .iter()
+                .filter(|d| d.a == *a)
+                .filter_map(|d| {
+                    let mut row = row.clone();
+                    (unify(&mut row, e, &Val::Ref(d.e)) && unify(&mut row, v, &d.v)).then_some(row)
+                })
+                .collect(),
+            Clause::SourcePattern(terms) => self
+                .source
+                .iter()
+                .filter_map(|tuple| {
+                    let mut row = row.clone();
+                    terms
+                        .iter()
+                        .zip(tuple)
+                        .all(|(term, value)| unify(&mut row, term, value))
+                        .then_some(row)
+                })
+                .collect(),
             Clause::Rule(name, args) => self.rules[name]
                 .iter()
                 .filter_map(|tuple| {
@@ -571,7 +670,11 @@ impl Query {
     /// The query as EDN (the vector form), with entity ids written by
     /// `entity`; the attribute of pattern index `a` is `attrs[a]`.
     pub fn to_edn(&self, attrs: &[Keyword], entity: &dyn Fn(i64) -> Value) -> Value {
-        let p = Printer { attrs, entity };
+        let p = Printer {
+            attrs,
+            entity,
+            aggregate_count: self.aggregate_count,
+        };
         let mut items = vec![Value::keyword("find")];
         match &self.find {
             Find::Rel(elems) => items.extend(elems.iter().map(|e| p.elem(e))),
@@ -605,16 +708,15 @@ impl Query {
                 Input::Rel(vars, _) => {
                     Value::Vector(vec![Value::Vector(vars.iter().map(|v| var(*v)).collect())])
                 }
+                Input::Source(_) => sym(SOURCE),
+                Input::Database(_) => sym(BEFORE),
             }));
         }
         items.push(Value::keyword("where"));
         items.extend(self.clauses.iter().map(|c| p.clause(c)));
         if !self.order_by.is_empty() {
             items.push(Value::keyword("order-by"));
-            let elems: Vec<&Elem> = match &self.find {
-                Find::Rel(elems) | Find::Tuple(elems) => elems.iter().collect(),
-                Find::Coll(elem) | Find::Scalar(elem) => vec![elem],
-            };
+            let elems = self.find.elements();
             for (i, descending) in &self.order_by {
                 let Elem::Var(v) = elems[*i] else {
                     unreachable!("only variables are ordered")
@@ -629,10 +731,28 @@ impl Query {
         Value::Vector(items)
     }
 
+    /// The database input, if any: its position among [`Query::args`]
+    /// (where `args` holds `nil`) and the model's user transaction it is
+    /// as of.
+    pub fn database_input(&self) -> Option<(usize, usize)> {
+        let rules = usize::from(!self.rules.is_empty());
+        self.inputs
+            .iter()
+            .enumerate()
+            .find_map(|(i, input)| match input {
+                Input::Database(n) => Some((rules + i, *n)),
+                _ => None,
+            })
+    }
+
     /// The values for `:in` after `$`: the rule set first, if any, then
-    /// each input.
+    /// each input (`nil` for the database, given as a `Db`).
     pub fn args(&self, attrs: &[Keyword], entity: &dyn Fn(i64) -> Value) -> Vec<Value> {
-        let p = Printer { attrs, entity };
+        let p = Printer {
+            attrs,
+            entity,
+            aggregate_count: None,
+        };
         let mut args = Vec::new();
         if !self.rules.is_empty() {
             args.push(Value::Vector(
@@ -645,7 +765,8 @@ impl Query {
                 Input::Coll(_, vals) => {
                     Value::Vector(vals.iter().map(|v| v.to_edn(entity)).collect())
                 }
-                Input::Rel(_, tuples) => Value::Vector(
+                Input::Database(_) => Value::Nil,
+                Input::Rel(_, tuples) | Input::Source(tuples) => Value::Vector(
                     tuples
                         .iter()
                         .map(|t| Value::Vector(t.iter().map(|v| v.to_edn(entity)).collect()))
@@ -660,6 +781,8 @@ impl Query {
 struct Printer<'p> {
     attrs: &'p [Keyword],
     entity: &'p dyn Fn(i64) -> Value,
+    /// The count an n-ary aggregate of this count takes from `:in`.
+    aggregate_count: Option<(usize, Var)>,
 }
 
 impl Printer<'_> {
@@ -691,7 +814,10 @@ impl Printer<'_> {
                     Agg::MinN(n) => ("min", Some(*n)),
                     Agg::MaxN(n) => ("max", Some(*n)),
                 };
-                let n = n.map(|n| Value::Integer(n as i64));
+                let n = n.map(|n| match self.aggregate_count {
+                    Some((count, input)) if count == n => var(input),
+                    _ => Value::Integer(n as i64),
+                });
                 Value::List([sym(name)].into_iter().chain(n).chain([var(*v)]).collect())
             }
         }
@@ -778,6 +904,21 @@ impl Printer<'_> {
                 list("ground", vec![value.to_edn(self.entity)]),
                 var(*out),
             ]),
+            Clause::AttrPattern { e, a, v } => {
+                Value::Vector(vec![self.term(e), var(*a), self.term(v)])
+            }
+            Clause::BeforePattern { e, a, v } => Value::Vector(vec![
+                sym(BEFORE),
+                self.term(e),
+                Value::Keyword(self.attrs[*a].clone()),
+                self.term(v),
+            ]),
+            Clause::SourcePattern(terms) => Value::Vector(
+                [sym(SOURCE)]
+                    .into_iter()
+                    .chain(terms.iter().map(|t| self.term(t)))
+                    .collect(),
+            ),
             Clause::Rule(name, args) => list(
                 &rule_name(*name),
                 args.iter().map(|t| self.term(t)).collect(),

@@ -899,11 +899,113 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         })
     }
 
+    /// Whether `more` fresh variables stay clear of the rules' own.
+    fn has_room(&self, more: usize) -> bool {
+        self.bound.len() + more < RULE_VARS[0]
+    }
+
+    /// An input naming attributes — a keyword, or a collection of
+    /// keywords of attributes of one type — and a pattern with that
+    /// variable in its attribute position.
+    fn attribute_input(&mut self) -> Option<(Input, Clause)> {
+        let a = self.attr();
+        let ty = self.model.attrs[a].ty;
+        if ty == Ty::Tuple || !self.has_room(3) {
+            return None;
+        }
+        let alike: Vec<usize> = (0..self.model.attrs.len())
+            .filter(|b| self.model.attrs[*b].ty == ty)
+            .collect();
+        let b = self.tape.element(&alike).copied().unwrap_or(a);
+        let keyword = |n: usize| Val::Kw(self.model.attrs[n].ident.clone());
+        let (first, second) = (keyword(a), keyword(b));
+        let attribute = self.fresh(Ty::Kw);
+        let input = if self.tape.flag(50) {
+            Input::Scalar(attribute, first)
+        } else {
+            Input::Coll(attribute, vec![first, second])
+        };
+        let e = self.fresh(Ty::Ref);
+        let v = self.fresh(ty);
+        let pattern = Clause::AttrPattern {
+            e: Term::Var(e),
+            a: attribute,
+            v: Term::Var(v),
+        };
+        Some((input, pattern))
+    }
+
+    /// A collection of pairs given as the data source `$src`, and a
+    /// pattern over it joining a bound variable of its first column's type
+    /// (or binding a fresh one).
+    fn source_input(&mut self) -> Option<(Input, Clause)> {
+        if !self.has_room(2) {
+            return None;
+        }
+        let first = [Ty::Long, Ty::Str, Ty::Kw][self.tape.pick(3)];
+        let second = [Ty::Long, Ty::Str, Ty::Kw, Ty::Bool][self.tape.pick(4)];
+        let tuples: Vec<Vec<Val>> = (0..1 + self.tape.pick(3))
+            .filter_map(|_| Some(vec![self.constant(first)?, self.constant(second)?]))
+            .collect();
+        if tuples.is_empty() {
+            return None;
+        }
+        let joined = self.bound_of(first);
+        let x = match self.tape.element(&joined).copied() {
+            Some(var) if self.tape.flag(70) => var,
+            _ => self.fresh(first),
+        };
+        let y = if self.tape.flag(20) {
+            Term::Blank
+        } else {
+            Term::Var(self.fresh(second))
+        };
+        Some((
+            Input::Source(tuples),
+            Clause::SourcePattern(vec![Term::Var(x), y]),
+        ))
+    }
+
+    /// The database as of an earlier transaction given as `$before`, and
+    /// a pattern on it joining a bound entity (or binding a fresh one).
+    fn database_input(&mut self) -> Option<(Input, Clause)> {
+        let earlier = self.model.txs.len().checked_sub(1)?;
+        if earlier == 0 || !self.has_room(2) {
+            return None;
+        }
+        let n = self.tape.pick(earlier);
+        let a = self.attr();
+        let entities = self.bound_of(Ty::Ref);
+        let e = match self.tape.element(&entities).copied() {
+            Some(var) if self.tape.flag(70) => var,
+            _ => self.fresh(Ty::Ref),
+        };
+        let ty = self.model.attrs[a].ty;
+        let same_type = self.bound_of(ty);
+        let v = match self.tape.pick(4) {
+            0 => self
+                .tape
+                .element(&same_type)
+                .map_or(Term::Blank, |v| Term::Var(*v)),
+            1 => Term::Blank,
+            _ => Term::Var(self.fresh(ty)),
+        };
+        let pattern = Clause::BeforePattern {
+            e: Term::Var(e),
+            a,
+            v,
+        };
+        Some((Input::Database(n), pattern))
+    }
+
     /// `[?e :attr ?v]` over an input's variables.
     fn input_pattern(&mut self, input: &Input) -> Clause {
         let (e, v) = match input {
             Input::Scalar(v, _) | Input::Coll(v, _) => (self.fresh(Ty::Ref), *v),
             Input::Rel(vars, _) => (vars[0], vars[1]),
+            Input::Source(_) | Input::Database(_) => {
+                unreachable!("a data source is joined by its own pattern")
+            }
         };
         Clause::Pattern {
             e: Term::Var(e),
@@ -916,12 +1018,32 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
     /// A whole query for `view`.
     pub fn query(&mut self, view: View) -> Query {
         self.history = view == View::History;
-        let inputs: Vec<Input> = if !self.history && self.tape.flag(25) {
+        let mut inputs: Vec<Input> = if !self.history && self.tape.flag(25) {
             self.input().into_iter().collect()
         } else {
             Vec::new()
         };
+        let value_input = inputs.first().cloned();
+        let mut leading = Vec::new();
+        if !self.history && self.tape.flag(15) {
+            if let Some((input, pattern)) = self.attribute_input() {
+                inputs.push(input);
+                leading.push(pattern);
+            }
+        }
         let mut clauses = vec![self.pattern()];
+        if !self.history && self.tape.flag(15) {
+            if let Some((input, pattern)) = self.source_input() {
+                inputs.push(input);
+                clauses.push(pattern);
+            }
+        }
+        if view == View::Current && self.tape.flag(15) {
+            if let Some((input, pattern)) = self.database_input() {
+                inputs.push(input);
+                clauses.push(pattern);
+            }
+        }
         let mut rules = Vec::new();
         for _ in 0..self.tape.pick(4) {
             let clause = match self.tape.pick(if self.history { 3 } else { 11 }) {
@@ -943,10 +1065,28 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
             clauses.extend(clause);
         }
         // Join the input in through a pattern of its attribute.
-        if let Some(join) = inputs.first().map(|input| self.input_pattern(input)) {
+        if let Some(join) = value_input.map(|input| self.input_pattern(&input)) {
             clauses.insert(0, join);
         }
+        clauses.splice(0..0, leading);
         let (mut find, with) = self.find();
+        // Sometimes the count of an n-ary aggregate comes from :in.
+        let counts: Vec<usize> = find
+            .elements()
+            .iter()
+            .filter_map(|e| match e {
+                Elem::Agg(Agg::MinN(n) | Agg::MaxN(n), _) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        let mut aggregate_count = None;
+        if let Some(&n) = counts.first() {
+            if !self.history && self.has_room(1) && self.tape.flag(50) {
+                let count = self.fresh(Ty::Long);
+                inputs.push(Input::Scalar(count, Val::Long(n as i64)));
+                aggregate_count = Some((n, count));
+            }
+        }
         if view == View::Current {
             self.pull_in_find(&mut find);
         }
@@ -959,6 +1099,7 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
             keys,
             with,
             inputs,
+            aggregate_count,
             rules,
             clauses,
         }

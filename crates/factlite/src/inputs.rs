@@ -1,11 +1,113 @@
 //! Query inputs from Rust values: [`Inputs`], implemented for tuples of
-//! [`ToValue`] types, `()`, slices, arrays and vectors of [`Value`]s, and
-//! the [`params!`](crate::params) macro for a list of values of mixed types.
+//! [`ToInput`] types (every [`ToValue`], and a [`Db`] for a data source of
+//! `:in`), `()`, slices, arrays and vectors of [`Value`]s or
+//! [`QueryInput`]s, and the [`params!`](crate::params) macro for a list of
+//! values of mixed types.
 
 use factlite_edn::Value;
 
-use crate::convert::ToValue;
+use crate::convert::{ConversionError, ToValue};
 use crate::error::{Error, Result};
+use crate::store::Db;
+
+/// One input of a query: a value, or a database for a data source of its
+/// `:in` (`$h` of `:in $ $h`; Datomic's `(d/q query db (d/as-of db t))`).
+#[derive(Clone)]
+pub enum QueryInput {
+    /// A value (a scalar, tuple, collection, relation, rule set, pull
+    /// pattern, or a collection of tuples given as a data source).
+    Value(Value),
+    /// A snapshot of the same store as the query's `$` (another view of
+    /// time of it: [`Db::as_of`], [`Db::since`], [`Db::history`], or
+    /// another basis), read in the same statement.
+    Database(Db),
+}
+
+/// A query's inputs: their values, and the databases among them by
+/// position (their values are `nil`).
+pub struct QueryInputs {
+    pub(crate) values: Vec<Value>,
+    pub(crate) databases: Vec<(usize, Db)>,
+}
+
+impl QueryInputs {
+    fn from_inputs(inputs: impl IntoIterator<Item = QueryInput>) -> QueryInputs {
+        let mut values = Vec::new();
+        let mut databases = Vec::new();
+        for (index, input) in inputs.into_iter().enumerate() {
+            match input {
+                QueryInput::Value(value) => values.push(value),
+                QueryInput::Database(db) => {
+                    databases.push((index, db));
+                    values.push(Value::Nil);
+                }
+            }
+        }
+        QueryInputs { values, databases }
+    }
+
+    /// The values alone; an error when a database is among them (where
+    /// only values are taken, as by [`Db::explain`]).
+    fn into_values(self) -> Result<Vec<Value>> {
+        match self.databases.first() {
+            Some((index, _)) => Err(Error::Query {
+                message: format!(
+                    "input {index} is a database, which only a query run with Db::q, \
+                     Db::q_rows or PreparedQuery takes"
+                ),
+            }),
+            None => Ok(self.values),
+        }
+    }
+}
+
+/// The snapshot a query runs on with these inputs, and their values
+/// (checked against [`crate::edn::MAX_DEPTH`]): `db` itself, or, when
+/// databases are among the inputs, `db` reading them as its data sources
+/// (never answered from a view).
+pub(crate) fn query_snapshot(
+    db: &Db,
+    inputs: impl Inputs,
+) -> Result<(std::borrow::Cow<'_, Db>, Vec<Value>)> {
+    let QueryInputs { values, databases } = inputs.into_query_inputs()?;
+    let values = crate::depth::checked_inputs(values)?;
+    if databases.is_empty() {
+        return Ok((std::borrow::Cow::Borrowed(db), values));
+    }
+    let given: Vec<(usize, &factlite_store::Db)> = databases
+        .iter()
+        .map(|(index, database)| (*index, database.inner()))
+        .collect();
+    Ok((
+        std::borrow::Cow::Owned(db.with_database_inputs(&given)?),
+        values,
+    ))
+}
+
+/// What can be one element of a tuple of inputs: any [`ToValue`], and a
+/// [`Db`] (or `&Db`) for a data source of the query's `:in`.
+pub trait ToInput {
+    /// The input.
+    fn to_input(&self) -> std::result::Result<QueryInput, ConversionError>;
+}
+
+impl<T: ToValue + ?Sized> ToInput for T {
+    fn to_input(&self) -> std::result::Result<QueryInput, ConversionError> {
+        self.to_value().map(QueryInput::Value)
+    }
+}
+
+impl ToInput for Db {
+    fn to_input(&self) -> std::result::Result<QueryInput, ConversionError> {
+        Ok(QueryInput::Database(self.clone()))
+    }
+}
+
+impl ToInput for &Db {
+    fn to_input(&self) -> std::result::Result<QueryInput, ConversionError> {
+        Ok(QueryInput::Database((*self).clone()))
+    }
+}
 
 /// What a query's `:in` (after `$`) receives: one value per input, in
 /// order. A collection input (`[?x ...]`) or a relation input
@@ -23,9 +125,42 @@ use crate::error::{Error, Result};
 /// assert_eq!(().into_inputs()?, Vec::<Value>::new());
 /// # Ok::<(), factlite::Error>(())
 /// ```
-pub trait Inputs {
-    /// The input values.
+pub trait Inputs: Sized {
+    /// The input values; an error when a database is among them.
     fn into_inputs(self) -> Result<Vec<Value>>;
+
+    /// The inputs, databases included (what [`Db::q`] runs with).
+    fn into_query_inputs(self) -> Result<QueryInputs> {
+        Ok(QueryInputs {
+            values: self.into_inputs()?,
+            databases: Vec::new(),
+        })
+    }
+}
+
+impl Inputs for Vec<QueryInput> {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        self.into_query_inputs()?.into_values()
+    }
+
+    fn into_query_inputs(self) -> Result<QueryInputs> {
+        Ok(QueryInputs::from_inputs(self))
+    }
+}
+
+impl Inputs for &[QueryInput] {
+    fn into_inputs(self) -> Result<Vec<Value>> {
+        self.into_query_inputs()?.into_values()
+    }
+
+    fn into_query_inputs(self) -> Result<QueryInputs> {
+        for input in self {
+            if let QueryInput::Value(value) = input {
+                crate::depth::check(value, "an input")?;
+            }
+        }
+        Ok(QueryInputs::from_inputs(self.iter().cloned()))
+    }
 }
 
 impl Inputs for () {
@@ -85,11 +220,22 @@ fn input(index: usize, value: &dyn ToValue) -> Result<Value> {
         .map_err(|error| Error::from(error.in_field(format!("input {index}"))))
 }
 
+/// Input `index` of a tuple, converted; an error names the input.
+fn tuple_input<T: ToInput>(index: usize, value: &T) -> Result<QueryInput> {
+    value
+        .to_input()
+        .map_err(|error| Error::from(error.in_field(format!("input {index}"))))
+}
+
 macro_rules! tuples {
     ($(($($t:ident $index:tt),+);)+) => { $(
-        impl<$($t: ToValue),+> Inputs for ($($t,)+) {
+        impl<$($t: ToInput),+> Inputs for ($($t,)+) {
             fn into_inputs(self) -> Result<Vec<Value>> {
-                Ok(vec![$(input($index, &self.$index)?),+])
+                self.into_query_inputs()?.into_values()
+            }
+
+            fn into_query_inputs(self) -> Result<QueryInputs> {
+                Ok(QueryInputs::from_inputs([$(tuple_input($index, &self.$index)?),+]))
             }
         }
     )+ };

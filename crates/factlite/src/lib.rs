@@ -49,7 +49,7 @@ pub use factlite_store::{
 };
 pub use factlite_views::{AutoPolicy, ViewChange, ViewInfo};
 pub use functions::{Function, ResultType};
-pub use inputs::Inputs;
+pub use inputs::{Inputs, QueryInput, QueryInputs, ToInput};
 pub use prepared::{PlanCacheStats, PreparedQuery, Rows, PLAN_CACHE_CAPACITY};
 pub use query::Explanation;
 /// The SQLite bindings the store runs on, for [`Db::with_connection`].

@@ -159,8 +159,8 @@ impl PreparedQuery {
     /// Runs the query on a snapshot with inputs for its `:in` (after `$`);
     /// the result is shaped as [`Db::q`] shapes it.
     pub fn run(&self, db: &Db, inputs: impl Inputs) -> Result<QueryResult> {
-        let inputs = crate::depth::checked_inputs(inputs.into_inputs()?)?;
-        self.run_values(db, &inputs)
+        let (db, inputs) = crate::inputs::query_snapshot(db, inputs)?;
+        self.run_values(&db, &inputs)
     }
 
     pub(crate) fn run_values(&self, db: &Db, inputs: &[Value]) -> Result<QueryResult> {
@@ -182,8 +182,8 @@ impl PreparedQuery {
         inputs: impl Inputs,
         read: impl FnOnce(&mut Rows<'_, '_>) -> R,
     ) -> Result<R> {
-        let inputs = crate::depth::checked_inputs(inputs.into_inputs()?)?;
-        self.rows_values(db, &inputs, read)
+        let (db, inputs) = crate::inputs::query_snapshot(db, inputs)?;
+        self.rows_values(&db, &inputs, read)
     }
 
     fn rows_values<R>(
@@ -229,12 +229,12 @@ impl PreparedQuery {
             Some(resolved) => Cow::Owned(resolved),
             None => Cow::Borrowed(inputs),
         };
-        let signature = factlite_planner::signature(&self.query, &inputs)?;
+        let signature = inner.signature(&self.query, &inputs)?;
         let schema = inner.schema()?;
         let datoms = inner.datom_count()?;
         let key = CacheKey {
             text: self.text.clone(),
-            source: source_kind(inner.planner_source()?),
+            source: inner.planner_source()?.kind(),
             signature: signature.key().clone(),
         };
         if let Some(plan) = db.plans().lock().get(&key, &schema, datoms) {
@@ -243,17 +243,6 @@ impl PreparedQuery {
         let plan = Arc::new(inner.compile(&self.query, &signature)?);
         db.plans().lock().insert(key, plan.clone(), datoms);
         Ok((plan, inputs))
-    }
-}
-
-/// The source with its transaction left out: plans read it as a parameter.
-fn source_kind(source: Source) -> Source {
-    match source {
-        Source::Current => Source::Current,
-        Source::AsOf(_) => Source::AsOf(0),
-        Source::Since(_) => Source::Since(0),
-        Source::History(_) => Source::History(0),
-        Source::SinceAsOf { .. } => Source::SinceAsOf { since: 0, basis: 0 },
     }
 }
 

@@ -822,6 +822,15 @@ impl Db {
         }
     }
 
+    /// This snapshot reading databases of its store as data sources of its
+    /// queries, by input position (never answered from views).
+    pub(crate) fn with_database_inputs(
+        &self,
+        databases: &[(usize, &factlite_store::Db)],
+    ) -> Result<Db> {
+        Ok(self.derived(self.db.with_database_inputs(databases)?))
+    }
+
     /// Another view of time on the same connection, never answered from
     /// views.
     fn derived(&self, db: factlite_store::Db) -> Db {
@@ -844,8 +853,9 @@ impl Db {
     /// again — with the same or other input values — only parses it.
     pub fn q(&self, query: &Value, inputs: impl Inputs) -> Result<QueryResult> {
         let prepared = PreparedQuery::new(query)?;
-        let inputs = &crate::depth::checked_inputs(inputs.into_inputs()?)?[..];
-        if self.from_views && self.shared.views_answer.load(Ordering::Acquire) {
+        let (db, inputs) = crate::inputs::query_snapshot(self, inputs)?;
+        let inputs = &inputs[..];
+        if db.from_views && self.shared.views_answer.load(Ordering::Acquire) {
             // Views live with the writer: read them through its connection,
             // taken before the views (the store's lock order).
             let writer = &self.shared.writer;
@@ -857,7 +867,7 @@ impl Db {
                 }
             }
         }
-        prepared.run_values(self, inputs)
+        prepared.run_values(&db, inputs)
     }
 
     /// Runs a query from scratch, never answering from a materialized view:

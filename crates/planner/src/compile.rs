@@ -16,11 +16,12 @@ use factlite_edn::Value;
 use factlite_query::{Binding, Clause, FnCall, Pattern, Query, Rule, RuleVars, Term};
 use indexmap::IndexMap;
 
+use crate::databases::{cte_name, Databases};
 use crate::error::{Error, Result};
 use crate::inputs::Signature;
 use crate::rules::RuleSet;
-use crate::source::{source_sql, Source};
-use crate::{Context, NamedSource, Param, Plan, SqlLiteral, Statistics};
+use crate::source::{source_sql, Database, Source};
+use crate::{CollectionKind, Context, NamedSource, Param, Plan, SqlLiteral, Statistics};
 
 /// The type of a bound variable.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +32,19 @@ pub enum Ty {
     Dynamic(String),
     /// A tuple of values (from `tuple`, `ground` of a vector, a tuple input).
     Tuple(Vec<Var>),
+    /// A set or map built from values (`set`, `hash-set`, `hash-map`): a
+    /// result only, which `:find` returns and no other clause reads.
+    Collection(CollectionKind, Vec<Var>),
+}
+
+impl Ty {
+    /// The values a tuple or a built collection holds.
+    pub fn items(&self) -> Option<&[Var]> {
+        match self {
+            Ty::Tuple(items) | Ty::Collection(_, items) => Some(items),
+            Ty::Known(_) | Ty::Dynamic(_) => None,
+        }
+    }
 }
 
 /// A bound variable: where its value is, and its type.
@@ -54,6 +68,15 @@ impl Var {
         self.expr.contains('.') && !self.expr.starts_with('?')
     }
 
+    /// Whether the value reads a column of a FROM item, or is a tuple of
+    /// values one of which does.
+    pub fn reads_a_column(&self) -> bool {
+        match self.ty.items() {
+            Some(items) => items.iter().any(Var::reads_a_column),
+            None => self.is_column(),
+        }
+    }
+
     /// A seed's column binding (see [`Frame::seed`]) as read through
     /// `alias`.
     fn in_table(&self, alias: &str) -> Var {
@@ -71,7 +94,7 @@ impl Var {
         match &self.ty {
             Ty::Known(t) => t.tag().to_string(),
             Ty::Dynamic(tag) => tag.clone(),
-            Ty::Tuple(_) => "NULL".to_string(),
+            Ty::Tuple(_) | Ty::Collection(..) => "NULL".to_string(),
         }
     }
 }
@@ -104,7 +127,8 @@ pub struct Shared<'a> {
     pub ctes: RefCell<Vec<String>>,
     pub recursive: RefCell<bool>,
     pub rules: RuleSet,
-    source_table: RefCell<Option<String>>,
+    /// `$` and the databases given as inputs.
+    pub databases: Databases,
 }
 
 impl<'a> Shared<'a> {
@@ -121,7 +145,7 @@ impl<'a> Shared<'a> {
             ctes: RefCell::new(Vec::new()),
             recursive: RefCell::new(false),
             rules: RuleSet::new(rules)?,
-            source_table: RefCell::new(None),
+            databases: Databases::new(context.source),
         })
     }
 
@@ -165,24 +189,55 @@ impl<'a> Shared<'a> {
         format!("{prefix}{}", *next)
     }
 
-    /// The table (or CTE) holding the source's datoms.
+    /// The table (or CTE) holding the datoms of `$`.
     pub fn source_table(&self) -> String {
-        if self.source.is_current() {
+        self.database_table(Database::Default)
+    }
+
+    /// The table (or CTE) holding a database's datoms: `datoms` for the
+    /// current state, else a CTE over the log, made the first time.
+    pub fn database_table(&self, database: Database) -> String {
+        let source = self.databases.source(database);
+        if source.is_current() {
             return "datoms".to_string();
         }
-        if let Some(name) = self.source_table.borrow().as_ref() {
-            return name.clone();
+        if let Some(name) = self.databases.table(database) {
+            return name;
         }
-        self.push_param(Param::Basis);
+        self.push_param(Param::Basis(database));
         let index = self.params.borrow().len();
-        if let Source::SinceAsOf { .. } = self.source {
-            self.push_param(Param::Since);
+        if let Source::SinceAsOf { .. } = source {
+            self.push_param(Param::Since(database));
         }
+        let name = cte_name(database);
         self.ctes
             .borrow_mut()
-            .push(format!("src AS ({})", source_sql(self.source, index)));
-        *self.source_table.borrow_mut() = Some("src".to_string());
-        "src".to_string()
+            .push(format!("{name} AS ({})", source_sql(source, index)));
+        self.databases.set_table(database, &name);
+        name
+    }
+
+    /// The table of the database a function names as its first argument
+    /// (`(get-else $h ?e :a 0)`); `$` when it names none.
+    pub fn function_table(&self, call: &FnCall) -> Result<String> {
+        match call.args.first() {
+            Some(Term::Source(source)) => match self.databases.named(&source.0) {
+                Some(database) => Ok(self.database_table(database)),
+                None => Err(Error::Query(format!(
+                    "{call}: {} is not a database (a collection of tuples given as a data \
+                     source is read by patterns only)",
+                    source.0
+                ))),
+            },
+            _ => Ok(self.source_table()),
+        }
+    }
+
+    /// Whether patterns on the source `name` read a handful of rows (a
+    /// transaction's delta, a collection of tuples given as an input),
+    /// rather than a database.
+    fn is_small_source(&self, name: &str) -> bool {
+        name != "$" && self.databases.named(name).is_none()
     }
 
     pub(crate) fn attribute(&self, ident: &factlite_edn::Keyword) -> Result<&'a Attribute> {
@@ -334,6 +389,13 @@ impl<'s, 'a> Frame<'s, 'a> {
             seeds_ors,
             avet_values: Vec::new(),
         }
+    }
+
+    /// Whether a derived table of this scope's rows so far may be built
+    /// (see [`Frame::seeds_ors`]): its FROM items and conditions read no
+    /// column of an enclosing SELECT.
+    pub fn may_seed(&self) -> bool {
+        self.seeds_ors
     }
 
     fn bound(&self, name: &str) -> bool {
@@ -509,7 +571,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                     let small = branches.iter().all(|b| {
                         b.iter().any(|c| {
                             matches!(c, Clause::Pattern(p)
-                                if p.source.as_ref().is_some_and(|s| s.0 != "$"))
+                                if p.source.as_ref().is_some_and(|s| self.shared.is_small_source(&s.0)))
                         })
                     });
                     // Each branch starting from a named source (a delta) is small.
@@ -563,7 +625,11 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     fn pattern_cost(&self, pattern: &Pattern) -> Result<f64> {
-        if pattern.source.as_ref().is_some_and(|s| s.0 != "$") {
+        if pattern
+            .source
+            .as_ref()
+            .is_some_and(|s| self.shared.is_small_source(&s.0))
+        {
             // A named source is a handful of rows (a transaction's delta):
             // reading it first keeps the rest of the join on indexes.
             return Ok(0.5);
@@ -768,17 +834,18 @@ impl<'s, 'a> Frame<'s, 'a> {
         let joins_a_column = vars
             .iter()
             .any(|name| self.vars.get(name).is_some_and(Var::is_column));
-        let tuple_of_columns = self
-            .vars
-            .values()
-            .any(|var| matches!(&var.ty, Ty::Tuple(items) if items.iter().any(Var::is_column)));
+        let tuple_of_columns = self.vars.values().any(|var| {
+            var.ty
+                .items()
+                .is_some_and(|items| items.iter().any(Var::is_column))
+        });
         if !self.seeds_ors || !joins_a_column || tuple_of_columns {
             return None;
         }
         let mut select = Vec::new();
         let mut seeded = Vec::new();
         for (name, var) in &self.vars {
-            if !var.is_column() || matches!(var.ty, Ty::Tuple(_)) {
+            if !var.is_column() || var.ty.items().is_some() {
                 continue;
             }
             let i = seeded.len();
@@ -876,18 +943,7 @@ impl<'s, 'a> Frame<'s, 'a> {
         {
             return self.compile_source_pattern(pattern, &source);
         }
-        let table = match &pattern.source {
-            Some(source) if source.0 != "$" => self
-                .shared
-                .named_sources
-                .iter()
-                .find(|named| named.name == source.0)
-                .map(|named| named.table.clone())
-                .ok_or_else(|| {
-                    Error::Query(format!("unknown data source {} in a pattern", source.0))
-                })?,
-            _ => self.shared.source_table(),
-        };
+        let (table, current) = self.pattern_table(pattern)?;
         let alias = self.shared.alias("d");
         self.from.push(format!("{table} AS {alias}"));
         let attribute = match &pattern.attribute {
@@ -926,8 +982,8 @@ impl<'s, 'a> Frame<'s, 'a> {
         };
         let scans = unbound(self, &pattern.entity) && unbound(self, &pattern.value);
         self.pattern_entity(&alias, &pattern.entity)?;
-        self.pattern_value(&alias, attribute, &pattern.value, pattern)?;
-        if scans && self.shared.source.is_current() && attribute.is_some_and(Attribute::in_avet) {
+        self.pattern_value(&alias, attribute, pattern, current)?;
+        if scans && current && attribute.is_some_and(Attribute::in_avet) {
             self.avet_values.push((format!("{alias}.v"), alias.clone()));
         }
         match &pattern.tx {
@@ -963,6 +1019,28 @@ impl<'s, 'a> Frame<'s, 'a> {
             }
         }
         Ok(())
+    }
+
+    /// The table a data pattern reads (a named source's, or a database's),
+    /// and whether it is the current-state table with its partial indexes.
+    fn pattern_table(&self, pattern: &Pattern) -> Result<(String, bool)> {
+        let name = pattern.source.as_ref().map_or("$", |source| &source.0);
+        if let Some(named) = self
+            .shared
+            .named_sources
+            .iter()
+            .find(|named| named.name == name)
+        {
+            return Ok((named.table.clone(), self.shared.source.is_current()));
+        }
+        let database = self.shared.databases.named(name).ok_or_else(|| {
+            Error::Query(format!(
+                "unknown data source {name} in {}: name it in :in",
+                Clause::Pattern(Box::new(pattern.clone()))
+            ))
+        })?;
+        let current = self.shared.databases.source(database).is_current();
+        Ok((self.shared.database_table(database), current))
     }
 
     /// A pattern over a collection of tuples given as a data source: its
@@ -1133,18 +1211,20 @@ impl<'s, 'a> Frame<'s, 'a> {
             })
     }
 
+    /// The value position of a pattern on a table `current` tells is the
+    /// current-state table or not.
     fn pattern_value(
         &mut self,
         alias: &str,
         attribute: Option<&Attribute>,
-        value: &Term,
         pattern: &Pattern,
+        current: bool,
     ) -> Result<()> {
-        match (value, attribute) {
+        match (&pattern.value, attribute) {
             (Term::Blank, _) => {}
             (Term::Variable(v), Some(attribute)) => {
                 let var = Var::known(format!("{alias}.v"), attribute.value_type);
-                if self.bound(&v.0) && self.shared.source.is_current() {
+                if self.bound(&v.0) && current {
                     self.hint_value_index(alias, attribute);
                 }
                 self.bind(&v.0, var);
@@ -1164,7 +1244,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                     self.shared.param(literal)
                 };
                 self.conditions.push(format!("{alias}.v = {expr}"));
-                if self.shared.source.is_current() {
+                if current {
                     self.hint_value_index(alias, attribute);
                 }
             }
@@ -1228,11 +1308,18 @@ impl<'s, 'a> Frame<'s, 'a> {
     /// The SQL value of a term: a bound variable or a constant.
     pub fn term_var(&self, term: &Term) -> Result<Var> {
         match term {
-            Term::Variable(v) => self
-                .vars
-                .get(&v.0)
-                .cloned()
-                .ok_or_else(|| Error::Query(format!("{} is not bound", v.0))),
+            Term::Variable(v) => match self.vars.get(&v.0) {
+                Some(Var {
+                    ty: Ty::Collection(kind, _),
+                    ..
+                }) => Err(Error::Query(format!(
+                    "{} holds a {} built in the query, which only :find returns",
+                    v.0,
+                    kind.name()
+                ))),
+                Some(var) => Ok(var.clone()),
+                None => Err(Error::Query(format!("{} is not bound", v.0))),
+            },
             Term::Constant(Value::Vector(items)) => {
                 let vars = items
                     .iter()
@@ -1341,6 +1428,8 @@ pub fn equal(a: &Var, b: &Var) -> String {
             Some((a, b)) => equal(&a, &b),
             None => "0".to_string(),
         },
+        // A set or map built in the query equals no stored value.
+        (Ty::Collection(..), _) | (_, Ty::Collection(..)) => "0".to_string(),
         // An entity id and a long are the same number (as between known
         // types above), so a dynamic value of either tag matches.
         (Ty::Known(ValueType::Ref | ValueType::Long), Ty::Dynamic(tag))

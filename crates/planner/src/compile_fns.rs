@@ -7,7 +7,7 @@ use factlite_query::{Binding, FnCall, Term};
 
 use crate::compile::{equal, literal, Frame, Ty, Var};
 use crate::error::{Error, Result};
-use crate::SqlLiteral;
+use crate::{CollectionKind, SqlLiteral};
 
 fn arity(call: &FnCall, expected: std::ops::RangeInclusive<usize>) -> Result<()> {
     if expected.contains(&call.args.len()) {
@@ -193,7 +193,7 @@ fn missing(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     arity(call, 3..=3)?;
     let entity = frame.term_var(&call.args[1])?;
     let attribute = attribute_arg(frame, &call.args[2], &call.name)?;
-    let table = frame.shared.source_table();
+    let table = frame.shared.function_table(call)?;
     let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
     Ok(format!(
         "NOT EXISTS (SELECT 1 FROM {table} WHERE e = {} AND a = {a})",
@@ -261,7 +261,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             let default = frame.term_var(&call.args[3])?;
             // A tuple default is compared and returned as a stored tuple.
             let default = crate::tuple_values::stored(&default).unwrap_or(default);
-            let table = frame.shared.source_table();
+            let table = frame.shared.function_table(call)?;
             let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
             let expr = format!(
                 "COALESCE((SELECT v FROM {table} WHERE e = {} AND a = {a} LIMIT 1), {})",
@@ -289,6 +289,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         "str/split" | "clojure.string/split" => strings(frame, call, binding, "factlite_split"),
         "re-seq" => strings(frame, call, binding, "factlite_re_seq"),
         "rand-nth" => rand_nth(frame, call, binding),
+        factlite_query::NESTED_QUERY => crate::nested::nested_query(frame, call, binding),
         "fulltext" => fulltext(frame, call, binding),
         "tuple" | "vector" | "list" => {
             let values = args(frame, call)?;
@@ -301,6 +302,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
                 },
             )
         }
+        "hash-set" | "hash-map" | "set" => collection(frame, call, binding),
         "untuple" => {
             arity(call, 1..=1)?;
             let value = frame.term_var(&call.args[0])?;
@@ -617,6 +619,50 @@ fn strings(
     }
 }
 
+/// `[(hash-set ?a ?b) ?s]`, `[(set ?tuple) ?s]`, `[(hash-map :k ?v ...) ?m]`:
+/// a set or map for `:find` to return (its items are values of the
+/// row; `set` takes a vector's: an input, `vector`, `ground`).
+fn collection(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    let (kind, items) = match call.name.as_str() {
+        "set" => {
+            arity(call, 1..=1)?;
+            let Ty::Tuple(items) = frame.term_var(&call.args[0])?.ty else {
+                return Err(Error::Query(format!(
+                    "{call}: set takes a vector (an input, or one built with vector);                      hash-set takes the items themselves"
+                )));
+            };
+            (CollectionKind::Set, items)
+        }
+        "hash-map" => {
+            if !call.args.len().is_multiple_of(2) {
+                return Err(Error::Query(format!(
+                    "{call}: hash-map takes keys and values in pairs"
+                )));
+            }
+            (CollectionKind::Map, args(frame, call)?)
+        }
+        _ => (CollectionKind::Set, args(frame, call)?),
+    };
+    if let Some(nested) = items.iter().find(|item| item.ty.items().is_some()) {
+        return Err(Error::Query(format!(
+            "{call}: the items of a {} are single values; {} is not",
+            kind.name(),
+            match &nested.ty {
+                Ty::Collection(inner, _) => inner.name(),
+                _ => "tuple",
+            }
+        )));
+    }
+    bind_scalar(
+        frame,
+        binding,
+        Var {
+            expr: "NULL".into(),
+            ty: Ty::Collection(kind, items),
+        },
+    )
+}
+
 /// `[(rand-nth ?coll) ?x]`: one item of a tuple (a vector given as input,
 /// or built by `vector`), drawn at random each time the row is made. Its
 /// items must share one type: the value and its type would otherwise be
@@ -672,7 +718,7 @@ fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         .iter()
         .map(|t| attribute_arg(frame, t, "get-some").map(|a| a.id))
         .collect::<Result<Vec<_>>>()?;
-    let table = frame.shared.source_table();
+    let table = frame.shared.function_table(call)?;
     let alias = frame.shared.alias("g");
     let ids: Vec<String> = attributes
         .iter()

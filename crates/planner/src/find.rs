@@ -65,6 +65,10 @@ impl Columns {
                 Output::Value(n)
             }
             Ty::Tuple(items) => Output::Tuple(items.iter().map(|item| self.push(item)).collect()),
+            Ty::Collection(kind, items) => Output::Collection {
+                kind: *kind,
+                items: items.iter().map(|item| self.push(item)).collect(),
+            },
         }
     }
 }
@@ -105,7 +109,9 @@ fn order_keys(output: &Output, cells: &[Cell], out: &mut Vec<String>) {
                 Cell::Typed(_) => out.push(format!("c{n}")),
             }
         }
-        Output::Tuple(items) => items.iter().for_each(|i| order_keys(i, cells, out)),
+        Output::Tuple(items) | Output::Collection { items, .. } => {
+            items.iter().for_each(|i| order_keys(i, cells, out))
+        }
         Output::Aggregate { .. } => {}
     }
 }
@@ -143,13 +149,75 @@ fn aggregate_parameter(
     }
 }
 
-/// Builds the plan from the compiled `:where` frame.
+/// Builds the plan from the compiled `:where` frame: its [`select`] in
+/// the WITH clause of the query's common table expressions.
 pub fn finish(
     shared: &Shared<'_>,
     frame: Frame<'_, '_>,
     query: &Query,
     signature: &crate::Signature,
 ) -> Result<Plan> {
+    let Select {
+        mut sql,
+        cells,
+        outputs,
+        shape,
+        rust_aggregation,
+        order_in_rust,
+        limit_in_rust,
+    } = select(shared, frame, query, Some(signature))?;
+    let ctes = shared.ctes.borrow();
+    if !ctes.is_empty() {
+        let keyword = if *shared.recursive.borrow() {
+            "WITH RECURSIVE"
+        } else {
+            "WITH"
+        };
+        sql = format!("{keyword} {} {sql}", ctes.join(", "));
+    }
+    Ok(Plan {
+        sql,
+        params: shared.params.borrow().clone(),
+        cells,
+        outputs,
+        shape,
+        return_maps: query.return_maps.clone(),
+        rust_aggregation,
+        order_in_rust,
+        limit_in_rust,
+        ordered: !query.order_by.is_empty(),
+        fixpoint: shared.rules.take_fixpoints(),
+    })
+}
+
+/// The SELECT of a find spec over a compiled `:where` frame (the WITH
+/// clause left to the caller), and how its rows become the result.
+pub struct Select {
+    /// The statement, without the WITH clause.
+    pub sql: String,
+    /// How each row's cells are read.
+    pub cells: Vec<Cell>,
+    /// One per find element.
+    pub outputs: Vec<Output>,
+    /// The result's shape.
+    pub shape: Shape,
+    /// Whether the executor aggregates (see [`Plan::rust_aggregation`]).
+    pub rust_aggregation: bool,
+    /// See [`Plan::order_in_rust`].
+    pub order_in_rust: Vec<(usize, bool)>,
+    /// See [`Plan::limit_in_rust`].
+    pub limit_in_rust: Option<(Option<u64>, u64)>,
+}
+
+/// The SELECT of `query`'s find spec over its compiled `:where` frame.
+/// `signature` holds the pull patterns given as inputs (none for a
+/// nested query).
+pub fn select(
+    shared: &Shared<'_>,
+    frame: Frame<'_, '_>,
+    query: &Query,
+    signature: Option<&crate::Signature>,
+) -> Result<Select> {
     let elements = query.find.elements();
     let has_aggregates = elements
         .iter()
@@ -183,15 +251,27 @@ pub fn finish(
         }
         let output = match element {
             FindElem::Variable(v) => columns.push(lookup(&frame, &v.0, ":find")?),
-            FindElem::Pull { var, pattern, .. } => {
+            FindElem::Pull {
+                var,
+                pattern,
+                source,
+            } => {
+                let name = source.as_ref().map_or("$", |source| source.0.as_str());
+                let database = shared.databases.named(name).ok_or_else(|| {
+                    Error::Query(format!(
+                        "(pull {name} ...) reads a database, and {name} is none of the query's"
+                    ))
+                })?;
                 let pattern = match pattern {
                     PatternRef::Pattern(pattern) => pattern,
-                    PatternRef::Variable(v) => signature.pull_pattern(&v.0).ok_or_else(|| {
-                        Error::Query(format!(
-                            "the pull pattern {} is not a plain :in variable (:in $ {} ...)",
-                            v.0, v.0
-                        ))
-                    })?,
+                    PatternRef::Variable(v) => signature
+                        .and_then(|signature| signature.pull_pattern(&v.0))
+                        .ok_or_else(|| {
+                            Error::Query(format!(
+                                "the pull pattern {} is not a plain :in variable (:in $ {} ...)",
+                                v.0, v.0
+                            ))
+                        })?,
                 };
                 let bound = lookup(&frame, &var.0, ":find")?;
                 let entity = Var {
@@ -202,6 +282,7 @@ pub fn finish(
                     Output::Value(cell) => Output::Pull {
                         cell,
                         pattern: pattern.clone(),
+                        database,
                     },
                     _ => unreachable!("an entity is one cell"),
                 }
@@ -339,27 +420,14 @@ pub fn finish(
             sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
         }
     }
-    let ctes = shared.ctes.borrow();
-    if !ctes.is_empty() {
-        let keyword = if *shared.recursive.borrow() {
-            "WITH RECURSIVE"
-        } else {
-            "WITH"
-        };
-        sql = format!("{keyword} {} {sql}", ctes.join(", "));
-    }
-    Ok(Plan {
+    Ok(Select {
         sql,
-        params: shared.params.borrow().clone(),
         cells,
         outputs,
         shape,
-        return_maps: query.return_maps.clone(),
         rust_aggregation,
         order_in_rust,
         limit_in_rust,
-        ordered: !query.order_by.is_empty(),
-        fixpoint: shared.rules.take_fixpoints(),
     })
 }
 
@@ -453,7 +521,7 @@ fn remap(
             new_cells.push(cells[*n]);
             *n = m;
         }
-        Output::Tuple(items) => items
+        Output::Tuple(items) | Output::Collection { items, .. } => items
             .iter_mut()
             .for_each(|i| remap(i, cells, new_cells, select, group)),
         Output::SqlAggregate(_) | Output::Aggregate { .. } => {}

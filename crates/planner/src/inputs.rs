@@ -17,7 +17,7 @@ use factlite_query::{Binding, Input, Query, Rule};
 use crate::compile::{literal, Frame, Ty, Var};
 use crate::compile_fns::bind_scalar;
 use crate::error::{Error, Result};
-use crate::source::Source;
+use crate::source::{Database, DatabaseInput, Source};
 use crate::{Param, Plan, SqlLiteral};
 
 /// What planning depends on in one input.
@@ -40,6 +40,10 @@ pub enum InputSig {
     /// patterns `[$2 ?a ?b]`): each position's type, as for
     /// [`InputSig::Rows`].
     Source(Vec<Option<ValueType>>),
+    /// A database of the same store given as a data source (`:in $ $h`):
+    /// the kind of its view of time ([`Source::kind`]); its transactions
+    /// are parameters.
+    Database(Source),
     /// A pull pattern for `(pull ?e ?pattern)` in `:find`, printed: the
     /// plan holds the parsed pattern ([`Signature::pull_pattern`]).
     PullPattern(String),
@@ -66,6 +70,7 @@ impl std::fmt::Display for InputSig {
                 write!(f, "a collection of tuples of ({})", column_names(columns))
             }
             InputSig::Source(columns) => write!(f, "a data source of {}-tuples", columns.len()),
+            InputSig::Database(_) => write!(f, "a database"),
             InputSig::PullPattern(_) => write!(f, "a pull pattern"),
             InputSig::Ignored => write!(f, "an ignored value"),
             InputSig::Nil => write!(f, "nil"),
@@ -106,6 +111,14 @@ pub struct Signature {
     sources: Vec<(String, usize)>,
 }
 
+/// A data source other than `$` as planning sees it.
+pub enum SourceInput<'s> {
+    /// A collection of tuples: each position's type.
+    Collection(&'s [Option<ValueType>]),
+    /// A database: the kind of its view of time.
+    Database(Source),
+}
+
 impl Signature {
     /// The pull pattern given as the input `name`, for `(pull ?e name)`.
     pub fn pull_pattern(&self, name: &str) -> Option<&factlite_query::PullPattern> {
@@ -120,20 +133,44 @@ impl Signature {
     pub fn key(&self) -> &SignatureKey {
         &self.key
     }
+
+    /// The data sources other than `$`, by name and input position.
+    pub(crate) fn sources(&self) -> impl Iterator<Item = (&str, usize, SourceInput<'_>)> {
+        self.sources.iter().filter_map(|(name, index)| {
+            let source = match self.key.inputs.get(*index)? {
+                InputSig::Source(types) => SourceInput::Collection(types),
+                InputSig::Database(kind) => SourceInput::Database(*kind),
+                _ => return None,
+            };
+            Some((name.as_str(), *index, source))
+        })
+    }
 }
 
 /// Pairs the query's `:in` with the inputs (after `$`) and computes their
-/// signature, checking every input against its binding form.
+/// signature, checking every input against its binding form. Every data
+/// source other than `$` is a collection of tuples.
 pub fn signature(query: &Query, inputs: &[Value]) -> Result<Signature> {
+    signature_with_databases(query, inputs, &[])
+}
+
+/// [`signature`] for a query some of whose data sources are databases of
+/// the same store (`(d/q query db (d/as-of db t))`): the input at each of
+/// their positions is not read (give `nil`).
+pub fn signature_with_databases(
+    query: &Query,
+    inputs: &[Value],
+    databases: &[DatabaseInput],
+) -> Result<Signature> {
     let mut declared = Vec::new();
-    let mut databases = 0;
+    let mut defaults = 0;
     for input in &query.inputs {
         match input {
             // The database; any other source is a collection of tuples
             // given as an input.
             Input::Source(source) if source.0 == "$" => {
-                databases += 1;
-                if databases > 1 {
+                defaults += 1;
+                if defaults > 1 {
                     return Err(Error::Query(
                         "the query's :in names the database $ twice".into(),
                     ));
@@ -159,6 +196,25 @@ pub fn signature(query: &Query, inputs: &[Value]) -> Result<Signature> {
         pull_patterns: Vec::new(),
         sources: Vec::new(),
     };
+    for database in databases {
+        match declared.get(database.input) {
+            Some(Input::Source(_)) => {}
+            Some(other) => {
+                return Err(Error::Query(format!(
+                    "input {} is a database, but the query's :in takes {other} there; \
+                     name a data source ($name) for it",
+                    database.input + 1
+                )))
+            }
+            None => {
+                return Err(Error::Query(format!(
+                    "input {} is a database, but the query's :in has {} input(s) after $",
+                    database.input + 1,
+                    declared.len()
+                )))
+            }
+        }
+    }
     let pulled = query.find.pull_pattern_inputs();
     for (input, value) in declared.into_iter().zip(inputs) {
         match input {
@@ -185,7 +241,12 @@ pub fn signature(query: &Query, inputs: &[Value]) -> Result<Signature> {
                 signature.bindings.push(Some(binding.clone()));
             }
             Input::Source(source) => {
-                signature.key.inputs.push(source_sig(&source.0, value)?);
+                let position = signature.bindings.len();
+                let sig = match databases.iter().find(|database| database.input == position) {
+                    Some(database) => InputSig::Database(database.source.kind()),
+                    None => source_sig(&source.0, value)?,
+                };
+                signature.key.inputs.push(sig);
                 signature
                     .sources
                     .push((source.0.clone(), signature.bindings.len()));
@@ -367,12 +428,19 @@ pub fn bind_inputs(frame: &mut Frame<'_, '_>, signature: &Signature) -> Result<(
             bind(frame, binding, sig, Origin::Input(index), &mut Vec::new())?;
         }
     }
-    for (name, index) in &signature.sources {
-        let Some(InputSig::Source(types)) = signature.key.inputs.get(*index) else {
-            continue;
+    for (name, index, source) in signature.sources() {
+        let types = match source {
+            SourceInput::Database(kind) => {
+                frame
+                    .shared
+                    .databases
+                    .add(name, Database::Input(index), kind);
+                continue;
+            }
+            SourceInput::Collection(types) => types,
         };
         let placeholder = frame.shared.push_param(Param::Rows {
-            input: *index,
+            input: index,
             path: Vec::new(),
             width: types.len(),
             collection: false,
@@ -380,9 +448,9 @@ pub fn bind_inputs(frame: &mut Frame<'_, '_>, signature: &Signature) -> Result<(
         frame
             .shared
             .add_collection_source(crate::compile::CollectionSource {
-                name: name.clone(),
+                name: name.to_string(),
                 table: rows_table(&placeholder, types),
-                types: types.clone(),
+                types: types.to_vec(),
             });
     }
     Ok(())
@@ -665,19 +733,43 @@ impl Plan {
     /// `:in` after `$`, as given to [`signature`]) on this source. The
     /// inputs must have the signature the plan was compiled for.
     pub fn parameters(&self, inputs: &[Value], source: Source) -> Result<Vec<SqlLiteral>> {
+        self.parameters_with_databases(inputs, source, &[])
+    }
+
+    /// [`Plan::parameters`] for a plan some of whose data sources are
+    /// databases (see [`signature_with_databases`]), each on its view of
+    /// time: they must be of the kinds the plan was compiled for.
+    pub fn parameters_with_databases(
+        &self,
+        inputs: &[Value],
+        source: Source,
+        databases: &[DatabaseInput],
+    ) -> Result<Vec<SqlLiteral>> {
+        let source_of = |database: &Database| match database {
+            Database::Default => Ok(source),
+            Database::Input(input) => databases
+                .iter()
+                .find(|given| given.input == *input)
+                .map(|given| given.source)
+                .ok_or_else(|| {
+                    Error::Query(format!(
+                        "the plan reads input {} as a database, but none was given there",
+                        input + 1
+                    ))
+                }),
+        };
         self.params
             .iter()
             .map(|param| match param {
-                Param::Basis => match source {
-                    Source::AsOf(t)
-                    | Source::Since(t)
-                    | Source::History(t)
-                    | Source::SinceAsOf { basis: t, .. } => Ok(SqlLiteral::Integer(t)),
-                    Source::Current => Err(Error::Query(
-                        "the plan reads a view of time but runs on the current state".into(),
-                    )),
-                },
-                Param::Since => match source {
+                Param::Basis(database) => source_of(database)?
+                    .basis()
+                    .map(SqlLiteral::Integer)
+                    .ok_or_else(|| {
+                        Error::Query(
+                            "the plan reads a view of time but runs on the current state".into(),
+                        )
+                    }),
+                Param::Since(database) => match source_of(database)? {
                     Source::SinceAsOf { since, .. } => Ok(SqlLiteral::Integer(since)),
                     _ => Err(Error::Query(
                         "the plan reads a since view of an older snapshot".into(),
@@ -752,7 +844,7 @@ fn input_value(param: &Param, inputs: &[Value]) -> Result<SqlLiteral> {
             width,
             collection,
         } => rows_json(input(*n, path)?, *width, *collection).map(SqlLiteral::Text),
-        Param::Basis | Param::Since => Err(Error::Query(
+        Param::Basis(_) | Param::Since(_) => Err(Error::Query(
             "the basis of a view of time is not an input".into(),
         )),
     }

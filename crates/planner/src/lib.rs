@@ -17,11 +17,13 @@ pub mod aggregate;
 mod closure;
 mod compile;
 mod compile_fns;
+mod databases;
 mod distinct;
 mod error;
 mod find;
 mod fixpoint;
 mod inputs;
+mod nested;
 mod pushdown;
 mod rules;
 mod source;
@@ -33,9 +35,9 @@ use factlite_query::{PullPattern, Query, ReturnMaps};
 
 pub use error::{Error, Result};
 pub use fixpoint::Fixpoint;
-pub use inputs::{push_json_string, signature, Signature, SignatureKey};
+pub use inputs::{push_json_string, signature, signature_with_databases, Signature, SignatureKey};
 pub use rules::check_rules;
-pub use source::{source_sql, Source};
+pub use source::{source_sql, Database, DatabaseInput, Source};
 
 /// A value bound to a `?N` parameter of the generated SQL.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,11 +65,11 @@ pub enum Param {
         width: usize,
         collection: bool,
     },
-    /// The transaction a view of time is taken at (`as_of`, `since`,
-    /// `history`).
-    Basis,
+    /// The transaction a database's view of time is taken at (`as_of`,
+    /// `since`, `history`).
+    Basis(Database),
     /// The `since` transaction of a since view of an older snapshot.
-    Since,
+    Since(Database),
 }
 
 /// How one result cell is read from the SQL row.
@@ -87,8 +89,19 @@ pub enum Output {
     /// A tuple value (from `tuple`, `ground` of a vector, ...): a vector of
     /// the outputs.
     Tuple(Vec<Output>),
-    /// The pull of the entity in a cell.
-    Pull { cell: usize, pattern: PullPattern },
+    /// A set or map built in the query (`set`, `hash-set`, `hash-map`):
+    /// its items (a map's as key, value, key, value...).
+    Collection {
+        kind: CollectionKind,
+        items: Vec<Output>,
+    },
+    /// The pull of the entity in a cell, from a database of the query
+    /// (`(pull $h ?e [...])`).
+    Pull {
+        cell: usize,
+        pattern: PullPattern,
+        database: Database,
+    },
     /// An aggregate computed by SQL: the value of its cell, typed as given.
     SqlAggregate(usize),
     /// An aggregate the executor computes over the group's rows.
@@ -96,6 +109,25 @@ pub enum Output {
         name: String,
         args: Vec<AggregateInput>,
     },
+}
+
+/// The kind of a collection a query builds (`hash-set`, `hash-map`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollectionKind {
+    /// A set of its items.
+    Set,
+    /// A map of its items taken as key, value, key, value...
+    Map,
+}
+
+impl CollectionKind {
+    /// The kind in words: "set", "map".
+    pub fn name(self) -> &'static str {
+        match self {
+            CollectionKind::Set => "set",
+            CollectionKind::Map => "map",
+        }
+    }
 }
 
 /// An argument of an aggregate computed in Rust.

@@ -281,7 +281,7 @@ fn bound_positions(frame: &Frame<'_, '_>, args: &[Term]) -> Vec<usize> {
             Term::Variable(v) => frame
                 .vars
                 .get(&v.0)
-                .is_some_and(|var| !matches!(var.ty, Ty::Tuple(_))),
+                .is_some_and(|var| var.ty.items().is_none()),
             _ => false,
         })
         .map(|(i, _)| i)
@@ -363,7 +363,7 @@ fn make_seed(frame: &Frame<'_, '_>, args: &[Term], positions: Vec<usize>) -> Opt
 fn aliases(var: &Var) -> Vec<String> {
     let mut out = Vec::new();
     let mut texts = vec![var.expr.clone(), var.tag_expr()];
-    if let Ty::Tuple(items) = &var.ty {
+    if let Some(items) = var.ty.items() {
         items.iter().for_each(|item| out.extend(aliases(item)));
         texts.clear();
     }

@@ -26,6 +26,52 @@ impl Source {
     pub fn is_current(self) -> bool {
         self == Source::Current
     }
+
+    /// The kind of view of time, its transactions left out: what a plan
+    /// depends on (they are its parameters).
+    pub fn kind(self) -> Source {
+        match self {
+            Source::Current => Source::Current,
+            Source::AsOf(_) => Source::AsOf(0),
+            Source::Since(_) => Source::Since(0),
+            Source::History(_) => Source::History(0),
+            Source::SinceAsOf { .. } => Source::SinceAsOf { since: 0, basis: 0 },
+        }
+    }
+
+    /// The transaction the view is taken at (`None` for the current state).
+    pub fn basis(self) -> Option<i64> {
+        match self {
+            Source::Current => None,
+            Source::AsOf(t)
+            | Source::Since(t)
+            | Source::History(t)
+            | Source::SinceAsOf { basis: t, .. } => Some(t),
+        }
+    }
+}
+
+/// Which database of a query a table or parameter belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Database {
+    /// The query's `$`.
+    Default,
+    /// A database given as an input (`:in $ $h`): its position among the
+    /// inputs after `$`.
+    Input(usize),
+}
+
+/// A database given as a query input (`(q query db (as-of db t))`, the
+/// `$h` of `:in $ $h`): its position among the inputs after `$`, and the
+/// view of time it reads, of the same store as `$`. Its patterns
+/// (`[$h ?e :a ?v]`), rules called on it (`($h rule ...)`) and `or`/`not`
+/// on it read that view in the same statement as the rest of the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DatabaseInput {
+    /// The input's position after `$`.
+    pub input: usize,
+    /// The view of time it reads.
+    pub source: Source,
 }
 
 /// A SELECT yielding the source's rows as `(e, a, v, t, tx, added)`, with

@@ -1,5 +1,7 @@
 //! Snapshot tests of the SQL the planner generates. Each file in `sql/`
-//! starts with a query (and optionally `;; inputs: [...]`), then `---`, then
+//! starts with a query (and optionally `;; inputs: [...]`, and
+//! `;; databases: [[position kind tx] ...]` for the inputs that are
+//! databases, `kind` one of `:as-of`, `:since`, `:history`), then `---`, then
 //! the expected SQL (one clause per line) and parameters. Run with
 //! `UPDATE_SNAPSHOTS=1` to rewrite the expectations after a deliberate
 //! planning change, and review the diff.
@@ -9,7 +11,9 @@ use std::path::Path;
 
 use factlite_core::{Attribute, Cardinality, Entid, Schema, Unique, ValueType};
 use factlite_edn::Keyword;
-use factlite_planner::{plan, Context, Source, Statistics};
+use factlite_planner::{
+    compile, signature_with_databases, Context, DatabaseInput, Source, Statistics,
+};
 
 struct FixedCounts(HashMap<Entid, i64>);
 
@@ -130,22 +134,50 @@ fn fixpoint_programs(plan: &factlite_planner::Plan) -> String {
     out
 }
 
-fn render(text: &str) -> String {
-    let (schema, counts) = schema();
-    let mut lines = text.lines();
-    let query_text: String = lines
-        .by_ref()
-        .take_while(|l| !l.starts_with(";; inputs:"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let inputs = text
-        .lines()
-        .find_map(|l| l.strip_prefix(";; inputs:"))
+/// The vector after `;; {directive}` in a snapshot's input, if any.
+fn directive(text: &str, directive: &str) -> Vec<factlite_edn::Value> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(directive))
         .map(|t| match factlite_edn::parse(t) {
             Ok(factlite_edn::Value::Vector(items)) => items,
-            other => panic!("inputs must be a vector, got {other:?}"),
+            other => panic!("{directive} must be a vector, got {other:?}"),
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// A `[position kind tx]` of `;; databases:`.
+fn database(value: &factlite_edn::Value) -> DatabaseInput {
+    use factlite_edn::Value;
+    let Value::Vector(parts) = value else {
+        panic!("a database is [position kind tx], got {value}");
+    };
+    let [Value::Integer(input), Value::Keyword(kind), Value::Integer(tx)] = parts.as_slice() else {
+        panic!("a database is [position kind tx], got {value}");
+    };
+    let source = match kind.to_string().as_str() {
+        ":as-of" => Source::AsOf(*tx),
+        ":since" => Source::Since(*tx),
+        ":history" => Source::History(*tx),
+        other => panic!("unknown kind of database {other}"),
+    };
+    DatabaseInput {
+        input: usize::try_from(*input).expect("a position"),
+        source,
+    }
+}
+
+fn render(text: &str) -> String {
+    let (schema, counts) = schema();
+    let query_text: String = text
+        .lines()
+        .take_while(|l| !l.starts_with(";; inputs:") && !l.starts_with(";; databases:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let inputs = directive(text, ";; inputs:");
+    let databases: Vec<DatabaseInput> = directive(text, ";; databases:")
+        .iter()
+        .map(database)
+        .collect();
     let form = factlite_edn::parse(&query_text).expect("the query is EDN");
     let query = factlite_query::parse_query(&form).expect("the query parses");
     let context = Context {
@@ -155,8 +187,11 @@ fn render(text: &str) -> String {
         named_sources: &[],
         functions: &[],
     };
-    match plan(&context, &query, &inputs) {
-        Ok(plan) => match plan.parameters(&[], Source::Current) {
+    let planned = signature_with_databases(&query, &inputs, &databases)
+        .and_then(|signature| compile(&context, &query, &signature))
+        .and_then(|plan| plan.with_inputs(&inputs));
+    match planned {
+        Ok(plan) => match plan.parameters_with_databases(&[], Source::Current, &databases) {
             Ok(params) => format!(
                 "{}{}\nparams: {:?}\n",
                 fixpoint_programs(&plan),

@@ -72,6 +72,11 @@ fn expression_clause<'a>(form: &Value, items: &'a [Value]) -> Result<Clause, Fai
         )
     };
     let (call, result) = parse_items(items, (call, opt(result)), leftover)?;
+    // A nested query is checked here, so a malformed one is a parse error
+    // of the calling query.
+    if let Some(Err(error)) = call.nested_query() {
+        return Err(fail(error.message));
+    }
     Ok(match result {
         None => Clause::Predicate(call),
         Some(binding) => Clause::Function { call, binding },

@@ -22,6 +22,7 @@ mod ast;
 mod clause;
 mod error;
 mod forms;
+mod nested;
 mod print;
 mod pull;
 mod query;
@@ -38,6 +39,7 @@ pub use ast::{
 };
 pub use error::{ParseError, Result};
 pub use forms::MAX_DEPTH;
+pub use nested::{NestedQuery, NESTED_QUERY};
 pub use print::{normalized_text, rules_to_edn, tx_data_to_edn};
 pub use pull::{PullAttr, PullEntry, PullPattern, PullSub};
 pub use tx::{AttrRef, EntityRef, TxForm, TxMap};

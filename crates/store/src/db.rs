@@ -59,6 +59,9 @@ pub struct Db {
     schema: Option<Arc<Schema>>,
     /// What each query of this snapshot may spend.
     limits: QueryLimits,
+    /// Databases of the same store its queries take as inputs (`:in $
+    /// $h`), by input position (see `Db::with_database_inputs`).
+    pub(crate) database_inputs: Vec<(usize, Db)>,
 }
 
 impl Db {
@@ -69,6 +72,7 @@ impl Db {
             view,
             schema: None,
             limits: QueryLimits::default(),
+            database_inputs: Vec::new(),
         }
     }
 
@@ -81,6 +85,7 @@ impl Db {
             view: DbView::Current,
             schema: Some(schema),
             limits: QueryLimits::default(),
+            database_inputs: Vec::new(),
         }
     }
 
@@ -121,6 +126,7 @@ impl Db {
             view,
             schema: self.schema.clone(),
             limits: self.limits,
+            database_inputs: Vec::new(),
         }
     }
 

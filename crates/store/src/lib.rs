@@ -282,6 +282,13 @@ impl Store {
             .install_all(&self.connection())
     }
 
+    /// Whether `other` is this store or a sibling of it (a connection to
+    /// the same file that [`Store::open_sibling`] opened), so one SQL
+    /// statement on either reads the datoms of both.
+    pub fn same_store(&self, other: &Store) -> bool {
+        Arc::ptr_eq(&self.inner.siblings, &other.inner.siblings)
+    }
+
     /// Another connection to this store's file, with the same
     /// configuration and the same schema value (see [`Store::schema`]): a
     /// reader for another thread. `None` for a store in memory, which has

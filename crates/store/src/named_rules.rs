@@ -222,10 +222,12 @@ impl Db {
         query: &Query,
         inputs: &[Value],
     ) -> Result<Option<(Query, Vec<Value>)>> {
+        // Positions count the inputs after `$`: a data source other than
+        // `$` (a collection, a database) is one of them.
         let rules_position = query
             .inputs
             .iter()
-            .filter(|input| !matches!(input, Input::Source(_)))
+            .filter(|input| !matches!(input, Input::Source(source) if source.0 == "$"))
             .position(|input| matches!(input, Input::Rules));
         let given = match rules_position.and_then(|p| inputs.get(p)) {
             Some(value) => match factlite_query::parse_rules(value) {

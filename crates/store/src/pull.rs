@@ -35,6 +35,13 @@
 //!   (`:db/id` and every attribute, components within recursively), as
 //!   Datomic's pull documentation shows for `[:release/media]`; through a
 //!   reverse attribute a component stays `{:db/id e}`.
+//! - `*` beside a spec of one of the entity's attributes (`[* (:p/name
+//!   :as "n")]`, `[* {:p/friend [:p/name]}]`, `[* (:db/id :as "id")]`):
+//!   the attribute is pulled once, as its spec says — under its `:as`
+//!   name, with its options and sub-pattern — and not also under its ident
+//!   by `*`. Datomic's pull documentation shows a map specification beside
+//!   `*` replacing the wildcard's value of its attribute; the rule takes
+//!   every attribute spec alike (DataScript's pull does the same).
 //! - Recursion (`{:a ...}`, `{:a 3}`) pulls the referenced entities with
 //!   the pattern that holds the map. Once a bounded recursion is as deep as
 //!   its bound, the attribute is left out (DataScript's rule). An entity
@@ -533,7 +540,7 @@ impl<'r, 'd> Puller<'r, 'd> {
         };
         let mut map = IndexMap::new();
         if plan.wildcard {
-            self.wildcard(e, &values, &mut map)?;
+            self.wildcard(e, &values, plan, &mut map)?;
         }
         for entry in &plan.entries {
             let value = self.entry(e, &values, entry, plan)?;
@@ -544,14 +551,26 @@ impl<'r, 'd> Puller<'r, 'd> {
         Ok(Value::Map(map))
     }
 
-    /// `*`: `:db/id` and every attribute, components pulled whole.
+    /// `*`: `:db/id` and every attribute, components pulled whole — but
+    /// those an entry of the plan pulls under another key (`:as`): the
+    /// entry's value stands for them. (An entry under the attribute's own
+    /// key replaces the wildcard's value in its place.)
     fn wildcard(
         &mut self,
         e: Entid,
         values: &EntityValues,
+        plan: &Plan,
         map: &mut IndexMap<Value, Value>,
     ) -> Result<()> {
-        map.insert(db_id_key(), Value::Integer(e));
+        let renamed = |target: &dyn Fn(&Target) -> bool, key: &Value| {
+            plan.entries
+                .iter()
+                .any(|entry| target(&entry.target) && entry.key != *key)
+        };
+        let id = db_id_key();
+        if !renamed(&|target| matches!(target, Target::Id), &id) {
+            map.insert(id, Value::Integer(e));
+        }
         let reader = self.reader;
         for (a, list) in values {
             // Attributes are never removed while in use: a datom's
@@ -559,6 +578,12 @@ impl<'r, 'd> Puller<'r, 'd> {
             let Some(attribute) = reader.schema.attribute(*a) else {
                 continue;
             };
+            let key = Value::Keyword(attribute.ident.clone());
+            let forward =
+                |target: &Target| matches!(target, Target::Forward(attr) if attr.id == *a);
+            if renamed(&forward, &key) {
+                continue;
+            }
             let attr = AttrInfo::of(attribute);
             let follow = if attr.component {
                 Follow::Component
@@ -566,7 +591,7 @@ impl<'r, 'd> Puller<'r, 'd> {
                 Follow::Flat
             };
             if let Some(value) = self.forward_value(list, attr, Some(DEFAULT_LIMIT), follow)? {
-                map.insert(Value::Keyword(attribute.ident.clone()), value);
+                map.insert(key, value);
             }
         }
         Ok(())

@@ -9,7 +9,8 @@ use factlite_core::{Entid, TypedValue};
 use factlite_edn::Value;
 use factlite_planner::Signature;
 use factlite_planner::{
-    aggregate, AggregateInput, Cell, NamedSource, Output, Plan, Shape, SqlLiteral, Statistics,
+    aggregate, AggregateInput, Cell, CollectionKind, NamedSource, Output, Plan, Shape, SqlLiteral,
+    Statistics,
 };
 use factlite_query::Query;
 use indexmap::IndexMap;
@@ -207,9 +208,77 @@ impl Db {
         inputs: &[Value],
         named_sources: &[NamedSource],
     ) -> Result<Plan> {
-        let signature = factlite_planner::signature(query, inputs)?;
+        let signature = self.signature(query, inputs)?;
         let plan = self.compile_with_sources(query, &signature, named_sources)?;
         Ok(plan.with_inputs(inputs)?)
+    }
+
+    /// The signature of a query's inputs ([`factlite_planner::signature`]),
+    /// the databases given to [`Db::with_database_inputs`] among them.
+    pub fn signature(&self, query: &Query, inputs: &[Value]) -> Result<Signature> {
+        let databases = self.database_sources()?;
+        Ok(factlite_planner::signature_with_databases(
+            query, inputs, &databases,
+        )?)
+    }
+
+    /// This snapshot with databases of the same store as inputs of its
+    /// queries (Datomic's `(d/q query db (d/as-of db t))`): each at its
+    /// position among the inputs after `$` (where the inputs hold `nil`),
+    /// named by a data source of the query's `:in` (`$h`). The query reads
+    /// them in the same statement, each on its own view of time. A
+    /// snapshot of another store is refused.
+    pub fn with_database_inputs(&self, databases: &[(usize, &Db)]) -> Result<Db> {
+        let mut inputs = Vec::with_capacity(databases.len());
+        for (input, database) in databases {
+            if !self.store().same_store(database.store()) {
+                return Err(Error::Query(format!(
+                    "input {} is a snapshot of another store; a query reads databases \
+                     of one store only (its $ and the views of time of it)",
+                    input + 1
+                )));
+            }
+            // Read on this snapshot's connection, so one read transaction
+            // decides every database's view of time.
+            let rebased = Db::new(self.store().clone(), database.basis_tx(), database.view());
+            inputs.push((*input, rebased));
+        }
+        let mut db = self.clone();
+        db.database_inputs = inputs;
+        Ok(db)
+    }
+
+    /// The snapshot a database of the query reads: this one, or one
+    /// given as an input.
+    fn database(&self, database: factlite_planner::Database) -> Result<&Db> {
+        match database {
+            factlite_planner::Database::Default => Ok(self),
+            factlite_planner::Database::Input(input) => self
+                .database_inputs
+                .iter()
+                .find(|(given, _)| *given == input)
+                .map(|(_, db)| db)
+                .ok_or_else(|| {
+                    Error::Query(format!(
+                        "the query pulls from input {} as a database, but none was given there",
+                        input + 1
+                    ))
+                }),
+        }
+    }
+
+    /// The databases given as inputs, each with the view of time the SQL
+    /// reads (as [`Db::planner_source`] decides it).
+    fn database_sources(&self) -> Result<Vec<factlite_planner::DatabaseInput>> {
+        self.database_inputs
+            .iter()
+            .map(|(input, db)| {
+                Ok(factlite_planner::DatabaseInput {
+                    input: *input,
+                    source: db.planner_source()?,
+                })
+            })
+            .collect()
     }
 
     /// Compiles a query for every input of a signature
@@ -251,14 +320,22 @@ impl Db {
     /// The statement's parameters for a plan and its inputs, on this
     /// snapshot's view of time.
     fn parameters(&self, plan: &Plan, inputs: &[Value]) -> Result<Vec<SqlValue>> {
-        let params = plan.parameters(inputs, self.planner_source()?)?;
+        let params = plan.parameters_with_databases(
+            inputs,
+            self.planner_source()?,
+            &self.database_sources()?,
+        )?;
         Ok(params.into_iter().map(to_sql_value).collect())
     }
 
     /// The statement's parameters, as SQLite receives them, for a plan of
     /// [`Db::plan`].
     pub fn plan_parameters(&self, plan: &Plan) -> Result<Vec<SqlLiteral>> {
-        Ok(plan.parameters(&[], self.planner_source()?)?)
+        Ok(plan.parameters_with_databases(
+            &[],
+            self.planner_source()?,
+            &self.database_sources()?,
+        )?)
     }
 
     /// SQLite's `EXPLAIN QUERY PLAN` for a plan of [`Db::plan`], one line
@@ -339,8 +416,11 @@ impl Db {
             let mut groups = aggregate_rows(self.store(), plan, inputs, all)?;
             for group in &mut groups {
                 for (value, output) in group.iter_mut().zip(&plan.outputs) {
-                    if let Output::Pull { pattern, .. } = output {
-                        *value = self.pull(pattern, value)?;
+                    if let Output::Pull {
+                        pattern, database, ..
+                    } = output
+                    {
+                        *value = self.database(*database)?.pull(pattern, value)?;
                     }
                 }
             }
@@ -417,7 +497,28 @@ impl Db {
                     .map(|i| self.output(i, cells))
                     .collect::<Result<_>>()?,
             ),
-            Output::Pull { cell, pattern } => self.pull(pattern, &cells[*cell])?,
+            Output::Collection { kind, items } => {
+                let values = items
+                    .iter()
+                    .map(|i| self.output(i, cells))
+                    .collect::<Result<Vec<_>>>()?;
+                match kind {
+                    CollectionKind::Set => Value::Set(values.into_iter().collect()),
+                    CollectionKind::Map => {
+                        let mut values = values.into_iter();
+                        let mut map = factlite_edn::IndexMap::new();
+                        while let (Some(key), Some(value)) = (values.next(), values.next()) {
+                            map.insert(key, value);
+                        }
+                        Value::Map(map)
+                    }
+                }
+            }
+            Output::Pull {
+                cell,
+                pattern,
+                database,
+            } => self.database(*database)?.pull(pattern, &cells[*cell])?,
             // Filled in by aggregation: the row keeps the aggregate's input.
             Output::Aggregate { args, .. } => match args.last() {
                 Some(AggregateInput::Column(column)) => self.output(column, cells)?,

@@ -5,8 +5,9 @@
 //!   `or-join` over the rule's bodies, so the datoms those bodies read
 //!   become visible to the next step. Calls of recursive rules stay calls.
 //! - [`delta_sites`] lists every place where a transaction's changed datoms
-//!   can enter the query — each data pattern, and the datoms that
-//!   `get-else`, `get-some`, `missing?` and `fulltext` read — and, for each,
+//!   can enter the query — each data pattern, the datoms that
+//!   `get-else`, `get-some`, `missing?` and `fulltext` read, and the sites
+//!   of a nested query's clauses — and, for each,
 //!   the query's clauses with that place reading the changed datoms (the
 //!   `$delta` source) instead of the database. Run against the state before
 //!   and after a transaction, these queries find every result row whose
@@ -322,6 +323,25 @@ fn clause_sites(
                 None => Vec::new(),
             }
         }
+        Clause::Function { call, .. } if call.name == factlite_query::NESTED_QUERY => {
+            // A nested query's sites are those of its clauses (its
+            // correlated inputs joining the calling clauses'), the call kept
+            // for the values it binds.
+            let Some(Ok(nested)) = call.nested_query() else {
+                return Vec::new();
+            };
+            let Some(inner) = nested.inlined_where(&mut |_| fresh.variable().0) else {
+                return Vec::new();
+            };
+            delta_sites(&inner, recursive, fresh)
+                .into_iter()
+                .map(|site| {
+                    let mut clauses = site.clauses;
+                    clauses.push(clause.clone());
+                    (site.attribute, clauses)
+                })
+                .collect()
+        }
         Clause::Function { call, binding } if call.name == "fulltext" => {
             let attribute = call.args.get(1).cloned().unwrap_or(Term::Blank);
             let entity = match binding {
@@ -454,6 +474,12 @@ fn collect_attributes(clauses: &[Clause], out: &mut HashSet<Keyword>) -> bool {
                 }
                 None => false,
             },
+            Clause::Function { call, .. } if call.name == factlite_query::NESTED_QUERY => {
+                match call.nested_query() {
+                    Some(Ok(nested)) => collect_attributes(&nested.query.where_clauses, out),
+                    _ => false,
+                }
+            }
             Clause::Predicate(call) | Clause::Function { call, .. } => {
                 call.args.iter().for_each(|t| {
                     if let Some(k) = constant_attribute(t) {
