@@ -814,8 +814,101 @@ pub fn bind_scalar(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Re
                 "cannot bind {binding}: the value is not a tuple"
             ))),
         },
-        other => Err(Error::Query(format!(
-            "cannot bind {other} to a single value"
+        Binding::Collection(item) => {
+            let items = each_item(frame, binding, var)?;
+            bind_scalar(frame, item, items)
+        }
+        Binding::Relation(items) => {
+            let row = each_item(frame, binding, var)?;
+            bind_scalar(frame, &Binding::Tuple(items.clone()), row)
+        }
+    }
+}
+
+/// One row per item of a vector or set built in the query (`vector`,
+/// `hash-set`, a tuple input), for a collection or relation binding
+/// (`[(vector ?a ?b) [?x ...]]`): a row of item positions joins the scope,
+/// and the item is the one at the row's position — a tuple of the items'
+/// parts at it, when the items are tuples (a relation's rows).
+fn each_item(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Result<Var> {
+    let items = match var.ty {
+        Ty::Tuple(items) | Ty::Collection(CollectionKind::Set, items) => items,
+        _ => {
+            return Err(Error::Query(format!(
+                "cannot bind {binding} to a single value"
+            )))
+        }
+    };
+    let positions: Vec<String> = (0..items.len()).map(|i| i.to_string()).collect();
+    let alias = frame.shared.alias("n");
+    // The positions are the query's own numbers, never a user's value.
+    frame
+        .from
+        .push(format!("json_each('[{}]') AS {alias}", positions.join(",")));
+    item_at(&format!("{alias}.value"), &items, binding)
+}
+
+/// The item at the position `position` (an SQL expression) of `items`, all
+/// single values or all tuples of one width.
+fn item_at(position: &str, items: &[Var], binding: &Binding) -> Result<Var> {
+    let pick = |exprs: Vec<String>| {
+        if exprs.is_empty() {
+            // No item: no row of positions either.
+            return "NULL".to_string();
+        }
+        let arms: Vec<String> = exprs
+            .iter()
+            .enumerate()
+            .map(|(i, expr)| format!("WHEN {i} THEN {expr}"))
+            .collect();
+        format!("(CASE {position} {} END)", arms.join(" "))
+    };
+    let widths: Vec<Option<usize>> = items
+        .iter()
+        .map(|item| match &item.ty {
+            Ty::Tuple(parts) => Some(parts.len()),
+            _ => None,
+        })
+        .collect();
+    match widths.first().copied().flatten() {
+        None if widths.iter().all(Option::is_none) => {
+            if items
+                .iter()
+                .any(|item| matches!(item.ty, Ty::Collection(..)))
+            {
+                return Err(Error::Query(format!(
+                    "cannot bind {binding}: an item is a set or map, read by :find only"
+                )));
+            }
+            let expr = pick(items.iter().map(|item| item.expr.clone()).collect());
+            let ty = match &items.first().map(|item| &item.ty) {
+                Some(Ty::Known(t)) if items.iter().all(|item| item.ty == Ty::Known(*t)) => {
+                    Ty::Known(*t)
+                }
+                _ => Ty::Dynamic(pick(items.iter().map(Var::tag_expr).collect())),
+            };
+            Ok(Var { expr, ty })
+        }
+        Some(width) if widths.iter().all(|w| *w == Some(width)) => {
+            let parts = (0..width)
+                .map(|j| {
+                    let column: Vec<Var> = items
+                        .iter()
+                        .map(|item| match &item.ty {
+                            Ty::Tuple(parts) => parts[j].clone(),
+                            _ => unreachable!("every item is a tuple of this width"),
+                        })
+                        .collect();
+                    item_at(position, &column, binding)
+                })
+                .collect::<Result<Vec<Var>>>()?;
+            Ok(Var {
+                expr: "NULL".into(),
+                ty: Ty::Tuple(parts),
+            })
+        }
+        _ => Err(Error::Query(format!(
+            "cannot bind {binding}: the items are not all single values or all tuples of one width"
         ))),
     }
 }
