@@ -118,6 +118,29 @@ impl<'a> Number<'a> {
     }
 }
 
+/// The number as an exact big decimal; `None` for infinities and NaN.
+pub fn to_big_decimal(number: Number<'_>) -> Option<BigDecimal> {
+    number
+        .decimal()
+        .and_then(|(unscaled, scale)| Some(BigDecimal::new(unscaled, i64::try_from(scale).ok()?)))
+}
+
+/// The double nearest to the number (±∞ beyond the doubles' range).
+pub fn to_f64(number: Number<'_>) -> f64 {
+    match number {
+        Number::Long(i) => i as f64,
+        Number::Double(x) => x,
+        Number::BigInt(i) => i.to_string().parse().unwrap_or(f64::NAN),
+        Number::BigDec(d) => {
+            // The printed digits (`15e2M`, `1.50M`) without the `M` are a
+            // text Rust's own parser rounds correctly.
+            let mut text = Value::BigDec(d.clone()).to_string();
+            text.pop();
+            text.parse().unwrap_or(f64::NAN)
+        }
+    }
+}
+
 /// The sign byte of −∞, negatives, zero, positives and +∞.
 const NEGATIVE_INFINITY: u8 = 0x00;
 const NEGATIVE: u8 = 0x01;
@@ -155,6 +178,25 @@ pub fn key(number: Number<'_>) -> Option<Vec<u8>> {
     out.extend(significant.bytes().map(|digit| flip(digit - b'0' + 1)));
     out.push(flip(0));
     Some(out)
+}
+
+/// The stored form of a big integer or big decimal: its key. Every big
+/// integer has one, and so has every big decimal a [`TypedValue`] holds
+/// (its exponent is checked on the way in); `None` for other values.
+pub fn stored_key(value: &TypedValue) -> Option<Vec<u8>> {
+    match value {
+        TypedValue::BigInt(_) | TypedValue::BigDec(_) => Number::of_typed(value).and_then(key),
+        _ => None,
+    }
+}
+
+/// A big number read back from its stored key, given its type.
+pub fn from_stored_key(value_type: crate::ValueType, bytes: &[u8]) -> Result<TypedValue, String> {
+    match value_type {
+        crate::ValueType::BigInt => Ok(TypedValue::BigInt(Box::new(big_integer_from_key(bytes)?))),
+        crate::ValueType::BigDec => Ok(TypedValue::BigDec(Box::new(big_decimal_from_key(bytes)?))),
+        other => Err(format!("{other} is not stored as a number key")),
+    }
 }
 
 /// A key read back: sign, significant digits, exponent (`±0.digits ×
@@ -338,6 +380,18 @@ mod tests {
             assert_eq!(compare(pair[0], pair[1]), Some(Ordering::Less), "{pair:?}");
             assert!(key(pair[0]) < key(pair[1]), "{pair:?}");
         }
+    }
+
+    #[test]
+    fn doubles_round_to_nearest() {
+        let third = dec("0.333333333333333333333333");
+        assert_eq!(to_f64(Number::BigDec(&third)), 1.0 / 3.0);
+        assert_eq!(to_f64(Number::BigDec(&dec("15e2"))), 1500.0);
+        assert_eq!(
+            to_f64(Number::BigInt(&big("-9007199254740993"))),
+            -9007199254740992.0
+        );
+        assert_eq!(to_f64(Number::BigDec(&dec("1e400"))), f64::INFINITY);
     }
 
     #[test]

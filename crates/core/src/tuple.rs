@@ -197,11 +197,9 @@ pub fn encode(elements: &[Option<TypedValue>]) -> Vec<u8> {
             }
             TypedValue::Uuid(u) => out.extend_from_slice(&u.to_be_bytes()),
             // Self-delimiting and order-preserving (`crate::number`).
-            TypedValue::BigInt(_) | TypedValue::BigDec(_) => out.extend(
-                crate::number::Number::of_typed(value)
-                    .and_then(crate::number::key)
-                    .unwrap_or_default(),
-            ),
+            TypedValue::BigInt(_) | TypedValue::BigDec(_) => {
+                out.extend(crate::number::stored_key(value).unwrap_or_default())
+            }
             TypedValue::Tuple(_) => unreachable!("a tuple's elements are not tuples"),
         }
     }

@@ -1,11 +1,13 @@
 //! Aggregates the executor computes in Rust, over the EDN values of one
 //! group's distinct bindings: those SQLite lacks (median, variance, stddev,
-//! distinct, the n-ary min/max, sample, rand) and any aggregate over values
-//! whose type is only known per row.
+//! distinct, the n-ary min/max, sample, rand), the sums and averages of big
+//! integers and decimals, and any aggregate over values whose type is only
+//! known per row.
 
 use std::cmp::Ordering;
 
-use factlite_edn::Value;
+use factlite_core::number::{self, Number};
+use factlite_edn::{BigDecimal, Value};
 use indexmap::IndexSet;
 
 use crate::error::{Error, Result};
@@ -19,7 +21,7 @@ pub fn stored_order(a: &Value, b: &Value) -> Ordering {
     let class = |value: &Value| match value {
         Value::Nil => 0,
         Value::Boolean(_) => 1,
-        Value::Integer(_) | Value::Float(_) => 2,
+        Value::Integer(_) | Value::Float(_) | Value::BigInt(_) | Value::BigDec(_) => 2,
         Value::Inst(_) => 3,
         Value::String(_) => 4,
         Value::Keyword(_) => 5,
@@ -28,6 +30,15 @@ pub fn stored_order(a: &Value, b: &Value) -> Ordering {
         _ => 7,
     };
     class(a).cmp(&class(b)).then_with(|| match (a, b) {
+        // Exactly, by value; equal values by kind (long, double, big
+        // integer, big decimal: `Value`'s order).
+        (Value::BigInt(_) | Value::BigDec(_), _) | (_, Value::BigInt(_) | Value::BigDec(_)) => {
+            Number::of_value(a)
+                .zip(Number::of_value(b))
+                .and_then(|(x, y)| number::compare(x, y))
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| a.cmp(b))
+        }
         (Value::Integer(x), Value::Float(y)) => (*x as f64).total_cmp(y).then(Ordering::Less),
         (Value::Float(x), Value::Integer(y)) => x.total_cmp(&(*y as f64)).then(Ordering::Greater),
         _ => a.cmp(b),
@@ -35,11 +46,33 @@ pub fn stored_order(a: &Value, b: &Value) -> Ordering {
 }
 
 fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Integer(i) => Some(*i as f64),
-        Value::Float(x) => Some(*x),
-        _ => None,
+    Number::of_value(value).map(number::to_f64)
+}
+
+/// The exact sum of values among which is a big integer or decimal: a big
+/// integer when every value is an integer, else a big decimal; a double
+/// when a double is among them (as Clojure's `+` has it).
+fn big_sum(values: &[Value]) -> Result<Value> {
+    if values.iter().any(|v| matches!(v, Value::Float(_))) {
+        return Ok(Value::Float(numbers("sum", values)?.iter().sum()));
     }
+    let mut total = BigDecimal::from(0);
+    for value in values {
+        let exact = Number::of_value(value)
+            .and_then(number::to_big_decimal)
+            .ok_or_else(|| Error::Query(format!("(sum ...) needs numbers, got {value}")))?;
+        total += exact;
+    }
+    Ok(
+        if values
+            .iter()
+            .all(|v| matches!(v, Value::Integer(_) | Value::BigInt(_)))
+        {
+            Value::BigInt(total.with_scale(0).as_bigint_and_exponent().0)
+        } else {
+            Value::BigDec(number::shortest(&total))
+        },
+    )
 }
 
 fn numbers(name: &str, values: &[Value]) -> Result<Vec<f64>> {
@@ -73,6 +106,13 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
         ("count", true) => Value::Integer(values.len() as i64),
         ("count-distinct", true) => {
             Value::Integer(values.iter().collect::<IndexSet<_>>().len() as i64)
+        }
+        ("sum", true)
+            if values
+                .iter()
+                .any(|v| matches!(v, Value::BigInt(_) | Value::BigDec(_))) =>
+        {
+            big_sum(values)?
         }
         ("sum", true) => {
             if values.iter().all(|v| matches!(v, Value::Integer(_))) {
