@@ -36,7 +36,7 @@
 //!
 //! A big decimal is a number: `1.50M` and `1.5M` have one key, are one
 //! value (as Clojure's `=` and `compareTo` have it) and come back as
-//! `1.5M`, the shortest form. A big integer and a big decimal of the same
+//! `1.5M`, the canonical form ([`canonical`]). A big integer and a big decimal of the same
 //! value share a key too; their type tags tell them apart.
 
 use std::cmp::Ordering;
@@ -251,7 +251,33 @@ pub fn key_length(bytes: &[u8]) -> Result<usize, String> {
     }
 }
 
-/// The unscaled digits and scale a key holds (the shortest form).
+/// The most zeros a whole decimal is written out with (`1000M`); one with
+/// more keeps a negative scale (`1e40M`), so that a huge exponent never
+/// becomes that many digits.
+const MAX_WRITTEN_ZEROS: i128 = 32;
+
+/// The canonical unscaled digits and scale of `±0.digits × 10^exponent`
+/// (`digits` without trailing zeros): no zeros after the point, and a
+/// whole number written out up to [`MAX_WRITTEN_ZEROS`] zeros.
+fn canonical_parts(negative: bool, digits: &str, exponent: i128) -> Result<(BigInt, i64), String> {
+    if digits.is_empty() {
+        return Ok((BigInt::from(0), 0));
+    }
+    let count = digits.len() as i128;
+    let zeros = exponent - count;
+    let (text, scale) = if (0..=MAX_WRITTEN_ZEROS).contains(&zeros) {
+        (format!("{digits}{}", "0".repeat(zeros as usize)), 0)
+    } else {
+        (digits.to_string(), count - exponent)
+    };
+    let magnitude: BigInt = text
+        .parse()
+        .map_err(|_| "number key holds no digits".to_string())?;
+    let scale = i64::try_from(scale).map_err(|_| "number key's exponent is out of range")?;
+    Ok((if negative { -magnitude } else { magnitude }, scale))
+}
+
+/// The unscaled digits and scale a key holds, canonical.
 fn unscaled_and_scale(bytes: &[u8]) -> Result<(BigInt, i64), String> {
     let Some(decoded) = decode(bytes)? else {
         return Ok((BigInt::from(0), 0));
@@ -259,16 +285,11 @@ fn unscaled_and_scale(bytes: &[u8]) -> Result<(BigInt, i64), String> {
     if decoded.length != bytes.len() {
         return Err("number key has bytes after its terminator".into());
     }
-    let mut unscaled: BigInt = decoded
-        .digits
-        .parse()
-        .map_err(|_| "number key holds no digits".to_string())?;
-    if decoded.negative {
-        unscaled = -unscaled;
-    }
-    let scale = decoded.digits.len() as i128 - i128::from(decoded.exponent);
-    let scale = i64::try_from(scale).map_err(|_| "number key's exponent is out of range")?;
-    Ok((unscaled, scale))
+    canonical_parts(
+        decoded.negative,
+        &decoded.digits,
+        i128::from(decoded.exponent),
+    )
 }
 
 /// The big integer a key holds; an error when it is no integer.
@@ -281,23 +302,26 @@ pub fn big_integer_from_key(bytes: &[u8]) -> Result<BigInt, String> {
     Ok(unscaled * BigInt::from(10).pow(zeros))
 }
 
-/// The big decimal a key holds, in its shortest form.
+/// The big decimal a key holds, in its canonical form ([`canonical`]).
 pub fn big_decimal_from_key(bytes: &[u8]) -> Result<BigDecimal, String> {
     let (unscaled, scale) = unscaled_and_scale(bytes)?;
     Ok(BigDecimal::new(unscaled, scale))
 }
 
-/// A big decimal in its shortest form (no trailing zeros), as it is
-/// stored: `1.50M` → `1.5M`, `100M` → `1e2M`, `0.00M` → `0M`.
-pub fn shortest(decimal: &BigDecimal) -> BigDecimal {
+/// A big decimal in its canonical form, the one equal decimals share and
+/// the store keeps: no trailing zeros after the point, whole numbers
+/// written out (up to 32 zeros; beyond, a negative scale): `1.50M` →
+/// `1.5M`, `10.0M` → `10M`, `1e2M` → `100M`, `0.00M` → `0M`, `1e40M` stays.
+pub fn canonical(decimal: &BigDecimal) -> BigDecimal {
     let (unscaled, scale) = decimal.as_bigint_and_exponent();
-    if unscaled.sign() == Sign::NoSign {
-        return BigDecimal::new(unscaled, 0);
-    }
     let digits = unscaled.magnitude().to_string();
-    let zeros = digits.len() - digits.trim_end_matches('0').len();
-    let ten = BigInt::from(10).pow(zeros as u32);
-    BigDecimal::new(unscaled / ten, scale - zeros as i64)
+    let significant = digits.trim_end_matches('0');
+    let exponent = digits.len() as i128 - i128::from(scale);
+    match canonical_parts(unscaled.sign() == Sign::Minus, significant, exponent) {
+        Ok((unscaled, scale)) => BigDecimal::new(unscaled, scale),
+        // Only a scale beyond 64 bits fails: kept as it is.
+        Err(_) => decimal.clone(),
+    }
 }
 
 /// Whether the decimal's exponent fits the key (within
@@ -408,7 +432,7 @@ mod tests {
     }
 
     #[test]
-    fn keys_read_back_as_the_shortest_form() {
+    fn keys_read_back_as_the_canonical_form() {
         for text in ["1.50", "-0.001", "0.000", "1e30", "-12345678901234567890.5"] {
             let decimal = dec(text);
             let stored = key(Number::BigDec(&decimal)).unwrap();
@@ -416,7 +440,7 @@ mod tests {
             assert_eq!(back, decimal, "{text}");
             assert_eq!(
                 back.as_bigint_and_exponent(),
-                shortest(&decimal).as_bigint_and_exponent()
+                canonical(&decimal).as_bigint_and_exponent()
             );
             assert_eq!(key_length(&stored), Ok(stored.len()));
         }
@@ -433,15 +457,19 @@ mod tests {
     }
 
     #[test]
-    fn the_shortest_form_drops_trailing_zeros_only() {
+    fn the_canonical_form_has_no_zeros_after_the_point() {
         let cases = [
             ("1.50", "15", 1),
-            ("100", "1", -2),
+            ("10.0", "10", 0),
+            ("1e2", "100", 0),
             ("0.00", "0", 0),
-            ("7", "7", 0),
+            ("-7", "-7", 0),
+            ("1e32", "100000000000000000000000000000000", 0),
+            ("1e40", "1", -40),
+            ("-12.3400e-5", "-1234", 7),
         ];
         for (text, unscaled, scale) in cases {
-            let (digits, found) = shortest(&dec(text)).as_bigint_and_exponent();
+            let (digits, found) = canonical(&dec(text)).as_bigint_and_exponent();
             assert_eq!((digits, found), (big(unscaled), scale), "{text}");
         }
         assert!(decimal_in_range(&dec("1e30")));

@@ -195,8 +195,8 @@ pub enum TypedValue {
     Float(f32),
     /// An integer of any size; boxed to keep the value four words.
     BigInt(Box<BigInt>),
-    /// A decimal of any precision, in its shortest form (no trailing
-    /// zeros: [`crate::number::shortest`]), as equal decimals are one
+    /// A decimal of any precision, in its canonical form (no trailing
+    /// zeros: [`crate::number::canonical`]), as equal decimals are one
     /// value; boxed to keep the value four words.
     BigDec(Box<BigDecimal>),
 }
@@ -248,7 +248,7 @@ impl TypedValue {
     /// exact); a double never converts to a long. A big integer that fits in
     /// 64 bits converts to a long (`7N` is `7`, as Clojure's `=` has it);
     /// any integer converts to a big integer or a big decimal, a big
-    /// decimal to its shortest form; a double never converts to a big
+    /// decimal to its canonical form; a double never converts to a big
     /// decimal (its binary fraction is not the decimal it was written
     /// as). A tuple needs its shape:
     /// see [`crate::Attribute::typed_value`].
@@ -264,12 +264,12 @@ impl TypedValue {
                 Some(TypedValue::BigInt(Box::new(BigInt::from(*i))))
             }
             (ValueType::BigDec, Value::BigDec(d)) => crate::number::decimal_in_range(d)
-                .then(|| TypedValue::BigDec(Box::new(crate::number::shortest(d)))),
+                .then(|| TypedValue::BigDec(Box::new(crate::number::canonical(d)))),
             (ValueType::BigDec, Value::BigInt(i)) => Some(TypedValue::BigDec(Box::new(
-                crate::number::shortest(&BigDecimal::from(i.clone())),
+                crate::number::canonical(&BigDecimal::from(i.clone())),
             ))),
             (ValueType::BigDec, Value::Integer(i)) => Some(TypedValue::BigDec(Box::new(
-                crate::number::shortest(&BigDecimal::from(*i)),
+                crate::number::canonical(&BigDecimal::from(*i)),
             ))),
             (ValueType::Double, Value::Float(x)) => Some(TypedValue::Double(*x)),
             (ValueType::Double, Value::Integer(i)) => Some(TypedValue::Double(*i as f64)),
@@ -493,7 +493,7 @@ mod tests {
             TypedValue::from_edn(&big("1.50M"), ValueType::BigDec)
                 .map(|value| value.to_edn().to_string()),
             Ok("1.5M".to_string()),
-            "a decimal is kept in its shortest form"
+            "a decimal is kept in its canonical form"
         );
         assert_eq!(
             TypedValue::from_edn(&big("100M"), ValueType::BigDec),

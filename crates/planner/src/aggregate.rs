@@ -70,7 +70,7 @@ fn big_sum(values: &[Value]) -> Result<Value> {
         {
             Value::BigInt(total.with_scale(0).as_bigint_and_exponent().0)
         } else {
-            Value::BigDec(number::shortest(&total))
+            Value::BigDec(number::canonical(&total))
         },
     )
 }

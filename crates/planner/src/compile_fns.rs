@@ -162,17 +162,23 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
             );
             // Numbers by their keys when a big number is one of them.
             let by_keys = format!("{} {op} {}", number_key(a), number_key(b));
-            let big = big_tags();
+            // A dynamic side that holds a big number.
+            let big = [a, b]
+                .into_iter()
+                .filter(|var| matches!(var.ty, Ty::Dynamic(_)))
+                .map(|var| format!("{} IN ({})", var.tag_expr(), big_tags()))
+                .collect::<Vec<_>>()
+                .join(" OR ");
             let compared = match (&a.ty, &b.ty) {
                 (Ty::Known(ValueType::Keyword | ValueType::Symbol), _)
                 | (_, Ty::Known(ValueType::Keyword | ValueType::Symbol)) => collated,
                 (Ty::Known(t), _) | (_, Ty::Known(t)) if t.is_stored_as_number_key() => by_keys,
-                (Ty::Known(t), _) | (_, Ty::Known(t)) if t.is_numeric() => format!(
-                    "(CASE WHEN {ta} IN ({big}) OR {tb} IN ({big}) THEN {by_keys} ELSE {comparison} END)"
-                ),
+                (Ty::Known(t), _) | (_, Ty::Known(t)) if t.is_numeric() => {
+                    format!("(CASE WHEN {big} THEN {by_keys} ELSE {comparison} END)")
+                }
                 (Ty::Known(_), _) | (_, Ty::Known(_)) => comparison,
                 _ => format!(
-                    "(CASE WHEN {ta} IN ({}, {}) THEN {collated} WHEN {ta} IN ({big}) OR {tb} IN ({big}) THEN {by_keys} ELSE {comparison} END)",
+                    "(CASE WHEN {ta} IN ({}, {}) THEN {collated} WHEN {big} THEN {by_keys} ELSE {comparison} END)",
                     ValueType::Keyword.tag(),
                     ValueType::Symbol.tag()
                 ),
@@ -415,7 +421,7 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         let exprs: Vec<&str> = values.iter().map(|v| v.expr.as_str()).collect();
         Ok(text(format!("{sql}({})", exprs.join(", "))))
     };
-    if any_big(&values) {
+    if any_big(&values) && NUMERIC_FUNCTIONS.contains(&call.name.as_str()) {
         return big_arithmetic(frame, call, &values);
     }
     match call.name.as_str() {
@@ -622,6 +628,11 @@ fn registered_call(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Resu
 }
 
 /// A value as `str` prints it: keywords with their colon.
+/// The functions of numbers that compute a number.
+const NUMERIC_FUNCTIONS: [&str; 12] = [
+    "+", "-", "*", "/", "quot", "rem", "mod", "inc", "dec", "abs", "min", "max",
+];
+
 /// A function over numbers at least one of which is a big integer or a
 /// big decimal, exactly, by the store's `factlite_big_arithmetic` (`+`,
 /// `-`, `*`, `inc`, `dec`, `abs`, `min`, `max`): the result is a big

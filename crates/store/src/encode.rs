@@ -21,7 +21,7 @@
 //!   the i64 boundary and against a double's binary value; the column
 //!   itself stays bare, so an index still serves the range;
 //! - a big decimal's key is the same for `1.5M` and `1.50M`: equal
-//!   decimals are one value, kept in the shortest form (`TypedValue`).
+//!   decimals are one value, kept in the canonical form (`TypedValue`).
 
 use factlite_core::number;
 use factlite_core::{tuple, TypedValue, ValueType};

@@ -265,7 +265,7 @@ fn register_big_arithmetic(conn: &Connection) -> rusqlite::Result<()> {
                 TypedValue::BigInt(Box::new(unscaled))
             }
             Some(ValueType::BigDec) => {
-                TypedValue::BigDec(Box::new(factlite_core::number::shortest(&result)))
+                TypedValue::BigDec(Box::new(factlite_core::number::canonical(&result)))
             }
             _ => TypedValue::Double(factlite_core::number::to_f64(
                 factlite_core::number::Number::BigDec(&result),
