@@ -1342,6 +1342,13 @@ pub fn equal(a: &Var, b: &Var) -> String {
         | (Ty::Known(ValueType::Long), Ty::Known(ValueType::Ref)) => {
             format!("{} = {}", a.expr, b.expr)
         }
+        // A float and a double of the same value are equal, as Clojure's
+        // `=` has it (`(= (float 0.5) 0.5)`): a float is stored as the
+        // double it is exactly.
+        (Ty::Known(ValueType::Float), Ty::Known(ValueType::Double))
+        | (Ty::Known(ValueType::Double), Ty::Known(ValueType::Float)) => {
+            format!("{} = {}", a.expr, b.expr)
+        }
         // A big integer and a long of the same value are equal, as
         // Clojure's `=` has it (`(= 1N 1)`): compared as number keys.
         (Ty::Known(ValueType::BigInt), Ty::Known(ValueType::Long))
