@@ -49,13 +49,17 @@ fn number(value: &Value) -> Option<f64> {
     Number::of_value(value).map(number::to_f64)
 }
 
-/// The exact sum of values among which is a big integer or decimal: a big
-/// integer when every value is an integer, else a big decimal; a double
-/// when a double is among them (as Clojure's `+` has it).
-fn big_sum(values: &[Value]) -> Result<Value> {
-    if values.iter().any(|v| matches!(v, Value::Float(_))) {
-        return Ok(Value::Float(numbers("sum", values)?.iter().sum()));
-    }
+/// Whether a big integer or decimal is among the values, and no double
+/// (whose sum stays a double, as Clojure's `+` has it).
+fn is_big(values: &[Value]) -> bool {
+    values
+        .iter()
+        .any(|v| matches!(v, Value::BigInt(_) | Value::BigDec(_)))
+        && !values.iter().any(|v| matches!(v, Value::Float(_)))
+}
+
+/// The exact sum of numbers.
+fn exact_sum(values: &[Value]) -> Result<BigDecimal> {
     let mut total = BigDecimal::from(0);
     for value in values {
         let exact = Number::of_value(value)
@@ -63,6 +67,14 @@ fn big_sum(values: &[Value]) -> Result<Value> {
             .ok_or_else(|| Error::Query(format!("(sum ...) needs numbers, got {value}")))?;
         total += exact;
     }
+    Ok(total)
+}
+
+/// The exact sum of values among which is a big integer or decimal (and no
+/// double): a big integer when every value is an integer, else a big
+/// decimal.
+fn big_sum(values: &[Value]) -> Result<Value> {
+    let total = exact_sum(values)?;
     Ok(
         if values
             .iter()
@@ -107,13 +119,7 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
         ("count-distinct", true) => {
             Value::Integer(values.iter().collect::<IndexSet<_>>().len() as i64)
         }
-        ("sum", true)
-            if values
-                .iter()
-                .any(|v| matches!(v, Value::BigInt(_) | Value::BigDec(_))) =>
-        {
-            big_sum(values)?
-        }
+        ("sum", true) if is_big(values) => big_sum(values)?,
         ("sum", true) => {
             if values.iter().all(|v| matches!(v, Value::Integer(_))) {
                 // Summed wide, so the answer does not depend on the order
@@ -132,6 +138,13 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
             } else {
                 Value::Float(numbers(name, values)?.iter().sum())
             }
+        }
+        ("avg", true) if !values.is_empty() && is_big(values) => {
+            // From the exact sum, so the order of the values does not
+            // matter (a view's maintenance meets them in another order).
+            let total = exact_sum(values)?;
+            let count = BigDecimal::from(values.len() as u64);
+            Value::Float(number::to_f64(Number::BigDec(&(total / count))))
         }
         ("avg", true) => {
             let xs = numbers(name, values)?;
