@@ -753,6 +753,21 @@ mod tests {
     }
 
     #[test]
+    fn big_numbers_print_as_edn_align_right_and_are_strings_in_json() {
+        check(
+            "[:find ?n ?d :where [?e :a/n ?n] [?e :a/d ?d]]",
+            "#{[12345678901234567890123N 0.1M] [7N -1.5M]}",
+            Mode::Table,
+            " ?n                       | ?d\n--------------------------+-------\n                       7N | -1.5M\n 12345678901234567890123N |  0.1M\n(2 rows)\n",
+        );
+        let value = edn::parse("[12345678901234567890123N 0.1M 15e2M]").expect("EDN");
+        assert_eq!(
+            to_json(&value),
+            serde_json::json!(["12345678901234567890123", "0.1", "15e2"])
+        );
+    }
+
+    #[test]
     fn large_results_are_cut_with_a_note() {
         check(
             "[:find [?n ...] :where [_ :a/n ?n]]",
