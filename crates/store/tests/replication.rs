@@ -136,7 +136,9 @@ fn tables(store: &Store) -> String {
 const SCHEMA: &str = r#"[{:db/ident :person/name :db/valueType :db.type/string
   :db/cardinality :db.cardinality/one :db/unique :db.unique/identity :db/fulltext true}
  {:db/ident :person/score :db/valueType :db.type/double :db/cardinality :db.cardinality/one}
- {:db/ident :person/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}]"#;
+ {:db/ident :person/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
+ {:db/ident :person/wealth :db/valueType :db.type/bigint :db/cardinality :db.cardinality/one :db/index true}
+ {:db/ident :person/debts :db/valueType :db.type/bigdec :db/cardinality :db.cardinality/many}]"#;
 
 #[test]
 fn a_follower_applying_the_log_has_every_table_of_the_writer() {
@@ -147,14 +149,16 @@ fn a_follower_applying_the_log_has_every_table_of_the_writer() {
     log.write(&writer, SCHEMA, 1).expect("schema");
     log.write(
         &writer,
-        r#"[{:db/id "ann" :person/name "Ann" :person/score -0.0 :person/friend "bob"}
-            {:db/id "bob" :person/name "Bob" :person/score 2.5}]"#,
+        r#"[{:db/id "ann" :person/name "Ann" :person/score -0.0 :person/friend "bob"
+             :person/wealth 123456789012345678901234567890N :person/debts [0.1M -2.50M]}
+            {:db/id "bob" :person/name "Bob" :person/score 2.5 :person/wealth -9223372036854775809N}]"#,
         2,
     )
     .expect("people");
     log.write(
         &writer,
         r#"[[:db/retract [:person/name "Bob"] :person/score 2.5]
+            [:db/retract [:person/name "Ann"] :person/debts 0.1M]
             [:db/add [:person/name "Ann"] :person/name "Anna"]]"#,
         3,
     )
