@@ -587,6 +587,20 @@ mod tests {
     }
 
     #[test]
+    fn equal_decimals_are_equal_values_and_hash_alike() {
+        let (a, b) = (
+            crate::parse("1.5M").unwrap(),
+            crate::parse("1.50M").unwrap(),
+        );
+        assert_eq!(a, b);
+        assert_eq!(hash_one(&a), hash_one(&b));
+        assert_eq!(a.cmp(&b), Ordering::Equal);
+        assert_ne!(a.to_string(), b.to_string(), "each prints as it was read");
+        assert_ne!(crate::parse("1N").unwrap(), crate::parse("1M").unwrap());
+        assert_ne!(crate::parse("1N").unwrap(), Value::Integer(1));
+    }
+
+    #[test]
     fn long_and_double_differ() {
         assert_ne!(Value::Integer(1), Value::Float(1.0));
     }
