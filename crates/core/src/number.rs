@@ -149,8 +149,7 @@ const POSITIVE: u8 = 0x03;
 const POSITIVE_INFINITY: u8 = 0x04;
 
 /// The order-preserving key of a number (see the module doc); `None` for
-/// NaN, which has no place in the order, and for a decimal whose exponent
-/// does not fit in 64 bits (the reader refuses those).
+/// NaN, which has no place in the order.
 pub fn key(number: Number<'_>) -> Option<Vec<u8>> {
     let Some((unscaled, scale)) = number.decimal() else {
         return match number {
@@ -165,7 +164,12 @@ pub fn key(number: Number<'_>) -> Option<Vec<u8>> {
     let negative = unscaled.sign() == Sign::Minus;
     let digits = unscaled.magnitude().to_string();
     let significant = digits.trim_end_matches('0');
-    let exponent = i64::try_from(digits.len() as i128 - scale).ok()?;
+    // Beyond 64 bits (a decimal of a scale near `i64::MIN` or `MAX`, which
+    // no reader makes and `TypedValue::from_edn` refuses) the exponent
+    // saturates: the order stays monotone, if no longer strict there.
+    let exponent = digits.len() as i128 - scale;
+    let exponent =
+        i64::try_from(exponent).unwrap_or(if exponent > 0 { i64::MAX } else { i64::MIN });
     let flip = |byte: u8| if negative { 0xFF - byte } else { byte };
     let mut out = Vec::with_capacity(10 + significant.len());
     out.push(if negative { NEGATIVE } else { POSITIVE });
@@ -180,9 +184,8 @@ pub fn key(number: Number<'_>) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The stored form of a big integer or big decimal: its key. Every big
-/// integer has one, and so has every big decimal a [`TypedValue`] holds
-/// (its exponent is checked on the way in); `None` for other values.
+/// The stored form of a big integer or big decimal: its key, which every
+/// one has; `None` for other values.
 pub fn stored_key(value: &TypedValue) -> Option<Vec<u8>> {
     match value {
         TypedValue::BigInt(_) | TypedValue::BigDec(_) => Number::of_typed(value).and_then(key),
@@ -473,6 +476,11 @@ mod tests {
             assert_eq!((digits, found), (big(unscaled), scale), "{text}");
         }
         assert!(decimal_in_range(&dec("1e30")));
-        assert!(!decimal_in_range(&BigDecimal::new(big("1"), i64::MAX)));
+        let tiny = BigDecimal::new(big("1"), i64::MAX);
+        assert!(!decimal_in_range(&tiny));
+        assert!(
+            key(Number::BigDec(&tiny)) > key(Number::Long(0)),
+            "saturated, still ordered"
+        );
     }
 }

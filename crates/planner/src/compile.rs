@@ -268,8 +268,7 @@ pub fn literal(value: &Value) -> Option<(SqlLiteral, ValueType)> {
     })
 }
 
-/// A big number's number key, as it is stored; `None` for a decimal whose
-/// exponent is beyond the keys'.
+/// A big number's number key, as it is stored.
 fn number_key(value: &Value) -> Option<SqlLiteral> {
     factlite_core::number::Number::of_value(value)
         .and_then(factlite_core::number::key)
