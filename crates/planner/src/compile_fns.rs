@@ -627,7 +627,6 @@ fn registered_call(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Resu
     })
 }
 
-/// A value as `str` prints it: keywords with their colon.
 /// The functions of numbers that compute a number.
 const NUMERIC_FUNCTIONS: [&str; 12] = [
     "+", "-", "*", "/", "quot", "rem", "mod", "inc", "dec", "abs", "min", "max",
@@ -682,6 +681,7 @@ fn big_arithmetic(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Resul
     })
 }
 
+/// A value as `str` prints it: keywords with their colon.
 fn str_part(var: &Var) -> String {
     match &var.ty {
         // `(str 1N)` is "1", `(str 1.50M)` "1.5", as Clojure prints them.
