@@ -45,6 +45,10 @@ pub struct Config {
     /// long read lets it grow, and the first commit after the read ends
     /// empties it.
     pub wal_limit: u64,
+    /// How often a file store with view subscribers looks for commits
+    /// another process made on the file, to tell the subscribers
+    /// ([`crate::Store::subscribe`]): 50 ms by default.
+    pub watch_interval: Duration,
 }
 
 /// 1 GiB of address space on 64-bit targets; none on smaller ones.
@@ -64,6 +68,7 @@ impl Default for Config {
             query_timeout: None,
             result_limit: DEFAULT_RESULT_LIMIT,
             wal_limit: factlite_store::DEFAULT_WAL_LIMIT,
+            watch_interval: Duration::from_millis(50),
         }
     }
 }

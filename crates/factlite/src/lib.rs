@@ -29,6 +29,7 @@ mod tx_data;
 mod typed_result;
 mod verify;
 mod vocabulary;
+mod watcher;
 
 pub use config::Config;
 pub use convert::{Bytes, ConversionError, FromRow, FromValue, ToValue};

@@ -53,6 +53,11 @@ struct Shared {
     interrupts: Mutex<Vec<factlite_store::InterruptHandle>>,
     /// The compiled plans, shared by every snapshot.
     pub(crate) plans: Mutex<PlanCache>,
+    /// Whether the watcher runs (see `watcher`).
+    watching: Arc<AtomicBool>,
+    /// How often it looks ([`Config::watch_interval`]); none in memory,
+    /// where no other process can write.
+    watch_interval: Option<std::time::Duration>,
 }
 
 impl Store {
@@ -66,7 +71,7 @@ impl Store {
     pub fn open_with(path: impl AsRef<std::path::Path>, config: Config) -> Result<Store> {
         let store = factlite_store::Store::open(path, config.store_config())?;
         map_memory(&store, config.mmap_size)?;
-        Store::with_views(store, config)
+        Store::with_views(store, config, true)
     }
 
     /// Opens the store in a file for reading only: nothing is written to
@@ -78,7 +83,7 @@ impl Store {
         let config = Config::default();
         let store = factlite_store::Store::open_read_only(path, config.store_config())?;
         map_memory(&store, config.mmap_size)?;
-        Store::with_views(store, config)
+        Store::with_views(store, config, true)
     }
 
     /// Opens a new, empty store in memory. It has one connection, which
@@ -88,10 +93,10 @@ impl Store {
             readers: 0,
             ..Config::default()
         };
-        Store::with_views(factlite_store::Store::open_in_memory()?, config)
+        Store::with_views(factlite_store::Store::open_in_memory()?, config, false)
     }
 
-    fn with_views(writer: factlite_store::Store, config: Config) -> Result<Store> {
+    fn with_views(writer: factlite_store::Store, config: Config, file: bool) -> Result<Store> {
         let views = Views::load(&writer)?;
         Ok(Store {
             shared: Arc::new(Shared {
@@ -104,6 +109,8 @@ impl Store {
                 mmap_size: config.mmap_size,
                 limits: config.query_limits(),
                 plans: Mutex::new(PlanCache::default()),
+                watching: Arc::new(AtomicBool::new(false)),
+                watch_interval: file.then_some(config.watch_interval),
             }),
         })
     }
@@ -363,16 +370,37 @@ impl Store {
     }
 
     /// Calls `subscriber` after each commit that changes the view with the
-    /// rows added and removed (as the table holds them), on the thread that
-    /// committed, inside the store's write lock: it must not call back into
-    /// the store (send the change to a channel instead). Returns a key for
-    /// [`Store::unsubscribe`].
+    /// rows added and removed (as the table holds them), inside the
+    /// store's write lock: it must not call back into the store (send the
+    /// change to a channel instead). A commit through this store is told
+    /// on the thread that committed; one another process made on the same
+    /// file, on the store's watcher thread within
+    /// [`Config::watch_interval`] (or at this store's next read or write),
+    /// as the net change since the rows last delivered — several commits
+    /// between two looks arrive as one change, labelled with the newest
+    /// transaction. Returns a key for [`Store::unsubscribe`].
     pub fn subscribe(
         &self,
         name: &str,
         subscriber: impl FnMut(&ViewChange) + Send + 'static,
     ) -> Result<u64> {
-        Ok(self.with_writer(|views, _| views.subscribe(name, Box::new(subscriber)))?)
+        let key =
+            self.with_writer(|views, writer| views.subscribe(writer, name, Box::new(subscriber)))?;
+        if let Some(interval) = self.shared.watch_interval {
+            let shared = Arc::downgrade(&self.shared);
+            crate::watcher::start(&self.shared.watching, interval, move || {
+                let Some(shared) = shared.upgrade() else {
+                    return false;
+                };
+                let store = Store { shared };
+                store.with_writer(|views, writer| {
+                    // A busy file is looked at again next time.
+                    let _ = views.poll(writer);
+                    views.has_subscribers()
+                })
+            });
+        }
+        Ok(key)
     }
 
     /// Ends a subscription; `false` when the key is unknown.

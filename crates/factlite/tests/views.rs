@@ -478,3 +478,115 @@ fn an_average_view_made_without_its_state_columns_is_made_again() {
     let from_scratch = store.db().expect("db").q_str(mean, &[]).expect("query");
     assert_eq!(store.view("mean").expect("reads"), from_scratch);
 }
+
+#[test]
+fn a_view_ordered_by_an_aggregate_has_an_index_that_a_top_n_read_walks() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("ordered.db");
+    let store = Store::open(&path).expect("opens");
+    store.transact_str(SCHEMA).expect("schema");
+    store
+        .transact_str(
+            r#"[{:db/id "eng" :dept/name "eng"} {:db/id "ops" :dept/name "ops"}
+                {:emp/name "Ann" :emp/dept "eng"} {:emp/name "Bo" :emp/dept "eng"}
+                {:emp/name "Cy" :emp/dept "ops"}]"#,
+        )
+        .expect("data");
+    store
+        .materialize_str(
+            "headcount",
+            "[:find ?d (count ?e) :where [?e :emp/dept ?x] [?x :dept/name ?d]
+              :order-by (desc (count ?e)) ?d]",
+            &[],
+        )
+        .expect("materializes");
+    let plain = rusqlite::Connection::open(&path).expect("a second connection");
+    let top = r#"SELECT d, count_e FROM "view_headcount" ORDER BY count_e DESC, d LIMIT 1"#;
+    let plan: Vec<String> = plain
+        .prepare(&format!("EXPLAIN QUERY PLAN {top}"))
+        .expect("explain")
+        .query_map([], |row| row.get::<_, String>(3))
+        .expect("plan")
+        .collect::<rusqlite::Result<_>>()
+        .expect("plan rows");
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("view_headcount_order"))
+            && !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+        "the read walks the order index without sorting: {plan:?}"
+    );
+    let first: (String, i64) = plain
+        .query_row(top, [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("the top row");
+    assert_eq!(first, ("eng".to_string(), 2));
+    store
+        .transact_str(r#"[{:emp/name "Di" :emp/dept [:dept/name "ops"]} {:emp/name "Ed" :emp/dept [:dept/name "ops"]}]"#)
+        .expect("more data");
+    let first: (String, i64) = plain
+        .query_row(top, [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("the top row");
+    assert_eq!(first, ("ops".to_string(), 3));
+    assert_eq!(
+        store
+            .view("headcount")
+            .expect("read")
+            .into_edn()
+            .to_string(),
+        r#"[["ops" 3] ["eng" 2]]"#
+    );
+}
+
+#[test]
+fn subscribers_hear_of_commits_another_connection_makes_on_the_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("shared.db");
+    let here = Store::open(&path).expect("opens");
+    here.transact_str(SCHEMA).expect("schema");
+    here.materialize_str("names", "[:find ?n :where [_ :emp/name ?n]]", &[])
+        .expect("materializes");
+    let (sender, changes) = std::sync::mpsc::channel();
+    here.subscribe("names", move |change| {
+        let _ = sender.send(change.clone());
+    })
+    .expect("subscribes");
+    // Another process on the same file: a store of its own connections.
+    let there = Store::open(&path).expect("a second store on the file");
+    let report = there
+        .transact_str(r#"[{:emp/name "Ann"} {:emp/name "Bo"}]"#)
+        .expect("written there");
+    let heard = changes
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the watcher tells of it");
+    assert_eq!(heard.tx, report.tx);
+    assert_eq!(
+        heard.added,
+        vec![vec![value(r#""Ann""#)], vec![value(r#""Bo""#)]]
+    );
+    assert!(heard.removed.is_empty());
+
+    let own = here
+        .transact_str(r#"[{:emp/name "Cy"}]"#)
+        .expect("written here");
+    let heard = changes.recv_timeout(Duration::from_secs(10)).expect("told");
+    assert_eq!(
+        (heard.tx, heard.added.clone()),
+        (own.tx, vec![vec![value(r#""Cy""#)]])
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(changes.try_recv().is_err(), "its own commit is told once");
+
+    let bo = there
+        .db()
+        .expect("db")
+        .q_str(r#"[:find ?e . :where [?e :emp/name "Bo"]]"#, ())
+        .expect("query")
+        .into_edn();
+    let last = there
+        .transact_str(&format!("[[:db/retractEntity {bo}]]"))
+        .expect("retracted there");
+    let heard = changes.recv_timeout(Duration::from_secs(10)).expect("told");
+    assert_eq!(
+        (heard.tx, heard.added.is_empty(), heard.removed.clone()),
+        (last.tx, true, vec![vec![value(r#""Bo""#)]])
+    );
+}

@@ -292,14 +292,12 @@ pub fn finish(
         .order_by
         .iter()
         .map(|term| {
-            elements
-                .iter()
-                .position(|e| matches!(e, FindElem::Variable(v) if v == &term.var))
+            term.position(elements)
                 .map(|i| (i, term.descending))
                 .ok_or_else(|| {
                     Error::Query(format!(
-                        "{} in :order-by is not a :find variable",
-                        term.var.0
+                        "{} in :order-by is not a variable or aggregate of :find",
+                        term.to_edn()
                     ))
                 })
         })

@@ -267,13 +267,52 @@ pub enum Term {
     Constant(Value),
 }
 
-/// One `:order-by` term: `?v`, `(asc ?v)` or `(desc ?v)`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One `:order-by` term: `?v`, `(asc ?v)` or `(desc ?v)`, where `?v` may
+/// also be an aggregate of `:find` written as it is there (`(desc (count
+/// ?v))`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct OrderTerm {
-    /// The variable to sort by.
-    pub var: Variable,
-    /// `true` for `(desc ?v)`.
+    /// What to sort by: a `:find` variable or aggregate.
+    pub key: OrderKey,
+    /// `true` for `(desc ...)`.
     pub descending: bool,
+}
+
+/// What an `:order-by` term sorts by.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OrderKey {
+    /// A variable of `:find` (or the entity of a pull of it).
+    Variable(Variable),
+    /// An aggregate of `:find`, such as `(count ?v)`.
+    Aggregate {
+        /// The aggregate's name.
+        name: String,
+        /// Its arguments, in order.
+        args: Vec<AggregateArg>,
+    },
+}
+
+impl OrderTerm {
+    /// The position in `elements` (a query's `:find`) of the element the
+    /// term sorts by, if `:find` has it.
+    pub fn position(&self, elements: &[FindElem]) -> Option<usize> {
+        elements
+            .iter()
+            .position(|element| match (&self.key, element) {
+                (
+                    OrderKey::Variable(var),
+                    FindElem::Variable(found) | FindElem::Pull { var: found, .. },
+                ) => var == found,
+                (
+                    OrderKey::Aggregate { name, args },
+                    FindElem::Aggregate {
+                        name: found,
+                        args: found_args,
+                    },
+                ) => name == found && args == found_args,
+                _ => false,
+            })
+    }
 }
 
 /// One rule definition: `[(name [?req ...] ?free ...) clause ...]`. A rule

@@ -33,7 +33,7 @@ mod tx;
 use factlite_edn::Value;
 
 pub use ast::{
-    AggregateArg, Binding, Clause, FindElem, FindSpec, FnCall, Input, OrderTerm, Pattern,
+    AggregateArg, Binding, Clause, FindElem, FindSpec, FnCall, Input, OrderKey, OrderTerm, Pattern,
     PatternRef, Query, ReturnMapKind, ReturnMaps, Rule, RuleVars, SrcVar, Term, Variable,
 };
 pub use error::{ParseError, Result};

@@ -9,7 +9,7 @@ use factlite_edn::{Keyword, Value};
 use indexmap::IndexMap;
 
 use crate::ast::{
-    AggregateArg, Binding, Clause, FindElem, FindSpec, FnCall, Input, OrderTerm, Pattern,
+    AggregateArg, Binding, Clause, FindElem, FindSpec, FnCall, Input, OrderKey, OrderTerm, Pattern,
     PatternRef, Query, ReturnMapKind, Rule, RuleVars, Term, Variable,
 };
 use crate::pull::{PullAttr, PullEntry, PullPattern, PullSub};
@@ -191,12 +191,21 @@ impl Input {
 }
 
 impl OrderTerm {
-    /// `?v` for ascending, `(desc ?v)` for descending.
+    /// `?v` for ascending, `(desc ?v)` for descending; an aggregate key
+    /// as written in `:find`.
     pub fn to_edn(&self) -> Value {
+        let key = match &self.key {
+            OrderKey::Variable(var) => var.to_edn(),
+            OrderKey::Aggregate { name, args } => FindElem::Aggregate {
+                name: name.clone(),
+                args: args.clone(),
+            }
+            .to_edn(),
+        };
         if self.descending {
-            list("desc", [self.var.to_edn()])
+            list("desc", [key])
         } else {
-            self.var.to_edn()
+            key
         }
     }
 }

@@ -12,7 +12,7 @@ use nom::sequence::terminated;
 use nom::Parser;
 
 use crate::ast::{
-    AggregateArg, FindElem, FindSpec, Input, OrderTerm, PatternRef, Query, ReturnMapKind,
+    AggregateArg, FindElem, FindSpec, Input, OrderKey, OrderTerm, PatternRef, Query, ReturnMapKind,
     ReturnMaps, SrcVar, Variable,
 };
 use crate::clause::clauses;
@@ -423,28 +423,35 @@ fn order_terms(forms: &[Value]) -> Result<Vec<OrderTerm>, Failed<'_>> {
 }
 
 fn order_term(form: &Value) -> Result<OrderTerm, Failed<'_>> {
-    let direction = |items: &[Value]| match items {
-        [Value::Symbol(dir), var] if dir.is("asc") || dir.is("desc") => {
-            as_variable(var).map(|var| OrderTerm {
-                var,
-                descending: dir.is("desc"),
-            })
-        }
-        _ => None,
-    };
-    let term = match form {
-        Value::List(items) => direction(items),
-        _ => as_variable(form).map(|var| OrderTerm {
-            var,
-            descending: false,
-        }),
-    };
-    term.ok_or_else(|| {
+    let not_a_term = || {
         fail(format!(
-            "{} is not an order term; expected ?x, (asc ?x) or (desc ?x)",
+            "{} is not an order term; expected ?x, (asc ?x) or (desc ?x), where ?x may also be an \
+             aggregate of :find such as (count ?y)",
             show(form)
         ))
-    })
+    };
+    let direction = |items: &[Value]| match items.first() {
+        Some(Value::Symbol(dir)) if dir.is("asc") || dir.is("desc") => Some(dir.is("desc")),
+        _ => None,
+    };
+    let (key_form, descending) = match form {
+        Value::List(items) => match (direction(items), items.as_slice()) {
+            (Some(descending), [_, key]) => (key, descending),
+            // `(desc)`, `(asc ?a ?b)`: a direction takes one key.
+            (Some(_), _) => return Err(not_a_term()),
+            (None, _) => (form, false),
+        },
+        _ => (form, false),
+    };
+    let key = match key_form {
+        Value::List(items) => match aggregate(key_form, items) {
+            Ok(FindElem::Aggregate { name, args }) => Some(OrderKey::Aggregate { name, args }),
+            _ => None,
+        },
+        _ => as_variable(key_form).map(OrderKey::Variable),
+    };
+    key.map(|key| OrderTerm { key, descending })
+        .ok_or_else(not_a_term)
 }
 
 /// `:limit N`, `:offset N` or `:timeout N`: one non-negative integer.

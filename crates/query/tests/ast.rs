@@ -6,9 +6,9 @@
 use factlite_edn::{Keyword, Symbol, Value};
 use factlite_query::{
     normalized_text, parse_pull_pattern, parse_query, parse_rules, parse_tx_data, AggregateArg,
-    AttrRef, Binding, Clause, EntityRef, FindElem, FindSpec, Input, OrderTerm, PatternRef,
-    PullAttr, PullEntry, PullPattern, PullSub, Query, ReturnMapKind, Rule, RuleVars, SrcVar, Term,
-    TxForm, Variable, MAX_DEPTH,
+    AttrRef, Binding, Clause, EntityRef, FindElem, FindSpec, Input, OrderKey, OrderTerm,
+    PatternRef, PullAttr, PullEntry, PullPattern, PullSub, Query, ReturnMapKind, Rule, RuleVars,
+    SrcVar, Term, TxForm, Variable, MAX_DEPTH,
 };
 
 fn edn(text: &str) -> Value {
@@ -224,11 +224,11 @@ fn return_maps_order_limit_offset() {
         parsed.order_by,
         vec![
             OrderTerm {
-                var: var("?a"),
+                key: OrderKey::Variable(var("?a")),
                 descending: true
             },
             OrderTerm {
-                var: var("?b"),
+                key: OrderKey::Variable(var("?b")),
                 descending: false
             }
         ]

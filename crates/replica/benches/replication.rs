@@ -3,7 +3,9 @@
 //! end): one-transaction latency replicated against a local store (median,
 //! p99), sequential writer transactions per second, a new follower's apply
 //! rate with ten views, the time from killing the stream's leader to the
-//! first successful transaction, and every table of three nodes compared.
+//! first successful transaction, and every table of three nodes compared;
+//! then, on a log of 1,000,000 datoms (`FACTLITE_BENCH_DATOMS`), a
+//! restarted follower's catch-up and a new node's start from a snapshot.
 //! `cargo bench -p factlite-replica --bench replication`; the server is
 //! `$FACTLITE_NATS_SERVER` or `.nats/bin/nats-server` (installed by
 //! `scripts/nats-cluster install .nats`). `FACTLITE_BENCH_TXS` sets the
@@ -47,6 +49,83 @@ fn event(n: usize) -> String {
         r#"[{{:event/n {n} :event/kind :kind/k{} :event/text "event number {n}"}}]"#,
         n % 10
     )
+}
+
+/// A transaction of `entities` events (four datoms each) from `first`.
+fn bulk(first: usize, entities: usize) -> String {
+    let mut tx = String::from("[");
+    for n in first..first + entities {
+        tx.push_str(&format!(
+            r#"{{:event/n {n} :event/kind :kind/k{} :event/text "bulk event {n}"}}"#,
+            n % 10
+        ));
+    }
+    tx.push(']');
+    tx
+}
+
+/// What a large log costs a node: a follower that was closed while the
+/// log grew by `datoms` datoms catches up; then a snapshot is published
+/// and a new node starts from it. Prints the times, checks the tables.
+fn large_log(work: &Path, config: &Config, datoms: usize) {
+    let mut config = config.clone();
+    config.stream = "bulk".to_string();
+    let writer = ReplicatedStore::open(work.join("bulk-w.db"), config.clone()).expect("writer");
+    writer.transact(SCHEMA).expect("schema");
+    let follower_path = work.join("bulk-f.db");
+    let follower = ReplicatedStore::open(&follower_path, config.clone()).expect("follower");
+    follower
+        .sync_latest(Duration::from_secs(60))
+        .expect("at the head");
+    drop(follower);
+    let per_tx = 250;
+    let started = Instant::now();
+    let mut n = 0;
+    while n * 4 < datoms {
+        writer.transact(bulk(n, per_tx).as_str()).expect("bulk tx");
+        n += per_tx;
+    }
+    let written = started.elapsed();
+    let records = writer.position().expect("position");
+
+    let started = Instant::now();
+    let follower = ReplicatedStore::open(&follower_path, config.clone()).expect("follower again");
+    follower
+        .sync_latest(Duration::from_secs(1200))
+        .expect("caught up");
+    let catch_up = started.elapsed();
+
+    let started = Instant::now();
+    let snapshot = writer.publish_snapshot().expect("snapshot");
+    let published = started.elapsed();
+    let started = Instant::now();
+    let fresh = ReplicatedStore::open(work.join("bulk-s.db"), config).expect("from the snapshot");
+    fresh
+        .sync_latest(Duration::from_secs(600))
+        .expect("at the head");
+    let bootstrapped = started.elapsed();
+    drop((writer, follower, fresh));
+    let same = ["bulk-f.db", "bulk-s.db"]
+        .iter()
+        .all(|file| tables(&work.join(file)) == tables(&work.join("bulk-w.db")));
+    println!(
+        "  a log of {} datoms ({records} records, written in {:.1} s):",
+        n * 4,
+        written.as_secs_f64()
+    );
+    println!(
+        "    restarted follower caught up in {:.2} s = {:.0} datoms/s",
+        catch_up.as_secs_f64(),
+        (n * 4) as f64 / catch_up.as_secs_f64()
+    );
+    println!(
+        "    snapshot of {:.1} MB published in {:.2} s; a new node started from it and reached the head in {:.2} s",
+        snapshot.bytes as f64 / 1e6,
+        published.as_secs_f64(),
+        bootstrapped.as_secs_f64()
+    );
+    println!("    the three nodes' tables equal: {same}");
+    assert!(same, "the large log's nodes differ");
 }
 
 fn stream_leader(stream: &str) -> u16 {
@@ -119,10 +198,14 @@ fn main() {
         );
         return;
     }
-    let txs: usize = std::env::var("FACTLITE_BENCH_TXS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(500);
+    let setting = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+    };
+    let txs = setting("FACTLITE_BENCH_TXS", 500);
+    let datoms = setting("FACTLITE_BENCH_DATOMS", 1_000_000);
     let work = tempfile::tempdir().expect("temp dir");
     let nats = work.path().join("nats");
     cluster("start", &nats, &binary);
@@ -200,7 +283,8 @@ fn main() {
     }
     let recovery = killed.elapsed();
     cluster("start", &nats, &binary);
-    let third = ReplicatedStore::open(work.path().join("t.db"), config).expect("third node");
+    let third =
+        ReplicatedStore::open(work.path().join("t.db"), config.clone()).expect("third node");
     for node in [&writer, &follower, &third] {
         node.sync_latest(Duration::from_secs(120))
             .expect("at the head");
@@ -209,7 +293,6 @@ fn main() {
     let same = ["f.db", "t.db"]
         .iter()
         .all(|file| tables(&work.path().join(file)) == tables(&work.path().join("w.db")));
-    cluster("stop", &nats, &binary);
 
     let (local_median, local_p99) = percentiles(local_samples);
     let (median, p99) = percentiles(replicated_samples);
@@ -227,4 +310,6 @@ fn main() {
     );
     println!("  three nodes' tables (genesis and views included) equal: {same}");
     assert!(same, "the nodes' tables differ");
+    large_log(work.path(), &config, datoms);
+    cluster("stop", &nats, &binary);
 }

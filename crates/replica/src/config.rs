@@ -48,13 +48,19 @@ pub struct Config {
     /// The most records applied in one SQLite transaction while catching
     /// up.
     pub batch: usize,
+    /// Whether a node opened on a file that does not exist starts from the
+    /// log's newest snapshot ([`crate::ReplicatedStore::publish_snapshot`]),
+    /// when the log keeps one, rather than replaying the log from its
+    /// genesis (which a purged log no longer holds).
+    pub bootstrap_from_snapshot: bool,
     /// The local store's own configuration.
     pub store: factlite::Config,
 }
 
 impl Config {
     /// A configuration with the defaults: three replicas, durable, 2 s
-    /// requests, 30 s to settle, 8 attempts, batches of 500.
+    /// requests, 30 s to settle, 8 attempts, batches of 500, new nodes
+    /// started from the log's snapshot when it keeps one.
     pub fn new(servers: &[&str], stream: &str) -> Config {
         Config {
             servers: servers.iter().map(|server| server.to_string()).collect(),
@@ -66,6 +72,7 @@ impl Config {
             settle_timeout: Duration::from_secs(30),
             write_attempts: 8,
             batch: 500,
+            bootstrap_from_snapshot: true,
             store: factlite::Config::default(),
         }
     }

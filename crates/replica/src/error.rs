@@ -55,6 +55,15 @@ pub enum Error {
         /// How long settling was tried.
         waited: Duration,
     },
+    /// The log holds the transaction, but committing it to this node's
+    /// file failed (a disk error, say): the node applies it from the log
+    /// as it follows, so it must not be sent again.
+    NotCommittedHere {
+        /// The transaction's position in the log.
+        position: u64,
+        /// Why the local commit failed.
+        reason: String,
+    },
     /// The transaction's record is larger than the servers take.
     TooLarge {
         /// The record's size.
@@ -70,6 +79,9 @@ pub enum Error {
         /// How long.
         waited: Duration,
     },
+    /// A snapshot could not be made, kept, read or used (the reason says
+    /// which).
+    Snapshot(String),
     /// The operating system failed the node (no random bytes, no thread).
     System(String),
     /// The node stopped following the log: a record did not follow from
@@ -119,6 +131,12 @@ impl fmt::Display for Error {
                  the log (sync to the log's head, then look)",
                 waited.as_millis()
             ),
+            Error::NotCommittedHere { position, reason } => write!(
+                f,
+                "the log holds the transaction (position {position}), but committing it to this \
+                 node's file failed: {reason}; the node applies it from the log as it follows \
+                 (sync to see it): do not send it again"
+            ),
             Error::TooLarge { bytes, limit } => write!(
                 f,
                 "the transaction's record is {bytes} bytes and the servers take at most {limit}; \
@@ -133,6 +151,7 @@ impl fmt::Display for Error {
                  unreachable from here); its reads may be stale",
                 waited.as_millis()
             ),
+            Error::Snapshot(reason) => write!(f, "snapshot: {reason}"),
             Error::System(message) => write!(f, "{message}"),
             Error::Halted(reason) => write!(
                 f,

@@ -9,23 +9,65 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use factlite::replication::LogRecord;
+use factlite::{Entid, TxReport};
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::mpsc;
 
 use crate::log::Delivery;
 
 /// What the follower and the callers share.
-#[derive(Default)]
 pub struct Shared {
     /// Why the node stopped following the log, once it has.
     halted: Mutex<Option<String>>,
+    /// How far the node has applied the log with everything after each
+    /// commit done (views' subscribers told): what `sync` waits for. The
+    /// store's own position moves at the commit, before its subscribers
+    /// hear of it.
+    applied: Mutex<Applied>,
     /// Told whenever the store's position may have moved.
     moved: Condvar,
     /// Set when the node closes.
     pub stopping: AtomicBool,
 }
 
+/// A point of the log applied in full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The newest transaction applied.
+    pub tx: Entid,
+    /// The position of the last record applied.
+    pub position: u64,
+}
+
 impl Shared {
+    /// Shared state of a node that has applied the log up to `applied`.
+    pub fn new(applied: Applied) -> Shared {
+        Shared {
+            halted: Mutex::new(None),
+            applied: Mutex::new(applied),
+            moved: Condvar::new(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// How far the node has applied the log, subscribers told.
+    pub fn applied(&self) -> Applied {
+        *self.applied.lock()
+    }
+
+    /// Records that the records up to `position` are applied in full, the
+    /// newest of `reports` among them, and wakes the callers waiting.
+    pub fn applied_through(&self, position: u64, reports: &[TxReport]) {
+        {
+            let mut applied = self.applied.lock();
+            applied.position = applied.position.max(position);
+            if let Some(tx) = reports.iter().map(|report| report.tx).max() {
+                applied.tx = applied.tx.max(tx);
+            }
+        }
+        self.notify();
+    }
+
     /// Why the node stopped following, if it has.
     pub fn halted(&self) -> Option<String> {
         self.halted.lock().clone()
@@ -86,11 +128,15 @@ pub fn run(
             Ok(Some(delivery)) => delivery,
         };
         let mut records = Vec::new();
+        let mut last = 0;
         let mut next = Some(first);
         while let Some(delivery) = next.take() {
             match delivery {
                 Delivery::Record(position, bytes) => match LogRecord::decode(&bytes) {
-                    Ok(record) => records.push((position, record)),
+                    Ok(record) => {
+                        last = position;
+                        records.push((position, record));
+                    }
                     Err(error) => {
                         shared.halt(format!("the record at position {position}: {error}"));
                         return;
@@ -111,10 +157,12 @@ pub fn run(
         }
         // Any failure halts: a busy file (another process writing it, which
         // a node's file must not have) as much as a divergence.
-        if let Err(error) = store.apply_log_records(records) {
-            shared.halt(error.to_string());
-            return;
+        match store.apply_log_records(records) {
+            Ok(reports) => shared.applied_through(last, &reports),
+            Err(error) => {
+                shared.halt(error.to_string());
+                return;
+            }
         }
-        shared.notify();
     }
 }

@@ -51,8 +51,9 @@ mod error;
 mod follower;
 mod log;
 mod monitor;
+mod snapshot;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,17 +64,23 @@ use tokio::sync::mpsc;
 
 pub use config::{Config, Durability};
 pub use error::{Error, Result};
+pub use snapshot::Snapshot;
 
 use crate::log::{random_id, Failure, Log};
 
 /// How many deliveries the reader may hold ahead of the follower.
 const DELIVERY_QUEUE: usize = 10_000;
 
+/// How long `sync` waits for the follower before it reads the records it
+/// lacks itself.
+const FOLLOWER_GRACE: Duration = Duration::from_millis(500);
+
 /// A node of a replicated store: a local factlite store that follows, and
 /// writes through, a log on NATS JetStream. `Send + Sync`: share it in an
 /// `Arc`.
 pub struct ReplicatedStore {
     store: factlite::Store,
+    path: PathBuf,
     log: Arc<Log>,
     shared: Arc<follower::Shared>,
     runtime: Option<tokio::runtime::Runtime>,
@@ -83,15 +90,31 @@ pub struct ReplicatedStore {
 }
 
 impl ReplicatedStore {
-    /// Opens the node's store at `path` (created when missing), connects to
-    /// the servers, checks their durability (when [`Durability::Durable`]),
-    /// finds or creates the stream, applies the log's genesis (appending
-    /// it first when the stream is empty) and starts following the log. A
-    /// new node catches up in the background: [`ReplicatedStore::sync_latest`]
-    /// waits for it.
+    /// Opens the node's store at `path`, connects to the servers, checks
+    /// their durability (when [`Durability::Durable`]), finds or creates
+    /// the stream and starts following the log. A file that does not exist
+    /// is the log's newest snapshot, downloaded, when the log keeps one
+    /// ([`Config::bootstrap_from_snapshot`]), or else a new store that
+    /// applies the log's genesis (appending it first when the stream has
+    /// none). A new node catches up in the background:
+    /// [`ReplicatedStore::sync_latest`] waits for it.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<ReplicatedStore> {
+        ReplicatedStore::open_with(path, config, |_| Ok(()))
+    }
+
+    /// [`ReplicatedStore::open`], calling `prepare` on the local store once
+    /// it is open and before the node applies anything from the log: the
+    /// place to register the functions and aggregates that the log's views
+    /// call (`register_function`, `register_aggregate`), which live in the
+    /// process — a view that meets an unregistered function halts the
+    /// node.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        config: Config,
+        prepare: impl FnOnce(&factlite::Store) -> factlite::Result<()>,
+    ) -> Result<ReplicatedStore> {
         check_stream_name(&config.stream)?;
-        let store = factlite::Store::open_with(path, config.store.clone())?;
+        let path = path.as_ref().to_path_buf();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("factlite-replica")
@@ -108,6 +131,11 @@ impl ReplicatedStore {
             })?;
         }
         let log = Arc::new(runtime.block_on(Log::connect(&config))?);
+        if config.bootstrap_from_snapshot && !path.exists() {
+            runtime.block_on(snapshot::fetch(log.context(), &config.stream, &path))?;
+        }
+        let store = factlite::Store::open_with(&path, config.store.clone())?;
+        prepare(&store)?;
         start_or_join(&runtime, &log, &store)?;
         let position = store.replication_state()?.map_or(0, |state| state.position);
         let (deliveries, received) = mpsc::channel(DELIVERY_QUEUE);
@@ -115,7 +143,10 @@ impl ReplicatedStore {
             let log = log.clone();
             runtime.spawn(async move { log.follow(position + 1, deliveries).await })
         };
-        let shared = Arc::new(follower::Shared::default());
+        let shared = Arc::new(follower::Shared::new(follower::Applied {
+            tx: store.db()?.basis_tx(),
+            position,
+        }));
         let follower = {
             let (store, shared) = (store.clone(), shared.clone());
             let (handle, batch) = (runtime.handle().clone(), config.batch.max(1));
@@ -126,6 +157,7 @@ impl ReplicatedStore {
         };
         Ok(ReplicatedStore {
             store,
+            path,
             log,
             shared,
             runtime: Some(runtime),
@@ -158,6 +190,7 @@ impl ReplicatedStore {
             self.check_halted()?;
             let id = random_id()?;
             let mut failure = None;
+            let mut appended_at = None;
             let written = self
                 .store
                 .transact_through_log(&*data, id, &mut |outgoing| {
@@ -166,15 +199,25 @@ impl ReplicatedStore {
                         &id,
                         outgoing.expected_last,
                     ));
-                    appended.map_err(|refused| {
-                        let reason = refused.to_string();
-                        failure = Some(refused);
-                        reason
-                    })
+                    appended
+                        .inspect(|position| appended_at = Some(*position))
+                        .map_err(|refused| {
+                            let reason = refused.to_string();
+                            failure = Some(refused);
+                            reason
+                        })
                 });
+            if let (Err(error), Some(position)) = (&written, appended_at) {
+                // The log holds it: sending it again would apply it twice.
+                return Err(Error::NotCommittedHere {
+                    position,
+                    reason: error.to_string(),
+                });
+            }
             match (written, failure) {
                 (Ok(report), _) => {
-                    self.shared.notify();
+                    self.shared
+                        .applied_through(self.position()?, std::slice::from_ref(&report));
                     return Ok(report);
                 }
                 (Err(factlite::Error::Unpublished { .. }), Some(refused)) => match refused {
@@ -255,6 +298,62 @@ impl ReplicatedStore {
         )]))
     }
 
+    /// Copies this node's file (SQLite's online backup, as of its last
+    /// applied record) into the log's snapshot bucket as the newest
+    /// snapshot: a node opened on a missing file starts from it, and the
+    /// log may then be purged below it ([`ReplicatedStore::purge_log`]).
+    pub fn publish_snapshot(&self) -> Result<Snapshot> {
+        let copy = snapshot::partial_path(&self.path);
+        let made = self.copy_with_position(&copy).and_then(|position| {
+            self.runtime().block_on(snapshot::put(
+                self.log.context(),
+                &self.config.stream,
+                self.config.replicas,
+                &copy,
+                position,
+            ))
+        });
+        let _ = std::fs::remove_file(&copy);
+        made
+    }
+
+    /// The file copied to `copy`, and the position it holds.
+    fn copy_with_position(&self, copy: &Path) -> Result<u64> {
+        self.store.backup_to(copy)?;
+        let read = factlite::rusqlite::Connection::open(copy).and_then(|conn| {
+            conn.query_row("SELECT position FROM replication", [], |row| row.get(0))
+        });
+        read.map_err(|error| {
+            Error::Snapshot(format!(
+                "the copy of {} names no position of the log: {error}",
+                self.path.display()
+            ))
+        })
+    }
+
+    /// The log's newest snapshot, if it keeps one.
+    pub fn latest_snapshot(&self) -> Result<Option<Snapshot>> {
+        self.runtime()
+            .block_on(snapshot::latest(self.log.context(), &self.config.stream))
+    }
+
+    /// Removes from the stream every record the newest snapshot holds
+    /// (those up to its position), so the log stops growing without
+    /// bound; how many records went. New nodes then start from the
+    /// snapshot; a node whose file is behind it halts when it reaches the
+    /// gap and must start from the snapshot again. Refused when the log
+    /// keeps no snapshot.
+    pub fn purge_log(&self) -> Result<u64> {
+        let snapshot = self.latest_snapshot()?.ok_or_else(|| {
+            Error::Snapshot(
+                "the log keeps no snapshot, so nothing may be purged: publish one first"
+                    .to_string(),
+            )
+        })?;
+        self.runtime()
+            .block_on(self.log.purge_through(snapshot.position))
+    }
+
     /// A materialized view's rows, as this node holds them.
     pub fn view(&self, name: &str) -> Result<factlite::QueryResult> {
         Ok(self.store.view(name)?)
@@ -285,30 +384,45 @@ impl ReplicatedStore {
 
     /// Waits until this node has applied transaction `tx` (a
     /// [`TxReport::tx`] from any node): reads after it see that
-    /// transaction.
+    /// transaction, and the subscribers of its views have heard of it.
     pub fn sync(&self, tx: Entid, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        let mut failed = None;
-        let reached =
-            self.shared
-                .wait_until(deadline, || match self.store.db().map(|db| db.basis_tx()) {
-                    Ok(latest) => latest >= tx,
-                    Err(error) => {
-                        failed = Some(error);
-                        true
-                    }
-                });
-        if let Some(error) = failed {
-            return Err(error.into());
-        }
-        match reached {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(Error::Timeout {
+        match self.reach(timeout, |applied| applied.tx >= tx)? {
+            true => Ok(()),
+            false => Err(Error::Timeout {
                 waiting_for: format!("transaction {tx}"),
                 waited: timeout,
             }),
-            Err(reason) => Err(Error::Halted(reason)),
         }
+    }
+
+    /// Waits until `reached` holds of what the node has applied, or
+    /// `timeout` passes; whether it held. The follower usually gets there
+    /// in moments; when it does not (its consumer comes back slowly after
+    /// the stream's leader died), the records up to the stream's head are
+    /// read by position and applied from this thread.
+    fn reach(
+        &self,
+        timeout: Duration,
+        reached: impl Fn(follower::Applied) -> bool,
+    ) -> Result<bool> {
+        let deadline = Instant::now() + timeout;
+        let followed = Instant::now() + FOLLOWER_GRACE.min(timeout);
+        let holds = || reached(self.shared.applied());
+        if self
+            .shared
+            .wait_until(followed, holds)
+            .map_err(Error::Halted)?
+        {
+            return Ok(true);
+        }
+        match self.catch_up(deadline.saturating_duration_since(Instant::now())) {
+            // Unreachable servers: the follower may still get there.
+            Ok(()) | Err(Error::Timeout { .. }) => {}
+            Err(error) => return Err(error),
+        }
+        self.shared
+            .wait_until(deadline, holds)
+            .map_err(Error::Halted)
     }
 
     /// Applies, from the writer's thread, the records between this node's
@@ -357,10 +471,10 @@ impl ReplicatedStore {
                 waiting_for: format!("the stream's head, position {head}"),
                 waited: timeout,
             })??;
-            self.store.apply_log_records(records)?;
+            let reports = self.store.apply_log_records(records)?;
             position = self.position()?;
+            self.shared.applied_through(position, &reports);
         }
-        self.shared.notify();
         Ok(())
     }
 
@@ -384,28 +498,18 @@ impl ReplicatedStore {
     }
 
     /// Waits until this node has applied the stream's last record, as the
-    /// stream's leader names it now; the position reached.
+    /// stream's leader names it now (subscribers told, as for
+    /// [`ReplicatedStore::sync`]); the position reached.
     pub fn sync_latest(&self, timeout: Duration) -> Result<u64> {
-        let deadline = Instant::now() + timeout;
+        let started = Instant::now();
         let head = self.head(timeout)?;
-        let mut failed = None;
-        let reached = self.shared.wait_until(deadline, || match self.position() {
-            Ok(position) => position >= head,
-            Err(error) => {
-                failed = Some(error);
-                true
-            }
-        });
-        if let Some(error) = failed {
-            return Err(error);
-        }
-        match reached {
-            Ok(true) => Ok(head),
-            Ok(false) => Err(Error::Timeout {
+        let left = timeout.saturating_sub(started.elapsed());
+        match self.reach(left, |applied| applied.position >= head)? {
+            true => Ok(head),
+            false => Err(Error::Timeout {
                 waiting_for: format!("the stream's head, position {head}"),
                 waited: timeout,
             }),
-            Err(reason) => Err(Error::Halted(reason)),
         }
     }
 }
@@ -425,60 +529,119 @@ impl Drop for ReplicatedStore {
 }
 
 /// Applies the log's genesis on a store that follows no log yet, appending
-/// one from this store first when the stream is empty; for a store that
+/// one from this store first when the stream holds none; for a store that
 /// follows a log, checks that the stream is that log.
 fn start_or_join(
     runtime: &tokio::runtime::Runtime,
     log: &Log,
     store: &factlite::Store,
 ) -> Result<()> {
-    let genesis = match store.replication_state()? {
-        Some(state) => {
-            // The stream may have been purged below its genesis: then there
-            // is nothing to compare.
-            if let Some(record) = runtime.block_on(log.record_at(1))? {
-                if let RecordBody::Genesis(genesis) = record.body {
-                    if genesis.store_id != state.store_id {
-                        return Err(Error::Halted(
-                            "the stream is the log of another store (its genesis names another \
-                             store id); a node's file follows one log"
-                                .to_string(),
-                        ));
-                    }
-                }
-            }
-            return Ok(());
-        }
-        None => runtime.block_on(async {
-            if log.last_position().await? == 0 {
-                let record = LogRecord {
-                    id: random_id()?,
-                    basis: 0,
-                    body: RecordBody::Genesis(Genesis {
-                        layout: factlite::replication::FORMAT_VERSION,
-                        store_id: random_id()?,
-                        bootstrap_instant: store.bootstrap_instant()?,
-                    }),
-                };
-                match log.append(&record.encode(), &record.id, 0).await {
-                    // Another node's genesis came first: it is the log's.
-                    Ok(_) | Err(Failure::Conflict) | Err(Failure::NotStored) => {}
-                    Err(Failure::Unknown(waited)) => return Err(Error::OutcomeUnknown { waited }),
-                    Err(Failure::TooLarge { bytes, limit }) => {
-                        return Err(Error::TooLarge { bytes, limit })
-                    }
-                }
-            }
-            log.record_at(1).await?.ok_or_else(|| Error::Stream {
-                stream: String::new(),
-                reason: "the log's genesis record (position 1) is gone: the stream was purged; \
-                         start this node from a snapshot"
-                    .to_string(),
-            })
-        })?,
+    let Some(state) = store.replication_state()? else {
+        let (position, genesis) = runtime.block_on(join(log, store))?;
+        store.apply_log_records(vec![(position, genesis)])?;
+        return Ok(());
     };
-    store.apply_log_records(vec![(1, genesis)])?;
+    // A purged stream holds its genesis no more: nothing to compare.
+    if let Start::Genesis(_, record) = runtime.block_on(first_genesis(log))? {
+        if let RecordBody::Genesis(genesis) = record.body {
+            if genesis.store_id != state.store_id {
+                return Err(Error::Halted(
+                    "the stream is the log of another store (its genesis names another store \
+                     id); a node's file follows one log"
+                        .to_string(),
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+/// How many times a node appends a genesis that a barrier or another
+/// node's append kept out before it gives up.
+const GENESIS_ATTEMPTS: usize = 3;
+
+/// The log's genesis and its position, appended from this store when the
+/// stream holds none yet. An append left unanswered (a stream still
+/// electing its leader, say) is settled by a barrier at its position, so
+/// a stream can begin with barriers: the genesis is appended again after
+/// them.
+async fn join(log: &Log, store: &factlite::Store) -> Result<(u64, LogRecord)> {
+    for _ in 0..GENESIS_ATTEMPTS {
+        match first_genesis(log).await? {
+            Start::Genesis(position, record) => return Ok((position, record)),
+            Start::Purged(position) => {
+                return Err(Error::Halted(format!(
+                    "the log no longer holds its first records (position {position} is gone: \
+                     it was purged) and keeps no snapshot to start from; a new node needs one \
+                     (ReplicatedStore::publish_snapshot on a node that has the log)"
+                )))
+            }
+            Start::Empty => {}
+        }
+        let head = log.last_position().await?;
+        let record = LogRecord {
+            id: random_id()?,
+            basis: 0,
+            body: RecordBody::Genesis(Genesis {
+                layout: factlite::replication::FORMAT_VERSION,
+                store_id: random_id()?,
+                bootstrap_instant: store.bootstrap_instant()?,
+            }),
+        };
+        match log.append(&record.encode(), &record.id, head).await {
+            // Another node's record came first, or a barrier took the
+            // position: look again.
+            Ok(_) | Err(Failure::Conflict) | Err(Failure::NotStored) => {}
+            Err(Failure::Unknown(waited)) => return Err(Error::OutcomeUnknown { waited }),
+            Err(Failure::TooLarge { bytes, limit }) => {
+                return Err(Error::TooLarge { bytes, limit })
+            }
+        }
+    }
+    match first_genesis(log).await? {
+        Start::Genesis(position, record) => Ok((position, record)),
+        _ => Err(Error::Stream {
+            stream: String::new(),
+            reason: format!(
+                "no genesis record reached the log in {GENESIS_ATTEMPTS} appends (each was kept \
+                 out by another record); open the node again"
+            ),
+        }),
+    }
+}
+
+/// How a stream begins.
+enum Start {
+    /// With its genesis record, at this position.
+    Genesis(u64, LogRecord),
+    /// With no genesis yet (empty, or only barriers).
+    Empty,
+    /// Purged: the record at this position, before any genesis seen, is
+    /// gone.
+    Purged(u64),
+}
+
+/// How the stream begins: its first genesis record and its position
+/// (only barriers, settled appends that stored nothing, may come before
+/// it), none yet, or purged.
+async fn first_genesis(log: &Log) -> Result<Start> {
+    let head = log.last_position().await?;
+    for position in 1..=head {
+        let Some(record) = log.record_at(position).await? else {
+            return Ok(Start::Purged(position));
+        };
+        match record.body {
+            RecordBody::Genesis(_) => return Ok(Start::Genesis(position, record)),
+            RecordBody::Barrier => {}
+            RecordBody::Transaction(_) => {
+                return Err(Error::Halted(format!(
+                    "the log's record at position {position} is a transaction before any \
+                     genesis: the stream is not a factlite log"
+                )))
+            }
+        }
+    }
+    Ok(Start::Empty)
 }
 
 fn check_stream_name(name: &str) -> Result<()> {

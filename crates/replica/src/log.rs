@@ -153,6 +153,24 @@ impl Log {
         })
     }
 
+    /// The JetStream context the log was found through (for the
+    /// snapshots' bucket beside it).
+    pub fn context(&self) -> &jetstream::Context {
+        &self.context
+    }
+
+    /// Removes the records up to `position` from the stream (a snapshot
+    /// holds them); how many went.
+    pub async fn purge_through(&self, position: u64) -> Result<u64> {
+        let purged = self
+            .stream
+            .purge()
+            .sequence(position + 1)
+            .await
+            .map_err(|error| self.stream_error(format!("purging it: {error}")))?;
+        Ok(purged.purged)
+    }
+
     fn stream_error(&self, reason: String) -> Error {
         Error::Stream {
             stream: self.name.clone(),

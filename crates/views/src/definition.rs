@@ -232,22 +232,16 @@ fn order_positions(order_by: &[OrderTerm], elements: &[FindElem]) -> Result<Vec<
     order_by
         .iter()
         .map(|term| {
-            elements
-                .iter()
-                .position(|e| element_var(e) == Some(&term.var))
+            term.position(elements)
                 .map(|p| (p, term.descending))
                 .ok_or_else(|| {
-                    Error::Unsupported(format!(":order-by {}: not a variable of :find", term.var.0))
+                    Error::Unsupported(format!(
+                        ":order-by {}: not a variable or aggregate of :find",
+                        term.to_edn()
+                    ))
                 })
         })
         .collect()
-}
-
-fn element_var(element: &FindElem) -> Option<&Variable> {
-    match element {
-        FindElem::Variable(v) | FindElem::Pull { var: v, .. } => Some(v),
-        FindElem::Aggregate { .. } => None,
-    }
 }
 
 /// A column name per find element, from its text: `?name` → `name`,

@@ -31,6 +31,7 @@ mod auto;
 mod counting;
 mod definition;
 mod error;
+mod external;
 mod rewrite;
 mod table;
 mod verify;
@@ -139,6 +140,9 @@ pub struct Views {
     pending: Vec<ViewChange>,
     subscribers: Vec<(u64, String, Subscriber)>,
     next_subscriber: u64,
+    /// The rows last delivered of each view with subscribers, for commits
+    /// of other processes (see `external`).
+    watched: external::Watched,
     /// The error behind a failed hook, returned instead of the store's.
     failure: Option<Error>,
     /// View to drop in the transaction in progress.
@@ -172,6 +176,7 @@ impl Views {
             pending: Vec::new(),
             subscribers: Vec::new(),
             next_subscriber: 0,
+            watched: external::Watched::default(),
             failure: None,
             dropping: None,
             redefined: Vec::new(),
@@ -223,11 +228,41 @@ impl Views {
         Ok(())
     }
 
+    /// Catches up with commits another connection made (another process
+    /// on the same file): the definitions are read again, and the
+    /// subscribers of the views they changed hear of it.
     fn refresh(&mut self, store: &Store) -> Result<()> {
-        if store.latest_tx()? != self.seen_tx {
+        let latest = store.latest_tx()?;
+        if latest != self.seen_tx {
             self.reload(store)?;
+            self.deliver_external(store, latest)?;
         }
         Ok(())
+    }
+
+    /// Delivers to the subscribers of each watched view the difference
+    /// between its table now and the rows last delivered, as of `latest`;
+    /// a view another process dropped loses its subscribers.
+    fn deliver_external(&mut self, store: &Store, latest: Entid) -> Result<()> {
+        for name in self.watched.views() {
+            let Some(view) = self.views.get(&name) else {
+                self.watched.forget(&name);
+                self.subscribers.retain(|(_, view, _)| *view != name);
+                continue;
+            };
+            let now = view.table.rows(&store.connection())?;
+            if let Some(change) = self.watched.change_to(&name, now, latest) {
+                self.pending.push(change);
+            }
+        }
+        self.deliver();
+        Ok(())
+    }
+
+    /// Checks for commits another process made on the file and tells the
+    /// subscribers of the views they changed (see [`Views::subscribe`]).
+    pub fn poll(&mut self, store: &Store) -> Result<()> {
+        self.refresh(store)
     }
 
     /// Transacts parsed forms, keeping every view in step.
@@ -415,11 +450,13 @@ impl Views {
             self.views.shift_remove(&name);
             self.unreadable.shift_remove(&name);
             self.subscribers.retain(|(_, view, _)| *view != name);
+            self.watched.forget(&name);
         }
     }
 
     fn deliver(&mut self) {
         for change in self.pending.drain(..) {
+            self.watched.apply(&change);
             for (_, view, subscriber) in self.subscribers.iter_mut() {
                 if *view == change.view {
                     subscriber(&change);
@@ -581,11 +618,19 @@ impl Views {
     }
 
     /// Calls `subscriber` after every commit that changes the view, with
-    /// the rows added and removed. Returns a key for
+    /// the rows added and removed: a commit of this registry's store right
+    /// after it, one of another process on the same file when
+    /// [`Views::poll`] (or any read or write here) first sees it — as the
+    /// net change since the rows last delivered. Returns a key for
     /// [`Views::unsubscribe`].
-    pub fn subscribe(&mut self, name: &str, subscriber: Subscriber) -> Result<u64> {
-        if !self.views.contains_key(name) {
+    pub fn subscribe(&mut self, store: &Store, name: &str, subscriber: Subscriber) -> Result<u64> {
+        self.refresh(store)?;
+        let Some(view) = self.views.get(name) else {
             return Err(Error::UnknownView(name.to_string()));
+        };
+        if !self.watched.contains(name) {
+            self.watched
+                .watch(name, view.table.rows(&store.connection())?);
         }
         let key = self.next_subscriber;
         self.next_subscriber += 1;
@@ -597,7 +642,18 @@ impl Views {
     pub fn unsubscribe(&mut self, key: u64) -> bool {
         let before = self.subscribers.len();
         self.subscribers.retain(|(k, _, _)| *k != key);
+        let watched = self.watched.views();
+        for name in watched {
+            if !self.subscribers.iter().any(|(_, view, _)| *view == name) {
+                self.watched.forget(&name);
+            }
+        }
         before != self.subscribers.len()
+    }
+
+    /// Whether any view has a subscriber.
+    pub fn has_subscribers(&self) -> bool {
+        !self.subscribers.is_empty()
     }
 
     // ---- maintenance ---------------------------------------------------------

@@ -21,8 +21,10 @@
 //!
 //! A pull in `:find` is kept as the entity id; the pull runs when the view
 //! is read. Rows are distinct; an index on the key columns serves
-//! maintenance. A view maintained by counting (see `counting`) also counts:
-//! a relation's table has `fl_derivations`, the number of derivations of
+//! maintenance, and a view whose query has `:order-by` has an index
+//! `"view_NAME_order"` on those value columns, in their directions, for
+//! clients that read its top rows with `ORDER BY ... LIMIT`. A view
+//! maintained by counting (see `counting`) also counts: a relation's table has `fl_derivations`, the number of derivations of
 //! each row; an aggregate has a second table, `"view_NAME__support"`, with
 //! the same pairs of columns for each variable of the aggregated tuple and
 //! `n`, that tuple's derivations, and its view table has `fl_tuples`, the
@@ -61,6 +63,9 @@ pub struct Table {
     state: Vec<String>,
     select_state: String,
     update_state: String,
+    /// `CREATE INDEX` on the value columns the view's `:order-by` sorts
+    /// by, in its directions (see [`Table::with_order`]); empty without.
+    order_index: String,
 }
 
 impl Table {
@@ -134,7 +139,46 @@ impl Table {
             state: Vec::new(),
             select_state: String::new(),
             update_state: String::new(),
+            order_index: String::new(),
         }
+    }
+
+    /// The table with an index on the value columns at `order` (position,
+    /// descending), the view's `:order-by`: so that a client reading the
+    /// table with `ORDER BY` those columns (and a `LIMIT`) walks the index
+    /// instead of sorting every row — the top of a ranking, say.
+    pub fn with_order(mut self, order: &[(usize, bool)]) -> Table {
+        if order.is_empty() {
+            return self;
+        }
+        let bare = self.name.trim_matches('"').to_string();
+        let keys: Vec<String> = order
+            .iter()
+            .map(|&(position, descending)| {
+                let column = quote(&self.columns[position]);
+                if descending {
+                    format!("{column} DESC")
+                } else {
+                    column
+                }
+            })
+            .collect();
+        self.order_index = format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {} ({});",
+            quote(&format!("{bare}_order")),
+            self.name,
+            keys.join(", ")
+        );
+        self
+    }
+
+    /// Creates the `:order-by` index when the table lacks it (one made by
+    /// an older build, before views had it).
+    pub fn ensure_order_index(&self, conn: &Connection) -> Result<()> {
+        if !self.order_index.is_empty() {
+            conn.execute_batch(&self.order_index)?;
+        }
+        Ok(())
     }
 
     /// The table with integer state columns `names` (nullable, after the
@@ -218,7 +262,7 @@ impl Table {
             )
         };
         conn.execute_batch(&sql)?;
-        Ok(())
+        self.ensure_order_index(conn)
     }
 
     /// A row's (or key's) values as statements bind them. Primary key

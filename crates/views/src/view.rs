@@ -132,6 +132,7 @@ impl View {
                 None,
             ),
         };
+        let table = table.with_order(&definition.order);
         Ok(View {
             query_text: query_text.to_string(),
             normalized: factlite_query::normalized_text(&definition.query),
@@ -201,6 +202,8 @@ impl View {
             let conn = db.store().connection();
             if !self.table.has_its_columns(&conn)? {
                 self.installing = true;
+            } else {
+                self.table.ensure_order_index(&conn)?;
             }
             self.table_checked = true;
         }
