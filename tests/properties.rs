@@ -734,6 +734,9 @@ fn model_value(value: &TypedValue) -> Val {
         TypedValue::String(s) => Val::Str(s.clone()),
         TypedValue::Keyword(k) => Val::Kw((**k).clone()),
         TypedValue::Boolean(b) => Val::Bool(*b),
+        TypedValue::Float(x) => Val::Float(*x),
+        TypedValue::BigInt(i) => Val::BigInt((**i).clone()),
+        TypedValue::BigDec(d) => Val::BigDec((**d).clone()),
         TypedValue::Tuple(elements) => Val::Tuple(
             elements
                 .iter()

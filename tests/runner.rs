@@ -112,3 +112,30 @@ fn view_steps_materialize_read_and_drop() {
         &[],
     );
 }
+
+/// A directory stands for its `*.edn` files, in name order; other files in
+/// it are not scenarios.
+#[test]
+fn a_directory_runs_its_scenario_files_in_name_order() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(
+        dir.path().join("b.edn"),
+        r#"{:name "second" :steps [{:transact []}]}"#,
+    )
+    .expect("written");
+    std::fs::write(
+        dir.path().join("a.edn"),
+        r#"{:name "first" :steps [{:transact [[:db/add "x" :nope 1]]}]}"#,
+    )
+    .expect("written");
+    std::fs::write(dir.path().join("FORMAT.md"), "not a scenario").expect("written");
+    let summary =
+        factlite_cli::check::run_files(&[dir.path().to_path_buf()], &CheckOptions::default());
+    assert_eq!(summary.summary_line(), "check: 1 passed, 1 failed");
+    let lines: Vec<String> = summary.failure_lines().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("a.edn") && lines[0].contains("\"first\""),
+        "{lines:?}"
+    );
+}

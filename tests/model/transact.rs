@@ -400,13 +400,9 @@ fn declaration(form: &Value) -> Option<Attr> {
         return None;
     };
     let ty = match name("valueType")?.as_str() {
-        "ref" => Ty::Ref,
-        "long" => Ty::Long,
-        "double" => Ty::Double,
-        "string" => Ty::Str,
-        "keyword" => Ty::Kw,
-        "boolean" => Ty::Bool,
-        other => panic!("the model declares no attributes of type {other}"),
+        "tuple" => panic!("the model declares no attributes of type tuple"),
+        other => Ty::named(other)
+            .unwrap_or_else(|| panic!("the model declares no attributes of type {other}")),
     };
     Some(Attr {
         ident: ident.clone(),

@@ -150,9 +150,41 @@ fn plain_value(tape: &mut Tape, ty: Ty) -> Value {
             n => Keyword::namespaced("k", ["a", "b", "c"][n]),
         }),
         Ty::Bool => Value::Boolean(tape.flag(50)),
+        Ty::Float | Ty::BigInt | Ty::BigDec => number_value(tape, ty),
         Ty::Ref => unreachable!("refs are entities"),
         Ty::Tuple => unreachable!("a tuple's values depend on its attribute"),
     }
+}
+
+/// The small domain of floats, big integers and big decimals: around the
+/// edges where their stored forms could go wrong (the 64-bit boundary,
+/// signs, a decimal that no double holds, trailing zeros, integers given
+/// for them, a double beyond the floats' range).
+fn number_value(tape: &mut Tape, ty: Ty) -> Value {
+    let read = |text: &str| factlite_edn::parse(text).expect("a number literal");
+    let domain: &[&str] = match ty {
+        Ty::Float => &["0.5", "-1.25", "0.1", "3", "1e300", "16777217"],
+        Ty::BigInt => &[
+            "0N",
+            "-1N",
+            "9223372036854775807N",
+            "9223372036854775808N",
+            "-9223372036854775809N",
+            "123456789012345678901234567890N",
+            "2",
+        ],
+        _ => &[
+            "0.1M",
+            "-0.1M",
+            "1.50M",
+            "1.5M",
+            "2M",
+            "-123456789012345678901234567890.000000001M",
+            "5",
+            "1.5",
+        ],
+    };
+    read(domain[tape.pick(domain.len())])
 }
 
 /// A value of another type than `ty` (never one the store converts).
@@ -598,7 +630,7 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         let comparable: Vec<(Var, Ty)> = self
             .bound
             .iter()
-            .filter(|(_, ty)| matches!(ty, Ty::Long | Ty::Double | Ty::Str | Ty::Kw))
+            .filter(|(_, ty)| ty.is_ordered())
             .copied()
             .collect();
         let (x, ty) = *self.tape.element(&comparable)?;
@@ -822,7 +854,7 @@ impl<'m, 't, 'b> QueryGen<'m, 't, 'b> {
         let var = |gen: &mut Self| gen.tape.element(&vars).map_or(0, |(v, _)| *v);
         let aggregate = |gen: &mut Self| {
             let (v, ty) = *gen.tape.element(&vars).expect("a query binds a variable");
-            let ordered = matches!(ty, Ty::Long | Ty::Double | Ty::Str | Ty::Kw);
+            let ordered = ty.is_ordered();
             let agg = match (gen.tape.pick(7), ty) {
                 (0, _) => Agg::Count,
                 (1, _) => Agg::CountDistinct,

@@ -755,12 +755,18 @@ fn tx_argument(session: &Session, name: &str, rest: &str) -> Result<Entid> {
     }
 }
 
-/// `.explain`: the SQL, its parameters (entity ids that are idents named
-/// beside them), SQLite's plan, and whether a view answers the query.
+/// `.explain`: the SQL, its parameters (attribute ids named beside them),
+/// SQLite's plan, and whether a view answers the query. Only attributes:
+/// a number such as `40` may be a long value as well as the id of an enum
+/// ident (`:db.type/bigint`), and a parameter does not say which.
 fn explain(session: &Session, query: &Value) -> Result<Printed> {
     let inputs = session.query_inputs(query)?;
     let explanation = session.db()?.explain(query, &inputs)?;
-    let idents = idents(session)?;
+    let schema = session.store().schema()?;
+    let idents: HashMap<Entid, Keyword> = schema
+        .attributes()
+        .map(|attribute| (attribute.id, attribute.ident.clone()))
+        .collect();
     let mut out = String::new();
     if let Some(view) = answering_view(session, query)? {
         let _ = writeln!(

@@ -110,7 +110,8 @@ enum Command {
         /// step that it equals the query run from scratch.
         #[arg(long)]
         views: bool,
-        /// Scenario files (EDN).
+        /// Scenario files (EDN), or directories of them (their `*.edn`
+        /// files, in name order).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },

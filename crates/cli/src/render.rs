@@ -452,8 +452,15 @@ fn grid(names: &[String], rows: &[Vec<Value>], frame: &Frame, style: &Style) -> 
             (0..column_count)
                 .map(|index| {
                     let text = row.get(index).map_or("", String::as_str);
-                    let numeric =
-                        matches!(values.get(index), Some(Value::Integer(_) | Value::Float(_)));
+                    let numeric = matches!(
+                        values.get(index),
+                        Some(
+                            Value::Integer(_)
+                                | Value::Float(_)
+                                | Value::BigInt(_)
+                                | Value::BigDec(_)
+                        )
+                    );
                     pad(text, widths[index], numeric)
                 })
                 .collect(),
@@ -504,7 +511,9 @@ fn lines(names: &[String], rows: &[Vec<Value>], style: &Style) -> String {
 /// An EDN value as JSON: keywords and symbols as their EDN text (`":a/b"`),
 /// sets and lists as arrays, instants as RFC 3339 strings, UUIDs as strings,
 /// map keys as text (keywords without their colon), non-finite doubles as
-/// null.
+/// null, big integers and decimals as strings of their digits (exact,
+/// where a JSON number would be read as a double: `"12345678901234567890123"`,
+/// `"0.1"`).
 pub fn to_json(value: &Value) -> serde_json::Value {
     use serde_json::Value as Json;
     match value {
@@ -513,6 +522,13 @@ pub fn to_json(value: &Value) -> serde_json::Value {
         Value::Integer(integer) => Json::from(*integer),
         Value::Float(float) => {
             serde_json::Number::from_f64(*float).map_or(Json::Null, Json::Number)
+        }
+        Value::BigInt(number) => Json::String(number.to_string()),
+        Value::BigDec(_) => {
+            // The printed decimal without its `M`.
+            let mut text = value.to_string();
+            text.pop();
+            Json::String(text)
         }
         Value::String(text) => Json::String(text.clone()),
         Value::Char(c) => Json::String(c.to_string()),
@@ -733,6 +749,21 @@ mod tests {
             r#"#{["Jaws" 1975] ["Alien" 1979]}"#,
             Mode::Table,
             " ?title | ?year\n--------+-------\n Alien  |  1979\n Jaws   |  1975\n(2 rows)\n",
+        );
+    }
+
+    #[test]
+    fn big_numbers_print_as_edn_align_right_and_are_strings_in_json() {
+        check(
+            "[:find ?n ?d :where [?e :a/n ?n] [?e :a/d ?d]]",
+            "#{[12345678901234567890123N 0.1M] [7N -1.5M]}",
+            Mode::Table,
+            " ?n                       | ?d\n--------------------------+-------\n                       7N | -1.5M\n 12345678901234567890123N |  0.1M\n(2 rows)\n",
+        );
+        let value = edn::parse("[12345678901234567890123N 0.1M 15e2M]").expect("EDN");
+        assert_eq!(
+            to_json(&value),
+            serde_json::json!(["12345678901234567890123", "0.1", "15e2"])
         );
     }
 

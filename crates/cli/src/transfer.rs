@@ -660,6 +660,24 @@ fn text_value(
             Ok(value @ (Value::Integer(_) | Value::Vector(_) | Value::Keyword(_))) => Ok(value),
             _ => Ok(Value::String(text.to_string())),
         },
+        // Digits without their `N` or `M` (JSON and CSV carry big numbers
+        // as text) read as the attribute's big number.
+        Some(value_type @ (ValueType::BigInt | ValueType::BigDec))
+            if text.ends_with(|c: char| c.is_ascii_digit()) =>
+        {
+            let suffix = if value_type == ValueType::BigInt {
+                "N"
+            } else {
+                "M"
+            };
+            match edn::parse(&format!("{text}{suffix}")) {
+                Ok(value) if TypedValue::from_edn(&value, value_type).is_ok() => Ok(value),
+                _ => Err(format!(
+                    "{text:?} for {attribute} is text, not a {}",
+                    value_type.name()
+                )),
+            }
+        }
         _ if attribute == &Value::keyword("db/id") => Ok(match text.parse::<i64>() {
             Ok(id) => Value::Integer(id),
             Err(_) => Value::String(text.to_string()),

@@ -1,7 +1,8 @@
 //! Dumps read back into identical databases: a database with a history of
 //! every kind (attributes defined and altered, values replaced and
 //! retracted, entities retracted, transaction metadata, installed rules, a
-//! materialized view, tuples of the three kinds — a composite's datoms are
+//! materialized view, floats, big integers and big decimals, tuples of the
+//! three kinds — a composite's datoms are
 //! not in the dump and come back as its attributes are replayed) is dumped, imported into an empty file, and the two
 //! databases' datoms compared — the history dump transaction by
 //! transaction with the same ids and instants, the current dump datom by
@@ -29,6 +30,9 @@ const SCHEMA: &str = r#"[
  {:db/ident :person/name+age :db/valueType :db.type/tuple :db/tupleAttrs [:person/name :person/age] :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
  {:db/ident :person/point :db/valueType :db.type/tuple :db/tupleType :db.type/long :db/cardinality :db.cardinality/one}
  {:db/ident :person/cards :db/valueType :db.type/tuple :db/tupleTypes [:db.type/string :db.type/ref] :db/cardinality :db.cardinality/many}
+ {:db/ident :person/height :db/valueType :db.type/float :db/cardinality :db.cardinality/one}
+ {:db/ident :person/wealth :db/valueType :db.type/bigint :db/cardinality :db.cardinality/one :db/index true}
+ {:db/ident :person/debts :db/valueType :db.type/bigdec :db/cardinality :db.cardinality/many}
  {:db/ident :audit/by :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]"#;
 
 /// A database with a history of every kind, in `dir/source.db`.
@@ -40,7 +44,8 @@ fn source(dir: &Path) -> Store {
              :person/born #inst "1990-01-02T03:04:05.006Z" :person/score 1.5
              :person/id #uuid "5a1f6c1e-0000-4000-8000-000000000001" :person/mood "calm"
              :person/friend "bob" :person/photo #bytes "00ff10" :person/point [1 -2 nil]}
-            {:db/id "bob" :person/name "Bob" :person/age 40 :person/friend "ann"}
+            {:db/id "bob" :person/name "Bob" :person/age 40 :person/friend "ann" :person/height 1.85
+             :person/wealth -123456789012345678901234567890N :person/debts [0.1M 12.50M -3M]}
             {:db/id "cy" :person/name "Cy"}]"#,
         r#"[[:db/add [:person/name "Ann"] :person/age 32]
             [:db/retract [:person/name "Ann"] :person/tags :a]
@@ -250,4 +255,49 @@ fn a_tempid_no_row_defines_is_an_error_naming_its_first_use() {
         ),
         "{message}"
     );
+}
+
+/// JSON and CSV carry big numbers as text: their digits, with or without
+/// the `N` or `M`, read as the attribute's type; a JSON integer fits both,
+/// a JSON fraction (a double) does not fit a big decimal.
+#[test]
+fn big_numbers_import_from_json_and_csv_as_text() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = Store::open(dir.path().join("p.db")).expect("store");
+    store.transact_str(SCHEMA).expect("schema");
+    std::fs::write(
+        dir.path().join("rich.json"),
+        r#"[{"person/name": "j1", "person/wealth": "12345678901234567890123", "person/debts": ["0.1", "2M", 3]},
+            {"person/name": "j2", "person/wealth": 7}]"#,
+    )
+    .expect("JSON written");
+    std::fs::write(
+        dir.path().join("rich.csv"),
+        "person/name,person/wealth,person/debts\nc1,-98765432109876543210,1.25\nc2,5N,0.5M\n",
+    )
+    .expect("CSV written");
+    for file in ["rich.json", "rich.csv"] {
+        import_file(&store, &dir.path().join(file), false).expect(file);
+    }
+    let db = store.db().expect("db");
+    let query = r#"[:find ?n ?w :where [?p :person/name ?n] [?p :person/wealth ?w]]"#;
+    assert_eq!(
+        db.q_str(query, &[]).expect("query").into_edn(),
+        factlite::edn::parse(
+            r#"#{["j1" 12345678901234567890123N] ["j2" 7N] ["c1" -98765432109876543210N] ["c2" 5N]}"#
+        )
+        .expect("EDN")
+    );
+    let debts = r#"[:find [?d ...] :where [_ :person/debts ?d]]"#;
+    assert_eq!(
+        db.q_str(debts, &[]).expect("query").into_edn(),
+        factlite::edn::parse("#{0.1M 2M 3M 1.25M 0.5M}").expect("EDN")
+    );
+    std::fs::write(
+        dir.path().join("bad.json"),
+        r#"[{"person/name": "j3", "person/debts": [0.1]}]"#,
+    )
+    .expect("JSON written");
+    let error = import_file(&store, &dir.path().join("bad.json"), false).expect_err("a double");
+    assert!(error.to_string().contains("not a bigdec"), "{error}");
 }

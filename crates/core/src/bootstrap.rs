@@ -13,7 +13,8 @@
 //! The enum idents stay below 90; 90–99 hold the built-in attributes that
 //! did not fit below 20: 90 is `:db/tupleAttrs`. The three tuple
 //! attributes, `:db.type/tuple` and `:db.type/float` arrive with the tuple layout
-//! ([`TUPLE_ATTRIBUTES`], [`TUPLE_VALUE_TYPES`]).
+//! ([`TUPLE_ATTRIBUTES`], [`TUPLE_VALUE_TYPES`]); `:db.type/bigint` (40) and
+//! `:db.type/bigdec` (41) with layout 6 ([`BIG_NUMBER_VALUE_TYPES`]).
 
 use factlite_edn::Keyword;
 
@@ -83,6 +84,10 @@ pub const LATER_VALUE_TYPES: [ValueType; 2] = [ValueType::Uri, ValueType::Symbol
 /// The value types the tuple layout adds (`:db.type/tuple` and
 /// `:db.type/float`): their idents come after [`LATER_VALUE_TYPES`]'.
 pub const TUPLE_VALUE_TYPES: [ValueType; 2] = [ValueType::Tuple, ValueType::Float];
+
+/// The value types layout 6 adds (`:db.type/bigint` and
+/// `:db.type/bigdec`): their idents come after [`TUPLE_VALUE_TYPES`]'.
+pub const BIG_NUMBER_VALUE_TYPES: [ValueType; 2] = [ValueType::BigInt, ValueType::BigDec];
 
 /// The first id of the enum idents (`:db.type/...`, `:db.cardinality/...`).
 const FIRST_ENUM: Entid = 20;
@@ -192,7 +197,11 @@ pub fn enum_idents() -> Vec<(Entid, Keyword)> {
     // comes after the partitions.
     let mut idents: Vec<Keyword> = ValueType::ALL
         .iter()
-        .filter(|t| !LATER_VALUE_TYPES.contains(t) && !TUPLE_VALUE_TYPES.contains(t))
+        .filter(|t| {
+            !LATER_VALUE_TYPES.contains(t)
+                && !TUPLE_VALUE_TYPES.contains(t)
+                && !BIG_NUMBER_VALUE_TYPES.contains(t)
+        })
         .map(|t| t.ident())
         .collect();
     idents.extend([Cardinality::One.ident(), Cardinality::Many.ident()]);
@@ -204,6 +213,7 @@ pub fn enum_idents() -> Vec<(Entid, Keyword)> {
     ]);
     idents.extend(LATER_VALUE_TYPES.iter().map(|t| t.ident()));
     idents.extend(TUPLE_VALUE_TYPES.iter().map(|t| t.ident()));
+    idents.extend(BIG_NUMBER_VALUE_TYPES.iter().map(|t| t.ident()));
     idents
         .into_iter()
         .enumerate()
@@ -255,6 +265,8 @@ mod tests {
             (37, ":db.type/symbol"),
             (38, ":db.type/tuple"),
             (39, ":db.type/float"),
+            (40, ":db.type/bigint"),
+            (41, ":db.type/bigdec"),
             (90, ":db/tupleAttrs"),
         ];
         for (id, ident) in expected {

@@ -1,12 +1,14 @@
 //! The data model shared by every factlite crate, with no I/O: entity ids,
 //! value types and typed values ([`TypedValue`]), attributes and the schema
-//! ([`Schema`]), tuples ([`mod@tuple`]), datoms ([`Datom`]), the bootstrap attributes every store
+//! ([`Schema`]), tuples ([`mod@tuple`]), the exact order of numbers of
+//! every type ([`number`]), datoms ([`Datom`]), the bootstrap attributes every store
 //! starts with ([`bootstrap`]), and the error categories users see
 //! ([`ErrorCategory`]).
 
 pub mod bootstrap;
 mod category;
 mod datom;
+pub mod number;
 pub mod order;
 mod schema;
 pub mod tuple;

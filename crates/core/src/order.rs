@@ -3,8 +3,9 @@
 //!
 //! 1. `nil` (an absent value) first;
 //! 2. booleans, `false` before `true`;
-//! 3. numbers — longs, doubles, floats and entity ids — by numeric value, together
-//!    (`1 < 1.5 < 2`);
+//! 3. numbers — longs, doubles, floats, entity ids, big integers and big
+//!    decimals — by exact numeric value, together (`1 < 1.5 < 2 <
+//!    9223372036854775808N`, `0.1M < 0.1`: [`crate::number`]);
 //! 4. instants, by time;
 //! 5. strings, by code point;
 //! 6. keywords as Clojure's `compare` orders them: those without a
@@ -51,7 +52,12 @@ impl ValueType {
     pub fn order_class(self) -> i64 {
         match self {
             ValueType::Boolean => 1,
-            ValueType::Ref | ValueType::Long | ValueType::Double | ValueType::Float => 2,
+            ValueType::Ref
+            | ValueType::Long
+            | ValueType::Double
+            | ValueType::Float
+            | ValueType::BigInt
+            | ValueType::BigDec => 2,
             ValueType::Instant => 3,
             ValueType::String => 4,
             ValueType::Keyword => 5,
@@ -92,9 +98,8 @@ mod tests {
         .map(ValueType::order_class)
         .to_vec();
         assert!(classes.windows(2).all(|pair| pair[0] < pair[1]));
-        assert_eq!(
-            ValueType::Ref.order_class(),
-            ValueType::Double.order_class()
-        );
+        for number in [ValueType::Ref, ValueType::BigInt, ValueType::BigDec] {
+            assert_eq!(number.order_class(), ValueType::Double.order_class());
+        }
     }
 }

@@ -196,6 +196,10 @@ pub fn encode(elements: &[Option<TypedValue>]) -> Vec<u8> {
                 qualified(&mut out, symbol.namespace.as_deref(), &symbol.name)
             }
             TypedValue::Uuid(u) => out.extend_from_slice(&u.to_be_bytes()),
+            // Self-delimiting and order-preserving (`crate::number`).
+            TypedValue::BigInt(_) | TypedValue::BigDec(_) => {
+                out.extend(crate::number::stored_key(value).unwrap_or_default())
+            }
             TypedValue::Tuple(_) => unreachable!("a tuple's elements are not tuples"),
         }
     }
@@ -281,6 +285,12 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Option<TypedValue>>, String> {
                 TypedValue::Symbol(Box::new(Symbol { namespace, name }))
             }
             ValueType::Uuid => TypedValue::Uuid(u128::from_be_bytes(reader.array()?)),
+            ValueType::BigInt => TypedValue::BigInt(Box::new(crate::number::big_integer_from_key(
+                reader.number_key()?,
+            )?)),
+            ValueType::BigDec => TypedValue::BigDec(Box::new(crate::number::big_decimal_from_key(
+                reader.number_key()?,
+            )?)),
             ValueType::Tuple | ValueType::Ref => unreachable!("filtered above"),
         };
         elements.push(Some(value));
@@ -293,7 +303,15 @@ struct Reader<'a> {
     at: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// A number key's bytes (`crate::number`).
+    fn number_key(&mut self) -> Result<&'a [u8], String> {
+        let rest = &self.bytes[self.at..];
+        let length = crate::number::key_length(rest)?;
+        self.at += length;
+        Ok(&rest[..length])
+    }
+
     fn byte(&mut self) -> Result<u8, String> {
         let byte = *self
             .bytes
@@ -388,7 +406,25 @@ mod tests {
             vec![Some(TypedValue::Uuid(7))],
             vec![Some(TypedValue::Bytes(vec![0, 1]))],
             vec![Some(TypedValue::Symbol(Box::new(Symbol::plain("s"))))],
+            vec![big("-12345678901234567890123N"), long(1)],
+            vec![big("-1N"), None],
+            vec![big("0N")],
+            vec![big("0N"), big("5N")],
+            vec![big("9223372036854775808N")],
+            vec![big("-0.5M")],
+            vec![big("0.1M"), text("a")],
+            vec![big("0.12M")],
         ]
+    }
+
+    /// The typed big integer or decimal `text` reads as.
+    fn big(text: &str) -> Option<TypedValue> {
+        let value = factlite_edn::parse(text).unwrap();
+        let value_type = match value {
+            Value::BigInt(_) => ValueType::BigInt,
+            _ => ValueType::BigDec,
+        };
+        TypedValue::from_edn(&value, value_type).ok()
     }
 
     #[test]

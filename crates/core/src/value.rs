@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use factlite_edn::{Instant, Keyword, Symbol, Uuid, Value};
+use factlite_edn::{BigDecimal, BigInt, Instant, Keyword, Symbol, Uuid, Value};
 
 use crate::Entid;
 
@@ -35,11 +35,17 @@ pub enum ValueType {
     /// A 32-bit float (the tuple layout): a double in EDN, rounded to the
     /// nearest float; a number like longs and doubles.
     Float,
+    /// An integer of any size, `12345678901234567890123N` in EDN (layout
+    /// version 6); a number like the others.
+    BigInt,
+    /// A decimal of any precision, `1.25M` in EDN (layout version 6): a
+    /// number like the others, exact (`0.1M` is one tenth).
+    BigDec,
 }
 
 impl ValueType {
     /// Every value type, in tag order.
-    pub const ALL: [ValueType; 13] = [
+    pub const ALL: [ValueType; 15] = [
         ValueType::Ref,
         ValueType::Boolean,
         ValueType::Instant,
@@ -53,6 +59,8 @@ impl ValueType {
         ValueType::Symbol,
         ValueType::Tuple,
         ValueType::Float,
+        ValueType::BigInt,
+        ValueType::BigDec,
     ];
 
     /// The tag stored in the `t` column beside each value.
@@ -71,6 +79,8 @@ impl ValueType {
             ValueType::Symbol => 10,
             ValueType::Tuple => 11,
             ValueType::Float => 12,
+            ValueType::BigInt => 13,
+            ValueType::BigDec => 14,
         }
     }
 
@@ -95,22 +105,38 @@ impl ValueType {
             ValueType::Symbol => "symbol",
             ValueType::Tuple => "tuple",
             ValueType::Float => "float",
+            ValueType::BigInt => "bigint",
+            ValueType::BigDec => "bigdec",
         }
     }
 
     /// Whether a comparison (`<`, `>`, `<=`, `>=`) may order values of this
     /// type and `other`: numbers (longs, doubles, and entity ids, which are
-    /// longs, and floats) with each other, any other type only with itself. Values of
+    /// longs, floats, big integers and big decimals) with each other, any
+    /// other type only with itself. Values of
     /// other pairs of types have no order: comparing them is an error, as
     /// in Datomic.
     pub fn is_comparable_with(self, other: ValueType) -> bool {
-        let numeric = |t| {
-            matches!(
-                t,
-                ValueType::Long | ValueType::Double | ValueType::Ref | ValueType::Float
-            )
-        };
-        self == other || (numeric(self) && numeric(other))
+        self == other || (self.is_numeric() && other.is_numeric())
+    }
+
+    /// Whether the type's values are numbers, ordered together by value.
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            ValueType::Long
+                | ValueType::Double
+                | ValueType::Ref
+                | ValueType::Float
+                | ValueType::BigInt
+                | ValueType::BigDec
+        )
+    }
+
+    /// Whether the type's values are stored as their number key
+    /// ([`crate::number::key`]) rather than as SQLite numbers.
+    pub fn is_stored_as_number_key(self) -> bool {
+        matches!(self, ValueType::BigInt | ValueType::BigDec)
     }
 
     /// The name with its article, for messages: "a long", "an instant".
@@ -167,6 +193,12 @@ pub enum TypedValue {
     Tuple(Vec<Option<TypedValue>>),
     /// A 32-bit float.
     Float(f32),
+    /// An integer of any size; boxed to keep the value four words.
+    BigInt(Box<BigInt>),
+    /// A decimal of any precision, in its canonical form (no trailing
+    /// zeros: [`crate::number::canonical`]), as equal decimals are one
+    /// value; boxed to keep the value four words.
+    BigDec(Box<BigDecimal>),
 }
 
 /// A value that does not fit the type it was meant for.
@@ -205,13 +237,20 @@ impl TypedValue {
             TypedValue::Symbol(_) => ValueType::Symbol,
             TypedValue::Tuple(_) => ValueType::Tuple,
             TypedValue::Float(_) => ValueType::Float,
+            TypedValue::BigInt(_) => ValueType::BigInt,
+            TypedValue::BigDec(_) => ValueType::BigDec,
         }
     }
 
     /// Converts an EDN value to the given type, when it fits. Refs are not
     /// resolved here: only an integer entity id converts to a ref. A long
     /// converts to a double (an integer literal where a double is expected is
-    /// exact); a double never converts to a long. A tuple needs its shape:
+    /// exact); a double never converts to a long. A big integer that fits in
+    /// 64 bits converts to a long (`7N` is `7`, as Clojure's `=` has it);
+    /// any integer converts to a big integer or a big decimal, a big
+    /// decimal to its canonical form; a double never converts to a big
+    /// decimal (its binary fraction is not the decimal it was written
+    /// as). A tuple needs its shape:
     /// see [`crate::Attribute::typed_value`].
     pub fn from_edn(value: &Value, expected: ValueType) -> Result<TypedValue, TypeMismatch> {
         let converted = match (expected, value) {
@@ -219,6 +258,19 @@ impl TypedValue {
             (ValueType::Boolean, Value::Boolean(b)) => Some(TypedValue::Boolean(*b)),
             (ValueType::Instant, Value::Inst(Instant(ms))) => Some(TypedValue::Instant(*ms)),
             (ValueType::Long, Value::Integer(i)) => Some(TypedValue::Long(*i)),
+            (ValueType::Long, Value::BigInt(i)) => i64::try_from(i).ok().map(TypedValue::Long),
+            (ValueType::BigInt, Value::BigInt(i)) => Some(TypedValue::BigInt(Box::new(i.clone()))),
+            (ValueType::BigInt, Value::Integer(i)) => {
+                Some(TypedValue::BigInt(Box::new(BigInt::from(*i))))
+            }
+            (ValueType::BigDec, Value::BigDec(d)) => crate::number::decimal_in_range(d)
+                .then(|| TypedValue::BigDec(Box::new(crate::number::canonical(d)))),
+            (ValueType::BigDec, Value::BigInt(i)) => Some(TypedValue::BigDec(Box::new(
+                crate::number::canonical(&BigDecimal::from(i.clone())),
+            ))),
+            (ValueType::BigDec, Value::Integer(i)) => Some(TypedValue::BigDec(Box::new(
+                crate::number::canonical(&BigDecimal::from(*i)),
+            ))),
             (ValueType::Double, Value::Float(x)) => Some(TypedValue::Double(*x)),
             (ValueType::Double, Value::Integer(i)) => Some(TypedValue::Double(*i as f64)),
             // Rounded to the nearest float; a finite double beyond the
@@ -288,6 +340,8 @@ impl TypedValue {
             }
             TypedValue::Symbol(symbol) => Value::Symbol((**symbol).clone()),
             TypedValue::Float(x) => Value::Float(f64::from(*x)),
+            TypedValue::BigInt(i) => Value::BigInt((**i).clone()),
+            TypedValue::BigDec(d) => Value::BigDec((**d).clone()),
             TypedValue::Tuple(elements) => Value::Vector(
                 elements
                     .iter()
@@ -325,6 +379,8 @@ impl Hash for TypedValue {
             TypedValue::Bytes(b) => b.hash(state),
             TypedValue::Tuple(elements) => elements.hash(state),
             TypedValue::Float(x) => x.to_bits().hash(state),
+            TypedValue::BigInt(i) => i.hash(state),
+            TypedValue::BigDec(d) => d.hash(state),
         }
     }
 }
@@ -345,6 +401,8 @@ impl Ord for TypedValue {
             (TypedValue::Boolean(a), TypedValue::Boolean(b)) => a.cmp(b),
             (TypedValue::Double(a), TypedValue::Double(b)) => a.total_cmp(b),
             (TypedValue::Float(a), TypedValue::Float(b)) => a.total_cmp(b),
+            (TypedValue::BigInt(a), TypedValue::BigInt(b)) => a.cmp(b),
+            (TypedValue::BigDec(a), TypedValue::BigDec(b)) => a.cmp(b),
             (TypedValue::String(a), TypedValue::String(b))
             | (TypedValue::Uri(a), TypedValue::Uri(b)) => a.cmp(b),
             (TypedValue::Keyword(a), TypedValue::Keyword(b)) => a.cmp(b),
@@ -421,6 +479,29 @@ mod tests {
             Value::Float(0.5),
             "a float reads back as the double it is"
         );
+        let big = |text: &str| factlite_edn::parse(text).unwrap();
+        assert_eq!(
+            TypedValue::from_edn(&big("7N"), ValueType::Long),
+            Ok(TypedValue::Long(7))
+        );
+        assert!(TypedValue::from_edn(&big("9223372036854775808N"), ValueType::Long).is_err());
+        assert_eq!(
+            TypedValue::from_edn(&Value::Integer(7), ValueType::BigInt),
+            TypedValue::from_edn(&big("7N"), ValueType::BigInt)
+        );
+        assert_eq!(
+            TypedValue::from_edn(&big("1.50M"), ValueType::BigDec)
+                .map(|value| value.to_edn().to_string()),
+            Ok("1.5M".to_string()),
+            "a decimal is kept in its canonical form"
+        );
+        assert_eq!(
+            TypedValue::from_edn(&big("100M"), ValueType::BigDec),
+            TypedValue::from_edn(&Value::Integer(100), ValueType::BigDec)
+        );
+        assert!(TypedValue::from_edn(&Value::Float(0.1), ValueType::BigDec).is_err());
+        assert!(TypedValue::from_edn(&big("1.5M"), ValueType::BigInt).is_err());
+        assert!(TypedValue::from_edn(&big("1N"), ValueType::Double).is_err());
         let bytes = TypedValue::Bytes(vec![0, 255, 16]);
         assert_eq!(
             TypedValue::from_edn(&bytes.to_edn(), ValueType::Bytes),

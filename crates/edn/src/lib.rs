@@ -21,9 +21,15 @@ pub mod serde;
 mod uuid;
 mod value;
 
+/// The arbitrary-precision decimal inside [`Value::BigDec`] (the
+/// `bigdecimal` crate's, re-exported so that every crate names one type).
+pub use bigdecimal::BigDecimal;
 pub use conversion::ConversionError;
 pub use error::{ParseError, Result};
 /// The map and set types inside [`Value::Map`] and [`Value::Set`].
 pub use indexmap::{IndexMap, IndexSet};
-pub use reader::{parse, parse_all, MAX_DEPTH};
+/// The arbitrary-precision integer inside [`Value::BigInt`] (the
+/// `num-bigint` crate's), and its sign.
+pub use num_bigint::{BigInt, Sign};
+pub use reader::{parse, parse_all, MAX_DECIMAL_EXPONENT, MAX_DEPTH};
 pub use value::{Instant, Keyword, Symbol, Uuid, Value};

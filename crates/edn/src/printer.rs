@@ -19,6 +19,8 @@ impl Display for Value {
             Value::Boolean(flag) => f.write_str(if *flag { "true" } else { "false" }),
             Value::Integer(integer) => write!(f, "{integer}"),
             Value::Float(float) => write_float(f, *float),
+            Value::BigInt(integer) => write!(f, "{integer}N"),
+            Value::BigDec(decimal) => write_decimal(f, decimal),
             Value::String(text) => write_string(f, text),
             Value::Char(c) => write_char(f, *c),
             Value::Keyword(keyword) => keyword.fmt(f),
@@ -40,6 +42,26 @@ impl Display for Value {
             Value::Uuid(uuid) => write!(f, "#uuid \"{uuid}\""),
             Value::Tagged(tag, value) => write!(f, "#{tag} {value}"),
         }
+    }
+}
+
+/// A decimal as its digits with the point where its scale puts it, so it
+/// reads back with the same scale: `1.50M`, `3M`, `0.001M`, and `15e2M`
+/// for a negative scale (trailing zeros the value does not hold).
+fn write_decimal(f: &mut Formatter<'_>, decimal: &crate::BigDecimal) -> fmt::Result {
+    let (unscaled, scale) = decimal.as_bigint_and_exponent();
+    let digits = unscaled.magnitude().to_string();
+    if unscaled.sign() == crate::Sign::Minus {
+        f.write_char('-')?;
+    }
+    match usize::try_from(scale) {
+        Ok(0) => write!(f, "{digits}M"),
+        Ok(scale) => {
+            let padded = format!("{digits:0>width$}", width = scale + 1);
+            let (whole, fraction) = padded.split_at(padded.len() - scale);
+            write!(f, "{whole}.{fraction}M")
+        }
+        Err(_) => write!(f, "{digits}e{}M", scale.unsigned_abs()),
     }
 }
 
@@ -244,6 +266,22 @@ mod tests {
         check(Value::Float(f64::NAN), "##NaN");
         check(Value::Float(f64::INFINITY), "##Inf");
         check(Value::Float(f64::NEG_INFINITY), "##-Inf");
+        for text in [
+            "1.50M",
+            "3M",
+            "-0.001M",
+            "0.000M",
+            "15e2M",
+            "-7e30M",
+            "0.1M",
+            "123456789012345678901234567890.123456789M",
+            "12345678901234567890123N",
+            "-1N",
+            "0N",
+        ] {
+            let read = crate::parse(text).unwrap();
+            check(read, text);
+        }
     }
 
     #[test]

@@ -678,13 +678,13 @@ fn number(input: &str) -> Parsed<'_, Value> {
     let body = &text[..position];
     match &text[position..] {
         "" => {}
-        "N" if !is_float => {}
-        "M" => {
-            return fail(
-                input,
-                format!("arbitrary-precision decimals are not supported: {text}"),
-            )
+        "N" if !is_float => {
+            return match body.parse::<crate::BigInt>() {
+                Ok(integer) => Ok((rest, Value::BigInt(integer))),
+                Err(_) => fail(input, format!("invalid number {text}")),
+            }
         }
+        "M" => return big_decimal(input, rest, text, body),
         _ => return fail(input, format!("invalid number {text}")),
     }
     if is_float {
@@ -697,9 +697,37 @@ fn number(input: &str) -> Parsed<'_, Value> {
             Ok(integer) => Ok((rest, Value::Integer(integer))),
             Err(_) => fail(
                 input,
-                format!("integer literal {text} does not fit in 64 bits"),
+                format!("integer literal {text} does not fit in 64 bits (write {body}N for a big integer)"),
             ),
         }
+    }
+}
+
+/// The largest exponent, either way, that a decimal literal may have: the
+/// scale of a decimal is a 64-bit integer, and a bound far inside it keeps
+/// every later step (printing, the store's encoding) from overflowing.
+pub const MAX_DECIMAL_EXPONENT: i64 = 1 << 40;
+
+/// `body` followed by `M`: an arbitrary-precision decimal, exactly as
+/// written (`1.50M` keeps its two decimals).
+fn big_decimal<'a>(input: &'a str, rest: &'a str, text: &str, body: &str) -> Parsed<'a, Value> {
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(at) => (&body[..at], body[at + 1..].parse::<i64>().ok()),
+        None => (body, Some(0)),
+    };
+    let fraction_digits = mantissa.split_once('.').map_or(0, |(_, f)| f.len());
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let scale = exponent.and_then(|exponent| {
+        i64::try_from(fraction_digits)
+            .ok()
+            .and_then(|fraction| fraction.checked_sub(exponent))
+            .filter(|scale| scale.abs() <= MAX_DECIMAL_EXPONENT)
+    });
+    match (digits.parse::<crate::BigInt>(), scale) {
+        (Ok(unscaled), Some(scale)) => {
+            Ok((rest, Value::BigDec(crate::BigDecimal::new(unscaled, scale))))
+        }
+        _ => fail(input, format!("decimal literal {text} is out of range")),
     }
 }
 
@@ -829,13 +857,58 @@ mod tests {
             ("+1", 1),
             ("-1", -1),
             ("-0", 0),
-            ("7N", 7),
             ("9223372036854775807", i64::MAX),
             ("-9223372036854775808", i64::MIN),
-            ("-9223372036854775808N", i64::MIN),
         ] {
             assert_eq!(parse(input), Ok(Value::Integer(expected)), "{input}");
         }
+    }
+
+    #[test]
+    fn big_integers_take_any_size() {
+        for (input, expected) in [
+            ("7N", "7"),
+            ("-0N", "0"),
+            ("+12N", "12"),
+            ("-9223372036854775809N", "-9223372036854775809"),
+            ("12345678901234567890123N", "12345678901234567890123"),
+        ] {
+            let expected: crate::BigInt = expected.parse().unwrap();
+            assert_eq!(parse(input), Ok(Value::BigInt(expected)), "{input}");
+        }
+        check_error(
+            "012N",
+            "1:1 invalid number 012N: leading zeros are not allowed",
+        );
+    }
+
+    #[test]
+    fn big_decimals_keep_their_digits_and_scale() {
+        for (input, unscaled, scale) in [
+            ("1.5M", "15", 1),
+            ("1.50M", "150", 2),
+            ("3M", "3", 0),
+            ("-0.1M", "-1", 1),
+            ("1.5e3M", "15", -2),
+            ("2E-3M", "2", 3),
+            ("0.000M", "0", 3),
+            (
+                "123456789012345678901234567890.123456789M",
+                "123456789012345678901234567890123456789",
+                9,
+            ),
+        ] {
+            let Ok(Value::BigDec(read)) = parse(input) else {
+                panic!("{input} is not read as a decimal");
+            };
+            let (digits, read_scale) = read.as_bigint_and_exponent();
+            assert_eq!(
+                (digits.to_string(), read_scale),
+                (unscaled.to_string(), scale),
+                "{input}"
+            );
+        }
+        assert_eq!(parse("1.50M"), parse("1.5M"), "decimals are equal by value");
     }
 
     #[test]
@@ -864,20 +937,17 @@ mod tests {
     fn number_errors() {
         check_error(
             "99999999999999999999",
-            "1:1 integer literal 99999999999999999999 does not fit in 64 bits",
+            "1:1 integer literal 99999999999999999999 does not fit in 64 bits (write 99999999999999999999N for a big integer)",
         );
         check_error(
             "-9223372036854775809",
-            "1:1 integer literal -9223372036854775809 does not fit in 64 bits",
+            "1:1 integer literal -9223372036854775809 does not fit in 64 bits (write -9223372036854775809N for a big integer)",
         );
         check_error(
-            "[1 1.5M]",
-            "1:4 arbitrary-precision decimals are not supported: 1.5M",
+            "1e99999999999999M",
+            "1:1 decimal literal 1e99999999999999M is out of range",
         );
-        check_error(
-            "3M",
-            "1:1 arbitrary-precision decimals are not supported: 3M",
-        );
+        check_error("1.5MN", "1:1 invalid number 1.5MN");
         check_error("1e999", "1:1 float literal 1e999 is out of range");
         check_error(
             "012",

@@ -2,11 +2,13 @@
 //! feature).
 //!
 //! Serde's data model has no keywords, symbols, instants, uuids, lists,
-//! sets or tagged elements. Each of them travels as a newtype struct with a
-//! reserved name ([`KEYWORD`], [`SYMBOL`], [`INSTANT`], [`UUID`], [`LIST`],
-//! [`SET`], [`TAGGED`]) around its text or its items, so a format that does
-//! not know the names sees plain data — JSON gets `":person/name"`,
-//! `"2024-01-10T09:00:00.000Z"` and arrays — while factlite's serializer
+//! sets, tagged elements or numbers of arbitrary size. Each of them travels
+//! as a newtype struct with a reserved name ([`KEYWORD`], [`SYMBOL`],
+//! [`INSTANT`], [`UUID`], [`LIST`], [`SET`], [`TAGGED`], [`BIGINT`],
+//! [`BIGDEC`]) around its text or its items, so a format that does not know
+//! the names sees plain data — JSON gets `":person/name"`,
+//! `"2024-01-10T09:00:00.000Z"`, `"12345678901234567890123"`, `"1.50"` and
+//! arrays — while factlite's serializer
 //! over values (`factlite::serde`) recognizes them and builds the value
 //! itself. Coming back, a deserializer that knows the names offers such a
 //! value to [`Value`]'s visitor as a map of one entry keyed by the reserved
@@ -44,6 +46,35 @@ pub const SET: &str = "$factlite::Set";
 /// The newtype name a tagged element serializes under, around the pair of
 /// its tag's text and its value.
 pub const TAGGED: &str = "$factlite::Tagged";
+/// The newtype name a big integer serializes under, around its decimal
+/// digits (`"-12345678901234567890123"`, no `N`).
+pub const BIGINT: &str = "$factlite::BigInt";
+/// The newtype name a big decimal serializes under, around its digits with
+/// the point where its scale puts it (`"1.50"`, `"15e2"`, no `M`).
+pub const BIGDEC: &str = "$factlite::BigDec";
+
+/// A big decimal's text without its `M`, as [`BIGDEC`] carries it.
+pub fn decimal_text(decimal: &crate::BigDecimal) -> String {
+    let mut text = Value::BigDec(decimal.clone()).to_string();
+    text.pop();
+    text
+}
+
+/// The big integer a [`BIGINT`] text holds.
+pub fn parse_big_integer(text: &str) -> Result<crate::BigInt, String> {
+    match crate::parse(&format!("{text}N")) {
+        Ok(Value::BigInt(integer)) => Ok(integer),
+        _ => Err(format!("{text:?} is not an integer")),
+    }
+}
+
+/// The big decimal a [`BIGDEC`] text holds.
+pub fn parse_big_decimal(text: &str) -> Result<crate::BigDecimal, String> {
+    match crate::parse(&format!("{text}M")) {
+        Ok(Value::BigDec(decimal)) => Ok(decimal),
+        _ => Err(format!("{text:?} is not a decimal number")),
+    }
+}
 
 impl Serialize for Keyword {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -89,6 +120,12 @@ impl Serialize for Value {
             Value::Boolean(flag) => serializer.serialize_bool(*flag),
             Value::Integer(number) => serializer.serialize_i64(*number),
             Value::Float(number) => serializer.serialize_f64(*number),
+            Value::BigInt(number) => {
+                serializer.serialize_newtype_struct(BIGINT, &number.to_string())
+            }
+            Value::BigDec(number) => {
+                serializer.serialize_newtype_struct(BIGDEC, &decimal_text(number))
+            }
             Value::String(text) => serializer.serialize_str(text),
             Value::Char(c) => serializer.serialize_char(*c),
             Value::Keyword(keyword) => keyword.serialize(serializer),
@@ -272,6 +309,12 @@ fn reserved<'de, A: MapAccess<'de>>(name: &str, map: &mut A) -> Result<Option<Va
                 .into_iter()
                 .collect::<IndexSet<_>>(),
         ),
+        BIGINT => Value::BigInt(
+            parse_big_integer(&map.next_value::<String>()?).map_err(de::Error::custom)?,
+        ),
+        BIGDEC => Value::BigDec(
+            parse_big_decimal(&map.next_value::<String>()?).map_err(de::Error::custom)?,
+        ),
         TAGGED => {
             let (tag, value): (String, Value) = map.next_value()?;
             Value::Tagged(Symbol::from_str_lossy(&tag), Box::new(value))
@@ -309,6 +352,22 @@ mod tests {
                 ":t": ["point", [1, 2]],
             })
         );
+    }
+
+    #[test]
+    fn big_numbers_travel_as_their_text() {
+        let value = crate::parse("[12345678901234567890123N 1.50M 15e2M]").expect("EDN");
+        let json = serde_json::to_value(&value).expect("to JSON");
+        assert_eq!(
+            json,
+            serde_json::json!(["12345678901234567890123", "1.50", "15e2"])
+        );
+        assert_eq!(
+            parse_big_decimal("1.50").map(|d| Value::BigDec(d).to_string()),
+            Ok("1.50M".to_string())
+        );
+        assert!(parse_big_integer("1.5").is_err());
+        assert!(parse_big_decimal("x").is_err());
     }
 
     #[test]

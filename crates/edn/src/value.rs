@@ -4,11 +4,16 @@
 //! Equality is structural. Maps and sets compare as unordered collections but
 //! keep insertion order for printing. Floats compare by their bit pattern
 //! (`total_cmp`), so `NaN == NaN` and every value can be a map key.
+//! Arbitrary-precision decimals compare by numeric value, as Clojure's `=`
+//! compares them (`1.50M` equals `1.5M`), though each keeps the scale it
+//! was written with for printing.
 
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
+use bigdecimal::BigDecimal;
 use indexmap::{IndexMap, IndexSet};
+use num_bigint::BigInt;
 
 /// An EDN value.
 #[derive(Clone, Debug)]
@@ -17,10 +22,17 @@ pub enum Value {
     Nil,
     /// `true` or `false`.
     Boolean(bool),
-    /// A 64-bit integer such as `42` or `-7N`.
+    /// A 64-bit integer such as `42` or `-7`.
     Integer(i64),
     /// A double such as `1.5`, `1e-3`, `##NaN` or `##-Inf`.
     Float(f64),
+    /// An arbitrary-precision integer: any integer with the `N` suffix,
+    /// such as `7N` or `12345678901234567890123N` (Clojure's `BigInt`).
+    BigInt(BigInt),
+    /// An arbitrary-precision decimal: a number with the `M` suffix, such
+    /// as `1.50M` or `3M` (Java's `BigDecimal`), kept exactly with the
+    /// scale it was written with.
+    BigDec(BigDecimal),
     /// A string, `"..."`.
     String(String),
     /// A character such as `\a`, `\newline` or `\u00e9`.
@@ -268,6 +280,8 @@ impl Value {
             Value::Boolean(_) => "boolean",
             Value::Integer(_) => "integer",
             Value::Float(_) => "float",
+            Value::BigInt(_) => "big integer",
+            Value::BigDec(_) => "big decimal",
             Value::String(_) => "string",
             Value::Char(_) => "character",
             Value::Keyword(_) => "keyword",
@@ -323,6 +337,8 @@ impl Value {
             Value::Map(_) => 12,
             Value::Set(_) => 13,
             Value::Tagged(..) => 14,
+            Value::BigInt(_) => 15,
+            Value::BigDec(_) => 16,
         }
     }
 }
@@ -334,6 +350,8 @@ impl PartialEq for Value {
             (Value::Boolean(a), Value::Boolean(b)) => a == b,
             (Value::Integer(a), Value::Integer(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a.total_cmp(b) == Ordering::Equal,
+            (Value::BigInt(a), Value::BigInt(b)) => a == b,
+            (Value::BigDec(a), Value::BigDec(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::Char(a), Value::Char(b)) => a == b,
             (Value::Keyword(a), Value::Keyword(b)) => a == b,
@@ -361,6 +379,9 @@ impl Hash for Value {
             Value::Boolean(b) => b.hash(state),
             Value::Integer(i) => i.hash(state),
             Value::Float(f) => f.to_bits().hash(state),
+            Value::BigInt(i) => i.hash(state),
+            // BigDecimal's hash ignores trailing zeros, as its equality does.
+            Value::BigDec(d) => d.hash(state),
             Value::String(s) => s.hash(state),
             Value::Char(c) => c.hash(state),
             Value::Keyword(k) => k.hash(state),
@@ -415,6 +436,8 @@ impl Ord for Value {
             (Value::Boolean(a), Value::Boolean(b)) => a.cmp(b),
             (Value::Integer(a), Value::Integer(b)) => a.cmp(b),
             (Value::Float(a), Value::Float(b)) => a.total_cmp(b),
+            (Value::BigInt(a), Value::BigInt(b)) => a.cmp(b),
+            (Value::BigDec(a), Value::BigDec(b)) => a.cmp(b),
             (Value::String(a), Value::String(b)) => a.cmp(b),
             (Value::Char(a), Value::Char(b)) => a.cmp(b),
             (Value::Keyword(a), Value::Keyword(b)) => a.cmp(b),
@@ -463,6 +486,18 @@ impl From<i64> for Value {
 impl From<f64> for Value {
     fn from(number: f64) -> Value {
         Value::Float(number)
+    }
+}
+
+impl From<BigInt> for Value {
+    fn from(number: BigInt) -> Value {
+        Value::BigInt(number)
+    }
+}
+
+impl From<BigDecimal> for Value {
+    fn from(number: BigDecimal) -> Value {
+        Value::BigDec(number)
     }
 }
 
@@ -549,6 +584,20 @@ mod tests {
         assert_eq!(k.to_forward(), Keyword::namespaced("person", "friend"));
         assert_eq!(k.to_forward().to_reverse(), k);
         assert!(!Keyword::from_str_lossy(":_x").is_reverse());
+    }
+
+    #[test]
+    fn equal_decimals_are_equal_values_and_hash_alike() {
+        let (a, b) = (
+            crate::parse("1.5M").unwrap(),
+            crate::parse("1.50M").unwrap(),
+        );
+        assert_eq!(a, b);
+        assert_eq!(hash_one(&a), hash_one(&b));
+        assert_eq!(a.cmp(&b), Ordering::Equal);
+        assert_ne!(a.to_string(), b.to_string(), "each prints as it was read");
+        assert_ne!(crate::parse("1N").unwrap(), crate::parse("1M").unwrap());
+        assert_ne!(crate::parse("1N").unwrap(), Value::Integer(1));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Property test: every value the reader can produce prints as text that
 //! reads back as an equal value (`parse(&v.to_string()) == Ok(v)`), across
 //! all variants, nested, with awkward strings, floats (NaN, infinities,
-//! -0.0, subnormals), characters, namespaced keywords and symbols; the same
-//! for the pretty printer at any width.
+//! -0.0, subnormals), big integers and decimals (a decimal also keeps its
+//! scale), characters, namespaced keywords and symbols; the same for the
+//! pretty printer at any width.
 
-use factlite_edn::{parse, parse_all, Instant, Keyword, Symbol, Uuid, Value};
+use factlite_edn::{parse, parse_all, BigDecimal, BigInt, Instant, Keyword, Symbol, Uuid, Value};
 use indexmap::{IndexMap, IndexSet};
 use proptest::prelude::*;
 
@@ -60,6 +61,23 @@ fn float() -> impl Strategy<Value = f64> {
     ]
 }
 
+/// Integers of up to 40 digits, either sign.
+fn big_integer() -> impl Strategy<Value = BigInt> {
+    (any::<bool>(), "[0-9]{1,40}").prop_map(|(negative, digits)| {
+        let magnitude: BigInt = digits.parse().expect("digits");
+        if negative {
+            -magnitude
+        } else {
+            magnitude
+        }
+    })
+}
+
+/// Decimals of any digits with scales either way, trailing zeros included.
+fn big_decimal() -> impl Strategy<Value = BigDecimal> {
+    (big_integer(), -30i64..30).prop_map(|(digits, scale)| BigDecimal::new(digits, scale))
+}
+
 fn string() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
@@ -74,6 +92,8 @@ fn leaf() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Boolean),
         any::<i64>().prop_map(Value::Integer),
         float().prop_map(Value::Float),
+        big_integer().prop_map(Value::BigInt),
+        big_decimal().prop_map(Value::BigDec),
         string().prop_map(Value::String),
         any::<char>().prop_map(Value::Char),
         keyword().prop_map(Value::Keyword),
@@ -104,6 +124,15 @@ proptest! {
     fn printed_values_read_back_equal(value in value()) {
         let printed = value.to_string();
         prop_assert_eq!(parse(&printed), Ok(value), "printed: {}", printed);
+    }
+
+    #[test]
+    fn printed_decimals_keep_their_digits_and_scale(decimal in big_decimal()) {
+        let printed = Value::BigDec(decimal.clone()).to_string();
+        let Ok(Value::BigDec(read)) = parse(&printed) else {
+            return Err(TestCaseError::fail(format!("{printed} is not a decimal")));
+        };
+        prop_assert_eq!(read.as_bigint_and_exponent(), decimal.as_bigint_and_exponent());
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub use factlite_core::{
     Attribute, Cardinality, Datom, Entid, ErrorCategory, Schema, TypedValue, Unique, ValueType,
 };
 pub use factlite_edn as edn;
-pub use factlite_edn::{IndexMap, IndexSet, Instant, Keyword, Uuid, Value};
+pub use factlite_edn::{BigDecimal, BigInt, IndexMap, IndexSet, Instant, Keyword, Uuid, Value};
 /// A parameter of a query's SQL, as [`Explanation::params`] lists them.
 pub use factlite_planner::SqlLiteral;
 pub use factlite_store::{

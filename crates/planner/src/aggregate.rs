@@ -1,11 +1,13 @@
 //! Aggregates the executor computes in Rust, over the EDN values of one
 //! group's distinct bindings: those SQLite lacks (median, variance, stddev,
-//! distinct, the n-ary min/max, sample, rand) and any aggregate over values
-//! whose type is only known per row.
+//! distinct, the n-ary min/max, sample, rand), the sums and averages of big
+//! integers and decimals, and any aggregate over values whose type is only
+//! known per row.
 
 use std::cmp::Ordering;
 
-use factlite_edn::Value;
+use factlite_core::number::{self, Number};
+use factlite_edn::{BigDecimal, Value};
 use indexmap::IndexSet;
 
 use crate::error::{Error, Result};
@@ -19,7 +21,7 @@ pub fn stored_order(a: &Value, b: &Value) -> Ordering {
     let class = |value: &Value| match value {
         Value::Nil => 0,
         Value::Boolean(_) => 1,
-        Value::Integer(_) | Value::Float(_) => 2,
+        Value::Integer(_) | Value::Float(_) | Value::BigInt(_) | Value::BigDec(_) => 2,
         Value::Inst(_) => 3,
         Value::String(_) => 4,
         Value::Keyword(_) => 5,
@@ -28,6 +30,15 @@ pub fn stored_order(a: &Value, b: &Value) -> Ordering {
         _ => 7,
     };
     class(a).cmp(&class(b)).then_with(|| match (a, b) {
+        // Exactly, by value; equal values by kind (long, double, big
+        // integer, big decimal: `Value`'s order).
+        (Value::BigInt(_) | Value::BigDec(_), _) | (_, Value::BigInt(_) | Value::BigDec(_)) => {
+            Number::of_value(a)
+                .zip(Number::of_value(b))
+                .and_then(|(x, y)| number::compare(x, y))
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| a.cmp(b))
+        }
         (Value::Integer(x), Value::Float(y)) => (*x as f64).total_cmp(y).then(Ordering::Less),
         (Value::Float(x), Value::Integer(y)) => x.total_cmp(&(*y as f64)).then(Ordering::Greater),
         _ => a.cmp(b),
@@ -35,11 +46,45 @@ pub fn stored_order(a: &Value, b: &Value) -> Ordering {
 }
 
 fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Integer(i) => Some(*i as f64),
-        Value::Float(x) => Some(*x),
-        _ => None,
+    Number::of_value(value).map(number::to_f64)
+}
+
+/// Whether a big integer or decimal is among the values, and no double
+/// (whose sum stays a double, as Clojure's `+` has it).
+fn is_big(values: &[Value]) -> bool {
+    values
+        .iter()
+        .any(|v| matches!(v, Value::BigInt(_) | Value::BigDec(_)))
+        && !values.iter().any(|v| matches!(v, Value::Float(_)))
+}
+
+/// The exact sum of numbers.
+fn exact_sum(values: &[Value]) -> Result<BigDecimal> {
+    let mut total = BigDecimal::from(0);
+    for value in values {
+        let exact = Number::of_value(value)
+            .and_then(number::to_big_decimal)
+            .ok_or_else(|| Error::Query(format!("(sum ...) needs numbers, got {value}")))?;
+        total += exact;
     }
+    Ok(total)
+}
+
+/// The exact sum of values among which is a big integer or decimal (and no
+/// double): a big integer when every value is an integer, else a big
+/// decimal.
+fn big_sum(values: &[Value]) -> Result<Value> {
+    let total = exact_sum(values)?;
+    Ok(
+        if values
+            .iter()
+            .all(|v| matches!(v, Value::Integer(_) | Value::BigInt(_)))
+        {
+            Value::BigInt(total.with_scale(0).as_bigint_and_exponent().0)
+        } else {
+            Value::BigDec(number::canonical(&total))
+        },
+    )
 }
 
 fn numbers(name: &str, values: &[Value]) -> Result<Vec<f64>> {
@@ -74,6 +119,7 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
         ("count-distinct", true) => {
             Value::Integer(values.iter().collect::<IndexSet<_>>().len() as i64)
         }
+        ("sum", true) if is_big(values) => big_sum(values)?,
         ("sum", true) => {
             if values.iter().all(|v| matches!(v, Value::Integer(_))) {
                 // Summed wide, so the answer does not depend on the order
@@ -92,6 +138,13 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
             } else {
                 Value::Float(numbers(name, values)?.iter().sum())
             }
+        }
+        ("avg", true) if !values.is_empty() && is_big(values) => {
+            // From the exact sum, so the order of the values does not
+            // matter (a view's maintenance meets them in another order).
+            let total = exact_sum(values)?;
+            let count = BigDecimal::from(values.len() as u64);
+            Value::Float(number::to_f64(Number::BigDec(&(total / count))))
         }
         ("avg", true) => {
             let xs = numbers(name, values)?;

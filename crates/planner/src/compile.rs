@@ -312,12 +312,22 @@ pub fn literal(value: &Value) -> Option<(SqlLiteral, ValueType)> {
             ValueType::Uuid,
         ),
         Value::Symbol(symbol) => (SqlLiteral::Text(symbol.qualified_name()), ValueType::Symbol),
+        // Stored as their number key (`core::number`).
+        Value::BigInt(_) => (number_key(value)?, ValueType::BigInt),
+        Value::BigDec(_) => (number_key(value)?, ValueType::BigDec),
         Value::Tagged(tag, inner) if tag.is("uri") => match &**inner {
             Value::String(text) => (SqlLiteral::Text(text.clone()), ValueType::Uri),
             _ => return None,
         },
         _ => return None,
     })
+}
+
+/// A big number's number key, as it is stored.
+fn number_key(value: &Value) -> Option<SqlLiteral> {
+    factlite_core::number::Number::of_value(value)
+        .and_then(factlite_core::number::key)
+        .map(SqlLiteral::Blob)
 }
 
 fn typed_literal(value: &TypedValue) -> SqlLiteral {
@@ -334,6 +344,9 @@ fn typed_literal(value: &TypedValue) -> SqlLiteral {
         TypedValue::Uuid(u) => SqlLiteral::Blob(u.to_be_bytes().to_vec()),
         TypedValue::Bytes(b) => SqlLiteral::Blob(b.clone()),
         TypedValue::Tuple(elements) => SqlLiteral::Blob(factlite_core::tuple::encode(elements)),
+        TypedValue::BigInt(_) | TypedValue::BigDec(_) => {
+            SqlLiteral::Blob(factlite_core::number::stored_key(value).unwrap_or_default())
+        }
     }
 }
 
@@ -1415,6 +1428,21 @@ pub fn equal(a: &Var, b: &Var) -> String {
         | (Ty::Known(ValueType::Long), Ty::Known(ValueType::Ref)) => {
             format!("{} = {}", a.expr, b.expr)
         }
+        // A float and a double of the same value are equal, as Clojure's
+        // `=` has it (`(= (float 0.5) 0.5)`): a float is stored as the
+        // double it is exactly.
+        (Ty::Known(ValueType::Float), Ty::Known(ValueType::Double))
+        | (Ty::Known(ValueType::Double), Ty::Known(ValueType::Float)) => {
+            format!("{} = {}", a.expr, b.expr)
+        }
+        // A big integer and a long of the same value are equal, as
+        // Clojure's `=` has it (`(= 1N 1)`): compared as number keys.
+        (Ty::Known(ValueType::BigInt), Ty::Known(ValueType::Long))
+        | (Ty::Known(ValueType::Long), Ty::Known(ValueType::BigInt)) => format!(
+            "{} = {}",
+            crate::compile_fns::number_key(a),
+            crate::compile_fns::number_key(b)
+        ),
         (Ty::Known(_), Ty::Known(_)) => "0".to_string(),
         (Ty::Tuple(xs), Ty::Tuple(ys)) if xs.len() == ys.len() => {
             let parts: Vec<String> = xs.iter().zip(ys).map(|(x, y)| equal(x, y)).collect();

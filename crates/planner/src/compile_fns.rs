@@ -71,6 +71,20 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
             Ok(format!("NOT {}", equal(&values[0], &values[1])))
         }
         "<" | ">" | "<=" | ">=" => compare(name),
+        "zero?" | "pos?" | "neg?" if any_big(&values) => {
+            arity(call, 1..=1)?;
+            let op = match name {
+                "zero?" => "=",
+                "pos?" => ">",
+                _ => "<",
+            };
+            let zero = frame.shared.param(SqlLiteral::Integer(0));
+            Ok(format!(
+                "({} {op} factlite_number_key({zero}, {}))",
+                values[0].expr,
+                ValueType::Long.tag()
+            ))
+        }
         "zero?" => one("($0 = 0)"),
         "pos?" => one("($0 > 0)"),
         "neg?" => one("($0 < 0)"),
@@ -115,6 +129,15 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
             b.expr,
             factlite_core::order::KEYWORD_COLLATION
         )),
+        // A big number is stored as its number key: the other side is
+        // compared as its key too, and the big side's column stays bare so
+        // an index can serve the range.
+        (Ty::Known(x), Ty::Known(y))
+            if x.is_comparable_with(*y)
+                && (x.is_stored_as_number_key() || y.is_stored_as_number_key()) =>
+        {
+            Ok(format!("{} {op} {}", number_key(a), number_key(b)))
+        }
         (Ty::Known(x), Ty::Known(y)) if x.is_comparable_with(*y) => Ok(comparison),
         (Ty::Known(x), Ty::Known(y)) => Err(Error::Query(format!(
             "{} compares {} with {}: values of different types have no order",
@@ -137,12 +160,25 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
                 "{comparison} COLLATE {}",
                 factlite_core::order::KEYWORD_COLLATION
             );
+            // Numbers by their keys when a big number is one of them.
+            let by_keys = format!("{} {op} {}", number_key(a), number_key(b));
+            // A dynamic side that holds a big number.
+            let big = [a, b]
+                .into_iter()
+                .filter(|var| matches!(var.ty, Ty::Dynamic(_)))
+                .map(|var| format!("{} IN ({})", var.tag_expr(), big_tags()))
+                .collect::<Vec<_>>()
+                .join(" OR ");
             let compared = match (&a.ty, &b.ty) {
                 (Ty::Known(ValueType::Keyword | ValueType::Symbol), _)
                 | (_, Ty::Known(ValueType::Keyword | ValueType::Symbol)) => collated,
+                (Ty::Known(t), _) | (_, Ty::Known(t)) if t.is_stored_as_number_key() => by_keys,
+                (Ty::Known(t), _) | (_, Ty::Known(t)) if t.is_numeric() => {
+                    format!("(CASE WHEN {big} THEN {by_keys} ELSE {comparison} END)")
+                }
                 (Ty::Known(_), _) | (_, Ty::Known(_)) => comparison,
                 _ => format!(
-                    "(CASE WHEN {ta} IN ({}, {}) THEN {collated} ELSE {comparison} END)",
+                    "(CASE WHEN {ta} IN ({}, {}) THEN {collated} WHEN {big} THEN {by_keys} ELSE {comparison} END)",
                     ValueType::Keyword.tag(),
                     ValueType::Symbol.tag()
                 ),
@@ -152,6 +188,29 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
             ))
         }
     }
+}
+
+/// The tags of the types stored as number keys, for SQL's `IN (...)`.
+fn big_tags() -> String {
+    format!("{}, {}", ValueType::BigInt.tag(), ValueType::BigDec.tag())
+}
+
+/// A bound number as its number key (`core::number`): a big number's
+/// column as it is (it is stored as its key), anything else through
+/// `factlite_number_key`.
+pub fn number_key(var: &Var) -> String {
+    match &var.ty {
+        Ty::Known(t) if t.is_stored_as_number_key() => var.expr.clone(),
+        _ => format!("factlite_number_key({}, {})", var.expr, var.tag_expr()),
+    }
+}
+
+/// Whether a big integer or a big decimal is among the values, by their
+/// known types.
+fn any_big(values: &[Var]) -> bool {
+    values
+        .iter()
+        .any(|v| matches!(v.ty, Ty::Known(t) if t.is_stored_as_number_key()))
 }
 
 /// `[(contains? #{...} ?x)]`: the value is one of a constant set's (or
@@ -364,6 +423,9 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         let exprs: Vec<&str> = values.iter().map(|v| v.expr.as_str()).collect();
         Ok(text(format!("{sql}({})", exprs.join(", "))))
     };
+    if any_big(&values) && NUMERIC_FUNCTIONS.contains(&call.name.as_str()) {
+        return big_arithmetic(frame, call, &values);
+    }
     match call.name.as_str() {
         "+" => fold("+"),
         "*" => fold("*"),
@@ -567,9 +629,67 @@ fn registered_call(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Resu
     })
 }
 
+/// The functions of numbers that compute a number.
+const NUMERIC_FUNCTIONS: [&str; 12] = [
+    "+", "-", "*", "/", "quot", "rem", "mod", "inc", "dec", "abs", "min", "max",
+];
+
+/// A function over numbers at least one of which is a big integer or a
+/// big decimal, exactly, by the store's `factlite_big_arithmetic` (`+`,
+/// `-`, `*`, `inc`, `dec`, `abs`, `min`, `max`): the result is a big
+/// decimal when a big decimal is among the numbers, a double when a double
+/// or a float is, else a big integer (as Clojure's contagion has it:
+/// `(+ 1N 1)` is `2N`, `(+ 1M 1N)` is `2M`, `(+ 1N 0.5)` is `1.5`). Other
+/// numeric functions of big numbers are refused.
+fn big_arithmetic(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Result<Var> {
+    let name = call.name.as_str();
+    match name {
+        "+" | "*" | "-" | "min" | "max" => arity(call, 1..=usize::MAX)?,
+        "inc" | "dec" | "abs" => arity(call, 1..=1)?,
+        _ => {
+            return Err(Error::Query(format!(
+                "{call}: ({name} ...) of a big integer or a big decimal is not supported \
+                 (+, -, *, inc, dec, abs, min and max are)"
+            )))
+        }
+    }
+    let known = |t: ValueType| values.iter().any(|v| v.ty == Ty::Known(t));
+    let result = if values
+        .iter()
+        .any(|v| !matches!(v.ty, Ty::Known(t) if t.is_numeric()))
+    {
+        return Err(Error::Query(format!(
+            "{call} needs numbers of known types with a big integer or a big decimal"
+        )));
+    } else if known(ValueType::Double) || known(ValueType::Float) {
+        ValueType::Double
+    } else if known(ValueType::BigDec) {
+        ValueType::BigDec
+    } else {
+        ValueType::BigInt
+    };
+    let operation = frame.shared.param(SqlLiteral::Text(name.to_string()));
+    let arguments: Vec<String> = values
+        .iter()
+        .map(|v| format!("{}, {}", v.expr, v.tag_expr()))
+        .collect();
+    Ok(Var {
+        expr: format!(
+            "factlite_big_arithmetic({operation}, {}, {})",
+            result.tag(),
+            arguments.join(", ")
+        ),
+        ty: Ty::Known(result),
+    })
+}
+
 /// A value as `str` prints it: keywords with their colon.
 fn str_part(var: &Var) -> String {
     match &var.ty {
+        // `(str 1N)` is "1", `(str 1.50M)` "1.5", as Clojure prints them.
+        Ty::Known(t) if t.is_stored_as_number_key() => {
+            format!("factlite_number_text({}, {})", var.expr, t.tag())
+        }
         Ty::Known(ValueType::Keyword) => format!("(':' || {})", var.expr),
         Ty::Known(ValueType::Boolean) => {
             format!("(CASE WHEN {} THEN 'true' ELSE 'false' END)", var.expr)

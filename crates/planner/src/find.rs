@@ -101,6 +101,17 @@ fn order_keys(output: &Output, cells: &[Cell], out: &mut Vec<String>) {
                     out.push(format!(
                         "(CASE WHEN c{n}t IN ({keyword}, {symbol}) THEN c{n} END) COLLATE {KEYWORD_COLLATION}"
                     ));
+                    // Numbers of every type by value: big numbers are
+                    // blobs, which SQLite orders after every number.
+                    let numeric: Vec<String> = ValueType::ALL
+                        .iter()
+                        .filter(|t| t.is_numeric())
+                        .map(|t| t.tag().to_string())
+                        .collect();
+                    out.push(format!(
+                        "(CASE WHEN c{n}t IN ({}) THEN factlite_number_key(c{n}, c{n}t) END)",
+                        numeric.join(", ")
+                    ));
                     out.push(format!("c{n}"));
                 }
                 Cell::Typed(ValueType::Keyword | ValueType::Symbol) => {
@@ -228,7 +239,10 @@ pub fn select(
                 SQL_AGGREGATES.contains(&name.as_str())
                     && args.len() == 1
                     && matches!(&args[0], AggregateArg::Variable(v)
-                    if matches!(frame.vars.get(&v.0).map(|x| &x.ty), Some(Ty::Known(_))))
+                    if matches!(frame.vars.get(&v.0).map(|x| &x.ty), Some(Ty::Known(t))
+                        // SQLite cannot add number keys: big sums and
+                        // averages are the executor's.
+                        if !(t.is_stored_as_number_key() && matches!(name.as_str(), "sum" | "avg"))))
             }
             _ => true,
         });

@@ -624,6 +624,14 @@ fn bind_rows(
     Ok(())
 }
 
+/// The types whose values are blobs, carried in input rows as hex text.
+const HEX_TYPES: [ValueType; 4] = [
+    ValueType::Uuid,
+    ValueType::Tuple,
+    ValueType::BigInt,
+    ValueType::BigDec,
+];
+
 /// The derived table of input rows (columns `v0, t0, v1, t1, ...`: each
 /// value and its type tag) over `json_each` of the parameter
 /// `placeholder`.
@@ -632,13 +640,17 @@ fn rows_table(placeholder: &str, types: &[Option<ValueType>]) -> String {
     for (i, value_type) in types.iter().enumerate() {
         let value = format!("json_extract(value, '$[{}]')", 2 * i);
         let tag = format!("json_extract(value, '$[{}]')", 2 * i + 1);
-        let (uuid, tuple) = (ValueType::Uuid.tag(), ValueType::Tuple.tag());
+        // Blobs travel as hex (`push_json`).
         let value = match value_type {
-            Some(ValueType::Uuid | ValueType::Tuple) => format!("unhex({value})"),
+            Some(t) if HEX_TYPES.contains(t) => format!("unhex({value})"),
             Some(_) => value,
-            None => format!(
-                "(CASE {tag} WHEN {uuid} THEN unhex({value}) WHEN {tuple} THEN unhex({value}) ELSE {value} END)"
-            ),
+            None => {
+                let cases: Vec<String> = HEX_TYPES
+                    .iter()
+                    .map(|t| format!("WHEN {} THEN unhex({value})", t.tag()))
+                    .collect();
+                format!("(CASE {tag} {} ELSE {value} END)", cases.join(" "))
+            }
         };
         columns.push(format!("{value} AS v{i}, {tag} AS t{i}"));
     }

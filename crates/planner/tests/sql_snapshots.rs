@@ -26,7 +26,8 @@ impl Statistics for FixedCounts {
     }
 }
 
-/// A person schema: name (indexed), email (unique), age, salary, friend (ref, many).
+/// A person schema: name (indexed), email (unique), age, salary, friend
+/// (ref, many), wealth (a big integer, indexed).
 fn schema() -> (Schema, FixedCounts) {
     let mut schema = Schema::new();
     let mut counts = HashMap::new();
@@ -75,6 +76,15 @@ fn schema() -> (Schema, FixedCounts) {
             None,
             false,
             300_000,
+        ),
+        (
+            105,
+            "wealth",
+            ValueType::BigInt,
+            Cardinality::One,
+            None,
+            true,
+            10_000,
         ),
     ];
     for (id, name, value_type, cardinality, unique, index, count) in attributes {

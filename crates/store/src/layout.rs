@@ -31,7 +31,9 @@
 //! and `:db.type/tuple`, whose values are blobs in the order-preserving
 //! encoding of `core::tuple`, and `:db.type/float`; 5 adds the
 //! `replication` table (empty: no datom changes, so that step writes no
-//! transaction). Each other step is one function and one transaction of
+//! transaction); 6 adds `:db.type/bigint` and `:db.type/bigdec` (idents 40
+//! and 41), whose values are blobs, their number keys (`core::number`,
+//! see `encode`). Each other step is one function and one transaction of
 //! its own. A file of a newer layout than this factlite knows is refused.
 
 use std::time::Duration;
@@ -44,7 +46,7 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = 5;
+pub const FORMAT_VERSION: i64 = 6;
 
 /// An id no factlite store uses in `application_id`, so other tools can tell
 /// our files apart ("FLit").
@@ -192,6 +194,9 @@ pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<
             if version <= 4 {
                 upgrade_to_replication(conn)?;
             }
+            if version <= 5 {
+                upgrade_to_big_numbers(conn, now_ms)?;
+            }
             Ok(())
         }
         _ => Ok(()),
@@ -254,21 +259,7 @@ fn upgrade_from_1(conn: &mut Connection, now_ms: i64) -> Result<()> {
 fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx = conn.transaction()?;
     // `:db.type/uri`'s ident comes in the same transaction.
-    let later: Vec<(i64, i64, TypedValue)> = bootstrap::enum_idents()
-        .into_iter()
-        .filter(|(_, ident)| {
-            bootstrap::LATER_VALUE_TYPES
-                .iter()
-                .any(|value_type| value_type.ident() == *ident)
-        })
-        .map(|(id, ident)| {
-            (
-                id,
-                bootstrap::DB_IDENT,
-                TypedValue::Keyword(Box::new(ident)),
-            )
-        })
-        .collect();
+    let later = value_type_idents(&bootstrap::LATER_VALUE_TYPES);
     add_builtin_attributes(&tx, &bootstrap::CONSTRAINT_ATTRIBUTES, &later, 3, now_ms)?;
     tx.commit()?;
     Ok(())
@@ -279,21 +270,7 @@ fn upgrade_from_2(conn: &mut Connection, now_ms: i64) -> Result<()> {
 /// `:db.type/float` idents.
 fn upgrade_to_tuples(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx = conn.transaction()?;
-    let idents: Vec<(i64, i64, TypedValue)> = bootstrap::enum_idents()
-        .into_iter()
-        .filter(|(_, ident)| {
-            bootstrap::TUPLE_VALUE_TYPES
-                .iter()
-                .any(|value_type| value_type.ident() == *ident)
-        })
-        .map(|(id, ident)| {
-            (
-                id,
-                bootstrap::DB_IDENT,
-                TypedValue::Keyword(Box::new(ident)),
-            )
-        })
-        .collect();
+    let idents = value_type_idents(&bootstrap::TUPLE_VALUE_TYPES);
     add_builtin_attributes(&tx, &bootstrap::TUPLE_ATTRIBUTES, &idents, 4, now_ms)?;
     tx.commit()?;
     Ok(())
@@ -307,6 +284,37 @@ fn upgrade_to_replication(conn: &mut Connection) -> Result<()> {
     tx.execute_batch("PRAGMA user_version = 5;")?;
     tx.commit()?;
     Ok(())
+}
+
+/// Layout 5 → 6: the `:db.type/bigint` and `:db.type/bigdec` idents, in a
+/// transaction of their own. No stored value changes: no older layout
+/// could hold a value of either type.
+fn upgrade_to_big_numbers(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    let idents = value_type_idents(&bootstrap::BIG_NUMBER_VALUE_TYPES);
+    add_builtin_attributes(&tx, &[], &idents, 6, now_ms)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The `:db/ident` datoms of the given value types' enum idents, for the
+/// upgrade step that brings the types.
+fn value_type_idents(value_types: &[factlite_core::ValueType]) -> Vec<(i64, i64, TypedValue)> {
+    bootstrap::enum_idents()
+        .into_iter()
+        .filter(|(_, ident)| {
+            value_types
+                .iter()
+                .any(|value_type| value_type.ident() == *ident)
+        })
+        .map(|(id, ident)| {
+            (
+                id,
+                bootstrap::DB_IDENT,
+                TypedValue::Keyword(Box::new(ident)),
+            )
+        })
+        .collect()
 }
 
 /// Writes the definitions of the built-in attributes `ids` an older layout

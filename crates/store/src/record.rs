@@ -11,7 +11,8 @@
 //!             · u32 count · (e i64 · a i64 · value)*   asserted
 //!             · u32 count · (text · entity i64)*       tempids
 //! barrier  := (nothing)
-//! value    := tag u8 (the value type's tag) · payload
+//! value    := tag u8 (the value type's tag) · payload (a tuple, a big
+//!             integer or a big decimal: u32 length · its stored bytes)
 //! text     := u32 length · UTF-8 bytes
 //! ```
 //!
@@ -237,7 +238,7 @@ fn put_name(out: &mut Vec<u8>, namespace: &Option<String>, name: &str) {
 }
 
 fn put_value(out: &mut Vec<u8>, value: &TypedValue) {
-    // Tags fit in a byte: there are thirteen types.
+    // Tags fit in a byte: there are fifteen types.
     out.push(value.value_type().tag() as u8);
     match value {
         TypedValue::Ref(v) | TypedValue::Instant(v) | TypedValue::Long(v) => put_i64(out, *v),
@@ -256,6 +257,13 @@ fn put_value(out: &mut Vec<u8>, value: &TypedValue) {
             // A tuple's own encoding (`core::tuple`): deterministic, and
             // read back by the same code that reads it from the tables.
             let bytes = factlite_core::tuple::encode(elements);
+            put_len(out, bytes.len());
+            out.extend_from_slice(&bytes);
+        }
+        TypedValue::BigInt(_) | TypedValue::BigDec(_) => {
+            // The number key they are stored as (`core::number`): one
+            // form per value, read back by the tables' decoder.
+            let bytes = factlite_core::number::stored_key(value).unwrap_or_default();
             put_len(out, bytes.len());
             out.extend_from_slice(&bytes);
         }
@@ -356,6 +364,16 @@ impl<'b> Reader<'b> {
                 })?;
                 TypedValue::Tuple(elements)
             }
+            ValueType::BigInt | ValueType::BigDec => {
+                let len = self.len()?;
+                factlite_core::number::from_stored_key(value_type, self.take(len)?).map_err(
+                    |error| {
+                        RecordError(format!(
+                            "a {value_type} value that does not read back: {error}"
+                        ))
+                    },
+                )?
+            }
             ValueType::Uuid => TypedValue::Uuid(u128::from_le_bytes(self.array()?)),
             ValueType::Bytes => {
                 let len = self.len()?;
@@ -415,7 +433,15 @@ mod tests {
             (1, 2, TypedValue::Uuid(u128::MAX - 7)),
             (1, 2, TypedValue::Bytes(vec![0, 255, 7])),
             (1, 2, TypedValue::Uri("https://example.org/x".into())),
+            (1, 2, big("-12345678901234567890123N", ValueType::BigInt)),
+            (1, 2, big("0.1M", ValueType::BigDec)),
+            (1, 2, big("-1e40M", ValueType::BigDec)),
         ]
+    }
+
+    /// The typed value the EDN `text` reads as, of type `value_type`.
+    fn big(text: &str, value_type: ValueType) -> TypedValue {
+        TypedValue::from_edn(&factlite_edn::parse(text).expect("EDN"), value_type).expect("fits")
     }
 
     fn transaction() -> LogRecord {

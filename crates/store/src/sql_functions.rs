@@ -28,6 +28,17 @@
 //!   `factlite_tuple_tag(tuple, i)`: element `i` of a stored tuple and its
 //!   tag, `NULL` for `nil` or past the end (the planner's
 //!   `tuple_values`).
+//! - `factlite_number_key(v, t)`: the number key (`core::number::key`)
+//!   of a stored number of any type, `NULL` for NaN and for values that
+//!   are no numbers; big integers and decimals are stored as their key,
+//!   so comparing keys orders them with longs and doubles (`encode`).
+//! - `factlite_big_arithmetic(op, result_tag, v0, t0, v1, t1, ...)`: `+`,
+//!   `-`, `*`, `inc`, `dec`, `abs`, `min` or `max` of numbers among which
+//!   is a big integer or a big decimal, computed exactly and returned as a
+//!   value of the result type the planner chose (a big number as its key,
+//!   a double as a real); `NULL` when an argument is `NULL` or NaN.
+//! - `factlite_number_text(v, t)`: a stored big number's text as `str`
+//!   gives it (`1`, `1.5`: no `N` or `M`).
 //! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
 //!   orders keywords' stored text by namespace and then name.
 
@@ -178,6 +189,107 @@ fn user_error(message: String) -> rusqlite::Error {
     rusqlite::Error::UserFunctionError(message.into())
 }
 
+/// Registers `factlite_number_key`.
+fn register_number_key(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("factlite_number_key", 2, flags, |context| {
+        let tag: Option<i64> = context.get(1)?;
+        let value = context.get_raw(0);
+        let key = match (tag.and_then(ValueType::from_tag), value) {
+            (Some(value_type), ValueRef::Blob(stored)) if value_type.is_stored_as_number_key() => {
+                Some(stored.to_vec())
+            }
+            (Some(value_type), _) if value_type.is_numeric() => {
+                let typed =
+                    from_sql(value, value_type.tag()).map_err(|corrupt| user_error(corrupt.0))?;
+                factlite_core::number::Number::of_typed(&typed).and_then(factlite_core::number::key)
+            }
+            _ => None,
+        };
+        Ok(key)
+    })
+}
+
+/// A stored number (value and tag) as an exact big decimal; `None` for
+/// `NULL` and NaN.
+fn stored_big_decimal(
+    value: ValueRef<'_>,
+    tag: Option<i64>,
+) -> rusqlite::Result<Option<factlite_edn::BigDecimal>> {
+    let Some(tag) = tag else {
+        return Ok(None);
+    };
+    if value == ValueRef::Null {
+        return Ok(None);
+    }
+    let typed = from_sql(value, tag).map_err(|corrupt| user_error(corrupt.0))?;
+    Ok(factlite_core::number::Number::of_typed(&typed)
+        .and_then(factlite_core::number::to_big_decimal))
+}
+
+/// Registers `factlite_big_arithmetic` and `factlite_number_text`.
+fn register_big_arithmetic(conn: &Connection) -> rusqlite::Result<()> {
+    use factlite_core::TypedValue;
+    use factlite_edn::BigDecimal;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("factlite_big_arithmetic", -1, flags, |context| {
+        let operation: String = context.get(0)?;
+        let result_tag: i64 = context.get(1)?;
+        let mut numbers = Vec::with_capacity(context.len() / 2);
+        for pair in (2..context.len()).step_by(2) {
+            match stored_big_decimal(context.get_raw(pair), context.get(pair + 1)?)? {
+                Some(number) => numbers.push(number),
+                None => return Ok(None),
+            }
+        }
+        let mut numbers = numbers.into_iter();
+        let first = numbers
+            .next()
+            .ok_or_else(|| user_error(format!("({operation}) needs a number")))?;
+        let result: BigDecimal = match operation.as_str() {
+            "+" => numbers.fold(first, |sum, x| sum + x),
+            "*" => numbers.fold(first, |product, x| product * x),
+            "-" if context.len() == 4 => -first,
+            "-" => numbers.fold(first, |difference, x| difference - x),
+            "inc" => first + BigDecimal::from(1),
+            "dec" => first - BigDecimal::from(1),
+            "abs" => first.abs(),
+            "min" => numbers.fold(first, |least, x| if x < least { x } else { least }),
+            "max" => numbers.fold(first, |most, x| if x > most { x } else { most }),
+            other => return Err(user_error(format!("({other} ...) is no big arithmetic"))),
+        };
+        let value = match ValueType::from_tag(result_tag) {
+            Some(ValueType::BigInt) => {
+                let (unscaled, scale) = result.with_scale(0).as_bigint_and_exponent();
+                debug_assert_eq!(scale, 0);
+                TypedValue::BigInt(Box::new(unscaled))
+            }
+            Some(ValueType::BigDec) => {
+                TypedValue::BigDec(Box::new(factlite_core::number::canonical(&result)))
+            }
+            _ => TypedValue::Double(factlite_core::number::to_f64(
+                factlite_core::number::Number::BigDec(&result),
+            )),
+        };
+        Ok(Some(to_sql(&value)))
+    })?;
+    conn.create_scalar_function("factlite_number_text", 2, flags, |context| {
+        let tag: Option<i64> = context.get(1)?;
+        let value = context.get_raw(0);
+        match tag {
+            Some(tag) if value != ValueRef::Null => {
+                let typed = from_sql(value, tag).map_err(|corrupt| user_error(corrupt.0))?;
+                let mut text = typed.to_edn().to_string();
+                if matches!(typed, TypedValue::BigInt(_) | TypedValue::BigDec(_)) {
+                    text.pop();
+                }
+                Ok(Some(text))
+            }
+            _ => Ok(None),
+        }
+    })
+}
+
 /// The end of the message of a lookup ref that names no entity.
 pub const NO_ENTITY: &str = "names no entity";
 
@@ -186,6 +298,8 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_collation(order::KEYWORD_COLLATION, order::compare_keyword_text)?;
     register_text_functions(conn)?;
     register_tuple_functions(conn)?;
+    register_number_key(conn)?;
+    register_big_arithmetic(conn)?;
     conn.create_scalar_function(
         "factlite_lookup",
         2,

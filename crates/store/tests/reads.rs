@@ -730,10 +730,10 @@ fn a_layout_1_file_is_upgraded_when_opened() {
         .expect("index lookup");
     assert!(has_index);
     // the vocabulary attributes (layout 2), the constraint attributes
-    // (layout 3) and the tuple attributes (the tuple layout) came in a
-    // transaction each
+    // (layout 3), the tuple attributes (the tuple layout) and the big
+    // number types (layout 6) came in a transaction each
     let upgrade_tx = old_latest + 1;
-    assert_eq!(store.latest_tx().expect("latest"), old_latest + 3);
+    assert_eq!(store.latest_tx().expect("latest"), old_latest + 4);
     let db = store.db().expect("db");
     assert_eq!(
         lines(&store, &db.tx_range(upgrade_tx, upgrade_tx).expect("log"))[0],
@@ -752,6 +752,13 @@ fn a_layout_1_file_is_upgraded_when_opened() {
             &db.tx_range(upgrade_tx + 2, upgrade_tx + 2).expect("log")
         )[0],
         r#"18 :db/ident :db/tupleType true"#
+    );
+    assert_eq!(
+        lines(
+            &store,
+            &db.tx_range(upgrade_tx + 3, upgrade_tx + 3).expect("log")
+        )[0],
+        r#"40 :db/ident :db.type/bigint true"#
     );
     // the old data reads as before, its history through the new index
     let a = query(&db, r#"[:find ?e . :where [?e :item/sku "A"]]"#);
@@ -801,28 +808,92 @@ fn a_layout_1_file_is_upgraded_when_opened() {
     assert_eq!(again.latest_tx().expect("latest"), latest);
 }
 
-/// A file of layout 3, made from a new store by taking out what the tuple
-/// layout adds (the bootstrap's datoms of entities 18, 19, 90, 38 and 39
-/// — `:db.type/tuple`, `:db.type/float` — from `datoms`, `log` and `attribute_stats`) and
-/// setting the version back: the layout-3 bootstrap wrote the same rows
-/// but those.
-fn layout_3_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
-    let path = dir.path().join("layout-3.factlite");
+/// A file of an older layout, made from a new store by taking out the
+/// bootstrap's datoms of the `entities` the later layouts add (from
+/// `datoms`, `log` and `attribute_stats`), running `sql` and setting the
+/// version back: the older bootstrap wrote the same rows but those.
+fn older_layout_file(
+    dir: &tempfile::TempDir,
+    version: i64,
+    entities: &str,
+    sql: &str,
+) -> std::path::PathBuf {
+    let path = dir.path().join(format!("layout-{version}.factlite"));
     let store = Store::open(&path, Config::default()).expect("new store");
     transact(&store, SCHEMA);
     drop(store);
     let conn = rusqlite::Connection::open(&path).expect("raw connection");
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "UPDATE attribute_stats SET datoms = datoms - (SELECT count(*) FROM datoms d
-             WHERE d.a = attribute_stats.a AND d.e IN (18, 19, 90, 38, 39));
-         DELETE FROM attribute_stats WHERE a IN (18, 19, 90) OR datoms = 0;
-         DELETE FROM datoms WHERE e IN (18, 19, 90, 38, 39);
-         DELETE FROM log WHERE e IN (18, 19, 90, 38, 39);
-         DROP TABLE replication;
-         PRAGMA user_version = 3;",
-    )
-    .expect("back to layout 3");
+             WHERE d.a = attribute_stats.a AND d.e IN ({entities}));
+         DELETE FROM attribute_stats WHERE a IN ({entities}) OR datoms = 0;
+         DELETE FROM datoms WHERE e IN ({entities});
+         DELETE FROM log WHERE e IN ({entities});
+         {sql}
+         PRAGMA user_version = {version};"
+    ))
+    .expect("back to the older layout");
     path
+}
+
+/// A file of layout 3: without the tuple layout's entities 18, 19, 90, 38
+/// and 39 (`:db.type/tuple`, `:db.type/float`), layout 5's `replication`
+/// table and layout 6's idents 40 and 41.
+fn layout_3_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    older_layout_file(
+        dir,
+        3,
+        "18, 19, 90, 38, 39, 40, 41",
+        "DROP TABLE replication;",
+    )
+}
+
+#[test]
+fn a_layout_5_file_gets_the_big_number_types_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = older_layout_file(&dir, 5, "40, 41", "");
+    let before: Entid = rusqlite::Connection::open(&path)
+        .expect("raw connection")
+        .query_row(
+            "SELECT next_id - 1 FROM partitions WHERE part = 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("latest tx");
+    let store = Store::open(&path, Config::default()).expect("upgrades");
+    assert_eq!(user_version(&store.connection()), FORMAT_VERSION);
+    assert_eq!(
+        store.latest_tx().expect("latest"),
+        before + 1,
+        "one transaction"
+    );
+    let db = store.db().expect("db");
+    assert_eq!(
+        lines(&store, &db.tx_range(before + 1, before + 1).expect("log")),
+        [
+            "40 :db/ident :db.type/bigint true",
+            "41 :db/ident :db.type/bigdec true"
+        ]
+    );
+    // the new types work on the upgraded file
+    transact(
+        &store,
+        r#"[{:db/ident :item/weight :db/valueType :db.type/bigdec :db/cardinality :db.cardinality/one}
+            {:db/ident :item/serial :db/valueType :db.type/bigint :db/cardinality :db.cardinality/one}]"#,
+    );
+    transact(
+        &store,
+        r#"[{:item/sku "A" :item/weight 0.1M :item/serial 12345678901234567890123N}]"#,
+    );
+    let db = store.db().expect("db");
+    assert_eq!(
+        query(
+            &db,
+            r#"[:find [?w ?s] :where [?e :item/sku "A"] [?e :item/weight ?w] [?e :item/serial ?s]]"#
+        ),
+        "[0.1M 12345678901234567890123N]"
+    );
+    assert_eq!(store.verify().expect("verify"), Vec::new());
 }
 
 #[test]
@@ -839,7 +910,8 @@ fn a_layout_3_file_gets_the_tuple_attributes_when_opened() {
         .expect("latest tx");
     let store = Store::open(&path, Config::default()).expect("upgrades");
     assert_eq!(user_version(&store.connection()), FORMAT_VERSION);
-    assert_eq!(store.latest_tx().expect("latest"), before + 1);
+    // the tuple layout's transaction, then layout 6's
+    assert_eq!(store.latest_tx().expect("latest"), before + 2);
     let db = store.db().expect("db");
     assert_eq!(
         lines(&store, &db.tx_range(before + 1, before + 1).expect("log"))[0],

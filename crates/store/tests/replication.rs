@@ -136,7 +136,9 @@ fn tables(store: &Store) -> String {
 const SCHEMA: &str = r#"[{:db/ident :person/name :db/valueType :db.type/string
   :db/cardinality :db.cardinality/one :db/unique :db.unique/identity :db/fulltext true}
  {:db/ident :person/score :db/valueType :db.type/double :db/cardinality :db.cardinality/one}
- {:db/ident :person/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}]"#;
+ {:db/ident :person/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
+ {:db/ident :person/wealth :db/valueType :db.type/bigint :db/cardinality :db.cardinality/one :db/index true}
+ {:db/ident :person/debts :db/valueType :db.type/bigdec :db/cardinality :db.cardinality/many}]"#;
 
 #[test]
 fn a_follower_applying_the_log_has_every_table_of_the_writer() {
@@ -147,14 +149,16 @@ fn a_follower_applying_the_log_has_every_table_of_the_writer() {
     log.write(&writer, SCHEMA, 1).expect("schema");
     log.write(
         &writer,
-        r#"[{:db/id "ann" :person/name "Ann" :person/score -0.0 :person/friend "bob"}
-            {:db/id "bob" :person/name "Bob" :person/score 2.5}]"#,
+        r#"[{:db/id "ann" :person/name "Ann" :person/score -0.0 :person/friend "bob"
+             :person/wealth 123456789012345678901234567890N :person/debts [0.1M -2.50M]}
+            {:db/id "bob" :person/name "Bob" :person/score 2.5 :person/wealth -9223372036854775809N}]"#,
         2,
     )
     .expect("people");
     log.write(
         &writer,
         r#"[[:db/retract [:person/name "Bob"] :person/score 2.5]
+            [:db/retract [:person/name "Ann"] :person/debts 0.1M]
             [:db/add [:person/name "Ann"] :person/name "Anna"]]"#,
         3,
     )
@@ -303,7 +307,7 @@ fn a_transaction_written_without_a_genesis_is_refused() {
 }
 
 #[test]
-fn a_layout_4_file_gains_the_replication_table_and_no_transaction() {
+fn a_layout_4_file_gains_the_replication_table_and_no_transaction_for_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("four.db");
     let latest = {
@@ -316,11 +320,20 @@ fn a_layout_4_file_gains_the_replication_table_and_no_transaction() {
             .expect("made a layout 4 file");
         latest
     };
+    // The ids 40 and 41 the bootstrap gave `:db.type/bigint` and
+    // `:db.type/bigdec` are taken out too, so layout 6's step can add them.
+    let conn = rusqlite::Connection::open(&path).expect("raw connection");
+    conn.execute_batch(
+        "DELETE FROM datoms WHERE e IN (40, 41); DELETE FROM log WHERE e IN (40, 41);
+         UPDATE attribute_stats SET datoms = datoms - 2 WHERE a = 1;",
+    )
+    .expect("without layout 6's idents");
+    drop(conn);
     let store = Store::open(&path, Config::default()).expect("upgrades");
     assert_eq!(
         store.latest_tx().expect("latest"),
-        latest,
-        "no transaction written"
+        latest + 1,
+        "no transaction written for the replication table, one for layout 6's idents"
     );
     let conn = store.connection();
     let version: i64 = conn

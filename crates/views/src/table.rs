@@ -14,6 +14,8 @@
 //! | instant              | INTEGER, ms since the epoch (UTC) | `instant` |
 //! | uuid                 | TEXT, canonical     | `uuid`          |
 //! | bytes                | BLOB                | `bytes`         |
+//! | big integer          | TEXT, its digits (`-12345678901234567890`) | `bigint` |
+//! | big decimal          | TEXT, its digits (`0.1`, `15e2`) | `bigdec` |
 //! | nil                  | NULL                | `nil`           |
 //! | anything else (a tuple, a set from `distinct`, ...) | TEXT, EDN | `edn` |
 //!
@@ -525,6 +527,13 @@ pub fn encode(value: &Value) -> (SqlValue, &'static str) {
         ),
         Value::Inst(i) => (SqlValue::Integer(i.0), "instant"),
         Value::Uuid(u) => (SqlValue::Text(u.to_string()), "uuid"),
+        Value::BigInt(i) => (SqlValue::Text(i.to_string()), "bigint"),
+        Value::BigDec(_) => {
+            // The printed decimal without its `M`.
+            let mut text = value.to_string();
+            text.pop();
+            (SqlValue::Text(text), "bigdec")
+        }
         Value::Nil => (SqlValue::Null, "nil"),
         other => {
             match factlite_core::TypedValue::from_edn(other, factlite_core::ValueType::Bytes) {
@@ -554,9 +563,46 @@ fn decode(raw: ValueRef<'_>, kind: &str) -> Result<Value> {
             Value::Uuid(Uuid::parse(&String::from_utf8_lossy(t)).map_err(|_| corrupt())?)
         }
         ("bytes", ValueRef::Blob(b)) => factlite_core::TypedValue::Bytes(b.to_vec()).to_edn(),
+        ("bigint" | "bigdec", ValueRef::Text(t)) => {
+            let suffix = if kind == "bigint" { 'N' } else { 'M' };
+            let text = format!("{}{suffix}", String::from_utf8_lossy(t));
+            match factlite_edn::parse(&text) {
+                Ok(number @ (Value::BigInt(_) | Value::BigDec(_))) => number,
+                _ => return Err(corrupt()),
+            }
+        }
         ("edn", ValueRef::Text(t)) => {
             factlite_edn::parse(&String::from_utf8_lossy(t)).map_err(|_| corrupt())?
         }
         _ => return Err(corrupt()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Big numbers are their digits in the table, and read back exactly.
+    #[test]
+    fn big_numbers_are_cells_of_their_digits() {
+        for (text, cell, kind) in [
+            (
+                "-12345678901234567890123N",
+                "-12345678901234567890123",
+                "bigint",
+            ),
+            ("0.1M", "0.1", "bigdec"),
+            ("15e2M", "15e2", "bigdec"),
+        ] {
+            let value = factlite_edn::parse(text).expect("EDN");
+            let (stored, stored_kind) = encode(&value);
+            assert_eq!(
+                (stored.clone(), stored_kind),
+                (SqlValue::Text(cell.into()), kind)
+            );
+            let back = decode(ValueRef::from(&stored), kind).expect("decodes");
+            assert_eq!(back.to_string(), text);
+        }
+        assert!(decode(ValueRef::Text(b"1.5"), "bigint").is_err());
+    }
 }

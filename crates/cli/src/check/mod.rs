@@ -201,13 +201,38 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Runs every scenario of every file, in order.
+/// Runs every scenario of every file, in order; a directory stands for
+/// the `*.edn` files in it, in name order.
 pub fn run_files(paths: &[PathBuf], options: &CheckOptions) -> CheckSummary {
     let scenarios = paths
         .iter()
-        .flat_map(|path| run_file(path, options))
+        .flat_map(|path| {
+            if !path.is_dir() {
+                return run_file(path, options);
+            }
+            match scenario_files(path) {
+                Ok(files) => files
+                    .iter()
+                    .flat_map(|file| run_file(file, options))
+                    .collect(),
+                Err(error) => file_failure(path, Problem::Unreadable(error.to_string())),
+            }
+        })
         .collect();
     CheckSummary { scenarios }
+}
+
+/// The `*.edn` files of a directory, in name order.
+fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_file() && path.extension().is_some_and(|ext| ext == "edn") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Runs every scenario of one file. A file that cannot be read or parsed

@@ -1,6 +1,7 @@
 //! Values out as Rust types: `TryFrom<&Value>` for the types that are one
-//! value each — integers of every width (range-checked), floats, `bool`,
-//! strings, keywords, uuids and instants — failing with a
+//! value each — integers of every width (range-checked), floats, big
+//! integers and decimals, `bool`, strings, keywords, uuids and instants —
+//! failing with a
 //! [`ConversionError`] that names the type expected and the value found.
 //! (factlite's `FromValue` builds on these for collections, tuples and
 //! options.)
@@ -54,6 +55,34 @@ impl TryFrom<&Value> for f64 {
             Value::Float(number) => Ok(*number),
             Value::Integer(number) => Ok(*number as f64),
             other => Err(ConversionError::wrong_type("f64", other)),
+        }
+    }
+}
+
+/// A big integer, or a long (exactly).
+impl TryFrom<&Value> for crate::BigInt {
+    type Error = ConversionError;
+
+    fn try_from(value: &Value) -> Result<crate::BigInt, ConversionError> {
+        match value {
+            Value::BigInt(number) => Ok(number.clone()),
+            Value::Integer(number) => Ok(crate::BigInt::from(*number)),
+            other => Err(ConversionError::wrong_type("BigInt", other)),
+        }
+    }
+}
+
+/// A big decimal, or an integer of either size (exactly, scale 0); never a
+/// double, whose binary fraction is not the decimal it was written as.
+impl TryFrom<&Value> for crate::BigDecimal {
+    type Error = ConversionError;
+
+    fn try_from(value: &Value) -> Result<crate::BigDecimal, ConversionError> {
+        match value {
+            Value::BigDec(number) => Ok(number.clone()),
+            Value::BigInt(number) => Ok(crate::BigDecimal::from(number.clone())),
+            Value::Integer(number) => Ok(crate::BigDecimal::from(*number)),
+            other => Err(ConversionError::wrong_type("BigDecimal", other)),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! [`ToValue`] and [`FromValue`] for single values: integers of every
-//! width, floats, booleans, strings, keywords, uuids, instants
-//! (`SystemTime` too), [`Bytes`], `Option` and [`Value`] itself.
+//! width, floats, big integers and decimals ([`BigInt`], [`BigDecimal`]:
+//! `:db.type/bigint`, `:db.type/bigdec`), booleans, strings, keywords,
+//! uuids, instants (`SystemTime` too), [`Bytes`], `Option` and [`Value`]
+//! itself.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use factlite_core::{TypedValue, ValueType};
-use factlite_edn::{Instant, Keyword, Uuid, Value};
+use factlite_edn::{BigDecimal, BigInt, Instant, Keyword, Uuid, Value};
 
 use super::{ConversionError, FromValue, ToValue};
 
@@ -51,7 +53,7 @@ macro_rules! from_value_by_try_from {
 
 from_value_by_try_from!(
     i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f64, f32, bool, String,
-    Keyword, Uuid, Instant
+    Keyword, Uuid, Instant, BigInt, BigDecimal
 );
 
 integers!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
@@ -86,6 +88,8 @@ variants! {
     Keyword => Keyword;
     Uuid => Uuid;
     Instant => Inst;
+    BigInt => BigInt;
+    BigDecimal => BigDec;
 }
 
 impl ToValue for str {
@@ -255,6 +259,18 @@ mod tests {
         round_trip(Keyword::namespaced("a", "b"), Value::keyword(":a/b"));
         round_trip(Uuid(42), Value::Uuid(Uuid(42)));
         round_trip(Instant(-1), Value::Inst(Instant(-1)));
+        let big: BigInt = "12345678901234567890123".parse().expect("digits");
+        round_trip(big.clone(), Value::BigInt(big));
+        let tenth = BigDecimal::new(BigInt::from(1), 1);
+        round_trip(tenth.clone(), Value::BigDec(tenth));
+        assert_eq!(
+            BigInt::from_value(&Value::Integer(-3)),
+            Ok(BigInt::from(-3))
+        );
+        crate::convert::assert_fails(
+            BigDecimal::from_value(&Value::Float(0.1)).map(drop),
+            "expected BigDecimal, found float",
+        );
         round_trip(
             Bytes(vec![1, 2, 254]),
             TypedValue::Bytes(vec![1, 2, 254]).to_edn(),

@@ -346,6 +346,11 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
             Value::Symbol(symbol) => (reserved::SYMBOL, Payload::Text(symbol.qualified_name())),
             Value::Inst(instant) => (reserved::INSTANT, Payload::Text(instant.to_rfc3339())),
             Value::Uuid(uuid) => (reserved::UUID, Payload::Text(uuid.to_string())),
+            Value::BigInt(number) => (reserved::BIGINT, Payload::Text(number.to_string())),
+            Value::BigDec(number) => (
+                reserved::BIGDEC,
+                Payload::Text(reserved::decimal_text(number)),
+            ),
             Value::List(items) => (reserved::LIST, Payload::List(items)),
             Value::Set(items) => (reserved::SET, Payload::Set(items)),
             Value::Tagged(tag, value) => (

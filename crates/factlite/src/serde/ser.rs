@@ -1,7 +1,7 @@
 //! [`Serializer`]: any `Serialize` into a [`Value`]. Integers go through
 //! [`ToValue`] (range-checked into a long); the newtype names that
 //! `factlite-edn` reserves become keywords, symbols, instants, uuids,
-//! lists, sets and tagged elements again.
+//! lists, sets, tagged elements, big integers and big decimals again.
 
 use ::serde::ser::{self, Serialize};
 use factlite_core::TypedValue;
@@ -45,6 +45,12 @@ fn unwrap_newtype(name: &str, inner: Value) -> Result<Value> {
         }
         (reserved::UUID, Value::String(text)) => {
             Value::Uuid(Uuid::parse(&text).map_err(ConversionError::message)?)
+        }
+        (reserved::BIGINT, Value::String(text)) => {
+            Value::BigInt(reserved::parse_big_integer(&text).map_err(ConversionError::message)?)
+        }
+        (reserved::BIGDEC, Value::String(text)) => {
+            Value::BigDec(reserved::parse_big_decimal(&text).map_err(ConversionError::message)?)
         }
         (reserved::LIST, Value::Vector(items)) => Value::List(items),
         (reserved::SET, Value::Vector(items)) => Value::Set(items.into_iter().collect()),
