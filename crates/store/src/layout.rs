@@ -31,8 +31,11 @@
 //! and `:db.type/tuple`, whose values are blobs in the order-preserving
 //! encoding of `core::tuple`, and `:db.type/float`; 5 adds the
 //! `replication` table (empty: no datom changes, so that step writes no
-//! transaction). Each other step is one function and one transaction of
-//! its own. A file of a newer layout than this factlite knows is refused.
+//! transaction); 7 adds the excision attributes (`:db/excise`,
+//! `:db.excise/attrs`, `:db.excise/before`, `:db.excise/beforeT`,
+//! `upgrade_to_excision`). Each other step is one function and one
+//! transaction of its own. A file of a newer layout than this factlite
+//! knows is refused.
 
 use std::time::Duration;
 
@@ -44,7 +47,16 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = 5;
+pub const FORMAT_VERSION: i64 = EXCISION_LAYOUT;
+
+/// The layout that adds the excision attributes
+/// ([`bootstrap::EXCISION_ATTRIBUTES`]); the one before it is
+/// [`BEFORE_EXCISION_LAYOUT`].
+const EXCISION_LAYOUT: i64 = 7;
+
+/// The newest layout without the excision attributes: a file of this
+/// version or older gets them when it is opened.
+const BEFORE_EXCISION_LAYOUT: i64 = 5;
 
 /// An id no factlite store uses in `application_id`, so other tools can tell
 /// our files apart ("FLit").
@@ -192,6 +204,9 @@ pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<
             if version <= 4 {
                 upgrade_to_replication(conn)?;
             }
+            if version <= BEFORE_EXCISION_LAYOUT {
+                upgrade_to_excision(conn, now_ms)?;
+            }
             Ok(())
         }
         _ => Ok(()),
@@ -305,6 +320,21 @@ fn upgrade_to_replication(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction()?;
     tx.execute_batch(CREATE_REPLICATION)?;
     tx.execute_batch("PRAGMA user_version = 5;")?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Layout 5 → 7: the excision attributes (`:db/excise`,
+/// `:db.excise/attrs`, `:db.excise/before`, `:db.excise/beforeT`).
+fn upgrade_to_excision(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    add_builtin_attributes(
+        &tx,
+        &bootstrap::EXCISION_ATTRIBUTES,
+        &[],
+        EXCISION_LAYOUT,
+        now_ms,
+    )?;
     tx.commit()?;
     Ok(())
 }

@@ -15,6 +15,7 @@ mod constraints;
 mod db;
 mod encode;
 mod error;
+mod excision;
 mod fixpoint;
 pub(crate) mod functions;
 mod inputs;
@@ -609,6 +610,7 @@ impl Store {
         if replay.is_some() {
             record.cover_named_ids();
         }
+        excision::plan(conn, &schema, &mut record, replay.is_some())?;
         let ensures = constraints::take_ensures(&mut record);
         constraints::check_attribute_predicates(
             conn,

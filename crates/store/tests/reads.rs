@@ -730,10 +730,10 @@ fn a_layout_1_file_is_upgraded_when_opened() {
         .expect("index lookup");
     assert!(has_index);
     // the vocabulary attributes (layout 2), the constraint attributes
-    // (layout 3) and the tuple attributes (the tuple layout) came in a
-    // transaction each
+    // (layout 3), the tuple attributes (the tuple layout) and the excision
+    // attributes (layout 7) came in a transaction each
     let upgrade_tx = old_latest + 1;
-    assert_eq!(store.latest_tx().expect("latest"), old_latest + 3);
+    assert_eq!(store.latest_tx().expect("latest"), old_latest + 4);
     let db = store.db().expect("db");
     assert_eq!(
         lines(&store, &db.tx_range(upgrade_tx, upgrade_tx).expect("log"))[0],
@@ -801,17 +801,77 @@ fn a_layout_1_file_is_upgraded_when_opened() {
     assert_eq!(again.latest_tx().expect("latest"), latest);
 }
 
-/// A file of layout 3, made from a new store by taking out what the tuple
-/// layout adds (the bootstrap's datoms of entities 18, 19, 90, 38 and 39
-/// — `:db.type/tuple`, `:db.type/float` — from `datoms`, `log` and `attribute_stats`) and
-/// setting the version back: the layout-3 bootstrap wrote the same rows
-/// but those.
+/// What takes a new store back to layout 5 (`data/layout-5.sql`).
+const BACK_TO_LAYOUT_5: &str = include_str!("data/layout-5.sql");
+
+/// A file of layout 5, made from a new store with [`SCHEMA`] and two items
+/// by taking out what layout 7 adds.
+fn layout_5_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("layout-5.factlite");
+    let store = Store::open(&path, Config::default()).expect("new store");
+    transact(&store, SCHEMA);
+    transact(
+        &store,
+        r#"[{:item/sku "A" :item/note "secret"} {:item/sku "B" :item/note "kept"}]"#,
+    );
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).expect("raw connection");
+    conn.execute_batch(BACK_TO_LAYOUT_5)
+        .expect("back to layout 5");
+    path
+}
+
+#[test]
+fn a_layout_5_file_gets_the_excision_attributes_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = layout_5_file(&dir);
+    let before: Entid = {
+        let conn = rusqlite::Connection::open(&path).expect("raw connection");
+        assert_eq!(user_version(&conn), 5);
+        conn.query_row(
+            "SELECT next_id - 1 FROM partitions WHERE part = 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("latest tx")
+    };
+    let store = Store::open(&path, Config::default()).expect("upgrades");
+    assert_eq!(user_version(&store.connection()), FORMAT_VERSION);
+    assert_eq!(store.latest_tx().expect("latest"), before + 1);
+    let db = store.db().expect("db");
+    assert_eq!(
+        lines(&store, &db.tx_range(before + 1, before + 1).expect("log"))[0],
+        r#"91 :db/ident :db/excise true"#
+    );
+    // excision works on the upgraded file
+    transact(&store, r#"[{:db/excise [:item/sku "A"]}]"#);
+    let db = store.db().expect("db");
+    assert_eq!(
+        query(&db, r#"[:find [?n ...] :where [_ :item/note ?n]]"#),
+        r#"#{"kept"}"#
+    );
+    assert_eq!(store.verify().expect("verify"), Vec::new());
+    // and opening it again upgrades nothing
+    let latest = store.latest_tx().expect("latest");
+    drop(db);
+    drop(store);
+    let again = Store::open(&path, Config::default()).expect("opens");
+    assert_eq!(again.latest_tx().expect("latest"), latest);
+}
+
+/// A file of layout 3, made from a new store by taking out what layout 7
+/// and the tuple layout add (the bootstrap's datoms of entities 18, 19,
+/// 90, 38 and 39 — `:db.type/tuple`, `:db.type/float` — from `datoms`,
+/// `log` and `attribute_stats`) and setting the version back: the layout-3
+/// bootstrap wrote the same rows but those.
 fn layout_3_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
     let path = dir.path().join("layout-3.factlite");
     let store = Store::open(&path, Config::default()).expect("new store");
     transact(&store, SCHEMA);
     drop(store);
     let conn = rusqlite::Connection::open(&path).expect("raw connection");
+    conn.execute_batch(BACK_TO_LAYOUT_5)
+        .expect("back to layout 5");
     conn.execute_batch(
         "UPDATE attribute_stats SET datoms = datoms - (SELECT count(*) FROM datoms d
              WHERE d.a = attribute_stats.a AND d.e IN (18, 19, 90, 38, 39));
@@ -839,7 +899,8 @@ fn a_layout_3_file_gets_the_tuple_attributes_when_opened() {
         .expect("latest tx");
     let store = Store::open(&path, Config::default()).expect("upgrades");
     assert_eq!(user_version(&store.connection()), FORMAT_VERSION);
-    assert_eq!(store.latest_tx().expect("latest"), before + 1);
+    // the tuple layout's transaction, then layout 7's
+    assert_eq!(store.latest_tx().expect("latest"), before + 2);
     let db = store.db().expect("db");
     assert_eq!(
         lines(&store, &db.tx_range(before + 1, before + 1).expect("log"))[0],
