@@ -231,9 +231,11 @@ fn check(
                  entity): only entities of the user partition can be excised"
             )))
         }
-        _ => return Err(Error::Schema(format!(
+        _ => {
+            return Err(Error::Schema(format!(
             "entity {target} is a transaction: only entities of the user partition can be excised"
-        ))),
+        )))
+        }
     }
     let is_excision_record: bool = conn
         .prepare_cached("SELECT 1 FROM datoms WHERE e = ?1 AND a = ?2 LIMIT 1")?
