@@ -596,7 +596,7 @@ impl Store {
     /// the transaction leaves — its datoms applied, inside the write
     /// transaction, before the commit — and the entity's id, as in
     /// Datomic. `Ok(false)`, an error or a panic fails the transaction with
-    /// `:error/constraint` ([`Error::Constraint`]) naming the spec and the
+    /// `:error/constraint` ([`crate::Error::Constraint`]) naming the spec and the
     /// predicate, and nothing of it is kept. The `Db` only reads, and is
     /// not answered from views (they are brought in line after the
     /// checks).

@@ -8,7 +8,8 @@
 //!                                (indexed and unique attributes)
 //!   datoms_vaet (v, a, e)        value → entity, only refs (t = 0)
 //! log(tx, seq, e, a, v, t, added) every assertion and retraction, append-only
-//!   (but see `:db/noHistory` in `transact::apply`); primary key (tx, seq)
+//!   (but see `:db/noHistory` in `transact::apply`, and `excision`);
+//!   primary key (tx, seq)
 //!   orders it; log_aevt (a, e, v, tx) and log_eavt (e, a, v, tx) serve
 //!   as-of, since and history reads by attribute and by entity
 //! partitions(part, next_id)       the next free entity id of each partition
