@@ -14,6 +14,10 @@
 //!   so does a pull of a few attributes of an entity;
 //! - every materialized view equals its query run from scratch, and the
 //!   model's answer, after every transaction;
+//! - an excision (`{:db/excise e}`, now and then after a transaction)
+//!   succeeds or fails on both, removes the current datoms the model says,
+//!   and leaves nothing it covers in any view of time (current, as of
+//!   every transaction, history), in the views or for the queries;
 //! - a file store closed and reopened holds the same data;
 //! - `Store::verify` finds nothing wrong at the end of every case.
 //!
@@ -24,6 +28,7 @@
 //!
 //! CI runs a modest number of cases; `FACTLITE_PROPTEST_CASES=N` runs N.
 
+mod excise;
 mod generate;
 mod scenario;
 
@@ -37,6 +42,7 @@ use factlite_cli::check::{run_files, CheckOptions};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
+use crate::model::excise::Excision;
 use crate::model::query::{evaluate, ordered, Datom, Elem, Find, Query, Tuples};
 use crate::model::transact::{is_anonymous, Fact, Model, Outcome, Resolved};
 use crate::model::value::{plain_entity, Val};
@@ -63,20 +69,26 @@ struct Case {
     schema: Vec<u8>,
     transactions: Vec<Vec<u8>>,
     queries: Vec<Vec<u8>>,
+    /// Tape `n`, when not empty, is an excision after transaction `n`.
+    excisions: Vec<Vec<u8>>,
 }
 
 fn case_strategy() -> impl Strategy<Value = Case> {
+    // The excisions come last, so the other parts are what they were for
+    // a seed (and the saved regressions) before there were excisions.
     (
         prop::option::of(0..4u8),
         prop::collection::vec(any::<u8>(), 0..12),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 1..8),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..48), 0..5),
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..6), 0..8),
     )
-        .prop_map(|(views, schema, transactions, queries)| Case {
+        .prop_map(|(views, schema, transactions, queries, excisions)| Case {
             views,
             schema,
             transactions,
             queries,
+            excisions,
         })
 }
 
@@ -275,6 +287,89 @@ impl Run {
         }
         self.check_datoms()?;
         self.check_views()
+    }
+
+    /// The excision read off `tape`, on both sides: it fails on both, or
+    /// removes the same current datoms, and then nothing it covers is in
+    /// any view of time.
+    fn excise(&mut self, tape: &[u8]) -> Checked {
+        let Some(excision) = excise::excision(&self.model, &mut Tape::new(tape)) else {
+            return Ok(());
+        };
+        let data = excise::tx_data(&excision, &self.model, &|tx| Value::Integer(tx));
+        let for_store = render_entities(&data, &plain_entity);
+        let expected = self.model.excision_failure(&excision);
+        let actual = self.store.transact(&for_store);
+        let recorded = excise::tx_data(&excision, &self.model, &|tx| self.scenario.tx_ref(tx));
+        let error = expected.as_ref().map(|f| f.category.keyword());
+        let tx = actual.as_ref().ok().map(|r| r.tx);
+        self.scenario
+            .transact(&recorded, &self.model.names, error, tx);
+        let tx = match (expected, actual) {
+            (Some(failure), Err(error)) if failure.category == error.category() => return Ok(()),
+            (Some(failure), outcome) => {
+                return Err(format!(
+                    "{for_store}: the model fails with {} ({}), the store gives {:?}",
+                    failure.category,
+                    failure.why,
+                    outcome.map(|r| r.tx).map_err(|e| e.category())
+                ))
+            }
+            (None, Err(error)) => {
+                return Err(format!(
+                    "{for_store}: the model excises, the store fails with {} ({error})",
+                    error.category()
+                ))
+            }
+            (None, Ok(report)) => {
+                let removed: BTreeSet<Fact> = report
+                    .datoms
+                    .iter()
+                    .filter(|d| !d.added)
+                    .filter_map(|d| {
+                        let a = self.attr_ids.iter().position(|id| *id == d.a)?;
+                        Some((d.e, a, model_value(&d.v)))
+                    })
+                    .collect();
+                let expected = self.model.excised_facts(&excision, report.tx);
+                if removed != expected {
+                    return Err(format!(
+                        "{for_store}: the store's report retracts {removed:?}, the model's {expected:?}"
+                    ));
+                }
+                self.model.excise(&excision, report.tx);
+                report.tx
+            }
+        };
+        if let Storage::File(path) = &self.storage {
+            self.store = Store::open(path).map_err(|e| format!("reopening the store: {e}"))?;
+        }
+        self.check_forgotten(&excision, tx)?;
+        self.check_datoms()?;
+        self.check_views()
+    }
+
+    /// No view of time — now, as of every transaction, the history — holds
+    /// a datom the excision by transaction `tx` covers.
+    fn check_forgotten(&self, excision: &Excision, tx: i64) -> Checked {
+        let mut times = vec![Time::Current, Time::History];
+        times.extend(self.model.txs.iter().map(|t| Time::AsOf(*t)));
+        for time in times {
+            let datoms = self.store_datoms(|db| match time {
+                Time::Current | Time::Since(_) => db,
+                Time::AsOf(t) => db.as_of(t),
+                Time::History => db.history(),
+            })?;
+            let left = datoms
+                .iter()
+                .find(|(e, a, _, at, _)| self.model.excises(excision, tx, *e, *a, *at));
+            if let Some(datom) = left {
+                return Err(format!(
+                    "after {excision:?} at {tx}, {time:?} still shows {datom:?}"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The ids the store gave the model's new entities, checking every
@@ -873,6 +968,10 @@ fn run_steps(run: &mut Run, case: &Case) -> Checked {
             break;
         }
         outcome = run.transact(number + 1, tape);
+        match (&outcome, case.excisions.get(number)) {
+            (Ok(()), Some(tape)) if !tape.is_empty() => outcome = run.excise(tape),
+            _ => {}
+        }
         if outcome.is_err() {
             break;
         }

@@ -119,7 +119,9 @@ impl Scenario {
         ]);
     }
 
-    fn tx_ref(&self, tx: i64) -> Value {
+    /// A transaction as the scenario writes it: `#tx "txN"` when it
+    /// committed in this run, else its number.
+    pub fn tx_ref(&self, tx: i64) -> Value {
         match self.tx_names.get(&tx) {
             Some(name) => tagged("tx", name),
             None => Value::Integer(tx),

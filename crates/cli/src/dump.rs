@@ -25,7 +25,10 @@
 //! - [`DumpKind::Current`]: the datoms the snapshot holds, without
 //!   history: the attributes in a first map, then [`DUMP_BATCH`] datoms per
 //!   map, without `:tx` or `:instant` (the copy's transactions are new).
-//!   The transaction entities' own datoms are left out.
+//!   The transaction entities' own datoms are left out, and so are the
+//!   records of excisions (`:db/excise`, `:db.excise/*`): what they
+//!   removed is not in the dump, and replayed they would excise again
+//!   what the copy holds of their entities.
 //!
 //! A composite tuple's datoms (`:db/tupleAttrs`) are left out too: the
 //! transactor makes them again from their attributes as it replays the
@@ -41,7 +44,9 @@ use std::path::Path;
 
 use factlite::edn::{Keyword, Value};
 use factlite::{Datom, Db, Entid, Schema, TypedValue};
-use factlite_core::bootstrap::{DB_IDENT, DB_TX_INSTANT, DB_VALUE_TYPE, FIRST_USER_SCHEMA_ID};
+use factlite_core::bootstrap::{
+    DB_IDENT, DB_TX_INSTANT, DB_VALUE_TYPE, EXCISION_ATTRIBUTES, FIRST_USER_SCHEMA_ID,
+};
 use factlite_core::{Cardinality, Partition};
 use indexmap::IndexMap;
 
@@ -142,7 +147,12 @@ fn current(db: &Db, writer: &mut DumpWriter<'_>) -> Result<()> {
     for datom in range.iter().map_err(store_error)? {
         let datom = datom.map_err(store_error)?;
         let partition = Partition::of(datom.e);
-        if datom.e < FIRST_USER_SCHEMA_ID || partition == Some(Partition::Tx) || !datom.added {
+        let excision_record = EXCISION_ATTRIBUTES.contains(&datom.a);
+        if datom.e < FIRST_USER_SCHEMA_ID
+            || partition == Some(Partition::Tx)
+            || !datom.added
+            || excision_record
+        {
             continue;
         }
         let schema_entity = partition == Some(Partition::Db);

@@ -148,9 +148,9 @@ enum Command {
     /// Check a database: SQLite's integrity check and factlite's own
     /// invariants (every current datom asserted in the log, no retraction
     /// without an assertion, attribute statistics, the full-text index,
-    /// entity ids, every materialized view equal to its query run from
-    /// scratch). Reads the file only; the exit code is 1 when anything is
-    /// wrong.
+    /// entity ids, nothing an excision removed left, every materialized
+    /// view equal to its query run from scratch). Reads the file only; the
+    /// exit code is 1 when anything is wrong.
     Verify {
         /// The database file.
         #[arg(value_name = "DB")]

@@ -2,8 +2,9 @@
 //! every kind (attributes defined and altered, values replaced and
 //! retracted, entities retracted, transaction metadata, installed rules, a
 //! materialized view, floats, big integers and big decimals, tuples of the
-//! three kinds — a composite's datoms are
-//! not in the dump and come back as its attributes are replayed) is dumped, imported into an empty file, and the two
+//! three kinds — a composite's datoms are not in the dump and come back as
+//! its attributes are replayed —, an excision, whose record a current dump
+//! leaves out) is dumped, imported into an empty file, and the two
 //! databases' datoms compared — the history dump transaction by
 //! transaction with the same ids and instants, the current dump datom by
 //! datom. Also: a dump refuses a database that is not empty, and a tempid
@@ -14,7 +15,7 @@ use std::path::Path;
 use factlite::{Datom, Entid, Store};
 use factlite_cli::dump::{write_dump, DumpKind};
 use factlite_cli::transfer::{import_file, BATCH};
-use factlite_core::bootstrap::FIRST_USER_SCHEMA_ID;
+use factlite_core::bootstrap::{EXCISION_ATTRIBUTES, FIRST_USER_SCHEMA_ID};
 use factlite_core::Partition;
 
 const SCHEMA: &str = r#"[
@@ -70,6 +71,21 @@ fn source(dir: &Path) -> Store {
     store
         .transact_str(r#"[[:db/add [:person/name "Bob"] :person/age 41]]"#)
         .expect("after the view");
+    // An excision of Gus's first age: its record replays in a history
+    // dump, and a current dump leaves it out.
+    store
+        .transact_str(r#"[{:person/name "Gus" :person/age 50}]"#)
+        .expect("gus");
+    let second_age = store
+        .transact_str(r#"[{:person/name "Gus" :person/age 51}]"#)
+        .expect("gus's age");
+    store
+        .transact_str(&format!(
+            r#"[{{:db/excise [:person/name "Gus"] :db.excise/attrs [:person/age]
+                 :db.excise/beforeT {}}}]"#,
+            second_age.tx
+        ))
+        .expect("the first age excised");
     store
 }
 
@@ -108,7 +124,8 @@ fn is_view_datom(schema: &factlite::Schema, datom: &Datom) -> bool {
 }
 
 /// The current datoms (e, a, v) outside the bootstrap, the transaction
-/// entities and the views' definitions.
+/// entities, the views' definitions and the records of excisions (a
+/// current dump leaves them out).
 fn current(store: &Store) -> Vec<String> {
     let db = store.db().expect("snapshot");
     let schema = db.schema().expect("schema");
@@ -121,6 +138,7 @@ fn current(store: &Store) -> Vec<String> {
             datom.e >= FIRST_USER_SCHEMA_ID
                 && Partition::of(datom.e) != Some(Partition::Tx)
                 && !is_view_datom(&schema, datom)
+                && !EXCISION_ATTRIBUTES.contains(&datom.a)
         })
         .map(|datom| format!("{} {} {:?}", datom.e, datom.a, datom.v))
         .collect()
@@ -132,6 +150,11 @@ fn a_history_dump_imports_into_the_same_datoms_in_the_same_transactions() {
     let original = source(dir.path());
     let path = dir.path().join("history.edn");
     dump(&original, DumpKind::History, &path);
+    let text = std::fs::read_to_string(&path).expect("the dump reads");
+    assert!(
+        text.contains(":db/excise"),
+        "the excision is replayed: {text}"
+    );
     let copy = Store::open(dir.path().join("copy.db")).expect("copy");
     let summary = import_file(&copy, &path, false).expect("imported");
     let expected = log(&original);
@@ -155,6 +178,11 @@ fn a_current_dump_imports_into_the_same_current_datoms() {
     let original = source(dir.path());
     let path = dir.path().join("current.edn");
     dump(&original, DumpKind::Current, &path);
+    let text = std::fs::read_to_string(&path).expect("the dump reads");
+    assert!(
+        !text.contains(":db/excise") && !text.contains(":db.excise/"),
+        "an excision's record, replayed, would excise again: {text}"
+    );
     let copy = Store::open(dir.path().join("copy.db")).expect("copy");
     import_file(&copy, &path, false).expect("imported");
     assert_eq!(current(&copy), current(&original));

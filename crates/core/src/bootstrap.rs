@@ -11,10 +11,13 @@
 //! `:db.attr/preds` (added by layout version 3), 18–19 the tuple attributes
 //! `:db/tupleType` and `:db/tupleTypes`, and the enum idents start at 20.
 //! The enum idents stay below 90; 90–99 hold the built-in attributes that
-//! did not fit below 20: 90 is `:db/tupleAttrs`. The three tuple
-//! attributes, `:db.type/tuple` and `:db.type/float` arrive with the tuple layout
-//! ([`TUPLE_ATTRIBUTES`], [`TUPLE_VALUE_TYPES`]); `:db.type/bigint` (40) and
-//! `:db.type/bigdec` (41) with layout 6 ([`BIG_NUMBER_VALUE_TYPES`]).
+//! did not fit below 20: 90 is `:db/tupleAttrs`, 91–94 the excision
+//! attributes `:db/excise`, `:db.excise/attrs`, `:db.excise/before` and
+//! `:db.excise/beforeT` ([`EXCISION_ATTRIBUTES`], layout version 7). The
+//! three tuple attributes, `:db.type/tuple` and `:db.type/float` arrive
+//! with the tuple layout ([`TUPLE_ATTRIBUTES`], [`TUPLE_VALUE_TYPES`]);
+//! `:db.type/bigint` (40) and `:db.type/bigdec` (41) with layout 6
+//! ([`BIG_NUMBER_VALUE_TYPES`]).
 
 use factlite_edn::Keyword;
 
@@ -58,6 +61,28 @@ pub const DB_TUPLE_TYPES: Entid = 19;
 /// `:db/tupleAttrs`: the attributes a composite tuple attribute is made of
 /// (a tuple of attribute idents).
 pub const DB_TUPLE_ATTRS: Entid = 90;
+
+/// `:db/excise`: the entity an excision removes the datoms of (a ref; the
+/// excision entity that holds it is its record, kept).
+pub const DB_EXCISE: Entid = 91;
+/// `:db.excise/attrs`: the attributes an excision is limited to (refs to
+/// attributes, cardinality many; none: every attribute).
+pub const DB_EXCISE_ATTRS: Entid = 92;
+/// `:db.excise/before`: an excision removes only the datoms of
+/// transactions whose `:db/txInstant` is before this instant.
+pub const DB_EXCISE_BEFORE: Entid = 93;
+/// `:db.excise/beforeT`: an excision removes only the datoms of
+/// transactions before this one (a transaction id, as a long).
+pub const DB_EXCISE_BEFORE_T: Entid = 94;
+
+/// The excision attributes the layouts before 7 lacked: a store of an
+/// older layout gets them when it is opened.
+pub const EXCISION_ATTRIBUTES: [Entid; 4] = [
+    DB_EXCISE,
+    DB_EXCISE_ATTRS,
+    DB_EXCISE_BEFORE,
+    DB_EXCISE_BEFORE_T,
+];
 
 /// The tuple attributes the layouts before the tuple layout lacked: a
 /// store of an older layout gets them when it is opened.
@@ -187,6 +212,21 @@ pub fn attributes() -> Vec<Attribute> {
         attribute(DB_TUPLE_TYPE, "tupleType", ValueType::Ref),
         keyword_tuple(DB_TUPLE_TYPES, "tupleTypes"),
         keyword_tuple(DB_TUPLE_ATTRS, "tupleAttrs"),
+        attribute(DB_EXCISE, "excise", ValueType::Ref),
+        Attribute {
+            cardinality: Cardinality::Many,
+            ..Attribute::new(DB_EXCISE_ATTRS, kw("db.excise", "attrs"), ValueType::Ref)
+        },
+        Attribute::new(
+            DB_EXCISE_BEFORE,
+            kw("db.excise", "before"),
+            ValueType::Instant,
+        ),
+        Attribute::new(
+            DB_EXCISE_BEFORE_T,
+            kw("db.excise", "beforeT"),
+            ValueType::Long,
+        ),
     ]
 }
 
@@ -268,6 +308,10 @@ mod tests {
             (40, ":db.type/bigint"),
             (41, ":db.type/bigdec"),
             (90, ":db/tupleAttrs"),
+            (91, ":db/excise"),
+            (92, ":db.excise/attrs"),
+            (93, ":db.excise/before"),
+            (94, ":db.excise/beforeT"),
         ];
         for (id, ident) in expected {
             assert!(

@@ -617,6 +617,50 @@ impl Store {
             .register_tx_function(name.to_keyword(), body)?)
     }
 
+    /// Registers an entity predicate under `name` (a namespaced symbol,
+    /// `my/valid-user?`), which an entity spec names in its
+    /// `:db.entity/preds`. When a transaction asserts `:db/ensure` of that
+    /// spec for an entity, `predicate` gets a read-only [`Db`] of the state
+    /// the transaction leaves — its datoms applied, inside the write
+    /// transaction, before the commit — and the entity's id, as in
+    /// Datomic. `Ok(false)`, an error or a panic fails the transaction with
+    /// `:error/constraint` ([`crate::Error::Constraint`]) naming the spec and the
+    /// predicate, and nothing of it is kept. The `Db` only reads, and is
+    /// not answered from views (they are brought in line after the
+    /// checks).
+    ///
+    /// ```
+    /// use factlite::{QueryResultExt, Store};
+    /// let store = Store::open_in_memory()?;
+    /// store.register_entity_predicate("shop/in-stock?", |db, item| {
+    ///     let query = "[:find ?n . :in $ ?i :where [?i :item/count ?n]]";
+    ///     Ok(db.q_str(query, (item,))?.scalar::<i64>()?.unwrap_or(0) > 0)
+    /// })?;
+    /// store.transact(r#"[{:db/ident :item/count :db/valueType :db.type/long
+    ///                     :db/cardinality :db.cardinality/one}
+    ///                    {:db/ident :shop/item :db.entity/preds [shop/in-stock?]}]"#)?;
+    /// store.transact(r#"[{:item/count 2 :db/ensure :shop/item}]"#)?;
+    /// let refused = store.transact(r#"[{:item/count 0 :db/ensure :shop/item}]"#).unwrap_err();
+    /// assert_eq!(refused.category(), factlite::ErrorCategory::Constraint);
+    /// # Ok::<(), factlite::Error>(())
+    /// ```
+    pub fn register_entity_predicate(
+        &self,
+        name: &str,
+        predicate: impl Fn(&Db, Entid) -> Result<bool> + Send + Sync + 'static,
+    ) -> Result<()> {
+        let shared = self.shared.clone();
+        let body: factlite_store::EntityPredicateBody = Arc::new(move |db, entity| {
+            let db = Db {
+                db: db.clone(),
+                shared: shared.clone(),
+                from_views: false,
+            };
+            predicate(&db, entity).map_err(|error| error.to_string())
+        });
+        Ok(self.shared.writer.register_entity_predicate(name, body)?)
+    }
+
     /// Registers an aggregate written in Rust that `:find` calls by `name`
     /// (`(my/p90 ?x)`): `aggregate` gets the values of one group (as
     /// [`FromValue`](crate::FromValue) types) and returns the group's

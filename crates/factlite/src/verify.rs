@@ -2,7 +2,8 @@
 //! `integrity_check` and the store's own invariants (the current datoms
 //! agree with the log, the log alternates assertions and retractions,
 //! attribute statistics count the datoms, the full-text index, the
-//! partitions' next ids, every view equals its query from scratch).
+//! partitions' next ids, nothing an excision removed is left, every view
+//! equals its query from scratch).
 
 use std::fmt;
 

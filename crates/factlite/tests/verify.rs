@@ -44,7 +44,7 @@ const REACH: &str =
 
 /// A file store with history: people added, changed, retracted, an entity
 /// retracted whole, a no-history value replaced, views installed before
-/// and after some of it.
+/// and after some of it, an entity excised whole and another's attribute.
 fn sound_store(path: &Path) -> Store {
     let store = Store::open(path).expect("opens");
     store.transact_str(SCHEMA).expect("schema");
@@ -83,6 +83,20 @@ fn sound_store(path: &Path) -> Store {
     store
         .transact_str(r#"[[:db/add [:person/name "Ann"] :person/tag "b"] {:db/id [:person/name "Bo"] :person/session "s3"}]"#)
         .expect("asserts again");
+    store
+        .transact_str(
+            r#"[{:person/name "Eve" :person/age 50 :person/tag "e" :person/friend [:person/name "Ann"]}]"#,
+        )
+        .expect("eve");
+    store
+        .transact_str(r#"[{:person/name "Eve" :person/age 51}]"#)
+        .expect("eve's age");
+    store
+        .transact_str(r#"[{:db/excise [:person/name "Eve"]}]"#)
+        .expect("eve excised");
+    store
+        .transact_str(r#"[{:db/excise [:person/name "Dee"] :db.excise/attrs [:person/tag]}]"#)
+        .expect("dee's tags excised");
     store
 }
 
@@ -192,6 +206,19 @@ fn a_current_datom_deleted_is_an_assertion_without_datom() {
         "DELETE FROM datoms WHERE a = AGE AND v = 27; \
          UPDATE attribute_stats SET datoms = datoms - 1 WHERE a = AGE",
         &[ProblemKind::AssertionWithoutDatom, ProblemKind::ViewDiffers],
+    );
+}
+
+#[test]
+fn an_excised_datom_back_in_the_log_is_found() {
+    check(
+        "INSERT INTO log (tx, seq, e, a, v, t, added) \
+         SELECT tx, 1000, (SELECT v FROM datoms WHERE a = 91 LIMIT 1), a, v, t, 1 \
+         FROM log WHERE a = AGE ORDER BY tx LIMIT 1",
+        &[
+            ProblemKind::ExcisedDatomRemains,
+            ProblemKind::AssertionWithoutDatom,
+        ],
     );
 }
 

@@ -6,13 +6,16 @@
 //!   asserts for the attribute must pass each one.
 //! - **Entity specs** (`[:db/add e :db/ensure :some/spec]`): the spec
 //!   entity's `:db.entity/attrs` must all be held by `e` once the
-//!   transaction is applied. The `:db/ensure` datom is never stored: the
-//!   check is its only effect. A spec's `:db.entity/preds` would need the
-//!   database as an argument, which registered functions do not get, so a
-//!   spec that has them is refused with a message saying so.
+//!   transaction is applied, and each of its `:db.entity/preds` (names of
+//!   entity predicates registered on the store,
+//!   `Store::register_entity_predicate`) called with the database as the
+//!   transaction leaves it and `e` must return `true`. The `:db/ensure`
+//!   datom is never stored: the check is its only effect.
 //!
-//! A violation fails the transaction with [`Error::Constraint`]
-//! (`:error/constraint`), naming the attribute or the spec.
+//! A violation — a predicate returning `false`, failing or panicking
+//! included — fails the transaction with [`Error::Constraint`]
+//! (`:error/constraint`), naming the attribute, or the spec and the
+//! predicate.
 
 use std::collections::HashMap;
 
@@ -24,6 +27,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 use crate::functions::Functions;
 use crate::transact::TxRecord;
+use crate::Db;
 
 /// Takes the `:db/ensure` assertions out of a record (they are checks, not
 /// datoms): each entity with the spec it must meet.
@@ -91,31 +95,26 @@ pub fn check_attribute_predicates(
     Ok(())
 }
 
-/// Each entity meets its spec once the transaction is applied.
+/// Each entity meets its spec once the transaction is applied: `applied`
+/// reads that state, inside the write transaction.
 pub fn check_entity_specs(
-    conn: &Connection,
+    applied: &Db,
     schema: &Schema,
+    functions: &Functions,
     ensures: &[(Entid, Entid)],
 ) -> Result<()> {
+    let conn = &*applied.store().connection();
     for &(e, spec) in ensures {
         let spec_name = schema.ident(spec).map_or_else(
             || format!("entity {spec}"),
             |k| Value::Keyword(k.clone()).to_string(),
         );
-        if !strings(conn, spec, DB_ENTITY_PREDS)?.is_empty() {
+        let mut required = strings(conn, spec, DB_ENTITY_ATTRS)?;
+        let mut predicates = strings(conn, spec, DB_ENTITY_PREDS)?;
+        if required.is_empty() && predicates.is_empty() {
             return Err(Error::Constraint(format!(
-                "the spec {spec_name} has :db.entity/preds, which factlite does not run (a \
-                 registered function gets values, not the database); require attributes with \
-                 :db.entity/attrs, or check values with :db.attr/preds"
-            )));
-        }
-        let mut required = conn
-            .prepare_cached("SELECT v FROM datoms WHERE e = ?1 AND a = ?2")?
-            .query_map([spec, DB_ENTITY_ATTRS], |row| row.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        if required.is_empty() {
-            return Err(Error::Constraint(format!(
-                "{spec_name}, named by :db/ensure, is not an entity spec: it has no :db.entity/attrs"
+                "{spec_name}, named by :db/ensure, is not an entity spec: it has no \
+                 :db.entity/attrs and no :db.entity/preds"
             )));
         }
         required.sort();
@@ -137,6 +136,25 @@ pub fn check_entity_specs(
                 "entity {e} does not meet the spec {spec_name}: it lacks {}",
                 missing.join(", ")
             )));
+        }
+        predicates.sort();
+        for name in &predicates {
+            let failed = |why: String| {
+                Error::Constraint(format!(
+                    "entity {e} does not meet the spec {spec_name}: its predicate {name} {why}"
+                ))
+            };
+            match functions.call_entity_predicate(name, applied, e) {
+                Some(Ok(true)) => {}
+                Some(Ok(false)) => return Err(failed("returned false".to_string())),
+                Some(Err(message)) => return Err(failed(format!("failed: {message}"))),
+                None => {
+                    return Err(Error::Constraint(format!(
+                        "the spec {spec_name} names the entity predicate {name}, which is not \
+                         registered on this store (Store::register_entity_predicate)"
+                    )))
+                }
+            }
         }
     }
     Ok(())

@@ -9,6 +9,10 @@
 //! query is still one statement. An aggregate is computed over each group's
 //! values, as factlite's own n-ary aggregates are. A function that panics
 //! fails the query with an error naming it; it never aborts the program.
+//!
+//! Transaction functions and entity predicates are kept here too: they get
+//! the database inside the write transaction (see `Store::register_tx_function`
+//! and `Store::register_entity_predicate`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -41,14 +45,24 @@ struct Entry {
 pub type TxBody =
     Arc<dyn Fn(&crate::Db, &[Value]) -> std::result::Result<Value, String> + Send + Sync>;
 
+/// The body of a registered entity predicate (`:db.entity/preds`): the
+/// database as the transaction leaves it (its datoms applied, not yet
+/// committed) and the entity id in, whether the entity is valid (or a
+/// message saying why it cannot tell) out.
+pub type EntityPredicateBody = Arc<
+    dyn Fn(&crate::Db, factlite_core::Entid) -> std::result::Result<bool, String> + Send + Sync,
+>;
+
 /// The functions and aggregates registered on a store and its siblings,
-/// and its transaction functions.
+/// its transaction functions and its entity predicates.
 #[derive(Default)]
 pub struct Functions {
     /// Functions and aggregates, in the order registered.
     entries: RwLock<Vec<Entry>>,
     /// Transaction functions, by name.
     transaction: RwLock<Vec<(factlite_edn::Keyword, TxBody)>>,
+    /// Entity predicates, by name.
+    entity_predicates: RwLock<Vec<(String, EntityPredicateBody)>>,
 }
 
 impl Functions {
@@ -151,6 +165,41 @@ impl Functions {
                 "the transaction function {shown} failed: {message}"
             )),
             Err(_) => Err(format!("the transaction function {shown} panicked")),
+        })
+    }
+
+    /// Registers an entity predicate under `name` (a namespaced symbol, as
+    /// `:db.entity/preds` names it: `my/valid-user?`), once.
+    pub fn register_entity_predicate(&self, name: &str, body: EntityPredicateBody) -> Result<()> {
+        check_name(name)?;
+        let mut entries = self.entity_predicates.write();
+        if entries.iter().any(|(existing, _)| existing == name) {
+            return Err(Error::Query(format!(
+                "an entity predicate named {name} is registered already"
+            )));
+        }
+        entries.push((name.to_string(), body));
+        Ok(())
+    }
+
+    /// Calls the entity predicate `name` on entity `e` of `db`; `None`
+    /// when none has that name. A panic is an error naming it.
+    pub fn call_entity_predicate(
+        &self,
+        name: &str,
+        db: &crate::Db,
+        e: factlite_core::Entid,
+    ) -> Option<std::result::Result<bool, String>> {
+        let body = self
+            .entity_predicates
+            .read()
+            .iter()
+            .find(|(n, _)| n == name)?
+            .1
+            .clone();
+        Some(match catch_unwind(AssertUnwindSafe(|| body(db, e))) {
+            Ok(outcome) => outcome,
+            Err(_) => Err("it panicked".to_string()),
         })
     }
 

@@ -8,7 +8,8 @@
 //!                                (indexed and unique attributes)
 //!   datoms_vaet (v, a, e)        value → entity, only refs (t = 0)
 //! log(tx, seq, e, a, v, t, added) every assertion and retraction, append-only
-//!   (but see `:db/noHistory` in `transact::apply`); primary key (tx, seq)
+//!   (but see `:db/noHistory` in `transact::apply`, and `excision`);
+//!   primary key (tx, seq)
 //!   orders it; log_aevt (a, e, v, tx) and log_eavt (e, a, v, tx) serve
 //!   as-of, since and history reads by attribute and by entity
 //! partitions(part, next_id)       the next free entity id of each partition
@@ -33,8 +34,11 @@
 //! `replication` table (empty: no datom changes, so that step writes no
 //! transaction); 6 adds `:db.type/bigint` and `:db.type/bigdec` (idents 40
 //! and 41), whose values are blobs, their number keys (`core::number`,
-//! see `encode`). Each other step is one function and one transaction of
-//! its own. A file of a newer layout than this factlite knows is refused.
+//! see `encode`); 7 adds the excision attributes (`:db/excise`,
+//! `:db.excise/attrs`, `:db.excise/before`, `:db.excise/beforeT`,
+//! `upgrade_to_excision`). Each other step is one function and one
+//! transaction of its own. A file of a newer layout than this factlite
+//! knows is refused.
 
 use std::time::Duration;
 
@@ -46,7 +50,16 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = 6;
+pub const FORMAT_VERSION: i64 = EXCISION_LAYOUT;
+
+/// The layout that adds the excision attributes
+/// ([`bootstrap::EXCISION_ATTRIBUTES`]); the one before it is
+/// [`BEFORE_EXCISION_LAYOUT`].
+const EXCISION_LAYOUT: i64 = 7;
+
+/// The newest layout without the excision attributes: a file of this
+/// version or older gets them when it is opened.
+const BEFORE_EXCISION_LAYOUT: i64 = 6;
 
 /// An id no factlite store uses in `application_id`, so other tools can tell
 /// our files apart ("FLit").
@@ -197,6 +210,9 @@ pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<
             if version <= 5 {
                 upgrade_to_big_numbers(conn, now_ms)?;
             }
+            if version <= BEFORE_EXCISION_LAYOUT {
+                upgrade_to_excision(conn, now_ms)?;
+            }
             Ok(())
         }
         _ => Ok(()),
@@ -293,6 +309,21 @@ fn upgrade_to_big_numbers(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let tx = conn.transaction()?;
     let idents = value_type_idents(&bootstrap::BIG_NUMBER_VALUE_TYPES);
     add_builtin_attributes(&tx, &[], &idents, 6, now_ms)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Layout 6 → 7: the excision attributes (`:db/excise`,
+/// `:db.excise/attrs`, `:db.excise/before`, `:db.excise/beforeT`).
+fn upgrade_to_excision(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    add_builtin_attributes(
+        &tx,
+        &bootstrap::EXCISION_ATTRIBUTES,
+        &[],
+        EXCISION_LAYOUT,
+        now_ms,
+    )?;
     tx.commit()?;
     Ok(())
 }

@@ -15,6 +15,7 @@ mod constraints;
 mod db;
 mod encode;
 mod error;
+mod excision;
 mod fixpoint;
 pub(crate) mod functions;
 mod inputs;
@@ -48,7 +49,7 @@ pub use config::{Config, Durability, UnknownDurability, DEFAULT_WAL_LIMIT};
 pub use db::{Datoms, Db, DbView, IndexName, ReadTransaction};
 pub use encode::{from_sql, to_sql, SqlParam};
 pub use error::{Error, Result};
-pub use functions::{Body as FunctionBody, TxBody as TxFunctionBody};
+pub use functions::{Body as FunctionBody, EntityPredicateBody, TxBody as TxFunctionBody};
 pub use layout::FORMAT_VERSION;
 pub use limits::QueryLimits;
 pub use named_rules::{rules_vocabulary, InstalledRules};
@@ -616,6 +617,7 @@ impl Store {
         if replay.is_some() {
             record.cover_named_ids();
         }
+        excision::plan(conn, &schema, &mut record, replay.is_some())?;
         let ensures = constraints::take_ensures(&mut record);
         constraints::check_attribute_predicates(
             conn,
@@ -693,6 +695,23 @@ impl Store {
         self.inner.siblings.functions.register_tx(name, body)
     }
 
+    /// Registers an entity predicate: an entity spec (`:db/ensure`) whose
+    /// `:db.entity/preds` names it calls it with the database as the
+    /// transaction leaves it (its datoms applied, inside the write
+    /// transaction) and the entity's id. `false`, a failure or a panic
+    /// fails the transaction (`:error/constraint`), naming the spec and
+    /// the predicate.
+    pub fn register_entity_predicate(
+        &self,
+        name: &str,
+        body: functions::EntityPredicateBody,
+    ) -> Result<()> {
+        self.inner
+            .siblings
+            .functions
+            .register_entity_predicate(name, body)
+    }
+
     /// Takes `count` ids of the user partition for entities to be named
     /// later (an import's tempid used before the row that defines it): no
     /// transaction allocates them, and a transaction may name them.
@@ -732,7 +751,15 @@ impl Store {
         hook.before_write(self, &report)?;
         let new_schema = transact::apply::apply(conn, schema, &report, next_ids)?;
         let schema_after = new_schema.map(Arc::new).unwrap_or_else(|| schema.clone());
-        constraints::check_entity_specs(conn, &schema_after, ensures)?;
+        if !ensures.is_empty() {
+            let applied = Db::in_write(self.clone(), report.tx, schema_after.clone());
+            constraints::check_entity_specs(
+                &applied,
+                &schema_after,
+                &self.inner.siblings.functions,
+                ensures,
+            )?;
+        }
         let db = Db::in_write(self.clone(), report.basis_before, schema_after.clone());
         hook.after_write(&db, &report)?;
         if !Arc::ptr_eq(&schema_after, schema) {

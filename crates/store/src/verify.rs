@@ -2,8 +2,10 @@
 //! SQLite's `integrity_check` cannot see: the current datoms are what the
 //! log says holds, the log alternates assertion and retraction for every
 //! datom, `attribute_stats` counts the datoms, the full-text index holds the
-//! full-text attributes' values, and no entity id lies past its partition's
-//! next free id. The views crate adds its own check of the views' tables
+//! full-text attributes' values, no entity id lies past its partition's
+//! next free id, and nothing an excision removed is left in `datoms` or
+//! the `log` (an excision takes a retraction with the assertion it
+//! follows, so the log's alternation holds after one too). The views crate adds its own check of the views' tables
 //! ([`ProblemKind::ViewDiffers`], [`ProblemKind::ViewUnreadable`]).
 //!
 //! Each check is one SQL statement over the layout (see `layout`); a check
@@ -52,6 +54,9 @@ pub enum ProblemKind {
     /// An entity or transaction id in use at or past its partition's next
     /// free id, which a later transaction would allocate again.
     Partition,
+    /// A datom in `datoms` or the `log` that a recorded excision
+    /// (`:db/excise`) removed.
+    ExcisedDatomRemains,
     /// A materialized view's table differs from its query run from scratch.
     ViewDiffers,
     /// A stored view definition that does not read back.
@@ -60,7 +65,7 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// Every kind, in the order the checks run.
-    pub const ALL: [ProblemKind; 11] = [
+    pub const ALL: [ProblemKind; 12] = [
         ProblemKind::Integrity,
         ProblemKind::DatomWithoutAssertion,
         ProblemKind::DatomRetractedInLog,
@@ -70,6 +75,7 @@ impl ProblemKind {
         ProblemKind::AttributeStats,
         ProblemKind::Fulltext,
         ProblemKind::Partition,
+        ProblemKind::ExcisedDatomRemains,
         ProblemKind::ViewDiffers,
         ProblemKind::ViewUnreadable,
     ];
@@ -86,6 +92,7 @@ impl ProblemKind {
             ProblemKind::AttributeStats => "attribute-stats",
             ProblemKind::Fulltext => "fulltext-index",
             ProblemKind::Partition => "partition-behind",
+            ProblemKind::ExcisedDatomRemains => "excised-datom-remains",
             ProblemKind::ViewDiffers => "view-differs",
             ProblemKind::ViewUnreadable => "view-unreadable",
         }
@@ -240,6 +247,32 @@ SELECT max(id) FROM (
   UNION ALL SELECT max(v) FROM datoms WHERE t = ?3 AND v >= ?1 AND v < ?2
   UNION ALL SELECT max(tx) FROM log WHERE tx >= ?1 AND tx < ?2)";
 
+/// The rows of `datoms` and the `log` that a recorded excision covers:
+/// of its entity, of its attributes (all when it names none), of a
+/// transaction before its bound — its own transaction,
+/// `:db.excise/beforeT` (`?2`), the first transaction at or after
+/// `:db.excise/before` (`?3`), whichever is first. `?1` is `:db/excise`,
+/// `?4` `:db.excise/attrs`, `?5` `:db/txInstant`. (The composite tuples an
+/// excision takes with its attributes are not checked.)
+const EXCISED_REMAINS: &str = "
+WITH excisions AS (
+  SELECT x.e AS record, x.v AS target,
+         min(x.tx,
+             coalesce((SELECT b.v FROM datoms b WHERE b.e = x.e AND b.a = ?2), x.tx),
+             coalesce((SELECT min(i.e) FROM datoms i
+                       WHERE i.a = ?5 AND i.avet = 1
+                         AND i.v >= (SELECT b.v FROM datoms b WHERE b.e = x.e AND b.a = ?3)),
+                      x.tx)) AS bound
+  FROM datoms x WHERE x.a = ?1),
+held AS (
+  SELECT e, a, v, t, tx FROM log
+  UNION ALL SELECT e, a, v, t, tx FROM datoms)
+SELECT h.e, h.a, h.v, h.t, h.tx FROM excisions x
+JOIN held h ON h.e = x.target AND h.tx < x.bound
+WHERE NOT EXISTS (SELECT 1 FROM datoms f WHERE f.e = x.record AND f.a = ?4)
+   OR h.a IN (SELECT f.v FROM datoms f WHERE f.e = x.record AND f.a = ?4)
+ORDER BY h.e, h.a, h.tx";
+
 impl Store {
     /// Checks the file and the store's own invariants (see the module
     /// `verify`), in one read transaction, and lists what is wrong: nothing
@@ -263,6 +296,7 @@ impl Store {
         problems.extend(checks.attribute_stats()?);
         problems.extend(checks.fulltext()?);
         problems.extend(checks.partitions()?);
+        problems.extend(checks.excised_remains()?);
         Ok(problems)
     }
 }
@@ -439,6 +473,30 @@ impl Checks<'_> {
             format!(
                 "{} would hand out ids already in use",
                 counted(count, "partition")
+            )
+        }))
+    }
+
+    fn excised_remains(&self) -> Result<Option<Problem>> {
+        use factlite_core::bootstrap::{
+            DB_EXCISE, DB_EXCISE_ATTRS, DB_EXCISE_BEFORE, DB_EXCISE_BEFORE_T, DB_TX_INSTANT,
+        };
+        let finding = self.datoms(
+            EXCISED_REMAINS,
+            params![
+                DB_EXCISE,
+                DB_EXCISE_BEFORE_T,
+                DB_EXCISE_BEFORE,
+                DB_EXCISE_ATTRS,
+                DB_TX_INSTANT
+            ],
+            ProblemKind::ExcisedDatomRemains,
+        )?;
+        Ok(finding.problem(|count| {
+            format!(
+                "{} still held in the datoms or the log, though an excision removed {}",
+                counted(count, "datom"),
+                if count == 1 { "it" } else { "them" }
             )
         }))
     }

@@ -730,10 +730,11 @@ fn a_layout_1_file_is_upgraded_when_opened() {
         .expect("index lookup");
     assert!(has_index);
     // the vocabulary attributes (layout 2), the constraint attributes
-    // (layout 3), the tuple attributes (the tuple layout) and the big
-    // number types (layout 6) came in a transaction each
+    // (layout 3), the tuple attributes (the tuple layout), the big number
+    // types (layout 6) and the excision attributes (layout 7) came in a
+    // transaction each
     let upgrade_tx = old_latest + 1;
-    assert_eq!(store.latest_tx().expect("latest"), old_latest + 4);
+    assert_eq!(store.latest_tx().expect("latest"), old_latest + 5);
     let db = store.db().expect("db");
     assert_eq!(
         lines(&store, &db.tx_range(upgrade_tx, upgrade_tx).expect("log"))[0],
@@ -759,6 +760,13 @@ fn a_layout_1_file_is_upgraded_when_opened() {
             &db.tx_range(upgrade_tx + 3, upgrade_tx + 3).expect("log")
         )[0],
         r#"40 :db/ident :db.type/bigint true"#
+    );
+    assert_eq!(
+        lines(
+            &store,
+            &db.tx_range(upgrade_tx + 4, upgrade_tx + 4).expect("log")
+        )[0],
+        r#"91 :db/ident :db/excise true"#
     );
     // the old data reads as before, its history through the new index
     let a = query(&db, r#"[:find ?e . :where [?e :item/sku "A"]]"#);
@@ -838,20 +846,60 @@ fn older_layout_file(
 
 /// A file of layout 3: without the tuple layout's entities 18, 19, 90, 38
 /// and 39 (`:db.type/tuple`, `:db.type/float`), layout 5's `replication`
-/// table and layout 6's idents 40 and 41.
+/// table, layout 6's idents 40 and 41 and layout 7's attributes 91–94.
 fn layout_3_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
     older_layout_file(
         dir,
         3,
-        "18, 19, 90, 38, 39, 40, 41",
+        "18, 19, 90, 38, 39, 40, 41, 91, 92, 93, 94",
         "DROP TABLE replication;",
     )
 }
 
 #[test]
+fn a_layout_6_file_gets_the_excision_attributes_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = older_layout_file(&dir, 6, "91, 92, 93, 94", "");
+    let before: Entid = rusqlite::Connection::open(&path)
+        .expect("raw connection")
+        .query_row(
+            "SELECT next_id - 1 FROM partitions WHERE part = 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("latest tx");
+    let store = Store::open(&path, Config::default()).expect("upgrades");
+    assert_eq!(user_version(&store.connection()), FORMAT_VERSION);
+    assert_eq!(store.latest_tx().expect("latest"), before + 1);
+    let db = store.db().expect("db");
+    assert_eq!(
+        lines(&store, &db.tx_range(before + 1, before + 1).expect("log"))[0],
+        r#"91 :db/ident :db/excise true"#
+    );
+    // excision works on the upgraded file
+    transact(
+        &store,
+        r#"[{:item/sku "A" :item/note "secret"} {:item/sku "B" :item/note "kept"}]"#,
+    );
+    transact(&store, r#"[{:db/excise [:item/sku "A"]}]"#);
+    let db = store.db().expect("db");
+    assert_eq!(
+        query(&db, r#"[:find [?n ...] :where [_ :item/note ?n]]"#),
+        r#"#{"kept"}"#
+    );
+    assert_eq!(store.verify().expect("verify"), Vec::new());
+    // and opening it again upgrades nothing
+    let latest = store.latest_tx().expect("latest");
+    drop(db);
+    drop(store);
+    let again = Store::open(&path, Config::default()).expect("opens");
+    assert_eq!(again.latest_tx().expect("latest"), latest);
+}
+
+#[test]
 fn a_layout_5_file_gets_the_big_number_types_when_opened() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = older_layout_file(&dir, 5, "40, 41", "");
+    let path = older_layout_file(&dir, 5, "40, 41, 91, 92, 93, 94", "");
     let before: Entid = rusqlite::Connection::open(&path)
         .expect("raw connection")
         .query_row(
@@ -864,8 +912,8 @@ fn a_layout_5_file_gets_the_big_number_types_when_opened() {
     assert_eq!(user_version(&store.connection()), FORMAT_VERSION);
     assert_eq!(
         store.latest_tx().expect("latest"),
-        before + 1,
-        "one transaction"
+        before + 2,
+        "layout 6's transaction, then layout 7's"
     );
     let db = store.db().expect("db");
     assert_eq!(
@@ -910,8 +958,8 @@ fn a_layout_3_file_gets_the_tuple_attributes_when_opened() {
         .expect("latest tx");
     let store = Store::open(&path, Config::default()).expect("upgrades");
     assert_eq!(user_version(&store.connection()), FORMAT_VERSION);
-    // the tuple layout's transaction, then layout 6's
-    assert_eq!(store.latest_tx().expect("latest"), before + 2);
+    // the tuple layout's transaction, then layout 6's and layout 7's
+    assert_eq!(store.latest_tx().expect("latest"), before + 3);
     let db = store.db().expect("db");
     assert_eq!(
         lines(&store, &db.tx_range(before + 1, before + 1).expect("log"))[0],

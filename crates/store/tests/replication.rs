@@ -177,6 +177,46 @@ fn a_follower_applying_the_log_has_every_table_of_the_writer() {
     );
 }
 
+/// An excision travels as the datoms of its record (and the current
+/// datoms it removes, as retractions): a follower applying it forgets the
+/// same datoms, in its log and its full-text index too.
+#[test]
+fn a_follower_applying_an_excision_forgets_what_the_writer_forgot() {
+    let log = Log::default();
+    let writer = Store::open_in_memory().expect("writer");
+    let follower = Store::open_in_memory().expect("follower");
+    log.start(&writer);
+    log.write(&writer, SCHEMA, 1).expect("schema");
+    log.write(
+        &writer,
+        r#"[{:db/id "ann" :person/name "Ann" :person/score 1.5 :person/friend "bob"}
+            {:db/id "bob" :person/name "Bob" :person/score 2.5}]"#,
+        2,
+    )
+    .expect("people");
+    log.write(&writer, r#"[{:person/name "Ann" :person/score 3.5}]"#, 3)
+        .expect("a new score");
+    log.write(&writer, r#"[{:db/excise [:person/name "Ann"]}]"#, 4)
+        .expect("the excision");
+    follower
+        .apply_log_records(log.entries(0), &mut NoViews)
+        .expect("the follower applies every record");
+    assert_eq!(tables(&follower), tables(&writer));
+    let conn = follower.connection();
+    let ann_left: i64 = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM log WHERE v = 'Ann' OR v IN (1.5, 3.5))
+                  + (SELECT count(*) FROM datoms WHERE v = 'Ann')
+                  + (SELECT count(*) FROM fulltext WHERE fulltext MATCH 'Ann')",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(ann_left, 0, "nothing of Ann is left on the follower");
+    drop(conn);
+    assert_eq!(follower.verify().expect("verifies"), Vec::new());
+}
+
 #[test]
 fn a_record_at_or_below_the_position_is_skipped() {
     let log = Log::default();
@@ -314,9 +354,10 @@ fn a_layout_4_file_gains_the_replication_table_and_no_transaction_for_it() {
         let store = Store::open(&path, Config::default()).expect("new store");
         store.transact(forms(SCHEMA)).expect("schema");
         let latest = store.latest_tx().expect("latest");
-        store
-            .connection()
-            .execute_batch("DROP TABLE replication; PRAGMA user_version = 4;")
+        let conn = store.connection();
+        conn.execute_batch(include_str!("data/layout-5.sql"))
+            .expect("made a layout 5 file");
+        conn.execute_batch("DROP TABLE replication; PRAGMA user_version = 4;")
             .expect("made a layout 4 file");
         latest
     };
@@ -332,8 +373,8 @@ fn a_layout_4_file_gains_the_replication_table_and_no_transaction_for_it() {
     let store = Store::open(&path, Config::default()).expect("upgrades");
     assert_eq!(
         store.latest_tx().expect("latest"),
-        latest + 1,
-        "no transaction written for the replication table, one for layout 6's idents"
+        latest + 2,
+        "no transaction written for the replication table; one each for layout 6's idents and layout 7's attributes"
     );
     let conn = store.connection();
     let version: i64 = conn

@@ -20,6 +20,10 @@
 //! The attribute's definition when the transaction starts decides; turning
 //! `:db/noHistory` on keeps the history already logged until each of those
 //! datoms stops holding.
+//!
+//! An excision (see `excision`) is applied here too: the current datoms it
+//! removes are among the retractions, deleted with no retraction logged,
+//! and then the log's entries it covers are removed.
 
 use std::collections::BTreeMap;
 
@@ -30,7 +34,7 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use super::TxReport;
 use crate::encode::SqlParam;
 use crate::error::{Error, Result};
-use crate::{reads, schema_io};
+use crate::{excision, reads, schema_io};
 
 /// Writes a transaction's datoms (its report's, in log order) and moves
 /// the partitions to `next_ids`. Returns the new schema when the
@@ -66,11 +70,23 @@ pub fn apply(
         Ok(())
     };
     let mut forget = conn.prepare_cached("DELETE FROM log WHERE e = ?1 AND a = ?2 AND v = ?3")?;
+    let asserted = report.datoms.iter().filter(|datom| datom.added);
+    let excisions = excision::requested(
+        conn,
+        old_schema,
+        report.tx,
+        asserted.map(|datom| (datom.e, datom.a, &datom.v)),
+    )?;
+    let mut forgot_text = false;
     // Retractions come first in the report, then assertions.
-    for Datom { e, a, v, .. } in report.datoms.iter().filter(|datom| !datom.added) {
+    for datom in report.datoms.iter().filter(|datom| !datom.added) {
+        let Datom { e, a, v, .. } = datom;
+        let excised = !excisions.is_empty() && excision::covers_current(conn, &excisions, datom)?;
         execute_once(&mut delete, params![e, a, SqlParam(v)])?;
         let attribute = old_schema.attribute(*a);
-        if attribute.is_some_and(|attr| attr.no_history) {
+        if excised {
+            forgot_text |= attribute.is_some_and(|attr| attr.fulltext);
+        } else if attribute.is_some_and(|attr| attr.no_history) {
             execute_once(&mut forget, params![e, a, SqlParam(v)])?;
         } else {
             log_row(e, a, v, false)?;
@@ -94,6 +110,15 @@ pub fn apply(
         if attribute.is_some_and(|attr| attr.fulltext) {
             add_fulltext(conn, *e, *a, v)?;
         }
+    }
+    for excision in &excisions {
+        excision::purge(conn, excision)?;
+    }
+    if forgot_text {
+        // Deleted rows leave their terms in the index's segments until
+        // they are merged: merge them all, so the text is gone.
+        conn.prepare_cached("INSERT INTO fulltext (fulltext) VALUES ('optimize')")?
+            .execute([])?;
     }
     let mut stats = conn.prepare_cached(
         "INSERT INTO attribute_stats (a, datoms) VALUES (?1, ?2)

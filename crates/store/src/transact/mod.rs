@@ -53,7 +53,9 @@ pub struct TxReport {
     /// The last transaction before this one.
     pub basis_before: Entid,
     /// Every datom the transaction retracted (`added == false`) and
-    /// asserted (`added == true`), in log order.
+    /// asserted (`added == true`), in log order. The current datoms an
+    /// excision removed are among the retractions, though the log keeps
+    /// no trace of them (as a `:db/noHistory` datom's retraction).
     pub datoms: Vec<Datom>,
     /// Each string tempid and the entity it resolved to.
     pub tempids: IndexMap<String, Entid>,

@@ -464,7 +464,11 @@ impl<'c> Resolver<'c> {
                 single => vec![single],
             };
         }
-        if attribute.cardinality == Cardinality::Many && !self.is_lookup_ref(&value) {
+        // `:db.excise/attrs` holds attributes: `[:a/unique :a/other]` there
+        // is two of them, never a lookup ref.
+        let collection = attribute.id == factlite_core::bootstrap::DB_EXCISE_ATTRS
+            || !self.is_lookup_ref(&value);
+        if attribute.cardinality == Cardinality::Many && collection {
             match value {
                 Value::Vector(items) | Value::List(items) => return items,
                 Value::Set(items) => return items.into_iter().collect(),
@@ -1106,7 +1110,8 @@ impl<'c> Resolver<'c> {
         ))
     }
 
-    /// Retracts every datom of the entity, every reference to it, and the
+    /// Retracts every datom of the entity, every reference to it (but the
+    /// `:db/excise` of an excision's record, which is kept), and the
     /// component entities it owns, recursively.
     fn retract_entity(&self, root: Entid, state: &mut Interpretation) -> Result<()> {
         let mut pending = vec![root];
@@ -1125,6 +1130,9 @@ impl<'c> Resolver<'c> {
                 state.retracted.insert((e, a, v));
             }
             for (referrer, a) in reads::referrers(self.ctx.conn, e)? {
+                if a == factlite_core::bootstrap::DB_EXCISE {
+                    continue;
+                }
                 state.retracted.insert((referrer, a, TypedValue::Ref(e)));
             }
         }
