@@ -239,7 +239,19 @@ impl Run {
         // A snapshot taken before must not see the transaction.
         let stale = self.store.db().map_err(|e| e.to_string())?;
         let stale_basis = *self.model.txs.last().expect("the schema transaction");
+        // Datomic's `with`: the database as the transaction would leave it,
+        // nothing committed; compared with the commit below.
+        let speculative = self.store.with(&for_store, |db, report| {
+            Ok((raw_datoms(db)?, report.tx, report.tempids.clone()))
+        });
         let actual = self.store.transact(&for_store);
+        let committed = self
+            .store
+            .db()
+            .and_then(|db| raw_datoms(&db))
+            .map_err(|e| e.to_string())?;
+        check_with(&speculative, &actual, &committed)
+            .map_err(|problem| format!("{for_store}: {problem}"))?;
         let error = expected.as_ref().err().map(|f| f.category.keyword());
         let tx = actual.as_ref().ok().map(|r| r.tx);
         self.scenario.transact(&data, &self.model.names, error, tx);
@@ -983,6 +995,73 @@ fn run_steps(run: &mut Run, case: &Case) -> Checked {
         }
     }
     outcome.and_then(|()| run.verify())
+}
+
+/// A datom as `with` and the commit are compared: entity, attribute id,
+/// value, transaction, added.
+type RawDatom = (i64, i64, Val, i64, bool);
+
+/// What `with` gave: the datoms of its database, its transaction and its
+/// tempids.
+type Speculation = factlite::Result<(BTreeSet<RawDatom>, i64, factlite::IndexMap<String, i64>)>;
+
+/// Every datom of `db` but the transactions' instants (the clock moves
+/// between `with` and the commit).
+fn raw_datoms(db: &factlite::Db) -> factlite::Result<BTreeSet<RawDatom>> {
+    let instant = db
+        .schema()?
+        .entid(&factlite::Keyword::namespaced("db", "txInstant"));
+    let mut datoms = db.datoms(IndexName::Eavt, &[])?;
+    let mut result = BTreeSet::new();
+    for datom in datoms.iter()? {
+        let datom = datom?;
+        if Some(datom.a) != instant {
+            result.insert((
+                datom.e,
+                datom.a,
+                model_value(&datom.v),
+                datom.tx,
+                datom.added,
+            ));
+        }
+    }
+    Ok(result)
+}
+
+/// The speculative database equals the committed one: the same datoms,
+/// transaction and tempids, or the same failure.
+fn check_with(
+    speculative: &Speculation,
+    actual: &factlite::Result<TxReport>,
+    committed: &BTreeSet<RawDatom>,
+) -> Checked {
+    match (speculative, actual) {
+        (Err(speculated), Err(error)) if speculated.category() == error.category() => Ok(()),
+        (Err(speculated), Err(error)) => Err(format!(
+            "with fails with {} ({speculated}), the commit with {} ({error})",
+            speculated.category(),
+            error.category()
+        )),
+        (Err(speculated), Ok(_)) => Err(format!("with fails ({speculated}), the commit does not")),
+        (Ok(_), Err(error)) => Err(format!("the commit fails ({error}), with does not")),
+        (Ok((datoms, tx, tempids)), Ok(report)) => {
+            if (*tx, tempids) != (report.tx, &report.tempids) {
+                return Err(format!(
+                    "with gives transaction {tx} and tempids {tempids:?}, the commit {} and {:?}",
+                    report.tx, report.tempids
+                ));
+            }
+            if datoms != committed {
+                let only_with: Vec<_> = datoms.difference(committed).collect();
+                let only_committed: Vec<_> = committed.difference(datoms).collect();
+                return Err(format!(
+                    "with's database differs from the committed one: only with {only_with:?}, \
+                     only committed {only_committed:?}"
+                ));
+            }
+            Ok(())
+        }
+    }
 }
 
 fn remove_store_files(path: &std::path::Path) {
