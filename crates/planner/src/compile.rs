@@ -573,6 +573,9 @@ impl<'s, 'a> Frame<'s, 'a> {
                 }
             }
             Clause::Or { join, branches } => {
+                if join.is_none() {
+                    check_or_branches(clause, branches)?;
+                }
                 let (required, all) = or_vars(join, branches);
                 let missing_required = self.unbound(required);
                 if !missing_required.is_empty() {
@@ -1376,6 +1379,38 @@ fn call_vars(call: &FnCall) -> Vec<String> {
 }
 
 /// The required and all join variables of an `or`.
+/// Every branch of an `or` (not `or-join`) uses the same variables, as
+/// Datomic requires: the branches unify with the rest of the query on
+/// all of them.
+fn check_or_branches(clause: &Clause, branches: &[Vec<Clause>]) -> Result<()> {
+    let sets: Vec<Vec<String>> = branches
+        .iter()
+        .map(|branch| {
+            let mut vars = vars_of(branch);
+            vars.sort();
+            vars.dedup();
+            vars
+        })
+        .collect();
+    match sets.iter().find(|vars| *vars != &sets[0]) {
+        None => Ok(()),
+        Some(other) => Err(Error::Query(format!(
+            "the branches of {clause} use different variables ({} and {}): every branch of \
+             an or must use the same ones; name the shared ones with or-join",
+            show_vars(&sets[0]),
+            show_vars(other)
+        ))),
+    }
+}
+
+fn show_vars(vars: &[String]) -> String {
+    if vars.is_empty() {
+        "none".to_string()
+    } else {
+        vars.join(" ")
+    }
+}
+
 fn or_vars(join: &Option<RuleVars>, branches: &[Vec<Clause>]) -> (Vec<String>, Vec<String>) {
     match join {
         Some(vars) => (
