@@ -106,6 +106,63 @@ fn count_arg(name: &str, constants: &[Value]) -> Result<usize> {
     }
 }
 
+/// The exact sum and sum of squares of longs (`x` is `None` for a value
+/// that is not a long); `None` when a value is not a long or the sum of
+/// squares leaves `i128`.
+pub fn long_moments(values: impl IntoIterator<Item = Option<i64>>) -> Option<(i128, i128)> {
+    values
+        .into_iter()
+        .try_fold((0i128, 0i128), |(sum, squares), x| {
+            let x = i128::from(x?);
+            Some((sum.checked_add(x)?, squares.checked_add(x * x)?))
+        })
+}
+
+/// The population variance of `count` values from their exact sum and sum
+/// of squares, `(n·Σx² − (Σx)²) / n²`: computed exactly, then divided to
+/// the decimal precision of `BigDecimal` and rounded to the nearest double.
+/// It does not depend on the order of the values, nor on how the sums were
+/// accumulated, so a view that keeps the sums as a group's state gives the
+/// answer the query gives from scratch. `0.0` for no values.
+pub fn variance_of_sums(count: u64, sum: &BigDecimal, squares: &BigDecimal) -> f64 {
+    if count == 0 {
+        return 0.0;
+    }
+    let n = BigDecimal::from(count);
+    let numerator = &n * squares - sum * sum;
+    let quotient = numerator / (&n * &n);
+    number::to_f64(Number::BigDec(&quotient.normalized()))
+}
+
+/// The variance of numbers of any kind: from their exact sums, unless a
+/// double is not finite (then as doubles, which give NaN or an infinity).
+fn variance_of_numbers(name: &str, values: &[Value]) -> Result<f64> {
+    let exact: Option<Vec<BigDecimal>> = values
+        .iter()
+        .map(|v| Number::of_value(v).and_then(number::to_big_decimal))
+        .collect();
+    let Some(exact) = exact else {
+        let xs = numbers(name, values)?;
+        let mean = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+        return Ok(xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len().max(1) as f64);
+    };
+    let (mut sum, mut squares) = (BigDecimal::from(0), BigDecimal::from(0));
+    for x in &exact {
+        squares += x * x;
+        sum += x;
+    }
+    Ok(variance_of_sums(exact.len() as u64, &sum, &squares))
+}
+
+/// `variance` or `stddev` (its square root) of a variance.
+pub fn spread(name: &str, variance: f64) -> Value {
+    Value::Float(if name == "stddev" {
+        variance.sqrt()
+    } else {
+        variance
+    })
+}
+
 /// Computes aggregate `name` over `values` (one per binding of the group);
 /// `constants` are the arguments before the variable, as in `(max 3 ?x)`.
 pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Value> {
@@ -175,15 +232,16 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
             }
         }
         ("variance", true) | ("stddev", true) => {
-            let xs = numbers(name, values)?;
-            let mean = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
-            let variance =
-                xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len().max(1) as f64;
-            Value::Float(if name == "stddev" {
-                variance.sqrt()
-            } else {
-                variance
-            })
+            let variance = match long_moments(values.iter().map(|v| match v {
+                Value::Integer(x) => Some(*x),
+                _ => None,
+            })) {
+                Some((sum, squares)) => {
+                    variance_of_sums(values.len() as u64, &sum.into(), &squares.into())
+                }
+                None => variance_of_numbers(name, values)?,
+            };
+            spread(name, variance)
         }
         ("distinct", true) => Value::Set(values.iter().cloned().collect()),
         ("sample", false) | ("rand", false) => {
@@ -240,6 +298,37 @@ mod tests {
         assert_eq!(
             compute("variance", &[], &ints(&[1, 3])).unwrap(),
             Value::Float(1.0)
+        );
+    }
+
+    /// Values whose squares are large beside their spread: `E[x²] − E[x]²`
+    /// in doubles loses every digit; the exact sums do not, and give the
+    /// same double in any order.
+    #[test]
+    fn a_variance_is_exact_and_does_not_depend_on_the_order_of_its_values() {
+        let base = 1_000_000_000_000_000;
+        for order in [[1, 2, 3], [3, 1, 2], [2, 3, 1]] {
+            let values = ints(&order.map(|x| base + x));
+            assert_eq!(
+                compute("variance", &[], &values).ok(),
+                Some(Value::Float(2.0 / 3.0))
+            );
+            assert_eq!(
+                compute("stddev", &[], &values).ok(),
+                Some(Value::Float((2.0f64 / 3.0).sqrt()))
+            );
+        }
+        // Squares past i128 are summed as decimals.
+        let huge = ints(&[i64::MAX, i64::MAX - 2, i64::MAX, i64::MAX - 2]);
+        assert_eq!(
+            compute("variance", &[], &huge).ok(),
+            Some(Value::Float(1.0))
+        );
+        // Doubles too are summed exactly.
+        let doubles = |xs: &[f64]| -> Vec<Value> { xs.iter().map(|x| Value::Float(*x)).collect() };
+        assert_eq!(
+            compute("variance", &[], &doubles(&[0.1, 0.2, 0.3])).ok(),
+            compute("variance", &[], &doubles(&[0.3, 0.1, 0.2])).ok()
         );
     }
 

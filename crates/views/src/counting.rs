@@ -17,9 +17,10 @@
 //!
 //! A plain relation is its tuples. An aggregate keeps one row per group with
 //! the number of tuples (`fl_tuples`): `count` and `sum` move in place,
-//! `min` and `max` too unless their extreme leaves, and every other
-//! aggregate — and an extreme that left — is recomputed from the group's
-//! tuples in the support table, never from the datoms.
+//! `min` and `max` too unless their extreme leaves, `avg`, `variance` and
+//! `stddev` of longs from exact sums kept as the row's state (`state`), and
+//! every other aggregate — and an extreme that left — is recomputed from
+//! the group's tuples in the support table, never from the datoms.
 
 use std::collections::{HashMap, HashSet};
 

@@ -33,6 +33,7 @@ mod definition;
 mod error;
 mod external;
 mod rewrite;
+mod state;
 mod table;
 mod verify;
 mod view;

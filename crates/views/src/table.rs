@@ -183,7 +183,7 @@ impl Table {
 
     /// The table with integer state columns `names` (nullable, after the
     /// counter): what a row keeps beside its values so that it can move in
-    /// place (an average's exact sum), read and written by key
+    /// place (an average's or a variance's exact sums), read and written by key
     /// ([`Table::state`], [`Table::set_state`]).
     pub fn with_state(mut self, names: Vec<String>) -> Table {
         let quoted: Vec<String> = names.iter().map(|name| quote(name)).collect();

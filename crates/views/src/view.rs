@@ -24,6 +24,7 @@ use crate::counting::{Counting, Element};
 use crate::definition::Definition;
 use crate::error::{Error, Result};
 use crate::rewrite::DELTA_SOURCE;
+use crate::state;
 use crate::table::Table;
 use crate::ViewChange;
 
@@ -114,7 +115,7 @@ impl View {
                     "fl_tuples",
                     false,
                 )
-                .with_state(average_state_columns(counting)),
+                .with_state(state::columns(counting)),
                 Some(support_table(&table_name, counting)),
             ),
             Some(_) => (
@@ -416,7 +417,7 @@ impl View {
                 let row = aggregate_row(counting, &tuples)?;
                 self.table.insert(conn, &row, tuples.len() as i64)?;
                 self.table
-                    .set_state(conn, &group, &average_state(counting, &tuples))?;
+                    .set_state(conn, &group, &state::of_tuples(counting, &tuples))?;
                 fresh.insert(row);
             }
         } else {
@@ -555,7 +556,7 @@ impl View {
             } else {
                 Some(match &old {
                     Some((row, _)) => {
-                        let moved = moved_average_state(
+                        let moved = state::moved(
                             counting,
                             &self.table.state(conn, &group)?,
                             &entered,
@@ -567,7 +568,7 @@ impl View {
                             GroupMove {
                                 entered: &entered,
                                 left: &left,
-                                averages: moved.as_deref(),
+                                state: moved.as_deref(),
                                 tuples: tuples_after,
                             },
                         );
@@ -578,13 +579,13 @@ impl View {
                             }
                             _ => {
                                 let tuples = support.rows_with_key(conn, &group)?;
-                                state = average_state(counting, &tuples);
+                                state = state::of_tuples(counting, &tuples);
                                 aggregate_row(counting, &tuples)?
                             }
                         }
                     }
                     None => {
-                        state = average_state(counting, &entered);
+                        state = state::of_tuples(counting, &entered);
                         aggregate_row(counting, &entered)?
                     }
                 })
@@ -652,111 +653,27 @@ fn aggregate_row(counting: &Counting, tuples: &[Vec<Value>]) -> Result<Vec<Value
         .collect()
 }
 
-/// The elements that are an `avg`, whose group rows keep state: per
-/// average, the exact sum of its values and the sum of their magnitudes
-/// (both `None` when a value is not a long or a sum leaves i64).
-fn averages(counting: &Counting) -> Vec<(usize, usize)> {
-    counting
-        .elements
-        .iter()
-        .enumerate()
-        .filter_map(|(i, element)| match element {
-            Element::Aggregate {
-                name,
-                constants,
-                arg,
-            } if name == "avg" && constants.is_empty() => Some((i, *arg)),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The state columns of an aggregated view's table (see [`averages`]).
-fn average_state_columns(counting: &Counting) -> Vec<String> {
-    (0..averages(counting).len())
-        .flat_map(|k| [format!("fl_avg{k}_sum"), format!("fl_avg{k}_magnitude")])
-        .collect()
-}
-
-/// The averages' state of a group made of `tuples`.
-fn average_state(counting: &Counting, tuples: &[Vec<Value>]) -> Vec<Option<i64>> {
-    averages(counting)
-        .into_iter()
-        .flat_map(|(_, arg)| {
-            let sums = tuples
-                .iter()
-                .try_fold((0i64, 0i64), |(sum, magnitude), tuple| {
-                    let Value::Integer(x) = tuple[arg] else {
-                        return None;
-                    };
-                    Some((
-                        sum.checked_add(x)?,
-                        magnitude.checked_add(x.checked_abs()?)?,
-                    ))
-                });
-            [
-                sums.map(|(sum, _)| sum),
-                sums.map(|(_, magnitude)| magnitude),
-            ]
-        })
-        .collect()
-}
-
-/// The averages' state moved by the tuples that entered and left; `None`
-/// when it is not known or a value is not a long.
-fn moved_average_state(
-    counting: &Counting,
-    state: &[Option<i64>],
-    entered: &[Vec<Value>],
-    left: &[Vec<Value>],
-) -> Option<Vec<Option<i64>>> {
-    let mut moved = Vec::with_capacity(state.len());
-    for (k, (_, arg)) in averages(counting).into_iter().enumerate() {
-        let (mut sum, mut magnitude) = (
-            *state.get(2 * k)?.as_ref()?,
-            *state.get(2 * k + 1)?.as_ref()?,
-        );
-        for (tuples, sign) in [(entered, 1i64), (left, -1i64)] {
-            for tuple in tuples {
-                let Value::Integer(x) = tuple[arg] else {
-                    return None;
-                };
-                sum = sum.checked_add(x.checked_mul(sign)?)?;
-                magnitude = magnitude.checked_add(x.checked_abs()?.checked_mul(sign)?)?;
-            }
-        }
-        moved.extend([Some(sum), Some(magnitude)]);
-    }
-    Some(moved)
-}
-
-/// Below this sum of magnitudes every partial sum of longs is exact as a
-/// double, so an average from the exact sum equals the one summed as
-/// doubles in any order (`aggregate::compute`, and SQLite's `avg`).
-const EXACT_DOUBLE_SUM: i64 = 1 << 53;
-
 /// What moved in a group, for [`in_place`].
 struct GroupMove<'m> {
     entered: &'m [Vec<Value>],
     left: &'m [Vec<Value>],
-    /// The averages' state after the move (see [`averages`]), if known.
-    averages: Option<&'m [Option<i64>]>,
+    /// The group's state after the move (see `state`), if known.
+    state: Option<&'m [Option<i64>]>,
     /// The group's tuples after the move.
     tuples: i64,
 }
 
 /// The group's row moved in place by the tuples that entered and left, when
-/// every aggregate allows it: `count`, `sum` of longs, `avg` of longs from
-/// its exact sum, and `min`/`max` whose extreme did not leave. `None`:
-/// recompute from the tuples.
+/// every aggregate allows it: `count`, `sum` of longs, `avg`, `variance`
+/// and `stddev` of longs from their exact sums (`state`), and `min`/`max`
+/// whose extreme did not leave. `None`: recompute from the tuples.
 fn in_place(counting: &Counting, row: &[Value], moves: GroupMove<'_>) -> Option<Vec<Value>> {
     let GroupMove {
         entered,
         left,
-        averages: average_state,
+        state,
         tuples,
     } = moves;
-    let average_slots = averages(counting);
     counting
         .elements
         .iter()
@@ -772,15 +689,10 @@ fn in_place(counting: &Counting, row: &[Value], moves: GroupMove<'_>) -> Option<
                 let values = |tuples: &[Vec<Value>]| -> Vec<Value> {
                     tuples.iter().map(|t| t[*arg].clone()).collect()
                 };
+                if let Some(value) = state::value(counting, index, name, state, tuples) {
+                    return value;
+                }
                 match (name.as_str(), current) {
-                    ("avg", _) => {
-                        let k = average_slots.iter().position(|(i, _)| *i == index)?;
-                        let state = average_state?;
-                        let (sum, magnitude) =
-                            (state.get(2 * k)?.as_ref()?, state.get(2 * k + 1)?.as_ref()?);
-                        (*magnitude < EXACT_DOUBLE_SUM && tuples > 0)
-                            .then(|| Value::Float(*sum as f64 / tuples as f64))
-                    }
                     ("count", Value::Integer(n)) => {
                         Some(Value::Integer(n + entered.len() as i64 - left.len() as i64))
                     }
