@@ -216,8 +216,10 @@ impl ReplicatedStore {
             }
             match (written, failure) {
                 (Ok(report), _) => {
+                    // The record's position is where the log took it.
+                    let position = appended_at.unwrap_or(0);
                     self.shared
-                        .applied_through(self.position()?, std::slice::from_ref(&report));
+                        .applied_through(position, std::slice::from_ref(&report));
                     return Ok(report);
                 }
                 (Err(factlite::Error::Unpublished { .. }), Some(refused)) => match refused {

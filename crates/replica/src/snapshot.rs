@@ -93,9 +93,14 @@ pub async fn put(
 
 /// The stream's newest snapshot, if it has one.
 pub async fn latest(context: &jetstream::Context, stream: &str) -> Result<Option<Snapshot>> {
-    let Ok(bucket) = context.get_object_store(bucket_name(stream)).await else {
-        return Ok(None);
-    };
+    match context.get_object_store(bucket_name(stream)).await {
+        Ok(bucket) => latest_in(&bucket).await,
+        Err(_) => Ok(None),
+    }
+}
+
+/// The newest snapshot a bucket holds, if any.
+async fn latest_in(bucket: &ObjectStore) -> Result<Option<Snapshot>> {
     let info = match bucket.info(LATEST).await {
         Ok(info) => info,
         Err(error) if error.kind() == object_store::InfoErrorKind::NotFound => return Ok(None),
@@ -124,13 +129,12 @@ pub async fn fetch(
     stream: &str,
     to: &Path,
 ) -> Result<Option<Snapshot>> {
-    let Some(snapshot) = latest(context, stream).await? else {
+    let Ok(bucket) = context.get_object_store(bucket_name(stream)).await else {
         return Ok(None);
     };
-    let bucket = context
-        .get_object_store(bucket_name(stream))
-        .await
-        .map_err(snapshot_error)?;
+    let Some(snapshot) = latest_in(&bucket).await? else {
+        return Ok(None);
+    };
     let mut object = bucket
         .get(LATEST)
         .await
