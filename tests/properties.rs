@@ -778,14 +778,22 @@ impl Run {
 /// kept as vectors; elsewhere as [`sets_in_maps`].
 fn shaped_like(actual: Value, wanted: &Value) -> Value {
     match (actual, wanted) {
-        (Value::Map(map), Value::Map(wanted)) => Value::Map(
-            map.into_iter()
+        (actual @ Value::Map(_), Value::Map(wanted)) => Value::Map(
+            actual
+                .into_map()
+                .unwrap_or_default()
+                .into_iter()
                 .map(|(k, v)| {
                     let v = match (v, wanted.get(&k)) {
                         (tuple @ Value::Vector(_), Some(Value::Vector(_))) => tuple,
-                        (Value::Vector(items), _) => {
-                            Value::Set(items.into_iter().map(sets_in_maps).collect())
-                        }
+                        (items @ Value::Vector(_), _) => Value::Set(
+                            items
+                                .into_sequence()
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(sets_in_maps)
+                                .collect(),
+                        ),
                         (other, Some(wanted)) => shaped_like(other, wanted),
                         (other, None) => sets_in_maps(other),
                     };
@@ -801,13 +809,40 @@ fn shaped_like(actual: Value, wanted: &Value) -> Value {
 /// of pulled maps) as sets: the store gives them in no particular order.
 fn sets_in_maps(value: Value) -> Value {
     let in_map = |v: Value| match v {
-        Value::Vector(items) => Value::Set(items.into_iter().map(sets_in_maps).collect()),
+        Value::Vector(_) => Value::Set(
+            v.into_sequence()
+                .unwrap_or_default()
+                .into_iter()
+                .map(sets_in_maps)
+                .collect(),
+        ),
         other => sets_in_maps(other),
     };
     match value {
-        Value::Map(map) => Value::Map(map.into_iter().map(|(k, v)| (k, in_map(v))).collect()),
-        Value::Vector(items) => Value::Vector(items.into_iter().map(sets_in_maps).collect()),
-        Value::Set(items) => Value::Set(items.into_iter().map(sets_in_maps).collect()),
+        Value::Map(_) => Value::Map(
+            value
+                .into_map()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, in_map(v)))
+                .collect(),
+        ),
+        Value::Vector(_) => Value::Vector(
+            value
+                .into_sequence()
+                .unwrap_or_default()
+                .into_iter()
+                .map(sets_in_maps)
+                .collect(),
+        ),
+        Value::Set(_) => Value::Set(
+            value
+                .into_set()
+                .unwrap_or_default()
+                .into_iter()
+                .map(sets_in_maps)
+                .collect(),
+        ),
         other => other,
     }
 }

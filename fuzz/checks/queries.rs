@@ -122,7 +122,7 @@ fn check_result(spec: &FindSpec, result: QueryResult, context: &str) {
         QueryResult::Collection { .. } | QueryResult::Scalar(_) | QueryResult::Tuple(None) => {}
     }
     let len = result.len();
-    if let Value::Set(set) = result.into_edn() {
+    if let Value::Set(set) = &result.into_edn() {
         assert!(
             has_pull || set.len() == len,
             "{context}: {len} rows, but {} distinct ones",

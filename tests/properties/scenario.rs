@@ -157,14 +157,35 @@ impl Scenario {
 /// An expected value as a scenario writes pulled maps: the model's sets of
 /// cardinality-many values as vectors (the runner compares them as sets).
 fn vectors_in_maps(value: Value) -> Value {
-    let in_map = |v: Value| match v {
-        Value::Set(items) => Value::Vector(items.into_iter().map(vectors_in_maps).collect()),
-        other => vectors_in_maps(other),
+    let in_map = |v: Value| match v.into_set() {
+        Ok(items) => Value::Vector(items.into_iter().map(vectors_in_maps).collect()),
+        Err(other) => vectors_in_maps(other),
     };
     match value {
-        Value::Map(map) => Value::Map(map.into_iter().map(|(k, v)| (k, in_map(v))).collect()),
-        Value::Vector(items) => Value::Vector(items.into_iter().map(vectors_in_maps).collect()),
-        Value::Set(items) => Value::Set(items.into_iter().map(vectors_in_maps).collect()),
+        Value::Map(_) => Value::Map(
+            value
+                .into_map()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, in_map(v)))
+                .collect(),
+        ),
+        Value::Vector(_) => Value::Vector(
+            value
+                .into_sequence()
+                .unwrap_or_default()
+                .into_iter()
+                .map(vectors_in_maps)
+                .collect(),
+        ),
+        Value::Set(_) => Value::Set(
+            value
+                .into_set()
+                .unwrap_or_default()
+                .into_iter()
+                .map(vectors_in_maps)
+                .collect(),
+        ),
         other => other,
     }
 }

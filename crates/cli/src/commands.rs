@@ -673,8 +673,8 @@ fn idents(session: &Session) -> Result<HashMap<Entid, Keyword>> {
 /// A pulled entity with every `{:db/id N}` that names an ident (a value
 /// type, an enum value) shown as that ident's keyword.
 fn idents_as_keywords(session: &Session, pulled: Value) -> Result<Value> {
-    fn replace(value: Value, idents: &HashMap<Entid, Keyword>) -> Value {
-        match value {
+    fn replace(mut value: Value, idents: &HashMap<Entid, Keyword>) -> Value {
+        match &mut value {
             Value::Map(entries) => {
                 if let [(key, Value::Integer(id))] = entries.iter().collect::<Vec<_>>().as_slice() {
                     if key
@@ -686,18 +686,18 @@ fn idents_as_keywords(session: &Session, pulled: Value) -> Result<Value> {
                         }
                     }
                 }
-                Value::Map(
-                    entries
-                        .into_iter()
-                        .map(|(key, value)| (key, replace(value, idents)))
-                        .collect(),
-                )
+                for item in entries.values_mut() {
+                    *item = replace(item.take(), idents);
+                }
             }
             Value::Vector(items) => {
-                Value::Vector(items.into_iter().map(|v| replace(v, idents)).collect())
+                for item in items.iter_mut() {
+                    *item = replace(item.take(), idents);
+                }
             }
-            other => other,
+            _ => {}
         }
+        value
     }
     Ok(replace(pulled, &idents(session)?))
 }

@@ -525,7 +525,7 @@ impl Session {
             .db()
             .and_then(|db| db.q_str(query, &[Value::Integer(basis), Value::Integer(latest)]))
             .map(|result| result.into_edn());
-        let Ok(Value::Set(transactions)) = result else {
+        let Ok(Value::Set(transactions)) = &result else {
             return Vec::new();
         };
         let mut ids: Vec<Entid> = transactions

@@ -357,7 +357,7 @@ mod tests {
     /// The decimal `text` (without its `M`) reads as.
     fn dec(text: &str) -> BigDecimal {
         match factlite_edn::parse(&format!("{text}M")) {
-            Ok(Value::BigDec(d)) => d,
+            Ok(Value::BigDec(ref d)) => d.clone(),
             other => panic!("{text}: {other:?}"),
         }
     }

@@ -312,11 +312,18 @@ impl TypedValue {
     /// [`TypedValue::from_edn`] of a value given up: a string moves into
     /// the typed value instead of being copied.
     pub fn from_edn_owned(value: Value, expected: ValueType) -> Result<TypedValue, TypeMismatch> {
-        match (expected, value) {
-            (ValueType::String, Value::String(text)) => Ok(TypedValue::String(text)),
-            (ValueType::Keyword, Value::Keyword(k)) => Ok(TypedValue::Keyword(Box::new(k))),
-            (_, value) => TypedValue::from_edn(&value, expected),
-        }
+        let value = match expected {
+            ValueType::String => match value.into_string() {
+                Ok(text) => return Ok(TypedValue::String(text)),
+                Err(value) => value,
+            },
+            ValueType::Keyword => match value.into_keyword() {
+                Ok(keyword) => return Ok(TypedValue::Keyword(Box::new(keyword))),
+                Err(value) => value,
+            },
+            _ => value,
+        };
+        TypedValue::from_edn(&value, expected)
     }
 
     /// The EDN form of the value. Refs become their entity id; bytes become

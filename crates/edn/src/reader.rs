@@ -784,11 +784,11 @@ fn tagged<'a>(input: &'a str, depth: usize, scratch: &mut Scratch<'a>) -> Parsed
         );
     }
     let value_at = rest;
-    let (rest, value) = form(rest, inner, scratch)?;
+    let (rest, mut value) = form(rest, inner, scratch)?;
     if tag.namespace.is_some() || !matches!(tag.name.as_str(), "inst" | "uuid") {
         return Ok((rest, Value::Tagged(tag, Box::new(value))));
     }
-    let Value::String(text) = value else {
+    let Value::String(text) = &mut value else {
         return fail(
             value_at,
             format!(
@@ -799,9 +799,9 @@ fn tagged<'a>(input: &'a str, depth: usize, scratch: &mut Scratch<'a>) -> Parsed
         );
     };
     let converted = if tag.name == "inst" {
-        Instant::parse_rfc3339(&text).map(Value::Inst)
+        Instant::parse_rfc3339(text).map(Value::Inst)
     } else {
-        Uuid::parse(&text).map(Value::Uuid)
+        Uuid::parse(text).map(Value::Uuid)
     };
     match converted {
         Ok(value) => Ok((rest, value)),
@@ -898,7 +898,7 @@ mod tests {
                 9,
             ),
         ] {
-            let Ok(Value::BigDec(read)) = parse(input) else {
+            let Ok(Value::BigDec(read)) = &parse(input) else {
                 panic!("{input} is not read as a decimal");
             };
             let (digits, read_scale) = read.as_bigint_and_exponent();

@@ -62,16 +62,16 @@ pub fn decimal_text(decimal: &crate::BigDecimal) -> String {
 
 /// The big integer a [`BIGINT`] text holds.
 pub fn parse_big_integer(text: &str) -> Result<crate::BigInt, String> {
-    match crate::parse(&format!("{text}N")) {
-        Ok(Value::BigInt(integer)) => Ok(integer),
+    match crate::parse(&format!("{text}N")).as_mut() {
+        Ok(Value::BigInt(integer)) => Ok(std::mem::take(integer)),
         _ => Err(format!("{text:?} is not an integer")),
     }
 }
 
 /// The big decimal a [`BIGDEC`] text holds.
 pub fn parse_big_decimal(text: &str) -> Result<crate::BigDecimal, String> {
-    match crate::parse(&format!("{text}M")) {
-        Ok(Value::BigDec(decimal)) => Ok(decimal),
+    match crate::parse(&format!("{text}M")).as_mut() {
+        Ok(Value::BigDec(decimal)) => Ok(std::mem::take(decimal)),
         _ => Err(format!("{text:?} is not a decimal number")),
     }
 }

@@ -57,6 +57,25 @@ pub enum Value {
     Tagged(Symbol, Box<Value>),
 }
 
+/// A value drops level by level, with a stack of its own, once it holds
+/// collections within collections: a value nested deeper than the call
+/// stack allows (built in Rust; the reader makes none) would overflow it if
+/// dropped as usual. A flat value drops as it would without this.
+impl Drop for Value {
+    fn drop(&mut self) {
+        if !self.holds_collections() {
+            return;
+        }
+        let mut pending = Vec::new();
+        self.move_children_onto(&mut pending);
+        while let Some(mut value) = pending.pop() {
+            if value.holds_collections() {
+                value.move_children_onto(&mut pending);
+            }
+        }
+    }
+}
+
 /// A keyword such as `:name` or `:person/name`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Keyword {
@@ -240,27 +259,51 @@ impl Value {
         false
     }
 
-    /// Drops the value level by level, with a stack of its own: a value
-    /// nested deeper than the call stack allows (built in Rust; the reader
-    /// makes none) would overflow it if dropped as usual.
-    pub fn dismantle(self) {
-        let mut pending = vec![self];
-        while let Some(mut value) = pending.pop() {
-            match &mut value {
-                Value::List(items) | Value::Vector(items) => pending.append(items),
-                Value::Map(map) => {
-                    for (key, item) in map.drain(..) {
-                        pending.push(key);
-                        pending.push(item);
-                    }
-                }
-                Value::Set(items) => pending.extend(items.drain(..)),
-                Value::Tagged(_, inner) => {
-                    pending.push(std::mem::replace(&mut **inner, Value::Nil))
-                }
-                _ => {}
-            }
+    /// Whether any of the value's direct children is itself a collection
+    /// (or a tagged value): only then can dropping it recurse.
+    fn holds_collections(&self) -> bool {
+        fn is_nested(value: &Value) -> bool {
+            matches!(
+                value,
+                Value::List(_)
+                    | Value::Vector(_)
+                    | Value::Map(_)
+                    | Value::Set(_)
+                    | Value::Tagged(..)
+            )
         }
+        match self {
+            Value::List(items) | Value::Vector(items) => items.iter().any(is_nested),
+            Value::Map(map) => map
+                .iter()
+                .any(|(key, item)| is_nested(key) || is_nested(item)),
+            Value::Set(items) => items.iter().any(is_nested),
+            Value::Tagged(_, inner) => is_nested(inner),
+            _ => false,
+        }
+    }
+
+    /// Moves the value's children onto `pending`, leaving it empty.
+    fn move_children_onto(&mut self, pending: &mut Vec<Value>) {
+        match self {
+            Value::List(items) | Value::Vector(items) => pending.append(items),
+            Value::Map(map) => {
+                for (key, item) in map.drain(..) {
+                    pending.push(key);
+                    pending.push(item);
+                }
+            }
+            Value::Set(items) => pending.extend(items.drain(..)),
+            Value::Tagged(_, inner) => pending.push(std::mem::replace(&mut **inner, Value::Nil)),
+            _ => {}
+        }
+    }
+
+    /// The value, leaving `Nil` in its place: how code moves a part out
+    /// of a value it owns (a `Value` cannot be destructured by move, as it
+    /// has a [`Drop`] of its own).
+    pub fn take(&mut self) -> Value {
+        std::mem::replace(self, Value::Nil)
     }
 
     /// Shorthand for a keyword value.
@@ -309,6 +352,62 @@ impl Value {
         match self {
             Value::Symbol(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The items of a list or vector, moved out; any other value is given
+    /// back. (A `Value` cannot be destructured by move: it has a [`Drop`]
+    /// of its own. These `into_` methods and [`Value::take`] stand in.)
+    pub fn into_sequence(mut self) -> Result<Vec<Value>, Value> {
+        match &mut self {
+            Value::List(items) | Value::Vector(items) => Ok(std::mem::take(items)),
+            _ => Err(self),
+        }
+    }
+
+    /// The entries of a map, moved out; any other value is given back.
+    pub fn into_map(mut self) -> Result<IndexMap<Value, Value>, Value> {
+        match &mut self {
+            Value::Map(map) => Ok(std::mem::take(map)),
+            _ => Err(self),
+        }
+    }
+
+    /// The elements of a set, moved out; any other value is given back.
+    pub fn into_set(mut self) -> Result<IndexSet<Value>, Value> {
+        match &mut self {
+            Value::Set(items) => Ok(std::mem::take(items)),
+            _ => Err(self),
+        }
+    }
+
+    /// A string's text, moved out; any other value is given back.
+    pub fn into_string(mut self) -> Result<String, Value> {
+        match &mut self {
+            Value::String(text) => Ok(std::mem::take(text)),
+            _ => Err(self),
+        }
+    }
+
+    /// A keyword, moved out; any other value is given back.
+    pub fn into_keyword(mut self) -> Result<Keyword, Value> {
+        match &mut self {
+            Value::Keyword(keyword) => Ok(Keyword {
+                namespace: keyword.namespace.take(),
+                name: std::mem::take(&mut keyword.name),
+            }),
+            _ => Err(self),
+        }
+    }
+
+    /// A symbol, moved out; any other value is given back.
+    pub fn into_symbol(mut self) -> Result<Symbol, Value> {
+        match &mut self {
+            Value::Symbol(symbol) => Ok(Symbol {
+                namespace: symbol.namespace.take(),
+                name: std::mem::take(&mut symbol.name),
+            }),
+            _ => Err(self),
         }
     }
 
@@ -547,7 +646,7 @@ mod tests {
     }
 
     #[test]
-    fn a_value_deeper_than_the_stack_allows_is_checked_and_dismantled() {
+    fn a_value_deeper_than_the_stack_allows_is_checked_and_dropped() {
         let mut deep = Value::Integer(1);
         // (no sets: building one hashes its elements, which recurses)
         for level in 0..200_000 {
@@ -560,7 +659,8 @@ mod tests {
         }
         assert!(deep.nests_deeper_than(crate::MAX_DEPTH));
         assert!(!deep.nests_deeper_than(200_000));
-        deep.dismantle();
+        // Dropped as usual, this would overflow the test thread's stack.
+        drop(deep);
     }
 
     #[test]

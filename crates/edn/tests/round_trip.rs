@@ -129,7 +129,7 @@ proptest! {
     #[test]
     fn printed_decimals_keep_their_digits_and_scale(decimal in big_decimal()) {
         let printed = Value::BigDec(decimal.clone()).to_string();
-        let Ok(Value::BigDec(read)) = parse(&printed) else {
+        let Ok(Value::BigDec(read)) = &parse(&printed) else {
             return Err(TestCaseError::fail(format!("{printed} is not a decimal")));
         };
         prop_assert_eq!(read.as_bigint_and_exponent(), decimal.as_bigint_and_exponent());

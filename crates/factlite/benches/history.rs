@@ -332,9 +332,10 @@ fn datalog_rows(
         .take(limit)
         .map(|row| {
             row.into_iter()
-                .map(|value| match value {
-                    edn::Value::String(text) => text,
-                    other => other.to_string(),
+                .map(|value| {
+                    value
+                        .into_string()
+                        .unwrap_or_else(|other| other.to_string())
                 })
                 .collect()
         })

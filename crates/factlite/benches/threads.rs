@@ -228,10 +228,10 @@ fn main() {
         };
         let mut run_text = || {
             let result = db.q_str(&text_query, ()).expect("text query").into_edn();
-            let Value::Set(rows) = result else {
+            let Value::Set(rows) = &result else {
                 panic!("a relation is a set of tuples")
             };
-            for row in &rows {
+            for row in rows {
                 let Value::Vector(cells) = row else {
                     panic!("a tuple")
                 };

@@ -2,9 +2,9 @@
 //! and their inputs, pull patterns, rule sets and view definitions built in
 //! Rust are held to the depth the EDN reader accepts
 //! ([`factlite_edn::MAX_DEPTH`]), so the recursive code that walks them
-//! (parsers, planner, transactor) never runs out of stack, and a refused
-//! value the API owns is dropped without recursion
-//! ([`Value::dismantle`]).
+//! (parsers, planner, transactor) never runs out of stack. (Dropping a
+//! value never recurses, whatever its depth: `Value` has a `Drop` of its
+//! own.)
 
 use factlite_edn::{Value, MAX_DEPTH};
 
@@ -22,16 +22,9 @@ pub(crate) fn check(value: &Value, what: &'static str) -> Result<()> {
     Ok(())
 }
 
-/// An owned value, checked: when refused it is dismantled here, as
-/// dropping it would recurse as deep as it nests.
+/// An owned value, checked.
 pub(crate) fn checked(value: Value, what: &'static str) -> Result<Value> {
-    match check(&value, what) {
-        Ok(()) => Ok(value),
-        Err(error) => {
-            value.dismantle();
-            Err(error)
-        }
-    }
+    check(&value, what).map(|()| value)
 }
 
 /// [`check`] for each of a query's inputs.
@@ -41,14 +34,7 @@ pub(crate) fn check_inputs(inputs: &[Value]) -> Result<()> {
         .try_for_each(|input| check(input, "a query input"))
 }
 
-/// Owned inputs, checked: when refused they are dismantled here, as
-/// dropping them would recurse as deep as they nest.
+/// Owned inputs, checked.
 pub(crate) fn checked_inputs(inputs: Vec<Value>) -> Result<Vec<Value>> {
-    match check_inputs(&inputs) {
-        Ok(()) => Ok(inputs),
-        Err(error) => {
-            inputs.into_iter().for_each(Value::dismantle);
-            Err(error)
-        }
-    }
+    check_inputs(&inputs).map(|()| inputs)
 }

@@ -77,12 +77,12 @@ impl EntityView {
         };
         let pattern = Value::Vector(vec![entry]);
         let pulled = self.db.pull(&pattern, self.id)?;
-        let Value::Map(mut map) = pulled else {
+        let Ok(mut map) = pulled.into_map() else {
             return Ok(Vec::new());
         };
         let found = match map.shift_remove(&Value::Keyword(keyword)) {
             None => return Ok(Vec::new()),
-            Some(Value::Vector(items)) => items,
+            Some(found @ Value::Vector(_)) => found.into_sequence().unwrap_or_default(),
             Some(one) => vec![one],
         };
         Ok(found.into_iter().map(|value| self.wrap(value)).collect())

@@ -57,7 +57,8 @@ pub trait Function<Args>: Send + Sync + 'static {
 
 /// Argument `index` of `args` as a `T`.
 fn argument<T: FromValue>(args: &[Value], index: usize) -> Result<T, String> {
-    let value = args.get(index).unwrap_or(&Value::Nil);
+    static NIL: Value = Value::Nil;
+    let value = args.get(index).unwrap_or(&NIL);
     T::from_value(value).map_err(|error| format!("argument {}: {error}", index + 1))
 }
 

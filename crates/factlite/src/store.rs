@@ -946,7 +946,7 @@ impl Db {
     /// let total = db.q_rows(&query, &[], |rows| -> factlite::Result<i64> {
     ///     let mut total = 0;
     ///     for row in rows {
-    ///         if let Value::Vector(tuple) = row? {
+    ///         if let Value::Vector(tuple) = &row? {
     ///             if let Some(Value::Integer(age)) = tuple.first() {
     ///                 total += age;
     ///             }

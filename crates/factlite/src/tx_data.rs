@@ -409,7 +409,7 @@ impl IntoTxData<'static> for &String {
 }
 
 /// Transaction data checked against the nesting limit and parsed into
-/// forms; owned data moves into them (and is dismantled when refused).
+/// forms; owned data moves into them.
 pub(crate) fn tx_forms(tx_data: Cow<'_, Value>) -> crate::Result<Vec<factlite_query::TxForm>> {
     const WHAT: &str = "the transaction data";
     Ok(match tx_data {

@@ -67,7 +67,7 @@ fn an_entity_navigates_its_refs_both_ways() {
     assert_eq!(owner.id(), ann.id());
     assert!(bo.get(":p/friend").expect("none").is_empty());
     let touched = ann.touch().expect("touch");
-    let Value::Map(map) = touched else {
+    let Value::Map(map) = &touched else {
         panic!("a map")
     };
     assert!(

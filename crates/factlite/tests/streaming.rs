@@ -68,7 +68,7 @@ fn a_streamed_relation_holds_one_row_at_a_time() {
         db.q_rows(&query, &[], |rows| {
             let mut count = 0usize;
             for row in rows {
-                let Value::Vector(pair) = row.expect("row") else {
+                let Value::Vector(pair) = &row.expect("row") else {
                     panic!("a relation's rows are vectors");
                 };
                 assert_eq!(pair.len(), 2);

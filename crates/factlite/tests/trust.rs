@@ -414,11 +414,12 @@ fn nested(levels: usize) -> Value {
 }
 
 /// Runs `use_it` on a value nested 40,000 levels deep (as the issue's
-/// transaction was), then drops it.
+/// transaction was), then drops it as any caller would (which recursed,
+/// and overflowed the stack, before `Value` dropped level by level).
 fn with_deep<T>(wrap: impl FnOnce(Value) -> Value, use_it: impl FnOnce(&Value) -> T) -> T {
     let deep = wrap(nested(40_000));
     let outcome = use_it(&deep);
-    deep.dismantle();
+    drop(deep);
     outcome
 }
 

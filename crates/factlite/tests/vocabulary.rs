@@ -11,9 +11,10 @@ const NOTES_V2: &str = r#"[{:db/ident :note/text :db/valueType :db.type/string
                             :db/cardinality :db.cardinality/one}]"#;
 
 fn notes(version: i64, definitions: &str) -> Vocabulary {
-    let edn::Value::Keyword(name) = edn::parse(":app/notes").expect("name") else {
-        panic!("a keyword")
-    };
+    let name = edn::parse(":app/notes")
+        .expect("name")
+        .into_keyword()
+        .expect("a keyword");
     Vocabulary::new(
         name,
         version,

@@ -149,7 +149,9 @@ fn directive(text: &str, directive: &str) -> Vec<factlite_edn::Value> {
     text.lines()
         .find_map(|l| l.strip_prefix(directive))
         .map(|t| match factlite_edn::parse(t) {
-            Ok(factlite_edn::Value::Vector(items)) => items,
+            Ok(vector @ factlite_edn::Value::Vector(_)) => {
+                vector.into_sequence().unwrap_or_default()
+            }
             other => panic!("{directive} must be a vector, got {other:?}"),
         })
         .unwrap_or_default()

@@ -109,8 +109,8 @@ const OPS: [(&str, TxOp); 6] = [
 /// Parses transaction data: a vector (or list) of transaction forms. The
 /// values move into the forms: none is copied.
 pub(crate) fn tx_data(form: Value) -> Result<Vec<TxForm>, Failed<'static>> {
-    match form {
-        Value::Vector(items) | Value::List(items) => {
+    match form.into_sequence() {
+        Ok(items) => {
             // Room for every form at once: collecting through `Result`
             // knows no length and would grow by doubling.
             let mut forms = Vec::with_capacity(items.len());
@@ -119,7 +119,7 @@ pub(crate) fn tx_data(form: Value) -> Result<Vec<TxForm>, Failed<'static>> {
             }
             Ok(forms)
         }
-        _ => Err(fail(format!(
+        Err(form) => Err(fail(format!(
             "{} is not transaction data; expected a vector of maps and list forms",
             show(&form)
         ))),
@@ -128,7 +128,7 @@ pub(crate) fn tx_data(form: Value) -> Result<Vec<TxForm>, Failed<'static>> {
 
 fn tx_form(form: Value) -> Result<TxForm, Failed<'static>> {
     match form {
-        Value::Map(map) => tx_map(map).map(TxForm::Map),
+        Value::Map(_) => tx_map(form.into_map().unwrap_or_default()).map(TxForm::Map),
         Value::Vector(_) | Value::List(_) => list_form(form),
         _ => Err(fail(format!(
             "{} is not a transaction form; expected an entity map {{...}} or [:db/add e a v]",
@@ -143,11 +143,14 @@ fn tx_map(map: IndexMap<Value, Value>) -> Result<TxMap, Failed<'static>> {
         attrs: IndexMap::with_capacity(map.len()),
     };
     for (key, value) in map {
-        let Value::Keyword(attr) = key else {
-            return Err(fail(format!(
-                "{} is not an attribute in an entity map; expected a keyword",
-                show(&key)
-            )));
+        let attr = match key.into_keyword() {
+            Ok(attr) => attr,
+            Err(key) => {
+                return Err(fail(format!(
+                    "{} is not an attribute in an entity map; expected a keyword",
+                    show(&key)
+                )))
+            }
         };
         if attr.namespace.as_deref() == Some("db") && attr.name == "id" {
             tx_map.db_id = Some(entity_ref(&value)?);
@@ -190,10 +193,7 @@ fn list_form(form: Value) -> Result<TxForm, Failed<'static>> {
         _ => Some(attr_ref(&form, &args[1])?),
     };
     let retracts_one_value = args.len() == 3;
-    let (Value::Vector(items) | Value::List(items)) = form else {
-        unreachable!("a list form is a vector or a list");
-    };
-    let mut values = items.into_iter().skip(3);
+    let mut values = form.into_sequence().unwrap_or_default().into_iter().skip(3);
     let mut value = || values.next().unwrap_or(Value::Nil);
     Ok(match (op, a) {
         (TxOp::RetractEntity, _) => TxForm::RetractEntity(e),

@@ -112,16 +112,10 @@ pub fn from_sql(value: ValueRef<'_>, tag: i64) -> Result<TypedValue, CorruptValu
             .ok()
             .map(|bytes| TypedValue::Uuid(u128::from_be_bytes(bytes))),
         (ValueType::Bytes, ValueRef::Blob(b)) => Some(TypedValue::Bytes(b.to_vec())),
-        (ValueType::Symbol, ValueRef::Text(t)) => {
-            std::str::from_utf8(t)
-                .ok()
-                .and_then(|s| match factlite_edn::parse(s) {
-                    Ok(factlite_edn::Value::Symbol(symbol)) => {
-                        Some(TypedValue::Symbol(Box::new(symbol)))
-                    }
-                    _ => None,
-                })
-        }
+        (ValueType::Symbol, ValueRef::Text(t)) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| factlite_edn::parse(s).ok()?.into_symbol().ok())
+            .map(|symbol| TypedValue::Symbol(Box::new(symbol))),
         (ValueType::Uri, ValueRef::Text(t)) => std::str::from_utf8(t)
             .ok()
             .map(|s| TypedValue::Uri(s.to_string())),

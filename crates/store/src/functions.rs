@@ -238,8 +238,8 @@ impl Functions {
 /// A registered name is a namespaced symbol, so it never hides one of
 /// Datomic's functions or factlite's own.
 fn check_name(name: &str) -> Result<()> {
-    let symbol = match factlite_edn::parse(name) {
-        Ok(Value::Symbol(symbol)) => symbol,
+    let symbol = match factlite_edn::parse(name).map(Value::into_symbol) {
+        Ok(Ok(symbol)) => symbol,
         _ => {
             return Err(Error::Query(format!(
                 "{name:?} is not a function name: use a symbol with a namespace, such as my/score"

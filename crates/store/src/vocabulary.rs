@@ -133,11 +133,12 @@ impl Vocabulary {
                     "vocabulary {shown}: a definition names its entity by :db/ident, not :db/id"
                 )));
             };
-            let Some(Value::Keyword(ident)) = attributes.get(&ident_key).cloned() else {
+            let Some(Value::Keyword(ident)) = attributes.get(&ident_key) else {
                 return Err(Error::Vocabulary(format!(
                     "vocabulary {shown}: every definition is a map with a :db/ident"
                 )));
             };
+            let ident = ident.clone();
             let attribute = attributes
                 .get(&value_type_key)
                 .map(|value_type| declared_attribute(0, &ident, value_type, &attributes, None))

@@ -96,30 +96,30 @@ impl Sample {
         self.resolve(parse(text).unwrap_or_else(|error| panic!("bad test EDN {text}: {error}")))
     }
 
-    fn resolve(&self, value: Value) -> Value {
-        match value {
-            Value::Tagged(tag, inner) if tag.is("ent") => match *inner {
-                Value::String(name) => Value::Integer(self.tempids[&name]),
+    fn resolve(&self, mut value: Value) -> Value {
+        match &mut value {
+            Value::Tagged(tag, inner) if tag.is("ent") => match &**inner {
+                Value::String(name) => Value::Integer(self.tempids[name]),
                 other => panic!("#ent takes a tempid name, not {other}"),
             },
-            Value::Tagged(tag, inner) if tag.is("ident") => match *inner {
+            Value::Tagged(tag, inner) if tag.is("ident") => match &**inner {
                 Value::Keyword(ident) => Value::Integer(
                     self.db()
-                        .entid(&ident)
+                        .entid(ident)
                         .expect("entid")
                         .expect("ident exists"),
                 ),
                 other => panic!("#ident takes a keyword, not {other}"),
             },
             Value::Vector(items) => {
-                Value::Vector(items.into_iter().map(|v| self.resolve(v)).collect())
+                Value::Vector(items.drain(..).map(|v| self.resolve(v)).collect())
             }
             Value::Map(map) => Value::Map(
-                map.into_iter()
+                map.drain(..)
                     .map(|(k, v)| (self.resolve(k), self.resolve(v)))
                     .collect(),
             ),
-            other => other,
+            _ => value,
         }
     }
 
@@ -600,7 +600,7 @@ fn cardinality_many_is_limited_to_1000_by_default() {
     let bag = Value::Integer(report.tempids["bag"]);
     let count = |pattern: &str| {
         let pattern = parse_pull_pattern(&parse(pattern).expect("EDN")).expect("pattern");
-        match db.pull(&pattern, &bag).expect("pull") {
+        match &db.pull(&pattern, &bag).expect("pull") {
             Value::Map(map) => map
                 .values()
                 .map(|v| v.as_sequence().map_or(0, <[Value]>::len))
@@ -635,7 +635,7 @@ fn unbounded_recursion_stops_at_100_levels() {
         .expect("pull");
     let next = Value::keyword(":node/next");
     let mut levels = 0;
-    while let Value::Map(mut map) = pulled {
+    while let Ok(mut map) = pulled.into_map() {
         assert_eq!(
             map.get(&Value::keyword(":node/n")),
             Some(&Value::Integer(levels))

@@ -31,13 +31,13 @@ fn transact(store: &Store, text: &str) -> TxReport {
 }
 
 fn attribute(store: &Store, ident: &str) -> Entid {
-    let Value::Keyword(keyword) = parse(ident).expect("ident parses") else {
+    let Value::Keyword(keyword) = &parse(ident).expect("ident parses") else {
         panic!("{ident} is not a keyword")
     };
     store
         .schema()
         .expect("schema")
-        .entid(&keyword)
+        .entid(keyword)
         .unwrap_or_else(|| panic!("{ident} is defined"))
 }
 
@@ -793,10 +793,10 @@ fn a_layout_1_file_is_upgraded_when_opened() {
     drop(history);
     // vocabularies work on the upgraded file
     let vocabulary = factlite_store::Vocabulary::new(
-        match parse(":app/items").expect("name") {
-            Value::Keyword(k) => k,
-            other => panic!("{other}"),
-        },
+        parse(":app/items")
+            .expect("name")
+            .into_keyword()
+            .unwrap_or_else(|other| panic!("{other}")),
         1,
         &parse(r#"[{:db/ident :item/sku :db/valueType :db.type/string :db/cardinality :db.cardinality/one
                     :db/unique :db.unique/identity}]"#)

@@ -227,9 +227,9 @@ fn check(schema: &str, steps: &[(&str, &str)], expected: &str) {
 }
 
 fn keyword(text: &str) -> Keyword {
-    match parse(text).expect("keyword parses") {
-        Value::Keyword(k) => k,
-        other => panic!("{other} is not a keyword"),
+    match parse(text).expect("keyword parses").into_keyword() {
+        Ok(k) => k,
+        Err(other) => panic!("{other} is not a keyword"),
     }
 }
 

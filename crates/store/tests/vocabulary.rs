@@ -24,9 +24,9 @@ const TODO_V2: &str = r#"[
   :db/doc "1 is the most urgent"}]"#;
 
 fn keyword(text: &str) -> Keyword {
-    match parse(text).expect("keyword parses") {
-        Value::Keyword(k) => k,
-        other => panic!("{other} is not a keyword"),
+    match parse(text).expect("keyword parses").into_keyword() {
+        Ok(k) => k,
+        Err(other) => panic!("{other} is not a keyword"),
     }
 }
 
@@ -124,7 +124,7 @@ fn a_higher_version_upgrades_with_a_migration_step_in_one_transaction() {
             db,
             "[:find [?t ...] :where [?e :todo/state :todo.state/open] [?e :todo/title ?t]]",
         );
-        let Value::Set(titles) = parse(&titles)? else {
+        let Value::Set(titles) = &parse(&titles)? else {
             return Err("titles are a set".into());
         };
         let data: Vec<String> = titles

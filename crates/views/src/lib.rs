@@ -820,26 +820,34 @@ impl Views {
 }
 
 /// `value` with every keyword in `renames` replaced.
-fn rename_keywords(value: Value, renames: &HashMap<Keyword, Keyword>) -> Value {
-    let all = |items: Vec<Value>| -> Vec<Value> {
-        items
-            .into_iter()
-            .map(|v| rename_keywords(v, renames))
-            .collect()
+fn rename_keywords(mut value: Value, renames: &HashMap<Keyword, Keyword>) -> Value {
+    let all = |items: &mut Vec<Value>| {
+        for item in items.iter_mut() {
+            *item = rename_keywords(item.take(), renames);
+        }
     };
-    match value {
-        Value::Keyword(k) => Value::Keyword(renames.get(&k).cloned().unwrap_or(k)),
-        Value::Vector(items) => Value::Vector(all(items)),
-        Value::List(items) => Value::List(all(items)),
-        Value::Set(items) => Value::Set(all(items.into_iter().collect()).into_iter().collect()),
-        Value::Map(entries) => Value::Map(
-            entries
+    match &mut value {
+        Value::Keyword(k) => {
+            if let Some(renamed) = renames.get(k) {
+                *k = renamed.clone();
+            }
+        }
+        Value::Vector(items) | Value::List(items) => all(items),
+        Value::Set(items) => {
+            *items = std::mem::take(items)
+                .into_iter()
+                .map(|item| rename_keywords(item, renames))
+                .collect();
+        }
+        Value::Map(entries) => {
+            *entries = std::mem::take(entries)
                 .into_iter()
                 .map(|(k, v)| (rename_keywords(k, renames), rename_keywords(v, renames)))
-                .collect(),
-        ),
-        other => other,
+                .collect();
+        }
+        _ => {}
     }
+    value
 }
 
 /// The idents of the attributes a transaction's datoms have.

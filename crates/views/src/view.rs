@@ -97,7 +97,7 @@ impl View {
         let query = factlite_query::parse_query(&query_value)
             .map_err(|e| Error::Parse(format!("view {name:?}: {e}")))?;
         let inputs = match args_value {
-            Value::Vector(items) => items,
+            Value::Vector(_) => args_value.into_sequence().unwrap_or_default(),
             other => {
                 return Err(Error::Parse(format!(
                     "view inputs must be a vector, not {other}"
@@ -390,8 +390,8 @@ impl View {
             let plan = db.plan(&conjunct.derivations, inputs)?;
             db.with_rows(&plan, inputs, |rows| -> Result<()> {
                 for row in rows {
-                    if let Value::Vector(row) = row? {
-                        *counts.entry(conjunct.tuple_of(&row)).or_default() += 1;
+                    if let Value::Vector(row) = &row? {
+                        *counts.entry(conjunct.tuple_of(row)).or_default() += 1;
                     }
                 }
                 Ok(())

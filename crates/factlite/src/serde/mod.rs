@@ -131,18 +131,18 @@ impl Entity {
         value: &T,
     ) -> Result<Entity, ConversionError> {
         let namespace = namespace.strip_prefix(':').unwrap_or(namespace);
-        let map = match to_value(value)? {
-            Value::Map(map) => map,
-            other => return Err(ConversionError::wrong_type("a struct or map", &other)),
+        let map = match to_value(value)?.into_map() {
+            Ok(map) => map,
+            Err(other) => return Err(ConversionError::wrong_type("a struct or map", &other)),
         };
         let db_id = Keyword::namespaced("db", "id");
         let mut id = None;
         let mut attributes = indexmap::IndexMap::with_capacity(map.len());
         for (key, value) in map {
-            let keyword = match key {
-                Value::Keyword(keyword) => keyword,
-                Value::String(text) => Keyword::from_str_lossy(&text),
-                other => {
+            let keyword = match key.into_keyword() {
+                Ok(keyword) => keyword,
+                Err(Value::String(ref text)) => Keyword::from_str_lossy(text),
+                Err(other) => {
                     return Err(ConversionError::wrong_type(
                         "a keyword or string key",
                         &other,
@@ -154,7 +154,13 @@ impl Entity {
                 None => Keyword::namespaced(namespace, keyword.name),
             };
             let value = match value {
-                Value::Vector(items) => Value::Set(items.into_iter().collect()),
+                Value::Vector(_) => Value::Set(
+                    value
+                        .into_sequence()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .collect(),
+                ),
                 other => other,
             };
             if attribute == db_id {

@@ -37,36 +37,48 @@ fn variant_map(variant: &str, inner: Value) -> Value {
 /// The value a newtype with one of `factlite-edn`'s reserved names stands
 /// for; any other newtype is its inner value.
 fn unwrap_newtype(name: &str, inner: Value) -> Result<Value> {
-    let value = match (name, inner) {
-        (reserved::KEYWORD, Value::String(text)) => keyword(&text),
-        (reserved::SYMBOL, Value::String(text)) => Value::Symbol(Symbol::from_str_lossy(&text)),
+    let value = match (name, &inner) {
+        (reserved::KEYWORD, Value::String(text)) => keyword(text),
+        (reserved::SYMBOL, Value::String(text)) => Value::Symbol(Symbol::from_str_lossy(text)),
         (reserved::INSTANT, Value::String(text)) => {
-            Value::Inst(Instant::parse_rfc3339(&text).map_err(ConversionError::message)?)
+            Value::Inst(Instant::parse_rfc3339(text).map_err(ConversionError::message)?)
         }
         (reserved::UUID, Value::String(text)) => {
-            Value::Uuid(Uuid::parse(&text).map_err(ConversionError::message)?)
+            Value::Uuid(Uuid::parse(text).map_err(ConversionError::message)?)
         }
         (reserved::BIGINT, Value::String(text)) => {
-            Value::BigInt(reserved::parse_big_integer(&text).map_err(ConversionError::message)?)
+            Value::BigInt(reserved::parse_big_integer(text).map_err(ConversionError::message)?)
         }
         (reserved::BIGDEC, Value::String(text)) => {
-            Value::BigDec(reserved::parse_big_decimal(&text).map_err(ConversionError::message)?)
+            Value::BigDec(reserved::parse_big_decimal(text).map_err(ConversionError::message)?)
         }
-        (reserved::LIST, Value::Vector(items)) => Value::List(items),
-        (reserved::SET, Value::Vector(items)) => Value::Set(items.into_iter().collect()),
-        (reserved::TAGGED, Value::Vector(pair)) => match <[Value; 2]>::try_from(pair) {
-            Ok([Value::String(tag), value]) => {
-                Value::Tagged(Symbol::from_str_lossy(&tag), Box::new(value))
+        (reserved::LIST, Value::Vector(_)) => {
+            Value::List(inner.into_sequence().unwrap_or_default())
+        }
+        (reserved::SET, Value::Vector(_)) => Value::Set(
+            inner
+                .into_sequence()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+        ),
+        (reserved::TAGGED, Value::Vector(_)) => {
+            match <[Value; 2]>::try_from(inner.into_sequence().unwrap_or_default()) {
+                Ok([tag, value]) => match &tag {
+                    Value::String(text) => {
+                        Value::Tagged(Symbol::from_str_lossy(text), Box::new(value))
+                    }
+                    _ => return Err(ConversionError::wrong_type("a tag's text", &tag)),
+                },
+                Err(pair) => {
+                    return Err(ConversionError::mismatch(
+                        "a tag and a value",
+                        format!("{} values", pair.len()),
+                    ))
+                }
             }
-            Ok(pair) => return Err(ConversionError::wrong_type("a tag's text", &pair[0])),
-            Err(pair) => {
-                return Err(ConversionError::mismatch(
-                    "a tag and a value",
-                    format!("{} values", pair.len()),
-                ))
-            }
-        },
-        (_, inner) => inner,
+        }
+        _ => inner,
     };
     Ok(value)
 }

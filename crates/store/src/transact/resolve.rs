@@ -450,17 +450,16 @@ impl<'c> Resolver<'c> {
         // tuple attribute are a collection of vectors.
         if attribute.value_type == ValueType::Tuple {
             let is_tuple = |item: &Value| matches!(item, Value::Vector(_) | Value::List(_));
+            if attribute.cardinality != Cardinality::Many {
+                return vec![value];
+            }
             return match value {
-                Value::Vector(items) | Value::List(items)
-                    if attribute.cardinality == Cardinality::Many
-                        && !items.is_empty()
-                        && items.iter().all(is_tuple) =>
+                Value::Vector(ref items) | Value::List(ref items)
+                    if !items.is_empty() && items.iter().all(is_tuple) =>
                 {
-                    items
+                    value.into_sequence().unwrap_or_default()
                 }
-                Value::Set(items) if attribute.cardinality == Cardinality::Many => {
-                    items.into_iter().collect()
-                }
+                Value::Set(_) => value.into_set().unwrap_or_default().into_iter().collect(),
                 single => vec![single],
             };
         }
@@ -469,11 +468,14 @@ impl<'c> Resolver<'c> {
         let collection = attribute.id == factlite_core::bootstrap::DB_EXCISE_ATTRS
             || !self.is_lookup_ref(&value);
         if attribute.cardinality == Cardinality::Many && collection {
-            match value {
-                Value::Vector(items) | Value::List(items) => return items,
-                Value::Set(items) => return items.into_iter().collect(),
-                _ => {}
-            }
+            let value = match value.into_sequence() {
+                Ok(items) => return items,
+                Err(value) => value,
+            };
+            return match value.into_set() {
+                Ok(items) => items.into_iter().collect(),
+                Err(value) => vec![value],
+            };
         }
         vec![value]
     }
@@ -607,7 +609,7 @@ impl<'c> Resolver<'c> {
         }
         // Predicates are named by symbols, as in Datomic; they are stored
         // as their text.
-        let value = match value {
+        let value = match &value {
             Value::Symbol(symbol)
                 if matches!(
                     attribute.id,
@@ -616,7 +618,7 @@ impl<'c> Resolver<'c> {
             {
                 Value::String(symbol.qualified_name())
             }
-            other => other,
+            _ => value,
         };
         let mismatch = |this: &Self, value: Value| Error::TypeMismatch {
             entity: this.describe(e),
