@@ -708,6 +708,49 @@ fn cardinality_one_values_are_replaced() {
     );
 }
 
+/// A cardinality-one value the entity holds already, asserted again,
+/// still conflicts with another value in the same transaction, whichever
+/// comes first (after the other value, the held one is being retracted
+/// too); asserting the held value (twice) alone changes nothing.
+#[test]
+fn a_held_value_conflicts_with_another_in_either_order() {
+    check(
+        PEOPLE,
+        &[
+            (r#"[{:db/id "a" :person/email "a@x" :person/age 2}]"#, "ok"),
+            (
+                r#"[[:db/add [:person/email "a@x"] :person/age 2] [:db/add [:person/email "a@x"] :person/age 5]]"#,
+                ":error/unique-conflict unique conflict: entity 2199023255552 gets two values for cardinality-one attribute :person/age in one transaction: 2 and 5",
+            ),
+            (
+                r#"[[:db/add [:person/email "a@x"] :person/age 5] [:db/add [:person/email "a@x"] :person/age 2]]"#,
+                ":error/unique-conflict unique conflict: the transaction both asserts and retracts [2199023255552 :person/age 2]",
+            ),
+            (
+                r#"[[:db/add [:person/email "a@x"] :person/age 2] {:person/email "a@x" :person/age 2}]"#,
+                "ok",
+            ),
+        ],
+        r#"a :person/email "a@x"
+           a :person/age 2"#,
+    );
+}
+
+/// Of several conflicts, the one an op meets first is named, whatever the
+/// entities' order.
+#[test]
+fn the_conflict_met_first_is_named() {
+    check(
+        PEOPLE,
+        &[(
+            r#"[{:db/id "b" :person/name "B"} {:db/id "a" :person/name "A"}
+                [:db/add "a" :person/name "A2"] [:db/add "b" :person/name "B2"]]"#,
+            ":error/unique-conflict unique conflict: entity 2199023255553 gets two values for cardinality-one attribute :person/name in one transaction: \"A\" and \"A2\"",
+        )],
+        "",
+    );
+}
+
 #[test]
 fn a_unique_value_moves_only_when_its_holder_gives_it_up() {
     check(

@@ -16,12 +16,58 @@ mod composite;
 pub mod resolve;
 
 use factlite_core::{Datom, Entid, TypedValue};
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 
 /// The reserved tempid that names the transaction entity itself, so a
 /// transaction can assert facts about itself (`[:db/add "datomic.tx"
 /// :audit/user "ann"]`).
 pub const TX_TEMPID: &str = "datomic.tx";
+
+/// The items of a vector, taken in order, giving its room back as they go
+/// (a vector's own `into_iter` keeps all of it to the end): a large
+/// transaction's forms and ops do not stay whole beside what they become.
+pub(crate) struct Releasing<T> {
+    /// The items not taken yet, last first.
+    rest: Vec<T>,
+}
+
+impl<T> Releasing<T> {
+    /// How much room, at most, taken items leave behind before it is
+    /// given back: about 4 MiB.
+    const STEP: usize = (4 << 20) / (std::mem::size_of::<T>() + 1) + 1;
+
+    pub(crate) fn new(mut items: Vec<T>) -> Releasing<T> {
+        items.reverse();
+        Releasing { rest: items }
+    }
+}
+
+impl<T> Iterator for Releasing<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let item = self.rest.pop()?;
+        if self.rest.capacity() - self.rest.len() >= Self::STEP {
+            self.rest.shrink_to_fit();
+        }
+        Some(item)
+    }
+}
+
+/// The values of a set, in order, as a vector; the set's room is given
+/// back as they move (collecting its `into_iter` would hold both whole).
+pub(crate) fn set_into_vec<T: std::hash::Hash + Eq>(mut set: IndexSet<T>) -> Vec<T> {
+    let mut values = Vec::with_capacity(set.len());
+    let step = set.len() / 8 + 1;
+    while let Some(value) = set.pop() {
+        values.push(value);
+        if set.capacity() - set.len() >= step {
+            set.shrink_to_fit();
+        }
+    }
+    values.reverse();
+    values
+}
 
 /// What a transaction does, fully resolved: the input of [`apply`].
 #[derive(Clone, Debug, PartialEq)]
@@ -89,14 +135,14 @@ impl TxRecord {
     /// is copied): its datoms in log order, retractions then assertions.
     pub fn into_report(self, basis_before: Entid) -> TxReport {
         let tx = self.tx;
-        let retracted = self.retracted.into_iter().map(|(e, a, v)| Datom {
+        let retracted = Releasing::new(self.retracted).map(|(e, a, v)| Datom {
             e,
             a,
             v,
             tx,
             added: false,
         });
-        let asserted = self.asserted.into_iter().map(|(e, a, v)| Datom {
+        let asserted = Releasing::new(self.asserted).map(|(e, a, v)| Datom {
             e,
             a,
             v,

@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -31,7 +32,7 @@ use indexmap::{IndexMap, IndexSet};
 use rusqlite::Connection;
 
 use super::composite::Composites;
-use super::{TxRecord, TX_TEMPID};
+use super::{set_into_vec, Releasing, TxRecord, TX_TEMPID};
 use crate::error::{Error, Result};
 use crate::reads;
 
@@ -125,7 +126,7 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
     // copied a form at a time.
     let forms: Box<dyn Iterator<Item = TxForm>> = match forms {
         Cow::Borrowed(forms) => Box::new(forms.iter().cloned()),
-        Cow::Owned(forms) => Box::new(forms.into_iter()),
+        Cow::Owned(forms) => Box::new(Releasing::new(forms)),
     };
     for (index, form) in forms.enumerate() {
         resolver.expand_form(index, form)?;
@@ -138,17 +139,12 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
     // room: `reserve` would round the entries up to the hash table's
     // capacity, up to 1.75 times as many.
     state.asserted.reserve_exact(resolver.ops.len() + 1);
-    state.one_values.reserve(resolver.ops.len());
     // The ops are consumed in order: their values move into the datoms,
     // and the room of those done is given back as the datoms take theirs.
-    let mut ops = std::mem::take(&mut resolver.ops);
-    ops.reverse();
-    while let Some(op) = ops.pop() {
+    for op in Releasing::new(std::mem::take(&mut resolver.ops)) {
         resolver.interpret(op, &mut state)?;
-        if ops.capacity() > 2 * ops.len() + 1024 {
-            ops.shrink_to_fit();
-        }
     }
+    resolver.check_one_values(&state)?;
     let composites = Composites::of(&resolver.schema);
     if !composites.is_empty() {
         composites.maintain(&mut state.asserted, &mut state.retracted, |e, a| {
@@ -172,12 +168,12 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
     let next_ids = resolver.next_ids;
     // What resolving needed goes before the datoms are laid out anew.
     drop(resolver);
-    drop(state.one_values);
+    drop(state.kept);
     Ok(TxRecord {
         tx: ctx.tx,
         instant: ctx.instant,
-        retracted: state.retracted.into_iter().collect(),
-        asserted: state.asserted.into_iter().collect(),
+        retracted: set_into_vec(state.retracted),
+        asserted: set_into_vec(state.asserted),
         tempids,
         next_ids,
     })
@@ -209,20 +205,11 @@ struct Resolver<'c> {
 struct Interpretation {
     retracted: IndexSet<DatomKey>,
     asserted: IndexSet<DatomKey>,
-    /// The value a cardinality-one attribute gets in this transaction.
-    one_values: HashMap<(Entid, Entid), OneValue>,
-}
-
-/// Where the value a cardinality-one attribute gets in a transaction is:
-/// kept out of [`Interpretation::one_values`] when it is in
-/// [`Interpretation::asserted`], so that no value is held twice.
-enum OneValue {
-    /// The datom is among the asserted ones (they only ever lose datoms
-    /// the store holds, which this one is not).
-    Asserted,
-    /// The entity holds the value already (boxed, as it is rare: the map
-    /// has an entry per cardinality-one datom).
-    Kept(Box<TypedValue>),
+    /// Cardinality-one values asserted that the entity holds already (so
+    /// not among `asserted`), each with the number of datoms asserted
+    /// before it: another value of that attribute for that entity in the
+    /// transaction is a conflict all the same.
+    kept: HashMap<(Entid, Entid), (TypedValue, usize)>,
 }
 
 fn db_keyword(name: &str) -> Keyword {
@@ -740,6 +727,12 @@ impl<'c> Resolver<'c> {
     /// Gives every unresolved tempid of an identity class the entity a
     /// member of the class resolved to. Returns whether any tempid changed.
     fn unify_identity_classes(&mut self) -> Result<bool> {
+        // A class takes the entity of a member that has one: with no
+        // tempid resolved yet, there is nothing to give (and a large
+        // transaction of new entities builds no classes).
+        if self.temps.values().all(Option::is_none) {
+            return Ok(false);
+        }
         let classes = self.identity_classes();
         let mut resolved: HashMap<usize, (&Temp, Entid)> = HashMap::new();
         for (temp, class) in &classes {
@@ -774,12 +767,25 @@ impl<'c> Resolver<'c> {
 
     /// Tempids asserting the same :db.unique/identity value name one
     /// entity, and so, transitively, do chains of them (A and B share one
-    /// value, B and C another). Maps each tempid that asserts a known
-    /// identity value to its class, in order of first appearance.
+    /// value, B and C another). Maps each tempid of a class of two or more
+    /// to its class, in order of first appearance; a tempid alone in its
+    /// class is left out (it names its entity by itself), so a transaction
+    /// whose tempids share no identity value builds no classes.
     fn identity_classes(&self) -> IndexMap<Temp, usize> {
-        let mut nodes: IndexMap<Temp, usize> = IndexMap::new();
+        let claims = self.identity_claims();
+        let mut claimant: HashMap<(Entid, &TypedValue), &Temp> =
+            HashMap::with_capacity(claims.len());
+        let shared = claims.iter().fold(false, |shared, (temp, a, value)| {
+            let first = *claimant.entry((*a, value)).or_insert(temp);
+            shared || first != temp
+        });
+        if !shared {
+            return IndexMap::new();
+        }
+        drop(claimant);
+        let mut nodes: IndexMap<&Temp, usize> = IndexMap::new();
         let mut parent: Vec<usize> = Vec::new();
-        let mut claimant: HashMap<(Entid, TypedValue), usize> = HashMap::new();
+        let mut claimant: HashMap<(Entid, &TypedValue), usize> = HashMap::new();
         fn root(parent: &mut [usize], mut node: usize) -> usize {
             while parent[node] != node {
                 parent[node] = parent[parent[node]];
@@ -787,12 +793,12 @@ impl<'c> Resolver<'c> {
             }
             node
         }
-        for (temp, a, value) in self.identity_claims() {
+        for (temp, a, value) in &claims {
             let node = *nodes.entry(temp).or_insert_with(|| {
                 parent.push(parent.len());
                 parent.len() - 1
             });
-            match claimant.get(&(a, value.clone())) {
+            match claimant.get(&(*a, value)) {
                 Some(&other) => {
                     let (x, y) = (root(&mut parent, node), root(&mut parent, other));
                     // The earlier node stays the root, so classes are
@@ -800,13 +806,21 @@ impl<'c> Resolver<'c> {
                     parent[x.max(y)] = x.min(y);
                 }
                 None => {
-                    claimant.insert((a, value), node);
+                    claimant.insert((*a, value), node);
                 }
             }
         }
+        let mut members = vec![0usize; parent.len()];
+        let classes: Vec<usize> = (0..parent.len())
+            .map(|node| root(&mut parent, node))
+            .collect();
+        for &class in &classes {
+            members[class] += 1;
+        }
         nodes
             .into_iter()
-            .map(|(temp, node)| (temp, root(&mut parent, node)))
+            .map(|(temp, node)| (temp.clone(), classes[node]))
+            .filter(|(_, class)| members[*class] > 1)
             .collect()
     }
 
@@ -1052,26 +1066,8 @@ impl<'c> Resolver<'c> {
         }
         let attribute = self.attribute(a);
         if attribute.cardinality == Cardinality::One {
-            let other = match state.one_values.get(&(e, a)) {
-                Some(OneValue::Kept(other)) => Some(&**other).filter(|other| **other != key.2),
-                // Not the same value: that one returned above.
-                Some(OneValue::Asserted) => match state
-                    .asserted
-                    .iter()
-                    .find(|(other_e, other_a, _)| (*other_e, *other_a) == (e, a))
-                {
-                    Some((_, _, other)) => Some(other),
-                    None => unreachable!("an asserted cardinality-one value stays asserted"),
-                },
-                None => None,
-            };
-            if let Some(other) = other {
-                return Err(Error::UniqueConflict(format!(
-                    "entity {e} gets two values for cardinality-one attribute {} in one transaction: {other} and {}",
-                    attribute.ident_text(),
-                    key.2
-                )));
-            }
+            // Two values for one entity are found once every op is read
+            // ([`Resolver::check_one_values`]), as Datomic finds conflicts.
             let mut already = false;
             for current in self.current_values(e, a)? {
                 if current == key.2 {
@@ -1080,13 +1076,19 @@ impl<'c> Resolver<'c> {
                     state.retracted.insert((e, a, current));
                 }
             }
-            if already {
-                state
-                    .one_values
-                    .insert((e, a), OneValue::Kept(Box::new(key.2)));
-            } else {
-                state.one_values.insert((e, a), OneValue::Asserted);
+            if !already {
                 state.asserted.insert(key);
+                return Ok(());
+            }
+            let position = state.asserted.len();
+            match state.kept.entry((e, a)) {
+                Entry::Vacant(slot) => {
+                    slot.insert((key.2, position));
+                }
+                Entry::Occupied(kept) if kept.get().0 != key.2 => {
+                    return Err(two_values(attribute, e, &kept.get().0, &key.2));
+                }
+                Entry::Occupied(_) => {}
             }
         } else if !self.holds(e, a, &key.2)? {
             state.asserted.insert(key);
@@ -1143,6 +1145,55 @@ impl<'c> Resolver<'c> {
 
     // ---- pass 6: uniqueness ---------------------------------------------
 
+    /// Refuses a transaction that gives an entity two values of a
+    /// cardinality-one attribute, naming the conflict an op meets first.
+    /// The asserted datoms of each (entity, attribute) are found by
+    /// sorting their positions, not with a table of every pair.
+    fn check_one_values(&self, state: &Interpretation) -> Result<()> {
+        let asserted = &state.asserted;
+        let pair = |index: usize| (asserted[index].0, asserted[index].1);
+        let mut ones: Vec<usize> = (0..asserted.len())
+            .filter(|&index| self.attribute(asserted[index].1).cardinality == Cardinality::One)
+            .collect();
+        ones.sort_unstable_by_key(|&index| (pair(index), index));
+        // Op order: asserted datom `i` is at 2i + 1; a kept value with `n`
+        // datoms asserted before it is at 2n. A conflict is met at the
+        // later of its two values.
+        let mut first: Option<(usize, Entid, Entid, &TypedValue, &TypedValue)> = None;
+        let mut meet = |at: usize, (e, a): (Entid, Entid), other, value| {
+            if first.is_none_or(|(earliest, ..)| at < earliest) {
+                first = Some((at, e, a, other, value));
+            }
+        };
+        for window in ones.windows(2) {
+            let (earlier, later) = (window[0], window[1]);
+            if pair(earlier) == pair(later) {
+                meet(
+                    2 * later + 1,
+                    pair(later),
+                    &asserted[earlier].2,
+                    &asserted[later].2,
+                );
+            }
+        }
+        for (&(e, a), (kept, before)) in &state.kept {
+            let at = ones.partition_point(|&index| pair(index) < (e, a));
+            let Some(&index) = ones.get(at).filter(|&&index| pair(index) == (e, a)) else {
+                continue;
+            };
+            let value = &asserted[index].2;
+            if index < *before {
+                meet(2 * before, (e, a), value, kept);
+            } else {
+                meet(2 * index + 1, (e, a), kept, value);
+            }
+        }
+        match first {
+            Some((_, e, a, other, value)) => Err(two_values(self.attribute(a), e, other, value)),
+            None => Ok(()),
+        }
+    }
+
     fn check_uniqueness(&self, state: &Interpretation) -> Result<()> {
         let mut claimed: HashMap<(Entid, &TypedValue), Entid> = HashMap::new();
         for (e, a, v) in &state.asserted {
@@ -1169,6 +1220,15 @@ impl<'c> Resolver<'c> {
         }
         Ok(())
     }
+}
+
+/// The error of a transaction giving entity `e` two values of the
+/// cardinality-one `attribute`.
+fn two_values(attribute: &Attribute, e: Entid, other: &TypedValue, value: &TypedValue) -> Error {
+    Error::UniqueConflict(format!(
+        "entity {e} gets two values for cardinality-one attribute {} in one transaction: {other} and {value}",
+        attribute.ident_text()
+    ))
 }
 
 /// The attribute a map such as `{:db/ident :a/b :db/valueType :db.type/long}`
