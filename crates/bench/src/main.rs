@@ -12,7 +12,9 @@
 //! the machine, the versions and the missed targets of issue #16 to
 //! `BENCHMARKS.md` at the repository root (or `PATH`). `--quick` runs a
 //! small scale in seconds and writes a file only with `--out`: the smoke
-//! test `tests/quick.rs` runs it.
+//! test `tests/quick.rs` runs it. `--hot-people N` runs the hot aggregate
+//! alone on `N` people (five datoms each: 2,000,000 for ten million
+//! datoms) and prints its table.
 
 mod baseline;
 mod data;
@@ -88,12 +90,14 @@ fn quick() -> Scale {
     }
 }
 
-const USAGE: &str = "usage: factlite-bench [--quick] [--peers] [--out PATH]";
+const USAGE: &str =
+    "usage: factlite-bench [--quick] [--peers] [--out PATH] | factlite-bench --hot-people N";
 
 fn main() -> ExitCode {
     let mut scale = full();
     let mut out = None;
     let mut with_peers = false;
+    let mut hot_people = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -103,6 +107,13 @@ fn main() -> ExitCode {
                 Some(path) => out = Some(PathBuf::from(path)),
                 None => {
                     eprintln!("--out needs a path\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            "--hot-people" => match args.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(people) if people > 0 => hot_people = Some(people),
+                _ => {
+                    eprintln!("--hot-people needs a number of people\n{USAGE}");
                     return ExitCode::from(2);
                 }
             },
@@ -116,6 +127,15 @@ fn main() -> ExitCode {
             }
         }
     }
+    if let Some(people) = hot_people {
+        return match run_hot(&scale, people) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("factlite-bench: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if out.is_none() && scale.name == "full" {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
         out = root.map(|root| root.join("BENCHMARKS.md"));
@@ -127,6 +147,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The hot aggregate alone, on `people` people.
+fn run_hot(scale: &Scale, people: usize) -> Result<(), String> {
+    println!("factlite-bench (hot aggregate, {people} people) on {}", report::machine());
+    println!("load average at start: {}", report::load_average());
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let mut loaded = queries::load(dir.path(), &data::people(people));
+    let hot = hot::run(dir.path(), &mut loaded, scale.hot_writes)?;
+    println!("load average at end: {}\n", report::load_average());
+    println!("{}", report::hot_table(&hot));
+    Ok(())
 }
 
 fn run(scale: &Scale, with_peers: bool, out: Option<PathBuf>) -> Result<(), String> {
