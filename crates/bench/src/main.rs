@@ -151,7 +151,10 @@ fn main() -> ExitCode {
 
 /// The hot aggregate alone, on `people` people.
 fn run_hot(scale: &Scale, people: usize) -> Result<(), String> {
-    println!("factlite-bench (hot aggregate, {people} people) on {}", report::machine());
+    println!(
+        "factlite-bench (hot aggregate, {people} people) on {}",
+        report::machine()
+    );
     println!("load average at start: {}", report::load_average());
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let mut loaded = queries::load(dir.path(), &data::people(people));
@@ -215,7 +218,7 @@ fn run(scale: &Scale, with_peers: bool, out: Option<PathBuf>) -> Result<(), Stri
             peers: &peers,
             peers_table: peers_table.as_deref(),
             rows: &rows,
-            hot_missed: hot.write_with_view.as_secs_f64()
+            hot_missed: hot.write_with_view.max(hot.write_with_median).as_secs_f64()
                 > 3.0 * hot.write_without_view.as_secs_f64(),
         }
         .render();

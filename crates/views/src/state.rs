@@ -1,6 +1,6 @@
 //! The exact state an aggregated view's group row keeps beside its values,
 //! so that aggregates a sum alone cannot move move in place: `avg`,
-//! `variance` and `stddev` of longs.
+//! `variance` and `stddev` of longs, and `median` of longs and doubles.
 //!
 //! Each such aggregate keeps exact integer sums over its group's values in
 //! state columns of the view's table (`Table::with_state`): an average its
@@ -11,7 +11,11 @@
 //! two INTEGER columns). A transaction moves the sums by the tuples that
 //! entered and left the group, so its cost does not grow with the group.
 //! A sum that is not known (a value that is not a long, a sum out of range)
-//! is NULL, and the group is then recomputed from its tuples.
+//! is NULL, and the group is then recomputed from its tuples. A median
+//! keeps the number of its group's values that are neither longs nor
+//! doubles (`fl_med{k}_others`): while it is 0, SQLite's order of the
+//! stored values is the query's, and the median is read from the support
+//! table's index of the group's values (`view::medians`).
 
 use factlite_edn::Value;
 use factlite_planner::aggregate;
@@ -30,27 +34,37 @@ enum Kept {
     Average,
     /// `variance` or `stddev`.
     Spread,
+    /// `median`.
+    Median,
 }
 
 /// One exact sum a kept aggregate holds over its group's longs.
 struct Sum {
     /// Its state column's name after the aggregate's prefix.
     name: &'static str,
-    /// What one value adds to it.
-    term: fn(i128) -> i128,
+    /// What one value adds to it; `None` when the sum cannot take it.
+    term: fn(&Value) -> Option<i128>,
     /// Whether it is an `i128` in two columns (else an `i64` in one).
     wide: bool,
+}
+
+/// A long, as the sums of longs take it.
+fn long(value: &Value) -> Option<i128> {
+    match value {
+        Value::Integer(x) => Some(i128::from(*x)),
+        _ => None,
+    }
 }
 
 const AVERAGE_SUMS: &[Sum] = &[
     Sum {
         name: "sum",
-        term: |x| x,
+        term: long,
         wide: false,
     },
     Sum {
         name: "magnitude",
-        term: i128::abs,
+        term: |value| long(value).map(i128::abs),
         wide: false,
     },
 ];
@@ -59,15 +73,26 @@ const AVERAGE_SUMS: &[Sum] = &[
 const SPREAD_SUMS: &[Sum] = &[
     Sum {
         name: "sum",
-        term: |x| x,
+        term: long,
         wide: true,
     },
     Sum {
         name: "squares",
-        term: |x| x * x,
+        term: |value| long(value).map(|x| x * x),
         wide: true,
     },
 ];
+
+const MEDIAN_SUMS: &[Sum] = &[Sum {
+    name: "others",
+    term: |value| {
+        Some(i128::from(!matches!(
+            value,
+            Value::Integer(_) | Value::Float(_)
+        )))
+    },
+    wide: false,
+}];
 
 impl Kept {
     /// The kind of a find element, and its tuple position; `None` for one
@@ -81,6 +106,7 @@ impl Kept {
             } if constants.is_empty() => match name.as_str() {
                 "avg" => Some((Kept::Average, *arg)),
                 "variance" | "stddev" => Some((Kept::Spread, *arg)),
+                "median" => Some((Kept::Median, *arg)),
                 _ => None,
             },
             _ => None,
@@ -91,6 +117,7 @@ impl Kept {
         match self {
             Kept::Average => "avg",
             Kept::Spread => "var",
+            Kept::Median => "med",
         }
     }
 
@@ -98,6 +125,7 @@ impl Kept {
         match self {
             Kept::Average => AVERAGE_SUMS,
             Kept::Spread => SPREAD_SUMS,
+            Kept::Median => MEDIAN_SUMS,
         }
     }
 }
@@ -202,7 +230,7 @@ impl Slot {
     }
 
     /// The sums moved by the tuples that entered and left; `None` when a
-    /// value is not a long or a sum leaves `i128`.
+    /// sum cannot take a value or leaves `i128`.
     fn fold(
         &self,
         mut sums: Vec<i128>,
@@ -211,11 +239,8 @@ impl Slot {
     ) -> Option<Vec<i128>> {
         for (tuples, leaving) in [(entered, false), (left, true)] {
             for tuple in tuples {
-                let Value::Integer(x) = tuple[self.arg] else {
-                    return None;
-                };
                 for (total, sum) in sums.iter_mut().zip(self.kept.sums()) {
-                    let term = (sum.term)(i128::from(x));
+                    let term = (sum.term)(&tuple[self.arg])?;
                     *total = if leaving {
                         total.checked_sub(term)?
                     } else {
@@ -276,9 +301,10 @@ pub fn moved(
     Some(moved)
 }
 
-/// The value of find element `element` from the group's state, when it
-/// keeps state: `Some(None)` when the state cannot give it (recompute the
-/// group), `None` when the element keeps none.
+/// The value of find element `element` from the group's state, when its
+/// state gives it: `Some(None)` when the state cannot give it (recompute
+/// the group), `None` when the element keeps none or its state gives no
+/// value (a median's).
 pub fn value(
     counting: &Counting,
     element: usize,
@@ -288,12 +314,22 @@ pub fn value(
 ) -> Option<Option<Value>> {
     let slot = slots(counting)
         .into_iter()
-        .find(|slot| slot.element == element)?;
+        .find(|slot| slot.element == element && slot.kept != Kept::Median)?;
     Some(
         state
             .and_then(|state| slot.decode(state))
             .and_then(|sums| slot.value(name, &sums, tuples)),
     )
+}
+
+/// Whether the state says every value of the group under find element
+/// `element` (a median) is a long or a double.
+pub fn only_numbers(counting: &Counting, element: usize, state: &[Option<i64>]) -> bool {
+    slots(counting)
+        .into_iter()
+        .find(|slot| slot.element == element && slot.kept == Kept::Median)
+        .and_then(|slot| slot.decode(state))
+        .is_some_and(|sums| sums == [0])
 }
 
 #[cfg(test)]

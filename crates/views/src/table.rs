@@ -63,9 +63,11 @@ pub struct Table {
     state: Vec<String>,
     select_state: String,
     update_state: String,
-    /// `CREATE INDEX` on the value columns the view's `:order-by` sorts
-    /// by, in its directions (see [`Table::with_order`]); empty without.
-    order_index: String,
+    /// `CREATE INDEX` statements beside the key's: on the value columns
+    /// the view's `:order-by` sorts by ([`Table::with_order`]), and on a
+    /// column whose values a group reads in order
+    /// ([`Table::with_sorted_values`]).
+    indexes: Vec<String>,
 }
 
 impl Table {
@@ -139,7 +141,7 @@ impl Table {
             state: Vec::new(),
             select_state: String::new(),
             update_state: String::new(),
-            order_index: String::new(),
+            indexes: Vec::new(),
         }
     }
 
@@ -163,22 +165,87 @@ impl Table {
                 }
             })
             .collect();
-        self.order_index = format!(
+        self.indexes.push(format!(
             "CREATE INDEX IF NOT EXISTS {} ON {} ({});",
             quote(&format!("{bare}_order")),
             self.name,
             keys.join(", ")
-        );
+        ));
         self
     }
 
-    /// Creates the `:order-by` index when the table lacks it (one made by
-    /// an older build, before views had it).
-    pub fn ensure_order_index(&self, conn: &Connection) -> Result<()> {
-        if !self.order_index.is_empty() {
-            conn.execute_batch(&self.order_index)?;
+    /// The table with an index on its key columns and then the column at
+    /// `position` (a long before an equal double), so that a group's
+    /// values of that column are read in order from the index, a few at a
+    /// time ([`Table::sorted_values`]): how a `median` is found without
+    /// reading its whole group.
+    pub fn with_sorted_values(mut self, position: usize) -> Table {
+        let bare = self.name.trim_matches('"').to_string();
+        let mut keys: Vec<String> = self
+            .key_positions
+            .iter()
+            .flat_map(|&p| {
+                [
+                    quote(&self.columns[p]),
+                    quote(&format!("{}_type", self.columns[p])),
+                ]
+            })
+            .collect();
+        keys.push(quote(&self.columns[position]));
+        keys.push(format!(
+            "{} DESC",
+            quote(&format!("{}_type", self.columns[position]))
+        ));
+        self.indexes.push(format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {} ({});",
+            quote(&format!("{bare}_sorted{position}")),
+            self.name,
+            keys.join(", ")
+        ));
+        self
+    }
+
+    /// Creates the indexes beside the key's when the table lacks them (one
+    /// made by an older build, before views had them).
+    pub fn ensure_indexes(&self, conn: &Connection) -> Result<()> {
+        for index in &self.indexes {
+            conn.execute_batch(index)?;
         }
         Ok(())
+    }
+
+    /// `count` values of the column at `position` among the rows whose key
+    /// is `key`, after the first `skip` of them in order — by SQLite's
+    /// order of the stored values, a long before an equal double, which is
+    /// the query's order when they are all longs and doubles. Reads the
+    /// index [`Table::with_sorted_values`] makes.
+    pub fn sorted_values(
+        &self,
+        conn: &Connection,
+        key: &[Value],
+        position: usize,
+        skip: i64,
+        count: i64,
+    ) -> Result<Vec<Value>> {
+        let value = quote(&self.columns[position]);
+        let kind = quote(&format!("{}_type", self.columns[position]));
+        let mut params = self.params(key);
+        let sql = format!(
+            "SELECT {value}, {kind} FROM {} WHERE {} ORDER BY {value}, {kind} DESC LIMIT ?{} OFFSET ?{}",
+            self.name,
+            condition(&self.columns, &self.key_positions, 1),
+            params.len() + 1,
+            params.len() + 2
+        );
+        params.extend([SqlValue::Integer(count), SqlValue::Integer(skip)]);
+        let mut statement = conn.prepare_cached(&sql)?;
+        let mut rows = statement.query(params_from_iter(params))?;
+        let mut values = Vec::new();
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(1)?;
+            values.push(decode(row.get_ref(0)?, &kind)?);
+        }
+        Ok(values)
     }
 
     /// The table with integer state columns `names` (nullable, after the
@@ -262,7 +329,7 @@ impl Table {
             )
         };
         conn.execute_batch(&sql)?;
-        self.ensure_order_index(conn)
+        self.ensure_indexes(conn)
     }
 
     /// A row's (or key's) values as statements bind them. Primary key

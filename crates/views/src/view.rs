@@ -204,7 +204,10 @@ impl View {
             if !self.table.has_its_columns(&conn)? {
                 self.installing = true;
             } else {
-                self.table.ensure_order_index(&conn)?;
+                self.table.ensure_indexes(&conn)?;
+                if let Some(support) = &self.support {
+                    support.ensure_indexes(&conn)?;
+                }
             }
             self.table_checked = true;
         }
@@ -562,6 +565,12 @@ impl View {
                             &entered,
                             &left,
                         );
+                        let medians = match &moved {
+                            Some(moved) => {
+                                medians(conn, counting, support, &group, moved, tuples_after)?
+                            }
+                            None => Vec::new(),
+                        };
                         let moved_row = in_place(
                             counting,
                             row,
@@ -569,6 +578,7 @@ impl View {
                                 entered: &entered,
                                 left: &left,
                                 state: moved.as_deref(),
+                                medians: &medians,
                                 tuples: tuples_after,
                             },
                         );
@@ -624,13 +634,68 @@ fn support_table(view_table: &str, counting: &Counting) -> Table {
             )
         })
         .collect();
-    Table::counted(
+    let support = Table::counted(
         &format!("{view_table}__support"),
         &columns,
         &counting.group,
         "n",
         true,
-    )
+    );
+    counting
+        .elements
+        .iter()
+        .filter_map(|element| match element {
+            Element::Aggregate { name, arg, .. } if name == "median" => Some(*arg),
+            _ => None,
+        })
+        .fold(support, Table::with_sorted_values)
+}
+
+/// Each find element's `median` over a group of `tuples` tuples, read from
+/// the support table's index of the group's values in order (two values at
+/// most), where the group's state says they are all longs and doubles; an
+/// element with no such median has `None`.
+fn medians(
+    conn: &Connection,
+    counting: &Counting,
+    support: &Table,
+    group: &[Value],
+    state: &[Option<i64>],
+    tuples: i64,
+) -> Result<Vec<Option<Value>>> {
+    let mut medians = Vec::with_capacity(counting.elements.len());
+    for (index, element) in counting.elements.iter().enumerate() {
+        let median = match element {
+            Element::Aggregate {
+                name,
+                constants,
+                arg,
+            } if name == "median"
+                && constants.is_empty()
+                && tuples > 0
+                && state::only_numbers(counting, index, state) =>
+            {
+                let middle =
+                    support.sorted_values(conn, group, *arg, (tuples - 1) / 2, 2 - tuples % 2)?;
+                // SQLite orders -0.0 and 0.0 as equal, the query does not:
+                // a zero in the middle is left to the recomputation.
+                let exact = middle.len() as i64 == 2 - tuples % 2
+                    && !middle
+                        .iter()
+                        .any(|value| matches!(value, Value::Float(x) if *x == 0.0));
+                match exact {
+                    true => Some(
+                        factlite_planner::aggregate::compute(name, constants, &middle)
+                            .map_err(|e| Error::Unsupported(e.to_string()))?,
+                    ),
+                    false => None,
+                }
+            }
+            _ => None,
+        };
+        medians.push(median);
+    }
+    Ok(medians)
 }
 
 /// A group's row computed from all its tuples.
@@ -659,6 +724,8 @@ struct GroupMove<'m> {
     left: &'m [Vec<Value>],
     /// The group's state after the move (see `state`), if known.
     state: Option<&'m [Option<i64>]>,
+    /// Each element's median after the move, when read (see [`medians`]).
+    medians: &'m [Option<Value>],
     /// The group's tuples after the move.
     tuples: i64,
 }
@@ -666,12 +733,14 @@ struct GroupMove<'m> {
 /// The group's row moved in place by the tuples that entered and left, when
 /// every aggregate allows it: `count`, `sum` of longs, `avg`, `variance`
 /// and `stddev` of longs from their exact sums (`state`), and `min`/`max`
-/// whose extreme did not leave. `None`: recompute from the tuples.
+/// whose extreme did not leave, and `median` read in order from the
+/// group's values ([`medians`]). `None`: recompute from the tuples.
 fn in_place(counting: &Counting, row: &[Value], moves: GroupMove<'_>) -> Option<Vec<Value>> {
     let GroupMove {
         entered,
         left,
         state,
+        medians,
         tuples,
     } = moves;
     counting
@@ -693,6 +762,7 @@ fn in_place(counting: &Counting, row: &[Value], moves: GroupMove<'_>) -> Option<
                     return value;
                 }
                 match (name.as_str(), current) {
+                    ("median", _) => medians.get(index).cloned().flatten(),
                     ("count", Value::Integer(n)) => {
                         Some(Value::Integer(n + entered.len() as i64 - left.len() as i64))
                     }
