@@ -818,33 +818,7 @@ fn sets_in_maps(value: Value) -> Value {
         ),
         other => sets_in_maps(other),
     };
-    match value {
-        Value::Map(_) => Value::Map(
-            value
-                .into_map()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, in_map(v)))
-                .collect(),
-        ),
-        Value::Vector(_) => Value::Vector(
-            value
-                .into_sequence()
-                .unwrap_or_default()
-                .into_iter()
-                .map(sets_in_maps)
-                .collect(),
-        ),
-        Value::Set(_) => Value::Set(
-            value
-                .into_set()
-                .unwrap_or_default()
-                .into_iter()
-                .map(sets_in_maps)
-                .collect(),
-        ),
-        other => other,
-    }
+    scenario::rebuilt(value, in_map, sets_in_maps)
 }
 
 /// Every ordered choice of `count` distinct items of `items`.

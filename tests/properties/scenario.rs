@@ -161,6 +161,12 @@ fn vectors_in_maps(value: Value) -> Value {
         Ok(items) => Value::Vector(items.into_iter().map(vectors_in_maps).collect()),
         Err(other) => vectors_in_maps(other),
     };
+    rebuilt(value, in_map, vectors_in_maps)
+}
+
+/// `value` with each value of a map through `in_map` and each item of a
+/// vector or set through `item`; anything else as it is.
+pub fn rebuilt(value: Value, in_map: impl Fn(Value) -> Value, item: fn(Value) -> Value) -> Value {
     match value {
         Value::Map(_) => Value::Map(
             value
@@ -175,7 +181,7 @@ fn vectors_in_maps(value: Value) -> Value {
                 .into_sequence()
                 .unwrap_or_default()
                 .into_iter()
-                .map(vectors_in_maps)
+                .map(item)
                 .collect(),
         ),
         Value::Set(_) => Value::Set(
@@ -183,7 +189,7 @@ fn vectors_in_maps(value: Value) -> Value {
                 .into_set()
                 .unwrap_or_default()
                 .into_iter()
-                .map(vectors_in_maps)
+                .map(item)
                 .collect(),
         ),
         other => other,

@@ -229,15 +229,7 @@ impl Value {
     pub fn nests_deeper_than(&self, limit: usize) -> bool {
         let mut pending: Vec<(&Value, usize)> = vec![(self, 0)];
         while let Some((value, depth)) = pending.pop() {
-            let is_collection = matches!(
-                value,
-                Value::List(_)
-                    | Value::Vector(_)
-                    | Value::Map(_)
-                    | Value::Set(_)
-                    | Value::Tagged(..)
-            );
-            if !is_collection {
+            if !value.is_nested() {
                 continue;
             }
             if depth >= limit {
@@ -259,19 +251,18 @@ impl Value {
         false
     }
 
+    /// Whether the value holds others: a collection or a tagged value.
+    fn is_nested(&self) -> bool {
+        matches!(
+            self,
+            Value::List(_) | Value::Vector(_) | Value::Map(_) | Value::Set(_) | Value::Tagged(..)
+        )
+    }
+
     /// Whether any of the value's direct children is itself a collection
     /// (or a tagged value): only then can dropping it recurse.
     fn holds_collections(&self) -> bool {
-        fn is_nested(value: &Value) -> bool {
-            matches!(
-                value,
-                Value::List(_)
-                    | Value::Vector(_)
-                    | Value::Map(_)
-                    | Value::Set(_)
-                    | Value::Tagged(..)
-            )
-        }
+        let is_nested = Value::is_nested;
         match self {
             Value::List(items) | Value::Vector(items) => items.iter().any(is_nested),
             Value::Map(map) => map
@@ -392,10 +383,7 @@ impl Value {
     /// A keyword, moved out; any other value is given back.
     pub fn into_keyword(mut self) -> Result<Keyword, Value> {
         match &mut self {
-            Value::Keyword(keyword) => Ok(Keyword {
-                namespace: keyword.namespace.take(),
-                name: std::mem::take(&mut keyword.name),
-            }),
+            Value::Keyword(keyword) => Ok(std::mem::replace(keyword, Keyword::plain(""))),
             _ => Err(self),
         }
     }
@@ -403,10 +391,7 @@ impl Value {
     /// A symbol, moved out; any other value is given back.
     pub fn into_symbol(mut self) -> Result<Symbol, Value> {
         match &mut self {
-            Value::Symbol(symbol) => Ok(Symbol {
-                namespace: symbol.namespace.take(),
-                name: std::mem::take(&mut symbol.name),
-            }),
+            Value::Symbol(symbol) => Ok(std::mem::replace(symbol, Symbol::plain(""))),
             _ => Err(self),
         }
     }
