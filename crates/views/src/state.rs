@@ -15,7 +15,12 @@
 //! keeps the number of its group's values that are neither longs nor
 //! doubles (`fl_med{k}_others`): while it is 0, SQLite's order of the
 //! stored values is the query's, and the median is read from the support
-//! table's index of the group's values (`view::medians`).
+//! table's index of the group's values (`view::medians`). It also keeps
+//! its anchor: the key of its (lower) middle value (`fl_med{k}_anchor_type`,
+//! 0 for a long, 1 for a double, and `_anchor_bits`, the long or the
+//! double's bits) and how many of the group's values come before that key
+//! (`_anchor_below`), so that a move reads only the few values between the
+//! old middle and the new one.
 
 use factlite_edn::Value;
 use factlite_planner::aggregate;
@@ -83,16 +88,26 @@ const SPREAD_SUMS: &[Sum] = &[
     },
 ];
 
+/// A value SQLite orders as the query does, beside others of its kind: a
+/// long a double holds exactly, or a double that is not zero (SQLite
+/// orders -0.0 and 0.0 alike, and a long beyond 2^53 against a double
+/// exactly, where the query compares it as a double).
+fn plain_number(value: &Value) -> bool {
+    match value {
+        Value::Integer(x) => x.unsigned_abs() <= 1 << 53,
+        Value::Float(x) => *x != 0.0,
+        _ => false,
+    }
+}
+
 const MEDIAN_SUMS: &[Sum] = &[Sum {
     name: "others",
-    term: |value| {
-        Some(i128::from(!matches!(
-            value,
-            Value::Integer(_) | Value::Float(_)
-        )))
-    },
+    term: |value| Some(i128::from(!plain_number(value))),
     wide: false,
 }];
+
+/// The state columns a median keeps after its sum, its anchor.
+const ANCHOR_COLUMNS: [&str; 3] = ["anchor_below", "anchor_type", "anchor_bits"];
 
 impl Kept {
     /// The kind of a find element, and its tuple position; `None` for one
@@ -118,6 +133,14 @@ impl Kept {
             Kept::Average => "avg",
             Kept::Spread => "var",
             Kept::Median => "med",
+        }
+    }
+
+    /// The columns it keeps after its sums.
+    fn extras(self) -> &'static [&'static str] {
+        match self {
+            Kept::Median => &ANCHOR_COLUMNS,
+            Kept::Average | Kept::Spread => &[],
         }
     }
 
@@ -159,13 +182,19 @@ fn slots(counting: &Counting) -> Vec<Slot> {
             ordinal,
             column,
         });
-        column += kept
-            .sums()
-            .iter()
-            .map(|sum| if sum.wide { 2 } else { 1 })
-            .sum::<usize>();
+        column += kept.sum_columns() + kept.extras().len();
     }
     slots
+}
+
+impl Kept {
+    /// How many columns its sums take.
+    fn sum_columns(self) -> usize {
+        self.sums()
+            .iter()
+            .map(|sum| if sum.wide { 2 } else { 1 })
+            .sum()
+    }
 }
 
 impl Slot {
@@ -184,7 +213,21 @@ impl Slot {
                     vec![format!("{prefix}_{}", sum.name)]
                 }
             })
+            .chain(
+                self.kept
+                    .extras()
+                    .iter()
+                    .map(|extra| format!("{prefix}_{extra}")),
+            )
             .collect()
+    }
+
+    /// The state cells after the sums, as kept.
+    fn extras<'s>(&self, state: &'s [Option<i64>]) -> &'s [Option<i64>] {
+        let start = self.column + self.kept.sum_columns();
+        state
+            .get(start..start + self.kept.extras().len())
+            .unwrap_or(&[])
     }
 
     /// The sums as the state columns hold them; `None` when one is not
@@ -280,9 +323,39 @@ pub fn of_tuples(counting: &Counting, tuples: &[Vec<Value>]) -> Vec<Option<i64>>
         .iter()
         .flat_map(|slot| {
             let zeros = vec![0; slot.kept.sums().len()];
-            slot.encode(slot.fold(zeros, tuples, &[]).as_deref())
+            let sums = slot.fold(zeros, tuples, &[]);
+            let mut cells = slot.encode(sums.as_deref());
+            if slot.kept == Kept::Median {
+                let values: Vec<Value> = tuples.iter().map(|t| t[slot.arg].clone()).collect();
+                let anchor = (sums == Some(vec![0]))
+                    .then(|| anchor_of(&values))
+                    .flatten();
+                cells.extend(anchor_cells(
+                    anchor.as_ref().map(|(below, key)| (*below, key)),
+                ));
+            }
+            cells
         })
         .collect()
+}
+
+/// The anchor of a median over `values` (plain numbers): the key of its
+/// lower middle value, and how many values come before it in order.
+fn anchor_of(values: &[Value]) -> Option<(i64, Value)> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(aggregate::stored_order);
+    let middle = sorted.get(sorted.len().checked_sub(1)? / 2)?.clone();
+    let below = sorted.iter().position(|value| *value == middle)?;
+    Some((i64::try_from(below).ok()?, middle))
+}
+
+/// An anchor as its three state cells.
+fn anchor_cells(anchor: Option<(i64, &Value)>) -> [Option<i64>; 3] {
+    match anchor {
+        Some((below, Value::Integer(x))) => [Some(below), Some(0), Some(*x)],
+        Some((below, Value::Float(x))) => [Some(below), Some(1), Some(x.to_bits() as i64)],
+        _ => [None, None, None],
+    }
 }
 
 /// The state moved by the tuples that entered and left; `None` when it is
@@ -297,6 +370,8 @@ pub fn moved(
     for slot in slots(counting) {
         let sums = slot.fold(slot.decode(state)?, entered, left)?;
         moved.extend(slot.encode(Some(&sums)));
+        // A median's anchor is the old group's: `view::medians` moves it.
+        moved.extend_from_slice(slot.extras(state));
     }
     Some(moved)
 }
@@ -322,14 +397,48 @@ pub fn value(
     )
 }
 
-/// Whether the state says every value of the group under find element
-/// `element` (a median) is a long or a double.
-pub fn only_numbers(counting: &Counting, element: usize, state: &[Option<i64>]) -> bool {
+fn median_slot(counting: &Counting, element: usize) -> Option<Slot> {
     slots(counting)
         .into_iter()
         .find(|slot| slot.element == element && slot.kept == Kept::Median)
-        .and_then(|slot| slot.decode(state))
-        .is_some_and(|sums| sums == [0])
+}
+
+/// The anchor of the median under find element `element`, when the state
+/// says every value of its group is a plain number (SQLite orders them as
+/// the query does) and holds the anchor: how many values come before the
+/// key of its lower middle value, and that value.
+pub fn median_anchor(
+    counting: &Counting,
+    element: usize,
+    state: &[Option<i64>],
+) -> Option<(i64, Value)> {
+    let slot = median_slot(counting, element)?;
+    if slot.decode(state)? != [0] {
+        return None;
+    }
+    match *slot.extras(state) {
+        [Some(below), Some(0), Some(x)] => Some((below, Value::Integer(x))),
+        [Some(below), Some(1), Some(bits)] => {
+            Some((below, Value::Float(f64::from_bits(bits as u64))))
+        }
+        _ => None,
+    }
+}
+
+/// Sets the anchor of the median under find element `element` in `state`.
+pub fn set_median_anchor(
+    counting: &Counting,
+    element: usize,
+    state: &mut [Option<i64>],
+    anchor: Option<(i64, &Value)>,
+) {
+    let Some(slot) = median_slot(counting, element) else {
+        return;
+    };
+    let start = slot.column + slot.kept.sum_columns();
+    if let Some(cells) = state.get_mut(start..start + ANCHOR_COLUMNS.len()) {
+        cells.copy_from_slice(&anchor_cells(anchor));
+    }
 }
 
 #[cfg(test)]

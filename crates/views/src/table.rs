@@ -39,6 +39,15 @@ use rusqlite::{params_from_iter, Connection};
 
 use crate::error::{Error, Result};
 
+/// Which values [`Table::values_from`] reads, beside its anchor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The anchor's key and those after it, in order.
+    From,
+    /// Those before the anchor's key, nearest first.
+    Before,
+}
+
 /// A view's table, with its statements written once.
 #[derive(Clone, Debug)]
 pub struct Table {
@@ -214,30 +223,47 @@ impl Table {
         Ok(())
     }
 
-    /// `count` values of the column at `position` among the rows whose key
-    /// is `key`, after the first `skip` of them in order — by SQLite's
-    /// order of the stored values, a long before an equal double, which is
-    /// the query's order when they are all longs and doubles. Reads the
-    /// index [`Table::with_sorted_values`] makes.
-    pub fn sorted_values(
+    /// Up to `count` values of the column at `position` among the rows
+    /// whose key is `key`, in order from `anchor` (a long or a double):
+    /// the values at or after it, or (`Side::Before`) those before it,
+    /// nearest first. The order is SQLite's of the stored values, a long
+    /// before an equal double — the query's, when every value is a plain
+    /// number. Reads the index [`Table::with_sorted_values`] makes.
+    pub fn values_from(
         &self,
         conn: &Connection,
         key: &[Value],
         position: usize,
-        skip: i64,
+        anchor: &Value,
+        side: Side,
         count: i64,
     ) -> Result<Vec<Value>> {
         let value = quote(&self.columns[position]);
         let kind = quote(&format!("{}_type", self.columns[position]));
         let mut params = self.params(key);
+        let (at, kind_at) = (params.len() + 1, params.len() + 2);
+        let (range, order) = match side {
+            Side::From => (
+                format!("{value} >= ?{at} AND NOT ({value} = ?{at} AND {kind} > ?{kind_at})"),
+                format!("{value}, {kind} DESC"),
+            ),
+            Side::Before => (
+                format!("{value} <= ?{at} AND NOT ({value} = ?{at} AND {kind} <= ?{kind_at})"),
+                format!("{value} DESC, {kind}"),
+            ),
+        };
         let sql = format!(
-            "SELECT {value}, {kind} FROM {} WHERE {} ORDER BY {value}, {kind} DESC LIMIT ?{} OFFSET ?{}",
+            "SELECT {value}, {kind} FROM {} WHERE {} AND {range} ORDER BY {order} LIMIT ?{}",
             self.name,
             condition(&self.columns, &self.key_positions, 1),
-            params.len() + 1,
-            params.len() + 2
+            params.len() + 3
         );
-        params.extend([SqlValue::Integer(count), SqlValue::Integer(skip)]);
+        let (anchor_value, anchor_kind) = encode(anchor);
+        params.extend([
+            anchor_value,
+            SqlValue::Text(anchor_kind.to_string()),
+            SqlValue::Integer(count),
+        ]);
         let mut statement = conn.prepare_cached(&sql)?;
         let mut rows = statement.query(params_from_iter(params))?;
         let mut values = Vec::new();
@@ -246,6 +272,28 @@ impl Table {
             values.push(decode(row.get_ref(0)?, &kind)?);
         }
         Ok(values)
+    }
+
+    /// How many rows whose key is `key` hold `value` (of its type) in the
+    /// column at `position`.
+    pub fn count_equal(
+        &self,
+        conn: &Connection,
+        key: &[Value],
+        position: usize,
+        value: &Value,
+    ) -> Result<i64> {
+        let mut params = self.params(key);
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE {} AND {}",
+            self.name,
+            condition(&self.columns, &self.key_positions, 1),
+            condition(&self.columns, &[position], params.len() + 1)
+        );
+        params.extend(self.params(std::slice::from_ref(value)));
+        Ok(conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(params), |row| row.get(0))?)
     }
 
     /// The table with integer state columns `names` (nullable, after the

@@ -25,7 +25,7 @@ use crate::definition::Definition;
 use crate::error::{Error, Result};
 use crate::rewrite::DELTA_SOURCE;
 use crate::state;
-use crate::table::Table;
+use crate::table::{Side, Table};
 use crate::ViewChange;
 
 /// The SQL table through which delta queries read a transaction's datoms.
@@ -565,10 +565,17 @@ impl View {
                             &entered,
                             &left,
                         );
-                        let medians = match &moved {
-                            Some(moved) => {
-                                medians(conn, counting, support, &group, moved, tuples_after)?
-                            }
+                        let mut moved = moved;
+                        let medians = match &mut moved {
+                            Some(moved) => medians(
+                                conn,
+                                counting,
+                                support,
+                                &group,
+                                moved,
+                                (&entered, &left),
+                                tuples_after,
+                            )?,
                             None => Vec::new(),
                         };
                         let moved_row = in_place(
@@ -651,44 +658,39 @@ fn support_table(view_table: &str, counting: &Counting) -> Table {
         .fold(support, Table::with_sorted_values)
 }
 
-/// Each find element's `median` over a group of `tuples` tuples, read from
-/// the support table's index of the group's values in order (two values at
-/// most), where the group's state says they are all longs and doubles; an
-/// element with no such median has `None`.
+/// Each find element's `median` after a move, read through the support
+/// table's index of the group's values from the median's anchor (see
+/// `state`): only the values between the old middle and the new one are
+/// read, where the state says every value is a plain number. The anchor in
+/// `state` moves with it. An element with no such median has `None` (and
+/// the group is recomputed).
 fn medians(
     conn: &Connection,
     counting: &Counting,
     support: &Table,
     group: &[Value],
-    state: &[Option<i64>],
+    state: &mut [Option<i64>],
+    moves: (&[Vec<Value>], &[Vec<Value>]),
     tuples: i64,
 ) -> Result<Vec<Option<Value>>> {
     let mut medians = Vec::with_capacity(counting.elements.len());
     for (index, element) in counting.elements.iter().enumerate() {
         let median = match element {
-            Element::Aggregate {
-                name,
-                constants,
-                arg,
-            } if name == "median"
-                && constants.is_empty()
-                && tuples > 0
-                && state::only_numbers(counting, index, state) =>
-            {
-                let middle =
-                    support.sorted_values(conn, group, *arg, (tuples - 1) / 2, 2 - tuples % 2)?;
-                // SQLite orders -0.0 and 0.0 as equal, the query does not:
-                // a zero in the middle is left to the recomputation.
-                let exact = middle.len() as i64 == 2 - tuples % 2
-                    && !middle
-                        .iter()
-                        .any(|value| matches!(value, Value::Float(x) if *x == 0.0));
-                match exact {
-                    true => Some(
-                        factlite_planner::aggregate::compute(name, constants, &middle)
-                            .map_err(|e| Error::Unsupported(e.to_string()))?,
-                    ),
-                    false => None,
+            Element::Aggregate { name, arg, .. } if name == "median" && tuples > 0 => {
+                match state::median_anchor(counting, index, state) {
+                    Some(anchor) => {
+                        let read = middle_of(conn, support, group, *arg, anchor, moves, tuples)?;
+                        let anchor = read.as_ref().map(|(_, below, key)| (*below, key));
+                        state::set_median_anchor(counting, index, state, anchor);
+                        match read {
+                            Some((middle, ..)) => Some(
+                                factlite_planner::aggregate::compute(name, &[], &middle)
+                                    .map_err(|e| Error::Unsupported(e.to_string()))?,
+                            ),
+                            None => None,
+                        }
+                    }
+                    None => None,
                 }
             }
             _ => None,
@@ -696,6 +698,70 @@ fn medians(
         medians.push(median);
     }
     Ok(medians)
+}
+
+/// The middle value (two, for an even group) of the group's values in
+/// the tuple column `arg` after a move, read from the old anchor — `below`
+/// values came before its key — and the new anchor; `None` when the table
+/// does not hold what the anchor says.
+fn middle_of(
+    conn: &Connection,
+    support: &Table,
+    group: &[Value],
+    arg: usize,
+    (below, key): (i64, Value),
+    (entered, left): (&[Vec<Value>], &[Vec<Value>]),
+    tuples: i64,
+) -> Result<Option<(Vec<Value>, i64, Value)>> {
+    use std::cmp::Ordering::Less;
+    let order = factlite_planner::aggregate::stored_order;
+    let before = |moved: &[Vec<Value>]| {
+        moved
+            .iter()
+            .filter(|t| order(&t[arg], &key) == Less)
+            .count() as i64
+    };
+    let below = below + before(entered) - before(left);
+    let (middle, wanted) = ((tuples - 1) / 2, 2 - tuples % 2);
+    if middle >= below {
+        // The middle is at or after the old key: read forward from it.
+        let window = support.values_from(conn, group, arg, &key, Side::From, middle - below + 2)?;
+        let at = usize::try_from(middle - below).unwrap_or(usize::MAX);
+        let (Some(lower), Some(values)) = (window.get(at), window.get(at..at + wanted as usize))
+        else {
+            return Ok(None);
+        };
+        let first = window.iter().position(|value| value == lower).unwrap_or(at);
+        return Ok(Some((values.to_vec(), below + first as i64, lower.clone())));
+    }
+    // Before the old key: read back from it, nearest first.
+    let window = support.values_from(conn, group, arg, &key, Side::Before, below - middle)?;
+    let at = usize::try_from(below - 1 - middle).unwrap_or(usize::MAX);
+    let Some(lower) = window.get(at).cloned() else {
+        return Ok(None);
+    };
+    let mut values = vec![lower.clone()];
+    if wanted == 2 {
+        let upper = match at.checked_sub(1) {
+            Some(next) => window.get(next).cloned(),
+            None => support
+                .values_from(conn, group, arg, &key, Side::From, 1)?
+                .into_iter()
+                .next(),
+        };
+        let Some(upper) = upper else {
+            return Ok(None);
+        };
+        values.push(upper);
+    }
+    // The values equal to the new key that come before the middle are
+    // all of them but those read, which are at or after it.
+    let read = window[..=at]
+        .iter()
+        .filter(|value| **value == lower)
+        .count() as i64;
+    let ties = support.count_equal(conn, group, arg, &lower)?;
+    Ok(Some((values, middle - (ties - read), lower)))
 }
 
 /// A group's row computed from all its tuples.
@@ -724,7 +790,7 @@ struct GroupMove<'m> {
     left: &'m [Vec<Value>],
     /// The group's state after the move (see `state`), if known.
     state: Option<&'m [Option<i64>]>,
-    /// Each element's median after the move, when read (see [`medians`]).
+    /// Each element's median after the move, when read ([`medians`]).
     medians: &'m [Option<Value>],
     /// The group's tuples after the move.
     tuples: i64,
