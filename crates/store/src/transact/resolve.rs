@@ -142,7 +142,12 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
     // The ops are consumed in order: their values move into the datoms,
     // and the room of those done is given back as the datoms take theirs.
     for op in Releasing::new(std::mem::take(&mut resolver.ops)) {
-        resolver.interpret(op, &mut state)?;
+        if let Err(error) = resolver.interpret(op, &mut state) {
+            // Errors are reported in op order: a conflict among the ops
+            // before this one comes first.
+            resolver.check_one_values(&state)?;
+            return Err(error);
+        }
     }
     resolver.check_one_values(&state)?;
     let composites = Composites::of(&resolver.schema);
