@@ -12,8 +12,8 @@
 //! entered and left the group, so its cost does not grow with the group.
 //! A sum that is not known (a value that is not a long, a sum out of range)
 //! is NULL, and the group is then recomputed from its tuples. A median
-//! keeps the number of its group's values that are neither longs nor
-//! doubles (`fl_med{k}_others`): while it is 0, SQLite's order of the
+//! keeps the number of its group's values that are not plain numbers
+//! (`fl_med{k}_others`; see [`plain_number`]): while it is 0, SQLite's order of the
 //! stored values is the query's, and the median is read from the support
 //! table's index of the group's values (`view::medians`). It also keeps
 //! its anchor: the key of its (lower) middle value (`fl_med{k}_anchor_type`,
@@ -144,6 +144,14 @@ impl Kept {
         }
     }
 
+    /// How many columns its sums take.
+    fn sum_columns(self) -> usize {
+        self.sums()
+            .iter()
+            .map(|sum| if sum.wide { 2 } else { 1 })
+            .sum()
+    }
+
     fn sums(self) -> &'static [Sum] {
         match self {
             Kept::Average => AVERAGE_SUMS,
@@ -187,16 +195,6 @@ fn slots(counting: &Counting) -> Vec<Slot> {
     slots
 }
 
-impl Kept {
-    /// How many columns its sums take.
-    fn sum_columns(self) -> usize {
-        self.sums()
-            .iter()
-            .map(|sum| if sum.wide { 2 } else { 1 })
-            .sum()
-    }
-}
-
 impl Slot {
     fn columns(&self) -> Vec<String> {
         let prefix = format!("fl_{}{}", self.kept.prefix(), self.ordinal);
@@ -222,12 +220,15 @@ impl Slot {
             .collect()
     }
 
+    /// Where the state cells after the sums are.
+    fn extras_range(&self) -> std::ops::Range<usize> {
+        let start = self.column + self.kept.sum_columns();
+        start..start + self.kept.extras().len()
+    }
+
     /// The state cells after the sums, as kept.
     fn extras<'s>(&self, state: &'s [Option<i64>]) -> &'s [Option<i64>] {
-        let start = self.column + self.kept.sum_columns();
-        state
-            .get(start..start + self.kept.extras().len())
-            .unwrap_or(&[])
+        state.get(self.extras_range()).unwrap_or(&[])
     }
 
     /// The sums as the state columns hold them; `None` when one is not
@@ -435,8 +436,7 @@ pub fn set_median_anchor(
     let Some(slot) = median_slot(counting, element) else {
         return;
     };
-    let start = slot.column + slot.kept.sum_columns();
-    if let Some(cells) = state.get_mut(start..start + ANCHOR_COLUMNS.len()) {
+    if let Some(cells) = state.get_mut(slot.extras_range()) {
         cells.copy_from_slice(&anchor_cells(anchor));
     }
 }

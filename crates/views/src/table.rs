@@ -107,10 +107,7 @@ impl Table {
     ) -> Table {
         let name = quote(name);
         let counter = counter.map(quote);
-        let mut all: Vec<String> = columns
-            .iter()
-            .flat_map(|c| [quote(c), quote(&format!("{c}_type"))])
-            .collect();
+        let mut all: Vec<String> = columns.iter().flat_map(|c| value_and_type(c)).collect();
         all.extend(counter.clone());
         let every: Vec<usize> = (0..columns.len()).collect();
         let select = format!("SELECT {} FROM {name}", all.join(", "));
@@ -186,25 +183,17 @@ impl Table {
     /// The table with an index on its key columns and then the column at
     /// `position` (a long before an equal double), so that a group's
     /// values of that column are read in order from the index, a few at a
-    /// time ([`Table::sorted_values`]): how a `median` is found without
-    /// reading its whole group.
+    /// time ([`Table::values_from`]): how a `median` moves without reading
+    /// its whole group.
     pub fn with_sorted_values(mut self, position: usize) -> Table {
         let bare = self.name.trim_matches('"').to_string();
         let mut keys: Vec<String> = self
             .key_positions
             .iter()
-            .flat_map(|&p| {
-                [
-                    quote(&self.columns[p]),
-                    quote(&format!("{}_type", self.columns[p])),
-                ]
-            })
+            .flat_map(|&p| value_and_type(&self.columns[p]))
             .collect();
-        keys.push(quote(&self.columns[position]));
-        keys.push(format!(
-            "{} DESC",
-            quote(&format!("{}_type", self.columns[position]))
-        ));
+        let [value, kind] = value_and_type(&self.columns[position]);
+        keys.extend([value, format!("{kind} DESC")]);
         self.indexes.push(format!(
             "CREATE INDEX IF NOT EXISTS {} ON {} ({});",
             quote(&format!("{bare}_sorted{position}")),
@@ -238,8 +227,7 @@ impl Table {
         side: Side,
         count: i64,
     ) -> Result<Vec<Value>> {
-        let value = quote(&self.columns[position]);
-        let kind = quote(&format!("{}_type", self.columns[position]));
+        let [value, kind] = value_and_type(&self.columns[position]);
         let mut params = self.params(key);
         let (at, kind_at) = (params.len() + 1, params.len() + 2);
         let (range, order) = match side {
@@ -330,7 +318,7 @@ impl Table {
         let mut columns: Vec<String> = self
             .columns
             .iter()
-            .flat_map(|c| [quote(c), quote(&format!("{c}_type"))])
+            .flat_map(|c| value_and_type(c))
             .collect();
         if let Some(counter) = &self.counter {
             columns.push(format!("{counter} INTEGER NOT NULL"));
@@ -362,12 +350,7 @@ impl Table {
             // A counted table is its own index: one B-tree, key first.
             let primary: Vec<String> = clustered
                 .iter()
-                .flat_map(|&p| {
-                    [
-                        quote(&self.columns[p]),
-                        quote(&format!("{}_type", self.columns[p])),
-                    ]
-                })
+                .flat_map(|&p| value_and_type(&self.columns[p]))
                 .collect();
             format!(
                 "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({}, PRIMARY KEY ({})) WITHOUT ROWID;",
@@ -622,6 +605,11 @@ fn params(values: &[Value], nil: &SqlValue) -> Vec<SqlValue> {
             [sql_value, SqlValue::Text(kind.to_string())]
         })
         .collect()
+}
+
+/// A value column and its type column, quoted.
+fn value_and_type(column: &str) -> [String; 2] {
+    [quote(column), quote(&format!("{column}_type"))]
 }
 
 /// `"name"`, with inner quotes doubled.

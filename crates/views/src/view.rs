@@ -559,13 +559,12 @@ impl View {
             } else {
                 Some(match &old {
                     Some((row, _)) => {
-                        let moved = state::moved(
+                        let mut moved = state::moved(
                             counting,
                             &self.table.state(conn, &group)?,
                             &entered,
                             &left,
                         );
-                        let mut moved = moved;
                         let medians = match &mut moved {
                             Some(moved) => medians(
                                 conn,

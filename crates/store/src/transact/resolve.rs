@@ -774,20 +774,10 @@ impl<'c> Resolver<'c> {
     /// entity, and so, transitively, do chains of them (A and B share one
     /// value, B and C another). Maps each tempid of a class of two or more
     /// to its class, in order of first appearance; a tempid alone in its
-    /// class is left out (it names its entity by itself), so a transaction
-    /// whose tempids share no identity value builds no classes.
+    /// class is left out (it names its entity by itself), so for a
+    /// transaction whose tempids share no identity value the map is empty.
     fn identity_classes(&self) -> IndexMap<Temp, usize> {
         let claims = self.identity_claims();
-        let mut claimant: HashMap<(Entid, &TypedValue), &Temp> =
-            HashMap::with_capacity(claims.len());
-        let shared = claims.iter().fold(false, |shared, (temp, a, value)| {
-            let first = *claimant.entry((*a, value)).or_insert(temp);
-            shared || first != temp
-        });
-        if !shared {
-            return IndexMap::new();
-        }
-        drop(claimant);
         let mut nodes: IndexMap<&Temp, usize> = IndexMap::new();
         let mut parent: Vec<usize> = Vec::new();
         let mut claimant: HashMap<(Entid, &TypedValue), usize> = HashMap::new();
