@@ -161,6 +161,7 @@ pub fn run(dir: &Path, scale: &GenealogyScale, rows: &mut Vec<Row>) -> Result<()
             memory: outcome(&first[2], scale.timeout),
             target: Some(target),
             plans: None,
+            pages: None,
         };
         if timed_out {
             let finished = first[1..].iter().filter(|m| m.count != u64::MAX);

@@ -14,7 +14,8 @@
 //! small scale in seconds and writes a file only with `--out`: the smoke
 //! test `tests/quick.rs` runs it. `--hot-people N` runs the hot aggregate
 //! alone on `N` people (five datoms each: 2,000,000 for ten million
-//! datoms) and prints its table.
+//! datoms) and prints its table; `--writes` runs the write workloads alone
+//! (with the pages each commit writes) and prints theirs.
 
 mod baseline;
 mod data;
@@ -22,6 +23,7 @@ mod genealogy;
 mod hot;
 mod markdown;
 mod ours;
+mod pages;
 mod peers;
 mod queries;
 mod report;
@@ -90,19 +92,20 @@ fn quick() -> Scale {
     }
 }
 
-const USAGE: &str =
-    "usage: factlite-bench [--quick] [--peers] [--out PATH] | factlite-bench --hot-people N";
+const USAGE: &str = "usage: factlite-bench [--quick] [--peers] [--out PATH] | factlite-bench --hot-people N | factlite-bench [--quick] --writes";
 
 fn main() -> ExitCode {
     let mut scale = full();
     let mut out = None;
     let mut with_peers = false;
     let mut hot_people = None;
+    let mut writes_alone = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => scale = quick(),
             "--peers" => with_peers = true,
+            "--writes" => writes_alone = true,
             "--out" => match args.next() {
                 Some(path) => out = Some(PathBuf::from(path)),
                 None => {
@@ -127,20 +130,18 @@ fn main() -> ExitCode {
             }
         }
     }
-    if let Some(people) = hot_people {
-        return match run_hot(&scale, people) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("factlite-bench: {error}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if out.is_none() && scale.name == "full" {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
-        out = root.map(|root| root.join("BENCHMARKS.md"));
-    }
-    match run(&scale, with_peers, out) {
+    let ran = if let Some(people) = hot_people {
+        run_hot(&scale, people)
+    } else if writes_alone {
+        run_writes(&scale)
+    } else {
+        if out.is_none() && scale.name == "full" {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
+            out = root.map(|root| root.join("BENCHMARKS.md"));
+        }
+        run(&scale, with_peers, out)
+    };
+    match ran {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("factlite-bench: {error}");
@@ -161,6 +162,29 @@ fn run_hot(scale: &Scale, people: usize) -> Result<(), String> {
     let hot = hot::run(dir.path(), &mut loaded, scale.hot_writes)?;
     println!("load average at end: {}\n", report::load_average());
     println!("{}", report::hot_table(&hot));
+    Ok(())
+}
+
+/// The write workloads alone.
+fn run_writes(scale: &Scale) -> Result<(), String> {
+    println!(
+        "factlite-bench (writes, {} scale) on {}",
+        scale.name,
+        report::machine()
+    );
+    println!("load average at start: {}", report::load_average());
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let mut rows = Vec::new();
+    let people = data::people(scale.people[0]);
+    writes::run(
+        dir.path(),
+        &people,
+        &scale.writes,
+        scale.write_rounds,
+        &mut rows,
+    )?;
+    println!("load average at end: {}\n", report::load_average());
+    println!("{}", report::table(&rows));
     Ok(())
 }
 

@@ -191,6 +191,7 @@ pub fn run(
             memory: Outcome::Time(times[2]),
             target: Some(QUERY_TARGET),
             plans: None,
+            pages: None,
         };
         if row.missed().is_some() {
             row.plans = Some(plans(

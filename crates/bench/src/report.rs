@@ -7,6 +7,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::pages::Pages;
+
 /// What a factlite contender gave for a workload.
 #[derive(Clone, Copy)]
 pub enum Outcome {
@@ -26,6 +28,16 @@ pub struct Row {
     pub target: Option<f64>,
     /// factlite's plan and the baseline's, for a missed target.
     pub plans: Option<(Vec<String>, Vec<String>)>,
+    /// The pages a write workload's commits wrote, on each side.
+    pub pages: Option<PagesPerCommit>,
+}
+
+/// The pages a write workload wrote to the baseline's file and to
+/// factlite's, and in how many commits.
+pub struct PagesPerCommit {
+    pub baseline: Pages,
+    pub file: Pages,
+    pub commits: usize,
 }
 
 /// The hot aggregate's figures (a file store).
@@ -166,6 +178,15 @@ pub fn missed(rows: &[Row]) -> String {
             row.workload,
             (ratio / target - 1.0) * 100.0
         );
+        if let Some(pages) = &row.pages {
+            let _ = writeln!(
+                out,
+                "Pages written per commit (WAL frames, by table or index):\n\n\
+                 - plain-EAV SQLite: {}\n- factlite file: {}\n",
+                pages.baseline.per_commit(pages.commits),
+                pages.file.per_commit(pages.commits)
+            );
+        }
         if let Some((ours, theirs)) = &row.plans {
             let _ = writeln!(
                 out,

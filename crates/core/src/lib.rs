@@ -46,6 +46,11 @@ impl Partition {
         (self as i64) << PARTITION_SHIFT
     }
 
+    /// The first id after the partition.
+    pub fn end(self) -> Entid {
+        (self as i64 + 1) << PARTITION_SHIFT
+    }
+
     /// The partition an entity id belongs to, if any.
     pub fn of(id: Entid) -> Option<Partition> {
         match id >> PARTITION_SHIFT {

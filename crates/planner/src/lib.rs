@@ -37,7 +37,7 @@ pub use error::{Error, Result};
 pub use fixpoint::Fixpoint;
 pub use inputs::{push_json_string, signature, signature_with_databases, Signature, SignatureKey};
 pub use rules::check_rules;
-pub use source::{source_sql, Database, DatabaseInput, Source};
+pub use source::{source_sql, Database, DatabaseInput, Source, LOGGED_ATTRIBUTES};
 
 /// A value bound to a `?N` parameter of the generated SQL.
 #[derive(Clone, Debug, PartialEq)]

@@ -87,15 +87,28 @@ pub fn source_sql(source: Source, param: usize) -> String {
         ),
         Source::AsOf(_) => format!(
             "SELECT l.e, l.a, l.v, l.t, l.tx, 1 AS added FROM log AS l \
-             WHERE l.added = 1 AND l.tx <= ?{param} AND NOT EXISTS (\
+             WHERE l.a IN ({LOGGED_ATTRIBUTES}) AND l.added = 1 AND l.tx <= ?{param} \
+             AND NOT EXISTS (\
              SELECT 1 FROM log AS r WHERE r.a = l.a AND r.e = l.e AND r.v = l.v \
              AND r.tx > l.tx AND r.tx <= ?{param})"
         ),
         Source::Since(_) => {
             format!("SELECT e, a, v, t, tx, 1 AS added FROM datoms WHERE tx > ?{param}")
         }
-        Source::History(_) => {
-            format!("SELECT e, a, v, t, tx, added FROM log WHERE tx <= ?{param}")
-        }
+        Source::History(_) => format!(
+            "SELECT e, a, v, t, tx, added FROM log \
+             WHERE a IN ({LOGGED_ATTRIBUTES}) AND tx <= ?{param}"
+        ),
     }
 }
+
+/// The attributes the log holds datoms of, read by skipping through the
+/// log's only value index, `log_aevt (a, e, v, tx)`: one seek per
+/// attribute. A read of the past that knows its entity but not its
+/// attribute seeks `(a, e)` once per attribute through it (the log keeps
+/// no index by entity, so that a commit writes one index of it less).
+pub const LOGGED_ATTRIBUTES: &str = "WITH RECURSIVE logged(a) AS (\
+     SELECT (SELECT min(a) FROM log) \
+     UNION ALL SELECT (SELECT min(a) FROM log WHERE a > logged.a) FROM logged \
+     WHERE logged.a IS NOT NULL) \
+     SELECT a FROM logged WHERE a IS NOT NULL";

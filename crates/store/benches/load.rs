@@ -155,7 +155,10 @@ fn load_factlite(path: &Path, entities: usize, via_text: bool) -> (Duration, Dur
 /// Inserts the same rows with prepared statements, one SQLite transaction
 /// per batch, into the tables of an empty store.
 fn load_raw(path: &Path, entities: usize) -> Duration {
-    drop(open_store(path, Durability::Normal));
+    let first_tx = open_store(path, Durability::Normal)
+        .latest_tx()
+        .expect("latest tx")
+        + 1;
     let conn = rusqlite::Connection::open(path).expect("raw connection");
     let _mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
@@ -173,11 +176,6 @@ fn load_raw(path: &Path, entities: usize) -> Duration {
     let [email, name, age, score, friend] =
         ["email", "name", "age", "score", "friend"].map(attribute);
     let instant_attribute = factlite_core::bootstrap::DB_TX_INSTANT;
-    let first_tx: i64 = conn
-        .query_row("SELECT next_id FROM partitions WHERE part = 1", [], |row| {
-            row.get(0)
-        })
-        .expect("next tx");
     let first_id = Partition::User.start();
     let started = Instant::now();
     for (tx, start) in (first_tx..).zip((0..entities).step_by(ENTITIES_PER_TX)) {

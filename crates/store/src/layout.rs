@@ -10,8 +10,8 @@
 //! log(tx, seq, e, a, v, t, added) every assertion and retraction, append-only
 //!   (but see `:db/noHistory` in `transact::apply`, and `excision`);
 //!   primary key (tx, seq)
-//!   orders it; log_aevt (a, e, v, tx) and log_eavt (e, a, v, tx) serve
-//!   as-of, since and history reads by attribute and by entity
+//!   orders it; log_aevt (a, e, v, tx) serves as-of and history reads by
+//!   attribute, and by entity with one seek per attribute
 //! partitions(part, next_id)       the next free entity id of each partition
 //! attribute_stats(a, datoms)      current datom count per attribute (planner)
 //! fulltext (fts5: v, e, a)        values of :db/fulltext attributes
@@ -36,7 +36,9 @@
 //! and 41), whose values are blobs, their number keys (`core::number`,
 //! see `encode`); 7 adds the excision attributes (`:db/excise`,
 //! `:db.excise/attrs`, `:db.excise/before`, `:db.excise/beforeT`,
-//! `upgrade_to_excision`). Each other step is one function and one
+//! `upgrade_to_excision`); 8 drops `log_eavt` (a commit writes one index
+//! of the log less; reads of the past by entity seek `log_aevt` once per
+//! attribute). Each other step is one function and one
 //! transaction of its own. A file of a newer layout than this factlite
 //! knows is refused.
 
@@ -50,7 +52,13 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 
 /// The layout version written to `PRAGMA user_version`.
-pub const FORMAT_VERSION: i64 = EXCISION_LAYOUT;
+pub const FORMAT_VERSION: i64 = LEAN_LOG_LAYOUT;
+
+/// The layout whose log keeps one index of values, `log_aevt`: reads of
+/// the past by entity seek it once per attribute
+/// (`factlite_planner::LOGGED_ATTRIBUTES`), so a commit writes one index
+/// of the log less.
+const LEAN_LOG_LAYOUT: i64 = 8;
 
 /// The layout that adds the excision attributes
 /// ([`bootstrap::EXCISION_ATTRIBUTES`]); the one before it is
@@ -89,7 +97,6 @@ CREATE TABLE log (
     PRIMARY KEY (tx, seq)
 ) WITHOUT ROWID;
 CREATE INDEX log_aevt ON log (a, e, v, tx);
-CREATE INDEX log_eavt ON log (e, a, v, tx);
 CREATE TABLE partitions (part INTEGER PRIMARY KEY, next_id INTEGER NOT NULL);
 CREATE TABLE attribute_stats (a INTEGER PRIMARY KEY, datoms INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fulltext USING fts5(v, e UNINDEXED, a UNINDEXED);
@@ -213,6 +220,9 @@ pub fn ensure(conn: &mut Connection, contents: Contents, now_ms: i64) -> Result<
             if version <= BEFORE_EXCISION_LAYOUT {
                 upgrade_to_excision(conn, now_ms)?;
             }
+            if version < LEAN_LOG_LAYOUT {
+                upgrade_to_lean_log(conn)?;
+            }
             Ok(())
         }
         _ => Ok(()),
@@ -328,6 +338,17 @@ fn upgrade_to_excision(conn: &mut Connection, now_ms: i64) -> Result<()> {
     Ok(())
 }
 
+/// Layout 7 → 8: the log's entity index `log_eavt` is dropped. No datom
+/// changes, so no transaction is written.
+fn upgrade_to_lean_log(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(&format!(
+        "DROP INDEX IF EXISTS log_eavt; PRAGMA user_version = {LEAN_LOG_LAYOUT};"
+    ))?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// The `:db/ident` datoms of the given value types' enum idents, for the
 /// upgrade step that brings the types.
 fn value_type_idents(value_types: &[factlite_core::ValueType]) -> Vec<(i64, i64, TypedValue)> {
@@ -375,11 +396,7 @@ fn add_builtin_attributes(
         .into_iter()
         .filter(|attribute| ids.contains(&attribute.id))
         .collect();
-    let tx_id: i64 = tx.query_row(
-        "SELECT next_id FROM partitions WHERE part = ?1",
-        [Partition::Tx as i64],
-        |row| row.get(0),
-    )?;
+    let tx_id = crate::partitions::next_ids(tx)?[Partition::Tx as usize];
     let last_instant: i64 = tx.query_row(
         "SELECT coalesce(max(v), 0) FROM log WHERE a = ?1",
         [bootstrap::DB_TX_INSTANT],

@@ -22,6 +22,7 @@ mod inputs;
 mod layout;
 mod limits;
 mod named_rules;
+mod partitions;
 mod pull;
 mod query;
 mod reads;
@@ -433,11 +434,7 @@ impl Store {
     fn reload_state(&self, conn: &Connection) -> Result<()> {
         self.inner.datom_count.store(UNCOUNTED, Ordering::Release);
         self.set_schema(Arc::new(schema_io::load(conn)?));
-        let next_tx: Entid = conn.query_row(
-            "SELECT next_id FROM partitions WHERE part = ?1",
-            [Partition::Tx as i64],
-            |row| row.get(0),
-        )?;
+        let next_tx = partitions::next_ids(conn)?[Partition::Tx as usize];
         self.inner.latest_tx.store(next_tx - 1, Ordering::Release);
         Ok(())
     }
@@ -594,7 +591,7 @@ impl Store {
     ) -> Result<(TxReport, [Entid; 3])> {
         let conn = &*self.connection();
         let schema = self.inner.schema.lock().clone();
-        let next_ids = read_next_ids(conn)?;
+        let next_ids = partitions::next_ids(conn)?;
         let next_tx = next_ids[Partition::Tx as usize];
         let (tx, instant) = match replay {
             None => (next_tx, now_ms().max(last_instant(conn, 0)?)),
@@ -718,7 +715,7 @@ impl Store {
     pub fn reserve_entity_ids(&self, count: usize) -> Result<std::ops::Range<Entid>> {
         let conn = &*self.connection();
         let guard = self.begin_local_write(conn)?;
-        let first = read_next_ids(conn)?[Partition::User as usize];
+        let first = partitions::next_ids(conn)?[Partition::User as usize];
         let end = first + count as Entid;
         conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?
             .execute([Partition::User as i64, end])?;
@@ -1033,19 +1030,6 @@ fn data_version(conn: &Connection) -> Result<i64> {
     Ok(conn
         .prepare_cached("PRAGMA data_version")?
         .query_row([], |row| row.get(0))?)
-}
-
-fn read_next_ids(conn: &Connection) -> Result<[Entid; 3]> {
-    let mut ids = [0; 3];
-    let mut statement = conn.prepare_cached("SELECT part, next_id FROM partitions")?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        let part: usize = row.get::<_, i64>(0)? as usize;
-        if part < ids.len() {
-            ids[part] = row.get(1)?;
-        }
-    }
-    Ok(ids)
 }
 
 /// The instant of the newest transaction: a new one is never earlier.

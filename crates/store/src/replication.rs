@@ -26,7 +26,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{Error, Result};
 use crate::record::{Genesis, LogRecord, RecordBody};
-use crate::{layout, read_next_ids, Store, TxReport, WriteHook};
+use crate::{layout, partitions, Store, TxReport, WriteHook};
 
 /// The replicated log a store follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +123,7 @@ impl Store {
                             tx_record.tx, record.basis
                         )));
                     }
-                    let next_tx = read_next_ids(conn)?[Partition::Tx as usize];
+                    let next_tx = partitions::next_ids(conn)?[Partition::Tx as usize];
                     if tx_record.tx != next_tx {
                         return Err(Error::Divergence(format!(
                             "the record at position {position} is transaction {}, and this \

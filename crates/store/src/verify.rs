@@ -179,7 +179,7 @@ pub fn counted(count: u64, noun: &str) -> String {
 /// log.
 const DATOMS_WITHOUT_ASSERTION: &str = "
 SELECT d.e, d.a, d.v, d.t, d.tx FROM datoms d
-WHERE NOT EXISTS (SELECT 1 FROM log l INDEXED BY log_eavt
+WHERE NOT EXISTS (SELECT 1 FROM log l INDEXED BY log_aevt
                   WHERE l.e = d.e AND l.a = d.a AND l.v = d.v AND l.t = d.t
                     AND l.tx = d.tx AND l.added = 1)
 ORDER BY d.e, d.a, d.v";
@@ -187,7 +187,7 @@ ORDER BY d.e, d.a, d.v";
 /// The datoms the log speaks of again after their assertion.
 const DATOMS_RETRACTED_IN_LOG: &str = "
 SELECT d.e, d.a, d.v, d.t, l.tx FROM datoms d
-JOIN log l INDEXED BY log_eavt
+JOIN log l INDEXED BY log_aevt
   ON l.e = d.e AND l.a = d.a AND l.v = d.v AND l.t = d.t AND l.tx > d.tx
 ORDER BY d.e, d.a, d.v, l.tx";
 
@@ -196,7 +196,7 @@ ORDER BY d.e, d.a, d.v, l.tx";
 const ASSERTIONS_WITHOUT_DATOM: &str = "
 SELECT l.e, l.a, l.v, l.t, l.tx FROM log l
 WHERE l.added = 1
-  AND NOT EXISTS (SELECT 1 FROM log later INDEXED BY log_eavt
+  AND NOT EXISTS (SELECT 1 FROM log later INDEXED BY log_aevt
                   WHERE later.e = l.e AND later.a = l.a AND later.v = l.v
                     AND later.t = l.t AND later.tx > l.tx)
   AND NOT EXISTS (SELECT 1 FROM datoms d
@@ -209,7 +209,7 @@ ORDER BY l.tx, l.seq";
 const OUT_OF_TURN: &str = "
 SELECT l.e, l.a, l.v, l.t, l.tx FROM log l
 WHERE l.added = ?1
-  AND coalesce((SELECT p.added FROM log p INDEXED BY log_eavt
+  AND coalesce((SELECT p.added FROM log p INDEXED BY log_aevt
                 WHERE p.e = l.e AND p.a = l.a AND p.v = l.v AND p.t = l.t
                   AND p.tx < l.tx
                 ORDER BY p.tx DESC LIMIT 1), 0) = ?1
@@ -452,19 +452,22 @@ impl Checks<'_> {
             .conn
             .prepare("SELECT next_id FROM partitions WHERE part = ?1")?;
         let mut largest = self.conn.prepare(LARGEST_ID)?;
+        // What the transactor will hand out: the floor or the datoms' ids.
+        let next_ids = crate::partitions::next_ids(self.conn)?;
         for (index, partition) in Partition::ALL.iter().enumerate() {
             let start = partition.start();
             let end = Partition::ALL
                 .get(index + 1)
                 .map_or(i64::MAX, |next| next.start());
-            let next: Option<i64> = next_id
+            let floor: Option<i64> = next_id
                 .query_row([*partition as i64], |row| row.get(0))
                 .optional()?;
             let used: Option<i64> =
                 largest.query_row(params![start, end, ValueType::Ref.tag()], |row| row.get(0))?;
-            match (next, used) {
+            let next = next_ids[index];
+            match (floor, used) {
                 (None, _) => finding.add(|| format!("partition {partition:?} has no next id")),
-                (Some(next), Some(used)) if used >= next => finding
+                (Some(_), Some(used)) if used >= next => finding
                     .add(|| format!("partition {partition:?}: id {used} in use, next id {next}")),
                 _ => {}
             }

@@ -1262,6 +1262,74 @@ fn a_reopened_file_store_holds_the_same_data() {
     assert_eq!(report.tempids["c"], Partition::User.start() + 2);
 }
 
+fn partition_rows(store: &Store) -> Vec<(i64, i64)> {
+    let conn = store.connection();
+    let mut statement = conn
+        .prepare("SELECT part, next_id FROM partitions ORDER BY part")
+        .expect("prepares");
+    let rows = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("runs");
+    rows.collect::<Result<_, _>>().expect("rows")
+}
+
+/// An id is never handed out twice, whatever became of its entity: all
+/// its datoms retracted, its only datom a `:db/noHistory` one (so the log
+/// forgets it too), or ids reserved and never used; and across a reopen.
+#[test]
+fn an_id_is_not_handed_out_again_when_nothing_holds_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db.factlite");
+    let mut seen = std::collections::BTreeSet::new();
+    {
+        let store = file_store(&path);
+        transact(&store, PEOPLE).expect("schema");
+        transact(
+            &store,
+            r#"[{:db/ident :person/session :db/valueType :db.type/string
+                 :db/cardinality :db.cardinality/one :db/noHistory true}]"#,
+        )
+        .expect("a no-history attribute");
+        let a = transact(&store, r#"[{:db/id "a" :person/age 1}]"#)
+            .expect("a")
+            .tempids["a"];
+        seen.insert(a);
+        transact(&store, &format!("[[:db/retract {a} :person/age 1]]")).expect("a retracted");
+        let b = transact(&store, r#"[{:db/id "b" :person/session "s"}]"#)
+            .expect("b")
+            .tempids["b"];
+        assert!(seen.insert(b), "{b} was handed out again");
+        transact(&store, &format!("[[:db/retractEntity {b}]]")).expect("b retracted");
+        let reserved = store.reserve_entity_ids(3).expect("reserves");
+        let c = transact(&store, r#"[{:db/id "c" :person/session "t"}]"#)
+            .expect("c")
+            .tempids["c"];
+        assert!(c >= reserved.end, "{c} is among the reserved {reserved:?}");
+        assert!(seen.insert(c));
+        transact(&store, &format!("[[:db/retractEntity {c}]]")).expect("c retracted");
+    }
+    let store = file_store(&path);
+    let d = transact(&store, r#"[{:db/id "d" :person/age 4}]"#)
+        .expect("d")
+        .tempids["d"];
+    assert!(d > *seen.last().expect("ids"), "{d} after {seen:?}");
+    assert!(store.verify().expect("verifies").is_empty());
+}
+
+/// A transaction whose newest ids hold datoms writes no partition row:
+/// the datoms show the next ids.
+#[test]
+fn a_transaction_of_new_entities_writes_no_partition_row() {
+    let store = Store::open_in_memory().expect("opens");
+    transact(&store, PEOPLE).expect("schema");
+    let before = partition_rows(&store);
+    let report = transact(&store, r#"[{:db/id "a" :person/age 1} {:person/age 2}]"#).expect("tx");
+    assert_eq!(partition_rows(&store), before);
+    let next = transact(&store, r#"[{:db/id "b" :person/age 3}]"#).expect("tx");
+    assert_eq!(next.tx, report.tx + 1);
+    assert_eq!(next.tempids["b"], report.tempids["a"] + 2);
+}
+
 #[test]
 fn two_handles_on_one_file_see_each_others_writes() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 
-use factlite_core::{bootstrap, Datom, Entid, Partition, Schema, TypedValue, ValueType};
+use factlite_core::{bootstrap, Datom, Entid, Schema, TypedValue, ValueType};
 use factlite_edn::Value;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
@@ -36,8 +36,8 @@ use crate::encode::SqlParam;
 use crate::error::{Error, Result};
 use crate::{excision, reads, schema_io};
 
-/// Writes a transaction's datoms (its report's, in log order) and moves
-/// the partitions to `next_ids`. Returns the new schema when the
+/// Writes a transaction's datoms (its report's, in log order) and leaves
+/// the partitions' next ids at `next_ids` (see `partitions`). Returns the new schema when the
 /// transaction changed it. `old_schema` is the schema it was resolved
 /// against.
 pub fn apply(
@@ -127,11 +127,7 @@ pub fn apply(
     for (a, delta) in counts.iter().filter(|(_, delta)| **delta != 0) {
         stats.execute(params![a, delta])?;
     }
-    let mut partitions =
-        conn.prepare_cached("UPDATE partitions SET next_id = ?2 WHERE part = ?1")?;
-    for partition in Partition::ALL {
-        partitions.execute(params![partition as i64, next_ids[partition as usize]])?;
-    }
+    crate::partitions::record(conn, next_ids)?;
     if !touches_schema {
         return Ok(None);
     }
