@@ -15,7 +15,8 @@
 //! test `tests/quick.rs` runs it. `--hot-people N` runs the hot aggregate
 //! alone on `N` people (five datoms each: 2,000,000 for ten million
 //! datoms) and prints its table; `--writes` runs the write workloads alone
-//! (with the pages each commit writes) and prints theirs.
+//! (with the pages each commit writes) and `--queries` DataScript's
+//! queries alone, each printing its table.
 
 mod baseline;
 mod data;
@@ -92,7 +93,7 @@ fn quick() -> Scale {
     }
 }
 
-const USAGE: &str = "usage: factlite-bench [--quick] [--peers] [--out PATH] | factlite-bench --hot-people N | factlite-bench [--quick] --writes";
+const USAGE: &str = "usage: factlite-bench [--quick] [--peers] [--out PATH] | factlite-bench --hot-people N | factlite-bench [--quick] --writes | factlite-bench [--quick] --queries";
 
 fn main() -> ExitCode {
     let mut scale = full();
@@ -100,12 +101,14 @@ fn main() -> ExitCode {
     let mut with_peers = false;
     let mut hot_people = None;
     let mut writes_alone = false;
+    let mut queries_alone = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => scale = quick(),
             "--peers" => with_peers = true,
             "--writes" => writes_alone = true,
+            "--queries" => queries_alone = true,
             "--out" => match args.next() {
                 Some(path) => out = Some(PathBuf::from(path)),
                 None => {
@@ -134,6 +137,8 @@ fn main() -> ExitCode {
         run_hot(&scale, people)
     } else if writes_alone {
         run_writes(&scale)
+    } else if queries_alone {
+        run_queries(&scale)
     } else {
         if out.is_none() && scale.name == "full" {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
@@ -162,6 +167,27 @@ fn run_hot(scale: &Scale, people: usize) -> Result<(), String> {
     let hot = hot::run(dir.path(), &mut loaded, scale.hot_writes)?;
     println!("load average at end: {}\n", report::load_average());
     println!("{}", report::hot_table(&hot));
+    Ok(())
+}
+
+/// DataScript's queries alone, at both scales.
+fn run_queries(scale: &Scale) -> Result<(), String> {
+    println!(
+        "factlite-bench (queries, {} scale) on {}",
+        scale.name,
+        report::machine()
+    );
+    println!("load average at start: {}", report::load_average());
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let everyone = data::people(scale.people[1]);
+    let mut rows = Vec::new();
+    for &people in &scale.people {
+        let section = format!("{}k datoms", people * 5 / 1000);
+        let loaded = queries::load(dir.path(), &everyone[..people]);
+        queries::run(&section, &loaded, scale.query_rounds, &mut rows)?;
+    }
+    println!("load average at end: {}\n", report::load_average());
+    println!("{}", report::table(&rows));
     Ok(())
 }
 

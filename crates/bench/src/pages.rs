@@ -3,7 +3,9 @@
 //! log is empty, so no checkpoint can reset the log while the writes run,
 //! and every frame of every commit stays in it. Each frame is one page
 //! written; the frames' page numbers, looked up in SQLite's `dbstat`
-//! table, say which table or index each page belongs to.
+//! table, say which table or index each page belongs to at the end (a page
+//! freed by one table and reused by another during the run counts for the
+//! second; one still free counts as "free pages").
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

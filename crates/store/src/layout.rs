@@ -13,7 +13,10 @@
 //!   orders it; log_aevt (a, e, v, tx) serves as-of and history reads by
 //!   attribute, and by entity with one seek per attribute
 //! partitions(part, next_id)       the next free entity id of each partition
-//! attribute_stats(a, datoms)      current datom count per attribute (planner)
+//! attribute_stats(a, datoms)      datom count per attribute (planner) as of
+//!   attribute_stats_basis(id, tx)  this transaction; the log's entries
+//!                                  after it bring them to the present
+//!                                  (`statistics`)
 //! fulltext (fts5: v, e, a)        values of :db/fulltext attributes
 //! replication(id, store_id, position) the replicated log followed, if any
 //! ```
@@ -38,7 +41,9 @@
 //! `:db.excise/attrs`, `:db.excise/before`, `:db.excise/beforeT`,
 //! `upgrade_to_excision`); 8 drops `log_eavt` (a commit writes one index
 //! of the log less; reads of the past by entity seek `log_aevt` once per
-//! attribute). Each other step is one function and one
+//! attribute) and adds `attribute_stats_basis`, so that a commit need not
+//! write the attribute counts; next ids in `partitions` become floors (see
+//! `partitions`). Each other step is one function and one
 //! transaction of its own. A file of a newer layout than this factlite
 //! knows is refused.
 
@@ -99,6 +104,7 @@ CREATE TABLE log (
 CREATE INDEX log_aevt ON log (a, e, v, tx);
 CREATE TABLE partitions (part INTEGER PRIMARY KEY, next_id INTEGER NOT NULL);
 CREATE TABLE attribute_stats (a INTEGER PRIMARY KEY, datoms INTEGER NOT NULL);
+CREATE TABLE attribute_stats_basis (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fulltext USING fts5(v, e UNINDEXED, a UNINDEXED);
 ";
 
@@ -253,6 +259,7 @@ fn create(conn: &mut Connection, now_ms: i64) -> Result<()> {
         ));
     }
     write_transaction(&tx, tx_id, now_ms, &datoms)?;
+    crate::statistics::record_basis(&tx, tx_id)?;
     for partition in Partition::ALL {
         let next = match partition {
             Partition::Db => bootstrap::FIRST_USER_SCHEMA_ID,
@@ -338,13 +345,21 @@ fn upgrade_to_excision(conn: &mut Connection, now_ms: i64) -> Result<()> {
     Ok(())
 }
 
-/// Layout 7 → 8: the log's entity index `log_eavt` is dropped. No datom
-/// changes, so no transaction is written.
+/// Layout 7 → 8: the log's entity index `log_eavt` is dropped, and the
+/// attribute counts get their basis (see `statistics`). No datom changes,
+/// so no transaction is written.
 fn upgrade_to_lean_log(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction()?;
-    tx.execute_batch(&format!(
-        "DROP INDEX IF EXISTS log_eavt; PRAGMA user_version = {LEAN_LOG_LAYOUT};"
-    ))?;
+    tx.execute_batch(
+        "DROP INDEX IF EXISTS log_eavt;
+         CREATE TABLE IF NOT EXISTS attribute_stats_basis (
+             id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL);",
+    )?;
+    // The counts an older layout wrote are exact: as of its newest
+    // transaction.
+    let latest: i64 = tx.query_row("SELECT coalesce(max(tx), 0) FROM log", [], |row| row.get(0))?;
+    crate::statistics::record_basis(&tx, latest)?;
+    tx.execute_batch(&format!("PRAGMA user_version = {LEAN_LOG_LAYOUT};"))?;
     tx.commit()?;
     Ok(())
 }

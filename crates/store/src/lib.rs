@@ -31,6 +31,7 @@ mod replication;
 mod result;
 mod schema_io;
 mod sql_functions;
+mod statistics;
 pub mod transact;
 mod verify;
 mod vocabulary;
@@ -387,7 +388,7 @@ impl Store {
         Ok(self.inner.latest_tx.load(Ordering::Acquire))
     }
 
-    /// The number of current datoms (the sum of `attribute_stats`), counted
+    /// The number of current datoms (see `statistics`), counted
     /// once per state of the store.
     pub fn datom_count(&self) -> Result<i64> {
         let conn = &*self.connection();
@@ -396,9 +397,7 @@ impl Store {
         if count != UNCOUNTED {
             return Ok(count);
         }
-        let count = conn
-            .prepare_cached("SELECT total(datoms) FROM attribute_stats")?
-            .query_row([], |row| row.get::<_, f64>(0))? as i64;
+        let count = statistics::total(conn)?;
         self.inner.datom_count.store(count, Ordering::Release);
         Ok(count)
     }

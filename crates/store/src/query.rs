@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::limits::Watch;
 use crate::result::{relation_tuple, QueryResult, Relation};
 
-/// Per-attribute datom counts, read from `attribute_stats`.
+/// Per-attribute datom counts (see `statistics`).
 struct Counts {
     by_attribute: HashMap<Entid, i64>,
     total: i64,
@@ -178,9 +178,9 @@ impl Iterator for ResultRows<'_> {
 impl Db {
     fn statistics(&self) -> Result<Counts> {
         let conn = &*self.store().connection();
-        let mut statement = conn.prepare_cached("SELECT a, datoms FROM attribute_stats")?;
-        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        let by_attribute: HashMap<Entid, i64> = rows.collect::<rusqlite::Result<_>>()?;
+        let by_attribute: HashMap<Entid, i64> = crate::statistics::attribute_counts(conn)?
+            .into_iter()
+            .collect();
         let total = by_attribute.values().sum();
         Ok(Counts {
             by_attribute,

@@ -215,13 +215,14 @@ WHERE l.added = ?1
                 ORDER BY p.tx DESC LIMIT 1), 0) = ?1
 ORDER BY l.tx, l.seq";
 
-/// The attributes whose count in `attribute_stats` (`NULL`: no row) is not
-/// the number of their datoms.
+/// The attributes whose count (`statistics::ATTRIBUTE_COUNTS`, in place of
+/// `COUNTS`; `NULL`: none) is not the number of their datoms.
 const STATS_MISMATCH: &str = "
 WITH counted AS (SELECT a, count(*) AS n FROM datoms GROUP BY a),
-     attributes AS (SELECT a FROM counted UNION SELECT a FROM attribute_stats)
+     stats AS (SELECT a, datoms FROM (COUNTS)),
+     attributes AS (SELECT a FROM counted UNION SELECT a FROM stats)
 SELECT k.a, s.datoms, coalesce(c.n, 0) FROM attributes k
-LEFT JOIN attribute_stats s ON s.a = k.a
+LEFT JOIN stats s ON s.a = k.a
 LEFT JOIN counted c ON c.a = k.a
 WHERE coalesce(s.datoms, 0) != coalesce(c.n, 0)
 ORDER BY k.a";
@@ -391,7 +392,9 @@ impl Checks<'_> {
 
     fn attribute_stats(&self) -> Result<Option<Problem>> {
         let mut finding = Finding::new(ProblemKind::AttributeStats);
-        let mut statement = self.conn.prepare(STATS_MISMATCH)?;
+        let mut statement = self
+            .conn
+            .prepare(&STATS_MISMATCH.replace("COUNTS", crate::statistics::ATTRIBUTE_COUNTS))?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let attribute: Entid = row.get(0)?;

@@ -843,13 +843,17 @@ fn older_layout_file(
     drop(store);
     let conn = rusqlite::Connection::open(&path).expect("raw connection");
     // Before layout 8, `partitions` held each partition's next id itself,
-    // not a floor under the datoms' ids.
+    // not a floor under the datoms' ids, and `attribute_stats` the counts
+    // themselves, with no basis and no tail in the log.
     conn.execute_batch(
         "UPDATE partitions SET next_id = max(next_id, coalesce(
              (SELECT max(e) + 1 FROM datoms
-              WHERE e >= (partitions.part << 40) AND e < ((partitions.part + 1) << 40)), 0))",
+              WHERE e >= (partitions.part << 40) AND e < ((partitions.part + 1) << 40)), 0));
+         DELETE FROM attribute_stats;
+         INSERT INTO attribute_stats (a, datoms) SELECT a, count(*) FROM datoms GROUP BY a;
+         DROP TABLE attribute_stats_basis;",
     )
-    .expect("exact next ids");
+    .expect("exact next ids and counts");
     conn.execute_batch(&format!(
         "UPDATE attribute_stats SET datoms = datoms - (SELECT count(*) FROM datoms d
              WHERE d.a = attribute_stats.a AND d.e IN ({entities}));

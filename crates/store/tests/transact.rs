@@ -1330,6 +1330,85 @@ fn a_transaction_of_new_entities_writes_no_partition_row() {
     assert_eq!(next.tempids["b"], report.tempids["a"] + 2);
 }
 
+fn stats_rows(store: &Store) -> Vec<(i64, i64)> {
+    let conn = store.connection();
+    let mut statement = conn
+        .prepare("SELECT a, datoms FROM attribute_stats ORDER BY a")
+        .expect("prepares");
+    let rows = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("runs");
+    rows.collect::<Result<_, _>>().expect("rows")
+}
+
+fn held_datoms(store: &Store) -> i64 {
+    store
+        .connection()
+        .query_row("SELECT count(*) FROM datoms", [], |row| row.get(0))
+        .expect("counts")
+}
+
+/// The attribute counts are exact after every kind of transaction —
+/// assertions, retractions, replaced values, `:db/noHistory` values
+/// replaced and retracted, an entity retracted whole, an excision, a large
+/// transaction — though a small one writes none of them: the log's newest
+/// entries bring the written counts to the present.
+#[test]
+fn the_attribute_counts_are_exact_though_small_transactions_write_none() {
+    let store = Store::open_in_memory().expect("opens");
+    transact(&store, PEOPLE).expect("schema");
+    transact(
+        &store,
+        r#"[{:db/ident :person/session :db/valueType :db.type/string
+             :db/cardinality :db.cardinality/one :db/noHistory true}]"#,
+    )
+    .expect("a no-history attribute");
+    let written = stats_rows(&store);
+    let steps = [
+        r#"[{:db/id "a" :person/email "a@x" :person/age 1 :person/nick ["x" "y"]}]"#,
+        r#"[{:person/email "a@x" :person/age 2}]"#,
+        r#"[[:db/retract [:person/email "a@x"] :person/nick "x"]]"#,
+        r#"[{:person/email "b@x" :person/session "s1"}]"#,
+    ];
+    for step in steps {
+        transact(&store, step).expect("a small transaction");
+        assert_eq!(stats_rows(&store), written, "after {step}");
+        assert_eq!(store.datom_count().expect("count"), held_datoms(&store));
+    }
+    let checked = |what: &str| {
+        assert!(store.verify().expect("verifies").is_empty(), "after {what}");
+        assert_eq!(
+            store.datom_count().expect("count"),
+            held_datoms(&store),
+            "after {what}"
+        );
+    };
+    checked("the small transactions");
+    // A large transaction writes the counts: the datoms above are in them
+    // now, no longer in the log's newest entries.
+    let large: String = (0..600).map(|i| format!("{{:person/age {i}}}")).collect();
+    transact(&store, &format!("[{large}]")).expect("a large transaction");
+    assert_ne!(stats_rows(&store), written);
+    checked("a large transaction");
+    // A no-history value replaced, then retracted: its log entry goes.
+    transact(&store, r#"[{:person/email "b@x" :person/session "s2"}]"#).expect("replaced");
+    checked("a no-history value replaced");
+    transact(
+        &store,
+        r#"[[:db/retract [:person/email "b@x"] :person/session "s2"]]"#,
+    )
+    .expect("retracted");
+    checked("a no-history value retracted");
+    transact(&store, r#"[[:db/retractEntity [:person/email "a@x"]]]"#).expect("retracted whole");
+    checked("an entity retracted whole");
+    transact(&store, r#"[{:db/excise [:person/email "b@x"]}]"#).expect("excised");
+    checked("an excision");
+    for i in 0..70 {
+        transact(&store, &format!("[{{:person/age {}}}]", 1000 + i)).expect("small");
+    }
+    checked("many small transactions");
+}
+
 #[test]
 fn two_handles_on_one_file_see_each_others_writes() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -77,6 +77,15 @@ pub fn apply(
         report.tx,
         asserted.map(|datom| (datom.e, datom.a, &datom.v)),
     )?;
+    let forgets = !excisions.is_empty()
+        || report.datoms.iter().any(|datom| {
+            !datom.added
+                && old_schema
+                    .attribute(datom.a)
+                    .is_some_and(|attr| attr.no_history)
+        });
+    let statistics =
+        crate::statistics::Update::begin(conn, report.tx, report.datoms.len(), forgets)?;
     let mut forgot_text = false;
     // Retractions come first in the report, then assertions.
     for datom in report.datoms.iter().filter(|datom| !datom.added) {
@@ -120,13 +129,7 @@ pub fn apply(
         conn.prepare_cached("INSERT INTO fulltext (fulltext) VALUES ('optimize')")?
             .execute([])?;
     }
-    let mut stats = conn.prepare_cached(
-        "INSERT INTO attribute_stats (a, datoms) VALUES (?1, ?2)
-         ON CONFLICT (a) DO UPDATE SET datoms = datoms + excluded.datoms",
-    )?;
-    for (a, delta) in counts.iter().filter(|(_, delta)| **delta != 0) {
-        stats.execute(params![a, delta])?;
-    }
+    statistics.finish(conn, report.tx, &counts)?;
     crate::partitions::record(conn, next_ids)?;
     if !touches_schema {
         return Ok(None);
