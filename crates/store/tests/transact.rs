@@ -1262,15 +1262,18 @@ fn a_reopened_file_store_holds_the_same_data() {
     assert_eq!(report.tempids["c"], Partition::User.start() + 2);
 }
 
-fn partition_rows(store: &Store) -> Vec<(i64, i64)> {
+/// The rows of a two-integer query, such as a small table's.
+fn pairs(store: &Store, sql: &str) -> Vec<(i64, i64)> {
     let conn = store.connection();
-    let mut statement = conn
-        .prepare("SELECT part, next_id FROM partitions ORDER BY part")
-        .expect("prepares");
+    let mut statement = conn.prepare(sql).expect("prepares");
     let rows = statement
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
         .expect("runs");
     rows.collect::<Result<_, _>>().expect("rows")
+}
+
+fn partition_rows(store: &Store) -> Vec<(i64, i64)> {
+    pairs(store, "SELECT part, next_id FROM partitions ORDER BY part")
 }
 
 /// An id is never handed out twice, whatever became of its entity: all
@@ -1331,14 +1334,7 @@ fn a_transaction_of_new_entities_writes_no_partition_row() {
 }
 
 fn stats_rows(store: &Store) -> Vec<(i64, i64)> {
-    let conn = store.connection();
-    let mut statement = conn
-        .prepare("SELECT a, datoms FROM attribute_stats ORDER BY a")
-        .expect("prepares");
-    let rows = statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .expect("runs");
-    rows.collect::<Result<_, _>>().expect("rows")
+    pairs(store, "SELECT a, datoms FROM attribute_stats ORDER BY a")
 }
 
 fn held_datoms(store: &Store) -> i64 {
