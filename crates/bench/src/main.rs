@@ -155,63 +155,49 @@ fn main() -> ExitCode {
     }
 }
 
-/// The hot aggregate alone, on `people` people.
-fn run_hot(scale: &Scale, people: usize) -> Result<(), String> {
-    println!(
-        "factlite-bench (hot aggregate, {people} people) on {}",
-        report::machine()
-    );
+/// One section alone: the machine and load around it, and the table
+/// `section` makes in a temporary directory.
+fn alone(what: &str, section: impl FnOnce(&Path) -> Result<String, String>) -> Result<(), String> {
+    println!("factlite-bench ({what}) on {}", report::machine());
     println!("load average at start: {}", report::load_average());
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    let mut loaded = queries::load(dir.path(), &data::people(people));
-    let hot = hot::run(dir.path(), &mut loaded, scale.hot_writes)?;
+    let table = section(dir.path())?;
     println!("load average at end: {}\n", report::load_average());
-    println!("{}", report::hot_table(&hot));
+    println!("{table}");
     Ok(())
+}
+
+/// The hot aggregate alone, on `people` people.
+fn run_hot(scale: &Scale, people: usize) -> Result<(), String> {
+    alone(&format!("hot aggregate, {people} people"), |dir| {
+        let mut loaded = queries::load(dir, &data::people(people));
+        let hot = hot::run(dir, &mut loaded, scale.hot_writes)?;
+        Ok(report::hot_table(&hot))
+    })
 }
 
 /// DataScript's queries alone, at both scales.
 fn run_queries(scale: &Scale) -> Result<(), String> {
-    println!(
-        "factlite-bench (queries, {} scale) on {}",
-        scale.name,
-        report::machine()
-    );
-    println!("load average at start: {}", report::load_average());
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    let everyone = data::people(scale.people[1]);
-    let mut rows = Vec::new();
-    for &people in &scale.people {
-        let section = format!("{}k datoms", people * 5 / 1000);
-        let loaded = queries::load(dir.path(), &everyone[..people]);
-        queries::run(&section, &loaded, scale.query_rounds, &mut rows)?;
-    }
-    println!("load average at end: {}\n", report::load_average());
-    println!("{}", report::table(&rows));
-    Ok(())
+    alone(&format!("queries, {} scale", scale.name), |dir| {
+        let everyone = data::people(scale.people[1]);
+        let mut rows = Vec::new();
+        for &people in &scale.people {
+            let section = format!("{}k datoms", people * 5 / 1000);
+            let loaded = queries::load(dir, &everyone[..people]);
+            queries::run(&section, &loaded, scale.query_rounds, &mut rows)?;
+        }
+        Ok(report::table(&rows))
+    })
 }
 
 /// The write workloads alone.
 fn run_writes(scale: &Scale) -> Result<(), String> {
-    println!(
-        "factlite-bench (writes, {} scale) on {}",
-        scale.name,
-        report::machine()
-    );
-    println!("load average at start: {}", report::load_average());
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    let mut rows = Vec::new();
-    let people = data::people(scale.people[0]);
-    writes::run(
-        dir.path(),
-        &people,
-        &scale.writes,
-        scale.write_rounds,
-        &mut rows,
-    )?;
-    println!("load average at end: {}\n", report::load_average());
-    println!("{}", report::table(&rows));
-    Ok(())
+    alone(&format!("writes, {} scale", scale.name), |dir| {
+        let mut rows = Vec::new();
+        let people = data::people(scale.people[0]);
+        writes::run(dir, &people, &scale.writes, scale.write_rounds, &mut rows)?;
+        Ok(report::table(&rows))
+    })
 }
 
 fn run(scale: &Scale, with_peers: bool, out: Option<PathBuf>) -> Result<(), String> {

@@ -178,9 +178,7 @@ impl Iterator for ResultRows<'_> {
 impl Db {
     fn statistics(&self) -> Result<Counts> {
         let conn = &*self.store().connection();
-        let by_attribute: HashMap<Entid, i64> = crate::statistics::attribute_counts(conn)?
-            .into_iter()
-            .collect();
+        let by_attribute: HashMap<Entid, i64> = crate::statistics::attribute_counts(conn)?;
         let total = by_attribute.values().sum();
         Ok(Counts {
             by_attribute,

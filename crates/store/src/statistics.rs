@@ -44,8 +44,8 @@ WITH tail AS MATERIALIZED (
   SELECT a, CASE added WHEN 1 THEN 1 ELSE -1 END AS n FROM log WHERE tx > ?1)
 SELECT a, sum(n) FROM tail GROUP BY a";
 
-/// The current count of each attribute.
-pub fn attribute_counts(conn: &Connection) -> Result<BTreeMap<Entid, i64>> {
+/// The current count of each attribute, collected as `(a, count)` pairs.
+pub fn attribute_counts<C: FromIterator<(Entid, i64)>>(conn: &Connection) -> Result<C> {
     let mut statement = conn.prepare_cached(ATTRIBUTE_COUNTS)?;
     let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -54,7 +54,7 @@ pub fn attribute_counts(conn: &Connection) -> Result<BTreeMap<Entid, i64>> {
 /// The number of current datoms.
 pub fn total(conn: &Connection) -> Result<i64> {
     Ok(conn
-        .prepare_cached("SELECT (SELECT total(datoms) FROM attribute_stats) + (SELECT total(CASE added WHEN 1 THEN 1 ELSE -1 END) FROM log WHERE tx > (SELECT tx FROM attribute_stats_basis WHERE id = 1))")?
+        .prepare_cached(&format!("SELECT total(datoms) FROM ({ATTRIBUTE_COUNTS})"))?
         .query_row([], |row| row.get::<_, f64>(0))? as i64)
 }
 

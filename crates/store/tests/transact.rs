@@ -1262,6 +1262,17 @@ fn a_reopened_file_store_holds_the_same_data() {
     assert_eq!(report.tempids["c"], Partition::User.start() + 2);
 }
 
+/// The people's schema and `:person/session`, a `:db/noHistory` value.
+fn with_sessions(store: &Store) {
+    transact(store, PEOPLE).expect("schema");
+    transact(
+        store,
+        r#"[{:db/ident :person/session :db/valueType :db.type/string
+             :db/cardinality :db.cardinality/one :db/noHistory true}]"#,
+    )
+    .expect("a no-history attribute");
+}
+
 /// The rows of a two-integer query, such as a small table's.
 fn pairs(store: &Store, sql: &str) -> Vec<(i64, i64)> {
     let conn = store.connection();
@@ -1286,13 +1297,7 @@ fn an_id_is_not_handed_out_again_when_nothing_holds_it() {
     let mut seen = std::collections::BTreeSet::new();
     {
         let store = file_store(&path);
-        transact(&store, PEOPLE).expect("schema");
-        transact(
-            &store,
-            r#"[{:db/ident :person/session :db/valueType :db.type/string
-                 :db/cardinality :db.cardinality/one :db/noHistory true}]"#,
-        )
-        .expect("a no-history attribute");
+        with_sessions(&store);
         let a = transact(&store, r#"[{:db/id "a" :person/age 1}]"#)
             .expect("a")
             .tempids["a"];
@@ -1352,13 +1357,7 @@ fn held_datoms(store: &Store) -> i64 {
 #[test]
 fn the_attribute_counts_are_exact_though_small_transactions_write_none() {
     let store = Store::open_in_memory().expect("opens");
-    transact(&store, PEOPLE).expect("schema");
-    transact(
-        &store,
-        r#"[{:db/ident :person/session :db/valueType :db.type/string
-             :db/cardinality :db.cardinality/one :db/noHistory true}]"#,
-    )
-    .expect("a no-history attribute");
+    with_sessions(&store);
     let written = stats_rows(&store);
     let steps = [
         r#"[{:db/id "a" :person/email "a@x" :person/age 1 :person/nick ["x" "y"]}]"#,

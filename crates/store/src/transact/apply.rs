@@ -37,9 +37,9 @@ use crate::error::{Error, Result};
 use crate::{excision, reads, schema_io};
 
 /// Writes a transaction's datoms (its report's, in log order) and leaves
-/// the partitions' next ids at `next_ids` (see `partitions`). Returns the new schema when the
-/// transaction changed it. `old_schema` is the schema it was resolved
-/// against.
+/// the partitions' next ids at `next_ids` (see `partitions`). Returns the
+/// new schema when the transaction changed it. `old_schema` is the schema
+/// it was resolved against.
 pub fn apply(
     conn: &Connection,
     old_schema: &Schema,
