@@ -63,7 +63,8 @@ pub enum Value {
 /// dropped as usual. A flat value drops as it would without this.
 impl Drop for Value {
     fn drop(&mut self) {
-        if !self.holds_collections() {
+        // Most values dropped are leaves: they are told apart inline.
+        if !self.is_nested() || !self.holds_collections() {
             return;
         }
         let mut pending = Vec::new();
@@ -252,6 +253,7 @@ impl Value {
     }
 
     /// Whether the value holds others: a collection or a tagged value.
+    #[inline]
     fn is_nested(&self) -> bool {
         matches!(
             self,

@@ -527,17 +527,26 @@ impl Db {
 }
 
 fn decode(raw: rusqlite::types::ValueRef<'_>, tag: i64) -> Result<Value> {
-    if raw == rusqlite::types::ValueRef::Null {
-        return Ok(Value::Nil);
-    }
-    // Stored longs are integers: a real in a long's place is arithmetic
-    // (`+`, `-`, `*`) that SQLite carried past the 64-bit range.
-    if let (rusqlite::types::ValueRef::Real(x), Some(factlite_core::ValueType::Long)) =
-        (raw, factlite_core::ValueType::from_tag(tag))
-    {
-        return Err(Error::Query(format!(
-            "integer overflow: the result {x} does not fit a 64-bit long"
-        )));
+    use factlite_core::ValueType;
+    use rusqlite::types::ValueRef as Raw;
+    let value_type = ValueType::from_tag(tag);
+    // The shapes most results are made of decode straight to their value;
+    // the rest go through the stored value's decoding.
+    match (raw, value_type) {
+        (Raw::Null, _) => return Ok(Value::Nil),
+        (Raw::Integer(i), Some(ValueType::Ref | ValueType::Long)) => return Ok(Value::Integer(i)),
+        // Stored longs are integers: a real in a long's place is arithmetic
+        // (`+`, `-`, `*`) that SQLite carried past the 64-bit range.
+        (Raw::Real(x), Some(ValueType::Long)) => {
+            return Err(Error::Query(format!(
+                "integer overflow: the result {x} does not fit a 64-bit long"
+            )))
+        }
+        (Raw::Real(x), Some(ValueType::Double)) => return Ok(Value::Float(x)),
+        (Raw::Integer(ms), Some(ValueType::Instant)) => {
+            return Ok(Value::Inst(factlite_edn::Instant(ms)))
+        }
+        _ => {}
     }
     // Text moves into the value instead of being copied.
     Ok(match from_sql(raw, tag)? {
@@ -643,5 +652,48 @@ fn item(plan: &Plan, row: Vec<Value>) -> Value {
         Shape::Relation => relation_tuple(plan.return_maps.as_ref(), row),
         Shape::Tuple => Value::Vector(row),
         Shape::Collection | Shape::Scalar => row.into_iter().next().unwrap_or(Value::Nil),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+    use crate::encode::from_sql;
+    use factlite_core::ValueType;
+    use rusqlite::types::ValueRef;
+
+    /// The shortcuts `decode` takes agree with the stored value's own
+    /// decoding, for every type whose stored shape they cover.
+    #[test]
+    fn decoding_a_cell_agrees_with_decoding_the_stored_value() {
+        let cases = [
+            (ValueRef::Integer(42), ValueType::Ref),
+            (ValueRef::Integer(-7), ValueType::Long),
+            (ValueRef::Integer(1_700_000_000_000), ValueType::Instant),
+            (ValueRef::Integer(1), ValueType::Boolean),
+            (ValueRef::Real(2.5), ValueType::Double),
+            (ValueRef::Integer(3), ValueType::Double),
+            (ValueRef::Real(0.5), ValueType::Float),
+            (ValueRef::Text(b"ann"), ValueType::String),
+            (ValueRef::Text(b"person/name"), ValueType::Keyword),
+        ];
+        for (raw, value_type) in cases {
+            let stored = from_sql(raw, value_type.tag()).expect("a stored value");
+            let cell = decode(raw, value_type.tag()).expect("a cell");
+            assert_eq!(cell, stored.to_edn(), "{raw:?} as {value_type}");
+        }
+        assert_eq!(
+            decode(ValueRef::Null, ValueType::Long.tag()).expect("nil"),
+            factlite_edn::Value::Nil
+        );
+    }
+
+    #[test]
+    fn a_real_where_a_long_belongs_is_an_overflow() {
+        let error = decode(ValueRef::Real(1e20), ValueType::Long.tag()).expect_err("overflow");
+        assert!(
+            error.to_string().contains("does not fit a 64-bit long"),
+            "{error}"
+        );
     }
 }
