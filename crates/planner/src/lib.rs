@@ -19,6 +19,7 @@ mod compile;
 mod compile_fns;
 mod databases;
 mod distinct;
+mod edges;
 mod error;
 mod find;
 mod fixpoint;

@@ -42,9 +42,15 @@ pub fn check_rules(rules: &[Rule]) -> Result<()> {
 /// The rules of one query, analysed.
 pub struct RuleSet {
     rules: IndexMap<String, Vec<Rule>>,
-    /// Component number of each recursive rule.
+    /// Component number of each recursive rule (and of each edge rule,
+    /// a component of its own).
     component_of: HashMap<String, usize>,
     components: Vec<Vec<String>>,
+    /// The definitions a recursive rule computes its whole relation with,
+    /// where steps call edge rules (see `edges`), and those edge rules.
+    edge_steps: HashMap<String, crate::edges::EdgeSteps>,
+    /// The components of edge rules: their CTEs are materialized.
+    edge_components: HashSet<usize>,
     /// Names of the unseeded CTEs generated per component.
     tables: RefCell<HashMap<usize, String>>,
     /// Relations being defined, innermost last.
@@ -337,15 +343,7 @@ impl RecursiveRelation {
             let largest = self
                 .definitions(&shared.rules)
                 .iter()
-                .flat_map(|(_, rule)| &rule.body)
-                .filter_map(|clause| match clause {
-                    Clause::Pattern(pattern) => match &pattern.attribute {
-                        Term::Constant(Value::Keyword(ident)) => shared.attribute(ident).ok(),
-                        _ => None,
-                    },
-                    _ => None,
-                })
-                .map(|attribute| shared.statistics.attribute_count(attribute.id))
+                .flat_map(|(_, rule)| attribute_counts(shared, &rule.body))
                 .max()
                 .unwrap_or(0);
             SEEDED_CALL_COST.max(largest as f64 * UNSEEDED_CLOSURE_FACTOR)
@@ -424,7 +422,10 @@ impl RecursiveRelation {
         }
         let fixed: Vec<usize> = fixed_values.iter().map(|(i, _)| *i).collect();
         shared.rules.set_fixed_values(name, fixed_values);
-        let definitions = self.definitions(&shared.rules);
+        let definitions = match seed {
+            None => self.whole_relation_definitions(shared),
+            Some(_) => self.definitions(&shared.rules),
+        };
         let (exits, recursive): (Vec<_>, Vec<_>) = definitions
             .iter()
             .partition(|(_, rule)| !calls_any(&rule.body, &self.names));
@@ -445,8 +446,13 @@ impl RecursiveRelation {
         }
         parts.extend(steps.iter().map(|b| b.sql(&types, &fixed)));
         *shared.recursive.borrow_mut() = true;
+        let materialized = if shared.rules.edge_components.contains(&self.component) {
+            "MATERIALIZED "
+        } else {
+            ""
+        };
         shared.ctes.borrow_mut().push(format!(
-            "{name}({}) AS ({})",
+            "{name}({}) AS {materialized}({})",
             self.columns(&shared.rules, &types, &fixed).join(", "),
             parts.join(" UNION ")
         ));
@@ -473,6 +479,39 @@ impl RecursiveRelation {
         })
     }
 
+    /// The definitions the whole relation is computed with: steps that
+    /// join their edge rules (see `edges`) when the edges are worth
+    /// computing once — when the base bodies read at least as many datoms
+    /// as the smallest attribute the edges read, the recursion reaches
+    /// about as far as the edges go. Otherwise (a few seeds in a large
+    /// graph), the definitions as written.
+    fn whole_relation_definitions<'r>(&self, shared: &'r Shared<'_>) -> Vec<(usize, &'r Rule)> {
+        let written = self.definitions(&shared.rules);
+        let [name] = self.names.as_slice() else {
+            return written;
+        };
+        let Some(steps) = shared.rules.edge_steps.get(name) else {
+            return written;
+        };
+        let names = std::slice::from_ref(name);
+        let base_reads = written
+            .iter()
+            .filter(|(_, rule)| !calls_any(&rule.body, names))
+            .flat_map(|(_, rule)| attribute_counts(shared, &rule.body))
+            .max()
+            .unwrap_or(0);
+        let edges_read = steps
+            .edges
+            .iter()
+            .flat_map(|edge| attribute_counts(shared, &edge.body))
+            .min()
+            .unwrap_or(i64::MAX);
+        if base_reads < edges_read {
+            return written;
+        }
+        steps.definitions.iter().map(|rule| (0, rule)).collect()
+    }
+
     /// One body as a SELECT of its `rid` (if the table has one) and the
     /// head's values, padded with NULLs to `width`.
     pub(crate) fn body_select(
@@ -491,6 +530,23 @@ impl RecursiveRelation {
         let lead = self.lead(&shared.rules, rid);
         BodySelect::new(&frame, rule, lead, &heads(rule), width)
     }
+}
+
+/// The datoms of each attribute that the body's data patterns name.
+fn attribute_counts<'c>(
+    shared: &'c Shared<'_>,
+    clauses: &'c [Clause],
+) -> impl Iterator<Item = i64> + 'c {
+    clauses.iter().filter_map(move |clause| match clause {
+        Clause::Pattern(pattern) => match &pattern.attribute {
+            Term::Constant(Value::Keyword(ident)) => shared
+                .attribute(ident)
+                .ok()
+                .map(|attribute| shared.statistics.attribute_count(attribute.id)),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 /// A rule's head variables, in argument order.
@@ -606,6 +662,7 @@ impl RuleSet {
         let components = strongly_connected(&edges);
         let mut component_of = HashMap::new();
         let mut recursive_components = Vec::new();
+        let mut edge_steps = HashMap::new();
         for component in components {
             let self_loop = component.len() == 1
                 && edges[&component[0]]
@@ -619,6 +676,9 @@ impl RuleSet {
                 // dependency graph stays as it is.
                 if let Some(definitions) = by_name.get_mut(name) {
                     crate::closure::linearize_closure(name, definitions);
+                    if let Some(steps) = crate::edges::edge_steps(name, definitions) {
+                        edge_steps.insert(name.clone(), steps);
+                    }
                 }
             }
             for name in &component {
@@ -637,10 +697,21 @@ impl RuleSet {
             }
             recursive_components.push(component);
         }
+        // Each edge rule is a component of its own, whose table a step
+        // joins (it calls nothing of the rule it serves).
+        let mut edge_components = HashSet::new();
+        for edge in edge_steps.values().flat_map(|steps| &steps.edges) {
+            component_of.insert(edge.name.clone(), recursive_components.len());
+            edge_components.insert(recursive_components.len());
+            recursive_components.push(vec![edge.name.clone()]);
+            by_name.insert(edge.name.clone(), vec![edge.clone()]);
+        }
         Ok(RuleSet {
             rules: by_name,
             component_of,
             components: recursive_components,
+            edge_steps,
+            edge_components,
             tables: RefCell::new(HashMap::new()),
             generating: RefCell::new(Vec::new()),
             column_types: RefCell::new(HashMap::new()),
