@@ -113,7 +113,7 @@ fn split_step(name: &str, definition: &Rule, edge_name: &str) -> Option<(Vec<Cla
     if head.is_empty() {
         return None;
     }
-    let position = definition.body.iter().position(|c| moves(c))?;
+    let position = definition.body.iter().position(&moves)?;
     let call = Clause::RuleCall {
         source: None,
         name: edge_name.to_string(),
