@@ -94,14 +94,22 @@ const CAUSES: [(&[&str], &str); 6] = [
   transaction also writes its `:db/txInstant` datom (four more pages, at
   the end of the transaction partition). The baseline keeps no history and no
   transaction entity: those pages are what the log and reads of the past
-  cost. retract-5 appends a retraction per datom to `log_aevt`, beside its
-  assertion, in leaves the bulk load filled, so most of them split. add-all
-  costs nearly as much in memory as on a file: its cost is CPU, five
-  b-trees' inserts per datom, and resolving. Closing it, a layout change
-  each: the transaction's instant kept out of the datom indexes (a table of
-  transactions, one row at its right edge), a retraction marking its
-  assertion in place (a log keyed by datom with the transaction that
-  retracted it, which also makes an as-of read one range).",
+  cost. Pages are not the whole of it: a trial that wrote no
+  `:db/txInstant` rows at all (6.9 pages per add-1 commit) moved add-1 only
+  from 1.74× to 1.58×; both sides make one `fsync` per commit, and the
+  rest is the kernel's work per page written and factlite's own CPU per
+  commit (about 25 µs, measured in memory). retract-5 appends a retraction
+  per datom to `log_aevt`, beside its assertion, in leaves the bulk load
+  filled, so most of them split. add-all costs nearly as much in memory as
+  on a file: its cost is CPU, half of it SQLite's inserts into five
+  b-trees (a `WITHOUT ROWID` key splits its right-most leaf by the general
+  rebalancing, where a rowid table appends), a quarter resolving; inserting
+  32 rows per statement was tried and was slower (530 against 440 ms).
+  Closing it, a layout change each: the transaction's instant kept out of
+  the datom indexes (a table of transactions, one row at its right edge), a
+  retraction marking its assertion in place (a log keyed by datom with the
+  transaction that retracted it, which also makes an as-of read one
+  range).",
     ),
     (
         &["restricted in the rule"],
