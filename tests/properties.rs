@@ -695,7 +695,7 @@ impl Run {
         let actual = self
             .store
             .db()
-            .and_then(|db| db.pull(&pattern, &Value::Integer(e)))
+            .and_then(|db| db.pull(&pattern, Value::Integer(e)))
             .map_err(|error| format!("pull {pattern} of {e}: {} ({error})", error.category()))?;
         let wanted = self.model.pull(e, &attrs, &plain_entity);
         let as_sets = shaped_like(actual, &wanted);

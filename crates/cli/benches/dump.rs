@@ -89,7 +89,7 @@ fn build(path: &Path, datoms: usize) -> usize {
     let mut written = 0;
     let mut batch = 0;
     while written < datoms {
-        let report = store.transact(&transaction(batch)).expect("transaction");
+        let report = store.transact(transaction(batch)).expect("transaction");
         written += report.datoms.iter().filter(|d| d.e != report.tx).count();
         batch += 1;
     }

@@ -118,6 +118,10 @@ fn parameterized(datalog: &str) -> String {
     }
 }
 
+/// A contender's work: runs the shapes' queries on a store, giving how
+/// many it ran.
+type Workload = fn(&Store, &[Shape]) -> usize;
+
 fn main() {
     let people = env_number("FACTLITE_BENCH_PEOPLE", 100_000);
     let window = Duration::from_millis(env_number("FACTLITE_BENCH_WINDOW_MS", 1_000) as u64);
@@ -135,7 +139,7 @@ fn main() {
     let shapes = Arc::new(shapes(&store));
 
     // 1. Throughput.
-    let contenders: [(&str, fn(&Store, &[Shape]) -> usize); 2] =
+    let contenders: [(&str, Workload); 2] =
         [("factlite q", factlite_queries), ("SQL", sql_queries)];
     let mut rates = vec![vec![Vec::new(); THREADS.len()]; contenders.len()];
     for round in 0..rounds {

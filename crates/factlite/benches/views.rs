@@ -117,7 +117,7 @@ fn build(path: &Path, datoms: usize) -> (Store, Vec<i64>) {
             })
             .collect();
         let report = store
-            .transact(&Value::Vector(batch))
+            .transact(Value::Vector(batch))
             .unwrap_or_else(|e| fail("customers", e));
         customer_ids.extend(report.tempids.values().copied());
     }
@@ -138,7 +138,7 @@ fn build(path: &Path, datoms: usize) -> (Store, Vec<i64>) {
             })
             .collect();
         let report = store
-            .transact(&Value::Vector(batch))
+            .transact(Value::Vector(batch))
             .unwrap_or_else(|e| fail("orders", e));
         order_ids.extend(report.tempids.values().copied());
     }

@@ -60,7 +60,7 @@ fn a_struct_transacts_as_an_entity_and_pulls_back() {
     let store = store();
     let entity = Entity::from_serde(":person", &ann()).expect("entity");
     let report = store
-        .transact(&entity.into_tx().expect("tx"))
+        .transact(entity.into_tx().expect("tx"))
         .expect("transact");
     let id = report.tempids["ann"];
     let pulled = store
@@ -69,7 +69,7 @@ fn a_struct_transacts_as_an_entity_and_pulls_back() {
         .pull(
             &edn::parse("[:person/name :person/age :person/email :person/nickname :person/genre]")
                 .expect("EDN"),
-            &Value::Integer(id),
+            Value::Integer(id),
         )
         .expect("pull");
     let mut back: Person = factlite::serde::from_value(&pulled).expect("a person");
@@ -99,7 +99,7 @@ fn keys_rows_deserialize_into_structs() {
         })
         .collect();
     store
-        .transact(&people.build().expect("tx"))
+        .transact(people.build().expect("tx"))
         .expect("transact");
     let result = store
         .db()
@@ -174,7 +174,7 @@ fn a_nested_pull_fills_nested_structs() {
         .expect("db")
         .pull(
             &pattern,
-            &edn::parse(r#"[:person/name "Ann"]"#).expect("EDN"),
+            edn::parse(r#"[:person/name "Ann"]"#).expect("EDN"),
         )
         .expect("pull");
     let mut ann: WithFriends = factlite::serde::from_value(&pulled).expect("nested");

@@ -459,7 +459,7 @@ fn values_nested_past_the_readers_limit_are_refused_wherever_they_enter() {
     };
     assert_too_deep(with_deep(add, |tx| store.transact(tx)), "transaction data");
     assert_too_deep(
-        with_deep(same, |deep| db.pull(deep, &Value::Integer(1))),
+        with_deep(same, |deep| db.pull(deep, Value::Integer(1))),
         "a pull pattern",
     );
     let find = |deep: Value| Value::Vector(vec![Value::keyword(":find"), deep]);

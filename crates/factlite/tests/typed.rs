@@ -112,7 +112,7 @@ fn tempids_lookup_refs_and_cardinality_many_refs() {
     let store = store();
     let report = store
         .transact(
-            &TxData::new()
+            TxData::new()
                 .entity(
                     Entity::new()
                         .tempid("a")
@@ -129,7 +129,7 @@ fn tempids_lookup_refs_and_cardinality_many_refs() {
     let ann = report.tempids["a"];
     store
         .transact(
-            &TxData::new()
+            TxData::new()
                 .retract(ann, ":person/friend", LookupRef(":person/name", "Bo"))
                 .add(LookupRef(":person/name", "Cy"), ":person/friend", ann)
                 .cas(ann, ":person/age", None::<i64>, 40)
@@ -160,7 +160,7 @@ fn tempids_lookup_refs_and_cardinality_many_refs() {
     assert_eq!(age, Some(40));
     let failed = store
         .transact(
-            &TxData::new()
+            TxData::new()
                 .cas(ann, ":person/age", 39, 41)
                 .build()
                 .expect("tx data"),
@@ -169,7 +169,7 @@ fn tempids_lookup_refs_and_cardinality_many_refs() {
     assert_eq!(failed.category(), ErrorCategory::CasFailed);
     store
         .transact(
-            &TxData::new()
+            TxData::new()
                 .retract_entity(LookupRef(":person/name", "Cy"))
                 .retract_attribute(ann, ":person/age")
                 .build()
@@ -195,7 +195,7 @@ fn collection_tuple_and_relation_inputs_from_rust_values() {
         })
         .collect();
     store
-        .transact(&people.build().expect("tx data"))
+        .transact(people.build().expect("tx data"))
         .expect("transact");
     let older = q(
         &store,
@@ -245,7 +245,7 @@ fn conversion_errors_name_both_types_and_the_column() {
     let store = store();
     store
         .transact(
-            &Entity::new()
+            Entity::new()
                 .set(":person/name", "Ann")
                 .set(":person/age", 300)
                 .into_tx()
@@ -288,7 +288,7 @@ fn conversion_errors_name_both_types_and_the_column() {
     );
     let mismatch = store
         .transact(
-            &Entity::new()
+            Entity::new()
                 .set(":person/name", "Bo")
                 .set(":person/age", "old")
                 .into_tx()

@@ -15,12 +15,8 @@ fn notes(version: i64, definitions: &str) -> Vocabulary {
         .expect("name")
         .into_keyword()
         .expect("a keyword");
-    Vocabulary::new(
-        name,
-        version,
-        &edn::parse(definitions).expect("definitions"),
-    )
-    .expect("well formed")
+    Vocabulary::new(name, version, edn::parse(definitions).expect("definitions"))
+        .expect("well formed")
 }
 
 #[test]
@@ -40,7 +36,7 @@ fn a_program_installs_then_upgrades_its_vocabulary() {
     }
     // the next version of the program documents its upgrade
     let pin = Migration::tx_data(
-        &edn::parse(r#"[{:db/id [:db.vocabulary/name :app/notes] :db/doc "pinned by v2"}]"#)
+        edn::parse(r#"[{:db/id [:db.vocabulary/name :app/notes] :db/doc "pinned by v2"}]"#)
             .expect("edn"),
     )
     .expect("tx data");

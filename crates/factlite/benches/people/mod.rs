@@ -93,7 +93,7 @@ pub fn load(store: &Store, people: usize) {
                 )
             })
             .collect();
-        let report = store.transact(&Value::Vector(forms)).expect("people");
+        let report = store.transact(Value::Vector(forms)).expect("people");
         ids.extend((start..end).map(|i| report.tempids[&format!("p{i}")]));
     }
     for chunk in ids.chunks(BATCH) {
@@ -113,7 +113,7 @@ pub fn load(store: &Store, people: usize) {
                     .collect::<Vec<_>>()
             })
             .collect();
-        store.transact(&Value::Vector(forms)).expect("friends");
+        store.transact(Value::Vector(forms)).expect("friends");
     }
 }
 
