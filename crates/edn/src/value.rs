@@ -63,8 +63,7 @@ pub enum Value {
 /// dropped as usual. A flat value drops as it would without this.
 impl Drop for Value {
     fn drop(&mut self) {
-        // Most values dropped are leaves: they are told apart inline.
-        if !self.is_nested() || !self.holds_collections() {
+        if !self.holds_collections() {
             return;
         }
         let mut pending = Vec::new();
@@ -253,7 +252,6 @@ impl Value {
     }
 
     /// Whether the value holds others: a collection or a tagged value.
-    #[inline]
     fn is_nested(&self) -> bool {
         matches!(
             self,
