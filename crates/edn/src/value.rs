@@ -134,12 +134,15 @@ impl Keyword {
         crate::reader::is_readable_name(self.namespace.as_deref(), &self.name)
     }
 
-    /// `true` for reverse-reference keywords such as `:person/_friend`.
+    /// `true` for reverse-reference keywords: a name that starts with `_`
+    /// and goes on, as `:person/_friend` (the reverse of `:person/friend`)
+    /// or, for an attribute without a namespace, `:_friend`.
     pub fn is_reverse(&self) -> bool {
-        self.namespace.is_some() && self.name.starts_with('_') && self.name.len() > 1
+        self.name.starts_with('_') && self.name.len() > 1
     }
 
-    /// `:person/_friend` → `:person/friend`; other keywords unchanged.
+    /// `:person/_friend` → `:person/friend`, `:_friend` → `:friend`; other
+    /// keywords unchanged.
     pub fn to_forward(&self) -> Keyword {
         if self.is_reverse() {
             Keyword {
@@ -668,7 +671,11 @@ mod tests {
         assert!(k.is_reverse());
         assert_eq!(k.to_forward(), Keyword::namespaced("person", "friend"));
         assert_eq!(k.to_forward().to_reverse(), k);
-        assert!(!Keyword::from_str_lossy(":_x").is_reverse());
+        let plain = Keyword::from_str_lossy(":_friend");
+        assert!(plain.is_reverse());
+        assert_eq!(plain.to_forward(), Keyword::plain("friend"));
+        assert!(!Keyword::from_str_lossy(":_").is_reverse());
+        assert!(!Keyword::from_str_lossy(":person/_").is_reverse());
     }
 
     #[test]

@@ -61,7 +61,21 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
             .replace("$1", &values[1].expr))
     };
     match name {
-        "=" | "==" => {
+        // Clojure's `==`: numbers equal by value whatever their type
+        // (`(== 1 1.0)`), where `=` tells a long from a double.
+        "==" => {
+            if let Some(t) = values.iter().find_map(|v| match v.ty {
+                Ty::Known(t) if !t.is_numeric() => Some(t),
+                _ => None,
+            }) {
+                return Err(Error::Query(format!(
+                    "{call} compares numbers, but one of its arguments is {}",
+                    t.a_name()
+                )));
+            }
+            compare("=")
+        }
+        "=" => {
             arity(call, 2..=usize::MAX)?;
             let parts: Vec<String> = values.windows(2).map(|p| equal(&p[0], &p[1])).collect();
             Ok(format!("({})", parts.join(" AND ")))

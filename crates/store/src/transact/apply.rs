@@ -175,6 +175,12 @@ fn check_schema_change(conn: &Connection, old: &Schema, new: &Schema) -> Result<
     for attribute in new.attributes() {
         let name = Value::Keyword(attribute.ident.clone());
         let previous = old.attribute(attribute.id);
+        if attribute.ident.is_reverse() && previous.map(|p| &p.ident) != Some(&attribute.ident) {
+            let forward = Value::Keyword(attribute.ident.to_forward());
+            return Err(Error::Schema(format!(
+                "{name} cannot name an attribute: a name that starts with _ reads as the reverse of {forward}"
+            )));
+        }
         if let Some(previous) = previous {
             if previous.value_type != attribute.value_type && reads::in_use(conn, attribute.id)? {
                 return Err(Error::Schema(format!(
