@@ -5,8 +5,10 @@ use factlite_core::ValueType;
 use factlite_edn::Value;
 use factlite_query::{Binding, FnCall, Term};
 
-use crate::compile::{equal, literal, Frame, Ty, Var};
+use crate::bound::{equal, number_key, Ty, Var};
+use crate::compile::Frame;
 use crate::error::{Error, Result};
+use crate::literals::literal;
 use crate::{CollectionKind, SqlLiteral};
 
 fn arity(call: &FnCall, expected: std::ops::RangeInclusive<usize>) -> Result<()> {
@@ -207,16 +209,6 @@ fn ordered(frame: &Frame<'_, '_>, call: &FnCall, op: &str, a: &Var, b: &Var) -> 
 /// The tags of the types stored as number keys, for SQL's `IN (...)`.
 fn big_tags() -> String {
     format!("{}, {}", ValueType::BigInt.tag(), ValueType::BigDec.tag())
-}
-
-/// A bound number as its number key (`core::number`): a big number's
-/// column as it is (it is stored as its key), anything else through
-/// `factlite_number_key`.
-pub fn number_key(var: &Var) -> String {
-    match &var.ty {
-        Ty::Known(t) if t.is_stored_as_number_key() => var.expr.clone(),
-        _ => format!("factlite_number_key({}, {})", var.expr, var.tag_expr()),
-    }
 }
 
 /// Whether a big integer or a big decimal is among the values, by their

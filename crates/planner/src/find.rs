@@ -10,8 +10,10 @@ use factlite_core::order::KEYWORD_COLLATION;
 use factlite_core::ValueType;
 use factlite_query::{AggregateArg, FindElem, FindSpec, PatternRef, Query};
 
-use crate::compile::{Frame, Shared, Ty, Var};
+use crate::bound::{Ty, Var};
+use crate::compile::Frame;
 use crate::error::{Error, Result};
+use crate::shared::Shared;
 use crate::{AggregateInput, Cell, Output, Param, Plan, Shape, SqlLiteral};
 
 /// Aggregates SQLite computes itself.

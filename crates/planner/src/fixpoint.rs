@@ -24,9 +24,9 @@
 
 use factlite_query::{Clause, Rule};
 
-use crate::compile::Shared;
 use crate::error::Result;
 use crate::rules::{count_calls, delta_name, split_delta, BodySelect, RecursiveRelation};
+use crate::shared::Shared;
 
 /// The statements that compute one relation into a temporary table before
 /// the query's statement runs.

@@ -14,9 +14,11 @@ use factlite_core::ValueType;
 use factlite_edn::Value;
 use factlite_query::{Binding, Input, Query, Rule};
 
-use crate::compile::{literal, Frame, Ty, Var};
+use crate::bound::{Ty, Var};
+use crate::compile::Frame;
 use crate::compile_fns::bind_scalar;
 use crate::error::{Error, Result};
+use crate::literals::literal;
 use crate::source::{Database, DatabaseInput, Source};
 use crate::{Param, Plan, SqlLiteral};
 
@@ -447,7 +449,7 @@ pub fn bind_inputs(frame: &mut Frame<'_, '_>, signature: &Signature) -> Result<(
         });
         frame
             .shared
-            .add_collection_source(crate::compile::CollectionSource {
+            .add_collection_source(crate::shared::CollectionSource {
                 name: name.to_string(),
                 table: rows_table(&placeholder, types),
                 types: types.to_vec(),

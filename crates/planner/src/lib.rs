@@ -14,6 +14,7 @@
 //!   SQLite cannot compute).
 
 pub mod aggregate;
+mod bound;
 mod closure;
 mod compile;
 mod compile_fns;
@@ -24,9 +25,11 @@ mod error;
 mod find;
 mod fixpoint;
 mod inputs;
+mod literals;
 mod nested;
 mod pushdown;
 mod rules;
+mod shared;
 mod source;
 mod tuple_values;
 

@@ -26,7 +26,8 @@
 
 use factlite_query::{Binding, FindElem, FindSpec, FnCall, Input, Term};
 
-use crate::compile::{Frame, Ty, Var};
+use crate::bound::{Ty, Var};
+use crate::compile::Frame;
 use crate::compile_fns::bind_scalar;
 use crate::error::{Error, Result};
 use crate::find::Select;

@@ -37,12 +37,15 @@ use std::collections::HashSet;
 use factlite_core::ValueType;
 use factlite_query::{Clause, Rule, Term, Variable};
 
-use crate::compile::{clause_vars, literal, Frame, Shared, Ty, Var};
+use crate::bound::{equal, Ty, Var};
+use crate::compile::{clause_vars, Frame};
 use crate::error::{Error, Result};
+use crate::literals::literal;
 use crate::rules::{
     agreed_types, count_calls, heads, settle_types, split_delta, typed_columns, without_affinity,
     BodySelect, ColumnTypes, RecursiveRelation, RuleSet,
 };
+use crate::shared::Shared;
 
 /// The rows a specialised relation starts from: a CTE with one value and one
 /// tag column per bound argument position.
@@ -261,9 +264,7 @@ fn bind_arguments(
                     expr: frame.shared.param(literal),
                     ty: Ty::Known(value_type),
                 };
-                frame
-                    .conditions
-                    .push(crate::compile::equal(&var, &constant));
+                frame.conditions.push(equal(&var, &constant));
             }
             Term::Blank | Term::Source(_) => {}
         }

@@ -19,10 +19,12 @@ use factlite_edn::Value;
 use factlite_query::{Binding, Clause, FnCall, Rule, RuleVars, Term, Variable};
 use indexmap::IndexMap;
 
-use crate::compile::{Frame, Shared, Ty, Var};
+use crate::bound::{Ty, Var};
+use crate::compile::Frame;
 use crate::error::{Error, Result};
 use crate::fixpoint::Fixpoint;
 use crate::pushdown::Seed;
+use crate::shared::Shared;
 
 /// The join-order cost of a call of a recursive rule with an argument
 /// bound: below a scan of a large attribute, above an index lookup.

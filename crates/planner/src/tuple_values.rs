@@ -12,7 +12,7 @@
 use factlite_core::{tuple, TypedValue, ValueType};
 use factlite_edn::Value;
 
-use crate::compile::{Ty, Var};
+use crate::bound::{Ty, Var};
 use crate::SqlLiteral;
 
 /// A vector of single values (or `nil`s) as a stored tuple's literal.
@@ -22,7 +22,7 @@ pub fn literal(items: &[Value]) -> Option<(SqlLiteral, ValueType)> {
         .map(|item| match item {
             Value::Nil => Some(None),
             item => {
-                let (_, value_type) = crate::compile::literal(item)?;
+                let (_, value_type) = crate::literals::literal(item)?;
                 let typed = TypedValue::from_edn(item, value_type).ok()?;
                 Some(Some(tuple::element(typed)))
             }
