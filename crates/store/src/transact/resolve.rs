@@ -13,7 +13,9 @@
 //! 5. **interpret**: the ops run against the current state: cardinality-one
 //!    replacement, no-op elimination, retractEntity cascades, cas checks;
 //! 6. **composites**: every composite tuple (`:db/tupleAttrs`) of an entity
-//!    whose component attributes changed is recomputed (`composite`);
+//!    whose component attributes changed is recomputed (`composite`); one
+//!    a form states must be the tuple its entity then holds (stating a
+//!    `:db.unique/identity` composite is how Datomic upserts by it);
 //! 7. **check uniqueness** of the asserted values.
 
 use std::borrow::Cow;
@@ -107,6 +109,14 @@ struct Cas {
 
 type DatomKey = (Entid, Entid, TypedValue);
 
+/// A composite tuple a form states for an entity.
+#[derive(Debug)]
+struct StatedComposite {
+    e: EntityTerm,
+    attribute: Attribute,
+    value: TypedValue,
+}
+
 /// Resolves transaction forms into a record of datoms to retract and assert.
 pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> {
     let mut resolver = Resolver {
@@ -119,6 +129,7 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
         ops: Vec::new(),
         fresh: HashSet::new(),
         schema_temps: HashSet::new(),
+        stated_composites: Vec::new(),
         holders: RefCell::new(HashMap::new()),
     };
     resolver.declare_attributes(&forms)?;
@@ -156,6 +167,7 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
             resolver.current_values(e, a)
         })?;
     }
+    resolver.check_stated_composites(&state)?;
     state.asserted.insert((
         ctx.tx,
         bootstrap::DB_TX_INSTANT,
@@ -199,6 +211,10 @@ struct Resolver<'c> {
     fresh: HashSet<Entid>,
     /// Tempids of entities that belong in the schema partition.
     schema_temps: HashSet<Temp>,
+    /// Composite tuples the forms state (`{:a+b ["x" "y"] ...}`): each must
+    /// be the tuple the transactor keeps for its entity, and a
+    /// `:db.unique/identity` one upserts, as in Datomic.
+    stated_composites: Vec<StatedComposite>,
     /// Holders of unique values already read: the state does not change
     /// while resolving, so upsert, lookup refs and the uniqueness check
     /// ask SQLite once per value.
@@ -306,7 +322,9 @@ impl<'c> Resolver<'c> {
             TxForm::Add { e, a, v } => {
                 let e = self.entity_term(&e)?;
                 let attribute = self.forward_attribute(&a)?;
-                refuse_composite(&attribute, "assert")?;
+                if attribute.is_composite() {
+                    return self.state_composite(e, attribute, v);
+                }
                 let v = self.value_term(&e, &attribute, v)?;
                 self.ops.push(Op::Add {
                     e,
@@ -371,6 +389,21 @@ impl<'c> Resolver<'c> {
         }
     }
 
+    /// A composite tuple stated by hand: kept to be checked against the
+    /// one the transactor computes (`check_stated_composites`), and a
+    /// claim of identity when the composite is `:db.unique/identity`.
+    fn state_composite(&mut self, e: EntityTerm, attribute: Attribute, value: Value) -> Result<()> {
+        let value = attribute
+            .typed_value(&value)
+            .map_err(|refused| mismatch_error(self.describe(&e), &attribute, refused))?;
+        self.stated_composites.push(StatedComposite {
+            e,
+            attribute,
+            value,
+        });
+        Ok(())
+    }
+
     fn anonymous_entity(&mut self) -> EntityTerm {
         let temp = Temp::Anonymous(self.anonymous);
         self.anonymous += 1;
@@ -385,7 +418,10 @@ impl<'c> Resolver<'c> {
                 continue;
             }
             let attribute = self.attribute_named(&key)?;
-            refuse_composite(&attribute, "assert")?;
+            if attribute.is_composite() {
+                self.state_composite(e.clone(), attribute, value)?;
+                continue;
+            }
             if attribute.id == bootstrap::DB_IDENT || attribute.id == bootstrap::DB_VALUE_TYPE {
                 if let EntityTerm::Temp(temp) = e {
                     self.schema_temps.insert(temp.clone());
@@ -840,6 +876,17 @@ impl<'c> Resolver<'c> {
             .filter_map(|(temp, a, v)| Some((temp.clone(), a, self.known_value(v)?)))
             .collect();
         claims.extend(self.composite_identity_claims());
+        claims.extend(
+            self.stated_composites
+                .iter()
+                .filter(|stated| stated.attribute.unique == Some(Unique::Identity))
+                .filter_map(|stated| match &stated.e {
+                    EntityTerm::Temp(temp) => {
+                        Some((temp.clone(), stated.attribute.id, stated.value.clone()))
+                    }
+                    EntityTerm::Id(_) => None,
+                }),
+        );
         claims
     }
 
@@ -922,6 +969,14 @@ impl<'c> Resolver<'c> {
                 },
                 _ => None,
             })
+            .chain(
+                self.stated_composites
+                    .iter()
+                    .filter_map(|stated| match &stated.e {
+                        EntityTerm::Temp(t) => Some(t.clone()),
+                        EntityTerm::Id(_) => None,
+                    }),
+            )
             .collect();
         let unresolved: Vec<Temp> = self
             .temps
@@ -1144,6 +1199,63 @@ impl<'c> Resolver<'c> {
     /// cardinality-one attribute, naming the conflict an op meets first.
     /// The asserted datoms of each (entity, attribute) are found by
     /// sorting their positions, not with a table of every pair.
+    /// Every composite a form stated is the one its entity holds when the
+    /// transaction ends (as computed from its attributes, or as it was).
+    fn check_stated_composites(&self, state: &Interpretation) -> Result<()> {
+        if self.stated_composites.is_empty() {
+            return Ok(());
+        }
+        let stated_attributes: HashSet<Entid> = self
+            .stated_composites
+            .iter()
+            .map(|stated| stated.attribute.id)
+            .collect();
+        // What the transaction does to those composites, by (entity,
+        // attribute): the tuple it asserts, or `None` when it only retracts.
+        let mut changed: HashMap<(Entid, Entid), Option<&TypedValue>> = HashMap::new();
+        for (e, a, _) in state
+            .retracted
+            .iter()
+            .filter(|(_, a, _)| stated_attributes.contains(a))
+        {
+            changed.insert((*e, *a), None);
+        }
+        for (e, a, v) in state
+            .asserted
+            .iter()
+            .filter(|(_, a, _)| stated_attributes.contains(a))
+        {
+            changed.insert((*e, *a), Some(v));
+        }
+        for stated in &self.stated_composites {
+            let a = stated.attribute.id;
+            let id = match &stated.e {
+                EntityTerm::Id(id) => Some(*id),
+                EntityTerm::Temp(temp) => self.temps.get(temp).copied().flatten(),
+            };
+            let held = match id {
+                Some(e) => match changed.get(&(e, a)) {
+                    Some(change) => change.cloned(),
+                    None => self.current_values(e, a)?.into_iter().next(),
+                },
+                None => None,
+            };
+            if held.as_ref() != Some(&stated.value) {
+                let made = match held {
+                    Some(v) => format!("its attributes make {}", v.to_edn()),
+                    None => "it holds none of its attributes".to_string(),
+                };
+                return Err(Error::Schema(format!(
+                    "{} states {} {}, but {made}: a composite tuple (:db/tupleAttrs) is kept by the transactor from the attributes it is made of, so a stated one must be that tuple",
+                    self.describe(&stated.e),
+                    stated.attribute.ident_text(),
+                    stated.value.to_edn()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn check_one_values(&self, state: &Interpretation) -> Result<()> {
         let asserted = &state.asserted;
         let pair = |index: usize| (asserted[index].0, asserted[index].1);
