@@ -62,7 +62,10 @@ pub fn nested_query(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding)
         match (input, arg) {
             (Input::Source(source), Term::Source(given)) if source.0 == "$" => {
                 if given.0 != "$" {
-                    clauses = clauses.into_iter().map(|c| c.reading_from(given)).collect();
+                    clauses = clauses
+                        .into_iter()
+                        .map(|c| c.reading_dollar_from(given))
+                        .collect();
                 }
             }
             (Input::Source(source), Term::Source(given)) if source == given => {}

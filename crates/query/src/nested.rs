@@ -103,7 +103,7 @@ impl NestedQuery {
                 .map(|clause| {
                     let clause = clause.rename_variables(&rename);
                     match &source {
-                        Some(source) if source.0 != "$" => clause.reading_from(source),
+                        Some(source) if source.0 != "$" => clause.reading_dollar_from(source),
                         _ => clause,
                     }
                 })

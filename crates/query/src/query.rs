@@ -154,9 +154,14 @@ fn build_query<'a>(sections: &Sections<'a>) -> Result<Query, Failed<'a>> {
         ));
     };
     let section = |wanted: Section| sections.get(&wanted).map(|(_, forms)| *forms);
+    let find = in_context("in :find", find_spec(find))?;
+    let return_maps = return_maps(sections)?;
+    if let Some(maps) = &return_maps {
+        check_return_maps(&find, maps)?;
+    }
     Ok(Query {
-        find: in_context("in :find", find_spec(find))?,
-        return_maps: return_maps(sections)?,
+        find,
+        return_maps,
         with: section(Section::With)
             .map(|forms| in_context("in :with", variables(forms, ":with")))
             .transpose()?
@@ -379,6 +384,33 @@ fn return_maps<'a>(sections: &Sections<'a>) -> Result<Option<ReturnMaps>, Failed
         return Err(fail(format!("{} needs at least one name", show(keyword))));
     }
     Ok(Some(ReturnMaps { kind, names }))
+}
+
+/// Return maps name the elements of a relation find, one name each.
+fn check_return_maps(find: &FindSpec, maps: &ReturnMaps) -> Result<(), Failed<'static>> {
+    let section = match maps.kind {
+        ReturnMapKind::Keys => ":keys",
+        ReturnMapKind::Strs => ":strs",
+        ReturnMapKind::Syms => ":syms",
+    };
+    let FindSpec::Relation(elements) = find else {
+        return Err(fail(format!(
+            "{section} names the elements of a relation (:find ?a ?b), but this :find returns {}",
+            match find {
+                FindSpec::Collection(_) => "a collection ([?a ...])",
+                FindSpec::Scalar(_) => "a single value (?a .)",
+                _ => "a single tuple ([?a ?b])",
+            }
+        )));
+    };
+    if elements.len() != maps.names.len() {
+        return Err(fail(format!(
+            "{section} gives {} names for the {} elements of :find; each element needs one",
+            maps.names.len(),
+            elements.len()
+        )));
+    }
+    Ok(())
 }
 
 /// `:with ?a ?b`: at least one variable.

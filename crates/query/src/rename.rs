@@ -6,12 +6,23 @@
 use crate::ast::{Binding, Clause, FnCall, Pattern, RuleVars, SrcVar, Term, Variable};
 
 impl Clause {
-    /// The clause reading `source` wherever it reads the default source:
-    /// every pattern and rule call without a source of its own, inside `or`
-    /// and `not` too.
+    /// The clause reading `source` wherever it names no source: every
+    /// pattern and rule call without one, inside `or` and `not` too. What
+    /// names `$` keeps reading the query's `$` (`($2 not [$ ?e :a])`).
     pub fn reading_from(self, source: &SrcVar) -> Clause {
+        self.with_default_source(source, false)
+    }
+
+    /// The clause reading `source` wherever it reads its query's `$`,
+    /// named or not: the clauses of a nested query whose `$` is the
+    /// caller's `source`.
+    pub fn reading_dollar_from(self, source: &SrcVar) -> Clause {
+        self.with_default_source(source, true)
+    }
+
+    fn with_default_source(self, source: &SrcVar, named_dollar_too: bool) -> Clause {
         let default = |given: Option<SrcVar>| match given {
-            Some(given) if given.0 != "$" => Some(given),
+            Some(given) if given.0 != "$" || !named_dollar_too => Some(given),
             _ => Some(source.clone()),
         };
         match self {
@@ -32,14 +43,19 @@ impl Clause {
                 join,
                 branches: branches
                     .into_iter()
-                    .map(|branch| branch.into_iter().map(|c| c.reading_from(source)).collect())
+                    .map(|branch| {
+                        branch
+                            .into_iter()
+                            .map(|c| c.with_default_source(source, named_dollar_too))
+                            .collect()
+                    })
                     .collect(),
             },
             Clause::Not { join, clauses } => Clause::Not {
                 join,
                 clauses: clauses
                     .into_iter()
-                    .map(|c| c.reading_from(source))
+                    .map(|c| c.with_default_source(source, named_dollar_too))
                     .collect(),
             },
             other => other,
