@@ -269,21 +269,23 @@ impl<'s, 'a> Frame<'s, 'a> {
                             .iter()
                             .flat_map(|c| vars_of(std::slice::from_ref(*c)))
                             .collect();
-                        let mentioned = vars_of(clauses);
-                        let joined: Vec<String> = mentioned
-                            .iter()
-                            .filter(|v| self.bound(v) || elsewhere.contains(*v))
-                            .cloned()
-                            .collect();
-                        // As in Datomic: a `not` joins through its variables
-                        // the other clauses bind; one none of whose variables
-                        // is bound would answer a different question.
-                        if joined.is_empty() && !mentioned.is_empty() {
+                        let mut mentioned = vars_of(clauses);
+                        let mut seen = HashSet::new();
+                        mentioned.retain(|v| seen.insert(v.clone()));
+                        let (joined, unbound): (Vec<String>, Vec<String>) = mentioned
+                            .into_iter()
+                            .partition(|v| self.bound(v) || elsewhere.contains(v));
+                        // As in Datomic: every variable of a `not` unifies
+                        // with the enclosing clauses, so each must be bound
+                        // outside it before it runs; `not-join` names the
+                        // ones it joins on and keeps the rest its own.
+                        if !unbound.is_empty() {
+                            let names = unbound.join(", ");
                             return Err(Error::Query(format!(
-                                "insufficient bindings: none of {} is bound outside {clause}; \
-                                 a not must share a variable with the other clauses \
-                                 (or use not-join)",
-                                mentioned.join(", ")
+                                "insufficient bindings: {names} in {clause} is bound by no clause \
+                                 outside it; every variable of a not is bound outside it \
+                                 (use not-join [{}] to keep {names} local to the not)",
+                                joined.join(" ")
                             )));
                         }
                         joined
