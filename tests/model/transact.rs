@@ -18,7 +18,9 @@
 //!    gets its composite from the values it holds now (`nil` for a missing
 //!    one; none when all are missing); a tempid asserting components of a
 //!    `:db.unique/identity` composite claims the tuple they make, and
-//!    upserts by it (in 2.); a composite named in a form is a schema error;
+//!    upserts by it (in 2.), and so does one a form states; a stated
+//!    composite that is not the one its entity then holds is a schema
+//!    error, and so is one retracted or cas'ed by hand;
 //! 6. the result keeps every unique value on one entity.
 //!
 //! New entities get provisional negative ids; the harness learns the real
@@ -180,6 +182,9 @@ enum Op {
     RetractAttr(EntTerm, usize),
     RetractEntity(EntTerm),
     Cas(EntTerm, usize, Option<ValTerm>, ValTerm),
+    /// A composite tuple a form states: it must be the one the entity
+    /// holds once the transaction's composites are made.
+    State(EntTerm, usize, Val),
 }
 
 fn db_kw(name: &str) -> Value {
@@ -492,7 +497,11 @@ impl Run<'_> {
                 }
             }
             let a = self.attribute(key)?;
-            self.refuse_composite(a)?;
+            if self.is_composite(a) {
+                let v = self.tuple(a, value)?;
+                self.ops.push(Op::State(e.clone(), a, v));
+                continue;
+            }
             let values: Vec<&Value> = match value {
                 Value::Vector(items) if self.attrs[a].many && !self.is_lookup_ref(value) => {
                     items.iter().collect()
@@ -543,6 +552,11 @@ impl Run<'_> {
             ("add", 4) | ("retract", 4) => {
                 let e = self.entity(&items[1])?;
                 let a = self.attribute(&items[2])?;
+                if op == "add" && self.is_composite(a) {
+                    let v = self.tuple(a, &items[3])?;
+                    self.ops.push(Op::State(e, a, v));
+                    return Ok(());
+                }
                 self.refuse_composite(a)?;
                 let v = self.value(a, &items[3])?;
                 self.ops.push(if op == "add" {
@@ -618,12 +632,16 @@ impl Run<'_> {
         tuple_of(&types, item)
     }
 
-    /// A composite tuple is never named in a form.
+    fn is_composite(&self, a: usize) -> bool {
+        matches!(self.attrs[a].tuple, Some(TupleKind::Composite(_)))
+    }
+
+    /// A composite tuple is never retracted or cas'ed by hand.
     fn refuse_composite(&self, a: usize) -> Result<(), Failure> {
-        match self.attrs[a].tuple {
-            Some(TupleKind::Composite(_)) => fail(ErrorCategory::Schema, "a composite by hand"),
-            _ => Ok(()),
+        if self.is_composite(a) {
+            return fail(ErrorCategory::Schema, "a composite retracted by hand");
         }
+        Ok(())
     }
 
     /// The tempid of a map without `:db/id`.
@@ -769,6 +787,15 @@ impl Run<'_> {
                 _ => None,
             })
             .collect();
+        // A unique composite a tempid states is a claim of its own.
+        claims.extend(self.ops.iter().filter_map(|op| match op {
+            Op::State(EntTerm::Temp(t), a, v)
+                if self.attrs[*a].unique == Some(Unique::Identity) =>
+            {
+                Some((t.clone(), *a, v.clone()))
+            }
+            _ => None,
+        }));
         // A tempid's values of a unique composite's components make the
         // tuple it claims (nil for those it does not assert).
         for (c, attr) in self.attrs.iter().enumerate() {
@@ -870,7 +897,8 @@ impl Run<'_> {
             .filter_map(|op| match op {
                 Op::Add(EntTerm::Temp(t), ..)
                 | Op::Retract(EntTerm::Temp(t), ..)
-                | Op::Cas(EntTerm::Temp(t), ..) => Some(t.as_str()),
+                | Op::Cas(EntTerm::Temp(t), ..)
+                | Op::State(EntTerm::Temp(t), ..) => Some(t.as_str()),
                 _ => None,
             })
             .collect();
@@ -933,6 +961,7 @@ impl Run<'_> {
         for op in &self.ops {
             match op {
                 Op::Add(e, a, v) => work.add(id(e), *a, val(v)?)?,
+                Op::State(..) => {}
                 Op::Cas(e, a, old, new) => {
                     let e = id(e);
                     let expected: Vec<Val> = old.iter().map(val).collect::<Result<_, _>>()?;
@@ -974,6 +1003,16 @@ impl Run<'_> {
             }
         }
         work.composites(before);
+        for op in &self.ops {
+            if let Op::State(e, a, v) = op {
+                if !work.facts.contains(&(id(e), *a, v.clone())) {
+                    return fail(
+                        ErrorCategory::Schema,
+                        "a stated composite its attributes do not make",
+                    );
+                }
+            }
+        }
         for (a, attr) in self.attrs.iter().enumerate() {
             if attr.unique.is_none() {
                 continue;

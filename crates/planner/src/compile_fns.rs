@@ -354,6 +354,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         "str/split" | "clojure.string/split" => strings(frame, call, binding, "factlite_split"),
         "re-seq" => strings(frame, call, binding, "factlite_re_seq"),
         "rand-nth" => rand_nth(frame, call, binding),
+        "range" => range(frame, call, binding),
         factlite_query::NESTED_QUERY => crate::nested::nested_query(frame, call, binding),
         "fulltext" => fulltext(frame, call, binding),
         "tuple" | "vector" | "list" => {
@@ -743,6 +744,63 @@ fn strings(
             "{call} returns a collection: bind it with [?part ...] or [?first ?second], not {other}"
         ))),
     }
+}
+
+/// `[(range ?end) [?x ...]]`, `(range ?start ?end)`, `(range ?start ?end
+/// ?step)`: the integers from `start` (0) up to, not including, `end`,
+/// `step` (1) apart — down when `step` is negative — as Clojure's `range`
+/// gives them for integers. The row's `k`-th value is `start + k * step`
+/// for `k` from `generate_series`, so arguments bound by the row work.
+fn range(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    arity(call, 1..=3)?;
+    let values = args(frame, call)?;
+    if let Some(other) = values.iter().find(|v| match &v.ty {
+        Ty::Known(t) => *t != ValueType::Long,
+        Ty::Dynamic(_) => false,
+        Ty::Tuple(_) | Ty::Collection(..) => true,
+    }) {
+        let kind = match &other.ty {
+            Ty::Known(t) => t.a_name(),
+            _ => "a collection".to_string(),
+        };
+        return Err(Error::Query(format!(
+            "{call} counts in integers, and one of its arguments is {kind}"
+        )));
+    }
+    if matches!(call.args.get(2), Some(Term::Constant(Value::Integer(0)))) {
+        return Err(Error::Query(format!(
+            "{call} has a step of 0, so it never ends"
+        )));
+    }
+    let Binding::Collection(item) = binding else {
+        return Err(Error::Query(format!(
+            "{call} returns a collection: bind it with [?x ...], not {binding}"
+        )));
+    };
+    let exprs: Vec<&str> = values.iter().map(|v| v.expr.as_str()).collect();
+    let (start, end, step) = match exprs.as_slice() {
+        [end] => ("0", *end, "1"),
+        [start, end] => (*start, *end, "1"),
+        [start, end, step] => (*start, *end, *step),
+        _ => unreachable!("arity checked above"),
+    };
+    let count = format!(
+        "(CASE WHEN {step} > 0 AND {end} > {start} THEN ({end} - {start} + {step} - 1) / {step} \
+         WHEN {step} < 0 AND {start} > {end} THEN ({start} - {end} - {step} - 1) / (-{step}) \
+         ELSE 0 END)"
+    );
+    let alias = frame.shared.alias("g");
+    frame
+        .from
+        .push(format!("generate_series(0, {count} - 1) AS {alias}"));
+    bind_scalar(
+        frame,
+        item,
+        Var {
+            expr: format!("({start} + {alias}.value * {step})"),
+            ty: Ty::Known(ValueType::Long),
+        },
+    )
 }
 
 /// `[(hash-set ?a ?b) ?s]`, `[(set ?tuple) ?s]`, `[(hash-map :k ?v ...) ?m]`:

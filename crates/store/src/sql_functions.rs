@@ -20,6 +20,8 @@
 //! - `factlite_re_seq(pattern, text)`: every match of a regular expression
 //!   in the text, in order, as a JSON array of strings (`re-seq`; each
 //!   match whole, as `factlite_re_find` gives it).
+//! - `generate_series(start, stop)` (rusqlite's table-valued function):
+//!   the integers `range` counts through.
 //! - `factlite_lower(text)`, `factlite_upper(text)`: case mapping of the
 //!   whole of Unicode (SQLite's `lower` and `upper` map ASCII only).
 //! - `factlite_tuple(v0, t0, v1, t1, ...)`: the stored tuple (blob,
@@ -296,6 +298,7 @@ pub const NO_ENTITY: &str = "names no entity";
 /// Registers the functions on a connection.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_collation(order::KEYWORD_COLLATION, order::compare_keyword_text)?;
+    rusqlite::vtab::series::load_module(conn)?;
     register_text_functions(conn)?;
     register_tuple_functions(conn)?;
     register_number_key(conn)?;
