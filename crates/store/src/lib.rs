@@ -1033,7 +1033,9 @@ fn data_version(conn: &Connection) -> Result<i64> {
 
 /// The instant of the newest transaction: a new one is never earlier.
 /// The newest instant of the transactions after `after`.
-fn last_instant(conn: &Connection, after: Entid) -> Result<i64> {
+/// The newest `:db/txInstant` of the transactions after `after` (all of
+/// them from 0; the user's from the transaction partition's start).
+pub(crate) fn last_instant(conn: &Connection, after: Entid) -> Result<i64> {
     Ok(conn
         .prepare_cached("SELECT max(v) FROM datoms WHERE a = ?1 AND avet = 1 AND e > ?2")?
         .query_row([factlite_core::bootstrap::DB_TX_INSTANT, after], |row| {

@@ -20,7 +20,8 @@ use indexmap::{IndexMap, IndexSet};
 
 /// The reserved tempid that names the transaction entity itself, so a
 /// transaction can assert facts about itself (`[:db/add "datomic.tx"
-/// :audit/user "ann"]`).
+/// :audit/user "ann"]`), its own `:db/txInstant` among them (an import of
+/// older data; never before the newest transaction's instant).
 pub const TX_TEMPID: &str = "datomic.tx";
 
 /// The items of a vector, taken in order, giving its room back as they go

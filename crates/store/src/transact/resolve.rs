@@ -168,11 +168,7 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
         })?;
     }
     resolver.check_stated_composites(&state)?;
-    state.asserted.insert((
-        ctx.tx,
-        bootstrap::DB_TX_INSTANT,
-        TypedValue::Instant(ctx.instant),
-    ));
+    let instant = transaction_instant(ctx, &mut state)?;
     resolver.check_uniqueness(&state)?;
     let tempids = resolver
         .temps
@@ -188,12 +184,49 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
     drop(state.kept);
     Ok(TxRecord {
         tx: ctx.tx,
-        instant: ctx.instant,
+        instant,
         retracted: set_into_vec(state.retracted),
         asserted: set_into_vec(state.asserted),
         tempids,
         next_ids,
     })
+}
+
+/// The transaction's instant: the clock's (`ctx.instant`), asserted here,
+/// or the one the forms state for it (`{:db/id "datomic.tx" :db/txInstant
+/// #inst ...}`, as an import of older data does in Datomic), which may not
+/// be before the newest transaction's: instants never go backwards.
+fn transaction_instant(ctx: &Context<'_>, state: &mut Interpretation) -> Result<i64> {
+    let stated = state
+        .asserted
+        .iter()
+        .find(|(e, a, _)| *e == ctx.tx && *a == bootstrap::DB_TX_INSTANT)
+        .map(|(_, _, v)| v.clone());
+    match stated {
+        Some(TypedValue::Instant(instant)) => {
+            let newest = crate::last_instant(ctx.conn, Partition::Tx.start())?;
+            if instant < newest {
+                return Err(Error::Constraint(format!(
+                    "the transaction states :db/txInstant {}, before the newest transaction's {}: instants never go backwards",
+                    factlite_edn::Instant(instant),
+                    factlite_edn::Instant(newest)
+                )));
+            }
+            Ok(instant)
+        }
+        Some(other) => Err(Error::Constraint(format!(
+            "the transaction states :db/txInstant {}, which is no instant",
+            other.to_edn()
+        ))),
+        None => {
+            state.asserted.insert((
+                ctx.tx,
+                bootstrap::DB_TX_INSTANT,
+                TypedValue::Instant(ctx.instant),
+            ));
+            Ok(ctx.instant)
+        }
+    }
 }
 
 struct Resolver<'c> {
