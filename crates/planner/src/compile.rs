@@ -871,6 +871,24 @@ impl<'s, 'a> Frame<'s, 'a> {
         }
     }
 
+    /// The entity an entity identifier names, as a ref (Datomic's
+    /// entity identifiers: the entity argument of `get-else`, `get-some`
+    /// and `missing?`): a constant id, ident or lookup ref
+    /// ([`Frame::entity_constant`]); a variable bound to a keyword (an
+    /// input, `ground`) through `:db/ident`; any other variable as it is.
+    pub fn entity_identifier(&self, term: &Term) -> Result<Var> {
+        if let Term::Constant(value) = term {
+            return Ok(Var::known(self.entity_constant(value)?, ValueType::Ref));
+        }
+        let var = self.term_var(term)?;
+        Ok(match &var.ty {
+            Ty::Known(ValueType::Keyword) => {
+                Var::known(self.ident_entity(&var.expr), ValueType::Ref)
+            }
+            _ => var,
+        })
+    }
+
     /// SQL for the entity whose `:db/ident` is the keyword `expr`.
     fn ident_entity(&self, expr: &str) -> String {
         let ident = self
@@ -881,6 +899,17 @@ impl<'s, 'a> Frame<'s, 'a> {
 
     fn pattern_entity(&mut self, alias: &str, entity: &Term) -> Result<()> {
         match entity {
+            // Bound to a keyword (an input, `ground`): the entity it is
+            // the ident of, as a constant ident names its entity.
+            Term::Variable(v)
+                if self
+                    .vars
+                    .get(&v.0)
+                    .is_some_and(|var| var.ty == Ty::Known(ValueType::Keyword)) =>
+            {
+                let entity = self.entity_identifier(entity)?;
+                self.conditions.push(format!("{alias}.e = {}", entity.expr));
+            }
             Term::Variable(v) => {
                 self.bind(&v.0, Var::known(format!("{alias}.e"), ValueType::Ref));
             }

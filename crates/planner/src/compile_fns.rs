@@ -256,7 +256,7 @@ fn contains(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
 /// `[(missing? $ ?e :attr)]`
 fn missing(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     arity(call, 3..=3)?;
-    let entity = frame.term_var(&call.args[1])?;
+    let entity = frame.entity_identifier(&call.args[1])?;
     let attribute = attribute_arg(frame, &call.args[2], &call.name)?;
     let table = frame.shared.function_table(call)?;
     let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
@@ -313,7 +313,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         }
         "get-else" => {
             arity(call, 4..=4)?;
-            let entity = frame.term_var(&call.args[1])?;
+            let entity = frame.entity_identifier(&call.args[1])?;
             let attribute = attribute_arg(frame, &call.args[2], "get-else")?;
             // As Datomic: nil is no default (a missing value is no value).
             if matches!(call.args[3], Term::Constant(Value::Nil)) {
@@ -897,7 +897,7 @@ fn rand_nth(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
 /// has a value.
 fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
     arity(call, 3..=usize::MAX)?;
-    let entity = frame.term_var(&call.args[1])?;
+    let entity = frame.entity_identifier(&call.args[1])?;
     let attributes = call.args[2..]
         .iter()
         .map(|t| attribute_arg(frame, t, "get-some").map(|a| a.id))
