@@ -229,13 +229,18 @@ impl Session {
     /// the `:in` binding (`?x`), `value` its EDN.
     pub fn set_param(&mut self, name: &Value, value: Value) -> Result<()> {
         let is_binding = match name {
-            Value::Symbol(symbol) => symbol.namespace.is_none() && symbol.name.starts_with('?'),
+            // `?x`, or a pull pattern's name (`pattern`).
+            Value::Symbol(symbol) => {
+                symbol.namespace.is_none()
+                    && !symbol.name.starts_with('$')
+                    && !matches!(symbol.name.as_str(), "%" | "_")
+            }
             Value::Vector(_) => true,
             _ => false,
         };
         if !is_binding {
             return Err(CliError::Usage(format!(
-                "{name} is not an input name: use the variable of the query's :in, as in `.param ?year 1979`"
+                "{name} is not an input name: use the variable (or pull pattern name) of the query's :in, as in `.param ?year 1979`"
             )));
         }
         self.params.insert(name.to_string(), value);

@@ -12,8 +12,8 @@ use nom::sequence::terminated;
 use nom::Parser;
 
 use crate::ast::{
-    AggregateArg, FindElem, FindSpec, Input, OrderKey, OrderTerm, PatternRef, Query, ReturnMapKind,
-    ReturnMaps, SrcVar, Variable,
+    AggregateArg, Binding, FindElem, FindSpec, Input, OrderKey, OrderTerm, PatternRef, Query,
+    ReturnMapKind, ReturnMaps, SrcVar, Variable,
 };
 use crate::clause::clauses;
 use crate::error::show;
@@ -22,7 +22,7 @@ use crate::forms::{
     Expected, Failed, Forms,
 };
 use crate::pull::pull_pattern;
-use crate::term::{as_source, as_variable, binding, variable};
+use crate::term::{as_pattern_name, as_source, as_variable, binding, variable};
 
 /// A section of a query, named by its keyword.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -347,7 +347,7 @@ fn pull_elem(items: &[Value]) -> Result<FindElem, Failed<'_>> {
 }
 
 fn pattern_ref(form: &Value) -> Result<PatternRef, Failed<'_>> {
-    match as_variable(form) {
+    match as_variable(form).or_else(|| as_pattern_name(form)) {
         Some(var) => Ok(PatternRef::Variable(var)),
         None => pull_pattern(form, 0).map(PatternRef::Pattern),
     }
@@ -436,6 +436,9 @@ fn input(form: &Value) -> Result<Input, Failed<'_>> {
     }
     if symbol_is(form, "%") {
         return Ok(Input::Rules);
+    }
+    if let Some(name) = as_pattern_name(form) {
+        return Ok(Input::Binding(Binding::Variable(name)));
     }
     binding(form).map(Input::Binding).map_err(|_| {
         fail(format!(

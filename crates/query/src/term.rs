@@ -41,6 +41,21 @@ pub(crate) fn as_variable(form: &Value) -> Option<Variable> {
     }
 }
 
+/// A pull pattern's name (Datomic's `pattern-name`, a plain symbol such
+/// as `pattern` given in `:in` and named in `(pull ?e pattern)`), as the
+/// variable that holds the pattern.
+pub(crate) fn as_pattern_name(form: &Value) -> Option<Variable> {
+    match form.as_symbol() {
+        Some(symbol) if matches!(symbol_kind(symbol), SymbolKind::Plain) && symbol.name != "%" => {
+            symbol
+                .namespace
+                .is_none()
+                .then(|| Variable(symbol.name.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// The source `form` is, if it is one.
 pub(crate) fn as_source(form: &Value) -> Option<SrcVar> {
     match form.as_symbol().map(symbol_kind) {
