@@ -952,29 +952,39 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         )));
     }
     let terms = frame.term_var(&call.args[2])?;
-    let alias = frame.shared.alias("f");
-    let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
-    frame.from.push(format!(
-        "(SELECT e, v FROM fulltext WHERE fulltext MATCH {} AND a = {a}) AS {alias}",
-        terms.expr
-    ));
     let Binding::Relation(items) = binding else {
         return Err(Error::Query(
-            "fulltext binds a relation [[?e ?value]]".into(),
+            "fulltext binds a relation [[?e ?value ?tx ?score]] (or its first elements)".into(),
         ));
     };
+    if items.len() > 4 {
+        return Err(Error::Query(format!(
+            "{call} binds at most [[?e ?value ?tx ?score]], not {binding}"
+        )));
+    }
+    let alias = frame.shared.alias("f");
+    let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
+    // The transaction is the datom's, read from `datoms` only when it is
+    // bound; the score is FTS5's rank negated, so a better match scores
+    // higher, as in Datomic.
+    let matches = format!("fulltext MATCH {} AND a = {a}", terms.expr);
+    frame.from.push(if items.len() > 2 {
+        format!(
+            "(SELECT m.e AS e, m.v AS v, d.tx AS tx, -m.rank AS score FROM \
+             (SELECT e, v, a, rank FROM fulltext WHERE {matches}) AS m \
+             JOIN datoms AS d ON d.e = m.e AND d.a = m.a AND d.v = m.v) AS {alias}"
+        )
+    } else {
+        format!("(SELECT e, v FROM fulltext WHERE {matches}) AS {alias}")
+    });
     let columns = [
-        Var {
-            expr: format!("{alias}.e"),
-            ty: Ty::Known(ValueType::Ref),
-        },
-        Var {
-            expr: format!("{alias}.v"),
-            ty: Ty::Known(ValueType::String),
-        },
+        ("e", ValueType::Ref),
+        ("v", ValueType::String),
+        ("tx", ValueType::Ref),
+        ("score", ValueType::Double),
     ];
-    for (item, var) in items.iter().zip(columns) {
-        bind_scalar(frame, item, var)?;
+    for (item, (column, value_type)) in items.iter().zip(columns) {
+        bind_scalar(frame, item, Var::known(format!("{alias}.{column}"), value_type))?;
     }
     Ok(())
 }
