@@ -1,6 +1,7 @@
 //! Aggregates the executor computes in Rust, over the EDN values of one
 //! group's distinct bindings: those SQLite lacks (median, variance, stddev,
-//! distinct, the n-ary min/max, sample, rand), the sums and averages of big
+//! distinct, the n-ary min/max, sample and rand — drawn at random, with
+//! `fastrand` —), the sums and averages of big
 //! integers and decimals, and any aggregate over values whose type is only
 //! known per row.
 
@@ -95,6 +96,10 @@ fn numbers(name: &str, values: &[Value]) -> Result<Vec<f64>> {
         })
         .collect()
 }
+
+/// The most values `(rand n ?x)` draws: each draw is a value of the
+/// result, so an n without bound would be memory without bound.
+const MAX_DRAWS: usize = 1_000_000;
 
 fn count_arg(name: &str, constants: &[Value]) -> Result<usize> {
     match constants.first() {
@@ -244,22 +249,38 @@ pub fn compute(name: &str, constants: &[Value], values: &[Value]) -> Result<Valu
             spread(name, variance)
         }
         ("distinct", true) => Value::Set(values.iter().cloned().collect()),
-        ("sample", false) | ("rand", false) => {
+        // One value of the group, drawn at random (`rand-nth` of it).
+        ("rand", true) if values.is_empty() => Value::Nil,
+        ("rand", true) => values[fastrand::usize(..values.len())].clone(),
+        // n draws, each from the whole group: a value may come back more
+        // than once, as Datomic's `rand` has it.
+        ("rand", false) => {
             let n = count_arg(name, constants)?;
-            let mut chosen: Vec<Value> = if name == "sample" {
-                values
-                    .iter()
-                    .collect::<IndexSet<_>>()
-                    .into_iter()
-                    .cloned()
-                    .collect()
-            } else {
-                values.to_vec()
-            };
-            // A deterministic spread over the group keeps results repeatable.
-            let step = (chosen.len() / n.max(1)).max(1);
-            chosen = chosen.into_iter().step_by(step).take(n).collect();
-            Value::Vector(chosen)
+            if n > MAX_DRAWS {
+                return Err(Error::Query(format!(
+                    "(rand {n} ...) draws more than {MAX_DRAWS} values"
+                )));
+            }
+            let draws = if values.is_empty() { 0 } else { n };
+            Value::Vector(
+                (0..draws)
+                    .map(|_| values[fastrand::usize(..values.len())].clone())
+                    .collect(),
+            )
+        }
+        // n distinct values at random (all of them, in some order, when the
+        // group holds fewer).
+        ("sample", false) => {
+            let n = count_arg(name, constants)?;
+            let mut distinct: Vec<Value> = values
+                .iter()
+                .collect::<IndexSet<_>>()
+                .into_iter()
+                .cloned()
+                .collect();
+            fastrand::shuffle(&mut distinct);
+            distinct.truncate(n);
+            Value::Vector(distinct)
         }
         ("first", true) => values.first().cloned().unwrap_or(Value::Nil),
         ("last", true) => values.last().cloned().unwrap_or(Value::Nil),
@@ -277,6 +298,42 @@ mod tests {
 
     fn ints(xs: &[i64]) -> Vec<Value> {
         xs.iter().map(|x| Value::Integer(*x)).collect()
+    }
+
+    /// `rand` draws with replacement, `sample` without, both at random:
+    /// over many draws every value of the group comes up, in each place.
+    #[test]
+    fn rand_and_sample_draw_at_random() {
+        let values = ints(&[1, 2, 3]);
+        let mut seen_first = IndexSet::new();
+        let mut repeated = false;
+        for _ in 0..300 {
+            let drawn = compute("rand", &[Value::Integer(5)], &values).unwrap();
+            let Value::Vector(drawn) = &drawn else {
+                panic!("rand n gives a vector")
+            };
+            assert_eq!(drawn.len(), 5, "n draws, whatever the group's size");
+            assert!(drawn.iter().all(|v| values.contains(v)));
+            repeated |= drawn.iter().collect::<IndexSet<_>>().len() < drawn.len();
+            let sampled = compute("sample", &[Value::Integer(2)], &values).unwrap();
+            let Value::Vector(sampled) = &sampled else {
+                panic!("sample n gives a vector")
+            };
+            assert_eq!(sampled.len(), 2);
+            assert_ne!(sampled[0], sampled[1], "a sample's values are distinct");
+            seen_first.insert(sampled[0].clone());
+        }
+        assert!(repeated, "five draws from three values repeat one");
+        assert_eq!(seen_first.len(), 3, "every value leads a sample at times");
+        let one = compute("rand", &[], &values).unwrap();
+        assert!(values.contains(&one));
+        assert_eq!(compute("rand", &[], &[]).unwrap(), Value::Nil);
+        assert_eq!(
+            compute("sample", &[Value::Integer(9)], &ints(&[4, 4])).unwrap(),
+            Value::Vector(ints(&[4])),
+            "all the distinct values when the group holds fewer"
+        );
+        assert!(compute("rand", &[Value::Integer(1 << 40)], &values).is_err());
     }
 
     #[test]

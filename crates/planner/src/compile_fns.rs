@@ -984,7 +984,11 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         ("score", ValueType::Double),
     ];
     for (item, (column, value_type)) in items.iter().zip(columns) {
-        bind_scalar(frame, item, Var::known(format!("{alias}.{column}"), value_type))?;
+        bind_scalar(
+            frame,
+            item,
+            Var::known(format!("{alias}.{column}"), value_type),
+        )?;
     }
     Ok(())
 }
