@@ -928,10 +928,13 @@ impl RuleSet {
             branch.extend(def.body.iter().map(|c| c.rename_variables(&rename)));
             branches.push(branch);
         }
-        if branches.len() == 1 {
+        let required_count = defs.first().map(|d| d.required.len()).unwrap_or(0);
+        // One body is inlined as it is, unless the rule has required
+        // variables (`(rule [?x] ?y)`): then it is an or-join of one
+        // branch, which waits for them to be bound, as Datomic's rules do.
+        if branches.len() == 1 && required_count == 0 {
             return Ok(branches.pop().unwrap_or_default());
         }
-        let required_count = defs.first().map(|d| d.required.len()).unwrap_or(0);
         let mut join = RuleVars::default();
         for (i, arg) in args.iter().enumerate() {
             if let Term::Variable(v) = arg {
