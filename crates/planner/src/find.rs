@@ -222,6 +222,37 @@ pub struct Select {
     pub limit_in_rust: Option<(Option<u64>, u64)>,
 }
 
+/// The aggregates of numbers (`sum`, `avg`, `median`, `variance`,
+/// `stddev`) over a variable whose values are known to be no numbers are
+/// refused when planning, as the executor refuses such values when their
+/// type is known only per row.
+fn check_numeric_aggregates(frame: &Frame<'_, '_>, elements: &[FindElem]) -> Result<()> {
+    for element in elements {
+        let FindElem::Aggregate { name, args } = element else {
+            continue;
+        };
+        if !matches!(name.as_str(), "sum" | "avg" | "median" | "variance" | "stddev") {
+            continue;
+        }
+        for arg in args {
+            let AggregateArg::Variable(v) = arg else {
+                continue;
+            };
+            if let Some(Ty::Known(t)) = frame.vars.get(&v.0).map(|var| &var.ty) {
+                if !t.is_numeric() {
+                    return Err(Error::Query(format!(
+                        "({name} {}) needs numbers, and {} holds {}",
+                        v.0,
+                        v.0,
+                        t.a_name()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The SELECT of `query`'s find spec over its compiled `:where` frame.
 /// `signature` holds the pull patterns given as inputs (none for a
 /// nested query).
@@ -232,6 +263,7 @@ pub fn select(
     signature: Option<&crate::Signature>,
 ) -> Result<Select> {
     let elements = query.find.elements();
+    check_numeric_aggregates(&frame, elements)?;
     let has_aggregates = elements
         .iter()
         .any(|e| matches!(e, FindElem::Aggregate { .. }));
