@@ -15,60 +15,68 @@ const MILLIS_PER_DAY: i64 = 86_400_000;
 
 impl Instant {
     /// Reads RFC 3339 text such as `1985-04-12T23:20:50.52Z` or
-    /// `1996-12-19T16:39:57-08:00`. The offset is applied (the result is UTC);
-    /// fractional digits beyond milliseconds are truncated. The error says
-    /// what is wrong with the text.
+    /// `1996-12-19T16:39:57-08:00`, or a shorter timestamp as Clojure's
+    /// reader takes it: the parts after the year may stop early, in order
+    /// (`1985`, `1985-04`, `1985-04-12`, `1985-04-12T23`,
+    /// `1985-04-12T23:20`), the missing ones the start of what is given,
+    /// and without an offset the time is UTC. The offset is applied (the
+    /// result is UTC); fractional digits beyond milliseconds are
+    /// truncated. The error says what is wrong with the text.
     pub fn parse_rfc3339(text: &str) -> Result<Instant, String> {
         let mut cursor = Cursor {
             bytes: text.as_bytes(),
             position: 0,
         };
         let year = cursor.year()?;
-        cursor.expect(b'-', "'-' after the year")?;
-        let month = cursor.digits(2, "a two-digit month")?;
-        cursor.expect(b'-', "'-' after the month")?;
-        let day = cursor.digits(2, "a two-digit day")?;
-        if !cursor.eat(b'T') && !cursor.eat(b't') {
-            return Err(cursor.error("'T' between the date and the time"));
-        }
-        let hour = cursor.digits(2, "a two-digit hour")?;
-        cursor.expect(b':', "':' after the hour")?;
-        let minute = cursor.digits(2, "a two-digit minute")?;
-        cursor.expect(b':', "':' after the minute")?;
-        let second = cursor.digits(2, "a two-digit second")?;
-        let mut millis = 0;
-        if cursor.eat(b'.') {
-            let start = cursor.position;
-            let mut scale = 100;
-            while let Some(digit) = cursor.peek_digit() {
-                millis += digit * scale;
-                scale /= 10;
-                cursor.position += 1;
+        let (mut month, mut day, mut hour, mut minute, mut second, mut millis) = (1, 1, 0, 0, 0, 0);
+        if cursor.eat(b'-') {
+            month = cursor.digits(2, "a two-digit month")?;
+            if cursor.eat(b'-') {
+                day = cursor.digits(2, "a two-digit day")?;
+                if cursor.eat(b'T') || cursor.eat(b't') {
+                    hour = cursor.digits(2, "a two-digit hour")?;
+                    if cursor.eat(b':') {
+                        minute = cursor.digits(2, "a two-digit minute")?;
+                        if cursor.eat(b':') {
+                            second = cursor.digits(2, "a two-digit second")?;
+                            if cursor.eat(b'.') {
+                                let start = cursor.position;
+                                let mut scale = 100;
+                                while let Some(digit) = cursor.peek_digit() {
+                                    millis += digit * scale;
+                                    scale /= 10;
+                                    cursor.position += 1;
+                                }
+                                if cursor.position == start {
+                                    return Err(cursor.error("digits after the decimal point"));
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            if cursor.position == start {
-                return Err(cursor.error("digits after the decimal point"));
-            }
         }
-        let offset_minutes = if cursor.eat(b'Z') || cursor.eat(b'z') {
-            0
-        } else {
-            let sign = if cursor.eat(b'+') {
-                1
-            } else if cursor.eat(b'-') {
-                -1
+        let offset_minutes =
+            if cursor.position == text.len() || cursor.eat(b'Z') || cursor.eat(b'z') {
+                0
             } else {
-                return Err(cursor.error("'Z' or a UTC offset such as +02:00"));
+                let sign = if cursor.eat(b'+') {
+                    1
+                } else if cursor.eat(b'-') {
+                    -1
+                } else {
+                    return Err(cursor.error("'Z' or a UTC offset such as +02:00"));
+                };
+                let offset_hours = cursor.digits(2, "a two-digit offset hour")?;
+                cursor.expect(b':', "':' in the UTC offset")?;
+                let offset_minute = cursor.digits(2, "a two-digit offset minute")?;
+                if offset_hours > 23 || offset_minute > 59 {
+                    return Err(format!(
+                        "UTC offset {offset_hours:02}:{offset_minute:02} is out of range"
+                    ));
+                }
+                sign * (offset_hours * 60 + offset_minute)
             };
-            let offset_hours = cursor.digits(2, "a two-digit offset hour")?;
-            cursor.expect(b':', "':' in the UTC offset")?;
-            let offset_minute = cursor.digits(2, "a two-digit offset minute")?;
-            if offset_hours > 23 || offset_minute > 59 {
-                return Err(format!(
-                    "UTC offset {offset_hours:02}:{offset_minute:02} is out of range"
-                ));
-            }
-            sign * (offset_hours * 60 + offset_minute)
-        };
         if cursor.position != text.len() {
             return Err(cursor.error("end of text"));
         }
@@ -260,6 +268,31 @@ mod tests {
     #[test]
     fn reads_and_prints() {
         check("1970-01-01T00:00:00Z", 0, "1970-01-01T00:00:00.000Z");
+        // Shorter timestamps, as Clojure's reader takes them: UTC, the
+        // missing parts at their start.
+        check("2016", 1_451_606_400_000, "2016-01-01T00:00:00.000Z");
+        check("2016-03", 1_456_790_400_000, "2016-03-01T00:00:00.000Z");
+        check("2016-03-05", 1_457_136_000_000, "2016-03-05T00:00:00.000Z");
+        check(
+            "2016-03-05T07",
+            1_457_161_200_000,
+            "2016-03-05T07:00:00.000Z",
+        );
+        check(
+            "2016-03-05T07:08",
+            1_457_161_680_000,
+            "2016-03-05T07:08:00.000Z",
+        );
+        check(
+            "2016-03-05T07:08:09",
+            1_457_161_689_000,
+            "2016-03-05T07:08:09.000Z",
+        );
+        check(
+            "2016-03-05T07:08+01:00",
+            1_457_158_080_000,
+            "2016-03-05T06:08:00.000Z",
+        );
         check(
             "1985-04-12T23:20:50.52Z",
             482_196_050_520,
@@ -332,8 +365,8 @@ mod tests {
     #[test]
     fn errors() {
         check_error(
-            "2024-01-10",
-            "expected 'T' between the date and the time, found the end of the text",
+            "2024-01-10 12:00",
+            "expected 'Z' or a UTC offset such as +02:00 at character 11",
         );
         check_error(
             "24-01-10T00:00:00Z",
@@ -347,8 +380,8 @@ mod tests {
         check_error("2024-01-10T24:00:00Z", "time 24:00:00 is out of range");
         check_error("2024-01-10T00:00:60Z", "time 00:00:60 is out of range");
         check_error(
-            "2024-01-10T00:00:00",
-            "expected 'Z' or a UTC offset such as +02:00, found the end of the text",
+            "2024-01-10T00:00:00X",
+            "expected 'Z' or a UTC offset such as +02:00 at character 20",
         );
         check_error(
             "2024-01-10T00:00:00.Z",

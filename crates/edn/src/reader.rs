@@ -1239,8 +1239,8 @@ mod tests {
     fn tagged_errors() {
         check_error("#inst 5", "1:7 #inst expects a string, found integer");
         check_error(
-            "#inst \"2024-01-10\"",
-            "1:7 invalid #inst \"2024-01-10\": expected 'T' between the date and the time, found the end of the text",
+            "#inst \"2024-01-10T\"",
+            "1:7 invalid #inst \"2024-01-10T\": expected a two-digit hour, found the end of the text",
         );
         check_error(
             "#uuid \"x\"",
