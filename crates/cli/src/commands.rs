@@ -727,28 +727,26 @@ fn param(session: &mut Session, rest: &str) -> Result<Printed> {
     Ok(Printed::Nothing)
 }
 
-/// A transaction `.as-of` or `.since` names: an id in the log, or an
-/// instant (the last transaction at or before it).
+/// A transaction `.as-of` or `.since` names: a transaction id, or an
+/// instant (the last transaction at or before it). As in Datomic, any
+/// point in time will do: an id past the newest transaction, or an instant
+/// after it, is the present; an instant before every transaction of the
+/// store is its bootstrap transaction (as of it, no data yet; since it,
+/// all of it). Only an id below every transaction's names none.
 fn tx_argument(session: &Session, name: &str, rest: &str) -> Result<Entid> {
     let form = one_form(name, rest)?;
-    let db = session.store().db()?;
+    let first = factlite_core::Partition::Tx.start();
     match &form {
-        Value::Integer(tx) => {
-            let query = "[:find ?i . :in $ ?tx :where [?tx :db/txInstant ?i]]";
-            match db.q_str(query, std::slice::from_ref(&form))?.into_edn() {
-                Value::Nil => Err(CliError::NoSuchTransaction(format!(
-                    "no transaction {tx}: .log lists them"
-                ))),
-                _ => Ok(*tx),
-            }
-        }
+        Value::Integer(tx) if *tx < first => Err(CliError::NoSuchTransaction(format!(
+            "no transaction {tx}: transaction ids start at {first}; .log lists them"
+        ))),
+        Value::Integer(tx) => Ok(*tx),
         Value::Inst(_) => {
+            let db = session.store().db()?;
             let query = "[:find (max ?tx) . :in $ ?at :where [?tx :db/txInstant ?i] [(<= ?i ?at)]]";
             match db.q_str(query, std::slice::from_ref(&form))?.into_edn() {
                 Value::Integer(tx) => Ok(tx),
-                _ => Err(CliError::NoSuchTransaction(format!(
-                    "no transaction at or before {form}: .log lists them"
-                ))),
+                _ => Ok(first),
             }
         }
         _ => Err(usage(name)),
