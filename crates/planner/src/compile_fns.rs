@@ -108,6 +108,27 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
         "odd?" => one("($0 % 2 != 0)"),
         "nil?" => one("($0 IS NULL)"),
         "some?" => one("($0 IS NOT NULL)"),
+        // Clojure's `not`: true of nil and false, false of every other value.
+        "not" => {
+            arity(call, 1..=1)?;
+            let value = &values[0];
+            Ok(match &value.ty {
+                Ty::Known(ValueType::Boolean) => format!("({} = 0)", value.expr),
+                Ty::Known(_) | Ty::Tuple(_) | Ty::Collection(..) => {
+                    format!("({} IS NULL)", value.expr)
+                }
+                Ty::Dynamic(tag) => format!(
+                    "({expr} IS NULL OR ({tag} = {boolean} AND {expr} = 0))",
+                    expr = value.expr,
+                    boolean = ValueType::Boolean.tag()
+                ),
+            })
+        }
+        name if type_predicate(name).is_some() => {
+            arity(call, 1..=1)?;
+            let types = type_predicate(name).unwrap_or_default();
+            Ok(of_types(&values[0], types))
+        }
         "true?" => one("($0 = 1)"),
         "false?" => one("($0 = 0)"),
         "str/starts-with?" | "clojure.string/starts-with?" => {
@@ -126,6 +147,41 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
         "re-find" => two("(factlite_re_find($0, $1) IS NOT NULL)"),
         "re-matches" => two("(factlite_re_matches($0, $1) IS NOT NULL)"),
         other => Err(Error::Query(format!("unknown predicate {other}"))),
+    }
+}
+
+/// The value types a type predicate (`string?`, `number?`, ...) is true
+/// of. An entity id is a long, as in Clojure.
+fn type_predicate(name: &str) -> Option<&'static [ValueType]> {
+    use ValueType::*;
+    Some(match name {
+        "string?" => &[String],
+        "keyword?" => &[Keyword],
+        "symbol?" => &[Symbol],
+        "boolean?" => &[Boolean],
+        "inst?" => &[Instant],
+        "uuid?" => &[Uuid],
+        "uri?" => &[Uri],
+        "int?" => &[Long, Ref],
+        "integer?" => &[Long, Ref, BigInt],
+        "double?" => &[Double],
+        "float?" => &[Double, Float],
+        "decimal?" => &[BigDec],
+        "number?" => &[Long, Ref, Double, Float, BigInt, BigDec],
+        _ => return None,
+    })
+}
+
+/// SQL true when `var`'s value is of one of `types` (decided when
+/// planning for a known type; by the tag when it is known per row).
+fn of_types(var: &Var, types: &[ValueType]) -> String {
+    match &var.ty {
+        Ty::Known(t) => if types.contains(t) { "1" } else { "0" }.to_string(),
+        Ty::Tuple(_) | Ty::Collection(..) => "0".to_string(),
+        Ty::Dynamic(tag) => {
+            let tags: Vec<String> = types.iter().map(|t| t.tag().to_string()).collect();
+            format!("({tag} IN ({}))", tags.join(", "))
+        }
     }
 }
 
