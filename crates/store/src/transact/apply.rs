@@ -134,6 +134,7 @@ pub fn apply(
     if !touches_schema {
         return Ok(None);
     }
+    check_attributes_named(conn, report)?;
     let new_schema = schema_io::load(conn)?;
     check_schema_change(conn, old_schema, &new_schema)?;
     Ok(Some(new_schema))
@@ -165,6 +166,30 @@ fn remove_fulltext(conn: &Connection, e: Entid, a: Entid, v: &TypedValue) -> Res
     if let TypedValue::String(text) = v {
         conn.prepare_cached("DELETE FROM fulltext WHERE e = ?1 AND a = ?2 AND v = ?3")?
             .execute(params![e, a, text])?;
+    }
+    Ok(())
+}
+
+/// An entity this transaction gives a `:db/valueType` or
+/// `:db/cardinality` is an attribute, and an attribute has a `:db/ident`:
+/// without one it would be no attribute anything could name (Datomic's
+/// incomplete attribute install).
+fn check_attributes_named(conn: &Connection, report: &TxReport) -> Result<()> {
+    let mut has_ident =
+        conn.prepare_cached("SELECT 1 FROM datoms WHERE e = ?1 AND a = ?2 LIMIT 1")?;
+    for datom in report.datoms.iter().filter(|datom| {
+        datom.added
+            && matches!(
+                datom.a,
+                bootstrap::DB_VALUE_TYPE | bootstrap::DB_CARDINALITY
+            )
+    }) {
+        if !has_ident.exists(params![datom.e, bootstrap::DB_IDENT])? {
+            return Err(Error::Schema(format!(
+                "entity {} is given :db/valueType or :db/cardinality but no :db/ident: an attribute is named by its :db/ident",
+                datom.e
+            )));
+        }
     }
     Ok(())
 }
