@@ -222,8 +222,9 @@ pub struct Select {
     pub limit_in_rust: Option<(Option<u64>, u64)>,
 }
 
-/// The aggregates of numbers (`sum`, `avg`, `median`, `variance`,
-/// `stddev`) over a variable whose values are known to be no numbers are
+/// The aggregates of numbers (`sum`, `avg`, `variance`, `stddev`; not
+/// `median`, which takes the middle of any ordered values) over a
+/// variable whose values are known to be no numbers are
 /// refused when planning, as the executor refuses such values when their
 /// type is known only per row.
 fn check_numeric_aggregates(frame: &Frame<'_, '_>, elements: &[FindElem]) -> Result<()> {
