@@ -1187,10 +1187,11 @@ fn or_vars(join: &Option<RuleVars>, branches: &[Vec<Clause>]) -> (Vec<String>, V
 
 /// Compiles a whole query.
 pub fn compile_query(context: &Context<'_>, query: &Query, inputs: &Signature) -> Result<Plan> {
-    let shared = Shared::new(context, &inputs.rules)?;
+    let (rules, clauses) = crate::sourced::specialize(&inputs.rules, query.where_clauses.clone())?;
+    let shared = Shared::new(context, &rules)?;
     let mut frame = Frame::new(&shared);
     frame.seeds_ors = true;
     crate::inputs::bind_inputs(&mut frame, inputs)?;
-    frame.compile_clauses(query.where_clauses.clone())?;
+    frame.compile_clauses(clauses)?;
     crate::find::finish(&shared, frame, query, inputs)
 }

@@ -31,6 +31,7 @@ mod pushdown;
 mod rules;
 mod shared;
 mod source;
+mod sourced;
 mod tuple_values;
 
 use factlite_core::{Entid, Schema, ValueType};

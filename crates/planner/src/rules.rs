@@ -626,6 +626,19 @@ fn calls(clauses: &[Clause], negated: bool, out: &mut Vec<(String, bool)>) {
 }
 
 impl RuleSet {
+    /// The rules that compute `name` together: its recursive component,
+    /// or `name` alone when it is not recursive; `None` for a rule not
+    /// defined.
+    pub(crate) fn members(&self, name: &str) -> Option<Vec<String>> {
+        match self.component_of.get(name) {
+            Some(component) => Some(self.components[*component].clone()),
+            None => self
+                .rules
+                .contains_key(name)
+                .then(|| vec![name.to_string()]),
+        }
+    }
+
     /// Analyses a rule set.
     pub fn new(rules: &[Rule]) -> Result<RuleSet> {
         let mut by_name: IndexMap<String, Vec<Rule>> = IndexMap::new();
