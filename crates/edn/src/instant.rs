@@ -28,32 +28,36 @@ impl Instant {
             position: 0,
         };
         let year = cursor.year()?;
-        let (mut month, mut day, mut hour, mut minute, mut second, mut millis) = (1, 1, 0, 0, 0, 0);
-        if cursor.eat(b'-') {
-            month = cursor.digits(2, "a two-digit month")?;
-            if cursor.eat(b'-') {
-                day = cursor.digits(2, "a two-digit day")?;
-                if cursor.eat(b'T') || cursor.eat(b't') {
-                    hour = cursor.digits(2, "a two-digit hour")?;
-                    if cursor.eat(b':') {
-                        minute = cursor.digits(2, "a two-digit minute")?;
-                        if cursor.eat(b':') {
-                            second = cursor.digits(2, "a two-digit second")?;
-                            if cursor.eat(b'.') {
-                                let start = cursor.position;
-                                let mut scale = 100;
-                                while let Some(digit) = cursor.peek_digit() {
-                                    millis += digit * scale;
-                                    scale /= 10;
-                                    cursor.position += 1;
-                                }
-                                if cursor.position == start {
-                                    return Err(cursor.error("digits after the decimal point"));
-                                }
-                            }
-                        }
-                    }
-                }
+        // Month, day, hour, minute, second: each is there only when the one
+        // before it is, after its separator.
+        let parts: [(&[u8], &str); 5] = [
+            (b"-", "a two-digit month"),
+            (b"-", "a two-digit day"),
+            (b"Tt", "a two-digit hour"),
+            (b":", "a two-digit minute"),
+            (b":", "a two-digit second"),
+        ];
+        let mut fields = [1, 1, 0, 0, 0];
+        let mut given = 0;
+        for ((separators, what), field) in parts.iter().zip(&mut fields) {
+            if !separators.iter().any(|separator| cursor.eat(*separator)) {
+                break;
+            }
+            *field = cursor.digits(2, what)?;
+            given += 1;
+        }
+        let [month, day, hour, minute, second] = fields;
+        let mut millis = 0;
+        if given == parts.len() && cursor.eat(b'.') {
+            let start = cursor.position;
+            let mut scale = 100;
+            while let Some(digit) = cursor.peek_digit() {
+                millis += digit * scale;
+                scale /= 10;
+                cursor.position += 1;
+            }
+            if cursor.position == start {
+                return Err(cursor.error("digits after the decimal point"));
             }
         }
         let offset_minutes =

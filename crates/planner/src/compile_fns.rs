@@ -62,6 +62,10 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
             .replace("$0", &values[0].expr)
             .replace("$1", &values[1].expr))
     };
+    if let Some(types) = type_predicate(name) {
+        arity(call, 1..=1)?;
+        return Ok(of_types(&values[0], types));
+    }
     match name {
         // Clojure's `==`: numbers equal by value whatever their type
         // (`(== 1 1.0)`), where `=` tells a long from a double.
@@ -123,11 +127,6 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
                     boolean = ValueType::Boolean.tag()
                 ),
             })
-        }
-        name if type_predicate(name).is_some() => {
-            arity(call, 1..=1)?;
-            let types = type_predicate(name).unwrap_or_default();
-            Ok(of_types(&values[0], types))
         }
         "true?" => one("($0 = 1)"),
         "false?" => one("($0 = 0)"),

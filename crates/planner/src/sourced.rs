@@ -6,16 +6,33 @@
 //! database as it runs on `$`; a rule with one body is inlined onto the
 //! source as before (the copy's body is what `rules` would inline).
 
+use std::borrow::Cow;
+
 use factlite_query::{Clause, Rule, SrcVar};
 
 use crate::error::Result;
 use crate::rules::RuleSet;
 
 /// The rules and clauses with every call on a source other than `$`
-/// replaced by a call of a copy of its rules for that source.
-pub fn specialize(rules: &[Rule], clauses: Vec<Clause>) -> Result<(Vec<Rule>, Vec<Clause>)> {
+/// replaced by a call of a copy of its rules for that source; the rules as
+/// they are when nothing calls one on another source.
+pub fn specialize(
+    rules: &[Rule],
+    mut clauses: Vec<Clause>,
+) -> Result<(Cow<'_, [Rule]>, Vec<Clause>)> {
+    let mut on_a_source = false;
+    let mut find = |clause: &Clause| {
+        on_a_source |= matches!(
+            clause,
+            Clause::RuleCall { source: Some(source), .. } if source.0 != "$"
+        );
+    };
+    visit(&clauses, &mut find);
+    rules.iter().for_each(|rule| visit(&rule.body, &mut find));
+    if !on_a_source {
+        return Ok((Cow::Borrowed(rules), clauses));
+    }
     let mut rules = rules.to_vec();
-    let mut clauses = clauses;
     // Each round copies the rules the calls name; a copy's body may call
     // other rules on the same source, copied in the next round.
     loop {
@@ -42,7 +59,7 @@ pub fn specialize(rules: &[Rule], clauses: Vec<Clause>) -> Result<(Vec<Rule>, Ve
             visit(&rule.body, &mut note);
         }
         if wanted.is_empty() {
-            return Ok((rules, clauses));
+            return Ok((Cow::Owned(rules), clauses));
         }
         for (source, members) in &wanted {
             let copies: Vec<Rule> = rules

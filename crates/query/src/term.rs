@@ -45,15 +45,9 @@ pub(crate) fn as_variable(form: &Value) -> Option<Variable> {
 /// as `pattern` given in `:in` and named in `(pull ?e pattern)`), as the
 /// variable that holds the pattern.
 pub(crate) fn as_pattern_name(form: &Value) -> Option<Variable> {
-    match form.as_symbol() {
-        Some(symbol) if matches!(symbol_kind(symbol), SymbolKind::Plain) && symbol.name != "%" => {
-            symbol
-                .namespace
-                .is_none()
-                .then(|| Variable(symbol.name.clone()))
-        }
-        _ => None,
-    }
+    let symbol = form.as_symbol()?;
+    let plain = symbol.namespace.is_none() && matches!(symbol_kind(symbol), SymbolKind::Plain);
+    (plain && symbol.name != "%").then(|| Variable(symbol.name.clone()))
 }
 
 /// The source `form` is, if it is one.

@@ -130,6 +130,7 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
         fresh: HashSet::new(),
         schema_temps: HashSet::new(),
         stated_composites: Vec::new(),
+        names_tx_instant: false,
         holders: RefCell::new(HashMap::new()),
     };
     resolver.declare_attributes(&forms)?;
@@ -168,7 +169,7 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
         })?;
     }
     resolver.check_stated_composites(&state)?;
-    let instant = transaction_instant(ctx, &mut state)?;
+    let instant = transaction_instant(ctx, &mut state, resolver.names_tx_instant)?;
     resolver.check_uniqueness(&state)?;
     let tempids = resolver
         .temps
@@ -195,13 +196,18 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
 /// The transaction's instant: the clock's (`ctx.instant`), asserted here,
 /// or the one the forms state for it (`{:db/id "datomic.tx" :db/txInstant
 /// #inst ...}`, as an import of older data does in Datomic), which may not
-/// be before the newest transaction's: instants never go backwards.
-fn transaction_instant(ctx: &Context<'_>, state: &mut Interpretation) -> Result<i64> {
-    let stated = state
-        .asserted
-        .iter()
-        .find(|(e, a, _)| *e == ctx.tx && *a == bootstrap::DB_TX_INSTANT)
-        .map(|(_, _, v)| v.clone());
+/// be before the newest transaction's: instants never go backwards. Only
+/// when a form `names` `:db/txInstant` are the asserted datoms searched.
+fn transaction_instant(ctx: &Context<'_>, state: &mut Interpretation, names: bool) -> Result<i64> {
+    let stated = names
+        .then(|| {
+            state
+                .asserted
+                .iter()
+                .find(|(e, a, _)| *e == ctx.tx && *a == bootstrap::DB_TX_INSTANT)
+                .map(|(_, _, v)| v.clone())
+        })
+        .flatten();
     match stated {
         Some(TypedValue::Instant(instant)) => {
             let newest = crate::last_instant(ctx.conn, Partition::Tx.start())?;
@@ -248,6 +254,9 @@ struct Resolver<'c> {
     /// be the tuple the transactor keeps for its entity, and a
     /// `:db.unique/identity` one upserts, as in Datomic.
     stated_composites: Vec<StatedComposite>,
+    /// Whether a form asserts a `:db/txInstant`: only then can the
+    /// transaction have stated its own.
+    names_tx_instant: bool,
     /// Holders of unique values already read: the state does not change
     /// while resolving, so upsert, lookup refs and the uniqueness check
     /// ask SQLite once per value.
@@ -668,6 +677,7 @@ impl<'c> Resolver<'c> {
         if attribute.id == bootstrap::DB_IDENT {
             check_ident(&value)?;
         }
+        self.names_tx_instant |= attribute.id == bootstrap::DB_TX_INSTANT;
         // Predicates are named by symbols, as in Datomic; they are stored
         // as their text.
         let value = match &value {
