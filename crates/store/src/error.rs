@@ -104,6 +104,9 @@ pub enum Error {
         /// "the rows a recursive rule derives".
         gathered: &'static str,
     },
+    /// A pull that would nest entities deeper than `limit` (a recursion
+    /// `...` down a long chain, components within components).
+    PullTooDeep { limit: usize },
     /// A replicated log's record does not follow from this store's state
     /// (resolved against another basis, a genesis of another log, a store
     /// with transactions of its own): the follower halts rather than skip
@@ -143,7 +146,7 @@ impl Error {
             Error::Constraint(_) => ErrorCategory::Constraint,
             Error::Interrupted => ErrorCategory::Cancelled,
             Error::Timeout { .. } => ErrorCategory::Timeout,
-            Error::Limit { .. } => ErrorCategory::Limit,
+            Error::Limit { .. } | Error::PullTooDeep { .. } => ErrorCategory::Limit,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt(_)
@@ -232,6 +235,10 @@ impl fmt::Display for Error {
             Error::Limit { limit, gathered } => write!(
                 f,
                 "{gathered} passed the limit of {limit} values and the query was stopped; narrow the query, page it with :limit and :offset, stream it, or raise the limit"
+            ),
+            Error::PullTooDeep { limit } => write!(
+                f,
+                "the pull nests entities deeper than {limit} levels (a recursion `...` down a chain that long, or components within components) and was stopped; bound the recursion, as in {{:person/friend 100}}"
             ),
             Error::Divergence(message) => write!(
                 f,

@@ -55,6 +55,7 @@ pub use functions::{Body as FunctionBody, EntityPredicateBody, TxBody as TxFunct
 pub use layout::FORMAT_VERSION;
 pub use limits::QueryLimits;
 pub use named_rules::{rules_vocabulary, InstalledRules};
+pub use pull::MAX_NESTING as MAX_PULL_NESTING;
 pub use query::{shape_rows, ResultRows};
 pub use record::{Genesis, LogRecord, RecordBody, RecordError, RECORD_VERSION};
 pub use replication::{Outgoing, ReplicationState};

@@ -46,10 +46,13 @@
 //!   the pattern that holds the map. Once a bounded recursion is as deep as
 //!   its bound, the attribute is left out (DataScript's rule). An entity
 //!   reached by recursion or by `*` following a component that is already
-//!   being pulled on the current path, or that would nest deeper than 100
-//!   entities (`MAX_NESTING`), comes back as `{:db/id e}`: so cycles end
-//!   and `...` stops after 100 levels. Plain sub-patterns are not checked
-//!   for cycles: their depth is the pattern's.
+//!   being pulled on the current path comes back as `{:db/id e}`, so
+//!   cycles end (Datomic and DataScript do the same). A pull that would
+//!   nest entities deeper than [`MAX_NESTING`] (the EDN reader's depth
+//!   limit: a `...` down a chain that long, or components within
+//!   components) fails with [`Error::PullTooDeep`] rather than cut the
+//!   chain short without a word. Plain sub-patterns are not checked for
+//!   cycles: their depth is the pattern's.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -68,9 +71,10 @@ use crate::{reads, Db, DbView};
 /// when the pattern sets no `:limit`.
 const DEFAULT_LIMIT: usize = 1000;
 
-/// How deep entities nest through recursion or component expansion before
-/// the deeper ones come back as `{:db/id e}`: bounds `...` and the stack.
-const MAX_NESTING: usize = 100;
+/// How deep entities may nest through recursion or component expansion:
+/// the depth of values the EDN reader reads, so a pulled map prints, reads
+/// back and compares on any thread's stack.
+pub const MAX_NESTING: usize = factlite_edn::MAX_DEPTH;
 
 impl Db {
     /// Pulls `pattern` for one entity, given as an EDN value: an entity id
@@ -700,11 +704,14 @@ impl<'r, 'd> Puller<'r, 'd> {
         }
     }
 
-    /// Pulls `e` unless it is already on the path or the path is as long
-    /// as `MAX_NESTING`; then `{:db/id e}`.
+    /// Pulls `e` unless it is already on the path (then `{:db/id e}`); an
+    /// error when the path is as long as `MAX_NESTING`.
     fn pull_guarded(&mut self, e: Entid, plan: &Plan) -> Result<Value> {
-        if self.path.len() >= MAX_NESTING || self.path.contains(&e) {
+        if self.path.contains(&e) {
             return Ok(id_map(e));
+        }
+        if self.path.len() >= MAX_NESTING {
+            return Err(Error::PullTooDeep { limit: MAX_NESTING });
         }
         self.pull(e, plan)
     }

@@ -614,45 +614,63 @@ fn cardinality_many_is_limited_to_1000_by_default() {
     assert_eq!(count("[(:bag/item :limit 1001)]"), 1001);
 }
 
-#[test]
-fn unbounded_recursion_stops_at_100_levels() {
+/// A chain of `length` nodes (`:node/n` 0, 1, …, each `:node/next` the
+/// one after), pulled with `...` from its first node.
+fn pull_chain(length: i64) -> (factlite_store::Result<Value>, Entid) {
     let store = Store::open_in_memory().expect("store");
     transact(&store, "[{:db/ident :node/next :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
                        {:db/ident :node/n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]");
-    let nodes: Vec<String> = (0..300)
+    let last = length - 1;
+    let nodes: Vec<String> = (0..last)
         .map(|i| format!(r#"{{:db/id "n{i}" :node/n {i} :node/next "n{}"}}"#, i + 1))
         .collect();
     let report = transact(
         &store,
-        &format!("[{} {{:db/id \"n300\" :node/n 300}}]", nodes.join(" ")),
+        &format!(
+            "[{} {{:db/id \"n{last}\" :node/n {last}}}]",
+            nodes.join(" ")
+        ),
     );
     let pattern =
         parse_pull_pattern(&parse("[:node/n {:node/next ...}]").expect("EDN")).expect("pattern");
-    let mut pulled = store
-        .db()
-        .expect("db")
-        .pull(&pattern, &Value::Integer(report.tempids["n0"]))
-        .expect("pull");
+    let first = report.tempids["n0"];
+    (
+        store
+            .db()
+            .expect("db")
+            .pull(&pattern, &Value::Integer(first)),
+        first,
+    )
+}
+
+#[test]
+fn unbounded_recursion_follows_a_chain_to_its_end() {
+    // As deep as the reader reads: the whole chain, and the value prints,
+    // reads back, clones and compares on a test thread's stack.
+    let (pulled, _) = pull_chain(factlite_store::MAX_PULL_NESTING as i64);
+    let pulled = pulled.expect("pull");
     let next = Value::keyword(":node/next");
+    let mut level = pulled.clone();
     let mut levels = 0;
-    while let Ok(mut map) = pulled.into_map() {
+    while let Ok(mut map) = level.into_map() {
         assert_eq!(
             map.get(&Value::keyword(":node/n")),
             Some(&Value::Integer(levels))
         );
-        match map.shift_remove(&next) {
-            Some(inner) => pulled = inner,
-            None => panic!("level {levels} has no :node/next"),
-        }
         levels += 1;
-        if levels == 100 {
-            // The 101st entity is cut off as its id.
-            assert_eq!(
-                pulled,
-                parse(&format!("{{:db/id {}}}", report.tempids["n100"])).expect("EDN")
-            );
-            return;
+        match map.shift_remove(&next) {
+            Some(inner) => level = inner,
+            None => break,
         }
     }
-    panic!("the chain ended after {levels} levels");
+    assert_eq!(levels, factlite_store::MAX_PULL_NESTING as i64);
+    assert_eq!(parse(&pulled.to_string()).expect("reads back"), pulled);
+}
+
+#[test]
+fn recursion_deeper_than_the_limit_is_refused() {
+    let (pulled, _) = pull_chain(factlite_store::MAX_PULL_NESTING as i64 + 1);
+    let error = pulled.expect_err("too deep");
+    assert_eq!(error.category(), factlite_core::ErrorCategory::Limit);
+    assert!(error.to_string().contains("deeper than 256"), "{error}");
 }
