@@ -1,7 +1,10 @@
 //! A variable's binding while a query is compiled: the SQL expression that
-//! holds its value and the value's type ([`Var`], [`Ty`]), and SQL
-//! equality of two bindings ([`equal`]), which every module that joins or
-//! filters on variables shares.
+//! holds its value ([`Expr`]: a column of a FROM item, a parameter or
+//! constant, or an expression over other values) and the value's type
+//! ([`Var`], [`Ty`]), and SQL equality of two bindings ([`equal`]), which
+//! every module that joins or filters on variables shares.
+
+use std::fmt;
 
 use factlite_core::ValueType;
 
@@ -31,15 +34,115 @@ impl Ty {
     }
 }
 
+/// Where a bound value is in the SQL of a query. It prints as the SQL.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A column of a FROM item: `d3.v`.
+    Column { from: String, column: String },
+    /// A column of the seed CTE an `or` is compiling, named without its
+    /// table (`k0`) until the union reads it through an alias
+    /// ([`Var::in_table`]).
+    SeedColumn(String),
+    /// The query's parameter `?N` (numbered from 1): the same in every row.
+    Param(usize),
+    /// A constant (`NULL`, `1`, `''`): the same in every row.
+    Value(String),
+    /// An expression over other values (`(d3.v + 1)`, `abs(?2)`), and the
+    /// FROM items whose columns it reads.
+    Computed { sql: String, reads: Vec<String> },
+}
+
+impl Expr {
+    /// The column `column` of the FROM item `from`.
+    pub fn column(from: impl Into<String>, column: impl Into<String>) -> Expr {
+        Expr::Column {
+            from: from.into(),
+            column: column.into(),
+        }
+    }
+
+    /// A constant.
+    pub fn value(sql: impl Into<String>) -> Expr {
+        Expr::Value(sql.into())
+    }
+
+    /// `NULL`: the place of a tuple or collection, whose items are the
+    /// values.
+    pub fn null() -> Expr {
+        Expr::value("NULL")
+    }
+
+    /// The expression `sql`, computed from `inputs`.
+    pub fn computed<'v>(sql: String, inputs: impl IntoIterator<Item = &'v Var>) -> Expr {
+        let mut reads = Vec::new();
+        for input in inputs {
+            input.expr.add_tables(&mut reads);
+        }
+        Expr::Computed { sql, reads }
+    }
+
+    /// The expression `sql`, which reads the columns of the FROM item
+    /// `from` (`(CASE n3.value ...)` over the `json_each` `n3`).
+    pub fn over_column(sql: String, from: &str) -> Expr {
+        Expr::Computed {
+            sql,
+            reads: vec![from.to_string()],
+        }
+    }
+
+    /// Whether the value reads a column of a FROM item, rather than being
+    /// the same in every row.
+    pub fn reads_column(&self) -> bool {
+        match self {
+            Expr::Column { .. } => true,
+            Expr::Computed { reads, .. } => !reads.is_empty(),
+            Expr::SeedColumn(_) | Expr::Param(_) | Expr::Value(_) => false,
+        }
+    }
+
+    /// Adds the FROM items (their aliases) whose columns the value reads
+    /// to `tables`, each once.
+    pub fn add_tables(&self, tables: &mut Vec<String>) {
+        let read: &[String] = match self {
+            Expr::Column { from, .. } => std::slice::from_ref(from),
+            Expr::Computed { reads, .. } => reads,
+            Expr::SeedColumn(_) | Expr::Param(_) | Expr::Value(_) => &[],
+        };
+        for table in read {
+            if !tables.contains(table) {
+                tables.push(table.clone());
+            }
+        }
+    }
+
+    /// Whether this is a datom table's `v` column (no affinity, unlike
+    /// `e`, `a` and `tx`).
+    pub fn is_value_column(&self) -> bool {
+        matches!(self, Expr::Column { column, .. } if column == "v")
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column { from, column } => write!(f, "{from}.{column}"),
+            Expr::Param(n) => write!(f, "?{n}"),
+            Expr::SeedColumn(sql) | Expr::Value(sql) | Expr::Computed { sql, .. } => {
+                f.write_str(sql)
+            }
+        }
+    }
+}
+
 /// A bound variable: where its value is, and its type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Var {
-    pub expr: String,
+    pub expr: Expr,
     pub ty: Ty,
 }
 
 impl Var {
-    pub(crate) fn known(expr: String, value_type: ValueType) -> Var {
+    pub(crate) fn known(expr: Expr, value_type: ValueType) -> Var {
         Var {
             expr,
             ty: Ty::Known(value_type),
@@ -49,7 +152,7 @@ impl Var {
     /// Whether the value reads a column of a FROM item (`d3.v`), rather
     /// than being a parameter or a constant.
     pub(crate) fn is_column(&self) -> bool {
-        self.expr.contains('.') && !self.expr.starts_with('?')
+        self.expr.reads_column()
     }
 
     /// Whether the value reads a column of a FROM item, or is a tuple of
@@ -65,7 +168,7 @@ impl Var {
     /// `alias`.
     pub(crate) fn in_table(&self, alias: &str) -> Var {
         Var {
-            expr: format!("{alias}.{}", self.expr),
+            expr: Expr::column(alias, self.expr.to_string()),
             ty: match &self.ty {
                 Ty::Dynamic(tag) => Ty::Dynamic(format!("{alias}.{tag}")),
                 other => other.clone(),
@@ -100,9 +203,9 @@ pub fn equal(a: &Var, b: &Var) -> String {
     // they are, SQLite applies INTEGER affinity to `v` and cannot look `v`
     // up in an index. A unary `+` strips the earlier side's affinity, so the
     // later table (`b`) is reached through its VAET or AVET index.
-    let has_affinity = a.is_column() && !a.expr.ends_with(".v");
-    let a_expr = if has_affinity && b.expr.ends_with(".v") {
-        format!("+{}", a.expr)
+    let has_affinity = a.is_column() && !a.expr.is_value_column();
+    let a_expr = if has_affinity && b.expr.is_value_column() {
+        Expr::computed(format!("+{}", a.expr), [a])
     } else {
         a.expr.clone()
     };
@@ -165,7 +268,7 @@ pub fn equal(a: &Var, b: &Var) -> String {
 /// `factlite_number_key`.
 pub fn number_key(var: &Var) -> String {
     match &var.ty {
-        Ty::Known(t) if t.is_stored_as_number_key() => var.expr.clone(),
+        Ty::Known(t) if t.is_stored_as_number_key() => var.expr.to_string(),
         _ => format!("factlite_number_key({}, {})", var.expr, var.tag_expr()),
     }
 }

@@ -15,7 +15,7 @@ use factlite_edn::Value;
 use factlite_query::{Binding, Clause, FnCall, Pattern, Query, RuleVars, Term};
 use indexmap::IndexMap;
 
-use crate::bound::{entity_or_long, equal, Ty, Var};
+use crate::bound::{entity_or_long, equal, Expr, Ty, Var};
 use crate::error::{Error, Result};
 use crate::inputs::Signature;
 use crate::literals::{literal, typed_literal};
@@ -39,7 +39,7 @@ pub struct Frame<'s, 'a> {
     /// AVET (nothing bound their entity or value), with their alias: a
     /// range predicate on one then lets SQLite read the range from the
     /// partial AVET index.
-    avet_values: Vec<(String, String)>,
+    avet_values: Vec<(Expr, String)>,
 }
 
 /// The rows of the clauses compiled before an `or` (the bindings of every
@@ -544,7 +544,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                     Ty::Dynamic(_) => Ty::Dynamic(format!("{alias}.pt{j}")),
                     other => other.clone(),
                 };
-                let expr = format!("{alias}.p{j}");
+                let expr = Expr::column(&alias, format!("p{j}"));
                 self.vars.insert(name.clone(), Var { expr, ty });
             }
         } else {
@@ -557,7 +557,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             {
                 continue;
             }
-            let expr = format!("{alias}.v{i}");
+            let expr = Expr::column(&alias, format!("v{i}"));
             let ty = match &types[i] {
                 Some(Ty::Known(t)) => Ty::Known(*t),
                 _ => Ty::Dynamic(format!("{alias}.t{i}")),
@@ -602,7 +602,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             seeded.push((
                 name.clone(),
                 Var {
-                    expr: format!("k{i}"),
+                    expr: Expr::SeedColumn(format!("k{i}")),
                     ty,
                 },
             ));
@@ -726,10 +726,13 @@ impl<'s, 'a> Frame<'s, 'a> {
         self.pattern_entity(&alias, &pattern.entity)?;
         self.pattern_value(&alias, attribute, pattern, current)?;
         if scans && current && attribute.is_some_and(Attribute::in_avet) {
-            self.avet_values.push((format!("{alias}.v"), alias.clone()));
+            self.avet_values
+                .push((Expr::column(&alias, "v"), alias.clone()));
         }
         match &pattern.tx {
-            Term::Variable(v) => self.bind(&v.0, Var::known(format!("{alias}.tx"), ValueType::Ref)),
+            Term::Variable(v) => {
+                self.bind(&v.0, Var::known(Expr::column(&alias, "tx"), ValueType::Ref))
+            }
             Term::Constant(Value::Integer(tx)) => {
                 let placeholder = self.shared.param(SqlLiteral::Integer(*tx));
                 self.conditions.push(format!("{alias}.tx = {placeholder}"));
@@ -744,9 +747,9 @@ impl<'s, 'a> Frame<'s, 'a> {
         // The current-state table holds assertions only and has no `added`
         // column: every datom it yields is added.
         let added = if table == "datoms" {
-            "1".to_string()
+            Expr::value("1")
         } else {
-            format!("{alias}.added")
+            Expr::column(&alias, "added")
         };
         match &pattern.added {
             Term::Variable(v) => self.bind(&v.0, Var::known(added, ValueType::Boolean)),
@@ -815,7 +818,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                 )));
             };
             let column = Var {
-                expr: format!("{alias}.v{position}"),
+                expr: Expr::column(&alias, format!("v{position}")),
                 ty: match value_type {
                     Some(t) => Ty::Known(*t),
                     None => Ty::Dynamic(format!("{alias}.t{position}")),
@@ -848,18 +851,22 @@ impl<'s, 'a> Frame<'s, 'a> {
     fn attribute_variable(&mut self, alias: &str, name: &str) {
         let column = format!("{alias}.a");
         match self.vars.get(name).cloned() {
-            Some(Var {
-                expr,
-                ty: Ty::Known(ValueType::Keyword),
-            }) => {
-                let entity = self.ident_entity(&expr);
+            Some(
+                var @ Var {
+                    ty: Ty::Known(ValueType::Keyword),
+                    ..
+                },
+            ) => {
+                let entity = self.ident_entity(&var);
                 self.conditions.push(format!("{column} = {entity}"));
             }
-            Some(Var {
-                expr,
-                ty: Ty::Dynamic(tag),
-            }) => {
-                let entity = self.ident_entity(&expr);
+            Some(
+                ref var @ Var {
+                    ref expr,
+                    ty: Ty::Dynamic(ref tag),
+                },
+            ) => {
+                let entity = self.ident_entity(var);
                 let keyword = ValueType::Keyword.tag();
                 let number = entity_or_long(&tag);
                 self.conditions.push(format!(
@@ -867,7 +874,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                      ELSE {column} = {expr} AND {number} END)"
                 ));
             }
-            _ => self.bind(name, Var::known(column, ValueType::Ref)),
+            _ => self.bind(name, Var::known(Expr::column(alias, "a"), ValueType::Ref)),
         }
     }
 
@@ -882,19 +889,21 @@ impl<'s, 'a> Frame<'s, 'a> {
         }
         let var = self.term_var(term)?;
         Ok(match &var.ty {
-            Ty::Known(ValueType::Keyword) => {
-                Var::known(self.ident_entity(&var.expr), ValueType::Ref)
-            }
+            Ty::Known(ValueType::Keyword) => Var::known(self.ident_entity(&var), ValueType::Ref),
             _ => var,
         })
     }
 
-    /// SQL for the entity whose `:db/ident` is the keyword `expr`.
-    fn ident_entity(&self, expr: &str) -> String {
+    /// SQL for the entity whose `:db/ident` is the keyword `keyword`.
+    fn ident_entity(&self, keyword: &Var) -> Expr {
         let ident = self
             .shared
             .param(SqlLiteral::Integer(factlite_core::bootstrap::DB_IDENT));
-        format!("(SELECT e FROM datoms WHERE a = {ident} AND v = {expr} AND avet = 1)")
+        let expr = &keyword.expr;
+        Expr::computed(
+            format!("(SELECT e FROM datoms WHERE a = {ident} AND v = {expr} AND avet = 1)"),
+            [keyword],
+        )
     }
 
     fn pattern_entity(&mut self, alias: &str, entity: &Term) -> Result<()> {
@@ -911,7 +920,7 @@ impl<'s, 'a> Frame<'s, 'a> {
                 self.conditions.push(format!("{alias}.e = {}", entity.expr));
             }
             Term::Variable(v) => {
-                self.bind(&v.0, Var::known(format!("{alias}.e"), ValueType::Ref));
+                self.bind(&v.0, Var::known(Expr::column(alias, "e"), ValueType::Ref));
             }
             Term::Constant(value) => {
                 let expr = self.entity_constant(value)?;
@@ -925,12 +934,12 @@ impl<'s, 'a> Frame<'s, 'a> {
 
     /// SQL for an entity given as a constant: an id, an ident, or a lookup
     /// ref (resolved by a subquery).
-    pub fn entity_constant(&self, value: &Value) -> Result<String> {
+    pub fn entity_constant(&self, value: &Value) -> Result<Expr> {
         match value {
             Value::Integer(id) => Ok(self.shared.param(SqlLiteral::Integer(*id))),
             Value::Keyword(ident) => Ok(match self.shared.schema.entid(ident) {
                 Some(id) => self.shared.param(SqlLiteral::Integer(id)),
-                None => "NULL".to_string(),
+                None => Expr::null(),
             }),
             Value::Vector(items) if items.len() == 2 => {
                 let Value::Keyword(k) = &items[0] else {
@@ -953,12 +962,15 @@ impl<'s, 'a> Frame<'s, 'a> {
                     // entity may be gone since the view was made, and then
                     // the pattern matches nothing rather than failing every
                     // later transaction.
-                    return Ok(entity);
+                    return Ok(Expr::computed(entity, []));
                 }
                 // A lookup ref that names no entity fails the query, as one
                 // given as an input does.
                 let shown = self.shared.param(SqlLiteral::Text(value.to_string()));
-                Ok(format!("factlite_lookup({entity}, {shown})"))
+                Ok(Expr::computed(
+                    format!("factlite_lookup({entity}, {shown})"),
+                    [],
+                ))
             }
             other => Err(Error::Query(format!("{other} does not name an entity"))),
         }
@@ -994,7 +1006,7 @@ impl<'s, 'a> Frame<'s, 'a> {
         match (&pattern.value, attribute) {
             (Term::Blank, _) => {}
             (Term::Variable(v), Some(attribute)) => {
-                let var = Var::known(format!("{alias}.v"), attribute.value_type);
+                let var = Var::known(Expr::column(alias, "v"), attribute.value_type);
                 if self.bound(&v.0) && current {
                     self.hint_value_index(alias, attribute);
                 }
@@ -1003,7 +1015,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             (Term::Variable(v), None) => self.bind(
                 &v.0,
                 Var {
-                    expr: format!("{alias}.v"),
+                    expr: Expr::column(alias, "v"),
                     ty: Ty::Dynamic(format!("{alias}.t")),
                 },
             ),
@@ -1097,12 +1109,12 @@ impl<'s, 'a> Frame<'s, 'a> {
                     .map(|item| self.term_var(&Term::Constant(item.clone())))
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Var {
-                    expr: "NULL".into(),
+                    expr: Expr::null(),
                     ty: Ty::Tuple(vars),
                 })
             }
             Term::Constant(Value::Nil) => Ok(Var {
-                expr: "NULL".into(),
+                expr: Expr::null(),
                 ty: Ty::Dynamic("NULL".into()),
             }),
             Term::Constant(value) => {

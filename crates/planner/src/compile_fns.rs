@@ -5,7 +5,7 @@ use factlite_core::ValueType;
 use factlite_edn::Value;
 use factlite_query::{Binding, FnCall, Term};
 
-use crate::bound::{equal, number_key, Ty, Var};
+use crate::bound::{equal, number_key, Expr, Ty, Var};
 use crate::compile::Frame;
 use crate::error::{Error, Result};
 use crate::literals::literal;
@@ -54,13 +54,13 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
     };
     let one = |template: &str| -> Result<String> {
         arity(call, 1..=1)?;
-        Ok(template.replace("$0", &values[0].expr))
+        Ok(template.replace("$0", &values[0].expr.to_string()))
     };
     let two = |template: &str| -> Result<String> {
         arity(call, 2..=2)?;
         Ok(template
-            .replace("$0", &values[0].expr)
-            .replace("$1", &values[1].expr))
+            .replace("$0", &values[0].expr.to_string())
+            .replace("$1", &values[1].expr.to_string()))
     };
     if let Some(types) = type_predicate(name) {
         arity(call, 1..=1)?;
@@ -351,7 +351,7 @@ fn numeric_type(values: &[Var]) -> Ty {
     } else {
         Ty::Dynamic(format!(
             "(CASE typeof({}) WHEN 'integer' THEN 3 ELSE 4 END)",
-            values.first().map(|v| v.expr.as_str()).unwrap_or("NULL")
+            values.first().map_or(Expr::null(), |v| v.expr.clone())
         ))
     }
 }
@@ -383,9 +383,12 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             let default = crate::tuple_values::stored(&default).unwrap_or(default);
             let table = frame.shared.function_table(call)?;
             let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
-            let expr = format!(
-                "COALESCE((SELECT v FROM {table} WHERE e = {} AND a = {a} LIMIT 1), {})",
-                entity.expr, default.expr
+            let expr = Expr::computed(
+                format!(
+                    "COALESCE((SELECT v FROM {table} WHERE e = {} AND a = {a} LIMIT 1), {})",
+                    entity.expr, default.expr
+                ),
+                [&entity, &default],
             );
             // An integer default of a ref attribute is an entity id, like the
             // attribute's values: typed as a ref, a default and a value naming
@@ -418,7 +421,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
                 frame,
                 binding,
                 Var {
-                    expr: "NULL".into(),
+                    expr: Expr::null(),
                     ty: Ty::Tuple(values),
                 },
             )
@@ -463,26 +466,28 @@ const NIL_RETURNING: [&str; 3] = ["namespace", "re-find", "re-matches"];
 
 fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
     let values = args(frame, call)?;
+    // Every result is an expression over the arguments.
+    let computed = |sql: String| Expr::computed(sql, &values);
     let fold = |op: &str| -> Result<Var> {
         arity(call, 1..=usize::MAX)?;
-        let exprs: Vec<String> = values.iter().map(|v| v.expr.clone()).collect();
+        let exprs: Vec<String> = values.iter().map(|v| v.expr.to_string()).collect();
         Ok(Var {
-            expr: format!("({})", exprs.join(&format!(" {op} "))),
+            expr: computed(format!("({})", exprs.join(&format!(" {op} ")))),
             ty: numeric_type(&values),
         })
     };
-    let long = |expr: String| Var {
-        expr,
+    let long = |sql: String| Var {
+        expr: computed(sql),
         ty: Ty::Known(ValueType::Long),
     };
-    let text = |expr: String| Var {
-        expr,
+    let text = |sql: String| Var {
+        expr: computed(sql),
         ty: Ty::Known(ValueType::String),
     };
     // A string from the SQL function `sql` over every argument.
     let text_of = |sql: &str, args: std::ops::RangeInclusive<usize>| -> Result<Var> {
         arity(call, args)?;
-        let exprs: Vec<&str> = values.iter().map(|v| v.expr.as_str()).collect();
+        let exprs: Vec<String> = values.iter().map(|v| v.expr.to_string()).collect();
         Ok(text(format!("{sql}({})", exprs.join(", "))))
     };
     if any_big(&values) && NUMERIC_FUNCTIONS.contains(&call.name.as_str()) {
@@ -492,7 +497,7 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         "+" => fold("+"),
         "*" => fold("*"),
         "-" if values.len() == 1 => Ok(Var {
-            expr: format!("(-{})", values[0].expr),
+            expr: computed(format!("(-{})", values[0].expr)),
             ty: numeric_type(&values),
         }),
         "-" => fold("-"),
@@ -504,14 +509,14 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
                 // ratio that is whole; otherwise it is a double.
                 let exact = format!("({b} != 0 AND {a} % {b} = 0)");
                 Ok(Var {
-                    expr: format!(
+                    expr: computed(format!(
                         "(CASE WHEN {exact} THEN {a} / {b} ELSE CAST({a} AS REAL) / {b} END)"
-                    ),
+                    )),
                     ty: Ty::Dynamic(format!("(CASE WHEN {exact} THEN 3 ELSE 4 END)")),
                 })
             } else {
                 Ok(Var {
-                    expr: format!("(CAST({a} AS REAL) / {b})"),
+                    expr: computed(format!("(CAST({a} AS REAL) / {b})")),
                     ty: Ty::Known(ValueType::Double),
                 })
             }
@@ -532,24 +537,24 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         "inc" => {
             arity(call, 1..=1)?;
             Ok(Var {
-                expr: format!("({} + 1)", values[0].expr),
+                expr: computed(format!("({} + 1)", values[0].expr)),
                 ty: numeric_type(&values),
             })
         }
         "dec" => {
             arity(call, 1..=1)?;
             Ok(Var {
-                expr: format!("({} - 1)", values[0].expr),
+                expr: computed(format!("({} - 1)", values[0].expr)),
                 ty: numeric_type(&values),
             })
         }
         "min" | "max" => {
             arity(call, 1..=usize::MAX)?;
-            let exprs: Vec<String> = values.iter().map(|v| v.expr.clone()).collect();
+            let exprs: Vec<String> = values.iter().map(|v| v.expr.to_string()).collect();
             let expr = if exprs.len() == 1 {
-                exprs[0].clone()
+                values[0].expr.clone()
             } else {
-                format!("{}({})", call.name, exprs.join(", "))
+                computed(format!("{}({})", call.name, exprs.join(", ")))
             };
             Ok(Var {
                 expr,
@@ -559,9 +564,9 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         "str" => {
             let parts: Vec<String> = values.iter().map(str_part).collect();
             let expr = if parts.is_empty() {
-                "''".to_string()
+                Expr::value("''")
             } else {
-                format!("({})", parts.join(" || "))
+                computed(format!("({})", parts.join(" || ")))
             };
             Ok(Var {
                 expr,
@@ -571,10 +576,10 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         "subs" => {
             arity(call, 2..=3)?;
             let (s, start) = (&values[0].expr, &values[1].expr);
-            let expr = match values.get(2) {
+            let expr = computed(match values.get(2) {
                 Some(end) => format!("substr({s}, {start} + 1, {} - {start})", end.expr),
                 None => format!("substr({s}, {start} + 1)"),
-            };
+            });
             Ok(Var {
                 expr,
                 ty: Ty::Known(ValueType::String),
@@ -591,7 +596,7 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         "abs" => {
             arity(call, 1..=1)?;
             Ok(Var {
-                expr: format!("abs({})", values[0].expr),
+                expr: computed(format!("abs({})", values[0].expr)),
                 ty: numeric_type(&values),
             })
         }
@@ -599,7 +604,7 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
             arity(call, 1..=1)?;
             let x = &values[0].expr;
             Ok(text(match &values[0].ty {
-                Ty::Known(ValueType::String) => x.clone(),
+                Ty::Known(ValueType::String) => return Ok(values[0].clone()),
                 Ty::Known(ValueType::Keyword) => format!(
                     "(CASE WHEN instr({x}, '/') > 1 THEN substr({x}, instr({x}, '/') + 1) ELSE {x} END)"
                 ),
@@ -621,14 +626,14 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
             if values.iter().any(|v| v.ty != Ty::Known(ValueType::String)) {
                 return Err(Error::Query(format!("{call} needs strings")));
             }
-            let expr = match values.as_slice() {
+            let expr = computed(match values.as_slice() {
                 [name] => format!(
                     "(CASE WHEN substr({0}, 1, 1) = ':' THEN substr({0}, 2) ELSE {0} END)",
                     name.expr
                 ),
                 [namespace, name] => format!("({} || '/' || {})", namespace.expr, name.expr),
                 _ => unreachable!("arity checked"),
-            };
+            });
             Ok(Var {
                 expr,
                 ty: Ty::Known(ValueType::Keyword),
@@ -682,11 +687,14 @@ fn registered_call(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Resu
                 "{call}: a registered function takes single values, not tuples"
             )));
         }
-        args.push(value.expr.clone());
+        args.push(value.expr.to_string());
         args.push(value.tag_expr());
     }
     Ok(Var {
-        expr: format!("{}({})", function.sql_name, args.join(", ")),
+        expr: Expr::computed(
+            format!("{}({})", function.sql_name, args.join(", ")),
+            values,
+        ),
         ty: Ty::Known(function.result),
     })
 }
@@ -736,10 +744,13 @@ fn big_arithmetic(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Resul
         .map(|v| format!("{}, {}", v.expr, v.tag_expr()))
         .collect();
     Ok(Var {
-        expr: format!(
-            "factlite_big_arithmetic({operation}, {}, {})",
-            result.tag(),
-            arguments.join(", ")
+        expr: Expr::computed(
+            format!(
+                "factlite_big_arithmetic({operation}, {}, {})",
+                result.tag(),
+                arguments.join(", ")
+            ),
+            values,
         ),
         ty: Ty::Known(result),
     })
@@ -775,7 +786,7 @@ fn strings(
     arity(call, 2..=2)?;
     let values = args(frame, call)?;
     let parts = format!("{function}({}, {})", values[0].expr, values[1].expr);
-    let text = |expr: String| Var {
+    let text = |expr: Expr| Var {
         expr,
         ty: Ty::Known(ValueType::String),
     };
@@ -783,14 +794,17 @@ fn strings(
         Binding::Collection(item) => {
             let alias = frame.shared.alias("j");
             frame.from.push(format!("json_each({parts}) AS {alias}"));
-            bind_scalar(frame, item, text(format!("{alias}.value")))
+            bind_scalar(frame, item, text(Expr::column(alias, "value")))
         }
         Binding::Tuple(items) => {
             for (i, item) in items.iter().enumerate() {
                 bind_scalar(
                     frame,
                     item,
-                    text(format!("json_extract({parts}, '$[{i}]')")),
+                    text(Expr::computed(
+                        format!("json_extract({parts}, '$[{i}]')"),
+                        &values,
+                    )),
                 )?;
             }
             Ok(())
@@ -832,11 +846,11 @@ fn range(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<
             "{call} returns a collection: bind it with [?x ...], not {binding}"
         )));
     };
-    let exprs: Vec<&str> = values.iter().map(|v| v.expr.as_str()).collect();
+    let exprs: Vec<String> = values.iter().map(|v| v.expr.to_string()).collect();
     let (start, end, step) = match exprs.as_slice() {
-        [end] => ("0", *end, "1"),
-        [start, end] => (*start, *end, "1"),
-        [start, end, step] => (*start, *end, *step),
+        [end] => ("0", end.as_str(), "1"),
+        [start, end] => (start.as_str(), end.as_str(), "1"),
+        [start, end, step] => (start.as_str(), end.as_str(), step.as_str()),
         _ => unreachable!("arity checked above"),
     };
     let count = format!(
@@ -852,7 +866,7 @@ fn range(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<
         frame,
         item,
         Var {
-            expr: format!("({start} + {alias}.value * {step})"),
+            expr: Expr::over_column(format!("({start} + {alias}.value * {step})"), &alias),
             ty: Ty::Known(ValueType::Long),
         },
     )
@@ -896,7 +910,7 @@ fn collection(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Re
         frame,
         binding,
         Var {
-            expr: "NULL".into(),
+            expr: Expr::null(),
             ty: Ty::Collection(kind, items),
         },
     )
@@ -937,7 +951,7 @@ fn rand_nth(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         .enumerate()
         .map(|(i, item)| format!("WHEN {i} THEN {}", item.expr))
         .collect();
-    let expr = format!("(CASE {draw}.value {} END)", arms.join(" "));
+    let expr = Expr::over_column(format!("(CASE {draw}.value {} END)", arms.join(" ")), &draw);
     bind_scalar(
         frame,
         binding,
@@ -961,7 +975,7 @@ fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
     let alias = frame.shared.alias("g");
     let ids: Vec<String> = attributes
         .iter()
-        .map(|id| frame.shared.param(SqlLiteral::Integer(*id)))
+        .map(|id| frame.shared.param(SqlLiteral::Integer(*id)).to_string())
         .collect();
     frame.from.push(format!("{table} AS {alias}"));
     frame
@@ -978,11 +992,11 @@ fn get_some(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         ));
     }
     let attr = Var {
-        expr: format!("{alias}.a"),
+        expr: Expr::column(&alias, "a"),
         ty: Ty::Known(ValueType::Ref),
     };
     let value = Var {
-        expr: format!("{alias}.v"),
+        expr: Expr::column(&alias, "v"),
         ty: Ty::Dynamic(format!("{alias}.t")),
     };
     match binding {
@@ -1042,7 +1056,7 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         bind_scalar(
             frame,
             item,
-            Var::known(format!("{alias}.{column}"), value_type),
+            Var::known(Expr::column(&alias, column), value_type),
         )?;
     }
     Ok(())
@@ -1098,12 +1112,13 @@ fn each_item(frame: &mut Frame<'_, '_>, binding: &Binding, var: Var) -> Result<V
     frame
         .from
         .push(format!("json_each('[{}]') AS {alias}", positions.join(",")));
-    item_at(&format!("{alias}.value"), &items, binding)
+    item_at(&alias, &items, binding)
 }
 
-/// The item at the position `position` (an SQL expression) of `items`, all
-/// single values or all tuples of one width.
-fn item_at(position: &str, items: &[Var], binding: &Binding) -> Result<Var> {
+/// The item of `items` at the position the `value` column of the FROM item
+/// `positions` holds, all single values or all tuples of one width.
+fn item_at(positions: &str, items: &[Var], binding: &Binding) -> Result<Var> {
+    let position = format!("{positions}.value");
     let pick = |exprs: Vec<String>| {
         if exprs.is_empty() {
             // No item: no row of positions either.
@@ -1133,7 +1148,13 @@ fn item_at(position: &str, items: &[Var], binding: &Binding) -> Result<Var> {
                     "cannot bind {binding}: an item is a set or map, read by :find only"
                 )));
             }
-            let expr = pick(items.iter().map(|item| item.expr.clone()).collect());
+            let picked = pick(items.iter().map(|item| item.expr.to_string()).collect());
+            // The position is a column of the positions' `json_each`.
+            let expr = if items.is_empty() {
+                Expr::null()
+            } else {
+                Expr::over_column(picked, positions)
+            };
             let ty = match &items.first().map(|item| &item.ty) {
                 Some(Ty::Known(t)) if items.iter().all(|item| item.ty == Ty::Known(*t)) => {
                     Ty::Known(*t)
@@ -1152,11 +1173,11 @@ fn item_at(position: &str, items: &[Var], binding: &Binding) -> Result<Var> {
                             _ => unreachable!("every item is a tuple of this width"),
                         })
                         .collect();
-                    item_at(position, &column, binding)
+                    item_at(positions, &column, binding)
                 })
                 .collect::<Result<Vec<Var>>>()?;
             Ok(Var {
-                expr: "NULL".into(),
+                expr: Expr::null(),
                 ty: Ty::Tuple(parts),
             })
         }

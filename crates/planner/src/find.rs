@@ -10,7 +10,7 @@ use factlite_core::order::KEYWORD_COLLATION;
 use factlite_core::ValueType;
 use factlite_query::{AggregateArg, FindElem, FindSpec, PatternRef, Query};
 
-use crate::bound::{Ty, Var};
+use crate::bound::{Expr, Ty, Var};
 use crate::compile::Frame;
 use crate::error::{Error, Result};
 use crate::shared::Shared;
@@ -144,12 +144,11 @@ fn aggregate_parameter(
         ))
     };
     let var = frame.vars.get(name).ok_or_else(not_a_parameter)?;
-    let index = var
-        .expr
-        .strip_prefix('?')
-        .and_then(|n| n.parse::<usize>().ok())
-        .and_then(|n| n.checked_sub(1))
-        .ok_or_else(not_a_parameter)?;
+    let index = match var.expr {
+        Expr::Param(n) => n.checked_sub(1),
+        _ => None,
+    }
+    .ok_or_else(not_a_parameter)?;
     match shared.params.borrow().get(index) {
         Some(Param::Input { input, path }) => Ok(AggregateInput::Input {
             input: *input,

@@ -14,7 +14,7 @@ use factlite_core::ValueType;
 use factlite_edn::Value;
 use factlite_query::{Binding, Input, Query, Rule};
 
-use crate::bound::{Ty, Var};
+use crate::bound::{Expr, Ty, Var};
 use crate::compile::Frame;
 use crate::compile_fns::bind_scalar;
 use crate::error::{Error, Result};
@@ -544,13 +544,13 @@ fn value_var(
                 path.pop();
             }
             Ok(Var {
-                expr: "NULL".into(),
+                expr: Expr::null(),
                 ty: Ty::Tuple(vars),
             })
         }
         // As a `nil` constant of the query is.
         InputSig::Nil => Ok(Var {
-            expr: "NULL".into(),
+            expr: Expr::null(),
             ty: Ty::Dynamic("NULL".into()),
         }),
         other => Err(Error::Query(format!(
@@ -598,7 +598,7 @@ fn bind_rows(
         .from
         .push(format!("{} AS {alias}", rows_table(&placeholder, types)));
     let column = |i: usize, value_type: &Option<ValueType>| Var {
-        expr: format!("{alias}.v{i}"),
+        expr: Expr::column(&alias, format!("v{i}")),
         ty: match value_type {
             Some(t) => Ty::Known(*t),
             None => Ty::Dynamic(format!("{alias}.t{i}")),
@@ -617,7 +617,7 @@ fn bind_rows(
                 .map(|(i, t)| column(i, t))
                 .collect();
             let tuple = Var {
-                expr: "NULL".into(),
+                expr: Expr::null(),
                 ty: Ty::Tuple(parts),
             };
             bind_scalar(frame, item, tuple)?;
@@ -637,7 +637,7 @@ const HEX_TYPES: [ValueType; 4] = [
 /// The derived table of input rows (columns `v0, t0, v1, t1, ...`: each
 /// value and its type tag) over `json_each` of the parameter
 /// `placeholder`.
-fn rows_table(placeholder: &str, types: &[Option<ValueType>]) -> String {
+fn rows_table(placeholder: &Expr, types: &[Option<ValueType>]) -> String {
     let mut columns = Vec::new();
     for (i, value_type) in types.iter().enumerate() {
         let value = format!("json_extract(value, '$[{}]')", 2 * i);

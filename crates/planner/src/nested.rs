@@ -26,7 +26,7 @@
 
 use factlite_query::{Binding, FindElem, FindSpec, FnCall, Input, Term};
 
-use crate::bound::{Ty, Var};
+use crate::bound::{Expr, Ty, Var};
 use crate::compile::Frame;
 use crate::compile_fns::bind_scalar;
 use crate::error::{Error, Result};
@@ -155,7 +155,7 @@ fn seed(frame: &Frame<'_, '_>, inner: &mut Frame<'_, '_>, correlated: &[Correlat
         inner.bind(
             &input.inner,
             Var {
-                expr: format!("{alias}.k{i}"),
+                expr: Expr::column(&alias, format!("k{i}")),
                 ty,
             },
         );
@@ -254,20 +254,20 @@ fn column(alias: &str, output: &Output, cells: &[Cell]) -> Result<Var> {
     match output {
         Output::Value(n) | Output::SqlAggregate(n) => Ok(match cells[*n] {
             Cell::Typed(value_type) => Var {
-                expr: format!("{alias}.c{n}"),
+                expr: Expr::column(alias, format!("c{n}")),
                 ty: Ty::Known(value_type),
             },
             Cell::Dynamic => Var {
-                expr: format!("{alias}.c{n}"),
+                expr: Expr::column(alias, format!("c{n}")),
                 ty: Ty::Dynamic(format!("{alias}.c{n}t")),
             },
         }),
         Output::Tuple(items) => Ok(Var {
-            expr: "NULL".into(),
+            expr: Expr::null(),
             ty: Ty::Tuple(columns(alias, items, cells)?),
         }),
         Output::Collection { kind, items } => Ok(Var {
-            expr: "NULL".into(),
+            expr: Expr::null(),
             ty: Ty::Collection(*kind, columns(alias, items, cells)?),
         }),
         Output::Pull { .. } | Output::Aggregate { .. } => Err(Error::Query(

@@ -37,7 +37,7 @@ use std::collections::HashSet;
 use factlite_core::ValueType;
 use factlite_query::{Clause, Rule, Term, Variable};
 
-use crate::bound::{equal, Ty, Var};
+use crate::bound::{equal, Expr, Ty, Var};
 use crate::compile::{clause_vars, Frame};
 use crate::error::{Error, Result};
 use crate::literals::literal;
@@ -66,7 +66,7 @@ pub struct Seed {
 impl Seed {
     /// A column holding the values of seed column `j`: typed as the seed's
     /// when that is known, else by the tag column `tag`.
-    fn typed(&self, j: usize, expr: String, tag: String) -> Var {
+    fn typed(&self, j: usize, expr: Expr, tag: String) -> Var {
         column(expr, tag, self.types[j])
     }
 
@@ -104,7 +104,11 @@ impl Seed {
         let alias = frame.shared.alias("s");
         frame.from.push(format!("{} AS {alias}", self.table));
         for (j, &position) in self.positions.iter().enumerate() {
-            let var = self.typed(j, format!("{alias}.v{j}"), format!("{alias}.t{j}"));
+            let var = self.typed(
+                j,
+                Expr::column(&alias, format!("v{j}")),
+                format!("{alias}.t{j}"),
+            );
             frame.bind(&heads[position].0, var);
         }
         alias
@@ -195,7 +199,7 @@ fn lead_with_answers(frame: &mut Frame<'_, '_>, seed: &Seed) {
     let Some(first) = frame.from[0].rsplit(' ').next() else {
         return;
     };
-    let entity = format!("{first}.e");
+    let entity = Expr::column(first, "e");
     if seed.values.iter().any(|value| value.expr == entity) {
         if let Some(answers) = frame.from.pop() {
             frame.from.insert(0, answers);
@@ -223,7 +227,7 @@ fn join_table(
     bind_arguments(frame, args, |i| {
         shared.rules.fixed_value(table, i).unwrap_or_else(|| {
             column(
-                format!("{alias}.v{i}"),
+                Expr::column(&alias, format!("v{i}")),
                 format!("{alias}.t{i}"),
                 shared.rules.column_type(table, i),
             )
@@ -232,7 +236,7 @@ fn join_table(
 }
 
 /// A column's value: of a known type, or typed by its tag column.
-fn column(expr: String, tag: String, known: Option<ValueType>) -> Var {
+fn column(expr: Expr, tag: String, known: Option<ValueType>) -> Var {
     match known {
         Some(value_type) => Var {
             expr,
@@ -360,15 +364,16 @@ fn make_seed(frame: &Frame<'_, '_>, args: &[Term], positions: Vec<usize>) -> Opt
     })
 }
 
-/// The table aliases (`d3` in `d3.e`) an expression reads.
+/// The table aliases (`d3` in `d3.e`) a value and its type tag read.
 fn aliases(var: &Var) -> Vec<String> {
     let mut out = Vec::new();
-    let mut texts = vec![var.expr.clone(), var.tag_expr()];
     if let Some(items) = var.ty.items() {
         items.iter().for_each(|item| out.extend(aliases(item)));
-        texts.clear();
+        return out;
     }
-    for text in texts {
+    var.expr.add_tables(&mut out);
+    // A type tag is SQL text: its aliases are the words before a `.`.
+    if let Ty::Dynamic(text) = &var.ty {
         let bytes = text.as_bytes();
         let mut start = None;
         for (i, &b) in bytes.iter().enumerate() {
@@ -522,11 +527,15 @@ fn tail_call(
     let args = seed.unheld(args, |_| carry);
     bind_arguments(frame, &args, |i| {
         match seed.positions.iter().position(|&p| p == i) {
-            Some(j) => seed.typed(j, format!("{alias}.s{j}"), format!("{alias}.st{j}")),
+            Some(j) => seed.typed(
+                j,
+                Expr::column(&alias, format!("s{j}")),
+                format!("{alias}.st{j}"),
+            ),
             None => {
                 let k = free.iter().position(|&f| f == i).unwrap_or(0);
                 column(
-                    format!("{alias}.v{k}"),
+                    Expr::column(&alias, format!("v{k}")),
                     format!("{alias}.t{k}"),
                     answers.types.get(k).copied().flatten(),
                 )
@@ -698,8 +707,11 @@ fn closure_answers(
                         frame.from.push(format!("{table} AS {alias}"));
                         let head = heads(rule);
                         for (j, &p) in seed.positions.iter().enumerate() {
-                            let var =
-                                column(format!("{alias}.v{j}"), format!("{alias}.t{j}"), types[j]);
+                            let var = column(
+                                Expr::column(&alias, format!("v{j}")),
+                                format!("{alias}.t{j}"),
+                                types[j],
+                            );
                             frame.bind(&head[p].0, var);
                         }
                         frame.compile_clauses(rule.body.clone())?;
@@ -823,7 +835,7 @@ fn goal_scope<'s, 'a>(
     let head = heads(rule);
     for (j, &position) in seed.positions.iter().enumerate() {
         let var = Var {
-            expr: format!("{alias}.g{j}"),
+            expr: Expr::column(&alias, format!("g{j}")),
             ty: Ty::Dynamic(format!("{alias}.gt{j}")),
         };
         frame.bind(&head[position].0, var);

@@ -19,7 +19,7 @@ use factlite_edn::Value;
 use factlite_query::{Binding, Clause, FnCall, Rule, RuleVars, Term, Variable};
 use indexmap::IndexMap;
 
-use crate::bound::{Ty, Var};
+use crate::bound::{Expr, Ty, Var};
 use crate::compile::Frame;
 use crate::error::{Error, Result};
 use crate::fixpoint::Fixpoint;
@@ -591,7 +591,7 @@ pub(crate) fn head_columns(
 /// entity id from `e` would otherwise carry INTEGER affinity into the
 /// table, and comparing it with `datoms.v` would then not use the indexes
 /// on `v`).
-pub(crate) fn without_affinity(expr: &str) -> String {
+pub(crate) fn without_affinity(expr: &Expr) -> String {
     format!("+{expr}")
 }
 

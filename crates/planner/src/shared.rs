@@ -8,6 +8,7 @@ use factlite_core::{Attribute, Schema, ValueType};
 use factlite_edn::Value;
 use factlite_query::{FnCall, Rule, Term};
 
+use crate::bound::Expr;
 use crate::databases::{cte_name, Databases};
 use crate::error::{Error, Result};
 use crate::rules::RuleSet;
@@ -86,15 +87,15 @@ impl<'a> Shared<'a> {
     }
 
     /// Binds a constant parameter and returns its placeholder.
-    pub fn param(&self, literal: SqlLiteral) -> String {
+    pub fn param(&self, literal: SqlLiteral) -> Expr {
         self.push_param(Param::Constant(literal))
     }
 
     /// Adds a parameter and returns its placeholder.
-    pub fn push_param(&self, param: Param) -> String {
+    pub fn push_param(&self, param: Param) -> Expr {
         let mut params = self.params.borrow_mut();
         params.push(param);
-        format!("?{}", params.len())
+        Expr::Param(params.len())
     }
 
     /// A fresh alias with the given prefix.

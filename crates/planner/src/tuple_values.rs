@@ -12,7 +12,7 @@
 use factlite_core::{tuple, TypedValue, ValueType};
 use factlite_edn::Value;
 
-use crate::bound::{Ty, Var};
+use crate::bound::{Expr, Ty, Var};
 use crate::SqlLiteral;
 
 /// A vector of single values (or `nil`s) as a stored tuple's literal.
@@ -45,7 +45,7 @@ pub fn stored(var: &Var) -> Option<Var> {
         .map(|item| format!("{}, {}", item.expr, item.tag_expr()))
         .collect();
     Some(Var {
-        expr: format!("factlite_tuple({})", arguments.join(", ")),
+        expr: Expr::computed(format!("factlite_tuple({})", arguments.join(", ")), items),
         ty: Ty::Known(ValueType::Tuple),
     })
 }
@@ -65,7 +65,10 @@ pub fn comparable_pair(a: &Var, b: &Var) -> Option<(Var, Var)> {
 /// time; `NULL` for a `nil` element or past the end.
 pub fn element(tuple: &Var, index: usize) -> Var {
     Var {
-        expr: format!("factlite_tuple_value({}, {index})", tuple.expr),
+        expr: Expr::computed(
+            format!("factlite_tuple_value({}, {index})", tuple.expr),
+            [tuple],
+        ),
         ty: Ty::Dynamic(format!("factlite_tuple_tag({}, {index})", tuple.expr)),
     }
 }
