@@ -94,6 +94,13 @@ fn vars_of(clauses: &[Clause]) -> Vec<String> {
     out
 }
 
+/// Whether one of two bindings of a variable is an entity id and the other
+/// a keyword.
+fn is_ref_and_keyword(a: &Var, b: &Var) -> bool {
+    let (ref_type, keyword) = (Ty::Known(ValueType::Ref), Ty::Known(ValueType::Keyword));
+    (a.ty == ref_type && b.ty == keyword) || (a.ty == keyword && b.ty == ref_type)
+}
+
 impl<'s, 'a> Frame<'s, 'a> {
     pub fn new(shared: &'s Shared<'a>) -> Frame<'s, 'a> {
         Frame {
@@ -145,6 +152,18 @@ impl<'s, 'a> Frame<'s, 'a> {
             return;
         }
         match self.vars.get(name) {
+            // A keyword meeting an entity id (an ident given as an input or
+            // by `ground`, and a pattern's entity, attribute or ref value)
+            // names the entity it is the ident of, as a constant ident does.
+            Some(existing) if is_ref_and_keyword(existing, &var) => {
+                let (entity, keyword) = if existing.ty == Ty::Known(ValueType::Ref) {
+                    (existing.clone(), var)
+                } else {
+                    (var, existing.clone())
+                };
+                let ident = self.ident_entity(&keyword);
+                self.conditions.push(format!("{} = {ident}", entity.expr));
+            }
             Some(existing) => {
                 let condition = equal(existing, &var);
                 self.conditions.push(condition);

@@ -20,6 +20,8 @@ fn arity(call: &FnCall, expected: std::ops::RangeInclusive<usize>) -> Result<()>
             call.name,
             if expected.start() == expected.end() {
                 expected.start().to_string()
+            } else if *expected.end() == usize::MAX {
+                format!("at least {}", expected.start())
             } else {
                 format!("{} to {}", expected.start(), expected.end())
             },
@@ -31,6 +33,58 @@ fn arity(call: &FnCall, expected: std::ops::RangeInclusive<usize>) -> Result<()>
 fn args(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Vec<Var>> {
     call.args.iter().map(|t| frame.term_var(t)).collect()
 }
+
+/// What a function takes, checked against the arguments' types where they
+/// are known when the query is planned: a value of another type is an
+/// error, as Clojure's functions throw (`(+ 7 "abc")`, `(even? 2.0)`),
+/// rather than a result SQLite's conversions make up.
+#[derive(Clone, Copy)]
+enum Takes {
+    Numbers,
+    Integers,
+    Strings,
+}
+
+impl Takes {
+    fn accepts(self, value_type: ValueType) -> bool {
+        match self {
+            Takes::Numbers => value_type.is_numeric(),
+            Takes::Integers => matches!(value_type, ValueType::Long | ValueType::BigInt),
+            Takes::Strings => value_type == ValueType::String,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Takes::Numbers => "numbers",
+            Takes::Integers => "integers",
+            Takes::Strings => "strings",
+        }
+    }
+}
+
+/// An error when one of `values` is known to be of a type `takes` refuses.
+fn check_types(call: &FnCall, values: &[Var], takes: Takes) -> Result<()> {
+    for value in values {
+        let refused = match &value.ty {
+            Ty::Known(t) if !takes.accepts(*t) => t.a_name(),
+            Ty::Tuple(_) => "a tuple".to_string(),
+            Ty::Collection(..) => "a collection".to_string(),
+            Ty::Known(_) | Ty::Dynamic(_) => continue,
+        };
+        return Err(Error::Query(format!(
+            "{call} takes {}, but one of its arguments is {refused}",
+            takes.name()
+        )));
+    }
+    Ok(())
+}
+
+/// The characters `clojure.string/trim` and `blank?` take for white space
+/// (Java's `Character.isWhitespace` over ASCII: tab, newline, vertical
+/// tab, form feed, carriage return, the four separators, space), as an SQL
+/// expression for `trim`'s second argument.
+const WHITESPACE: &str = "char(9, 10, 11, 12, 13, 28, 29, 30, 31, 32)";
 
 /// A predicate clause `[(pred args...)]` as a SQL condition.
 pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
@@ -105,11 +159,22 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
                 ValueType::Long.tag()
             ))
         }
-        "zero?" => one("($0 = 0)"),
-        "pos?" => one("($0 > 0)"),
-        "neg?" => one("($0 < 0)"),
-        "even?" => one("($0 % 2 = 0)"),
-        "odd?" => one("($0 % 2 != 0)"),
+        "zero?" | "pos?" | "neg?" => {
+            check_types(call, &values, Takes::Numbers)?;
+            match name {
+                "zero?" => one("($0 = 0)"),
+                "pos?" => one("($0 > 0)"),
+                _ => one("($0 < 0)"),
+            }
+        }
+        "even?" | "odd?" => {
+            check_types(call, &values, Takes::Integers)?;
+            one(if name == "even?" {
+                "($0 % 2 = 0)"
+            } else {
+                "($0 % 2 != 0)"
+            })
+        }
         "nil?" => one("($0 IS NULL)"),
         "some?" => one("($0 IS NOT NULL)"),
         // Clojure's `not`: true of nil and false, false of every other value.
@@ -131,17 +196,25 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
         "true?" => one("($0 = 1)"),
         "false?" => one("($0 = 0)"),
         "str/starts-with?" | "clojure.string/starts-with?" => {
+            check_types(call, &values, Takes::Strings)?;
             two("(substr($0, 1, length($1)) = $1)")
         }
         "str/ends-with?" | "clojure.string/ends-with?" => {
+            check_types(call, &values, Takes::Strings)?;
             two("(length($0) >= length($1) AND substr($0, length($0) - length($1) + 1) = $1)")
         }
-        "str/includes?" | "clojure.string/includes?" => two("(instr($0, $1) > 0)"),
+        "str/includes?" | "clojure.string/includes?" => {
+            check_types(call, &values, Takes::Strings)?;
+            two("(instr($0, $1) > 0)")
+        }
         _ if frame.shared.registered_function(name).is_some() => {
             let var = registered_call(frame, call, &values)?;
             Ok(format!("({} = 1)", var.expr))
         }
-        "str/blank?" | "clojure.string/blank?" => one("(trim($0) = '')"),
+        "str/blank?" | "clojure.string/blank?" => {
+            check_types(call, &values, Takes::Strings)?;
+            one(&format!("(trim($0, {WHITESPACE}) = '')"))
+        }
         "empty?" => one("(length($0) = 0)"),
         "re-find" => two("(factlite_re_find($0, $1) IS NOT NULL)"),
         "re-matches" => two("(factlite_re_matches($0, $1) IS NOT NULL)"),
@@ -490,9 +563,31 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         let exprs: Vec<String> = values.iter().map(|v| v.expr.to_string()).collect();
         Ok(text(format!("{sql}({})", exprs.join(", "))))
     };
-    if any_big(&values) && NUMERIC_FUNCTIONS.contains(&call.name.as_str()) {
-        return big_arithmetic(frame, call, &values);
+    // A string from the SQL function `sql` over the one argument as `str`
+    // prints it (Clojure's string functions take any value's text), and
+    // `extra` arguments.
+    let text_of_str = |sql: &str, extra: &str| -> Result<Var> {
+        arity(call, 1..=1)?;
+        let value = str_part(&values[0]);
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!(", {extra}")
+        };
+        Ok(text(format!("{sql}({value}{extra})")))
+    };
+    if NUMERIC_FUNCTIONS.contains(&call.name.as_str()) {
+        check_types(call, &values, Takes::Numbers)?;
+        if any_big(&values) {
+            return big_arithmetic(frame, call, &values);
+        }
     }
+    if STRING_FUNCTIONS.contains(&call.name.as_str()) {
+        check_types(call, &values, Takes::Strings)?;
+    }
+    // A divisor of zero fails the query, as Clojure throws.
+    let divisor = |b: &Expr| format!("(CASE WHEN {b} = 0 THEN {DIVIDE_BY_ZERO} ELSE {b} END)");
+    let integers = numeric_type(&values) == Ty::Known(ValueType::Long);
     match call.name.as_str() {
         "+" => fold("+"),
         "*" => fold("*"),
@@ -503,8 +598,10 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         "-" => fold("-"),
         "/" => {
             arity(call, 2..=2)?;
-            let (a, b) = (&values[0].expr, &values[1].expr);
-            if numeric_type(&values) == Ty::Known(ValueType::Long) {
+            let a = &values[0].expr;
+            let b = &values[1].expr;
+            if integers {
+                let b = &divisor(b);
                 // Long division stays long when exact, as the result of a
                 // ratio that is whole; otherwise it is a double.
                 let exact = format!("({b} != 0 AND {a} % {b} = 0)");
@@ -515,23 +612,53 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
                     ty: Ty::Dynamic(format!("(CASE WHEN {exact} THEN 3 ELSE 4 END)")),
                 })
             } else {
+                // Of doubles, by zero is an infinity (`(/ 1.0 0)` is
+                // ##Inf); 0.0 / 0 (NaN) fails.
                 Ok(Var {
-                    expr: computed(format!("(CAST({a} AS REAL) / {b})")),
+                    expr: computed(format!(
+                        "(CASE WHEN {b} != 0 THEN CAST({a} AS REAL) / {b} WHEN {a} > 0 THEN 9e999 \
+                         WHEN {a} < 0 THEN -9e999 ELSE {DIVIDE_BY_ZERO} END)"
+                    )),
                     ty: Ty::Known(ValueType::Double),
                 })
             }
         }
+        "quot" | "rem" | "mod" if numeric_type(&values) == Ty::Known(ValueType::Double) => {
+            // Of doubles, as Clojure computes them: `quot` truncates the
+            // quotient, `rem` takes the dividend's sign, `mod` the
+            // divisor's.
+            arity(call, 2..=2)?;
+            let a = &values[0].expr;
+            let b = &divisor(&values[1].expr);
+            let quotient = format!("CAST(CAST({a} AS REAL) / {b} AS INTEGER)");
+            let remainder = format!("({a} - {b} * {quotient})");
+            let sql = match call.name.as_str() {
+                "quot" => format!("CAST({quotient} AS REAL)"),
+                "rem" => format!("CAST({remainder} AS REAL)"),
+                _ => format!(
+                    "CAST((CASE WHEN {remainder} != 0 AND ({remainder} < 0) != ({b} < 0) \
+                     THEN {remainder} + {b} ELSE {remainder} END) AS REAL)"
+                ),
+            };
+            Ok(Var {
+                expr: computed(sql),
+                ty: Ty::Known(ValueType::Double),
+            })
+        }
         "quot" => {
             arity(call, 2..=2)?;
-            Ok(long(format!("({} / {})", values[0].expr, values[1].expr)))
+            let b = divisor(&values[1].expr);
+            Ok(long(format!("({} / {b})", values[0].expr)))
         }
         "rem" => {
             arity(call, 2..=2)?;
-            Ok(long(format!("({} % {})", values[0].expr, values[1].expr)))
+            let b = divisor(&values[1].expr);
+            Ok(long(format!("({} % {b})", values[0].expr)))
         }
         "mod" => {
             arity(call, 2..=2)?;
-            let (a, b) = (&values[0].expr, &values[1].expr);
+            let a = &values[0].expr;
+            let b = &divisor(&values[1].expr);
             Ok(long(format!("((({a} % {b}) + {b}) % {b})")))
         }
         "inc" => {
@@ -556,10 +683,17 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
             } else {
                 computed(format!("{}({})", call.name, exprs.join(", ")))
             };
-            Ok(Var {
-                expr,
-                ty: values[0].ty.clone(),
-            })
+            // The winning argument as it is (`(max 1.0 5)` is 5): its type
+            // is known when every argument's is the same.
+            let ty = match &values[0].ty {
+                Ty::Known(t) if values.iter().all(|v| v.ty == Ty::Known(*t)) => Ty::Known(*t),
+                _ => Ty::Dynamic(format!(
+                    "(CASE typeof({expr}) WHEN 'integer' THEN {} ELSE {} END)",
+                    ValueType::Long.tag(),
+                    ValueType::Double.tag()
+                )),
+            };
+            Ok(Var { expr, ty })
         }
         "str" => {
             let parts: Vec<String> = values.iter().map(str_part).collect();
@@ -575,11 +709,18 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         }
         "subs" => {
             arity(call, 2..=3)?;
+            check_types(call, &values[..1], Takes::Strings)?;
+            check_types(call, &values[1..], Takes::Integers)?;
             let (s, start) = (&values[0].expr, &values[1].expr);
-            let expr = computed(match values.get(2) {
-                Some(end) => format!("substr({s}, {start} + 1, {} - {start})", end.expr),
-                None => format!("substr({s}, {start} + 1)"),
-            });
+            // Bounds outside the string fail, as Clojure's `subs` throws.
+            let end = values
+                .get(2)
+                .map_or(format!("length({s})"), |end| end.expr.to_string());
+            let expr = computed(format!(
+                "(CASE WHEN {start} < 0 OR {end} < {start} OR {end} > length({s}) \
+                 THEN factlite_fail('String index out of range') \
+                 ELSE substr({s}, {start} + 1, {end} - {start}) END)"
+            ));
             Ok(Var {
                 expr,
                 ty: Ty::Known(ValueType::String),
@@ -587,7 +728,19 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
         }
         "count" => {
             arity(call, 1..=1)?;
-            Ok(long(format!("length({})", values[0].expr)))
+            match &values[0].ty {
+                Ty::Tuple(items) => Ok(long(items.len().to_string())),
+                Ty::Known(ValueType::String | ValueType::Tuple) | Ty::Dynamic(_) => {
+                    Ok(long(format!("length({})", values[0].expr)))
+                }
+                Ty::Known(t) => Err(Error::Query(format!(
+                    "{call} counts a string or a tuple, not {}",
+                    t.a_name()
+                ))),
+                Ty::Collection(..) => Err(Error::Query(format!(
+                    "{call}: a set or map built in the query is read by :find only"
+                ))),
+            }
         }
         "identity" => {
             arity(call, 1..=1)?;
@@ -647,11 +800,11 @@ fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
                 "(CASE WHEN {less} THEN -1 WHEN {greater} THEN 1 ELSE 0 END)"
             )))
         }
-        "str/lower-case" | "clojure.string/lower-case" => text_of("factlite_lower", 1..=1),
-        "str/upper-case" | "clojure.string/upper-case" => text_of("factlite_upper", 1..=1),
-        "str/trim" | "clojure.string/trim" => text_of("trim", 1..=1),
-        "str/triml" | "clojure.string/triml" => text_of("ltrim", 1..=1),
-        "str/trimr" | "clojure.string/trimr" => text_of("rtrim", 1..=1),
+        "str/lower-case" | "clojure.string/lower-case" => text_of_str("factlite_lower", ""),
+        "str/upper-case" | "clojure.string/upper-case" => text_of_str("factlite_upper", ""),
+        "str/trim" | "clojure.string/trim" => text_of_str("trim", WHITESPACE),
+        "str/triml" | "clojure.string/triml" => text_of_str("ltrim", WHITESPACE),
+        "str/trimr" | "clojure.string/trimr" => text_of_str("rtrim", WHITESPACE),
         "re-pattern" => {
             arity(call, 1..=1)?;
             Ok(values[0].clone())
@@ -703,6 +856,12 @@ fn registered_call(frame: &Frame<'_, '_>, call: &FnCall, values: &[Var]) -> Resu
 const NUMERIC_FUNCTIONS: [&str; 12] = [
     "+", "-", "*", "/", "quot", "rem", "mod", "inc", "dec", "abs", "min", "max",
 ];
+
+/// SQL failing the query: division by zero.
+const DIVIDE_BY_ZERO: &str = "factlite_fail('Divide by zero')";
+
+/// The functions of strings (regular expressions given as strings).
+const STRING_FUNCTIONS: [&str; 3] = ["re-pattern", "re-find", "re-matches"];
 
 /// A function over numbers at least one of which is a big integer or a
 /// big decimal, exactly, by the store's `factlite_big_arithmetic` (`+`,
@@ -767,6 +926,18 @@ fn str_part(var: &Var) -> String {
         Ty::Known(ValueType::Boolean) => {
             format!("(CASE WHEN {} THEN 'true' ELSE 'false' END)", var.expr)
         }
+        // A UUID's canonical text, an instant's ISO 8601 text in UTC.
+        Ty::Known(ValueType::Uuid) => {
+            let hex = format!("lower(hex({}))", var.expr);
+            format!(
+                "(substr({hex}, 1, 8) || '-' || substr({hex}, 9, 4) || '-' || substr({hex}, 13, 4) \
+                 || '-' || substr({hex}, 17, 4) || '-' || substr({hex}, 21))"
+            )
+        }
+        Ty::Known(ValueType::Instant) => format!(
+            "strftime('%Y-%m-%dT%H:%M:%fZ', {} / 1000.0, 'unixepoch')",
+            var.expr
+        ),
         Ty::Known(_) => format!("CAST({} AS TEXT)", var.expr),
         _ => format!("COALESCE(CAST({} AS TEXT), '')", var.expr),
     }
@@ -785,6 +956,7 @@ fn strings(
 ) -> Result<()> {
     arity(call, 2..=2)?;
     let values = args(frame, call)?;
+    check_types(call, &values, Takes::Strings)?;
     let parts = format!("{function}({}, {})", values[0].expr, values[1].expr);
     let text = |expr: Expr| Var {
         expr,

@@ -304,6 +304,24 @@ impl From<rusqlite::Error> for Error {
             {
                 Error::Query(message.clone())
             }
+            // A query's own failure (`factlite_fail`).
+            rusqlite::Error::SqliteFailure(_, Some(message))
+                if message.ends_with(crate::sql_functions::QUERY_FAILED) =>
+            {
+                Error::Query(message.clone())
+            }
+            // A value of another type than a function of the query takes
+            // (a UUID given to `re-find`): known only as the query runs.
+            rusqlite::Error::SqliteFailure(_, Some(message))
+                if message.starts_with("Invalid function parameter type") =>
+            {
+                Error::Query(format!(
+                    "a function of the query was given a value of a type it does not take ({message})"
+                ))
+            }
+            rusqlite::Error::InvalidFunctionParameterType(..) => Error::Query(format!(
+                "a function of the query was given a value of a type it does not take ({error})"
+            )),
             // A comparison of values without an order (`sql_functions`).
             rusqlite::Error::SqliteFailure(_, Some(message))
                 if message.ends_with(crate::sql_functions::NO_ORDER) =>

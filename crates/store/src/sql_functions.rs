@@ -41,6 +41,8 @@
 //!   a double as a real); `NULL` when an argument is `NULL` or NaN.
 //! - `factlite_number_text(v, t)`: a stored big number's text as `str`
 //!   gives it (`1`, `1.5`: no `N` or `M`).
+//! - `factlite_fail(message)`: fails the statement with `message` (a
+//!   division by zero, a string index out of range: `:error/query`).
 //! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
 //!   orders keywords' stored text by namespace and then name.
 
@@ -295,8 +297,23 @@ fn register_big_arithmetic(conn: &Connection) -> rusqlite::Result<()> {
 /// The end of the message of a lookup ref that names no entity.
 pub const NO_ENTITY: &str = "names no entity";
 
+/// The end of the message of `factlite_fail`: a query's own failure
+/// (division by zero, a string index out of range).
+pub const QUERY_FAILED: &str = "(the query was stopped)";
+
 /// Registers the functions on a connection.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "factlite_fail",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| -> rusqlite::Result<i64> {
+            let message: String = context.get(0)?;
+            Err(rusqlite::Error::UserFunctionError(
+                format!("{message} {QUERY_FAILED}").into(),
+            ))
+        },
+    )?;
     conn.create_collation(order::KEYWORD_COLLATION, order::compare_keyword_text)?;
     rusqlite::vtab::series::load_module(conn)?;
     register_text_functions(conn)?;
