@@ -1193,6 +1193,7 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         )));
     }
     let terms = frame.term_var(&call.args[2])?;
+    check_types(call, std::slice::from_ref(&terms), Takes::Strings)?;
     let Binding::Relation(items) = binding else {
         return Err(Error::Query(
             "fulltext binds a relation [[?e ?value ?tx ?score]] (or its first elements)".into(),
@@ -1205,31 +1206,35 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
     }
     let alias = frame.shared.alias("f");
     let a = frame.shared.param(SqlLiteral::Integer(attribute.id));
-    // The transaction is the datom's, read from `datoms` only when it is
-    // bound; the score is FTS5's rank negated, so a better match scores
-    // higher, as in Datomic.
-    let matches = format!("fulltext MATCH {} AND a = {a}", terms.expr);
-    frame.from.push(if items.len() > 2 {
-        format!(
-            "(SELECT m.e AS e, m.v AS v, d.tx AS tx, -m.rank AS score FROM \
-             (SELECT e, v, a, rank FROM fulltext WHERE {matches}) AS m \
-             JOIN datoms AS d ON d.e = m.e AND d.a = m.a AND d.v = m.v) AS {alias}"
-        )
-    } else {
-        format!("(SELECT e, v FROM fulltext WHERE {matches}) AS {alias}")
-    });
-    let columns = [
-        ("e", ValueType::Ref),
-        ("v", ValueType::String),
-        ("tx", ValueType::Ref),
-        ("score", ValueType::Double),
+    // The index as a table-valued function of the search, which may read
+    // a column of an earlier FROM item (a term bound by a pattern); the
+    // search is read as Lucene's syntax (`factlite_fts_query`).
+    frame.from.push(format!(
+        "fulltext(factlite_fts_query({})) AS {alias}",
+        terms.expr
+    ));
+    frame.conditions.push(format!("{alias}.a = {a}"));
+    let mut columns = vec![
+        Var::known(Expr::column(&alias, "e"), ValueType::Ref),
+        Var::known(Expr::column(&alias, "v"), ValueType::String),
     ];
-    for (item, (column, value_type)) in items.iter().zip(columns) {
-        bind_scalar(
-            frame,
-            item,
-            Var::known(Expr::column(&alias, column), value_type),
-        )?;
+    if items.len() > 2 {
+        // The transaction is the datom's, read from `datoms` only when it
+        // is bound; the score is FTS5's rank negated, so a better match
+        // scores higher, as in Datomic.
+        let datom = frame.shared.alias("d");
+        frame.from.push(format!("datoms AS {datom}"));
+        frame.conditions.push(format!(
+            "{datom}.e = {alias}.e AND {datom}.a = {alias}.a AND {datom}.v = {alias}.v"
+        ));
+        columns.push(Var::known(Expr::column(&datom, "tx"), ValueType::Ref));
+        columns.push(Var::known(
+            Expr::over_column(format!("(-{alias}.rank)"), &alias),
+            ValueType::Double,
+        ));
+    }
+    for (item, column) in items.iter().zip(columns) {
+        bind_scalar(frame, item, column)?;
     }
     Ok(())
 }

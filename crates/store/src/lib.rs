@@ -17,6 +17,7 @@ mod encode;
 mod error;
 mod excision;
 mod fixpoint;
+mod fulltext_query;
 pub(crate) mod functions;
 mod inputs;
 mod layout;

@@ -41,6 +41,9 @@
 //!   a double as a real); `NULL` when an argument is `NULL` or NaN.
 //! - `factlite_number_text(v, t)`: a stored big number's text as `str`
 //!   gives it (`1`, `1.5`: no `N` or `M`).
+//! - `factlite_fts_query(search)`: a `fulltext` search in Lucene's
+//!   syntax as an FTS5 query (`fulltext_query`); `NULL` for one without
+//!   a word.
 //! - `factlite_fail(message)`: fails the statement with `message` (a
 //!   division by zero, a string index out of range: `:error/query`).
 //! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
@@ -85,6 +88,10 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// and `factlite_upper`.
 fn register_text_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("factlite_fts_query", 1, flags, |context| {
+        let search: Option<String> = context.get(0)?;
+        Ok(search.and_then(|search| crate::fulltext_query::to_fts5(&search)))
+    })?;
     conn.create_scalar_function("factlite_re_find", 2, flags, |context| {
         let regex = pattern(context, false)?;
         let text: Option<String> = context.get(1)?;
