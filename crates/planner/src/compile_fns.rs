@@ -218,7 +218,9 @@ pub fn predicate(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
         "empty?" => one("(length($0) = 0)"),
         "re-find" => two("(factlite_re_find($0, $1) IS NOT NULL)"),
         "re-matches" => two("(factlite_re_matches($0, $1) IS NOT NULL)"),
-        other => Err(Error::Query(format!("unknown predicate {other}"))),
+        // Any other function is a predicate by its result, as in Datomic:
+        // true unless nil or false (`[(identity ?x)]`, `[(+ ?x 1)]`).
+        _ => truthy(frame, call),
     }
 }
 
@@ -443,6 +445,13 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             arity(call, 4..=4)?;
             let entity = frame.entity_identifier(&call.args[1])?;
             let attribute = attribute_arg(frame, &call.args[2], "get-else")?;
+            // As Datomic: one value or the default, so one attribute value.
+            if attribute.cardinality == factlite_core::Cardinality::Many {
+                return Err(Error::Query(format!(
+                    "{call}: get-else takes a cardinality-one attribute, and {} is cardinality many",
+                    call.args[2]
+                )));
+            }
             // As Datomic: nil is no default (a missing value is no value).
             if matches!(call.args[3], Term::Constant(Value::Nil)) {
                 return Err(Error::Query(format!(
@@ -484,6 +493,9 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
         "get-some" => get_some(frame, call, binding),
         "str/split" | "clojure.string/split" => strings(frame, call, binding, "factlite_split"),
         "re-seq" => strings(frame, call, binding, "factlite_re_seq"),
+        "re-find" | "re-matches" if matches!(binding, Binding::Tuple(_)) => {
+            regex_groups(frame, call, binding)
+        }
         "rand-nth" => rand_nth(frame, call, binding),
         "range" => range(frame, call, binding),
         factlite_query::NESTED_QUERY => crate::nested::nested_query(frame, call, binding),
@@ -531,6 +543,27 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             bind_scalar(frame, binding, var)
         }
     }
+}
+
+/// SQL true when a function's result is truthy (neither nil nor false).
+fn truthy(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
+    let result = scalar_function(frame, call).map_err(|error| match error {
+        Error::Query(message) if message.starts_with("unknown function") => {
+            Error::Query(format!("unknown predicate {}", call.name))
+        }
+        other => other,
+    })?;
+    let expr = &result.expr;
+    Ok(match &result.ty {
+        Ty::Known(ValueType::Boolean) => format!("(COALESCE({expr}, 0) != 0)"),
+        Ty::Known(_) => format!("({expr} IS NOT NULL)"),
+        // A vector or a set built in the query is a value, never nil.
+        Ty::Tuple(_) | Ty::Collection(..) => "1".to_string(),
+        Ty::Dynamic(tag) => format!(
+            "({expr} IS NOT NULL AND NOT ({tag} = {} AND {expr} = 0))",
+            ValueType::Boolean.tag()
+        ),
+    })
 }
 
 /// The functions that return nil for some arguments (`namespace` of a
@@ -1235,6 +1268,35 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
     }
     for (item, column) in items.iter().zip(columns) {
         bind_scalar(frame, item, column)?;
+    }
+    Ok(())
+}
+
+/// `[(re-find ?re ?s) [?match ?group ...]]` (and `re-matches`): the match
+/// and its groups, as Clojure's `re-find` returns them for a pattern with
+/// groups (a group that took no part is nil); no row when nothing matches.
+fn regex_groups(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Result<()> {
+    arity(call, 2..=2)?;
+    let values = args(frame, call)?;
+    check_types(call, &values, Takes::Strings)?;
+    let Binding::Tuple(items) = binding else {
+        return Err(Error::Query(format!(
+            "{call} binds a tuple here, not {binding}"
+        )));
+    };
+    let function = if call.name == "re-find" {
+        "factlite_re_find_groups"
+    } else {
+        "factlite_re_matches_groups"
+    };
+    let groups = format!("{function}({}, {})", values[0].expr, values[1].expr);
+    frame.conditions.push(format!("{groups} IS NOT NULL"));
+    for (i, item) in items.iter().enumerate() {
+        let group = Var {
+            expr: Expr::computed(format!("json_extract({groups}, '$[{i}]')"), &values),
+            ty: Ty::Known(ValueType::String),
+        };
+        bind_scalar(frame, item, group)?;
     }
     Ok(())
 }

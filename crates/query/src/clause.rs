@@ -103,7 +103,13 @@ fn function_name<'a>(form: &Value, items: &[Value]) -> Result<String, Failed<'a>
                 && as_source(&items[0]).is_none()
                 && !symbol.is("_") =>
         {
-            Ok(symbol.qualified_name())
+            // `clojure.core/+` is `+`, as Datomic resolves the core
+            // functions by either name.
+            let name = symbol.qualified_name();
+            Ok(match name.strip_prefix("clojure.core/") {
+                Some(core) => core.to_string(),
+                None => name,
+            })
         }
         _ => Err(fail(format!(
             "{} does not start with a function name; expected (f arg ...)",

@@ -383,6 +383,16 @@ fn return_maps<'a>(sections: &Sections<'a>) -> Result<Option<ReturnMaps>, Failed
     if names.is_empty() {
         return Err(fail(format!("{} needs at least one name", show(keyword))));
     }
+    if let Some(repeated) = names
+        .iter()
+        .enumerate()
+        .find_map(|(i, name)| names[..i].contains(name).then_some(name))
+    {
+        return Err(fail(format!(
+            "{} names {repeated} twice; each element of :find needs a name of its own",
+            show(keyword)
+        )));
+    }
     Ok(Some(ReturnMaps { kind, names }))
 }
 

@@ -14,6 +14,11 @@
 //!   text)`: the first match of a regular expression in the text, or the
 //!   text when the whole of it matches; `NULL` when nothing matches (the
 //!   `regex` crate's syntax; a pattern is compiled once per statement).
+//! - `factlite_re_find_groups(pattern, text)`,
+//!   `factlite_re_matches_groups(pattern, text)`: the match and each of
+//!   its groups, as a JSON array (`null` for a group that took no part),
+//!   for `re-find` and `re-matches` bound to a tuple `[?match ?group]`;
+//!   `NULL` when nothing matches.
 //! - `factlite_split(text, pattern)`: the parts of the text between the
 //!   matches of a regular expression, as a JSON array of strings, trailing
 //!   empty parts dropped (as `clojure.string/split` does).
@@ -118,6 +123,16 @@ fn register_text_functions(conn: &Connection) -> rusqlite::Result<()> {
         }
         Ok(Some(json_strings(parts)))
     })?;
+    for (name, anchored) in [
+        ("factlite_re_find_groups", false),
+        ("factlite_re_matches_groups", true),
+    ] {
+        conn.create_scalar_function(name, 2, flags, move |context| {
+            let regex = pattern(context, anchored)?;
+            let text: Option<String> = context.get(1)?;
+            Ok(text.and_then(|text| regex.captures(&text).map(|found| json_groups(&found))))
+        })?;
+    }
     conn.create_scalar_function("factlite_re_seq", 2, flags, |context| {
         let regex = pattern(context, false)?;
         let text: Option<String> = context.get(1)?;
@@ -143,6 +158,23 @@ fn json_strings<'t>(strings: impl IntoIterator<Item = &'t str>) -> String {
             json.push(',');
         }
         factlite_planner::push_json_string(&mut json, string);
+    }
+    json.push(']');
+    json
+}
+
+/// A match and its groups as a JSON array, `null` for a group that took
+/// no part in the match.
+fn json_groups(found: &regex::Captures<'_>) -> String {
+    let mut json = String::from("[");
+    for (i, group) in found.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        match group {
+            Some(group) => factlite_planner::push_json_string(&mut json, group.as_str()),
+            None => json.push_str("null"),
+        }
     }
     json.push(']');
     json
