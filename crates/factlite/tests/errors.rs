@@ -113,6 +113,20 @@ fn cases() -> Vec<Case> {
             ErrorCategory::Parse,
         ),
         (
+            "a pull pattern given as an input that is no pull pattern",
+            |s| {
+                let pattern = factlite::edn::parse("[42]").expect("EDN");
+                s.db()?
+                    .q_str(
+                        "[:find (pull ?e pat) . :in $ pat :where [?e :person/name _]]",
+                        &[pattern],
+                    )
+                    .map(drop)
+            },
+            |e| e.category() == ErrorCategory::Parse,
+            ErrorCategory::Parse,
+        ),
+        (
             "a query with an unbound variable",
             |s| {
                 s.db()?

@@ -27,7 +27,7 @@ const QUERIES: &[(&str, &str)] = &[
     ("global", "[:find (count ?e) . :where [?e :p/age]]"),
     ("rule", "[:find ?n :in $ % :where (named-friend ?e ?n)]"),
     ("recursive", "[:find ?a ?b :in $ % :where (reach ?a ?b)]"),
-    ("get-else", "[:find ?n ?a :where [?e :p/name ?n] [(get-else $ ?e :p/age -1) ?a]]"),
+    ("get-else", "[:find ?e ?n :where [?e :p/tag _] [(get-else $ ?e :p/name \"none\") ?n]]"),
     ("missing", "[:find ?n :where [?e :p/name ?n] [(missing? $ ?e :p/friend)]]"),
     ("pull", "[:find (pull ?e [:p/name :p/age]) :where [?e :p/flag true]]"),
     ("ordered", "[:find ?n ?a :where [?e :p/name ?n] [?e :p/age ?a] :order-by (desc ?a) ?n :limit 3]"),

@@ -102,6 +102,12 @@ fn numbers(name: &str, values: &[Value]) -> Result<Vec<f64>> {
 const MAX_DRAWS: usize = 1_000_000;
 
 fn count_arg(name: &str, constants: &[Value]) -> Result<usize> {
+    if constants.len() > 1 {
+        return Err(Error::Query(format!(
+            "({name} n ?x) takes one count n before the variable, got {}",
+            constants.len()
+        )));
+    }
     match constants.first() {
         Some(Value::Integer(n)) if *n >= 0 => Ok(*n as usize),
         other => Err(Error::Query(format!(

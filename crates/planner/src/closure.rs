@@ -188,8 +188,6 @@ mod tests {
             "[[(p ?a ?b) [?a :e ?b]] [(p ?a ?b) (p ?a ?b) (p ?b ?b)]]",
             // No base body.
             "[[(p ?a ?b) (p ?a ?m) (p ?m ?b)]]",
-            // A head repeated.
-            "[[(p ?a ?a) [?a :e ?a]] [(p ?a ?b) (p ?a ?m) (p ?m ?b)]]",
         ] {
             let value = factlite_edn::parse(rules).expect("EDN");
             let unchanged =

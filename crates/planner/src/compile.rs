@@ -300,11 +300,18 @@ impl<'s, 'a> Frame<'s, 'a> {
                         // ones it joins on and keeps the rest its own.
                         if !unbound.is_empty() {
                             let names = unbound.join(", ");
+                            let advice = if joined.is_empty() {
+                                "bind them in a clause outside the not".to_string()
+                            } else {
+                                format!(
+                                    "use not-join [{}] to keep {names} local to the not",
+                                    joined.join(" ")
+                                )
+                            };
                             return Err(Error::Query(format!(
                                 "insufficient bindings: {names} in {clause} is bound by no clause \
                                  outside it; every variable of a not is bound outside it \
-                                 (use not-join [{}] to keep {names} local to the not)",
-                                joined.join(" ")
+                                 ({advice})"
                             )));
                         }
                         joined
@@ -352,6 +359,9 @@ impl<'s, 'a> Frame<'s, 'a> {
                     .iter()
                     .filter_map(|&i| match args.get(i) {
                         Some(Term::Variable(v)) if !self.bound(&v.0) => Some(v.0.clone()),
+                        // `_` binds nothing: a required position waits for
+                        // a value that never comes.
+                        Some(Term::Blank) => Some("_".to_string()),
                         _ => None,
                     })
                     .collect();
@@ -815,6 +825,21 @@ impl<'s, 'a> Frame<'s, 'a> {
         pattern: &Pattern,
         source: &CollectionSource,
     ) -> Result<()> {
+        if source.types.is_empty() {
+            // An empty collection (no tuples, so no width): nothing
+            // matches, and the pattern's variables bind no value.
+            for term in [&pattern.entity, &pattern.attribute, &pattern.value] {
+                if let Term::Variable(v) = term {
+                    let nothing = Var {
+                        expr: Expr::null(),
+                        ty: Ty::Dynamic("NULL".into()),
+                    };
+                    self.bind(&v.0, nothing);
+                }
+            }
+            self.conditions.push("0".into());
+            return Ok(());
+        }
         let alias = self.shared.alias("s");
         self.from.push(format!("{} AS {alias}", source.table));
         let terms = [
@@ -914,7 +939,7 @@ impl<'s, 'a> Frame<'s, 'a> {
     }
 
     /// SQL for the entity whose `:db/ident` is the keyword `keyword`.
-    fn ident_entity(&self, keyword: &Var) -> Expr {
+    pub(crate) fn ident_entity(&self, keyword: &Var) -> Expr {
         let ident = self
             .shared
             .param(SqlLiteral::Integer(factlite_core::bootstrap::DB_IDENT));

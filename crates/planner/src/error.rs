@@ -13,7 +13,7 @@ pub enum Error {
     /// The query cannot run: an unbound variable, a missing rule, a wrong
     /// number of inputs, a constant of the wrong type...
     Query(String),
-    /// A rule set given as input does not parse.
+    /// A rule set or pull pattern given as input does not parse.
     Parse(String),
 }
 

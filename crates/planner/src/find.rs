@@ -322,8 +322,30 @@ pub fn select(
                         })?,
                 };
                 let bound = lookup(&frame, &var.0, ":find")?;
+                // An entity id, or an ident naming its entity (as in a
+                // pattern's entity position); no other value is an entity.
+                let expr = match &bound.ty {
+                    Ty::Known(ValueType::Keyword) => frame.ident_entity(bound),
+                    Ty::Known(ValueType::Ref | ValueType::Long) | Ty::Dynamic(_) => {
+                        bound.expr.clone()
+                    }
+                    Ty::Known(other) => {
+                        return Err(Error::Query(format!(
+                            "(pull {} ...) pulls an entity, and {} is {}",
+                            var.0,
+                            var.0,
+                            other.a_name()
+                        )))
+                    }
+                    Ty::Tuple(_) | Ty::Collection(..) => {
+                        return Err(Error::Query(format!(
+                            "(pull {} ...) pulls an entity, and {} is a tuple or a collection",
+                            var.0, var.0
+                        )))
+                    }
+                };
                 let entity = Var {
-                    expr: bound.expr.clone(),
+                    expr,
                     ty: Ty::Known(ValueType::Ref),
                 };
                 match columns.push(&entity) {

@@ -222,7 +222,7 @@ pub fn signature_with_databases(
         match input {
             Input::Binding(Binding::Variable(v)) if pulled.contains(&v.0.as_str()) => {
                 let pattern = factlite_query::parse_pull_pattern(value)
-                    .map_err(|e| Error::Query(format!("the pull pattern given as {}: {e}", v.0)))?;
+                    .map_err(|e| Error::Parse(format!("the pull pattern given as {}: {e}", v.0)))?;
                 signature
                     .key
                     .inputs

@@ -909,6 +909,18 @@ impl RuleSet {
                     args.len()
                 )));
             }
+            if let Some(required) = def
+                .required
+                .iter()
+                .zip(args)
+                .find_map(|(head, arg)| matches!(arg, Term::Blank).then_some(head))
+            {
+                return Err(Error::Query(format!(
+                    "insufficient bindings: ({name} ...) is called with _ for its required \
+                     variable {}, which must be bound at the call",
+                    required.0
+                )));
+            }
             let mut renames: HashMap<String, String> = HashMap::new();
             let mut prefix = Vec::new();
             for (head, arg) in heads.iter().zip(args) {

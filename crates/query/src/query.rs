@@ -159,7 +159,7 @@ fn build_query<'a>(sections: &Sections<'a>) -> Result<Query, Failed<'a>> {
     if let Some(maps) = &return_maps {
         check_return_maps(&find, maps)?;
     }
-    Ok(Query {
+    let query = Query {
         find,
         return_maps,
         with: section(Section::With)
@@ -187,7 +187,54 @@ fn build_query<'a>(sections: &Sections<'a>) -> Result<Query, Failed<'a>> {
         timeout_ms: section(Section::Timeout)
             .map(|forms| count(forms, ":timeout"))
             .transpose()?,
-    })
+    };
+    check_distinct(&query)?;
+    Ok(query)
+}
+
+/// Each variable is bound once by `:in` and named once by `:with`, and
+/// `:with` names variables `:find` does not (as DataScript's parser
+/// checks): a repeated one would silently join two inputs or mean nothing.
+fn check_distinct(query: &Query) -> Result<(), Failed<'static>> {
+    let repeated = |vars: &[Variable]| {
+        vars.iter()
+            .enumerate()
+            .find_map(|(i, var)| vars[..i].contains(var).then(|| var.0.clone()))
+    };
+    if let Some(var) = repeated(&query.with) {
+        return Err(fail(format!(":with names {var} twice")));
+    }
+    let found = query
+        .find
+        .elements()
+        .iter()
+        .find_map(|element| match element {
+            FindElem::Variable(var) if query.with.contains(var) => Some(var.0.clone()),
+            _ => None,
+        });
+    if let Some(var) = found {
+        return Err(fail(format!(
+            ":find and :with both name {var}; :with names variables that are not in :find"
+        )));
+    }
+    let mut bound = Vec::new();
+    let mut rules = 0;
+    for input in &query.inputs {
+        match input {
+            Input::Binding(binding) => binding.variables(&mut bound),
+            Input::Rules => rules += 1,
+            Input::Source(_) => {}
+        }
+    }
+    if let Some(var) = repeated(&bound) {
+        return Err(fail(format!(
+            ":in binds {var} twice; each input binds variables of its own"
+        )));
+    }
+    if rules > 1 {
+        return Err(fail(":in names the rules % twice".to_string()));
+    }
+    Ok(())
 }
 
 /// The inputs of a query without `:in`: the default database `$`.

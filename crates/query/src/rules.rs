@@ -74,6 +74,18 @@ fn rule_head<'a>(head_form: &Value, head: &[Value]) -> Result<(String, RuleVars)
             show(head_form)
         )));
     }
+    let all: Vec<&crate::Variable> = vars.required.iter().chain(&vars.free).collect();
+    if let Some(var) = all
+        .iter()
+        .enumerate()
+        .find_map(|(i, var)| all[..i].contains(var).then_some(var))
+    {
+        return Err(fail(format!(
+            "rule head {} names {} twice; the variables of a rule head are distinct",
+            show(head_form),
+            var.0
+        )));
+    }
     Ok((name, vars))
 }
 
