@@ -13,7 +13,8 @@
 //! 4. the operations in order against a working copy of the facts, with
 //!    every lookup (cas, retract-attribute, retractEntity) reading the state
 //!    before the transaction: a cardinality-one attribute gets one value
-//!    per transaction; a datom both asserted and retracted is a conflict;
+//!    per transaction; a datom both asserted (held already or not) and
+//!    retracted is a conflict;
 //! 5. composite tuples: each entity whose component attributes changed
 //!    gets its composite from the values it holds now (`nil` for a missing
 //!    one; none when all are missing); a tempid asserting components of a
@@ -957,6 +958,7 @@ impl Run<'_> {
             asserted: BTreeSet::new(),
             retracted: BTreeSet::new(),
             one_value: BTreeMap::new(),
+            stated: BTreeSet::new(),
         };
         for op in &self.ops {
             match op {
@@ -1045,6 +1047,9 @@ struct Work<'m> {
     retracted: BTreeSet<Fact>,
     /// The value each cardinality-one attribute got in this transaction.
     one_value: BTreeMap<(i64, usize), Val>,
+    /// Every fact an assertion named, held already or not: retracting one
+    /// in the same transaction is a conflict.
+    stated: BTreeSet<Fact>,
 }
 
 impl Work<'_> {
@@ -1116,6 +1121,7 @@ impl Work<'_> {
                 self.retracted.insert(other);
             }
         }
+        self.stated.insert(fact.clone());
         if self.facts.insert(fact.clone()) {
             self.asserted.insert(fact);
         }
@@ -1125,7 +1131,7 @@ impl Work<'_> {
     /// Retracts a fact; `checked` makes retracting a fact this transaction
     /// asserted a conflict (retractEntity does not check).
     fn retract(&mut self, fact: Fact, checked: bool) -> Result<(), Failure> {
-        if checked && self.asserted.contains(&fact) {
+        if checked && self.stated.contains(&fact) {
             return fail(
                 ErrorCategory::UniqueConflict,
                 "a datom both asserted and retracted",

@@ -165,6 +165,9 @@ pub struct Schema {
     attributes: IndexMap<Entid, Attribute>,
     ident_to_id: HashMap<Keyword, Entid>,
     id_to_ident: HashMap<Entid, Keyword>,
+    /// Former idents of renamed entities, which still name them (as in
+    /// Datomic) while no entity holds them as its ident.
+    former: HashMap<Keyword, Entid>,
 }
 
 impl Schema {
@@ -199,9 +202,24 @@ impl Schema {
         self.attributes.shift_remove(&id);
     }
 
-    /// The entity named by an ident.
+    /// The entity named by an ident: the entity that holds it, or the one
+    /// that held it before a rename.
     pub fn entid(&self, ident: &Keyword) -> Option<Entid> {
-        self.ident_to_id.get(ident).copied()
+        self.ident_to_id
+            .get(ident)
+            .or_else(|| self.former.get(ident))
+            .copied()
+    }
+
+    /// Records that entity `id`, named otherwise now, was once named
+    /// `ident`: the old name still resolves to it while no entity holds
+    /// it. A name the entity holds, or that no longer names an entity, is
+    /// ignored.
+    pub fn add_former_ident(&mut self, id: Entid, ident: Keyword) {
+        let renamed = self.id_to_ident.get(&id).is_some_and(|now| *now != ident);
+        if renamed && !self.ident_to_id.contains_key(&ident) {
+            self.former.entry(ident).or_insert(id);
+        }
     }
 
     /// The ident of an entity, if it has one.

@@ -1,4 +1,5 @@
-//! Reading the schema from the datoms of the schema attributes.
+//! Reading the schema from the datoms of the schema attributes, and the
+//! former idents of renamed entities from the log.
 
 use factlite_core::{bootstrap, Schema};
 use rusqlite::Connection;
@@ -30,5 +31,17 @@ pub fn load(conn: &Connection) -> Result<Schema> {
             from_sql(row.get_ref(2)?, row.get(3)?)?,
         ));
     }
-    Schema::from_datoms(datoms).map_err(|e| Error::Schema(e.0))
+    let mut schema = Schema::from_datoms(datoms).map_err(|e| Error::Schema(e.0))?;
+    // Renamed entities keep answering to their former idents, newest
+    // rename first (as Datomic resolves both names).
+    let mut former = conn.prepare_cached(
+        "SELECT e, v, t FROM log WHERE a = ?1 AND added = 0 ORDER BY tx DESC, seq DESC",
+    )?;
+    let mut rows = former.query([bootstrap::DB_IDENT])?;
+    while let Some(row) = rows.next()? {
+        if let factlite_core::TypedValue::Keyword(ident) = from_sql(row.get_ref(1)?, row.get(2)?)? {
+            schema.add_former_ident(row.get(0)?, (*ident).clone());
+        }
+    }
+    Ok(schema)
 }

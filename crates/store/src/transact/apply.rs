@@ -135,6 +135,7 @@ pub fn apply(
         return Ok(None);
     }
     check_attributes_named(conn, report)?;
+    check_cardinality_kept(conn, report)?;
     let new_schema = schema_io::load(conn)?;
     check_schema_change(conn, old_schema, &new_schema)?;
     Ok(Some(new_schema))
@@ -188,6 +189,35 @@ fn check_attributes_named(conn: &Connection, report: &TxReport) -> Result<()> {
             return Err(Error::Schema(format!(
                 "entity {} is given :db/valueType or :db/cardinality but no :db/ident: an attribute is named by its :db/ident",
                 datom.e
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An attribute keeps a `:db/cardinality`: it is altered by asserting the
+/// other one, never retracted while the attribute stands (Datomic requires
+/// it of every attribute; without it the definition would read as one).
+fn check_cardinality_kept(conn: &Connection, report: &TxReport) -> Result<()> {
+    let mut is_attribute =
+        conn.prepare_cached("SELECT 1 FROM datoms WHERE e = ?1 AND a = ?2 LIMIT 1")?;
+    for datom in report
+        .datoms
+        .iter()
+        .filter(|datom| !datom.added && datom.a == bootstrap::DB_CARDINALITY)
+    {
+        let replaced = report
+            .datoms
+            .iter()
+            .any(|other| other.added && other.e == datom.e && other.a == bootstrap::DB_CARDINALITY);
+        if !replaced && is_attribute.exists(params![datom.e, bootstrap::DB_VALUE_TYPE])? {
+            let ident: Option<String> = conn
+                .prepare_cached("SELECT v FROM datoms WHERE e = ?1 AND a = ?2")?
+                .query_row(params![datom.e, bootstrap::DB_IDENT], |row| row.get(0))
+                .optional()?;
+            let name = ident.map_or(datom.e.to_string(), |ident| format!(":{ident}"));
+            return Err(Error::Schema(format!(
+                "the :db/cardinality of {name} cannot be retracted; alter it by asserting the other cardinality"
             )));
         }
     }

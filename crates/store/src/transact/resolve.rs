@@ -196,7 +196,8 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
 /// The transaction's instant: the clock's (`ctx.instant`), asserted here,
 /// or the one the forms state for it (`{:db/id "datomic.tx" :db/txInstant
 /// #inst ...}`, as an import of older data does in Datomic), which may not
-/// be before the newest transaction's: instants never go backwards. Only
+/// be before the newest transaction's (instants never go backwards) nor
+/// after the clock's (nor into the future). Only
 /// when a form `names` `:db/txInstant` are the asserted datoms searched.
 fn transaction_instant(ctx: &Context<'_>, state: &mut Interpretation, names: bool) -> Result<i64> {
     let stated = names
@@ -216,6 +217,15 @@ fn transaction_instant(ctx: &Context<'_>, state: &mut Interpretation, names: boo
                     "the transaction states :db/txInstant {}, before the newest transaction's {}: instants never go backwards",
                     factlite_edn::Instant(instant),
                     factlite_edn::Instant(newest)
+                )));
+            }
+            // Nor past the clock, as Datomic refuses a future instant: the
+            // next transaction could state no instant of its own.
+            if instant > ctx.instant {
+                return Err(Error::Constraint(format!(
+                    "the transaction states :db/txInstant {}, after the clock's {}: a transaction's instant is never in the future",
+                    factlite_edn::Instant(instant),
+                    factlite_edn::Instant(ctx.instant)
                 )));
             }
             Ok(instant)
@@ -273,6 +283,10 @@ struct Interpretation {
     /// before it: another value of that attribute for that entity in the
     /// transaction is a conflict all the same.
     kept: HashMap<(Entid, Entid), (TypedValue, usize)>,
+    /// Cardinality-many values asserted that the entity holds already:
+    /// retracting one in the same transaction is a conflict, as asserting
+    /// and retracting a value it does not hold is.
+    restated: HashSet<DatomKey>,
 }
 
 fn db_keyword(name: &str) -> Keyword {
@@ -1183,7 +1197,9 @@ impl<'c> Resolver<'c> {
                 }
                 Entry::Occupied(_) => {}
             }
-        } else if !self.holds(e, a, &key.2)? {
+        } else if self.holds(e, a, &key.2)? {
+            state.restated.insert(key);
+        } else {
             state.asserted.insert(key);
         }
         Ok(())
@@ -1191,7 +1207,12 @@ impl<'c> Resolver<'c> {
 
     fn retract(&self, e: Entid, a: Entid, v: TypedValue, state: &mut Interpretation) -> Result<()> {
         let key = (e, a, v);
-        if state.asserted.contains(&key) {
+        let restated = state.restated.contains(&key)
+            || state
+                .kept
+                .get(&(e, a))
+                .is_some_and(|(kept, _)| *kept == key.2);
+        if state.asserted.contains(&key) || restated {
             return Err(self.conflict(&key, "both asserts and retracts"));
         }
         if self.holds(key.0, key.1, &key.2)? {
