@@ -35,6 +35,7 @@
 use std::collections::HashSet;
 
 use factlite_core::ValueType;
+use factlite_edn::Value;
 use factlite_query::{Clause, Rule, Term, Variable};
 
 use crate::bound::{equal, Expr, Ty, Var};
@@ -260,6 +261,16 @@ fn bind_arguments(
         let var = column(i);
         match arg {
             Term::Variable(v) => frame.bind(&v.0, var),
+            // An ident where the rule holds an entity, and a lookup ref,
+            // name their entity, as written in a pattern they would.
+            Term::Constant(value)
+                if matches!(value, Value::Vector(_))
+                    || (matches!(value, Value::Keyword(_))
+                        && var.ty == Ty::Known(ValueType::Ref)) =>
+            {
+                let entity = Var::known(frame.entity_constant(value)?, ValueType::Ref);
+                frame.conditions.push(equal(&var, &entity));
+            }
             Term::Constant(value) => {
                 let (literal, value_type) = literal(value).ok_or_else(|| {
                     Error::Query(format!("{value} cannot be used as a constant here"))

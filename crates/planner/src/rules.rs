@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 
 use factlite_core::ValueType;
 use factlite_edn::Value;
-use factlite_query::{Binding, Clause, FnCall, Rule, RuleVars, Term, Variable};
+use factlite_query::{Clause, Rule, RuleVars, Term, Variable};
 use indexmap::IndexMap;
 
 use crate::bound::{Expr, Ty, Var};
@@ -923,14 +923,22 @@ impl RuleSet {
             }
             let mut renames: HashMap<String, String> = HashMap::new();
             let mut prefix = Vec::new();
+            let mut vectors = Vec::new();
             for (head, arg) in heads.iter().zip(args) {
                 match arg {
                     Term::Variable(v) => {
                         renames.insert(head.0.clone(), v.0.clone());
                     }
+                    // A vector (a lookup ref such as [:person/id 7]) goes
+                    // into the body's patterns as the constant it is.
+                    Term::Constant(value @ Value::Vector(_)) => {
+                        let fresh = self.fresh_name(&head.0);
+                        vectors.push((fresh.clone(), value));
+                        renames.insert(head.0.clone(), fresh);
+                    }
                     Term::Constant(value) => {
                         let fresh = self.fresh_name(&head.0);
-                        prefix.push(ground(&fresh, value));
+                        prefix.push(Clause::ground(&fresh, value));
                         renames.insert(head.0.clone(), fresh);
                     }
                     _ => {
@@ -949,8 +957,18 @@ impl RuleSet {
                 }
             }
             let rename = |v: &str| renames.get(v).cloned().unwrap_or_else(|| v.to_string());
+            let mut body: Vec<Clause> = def
+                .body
+                .iter()
+                .map(|c| c.rename_variables(&rename))
+                .collect();
+            for (fresh, value) in vectors {
+                if !factlite_query::substitute_in_patterns(&mut body, &fresh, value) {
+                    prefix.push(Clause::ground(&fresh, value));
+                }
+            }
             let mut branch = prefix;
-            branch.extend(def.body.iter().map(|c| c.rename_variables(&rename)));
+            branch.extend(body);
             branches.push(branch);
         }
         let required_count = defs.first().map(|d| d.required.len()).unwrap_or(0);
@@ -974,16 +992,6 @@ impl RuleSet {
             join: Some(join),
             branches,
         }])
-    }
-}
-
-fn ground(name: &str, value: &Value) -> Clause {
-    Clause::Function {
-        call: FnCall {
-            name: "ground".into(),
-            args: vec![Term::Constant(value.clone())],
-        },
-        binding: Binding::Variable(Variable(name.to_string())),
     }
 }
 

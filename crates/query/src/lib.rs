@@ -42,6 +42,7 @@ pub use forms::MAX_DEPTH;
 pub use nested::{NestedQuery, NESTED_QUERY};
 pub use print::{normalized_text, rules_to_edn, tx_data_to_edn};
 pub use pull::{PullAttr, PullEntry, PullPattern, PullSub};
+pub use rename::substitute_in_patterns;
 pub use tx::{AttrRef, EntityRef, TxForm, TxMap};
 
 /// Parses a query: the vector form `[:find ... :in ... :where ...]` or the

@@ -3,6 +3,8 @@
 //! apart from the caller's; and pointing clauses at another data source
 //! (`($2 or ...)`, a rule called as `($2 rule ...)`).
 
+use factlite_edn::Value;
+
 use crate::ast::{Binding, Clause, FnCall, Pattern, RuleVars, SrcVar, Term, Variable};
 
 impl Clause {
@@ -105,6 +107,17 @@ impl Clause {
         }
     }
 
+    /// `[(ground value) name]`: the variable `name` bound to a constant.
+    pub fn ground(name: &str, value: &Value) -> Clause {
+        Clause::Function {
+            call: FnCall {
+                name: "ground".into(),
+                args: vec![Term::Constant(value.clone())],
+            },
+            binding: Binding::Variable(Variable(name.to_string())),
+        }
+    }
+
     /// The clause with every variable `?x` (nested ones included) replaced
     /// by `rename("?x")`.
     pub fn rename_variables(&self, rename: &dyn Fn(&str) -> String) -> Clause {
@@ -199,6 +212,35 @@ fn rename_call(call: &FnCall, rename: &dyn Fn(&str) -> String) -> FnCall {
             .map(|t| t.rename_variables(rename))
             .collect(),
     }
+}
+
+/// Puts `value` for the variable `name` in the entity and value positions
+/// of the body's data patterns, as if the constant were written there (a
+/// lookup ref then names its entity); `false`, changing nothing, when the
+/// variable appears anywhere else.
+pub fn substitute_in_patterns(body: &mut [Clause], name: &str, value: &Value) -> bool {
+    let is_var = |term: &Term| matches!(term, Term::Variable(v) if v.0 == name);
+    let elsewhere = body.iter().any(|clause| match clause {
+        Clause::Pattern(p) => is_var(&p.attribute) || is_var(&p.tx) || is_var(&p.added),
+        other => {
+            let mut vars = Vec::new();
+            other.variables(true, &mut vars);
+            vars.iter().any(|v| v.0 == name)
+        }
+    });
+    if elsewhere {
+        return false;
+    }
+    for clause in body.iter_mut() {
+        if let Clause::Pattern(p) = clause {
+            for term in [&mut p.entity, &mut p.value] {
+                if is_var(term) {
+                    *term = Term::Constant(value.clone());
+                }
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]

@@ -125,11 +125,18 @@ fn inline_at_depth(
                     out.push(clause.clone());
                     continue;
                 }
-                let (mut grounds, call_vars) = call_variables(args, fresh);
+                let (mut grounds, vectors, call_vars) = call_variables(args, fresh);
                 out.append(&mut grounds);
                 let mut branches = Vec::with_capacity(bodies.len());
                 for rule in bodies {
-                    let renamed = rename_rule_body(rule, &call_vars, fresh);
+                    let mut renamed = rename_rule_body(rule, &call_vars, fresh);
+                    // A vector argument (a lookup ref) stands in the body's
+                    // patterns as the constant it is, as the planner has it.
+                    for (var, value) in &vectors {
+                        if !factlite_query::substitute_in_patterns(&mut renamed, &var.0, value) {
+                            renamed.insert(0, Clause::ground(&var.0, value));
+                        }
+                    }
                     branches.push(inline_at_depth(
                         &renamed,
                         rules,
@@ -172,29 +179,34 @@ fn dedup(vars: Vec<Variable>) -> Vec<Variable> {
 }
 
 /// The variable each call argument stands for: the argument itself, or a
-/// fresh variable bound to a constant by `ground`; `None` for `_`.
-fn call_variables(args: &[Term], fresh: &mut Fresh) -> (Vec<Clause>, Vec<Option<Variable>>) {
+/// fresh variable bound to a constant by `ground` (a vector: put in each
+/// body's patterns, the second list); `None` for `_`.
+fn call_variables(args: &[Term], fresh: &mut Fresh) -> CallVariables {
     let mut grounds = Vec::new();
+    let mut vectors = Vec::new();
     let vars = args
         .iter()
         .map(|arg| match arg {
             Term::Variable(v) => Some(v.clone()),
+            Term::Constant(value @ Value::Vector(_)) => {
+                let var = fresh.variable();
+                vectors.push((var.clone(), value.clone()));
+                Some(var)
+            }
             Term::Constant(value) => {
                 let var = fresh.variable();
-                grounds.push(Clause::Function {
-                    call: FnCall {
-                        name: "ground".to_string(),
-                        args: vec![Term::Constant(value.clone())],
-                    },
-                    binding: Binding::Variable(var.clone()),
-                });
+                grounds.push(Clause::ground(&var.0, value));
                 Some(var)
             }
             Term::Blank | Term::Source(_) => None,
         })
         .collect();
-    (grounds, vars)
+    (grounds, vectors, vars)
 }
+
+/// What [`call_variables`] gives: `ground` clauses, vector constants with
+/// their variables, and each argument's variable.
+type CallVariables = (Vec<Clause>, Vec<(Variable, Value)>, Vec<Option<Variable>>);
 
 /// A rule's body with its head variables renamed to the call's and every
 /// other variable made fresh.
