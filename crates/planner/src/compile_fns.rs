@@ -537,7 +537,7 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             let var = scalar_function(frame, call)?;
             // A function that returns nil binds nothing: the row fails, as
             // in Datomic.
-            if NIL_RETURNING.contains(&call.name.as_str()) {
+            if NIL_RETURNING.contains(&call.name.as_str()) && var.ty.items().is_none() {
                 frame.conditions.push(format!("{} IS NOT NULL", var.expr));
             }
             bind_scalar(frame, binding, var)
@@ -567,8 +567,8 @@ fn truthy(frame: &Frame<'_, '_>, call: &FnCall) -> Result<String> {
 }
 
 /// The functions that return nil for some arguments (`namespace` of a
-/// keyword without one, `re-find` without a match).
-const NIL_RETURNING: [&str; 3] = ["namespace", "re-find", "re-matches"];
+/// keyword without one, `re-find` without a match, `identity` of nil).
+const NIL_RETURNING: [&str; 4] = ["namespace", "re-find", "re-matches", "identity"];
 
 fn scalar_function(frame: &Frame<'_, '_>, call: &FnCall) -> Result<Var> {
     let values = args(frame, call)?;
