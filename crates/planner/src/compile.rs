@@ -912,7 +912,7 @@ impl<'s, 'a> Frame<'s, 'a> {
             ) => {
                 let entity = self.ident_entity(var);
                 let keyword = ValueType::Keyword.tag();
-                let number = entity_or_long(&tag);
+                let number = entity_or_long(tag);
                 self.conditions.push(format!(
                     "(CASE WHEN {tag} = {keyword} THEN {column} = {entity} \
                      ELSE {column} = {expr} AND {number} END)"

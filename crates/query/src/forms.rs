@@ -225,3 +225,11 @@ pub(crate) fn into_parse_error(error: Err<Expected<'_>>, what: &str) -> ParseErr
         Err::Incomplete(_) => ParseError::new(format!("{what} ends too early")),
     }
 }
+
+/// The first item that an earlier one equals.
+pub(crate) fn first_repeated<T: PartialEq>(items: &[T]) -> Option<&T> {
+    items
+        .iter()
+        .enumerate()
+        .find_map(|(i, item)| items[..i].contains(item).then_some(item))
+}

@@ -196,11 +196,7 @@ fn build_query<'a>(sections: &Sections<'a>) -> Result<Query, Failed<'a>> {
 /// `:with` names variables `:find` does not (as DataScript's parser
 /// checks): a repeated one would silently join two inputs or mean nothing.
 fn check_distinct(query: &Query) -> Result<(), Failed<'static>> {
-    let repeated = |vars: &[Variable]| {
-        vars.iter()
-            .enumerate()
-            .find_map(|(i, var)| vars[..i].contains(var).then(|| var.0.clone()))
-    };
+    let repeated = |vars: &[Variable]| crate::forms::first_repeated(vars).map(|var| var.0.clone());
     if let Some(var) = repeated(&query.with) {
         return Err(fail(format!(":with names {var} twice")));
     }
@@ -430,11 +426,7 @@ fn return_maps<'a>(sections: &Sections<'a>) -> Result<Option<ReturnMaps>, Failed
     if names.is_empty() {
         return Err(fail(format!("{} needs at least one name", show(keyword))));
     }
-    if let Some(repeated) = names
-        .iter()
-        .enumerate()
-        .find_map(|(i, name)| names[..i].contains(name).then_some(name))
-    {
+    if let Some(repeated) = crate::forms::first_repeated(&names) {
         return Err(fail(format!(
             "{} names {repeated} twice; each element of :find needs a name of its own",
             show(keyword)

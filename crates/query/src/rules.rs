@@ -75,11 +75,7 @@ fn rule_head<'a>(head_form: &Value, head: &[Value]) -> Result<(String, RuleVars)
         )));
     }
     let all: Vec<&crate::Variable> = vars.required.iter().chain(&vars.free).collect();
-    if let Some(var) = all
-        .iter()
-        .enumerate()
-        .find_map(|(i, var)| all[..i].contains(var).then_some(var))
-    {
+    if let Some(var) = crate::forms::first_repeated(&all) {
         return Err(fail(format!(
             "rule head {} names {} twice; the variables of a rule head are distinct",
             show(head_form),
