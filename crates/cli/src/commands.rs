@@ -402,6 +402,7 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Reply> {
                 return nothing();
             }
             let path = file_argument(name, rest)?;
+            session.check_not_the_database(&path)?;
             let file = std::fs::File::create(&path).map_err(|error| CliError::Io {
                 path: path.clone(),
                 error,
@@ -442,6 +443,7 @@ pub fn run(session: &mut Session, statement: &str) -> Result<Reply> {
         }
         ".backup" => {
             let path = file_argument(name, rest)?;
+            session.check_not_the_database(&path)?;
             session.store().backup_to(&path)?;
             Printed::Report {
                 text: format!("backed up to {}\n", path.display()),
@@ -1000,6 +1002,7 @@ fn export(session: &Session, rest: &str) -> Result<Printed> {
         None => (rest, None),
     };
     let path = file_argument(".export", file)?;
+    session.check_not_the_database(&path)?;
     let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("");
     let Some(query) = &query else {
         if extension != "edn" {

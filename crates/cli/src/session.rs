@@ -164,6 +164,33 @@ impl Session {
         Ok(session)
     }
 
+    /// An error when `path` is the open database's file or one SQLite
+    /// keeps beside it (`-wal`, `-shm`, `-journal`): output written there
+    /// would destroy the database.
+    pub fn check_not_the_database(&self, path: &Path) -> Result<()> {
+        let Some(location) = &self.location else {
+            return Ok(());
+        };
+        // A file that does not exist yet is none of the database's.
+        let (Ok(database), Ok(target)) =
+            (std::fs::canonicalize(location), std::fs::canonicalize(path))
+        else {
+            return Ok(());
+        };
+        let is_database = ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
+            let mut name = database.clone().into_os_string();
+            name.push(suffix);
+            PathBuf::from(name) == target
+        });
+        if is_database {
+            return Err(CliError::Usage(format!(
+                "{} is a file of the open database; writing there would destroy it: choose another file",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// A session on a new in-memory database.
     pub fn in_memory(config: SessionConfig) -> Result<Session> {
         Ok(Session::on_store(Store::open_in_memory()?, None, config))

@@ -428,3 +428,36 @@ fn the_history_sample_is_generated_once_and_read_through_its_views() {
         text(&both.stderr)
     );
 }
+
+#[test]
+fn output_over_the_open_database_is_refused_and_the_data_stays() {
+    let dir = cities();
+    for statement in [
+        ".output c.db",
+        ".once ./c.db",
+        ".export c.db",
+        ".backup c.db",
+    ] {
+        let output = factlite(dir.path(), &["c.db", "-e", statement]);
+        assert!(!output.status.success(), "{statement}");
+        assert!(
+            text(&output.stderr).contains("is a file of the open database"),
+            "{statement}: {}",
+            text(&output.stderr)
+        );
+    }
+    let output = factlite(
+        dir.path(),
+        &["c.db", "-e", "[:find (count ?c) . :where [?c :city/name]]"],
+    );
+    assert!(
+        text(&output.stdout).contains("(1 row)"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(
+        text(&output.stdout).contains(" 2\n"),
+        "{}",
+        text(&output.stdout)
+    );
+}

@@ -267,6 +267,15 @@ fn bad_view_requests_are_clear_errors_that_change_nothing() {
         store.materialize_str("staff", STAFF, &[]).is_err(),
         "names are unique"
     );
+    // SQLite's table names ignore case, so view names do too.
+    let other_case = store
+        .materialize_str("Staff", STAFF, &[])
+        .expect_err("a name that differs only in case");
+    assert!(other_case.to_string().contains("\"staff\""), "{other_case}");
+    assert!(!store
+        .view("staff")
+        .expect("the first view stands")
+        .is_empty());
 }
 
 #[test]

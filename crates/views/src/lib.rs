@@ -489,8 +489,15 @@ impl Views {
     ) -> Result<ViewInfo> {
         check_name(name)?;
         self.refresh(store)?;
-        if self.views.contains_key(name) || self.unreadable.contains_key(name) {
-            return Err(Error::Exists(name.to_string()));
+        // SQLite tells table names apart without regard to ASCII case, so
+        // view names are too ("ok" and "OK" would share a table).
+        if let Some(taken) = self
+            .views
+            .keys()
+            .chain(self.unreadable.keys())
+            .find(|taken| taken.eq_ignore_ascii_case(name))
+        {
+            return Err(Error::Exists(taken.to_string()));
         }
         let args = Value::Vector(inputs.to_vec()).to_string();
         let mut view = View::new(name, &query.to_string(), &args, automatic)?;
