@@ -38,7 +38,7 @@
 //! (`:factlite.view/*`) are left out, and `.materialize` makes them again
 //! in the copy (`.backup` copies the file with its views).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -82,10 +82,25 @@ pub fn write_dump(
     name: &Path,
 ) -> Result<DumpSummary> {
     let schema = db.schema()?;
+    // A history dump names each entity as it was named when its
+    // transaction ran (an attribute renamed later is written under its
+    // name of then); a dump of the current datoms, as they are named now.
+    let idents = match kind {
+        DumpKind::History => schema
+            .idents()
+            .filter(|(_, id)| *id < FIRST_USER_SCHEMA_ID)
+            .map(|(ident, id)| (id, ident.clone()))
+            .collect(),
+        DumpKind::Current => schema
+            .idents()
+            .map(|(ident, id)| (id, ident.clone()))
+            .collect(),
+    };
     let mut writer = DumpWriter {
         out,
         name,
         schema: &schema,
+        idents,
         summary: DumpSummary {
             transactions: 0,
             datoms: 0,
@@ -131,6 +146,11 @@ fn history(db: &Db, writer: &mut DumpWriter<'_>) -> Result<()> {
             .iter()
             .filter(|datom| !(datom.e == tx && datom.a == DB_TX_INSTANT))
             .collect();
+        for datom in &datoms {
+            if let (true, DB_IDENT, TypedValue::Keyword(ident)) = (datom.added, datom.a, &datom.v) {
+                writer.idents.insert(datom.e, Keyword::clone(ident));
+            }
+        }
         writer.transaction(Some(tx), instant, &datoms)?;
     }
     Ok(())
@@ -174,6 +194,8 @@ struct DumpWriter<'w> {
     out: &'w mut dyn Write,
     name: &'w Path,
     schema: &'w Schema,
+    /// The name each entity is written under.
+    idents: HashMap<Entid, Keyword>,
     summary: DumpSummary,
 }
 
@@ -293,7 +315,7 @@ impl DumpWriter<'_> {
 
     /// An attribute by its ident.
     fn attribute(&self, id: Entid) -> Value {
-        match self.schema.ident(id) {
+        match self.idents.get(&id) {
             Some(ident) => Value::Keyword(Keyword::clone(ident)),
             None => Value::Integer(id),
         }
@@ -301,7 +323,7 @@ impl DumpWriter<'_> {
 
     /// A ref value: a built-in entity by its ident, any other by its id.
     fn reference(&self, id: Entid) -> Value {
-        match self.schema.ident(id) {
+        match self.idents.get(&id) {
             Some(ident) if id < FIRST_USER_SCHEMA_ID => Value::Keyword(Keyword::clone(ident)),
             _ => Value::Integer(id),
         }

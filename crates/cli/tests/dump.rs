@@ -58,6 +58,10 @@ fn source(dir: &Path) -> Store {
             [:db/retractEntity [:person/name "Cy"]]]"#,
         r#"[{:db/ident :person/nick :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
             {:person/name "Dee" :person/nick "D" :person/friend [:person/name "Bob"]}]"#,
+        // A rename: a history dump writes the transactions before it
+        // under the attribute's name of then.
+        r#"[[:db/add :person/nick :db/ident :person/nickname]]"#,
+        r#"[[:db/add [:person/name "Dee"] :person/nickname "Dd"]]"#,
     ];
     for tx_data in transactions {
         store.transact_str(tx_data).expect("transaction");

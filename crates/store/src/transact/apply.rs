@@ -134,6 +134,7 @@ pub fn apply(
     if !touches_schema {
         return Ok(None);
     }
+    check_builtins_unchanged(report, old_schema)?;
     check_attributes_named(conn, report)?;
     check_cardinality_kept(conn, report)?;
     let new_schema = schema_io::load(conn)?;
@@ -193,6 +194,23 @@ fn check_attributes_named(conn: &Connection, report: &TxReport) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The built-in entities (`:db/ident`, `:db.type/long`, ...: the ids below
+/// the first user schema id) stay as the store made them: renamed or
+/// redefined, a dump could no longer be read back, and every store knows
+/// them by their ids.
+fn check_builtins_unchanged(report: &TxReport, schema: &Schema) -> Result<()> {
+    let builtin = 0..bootstrap::FIRST_USER_SCHEMA_ID;
+    match report.datoms.iter().find(|datom| builtin.contains(&datom.e)) {
+        Some(datom) => Err(Error::Schema(format!(
+            "{} is built in (an attribute or value of the store's own schema); its definition cannot change",
+            schema
+                .ident(datom.e)
+                .map_or(format!("entity {}", datom.e), |ident| Value::Keyword(ident.clone()).to_string())
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// An attribute keeps a `:db/cardinality`: it is altered by asserting the
