@@ -6,9 +6,16 @@
 //! punctuation (`dogs.`, `don't`, `e-mail`, `text:red`) is part of a word
 //! and never FTS5 syntax or a column name.
 
-/// The FTS5 query for a Lucene-style search; `None` when the search holds
-/// no word (it matches nothing).
-pub fn to_fts5(search: &str) -> Option<String> {
+/// The FTS5 query for a Lucene-style search; one without a word (`*`,
+/// `""`, punctuation) is the empty phrase, which matches nothing.
+pub fn to_fts5(search: &str) -> String {
+    positive_and_excluded(search).unwrap_or_else(|| NOTHING.to_string())
+}
+
+/// The FTS5 query that matches nothing: the empty phrase.
+pub const NOTHING: &str = "\"\"";
+
+fn positive_and_excluded(search: &str) -> Option<String> {
     let mut optional: Vec<String> = Vec::new();
     let mut required: Vec<String> = Vec::new();
     let mut excluded: Vec<String> = Vec::new();
@@ -122,7 +129,7 @@ fn term_query(text: &str, prefix: bool) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::to_fts5;
+    use super::{to_fts5, NOTHING};
 
     #[test]
     fn searches_become_fts5_queries() {
@@ -142,9 +149,11 @@ mod tests {
             (r#"say "hi""#, Some(r#"("say" OR "hi")"#)),
             ("   ", None),
             ("... !!", None),
+            ("*", None),
+            ("\"", None),
         ];
         for (search, expected) in cases {
-            assert_eq!(to_fts5(search).as_deref(), expected, "{search}");
+            assert_eq!(to_fts5(search), expected.unwrap_or(NOTHING), "{search}");
         }
     }
 }

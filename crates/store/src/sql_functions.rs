@@ -47,8 +47,8 @@
 //! - `factlite_number_text(v, t)`: a stored big number's text as `str`
 //!   gives it (`1`, `1.5`: no `N` or `M`).
 //! - `factlite_fts_query(search)`: a `fulltext` search in Lucene's
-//!   syntax as an FTS5 query (`fulltext_query`); `NULL` for one without
-//!   a word.
+//!   syntax as an FTS5 query (`fulltext_query`); one without a word, or
+//!   `NULL`, matches nothing.
 //! - `factlite_fail(message)`: fails the statement with `message` (a
 //!   division by zero, a string index out of range: `:error/query`).
 //! - the collation `factlite_keyword` (`order::KEYWORD_COLLATION`), which
@@ -95,7 +95,11 @@ fn register_text_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("factlite_fts_query", 1, flags, |context| {
         let search: Option<String> = context.get(0)?;
-        Ok(search.and_then(|search| crate::fulltext_query::to_fts5(&search)))
+        Ok(
+            search.map_or(crate::fulltext_query::NOTHING.to_string(), |search| {
+                crate::fulltext_query::to_fts5(&search)
+            }),
+        )
     })?;
     conn.create_scalar_function("factlite_re_find", 2, flags, |context| {
         let regex = pattern(context, false)?;

@@ -655,6 +655,9 @@ fn decode(raw: ValueRef<'_>, kind: &str) -> Result<Value> {
         ("long", ValueRef::Integer(i)) => Value::Integer(i),
         ("double", ValueRef::Real(x)) => Value::Float(x),
         ("double", ValueRef::Integer(i)) => Value::Float(i as f64),
+        // SQLite stores NaN (an aggregate of ##Inf and ##-Inf) as NULL;
+        // the query reads it back as nil, and so does its view.
+        ("double", ValueRef::Null) => Value::Nil,
         ("string", ValueRef::Text(t)) => Value::String(String::from_utf8_lossy(t).into_owned()),
         ("boolean", ValueRef::Integer(i)) => Value::Boolean(i != 0),
         ("keyword", ValueRef::Text(t)) => match factlite_edn::parse(&String::from_utf8_lossy(t)) {

@@ -200,6 +200,20 @@ pub fn resolve(ctx: &Context<'_>, forms: Cow<'_, [TxForm]>) -> Result<TxRecord> 
 /// after the clock's (nor into the future). Only
 /// when a form `names` `:db/txInstant` are the asserted datoms searched.
 fn transaction_instant(ctx: &Context<'_>, state: &mut Interpretation, names: bool) -> Result<i64> {
+    // An earlier transaction's instant was set when it committed: the log
+    // and every read of the past are ordered by it.
+    if names {
+        let earlier = state
+            .asserted
+            .iter()
+            .chain(&state.retracted)
+            .find(|(e, a, _)| *a == bootstrap::DB_TX_INSTANT && *e != ctx.tx);
+        if let Some((e, _, _)) = earlier {
+            return Err(Error::Constraint(format!(
+                "the transaction changes the :db/txInstant of transaction {e}: a transaction's instant is set when it commits and never changes"
+            )));
+        }
+    }
     let stated = names
         .then(|| {
             state
@@ -405,6 +419,7 @@ impl<'c> Resolver<'c> {
                 let e = self.entity_term(&e)?;
                 let attribute = self.forward_attribute(&a)?;
                 refuse_composite(&attribute, "retract")?;
+                self.names_tx_instant |= attribute.id == bootstrap::DB_TX_INSTANT;
                 self.ops.push(Op::RetractAttribute { e, a: attribute.id });
                 Ok(())
             }
@@ -1232,6 +1247,11 @@ impl<'c> Resolver<'c> {
     /// `:db/excise` of an excision's record, which is kept), and the
     /// component entities it owns, recursively.
     fn retract_entity(&self, root: Entid, state: &mut Interpretation) -> Result<()> {
+        if Partition::of(root) == Some(Partition::Tx) {
+            return Err(Error::Constraint(format!(
+                "{root} is a transaction, which stays in the log: its instant and the datoms it asserted are history"
+            )));
+        }
         let mut pending = vec![root];
         let mut seen = HashSet::new();
         while let Some(e) = pending.pop() {
