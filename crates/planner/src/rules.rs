@@ -946,12 +946,14 @@ impl RuleSet {
                     }
                 }
             }
+            // Every variable of the body is the rule's own, those inside a
+            // not-join or or-join too: renamed, none can meet a caller's.
             let mut locals = HashSet::new();
             let mut body_vars = Vec::new();
             def.body
                 .iter()
-                .for_each(|c| crate::compile::clause_vars(c, &mut body_vars));
-            for v in body_vars {
+                .for_each(|c| c.variables(true, &mut body_vars));
+            for Variable(v) in body_vars {
                 if !renames.contains_key(&v) && locals.insert(v.clone()) {
                     renames.insert(v.clone(), self.fresh_name(&v));
                 }
