@@ -537,7 +537,10 @@ pub fn function(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> 
             let var = scalar_function(frame, call)?;
             // A function that returns nil binds nothing: the row fails, as
             // in Datomic.
-            if NIL_RETURNING.contains(&call.name.as_str()) && var.ty.items().is_none() {
+            // (A column of a datom is never nil: `identity` of one needs
+            // no test.)
+            let never_nil = matches!(var.expr, Expr::Column { .. }) || var.ty.items().is_some();
+            if NIL_RETURNING.contains(&call.name.as_str()) && !never_nil {
                 frame.conditions.push(format!("{} IS NOT NULL", var.expr));
             }
             bind_scalar(frame, binding, var)

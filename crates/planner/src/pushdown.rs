@@ -441,6 +441,43 @@ fn vars_besides_call(rule: &Rule, names: &[String]) -> Vec<String> {
     out
 }
 
+/// The variables a recursive body can bind without its call of the
+/// component, from the heads at the bound `positions`: every variable of
+/// a pattern, an `or` or another rule's call, and a function's binding
+/// once its arguments are known (`[(+ ?d0 1) ?d]` after the call binds
+/// `?d0` gives the call nothing). To a fixpoint, as clauses run in any
+/// order.
+fn known_before_call(rule: &Rule, names: &[String], positions: &[usize]) -> HashSet<String> {
+    let head = heads(rule);
+    let mut known: HashSet<String> = positions.iter().map(|&p| head[p].0.clone()).collect();
+    loop {
+        let before = known.len();
+        for clause in &rule.body {
+            let mut bound = Vec::new();
+            match clause {
+                Clause::RuleCall { name, .. } if names.contains(name) => {}
+                Clause::Pattern(_) | Clause::Or { .. } | Clause::RuleCall { .. } => {
+                    clause_vars(clause, &mut bound)
+                }
+                Clause::Function { call, binding } => {
+                    let inputs_known = call.args.iter().all(|arg| match arg {
+                        Term::Variable(v) => known.contains(&v.0),
+                        _ => true,
+                    });
+                    if inputs_known {
+                        crate::compile::binding_vars(binding, &mut bound);
+                    }
+                }
+                Clause::Predicate(_) | Clause::Not { .. } => {}
+            }
+            known.extend(bound);
+        }
+        if known.len() == before {
+            return known;
+        }
+    }
+}
+
 /// Which specialisation the component allows for these bound positions.
 fn strategy(
     shared: &Shared<'_>,
@@ -476,13 +513,12 @@ fn strategy(
     let tail = recursive.iter().all(|(rule, args)| {
         let head = heads(rule);
         let others = vars_besides_call(rule, &relation.names);
+        let known = known_before_call(rule, &relation.names, positions);
         (0..arity).all(|i| {
             if positions.contains(&i) {
                 match &args[i] {
                     Term::Constant(value) => literal(value).is_some(),
-                    Term::Variable(v) => {
-                        others.contains(&v.0) || positions.iter().any(|&p| head[p].0 == v.0)
-                    }
+                    Term::Variable(v) => known.contains(&v.0),
                     _ => false,
                 }
             } else {

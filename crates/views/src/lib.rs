@@ -922,14 +922,18 @@ fn writes_definitions(db: &Db, report: &TxReport) -> bool {
     })
 }
 
-/// Writes the transaction's datoms into the delta table.
+/// Writes the transaction's datoms into the delta table, before they are
+/// written to the store. A retraction carries the transaction of the
+/// assertion it ends (the datom the old state holds), so a view binding
+/// `?tx` loses the derivation it counted.
 fn fill_delta(store: &Store, report: &TxReport, schema: &factlite_core::Schema) -> Result<()> {
     let conn = &*store.connection();
     conn.prepare_cached("DELETE FROM temp.fl_delta")?
         .execute([])?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO temp.fl_delta (e, a, v, t, tx, avet, added) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, CASE WHEN ?7 THEN ?5 ELSE COALESCE( \
+         (SELECT tx FROM main.datoms WHERE e = ?1 AND a = ?2 AND v = ?3), ?5) END, ?6, ?7)",
     )?;
     for datom in &report.datoms {
         let avet = schema.attribute(datom.a).is_some_and(|a| a.in_avet());
