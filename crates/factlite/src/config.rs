@@ -41,6 +41,12 @@ pub struct Config {
     /// [`crate::Error::Limit`]: ten million by default. [`crate::Db::q_rows`]
     /// streams a result of any size.
     pub result_limit: usize,
+    /// How many bytes SQLite's memory may grow by while one query runs
+    /// before it stops with [`crate::Error::MemoryLimit`]: 1 GiB by default
+    /// (a recursive rule that never ends, a cross product sorted in
+    /// memory). SQLite counts its memory for the whole process, so queries
+    /// running at once count towards each other's growth.
+    pub memory_limit: usize,
     /// The size in bytes the WAL file is kept near (16 MiB by default): a
     /// long read lets it grow, and the first commit after the read ends
     /// empties it.
@@ -67,6 +73,7 @@ impl Default for Config {
             durability: Durability::Full,
             query_timeout: None,
             result_limit: DEFAULT_RESULT_LIMIT,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
             wal_limit: factlite_store::DEFAULT_WAL_LIMIT,
             watch_interval: Duration::from_millis(50),
         }
@@ -77,12 +84,16 @@ impl Default for Config {
 /// megabytes of small values.
 pub const DEFAULT_RESULT_LIMIT: usize = 10_000_000;
 
+/// The default [`Config::memory_limit`]: 1 GiB.
+pub const DEFAULT_MEMORY_LIMIT: usize = 1 << 30;
+
 impl Config {
     /// The limits of the snapshots a store hands out.
     pub(crate) fn query_limits(&self) -> factlite_store::QueryLimits {
         factlite_store::QueryLimits {
             timeout: self.query_timeout,
             max_values: Some(self.result_limit),
+            max_memory: Some(self.memory_limit),
         }
     }
 

@@ -182,6 +182,19 @@ pub enum Error {
         /// the rows a recursive rule derives.
         gathered: &'static str,
     },
+    /// A query grew SQLite's memory by more than
+    /// [`crate::Config::memory_limit`] (or [`crate::Db::with_memory_limit`])
+    /// and was stopped; the store is usable.
+    MemoryLimit {
+        /// The limit, in bytes.
+        limit_bytes: usize,
+    },
+    /// A pull would nest entities deeper than `limit` (a recursion `...`
+    /// down a long chain, components within components).
+    PullTooDeep {
+        /// The deepest nesting of entities allowed.
+        limit: usize,
+    },
     /// Another connection or process held the write lock for longer than
     /// the busy timeout ([`crate::Config::busy_timeout`]).
     Busy {
@@ -277,7 +290,10 @@ impl Error {
             Error::ViewMaintenance { error, .. } => error.category(),
             Error::Cancelled => ErrorCategory::Cancelled,
             Error::Timeout { .. } => ErrorCategory::Timeout,
-            Error::Limit { .. } | Error::TooDeep { .. } => ErrorCategory::Limit,
+            Error::Limit { .. }
+            | Error::TooDeep { .. }
+            | Error::MemoryLimit { .. }
+            | Error::PullTooDeep { .. } => ErrorCategory::Limit,
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Replay { .. }
@@ -377,6 +393,19 @@ impl fmt::Display for Error {
                 "{gathered} passed the limit of {limit} values and the query was stopped; \
                  narrow it, page it with :limit and :offset, stream it with Db::q_rows, or \
                  raise Config::result_limit"
+            ),
+            Error::MemoryLimit { limit_bytes } => write!(
+                f,
+                "the query took more than {} MiB of memory and was stopped; narrow it (a \
+                 recursive rule that never ends, a cross product), or raise \
+                 Config::memory_limit (Db::with_memory_limit)",
+                limit_bytes / (1024 * 1024)
+            ),
+            Error::PullTooDeep { limit } => write!(
+                f,
+                "the pull nests entities deeper than {limit} levels (a recursion `...` down a \
+                 chain that long, or components within components) and was stopped; bound \
+                 the recursion, as in {{:person/friend 100}}"
             ),
             Error::TooDeep { what, limit } => write!(
                 f,
@@ -535,6 +564,8 @@ impl From<factlite_store::Error> for Error {
             Store::Interrupted => Error::Cancelled,
             Store::Timeout { limit_ms } => Error::Timeout { limit_ms },
             Store::Limit { limit, gathered } => Error::Limit { limit, gathered },
+            Store::MemoryLimit { limit_bytes } => Error::MemoryLimit { limit_bytes },
+            Store::PullTooDeep { limit } => Error::PullTooDeep { limit },
             Store::Busy { waited_ms } => Error::Busy { waited_ms },
             Store::AlreadyInTransaction => Error::AlreadyInTransaction,
             Store::Replay(message) => Error::Replay { message },

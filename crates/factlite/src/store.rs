@@ -858,6 +858,17 @@ impl Db {
         self.with_limits(limits)
     }
 
+    /// This snapshot with another limit on the memory SQLite may take for
+    /// one query, in place of [`Config::memory_limit`]. A query past it
+    /// stops with [`crate::Error::MemoryLimit`].
+    pub fn with_memory_limit(&self, bytes: usize) -> Db {
+        let limits = factlite_store::QueryLimits {
+            max_memory: Some(bytes),
+            ..self.db.limits()
+        };
+        self.with_limits(limits)
+    }
+
     fn with_limits(&self, limits: factlite_store::QueryLimits) -> Db {
         Db {
             db: self.db.with_limits(limits),

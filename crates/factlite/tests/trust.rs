@@ -106,6 +106,31 @@ fn a_cross_product_stops_at_its_timeout_and_the_store_stays_usable() {
 }
 
 #[test]
+fn a_recursive_rule_that_never_ends_stops_at_the_memory_limit() {
+    let store = numbers(3);
+    // Every number is followed by the next: SQLite's queue of answers
+    // grows without end, with no result row to count.
+    let counting = r#"[:find (count ?x) . :in $ %
+                       :where (up ?x)]"#;
+    let rules = factlite::edn::parse("[[(up ?x) [(ground 0) ?x]] [(up ?y) (up ?x) [(inc ?x) ?y]]]")
+        .expect("rules");
+    let db = store.db().expect("db").with_memory_limit(32 << 20);
+    let (outcome, elapsed) = timed(|| db.q_str(counting, &[rules]));
+    let error = outcome.expect_err("an endless rule does not finish");
+    assert!(
+        matches!(error, Error::MemoryLimit { limit_bytes } if limit_bytes == 32 << 20),
+        "{error:?}"
+    );
+    assert_eq!(error.category(), ErrorCategory::Limit);
+    assert!(error.to_string().contains("32 MiB"), "{error}");
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "stopped after {elapsed:?}"
+    );
+    assert_usable(&store, 3);
+}
+
+#[test]
 fn a_query_map_sets_its_own_timeout_in_milliseconds() {
     let store = numbers(300);
     let query = "{:find [?a ?b ?c] :where [[_ :n/value ?a] [_ :n/value ?b] [_ :n/value ?c]]

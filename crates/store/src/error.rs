@@ -104,6 +104,9 @@ pub enum Error {
         /// "the rows a recursive rule derives".
         gathered: &'static str,
     },
+    /// A query whose SQL grew SQLite's memory by more than `limit_bytes`
+    /// ([`crate::QueryLimits::max_memory`]) and was stopped.
+    MemoryLimit { limit_bytes: usize },
     /// A pull that would nest entities deeper than `limit` (a recursion
     /// `...` down a long chain, components within components).
     PullTooDeep { limit: usize },
@@ -146,7 +149,9 @@ impl Error {
             Error::Constraint(_) => ErrorCategory::Constraint,
             Error::Interrupted => ErrorCategory::Cancelled,
             Error::Timeout { .. } => ErrorCategory::Timeout,
-            Error::Limit { .. } | Error::PullTooDeep { .. } => ErrorCategory::Limit,
+            Error::Limit { .. } | Error::PullTooDeep { .. } | Error::MemoryLimit { .. } => {
+                ErrorCategory::Limit
+            }
             Error::Busy { .. }
             | Error::AlreadyInTransaction
             | Error::Corrupt(_)
@@ -235,6 +240,11 @@ impl fmt::Display for Error {
             Error::Limit { limit, gathered } => write!(
                 f,
                 "{gathered} passed the limit of {limit} values and the query was stopped; narrow the query, page it with :limit and :offset, stream it, or raise the limit"
+            ),
+            Error::MemoryLimit { limit_bytes } => write!(
+                f,
+                "the query took more than {} MiB of memory and was stopped; nothing it did was kept. Narrow the query (a recursive rule that never ends, a cross product), or raise the limit",
+                limit_bytes / (1024 * 1024)
             ),
             Error::PullTooDeep { limit } => write!(
                 f,

@@ -1,15 +1,20 @@
-//! Bounds on a query: [`QueryLimits`] (a time limit and the number of values
-//! a whole result may gather) and the [`Watch`] that enforces the time limit
-//! while the query's statements run.
+//! Bounds on a query: [`QueryLimits`] (a time limit, the number of values
+//! a whole result may gather, and the memory SQLite may take for it) and
+//! the [`Watch`] that enforces the time and memory limits while the
+//! query's statements run.
 //!
-//! The time limit is SQLite's progress handler: every few thousand virtual
-//! machine instructions it asks whether the deadline has passed, and when it
-//! has, the running statement stops as an interrupt does. The watch
-//! remembers that it fired, so the interrupt is reported as
-//! [`Error::Timeout`] rather than as a cancel. Either way the statement's
-//! read transaction ends and the store stays usable.
+//! Both are SQLite's progress handler: every few thousand virtual machine
+//! instructions it asks whether the deadline has passed or SQLite's memory
+//! has grown past the limit since the query began (a recursive rule that
+//! never ends, a cross product sorted in memory), and when one has, the
+//! running statement stops as an interrupt does. The watch remembers why
+//! it fired, so the interrupt is reported as [`Error::Timeout`] or
+//! [`Error::MemoryLimit`] rather than as a cancel. Either way the
+//! statement's read transaction ends and the store stays usable. SQLite
+//! counts its memory for the whole process: queries running at once on
+//! other connections count towards each other's growth.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +25,11 @@ use crate::Store;
 /// the clock: a look costs tens of nanoseconds, this many instructions
 /// tens of microseconds.
 const INSTRUCTIONS_PER_CHECK: i32 = 10_000;
+
+/// Why a watch stopped its query.
+const NOT_FIRED: u8 = 0;
+const PAST_DEADLINE: u8 = 1;
+const PAST_MEMORY: u8 = 2;
 
 /// What a query may spend. The default bounds nothing (the store's own
 /// reads, and views' maintenance, run unbounded); the façade applies its
@@ -35,6 +45,9 @@ pub struct QueryLimits {
     /// hold before the query stops with [`Error::Limit`]. A streamed result
     /// is not limited.
     pub max_values: Option<usize>,
+    /// How many bytes SQLite's memory may grow by while the query runs
+    /// before it stops with [`Error::MemoryLimit`].
+    pub max_memory: Option<usize>,
 }
 
 impl QueryLimits {
@@ -55,36 +68,41 @@ pub(crate) struct Watch<'s> {
     store: &'s Store,
     /// Whether this watch installed the handler (and so removes it).
     installed: bool,
-    /// Set by the handler when it stopped the query.
-    fired: Arc<AtomicBool>,
-    timeout: Option<Duration>,
+    /// Set by the handler when it stopped the query: why.
+    fired: Arc<AtomicU8>,
+    limits: QueryLimits,
 }
 
 impl<'s> Watch<'s> {
-    /// Starts the clock of `limits.timeout` (nothing when there is none).
+    /// Starts the clock of `limits.timeout` and the count of
+    /// `limits.max_memory` (nothing when there is neither).
     pub(crate) fn start(store: &'s Store, limits: &QueryLimits) -> Watch<'s> {
-        let fired = Arc::new(AtomicBool::new(false));
+        let fired = Arc::new(AtomicU8::new(NOT_FIRED));
         let mut watch = Watch {
             store,
             installed: false,
             fired: fired.clone(),
-            timeout: limits.timeout,
+            limits: *limits,
         };
-        let Some(timeout) = limits.timeout else {
-            return watch;
-        };
-        if !store.begin_watch() {
+        if (limits.timeout.is_none() && limits.max_memory.is_none()) || !store.begin_watch() {
             return watch;
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = limits.timeout.map(|timeout| Instant::now() + timeout);
+        let ceiling = limits
+            .max_memory
+            .map(|bytes| sqlite_memory().saturating_add(bytes as i64));
         store.connection().progress_handler(
             INSTRUCTIONS_PER_CHECK,
             Some(move || {
-                let late = Instant::now() >= deadline;
-                if late {
-                    fired.store(true, Ordering::Release);
-                }
-                late
+                let why = if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                    PAST_DEADLINE
+                } else if ceiling.is_some_and(|ceiling| sqlite_memory() > ceiling) {
+                    PAST_MEMORY
+                } else {
+                    return false;
+                };
+                fired.store(why, Ordering::Release);
+                true
             }),
         );
         watch.installed = true;
@@ -92,17 +110,25 @@ impl<'s> Watch<'s> {
     }
 
     /// The error as the caller should see it: an interrupt caused by the
-    /// deadline is a timeout.
+    /// deadline is a timeout, one caused by memory a memory limit.
     pub(crate) fn classify(&self, error: Error) -> Error {
-        match (error, self.timeout) {
-            (Error::Interrupted, Some(timeout)) if self.fired.load(Ordering::Acquire) => {
-                Error::Timeout {
-                    limit_ms: timeout.as_millis() as u64,
-                }
-            }
+        match (error, self.fired.load(Ordering::Acquire)) {
+            (Error::Interrupted, PAST_DEADLINE) => Error::Timeout {
+                limit_ms: self.limits.timeout.map_or(0, |t| t.as_millis() as u64),
+            },
+            (Error::Interrupted, PAST_MEMORY) => Error::MemoryLimit {
+                limit_bytes: self.limits.max_memory.unwrap_or(0),
+            },
             (error, _) => error,
         }
     }
+}
+
+/// The bytes of memory SQLite holds now, in the whole process.
+fn sqlite_memory() -> i64 {
+    // SAFETY: `sqlite3_memory_used` only reads SQLite's counter of its own
+    // allocations; it takes no pointers and may be called from any thread.
+    unsafe { rusqlite::ffi::sqlite3_memory_used() }
 }
 
 impl Drop for Watch<'_> {
