@@ -180,7 +180,7 @@ impl Session {
         let is_database = ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
             let mut name = database.clone().into_os_string();
             name.push(suffix);
-            PathBuf::from(name) == target
+            name == target.as_os_str()
         });
         if is_database {
             return Err(CliError::Usage(format!(
