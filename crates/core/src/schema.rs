@@ -287,7 +287,14 @@ impl Schema {
                     _ => None,
                 };
                 let bad = || {
-                    SchemaDefinitionError(format!("attribute {ident:?} has an invalid value {v:?}"))
+                    SchemaDefinitionError(format!(
+                        "attribute {} has an invalid value {} for {}",
+                        Value::Keyword(ident.clone()),
+                        v.to_edn(),
+                        schema
+                            .ident(*a)
+                            .map_or(a.to_string(), |k| Value::Keyword(k.clone()).to_string())
+                    ))
                 };
                 match (*a, v) {
                     (b::DB_VALUE_TYPE, v) => {

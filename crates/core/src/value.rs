@@ -298,7 +298,7 @@ impl TypedValue {
                 Some(TypedValue::Symbol(Box::new(symbol.clone())))
             }
             (ValueType::Uri, Value::Tagged(tag, inner)) if tag.is("uri") => match &**inner {
-                Value::String(text) => Some(TypedValue::Uri(text.clone())),
+                Value::String(text) if is_uri_text(text) => Some(TypedValue::Uri(text.clone())),
                 _ => None,
             },
             _ => None,
@@ -444,6 +444,24 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Whether text can be a URI reference (RFC 3986, as `java.net.URI`
+/// parses one): no white space, control characters or the characters a
+/// URI never holds unescaped (`"<>\^`{|}`), and `%` only before two hex
+/// digits.
+fn is_uri_text(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let escapes_ok = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    escapes_ok
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "\"<>\\^`{|}".contains(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,5 +532,32 @@ mod tests {
             TypedValue::from_edn(&bytes.to_edn(), ValueType::Bytes),
             Ok(bytes)
         );
+    }
+
+    #[test]
+    fn uris_are_checked_as_java_net_uri_reads_them() {
+        let uri = |text: &str| {
+            Value::Tagged(
+                factlite_edn::Symbol::plain("uri"),
+                Box::new(Value::String(text.into())),
+            )
+        };
+        for good in [
+            "https://example.org/a?b=c#d",
+            "urn:isbn:0451450523",
+            "relative/path",
+            "a%20b",
+        ] {
+            assert!(
+                TypedValue::from_edn(&uri(good), ValueType::Uri).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in ["not a uri ::", "a<b>", "50%", "%zz", "tab\there"] {
+            assert!(
+                TypedValue::from_edn(&uri(bad), ValueType::Uri).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

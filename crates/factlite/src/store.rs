@@ -494,7 +494,7 @@ impl Store {
         self.install_rules(&factlite_edn::parse(rules)?)
     }
 
-    /// Removes installed rules by name (names not installed are ignored);
+    /// Removes installed rules by name (a name not installed is an error);
     /// refused while another installed rule calls one of them.
     pub fn remove_rules(&self, names: &[&str]) -> Result<TxReport> {
         let tx_data = self.shared.writer.db()?.remove_rules_tx(names)?;

@@ -119,6 +119,13 @@ fn removing_a_rule_is_refused_while_another_calls_it() {
         .expect("install two");
     let error = store.remove_rules(&["after"]).expect_err("two calls after");
     assert_eq!(error.category(), ErrorCategory::Query);
+    let unknown = store
+        .remove_rules(&["two", "nosuch"])
+        .expect_err("a name not installed");
+    assert!(
+        unknown.to_string().contains("no rule named nosuch"),
+        "{unknown}"
+    );
     store.remove_rules(&["two", "after"]).expect("remove both");
     assert_eq!(
         store.rules().expect("rules"),

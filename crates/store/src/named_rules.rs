@@ -125,8 +125,8 @@ impl Db {
         Ok(Value::Vector(entities))
     }
 
-    /// The transaction data that removes the installed rules of these names
-    /// (names not installed are ignored), once checked that the rules left
+    /// The transaction data that removes the installed rules of these
+    /// names, once checked that each is installed and that the rules left
     /// do not call them.
     pub fn remove_rules_tx(&self, names: &[&str]) -> Result<Value> {
         let InstalledRules {
@@ -136,12 +136,15 @@ impl Db {
         let mut retractions = Vec::new();
         for name in names {
             let broken = unreadable.iter().any(|(broken, _)| broken == name);
-            if left.shift_remove(*name).is_some() || broken {
-                retractions.push(Value::Vector(vec![
-                    Value::Keyword(Keyword::namespaced("db", "retractEntity")),
-                    Value::Vector(vec![rule_keyword("name"), Value::String(name.to_string())]),
-                ]));
+            if left.shift_remove(*name).is_none() && !broken {
+                return Err(Error::Query(format!(
+                    "no rule named {name} is installed, so none was removed"
+                )));
             }
+            retractions.push(Value::Vector(vec![
+                Value::Keyword(Keyword::namespaced("db", "retractEntity")),
+                Value::Vector(vec![rule_keyword("name"), Value::String(name.to_string())]),
+            ]));
         }
         let all: Vec<Rule> = left.into_values().flatten().collect();
         factlite_planner::check_rules(&all)?;
