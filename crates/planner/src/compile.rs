@@ -999,8 +999,17 @@ impl<'s, 'a> Frame<'s, 'a> {
                 let typed = self.typed_constant(attribute, &items[1])?;
                 let a = self.shared.param(SqlLiteral::Integer(attribute.id));
                 let v = self.shared.param(typed);
+                // Resolved in the query's database (as of, since: the
+                // entity that held the value then), through the partial
+                // AVET index when that is the current state.
+                let table = self.shared.source_table();
+                let current = if table == "datoms" {
+                    " AND avet = 1"
+                } else {
+                    ""
+                };
                 let entity =
-                    format!("(SELECT e FROM datoms WHERE a = {a} AND v = {v} AND avet = 1)");
+                    format!("(SELECT e FROM {table} WHERE a = {a} AND v = {v}{current} LIMIT 1)");
                 if !self.shared.named_sources.is_empty() {
                     // A view's maintenance over a transaction's delta: the
                     // entity may be gone since the view was made, and then

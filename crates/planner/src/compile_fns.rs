@@ -1254,12 +1254,16 @@ fn fulltext(frame: &mut Frame<'_, '_>, call: &FnCall, binding: &Binding) -> Resu
         Var::known(Expr::column(&alias, "e"), ValueType::Ref),
         Var::known(Expr::column(&alias, "v"), ValueType::String),
     ];
-    if items.len() > 2 {
-        // The transaction is the datom's, read from `datoms` only when it
-        // is bound; the score is FTS5's rank negated, so a better match
-        // scores higher, as in Datomic.
+    // The index holds the current values: a database as of or since a
+    // transaction keeps the matches it holds too.
+    let table = frame.shared.function_table(call)?;
+    if items.len() > 2 || table != "datoms" {
+        // The transaction is the datom's, read from the database only
+        // when it is bound or the database is not the current one; the
+        // score is FTS5's rank negated, so a better match scores higher,
+        // as in Datomic.
         let datom = frame.shared.alias("d");
-        frame.from.push(format!("datoms AS {datom}"));
+        frame.from.push(format!("{table} AS {datom}"));
         frame.conditions.push(format!(
             "{datom}.e = {alias}.e AND {datom}.a = {alias}.a AND {datom}.v = {alias}.v"
         ));
