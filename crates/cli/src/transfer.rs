@@ -118,7 +118,13 @@ pub fn import_file(store: &Store, path: &Path, progress: bool) -> Result<ImportS
     let read = match input::refuse_binary(&mut reader) {
         Err(error) => Err(import.input_error(error)),
         Ok(()) => match mode {
-            Mode::Edn => import.edn(reader),
+            // Read through once before anything is committed, so a file
+            // that is not EDN throughout (truncated, a stray form) imports
+            // nothing: JSON and CSV rows are checked before their batch.
+            Mode::Edn => import.edn(reader, Pass::Check).and_then(|()| {
+                let again = BufReader::new(File::open(path).map_err(io_error)?);
+                import.edn(again, Pass::Commit)
+            }),
             Mode::Json => import.json(reader),
             _ => import.csv(reader),
         },
@@ -172,6 +178,14 @@ struct Import<'i> {
     /// Whether a dump's transactions are being replayed (the database was
     /// empty when the first came).
     replaying: bool,
+}
+
+/// A pass over an EDN file: the first reads every form and commits
+/// nothing; the second commits them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Check,
+    Commit,
 }
 
 /// An entity of a JSON or CSV batch, with the line it starts on.
@@ -247,7 +261,7 @@ impl Import<'_> {
         }
     }
 
-    fn edn(&mut self, reader: impl BufRead) -> Result<()> {
+    fn edn(&mut self, reader: impl BufRead, pass: Pass) -> Result<()> {
         let mut forms = FormReader::new(reader, Framing::Sequence);
         while let Some(form) = self.next_form(&mut forms)? {
             let value = edn::parse(&form.text).map_err(|error| {
@@ -257,12 +271,16 @@ impl Import<'_> {
             })?;
             let place = format!("line {}", form.line);
             match &value {
+                Value::Vector(_) if pass == Pass::Check => {}
                 Value::Vector(_) => {
                     self.commit(|store| store.transact(&value), &place, form.end)?;
                 }
                 Value::Map(map) => {
                     let (data, replay) = dump_transaction(map)
                         .map_err(|message| self.fail(place.clone(), message))?;
+                    if pass == Pass::Check {
+                        continue;
+                    }
                     if !self.replaying && self.store.db()?.basis_tx() > Partition::Tx.start() {
                         let message = "a dump goes into an empty database: its entity ids would \
                                        land on this one's entities (import it into a new file)";

@@ -461,3 +461,31 @@ fn output_over_the_open_database_is_refused_and_the_data_stays() {
         text(&output.stdout)
     );
 }
+
+#[test]
+fn an_edn_import_that_is_not_edn_throughout_imports_nothing() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("truncated.edn");
+    std::fs::write(&file, format!("{SCHEMA}\n{CITIES}\n[{{:city/name \"Rome\"")).expect("file");
+    let output = factlite(dir.path(), &["import", "new.db", "truncated.edn"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("not valid EDN")
+            && text(&output.stderr).contains("nothing was imported"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = factlite(
+        dir.path(),
+        &[
+            "new.db",
+            "-e",
+            "[:find (count ?e) . :where [?e :db/ident :city/name]]",
+        ],
+    );
+    assert!(
+        text(&output.stdout).contains("(0 rows)") || text(&output.stdout).contains("nil"),
+        "{}",
+        text(&output.stdout)
+    );
+}
