@@ -64,6 +64,8 @@ pub struct DeltaQuery {
 impl Definition {
     /// Analyses a view's query and inputs.
     pub fn new(query: Query, inputs: Vec<Value>) -> Result<Definition> {
+        let shown = query.clone();
+        let query = with_as_columns(query);
         let rules = check_inputs(&query, &inputs)?;
         let elements = query.find.elements().to_vec();
         let mut find = Vec::with_capacity(elements.len());
@@ -160,8 +162,14 @@ impl Definition {
             delta_queries,
             delta_inputs,
             order,
-            query,
+            query: shown,
         })
+    }
+
+    /// How many values of a table row the query's result shows: the
+    /// `:with` variables a bag keeps as columns are left out.
+    pub fn shown_columns(&self) -> usize {
+        self.query.find.elements().len()
     }
 
     /// The key variables, in key order.
@@ -196,6 +204,25 @@ impl Definition {
             Some(read) => read.iter().any(|a| attributes.contains(a)),
         }
     }
+}
+
+/// A `:with` without aggregates gives a bag: a row for each binding of
+/// the `:with` variables. The view holds those variables as columns after
+/// the find elements (so its rows are distinct, as a table's are), and a
+/// read leaves them out; with aggregates, `:with` only feeds them.
+fn with_as_columns(mut query: Query) -> Query {
+    let aggregates = query
+        .find
+        .elements()
+        .iter()
+        .any(|element| matches!(element, FindElem::Aggregate { .. }));
+    if query.with.is_empty() || aggregates {
+        return query;
+    }
+    let mut elements = query.find.elements().to_vec();
+    elements.extend(query.with.drain(..).map(FindElem::Variable));
+    query.find = FindSpec::Relation(elements);
+    query
 }
 
 /// Views take no inputs but rule sets: a parameterized query has no one

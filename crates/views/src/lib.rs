@@ -965,6 +965,10 @@ fn shape(
         }
     }
     let query = &definition.query;
+    let shown = definition.shown_columns();
+    for row in rows.iter_mut() {
+        row.truncate(shown);
+    }
     if !definition.order.is_empty() {
         rows.sort_by(|a, b| {
             definition
