@@ -895,15 +895,7 @@ impl<'s, 'a> Frame<'s, 'a> {
     fn attribute_variable(&mut self, alias: &str, name: &str) {
         let column = format!("{alias}.a");
         match self.vars.get(name).cloned() {
-            Some(
-                var @ Var {
-                    ty: Ty::Known(ValueType::Keyword),
-                    ..
-                },
-            ) => {
-                let entity = self.ident_entity(&var);
-                self.conditions.push(format!("{column} = {entity}"));
-            }
+            // A keyword is compared through its ident by `bind`.
             Some(
                 ref var @ Var {
                     ref expr,
@@ -952,17 +944,8 @@ impl<'s, 'a> Frame<'s, 'a> {
 
     fn pattern_entity(&mut self, alias: &str, entity: &Term) -> Result<()> {
         match entity {
-            // Bound to a keyword (an input, `ground`): the entity it is
-            // the ident of, as a constant ident names its entity.
-            Term::Variable(v)
-                if self
-                    .vars
-                    .get(&v.0)
-                    .is_some_and(|var| var.ty == Ty::Known(ValueType::Keyword)) =>
-            {
-                let entity = self.entity_identifier(entity)?;
-                self.conditions.push(format!("{alias}.e = {}", entity.expr));
-            }
+            // Bound to a keyword (an input, `ground`), `bind` compares the
+            // entity it is the ident of.
             Term::Variable(v) => {
                 self.bind(&v.0, Var::known(Expr::column(alias, "e"), ValueType::Ref));
             }

@@ -329,9 +329,6 @@ impl From<rusqlite::Error> for Error {
                     "a function of the query was given a value of a type it does not take ({message})"
                 ))
             }
-            rusqlite::Error::InvalidFunctionParameterType(..) => Error::Query(format!(
-                "a function of the query was given a value of a type it does not take ({error})"
-            )),
             // A comparison of values without an order (`sql_functions`).
             rusqlite::Error::SqliteFailure(_, Some(message))
                 if message.ends_with(crate::sql_functions::NO_ORDER) =>

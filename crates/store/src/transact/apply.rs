@@ -136,7 +136,7 @@ pub fn apply(
     }
     check_builtins_unchanged(report, old_schema)?;
     check_attributes_named(conn, report)?;
-    check_cardinality_kept(conn, report)?;
+    check_cardinality_kept(conn, report, old_schema)?;
     let new_schema = schema_io::load(conn)?;
     check_schema_change(conn, old_schema, &new_schema)?;
     Ok(Some(new_schema))
@@ -216,7 +216,7 @@ fn check_builtins_unchanged(report: &TxReport, schema: &Schema) -> Result<()> {
 /// An attribute keeps a `:db/cardinality`: it is altered by asserting the
 /// other one, never retracted while the attribute stands (Datomic requires
 /// it of every attribute; without it the definition would read as one).
-fn check_cardinality_kept(conn: &Connection, report: &TxReport) -> Result<()> {
+fn check_cardinality_kept(conn: &Connection, report: &TxReport, schema: &Schema) -> Result<()> {
     let mut is_attribute =
         conn.prepare_cached("SELECT 1 FROM datoms WHERE e = ?1 AND a = ?2 LIMIT 1")?;
     for datom in report
@@ -229,11 +229,9 @@ fn check_cardinality_kept(conn: &Connection, report: &TxReport) -> Result<()> {
             .iter()
             .any(|other| other.added && other.e == datom.e && other.a == bootstrap::DB_CARDINALITY);
         if !replaced && is_attribute.exists(params![datom.e, bootstrap::DB_VALUE_TYPE])? {
-            let ident: Option<String> = conn
-                .prepare_cached("SELECT v FROM datoms WHERE e = ?1 AND a = ?2")?
-                .query_row(params![datom.e, bootstrap::DB_IDENT], |row| row.get(0))
-                .optional()?;
-            let name = ident.map_or(datom.e.to_string(), |ident| format!(":{ident}"));
+            let name = schema.ident(datom.e).map_or(datom.e.to_string(), |ident| {
+                Value::Keyword(ident.clone()).to_string()
+            });
             return Err(Error::Schema(format!(
                 "the :db/cardinality of {name} cannot be retracted; alter it by asserting the other cardinality"
             )));
